@@ -1,0 +1,90 @@
+// swift-tools-version:6.2
+// Depot: a storage gateway for video-surveillance recordings.
+// One module per part of the design (see README "Architecture"); nothing lower imports anything higher.
+import PackageDescription
+
+let package = Package(
+    name: "depot",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "depot", targets: ["depot"]),
+        // The engine and its primitives, for the Benchmarks/ package and for embedding.
+        .library(name: "DepotEngine", targets: ["DepotEngine", "DepotStorage", "DepotHashing", "DepotSigV4"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // System libraries: LMDB for the index, OpenSSL libcrypto for every hash, HMAC and signature.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // CRC32, CRC32C (SSE4.2 when present) and CRC64NVME: not in OpenSSL, so written here in C.
+        .target(name: "CDepotChecksums"),
+
+        // 5. Storage primitives.
+        .target(name: "DepotHashing", dependencies: ["COpenSSL", "CDepotChecksums"]),
+        .target(
+            name: "DepotStorage",
+            dependencies: ["CLMDB", "DepotHashing", .product(name: "Logging", package: "swift-log")]
+        ),
+        // 2. Engine: ingest, read, delete, list, multipart; knows nothing of HTTP.
+        .target(
+            name: "DepotEngine",
+            dependencies: [
+                "DepotStorage", "DepotHashing", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The one SigV4 implementation: S3 front door, S3 tier client, SQS sink.
+        .target(name: "DepotSigV4", dependencies: ["DepotHashing"]),
+        .target(
+            name: "DepotConfig",
+            dependencies: ["Yams", "DepotStorage", "DepotEngine"]
+        ),
+        // 1. Front doors.
+        .target(
+            name: "DepotS3",
+            dependencies: [
+                "DepotEngine", "DepotSigV4", "DepotConfig",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "DepotServer",
+            dependencies: [
+                "DepotS3", "DepotEngine", "DepotConfig",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "depot",
+            dependencies: [
+                "DepotServer", "DepotEngine", "DepotConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "DepotHashingTests", dependencies: ["DepotHashing"]),
+        .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage"]),
+        .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
+        .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,165 @@
+// Table-driven (slicing-by-8) CRCs, with the SSE4.2 instruction for CRC32C when the CPU has it.
+// Written for Depot; the polynomials are the published reflected forms.
+#include "depot_checksums.h"
+#include <pthread.h>
+#include <string.h>
+
+#define POLY_CRC32 0xEDB88320u
+#define POLY_CRC32C 0x82F63B78u
+#define POLY_CRC64NVME 0x9A6C9329AC4BC9B5ull
+
+static uint32_t t32[8][256];
+static uint32_t t32c[8][256];
+static uint64_t t64[8][256];
+static int have_sse42;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t a = i, c = i;
+        uint64_t d = i;
+        for (int k = 0; k < 8; k++) {
+            a = (a >> 1) ^ ((a & 1) ? POLY_CRC32 : 0);
+            c = (c >> 1) ^ ((c & 1) ? POLY_CRC32C : 0);
+            d = (d >> 1) ^ ((d & 1) ? POLY_CRC64NVME : 0);
+        }
+        t32[0][i] = a;
+        t32c[0][i] = c;
+        t64[0][i] = d;
+    }
+    for (int s = 1; s < 8; s++) {
+        for (int i = 0; i < 256; i++) {
+            t32[s][i] = (t32[s - 1][i] >> 8) ^ t32[0][t32[s - 1][i] & 0xff];
+            t32c[s][i] = (t32c[s - 1][i] >> 8) ^ t32c[0][t32c[s - 1][i] & 0xff];
+            t64[s][i] = (t64[s - 1][i] >> 8) ^ t64[0][t64[s - 1][i] & 0xff];
+        }
+    }
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    have_sse42 = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+static inline void init(void) { pthread_once(&once, build_tables); }
+
+static uint32_t slice32(uint32_t tab[8][256], uint32_t crc, const uint8_t *p, size_t n) {
+    while (n && ((uintptr_t)p & 7)) {
+        crc = (crc >> 8) ^ tab[0][(crc ^ *p++) & 0xff];
+        n--;
+    }
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        w ^= crc;
+        crc = tab[7][w & 0xff] ^ tab[6][(w >> 8) & 0xff] ^ tab[5][(w >> 16) & 0xff] ^
+              tab[4][(w >> 24) & 0xff] ^ tab[3][(w >> 32) & 0xff] ^ tab[2][(w >> 40) & 0xff] ^
+              tab[1][(w >> 48) & 0xff] ^ tab[0][(w >> 56) & 0xff];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) crc = (crc >> 8) ^ tab[0][(crc ^ *p++) & 0xff];
+    return crc;
+}
+
+uint32_t depot_crc32(uint32_t crc, const void *data, size_t length) {
+    init();
+    return ~slice32(t32, ~crc, (const uint8_t *)data, length);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
+    uint64_t c = crc;
+    while (n && ((uintptr_t)p & 7)) {
+        c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+        n--;
+    }
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+        p += 8;
+        n -= 8;
+    }
+    while (n--) c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+    return (uint32_t)c;
+}
+#endif
+
+uint32_t depot_crc32c(uint32_t crc, const void *data, size_t length) {
+    init();
+#if defined(__x86_64__)
+    if (have_sse42) return ~crc32c_hw(~crc, (const uint8_t *)data, length);
+#endif
+    return ~slice32(t32c, ~crc, (const uint8_t *)data, length);
+}
+
+uint64_t depot_crc64nvme(uint64_t crc, const void *data, size_t length) {
+    init();
+    const uint8_t *p = (const uint8_t *)data;
+    uint64_t c = ~crc;
+    while (length && ((uintptr_t)p & 7)) {
+        c = (c >> 8) ^ t64[0][(c ^ *p++) & 0xff];
+        length--;
+    }
+    while (length >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        w ^= c;
+        c = t64[7][w & 0xff] ^ t64[6][(w >> 8) & 0xff] ^ t64[5][(w >> 16) & 0xff] ^
+            t64[4][(w >> 24) & 0xff] ^ t64[3][(w >> 32) & 0xff] ^ t64[2][(w >> 40) & 0xff] ^
+            t64[1][(w >> 48) & 0xff] ^ t64[0][(w >> 56) & 0xff];
+        p += 8;
+        length -= 8;
+    }
+    while (length--) c = (c >> 8) ^ t64[0][(c ^ *p++) & 0xff];
+    return ~c;
+}
+
+// Combining follows the GF(2) matrix method: multiplying crc_a by x^(8*length_b) mod P,
+// done by repeated squaring of the "shift by one zero bit" operator.
+static uint64_t gf2_times(const uint64_t *mat, uint64_t vec) {
+    uint64_t sum = 0;
+    while (vec) {
+        if (vec & 1) sum ^= *mat;
+        vec >>= 1;
+        mat++;
+    }
+    return sum;
+}
+
+static void gf2_square(uint64_t *square, const uint64_t *mat, int width) {
+    for (int n = 0; n < width; n++) square[n] = gf2_times(mat, mat[n]);
+}
+
+static uint64_t combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b, uint64_t poly, int width) {
+    if (len_b == 0) return crc_a;
+    uint64_t even[64], odd[64];
+    odd[0] = poly;
+    uint64_t row = 1;
+    for (int n = 1; n < width; n++) {
+        odd[n] = row;
+        row <<= 1;
+    }
+    gf2_square(even, odd, width);  // 2 zero bits
+    gf2_square(odd, even, width);  // 4 zero bits
+    do {
+        gf2_square(even, odd, width);
+        if (len_b & 1) crc_a = gf2_times(even, crc_a);
+        len_b >>= 1;
+        if (!len_b) break;
+        gf2_square(odd, even, width);
+        if (len_b & 1) crc_a = gf2_times(odd, crc_a);
+        len_b >>= 1;
+    } while (len_b);
+    return crc_a ^ crc_b;
+}
+
+uint32_t depot_crc32_combine(uint32_t a, uint32_t b, uint64_t len_b) {
+    return (uint32_t)combine(a, b, len_b, POLY_CRC32, 32);
+}
+uint32_t depot_crc32c_combine(uint32_t a, uint32_t b, uint64_t len_b) {
+    return (uint32_t)combine(a, b, len_b, POLY_CRC32C, 32);
+}
+uint64_t depot_crc64nvme_combine(uint64_t a, uint64_t b, uint64_t len_b) {
+    return combine(a, b, len_b, POLY_CRC64NVME, 64);
+}

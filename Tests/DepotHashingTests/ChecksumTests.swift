@@ -1,0 +1,106 @@
+import DepotHashing
+import Testing
+
+/// The standard check value of each CRC is its checksum of the ASCII bytes "123456789".
+struct ChecksumTests {
+    let check = Array("123456789".utf8)
+
+    @Test func crc32CheckValue() {
+        var c = CRC32()
+        check.withUnsafeBytes { c.update($0) }
+        #expect(c.value == 0xCBF4_3926)
+    }
+
+    @Test func crc32cCheckValue() {
+        var c = CRC32C()
+        c.update(check)
+        #expect(c.value == 0xE306_9283)
+    }
+
+    @Test func crc64nvmeCheckValue() {
+        var c = CRC64NVME()
+        check.withUnsafeBytes { c.update($0) }
+        #expect(c.value == 0xAE8B_1486_0A79_9888)
+    }
+
+    @Test func incrementalEqualsOneShotOnLargeUnalignedInput() {
+        var generator = SplitMix(seed: 7)
+        let data = (0..<300_001).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        var whole = CRC32C()
+        var pieces = CRC32C()
+        data.withUnsafeBytes { buffer in
+            whole.update(buffer)
+            var offset = 0
+            for size in [1, 7, 4096, 65_537, 3] + Array(repeating: 100_000, count: 3) where offset < buffer.count {
+                let end = min(buffer.count, offset + size)
+                pieces.update(UnsafeRawBufferPointer(rebasing: buffer[offset..<end]))
+                offset = end
+            }
+        }
+        #expect(whole.value == pieces.value)
+    }
+
+    @Test func combineEqualsChecksumOfConcatenation() {
+        let a = Array("The quick brown fox ".utf8)
+        let b = Array("jumps over the lazy dog".utf8)
+        func crc32(_ bytes: [UInt8]) -> UInt32 {
+            var c = CRC32()
+            bytes.withUnsafeBytes { c.update($0) }
+            return c.value
+        }
+        func crc32c(_ bytes: [UInt8]) -> UInt32 {
+            var c = CRC32C()
+            c.update(bytes)
+            return c.value
+        }
+        func crc64(_ bytes: [UInt8]) -> UInt64 {
+            var c = CRC64NVME()
+            bytes.withUnsafeBytes { c.update($0) }
+            return c.value
+        }
+        #expect(CRC32.combine(crc32(a), crc32(b), lengthOfB: UInt64(b.count)) == crc32(a + b))
+        #expect(CRC32C.combine(crc32c(a), crc32c(b), lengthOfB: UInt64(b.count)) == crc32c(a + b))
+        #expect(CRC64NVME.combine(crc64(a), crc64(b), lengthOfB: UInt64(b.count)) == crc64(a + b))
+    }
+
+    @Test func s3ChecksumHeaderNames() {
+        #expect(ChecksumAlgorithm.crc64nvme.headerName == "x-amz-checksum-crc64nvme")
+        #expect(ChecksumAlgorithm(headerValue: "crc32c") == .crc32c)
+        let sha = StreamingChecksum(.sha256)
+        sha.update(UnsafeRawBufferPointer(start: nil, count: 0))
+        #expect(Base64.encode(sha.finalize()) == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+    }
+}
+
+struct EncodingTests {
+    @Test func hexRoundTrip() {
+        #expect(Hex.encode([0x00, 0xab, 0xff]) == "00abff")
+        #expect(Hex.decode("00ABff") == [0x00, 0xab, 0xff])
+        #expect(Hex.decode("abc") == nil)
+        #expect(Hex.decode("zz") == nil)
+    }
+
+    @Test func base64RFC4648Vectors() {
+        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors {
+            #expect(Base64.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64.decode(encoded) == Array(plain.utf8))
+        }
+        #expect(Base64.decode("Zm9v!") == nil)
+        #expect(Base64.decode("Zg=") == nil)
+        #expect(Base64.decode("Zg==Zg==") == nil)
+    }
+}
+
+/// A tiny deterministic generator for test data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
