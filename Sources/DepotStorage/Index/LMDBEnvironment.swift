@@ -1,0 +1,169 @@
+import CLMDB
+import Glibc
+
+/// Errors from LMDB, with the code kept so callers can tell "map full" from real failures.
+public struct LMDBError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let operation: String
+    public var description: String { "LMDB \(operation): \(String(cString: mdb_strerror(code))) (\(code))" }
+    public var isMapFull: Bool { code == MDB_MAP_FULL }
+    public var isNoSpace: Bool { code == ENOSPC }
+}
+
+@inline(__always)
+func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
+    if rc != 0 { throw LMDBError(code: rc, operation: operation()) }
+}
+
+/// The one LMDB environment of a data directory.
+///
+/// LMDB's environment is thread-safe; transactions are not, so every transaction here lives inside
+/// one synchronous call and never crosses an `await`. Writers are serialised by the caller (the
+/// engine's committer thread); readers run anywhere with `MDB_NOTLS`. The map grows instead of
+/// failing with MDB_MAP_FULL: resizing needs no transaction to be active in this process, so reads
+/// hold a shared lock and a resize takes it exclusively.
+public final class LMDBEnvironment: @unchecked Sendable {
+    let env: OpaquePointer
+    private var resizeLock = pthread_rwlock_t()
+    private var databases: [String: MDB_dbi] = [:]
+    public let path: String
+    public private(set) var mapSize: Int
+
+    /// Opens (creating if needed) the environment in directory `path` with the named tables.
+    public init(path: String, tables: [String], initialMapSize: Int = 1 << 30, readOnly: Bool = false) throws {
+        self.path = path
+        var envPointer: OpaquePointer?
+        try check(mdb_env_create(&envPointer), "env_create")
+        guard let env = envPointer else { throw LMDBError(code: EINVAL, operation: "env_create") }
+        self.env = env
+        self.mapSize = initialMapSize
+        pthread_rwlock_init(&resizeLock, nil)
+        do {
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(max(tables.count, 1) + 4)), "set_maxdbs")
+            try check(mdb_env_set_maxreaders(env, 1024), "set_maxreaders")
+            mkdir(path, 0o755)
+            // Never map less than what is already on disk.
+            var st = stat()
+            if stat(path + "/data.mdb", &st) == 0 { mapSize = max(mapSize, Int(st.st_size)) }
+            try check(mdb_env_set_mapsize(env, mapSize), "set_mapsize")
+            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
+            try check(mdb_env_open(env, path, flags, 0o644), "env_open \(path)")
+            var txn: OpaquePointer?
+            try check(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), "txn_begin")
+            for name in tables {
+                var dbi: MDB_dbi = 0
+                let rc = mdb_dbi_open(txn, name, readOnly ? 0 : UInt32(MDB_CREATE), &dbi)
+                if rc != 0 {
+                    mdb_txn_abort(txn)
+                    throw LMDBError(code: rc, operation: "dbi_open \(name)")
+                }
+                databases[name] = dbi
+            }
+            try check(mdb_txn_commit(txn), "txn_commit")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+    }
+
+    deinit {
+        mdb_env_close(env)
+        pthread_rwlock_destroy(&resizeLock)
+    }
+
+    public func table(_ name: String) -> Table {
+        guard let dbi = databases[name] else { preconditionFailure("unknown LMDB table \(name)") }
+        return Table(dbi: dbi, name: name)
+    }
+
+    /// A read-only snapshot for the duration of `body`.
+    public func read<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        pthread_rwlock_rdlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        if rc == MDB_MAP_RESIZED {
+            // Another process grew the map; adopt its size. Safe: we hold no transaction.
+            mdb_env_set_mapsize(env, 0)
+            rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        }
+        try check(rc, "txn_begin(read)")
+        let transaction = Transaction(txn: txn!)
+        defer { mdb_txn_abort(txn) }
+        return try body(transaction)
+    }
+
+    /// One write transaction. On MDB_MAP_FULL the transaction is aborted, the map doubled and
+    /// `body` run again, so `body` must be repeatable (it only touches the index).
+    public func write<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        growIfNearlyFull()
+        for attempt in 0..<8 {
+            var txn: OpaquePointer?
+            pthread_rwlock_rdlock(&resizeLock)
+            var rc = mdb_txn_begin(env, nil, 0, &txn)
+            if rc == MDB_MAP_RESIZED {
+                pthread_rwlock_unlock(&resizeLock)
+                pthread_rwlock_wrlock(&resizeLock)
+                mdb_env_set_mapsize(env, 0)
+                pthread_rwlock_unlock(&resizeLock)
+                pthread_rwlock_rdlock(&resizeLock)
+                rc = mdb_txn_begin(env, nil, 0, &txn)
+            }
+            if rc != 0 {
+                pthread_rwlock_unlock(&resizeLock)
+                throw LMDBError(code: rc, operation: "txn_begin(write)")
+            }
+            let transaction = Transaction(txn: txn!)
+            do {
+                let result = try body(transaction)
+                let commit = mdb_txn_commit(txn)
+                pthread_rwlock_unlock(&resizeLock)
+                if commit == MDB_MAP_FULL && attempt < 7 {
+                    grow()
+                    continue
+                }
+                try check(commit, "txn_commit")
+                return result
+            } catch let error as LMDBError where error.isMapFull && attempt < 7 {
+                mdb_txn_abort(txn)
+                pthread_rwlock_unlock(&resizeLock)
+                grow()
+            } catch {
+                mdb_txn_abort(txn)
+                pthread_rwlock_unlock(&resizeLock)
+                throw error
+            }
+        }
+        throw LMDBError(code: MDB_MAP_FULL, operation: "write")
+    }
+
+    /// Bytes used by the index and the map size, for metrics and the pre-emptive growth check.
+    public func usage() -> (used: Int, mapSize: Int) {
+        var info = MDB_envinfo()
+        var st = MDB_stat()
+        mdb_env_info(env, &info)
+        mdb_env_stat(env, &st)
+        return ((info.me_last_pgno + 1) * Int(st.ms_psize), info.me_mapsize)
+    }
+
+    /// Forces the data and meta pages to disk (used after writes done with relaxed sync).
+    public func sync() throws { try check(mdb_env_sync(env, 1), "env_sync") }
+
+    private func growIfNearlyFull() {
+        let (used, size) = usage()
+        if used > size / 4 * 3 { grow() }
+    }
+
+    private func grow() {
+        pthread_rwlock_wrlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        let newSize = mapSize * 2
+        if mdb_env_set_mapsize(env, newSize) == 0 { mapSize = newSize }
+    }
+}
+
+/// A named database inside the environment.
+public struct Table: Sendable {
+    let dbi: MDB_dbi
+    public let name: String
+}

@@ -1,0 +1,93 @@
+import CLMDB
+import Glibc
+
+/// A transaction handle, valid only inside the `read`/`write` closure that produced it.
+/// Values returned by `get` are copied out, because LMDB's pointers die with the transaction.
+public struct Transaction: ~Copyable {
+    let txn: OpaquePointer
+
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
+        try key.withUnsafeBytes { k in
+            var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            var mv = MDB_val()
+            let rc = mdb_get(txn, table.dbi, &mk, &mv)
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "get \(table.name)")
+            return Array(UnsafeRawBufferPointer(start: mv.mv_data, count: mv.mv_size))
+        }
+    }
+
+    public func contains(_ table: Table, _ key: [UInt8]) throws -> Bool {
+        try key.withUnsafeBytes { k in
+            var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            var mv = MDB_val()
+            let rc = mdb_get(txn, table.dbi, &mk, &mv)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc, "get \(table.name)")
+            return true
+        }
+    }
+
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in
+                var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var mv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+                try check(mdb_put(txn, table.dbi, &mk, &mv, 0), "put \(table.name)")
+            }
+        }
+    }
+
+    /// Deletes `key`; returns false when it was not there.
+    @discardableResult
+    public func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
+        try key.withUnsafeBytes { k in
+            var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            let rc = mdb_del(txn, table.dbi, &mk, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc, "del \(table.name)")
+            return true
+        }
+    }
+
+    /// Walks keys in byte order starting at the first key >= `from`, until `body` returns false.
+    /// The key and value buffers are valid only during the call.
+    public func scan(
+        _ table: Table, from: [UInt8] = [],
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(txn, table.dbi, &cursor), "cursor_open \(table.name)")
+        defer { mdb_cursor_close(cursor) }
+        var mk = MDB_val()
+        var mv = MDB_val()
+        var rc: Int32
+        if from.isEmpty {
+            rc = mdb_cursor_get(cursor, &mk, &mv, MDB_FIRST)
+        } else {
+            rc = from.withUnsafeBytes { f in
+                mk = MDB_val(mv_size: f.count, mv_data: UnsafeMutableRawPointer(mutating: f.baseAddress))
+                return mdb_cursor_get(cursor, &mk, &mv, MDB_SET_RANGE)
+            }
+        }
+        while rc == 0 {
+            let key = UnsafeRawBufferPointer(start: mk.mv_data, count: mk.mv_size)
+            let value = UnsafeRawBufferPointer(start: mv.mv_data, count: mv.mv_size)
+            if try !body(key, value) { return }
+            rc = mdb_cursor_get(cursor, &mk, &mv, MDB_NEXT)
+        }
+        if rc != MDB_NOTFOUND { try check(rc, "cursor_get \(table.name)") }
+    }
+
+    /// Number of entries in a table.
+    public func count(_ table: Table) throws -> Int {
+        var st = MDB_stat()
+        try check(mdb_stat(txn, table.dbi, &st), "stat \(table.name)")
+        return st.ms_entries
+    }
+
+    /// Removes every entry of a table (used by index rebuild).
+    public func clear(_ table: Table) throws {
+        try check(mdb_drop(txn, table.dbi, 0), "drop \(table.name)")
+    }
+}

@@ -1,0 +1,236 @@
+import Glibc
+import Synchronization
+
+/// Storage failures that callers map to protocol errors.
+public enum StorageError: Error, CustomStringConvertible, Sendable {
+    case noSpace
+    case io(String, Int32)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .noSpace: return "no space left on the data device"
+        case .io(let what, let code): return "\(what): \(String(cString: strerror(code)))"
+        case .corrupt(let what): return "corrupt data: \(what)"
+        }
+    }
+
+    static func fromErrno(_ what: String) -> StorageError {
+        let code = errno
+        return code == ENOSPC || code == EDQUOT ? .noSpace : .io(what, code)
+    }
+}
+
+/// The append-only segment files of `<data>/segments/`.
+///
+/// Appends go to one active segment under a lock, at the tracked end offset, so a failed or short
+/// write is simply overwritten by the next record and never leaves a gap in the middle. A new
+/// process always starts a fresh segment, so a torn tail from a crash stays at the end of an old
+/// file where the scanner stops. Durability is separate from appending: `syncDirty()` (called by
+/// the group committer) makes everything appended so far durable with one fdatasync per file.
+public final class SegmentStore: Sendable {
+    public static let fileHeaderSize = 16
+    static let fileMagic: [UInt8] = Array("DPSEG001".utf8)
+
+    public let directory: String
+    public let segmentSize: Int
+
+    private struct State {
+        var files: [UInt32: Int32] = [:]
+        var activeId: UInt32 = 0
+        var activeSize = 0
+        var dirty: Set<UInt32> = []
+    }
+
+    private let state: Mutex<State>
+
+    /// Opens the directory and starts a new active segment after the highest existing one.
+    public init(directory: String, segmentSize: Int) throws {
+        self.directory = directory
+        self.segmentSize = max(segmentSize, 1 << 20)
+        mkdir(directory, 0o755)
+        var st = State()
+        let existing = Self.listSegmentIds(directory)
+        for id in existing {
+            let fd = open(Self.path(directory, id), O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw StorageError.fromErrno("open segment \(id)") }
+            st.files[id] = fd
+        }
+        st.activeId = (existing.last ?? 0) + 1
+        state = Mutex(st)
+        try state.withLock { try Self.createSegment(&$0, directory: directory) }
+    }
+
+    deinit {
+        state.withLock { st in
+            for fd in st.files.values { close(fd) }
+        }
+    }
+
+    static func path(_ directory: String, _ id: UInt32) -> String {
+        var name = String(id)
+        while name.count < 8 { name = "0" + name }
+        return "\(directory)/\(name).seg"
+    }
+
+    public func path(of id: UInt32) -> String { Self.path(directory, id) }
+
+    /// Segment ids found on disk, ascending.
+    public static func listSegmentIds(_ directory: String) -> [UInt32] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var ids: [UInt32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name.hasSuffix(".seg"), let id = UInt32(name.dropLast(4)) { ids.append(id) }
+        }
+        return ids.sorted()
+    }
+
+    private static func createSegment(_ st: inout State, directory: String) throws {
+        let id = st.activeId
+        let fd = open(path(directory, id), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError.fromErrno("create segment \(id)") }
+        var header = fileMagic
+        withUnsafeBytes(of: id.littleEndian) { header.append(contentsOf: $0) }
+        header += [0, 0, 0, 0]
+        let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == fileHeaderSize else {
+            let error = StorageError.fromErrno("write segment header \(id)")
+            close(fd)
+            unlink(path(directory, id))
+            throw error
+        }
+        // The new file's directory entry must be durable too before records in it are relied on.
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
+        }
+        st.files[id] = fd
+        st.activeSize = fileHeaderSize
+        st.dirty.insert(id)
+    }
+
+    public var activeSegmentId: UInt32 { state.withLock { $0.activeId } }
+
+    public var segmentIds: [UInt32] { state.withLock { $0.files.keys.sorted() } }
+
+    /// Appends one record and returns where it landed. Rolls to a new segment when the active one
+    /// would pass the size limit.
+    public func append(
+        kind: RecordKind, sequence: UInt64 = 0, hash: [UInt8] = [], payload: UnsafeRawBufferPointer
+    ) throws -> RecordLocation {
+        let header = RecordHeader.encode(kind: kind, sequence: sequence, hash: hash, payload: payload)
+        let total = header.count + payload.count
+        return try state.withLock { st in
+            if st.activeSize + total > segmentSize && st.activeSize > Self.fileHeaderSize {
+                st.activeId += 1
+                try Self.createSegment(&st, directory: directory)
+            }
+            let fd = st.files[st.activeId]!
+            let offset = st.activeSize
+            try Self.writeAll(fd: fd, header: header, payload: payload, offset: offset)
+            st.activeSize += total
+            st.dirty.insert(st.activeId)
+            return RecordLocation(segment: st.activeId, offset: UInt64(offset), length: UInt32(payload.count))
+        }
+    }
+
+    private static func writeAll(fd: Int32, header: [UInt8], payload: UnsafeRawBufferPointer, offset: Int) throws {
+        try header.withUnsafeBytes { h in
+            var iov = [
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress), iov_len: h.count),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count),
+            ]
+            var done = 0
+            let total = h.count + payload.count
+            while done < total {
+                let n = iov.withUnsafeMutableBufferPointer { pwritev(fd, $0.baseAddress, Int32($0.count), off_t(offset + done)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StorageError.fromErrno("append to segment")
+                }
+                if n == 0 { throw StorageError.noSpace }
+                done += n
+                // Advance the iovecs past what was written (short writes are rare but legal).
+                var skip = n
+                for i in iov.indices {
+                    let take = min(skip, iov[i].iov_len)
+                    iov[i].iov_base = iov[i].iov_base.map { $0 + take }
+                    iov[i].iov_len -= take
+                    skip -= take
+                }
+            }
+        }
+    }
+
+    /// Makes every record appended so far durable. Returns the number of files synced.
+    @discardableResult
+    public func syncDirty() throws -> Int {
+        let targets: [(UInt32, Int32)] = state.withLock { st in
+            let list = st.dirty.compactMap { id in st.files[id].map { (id, $0) } }
+            st.dirty.removeAll()
+            return list
+        }
+        for (id, fd) in targets where fdatasync(fd) != 0 {
+            let error = StorageError.fromErrno("fdatasync segment \(id)")
+            // After a failed sync the page-cache state is unknown: stop appending to that file.
+            state.withLock { st in
+                st.dirty.insert(id)
+                if st.activeId == id {
+                    st.activeId += 1
+                    try? Self.createSegment(&st, directory: directory)
+                }
+            }
+            throw error
+        }
+        return targets.count
+    }
+
+    /// Reads `buffer.count` payload bytes of a record, starting `skip` bytes into its payload.
+    public func read(_ location: RecordLocation, skip: Int = 0, into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard let fd = state.withLock({ $0.files[location.segment] }) else {
+            throw StorageError.corrupt("segment \(location.segment) is missing")
+        }
+        var done = 0
+        let base = Int(location.payloadOffset) + skip
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(base + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.fromErrno("read segment \(location.segment)")
+            }
+            if n == 0 { throw StorageError.corrupt("segment \(location.segment) ends before \(location)") }
+            done += n
+        }
+    }
+
+    public func readPayload(_ location: RecordLocation) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: Int(location.length)) { buffer, count in
+            try read(location, into: UnsafeMutableRawBufferPointer(buffer))
+            count = Int(location.length)
+        }
+    }
+
+    /// Deletes a segment file that compaction has emptied.
+    public func remove(_ id: UInt32) {
+        let fd: Int32? = state.withLock { st in
+            guard id != st.activeId else { return nil }
+            st.dirty.remove(id)
+            return st.files.removeValue(forKey: id)
+        }
+        if let fd {
+            close(fd)
+            unlink(path(of: id))
+        }
+    }
+
+    public func size(of id: UInt32) -> Int {
+        guard let fd = state.withLock({ $0.files[id] }) else { return 0 }
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+    }
+}
