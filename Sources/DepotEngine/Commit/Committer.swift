@@ -1,0 +1,189 @@
+import Dispatch
+import DepotStorage
+import Logging
+import Synchronization
+
+/// What an index change sees while it runs inside a commit batch: the log to append its record
+/// to, and running per-segment live-byte deltas.
+final class CommitContext {
+    let store: SegmentStore
+    var nextSequence: UInt64
+    var liveDelta: [UInt32: Int64] = [:]
+
+    init(store: SegmentStore, nextSequence: UInt64) {
+        self.store = store
+        self.nextSequence = nextSequence
+    }
+
+    /// Appends a log record. Callers validate first and log second: anything after `log` may only
+    /// write the index, so a rejected request never leaves a record that a rebuild would replay.
+    func log(_ payload: LogPayload) throws -> (location: RecordLocation, sequence: UInt64) {
+        let sequence = nextSequence
+        nextSequence += 1
+        let bytes = payload.encoded()
+        let location = try bytes.withUnsafeBytes {
+            try store.append(kind: payload.kind, sequence: sequence, payload: $0)
+        }
+        return (location, sequence)
+    }
+}
+
+/// The single writer of the index, with group commit.
+///
+/// Requests queue up while a batch is being made durable; the next batch takes all of them at
+/// once: their log records are appended, every segment file written since the last batch gets one
+/// fdatasync, and one LMDB write transaction (itself synced) records all their changes. Only then
+/// does each request's caller resume, so an acknowledged write survives `kill -9` and power loss,
+/// and one pair of syncs serves many concurrent uploads. It runs on its own thread because both
+/// syncs and the LMDB write lock block, which must never happen on the two cooperative threads.
+final class Committer: Sendable {
+    typealias Operation = (borrowing Transaction, CommitContext) throws -> Void
+
+    private final class Pending: @unchecked Sendable {
+        let run: Operation
+        let finish: (Error?) -> Void
+        var error: Error?
+        init(run: @escaping Operation, finish: @escaping (Error?) -> Void) {
+            self.run = run
+            self.finish = finish
+        }
+    }
+
+    private final class ResultBox<R>: @unchecked Sendable { var value: R? }
+
+    private let environment: LMDBEnvironment
+    private let store: SegmentStore
+    private let meta: Table
+    private let segments: Table
+    private let logger: Logger
+    private let queue: Mutex<(pending: [Pending], stopping: Bool, sequence: UInt64)>
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+    private let thread = DispatchQueue(label: "depot.committer")
+
+    init(environment: LMDBEnvironment, store: SegmentStore, nextSequence: UInt64, logger: Logger) {
+        self.environment = environment
+        self.store = store
+        self.meta = environment.table("meta")
+        self.segments = environment.table("segments")
+        self.logger = logger
+        self.queue = Mutex(([], false, nextSequence))
+        thread.async { [self] in loop() }
+    }
+
+    /// Runs `operation` in the next batch and returns once its changes are durable.
+    func submit<R: Sendable>(_ operation: @escaping @Sendable (borrowing Transaction, CommitContext) throws -> R)
+        async throws -> R
+    {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, Error>) in
+            let box = ResultBox<R>()
+            let pending = Pending(
+                run: { txn, context in box.value = try operation(txn, context) },
+                finish: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
+                })
+            let accepted = queue.withLock { q -> Bool in
+                if q.stopping { return false }
+                q.pending.append(pending)
+                return true
+            }
+            if accepted { wake.signal() } else { continuation.resume(throwing: EngineError.shuttingDown) }
+        }
+    }
+
+    /// The same as `submit`, for callers that are not async (command-line maintenance).
+    func submitAndWait<R: Sendable>(_ operation: @escaping @Sendable (borrowing Transaction, CommitContext) throws -> R)
+        throws -> R
+    {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<Result<R, Error>>()
+        let pending = Pending(
+            run: { txn, context in box.value = .success(try operation(txn, context)) },
+            finish: { error in
+                if let error { box.value = .failure(error) }
+                done.signal()
+            })
+        let accepted = queue.withLock { q -> Bool in
+            if q.stopping { return false }
+            q.pending.append(pending)
+            return true
+        }
+        guard accepted else { throw EngineError.shuttingDown }
+        wake.signal()
+        done.wait()
+        return try box.value!.get()
+    }
+
+    /// Finishes the queued requests, then stops the thread.
+    func shutdown() {
+        let already = queue.withLock { q -> Bool in
+            defer { q.stopping = true }
+            return q.stopping
+        }
+        if already { return }
+        wake.signal()
+        stopped.wait()
+    }
+
+    private func loop() {
+        while true {
+            wake.wait()
+            let (batch, stopping) = queue.withLock { q in
+                defer { q.pending.removeAll(keepingCapacity: true) }
+                return (q.pending, q.stopping)
+            }
+            if !batch.isEmpty { run(batch) }
+            if stopping {
+                let rest = queue.withLock { q in
+                    defer { q.pending.removeAll() }
+                    return q.pending
+                }
+                if !rest.isEmpty { run(rest) }
+                stopped.signal()
+                return
+            }
+        }
+    }
+
+    private func run(_ batch: [Pending]) {
+        let startSequence = queue.withLock { $0.sequence }
+        var context = CommitContext(store: store, nextSequence: startSequence)
+        do {
+            try environment.write { txn in
+                // A retry after the map grew starts from scratch.
+                context = CommitContext(store: store, nextSequence: startSequence)
+                for pending in batch {
+                    pending.error = nil
+                    do {
+                        try pending.run(txn, context)
+                    } catch let error as LMDBError where error.isMapFull {
+                        throw error
+                    } catch {
+                        pending.error = error
+                    }
+                }
+                for (segment, delta) in context.liveDelta where delta != 0 {
+                    let key = Tables.segmentKey(segment)
+                    let current = try txn.get(segments, key).map { try $0.decode { try $0.u64() } } ?? 0
+                    var w = BinaryWriter()
+                    w.u64(UInt64(max(0, Int64(current) + delta)))
+                    try txn.put(segments, key, w.bytes)
+                }
+                if context.nextSequence != startSequence {
+                    var w = BinaryWriter()
+                    w.u64(context.nextSequence)
+                    try txn.put(meta, Tables.sequenceKey, w.bytes)
+                }
+                // Segment bytes become durable before the index commit that points at them.
+                try store.syncDirty()
+            }
+            queue.withLock { $0.sequence = context.nextSequence }
+            for pending in batch { pending.finish(pending.error) }
+        } catch {
+            // Sequence numbers handed out in a failed batch are skipped, never reused.
+            queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }
+            logger.error("commit batch of \(batch.count) failed: \(error)")
+            for pending in batch { pending.finish(pending.error ?? error) }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import DepotHashing
+import DepotStorage
+import Glibc
+import Logging
+import Synchronization
+
+/// Where and how the engine keeps its data.
+public struct EngineConfiguration: Sendable {
+    public var dataDirectory: String
+    public var chunking: ChunkerParameters
+    public var segmentSize: Int
+    public var region: String
+
+    public init(
+        dataDirectory: String, chunking: ChunkerParameters = .standard, segmentSize: Int = 1 << 30,
+        region: String = "us-east-1"
+    ) {
+        self.dataDirectory = dataDirectory
+        self.chunking = chunking
+        self.segmentSize = segmentSize
+        self.region = region
+    }
+
+    public var indexDirectory: String { dataDirectory + "/index" }
+    public var segmentDirectory: String { dataDirectory + "/segments" }
+}
+
+/// The storage engine: ingest, read, delete and list over the chunk store. It knows nothing of
+/// HTTP; the front doors turn its answers and `EngineError`s into their own dialects.
+public final class Engine: Sendable {
+    public let configuration: EngineConfiguration
+    let environment: LMDBEnvironment
+    let store: SegmentStore
+    let committer: Committer
+    let logger: Logger
+    let reclaim: ReclaimGate
+    let lockFile: Int32
+
+    let buckets: Table
+    let objects: Table
+    let chunks: Table
+    let segments: Table
+    let meta: Table
+
+    /// The longest LMDB key; bucket + NUL + object key must fit in it.
+    public let maxIndexKeyLength: Int
+
+    /// Opens the data directory, taking an exclusive lock on it so that two processes never
+    /// write the same store.
+    public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "depot.engine")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        mkdir(configuration.dataDirectory, 0o755)
+        lockFile = try Self.lockDataDirectory(configuration.dataDirectory)
+        do {
+            environment = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
+            store = try SegmentStore(directory: configuration.segmentDirectory, segmentSize: configuration.segmentSize)
+        } catch {
+            close(lockFile)
+            throw EngineError.wrap(error)
+        }
+        buckets = environment.table("buckets")
+        objects = environment.table("objects")
+        chunks = environment.table("chunks")
+        segments = environment.table("segments")
+        meta = environment.table("meta")
+        maxIndexKeyLength = 511
+        let metaTable = meta
+        let sequence = try environment.read { txn in
+            try txn.get(metaTable, Tables.sequenceKey).map { try $0.decode { try $0.u64() } } ?? 1
+        }
+        reclaim = ReclaimGate()
+        committer = Committer(environment: environment, store: store, nextSequence: sequence, logger: logger)
+    }
+
+    /// Finishes queued commits and releases the data directory.
+    public func shutdown() {
+        committer.shutdown()
+    }
+
+    deinit {
+        committer.shutdown()
+        close(lockFile)
+    }
+
+    private static func lockDataDirectory(_ directory: String) throws -> Int32 {
+        let path = directory + "/depot.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EngineError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, 32, 0)
+            close(fd)
+            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : "unknown"
+            throw EngineError.dataDirectoryInUse("\(directory) is locked by pid \(holder)")
+        }
+        ftruncate(fd, 0)
+        let pid = Array(String(getpid()).utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    // MARK: Buckets
+
+    /// Names S3 accepts (3–63 of a-z 0-9 . -, alphanumeric ends, no "..", not an IP address) and that
+    /// do not collide with Depot's own paths.
+    public static let reservedBucketNames: Set<String> = ["api", "admin", "swagger", "metrics", "health"]
+
+    public static func isValidBucketName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (3...63).contains(bytes.count), !reservedBucketNames.contains(name) else { return false }
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
+        for c in bytes where !(alnum(c) || c == 45 || c == 46) { return false }
+        if name.contains("..") || name.contains(".-") || name.contains("-.") { return false }
+        if name.hasPrefix("xn--") || name.hasPrefix("sthree-") || name.hasSuffix("-s3alias") { return false }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { return false }
+        return true
+    }
+
+    public func createBucket(_ name: String, owner: String, region: String? = nil) async throws {
+        guard Self.isValidBucketName(name) else { throw EngineError.invalidBucketName(name) }
+        let record = BucketRecord(created: Self.now(), owner: owner, region: region ?? configuration.region)
+        let table = buckets
+        do {
+            try await committer.submit { txn, context in
+                if let existing = try txn.get(table, Array(name.utf8)) {
+                    let current = try existing.decode { try BucketRecord.decode(&$0) }
+                    throw current.owner == owner
+                        ? EngineError.bucketAlreadyOwnedByYou(name) : EngineError.bucketAlreadyExists(name)
+                }
+                _ = try context.log(.bucketCreate(name: name, record: record))
+                try txn.put(table, Array(name.utf8), record.encoded())
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    public func deleteBucket(_ name: String) async throws {
+        let (bucketTable, objectTable) = (buckets, objects)
+        do {
+            try await committer.submit { txn, context in
+                guard try txn.contains(bucketTable, Array(name.utf8)) else { throw EngineError.noSuchBucket(name) }
+                let prefix = Tables.objectKey(bucket: name, key: "")
+                var empty = true
+                try txn.scan(objectTable, from: prefix) { key, _ in
+                    empty = !key.starts(with: prefix)
+                    return false
+                }
+                guard empty else { throw EngineError.bucketNotEmpty(name) }
+                _ = try context.log(.bucketDelete(name: name))
+                try txn.delete(bucketTable, Array(name.utf8))
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    public func bucket(_ name: String) throws -> BucketRecord? {
+        let table = buckets
+        return try environment.read { txn in
+            try txn.get(table, Array(name.utf8)).map { try $0.decode { try BucketRecord.decode(&$0) } }
+        }
+    }
+
+    /// Buckets in name order, starting after `after`, at most `limit`.
+    public func listBuckets(after: String = "", limit: Int = .max) throws -> [(name: String, record: BucketRecord)] {
+        let table = buckets
+        return try environment.read { txn in
+            var out: [(String, BucketRecord)] = []
+            let start = after.isEmpty ? [] : Array(after.utf8) + [0]
+            try txn.scan(table, from: start) { key, value in
+                guard out.count < limit else { return false }
+                var r = BinaryReader(value)
+                out.append((String(decoding: key, as: UTF8.self), try BucketRecord.decode(&r)))
+                return true
+            }
+            return out
+        }
+    }
+
+    /// Stores new bucket settings (tags) and logs them as a fresh create record, so a rebuilt
+    /// index keeps them.
+    public func updateBucket(_ name: String, _ update: @escaping @Sendable (inout BucketRecord) -> Void) async throws {
+        let table = buckets
+        do {
+            try await committer.submit { txn, context in
+                guard let bytes = try txn.get(table, Array(name.utf8)) else { throw EngineError.noSuchBucket(name) }
+                var record = try bytes.decode { try BucketRecord.decode(&$0) }
+                update(&record)
+                _ = try context.log(.bucketCreate(name: name, record: record))
+                try txn.put(table, Array(name.utf8), record.encoded())
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    // MARK: Object lookups
+
+    /// Throws `keyTooLong` when bucket + key would not fit in an index key (never truncated).
+    public func checkKeyLength(bucket: String, key: String) throws {
+        let limit = maxIndexKeyLength - bucket.utf8.count - 1
+        if key.utf8.count > limit { throw EngineError.keyTooLong(maximum: limit) }
+    }
+
+    public func headObject(bucket: String, key: String) throws -> ObjectRecord? {
+        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return nil }
+        let table = objects
+        return try environment.read { txn in
+            try txn.get(table, Tables.objectKey(bucket: bucket, key: key)).map { value in
+                try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+            }
+        }
+    }
+
+    func chunkEntry(_ hash: [UInt8]) throws -> ChunkEntry? {
+        let table = chunks
+        return try environment.read { txn in try txn.get(table, hash).map { try ChunkEntry.decode($0) } }
+    }
+
+    // MARK: Reference counting (runs inside commit batches)
+
+    /// Adds one reference per manifest entry; a chunk new to the index is inserted at the place
+    /// where its upload appended it (copied out first if compaction retired that segment).
+    func addReferences(_ placements: [ChunkPlacement], txn: borrowing Transaction, context: CommitContext) throws {
+        for placement in placements {
+            if let bytes = try txn.get(chunks, placement.hash) {
+                var entry = try ChunkEntry.decode(bytes)
+                entry.references += 1
+                try txn.put(chunks, placement.hash, entry.encoded())
+            } else {
+                var location = placement.location
+                if reclaim.isRetired(location.segment) {
+                    let payload = try store.readPayload(location)
+                    location = try payload.withUnsafeBytes {
+                        try store.append(kind: .chunk, hash: placement.hash, payload: $0)
+                    }
+                }
+                try txn.put(chunks, placement.hash, ChunkEntry(location: location, references: 1).encoded())
+                context.liveDelta[location.segment, default: 0] += Int64(RecordHeader.size) + Int64(location.length)
+            }
+        }
+    }
+
+    /// Drops one reference per manifest entry; a chunk left with none leaves the index and its
+    /// bytes become garbage for compaction.
+    func dropReferences(_ manifest: [ChunkRef], txn: borrowing Transaction, context: CommitContext) throws {
+        for ref in manifest {
+            guard let bytes = try txn.get(chunks, ref.hash) else { continue }
+            var entry = try ChunkEntry.decode(bytes)
+            if entry.references > 1 {
+                entry.references -= 1
+                try txn.put(chunks, ref.hash, entry.encoded())
+            } else {
+                try txn.delete(chunks, ref.hash)
+                context.liveDelta[entry.location.segment, default: 0] -=
+                    Int64(RecordHeader.size) + Int64(entry.location.length)
+            }
+        }
+    }
+}
+
+/// A chunk an upload produced: its hash and where its bytes are (appended by this upload, or an
+/// existing copy found by dedup).
+struct ChunkPlacement: Sendable {
+    var hash: [UInt8]
+    var location: RecordLocation
+}

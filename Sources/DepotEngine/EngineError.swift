@@ -1,0 +1,60 @@
+import DepotStorage
+
+/// Engine failures, protocol-neutral: each front door maps them to its own dialect.
+public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noSuchBucket(String)
+    case noSuchKey(String)
+    case bucketAlreadyExists(String)
+    case bucketAlreadyOwnedByYou(String)
+    case bucketNotEmpty(String)
+    case invalidBucketName(String)
+    case keyTooLong(maximum: Int)
+    case preconditionFailed
+    case noSuchUpload(String)
+    case invalidPart(String)
+    case invalidPartOrder
+    case entityTooSmall
+    case noSpace
+    case shuttingDown
+    case dataDirectoryInUse(String)
+    case corrupt(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchBucket(let b): return "The specified bucket does not exist: \(b)"
+        case .noSuchKey(let k): return "The specified key does not exist: \(k)"
+        case .bucketAlreadyExists(let b): return "The bucket \(b) already exists and belongs to another account"
+        case .bucketAlreadyOwnedByYou(let b): return "You already own the bucket \(b)"
+        case .bucketNotEmpty(let b): return "The bucket \(b) is not empty"
+        case .invalidBucketName(let b): return "The bucket name \(b) is not valid"
+        case .keyTooLong(let max): return "Bucket name and key together must be at most \(max) bytes"
+        case .preconditionFailed: return "At least one of the preconditions you specified did not hold"
+        case .noSuchUpload(let id): return "The specified upload does not exist: \(id)"
+        case .invalidPart(let detail): return "One or more of the specified parts could not be found or did not match: \(detail)"
+        case .invalidPartOrder: return "The list of parts was not in ascending order"
+        case .entityTooSmall: return "Your proposed upload is smaller than the minimum allowed object size"
+        case .noSpace: return "The data directory's device is full"
+        case .shuttingDown: return "The server is shutting down"
+        case .dataDirectoryInUse(let detail): return "The data directory is in use by another process: \(detail)"
+        case .corrupt(let what): return "Stored data is corrupt: \(what)"
+        case .io(let what): return "I/O error: \(what)"
+        }
+    }
+
+    /// Maps storage and index failures to engine errors.
+    static func wrap(_ error: Error) -> Error {
+        switch error {
+        case let e as EngineError: return e
+        case let e as StorageError:
+            switch e {
+            case .noSpace: return EngineError.noSpace
+            case .corrupt(let s): return EngineError.corrupt(s)
+            case .io: return EngineError.io(e.description)
+            }
+        case let e as LMDBError where e.isNoSpace || e.isMapFull: return EngineError.noSpace
+        case let e as LMDBError: return EngineError.io(e.description)
+        default: return error
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import DepotStorage
+
+/// What one compaction pass did.
+public struct CompactionReport: Sendable {
+    public var segmentsCompacted = 0
+    public var bytesCopied: UInt64 = 0
+    public var bytesReclaimed: UInt64 = 0
+}
+
+extension ReclaimGate {
+    /// Called inside the compaction's commit, so every later commit copies rather than points
+    /// into the segment.
+    func markRetired(_ segment: UInt32) { _ = retire(segment) }
+}
+
+extension Engine {
+    /// Live bytes recorded for a segment (chunk records still referenced by the index).
+    func liveBytes(of segment: UInt32) throws -> UInt64 {
+        let table = segments
+        return try environment.read { txn in
+            try txn.get(table, Tables.segmentKey(segment)).map { try $0.decode { try $0.u64() } } ?? 0
+        }
+    }
+
+    /// Copies the live records out of sealed segments whose live ratio is below `threshold`, then
+    /// retires those segments; their files are deleted once no upload or read still uses them.
+    public func compact(threshold: Double = 0.5, progress: (String) -> Void = { _ in }) async throws -> CompactionReport {
+        var report = CompactionReport()
+        let active = store.activeSegmentId
+        for id in store.segmentIds where id < active {
+            let size = store.size(of: id)
+            let live = try liveBytes(of: id)
+            guard size > 0, Double(live) / Double(size) < threshold else { continue }
+            let copied = try await compactSegment(id)
+            report.segmentsCompacted += 1
+            report.bytesCopied += copied
+            report.bytesReclaimed += UInt64(size) - min(UInt64(size), copied)
+            progress("segment \(id): \(size) bytes, \(live) live, \(copied) copied")
+        }
+        return report
+    }
+
+    private struct ChunkMove: Sendable {
+        var hash: [UInt8]
+        var from: RecordLocation
+        var to: RecordLocation
+    }
+
+    private struct CommitMove: Sendable {
+        var objectKey: [UInt8]
+        var sequence: UInt64
+        var to: RecordLocation
+    }
+
+    private func compactSegment(_ id: UInt32) async throws -> UInt64 {
+        var chunkMoves: [ChunkMove] = []
+        var commitMoves: [CommitMove] = []
+        var copied: UInt64 = 0
+        let (chunkTable, objectTable, bucketTable) = (chunks, objects, buckets)
+        _ = try SegmentScanner.scan(path: store.path(of: id), segment: id) { record in
+            let keep: Bool = try environment.read { txn in
+                switch record.header.kind {
+                case .chunk:
+                    let entry = try txn.get(chunkTable, record.header.hash).map(ChunkEntry.decode)
+                    return entry?.location == record.location
+                case .objectCommit, .objectDelete:
+                    guard case let .some(payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
+                    else { return false }
+                    switch payload {
+                    case .objectCommit(let bucket, let key, _):
+                        let value = try txn.get(objectTable, Tables.objectKey(bucket: bucket, key: key))
+                        let current = try value.map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0, withManifest: false) } }
+                        return current?.sequence == record.header.sequence
+                    case .objectDelete(let bucket, let key):
+                        // A tombstone still hides older commit records of a key that does not exist.
+                        return try !txn.contains(objectTable, Tables.objectKey(bucket: bucket, key: key))
+                    default: return false
+                    }
+                case .bucketCreate, .bucketDelete:
+                    guard case let .some(payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
+                    else { return false }
+                    switch payload {
+                    case .bucketCreate(let name, _): return try txn.contains(bucketTable, Array(name.utf8))
+                    case .bucketDelete(let name): return try !txn.contains(bucketTable, Array(name.utf8))
+                    default: return false
+                    }
+                }
+            }
+            guard keep else { return }
+            let to = try record.payload.withUnsafeBytes {
+                try store.append(kind: record.header.kind, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
+            }
+            copied += UInt64(RecordHeader.size + record.payload.count)
+            switch record.header.kind {
+            case .chunk:
+                chunkMoves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
+            case .objectCommit:
+                if case let .some(.objectCommit(bucket, key, _)) = try LogPayload.decode(kind: .objectCommit, payload: record.payload) {
+                    commitMoves.append(CommitMove(objectKey: Tables.objectKey(bucket: bucket, key: key), sequence: record.header.sequence, to: to))
+                }
+            default: break
+            }
+        }
+        let (moves, commits, gate, segmentTable) = (chunkMoves, commitMoves, reclaim, segments)
+        try await committer.submit { txn, context in
+            for move in moves {
+                guard var entry = try txn.get(chunkTable, move.hash).map(ChunkEntry.decode), entry.location == move.from
+                else { continue }
+                entry.location = move.to
+                try txn.put(chunkTable, move.hash, entry.encoded())
+                context.liveDelta[move.to.segment, default: 0] += Int64(RecordHeader.size) + Int64(move.to.length)
+            }
+            for move in commits {
+                guard let value = try txn.get(objectTable, move.objectKey) else { continue }
+                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard record.sequence == move.sequence else { continue }
+                record.commitLocation = move.to
+                try txn.put(objectTable, move.objectKey, record.encodedValue())
+            }
+            try txn.delete(segmentTable, Tables.segmentKey(id))
+            gate.markRetired(id)
+        }
+        let free = reclaim.release(reclaim.acquire())
+        free.forEach(store.remove)
+        return copied
+    }
+}

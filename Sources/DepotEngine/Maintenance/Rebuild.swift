@@ -1,0 +1,141 @@
+import DepotHashing
+import DepotStorage
+import Glibc
+
+/// What `depot fsck --rebuild-index` found and wrote.
+public struct RebuildReport: Sendable {
+    public var segments = 0
+    public var records = 0
+    public var buckets = 0
+    public var objects = 0
+    public var chunks = 0
+    public var problems: [String] = []
+}
+
+extension Engine {
+    /// Rebuilds the LMDB index from the segment files alone, by replaying their log records in
+    /// sequence order (the newest record of each bucket and key wins) and recounting chunk
+    /// references from the surviving manifests. The new index is written beside the old one and
+    /// swapped in only when complete; the old one is kept as `index.previous`.
+    public static func rebuildIndex(
+        configuration: EngineConfiguration, progress: (String) -> Void = { _ in }
+    ) throws -> RebuildReport {
+        var report = RebuildReport()
+        mkdir(configuration.dataDirectory, 0o755)
+        let lock = open(configuration.dataDirectory + "/depot.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            throw EngineError.dataDirectoryInUse("stop the server before rebuilding the index")
+        }
+        defer { close(lock) }
+
+        var chunkLocations: [[UInt8]: RecordLocation] = [:]
+        var bucketState: [String: (sequence: UInt64, record: BucketRecord?)] = [:]
+        var objectState: [[UInt8]: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
+        var maxSequence: UInt64 = 0
+        let ids = SegmentStore.listSegmentIds(configuration.segmentDirectory)
+        let digest = StreamingDigest(.sha256)
+        for (n, id) in ids.enumerated() {
+            report.segments += 1
+            let path = "\(configuration.segmentDirectory)/\(String(repeating: "0", count: max(0, 8 - String(id).count)))\(id).seg"
+            let summary = try SegmentScanner.scan(path: path, segment: id) { record in
+                report.records += 1
+                let seq = record.header.sequence
+                maxSequence = max(maxSequence, seq)
+                switch record.header.kind {
+                case .chunk:
+                    digest.update(record.payload)
+                    if digest.finalize() == record.header.hash, chunkLocations[record.header.hash] == nil {
+                        chunkLocations[record.header.hash] = record.location
+                    }
+                case .objectCommit, .objectDelete, .bucketCreate, .bucketDelete:
+                    guard let payload = try LogPayload.decode(kind: record.header.kind, payload: record.payload) else { return }
+                    switch payload {
+                    case .objectCommit(let bucket, let key, let object):
+                        let k = Tables.objectKey(bucket: bucket, key: key)
+                        if (objectState[k]?.sequence ?? 0) <= seq { objectState[k] = (seq, record.location, object) }
+                    case .objectDelete(let bucket, let key):
+                        let k = Tables.objectKey(bucket: bucket, key: key)
+                        if (objectState[k]?.sequence ?? 0) <= seq { objectState[k] = (seq, record.location, nil) }
+                    case .bucketCreate(let name, let bucket):
+                        if (bucketState[name]?.sequence ?? 0) <= seq { bucketState[name] = (seq, bucket) }
+                    case .bucketDelete(let name):
+                        if (bucketState[name]?.sequence ?? 0) <= seq { bucketState[name] = (seq, nil) }
+                    }
+                }
+            }
+            if summary.trailingBytes > 0 { progress("segment \(id): ignoring \(summary.trailingBytes) bytes of torn tail") }
+            progress("segment \(n + 1)/\(ids.count): \(summary.records) records")
+        }
+
+        let target = configuration.dataDirectory + "/index.rebuild"
+        removeTree(target)
+        var references: [[UInt8]: UInt64] = [:]
+        var liveBytes: [UInt32: UInt64] = [:]
+        do {
+            let environment = try LMDBEnvironment(path: target, tables: Tables.all)
+            let (buckets, objects, chunks, segments, meta) = (
+                environment.table("buckets"), environment.table("objects"), environment.table("chunks"),
+                environment.table("segments"), environment.table("meta")
+            )
+            try environment.write { txn in
+                for (name, state) in bucketState {
+                    guard let bucket = state.record else { continue }
+                    try txn.put(buckets, Array(name.utf8), bucket.encoded())
+                    report.buckets += 1
+                }
+                for (key, state) in objectState {
+                    guard var object = state.record else { continue }
+                    let bucket = String(decoding: key.prefix { $0 != 0 }, as: UTF8.self)
+                    guard bucketState[bucket]?.record != nil else { continue }
+                    if object.localState == .present,
+                        let missing = object.manifest.first(where: { chunkLocations[$0.hash] == nil })
+                    {
+                        report.problems.append(
+                            "object \(String(decoding: key, as: UTF8.self).replacingNul()) lost chunk \(Hex.encode(missing.hash)); left out")
+                        continue
+                    }
+                    object.commitLocation = state.location
+                    object.sequence = state.sequence
+                    for ref in object.manifest { references[ref.hash, default: 0] += 1 }
+                    try txn.put(objects, key, object.encodedValue())
+                    report.objects += 1
+                }
+                for (hash, count) in references {
+                    guard let location = chunkLocations[hash] else { continue }
+                    try txn.put(chunks, hash, ChunkEntry(location: location, references: count).encoded())
+                    liveBytes[location.segment, default: 0] += UInt64(RecordHeader.size) + UInt64(location.length)
+                    report.chunks += 1
+                }
+                for (segment, bytes) in liveBytes {
+                    var w = BinaryWriter()
+                    w.u64(bytes)
+                    try txn.put(segments, Tables.segmentKey(segment), w.bytes)
+                }
+                var w = BinaryWriter()
+                w.u64(maxSequence + 1)
+                try txn.put(meta, Tables.sequenceKey, w.bytes)
+            }
+        } catch {
+            removeTree(target)
+            throw EngineError.wrap(error)
+        }
+        let previous = configuration.dataDirectory + "/index.previous"
+        removeTree(previous)
+        rename(configuration.indexDirectory, previous)
+        guard rename(target, configuration.indexDirectory) == 0 else {
+            throw EngineError.io("cannot move the rebuilt index into place: \(String(cString: strerror(errno)))")
+        }
+        return report
+    }
+}
+
+/// Removes a directory of plain files (an LMDB environment).
+func removeTree(_ path: String) {
+    guard let dir = opendir(path) else { return }
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        if name != "." && name != ".." { unlink(path + "/" + name) }
+    }
+    closedir(dir)
+    rmdir(path)
+}

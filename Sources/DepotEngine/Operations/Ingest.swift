@@ -1,0 +1,160 @@
+import DepotHashing
+import DepotStorage
+
+/// Metadata the front door supplies with an upload.
+public struct ObjectMetadata: Sendable {
+    public var owner: String
+    public var contentType: String
+    public var systemMetadata: [(String, String)]
+    public var userMetadata: [(String, String)]
+    public var tags: [(String, String)]
+    public var checksums: [(String, String)]
+    public var checksumType: String
+
+    public init(
+        owner: String, contentType: String = "binary/octet-stream", systemMetadata: [(String, String)] = [],
+        userMetadata: [(String, String)] = [], tags: [(String, String)] = [], checksums: [(String, String)] = [],
+        checksumType: String = ""
+    ) {
+        self.owner = owner
+        self.contentType = contentType
+        self.systemMetadata = systemMetadata
+        self.userMetadata = userMetadata
+        self.tags = tags
+        self.checksums = checksums
+        self.checksumType = checksumType
+    }
+}
+
+/// A check run against the current object inside the commit, e.g. S3 `If-None-Match: *`.
+public typealias CommitPrecondition = @Sendable (ObjectRecord?) throws -> Void
+
+/// One upload in progress: bytes in, chunks out.
+///
+/// Each piece of the body is hashed with MD5 (the ETag) and cut into chunks; each chunk is hashed
+/// with SHA-256 and, unless the index already holds it, appended to the active segment straight
+/// away. Memory stays bounded by the largest chunk. Nothing is visible until `commit`, which waits
+/// for the group commit to make the bytes and the index entry durable. An abandoned session
+/// leaves only unreferenced bytes that compaction reclaims.
+public final class IngestSession {
+    public let bucket: String
+    public let key: String
+    /// Set when the session uploads a part of a multipart upload.
+    public let uploadId: String?
+    public let partNumber: Int?
+    let engine: Engine
+    private var chunker: StreamingChunker
+    private let md5 = StreamingDigest(.md5)
+    private let sha256 = StreamingDigest(.sha256)
+    private var manifest: [ChunkRef] = []
+    private var placements: [ChunkPlacement] = []
+    private var appendedHere: [[UInt8]: RecordLocation] = [:]
+    private var finished = false
+    private let lease: ReclaimLease
+    public private(set) var size: UInt64 = 0
+    public private(set) var contentMD5: [UInt8] = []
+
+    init(engine: Engine, bucket: String, key: String, uploadId: String? = nil, partNumber: Int? = nil) {
+        self.engine = engine
+        self.bucket = bucket
+        self.key = key
+        self.uploadId = uploadId
+        self.partNumber = partNumber
+        self.chunker = StreamingChunker(engine.configuration.chunking)
+        self.lease = engine.lease()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!finished, "write after finish")
+        md5.update(bytes)
+        size += UInt64(bytes.count)
+        do {
+            try chunker.append(bytes) { chunk in try self.store(chunk) }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    /// Ends the byte stream and returns the MD5 of everything written.
+    @discardableResult
+    public func finishStream() throws -> [UInt8] {
+        if !finished {
+            finished = true
+            do {
+                try chunker.finish { chunk in try self.store(chunk) }
+            } catch { throw EngineError.wrap(error) }
+            contentMD5 = md5.finalize()
+        }
+        return contentMD5
+    }
+
+    var manifestSoFar: [ChunkRef] { manifest }
+    var placementsSoFar: [ChunkPlacement] { placements }
+
+    private func store(_ chunk: UnsafeRawBufferPointer) throws {
+        sha256.update(chunk)
+        let hash = sha256.finalize()
+        manifest.append(ChunkRef(hash: hash, length: UInt32(chunk.count)))
+        if let location = appendedHere[hash] {
+            placements.append(ChunkPlacement(hash: hash, location: location))
+        } else if let entry = try engine.chunkEntry(hash) {
+            placements.append(ChunkPlacement(hash: hash, location: entry.location))
+        } else {
+            let location = try engine.store.append(kind: .chunk, hash: hash, payload: chunk)
+            appendedHere[hash] = location
+            placements.append(ChunkPlacement(hash: hash, location: location))
+        }
+    }
+
+    /// Makes the object visible, durably. `etag` overrides the MD5 (multipart objects).
+    public func commit(
+        metadata: ObjectMetadata, etag: String? = nil, partSizes: [UInt64] = [],
+        precondition: CommitPrecondition? = nil
+    ) async throws -> ObjectRecord {
+        try finishStream()
+        var record = ObjectRecord(
+            size: size, etag: etag ?? Hex.encode(contentMD5), created: Engine.now(), owner: metadata.owner,
+            contentType: metadata.contentType, systemMetadata: metadata.systemMetadata,
+            userMetadata: metadata.userMetadata, tags: metadata.tags, checksums: metadata.checksums,
+            checksumType: metadata.checksumType, partSizes: partSizes, manifest: manifest)
+        let placements = self.placements
+        let (bucket, key, engine) = (self.bucket, self.key, self.engine)
+        record.manifest = manifest
+        let committed = record
+        do {
+            return try await engine.committer.submit { txn, context in
+                try engine.commitObject(
+                    bucket: bucket, key: key, record: committed, placements: placements, precondition: precondition,
+                    txn: txn, context: context)
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+}
+
+extension Engine {
+    /// Opens an upload after checking what can be checked before any byte is read.
+    public func startIngest(bucket: String, key: String) throws -> IngestSession {
+        try checkKeyLength(bucket: bucket, key: key)
+        guard try self.bucket(bucket) != nil else { throw EngineError.noSuchBucket(bucket) }
+        return IngestSession(engine: self, bucket: bucket, key: key)
+    }
+
+    /// Validates, logs and indexes a new object version, replacing any previous one.
+    func commitObject(
+        bucket: String, key: String, record: ObjectRecord, placements: [ChunkPlacement],
+        precondition: CommitPrecondition?, txn: borrowing Transaction, context: CommitContext
+    ) throws -> ObjectRecord {
+        guard try txn.contains(buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
+        let objectKey = Tables.objectKey(bucket: bucket, key: key)
+        let previous = try txn.get(objects, objectKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
+        try precondition?(previous)
+        let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+        try addReferences(placements, txn: txn, context: context)
+        if let previous { try dropReferences(previous.manifest, txn: txn, context: context) }
+        var stored = record
+        stored.commitLocation = location
+        stored.sequence = sequence
+        try txn.put(objects, objectKey, stored.encodedValue())
+        return stored
+    }
+}

@@ -1,0 +1,88 @@
+import DepotStorage
+
+/// A contiguous run of one chunk's bytes to read.
+public struct ReadPiece: Sendable {
+    public var location: RecordLocation
+    public var skip: Int
+    public var count: Int
+}
+
+/// An open object: its record and its chunk locations, resolved in the same index snapshot, so
+/// a concurrent overwrite or delete never mixes two versions into one response. The lease keeps
+/// the segments it points into on disk until the reader is released.
+public final class ObjectReader: @unchecked Sendable {
+    public let record: ObjectRecord
+    private let locations: [RecordLocation]
+    private let store: SegmentStore
+    private let lease: ReclaimLease
+
+    init(record: ObjectRecord, locations: [RecordLocation], store: SegmentStore, lease: ReclaimLease) {
+        self.record = record
+        self.locations = locations
+        self.store = store
+        self.lease = lease
+    }
+
+    /// The pieces that make up `range` of the object, each at most `maxPiece` bytes.
+    public func plan(_ range: Range<UInt64>, maxPiece: Int = 1 << 20) -> [ReadPiece] {
+        var pieces: [ReadPiece] = []
+        var chunkStart: UInt64 = 0
+        for location in locations {
+            let chunkEnd = chunkStart + UInt64(location.length)
+            defer { chunkStart = chunkEnd }
+            if chunkEnd <= range.lowerBound { continue }
+            if chunkStart >= range.upperBound { break }
+            var from = Int(max(range.lowerBound, chunkStart) - chunkStart)
+            let to = Int(min(range.upperBound, chunkEnd) - chunkStart)
+            while from < to {
+                let count = min(maxPiece, to - from)
+                pieces.append(ReadPiece(location: location, skip: from, count: count))
+                from += count
+            }
+        }
+        return pieces
+    }
+
+    public func read(_ piece: ReadPiece, into buffer: UnsafeMutableRawBufferPointer) throws {
+        precondition(buffer.count == piece.count)
+        do {
+            try store.read(piece.location, skip: piece.skip, into: buffer)
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    /// Reads a whole range into memory; for small objects and tests.
+    public func readAll(_ range: Range<UInt64>? = nil) throws -> [UInt8] {
+        let range = range ?? 0..<record.size
+        var out = [UInt8](repeating: 0, count: Int(range.count))
+        var offset = 0
+        for piece in plan(range) {
+            try out.withUnsafeMutableBytes { try read(piece, into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<offset + piece.count])) }
+            offset += piece.count
+        }
+        return out
+    }
+}
+
+extension Engine {
+    /// Opens an object for reading; nil when it does not exist.
+    public func openObject(bucket: String, key: String) throws -> ObjectReader? {
+        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return nil }
+        let lease = self.lease()
+        let (objectTable, chunkTable) = (objects, chunks)
+        let found: (ObjectRecord, [RecordLocation])? = try environment.read { txn in
+            guard let value = try txn.get(objectTable, Tables.objectKey(bucket: bucket, key: key)) else { return nil }
+            let record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+            var locations: [RecordLocation] = []
+            locations.reserveCapacity(record.manifest.count)
+            for ref in record.manifest {
+                guard let entry = try txn.get(chunkTable, ref.hash).map(ChunkEntry.decode) else {
+                    throw EngineError.corrupt("chunk of \(bucket)/\(key) missing from the index")
+                }
+                locations.append(entry.location)
+            }
+            return (record, locations)
+        }
+        guard let (record, locations) = found else { return nil }
+        return ObjectReader(record: record, locations: locations, store: store, lease: lease)
+    }
+}

@@ -1,0 +1,72 @@
+import DepotStorage
+
+/// The payloads of the log records in the segments, one per kind of index change. Replaying
+/// them in sequence order gives back the buckets and objects; chunk reference counts follow from
+/// the manifests.
+enum LogPayload {
+    case objectCommit(bucket: String, key: String, record: ObjectRecord)
+    case objectDelete(bucket: String, key: String)
+    case bucketCreate(name: String, record: BucketRecord)
+    case bucketDelete(name: String)
+
+    var kind: RecordKind {
+        switch self {
+        case .objectCommit: return .objectCommit
+        case .objectDelete: return .objectDelete
+        case .bucketCreate: return .bucketCreate
+        case .bucketDelete: return .bucketDelete
+        }
+    }
+
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter(capacity: 128)
+        switch self {
+        case .objectCommit(let bucket, let key, let record):
+            w.string(bucket)
+            w.string(key)
+            record.encodeBody(&w)
+        case .objectDelete(let bucket, let key):
+            w.string(bucket)
+            w.string(key)
+        case .bucketCreate(let name, let record):
+            w.string(name)
+            w.raw(record.encoded())
+        case .bucketDelete(let name):
+            w.string(name)
+        }
+        return w.bytes
+    }
+
+    static func decode(kind: RecordKind, payload: [UInt8]) throws -> LogPayload? {
+        try payload.decode { r in
+            switch kind {
+            case .chunk: return nil
+            case .objectCommit:
+                return .objectCommit(bucket: try r.string(), key: try r.string(), record: try ObjectRecord.decodeBody(&r))
+            case .objectDelete: return .objectDelete(bucket: try r.string(), key: try r.string())
+            case .bucketCreate: return .bucketCreate(name: try r.string(), record: try BucketRecord.decode(&r))
+            case .bucketDelete: return .bucketDelete(name: try r.string())
+            }
+        }
+    }
+}
+
+/// Table names and key layouts of the LMDB environment (DESIGN "LMDB tables").
+enum Tables {
+    static let all = [
+        "meta", "buckets", "objects", "chunks", "segments", "uploads", "parts", "tasks", "outbox", "accounts", "devices",
+    ]
+
+    /// objects key: bucket, 0x00, key. Keys sort byte-wise, so a prefix listing is a cursor walk.
+    static func objectKey(bucket: String, key: String) -> [UInt8] {
+        var k = Array(bucket.utf8)
+        k.append(0)
+        k.append(contentsOf: key.utf8)
+        return k
+    }
+
+    static func segmentKey(_ id: UInt32) -> [UInt8] { withUnsafeBytes(of: id.bigEndian) { Array($0) } }
+
+    static let sequenceKey = Array("sequence".utf8)
+    static let formatKey = Array("format".utf8)
+}

@@ -1,0 +1,203 @@
+import DepotStorage
+
+/// One chunk of an object's manifest: its content address and length.
+public struct ChunkRef: Sendable, Equatable {
+    public var hash: [UInt8]
+    public var length: UInt32
+
+    public init(hash: [UInt8], length: UInt32) {
+        self.hash = hash
+        self.length = length
+    }
+}
+
+/// Whether the object's bytes are in the local segments or only on a tier (after a transition).
+public enum LocalState: UInt8, Sendable {
+    case present = 0
+    case evicted = 1
+}
+
+/// Everything the index knows about one object. The same encoding (minus the commit location)
+/// is the payload of the object-commit record in the segments, so the index can be rebuilt.
+public struct ObjectRecord: Sendable, Equatable {
+    public var size: UInt64
+    /// Quoted-less hex MD5, or `md5-of-md5s-N` for multipart objects.
+    public var etag: String
+    /// Milliseconds since the Unix epoch.
+    public var created: Int64
+    public var owner: String
+    public var contentType: String
+    /// Standard headers kept verbatim: content-encoding, -disposition, -language, cache-control, expires.
+    public var systemMetadata: [(String, String)]
+    /// `x-amz-meta-*` without the prefix, lower-cased names.
+    public var userMetadata: [(String, String)]
+    public var tags: [(String, String)]
+    /// S3 flexible checksums: algorithm name ("CRC32", …) and base64 value (may end in "-N").
+    public var checksums: [(String, String)]
+    public var checksumType: String
+    /// Sizes of the parts of a multipart object (empty for a single PUT), for `?partNumber=`.
+    public var partSizes: [UInt64]
+    public var localState: LocalState
+    public var manifest: [ChunkRef]
+    /// Where the commit record sits and its log sequence; set by the committer.
+    public var commitLocation: RecordLocation
+    public var sequence: UInt64
+
+    public init(
+        size: UInt64, etag: String, created: Int64, owner: String, contentType: String = "binary/octet-stream",
+        systemMetadata: [(String, String)] = [], userMetadata: [(String, String)] = [], tags: [(String, String)] = [],
+        checksums: [(String, String)] = [], checksumType: String = "", partSizes: [UInt64] = [],
+        localState: LocalState = .present, manifest: [ChunkRef] = []
+    ) {
+        self.size = size
+        self.etag = etag
+        self.created = created
+        self.owner = owner
+        self.contentType = contentType
+        self.systemMetadata = systemMetadata
+        self.userMetadata = userMetadata
+        self.tags = tags
+        self.checksums = checksums
+        self.checksumType = checksumType
+        self.partSizes = partSizes
+        self.localState = localState
+        self.manifest = manifest
+        self.commitLocation = RecordLocation(segment: 0, offset: 0, length: 0)
+        self.sequence = 0
+    }
+
+    public static func == (a: ObjectRecord, b: ObjectRecord) -> Bool {
+        a.encodedBody() == b.encodedBody() && a.commitLocation == b.commitLocation && a.sequence == b.sequence
+    }
+
+    static let version: UInt8 = 1
+
+    /// The log payload: everything but where the record itself sits.
+    func encodedBody() -> [UInt8] {
+        var w = BinaryWriter(capacity: 128 + manifest.count * 36)
+        encodeBody(&w)
+        return w.bytes
+    }
+
+    func encodeBody(_ w: inout BinaryWriter) {
+        w.u8(Self.version)
+        w.varint(size)
+        w.string(etag)
+        w.signed(created)
+        w.string(owner)
+        w.string(contentType)
+        w.pairs(systemMetadata)
+        w.pairs(userMetadata)
+        w.pairs(tags)
+        w.pairs(checksums)
+        w.string(checksumType)
+        w.varint(partSizes.count)
+        for p in partSizes { w.varint(p) }
+        w.u8(localState.rawValue)
+        // The manifest goes last so listings can stop decoding before it.
+        w.varint(manifest.count)
+        for c in manifest {
+            w.raw(c.hash)
+            w.varint(UInt64(c.length))
+        }
+    }
+
+    /// The index value: the body followed by the commit location and sequence.
+    func encodedValue() -> [UInt8] {
+        var w = BinaryWriter(capacity: 160 + manifest.count * 36)
+        w.u32(commitLocation.segment)
+        w.u64(commitLocation.offset)
+        w.u32(commitLocation.length)
+        w.u64(sequence)
+        encodeBody(&w)
+        return w.bytes
+    }
+
+    static func decodeBody(_ r: inout BinaryReader, withManifest: Bool = true) throws -> ObjectRecord {
+        let version = try r.u8()
+        guard version == Self.version else { throw DecodeError("unknown object record version \(version)") }
+        var o = ObjectRecord(size: try r.varint(), etag: try r.string(), created: try r.signed(), owner: try r.string())
+        o.contentType = try r.string()
+        o.systemMetadata = try r.pairs()
+        o.userMetadata = try r.pairs()
+        o.tags = try r.pairs()
+        o.checksums = try r.pairs()
+        o.checksumType = try r.string()
+        let parts = try r.int()
+        guard parts <= r.remaining else { throw DecodeError("bad part count") }
+        o.partSizes = try (0..<parts).map { _ in try r.varint() }
+        o.localState = LocalState(rawValue: try r.u8()) ?? .present
+        if withManifest {
+            let n = try r.int()
+            guard n <= r.remaining / 33 else { throw DecodeError("bad manifest length") }
+            o.manifest.reserveCapacity(n)
+            for _ in 0..<n { o.manifest.append(ChunkRef(hash: try r.raw(32), length: UInt32(try r.varint()))) }
+        }
+        return o
+    }
+
+    static func decodeValue(_ bytes: UnsafeRawBufferPointer, withManifest: Bool = true) throws -> ObjectRecord {
+        var r = BinaryReader(bytes)
+        let location = RecordLocation(segment: try r.u32(), offset: try r.u64(), length: try r.u32())
+        let sequence = try r.u64()
+        var o = try decodeBody(&r, withManifest: withManifest)
+        o.commitLocation = location
+        o.sequence = sequence
+        return o
+    }
+}
+
+/// A bucket's settings. Tags are stored here; more settings join as the S3 API grows.
+public struct BucketRecord: Sendable, Equatable {
+    public var created: Int64
+    public var owner: String
+    public var region: String
+    public var tags: [(String, String)]
+
+    public init(created: Int64, owner: String, region: String, tags: [(String, String)] = []) {
+        self.created = created
+        self.owner = owner
+        self.region = region
+        self.tags = tags
+    }
+
+    public static func == (a: BucketRecord, b: BucketRecord) -> Bool { a.encoded() == b.encoded() }
+
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(1)
+        w.signed(created)
+        w.string(owner)
+        w.string(region)
+        w.pairs(tags)
+        return w.bytes
+    }
+
+    static func decode(_ r: inout BinaryReader) throws -> BucketRecord {
+        guard try r.u8() == 1 else { throw DecodeError("unknown bucket record version") }
+        return BucketRecord(created: try r.signed(), owner: try r.string(), region: try r.string(), tags: try r.pairs())
+    }
+}
+
+/// A chunk's index entry: where its bytes are and how many manifest entries point at it.
+struct ChunkEntry: Equatable {
+    var location: RecordLocation
+    var references: UInt64
+
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter(capacity: 24)
+        w.u32(location.segment)
+        w.u64(location.offset)
+        w.u32(location.length)
+        w.u64(references)
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> ChunkEntry {
+        try bytes.decode { r in
+            ChunkEntry(
+                location: RecordLocation(segment: try r.u32(), offset: try r.u64(), length: try r.u32()),
+                references: try r.u64())
+        }
+    }
+}
