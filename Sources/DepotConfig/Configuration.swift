@@ -1,0 +1,242 @@
+import DepotEngine
+import DepotStorage
+import Yams
+
+/// What an account may do.
+public enum Action: String, Sendable, CaseIterable {
+    case read, write, delete, list, admin
+}
+
+/// One grant: actions on a bucket ("*" for all) and a key prefix.
+public struct Grant: Sendable, Equatable {
+    public var bucket: String
+    public var prefix: String
+    public var actions: Set<Action>
+
+    public init(bucket: String, prefix: String = "", actions: Set<Action>) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.actions = actions
+    }
+
+    public func allows(_ action: Action, bucket: String, key: String?) -> Bool {
+        guard actions.contains(action), self.bucket == "*" || self.bucket == bucket else { return false }
+        guard let key else { return prefix.isEmpty || action == .list }
+        return key.hasPrefix(prefix)
+    }
+}
+
+/// Vault-API settings of an account (issue: Kerberos Vault upload API).
+public struct VaultSettings: Sendable, Equatable {
+    public var directory: String
+    public var bucket: String
+    public var retentionDays: Int
+    public var enabled: Bool
+}
+
+public struct Account: Sendable, Equatable {
+    public var name: String
+    public var accessKey: String
+    public var secretKey: String
+    public var grants: [Grant]
+    public var vault: VaultSettings?
+    public var enabled: Bool
+
+    public init(name: String, accessKey: String, secretKey: String, grants: [Grant], vault: VaultSettings? = nil, enabled: Bool = true) {
+        self.name = name
+        self.accessKey = accessKey
+        self.secretKey = secretKey
+        self.grants = grants
+        self.vault = vault
+        self.enabled = enabled
+    }
+
+    public func allows(_ action: Action, bucket: String, key: String? = nil) -> Bool {
+        enabled && grants.contains { $0.allows(action, bucket: bucket, key: key) }
+    }
+}
+
+public struct TLSSettings: Sendable, Equatable {
+    public var certificate: String
+    public var key: String
+}
+
+public struct ServerSettings: Sendable, Equatable {
+    public var address: String = "127.0.0.1:9000"
+    public var region: String = "us-east-1"
+    public var domain: String = ""
+    public var tls: TLSSettings?
+    public var maxObjectSize: Int = 5 << 40
+    public var logFormat: String = "text"
+}
+
+public struct StorageSettings: Sendable, Equatable {
+    public var data: String = "./data"
+    public var chunking: ChunkerParameters = .standard
+    public var segmentSize: Int = 1 << 30
+    public var gcInterval: Int = 3600
+}
+
+/// The whole configuration file (DESIGN "Configuration"). Sections of later parts (tiers,
+/// policies, events) are parsed by their own modules; here they are only checked to be lists.
+public struct DepotConfiguration: Sendable {
+    public var server = ServerSettings()
+    public var storage = StorageSettings()
+    public var buckets: [String] = []
+    public var accounts: [Account] = []
+
+    public init() {}
+
+    /// The embedded default: listen on 127.0.0.1:9000, data in ./data, no tiers.
+    public static let defaultYAML = """
+        # Depot's embedded default configuration: the one `depot serve` uses without --config.
+        # Every field is optional; see Config/examples/ for the full set.
+        server:
+          address: 127.0.0.1:9000
+          region: us-east-1
+        storage:
+          data: ./data
+          chunking: { min: 256KiB, average: 1MiB, max: 4MiB }
+          segmentSize: 1GiB
+        buckets: []
+        accounts: []
+        tiers: []
+        policies: []
+
+        """
+
+    public static func parse(yaml: String) throws -> DepotConfiguration {
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError("", "not valid YAML: \(error)")
+        }
+        let top = ConfigNode(root, path: "")
+        try top.requireMapping()
+        var config = DepotConfiguration()
+
+        let server = top["server"]
+        try server.requireMapping()
+        config.server.address = try server["address"].string(default: config.server.address)
+        guard HostPort.parse(config.server.address) != nil else {
+            throw ConfigError("server.address", "must be HOST:PORT, got \"\(config.server.address)\"")
+        }
+        config.server.region = try server["region"].string(default: config.server.region)
+        config.server.domain = try server["domain"].string(default: "")
+        config.server.maxObjectSize = try server["maxObjectSize"].byteSize(default: config.server.maxObjectSize)
+        config.server.logFormat = try server["logFormat"].string(default: "text")
+        guard ["text", "json"].contains(config.server.logFormat) else {
+            throw ConfigError("server.logFormat", "must be text or json")
+        }
+        let tls = server["tls"]
+        if tls.isPresent {
+            config.server.tls = TLSSettings(
+                certificate: try tls["certificate"].requiredString(), key: try tls["key"].requiredString())
+        }
+
+        let storage = top["storage"]
+        try storage.requireMapping()
+        config.storage.data = try storage["data"].string(default: config.storage.data)
+        let chunking = storage["chunking"]
+        let standard = ChunkerParameters.standard
+        let params = ChunkerParameters(
+            minimum: try chunking["min"].byteSize(default: standard.minimum),
+            average: try chunking["average"].byteSize(default: standard.average),
+            maximum: try chunking["max"].byteSize(default: standard.maximum))
+        do {
+            try params.validate()
+        } catch {
+            let text = "\(error)"
+            let field = text.contains("minimum") ? "min" : text.contains("maximum") ? "max" : "average"
+            throw ConfigError("storage.chunking.\(field)", text)
+        }
+        config.storage.chunking = params
+        config.storage.segmentSize = try storage["segmentSize"].byteSize(default: config.storage.segmentSize)
+        guard config.storage.segmentSize >= 1 << 20 else {
+            throw ConfigError("storage.segmentSize", "must be at least 1MiB")
+        }
+        config.storage.gcInterval = try storage["gcIntervalSeconds"].int(default: config.storage.gcInterval)
+
+        for (i, item) in try top["buckets"].items().enumerated() {
+            let name = try item.requiredString()
+            guard Engine.isValidBucketName(name) else { throw ConfigError("buckets[\(i)]", "\"\(name)\" is not a valid bucket name") }
+            config.buckets.append(name)
+        }
+
+        var keys: Set<String> = []
+        for item in try top["accounts"].items() {
+            let account = try parseAccount(item)
+            guard keys.insert(account.accessKey).inserted else {
+                throw ConfigError(item.path + ".accessKey", "duplicate access key \(account.accessKey)")
+            }
+            config.accounts.append(account)
+        }
+        // Later parts own these sections; the shape is checked here so typos surface at start.
+        for section in ["tiers", "policies"] {
+            for item in try top[section].items() { try item.requireMapping(); item.markAllUsed() }
+        }
+        let events = top["events"]
+        try events.requireMapping()
+        events.markAllUsed()
+        try top.finish()
+        return config
+    }
+
+    static func parseAccount(_ node: ConfigNode) throws -> Account {
+        try node.requireMapping()
+        let name = try node["name"].requiredString()
+        let accessKey = try node["accessKey"].requiredString()
+        let secretKey = try node["secretKey"].requiredString()
+        guard secretKey.utf8.count >= 8 else { throw ConfigError(node.path + ".secretKey", "must be at least 8 characters") }
+        var grants: [Grant] = []
+        for g in try node["allow"].items() {
+            try g.requireMapping()
+            var actions: Set<Action> = []
+            for a in try g["actions"].items() {
+                let text = try a.requiredString()
+                guard let action = Action(rawValue: text) else {
+                    throw ConfigError(a.path, "unknown action \"\(text)\" (read, write, delete, list, admin)")
+                }
+                actions.insert(action)
+            }
+            grants.append(Grant(bucket: try g["bucket"].string(default: "*"), prefix: try g["prefix"].string(default: ""), actions: actions))
+        }
+        var vault: VaultSettings?
+        let v = node["vault"]
+        if v.isPresent {
+            try v.requireMapping()
+            vault = VaultSettings(
+                directory: try v["directory"].string(default: "*"), bucket: try v["bucket"].requiredString(),
+                retentionDays: try v["retentionDays"].int(default: 0), enabled: try v["enabled"].bool(default: true))
+        }
+        return Account(
+            name: name, accessKey: accessKey, secretKey: secretKey, grants: grants, vault: vault,
+            enabled: try node["enabled"].bool(default: true))
+    }
+}
+
+extension ConfigNode {
+    /// For sections another module validates: accept every key here.
+    func markAllUsed() {
+        if let mapping = node?.mapping {
+            for (key, _) in mapping { _ = child(key.string ?? "") }
+        }
+    }
+}
+
+/// `HOST:PORT`, with IPv6 hosts in brackets.
+public struct HostPort: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public static func parse(_ text: String) -> HostPort? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return HostPort(host: host, port: port)
+    }
+}
