@@ -1,0 +1,82 @@
+import DepotConfig
+import DepotSigV4
+import Glibc
+import HTTPTypes
+
+/// The outcome of authenticating a request: who it is, and what its payload hash promises.
+struct VerifiedAuth {
+    let account: Account
+    let payload: PayloadHash
+    let verified: SigV4Verified
+}
+
+extension S3Service {
+    /// Verifies the request's SigV4 signature (header or presigned query) before any body byte is
+    /// read. Anonymous requests are refused: every account is explicit.
+    func authenticate(_ r: S3Request) throws -> VerifiedAuth {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(r.headers.count + 1)
+        headers.append(("host", r.authority))
+        for field in r.headers { headers.append((field.name.canonicalName, field.value)) }
+        let request = SigV4Request(method: r.method.rawValue, rawPath: r.rawPath, rawQuery: r.rawQuery, headers: headers)
+        let verifier = SigV4Verifier(region: settings.region, service: "s3", maxSkew: Int(settings.maxClockSkew))
+        do {
+            guard let claim = try verifier.claim(of: request) else {
+                throw S3Error.accessDenied("Anonymous access is not allowed; sign the request with AWS Signature Version 4.")
+            }
+            guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
+                throw S3Error.invalidAccessKeyId()
+            }
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let verified = try verifier.verify(claim, secretKey: account.secretKey, now: Int(now.tv_sec))
+            return VerifiedAuth(account: account, payload: verified.payload, verified: verified)
+        } catch let error as SigV4Error {
+            throw Self.map(error, presigned: PresignedQuery.isPresigned(rawQuery: r.rawQuery))
+        }
+    }
+
+    static func map(_ error: SigV4Error, presigned: Bool) -> S3Error {
+        let malformed = presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed"
+        switch error {
+        case .wrongRegion(let expected, let received):
+            return S3Error(
+                malformed, .badRequest, "The authorization header is malformed; the region '\(received)' is wrong; expecting '\(expected)'",
+                details: [("Region", expected)])
+        case .malformedAuthorization(let s), .missingAuthorizationField(let s), .malformedCredential(let s):
+            return S3Error(malformed, .badRequest, "The authorization header is malformed: \(s)")
+        case .scopeDateMismatch(let scope, let request):
+            return S3Error(malformed, .badRequest, "The credential date \(scope) does not match the request date \(request)")
+        case .wrongService(let expected, let received):
+            return S3Error(malformed, .badRequest, "The credential names service '\(received)'; expecting '\(expected)'")
+        case .hostNotSigned:
+            return S3Error(malformed, .badRequest, "The host header must be among the signed headers")
+        case .malformedExpires(let s):
+            return S3Error("AuthorizationQueryParametersError", .badRequest, "X-Amz-Expires must be from 1 to 604800 seconds: \(s)")
+        case .unsupportedAlgorithm:
+            return S3Error(
+                "InvalidRequest", .badRequest,
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (Signature Version 4).")
+        case .multipleAuthenticationMethods:
+            return S3Error("InvalidArgument", .badRequest, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified")
+        case .invalidContentSHA256(let value):
+            return S3Error("InvalidArgument", .badRequest, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a streaming mode or a SHA-256 in hex, not '\(value)'")
+        case .missingDate:
+            return S3Error.accessDenied("AWS authentication requires a valid Date or x-amz-date header")
+        case .malformedDate(let s):
+            return S3Error.accessDenied("The date '\(s)' is not valid")
+        case .missingHeader(let s):
+            return S3Error("InvalidRequest", .badRequest, "Missing required header for this request: \(s)")
+        case .malformedPath, .malformedQuery:
+            return S3Error.invalidArgument("The request URI is not valid percent-encoding.")
+        case .signatureMismatch:
+            return S3Error.signatureDoesNotMatch()
+        case .requestTimeTooSkewed:
+            return S3Error("RequestTimeTooSkewed", .forbidden, "The difference between the request time and the server's time is too large.")
+        case .expired:
+            return S3Error.accessDenied("Request has expired")
+        case .notYetValid:
+            return S3Error.accessDenied("Request is not valid yet")
+        }
+    }
+}

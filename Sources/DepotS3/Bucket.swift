@@ -1,0 +1,196 @@
+import DepotConfig
+import DepotEngine
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+extension S3Service {
+    func listBuckets(_ c: S3Context) throws -> Response {
+        let maxBuckets = try c.request.query["max-buckets"].map { text -> Int in
+            guard let n = Int(text), (1...10000).contains(n) else {
+                throw S3Error.invalidArgument("max-buckets must be an integer from 1 to 10000")
+            }
+            return n
+        } ?? 10000
+        let after = c.request.query["continuation-token"] ?? ""
+        let visible = try engine.listBuckets(after: after).filter { item in
+            Action.allCases.contains { c.account.allows($0, bucket: item.name) }
+        }
+        let page = visible.prefix(maxBuckets)
+        var xml = XMLWriter()
+        xml.group("ListAllMyBucketsResult", namespace: true) { x in
+            x.group("Owner") { o in
+                o.element("ID", c.account.accessKey)
+                o.element("DisplayName", c.account.name)
+            }
+            x.group("Buckets") { b in
+                for item in page {
+                    b.group("Bucket") { e in
+                        e.element("Name", item.name)
+                        e.element("CreationDate", iso8601(milliseconds: item.record.created))
+                        e.element("BucketRegion", item.record.region)
+                    }
+                }
+            }
+            if visible.count > maxBuckets, let last = page.last {
+                x.element("ContinuationToken", last.name)
+            }
+        }
+        return xmlResponse(xml)
+    }
+
+    func putBucket(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void) async throws -> Response {
+        if c.request.query["tagging"] != nil || c.request.query["versioning"] != nil || c.request.query["acl"] != nil
+            || c.request.query["policy"] != nil || c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil
+        {
+            throw S3Error.notImplemented("bucket sub-resource configuration")
+        }
+        try authorize(c, .write, bucket: bucket)
+        try await sendContinue()
+        let bytes = try await readSmallBody(c, body, limit: 64 << 10)
+        if !bytes.isEmpty {
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard text.contains("CreateBucketConfiguration") else { throw S3Error.malformedXML() }
+            if let constraint = extractElement(text, "LocationConstraint"), !constraint.isEmpty,
+                constraint != settings.region
+            {
+                throw S3Error(
+                    "InvalidLocationConstraint", .badRequest,
+                    "The specified location-constraint is not valid: this server is in \(settings.region).")
+            }
+        }
+        try await engine.createBucket(bucket, owner: c.account.accessKey, region: settings.region)
+        var headers = HTTPFields()
+        headers[.location] = "/" + bucket
+        return emptyResponse(.ok, headers: headers)
+    }
+
+    func headBucket(_ c: S3Context, bucket: String) throws -> Response {
+        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+        guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
+        var headers = HTTPFields()
+        headers[.init("x-amz-bucket-region")!] = record.region
+        return emptyResponse(.ok, headers: headers)
+    }
+
+    func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
+        if c.request.query["tagging"] != nil || c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil
+            || c.request.query["policy"] != nil || c.request.query["encryption"] != nil
+        {
+            try authorize(c, .write, bucket: bucket)
+            try requireBucket(bucket)
+            return emptyResponse(.noContent)
+        }
+        try authorize(c, .delete, bucket: bucket)
+        try await engine.deleteBucket(bucket)
+        return emptyResponse(.noContent)
+    }
+
+    func getBucket(_ c: S3Context, bucket: String) throws -> Response {
+        let q = c.request.query
+        if q["location"] != nil {
+            guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+            guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
+            // us-east-1 is reported as an empty constraint, as S3 does.
+            let region = record.region == "us-east-1" ? "" : XMLWriter.escape(record.region)
+            let body = XMLWriter().text + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(region)</LocationConstraint>"
+            var headers = HTTPFields()
+            headers[.contentType] = "application/xml"
+            headers[.contentLength] = String(body.utf8.count)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        try authorize(c, .list, bucket: bucket)
+        try requireBucket(bucket)
+        if let stub = try bucketConfigurationStub(c, bucket: bucket) { return stub }
+        if q["list-type"] == "2" { return try listObjectsV2(c, bucket: bucket) }
+        if q["versions"] != nil { return try listObjectVersions(c, bucket: bucket) }
+        return try listObjectsV1(c, bucket: bucket)
+    }
+
+    /// Well-formed "not configured" answers for the sub-resources tools probe, instead of 501.
+    private func bucketConfigurationStub(_ c: S3Context, bucket: String) throws -> Response? {
+        let q = c.request.query
+        func notConfigured(_ code: String, _ message: String) -> S3Error {
+            S3Error(code, .notFound, message, details: [("BucketName", bucket)])
+        }
+        if q["policy"] != nil { throw notConfigured("NoSuchBucketPolicy", "The bucket policy does not exist") }
+        if q["cors"] != nil { throw notConfigured("NoSuchCORSConfiguration", "The CORS configuration does not exist") }
+        if q["lifecycle"] != nil { throw notConfigured("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist") }
+        if q["encryption"] != nil {
+            throw notConfigured("ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found")
+        }
+        if q["object-lock"] != nil {
+            throw notConfigured("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
+        }
+        if q["tagging"] != nil { throw notConfigured("NoSuchTagSet", "The TagSet does not exist") }
+        if q["website"] != nil { throw notConfigured("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration") }
+        if q["replication"] != nil {
+            throw notConfigured("ReplicationConfigurationNotFoundError", "The replication configuration was not found")
+        }
+        var xml = XMLWriter()
+        if q["versioning"] != nil {
+            xml.group("VersioningConfiguration", namespace: true) { _ in }
+            return xmlResponse(xml)
+        }
+        if q["acl"] != nil {
+            xml.group("AccessControlPolicy", namespace: true) { x in
+                x.group("Owner") { o in
+                    o.element("ID", c.account.accessKey)
+                    o.element("DisplayName", c.account.name)
+                }
+                x.group("AccessControlList") { l in
+                    l.raw("<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">")
+                    l.element("ID", c.account.accessKey)
+                    l.element("DisplayName", c.account.name)
+                    l.raw("</Grantee><Permission>FULL_CONTROL</Permission></Grant>")
+                }
+            }
+            return xmlResponse(xml)
+        }
+        if q["notification"] != nil {
+            xml.group("NotificationConfiguration", namespace: true) { _ in }
+            return xmlResponse(xml)
+        }
+        if q["requestPayment"] != nil {
+            xml.group("RequestPaymentConfiguration", namespace: true) { x in x.element("Payer", "BucketOwner") }
+            return xmlResponse(xml)
+        }
+        if q["logging"] != nil {
+            xml.group("BucketLoggingStatus", namespace: true) { _ in }
+            return xmlResponse(xml)
+        }
+        if q["uploads"] != nil {
+            xml.group("ListMultipartUploadsResult", namespace: true) { x in
+                x.element("Bucket", bucket)
+                x.element("KeyMarker", "")
+                x.element("UploadIdMarker", "")
+                x.element("MaxUploads", 1000)
+                x.element("IsTruncated", false)
+            }
+            return xmlResponse(xml)
+        }
+        return nil
+    }
+
+    /// Reads a small request body (XML configuration) with a size limit.
+    func readSmallBody(_ c: S3Context, _ body: RequestBody, limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await buffer in body {
+            guard bytes.count + buffer.readableBytes <= limit else {
+                throw S3Error("MaxMessageLengthExceeded", .badRequest, "Your request was too big.")
+            }
+            bytes += buffer.readableBytesView
+        }
+        if let declared = c.request.headers[.contentLength].flatMap(Int.init), declared != bytes.count {
+            throw S3Error.incompleteBody()
+        }
+        return bytes
+    }
+}
+
+/// The text of the first `<name>…</name>` element, for the few tiny XML bodies S3 accepts.
+func extractElement(_ xml: String, _ name: String) -> String? {
+    guard let open = xml.range(of: "<\(name)>"), let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex)
+    else { return nil }
+    return String(xml[open.upperBound..<close.lowerBound]).trimmedSpaces()
+}

@@ -1,0 +1,139 @@
+import DepotConfig
+import DepotEngine
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+extension S3Service {
+    func getObject(_ c: S3Context, bucket: String, key: String) throws -> Response {
+        let r = c.request
+        let isHead = r.method == .head
+        if r.query["tagging"] != nil || r.query["acl"] != nil || r.query["attributes"] != nil {
+            throw S3Error.notImplemented("object sub-resources")
+        }
+        try authorize(c, .read, bucket: bucket, key: key)
+        try requireBucket(bucket)
+        guard let reader = try engine.openObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+        let record = reader.record
+        let lastModified = record.created / 1000
+
+        if let notModified = try evaluateReadPreconditions(r, record: record, lastModified: lastModified) {
+            return notModified
+        }
+
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        headers[.lastModified] = httpDate(seconds: lastModified)
+        headers[.acceptRanges] = "bytes"
+        headers[.contentType] = record.contentType
+        for (name, value) in record.systemMetadata {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        for (name, value) in record.userMetadata {
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+        }
+        if !record.tags.isEmpty { headers[.init("x-amz-tagging-count")!] = String(record.tags.count) }
+        applyResponseOverrides(r, &headers)
+
+        var range = 0..<record.size
+        var status = HTTPResponse.Status.ok
+        if let rangeHeader = r.headers[.range], let parsed = try parseRange(rangeHeader, size: record.size) {
+            range = parsed
+            status = .partialContent
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
+        } else if r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+            for (algorithm, value) in record.checksums {
+                headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
+            }
+            if !record.checksumType.isEmpty { headers[.init("x-amz-checksum-type")!] = record.checksumType }
+        }
+        headers[.contentLength] = String(range.count)
+        if isHead { return Response(status: status, headers: headers, body: ResponseBody()) }
+        return Response(status: status, headers: headers, body: objectBody(reader, range: range))
+    }
+
+    /// Streams the range chunk by chunk: at most one piece (1 MiB) is in memory per response.
+    func objectBody(_ reader: ObjectReader, range: Range<UInt64>) -> ResponseBody {
+        let pieces = reader.plan(range)
+        return ResponseBody(contentLength: Int(range.count)) { writer in
+            let allocator = ByteBufferAllocator()
+            for piece in pieces {
+                var buffer = allocator.buffer(capacity: piece.count)
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
+                    try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
+                    return piece.count
+                }
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+    }
+
+    /// RFC 7232 as S3 applies it: If-Match / If-Unmodified-Since fail with 412; If-None-Match /
+    /// If-Modified-Since answer 304. If-Match that holds overrides a failing If-Unmodified-Since,
+    /// and a failing If-None-Match overrides If-Modified-Since.
+    func evaluateReadPreconditions(_ r: S3Request, record: ObjectRecord, lastModified: Int64) throws -> Response? {
+        let etag = record.etag
+        let ifMatch = r.headers[.ifMatch]
+        let ifNoneMatch = r.headers[.ifNoneMatch]
+        func matches(_ list: String) -> Bool {
+            list.split(separator: ",").contains { item in
+                let tag = unquoteETag(String(item))
+                return tag == "*" || tag == etag
+            }
+        }
+        if let ifMatch {
+            if !matches(ifMatch) { throw S3Error.preconditionFailed() }
+        } else if let since = r.headers[.ifUnmodifiedSince].flatMap(parseHTTPDate), lastModified > since {
+            throw S3Error.preconditionFailed()
+        }
+        var notModified = false
+        if let ifNoneMatch {
+            notModified = matches(ifNoneMatch)
+        } else if let since = r.headers[.ifModifiedSince].flatMap(parseHTTPDate), lastModified <= since {
+            notModified = true
+        }
+        guard notModified else { return nil }
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(etag)\""
+        headers[.lastModified] = httpDate(seconds: lastModified)
+        return Response(status: .notModified, headers: headers, body: ResponseBody())
+    }
+
+    /// `response-content-type` and friends on GET (signed requests only, as S3 requires).
+    func applyResponseOverrides(_ r: S3Request, _ headers: inout HTTPFields) {
+        let overrides: [(String, HTTPField.Name)] = [
+            ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
+            ("response-expires", .expires), ("response-cache-control", .cacheControl),
+            ("response-content-disposition", .contentDisposition), ("response-content-encoding", .contentEncoding),
+        ]
+        for (parameter, field) in overrides {
+            if let value = r.query[parameter] { headers[field] = value }
+        }
+    }
+}
+
+/// Parses `Range: bytes=…` for an object of `size` bytes. Returns nil when the header should be
+/// ignored (not a bytes range, several ranges, bad syntax) and throws InvalidRange (416) when it
+/// is well-formed but cannot be satisfied.
+func parseRange(_ header: String, size: UInt64) throws -> Range<UInt64>? {
+    let text = header.trimmedSpaces()
+    guard text.hasPrefix("bytes=") else { return nil }
+    let spec = text.dropFirst(6)
+    guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
+    let first = spec[..<dash].trimmedSpaces()
+    let last = spec[spec.index(after: dash)...].trimmedSpaces()
+    if first.isEmpty {
+        guard let suffix = UInt64(last) else { return nil }
+        guard suffix > 0, size > 0 else { throw S3Error.invalidRange(size: size) }
+        return (size - min(suffix, size))..<size
+    }
+    guard let start = UInt64(first) else { return nil }
+    var end = size == 0 ? 0 : size - 1
+    if !last.isEmpty {
+        guard let e = UInt64(last), e >= start else { return nil }
+        end = min(e, end)
+    }
+    guard start < size else { throw S3Error.invalidRange(size: size) }
+    return start..<(end + 1)
+}

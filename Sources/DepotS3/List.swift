@@ -1,0 +1,146 @@
+import DepotConfig
+import DepotHashing
+import DepotEngine
+import HummingbirdCore
+
+extension S3Service {
+    private struct ListParameters {
+        var prefix: String
+        var delimiter: String
+        var maxKeys: Int
+        var encodeURL: Bool
+    }
+
+    private func listParameters(_ c: S3Context) throws -> ListParameters {
+        let q = c.request.query
+        var maxKeys = 1000
+        if let text = q["max-keys"] {
+            guard let n = Int(text), n >= 0 else { throw S3Error.invalidArgument("max-keys must be a non-negative integer") }
+            maxKeys = min(n, 1000)
+        }
+        if let encoding = q["encoding-type"], encoding != "url" {
+            throw S3Error.invalidArgument("Invalid Encoding Method specified in Request")
+        }
+        return ListParameters(
+            prefix: q["prefix"] ?? "", delimiter: q["delimiter"] ?? "", maxKeys: maxKeys, encodeURL: q["encoding-type"] == "url")
+    }
+
+    private func writeContents(_ x: inout XMLWriter, _ listing: ObjectListing, _ p: ListParameters, owner: Bool, versions: Bool = false) {
+        func enc(_ s: String) -> String { p.encodeURL ? percentEncode(s, keepSlash: true) : s }
+        for (key, record) in listing.objects {
+            x.group(versions ? "Version" : "Contents") { e in
+                e.element("Key", enc(key))
+                if versions {
+                    e.element("VersionId", "null")
+                    e.element("IsLatest", true)
+                }
+                e.element("LastModified", iso8601(milliseconds: record.created))
+                e.element("ETag", "\"\(record.etag)\"")
+                e.element("Size", record.size)
+                e.element("StorageClass", "STANDARD")
+                if owner {
+                    e.group("Owner") { o in
+                        o.element("ID", record.owner)
+                        o.element("DisplayName", record.owner)
+                    }
+                }
+                for (algorithm, _) in record.checksums where !versions { e.element("ChecksumAlgorithm", algorithm) }
+            }
+        }
+        for prefix in listing.commonPrefixes {
+            x.group("CommonPrefixes") { e in e.element("Prefix", enc(prefix)) }
+        }
+    }
+
+    func listObjectsV2(_ c: S3Context, bucket: String) throws -> Response {
+        let p = try listParameters(c)
+        let q = c.request.query
+        var startAfter = q["start-after"] ?? ""
+        if let token = q["continuation-token"] {
+            guard let decoded = Base64URLToken.decode(token) else { throw S3Error.invalidArgument("The continuation token provided is incorrect") }
+            startAfter = max(startAfter, decoded)
+        }
+        let listing = try engine.listObjects(bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: startAfter, maxKeys: p.maxKeys)
+        var xml = XMLWriter()
+        xml.group("ListBucketResult", namespace: true) { x in
+            x.element("Name", bucket)
+            x.element("Prefix", p.encodeURL ? percentEncode(p.prefix, keepSlash: true) : p.prefix)
+            if !p.delimiter.isEmpty { x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter) }
+            x.element("MaxKeys", p.maxKeys)
+            x.element("KeyCount", listing.objects.count + listing.commonPrefixes.count)
+            if let token = q["continuation-token"] { x.element("ContinuationToken", token) }
+            if let s = q["start-after"] { x.element("StartAfter", p.encodeURL ? percentEncode(s, keepSlash: true) : s) }
+            if p.encodeURL { x.element("EncodingType", "url") }
+            x.element("IsTruncated", listing.isTruncated)
+            if listing.isTruncated, let last = listing.lastReturned {
+                x.element("NextContinuationToken", Base64URLToken.encode(last))
+            }
+            writeContents(&x, listing, p, owner: q["fetch-owner"] == "true")
+        }
+        return xmlResponse(xml)
+    }
+
+    func listObjectsV1(_ c: S3Context, bucket: String) throws -> Response {
+        let p = try listParameters(c)
+        let marker = c.request.query["marker"] ?? ""
+        let listing = try engine.listObjects(bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
+        var xml = XMLWriter()
+        xml.group("ListBucketResult", namespace: true) { x in
+            x.element("Name", bucket)
+            x.element("Prefix", p.encodeURL ? percentEncode(p.prefix, keepSlash: true) : p.prefix)
+            x.element("Marker", p.encodeURL ? percentEncode(marker, keepSlash: true) : marker)
+            if !p.delimiter.isEmpty { x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter) }
+            x.element("MaxKeys", p.maxKeys)
+            if p.encodeURL { x.element("EncodingType", "url") }
+            x.element("IsTruncated", listing.isTruncated)
+            // S3 sends NextMarker only with a delimiter; clients use the last key otherwise.
+            if listing.isTruncated, !p.delimiter.isEmpty, let last = listing.lastReturned {
+                x.element("NextMarker", p.encodeURL ? percentEncode(last, keepSlash: true) : last)
+            }
+            writeContents(&x, listing, p, owner: true)
+        }
+        return xmlResponse(xml)
+    }
+
+    /// Unversioned buckets: every object is its only version, `null`.
+    func listObjectVersions(_ c: S3Context, bucket: String) throws -> Response {
+        let p = try listParameters(c)
+        let marker = c.request.query["key-marker"] ?? ""
+        let listing = try engine.listObjects(bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
+        var xml = XMLWriter()
+        xml.group("ListVersionsResult", namespace: true) { x in
+            x.element("Name", bucket)
+            x.element("Prefix", p.prefix)
+            x.element("KeyMarker", marker)
+            x.element("VersionIdMarker", "")
+            if !p.delimiter.isEmpty { x.element("Delimiter", p.delimiter) }
+            x.element("MaxKeys", p.maxKeys)
+            if p.encodeURL { x.element("EncodingType", "url") }
+            x.element("IsTruncated", listing.isTruncated)
+            if listing.isTruncated, let last = listing.lastReturned {
+                x.element("NextKeyMarker", last)
+                x.element("NextVersionIdMarker", "null")
+            }
+            writeContents(&x, listing, p, owner: true, versions: true)
+        }
+        return xmlResponse(xml)
+    }
+}
+
+/// Continuation tokens: the last key returned, base64url-encoded so it is opaque and URL-safe.
+enum Base64URLToken {
+    static func encode(_ key: String) -> String {
+        Base64.encode(Array(key.utf8)).replacingOccurrences("+", "-").replacingOccurrences("/", "_")
+    }
+
+    static func decode(_ token: String) -> String? {
+        let standard = token.replacingOccurrences("-", "+").replacingOccurrences("_", "/")
+        return Base64.decode(standard).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}

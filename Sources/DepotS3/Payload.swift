@@ -1,0 +1,68 @@
+import DepotHashing
+import DepotSigV4
+import HummingbirdCore
+import NIOCore
+
+/// Reads a request body the way its SigV4 payload mode says: plain bytes checked against a hex
+/// SHA-256 (or not checked, for UNSIGNED-PAYLOAD), or `aws-chunked` framing with chunk
+/// signatures and trailers. Either way the declared length is enforced, and the decoded bytes go
+/// to `sink` as they arrive.
+final class PayloadReader {
+    private let declaredLength: UInt64
+    private let expectedSHA256: [UInt8]?
+    private var decoder: AwsChunkedDecoder?
+    private(set) var trailers: [(name: String, value: String)] = []
+
+    init(_ c: S3Context, declaredLength: UInt64) throws {
+        self.declaredLength = declaredLength
+        switch c.auth.payload {
+        case .sha256(let bytes):
+            expectedSHA256 = bytes
+        case .unsigned:
+            expectedSHA256 = nil
+        case .streamingSigned:
+            expectedSHA256 = nil
+            decoder = AwsChunkedDecoder(chain: c.auth.verified.chunkSignatureChain(), signedTrailer: false)
+        case .streamingSignedWithTrailer:
+            expectedSHA256 = nil
+            decoder = AwsChunkedDecoder(chain: c.auth.verified.chunkSignatureChain(), signedTrailer: true)
+        case .streamingUnsignedWithTrailer:
+            expectedSHA256 = nil
+            decoder = AwsChunkedDecoder(chain: nil, signedTrailer: false)
+        }
+        if decoder != nil, c.request.header("x-amz-decoded-content-length") == nil {
+            throw S3Error("MissingContentLength", .lengthRequired, "aws-chunked uploads must send x-amz-decoded-content-length.")
+        }
+    }
+
+    func read(_ body: RequestBody, _ sink: (UnsafeRawBufferPointer) throws -> Void) async throws {
+        let digest = expectedSHA256 == nil ? nil : StreamingDigest(.sha256)
+        var received: UInt64 = 0
+        let limit = declaredLength
+        for try await buffer in body {
+            try buffer.withUnsafeReadableBytes { bytes in
+                if decoder != nil {
+                    try decoder!.feed(bytes) { decoded in
+                        received += UInt64(decoded.count)
+                        guard received <= limit else { throw AwsChunkedDecoder.malformed("more data than x-amz-decoded-content-length") }
+                        try sink(decoded)
+                    }
+                } else {
+                    received += UInt64(bytes.count)
+                    guard received <= limit else { throw S3Error.incompleteBody() }
+                    digest?.update(bytes)
+                    try sink(bytes)
+                }
+            }
+        }
+        if let decoder {
+            try decoder.finish()
+            trailers = decoder.trailers
+        }
+        guard received == declaredLength else { throw S3Error.incompleteBody() }
+        if let digest, digest.finalize() != expectedSHA256 {
+            throw S3Error(
+                "XAmzContentSHA256Mismatch", .badRequest, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        }
+    }
+}

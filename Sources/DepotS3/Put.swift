@@ -1,0 +1,95 @@
+import DepotConfig
+import DepotEngine
+import DepotHashing
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+extension S3Service {
+    func putObject(
+        _ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void
+    ) async throws -> Response {
+        let r = c.request
+        if r.header("x-amz-copy-source") != nil { throw S3Error.notImplemented("CopyObject") }
+        if r.query["uploadId"] != nil || r.query["partNumber"] != nil { throw S3Error.notImplemented("multipart upload") }
+        if r.query["tagging"] != nil || r.query["acl"] != nil || r.query["retention"] != nil || r.query["legal-hold"] != nil {
+            throw S3Error.notImplemented("object sub-resources")
+        }
+        try authorize(c, .write, bucket: bucket, key: key)
+        try engine.checkKeyLength(bucket: bucket, key: key)
+        let length = try declaredLength(r)
+        guard length <= settings.maxPutSize else {
+            throw S3Error(
+                "EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size (use multipart upload).",
+                details: [("ProposedSize", String(length)), ("MaxSizeAllowed", String(settings.maxPutSize))])
+        }
+        let contentMD5 = try r.header("content-md5").map { value -> [UInt8] in
+            guard let digest = Base64.decode(value), digest.count == 16 else {
+                throw S3Error("InvalidDigest", .badRequest, "The Content-MD5 you specified was invalid.")
+            }
+            return digest
+        }
+        var checksums = try DeclaredChecksums(r)
+        var metadata = try objectMetadata(from: r, owner: c.account.accessKey)
+        let precondition = try writePreconditions(r)
+        let session = try engine.startIngest(bucket: bucket, key: key)
+
+        let payload = try PayloadReader(c, declaredLength: length)
+        try await sendContinue()
+        try await payload.read(body) { bytes in
+            try session.write(bytes)
+            checksums.update(bytes)
+        }
+        try checksums.acceptTrailers(payload.trailers)
+        let md5 = try session.finishStream()
+        if let contentMD5, contentMD5 != md5 { throw S3Error.badDigest() }
+        metadata.checksums = try checksums.verify()
+        if !metadata.checksums.isEmpty { metadata.checksumType = "FULL_OBJECT" }
+        let record = try await session.commit(metadata: metadata, precondition: precondition)
+
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        for (algorithm, value) in record.checksums {
+            headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
+        }
+        return emptyResponse(.ok, headers: headers)
+    }
+
+    /// The body length the client declared; S3 refuses bodies of unknown length on PUT.
+    func declaredLength(_ r: S3Request) throws -> UInt64 {
+        if let text = r.header("x-amz-decoded-content-length") {
+            guard let n = UInt64(text) else { throw S3Error.invalidArgument("x-amz-decoded-content-length is not a number") }
+            return n
+        }
+        guard let text = r.headers[.contentLength] else {
+            throw S3Error("MissingContentLength", .lengthRequired, "You must provide the Content-Length HTTP header.")
+        }
+        guard let n = UInt64(text) else { throw S3Error.invalidArgument("Content-Length is not a number") }
+        return n
+    }
+
+    /// `If-None-Match: *` and `If-Match: etag` on writes, checked inside the commit so that two
+    /// racing writers cannot both pass.
+    func writePreconditions(_ r: S3Request) throws -> CommitPrecondition? {
+        let ifNoneMatch = r.headers[.ifNoneMatch]
+        let ifMatch = r.headers[.ifMatch].map(unquoteETag)
+        if let ifNoneMatch, ifNoneMatch != "*" {
+            throw S3Error.notImplemented("If-None-Match with a value other than *")
+        }
+        guard ifNoneMatch != nil || ifMatch != nil else { return nil }
+        return { current in
+            if ifNoneMatch != nil, current != nil { throw EngineError.preconditionFailed }
+            if let ifMatch {
+                guard let current else { throw EngineError.noSuchKey("") }
+                if ifMatch != "*" && ifMatch != current.etag { throw EngineError.preconditionFailed }
+            }
+        }
+    }
+}
+
+func unquoteETag(_ text: String) -> String {
+    var t = text.trimmedSpaces()
+    if t.hasPrefix("W/") { t.removeFirst(2) }
+    if t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") { t = String(t.dropFirst().dropLast()) }
+    return t
+}

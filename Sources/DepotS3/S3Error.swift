@@ -1,0 +1,109 @@
+import DepotEngine
+import HTTPTypes
+
+/// An S3 error: the code clients switch on, its HTTP status, and a message for people.
+public struct S3Error: Error, Sendable, CustomStringConvertible {
+    public var code: String
+    public var status: HTTPResponse.Status
+    public var message: String
+    /// Extra elements some codes carry, e.g. `Region` for AuthorizationHeaderMalformed.
+    public var details: [(String, String)] = []
+
+    public init(_ code: String, _ status: HTTPResponse.Status, _ message: String, details: [(String, String)] = []) {
+        self.code = code
+        self.status = status
+        self.message = message
+        self.details = details
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    public static func accessDenied(_ message: String = "Access Denied") -> S3Error {
+        S3Error("AccessDenied", .forbidden, message)
+    }
+    public static func signatureDoesNotMatch() -> S3Error {
+        S3Error(
+            "SignatureDoesNotMatch", .forbidden,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+    }
+    public static func invalidAccessKeyId() -> S3Error {
+        S3Error("InvalidAccessKeyId", .forbidden, "The AWS Access Key Id you provided does not exist in our records.")
+    }
+    public static func noSuchBucket(_ bucket: String) -> S3Error {
+        S3Error("NoSuchBucket", .notFound, "The specified bucket does not exist", details: [("BucketName", bucket)])
+    }
+    public static func noSuchKey(_ key: String) -> S3Error {
+        S3Error("NoSuchKey", .notFound, "The specified key does not exist.", details: [("Key", key)])
+    }
+    public static func invalidArgument(_ message: String) -> S3Error { S3Error("InvalidArgument", .badRequest, message) }
+    public static func invalidRequest(_ message: String) -> S3Error { S3Error("InvalidRequest", .badRequest, message) }
+    public static func malformedXML() -> S3Error {
+        S3Error("MalformedXML", .badRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+    }
+    public static func incompleteBody() -> S3Error {
+        S3Error("IncompleteBody", .badRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+    }
+    public static func badDigest(_ what: String = "Content-MD5") -> S3Error {
+        S3Error("BadDigest", .badRequest, "The \(what) you specified did not match what we received.")
+    }
+    public static func internalError(_ message: String = "We encountered an internal error. Please try again.") -> S3Error {
+        S3Error("InternalError", .internalServerError, message)
+    }
+    public static func notImplemented(_ what: String) -> S3Error {
+        S3Error("NotImplemented", .notImplemented, "A header or query you provided implies functionality that is not implemented: \(what)")
+    }
+    public static func methodNotAllowed() -> S3Error {
+        S3Error("MethodNotAllowed", .methodNotAllowed, "The specified method is not allowed against this resource.")
+    }
+    public static func preconditionFailed() -> S3Error {
+        S3Error("PreconditionFailed", .preconditionFailed, "At least one of the pre-conditions you specified did not hold")
+    }
+    public static func invalidRange(size: UInt64) -> S3Error {
+        S3Error(
+            "InvalidRange", .rangeNotSatisfiable, "The requested range is not satisfiable",
+            details: [("ActualObjectSize", String(size))])
+    }
+
+    /// Maps engine failures to the S3 codes clients expect.
+    public static func from(_ error: Error) -> S3Error {
+        if let e = error as? S3Error { return e }
+        guard let e = error as? EngineError else { return .internalError() }
+        switch e {
+        case .noSuchBucket(let b): return .noSuchBucket(b)
+        case .noSuchKey(let k): return .noSuchKey(k)
+        case .bucketAlreadyExists(let b):
+            return S3Error(
+                "BucketAlreadyExists", .conflict,
+                "The requested bucket name is not available. Select a different name and try again.",
+                details: [("BucketName", b)])
+        case .bucketAlreadyOwnedByYou(let b):
+            return S3Error(
+                "BucketAlreadyOwnedByYou", .conflict,
+                "Your previous request to create the named bucket succeeded and you already own it.",
+                details: [("BucketName", b)])
+        case .bucketNotEmpty(let b):
+            return S3Error("BucketNotEmpty", .conflict, "The bucket you tried to delete is not empty", details: [("BucketName", b)])
+        case .invalidBucketName(let b):
+            return S3Error("InvalidBucketName", .badRequest, "The specified bucket is not valid.", details: [("BucketName", b)])
+        case .keyTooLong(let max):
+            return S3Error("KeyTooLongError", .badRequest, "Your key is too long: bucket name and key may use at most \(max) bytes here.")
+        case .preconditionFailed: return .preconditionFailed()
+        case .noSuchUpload:
+            return S3Error(
+                "NoSuchUpload", .notFound,
+                "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+        case .invalidPart(let detail):
+            return S3Error(
+                "InvalidPart", .badRequest,
+                "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. \(detail)")
+        case .invalidPartOrder:
+            return S3Error("InvalidPartOrder", .badRequest, "The list of parts was not in ascending order. Parts must be ordered by part number.")
+        case .entityTooSmall:
+            return S3Error("EntityTooSmall", .badRequest, "Your proposed upload is smaller than the minimum allowed object size.")
+        case .noSpace:
+            return S3Error("InsufficientStorage", .init(code: 507), "The data directory's device is full; the object was not stored.")
+        case .shuttingDown: return S3Error("ServiceUnavailable", .serviceUnavailable, "The server is shutting down; please retry.")
+        case .dataDirectoryInUse, .corrupt, .io: return .internalError(e.description)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import HTTPTypes
+
+/// An S3 request with its addressing resolved: which bucket and key it names, path-style or
+/// virtual-host style, and its query decoded. The raw path and query are kept for SigV4, which
+/// signs exactly what the client sent.
+public struct S3Request: Sendable {
+    public let method: HTTPRequest.Method
+    public let rawPath: String
+    public let rawQuery: String
+    public let query: [String: String]
+    public let queryOrder: [String]
+    public let headers: HTTPFields
+    /// The Host header (HTTP/1) or :authority (HTTP/2); HTTPTypes keeps it out of `headers`.
+    public let authority: String
+    public let bucket: String?
+    public let key: String?
+
+    /// Parses the request target; nil when its percent-encoding is not valid UTF-8.
+    public init?(method: HTTPRequest.Method, target: String, authority: String?, headers: HTTPFields, domain: String) {
+        self.method = method
+        self.headers = headers
+        self.authority = authority ?? ""
+        let questionMark = target.firstIndex(of: "?")
+        rawPath = String(questionMark.map { target[..<$0] } ?? target[...])
+        rawQuery = questionMark.map { String(target[target.index(after: $0)...]) } ?? ""
+        var query: [String: String] = [:]
+        var order: [String] = []
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let eq = pair.firstIndex(of: "=")
+            let name = percentDecode(eq.map { pair[..<$0] } ?? pair[...], plusAsSpace: true)
+            let value = eq.map { percentDecode(pair[pair.index(after: $0)...], plusAsSpace: true) } ?? ""
+            guard let name, let value else { return nil }
+            if query[name] == nil { order.append(name) }
+            query[name] = value
+        }
+        self.query = query
+        self.queryOrder = order
+        guard let path = percentDecode(rawPath[...], plusAsSpace: false), path.hasPrefix("/") else { return nil }
+
+        // Virtual-host style: "<bucket>.<domain>" in Host, the whole path is the key.
+        var host = self.authority
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        if !domain.isEmpty, host.count > domain.count + 1, host.lowercased().hasSuffix("." + domain.lowercased()) {
+            bucket = String(host.dropLast(domain.count + 1))
+            let k = String(path.dropFirst())
+            key = k.isEmpty ? nil : k
+            return
+        }
+        let trimmed = path.dropFirst()
+        if trimmed.isEmpty {
+            bucket = nil
+            key = nil
+        } else if let slash = trimmed.firstIndex(of: "/") {
+            bucket = String(trimmed[..<slash])
+            let k = String(trimmed[trimmed.index(after: slash)...])
+            key = k.isEmpty ? nil : k
+        } else {
+            bucket = String(trimmed)
+            key = nil
+        }
+    }
+
+    public func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { headers[$0] }
+    }
+
+    /// The resource named in error responses: `/bucket/key`.
+    public var resource: String {
+        guard let bucket else { return "/" }
+        return "/" + bucket + (key.map { "/" + $0 } ?? "")
+    }
+}
+
+/// Decodes %XX escapes into UTF-8; nil on a bad escape or invalid UTF-8.
+public func percentDecode(_ text: Substring, plusAsSpace: Bool) -> String? {
+    guard text.contains("%") || (plusAsSpace && text.contains("+")) else { return String(text) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
+    var iterator = text.utf8.makeIterator()
+    while let c = iterator.next() {
+        if c == UInt8(ascii: "%") {
+            guard let h = iterator.next(), let l = iterator.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+            bytes.append(hv << 4 | lv)
+        } else if plusAsSpace && c == UInt8(ascii: "+") {
+            bytes.append(UInt8(ascii: " "))
+        } else {
+            bytes.append(c)
+        }
+    }
+    return String(validating: bytes, as: UTF8.self)
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 48...57: return c - 48
+    case 65...70: return c - 55
+    case 97...102: return c - 87
+    default: return nil
+    }
+}
+
+/// Percent-encodes like S3 does for `encoding-type=url` and Location headers: everything but
+/// unreserved characters (and `/` when `keepSlash`).
+public func percentEncode(_ text: String, keepSlash: Bool = false) -> String {
+    var out = ""
+    for b in text.utf8 {
+        switch b {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            out.unicodeScalars.append(Unicode.Scalar(b))
+        case UInt8(ascii: "/") where keepSlash:
+            out += "/"
+        default:
+            let digits = Array("0123456789ABCDEF")
+            out += "%" + String(digits[Int(b >> 4)]) + String(digits[Int(b & 15)])
+        }
+    }
+    return out
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    func trimmedSpaces() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,83 @@
+import DepotConfig
+import DepotHashing
+import DepotS3
+import Glibc
+import Synchronization
+
+/// The accounts the server knows: the root account and those of the configuration file.
+/// (Accounts managed through the admin API will join here from the index.)
+public final class AccountStore: AccountDirectory {
+    private let accounts: Mutex<[String: Account]>
+
+    public init(root: Account, configured: [Account]) {
+        var map: [String: Account] = [:]
+        for account in configured { map[account.accessKey] = account }
+        map[root.accessKey] = root
+        accounts = Mutex(map)
+    }
+
+    public func account(accessKey: String) -> Account? { accounts.withLock { $0[accessKey] } }
+}
+
+/// The root account's credentials: from `DEPOT_ROOT_USER` / `DEPOT_ROOT_PASSWORD`, or generated
+/// on the first start, printed once and kept in `<data>/root-credentials` (mode 0600).
+public enum RootCredentials {
+    public static func load(dataDirectory: String, announce: (String) -> Void) throws -> Account {
+        if let user = getenv("DEPOT_ROOT_USER").map({ String(cString: $0) }), !user.isEmpty,
+            let password = getenv("DEPOT_ROOT_PASSWORD").map({ String(cString: $0) }), !password.isEmpty
+        {
+            return rootAccount(user, password)
+        }
+        let path = dataDirectory + "/root-credentials"
+        if let text = readFile(path) {
+            let lines = text.split(separator: "\n").map(String.init)
+            if lines.count >= 2 { return rootAccount(lines[0], lines[1]) }
+        }
+        let user = "depot-" + Hex.encode(secureRandomBytes(5))
+        let password = Base64.encode(secureRandomBytes(30)).replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "+", with: "-")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ServerError.startup("cannot write \(path)") }
+        let bytes = Array("\(user)\n\(password)\n".utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == bytes.count else { throw ServerError.startup("cannot write \(path)") }
+        announce(
+            """
+            Generated root credentials (shown once; kept in \(path)):
+              access key: \(user)
+              secret key: \(password)
+            Set DEPOT_ROOT_USER and DEPOT_ROOT_PASSWORD to choose your own.
+            """)
+        return rootAccount(user, password)
+    }
+
+    static func rootAccount(_ user: String, _ password: String) -> Account {
+        Account(name: "root", accessKey: user, secretKey: password, grants: [Grant(bucket: "*", actions: Set(Action.allCases))])
+    }
+
+    static func readFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &buffer, buffer.count)
+        return n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : nil
+    }
+}
+
+public enum ServerError: Error, CustomStringConvertible {
+    case startup(String)
+    public var description: String {
+        switch self {
+        case .startup(let s): return s
+        }
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

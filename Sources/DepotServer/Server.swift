@@ -1,0 +1,136 @@
+import DepotConfig
+import DepotEngine
+import DepotS3
+import HTTPTypes
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// Depot's one HTTP listener. It routes by path prefix to the front doors (S3 at `/`, health
+/// now; Vault, admin and metrics as they arrive) and answers `Expect: 100-continue` only when a
+/// front door is about to read the body, after it has authenticated the request.
+public final class DepotServer: Sendable {
+    public let configuration: DepotConfiguration
+    let engine: Engine
+    let s3: S3Service
+    let root: Account
+    let logger: Logger
+
+    public init(configuration: DepotConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let data = configuration.storage.data
+        engine = try Engine(
+            configuration: EngineConfiguration(
+                dataDirectory: data, chunking: configuration.storage.chunking,
+                segmentSize: configuration.storage.segmentSize, region: configuration.server.region),
+            logger: logger)
+        root = try RootCredentials.load(dataDirectory: data) { message in
+            print(message)
+        }
+        let accounts = AccountStore(root: root, configured: configuration.accounts)
+        s3 = S3Service(
+            engine: engine, accounts: accounts,
+            settings: S3Settings(region: configuration.server.region, domain: configuration.server.domain), logger: logger)
+    }
+
+    /// Creates the buckets the configuration lists, owned by the root account.
+    func createConfiguredBuckets(owner: String) async throws {
+        for name in configuration.buckets where try engine.bucket(name) == nil {
+            try await engine.createBucket(name, owner: owner)
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish, and
+    /// closes the engine after the last commit.
+    public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        guard let address = HostPort.parse(configuration.server.address) else {
+            throw ServerError.startup("server.address is not HOST:PORT")
+        }
+        try await createConfiguredBuckets(owner: root.accessKey)
+        let scheme = configuration.server.tls == nil ? "http" : "https"
+        let httpConfiguration = HTTP1Channel.Configuration(
+            idleTimeout: .seconds(300),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
+        var builder = HTTPServerBuilder.http1(configuration: httpConfiguration)
+        if let tls = configuration.server.tls {
+            let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
+            builder = try .tls(builder, tlsConfiguration: tlsConfiguration)
+        }
+        let server = try builder.buildServer(
+            configuration: ServerConfiguration(address: .hostname(address.host, port: address.port), serverName: "Depot"),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger,
+            responder: { [self] request, responseWriter, _ in
+                try await self.respond(request, responseWriter)
+            },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                onListening("\(scheme)://\(address.host):\(port)")
+            })
+        let maintenance = MaintenanceService(engine: engine, interval: configuration.storage.gcInterval, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server), .init(service: maintenance)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            engine.shutdown()
+            throw error
+        }
+        engine.shutdown()
+    }
+
+    private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter) async throws {
+        let path = request.head.path ?? "/"
+        let response: Response
+        if path == "/health/live" || path == "/health/ready" {
+            response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        } else {
+            let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
+            var continued = false
+            response = await s3.respond(to: request) {
+                if wantsContinue && !continued {
+                    continued = true
+                    try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+                }
+            }
+        }
+        try await responseWriter.write(response: response.head, body: response.body)
+    }
+}
+
+/// Runs compaction in the background on a schedule.
+struct MaintenanceService: Service {
+    let engine: Engine
+    let interval: Int
+    let logger: Logger
+
+    func run() async throws {
+        guard interval > 0 else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: .seconds(interval))
+            } catch { return }
+            if Task.isShuttingDownGracefully { return }
+            do {
+                let report = try await engine.compact()
+                if report.segmentsCompacted > 0 {
+                    logger.info("compacted \(report.segmentsCompacted) segments, reclaimed \(report.bytesReclaimed) bytes")
+                }
+            } catch {
+                logger.error("background compaction failed: \(error)")
+            }
+        }
+    }
+}

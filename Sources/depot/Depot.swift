@@ -1,0 +1,63 @@
+import ArgumentParser
+import DepotConfig
+import DepotEngine
+import Glibc
+
+@main
+struct Depot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "depot",
+        abstract: "A storage gateway for video-surveillance recordings: S3 and Kerberos Vault in front, a deduplicating chunk store inside.",
+        subcommands: [Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self])
+}
+
+/// Options every command that opens a data directory shares.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: the embedded default configuration).")
+    var config: String?
+
+    @Option(name: .long, help: "Data directory (overrides storage.data).")
+    var data: String?
+
+    func load() throws -> DepotConfiguration {
+        var configuration = try loadConfiguration(config)
+        if let data { configuration.storage.data = data }
+        return configuration
+    }
+
+    func engineConfiguration() throws -> EngineConfiguration {
+        let c = try load()
+        return EngineConfiguration(
+            dataDirectory: c.storage.data, chunking: c.storage.chunking, segmentSize: c.storage.segmentSize,
+            region: c.server.region)
+    }
+}
+
+func loadConfiguration(_ path: String?) throws -> DepotConfiguration {
+    guard let path else { return try DepotConfiguration.parse(yaml: DepotConfiguration.defaultYAML) }
+    guard let text = readTextFile(path) else { throw ValidationError("cannot read configuration file \(path)") }
+    do {
+        return try DepotConfiguration.parse(yaml: text)
+    } catch let error as ConfigError {
+        throw ValidationError("\(path): \(error)")
+    }
+}
+
+func readTextFile(_ path: String) -> String? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, file)
+        if n <= 0 { break }
+        bytes += buffer.prefix(n)
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Prints to stderr (progress and diagnostics; stdout is for results).
+func printError(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import DepotConfig
+import DepotEngine
+import Glibc
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Validate or print configuration.", subcommands: [Check.self, Default.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a configuration file; names the bad field on error.")
+        @Argument(help: "The configuration file.") var file: String
+
+        func run() throws {
+            guard let text = readTextFile(file) else {
+                printError("cannot read \(file)")
+                throw ExitCode(2)
+            }
+            do {
+                _ = try DepotConfiguration.parse(yaml: text)
+                print("\(file): valid")
+            } catch {
+                printError("\(file): \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Default: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the embedded default configuration.")
+        func run() { print(DepotConfiguration.defaultYAML, terminator: "") }
+    }
+}
+
+struct Fsck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify every chunk hash and manifest; with --rebuild-index, rebuild the index from the segments.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: .long, help: "Rebuild the LMDB index from the segment files alone (stop the server first).")
+    var rebuildIndex = false
+
+    func run() throws {
+        let configuration = try store.engineConfiguration()
+        if rebuildIndex {
+            let report = try Engine.rebuildIndex(configuration: configuration) { printError($0) }
+            print("rebuilt index: \(report.buckets) buckets, \(report.objects) objects, \(report.chunks) chunks from \(report.records) records in \(report.segments) segments")
+            for problem in report.problems { print("problem: \(problem)") }
+            if !report.problems.isEmpty { throw ExitCode(1) }
+        }
+        let engine = try Engine(configuration: configuration)
+        defer { engine.shutdown() }
+        let report = try engine.fsck { printError($0) }
+        for tail in report.tornTails { print("note: \(tail) (torn tail of an interrupted write; harmless)") }
+        for problem in report.problems { print("problem: \(problem)") }
+        print(
+            "fsck: \(report.segments) segments, \(report.records) records, \(report.chunkRecords) chunks (\(report.bytesVerified) bytes) verified, \(report.objects) objects: "
+                + (report.isClean ? "clean" : "\(report.problems.count) problems"))
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+struct GC: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc", abstract: "Compact segments whose live ratio is low (the server also does this on a schedule).")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: "Compact segments whose live bytes are below this fraction of their size.")
+    var threshold: Double = 0.5
+
+    func run() async throws {
+        let engine = try Engine(configuration: try store.engineConfiguration())
+        defer { engine.shutdown() }
+        let report = try await engine.compact(threshold: threshold) { printError($0) }
+        print("gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes")
+    }
+}
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index", abstract: "Inspect the index.", subcommands: [Dump.self])
+
+    struct Dump: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a canonical, sorted dump of the index.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let engine = try Engine(configuration: try store.engineConfiguration())
+            defer { engine.shutdown() }
+            try engine.dumpIndex { print($0) }
+        }
+    }
+}

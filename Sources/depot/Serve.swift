@@ -1,0 +1,38 @@
+import ArgumentParser
+import DepotConfig
+import DepotServer
+import Glibc
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (S3 and Vault APIs on one port).")
+
+    @Option(name: .long, help: "Configuration file (default: the embedded default configuration).")
+    var config: String?
+
+    @Option(name: .long, help: "Listen address HOST:PORT (overrides server.address; port 0 picks a free port).")
+    var address: String?
+
+    @Option(name: .long, help: "Data directory (overrides storage.data).")
+    var data: String?
+
+    func run() async throws {
+        var configuration = try loadConfiguration(config)
+        if let address {
+            guard HostPort.parse(address) != nil else { throw ValidationError("--address must be HOST:PORT") }
+            configuration.server.address = address
+        }
+        if let data { configuration.storage.data = data }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "depot")
+        let server = try DepotServer(configuration: configuration, logger: logger)
+        try await server.run { url in
+            print("depot listening on \(url)")
+            fflush(nil)
+        }
+    }
+}
