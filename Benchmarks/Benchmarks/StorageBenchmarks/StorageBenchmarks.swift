@@ -1,0 +1,107 @@
+import Benchmark
+import DepotEngine
+import DepotHashing
+import DepotStorage
+import Glibc
+
+/// Throughput of the primitives on the write path. Each figure is compared, in the same run, with
+/// this machine's own limit by `Benchmarks/run-micro.sh` (openssl speed, dd with fdatasync).
+let benchmarks: @Sendable () -> Void = {
+    let mebibyte = 1 << 20
+    let input: [UInt8] = {
+        var state: UInt64 = 42
+        return (0..<(64 * mebibyte)).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+    }()
+    let configuration = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput], timeUnits: .milliseconds, maxDuration: .seconds(5), maxIterations: 50)
+
+    Benchmark("FastCDC chunking 64 MiB (1 core)", configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var chunker = StreamingChunker(.standard)
+            var chunks = 0
+            input.withUnsafeBytes { bytes in
+                chunker.append(bytes) { _ in chunks += 1 }
+                chunker.finish { _ in chunks += 1 }
+            }
+            blackHole(chunks)
+        }
+    }
+
+    Benchmark("SHA-256 64 MiB (OpenSSL EVP)", configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let digest = StreamingDigest(.sha256)
+            input.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + mebibyte]))
+                    offset += mebibyte
+                }
+            }
+            blackHole(digest.finalize())
+        }
+    }
+
+    Benchmark("MD5 64 MiB (OpenSSL EVP)", configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let digest = StreamingDigest(.md5)
+            input.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + mebibyte]))
+                    offset += mebibyte
+                }
+            }
+            blackHole(digest.finalize())
+        }
+    }
+
+    Benchmark("CRC32C 64 MiB", configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(input.withUnsafeBytes { CRC32C.checksum($0) })
+        }
+    }
+
+    Benchmark(
+        "Segment append 1 MiB records + fdatasync every 8",
+        configuration: .init(metrics: [.wallClock, .throughput], timeUnits: .milliseconds, maxDuration: .seconds(5))
+    ) { benchmark in
+        let directory = temporaryDirectory()
+        defer { _ = system("rm -rf '\(directory)'") }
+        let store = try SegmentStore(directory: directory, segmentSize: 1 << 30)
+        let record = Array(input.prefix(mebibyte))
+        for i in benchmark.scaledIterations {
+            _ = try record.withUnsafeBytes { try store.append(kind: .chunk, payload: $0) }
+            if i % 8 == 7 { try store.syncDirty() }
+        }
+        try store.syncDirty()
+    }
+
+    Benchmark(
+        "LMDB batched commit (100 puts per durable transaction)",
+        configuration: .init(metrics: [.wallClock, .throughput], timeUnits: .microseconds, maxDuration: .seconds(5))
+    ) { benchmark in
+        let directory = temporaryDirectory()
+        defer { _ = system("rm -rf '\(directory)'") }
+        let environment = try LMDBEnvironment(path: directory + "/index", tables: ["t"])
+        let table = environment.table("t")
+        var counter: UInt64 = 0
+        for _ in benchmark.scaledIterations {
+            try environment.write { txn in
+                for _ in 0..<100 {
+                    counter += 1
+                    var key = withUnsafeBytes(of: counter.bigEndian) { Array($0) }
+                    key += [UInt8](repeating: 7, count: 24)
+                    try txn.put(table, key, [UInt8](repeating: 1, count: 64))
+                }
+            }
+        }
+    }
+}
+
+func temporaryDirectory() -> String {
+    var template = Array("/tmp/depot-bench-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+}
