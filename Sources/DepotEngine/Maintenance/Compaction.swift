@@ -7,12 +7,6 @@ public struct CompactionReport: Sendable {
     public var bytesReclaimed: UInt64 = 0
 }
 
-extension ReclaimGate {
-    /// Called inside the compaction's commit, so every later commit copies rather than points
-    /// into the segment.
-    func markRetired(_ segment: UInt32) { _ = retire(segment) }
-}
-
 extension Engine {
     /// Live bytes recorded for a segment (chunk records still referenced by the index).
     func liveBytes(of segment: UInt32) throws -> UInt64 {
@@ -118,10 +112,9 @@ extension Engine {
                 try txn.put(objectTable, move.objectKey, record.encodedValue())
             }
             try txn.delete(segmentTable, Tables.segmentKey(id))
-            gate.markRetired(id)
+            gate.retire(id)
         }
-        let free = reclaim.release(reclaim.acquire())
-        free.forEach(store.remove)
+        reclaim.collect().forEach(store.remove)
         return copied
     }
 }

@@ -46,7 +46,7 @@ extension Engine {
             progress("segment \(index + 1)/\(ids.count): \(summary.records) records verified")
         }
 
-        let (objectTable, chunkTable) = (objects, chunks)
+        let (objectTable, chunkTable, partTable) = (objects, chunks, environment.table("parts"))
         try environment.read { txn in
             var expected: [[UInt8]: UInt64] = [:]
             try txn.scan(objectTable) { key, value in
@@ -58,6 +58,11 @@ extension Engine {
                     report.problems.append("object \(name): manifest holds \(total) bytes, record says \(record.size)")
                 }
                 for ref in record.manifest { expected[ref.hash, default: 0] += 1 }
+                return true
+            }
+            // Parts of multipart uploads in progress hold references too.
+            try txn.scan(partTable) { _, value in
+                for ref in try PartRecord.decode(value).manifest { expected[ref.hash, default: 0] += 1 }
                 return true
             }
             progress("\(report.objects) objects checked")

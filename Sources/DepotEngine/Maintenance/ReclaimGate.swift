@@ -32,15 +32,18 @@ final class ReclaimGate: Sendable {
         }
     }
 
-    /// Marks a segment as emptied; returns the segments that may be deleted right away.
-    func retire(_ segment: UInt32) -> [UInt32] {
+    /// Marks a segment as emptied. From now on commits copy out of it instead of pointing into
+    /// it; its file goes once every lease older than this call has ended (see `collect`).
+    func retire(_ segment: UInt32) {
         state.withLock { st in
             st.retired.insert(segment)
             st.waiting.append((st.epoch, segment))
             st.epoch += 1
-            return Self.collect(&st)
         }
     }
+
+    /// The retired segments no lease protects any more.
+    func collect() -> [UInt32] { state.withLock { Self.collect(&$0) } }
 
     func isRetired(_ segment: UInt32) -> Bool { state.withLock { $0.retired.contains(segment) } }
 

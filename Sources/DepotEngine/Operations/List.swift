@@ -24,6 +24,7 @@ extension Engine {
         // S3 answers max-keys=0 with an empty, untruncated page.
         guard maxKeys > 0 else { return listing }
         let delimiterBytes = Array(delimiter.utf8)
+        let startAfterBytes = Array(startAfter.utf8)
         try environment.read { txn in
             var from = keyPrefix
             if !startAfter.isEmpty {
@@ -40,11 +41,16 @@ extension Engine {
                     if !delimiterBytes.isEmpty,
                         let cut = Self.find(delimiterBytes, in: key, from: keyPrefix.count - bucketPrefix.count)
                     {
+                        let common = Array(key[0..<cut + delimiterBytes.count])
+                        // A prefix at or before the marker was returned on an earlier page.
+                        if !startAfterBytes.lexicographicallyPrecedes(common) {
+                            seekTo = bucketPrefix + common + [0xFF]
+                            return false
+                        }
                         if listing.objects.count + listing.commonPrefixes.count >= maxKeys {
                             listing.isTruncated = true
                             return false
                         }
-                        let common = Array(key[0..<cut + delimiterBytes.count])
                         let commonString = String(decoding: common, as: UTF8.self)
                         listing.commonPrefixes.append(commonString)
                         listing.lastReturned = commonString
