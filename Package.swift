@@ -59,9 +59,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "DepotVault",
+            dependencies: [
+                "DepotEngine", "DepotConfig", "DepotHashing",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "DepotServer",
             dependencies: [
-                "DepotS3", "DepotEngine", "DepotConfig",
+                "DepotS3", "DepotVault", "DepotEngine", "DepotConfig",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -85,6 +95,7 @@ let package = Package(
         .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage"]),
         .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
         .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4"]),
+        .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotS3
+import DepotVault
 import HTTPTypes
 import HummingbirdCore
 import HummingbirdTLS
@@ -17,6 +18,7 @@ public final class DepotServer: Sendable {
     public let configuration: DepotConfiguration
     let engine: Engine
     let s3: S3Service
+    let vault: VaultService
     let root: Account
     let logger: Logger
 
@@ -33,6 +35,8 @@ public final class DepotServer: Sendable {
             print(message)
         }
         let accounts = AccountStore(root: root, configured: configuration.accounts)
+        let configured = configuration.accounts
+        vault = VaultService(engine: engine, accounts: { configured }, logger: logger)
         s3 = S3Service(
             engine: engine, accounts: accounts,
             settings: S3Settings(region: configuration.server.region, domain: configuration.server.domain), logger: logger)
@@ -88,6 +92,14 @@ public final class DepotServer: Sendable {
         engine.shutdown()
     }
 
+    /// Picks the front door by path prefix: `/api/` is the Vault API, everything else S3.
+    private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> Response {
+        if path == "/api" || path.hasPrefix("/api/") || path.hasPrefix("/api?") {
+            return await vault.respond(to: request, sendContinue: sendContinue)
+        }
+        return await s3.respond(to: request, sendContinue: sendContinue)
+    }
+
     private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter) async throws {
         let path = request.head.path ?? "/"
         let response: Response
@@ -96,7 +108,7 @@ public final class DepotServer: Sendable {
         } else {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false
-            response = await s3.respond(to: request) {
+            response = await dispatch(request, path: path) {
                 if wantsContinue && !continued {
                     continued = true
                     try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
