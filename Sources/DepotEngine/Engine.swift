@@ -100,7 +100,8 @@ public final class Engine: Sendable {
         return fd
     }
 
-    static func now() -> Int64 {
+    /// Milliseconds since the Unix epoch (the unit of every stored time).
+    public static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

@@ -40,7 +40,7 @@ extension S3Service {
     }
 
     func putBucket(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void) async throws -> Response {
-        if c.request.query["tagging"] != nil || c.request.query["versioning"] != nil || c.request.query["acl"] != nil
+        if c.request.query["versioning"] != nil || c.request.query["acl"] != nil
             || c.request.query["policy"] != nil || c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil
         {
             throw S3Error.notImplemented("bucket sub-resource configuration")
@@ -74,8 +74,7 @@ extension S3Service {
     }
 
     func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
-        if c.request.query["tagging"] != nil || c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil
-            || c.request.query["policy"] != nil || c.request.query["encryption"] != nil
+        if c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil || c.request.query["policy"] != nil || c.request.query["encryption"] != nil
         {
             try authorize(c, .write, bucket: bucket)
             try requireBucket(bucket)
@@ -122,7 +121,6 @@ extension S3Service {
         if q["object-lock"] != nil {
             throw notConfigured("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
         }
-        if q["tagging"] != nil { throw notConfigured("NoSuchTagSet", "The TagSet does not exist") }
         if q["website"] != nil { throw notConfigured("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration") }
         if q["replication"] != nil {
             throw notConfigured("ReplicationConfigurationNotFoundError", "The replication configuration was not found")
@@ -157,16 +155,6 @@ extension S3Service {
         }
         if q["logging"] != nil {
             xml.group("BucketLoggingStatus", namespace: true) { _ in }
-            return xmlResponse(xml)
-        }
-        if q["uploads"] != nil {
-            xml.group("ListMultipartUploadsResult", namespace: true) { x in
-                x.element("Bucket", bucket)
-                x.element("KeyMarker", "")
-                x.element("UploadIdMarker", "")
-                x.element("MaxUploads", 1000)
-                x.element("IsTruncated", false)
-            }
             return xmlResponse(xml)
         }
         return nil

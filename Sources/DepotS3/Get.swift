@@ -8,7 +8,7 @@ extension S3Service {
     func getObject(_ c: S3Context, bucket: String, key: String) throws -> Response {
         let r = c.request
         let isHead = r.method == .head
-        if r.query["tagging"] != nil || r.query["acl"] != nil || r.query["attributes"] != nil {
+        if r.query["acl"] != nil || r.query["attributes"] != nil {
             throw S3Error.notImplemented("object sub-resources")
         }
         try authorize(c, .read, bucket: bucket, key: key)
@@ -37,7 +37,21 @@ extension S3Service {
 
         var range = 0..<record.size
         var status = HTTPResponse.Status.ok
-        if let rangeHeader = r.headers[.range], let parsed = try parseRange(rangeHeader, size: record.size) {
+        if let partText = r.query["partNumber"] {
+            // A part of a multipart object (a single-part object has one part: itself).
+            let parts = record.partSizes.isEmpty ? [record.size] : record.partSizes
+            guard let number = Int(partText), (1...10000).contains(number) else {
+                throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
+            }
+            guard number <= parts.count else { throw S3Error.invalidRange(size: record.size) }
+            let start = parts.prefix(number - 1).reduce(0, +)
+            range = start..<(start + parts[number - 1])
+            headers[.init("x-amz-mp-parts-count")!] = String(parts.count)
+            if !record.partSizes.isEmpty || r.headers[.range] != nil {
+                status = .partialContent
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(max(range.lowerBound, range.upperBound) - 1)/\(record.size)"
+            }
+        } else if let rangeHeader = r.headers[.range], let parsed = try parseRange(rangeHeader, size: record.size) {
             range = parsed
             status = .partialContent
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"

@@ -10,9 +10,7 @@ extension S3Service {
         _ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void
     ) async throws -> Response {
         let r = c.request
-        if r.header("x-amz-copy-source") != nil { throw S3Error.notImplemented("CopyObject") }
-        if r.query["uploadId"] != nil || r.query["partNumber"] != nil { throw S3Error.notImplemented("multipart upload") }
-        if r.query["tagging"] != nil || r.query["acl"] != nil || r.query["retention"] != nil || r.query["legal-hold"] != nil {
+        if r.query["acl"] != nil || r.query["retention"] != nil || r.query["legal-hold"] != nil {
             throw S3Error.notImplemented("object sub-resources")
         }
         try authorize(c, .write, bucket: bucket, key: key)
@@ -23,12 +21,7 @@ extension S3Service {
                 "EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size (use multipart upload).",
                 details: [("ProposedSize", String(length)), ("MaxSizeAllowed", String(settings.maxPutSize))])
         }
-        let contentMD5 = try r.header("content-md5").map { value -> [UInt8] in
-            guard let digest = Base64.decode(value), digest.count == 16 else {
-                throw S3Error("InvalidDigest", .badRequest, "The Content-MD5 you specified was invalid.")
-            }
-            return digest
-        }
+        let contentMD5 = try contentMD5Header(r)
         var checksums = try DeclaredChecksums(r)
         var metadata = try objectMetadata(from: r, owner: c.account.accessKey)
         let precondition = try writePreconditions(r)

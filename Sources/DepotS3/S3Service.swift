@@ -87,19 +87,40 @@ public final class S3Service: Sendable {
             guard r.method == .get else { throw S3Error.methodNotAllowed() }
             return try listBuckets(c)
         }
+        let q = r.query
         guard let key = r.key else {
             switch r.method {
+            case .put where q["tagging"] != nil, .delete where q["tagging"] != nil, .get where q["tagging"] != nil:
+                return try await bucketTagging(c, bucket: bucket, body: body)
             case .put: return try await putBucket(c, bucket: bucket, body: body, sendContinue: sendContinue)
             case .head: return try headBucket(c, bucket: bucket)
             case .delete: return try await deleteBucket(c, bucket: bucket)
+            case .get where q["uploads"] != nil:
+                try authorize(c, .list, bucket: bucket)
+                try requireBucket(bucket)
+                return try listMultipartUploads(c, bucket: bucket)
             case .get: return try getBucket(c, bucket: bucket)
+            case .post where q["delete"] != nil: return try await deleteObjects(c, bucket: bucket, body: body)
             default: throw S3Error.methodNotAllowed()
             }
         }
+        if q["tagging"] != nil, [.get, .put, .delete].contains(r.method) {
+            return try await objectTagging(c, bucket: bucket, key: key, body: body)
+        }
         switch r.method {
-        case .put: return try await putObject(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
+        case .put where q["uploadId"] != nil:
+            return try await uploadPart(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
+        case .put:
+            if let source = r.header("x-amz-copy-source") {
+                return try await copyObject(c, bucket: bucket, key: key, source: source)
+            }
+            return try await putObject(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
+        case .get where q["uploadId"] != nil: return try listParts(c, bucket: bucket, key: key)
         case .get, .head: return try getObject(c, bucket: bucket, key: key)
+        case .delete where q["uploadId"] != nil: return try await abortMultipartUpload(c, bucket: bucket, key: key)
         case .delete: return try await deleteObject(c, bucket: bucket, key: key)
+        case .post where q["uploads"] != nil: return try await createMultipartUpload(c, bucket: bucket, key: key)
+        case .post where q["uploadId"] != nil: return try await completeMultipartUpload(c, bucket: bucket, key: key, body: body)
         default: throw S3Error.methodNotAllowed()
         }
     }

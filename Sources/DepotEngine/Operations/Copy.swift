@@ -1,0 +1,78 @@
+import DepotStorage
+
+extension Engine {
+    /// Copies an object by reference: the new object shares the source's chunks (their counts go
+    /// up), so no byte is read or written again. `make` sees the source inside the commit, so
+    /// copy-source conditions and metadata directives are decided on exactly what is copied.
+    public func copyObject(
+        from source: (bucket: String, key: String), to target: (bucket: String, key: String),
+        precondition: CommitPrecondition? = nil,
+        make: @escaping @Sendable (ObjectRecord) throws -> ObjectRecord
+    ) async throws -> ObjectRecord {
+        try checkKeyLength(bucket: target.bucket, key: target.key)
+        let engine = self
+        do {
+            return try await committer.submit { txn, context in
+                guard try txn.contains(engine.buckets, Array(source.bucket.utf8)) else { throw EngineError.noSuchBucket(source.bucket) }
+                guard try txn.contains(engine.buckets, Array(target.bucket.utf8)) else { throw EngineError.noSuchBucket(target.bucket) }
+                guard let sourceValue = try txn.get(engine.objects, Tables.objectKey(bucket: source.bucket, key: source.key)) else {
+                    throw EngineError.noSuchKey(source.key)
+                }
+                let original = try sourceValue.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                var record = try make(original)
+                record.manifest = original.manifest
+                record.size = original.size
+                record.partSizes = original.partSizes
+                record.localState = original.localState
+                record.created = Engine.now()
+                let targetKey = Tables.objectKey(bucket: target.bucket, key: target.key)
+                let previous = try txn.get(engine.objects, targetKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
+                try precondition?(previous)
+                let (location, sequence) = try context.log(.objectCommit(bucket: target.bucket, key: target.key, record: record))
+                try engine.shareReferences(record.manifest, txn: txn)
+                if let previous { try engine.dropReferences(previous.manifest, txn: txn, context: context) }
+                record.commitLocation = location
+                record.sequence = sequence
+                try txn.put(engine.objects, targetKey, record.encodedValue())
+                return record
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    /// Changes an object's metadata or tags in place (same bytes, same manifest), logged like a
+    /// new version so a rebuilt index keeps the change.
+    @discardableResult
+    public func updateObject(
+        bucket: String, key: String, _ update: @escaping @Sendable (inout ObjectRecord) throws -> Void
+    ) async throws -> ObjectRecord {
+        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { throw EngineError.noSuchKey(key) }
+        let engine = self
+        do {
+            return try await committer.submit { txn, context in
+                let objectKey = Tables.objectKey(bucket: bucket, key: key)
+                guard let value = try txn.get(engine.objects, objectKey) else { throw EngineError.noSuchKey(key) }
+                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                let manifest = record.manifest
+                try update(&record)
+                record.manifest = manifest
+                let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+                record.commitLocation = location
+                record.sequence = sequence
+                try txn.put(engine.objects, objectKey, record.encodedValue())
+                return record
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    /// One more reference for each chunk of a manifest that is already in the index.
+    func shareReferences(_ manifest: [ChunkRef], txn: borrowing Transaction) throws {
+        for ref in manifest {
+            guard let bytes = try txn.get(chunks, ref.hash) else {
+                throw EngineError.corrupt("chunk of a copied object is missing from the index")
+            }
+            var entry = try ChunkEntry.decode(bytes)
+            entry.references += 1
+            try txn.put(chunks, ref.hash, entry.encoded())
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import DepotConfig
+import DepotEngine
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+extension S3Service {
+    /// `x-amz-copy-source: [/]bucket/key[?versionId=null]`, URL-encoded.
+    func parseCopySource(_ text: String) throws -> (bucket: String, key: String) {
+        var source = Substring(text)
+        if let q = source.firstIndex(of: "?") {
+            let version = source[source.index(after: q)...]
+            guard version == "versionId=null" || version.isEmpty else {
+                throw S3Error("NoSuchVersion", .notFound, "The specified version does not exist.")
+            }
+            source = source[..<q]
+        }
+        if source.hasPrefix("/") { source = source.dropFirst() }
+        guard let decoded = percentDecode(source, plusAsSpace: false), let slash = decoded.firstIndex(of: "/") else {
+            throw S3Error.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+        }
+        let key = String(decoded[decoded.index(after: slash)...])
+        guard !key.isEmpty else { throw S3Error.invalidArgument("Copy Source must mention the source bucket and key") }
+        return (String(decoded[..<slash]), key)
+    }
+
+    func openCopySource(_ c: S3Context, _ text: String) throws -> ObjectReader {
+        let source = try parseCopySource(text)
+        try authorize(c, .read, bucket: source.bucket, key: source.key)
+        try requireBucket(source.bucket)
+        guard let reader = try engine.openObject(bucket: source.bucket, key: source.key) else { throw S3Error.noSuchKey(source.key) }
+        try checkCopySourceConditions(c.request, reader.record)
+        return reader
+    }
+
+    /// `x-amz-copy-source-if-*`, with the precedence S3 documents: a matching If-Match wins over
+    /// a failing If-Unmodified-Since, a failing If-None-Match over If-Modified-Since.
+    func checkCopySourceConditions(_ r: S3Request, _ record: ObjectRecord) throws {
+        let lastModified = record.created / 1000
+        let ifMatch = r.header("x-amz-copy-source-if-match").map(unquoteETag)
+        let ifNoneMatch = r.header("x-amz-copy-source-if-none-match").map(unquoteETag)
+        if let ifMatch {
+            if ifMatch != record.etag && ifMatch != "*" { throw S3Error.preconditionFailed() }
+        } else if let since = r.header("x-amz-copy-source-if-unmodified-since").flatMap(parseHTTPDate), lastModified > since {
+            throw S3Error.preconditionFailed()
+        }
+        if let ifNoneMatch {
+            if ifNoneMatch == record.etag || ifNoneMatch == "*" { throw S3Error.preconditionFailed() }
+        } else if let since = r.header("x-amz-copy-source-if-modified-since").flatMap(parseHTTPDate), lastModified <= since {
+            throw S3Error.preconditionFailed()
+        }
+    }
+
+    /// Feeds a byte range of an object into an upload session (UploadPartCopy with a range).
+    func copyBytes(_ reader: ObjectReader, range: Range<UInt64>, into session: IngestSession) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        for piece in reader.plan(range) {
+            try buffer.withUnsafeMutableBytes { out in
+                let slice = UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count])
+                try reader.read(piece, into: slice)
+                try session.write(UnsafeRawBufferPointer(slice))
+            }
+        }
+    }
+
+    /// CopyObject shares the source's chunks: no byte is rewritten.
+    func copyObject(_ c: S3Context, bucket: String, key: String, source text: String) async throws -> Response {
+        try authorize(c, .write, bucket: bucket, key: key)
+        try engine.checkKeyLength(bucket: bucket, key: key)
+        let source = try parseCopySource(text)
+        try authorize(c, .read, bucket: source.bucket, key: source.key)
+        try requireBucket(source.bucket)
+        try requireBucket(bucket)
+        let r = c.request
+        let directive = r.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
+        let taggingDirective = r.header("x-amz-tagging-directive")?.uppercased() ?? "COPY"
+        guard directive == "COPY" || directive == "REPLACE" else { throw S3Error.invalidArgument("Unknown metadata directive.") }
+        guard taggingDirective == "COPY" || taggingDirective == "REPLACE" else { throw S3Error.invalidArgument("Unknown tagging directive.") }
+        let replacement = try objectMetadata(from: r, owner: c.account.accessKey)
+        let sameObject = source.bucket == bucket && source.key == key
+        if sameObject && directive == "COPY" && taggingDirective == "COPY" {
+            throw S3Error(
+                "InvalidRequest", .badRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+        }
+        let request = r
+        let owner = c.account.accessKey
+        let precondition = try writePreconditions(r)
+        let record = try await engine.copyObject(from: source, to: (bucket, key), precondition: precondition) { original in
+            try self.checkCopySourceConditions(request, original)
+            var record = original
+            record.owner = owner
+            if directive == "REPLACE" {
+                record.contentType = replacement.contentType
+                record.systemMetadata = replacement.systemMetadata
+                record.userMetadata = replacement.userMetadata
+            }
+            if taggingDirective == "REPLACE" { record.tags = replacement.tags }
+            return record
+        }
+        var xml = XMLWriter()
+        xml.group("CopyObjectResult", namespace: true) { x in
+            x.element("LastModified", iso8601(milliseconds: record.created))
+            x.element("ETag", "\"\(record.etag)\"")
+            for (algorithm, value) in record.checksums { x.element("Checksum" + algorithm, value) }
+        }
+        return xmlResponse(xml)
+    }
+}

@@ -1,0 +1,279 @@
+import DepotConfig
+import DepotEngine
+import DepotHashing
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+extension S3Service {
+    static let minimumPartSize: UInt64 = 5 << 20
+
+    func createMultipartUpload(_ c: S3Context, bucket: String, key: String) async throws -> Response {
+        try authorize(c, .write, bucket: bucket, key: key)
+        try engine.checkKeyLength(bucket: bucket, key: key)
+        try requireBucket(bucket)
+        let r = c.request
+        let metadata = try objectMetadata(from: r, owner: c.account.accessKey)
+        var algorithm = ""
+        if let text = r.header("x-amz-checksum-algorithm") {
+            guard let a = ChecksumAlgorithm(headerValue: text) else { throw S3Error.invalidRequest("Checksum algorithm \(text) is not supported.") }
+            algorithm = a.rawValue
+        }
+        let type = r.header("x-amz-checksum-type")?.uppercased() ?? (algorithm.isEmpty ? "" : "COMPOSITE")
+        guard ["", "COMPOSITE", "FULL_OBJECT"].contains(type) else { throw S3Error.invalidRequest("x-amz-checksum-type must be COMPOSITE or FULL_OBJECT") }
+        if type == "FULL_OBJECT" && (algorithm == "SHA1" || algorithm == "SHA256") {
+            throw S3Error.invalidRequest("The FULL_OBJECT checksum type is only supported for CRC algorithms.")
+        }
+        let id = try await engine.createUpload(
+            UploadRecord(
+                bucket: bucket, key: key, created: Engine.now(), metadata: metadata, checksumAlgorithm: algorithm,
+                checksumType: type))
+        var xml = XMLWriter()
+        xml.group("InitiateMultipartUploadResult", namespace: true) { x in
+            x.element("Bucket", bucket)
+            x.element("Key", key)
+            x.element("UploadId", id)
+        }
+        var response = xmlResponse(xml)
+        if !algorithm.isEmpty {
+            response.headers[.init("x-amz-checksum-algorithm")!] = algorithm
+            response.headers[.init("x-amz-checksum-type")!] = type
+        }
+        return response
+    }
+
+    /// The upload, checked to belong to this bucket and key.
+    func requireUpload(_ id: String, bucket: String, key: String) throws -> UploadRecord {
+        guard let upload = try engine.upload(id), upload.bucket == bucket, upload.key == key else {
+            throw S3Error.from(EngineError.noSuchUpload(id))
+        }
+        return upload
+    }
+
+    func partNumber(_ c: S3Context) throws -> Int {
+        guard let text = c.request.query["partNumber"], let n = Int(text), (1...10000).contains(n) else {
+            throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
+        }
+        return n
+    }
+
+    func uploadPart(_ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void) async throws -> Response {
+        try authorize(c, .write, bucket: bucket, key: key)
+        let number = try partNumber(c)
+        let id = c.request.query["uploadId"] ?? ""
+        _ = try requireUpload(id, bucket: bucket, key: key)
+        let session = try engine.startPart(uploadId: id, number: number)
+        var checksums = try DeclaredChecksums(c.request)
+        let contentMD5 = try contentMD5Header(c.request)
+        var headers = HTTPFields()
+
+        if let source = c.request.header("x-amz-copy-source") {
+            let reader = try openCopySource(c, source)
+            var range = 0..<reader.record.size
+            if let rangeText = c.request.header("x-amz-copy-source-range") {
+                guard let parsed = try? parseRange(rangeText, size: reader.record.size), rangeText.hasPrefix("bytes="), !rangeText.contains("=-") else {
+                    throw S3Error("InvalidArgument", .badRequest, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+                }
+                range = parsed
+            }
+            try copyBytes(reader, range: range, into: session)
+            let part = try await session.commitPart()
+            var xml = XMLWriter()
+            xml.group("CopyPartResult", namespace: true) { x in
+                x.element("LastModified", iso8601(milliseconds: part.created))
+                x.element("ETag", "\"\(part.etag)\"")
+            }
+            return xmlResponse(xml)
+        }
+
+        let length = try declaredLength(c.request)
+        let payload = try PayloadReader(c, declaredLength: length)
+        try await sendContinue()
+        try await payload.read(body) { bytes in
+            try session.write(bytes)
+            checksums.update(bytes)
+        }
+        try checksums.acceptTrailers(payload.trailers)
+        let md5 = try session.finishStream()
+        if let contentMD5, contentMD5 != md5 { throw S3Error.badDigest() }
+        let verified = try checksums.verify()
+        let part = try await session.commitPart(checksums: verified)
+        headers[.eTag] = "\"\(part.etag)\""
+        for (algorithm, value) in verified { headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value }
+        return emptyResponse(.ok, headers: headers)
+    }
+
+    func completeMultipartUpload(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {
+        try authorize(c, .write, bucket: bucket, key: key)
+        let id = c.request.query["uploadId"] ?? ""
+        let upload = try requireUpload(id, bucket: bucket, key: key)
+        let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 4 << 20))
+        guard xml.name == "CompleteMultipartUpload" else { throw S3Error.malformedXML() }
+        var requested: [(number: Int, etag: String?)] = []
+        var requestedChecksums: [Int: String] = [:]
+        for part in xml.children("Part") {
+            guard let number = part.child("PartNumber").flatMap({ Int($0.text) }) else { throw S3Error.malformedXML() }
+            requested.append((number, part.child("ETag").map { unquoteETag($0.text) }))
+            if !upload.checksumAlgorithm.isEmpty,
+                let value = part.child("Checksum" + upload.checksumAlgorithm)?.text
+            {
+                requestedChecksums[number] = value
+            }
+        }
+        guard !requested.isEmpty else {
+            throw S3Error("MalformedXML", .badRequest, "You must specify at least one part")
+        }
+        guard requested.count <= 10000 else { throw S3Error.invalidArgument("At most 10000 parts may be completed") }
+        let precondition = try writePreconditions(c.request)
+        let claimedChecksums = requestedChecksums
+        let algorithm = ChecksumAlgorithm(rawValue: upload.checksumAlgorithm)
+        let checksumType = upload.checksumType
+        let record = try await engine.completeUpload(
+            uploadId: id, parts: requested, minimumPartSize: Self.minimumPartSize, precondition: precondition
+        ) { _, parts in
+            let md5s = parts.flatMap(\.md5)
+            let etag = Hex.encode(DigestAlgorithm.md5.hash(md5s)) + "-\(parts.count)"
+            guard let algorithm else { return CompletedObject(etag: etag) }
+            var raw: [[UInt8]] = []
+            for part in parts {
+                guard let value = part.checksums.first(where: { $0.0 == algorithm.rawValue })?.1, let bytes = Base64.decode(value) else {
+                    throw EngineError.invalidPart("part \(part.number) was uploaded without a \(algorithm.rawValue) checksum")
+                }
+                if let claimed = claimedChecksums[part.number], claimed != value {
+                    throw EngineError.invalidPart("part \(part.number) checksum does not match")
+                }
+                raw.append(bytes)
+            }
+            let value: String
+            if checksumType == "FULL_OBJECT" {
+                value = Base64.encode(combineFullObject(algorithm, raw, sizes: parts.map(\.size)))
+            } else {
+                let stream = StreamingChecksum(algorithm)
+                raw.flatMap { $0 }.withUnsafeBytes { stream.update($0) }
+                value = Base64.encode(stream.finalize()) + "-\(parts.count)"
+            }
+            return CompletedObject(etag: etag, checksums: [(algorithm.rawValue, value)], checksumType: checksumType)
+        }
+        var out = XMLWriter()
+        out.group("CompleteMultipartUploadResult", namespace: true) { x in
+            x.element("Location", "/\(bucket)/\(percentEncode(key, keepSlash: true))")
+            x.element("Bucket", bucket)
+            x.element("Key", key)
+            x.element("ETag", "\"\(record.etag)\"")
+            for (algorithm, value) in record.checksums { x.element("Checksum" + algorithm, value) }
+            if !record.checksumType.isEmpty { x.element("ChecksumType", record.checksumType) }
+        }
+        return xmlResponse(out)
+    }
+
+    func abortMultipartUpload(_ c: S3Context, bucket: String, key: String) async throws -> Response {
+        try authorize(c, .write, bucket: bucket, key: key)
+        let id = c.request.query["uploadId"] ?? ""
+        _ = try requireUpload(id, bucket: bucket, key: key)
+        try await engine.abortUpload(uploadId: id)
+        return emptyResponse(.noContent)
+    }
+
+    func listParts(_ c: S3Context, bucket: String, key: String) throws -> Response {
+        try authorize(c, .read, bucket: bucket, key: key)
+        let id = c.request.query["uploadId"] ?? ""
+        let upload = try requireUpload(id, bucket: bucket, key: key)
+        let marker = Int(c.request.query["part-number-marker"] ?? "0") ?? 0
+        let maxParts = min(Int(c.request.query["max-parts"] ?? "1000") ?? 1000, 1000)
+        let (parts, truncated) = try engine.listParts(uploadId: id, after: marker, limit: maxParts)
+        var xml = XMLWriter()
+        xml.group("ListPartsResult", namespace: true) { x in
+            x.element("Bucket", bucket)
+            x.element("Key", key)
+            x.element("UploadId", id)
+            x.group("Initiator") { i in i.element("ID", upload.metadata.owner) }
+            x.group("Owner") { o in o.element("ID", upload.metadata.owner) }
+            x.element("StorageClass", "STANDARD")
+            x.element("PartNumberMarker", marker)
+            if let last = parts.last { x.element("NextPartNumberMarker", last.number) }
+            x.element("MaxParts", maxParts)
+            x.element("IsTruncated", truncated)
+            if !upload.checksumAlgorithm.isEmpty { x.element("ChecksumAlgorithm", upload.checksumAlgorithm) }
+            for part in parts {
+                x.group("Part") { p in
+                    p.element("PartNumber", part.number)
+                    p.element("LastModified", iso8601(milliseconds: part.created))
+                    p.element("ETag", "\"\(part.etag)\"")
+                    p.element("Size", part.size)
+                    for (algorithm, value) in part.checksums { p.element("Checksum" + algorithm, value) }
+                }
+            }
+        }
+        return xmlResponse(xml)
+    }
+
+    func listMultipartUploads(_ c: S3Context, bucket: String) throws -> Response {
+        let q = c.request.query
+        let prefix = q["prefix"] ?? ""
+        let keyMarker = q["key-marker"] ?? ""
+        let idMarker = q["upload-id-marker"] ?? ""
+        let maxUploads = min(Int(q["max-uploads"] ?? "1000") ?? 1000, 1000)
+        let all = try engine.listUploads(bucket: bucket)
+            .filter { $0.upload.key.hasPrefix(prefix) }
+            .sorted { ($0.upload.key, $0.id) < ($1.upload.key, $1.id) }
+            .filter { item in
+                keyMarker.isEmpty || item.upload.key > keyMarker || (item.upload.key == keyMarker && !idMarker.isEmpty && item.id > idMarker)
+            }
+        let page = all.prefix(maxUploads)
+        var xml = XMLWriter()
+        xml.group("ListMultipartUploadsResult", namespace: true) { x in
+            x.element("Bucket", bucket)
+            x.element("KeyMarker", keyMarker)
+            x.element("UploadIdMarker", idMarker)
+            if all.count > maxUploads, let last = page.last {
+                x.element("NextKeyMarker", last.upload.key)
+                x.element("NextUploadIdMarker", last.id)
+            }
+            x.element("Prefix", prefix)
+            x.element("MaxUploads", maxUploads)
+            x.element("IsTruncated", all.count > maxUploads)
+            for item in page {
+                x.group("Upload") { u in
+                    u.element("Key", item.upload.key)
+                    u.element("UploadId", item.id)
+                    u.group("Initiator") { i in i.element("ID", item.upload.metadata.owner) }
+                    u.group("Owner") { o in o.element("ID", item.upload.metadata.owner) }
+                    u.element("StorageClass", "STANDARD")
+                    u.element("Initiated", iso8601(milliseconds: item.upload.created))
+                    if !item.upload.checksumAlgorithm.isEmpty { u.element("ChecksumAlgorithm", item.upload.checksumAlgorithm) }
+                }
+            }
+        }
+        return xmlResponse(xml)
+    }
+
+    func contentMD5Header(_ r: S3Request) throws -> [UInt8]? {
+        try r.header("content-md5").map { value in
+            guard let digest = Base64.decode(value), digest.count == 16 else {
+                throw S3Error("InvalidDigest", .badRequest, "The Content-MD5 you specified was invalid.")
+            }
+            return digest
+        }
+    }
+}
+
+/// The full-object CRC of a multipart upload, from the part CRCs and sizes alone.
+func combineFullObject(_ algorithm: ChecksumAlgorithm, _ parts: [[UInt8]], sizes: [UInt64]) -> [UInt8] {
+    func value(_ bytes: [UInt8]) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+    switch algorithm {
+    case .crc32:
+        var total = UInt32(value(parts[0]))
+        for i in 1..<parts.count { total = CRC32.combine(total, UInt32(value(parts[i])), lengthOfB: sizes[i]) }
+        return bigEndianBytes(total)
+    case .crc32c:
+        var total = UInt32(value(parts[0]))
+        for i in 1..<parts.count { total = CRC32C.combine(total, UInt32(value(parts[i])), lengthOfB: sizes[i]) }
+        return bigEndianBytes(total)
+    case .crc64nvme:
+        var total = value(parts[0])
+        for i in 1..<parts.count { total = CRC64NVME.combine(total, value(parts[i]), lengthOfB: sizes[i]) }
+        return bigEndianBytes(total)
+    case .sha1, .sha256:
+        return []
+    }
+}

@@ -1,0 +1,85 @@
+import DepotConfig
+import DepotEngine
+import HTTPTypes
+import HummingbirdCore
+
+extension S3Service {
+    /// Reads a `<Tagging><TagSet><Tag><Key/><Value/></Tag>…` body with S3's limits.
+    func parseTagging(_ c: S3Context, _ body: RequestBody, maxTags: Int) async throws -> [(String, String)] {
+        let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 64 << 10))
+        guard xml.name == "Tagging", let set = xml.child("TagSet") else { throw S3Error.malformedXML() }
+        var tags: [(String, String)] = []
+        for tag in set.children("Tag") {
+            guard let key = tag.child("Key")?.text else { throw S3Error.malformedXML() }
+            let value = tag.child("Value")?.text ?? ""
+            guard (1...128).contains(key.count), value.count <= 256 else { throw S3Error("InvalidTag", .badRequest, "The TagKey or TagValue is too long.") }
+            guard !tags.contains(where: { $0.0 == key }) else { throw S3Error("InvalidTag", .badRequest, "Cannot provide multiple Tags with the same key") }
+            tags.append((key, value))
+        }
+        guard tags.count <= maxTags else { throw S3Error("BadRequest", .badRequest, "Object tags cannot be greater than \(maxTags)") }
+        return tags
+    }
+
+    func taggingResponse(_ tags: [(String, String)]) -> Response {
+        var xml = XMLWriter()
+        xml.group("Tagging", namespace: true) { x in
+            x.group("TagSet") { s in
+                for (key, value) in tags {
+                    s.group("Tag") { t in
+                        t.element("Key", key)
+                        t.element("Value", value)
+                    }
+                }
+            }
+        }
+        return xmlResponse(xml)
+    }
+
+    func objectTagging(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {
+        switch c.request.method {
+        case .get:
+            try authorize(c, .read, bucket: bucket, key: key)
+            try requireBucket(bucket)
+            guard let record = try engine.headObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+            return taggingResponse(record.tags)
+        case .put:
+            try authorize(c, .write, bucket: bucket, key: key)
+            try requireBucket(bucket)
+            let tags = try await parseTagging(c, body, maxTags: 10)
+            try await engine.updateObject(bucket: bucket, key: key) { $0.tags = tags }
+            return emptyResponse(.ok)
+        case .delete:
+            try authorize(c, .write, bucket: bucket, key: key)
+            try requireBucket(bucket)
+            try await engine.updateObject(bucket: bucket, key: key) { $0.tags = [] }
+            return emptyResponse(.noContent)
+        default:
+            throw S3Error.methodNotAllowed()
+        }
+    }
+
+    func bucketTagging(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
+        switch c.request.method {
+        case .get:
+            try authorize(c, .list, bucket: bucket)
+            guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+            guard !record.tags.isEmpty else {
+                throw S3Error("NoSuchTagSet", .notFound, "The TagSet does not exist", details: [("BucketName", bucket)])
+            }
+            return taggingResponse(record.tags)
+        case .put:
+            try authorize(c, .write, bucket: bucket)
+            try requireBucket(bucket)
+            let tags = try await parseTagging(c, body, maxTags: 50)
+            try await engine.updateBucket(bucket) { $0.tags = tags }
+            return emptyResponse(.noContent)
+        case .delete:
+            try authorize(c, .write, bucket: bucket)
+            try requireBucket(bucket)
+            try await engine.updateBucket(bucket) { $0.tags = [] }
+            return emptyResponse(.noContent)
+        default:
+            throw S3Error.methodNotAllowed()
+        }
+    }
+}
