@@ -1,0 +1,40 @@
+# Depot's two set-up commands: `make run` and `make test`. Each installs what it needs first.
+SWIFT ?= swift
+PYTHON ?= python3
+APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build run test unit integration bench-micro
+
+# System libraries for the systemLibrary targets, and the Python clients the integration tests drive.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(PYTHON) -m pip install -q -r Tests/integration/requirements.txt
+
+build: deps
+	$(SWIFT) build -c release --product depot
+
+# Starts Depot on the embedded default configuration: 127.0.0.1:9000, data in ./data.
+run: build
+	.build/release/depot serve
+
+# Every test, in release mode so one build serves the unit tests and the server the
+# integration tests start.
+test: deps
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
+
+unit: deps
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+
+integration: build
+	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
+
+bench-micro:
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
