@@ -71,8 +71,8 @@ public final class DepotServer: Sendable {
             configuration: ServerConfiguration(address: .hostname(address.host, port: address.port), serverName: "Depot"),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger,
-            responder: { [self] request, responseWriter, _ in
-                try await self.respond(request, responseWriter)
+            responder: { [self] request, responseWriter, channel in
+                try await self.respond(request, responseWriter, channel: channel)
             },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
@@ -81,8 +81,8 @@ public final class DepotServer: Sendable {
         let maintenance = MaintenanceService(engine: engine, interval: configuration.storage.gcInterval, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server), .init(service: maintenance)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: server), .init(service: maintenance)], logger: logger))
+        ShutdownSignals.install(group)
         do {
             try await group.run()
         } catch {
@@ -100,9 +100,9 @@ public final class DepotServer: Sendable {
         return await s3.respond(to: request, sendContinue: sendContinue)
     }
 
-    private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter) async throws {
+    private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
         let path = request.head.path ?? "/"
-        let response: Response
+        var response: Response
         if path == "/health/live" || path == "/health/ready" {
             response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         } else {
@@ -115,7 +115,14 @@ public final class DepotServer: Sendable {
                 }
             }
         }
+        // A refused request's body may not have been read (or even sent, after Expect:
+        // 100-continue); reading it to the end would be wasted work or would take the next
+        // request for body bytes. Close the connection instead.
+        let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0
+        let closeAfter = response.status.code >= 400 && hasBody
+        if closeAfter { response.headers[.connection] = "close" }
         try await responseWriter.write(response: response.head, body: response.body)
+        if closeAfter { try? await channel.close() }
     }
 }
 
@@ -132,7 +139,8 @@ struct MaintenanceService: Service {
         }
         while !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: .seconds(interval))
+                // Graceful shutdown must end the wait, or the service group would wait for it.
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
             } catch { return }
             if Task.isShuttingDownGracefully { return }
             do {

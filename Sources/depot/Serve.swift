@@ -25,7 +25,8 @@ struct Serve: AsyncParsableCommand {
         if let data { configuration.storage.data = data }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            let level = getenv("DEPOT_LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0)) }
+            handler.logLevel = level ?? .info
             return handler
         }
         let logger = Logger(label: "depot")

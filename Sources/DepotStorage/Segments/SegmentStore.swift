@@ -39,6 +39,9 @@ public final class SegmentStore: Sendable {
         var files: [UInt32: Int32] = [:]
         var activeId: UInt32 = 0
         var activeSize = 0
+        /// The active segment's file is created on the first append, so opening a store on a
+        /// full disk (to read, or to run fsck) writes nothing.
+        var activeCreated = false
         var dirty: Set<UInt32> = []
     }
 
@@ -58,7 +61,6 @@ public final class SegmentStore: Sendable {
         }
         st.activeId = (existing.last ?? 0) + 1
         state = Mutex(st)
-        try state.withLock { try Self.createSegment(&$0, directory: directory) }
     }
 
     deinit {
@@ -111,6 +113,7 @@ public final class SegmentStore: Sendable {
         }
         st.files[id] = fd
         st.activeSize = fileHeaderSize
+        st.activeCreated = true
         st.dirty.insert(id)
     }
 
@@ -126,11 +129,13 @@ public final class SegmentStore: Sendable {
         let header = RecordHeader.encode(kind: kind, sequence: sequence, hash: hash, payload: payload)
         let total = header.count + payload.count
         return try state.withLock { st in
+            if !st.activeCreated { try Self.createSegment(&st, directory: directory) }
             if st.activeSize + total > segmentSize && st.activeSize > Self.fileHeaderSize {
                 st.activeId += 1
+                st.activeCreated = false
                 try Self.createSegment(&st, directory: directory)
             }
-            let fd = st.files[st.activeId]!
+            guard let fd = st.files[st.activeId] else { throw StorageError.io("active segment missing", EIO) }
             let offset = st.activeSize
             try Self.writeAll(fd: fd, header: header, payload: payload, offset: offset)
             st.activeSize += total
@@ -182,7 +187,7 @@ public final class SegmentStore: Sendable {
                 st.dirty.insert(id)
                 if st.activeId == id {
                     st.activeId += 1
-                    try? Self.createSegment(&st, directory: directory)
+                    st.activeCreated = false
                 }
             }
             throw error

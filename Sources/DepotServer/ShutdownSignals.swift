@@ -1,0 +1,36 @@
+import Dispatch
+import Glibc
+import ServiceLifecycle
+
+/// The write end of the self-pipe the signal handler writes to (async-signal-safe).
+nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
+
+/// Turns SIGTERM and SIGINT into a graceful shutdown of the service group.
+///
+/// ServiceLifecycle's own signal handling (a Dispatch signal source over SIG_IGN) never saw the
+/// signal here: on Linux it relies on the signal being blocked in every thread, and NIO's and
+/// the engine's threads exist before the group starts. A plain `sigaction` handler writing to a
+/// pipe works whichever thread the kernel picks.
+enum ShutdownSignals {
+    static func install(_ group: ServiceGroup) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        signalPipeWrite = fds[1]
+        let readEnd = fds[0]
+        for sig in [SIGTERM, SIGINT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in
+                var byte: UInt8 = 1
+                _ = write(signalPipeWrite, &byte, 1)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(sig, &action, nil)
+        }
+        DispatchQueue(label: "depot.signals").async {
+            var byte: UInt8 = 0
+            while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
+            Task { await group.triggerGracefulShutdown() }
+        }
+    }
+}
