@@ -67,6 +67,12 @@ public final class S3Service: Sendable {
             return errorResponse(S3Error.invalidArgument("The request URI is not valid."), resource: "/", requestId: requestId, method: request.method)
         }
         do {
+            // Browser form uploads carry their signature in the form, not in the request.
+            if s3.method == .post, let bucket = s3.bucket, s3.key == nil, s3.query.isEmpty,
+                s3.headers[.authorization] == nil, s3.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
+            {
+                return try await postObject(s3, bucket: bucket, body: request.body, requestId: requestId)
+            }
             let auth = try authenticate(s3)
             let context = S3Context(request: s3, account: auth.account, requestId: requestId, auth: auth)
             var response = try await route(context, body: request.body, sendContinue: sendContinue)

@@ -101,7 +101,7 @@ class DepotServer:
         return boto3.client(
             "s3", endpoint_url=self.endpoint, region_name="us-east-1",
             aws_access_key_id=ROOT_USER, aws_secret_access_key=ROOT_PASSWORD,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+            config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1},
                           connect_timeout=10, read_timeout=120, **config))
 
     def cleanup(self):
