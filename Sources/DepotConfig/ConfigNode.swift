@@ -94,6 +94,19 @@ final class ConfigNode {
         return v
     }
 
+    /// Durations as admins write them: `30s`, `15m`, `24h`, `7d`, or plain seconds.
+    func duration(default value: Int) throws -> Int {
+        guard let s = try string() else { return value }
+        let units: [(String, Int)] = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            if let n = Int(s.dropLast()), n >= 0 { return n * factor }
+        }
+        guard let n = Int(s), n >= 0 else {
+            throw ConfigError(path, "must be a duration such as 30s, 15m, 24h or 7d, got \"\(s)\"")
+        }
+        return n
+    }
+
     func stringList() throws -> [String] {
         try items().map { try $0.requiredString() }
     }

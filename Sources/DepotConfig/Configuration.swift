@@ -75,6 +75,8 @@ public struct StorageSettings: Sendable, Equatable {
     public var chunking: ChunkerParameters = .standard
     public var segmentSize: Int = 1 << 30
     public var gcInterval: Int = 3600
+    /// Multipart and tus uploads not completed within this many seconds are aborted.
+    public var uploadExpiry: Int = 7 * 86400
 }
 
 /// The whole configuration file (DESIGN "Configuration"). Sections of later parts (tiers,
@@ -157,6 +159,7 @@ public struct DepotConfiguration: Sendable {
             throw ConfigError("storage.segmentSize", "must be at least 1MiB")
         }
         config.storage.gcInterval = try storage["gcIntervalSeconds"].int(default: config.storage.gcInterval)
+        config.storage.uploadExpiry = try storage["uploadExpiry"].duration(default: config.storage.uploadExpiry)
 
         for (i, item) in try top["buckets"].items().enumerated() {
             let name = try item.requiredString()

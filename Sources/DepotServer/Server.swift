@@ -78,7 +78,8 @@ public final class DepotServer: Sendable {
                 let port = channel.localAddress?.port ?? address.port
                 onListening("\(scheme)://\(address.host):\(port)")
             })
-        let maintenance = MaintenanceService(engine: engine, interval: configuration.storage.gcInterval, logger: logger)
+        let maintenance = MaintenanceService(
+            engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server), .init(service: maintenance)], logger: logger))
@@ -126,10 +127,12 @@ public final class DepotServer: Sendable {
     }
 }
 
-/// Runs compaction in the background on a schedule.
+/// Runs the background upkeep on a schedule: expiring abandoned uploads (whose parts then
+/// become garbage) and compacting segments.
 struct MaintenanceService: Service {
     let engine: Engine
     let interval: Int
+    let uploadExpiry: Int
     let logger: Logger
 
     func run() async throws {
@@ -143,6 +146,12 @@ struct MaintenanceService: Service {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
             } catch { return }
             if Task.isShuttingDownGracefully { return }
+            do {
+                let expired = try await engine.expireUploads(olderThan: Int64(uploadExpiry) * 1000)
+                if expired > 0 { logger.info("expired \(expired) abandoned uploads") }
+            } catch {
+                logger.error("expiring abandoned uploads failed: \(error)")
+            }
             do {
                 let report = try await engine.compact()
                 if report.segmentsCompacted > 0 {
