@@ -37,4 +37,4 @@ integration: build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
 
 bench-micro:
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
+	Benchmarks/run-micro.sh
