@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // System libraries: LMDB for the index, OpenSSL libcrypto for every hash, HMAC and signature.
@@ -27,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // CRC32, CRC32C (SSE4.2 when present) and CRC64NVME: not in OpenSSL, so written here in C.
         .target(name: "CDepotChecksums"),
+        // Extended attributes (filesystem tier metadata), missing from Glibc's module map.
+        .target(name: "CDepotSystem"),
 
         // 5. Storage primitives.
         .target(name: "DepotHashing", dependencies: ["COpenSSL", "CDepotChecksums"]),
@@ -68,10 +71,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // 3. Tiering: tier clients, the task workers, policies.
+        .target(
+            name: "DepotTiering",
+            dependencies: [
+                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing", "CDepotSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotS3", "DepotVault", "DepotEngine", "DepotConfig",
+                "DepotS3", "DepotVault", "DepotTiering", "DepotEngine", "DepotConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,6 +19,8 @@ final class ConfigNode {
     let node: Yams.Node?
     let path: String
     private var used: Set<String> = []
+    /// Set for sections another part validates: their keys are not checked here.
+    var acceptsAnyField = false
     private var children: [ConfigNode] = []
 
     init(_ node: Yams.Node?, path: String) {
@@ -113,7 +115,7 @@ final class ConfigNode {
 
     /// Refuses keys that no reader asked for, here and in every child read so far.
     func finish() throws {
-        if let mapping = node?.mapping {
+        if let mapping = node?.mapping, !acceptsAnyField {
             for (key, _) in mapping {
                 let name = key.string ?? "?"
                 if !used.contains(name) {

@@ -86,6 +86,8 @@ public struct DepotConfiguration: Sendable {
     public var storage = StorageSettings()
     public var buckets: [String] = []
     public var accounts: [Account] = []
+    public var tiers: [TierSettings] = []
+    public var policies: [PolicySettings] = []
 
     public init() {}
 
@@ -175,9 +177,14 @@ public struct DepotConfiguration: Sendable {
             }
             config.accounts.append(account)
         }
-        // Later parts own these sections; the shape is checked here so typos surface at start.
-        for section in ["tiers", "policies"] {
-            for item in try top[section].items() { try item.requireMapping(); item.markAllUsed() }
+        var tierNames: Set<String> = []
+        for item in try top["tiers"].items() {
+            let tier = try parseTier(item)
+            guard tierNames.insert(tier.name).inserted else { throw ConfigError(item.path + ".name", "duplicate tier name \(tier.name)") }
+            config.tiers.append(tier)
+        }
+        for item in try top["policies"].items() {
+            config.policies.append(try parsePolicy(item, tiers: config.tiers))
         }
         let events = top["events"]
         try events.requireMapping()
@@ -220,12 +227,8 @@ public struct DepotConfiguration: Sendable {
 }
 
 extension ConfigNode {
-    /// For sections another module validates: accept every key here.
-    func markAllUsed() {
-        if let mapping = node?.mapping {
-            for (key, _) in mapping { _ = child(key.string ?? "") }
-        }
-    }
+    /// For sections another part validates: accept every key here.
+    func markAllUsed() { acceptsAnyField = true }
 }
 
 /// `HOST:PORT`, with IPv6 hosts in brackets.

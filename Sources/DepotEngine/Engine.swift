@@ -34,6 +34,7 @@ public final class Engine: Sendable {
     let committer: Committer
     let logger: Logger
     let reclaim: ReclaimGate
+    let plannerBox = PlannerBox()
     let lockFile: Int32
 
     let buckets: Table

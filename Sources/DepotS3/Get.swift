@@ -33,6 +33,7 @@ extension S3Service {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
         }
         if !record.tags.isEmpty { headers[.init("x-amz-tagging-count")!] = String(record.tags.count) }
+        if let status = record.replicationStatus { headers[.init("x-amz-replication-status")!] = status }
         applyResponseOverrides(r, &headers)
 
         var range = 0..<record.size

@@ -1,6 +1,8 @@
 import DepotConfig
 import DepotEngine
+import AsyncHTTPClient
 import DepotS3
+import DepotTiering
 import DepotVault
 import HTTPTypes
 import HummingbirdCore
@@ -80,16 +82,20 @@ public final class DepotServer: Sendable {
             })
         let maintenance = MaintenanceService(
             engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry, logger: logger)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server), .init(service: maintenance)], logger: logger))
+                services: [.init(service: server), .init(service: maintenance), .init(service: tiering)], logger: logger))
         ShutdownSignals.install(group)
         do {
             try await group.run()
         } catch {
+            try? await httpClient.shutdown()
             engine.shutdown()
             throw error
         }
+        try? await httpClient.shutdown()
         engine.shutdown()
     }
 

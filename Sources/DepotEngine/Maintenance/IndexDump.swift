@@ -21,7 +21,8 @@ extension Engine {
                     "object \(String(decoding: key, as: UTF8.self).replacingNul()) size=\(o.size) etag=\(o.etag) "
                         + "created=\(o.created) owner=\(o.owner) type=\(o.contentType) sys=\(o.systemMetadata) "
                         + "meta=\(o.userMetadata) tags=\(o.tags) checksums=\(o.checksums) \(o.checksumType) "
-                        + "parts=\(o.partSizes) state=\(o.localState) seq=\(o.sequence) manifest=[\(manifest)]")
+                        + "parts=\(o.partSizes) state=\(o.localState) seq=\(o.sequence) "
+                        + "replicas=\(o.replicas.map { "\($0.tier):\($0.state.s3Name):\($0.attempts)" }) manifest=[\(manifest)]")
                 return true
             }
             try txn.scan(chunkTable) { key, value in

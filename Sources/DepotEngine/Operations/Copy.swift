@@ -28,6 +28,9 @@ extension Engine {
                 let targetKey = Tables.objectKey(bucket: target.bucket, key: target.key)
                 let previous = try txn.get(engine.objects, targetKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
                 try precondition?(previous)
+                record.replicas = []
+                try engine.planReplication(
+                    bucket: target.bucket, key: target.key, record: &record, txn: txn)
                 let (location, sequence) = try context.log(.objectCommit(bucket: target.bucket, key: target.key, record: record))
                 try engine.shareReferences(record.manifest, txn: txn)
                 if let previous { try engine.dropReferences(previous.manifest, txn: txn, context: context) }

@@ -148,10 +148,11 @@ extension Engine {
         let objectKey = Tables.objectKey(bucket: bucket, key: key)
         let previous = try txn.get(objects, objectKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
         try precondition?(previous)
-        let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+        var stored = record
+        try planReplication(bucket: bucket, key: key, record: &stored, txn: txn)
+        let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: stored))
         try addReferences(placements, txn: txn, context: context)
         if let previous { try dropReferences(previous.manifest, txn: txn, context: context) }
-        var stored = record
         stored.commitLocation = location
         stored.sequence = sequence
         try txn.put(objects, objectKey, stored.encodedValue())

@@ -119,6 +119,8 @@ extension Engine {
                     contentType: m.contentType, systemMetadata: m.systemMetadata, userMetadata: m.userMetadata, tags: m.tags,
                     checksums: completed.checksums, checksumType: completed.checksumType, partSizes: chosen.map(\.size),
                     manifest: chosen.flatMap(\.manifest))
+                try engine.planReplication(
+                    bucket: upload.bucket, key: upload.key, record: &record, txn: txn)
                 let (location, sequence) = try context.log(.objectCommit(bucket: upload.bucket, key: upload.key, record: record))
                 // The chosen parts' references pass to the object; the others are released.
                 let chosenNumbers = Set(chosen.map(\.number))

@@ -17,9 +17,51 @@ public enum LocalState: UInt8, Sendable {
     case evicted = 1
 }
 
+/// Replication state of one object on one tier.
+public struct TierReplica: Sendable, Equatable {
+    public enum State: UInt8, Sendable {
+        case pending = 0
+        case completed = 1
+        case failed = 2
+
+        /// The S3 spelling, as `x-amz-replication-status` reports it.
+        public var s3Name: String {
+            switch self {
+            case .pending: return "PENDING"
+            case .completed: return "COMPLETED"
+            case .failed: return "FAILED"
+            }
+        }
+    }
+
+    public var tier: String
+    public var state: State
+    public var attempts: UInt32
+    public var lastError: String
+    /// Milliseconds since the epoch of the last change.
+    public var updated: Int64
+
+    public init(tier: String, state: State, attempts: UInt32 = 0, lastError: String = "", updated: Int64) {
+        self.tier = tier
+        self.state = state
+        self.attempts = attempts
+        self.lastError = lastError
+        self.updated = updated
+    }
+}
+
 /// Everything the index knows about one object. The same encoding (minus the commit location)
 /// is the payload of the object-commit record in the segments, so the index can be rebuilt.
 public struct ObjectRecord: Sendable, Equatable {
+    /// The aggregate replication status S3 reports: FAILED if any tier failed, PENDING while
+    /// any is pending, COMPLETED when all are done; nil when no policy replicates the object.
+    public var replicationStatus: String? {
+        guard !replicas.isEmpty else { return nil }
+        if replicas.contains(where: { $0.state == .failed }) { return "FAILED" }
+        if replicas.contains(where: { $0.state == .pending }) { return "PENDING" }
+        return "COMPLETED"
+    }
+
     public var size: UInt64
     /// Quoted-less hex MD5, or `md5-of-md5s-N` for multipart objects.
     public var etag: String
@@ -38,6 +80,8 @@ public struct ObjectRecord: Sendable, Equatable {
     /// Sizes of the parts of a multipart object (empty for a single PUT), for `?partNumber=`.
     public var partSizes: [UInt64]
     public var localState: LocalState
+    /// Per-tier replication state, in the order the policies named the tiers.
+    public var replicas: [TierReplica] = []
     public var manifest: [ChunkRef]
     /// Where the commit record sits and its log sequence; set by the committer.
     public var commitLocation: RecordLocation
@@ -70,7 +114,8 @@ public struct ObjectRecord: Sendable, Equatable {
         a.encodedBody() == b.encodedBody() && a.commitLocation == b.commitLocation && a.sequence == b.sequence
     }
 
-    static let version: UInt8 = 1
+    /// Version 2 added `replicas`; version 1 records decode with none.
+    static let version: UInt8 = 2
 
     /// The log payload: everything but where the record itself sits.
     func encodedBody() -> [UInt8] {
@@ -94,6 +139,14 @@ public struct ObjectRecord: Sendable, Equatable {
         w.varint(partSizes.count)
         for p in partSizes { w.varint(p) }
         w.u8(localState.rawValue)
+        w.varint(replicas.count)
+        for r in replicas {
+            w.string(r.tier)
+            w.u8(r.state.rawValue)
+            w.varint(UInt64(r.attempts))
+            w.string(r.lastError)
+            w.signed(r.updated)
+        }
         // The manifest goes last so listings can stop decoding before it.
         w.varint(manifest.count)
         for c in manifest {
@@ -115,7 +168,7 @@ public struct ObjectRecord: Sendable, Equatable {
 
     static func decodeBody(_ r: inout BinaryReader, withManifest: Bool = true) throws -> ObjectRecord {
         let version = try r.u8()
-        guard version == Self.version else { throw DecodeError("unknown object record version \(version)") }
+        guard version == 1 || version == 2 else { throw DecodeError("unknown object record version \(version)") }
         var o = ObjectRecord(size: try r.varint(), etag: try r.string(), created: try r.signed(), owner: try r.string())
         o.contentType = try r.string()
         o.systemMetadata = try r.pairs()
@@ -127,6 +180,16 @@ public struct ObjectRecord: Sendable, Equatable {
         guard parts <= r.remaining else { throw DecodeError("bad part count") }
         o.partSizes = try (0..<parts).map { _ in try r.varint() }
         o.localState = LocalState(rawValue: try r.u8()) ?? .present
+        if version >= 2 {
+            let n = try r.int()
+            guard n <= r.remaining else { throw DecodeError("bad replica count") }
+            for _ in 0..<n {
+                o.replicas.append(
+                    TierReplica(
+                        tier: try r.string(), state: TierReplica.State(rawValue: try r.u8()) ?? .pending,
+                        attempts: UInt32(truncatingIfNeeded: try r.varint()), lastError: try r.string(), updated: try r.signed()))
+            }
+        }
         if withManifest {
             let n = try r.int()
             guard n <= r.remaining / 33 else { throw DecodeError("bad manifest length") }

@@ -1,0 +1,1 @@
+#include "depot_system.h"

@@ -1,0 +1,120 @@
+import DepotHashing
+import DepotStorage
+import Synchronization
+
+/// Decides, inside an object's commit, which tiers must receive a copy (the tiering part's
+/// policies). It must be fast and must not block: it runs on the committer thread.
+public typealias ReplicationPlanner = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord) -> [String]
+
+/// What happened to one tier task.
+public enum TaskOutcome: Sendable {
+    case completed
+    /// Try again at `retryAt` (ms since epoch); `giveUp` marks the replica FAILED instead.
+    case failed(error: String, retryAt: Int64, giveUp: Bool)
+}
+
+final class PlannerBox: Sendable {
+    let planner = Mutex<ReplicationPlanner?>(nil)
+    let taskCounter = Atomic<UInt64>(0)
+}
+
+extension Engine {
+    /// Installs (or replaces, on a configuration reload) the replication planner.
+    public func setReplicationPlanner(_ planner: ReplicationPlanner?) {
+        plannerBox.planner.withLock { $0 = planner }
+    }
+
+    /// Called by every commit that creates an object version: marks the planned tiers PENDING
+    /// and writes their tasks in the same transaction, so a crash never loses one.
+    func planReplication(
+        bucket: String, key: String, record: inout ObjectRecord, txn: borrowing Transaction
+    ) throws {
+        guard let planner = plannerBox.planner.withLock({ $0 }) else { return }
+        let tiers = planner(bucket, key, record)
+        guard !tiers.isEmpty else { return }
+        let now = Engine.now()
+        record.replicas = tiers.map { TierReplica(tier: $0, state: .pending, updated: now) }
+        let table = environment.table("tasks")
+        for tier in tiers {
+            let task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+            try txn.put(table, TierTask.tableKey(due: now, id: nextTaskId()), task.encoded())
+        }
+    }
+
+    func nextTaskId() -> UInt64 {
+        // Time-seeded so ids stay unique across restarts without a stored counter.
+        let base = UInt64(Engine.now()) << 20
+        return base | (plannerBox.taskCounter.wrappingAdd(1, ordering: .relaxed).newValue & 0xFFFFF)
+    }
+
+    /// Tasks due at `now` or earlier, oldest first.
+    public func dueTasks(now: Int64 = Engine.now(), limit: Int = 64) throws -> [TierTask] {
+        let table = environment.table("tasks")
+        return try environment.read { txn in
+            var tasks: [TierTask] = []
+            try txn.scan(table) { key, value in
+                guard TierTask.dueTime(of: key) <= now, tasks.count < limit else { return false }
+                var task = try TierTask.decode(value)
+                task.handle = Array(key)
+                tasks.append(task)
+                return true
+            }
+            return tasks
+        }
+    }
+
+    /// Number of queued tasks and the due time of the oldest, per tier.
+    public func taskBacklog() throws -> [String: (count: Int, oldestDue: Int64)] {
+        let table = environment.table("tasks")
+        return try environment.read { txn in
+            var backlog: [String: (Int, Int64)] = [:]
+            try txn.scan(table) { key, value in
+                let task = try TierTask.decode(value)
+                let due = TierTask.dueTime(of: key)
+                let current = backlog[task.tier] ?? (0, due)
+                backlog[task.tier] = (current.0 + 1, min(current.1, due))
+                return true
+            }
+            return backlog
+        }
+    }
+
+    /// Records a task's outcome on the object it was for, and removes or reschedules the task.
+    /// A task whose object has since changed or gone is simply dropped.
+    public func finishTask(_ task: TierTask, outcome: TaskOutcome) async throws {
+        let engine = self
+        let table = environment.table("tasks")
+        do {
+            try await committer.submit { txn, context in
+                try txn.delete(table, task.handle)
+                let objectKey = Tables.objectKey(bucket: task.bucket, key: task.key)
+                guard let value = try txn.get(engine.objects, objectKey) else { return }
+                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard record.created == task.objectCreated,
+                    let index = record.replicas.firstIndex(where: { $0.tier == task.tier })
+                else { return }
+                let now = Engine.now()
+                switch outcome {
+                case .completed:
+                    record.replicas[index].state = .completed
+                    record.replicas[index].lastError = ""
+                case .failed(let error, let retryAt, let giveUp):
+                    record.replicas[index].state = giveUp ? .failed : .pending
+                    record.replicas[index].lastError = error
+                    if !giveUp {
+                        var next = task
+                        next.attempts += 1
+                        try txn.put(table, TierTask.tableKey(due: retryAt, id: engine.nextTaskId()), next.encoded())
+                    }
+                }
+                record.replicas[index].attempts = task.attempts + 1
+                record.replicas[index].updated = now
+                // Logged like any metadata change, so a rebuilt index keeps the state.
+                let (location, sequence) = try context.log(.objectCommit(bucket: task.bucket, key: task.key, record: record))
+                record.commitLocation = location
+                record.sequence = sequence
+                try txn.put(engine.objects, objectKey, record.encodedValue())
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+}

@@ -1,0 +1,59 @@
+import DepotStorage
+
+/// Tier work waiting in the `tasks` table, keyed by due time so workers take them in order.
+/// A task names the object version it was planned for by its creation time (metadata changes
+/// such as tagging keep it; a new PUT changes it): if the object has been replaced or deleted by
+/// the time the task runs, the task is obsolete and is dropped.
+public struct TierTask: Sendable, Equatable {
+    public enum Kind: UInt8, Sendable {
+        case replicate = 1
+    }
+
+    public var kind: Kind
+    public var bucket: String
+    public var key: String
+    public var objectCreated: Int64
+    public var tier: String
+    public var attempts: UInt32
+    /// Where the task sits in the table (due time and id); set when read.
+    public var handle: [UInt8] = []
+
+    public init(kind: Kind, bucket: String, key: String, objectCreated: Int64, tier: String, attempts: UInt32 = 0) {
+        self.kind = kind
+        self.bucket = bucket
+        self.key = key
+        self.objectCreated = objectCreated
+        self.tier = tier
+        self.attempts = attempts
+    }
+
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter(capacity: 64)
+        w.u8(1)
+        w.u8(kind.rawValue)
+        w.string(bucket)
+        w.string(key)
+        w.signed(objectCreated)
+        w.string(tier)
+        w.varint(UInt64(attempts))
+        return w.bytes
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> TierTask {
+        var r = BinaryReader(bytes)
+        guard try r.u8() == 1 else { throw DecodeError("unknown task version") }
+        return TierTask(
+            kind: Kind(rawValue: try r.u8()) ?? .replicate, bucket: try r.string(), key: try r.string(),
+            objectCreated: try r.signed(), tier: try r.string(), attempts: UInt32(truncatingIfNeeded: try r.varint()))
+    }
+
+    /// Table key: due time (ms, big-endian) then a unique id, so a cursor walk yields due order.
+    static func tableKey(due: Int64, id: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: UInt64(max(0, due)).bigEndian) { Array($0) } + withUnsafeBytes(of: id.bigEndian) { Array($0) }
+    }
+
+    static func dueTime(of key: UnsafeRawBufferPointer) -> Int64 {
+        guard key.count >= 8 else { return 0 }
+        return Int64(UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)))
+    }
+}

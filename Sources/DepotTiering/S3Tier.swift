@@ -1,0 +1,202 @@
+import AsyncHTTPClient
+import DepotConfig
+import DepotEngine
+import DepotHashing
+import DepotSigV4
+import Glibc
+import NIOCore
+import NIOHTTP1
+
+/// AWS S3, MinIO, Ceph and other S3-compatible stores. Requests are signed with the project's
+/// one SigV4 implementation; bodies stream from the segments; large objects go up as multipart
+/// uploads with parallel parts. Every copy is verified: a single PUT carries Content-MD5 (the
+/// store refuses a mismatch) and its returned ETag must be that MD5.
+public struct S3Tier: TierClient {
+    public let settings: TierSettings
+    let client: HTTPClient
+    let signer: SigV4Signer
+
+    public init(settings: TierSettings, client: HTTPClient) {
+        self.settings = settings
+        self.client = client
+        signer = SigV4Signer(
+            credentials: SigV4Credentials(accessKey: settings.accessKey, secretKey: settings.secretKey),
+            region: settings.region, service: "s3")
+    }
+
+    private var hostPort: String {
+        var rest = Substring(settings.endpoint)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        return String(rest.prefix { $0 != "/" })
+    }
+
+    private var scheme: String { settings.endpoint.hasPrefix("https://") ? "https" : "http" }
+
+    /// The path (and host) for a key, path-style or virtual-host style.
+    private func location(_ remoteKey: String) -> (host: String, path: String) {
+        let encodedKey = SigV4Encoding.encode(remoteKey, keepSlash: true)
+        if settings.pathStyle {
+            return (hostPort, "/" + settings.bucket + (remoteKey.isEmpty ? "" : "/" + encodedKey))
+        }
+        return (settings.bucket + "." + hostPort, "/" + encodedKey)
+    }
+
+    private func send(
+        _ method: HTTPMethod, key: String, query: String = "", headers extra: [(String, String)] = [],
+        body: HTTPClientRequest.Body? = nil, timeout: TimeAmount = .seconds(600)
+    ) async throws -> (status: UInt, headers: HTTPHeaders, body: [UInt8]) {
+        let (host, path) = location(key)
+        var all: [SigV4Header] = [("host", host)] + extra.map { ($0.0, $0.1) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let signed = try signer.sign(
+            SigV4Request(method: method.rawValue, rawPath: path, rawQuery: query, headers: all),
+            payloadHash: PayloadHash.unsignedValue, time: Int(now.tv_sec))
+        all += signed
+        var request = HTTPClientRequest(url: "\(scheme)://\(host)\(path)" + (query.isEmpty ? "" : "?" + query))
+        request.method = method
+        for (name, value) in all where name.lowercased() != "host" { request.headers.add(name: name, value: value) }
+        if let body { request.body = body }
+        let response = try await client.execute(request, timeout: timeout)
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, response.headers, Array(bytes.readableBytesView))
+    }
+
+    private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {
+        var headers: [(String, String)] = [("content-type", record.contentType)]
+        for (name, value) in record.systemMetadata { headers.append((name, value)) }
+        for (name, value) in record.userMetadata { headers.append(("x-amz-meta-" + name, value)) }
+        return headers
+    }
+
+    public func upload(_ reader: ObjectReader, bucket: String, key: String) async throws {
+        let remote = settings.remoteKey(bucket: bucket, key: key)
+        if reader.record.size > UInt64(settings.multipartThreshold) {
+            try await multipartUpload(reader, remote: remote)
+        } else {
+            try await singleUpload(reader, remote: remote)
+        }
+    }
+
+    private func singleUpload(_ reader: ObjectReader, remote: String) async throws {
+        let record = reader.record
+        var headers = metadataHeaders(record)
+        headers.append(("content-length", String(record.size)))
+        let plainMD5 = record.etag.contains("-") ? nil : Hex.decode(record.etag)
+        if let md5 = plainMD5 { headers.append(("content-md5", Base64.encode(md5))) }
+        let body = HTTPClientRequest.Body.stream(
+            ObjectPieces(reader: reader, range: 0..<record.size), length: .known(Int64(record.size)))
+        let response = try await send(.PUT, key: remote, headers: headers, body: body)
+        guard response.status == 200 else { throw TierError("PUT \(remote): HTTP \(response.status) \(errorText(response.body))") }
+        if let md5 = plainMD5 {
+            let returned = response.headers.first(name: "etag")?.replacingQuotes() ?? ""
+            guard returned == Hex.encode(md5) else { throw TierError("PUT \(remote): the store's ETag \(returned) is not the object's MD5") }
+        }
+    }
+
+    private func multipartUpload(_ reader: ObjectReader, remote: String) async throws {
+        let record = reader.record
+        let created = try await send(.POST, key: remote, query: "uploads=", headers: metadataHeaders(record))
+        guard created.status == 200, let uploadId = xmlValue("UploadId", in: created.body) else {
+            throw TierError("CreateMultipartUpload \(remote): HTTP \(created.status) \(errorText(created.body))")
+        }
+        let encodedId = SigV4Encoding.encode(uploadId)
+        do {
+            let partSize = UInt64(settings.partSize)
+            let count = Int((record.size + partSize - 1) / partSize)
+            var etags = [String](repeating: "", count: count)
+            let parallel = max(1, min(4, settings.concurrency))
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                var next = 0
+                func addPart() {
+                    let index = next
+                    next += 1
+                    group.addTask {
+                        let start = UInt64(index) * partSize
+                        let end = min(record.size, start + partSize)
+                        let md5 = StreamingDigest(.md5)
+                        for try await buffer in ObjectPieces(reader: reader, range: start..<end) {
+                            buffer.withUnsafeReadableBytes { md5.update($0) }
+                        }
+                        let digest = md5.finalize()
+                        let body = HTTPClientRequest.Body.stream(ObjectPieces(reader: reader, range: start..<end), length: .known(Int64(end - start)))
+                        let response = try await send(
+                            .PUT, key: remote, query: "partNumber=\(index + 1)&uploadId=\(encodedId)",
+                            headers: [("content-length", String(end - start)), ("content-md5", Base64.encode(digest))], body: body)
+                        guard response.status == 200, let etag = response.headers.first(name: "etag")?.replacingQuotes(),
+                            etag == Hex.encode(digest)
+                        else { throw TierError("UploadPart \(index + 1) of \(remote): HTTP \(response.status) \(errorText(response.body))") }
+                        return (index, etag)
+                    }
+                }
+                for _ in 0..<min(parallel, count) { addPart() }
+                while let (index, etag) = try await group.next() {
+                    etags[index] = etag
+                    if next < count { addPart() }
+                }
+            }
+            var xml = "<CompleteMultipartUpload>"
+            for (i, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\"\(etag)\"</ETag></Part>" }
+            xml += "</CompleteMultipartUpload>"
+            let bytes = Array(xml.utf8)
+            let completed = try await send(
+                .POST, key: remote, query: "uploadId=\(encodedId)", headers: [("content-length", String(bytes.count))],
+                body: .bytes(ByteBuffer(bytes: bytes)))
+            guard completed.status == 200, xmlValue("Error", in: completed.body) == nil else {
+                throw TierError("CompleteMultipartUpload \(remote): HTTP \(completed.status) \(errorText(completed.body))")
+            }
+            let expected = Hex.encode(DigestAlgorithm.md5.hash(etags.flatMap { Hex.decode($0) ?? [] })) + "-\(count)"
+            if let returned = xmlValue("ETag", in: completed.body)?.replacingQuotes(), returned != expected {
+                throw TierError("CompleteMultipartUpload \(remote): ETag \(returned), expected \(expected)")
+            }
+        } catch {
+            _ = try? await send(.DELETE, key: remote, query: "uploadId=\(encodedId)")
+            throw error
+        }
+    }
+
+    public func check() async throws {
+        let probe = settings.prefix + ".depot-probe-" + Hex.encode(secureRandomBytes(4))
+        let payload = Array("depot tier check".utf8)
+        let put = try await send(
+            .PUT, key: probe, headers: [("content-length", String(payload.count))], body: .bytes(ByteBuffer(bytes: payload)))
+        guard put.status == 200 else { throw TierError("writing a probe object failed: HTTP \(put.status) \(errorText(put.body))") }
+        let get = try await send(.GET, key: probe)
+        guard get.status == 200, get.body == payload else { throw TierError("reading the probe back failed: HTTP \(get.status)") }
+        let delete = try await send(.DELETE, key: probe)
+        guard delete.status == 204 || delete.status == 200 else { throw TierError("deleting the probe failed: HTTP \(delete.status)") }
+    }
+
+    private func errorText(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(400), as: UTF8.self)
+        return xmlValue("Code", in: body).map { "\($0): \(xmlValue("Message", in: body) ?? "")" } ?? text
+    }
+}
+
+func xmlValue(_ name: String, in body: [UInt8]) -> String? {
+    let text = String(decoding: body, as: UTF8.self)
+    guard let open = text.range(of: "<\(name)>"), let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex)
+    else { return nil }
+    return String(text[open.upperBound..<close.lowerBound])
+}
+
+extension String {
+    func replacingQuotes() -> String {
+        var s = Substring(self)
+        s = s.drop { $0 == "\"" }
+        while s.last == "\"" { s = s.dropLast() }
+        return String(s.replacingOccurrences(of: "&quot;", with: ""))
+    }
+}
+
+extension Substring {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = self
+        while let r = rest.range(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
