@@ -21,7 +21,11 @@ public final class DepotServer: Sendable {
     let engine: Engine
     let s3: S3Service
     let vault: VaultService
+    let accounts: AccountStore
     let root: Account
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    let tiering: TieringService
+    let admin: AdminAPI
     let logger: Logger
 
     public init(configuration: DepotConfiguration, logger: Logger) throws {
@@ -37,6 +41,9 @@ public final class DepotServer: Sendable {
             print(message)
         }
         let accounts = AccountStore(root: root, configured: configuration.accounts)
+        self.accounts = accounts
+        tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
+        admin = AdminAPI(engine: engine, accounts: accounts, tiering: tiering, configuration: configuration, started: Engine.now())
         let configured = configuration.accounts
         vault = VaultService(engine: engine, accounts: { configured }, logger: logger)
         s3 = S3Service(
@@ -82,8 +89,6 @@ public final class DepotServer: Sendable {
             })
         let maintenance = MaintenanceService(
             engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry, logger: logger)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-        let tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server), .init(service: maintenance), .init(service: tiering)], logger: logger))
@@ -103,6 +108,9 @@ public final class DepotServer: Sendable {
     private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> Response {
         if path == "/api" || path.hasPrefix("/api/") || path.hasPrefix("/api?") {
             return await vault.respond(to: request, sendContinue: sendContinue)
+        }
+        if path.hasPrefix("/admin/") {
+            return await admin.respond(to: request)
         }
         return await s3.respond(to: request, sendContinue: sendContinue)
     }

@@ -51,6 +51,9 @@ public final class TieringService: Service {
         }
     }
 
+    /// The client of a configured tier (for `depot tier check` through the admin API).
+    public func client(named name: String) -> (any TierClient)? { tiers[name] }
+
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             while !Task.isShuttingDownGracefully {

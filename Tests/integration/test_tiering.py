@@ -141,3 +141,30 @@ def test_delete_cancels_pending_replication(tmp_path, moto):
         assert "Contents" not in s3.list_objects_v2(Bucket="recordings")
     finally:
         server.cleanup()
+
+
+def test_tier_check_and_status_through_the_admin_api(tmp_path, moto):
+    import json
+    from conftest import ROOT_PASSWORD, ROOT_USER, run_depot
+    moto_endpoint, _ = moto
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    config = tmp_path / "depot.yaml"
+    config.write_text(tiered_config(tmp_path, moto_endpoint, nas) and open(tiered_config(tmp_path, moto_endpoint, nas)).read()
+                      .replace("tiers:\n", f"tiers:\n  - {{ name: broken, type: s3, endpoint: \"http://127.0.0.1:{free_port()}\", "
+                               "bucket: nope, accessKey: a, secretKey: b }\n"))
+    server = DepotServer(config=str(config)).start()
+    try:
+        keys = ["--endpoint", server.endpoint, "--access-key", ROOT_USER, "--secret-key", ROOT_PASSWORD]
+        ok = run_depot("tier", "check", "cloud", *keys)
+        assert ok.returncode == 0 and "ok" in ok.stdout, ok.stdout + ok.stderr
+        ok = run_depot("tier", "check", "nas", *keys)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        bad = run_depot("tier", "check", "broken", *keys)
+        assert bad.returncode == 1 and "FAILED" in bad.stdout
+        status = json.loads(run_depot("status", "--json", *keys, check=True).stdout)
+        assert {t["name"] for t in status["tiers"]} == {"broken", "cloud", "nas"}
+        wrong = run_depot("status", "--endpoint", server.endpoint, "--access-key", ROOT_USER, "--secret-key", "nope")
+        assert wrong.returncode != 0
+    finally:
+        server.cleanup()

@@ -1,0 +1,131 @@
+import DepotConfig
+import DepotEngine
+import DepotS3
+import DepotSigV4
+import DepotTiering
+import Foundation
+import Glibc
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+/// The admin API under `/admin/v1/`: JSON, authenticated by SigV4 with an account that has the
+/// `admin` action, so the same keys and tools work as for S3.
+struct AdminAPI: Sendable {
+    let engine: Engine
+    let accounts: AccountStore
+    let tiering: TieringService
+    let configuration: DepotConfiguration
+    let started: Int64
+
+    func respond(to request: Request) async -> Response {
+        let path = (request.head.path ?? "/").split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        do {
+            try authenticate(request)
+            let parts = path.split(separator: "/").map(String.init)  // ["admin", "v1", ...]
+            switch (request.method, Array(parts.dropFirst(2))) {
+            case (.get, ["status"]):
+                return json(try status())
+            case (.get, ["tiers"]):
+                return json(["tiers": configuration.tiers.map(describe)])
+            case (.post, let p) where p.count == 3 && p[0] == "tiers" && p[2] == "check":
+                return json(try await check(tier: p[1]))
+            default:
+                return errorResponse(.notFound, "no admin operation \(request.method) \(path)")
+            }
+        } catch let failure as AdminFailure {
+            return errorResponse(failure.status, failure.message)
+        } catch {
+            return errorResponse(.internalServerError, "\(error)")
+        }
+    }
+
+    struct AdminFailure: Error {
+        let status: HTTPResponse.Status
+        let message: String
+    }
+
+    private func authenticate(_ request: Request) throws {
+        var headers: [(name: String, value: String)] = [("host", request.head.authority ?? "")]
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        let target = request.head.path ?? "/"
+        let question = target.firstIndex(of: "?")
+        let sigRequest = SigV4Request(
+            method: request.method.rawValue, rawPath: String(question.map { target[..<$0] } ?? target[...]),
+            rawQuery: question.map { String(target[target.index(after: $0)...]) } ?? "", headers: headers)
+        let verifier = SigV4Verifier(region: configuration.server.region, service: "s3")
+        do {
+            guard let claim = try verifier.claim(of: sigRequest) else {
+                throw AdminFailure(status: .unauthorized, message: "sign admin requests with SigV4 (an account with the admin action)")
+            }
+            guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
+                throw AdminFailure(status: .forbidden, message: "unknown access key")
+            }
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            _ = try verifier.verify(claim, secretKey: account.secretKey, now: Int(now.tv_sec))
+            guard account.allows(.admin, bucket: "*") || account.grants.contains(where: { $0.actions.contains(.admin) }) else {
+                throw AdminFailure(status: .forbidden, message: "the account \(account.name) lacks the admin action")
+            }
+        } catch let error as SigV4Error {
+            throw AdminFailure(status: .forbidden, message: "signature check failed: \(error)")
+        }
+    }
+
+    private func status() throws -> [String: Any] {
+        let backlog = try engine.taskBacklog()
+        let now = Engine.now()
+        let tiers: [[String: Any]] = configuration.tiers.map { tier in
+            let entry = backlog[tier.name]
+            return [
+                "name": tier.name, "type": tier.kind.rawValue, "backlog": entry?.count ?? 0,
+                "oldestPendingAgeSeconds": entry.map { max(0, now - $0.oldestDue) / 1000 } ?? 0,
+            ]
+        }
+        return [
+            "version": DepotVersion.current, "uptimeSeconds": (now - started) / 1000,
+            "buckets": try engine.listBuckets().count, "tiers": tiers,
+        ]
+    }
+
+    private func describe(_ tier: TierSettings) -> [String: Any] {
+        var out: [String: Any] = ["name": tier.name, "type": tier.kind.rawValue, "prefix": tier.prefix, "source": "config"]
+        switch tier.kind {
+        case .filesystem: out["path"] = tier.path
+        case .s3:
+            out["endpoint"] = tier.endpoint
+            out["bucket"] = tier.bucket
+            out["accessKey"] = tier.accessKey
+            out["secretKey"] = "********"
+        default: break
+        }
+        return out
+    }
+
+    private func check(tier name: String) async throws -> [String: Any] {
+        guard let client = tiering.client(named: name) else { throw AdminFailure(status: .notFound, message: "no tier is named \(name)") }
+        do {
+            try await client.check()
+            return ["tier": name, "ok": true]
+        } catch {
+            return ["tier": name, "ok": false, "error": "\(error)"]
+        }
+    }
+
+    private func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.contentLength] = String(data.count)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(["error": message], status: status)
+    }
+}
+
+/// The version `depot --version` and the admin API report.
+public enum DepotVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import AsyncHTTPClient
+import DepotSigV4
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Where the admin commands find the server and with which keys: flags, else the environment
+/// (`DEPOT_ENDPOINT`, `DEPOT_ACCESS_KEY` / `DEPOT_SECRET_KEY`, else the root credentials).
+struct AdminOptions: ParsableArguments {
+    @Option(help: "The server's URL.") var endpoint: String?
+    @Option(help: "Access key of an account with the admin action.") var accessKey: String?
+    @Option(help: "Its secret key.") var secretKey: String?
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Sends a SigV4-signed admin request and returns the decoded JSON body.
+    func call(_ method: HTTPMethod, _ path: String) async throws -> [String: Any] {
+        let base = endpoint ?? environment("DEPOT_ENDPOINT") ?? "http://127.0.0.1:9000"
+        guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
+            let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
+        else { throw ValidationError("give --access-key/--secret-key or set DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY") }
+        let host = String(base.split(separator: "/").dropFirst().first ?? "")
+        let signer = SigV4Signer(credentials: SigV4Credentials(accessKey: access, secretKey: secret), region: "us-east-1", service: "s3")
+        let signed = try signer.sign(
+            SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]), payloadHash: PayloadHash.emptySHA256Hex,
+            time: Int(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (name, value) in signed { request.headers.add(name: name, value: value) }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let response = try await client.execute(request, timeout: .seconds(120))
+            let body = try await response.body.collect(upTo: 16 << 20)
+            try await client.shutdown()
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+            guard response.status.code < 300 else {
+                throw ValidationError("\(response.status.code): \(object["error"] as? String ?? String(buffer: body))")
+            }
+            return object
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    func emit(_ object: [String: Any], table: () -> String) {
+        if json {
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(table())
+        }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the server's version, uptime and replication backlog per tier.")
+    @OptionGroup var admin: AdminOptions
+
+    func run() async throws {
+        let status = try await admin.call(.GET, "/admin/v1/status")
+        admin.emit(status) {
+            var lines = ["version \(status["version"] ?? "?"), up \(status["uptimeSeconds"] ?? 0) s, \(status["buckets"] ?? 0) buckets", ""]
+            lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + "OLDEST PENDING")
+            for tier in status["tiers"] as? [[String: Any]] ?? [] {
+                lines.append(
+                    pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + pad("\(tier["backlog"] ?? 0)", 10)
+                        + "\(tier["oldestPendingAgeSeconds"] ?? 0) s")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+struct Tier: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect and check tiers through the admin API.", subcommands: [List.self, Check.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result = try await admin.call(.GET, "/admin/v1/tiers")
+            admin.emit(result) {
+                var lines = [pad("NAME", 16) + pad("TYPE", 12) + "WHERE"]
+                for tier in result["tiers"] as? [[String: Any]] ?? [] {
+                    let place = (tier["path"] ?? tier["endpoint"].map { "\($0)/\(tier["bucket"] ?? "")" }) ?? ""
+                    lines.append(pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + "\(place)")
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write, read back and delete a probe object on a tier; says exactly what failed.")
+        @Argument(help: "The tier's name.") var name: String
+        @OptionGroup var admin: AdminOptions
+
+        func run() async throws {
+            let result = try await admin.call(.POST, "/admin/v1/tiers/\(name)/check")
+            admin.emit(result) {
+                (result["ok"] as? Bool) == true ? "tier \(name): ok (probe written, read back, deleted)" : "tier \(name): FAILED: \(result["error"] ?? "")"
+            }
+            if (result["ok"] as? Bool) != true { throw ExitCode(1) }
+        }
+    }
+}
+
+func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
