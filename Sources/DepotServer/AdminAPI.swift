@@ -30,6 +30,10 @@ struct AdminAPI: Sendable {
                 return json(["tiers": configuration.tiers.map(describe)])
             case (.post, let p) where p.count == 3 && p[0] == "tiers" && p[2] == "check":
                 return json(try await check(tier: p[1]))
+            case (.post, ["replicate"]):
+                var body = request.body
+                let bytes = try await body.collect(upTo: 1 << 20)
+                return json(try await replicate(Data(bytes.readableBytesView)))
             default:
                 return errorResponse(.notFound, "no admin operation \(request.method) \(path)")
             }
@@ -110,6 +114,40 @@ struct AdminAPI: Sendable {
         } catch {
             return ["tier": name, "ok": false, "error": "\(error)"]
         }
+    }
+
+    /// On-demand replication: `{"bucket", "keys": [...] | "prefix", "since": ms, "tier"}`.
+    private func replicate(_ body: Data) async throws -> [String: Any] {
+        guard let request = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw AdminFailure(status: .badRequest, message: "body: expected a JSON object")
+        }
+        guard let bucket = request["bucket"] as? String, !bucket.isEmpty else {
+            throw AdminFailure(status: .badRequest, message: "bucket: required")
+        }
+        guard let tier = request["tier"] as? String, configuration.tiers.contains(where: { $0.name == tier }) else {
+            throw AdminFailure(status: .badRequest, message: "tier: required, and must name a configured tier")
+        }
+        guard try engine.bucket(bucket) != nil else { throw AdminFailure(status: .notFound, message: "bucket: no bucket \(bucket)") }
+        let since = (request["since"] as? NSNumber)?.int64Value ?? 0
+        var keys = request["keys"] as? [String] ?? []
+        if let prefix = request["prefix"] as? String {
+            var after = ""
+            while true {
+                let page = try engine.listObjects(bucket: bucket, prefix: prefix, startAfter: after, maxKeys: 1000)
+                keys += page.objects.filter { $0.record.created >= since }.map(\.key)
+                guard page.isTruncated, let last = page.lastReturned else { break }
+                after = last
+            }
+        }
+        guard !keys.isEmpty || request["prefix"] != nil else {
+            throw AdminFailure(status: .badRequest, message: "keys or prefix: one is required")
+        }
+        var queued: [String] = []
+        var missing: [String] = []
+        for key in keys {
+            if try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) { queued.append(key) } else { missing.append(key) }
+        }
+        return ["bucket": bucket, "tier": tier, "queued": queued.count, "missing": missing]
     }
 
     private func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {

@@ -16,18 +16,23 @@ struct AdminOptions: ParsableArguments {
     func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Sends a SigV4-signed admin request and returns the decoded JSON body.
-    func call(_ method: HTTPMethod, _ path: String) async throws -> [String: Any] {
+    func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
         let base = endpoint ?? environment("DEPOT_ENDPOINT") ?? "http://127.0.0.1:9000"
         guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
             let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
         else { throw ValidationError("give --access-key/--secret-key or set DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY") }
         let host = String(base.split(separator: "/").dropFirst().first ?? "")
         let signer = SigV4Signer(credentials: SigV4Credentials(accessKey: access, secretKey: secret), region: "us-east-1", service: "s3")
+        let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
         let signed = try signer.sign(
-            SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]), payloadHash: PayloadHash.emptySHA256Hex,
-            time: Int(Date().timeIntervalSince1970))
+            SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]),
+            payloadHash: PayloadHash(body: Array(payload)).value, time: Int(Date().timeIntervalSince1970))
         var request = HTTPClientRequest(url: base + path)
         request.method = method
+        if body != nil {
+            request.body = .bytes(ByteBuffer(bytes: payload))
+            request.headers.add(name: "content-type", value: "application/json")
+        }
         for (name, value) in signed { request.headers.add(name: name, value: value) }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
@@ -110,3 +115,29 @@ struct Tier: AsyncParsableCommand {
 }
 
 func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
+
+struct Replicate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send objects to a tier on demand (by keys, or every key under a prefix, optionally only newer ones).")
+    @Argument(help: "The bucket.") var bucket: String
+    @Argument(help: "Keys to send.") var keys: [String] = []
+    @Option(help: "Send every object under this key prefix.") var prefix: String?
+    @Option(help: "With --prefix: only objects stored at or after this Unix time (seconds).") var since: Int64?
+    @Option(help: "The tier to send to.") var tier: String
+    @OptionGroup var admin: AdminOptions
+
+    func validate() throws {
+        if keys.isEmpty && prefix == nil { throw ValidationError("name keys or give --prefix") }
+    }
+
+    func run() async throws {
+        var body: [String: Any] = ["bucket": bucket, "tier": tier, "keys": keys]
+        if let prefix { body["prefix"] = prefix }
+        if let since { body["since"] = since * 1000 }
+        let result = try await admin.call(.POST, "/admin/v1/replicate", body: body)
+        admin.emit(result) {
+            let missing = result["missing"] as? [String] ?? []
+            return "queued \(result["queued"] ?? 0) objects for \(tier)" + (missing.isEmpty ? "" : "; not found: " + missing.joined(separator: ", "))
+        }
+    }
+}

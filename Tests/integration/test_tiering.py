@@ -168,3 +168,41 @@ def test_tier_check_and_status_through_the_admin_api(tmp_path, moto):
         assert wrong.returncode != 0
     finally:
         server.cleanup()
+
+
+def test_on_demand_replication(tmp_path, moto):
+    from conftest import ROOT_PASSWORD, ROOT_USER, run_depot
+    moto_endpoint, tier = moto
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [recordings]
+tiers:
+  - {{ name: cloud, type: s3, endpoint: "{moto_endpoint}", bucket: archive, accessKey: k, secretKey: s }}
+policies:
+  - name: only-when-asked
+    match: {{ bucket: recordings }}
+    replicate: {{ to: [cloud], mode: on-demand }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        for i in range(5):
+            s3.put_object(Bucket="recordings", Key=f"cam-a/{i}.mp4", Body=b"a" * (1000 + i))
+        s3.put_object(Bucket="recordings", Key="cam-b/0.mp4", Body=b"b" * 10)
+        time.sleep(1)
+        assert "ReplicationStatus" not in s3.head_object(Bucket="recordings", Key="cam-a/0.mp4")
+        assert "Contents" not in tier.list_objects_v2(Bucket="archive")
+        keys = ["--endpoint", server.endpoint, "--access-key", ROOT_USER, "--secret-key", ROOT_PASSWORD]
+        result = run_depot("replicate", "recordings", "--prefix", "cam-a/", "--tier", "cloud", *keys)
+        assert result.returncode == 0 and "queued 5" in result.stdout, result.stdout + result.stderr
+        result = run_depot("replicate", "recordings", "cam-b/0.mp4", "missing.mp4", "--tier", "cloud", *keys)
+        assert "missing.mp4" in result.stdout
+        for key in [f"cam-a/{i}.mp4" for i in range(5)] + ["cam-b/0.mp4"]:
+            wait_for_status(s3, "recordings", key)
+        assert len(tier.list_objects_v2(Bucket="archive")["Contents"]) == 6
+        # Asking again does not send again: the copy is confirmed.
+        again = run_depot("replicate", "recordings", "cam-b/0.mp4", "--tier", "cloud", *keys)
+        assert again.returncode == 0
+        assert s3.head_object(Bucket="recordings", Key="cam-b/0.mp4")["ReplicationStatus"] == "COMPLETED"
+    finally:
+        server.cleanup()

@@ -118,3 +118,42 @@ extension Engine {
         } catch { throw EngineError.wrap(error) }
     }
 }
+
+extension Engine {
+    /// On-demand replication: queues a copy of the current version of an object to each tier
+    /// that does not already hold it. Returns false when the object does not exist.
+    @discardableResult
+    public func requestReplication(bucket: String, key: String, tiers: [String]) async throws -> Bool {
+        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return false }
+        let engine = self
+        let table = environment.table("tasks")
+        do {
+            return try await committer.submit { txn, context in
+                let objectKey = Tables.objectKey(bucket: bucket, key: key)
+                guard let value = try txn.get(engine.objects, objectKey) else { return false }
+                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                let now = Engine.now()
+                var queued = false
+                for tier in tiers {
+                    if let i = record.replicas.firstIndex(where: { $0.tier == tier }) {
+                        // Already there, or already on its way: an idempotent request.
+                        if record.replicas[i].state != .failed { continue }
+                        record.replicas[i].state = .pending
+                        record.replicas[i].updated = now
+                    } else {
+                        record.replicas.append(TierReplica(tier: tier, state: .pending, updated: now))
+                    }
+                    let task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+                    try txn.put(table, TierTask.tableKey(due: now, id: engine.nextTaskId()), task.encoded())
+                    queued = true
+                }
+                guard queued else { return true }
+                let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+                record.commitLocation = location
+                record.sequence = sequence
+                try txn.put(engine.objects, objectKey, record.encodedValue())
+                return true
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+}
