@@ -77,6 +77,8 @@ public struct StorageSettings: Sendable, Equatable {
     public var gcInterval: Int = 3600
     /// Multipart and tus uploads not completed within this many seconds are aborted.
     public var uploadExpiry: Int = 7 * 86400
+    /// How often retention (policy `expire`) is evaluated.
+    public var lifecycleInterval: Int = 60
 }
 
 /// The whole configuration file (DESIGN "Configuration"). Sections of later parts (tiers,
@@ -162,6 +164,7 @@ public struct DepotConfiguration: Sendable {
         }
         config.storage.gcInterval = try storage["gcIntervalSeconds"].int(default: config.storage.gcInterval)
         config.storage.uploadExpiry = try storage["uploadExpiry"].duration(default: config.storage.uploadExpiry)
+        config.storage.lifecycleInterval = try storage["lifecycleInterval"].duration(default: config.storage.lifecycleInterval)
 
         for (i, item) in try top["buckets"].items().enumerated() {
             let name = try item.requiredString()

@@ -38,6 +38,10 @@ public struct PolicySettings: Sendable, Equatable {
     public var maximumSize: Int?
     public var replicateTo: [String] = []
     public var mode: Mode = .continuous
+    public enum ExpireWhere: String, Sendable { case local, tiers, everywhere }
+    /// Retention: delete objects older than this many seconds (nil: keep forever).
+    public var expireAfter: Int?
+    public var expireWhere: ExpireWhere = .local
 
     /// Whether an object with this bucket, key, size and user metadata matches.
     public func matches(bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)]) -> Bool {
@@ -122,9 +126,22 @@ extension DepotConfiguration {
             }
             policy.mode = parsed
         }
-        // transition / expire belong to the next steps of the tiering work: accepted, not yet acted on.
+        let expire = node["expire"]
+        if expire.isPresent {
+            try expire.requireMapping()
+            policy.expireAfter = try expire["after"].duration(default: 0)
+            guard (policy.expireAfter ?? 0) > 0 else { throw ConfigError(expire.path + ".after", "is required, e.g. 30d") }
+            let place = try expire["where"].string(default: "local")
+            guard let parsed = PolicySettings.ExpireWhere(rawValue: place) else {
+                throw ConfigError(expire.path + ".where", "must be local, tiers or everywhere")
+            }
+            policy.expireWhere = parsed
+            if parsed != .local && policy.replicateTo.isEmpty {
+                throw ConfigError(expire.path + ".where", "expiring on tiers needs replicate.to to name them")
+            }
+        }
+        // transition belongs to the next step of the tiering work: accepted, not yet acted on.
         node["transition"].markAllUsed()
-        node["expire"].markAllUsed()
         return policy
     }
 }

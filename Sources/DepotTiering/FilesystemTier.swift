@@ -59,6 +59,13 @@ public struct FilesystemTier: TierClient {
         }
     }
 
+    public func delete(bucket: String, key: String) async throws {
+        let target = settings.path + "/" + settings.remoteKey(bucket: bucket, key: key)
+        if unlink(target) != 0 && errno != ENOENT {
+            throw TierError("deleting \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
     public func check() async throws {
         let probe = settings.path + "/.depot-probe-" + Hex.encode(secureRandomBytes(4))
         let bytes = Array("depot tier check".utf8)

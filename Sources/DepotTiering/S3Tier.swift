@@ -155,6 +155,14 @@ public struct S3Tier: TierClient {
         }
     }
 
+    public func delete(bucket: String, key: String) async throws {
+        let remote = settings.remoteKey(bucket: bucket, key: key)
+        let response = try await send(.DELETE, key: remote)
+        guard response.status == 204 || response.status == 200 || response.status == 404 else {
+            throw TierError("DELETE \(remote): HTTP \(response.status) \(errorText(response.body))")
+        }
+    }
+
     public func check() async throws {
         let probe = settings.prefix + ".depot-probe-" + Hex.encode(secureRandomBytes(4))
         let payload = Array("depot tier check".utf8)

@@ -15,6 +15,8 @@ public final class TieringService: Service {
     let logger: Logger
     let maxAttempts: UInt32
     let pollInterval: Duration
+    let retention: Retention
+    let lifecycleInterval: Int64
     private let breakers = Mutex<[String: Breaker]>([:])
     private let running = Mutex<[String: Int]>([:])
     private let inFlight = Mutex<Set<[UInt8]>>([])
@@ -41,6 +43,8 @@ public final class TieringService: Service {
             }
         }
         tiers = clients
+        retention = Retention(engine: engine, policies: configuration.policies, tiers: clients, logger: logger)
+        lifecycleInterval = Int64(configuration.storage.lifecycleInterval) * 1000
         let policies = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
@@ -56,8 +60,14 @@ public final class TieringService: Service {
 
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
+            var nextLifecycle = Engine.now() + min(lifecycleInterval, 2000)
             while !Task.isShuttingDownGracefully {
                 dispatchDueTasks(into: &group)
+                if Engine.now() >= nextLifecycle {
+                    let expired = await retention.run()
+                    if expired > 0 { logger.info("retention expired \(expired) objects") }
+                    nextLifecycle = Engine.now() + lifecycleInterval
+                }
                 do {
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
                 } catch { break }

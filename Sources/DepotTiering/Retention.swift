@@ -1,0 +1,76 @@
+import DepotConfig
+import DepotEngine
+import Foundation
+import Logging
+
+/// Retention: deletes objects older than their policy's `expire.after`, locally, on the tiers,
+/// or both, judged per object by its own age. An object with a replication still pending is
+/// never expired (its copy would be lost), and a tier copy is deleted only once confirmed.
+struct Retention: Sendable {
+    let engine: Engine
+    let policies: [PolicySettings]
+    let tiers: [String: any TierClient]
+    let logger: Logger
+
+    /// Seconds added to the clock for retention decisions: `DEPOT_CLOCK_OFFSET_SECONDS`, which
+    /// lets tests move time forward without sleeping. Zero in production.
+    static let clockOffset: Int64 = {
+        Int64(ProcessInfo.processInfo.environment["DEPOT_CLOCK_OFFSET_SECONDS"] ?? "") ?? 0
+    }()
+
+    static func now() -> Int64 { Engine.now() + clockOffset * 1000 }
+
+    /// One pass over the objects that retention policies cover; returns how many it expired.
+    @discardableResult
+    func run() async -> Int {
+        var expired = 0
+        for policy in policies {
+            guard let after = policy.expireAfter else { continue }
+            let buckets: [String]
+            if let bucket = policy.bucket, bucket != "*" {
+                buckets = [bucket]
+            } else {
+                buckets = (try? engine.listBuckets().map(\.name)) ?? []
+            }
+            for bucket in buckets {
+                expired += await expire(bucket: bucket, policy: policy, olderThan: Self.now() - Int64(after) * 1000)
+            }
+        }
+        return expired
+    }
+
+    private func expire(bucket: String, policy: PolicySettings, olderThan cutoff: Int64) async -> Int {
+        var expired = 0
+        var after = ""
+        while true {
+            guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500) else { break }
+            for (key, record) in page.objects where record.created < cutoff {
+                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) else { continue }
+                if record.replicas.contains(where: { $0.state == .pending }) {
+                    logger.info("retention: keeping \(bucket)/\(key) past its age: a replication is still pending")
+                    continue
+                }
+                do {
+                    if policy.expireWhere != .local {
+                        for replica in record.replicas where replica.state == .completed && policy.replicateTo.contains(replica.tier) {
+                            try await tiers[replica.tier]?.delete(bucket: bucket, key: key)
+                        }
+                    }
+                    if policy.expireWhere != .tiers {
+                        let created = record.created
+                        // Only this version: a newer upload under the same key is not expired.
+                        try await engine.deleteObject(bucket: bucket, key: key) { current in
+                            guard current?.created == created else { throw EngineError.preconditionFailed }
+                        }
+                    }
+                    expired += 1
+                } catch {
+                    logger.warning("retention: expiring \(bucket)/\(key) failed: \(error)")
+                }
+            }
+            guard page.isTruncated, let last = page.lastReturned else { break }
+            after = last
+        }
+        return expired
+    }
+}
