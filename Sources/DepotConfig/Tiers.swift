@@ -42,6 +42,8 @@ public struct PolicySettings: Sendable, Equatable {
     /// Retention: delete objects older than this many seconds (nil: keep forever).
     public var expireAfter: Int?
     public var expireWhere: ExpireWhere = .local
+    /// Evict the local copy this many seconds after creation, once every replicate target holds it.
+    public var transitionAfter: Int?
 
     /// Whether an object with this bucket, key, size and user metadata matches.
     public func matches(bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)]) -> Bool {
@@ -140,8 +142,15 @@ extension DepotConfiguration {
                 throw ConfigError(expire.path + ".where", "expiring on tiers needs replicate.to to name them")
             }
         }
-        // transition belongs to the next step of the tiering work: accepted, not yet acted on.
-        node["transition"].markAllUsed()
+        let transition = node["transition"]
+        if transition.isPresent {
+            try transition.requireMapping()
+            policy.transitionAfter = try transition["after"].duration(default: 0)
+            guard (policy.transitionAfter ?? 0) > 0 else { throw ConfigError(transition.path + ".after", "is required, e.g. 7d") }
+            guard !policy.replicateTo.isEmpty else {
+                throw ConfigError(transition.path, "a transition needs replicate.to: the tiers that must hold the object first")
+            }
+        }
         return policy
     }
 }

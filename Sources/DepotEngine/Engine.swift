@@ -35,6 +35,7 @@ public final class Engine: Sendable {
     let logger: Logger
     let reclaim: ReclaimGate
     let plannerBox = PlannerBox()
+    let readThroughBox = ReadThroughBox()
     let lockFile: Int32
 
     let buckets: Table

@@ -14,6 +14,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPart(String)
     case invalidPartOrder
     case entityTooSmall
+    case invalidObjectState(String)
     case noSpace
     case shuttingDown
     case dataDirectoryInUse(String)
@@ -34,6 +35,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPart(let detail): return "One or more of the specified parts could not be found or did not match: \(detail)"
         case .invalidPartOrder: return "The list of parts was not in ascending order"
         case .entityTooSmall: return "Your proposed upload is smaller than the minimum allowed object size"
+        case .invalidObjectState(let key): return "The object \(key) was moved to a tier; its bytes are not local"
         case .noSpace: return "The data directory's device is full"
         case .shuttingDown: return "The server is shutting down"
         case .dataDirectoryInUse(let detail): return "The data directory is in use by another process: \(detail)"

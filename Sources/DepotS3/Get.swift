@@ -34,6 +34,8 @@ extension S3Service {
         }
         if !record.tags.isEmpty { headers[.init("x-amz-tagging-count")!] = String(record.tags.count) }
         if let status = record.replicationStatus { headers[.init("x-amz-replication-status")!] = status }
+        // Whether the bytes are local or, after a transition, read through from a tier.
+        headers[.init("x-depot-local-copy")!] = record.localState == .present ? "present" : "evicted"
         applyResponseOverrides(r, &headers)
 
         var range = 0..<record.size
@@ -64,6 +66,11 @@ extension S3Service {
         }
         headers[.contentLength] = String(range.count)
         if isHead { return Response(status: status, headers: headers, body: ResponseBody()) }
+        if record.localState == .evicted {
+            // Transitioned: stream the range from a tier that holds the object.
+            let stream = try engine.readThrough(bucket: bucket, key: key, record: record, range: range)
+            return Response(status: status, headers: headers, body: remoteBody(stream, length: UInt64(range.count)))
+        }
         return Response(status: status, headers: headers, body: objectBody(reader, range: range))
     }
 
@@ -80,6 +87,19 @@ extension S3Service {
                 }
                 try await writer.write(buffer)
             }
+            try await writer.finish(nil)
+        }
+    }
+
+    func remoteBody(_ stream: AsyncThrowingStream<[UInt8], Error>, length: UInt64) -> ResponseBody {
+        ResponseBody(contentLength: Int(length)) { writer in
+            var sent: UInt64 = 0
+            for try await bytes in stream {
+                sent += UInt64(bytes.count)
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+            // A short tier answer must not look like a complete object: fail the response.
+            guard sent == length else { throw S3Error.internalError("the tier returned \(sent) of \(length) bytes") }
             try await writer.finish(nil)
         }
     }

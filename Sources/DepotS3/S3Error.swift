@@ -98,6 +98,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
                 "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. \(detail)")
         case .invalidPartOrder:
             return S3Error("InvalidPartOrder", .badRequest, "The list of parts was not in ascending order. Parts must be ordered by part number.")
+        case .invalidObjectState(let key):
+            return S3Error(
+                "InvalidObjectState", .forbidden, "The operation is not valid for the object's storage state: \(key) is held on a tier only.")
         case .entityTooSmall:
             return S3Error("EntityTooSmall", .badRequest, "Your proposed upload is smaller than the minimum allowed object size.")
         case .noSpace:

@@ -59,6 +59,32 @@ public struct FilesystemTier: TierClient {
         }
     }
 
+    public func download(bucket: String, key: String, range: Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error> {
+        let path = settings.path + "/" + settings.remoteKey(bucket: bucket, key: key)
+        return AsyncThrowingStream { continuation in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                continuation.finish(throwing: TierError("opening \(path): \(String(cString: strerror(errno)))"))
+                return
+            }
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let count = Int(min(UInt64(1 << 20), range.upperBound - offset))
+                var buffer = [UInt8](repeating: 0, count: count)
+                let n = pread(fd, &buffer, count, off_t(offset))
+                guard n > 0 else {
+                    close(fd)
+                    continuation.finish(throwing: TierError("reading \(path) at \(offset): short file"))
+                    return
+                }
+                continuation.yield(Array(buffer.prefix(n)))
+                offset += UInt64(n)
+            }
+            close(fd)
+            continuation.finish()
+        }
+    }
+
     public func delete(bucket: String, key: String) async throws {
         let target = settings.path + "/" + settings.remoteKey(bucket: bucket, key: key)
         if unlink(target) != 0 && errno != ENOENT {

@@ -24,19 +24,43 @@ struct Retention: Sendable {
     @discardableResult
     func run() async -> Int {
         var expired = 0
+        for policy in policies where policy.transitionAfter != nil {
+            for bucket in buckets(of: policy) {
+                await transition(bucket: bucket, policy: policy, olderThan: Self.now() - Int64(policy.transitionAfter!) * 1000)
+            }
+        }
         for policy in policies {
             guard let after = policy.expireAfter else { continue }
-            let buckets: [String]
-            if let bucket = policy.bucket, bucket != "*" {
-                buckets = [bucket]
-            } else {
-                buckets = (try? engine.listBuckets().map(\.name)) ?? []
-            }
-            for bucket in buckets {
+            for bucket in buckets(of: policy) {
                 expired += await expire(bucket: bucket, policy: policy, olderThan: Self.now() - Int64(after) * 1000)
             }
         }
         return expired
+    }
+
+    private func buckets(of policy: PolicySettings) -> [String] {
+        if let bucket = policy.bucket, bucket != "*" { return [bucket] }
+        return (try? engine.listBuckets().map(\.name)) ?? []
+    }
+
+    /// Evicts local copies that are old enough and confirmed on every target of the policy.
+    private func transition(bucket: String, policy: PolicySettings, olderThan cutoff: Int64) async {
+        var after = ""
+        while true {
+            guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500) else { return }
+            for (key, record) in page.objects where record.created < cutoff && record.localState == .present {
+                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) else { continue }
+                do {
+                    if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: policy.replicateTo) {
+                        logger.info("transition: evicted the local copy of \(bucket)/\(key)")
+                    }
+                } catch {
+                    logger.warning("transition of \(bucket)/\(key) failed: \(error)")
+                }
+            }
+            guard page.isTruncated, let last = page.lastReturned else { return }
+            after = last
+        }
     }
 
     private func expire(bucket: String, policy: PolicySettings, olderThan cutoff: Int64) async -> Int {

@@ -8,6 +8,8 @@ public protocol TierClient: Sendable {
     var settings: TierSettings { get }
     /// Writes the object (bytes and metadata) under its remote key, and verifies it.
     func upload(_ reader: ObjectReader, bucket: String, key: String) async throws
+    /// Streams a byte range of the object's copy (read-through of transitioned objects).
+    func download(bucket: String, key: String, range: Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error>
     /// Deletes the object's copy (retention on tiers); deleting what is not there succeeds.
     func delete(bucket: String, key: String) async throws
     /// Writes, reads back and deletes a probe object; throws with what failed.

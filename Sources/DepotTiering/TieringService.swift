@@ -45,6 +45,14 @@ public final class TieringService: Service {
         tiers = clients
         retention = Retention(engine: engine, policies: configuration.policies, tiers: clients, logger: logger)
         lifecycleInterval = Int64(configuration.storage.lifecycleInterval) * 1000
+        let tierClients = clients
+        engine.setReadThrough { bucket, key, record, range in
+            // The first tier (in policy order) that confirmed its copy serves the bytes.
+            guard let replica = record.replicas.first(where: { $0.state == .completed && tierClients[$0.tier] != nil }) else {
+                return AsyncThrowingStream { $0.finish(throwing: TierError("no tier holds a confirmed copy of \(bucket)/\(key)")) }
+            }
+            return tierClients[replica.tier]!.download(bucket: bucket, key: key, range: range)
+        }
         let policies = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []

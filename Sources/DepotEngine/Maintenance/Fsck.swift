@@ -57,7 +57,7 @@ extension Engine {
                 if record.localState == .present && total != record.size {
                     report.problems.append("object \(name): manifest holds \(total) bytes, record says \(record.size)")
                 }
-                for ref in record.manifest { expected[ref.hash, default: 0] += 1 }
+                for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
                 return true
             }
             // Parts of multipart uploads in progress hold references too.

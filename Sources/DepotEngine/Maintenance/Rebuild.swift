@@ -96,7 +96,7 @@ extension Engine {
                     }
                     object.commitLocation = state.location
                     object.sequence = state.sequence
-                    for ref in object.manifest { references[ref.hash, default: 0] += 1 }
+                    for ref in object.heldChunks { references[ref.hash, default: 0] += 1 }
                     try txn.put(objects, key, object.encodedValue())
                     report.objects += 1
                 }

@@ -19,6 +19,7 @@ extension Engine {
                     throw EngineError.noSuchKey(source.key)
                 }
                 let original = try sourceValue.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard original.localState == .present else { throw EngineError.invalidObjectState(source.key) }
                 var record = try make(original)
                 record.manifest = original.manifest
                 record.size = original.size
@@ -33,7 +34,7 @@ extension Engine {
                     bucket: target.bucket, key: target.key, record: &record, txn: txn)
                 let (location, sequence) = try context.log(.objectCommit(bucket: target.bucket, key: target.key, record: record))
                 try engine.shareReferences(record.manifest, txn: txn)
-                if let previous { try engine.dropReferences(previous.manifest, txn: txn, context: context) }
+                if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
                 record.commitLocation = location
                 record.sequence = sequence
                 try txn.put(engine.objects, targetKey, record.encodedValue())

@@ -19,7 +19,7 @@ extension Engine {
                 let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 try precondition?(previous)
                 _ = try context.log(.objectDelete(bucket: bucket, key: key))
-                try engine.dropReferences(previous.manifest, txn: txn, context: context)
+                try engine.dropReferences(previous.heldChunks, txn: txn, context: context)
                 try txn.delete(engine.objects, objectKey)
                 return true
             }

@@ -152,7 +152,7 @@ extension Engine {
         try planReplication(bucket: bucket, key: key, record: &stored, txn: txn)
         let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: stored))
         try addReferences(placements, txn: txn, context: context)
-        if let previous { try dropReferences(previous.manifest, txn: txn, context: context) }
+        if let previous { try dropReferences(previous.heldChunks, txn: txn, context: context) }
         stored.commitLocation = location
         stored.sequence = sequence
         try txn.put(objects, objectKey, stored.encodedValue())

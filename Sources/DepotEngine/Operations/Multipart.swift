@@ -127,7 +127,7 @@ extension Engine {
                 for (number, part) in all where !chosenNumbers.contains(number) {
                     try engine.dropReferences(part.manifest, txn: txn, context: context)
                 }
-                if let previous { try engine.dropReferences(previous.manifest, txn: txn, context: context) }
+                if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
                 for number in all.keys { try txn.delete(partTable, Tables.partKey(upload: id, number: number)) }
                 try txn.delete(uploadTable, Array(id.utf8))
                 record.commitLocation = location

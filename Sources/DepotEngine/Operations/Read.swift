@@ -72,6 +72,8 @@ extension Engine {
         let found: (ObjectRecord, [RecordLocation])? = try environment.read { txn in
             guard let value = try txn.get(objectTable, Tables.objectKey(bucket: bucket, key: key)) else { return nil }
             let record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+            // An evicted object's bytes are on a tier; readers use `readThrough`.
+            if record.localState == .evicted { return (record, []) }
             var locations: [RecordLocation] = []
             locations.reserveCapacity(record.manifest.count)
             for ref in record.manifest {

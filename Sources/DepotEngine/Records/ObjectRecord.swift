@@ -110,6 +110,10 @@ public struct ObjectRecord: Sendable, Equatable {
         self.sequence = 0
     }
 
+    /// The chunks this object holds references on: its manifest while its bytes are local,
+    /// none once a transition evicted them (the manifest is kept to describe the object).
+    var heldChunks: [ChunkRef] { localState == .present ? manifest : [] }
+
     public static func == (a: ObjectRecord, b: ObjectRecord) -> Bool {
         a.encodedBody() == b.encodedBody() && a.commitLocation == b.commitLocation && a.sequence == b.sequence
     }

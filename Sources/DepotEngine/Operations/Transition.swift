@@ -1,0 +1,49 @@
+import DepotStorage
+import Synchronization
+
+/// Streams a byte range of an evicted object from a tier that holds it (installed by the
+/// tiering part). Pieces arrive in order; the stream ends after the last byte of the range.
+public typealias ReadThrough = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord, _ range: Range<UInt64>)
+    -> AsyncThrowingStream<[UInt8], Error>
+
+final class ReadThroughBox: Sendable {
+    let source = Mutex<ReadThrough?>(nil)
+}
+
+extension Engine {
+    public func setReadThrough(_ source: ReadThrough?) { readThroughBox.source.withLock { $0 = source } }
+
+    /// The bytes of an evicted object, from the first tier that holds it.
+    public func readThrough(bucket: String, key: String, record: ObjectRecord, range: Range<UInt64>) throws
+        -> AsyncThrowingStream<[UInt8], Error>
+    {
+        guard let source = readThroughBox.source.withLock({ $0 }) else { throw EngineError.invalidObjectState(key) }
+        return source(bucket, key, record, range)
+    }
+
+    /// Evicts the local copy of an object version once every tier in `confirmedOn` holds it:
+    /// its chunk references are released (compaction reclaims the bytes) and reads go to a tier.
+    /// Returns false, changing nothing, when the version changed or a copy is not confirmed.
+    @discardableResult
+    public func evict(bucket: String, key: String, created: Int64, confirmedOn tiers: [String]) async throws -> Bool {
+        let engine = self
+        do {
+            return try await committer.submit { txn, context in
+                let objectKey = Tables.objectKey(bucket: bucket, key: key)
+                guard let value = try txn.get(engine.objects, objectKey) else { return false }
+                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard record.created == created, record.localState == .present, !tiers.isEmpty,
+                    tiers.allSatisfy({ tier in record.replicas.contains { $0.tier == tier && $0.state == .completed } })
+                else { return false }
+                let held = record.heldChunks
+                record.localState = .evicted
+                let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+                try engine.dropReferences(held, txn: txn, context: context)
+                record.commitLocation = location
+                record.sequence = sequence
+                try txn.put(engine.objects, objectKey, record.encodedValue())
+                return true
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+}
