@@ -45,7 +45,19 @@ public final class DepotServer: Sendable {
         tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
         admin = AdminAPI(engine: engine, accounts: accounts, tiering: tiering, configuration: configuration, started: Engine.now())
         let configured = configuration.accounts
-        vault = VaultService(engine: engine, accounts: { configured }, logger: logger)
+        let onDemand = configuration.policies.filter { !$0.replicateTo.isEmpty }
+        let forwardEngine = engine
+        vault = VaultService(
+            engine: engine, accounts: { configured },
+            forward: { bucket, key in
+                // Vault's forward/media: carried out like `depot replicate`, to the tiers of the
+                // policies that match the recording.
+                guard let record = try forwardEngine.headObject(bucket: bucket, key: key) else { return false }
+                let tiers = onDemand.filter { $0.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) }
+                    .flatMap(\.replicateTo)
+                guard !tiers.isEmpty else { return false }
+                return try await forwardEngine.requestReplication(bucket: bucket, key: key, tiers: tiers)
+            }, logger: logger)
         s3 = S3Service(
             engine: engine, accounts: accounts,
             settings: S3Settings(region: configuration.server.region, domain: configuration.server.domain), logger: logger)

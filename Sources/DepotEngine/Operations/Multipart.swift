@@ -7,8 +7,11 @@ public struct CompletedObject: Sendable {
     public var etag: String
     public var checksums: [(String, String)]
     public var checksumType: String
+    /// False for uploads that are one file sent in pieces (tus): no part boundaries are kept.
+    public var keepsParts: Bool = true
 
-    public init(etag: String, checksums: [(String, String)] = [], checksumType: String = "") {
+    public init(etag: String, checksums: [(String, String)] = [], checksumType: String = "", keepsParts: Bool = true) {
+        self.keepsParts = keepsParts
         self.etag = etag
         self.checksums = checksums
         self.checksumType = checksumType
@@ -117,7 +120,8 @@ extension Engine {
                 var record = ObjectRecord(
                     size: chosen.reduce(0) { $0 + $1.size }, etag: completed.etag, created: Engine.now(), owner: m.owner,
                     contentType: m.contentType, systemMetadata: m.systemMetadata, userMetadata: m.userMetadata, tags: m.tags,
-                    checksums: completed.checksums, checksumType: completed.checksumType, partSizes: chosen.map(\.size),
+                    checksums: completed.checksums, checksumType: completed.checksumType,
+                    partSizes: completed.keepsParts ? chosen.map(\.size) : [],
                     manifest: chosen.flatMap(\.manifest))
                 try engine.planReplication(
                     bucket: upload.bucket, key: upload.key, record: &record, txn: txn)

@@ -1,0 +1,38 @@
+import DepotEngine
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+/// A Vault API error: `{"data": "…"}` with its HTTP status, as Vault answers.
+struct VaultError: Error, Sendable {
+    let status: HTTPResponse.Status
+    let message: String
+
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    static func from(_ error: Error) -> VaultError {
+        if let e = error as? VaultError { return e }
+        guard let e = error as? EngineError else { return VaultError(.internalServerError, "\(error)") }
+        switch e {
+        case .noSuchBucket, .noSuchKey, .noSuchUpload: return VaultError(.notFound, e.description)
+        case .keyTooLong, .invalidBucketName, .invalidPart, .invalidPartOrder, .entityTooSmall: return VaultError(.badRequest, e.description)
+        case .noSpace: return VaultError(.init(code: 507), e.description)
+        case .preconditionFailed, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: return VaultError(.conflict, e.description)
+        case .shuttingDown: return VaultError(.serviceUnavailable, e.description)
+        default: return VaultError(.internalServerError, e.description)
+        }
+    }
+}
+
+/// `{"data": value}` as JSON.
+func vaultJSON(_ value: Any, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+    let data = (try? JSONSerialization.data(withJSONObject: ["data": value], options: [.sortedKeys])) ?? Data("{}".utf8)
+    var headers = extra
+    headers[.contentType] = "application/json"
+    headers[.contentLength] = String(data.count)
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}

@@ -1,0 +1,118 @@
+import DepotConfig
+import DepotEngine
+import DepotHashing
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+/// tus 1.0.0 (creation, termination, expiration) at `/api/storage/tus/`, on the engine's
+/// multipart uploads: every PATCH becomes one part, so what was received survives a restart and
+/// any process on the same data answers the same offset. A PATCH that breaks off keeps the bytes
+/// that arrived, as tusd does; the agent asks HEAD for the offset and continues from there.
+extension VaultService {
+    static let tusExtensions = "creation,termination,expiration"
+
+    func tus(_ request: Request, path: String, sendContinue: () async throws -> Void) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.init("Tus-Resumable")!] = "1.0.0"
+        let rest = path.dropFirst("/api/storage/tus".count).split(separator: "/").map(String.init)
+        if request.method == .options {
+            headers[.init("Tus-Version")!] = "1.0.0"
+            headers[.init("Tus-Extension")!] = Self.tusExtensions
+            headers[.init("Tus-Max-Size")!] = String(maxUploadSize)
+            return Response(status: .noContent, headers: headers, body: ResponseBody())
+        }
+        let account = try authenticate(request)
+        if rest.isEmpty {
+            guard request.method == .post else { throw VaultError(.methodNotAllowed, "use POST to create an upload") }
+            return try await create(request, account: account, headers: headers)
+        }
+        guard rest.count == 1 else { throw VaultError(.notFound, "no such upload") }
+        let id = rest[0]
+        guard let upload = try engine.upload(id), upload.metadata.owner == account.accessKey,
+            let length = upload.extra.first(where: { $0.0 == "tus-length" }).flatMap({ UInt64($0.1) })
+        else { throw VaultError(.notFound, "no upload \(id)") }
+        let parts = try engine.listParts(uploadId: id).parts
+        let offset = parts.reduce(UInt64(0)) { $0 + $1.size }
+        switch request.method {
+        case .head:
+            headers[.init("Upload-Offset")!] = String(offset)
+            headers[.init("Upload-Length")!] = String(length)
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: ResponseBody())
+        case .delete:
+            try await engine.abortUpload(uploadId: id)
+            return Response(status: .noContent, headers: headers, body: ResponseBody())
+        case .patch:
+            return try await patch(
+                request, id: id, offset: offset, length: length, nextPart: (parts.last?.number ?? 0) + 1, headers: headers,
+                sendContinue: sendContinue)
+        default:
+            throw VaultError(.methodNotAllowed, "tus uploads take HEAD, PATCH and DELETE")
+        }
+    }
+
+    private func create(_ request: Request, account: Account, headers base: HTTPFields) async throws -> Response {
+        guard let lengthText = Self.header(request, "Upload-Length"), let length = UInt64(lengthText) else {
+            throw VaultError(.badRequest, "Upload-Length is required")
+        }
+        guard length > 0 else { throw VaultError(.badRequest, "an empty recording is not stored") }
+        guard length <= maxUploadSize else { throw VaultError(.contentTooLarge, "Upload-Length exceeds Tus-Max-Size \(maxUploadSize)") }
+        var values = RecordingName.uploadMetadata(Self.header(request, "Upload-Metadata") ?? "")
+        for (name, value) in headerValues(request) where values[name] == nil { values[name] = value }
+        guard let filename = values["filename"], !filename.isEmpty else {
+            throw VaultError(.badRequest, "the filename is missing from Upload-Metadata and X-Kerberos-Storage-FileName")
+        }
+        let key = try objectKey(account: account, directory: values["directory"], filename: filename)
+        let metadata = recordingMetadata(account: account, filename: filename, values: values)
+        let id = try await engine.createUpload(
+            UploadRecord(
+                bucket: account.vault!.bucket, key: key, created: Engine.now(), metadata: metadata,
+                extra: [("tus-length", String(length)), ("tus-filename", filename)]))
+        var headers = base
+        headers[.location] = "/api/storage/tus/" + id
+        return Response(status: .created, headers: headers, body: ResponseBody())
+    }
+
+    private func patch(
+        _ request: Request, id: String, offset: UInt64, length: UInt64, nextPart: Int, headers base: HTTPFields,
+        sendContinue: () async throws -> Void
+    ) async throws -> Response {
+        guard request.headers[.contentType]?.lowercased() == "application/offset+octet-stream" else {
+            throw VaultError(.unsupportedMediaType, "PATCH needs Content-Type: application/offset+octet-stream")
+        }
+        guard let claimed = Self.header(request, "Upload-Offset").flatMap(UInt64.init) else {
+            throw VaultError(.badRequest, "Upload-Offset is required")
+        }
+        guard claimed == offset else { throw VaultError(.conflict, "Upload-Offset \(claimed) does not match the upload's offset \(offset)") }
+        let session = try engine.startPart(uploadId: id, number: nextPart)
+        try await sendContinue()
+        var received: UInt64 = 0
+        var interruption: Error?
+        do {
+            for try await buffer in request.body {
+                guard offset + received + UInt64(buffer.readableBytes) <= length else {
+                    throw VaultError(.contentTooLarge, "the PATCH goes past Upload-Length \(length)")
+                }
+                received += UInt64(buffer.readableBytes)
+                try buffer.withUnsafeReadableBytes { try session.write($0) }
+            }
+        } catch {
+            interruption = error
+        }
+        if received > 0 { _ = try await session.commitPart() }
+        if let interruption { throw interruption }
+        let newOffset = offset + received
+        var headers = base
+        headers[.init("Upload-Offset")!] = String(newOffset)
+        if newOffset == length {
+            // The final PATCH answers only once the object is durably committed.
+            let md5 = try engine.uploadContentMD5(uploadId: id)
+            let parts = try engine.listParts(uploadId: id).parts.map { (number: $0.number, etag: String?.none) }
+            _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0) { _, _ in
+                CompletedObject(etag: Hex.encode(md5), keepsParts: false)
+            }
+        }
+        return Response(status: .noContent, headers: headers, body: ResponseBody())
+    }
+}

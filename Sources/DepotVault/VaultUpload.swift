@@ -1,0 +1,140 @@
+import DepotConfig
+import DepotEngine
+import Glibc
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+extension VaultService {
+    /// The metadata of an agent upload: the filename convention's fields, then the headers (or,
+    /// for tus, the Upload-Metadata values), as S3 user metadata.
+    func recordingMetadata(account: Account, filename: String, values: [String: String]) -> ObjectMetadata {
+        var user = RecordingName.metadata(of: filename)
+        func set(_ name: String, _ value: String?) {
+            guard let value, !value.isEmpty else { return }
+            user.removeAll { $0.0 == name }
+            user.append((name, value))
+        }
+        set("productid", values["device"])
+        set("publickey", values["cloudkey"])
+        set("capture", values["capture"])
+        set("fps", values["fps"])
+        set("duration", values["duration"])
+        set("event-timestamp-ms", values["timestamp"])
+        set("provider", values["provider"])
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        set("uploadtime", String(now.tv_sec))
+        return ObjectMetadata(owner: account.accessKey, contentType: "video/mp4", userMetadata: user.sorted { $0.0 < $1.0 })
+    }
+
+    func headerValues(_ request: Request) -> [String: String] {
+        var values: [String: String] = [:]
+        for name in ["Device", "CloudKey", "Capture", "Fps", "Duration", "Timestamp", "Provider", "Directory", "FileName"] {
+            if let value = Self.header(request, "X-Kerberos-Storage-" + name) { values[name.lowercased()] = value }
+        }
+        return values
+    }
+
+    /// `POST /api/storage`: the whole recording in the body (the agent sends it chunked, with no
+    /// Content-Length). 200 only once the object is durably committed.
+    func legacyUpload(_ request: Request, sendContinue: () async throws -> Void) async throws -> Response {
+        let account = try authenticate(request)
+        let values = headerValues(request)
+        guard let filename = values["filename"] else { throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName") }
+        let key = try objectKey(account: account, directory: values["directory"], filename: filename)
+        let declared = request.headers[.contentLength].flatMap(UInt64.init)
+        if let declared, declared > maxUploadSize { throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes") }
+        let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
+        try await sendContinue()
+        var received: UInt64 = 0
+        for try await buffer in request.body {
+            received += UInt64(buffer.readableBytes)
+            guard received <= maxUploadSize else { throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes") }
+            try buffer.withUnsafeReadableBytes { try session.write($0) }
+        }
+        if let declared, declared != received {
+            throw VaultError(.badRequest, "the body ended after \(received) of \(declared) bytes; nothing was stored")
+        }
+        guard received > 0 else { throw VaultError(.badRequest, "the recording is empty; nothing was stored") }
+        let record = try await session.commit(metadata: recordingMetadata(account: account, filename: filename, values: values))
+        return vaultJSON(["key": key, "fileSize": record.size, "etag": record.etag, "bucket": account.vault!.bucket] as [String: Any])
+    }
+
+    /// `GET /api/storage/blob`: the recording's bytes (Range honoured), as Vault serves them.
+    func blob(_ request: Request) throws -> Response {
+        let (account, key) = try resolveExisting(request)
+        guard let reader = try engine.openObject(bucket: account.vault!.bucket, key: key) else {
+            throw VaultError(.notFound, "no recording \(key)")
+        }
+        let size = reader.record.size
+        var range = 0..<size
+        var status = HTTPResponse.Status.ok
+        var headers = HTTPFields()
+        if let text = request.headers[.range], text.hasPrefix("bytes="), !text.contains(",") {
+            let spec = text.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            if spec.count == 2 {
+                if spec[0].isEmpty, let suffix = UInt64(spec[1]), suffix > 0 {
+                    range = (size - min(suffix, size))..<size
+                } else if let start = UInt64(spec[0]), start < size {
+                    let end = spec[1].isEmpty ? size - 1 : min(UInt64(spec[1]) ?? size - 1, size - 1)
+                    guard end >= start else { throw VaultError(.rangeNotSatisfiable, "invalid range") }
+                    range = start..<(end + 1)
+                } else {
+                    throw VaultError(.rangeNotSatisfiable, "range outside the recording (\(size) bytes)")
+                }
+                status = .partialContent
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+            }
+        }
+        headers[.contentType] = reader.record.contentType
+        headers[.contentDisposition] = "attachment; filename=\(key)"
+        headers[.init("Content-Description")!] = "File Transfer"
+        headers[.acceptRanges] = "bytes"
+        headers[.contentLength] = String(range.count)
+        let pieces = reader.plan(range)
+        let body = ResponseBody(contentLength: Int(range.count)) { writer in
+            for piece in pieces {
+                var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
+                    try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
+                    return piece.count
+                }
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// `POST /api/devices/heartbeat`: unauthenticated, as the agent sends it; keyed by `key`.
+    func heartbeat(_ request: Request) async throws -> Response {
+        var body = request.body
+        let bytes = try await body.collect(upTo: 64 << 10)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any],
+            let key = object["key"] as? String, !key.isEmpty
+        else { throw VaultError(.badRequest, "the heartbeat must be a JSON object with a key") }
+        var info: [(String, String)] = []
+        for name in ["cameraname", "hostname", "version", "release", "architecture", "cameraConnected", "clouduser"] {
+            if let value = object[name] { info.append((name, "\(value)")) }
+        }
+        try await engine.recordHeartbeat(device: key, info: info)
+        return vaultJSON("ok")
+    }
+
+    /// `GET /api/devices`: every device that sent a heartbeat, ONLINE within the last minute.
+    func devices() throws -> Response {
+        let now = Engine.now()
+        let list: [[String: Any]] = try engine.devices().map { device in
+            var entry: [String: Any] = [
+                "key": device.key, "lastSeen": device.lastSeen / 1000,
+                "status": now - device.lastSeen <= 60_000 ? "ONLINE" : "OFFLINE",
+            ]
+            for (name, value) in device.info { entry[name] = value }
+            return entry
+        }
+        return vaultJSON(list)
+    }
+}
+
+import Foundation
