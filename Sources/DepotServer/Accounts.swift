@@ -81,3 +81,25 @@ extension String {
         split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
+
+/// A random secret kept in the data directory (mode 0600), made on first use: the key that
+/// signs Vault download links, so links stay valid across restarts.
+enum SecretFile {
+    static func load(path: String, bytes count: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            var buffer = [UInt8](repeating: 0, count: count)
+            let n = read(fd, &buffer, count)
+            close(fd)
+            if n == count { return buffer }
+        }
+        let secret = secureRandomBytes(count)
+        let out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard out >= 0 else { throw ServerError.startup("cannot write \(path)") }
+        let written = secret.withUnsafeBytes { write(out, $0.baseAddress, $0.count) }
+        fsync(out)
+        close(out)
+        guard written == count else { throw ServerError.startup("cannot write \(path)") }
+        return secret
+    }
+}

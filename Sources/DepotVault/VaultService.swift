@@ -16,12 +16,16 @@ public final class VaultService: Sendable {
     let logger: Logger
     /// tus uploads larger than this are refused at creation (413).
     let maxUploadSize: UInt64 = 5 << 30
+    let urlSigningKey: [UInt8]
+    let urlScheme: String
 
     public init(
         engine: Engine, accounts: @escaping @Sendable () -> [Account],
         forward: @escaping @Sendable (_ bucket: String, _ key: String) async throws -> Bool = { _, _ in false },
-        logger: Logger
+        urlSigningKey: [UInt8], urlScheme: String = "http", logger: Logger
     ) {
+        self.urlSigningKey = urlSigningKey
+        self.urlScheme = urlScheme
         self.engine = engine
         self.accounts = accounts
         self.forward = forward
@@ -47,6 +51,12 @@ public final class VaultService: Sendable {
                 return try await legacyUpload(request, sendContinue: sendContinue)
             case (.get, "/api/storage/blob"):
                 return try blob(request)
+            case (.get, "/api/storage"):
+                return try signedURLResponse(request)
+            case (.post, "/api/storage/bulk"):
+                return try await bulkSignedURLs(request)
+            case (.get, "/api/storage/signed"):
+                return try serveSigned(request)
             case (.delete, "/api/storage"):
                 let (account, key) = try resolveExisting(request)
                 try await engine.deleteObject(bucket: account.vault!.bucket, key: key)

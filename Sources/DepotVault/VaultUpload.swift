@@ -64,7 +64,12 @@ extension VaultService {
     /// `GET /api/storage/blob`: the recording's bytes (Range honoured), as Vault serves them.
     func blob(_ request: Request) throws -> Response {
         let (account, key) = try resolveExisting(request)
-        guard let reader = try engine.openObject(bucket: account.vault!.bucket, key: key) else {
+        return try streamRecording(request, bucket: account.vault!.bucket, key: key)
+    }
+
+    /// Streams a recording (Range honoured) with the headers Vault sends.
+    func streamRecording(_ request: Request, bucket: String, key: String) throws -> Response {
+        guard let reader = try engine.openObject(bucket: bucket, key: key) else {
             throw VaultError(.notFound, "no recording \(key)")
         }
         let size = reader.record.size

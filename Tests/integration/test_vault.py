@@ -202,3 +202,25 @@ def test_vault_errors(vault):
     assert tus_patch(url.rsplit("/", 1)[0] + "/" + "0" * 32, 0, b"x").status_code == 404
     keys = [o["Key"] for o in vault.client().list_objects_v2(Bucket="recordings").get("Contents", [])]
     assert keys == ["site-b/ok.mp4"]
+
+
+def test_signed_urls_work_until_they_expire(vault):
+    s3 = vault.client()
+    s3.put_object(Bucket="recordings", Key="cedric/clip.mp4", Body=b"recording bytes")
+    r = requests.get(vault.endpoint + "/api/storage", timeout=10,
+                     headers=dict(auth(), **{"X-Kerberos-Storage-Filename": "cedric/clip.mp4"}))
+    assert r.status_code == 200
+    url = r.json()["data"]
+    assert requests.get(url, timeout=10).content == b"recording bytes"
+    tampered = url.replace("clip.mp4", "clip2.mp4")
+    assert requests.get(tampered, timeout=10).status_code == 403
+    short = requests.get(vault.endpoint + "/api/storage", timeout=10, headers=dict(
+        auth(), **{"X-Kerberos-Storage-Filename": "cedric/clip.mp4", "X-Kerberos-Storage-Expiry": "1"})).json()["data"]
+    assert requests.get(short, timeout=10).status_code == 200
+    time.sleep(2.1)
+    assert requests.get(short, timeout=10).status_code == 403
+    bulk = requests.post(vault.endpoint + "/api/storage/bulk", headers=auth(), timeout=10,
+                         json=[{"provider": "", "filename": "cedric/clip.mp4", "uriExpiryTime": 60},
+                               {"provider": "", "filename": "cedric/missing.mp4", "uriExpiryTime": 60}]).json()["data"]
+    assert list(bulk) == ["cedric/clip.mp4"]
+    assert requests.get(bulk["cedric/clip.mp4"], timeout=10).content == b"recording bytes"
