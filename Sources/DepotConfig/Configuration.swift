@@ -3,12 +3,12 @@ import DepotStorage
 import Yams
 
 /// What an account may do.
-public enum Action: String, Sendable, CaseIterable {
+public enum Action: String, Sendable, CaseIterable, Codable {
     case read, write, delete, list, admin
 }
 
 /// One grant: actions on a bucket ("*" for all) and a key prefix.
-public struct Grant: Sendable, Equatable {
+public struct Grant: Sendable, Equatable, Codable {
     public var bucket: String
     public var prefix: String
     public var actions: Set<Action>
@@ -27,14 +27,21 @@ public struct Grant: Sendable, Equatable {
 }
 
 /// Vault-API settings of an account (issue: Kerberos Vault upload API).
-public struct VaultSettings: Sendable, Equatable {
+public struct VaultSettings: Sendable, Equatable, Codable {
+    public init(directory: String, bucket: String, retentionDays: Int = 0, enabled: Bool = true) {
+        self.directory = directory
+        self.bucket = bucket
+        self.retentionDays = retentionDays
+        self.enabled = enabled
+    }
+
     public var directory: String
     public var bucket: String
     public var retentionDays: Int
     public var enabled: Bool
 }
 
-public struct Account: Sendable, Equatable {
+public struct Account: Sendable, Equatable, Codable {
     public var name: String
     public var accessKey: String
     public var secretKey: String

@@ -40,11 +40,16 @@ public final class DepotServer: Sendable {
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)
         }
-        let accounts = AccountStore(root: root, configured: configuration.accounts)
+        // The configuration file is the base; accounts added at run time join it (a key in both
+        // keeps the file's version).
+        let stored = try StoredAccounts.load(engine).filter { account in
+            !configuration.accounts.contains { $0.accessKey == account.accessKey }
+        }
+        let accounts = AccountStore(root: root, configured: configuration.accounts + stored)
         self.accounts = accounts
         tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
         admin = AdminAPI(engine: engine, accounts: accounts, tiering: tiering, configuration: configuration, started: Engine.now())
-        let configured = configuration.accounts
+        let configured = configuration.accounts + stored
         let onDemand = configuration.policies.filter { !$0.replicateTo.isEmpty }
         let forwardEngine = engine
         vault = VaultService(

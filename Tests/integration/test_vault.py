@@ -224,3 +224,24 @@ def test_signed_urls_work_until_they_expire(vault):
                                {"provider": "", "filename": "cedric/missing.mp4", "uriExpiryTime": 60}]).json()["data"]
     assert list(bulk) == ["cedric/clip.mp4"]
     assert requests.get(bulk["cedric/clip.mp4"], timeout=10).content == b"recording bytes"
+
+
+def test_accounts_added_with_the_cli_work_after_a_restart(vault):
+    from conftest import run_depot
+    vault.stop()
+    added = run_depot("account", "add", "--data", vault.data_dir, "--name", "cam-7", "--access-key", "CAM7",
+                      "--secret-key", "cam7-s3cr3t!", "--bucket", "recordings", "--prefix", "cam7/",
+                      "--vault-directory", "cam7", "--vault-bucket", "recordings")
+    assert added.returncode == 0 and "cam7-s3cr3t!" in added.stdout, added.stderr
+    listed = run_depot("account", "list", "--data", vault.data_dir)
+    assert "CAM7" in listed.stdout and "index" in listed.stdout
+    vault.start()
+    r = requests.post(vault.endpoint + "/api/storage", timeout=10, data=b"clip",
+                      headers=dict(auth("CAM7", "cam7-s3cr3t!"), **route(""), **{"X-Kerberos-Storage-Filename": "c.mp4"}))
+    assert r.status_code == 200, r.text
+    assert vault.client().get_object(Bucket="recordings", Key="cam7/c.mp4")["Body"].read() == b"clip"
+    vault.stop()
+    assert run_depot("account", "remove", "--data", vault.data_dir, "CAM7").returncode == 0
+    vault.start()
+    r = requests.post(vault.endpoint + "/api/ping", headers=auth("CAM7", "cam7-s3cr3t!"), timeout=10)
+    assert r.status_code == 401
