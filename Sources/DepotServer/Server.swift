@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import DepotS3
 import DepotTiering
 import DepotVault
+import Glibc
 import HTTPTypes
 import HummingbirdCore
 import HummingbirdTLS
@@ -122,6 +123,18 @@ public final class DepotServer: Sendable {
         engine.shutdown()
     }
 
+    private func readinessProblem() -> String? {
+        do {
+            _ = try engine.listBuckets(limit: 1)
+        } catch { return "the index does not answer" }
+        let probe = configuration.storage.data + "/.ready-probe"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return "the data directory is not writable" }
+        close(fd)
+        unlink(probe)
+        return nil
+    }
+
     /// Picks the front door by path prefix: `/api/` is the Vault API, everything else S3.
     private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> Response {
         if path == "/api" || path.hasPrefix("/api/") || path.hasPrefix("/api?") {
@@ -136,8 +149,14 @@ public final class DepotServer: Sendable {
     private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
         let path = request.head.path ?? "/"
         var response: Response
-        if path == "/health/live" || path == "/health/ready" {
+        if path == "/health/live" {
             response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        } else if path == "/health/ready" {
+            // Ready only when the index answers and the data directory takes writes.
+            let problem = readinessProblem()
+            response = Response(
+                status: problem == nil ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: problem.map { "{\"status\":\"unavailable\",\"reason\":\"\($0)\"}" } ?? "{\"status\":\"ok\"}")))
         } else {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false

@@ -90,3 +90,16 @@ def test_sigterm_lets_an_upload_in_flight_finish_or_fail_cleanly(tmp_path):
             assert listed == [] or s3.get_object(Bucket="graceful", Key="in-flight")["Body"].read() == data
     finally:
         server.cleanup()
+
+
+def test_health_endpoints(depot):
+    import requests
+    assert requests.get(depot.endpoint + "/health/live", timeout=5).status_code == 200
+    ready = requests.get(depot.endpoint + "/health/ready", timeout=5)
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+    os.chmod(depot.data_dir, 0o500)
+    try:
+        if os.geteuid() != 0:  # root writes anyway; the check is meaningful for a normal user
+            assert requests.get(depot.endpoint + "/health/ready", timeout=5).status_code == 503
+    finally:
+        os.chmod(depot.data_dir, 0o755)
