@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "DepotS3",
             dependencies: [
-                "DepotEngine", "DepotSigV4", "DepotConfig",
+                "DepotEngine", "DepotStorage", "DepotSigV4", "DepotConfig",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "DepotVault",
             dependencies: [
-                "DepotEngine", "DepotConfig", "DepotHashing",
+                "DepotEngine", "DepotStorage", "DepotConfig", "DepotHashing",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -33,6 +33,8 @@ public struct PolicySettings: Sendable, Equatable {
     public var name: String
     public var bucket: String?
     public var prefix: String = ""
+    /// Only objects written by this account (access key).
+    public var account: String?
     public var metadata: [String: String] = [:]
     public var minimumSize: Int?
     public var maximumSize: Int?
@@ -46,8 +48,11 @@ public struct PolicySettings: Sendable, Equatable {
     public var transitionAfter: Int?
 
     /// Whether an object with this bucket, key, size and user metadata matches.
-    public func matches(bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)]) -> Bool {
+    public func matches(
+        bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)], owner: String? = nil
+    ) -> Bool {
         if let b = self.bucket, b != "*", b != bucket { return false }
+        if let account, account != owner { return false }
         if !key.hasPrefix(prefix) { return false }
         if let minimumSize, size < UInt64(minimumSize) { return false }
         if let maximumSize, size > UInt64(maximumSize) { return false }
@@ -103,6 +108,7 @@ extension DepotConfiguration {
         try match.requireMapping()
         policy.bucket = try match["bucket"].string()
         policy.prefix = try match["prefix"].string(default: "")
+        policy.account = try match["account"].string()
         let metadata = match["metadata"]
         try metadata.requireMapping()
         if let mapping = metadata.node?.mapping {
@@ -152,5 +158,22 @@ extension DepotConfiguration {
             }
         }
         return policy
+    }
+}
+
+extension DepotConfiguration {
+    /// Policies implied by the configuration beyond `policies:`: a Vault account's retention
+    /// days expire what that account wrote, judged per object (not per bucket).
+    public var effectivePolicies: [PolicySettings] {
+        var all = policies
+        for account in accounts {
+            guard let vault = account.vault, vault.retentionDays > 0 else { continue }
+            var policy = PolicySettings(name: "retention of account \(account.name)")
+            policy.bucket = vault.bucket
+            policy.account = account.accessKey
+            policy.expireAfter = vault.retentionDays * 86400
+            all.append(policy)
+        }
+        return all
     }
 }

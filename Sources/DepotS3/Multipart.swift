@@ -1,3 +1,4 @@
+import DepotStorage
 import DepotConfig
 import DepotEngine
 import DepotHashing

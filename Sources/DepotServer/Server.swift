@@ -64,7 +64,8 @@ public final class DepotServer: Sendable {
                 guard !tiers.isEmpty else { return false }
                 return try await forwardEngine.requestReplication(bucket: bucket, key: key, tiers: tiers)
             }, urlSigningKey: try SecretFile.load(path: data + "/url-signing-key", bytes: 32),
-            urlScheme: configuration.server.tls == nil ? "http" : "https", logger: logger)
+            urlScheme: configuration.server.tls == nil ? "http" : "https", uploadExpiry: Int64(configuration.storage.uploadExpiry),
+            logger: logger)
         s3 = S3Service(
             engine: engine, accounts: accounts,
             settings: S3Settings(region: configuration.server.region, domain: configuration.server.domain), logger: logger)

@@ -49,7 +49,7 @@ struct Retention: Sendable {
         while true {
             guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500) else { return }
             for (key, record) in page.objects where record.created < cutoff && record.localState == .present {
-                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) else { continue }
+                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner) else { continue }
                 do {
                     if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: policy.replicateTo) {
                         logger.info("transition: evicted the local copy of \(bucket)/\(key)")
@@ -69,7 +69,7 @@ struct Retention: Sendable {
         while true {
             guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500) else { break }
             for (key, record) in page.objects where record.created < cutoff {
-                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) else { continue }
+                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner) else { continue }
                 if record.replicas.contains(where: { $0.state == .pending }) {
                     logger.info("retention: keeping \(bucket)/\(key) past its age: a replication is still pending")
                     continue

@@ -43,7 +43,7 @@ public final class TieringService: Service {
             }
         }
         tiers = clients
-        retention = Retention(engine: engine, policies: configuration.policies, tiers: clients, logger: logger)
+        retention = Retention(engine: engine, policies: configuration.effectivePolicies, tiers: clients, logger: logger)
         lifecycleInterval = Int64(configuration.storage.lifecycleInterval) * 1000
         let tierClients = clients
         engine.setReadThrough { bucket, key, record, range in
@@ -56,7 +56,8 @@ public final class TieringService: Service {
         let policies = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
-            for policy in policies where policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) {
+            for policy in policies
+            where policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner) {
                 for tier in policy.replicateTo where !targets.contains(tier) { targets.append(tier) }
             }
             return targets

@@ -18,12 +18,15 @@ public final class VaultService: Sendable {
     let maxUploadSize: UInt64 = 5 << 30
     let urlSigningKey: [UInt8]
     let urlScheme: String
+    /// Abandoned uploads are aborted this long after creation (the engine's upload expiry).
+    let uploadExpiry: Int64
 
     public init(
         engine: Engine, accounts: @escaping @Sendable () -> [Account],
         forward: @escaping @Sendable (_ bucket: String, _ key: String) async throws -> Bool = { _, _ in false },
-        urlSigningKey: [UInt8], urlScheme: String = "http", logger: Logger
+        urlSigningKey: [UInt8], urlScheme: String = "http", uploadExpiry: Int64 = 7 * 86400, logger: Logger
     ) {
+        self.uploadExpiry = uploadExpiry
         self.urlSigningKey = urlSigningKey
         self.urlScheme = urlScheme
         self.engine = engine

@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotStorage
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
@@ -33,6 +34,8 @@ extension VaultService {
             let length = upload.extra.first(where: { $0.0 == "tus-length" }).flatMap({ UInt64($0.1) })
         else { throw VaultError(.notFound, "no upload \(id)") }
         let parts = try engine.listParts(uploadId: id).parts
+
+        headers[.init("Upload-Expires")!] = httpDate(seconds: upload.created / 1000 + uploadExpiry)
         let offset = parts.reduce(UInt64(0)) { $0 + $1.size }
         switch request.method {
         case .head:
@@ -71,6 +74,7 @@ extension VaultService {
                 extra: [("tus-length", String(length)), ("tus-filename", filename)]))
         var headers = base
         headers[.location] = "/api/storage/tus/" + id
+        headers[.init("Upload-Expires")!] = httpDate(seconds: Engine.now() / 1000 + uploadExpiry)
         return Response(status: .created, headers: headers, body: ResponseBody())
     }
 

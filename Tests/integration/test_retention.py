@@ -41,3 +41,40 @@ policies:
         assert not (nas / "both" / "clip.mp4").exists()
     finally:
         server.cleanup()
+
+
+def test_vault_account_retention_days_apply_to_what_that_account_wrote(tmp_path):
+    import boto3
+    config = tmp_path / "depot.yaml"
+    config.write_text("""
+storage: { lifecycleInterval: 1s }
+buckets: [recordings]
+accounts:
+  - name: short-lived
+    accessKey: SHORT
+    secretKey: short-secret
+    allow: [{ bucket: recordings, actions: [read, write, list] }]
+    vault: { directory: "*", bucket: recordings, retentionDays: 1 }
+  - name: long-lived
+    accessKey: LONG
+    secretKey: long-secret
+    allow: [{ bucket: recordings, actions: [read, write, list] }]
+    vault: { directory: "*", bucket: recordings, retentionDays: 30 }
+""")
+    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(2 * 86400)}).start()
+    try:
+        for key, secret, name in [("SHORT", "short-secret", "a/short.mp4"), ("LONG", "long-secret", "a/long.mp4")]:
+            client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                                  aws_access_key_id=key, aws_secret_access_key=secret)
+            client.put_object(Bucket="recordings", Key=name, Body=b"x" * 100)
+        server.client().put_object(Bucket="recordings", Key="a/root.mp4", Body=b"y")
+        deadline = time.time() + 20
+        keys = None
+        while time.time() < deadline:
+            keys = sorted(o["Key"] for o in server.client().list_objects_v2(Bucket="recordings").get("Contents", []))
+            if keys == ["a/long.mp4", "a/root.mp4"]:
+                break
+            time.sleep(0.3)
+        assert keys == ["a/long.mp4", "a/root.mp4"]
+    finally:
+        server.cleanup()

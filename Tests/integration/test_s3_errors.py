@@ -1,39 +1,75 @@
-"""Every error S3 clients rely on, with its code and status; and listing edge cases."""
+"""Negative S3 tests: every error code clients rely on, with its status and XML body, and the
+listing edge cases (pagination, encoding, v1, versions). boto3 and raw SigV4-signed requests
+(botocore's signer + requests or http.client) so one thing at a time can be broken."""
 import base64
 import datetime
 import hashlib
-import os
+import http.client
+import time
+import uuid
+import xml.etree.ElementTree as ET
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
+from urllib.parse import quote, unquote_plus
 
 import boto3
 import botocore
 import pytest
 import requests
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
 from conftest import ROOT_PASSWORD, ROOT_USER
 
+CREDENTIALS = Credentials(ROOT_USER, ROOT_PASSWORD)
+MIB = 1024 * 1024
 
-def raw(depot, method, path, headers=None, data=b"", region="us-east-1", when=None):
-    """A SigV4-signed request built by hand (so tests can break one thing at a time)."""
+
+def signed_headers(depot, method, path, headers=None, data=b"", region="us-east-1", when=None):
+    """SigV4 headers for a request built by hand; `when` signs with another clock."""
     request = AWSRequest(method=method, url=f"{depot.endpoint}{path}", data=data,
                          headers=dict({"x-amz-content-sha256": hashlib.sha256(data).hexdigest()}, **(headers or {})))
-    signer = SigV4Auth(Credentials(ROOT_USER, ROOT_PASSWORD), "s3", region)
-    if when:
-        from unittest import mock
+    signer = SigV4Auth(CREDENTIALS, "s3", region)
+    if when is not None:
         with mock.patch("botocore.auth.get_current_datetime", return_value=when):
             signer.add_auth(request)
     else:
         signer.add_auth(request)
-    return requests.request(method, request.url, headers=dict(request.headers), data=data, timeout=10)
+    return dict(request.headers)
 
 
-def code_of(response):
-    text = response.text
-    return text.split("<Code>")[1].split("</Code>")[0] if "<Code>" in text else None
+def raw(depot, method, path, headers=None, data=b"", **sign):
+    all_headers = signed_headers(depot, method, path, headers, data, **sign)
+    return requests.request(method, f"{depot.endpoint}{path}", headers=all_headers, data=data, timeout=15)
+
+
+def presign(depot, path, expires, method="GET"):
+    request = AWSRequest(method=method, url=f"{depot.endpoint}{path}")
+    S3SigV4QueryAuth(CREDENTIALS, "s3", "us-east-1", expires=expires).add_auth(request)
+    return request.url
+
+
+def error_of(response):
+    """(Code, Message, element tree) of an S3 error body; fails when the body is not S3 error XML."""
+    root = ET.fromstring(response.content)
+    assert root.tag == "Error", response.text
+    return root.findtext("Code"), root.findtext("Message") or "", root
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, (response.status_code, response.text)
+    got, _, root = error_of(response)
+    assert got == code, response.text
+    assert root.findtext("RequestId") == response.headers.get("x-amz-request-id"), response.text
+
+
+def strip_ns(root):
+    for element in root.iter():
+        element.tag = element.tag.split("}", 1)[-1]
+    return root
 
 
 def client_error(call):
@@ -42,116 +78,292 @@ def client_error(call):
     return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def test_authentication_errors(depot, bucket):
-    r = raw(depot, "GET", f"/{bucket}", region="eu-west-1")
-    assert r.status_code == 400 and code_of(r) == "AuthorizationHeaderMalformed" and "<Region>us-east-1</Region>" in r.text
-    skewed = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
-    r = raw(depot, "GET", f"/{bucket}", when=skewed)
-    assert r.status_code == 403 and code_of(r) == "RequestTimeTooSkewed"
-    r = requests.get(f"{depot.endpoint}/{bucket}", headers={"Authorization": f"AWS {ROOT_USER}:c2lnbmF0dXJl",
-                                                            "Date": "Wed, 25 Nov 2026 00:00:00 GMT"}, timeout=10)
-    assert r.status_code == 400 and "AWS4-HMAC-SHA256" in r.text
+# ---- authentication -------------------------------------------------------------------------
+
+def test_presigned_url_positive_control(depot, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"signed")
+    r = requests.get(presign(depot, f"/{bucket}/k", 60), timeout=10)
+    assert r.status_code == 200 and r.content == b"signed"
+
+
+@pytest.mark.parametrize("expires", [0, 604801])
+def test_presigned_expires_out_of_range(depot, s3, bucket, expires):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"signed")
+    r = requests.get(presign(depot, f"/{bucket}/k", expires), timeout=10)
+    assert r.status_code in (400, 403), (r.status_code, r.text)
+    code, _, _ = error_of(r)
+    assert code in ("AuthorizationQueryParametersError", "AccessDenied"), r.text
+
+
+def test_presigned_expired_and_tampered(depot, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"signed")
+    url = presign(depot, f"/{bucket}/k", 1)
+    time.sleep(2.2)
+    r = requests.get(url, timeout=10)
+    assert_error(r, 403, "AccessDenied")
+    assert "Request has expired" in error_of(r)[1]
+    url = presign(depot, f"/{bucket}/k", 300)
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    assert_error(requests.get(tampered, timeout=10), 403, "SignatureDoesNotMatch")
+
+
+def test_wrong_region_in_scope(depot, bucket):
+    r = raw(depot, "GET", f"/{bucket}?list-type=2", region="eu-west-1")
+    assert_error(r, 400, "AuthorizationHeaderMalformed")
+    assert error_of(r)[2].findtext("Region") == "us-east-1", r.text
+
+
+def test_clock_skew(depot, bucket):
+    skewed = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=20)
+    assert_error(raw(depot, "GET", f"/{bucket}?list-type=2", when=skewed), 403, "RequestTimeTooSkewed")
+    # 5 minutes off is within the 15 minutes S3 tolerates.
+    near = skewed + datetime.timedelta(minutes=15)
+    assert raw(depot, "GET", f"/{bucket}?list-type=2", when=near).status_code == 200
+
+
+def test_sigv2_is_refused_with_a_clear_message(depot, bucket):
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+    r = requests.get(f"{depot.endpoint}/{bucket}", headers={"Authorization": f"AWS {ROOT_USER}:c2lnbmF0dXJlMTIzNDU2Nzg5MDE=",
+                                                            "Date": date}, timeout=10)
+    assert r.status_code == 400, (r.status_code, r.text)
+    code, message, _ = error_of(r)
+    assert code in ("InvalidRequest", "InvalidArgument", "AccessDenied") and "AWS4-HMAC-SHA256" in message, r.text
+
+
+def test_unknown_access_key(depot):
     unknown = boto3.client("s3", endpoint_url=depot.endpoint, region_name="us-east-1", aws_access_key_id="NOBODY",
-                           aws_secret_access_key="whatever-secret")
-    assert client_error(lambda: unknown.list_buckets()) == ("InvalidAccessKeyId", 403)
-    for expires in ("0", "604801"):
-        url = depot.client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
-        url = url.replace("X-Amz-Expires=60", f"X-Amz-Expires={expires}")
-        r = requests.get(url, timeout=10)
-        assert r.status_code in (400, 403) and "<Error>" in r.text
+                           aws_secret_access_key="whatever-secret",
+                           config=Config(retries={"max_attempts": 1}, connect_timeout=10, read_timeout=30))
+    assert client_error(unknown.list_buckets) == ("InvalidAccessKeyId", 403)
 
 
-def test_integrity_errors(s3, bucket, depot):
+# ---- integrity --------------------------------------------------------------------------------
+
+def test_content_md5_and_checksum_errors(depot, s3, bucket):
     data = b"recording bytes"
-    wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
-    assert client_error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=data, ContentMD5=wrong_md5)) == ("BadDigest", 400)
-    r = raw(depot, "PUT", f"/{bucket}/k", headers={"Content-MD5": "not-base64!"}, data=data)
-    assert r.status_code == 400 and code_of(r) == "InvalidDigest"
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    assert_error(raw(depot, "PUT", f"/{bucket}/k", headers={"Content-MD5": wrong}, data=data), 400, "BadDigest")
+    assert_error(raw(depot, "PUT", f"/{bucket}/k", headers={"Content-MD5": "not-base64!"}, data=data), 400, "InvalidDigest")
+    short = base64.b64encode(b"1234").decode()  # valid base64, not 16 bytes
+    assert_error(raw(depot, "PUT", f"/{bucket}/k", headers={"Content-MD5": short}, data=data), 400, "InvalidDigest")
     bad_crc = base64.b64encode((zlib.crc32(data) ^ 1).to_bytes(4, "big")).decode()
-    r = raw(depot, "PUT", f"/{bucket}/k", headers={"x-amz-checksum-crc32": bad_crc}, data=data)
-    assert r.status_code == 400 and code_of(r) == "BadDigest"
-    r = raw(depot, "PUT", f"/{bucket}/k", headers={"x-amz-content-sha256": "0" * 64}, data=data)
-    assert r.status_code == 400 and code_of(r) == "XAmzContentSHA256Mismatch"
-    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert_error(raw(depot, "PUT", f"/{bucket}/k", headers={"x-amz-checksum-crc32": bad_crc}, data=data), 400, "BadDigest")
+    assert client_error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=data, ContentMD5=wrong)) == ("BadDigest", 400)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket), "a rejected upload was stored"
+    good = base64.b64encode(hashlib.md5(data).digest()).decode()
+    assert raw(depot, "PUT", f"/{bucket}/k", headers={"Content-MD5": good}, data=data).status_code == 200
 
 
-def test_bucket_errors(s3, bucket):
+# ---- buckets and keys ---------------------------------------------------------------------------
+
+def test_bucket_errors(depot, s3, bucket):
     assert client_error(lambda: s3.create_bucket(Bucket=bucket)) == ("BucketAlreadyOwnedByYou", 409)
-    assert client_error(lambda: s3.create_bucket(Bucket="Bad_Name")) == ("InvalidBucketName", 400)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    assert client_error(lambda: s3.delete_bucket(Bucket=bucket)) == ("BucketNotEmpty", 409)
-    r = s3.head_object
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        r(Bucket=bucket, Key="missing")
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert_error(raw(depot, "DELETE", f"/{bucket}"), 409, "BucketNotEmpty")
+    s3.delete_object(Bucket=bucket, Key="k")
+    s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.mark.parametrize("name", ["ab", "Bad_Name", "UPPERCASE", "-leading", "trailing-", "double..dot",
+                                  "192.168.5.4", "a" * 64])
+def test_invalid_bucket_name(depot, name):
+    assert_error(raw(depot, "PUT", f"/{name}"), 400, "InvalidBucketName")
+
+
+def test_head_missing_key_is_404_without_body(depot, bucket):
+    connection = http.client.HTTPConnection("127.0.0.1", depot.port, timeout=10)
+    try:
+        connection.request("HEAD", f"/{bucket}/missing", headers=signed_headers(depot, "HEAD", f"/{bucket}/missing"))
+        head = connection.getresponse()
+        assert head.status == 404 and head.read() == b""
+        # Had the server written a body after the HEAD, this second response would be garbage.
+        connection.request("GET", f"/{bucket}/missing", headers=signed_headers(depot, "GET", f"/{bucket}/missing"))
+        get = connection.getresponse()
+        body = get.read()
+        assert get.status == 404 and b"<Code>NoSuchKey</Code>" in body
+    finally:
+        connection.close()
+
+
+def test_request_id_header_matches_error_body(depot, bucket):
+    for method, path in [("GET", f"/{bucket}/missing"), ("GET", "/no-such-bucket-x"), ("PUT", f"/{bucket}")]:
+        r = raw(depot, method, path)
+        assert r.status_code >= 400
+        request_id = r.headers.get("x-amz-request-id")
+        assert request_id and error_of(r)[2].findtext("RequestId") == request_id, (path, r.headers, r.text)
 
 
 def test_conditional_requests(s3, bucket):
     etag = s3.put_object(Bucket=bucket, Key="k", Body=b"v1")["ETag"]
     assert client_error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfNoneMatch="*")) == ("PreconditionFailed", 412)
-    assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfMatch='"0000"')) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v1"
+    assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfMatch='"00000000000000000000000000000000"')) == ("PreconditionFailed", 412)
     assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfNoneMatch=etag))[1] == 304
     assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"v1"
 
 
-def test_multipart_errors(s3, bucket):
-    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
-    small = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"a" * 1024)["ETag"]
-    last = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=2, Body=b"b" * 1024)["ETag"]
-    complete = lambda parts: s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={"Parts": parts})
-    assert client_error(lambda: complete([{"PartNumber": 1, "ETag": small}, {"PartNumber": 2, "ETag": last}])) == ("EntityTooSmall", 400)
-    assert client_error(lambda: complete([{"PartNumber": 3, "ETag": small}])) == ("InvalidPart", 400)
-    assert client_error(lambda: complete([{"PartNumber": 2, "ETag": last}, {"PartNumber": 1, "ETag": small}])) == ("InvalidPartOrder", 400)
+# ---- multipart ----------------------------------------------------------------------------------
+
+def test_multipart_errors(depot, s3, bucket):
+    def upload(key, sizes):
+        uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=n,
+                                                          Body=b"p" * size)["ETag"]} for n, size in enumerate(sizes, 1)]
+        return uid, parts
+
+    def complete(key, uid, parts):
+        return client_error(lambda: s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
+                                                                 MultipartUpload={"Parts": parts}))
+
+    uid, parts = upload("small", [1024, 1024])
+    assert complete("small", uid, parts) == ("EntityTooSmall", 400)
+    uid, parts = upload("big", [5 * MIB, 1024])
+    assert complete("big", uid, parts + [{"PartNumber": 3, "ETag": parts[0]["ETag"]}]) == ("InvalidPart", 400)
+    assert complete("big", uid, [parts[0], {"PartNumber": 2, "ETag": '"%s"' % ("0" * 32)}]) == ("InvalidPart", 400)
+    assert complete("big", uid, [parts[1], parts[0]]) == ("InvalidPartOrder", 400)
     for number in (0, 10001):
-        assert client_error(lambda: s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=number, Body=b"x"))[1] == 400
-    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)
-    assert client_error(lambda: s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload)) == ("NoSuchUpload", 404)
+        r = raw(depot, "PUT", f"/{bucket}/big?partNumber={number}&uploadId={quote(uid, safe='')}", data=b"x")
+        assert_error(r, 400, "InvalidArgument")
+    # The upload survives the refused attempts and completes.
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=uid, MultipartUpload={"Parts": parts})
+    assert done["ETag"].endswith('-2"')
+    assert s3.head_object(Bucket=bucket, Key="big")["ContentLength"] == 5 * MIB + 1024
+    assert client_error(lambda: s3.list_parts(Bucket=bucket, Key="big", UploadId=uid)) == ("NoSuchUpload", 404)
 
 
-def test_listing_2500_keys_with_delimiter_and_pages(s3, bucket):
-    keys = [f"cam-{i % 5}/{i:05d}.mp4" for i in range(2400)] + [f"top-{i}" for i in range(90)] + ["é/1", "z/ü", "ä"]
-    from concurrent.futures import ThreadPoolExecutor
+# ---- listing --------------------------------------------------------------------------------------
+
+NON_ASCII = ["é/1", "z/ü", "ä", "日本/映像.mp4", "emoji-😀", "ﬁle", "Zeta", "a b+c.mp4", "tab\tkey", "~tilde"]
+
+
+@pytest.fixture(scope="module")
+def listed():
+    """One server and 2,500 keys shared by the listing tests (creating them takes a while)."""
+    from conftest import DepotServer
+    server = DepotServer().start()
+    s3 = server.client()
+    bucket = "listing-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=bucket)
+    keys = [f"cam-{i % 5}/{i:05d}.mp4" for i in range(2400)] + [f"top-{i:03d}" for i in range(90)] + NON_ASCII
+    assert len(keys) == 2500
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b""), keys))
-    seen = []
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x"), keys))
+    yield server, s3, bucket, sorted(keys, key=lambda k: k.encode())
+    server.cleanup()
+
+
+def test_list_v2_pages_every_key_once_in_utf8_order(listed):
+    _, s3, bucket, keys = listed
+    seen, pages = [], 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 333}):
         seen += [o["Key"] for o in page.get("Contents", [])]
-    assert seen == sorted(keys, key=lambda k: k.encode())
+        pages += 1
+        assert page["KeyCount"] == len(page.get("Contents", []))
+    assert pages == 8 and seen == keys
+
+
+def test_list_v2_delimiter_pages(listed):
+    _, s3, bucket, keys = listed
     prefixes, top = [], []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 7}):
         prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         top += [o["Key"] for o in page.get("Contents", [])]
-    assert prefixes == sorted([f"cam-{i}/" for i in range(5)] + ["z/", "é/"], key=lambda k: k.encode())
-    assert len(top) == 91
+    assert prefixes == sorted({k.split("/")[0] + "/" for k in keys if "/" in k}, key=lambda k: k.encode())
+    assert top == [k for k in keys if "/" not in k]
+    inner = s3.list_objects_v2(Bucket=bucket, Prefix="cam-3/", Delimiter="/", MaxKeys=1000)
+    assert inner["KeyCount"] == 480 and "CommonPrefixes" not in inner
+
+
+def test_list_max_keys_zero_and_start_after(listed):
+    _, s3, bucket, keys = listed
+    zero = s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
+    assert zero["KeyCount"] == 0 and zero["IsTruncated"] is False and "Contents" not in zero
+    after = s3.list_objects_v2(Bucket=bucket, StartAfter="top-088")
+    assert [o["Key"] for o in after["Contents"]] == [k for k in keys if k.encode() > b"top-088"]
+
+
+def test_list_encoding_type_url(listed):
+    server, _, bucket, keys = listed
+    r = raw(server, "GET", f"/{bucket}?list-type=2&encoding-type=url&prefix=")
+    assert r.status_code == 200, r.text
+    root = strip_ns(ET.fromstring(r.content))
+    assert root.findtext("EncodingType") == "url"
+    got = [c.findtext("Key") for c in root.iter("Contents")]
+    assert all(k.isascii() and " " not in k and "\t" not in k for k in got), [k for k in got if not k.isascii()]
+    assert [unquote_plus(k) for k in got] == keys[:1000]
+    r = raw(server, "GET", f"/{bucket}?list-type=2&encoding-type=url&delimiter=%2F&prefix=%E6%97%A5%E6%9C%AC%2F")
+    root = strip_ns(ET.fromstring(r.content))
+    assert unquote_plus(root.findtext("Prefix")) == "日本/" and root.findtext("Prefix").isascii()
+    assert [unquote_plus(c.findtext("Key")) for c in root.iter("Contents")] == ["日本/映像.mp4"]
+
+
+def test_list_v1_marker_and_pages(listed):
+    _, s3, bucket, keys = listed
+    page = s3.list_objects(Bucket=bucket, Marker="cam-4/02399.mp4", MaxKeys=5)
+    assert [o["Key"] for o in page["Contents"]] == [k for k in keys if k.encode() > b"cam-4/02399.mp4"][:5]
+    assert page["IsTruncated"] is True
     v1 = []
     for page in s3.get_paginator("list_objects").paginate(Bucket=bucket, PaginationConfig={"PageSize": 500}):
         v1 += [o["Key"] for o in page.get("Contents", [])]
-    assert v1 == seen
-    zero = s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
-    assert zero["KeyCount"] == 0 and not zero["IsTruncated"]
-    encoded = s3.list_objects_v2(Bucket=bucket, Prefix="é", EncodingType="url")
-    # Asked for explicitly, the encoding is left for the caller to undo.
-    assert encoded["Contents"][0]["Key"] == "%C3%A9/1" and encoded["EncodingType"] == "url"
-    versions = s3.list_object_versions(Bucket=bucket, Prefix="top-1")
-    assert all(v["VersionId"] == "null" for v in versions["Versions"]) and len(versions["Versions"]) == 11
+    assert v1 == keys
+    prefixes = []
+    for page in s3.get_paginator("list_objects").paginate(Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 3}):
+        prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        if page["IsTruncated"]:
+            assert page.get("NextMarker"), "v1 with a delimiter must return NextMarker"
+    assert len(prefixes) == len(set(prefixes)) == 8
 
 
-def test_configuration_stubs_and_unknown_operations(s3, bucket, depot):
-    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") is None
-    assert s3.get_bucket_acl(Bucket=bucket)["Grants"][0]["Permission"] == "FULL_CONTROL"
-    for call, code in [(s3.get_bucket_policy, "NoSuchBucketPolicy"), (s3.get_bucket_cors, "NoSuchCORSConfiguration"),
-                       (s3.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
-                       (s3.get_bucket_encryption, "ServerSideEncryptionConfigurationNotFoundError"),
-                       (s3.get_object_lock_configuration, "ObjectLockConfigurationNotFoundError")]:
-        assert client_error(lambda: call(Bucket=bucket)) == (code, 404)
-    r = raw(depot, "POST", f"/{bucket}")
-    assert r.status_code == 405 and code_of(r) == "MethodNotAllowed"
-    import http.client
-    connection = http.client.HTTPConnection("127.0.0.1", depot.port, timeout=10)
-    connection.request("GET", f"/{bucket}?prefix=%zz")
-    bad = connection.getresponse()
-    assert bad.status == 400 and b"InvalidArgument" in bad.read()
-    connection.close()
-    r = requests.get(f"{depot.endpoint}/{bucket}", headers={"X-Big": "x" * 40000}, timeout=10)
+def test_list_object_versions_without_versioning(listed):
+    _, s3, bucket, keys = listed
+    versions = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, PaginationConfig={"PageSize": 700}):
+        versions += page.get("Versions", [])
+        assert not page.get("DeleteMarkers")
+    assert [v["Key"] for v in versions] == keys
+    assert all(v["VersionId"] == "null" and v["IsLatest"] for v in versions)
+
+
+# ---- bucket sub-resources, unknown operations, malformed requests ---------------------------------
+
+def test_get_bucket_location(s3, bucket):
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] in (None, "")
+
+
+def test_configuration_stubs(depot, bucket):
+    for resource in ("acl", "versioning"):
+        r = raw(depot, "GET", f"/{bucket}?{resource}")
+        assert r.status_code == 200, (resource, r.text)
+        root = strip_ns(ET.fromstring(r.content))
+        assert root.tag == {"acl": "AccessControlPolicy", "versioning": "VersioningConfiguration"}[resource]
+        if resource == "acl":
+            assert root.find("Owner/ID") is not None
+            assert [g.findtext("Permission") for g in root.iter("Grant")] == ["FULL_CONTROL"]
+    for resource, code in [("policy", "NoSuchBucketPolicy"), ("cors", "NoSuchCORSConfiguration"),
+                           ("lifecycle", "NoSuchLifecycleConfiguration"),
+                           ("encryption", "ServerSideEncryptionConfigurationNotFoundError"),
+                           ("object-lock", "ObjectLockConfigurationNotFoundError")]:
+        assert_error(raw(depot, "GET", f"/{bucket}?{resource}"), 404, code)
+
+
+def test_unknown_operation_is_method_not_allowed(depot, bucket):
+    assert_error(raw(depot, "POST", f"/{bucket}"), 405, "MethodNotAllowed")
+
+
+def test_oversize_header_leaves_server_alive(depot, s3, bucket):
+    r = requests.get(f"{depot.endpoint}/{bucket}", headers={"X-Big": "x" * 20 * 1024}, timeout=10)
     assert 400 <= r.status_code < 500
-    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    s3.put_object(Bucket=bucket, Key="alive", Body=b"yes")
+    assert s3.get_object(Bucket=bucket, Key="alive")["Body"].read() == b"yes"
+
+
+def test_malformed_query_is_400(depot, bucket):
+    connection = http.client.HTTPConnection("127.0.0.1", depot.port, timeout=10)
+    try:
+        connection.request("GET", f"/{bucket}?prefix=%zz")
+        response = connection.getresponse()
+        body = response.read()
+        assert response.status == 400, (response.status, body)
+        assert ET.fromstring(body).tag == "Error"
+    finally:
+        connection.close()

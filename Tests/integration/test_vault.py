@@ -111,6 +111,7 @@ def tus_create(vault, length, filename=FILENAME, directory="cedric"):
                                                                    "Upload-Metadata": tus_metadata(values),
                                                                    "X-Kerberos-Storage-Filename": filename}))
     assert r.status_code == 201, r.text
+    assert r.headers["Tus-Resumable"] == "1.0.0" and r.headers["Upload-Expires"].endswith("GMT")
     return vault.endpoint + "/api/storage/tus/" + r.headers["Location"].rsplit("/", 1)[-1]
 
 
