@@ -30,7 +30,9 @@ final class ConfigNode {
 
     var isPresent: Bool {
         guard let node else { return false }
-        if case .scalar(let s) = node, s.string == "~" || s.string == "null" || (s.string.isEmpty && s.style == .plain) { return false }
+        if case .scalar(let s) = node, s.string == "~" || s.string == "null" || (s.string.isEmpty && s.style == .plain) {
+            return false
+        }
         return true
     }
 

@@ -49,7 +49,9 @@ public struct Account: Sendable, Equatable, Codable {
     public var vault: VaultSettings?
     public var enabled: Bool
 
-    public init(name: String, accessKey: String, secretKey: String, grants: [Grant], vault: VaultSettings? = nil, enabled: Bool = true) {
+    public init(
+        name: String, accessKey: String, secretKey: String, grants: [Grant], vault: VaultSettings? = nil, enabled: Bool = true
+    ) {
         self.name = name
         self.accessKey = accessKey
         self.secretKey = secretKey
@@ -175,7 +177,9 @@ public struct DepotConfiguration: Sendable {
 
         for (i, item) in try top["buckets"].items().enumerated() {
             let name = try item.requiredString()
-            guard Engine.isValidBucketName(name) else { throw ConfigError("buckets[\(i)]", "\"\(name)\" is not a valid bucket name") }
+            guard Engine.isValidBucketName(name) else {
+                throw ConfigError("buckets[\(i)]", "\"\(name)\" is not a valid bucket name")
+            }
             config.buckets.append(name)
         }
 
@@ -190,7 +194,9 @@ public struct DepotConfiguration: Sendable {
         var tierNames: Set<String> = []
         for item in try top["tiers"].items() {
             let tier = try parseTier(item)
-            guard tierNames.insert(tier.name).inserted else { throw ConfigError(item.path + ".name", "duplicate tier name \(tier.name)") }
+            guard tierNames.insert(tier.name).inserted else {
+                throw ConfigError(item.path + ".name", "duplicate tier name \(tier.name)")
+            }
             config.tiers.append(tier)
         }
         for item in try top["policies"].items() {
@@ -220,7 +226,9 @@ public struct DepotConfiguration: Sendable {
                 }
                 actions.insert(action)
             }
-            grants.append(Grant(bucket: try g["bucket"].string(default: "*"), prefix: try g["prefix"].string(default: ""), actions: actions))
+            grants.append(
+                Grant(bucket: try g["bucket"].string(default: "*"), prefix: try g["prefix"].string(default: ""), actions: actions)
+            )
         }
         var vault: VaultSettings?
         let v = node["vault"]

@@ -28,7 +28,10 @@ public struct TierSettings: Sendable, Equatable {
 
 /// Which objects a policy applies to and what it does with them.
 public struct PolicySettings: Sendable, Equatable {
-    public enum Mode: String, Sendable { case continuous, onDemand = "on-demand" }
+    public enum Mode: String, Sendable {
+        case continuous
+        case onDemand = "on-demand"
+    }
 
     public var name: String
     public var bucket: String?

@@ -41,7 +41,8 @@ extension S3Service {
         switch error {
         case .wrongRegion(let expected, let received):
             return S3Error(
-                malformed, .badRequest, "The authorization header is malformed; the region '\(received)' is wrong; expecting '\(expected)'",
+                malformed, .badRequest,
+                "The authorization header is malformed; the region '\(received)' is wrong; expecting '\(expected)'",
                 details: [("Region", expected)])
         case .malformedAuthorization(let s), .missingAuthorizationField(let s), .malformedCredential(let s):
             return S3Error(malformed, .badRequest, "The authorization header is malformed: \(s)")
@@ -52,15 +53,22 @@ extension S3Service {
         case .hostNotSigned:
             return S3Error(malformed, .badRequest, "The host header must be among the signed headers")
         case .malformedExpires(let s):
-            return S3Error("AuthorizationQueryParametersError", .badRequest, "X-Amz-Expires must be from 1 to 604800 seconds: \(s)")
+            return S3Error(
+                "AuthorizationQueryParametersError", .badRequest, "X-Amz-Expires must be from 1 to 604800 seconds: \(s)")
         case .unsupportedAlgorithm:
             return S3Error(
                 "InvalidRequest", .badRequest,
-                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (Signature Version 4).")
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (Signature Version 4)."
+            )
         case .multipleAuthenticationMethods:
-            return S3Error("InvalidArgument", .badRequest, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified")
+            return S3Error(
+                "InvalidArgument", .badRequest,
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified"
+            )
         case .invalidContentSHA256(let value):
-            return S3Error("InvalidArgument", .badRequest, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a streaming mode or a SHA-256 in hex, not '\(value)'")
+            return S3Error(
+                "InvalidArgument", .badRequest,
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a streaming mode or a SHA-256 in hex, not '\(value)'")
         case .missingDate:
             return S3Error.accessDenied("AWS authentication requires a valid Date or x-amz-date header")
         case .malformedDate(let s):
@@ -72,7 +80,8 @@ extension S3Service {
         case .signatureMismatch:
             return S3Error.signatureDoesNotMatch()
         case .requestTimeTooSkewed:
-            return S3Error("RequestTimeTooSkewed", .forbidden, "The difference between the request time and the server's time is too large.")
+            return S3Error(
+                "RequestTimeTooSkewed", .forbidden, "The difference between the request time and the server's time is too large.")
         case .expired:
             return S3Error.accessDenied("Request has expired")
         case .notYetValid:

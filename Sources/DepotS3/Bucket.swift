@@ -1,18 +1,19 @@
-import DepotStorage
 import DepotConfig
 import DepotEngine
+import DepotStorage
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
 
 extension S3Service {
     func listBuckets(_ c: S3Context) throws -> Response {
-        let maxBuckets = try c.request.query["max-buckets"].map { text -> Int in
-            guard let n = Int(text), (1...10000).contains(n) else {
-                throw S3Error.invalidArgument("max-buckets must be an integer from 1 to 10000")
-            }
-            return n
-        } ?? 10000
+        let maxBuckets =
+            try c.request.query["max-buckets"].map { text -> Int in
+                guard let n = Int(text), (1...10000).contains(n) else {
+                    throw S3Error.invalidArgument("max-buckets must be an integer from 1 to 10000")
+                }
+                return n
+            } ?? 10000
         let after = c.request.query["continuation-token"] ?? ""
         let visible = try engine.listBuckets(after: after).filter { item in
             Action.allCases.contains { c.account.allows($0, bucket: item.name) }
@@ -40,7 +41,9 @@ extension S3Service {
         return xmlResponse(xml)
     }
 
-    func putBucket(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void) async throws -> Response {
+    func putBucket(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void) async throws
+        -> Response
+    {
         if c.request.query["versioning"] != nil || c.request.query["acl"] != nil
             || c.request.query["policy"] != nil || c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil
         {
@@ -75,7 +78,8 @@ extension S3Service {
     }
 
     func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
-        if c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil || c.request.query["policy"] != nil || c.request.query["encryption"] != nil
+        if c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil || c.request.query["policy"] != nil
+            || c.request.query["encryption"] != nil
         {
             try authorize(c, .write, bucket: bucket)
             try requireBucket(bucket)
@@ -93,7 +97,9 @@ extension S3Service {
             guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
             // us-east-1 is reported as an empty constraint, as S3 does.
             let region = record.region == "us-east-1" ? "" : XMLWriter.escape(record.region)
-            let body = XMLWriter().text + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(region)</LocationConstraint>"
+            let body =
+                XMLWriter().text
+                + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(region)</LocationConstraint>"
             var headers = HTTPFields()
             headers[.contentType] = "application/xml"
             headers[.contentLength] = String(body.utf8.count)
@@ -115,14 +121,20 @@ extension S3Service {
         }
         if q["policy"] != nil { throw notConfigured("NoSuchBucketPolicy", "The bucket policy does not exist") }
         if q["cors"] != nil { throw notConfigured("NoSuchCORSConfiguration", "The CORS configuration does not exist") }
-        if q["lifecycle"] != nil { throw notConfigured("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist") }
+        if q["lifecycle"] != nil {
+            throw notConfigured("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
+        }
         if q["encryption"] != nil {
-            throw notConfigured("ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found")
+            throw notConfigured(
+                "ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found")
         }
         if q["object-lock"] != nil {
-            throw notConfigured("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
+            throw notConfigured(
+                "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
         }
-        if q["website"] != nil { throw notConfigured("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration") }
+        if q["website"] != nil {
+            throw notConfigured("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration")
+        }
         if q["replication"] != nil {
             throw notConfigured("ReplicationConfigurationNotFoundError", "The replication configuration was not found")
         }

@@ -1,6 +1,6 @@
-import DepotStorage
 import DepotConfig
 import DepotEngine
+import DepotStorage
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
@@ -29,7 +29,9 @@ extension S3Service {
         let source = try parseCopySource(text)
         try authorize(c, .read, bucket: source.bucket, key: source.key)
         try requireBucket(source.bucket)
-        guard let reader = try engine.openObject(bucket: source.bucket, key: source.key) else { throw S3Error.noSuchKey(source.key) }
+        guard let reader = try engine.openObject(bucket: source.bucket, key: source.key) else {
+            throw S3Error.noSuchKey(source.key)
+        }
         try checkCopySourceConditions(c.request, reader.record)
         return reader
     }
@@ -76,13 +78,16 @@ extension S3Service {
         let directive = r.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
         let taggingDirective = r.header("x-amz-tagging-directive")?.uppercased() ?? "COPY"
         guard directive == "COPY" || directive == "REPLACE" else { throw S3Error.invalidArgument("Unknown metadata directive.") }
-        guard taggingDirective == "COPY" || taggingDirective == "REPLACE" else { throw S3Error.invalidArgument("Unknown tagging directive.") }
+        guard taggingDirective == "COPY" || taggingDirective == "REPLACE" else {
+            throw S3Error.invalidArgument("Unknown tagging directive.")
+        }
         let replacement = try objectMetadata(from: r, owner: c.account.accessKey)
         let sameObject = source.bucket == bucket && source.key == key
         if sameObject && directive == "COPY" && taggingDirective == "COPY" {
             throw S3Error(
                 "InvalidRequest", .badRequest,
-                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+            )
         }
         let request = r
         let owner = c.account.accessKey

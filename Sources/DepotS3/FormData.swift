@@ -30,7 +30,9 @@ struct FormDataReader {
         var boundary = String(contentType[range.upperBound...])
         if let semicolon = boundary.firstIndex(of: ";") { boundary = String(boundary[..<semicolon]) }
         boundary = boundary.trimmedSpaces()
-        if boundary.hasPrefix("\""), boundary.hasSuffix("\""), boundary.count >= 2 { boundary = String(boundary.dropFirst().dropLast()) }
+        if boundary.hasPrefix("\""), boundary.hasSuffix("\""), boundary.count >= 2 {
+            boundary = String(boundary.dropFirst().dropLast())
+        }
         guard !boundary.isEmpty, boundary.utf8.count <= 200 else { return nil }
         delimiter = Array("\r\n--\(boundary)".utf8)
     }
@@ -158,6 +160,8 @@ struct FormDataReader {
 
 extension S3Error {
     static func malformedPOST(_ detail: String) -> S3Error {
-        S3Error("MalformedPOSTRequest", .badRequest, "The body of your POST request is not well-formed multipart/form-data: \(detail)")
+        S3Error(
+            "MalformedPOSTRequest", .badRequest, "The body of your POST request is not well-formed multipart/form-data: \(detail)"
+        )
     }
 }

@@ -1,6 +1,6 @@
-import DepotStorage
 import DepotConfig
 import DepotEngine
+import DepotStorage
 import HTTPTypes
 import HummingbirdCore
 import NIOCore

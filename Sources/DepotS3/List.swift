@@ -1,7 +1,7 @@
-import DepotStorage
 import DepotConfig
-import DepotHashing
 import DepotEngine
+import DepotHashing
+import DepotStorage
 import HummingbirdCore
 
 extension S3Service {
@@ -26,7 +26,9 @@ extension S3Service {
             prefix: q["prefix"] ?? "", delimiter: q["delimiter"] ?? "", maxKeys: maxKeys, encodeURL: q["encoding-type"] == "url")
     }
 
-    private func writeContents(_ x: inout XMLWriter, _ listing: ObjectListing, _ p: ListParameters, owner: Bool, versions: Bool = false) {
+    private func writeContents(
+        _ x: inout XMLWriter, _ listing: ObjectListing, _ p: ListParameters, owner: Bool, versions: Bool = false
+    ) {
         func enc(_ s: String) -> String { p.encodeURL ? percentEncode(s, keepSlash: true) : s }
         for (key, record) in listing.objects {
             x.group(versions ? "Version" : "Contents") { e in
@@ -58,15 +60,20 @@ extension S3Service {
         let q = c.request.query
         var startAfter = q["start-after"] ?? ""
         if let token = q["continuation-token"] {
-            guard let decoded = Base64URLToken.decode(token) else { throw S3Error.invalidArgument("The continuation token provided is incorrect") }
+            guard let decoded = Base64URLToken.decode(token) else {
+                throw S3Error.invalidArgument("The continuation token provided is incorrect")
+            }
             startAfter = max(startAfter, decoded)
         }
-        let listing = try engine.listObjects(bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: startAfter, maxKeys: p.maxKeys)
+        let listing = try engine.listObjects(
+            bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: startAfter, maxKeys: p.maxKeys)
         var xml = XMLWriter()
         xml.group("ListBucketResult", namespace: true) { x in
             x.element("Name", bucket)
             x.element("Prefix", p.encodeURL ? percentEncode(p.prefix, keepSlash: true) : p.prefix)
-            if !p.delimiter.isEmpty { x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter) }
+            if !p.delimiter.isEmpty {
+                x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter)
+            }
             x.element("MaxKeys", p.maxKeys)
             x.element("KeyCount", listing.objects.count + listing.commonPrefixes.count)
             if let token = q["continuation-token"] { x.element("ContinuationToken", token) }
@@ -84,13 +91,16 @@ extension S3Service {
     func listObjectsV1(_ c: S3Context, bucket: String) throws -> Response {
         let p = try listParameters(c)
         let marker = c.request.query["marker"] ?? ""
-        let listing = try engine.listObjects(bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
+        let listing = try engine.listObjects(
+            bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
         var xml = XMLWriter()
         xml.group("ListBucketResult", namespace: true) { x in
             x.element("Name", bucket)
             x.element("Prefix", p.encodeURL ? percentEncode(p.prefix, keepSlash: true) : p.prefix)
             x.element("Marker", p.encodeURL ? percentEncode(marker, keepSlash: true) : marker)
-            if !p.delimiter.isEmpty { x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter) }
+            if !p.delimiter.isEmpty {
+                x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter)
+            }
             x.element("MaxKeys", p.maxKeys)
             if p.encodeURL { x.element("EncodingType", "url") }
             x.element("IsTruncated", listing.isTruncated)
@@ -107,7 +117,8 @@ extension S3Service {
     func listObjectVersions(_ c: S3Context, bucket: String) throws -> Response {
         let p = try listParameters(c)
         let marker = c.request.query["key-marker"] ?? ""
-        let listing = try engine.listObjects(bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
+        let listing = try engine.listObjects(
+            bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
         var xml = XMLWriter()
         xml.group("ListVersionsResult", namespace: true) { x in
             x.element("Name", bucket)

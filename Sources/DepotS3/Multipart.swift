@@ -1,7 +1,7 @@
-import DepotStorage
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotStorage
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
@@ -17,11 +17,15 @@ extension S3Service {
         let metadata = try objectMetadata(from: r, owner: c.account.accessKey)
         var algorithm = ""
         if let text = r.header("x-amz-checksum-algorithm") {
-            guard let a = ChecksumAlgorithm(headerValue: text) else { throw S3Error.invalidRequest("Checksum algorithm \(text) is not supported.") }
+            guard let a = ChecksumAlgorithm(headerValue: text) else {
+                throw S3Error.invalidRequest("Checksum algorithm \(text) is not supported.")
+            }
             algorithm = a.rawValue
         }
         let type = r.header("x-amz-checksum-type")?.uppercased() ?? (algorithm.isEmpty ? "" : "COMPOSITE")
-        guard ["", "COMPOSITE", "FULL_OBJECT"].contains(type) else { throw S3Error.invalidRequest("x-amz-checksum-type must be COMPOSITE or FULL_OBJECT") }
+        guard ["", "COMPOSITE", "FULL_OBJECT"].contains(type) else {
+            throw S3Error.invalidRequest("x-amz-checksum-type must be COMPOSITE or FULL_OBJECT")
+        }
         if type == "FULL_OBJECT" && (algorithm == "SHA1" || algorithm == "SHA256") {
             throw S3Error.invalidRequest("The FULL_OBJECT checksum type is only supported for CRC algorithms.")
         }
@@ -58,7 +62,9 @@ extension S3Service {
         return n
     }
 
-    func uploadPart(_ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void) async throws -> Response {
+    func uploadPart(_ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void)
+        async throws -> Response
+    {
         try authorize(c, .write, bucket: bucket, key: key)
         let number = try partNumber(c)
         let id = c.request.query["uploadId"] ?? ""
@@ -72,8 +78,13 @@ extension S3Service {
             let reader = try openCopySource(c, source)
             var range = 0..<reader.record.size
             if let rangeText = c.request.header("x-amz-copy-source-range") {
-                guard let parsed = try? parseRange(rangeText, size: reader.record.size), rangeText.hasPrefix("bytes="), !rangeText.contains("=-") else {
-                    throw S3Error("InvalidArgument", .badRequest, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+                guard let parsed = try? parseRange(rangeText, size: reader.record.size), rangeText.hasPrefix("bytes="),
+                    !rangeText.contains("=-")
+                else {
+                    throw S3Error(
+                        "InvalidArgument", .badRequest,
+                        "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"
+                    )
                 }
                 range = parsed
             }
@@ -137,7 +148,8 @@ extension S3Service {
             guard let algorithm else { return CompletedObject(etag: etag) }
             var raw: [[UInt8]] = []
             for part in parts {
-                guard let value = part.checksums.first(where: { $0.0 == algorithm.rawValue })?.1, let bytes = Base64.decode(value) else {
+                guard let value = part.checksums.first(where: { $0.0 == algorithm.rawValue })?.1, let bytes = Base64.decode(value)
+                else {
                     throw EngineError.invalidPart("part \(part.number) was uploaded without a \(algorithm.rawValue) checksum")
                 }
                 if let claimed = claimedChecksums[part.number], claimed != value {
@@ -218,7 +230,8 @@ extension S3Service {
             .filter { $0.upload.key.hasPrefix(prefix) }
             .sorted { ($0.upload.key, $0.id) < ($1.upload.key, $1.id) }
             .filter { item in
-                keyMarker.isEmpty || item.upload.key > keyMarker || (item.upload.key == keyMarker && !idMarker.isEmpty && item.id > idMarker)
+                keyMarker.isEmpty || item.upload.key > keyMarker
+                    || (item.upload.key == keyMarker && !idMarker.isEmpty && item.id > idMarker)
             }
         let page = all.prefix(maxUploads)
         var xml = XMLWriter()

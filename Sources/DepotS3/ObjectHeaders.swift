@@ -47,8 +47,12 @@ func parseTagQuery(_ text: String) throws -> [(String, String)] {
         guard let k = percentDecode(eq.map { pair[..<$0] } ?? pair[...], plusAsSpace: true),
             let v = eq.map({ percentDecode(pair[pair.index(after: $0)...], plusAsSpace: true) }) ?? ""
         else { throw S3Error.invalidArgument("The tag header is not valid URL encoding.") }
-        guard (1...128).contains(k.count), v.count <= 256 else { throw S3Error("InvalidTag", .badRequest, "The tag key or value is too long.") }
-        guard !tags.contains(where: { $0.0 == k }) else { throw S3Error("InvalidTag", .badRequest, "Cannot provide multiple tags with the same key.") }
+        guard (1...128).contains(k.count), v.count <= 256 else {
+            throw S3Error("InvalidTag", .badRequest, "The tag key or value is too long.")
+        }
+        guard !tags.contains(where: { $0.0 == k }) else {
+            throw S3Error("InvalidTag", .badRequest, "Cannot provide multiple tags with the same key.")
+        }
         tags.append((k, v))
     }
     guard tags.count <= 10 else { throw S3Error("BadRequest", .badRequest, "Object tags cannot be greater than 10") }

@@ -44,7 +44,9 @@ final class PayloadReader {
                 if decoder != nil {
                     try decoder!.feed(bytes) { decoded in
                         received += UInt64(decoded.count)
-                        guard received <= limit else { throw AwsChunkedDecoder.malformed("more data than x-amz-decoded-content-length") }
+                        guard received <= limit else {
+                            throw AwsChunkedDecoder.malformed("more data than x-amz-decoded-content-length")
+                        }
                         try sink(decoded)
                     }
                 } else {
@@ -62,7 +64,8 @@ final class PayloadReader {
         guard received == declaredLength else { throw S3Error.incompleteBody() }
         if let digest, digest.finalize() != expectedSHA256 {
             throw S3Error(
-                "XAmzContentSHA256Mismatch", .badRequest, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+                "XAmzContentSHA256Mismatch", .badRequest,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.")
         }
     }
 }

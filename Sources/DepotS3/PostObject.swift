@@ -1,8 +1,8 @@
-import DepotStorage
 import DepotConfig
 import DepotEngine
 import DepotHashing
 import DepotSigV4
+import DepotStorage
 import Foundation
 import Glibc
 import HTTPTypes
@@ -15,7 +15,8 @@ import NIOCore
 extension S3Service {
     func postObject(_ r: S3Request, bucket: String, body: RequestBody, requestId: String) async throws -> Response {
         guard let contentType = r.headers[.contentType], var form = FormDataReader(contentType: contentType) else {
-            throw S3Error("PreconditionFailed", .preconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data")
+            throw S3Error(
+                "PreconditionFailed", .preconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data")
         }
         try requireBucket(bucket)
         var fields: [(String, String)] = []
@@ -31,7 +32,8 @@ extension S3Service {
                     case .field(let name, let value):
                         fields.append((name, value))
                     case .fileStart(_, let filename, let fileType):
-                        let checked = try checkPolicy(fields: fields, bucket: bucket, filename: filename, fileContentType: fileType)
+                        let checked = try checkPolicy(
+                            fields: fields, bucket: bucket, filename: filename, fileContentType: fileType)
                         policy = checked.policy
                         account = checked.account
                         session = try engine.startIngest(bucket: bucket, key: checked.key)
@@ -70,7 +72,8 @@ extension S3Service {
         if let redirect = policy.redirect, !redirect.isEmpty {
             let separator = redirect.contains("?") ? "&" : "?"
             headers[.location] =
-                redirect + separator + "bucket=\(percentEncode(bucket))&key=\(percentEncode(key))&etag=\(percentEncode("\"\(record.etag)\""))"
+                redirect + separator
+                + "bucket=\(percentEncode(bucket))&key=\(percentEncode(key))&etag=\(percentEncode("\"\(record.etag)\""))"
             return emptyResponse(.seeOther, headers: headers)
         }
         switch policy.successStatus {
@@ -110,35 +113,45 @@ extension S3Service {
             throw S3Error.accessDenied("Anonymous form uploads are not allowed: the form needs a signed policy.")
         }
         if fields["awsaccesskeyid"] != nil {
-            throw S3Error("InvalidRequest", .badRequest, "Signature Version 2 form uploads are not supported; use AWS4-HMAC-SHA256.")
+            throw S3Error(
+                "InvalidRequest", .badRequest, "Signature Version 2 form uploads are not supported; use AWS4-HMAC-SHA256.")
         }
         guard fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256", let credential = fields["x-amz-credential"],
             let signature = fields["x-amz-signature"]
-        else { throw S3Error("InvalidArgument", .badRequest, "The form must carry x-amz-algorithm, x-amz-credential and x-amz-signature.") }
+        else {
+            throw S3Error(
+                "InvalidArgument", .badRequest, "The form must carry x-amz-algorithm, x-amz-credential and x-amz-signature.")
+        }
         let parts = credential.split(separator: "/").map(String.init)
         guard parts.count == 5, parts[4] == "aws4_request", parts[3] == "s3" else {
             throw S3Error("InvalidArgument", .badRequest, "x-amz-credential is malformed")
         }
         guard parts[2] == settings.region else {
             throw S3Error(
-                "AuthorizationQueryParametersError", .badRequest, "The region '\(parts[2])' is wrong; expecting '\(settings.region)'",
+                "AuthorizationQueryParametersError", .badRequest,
+                "The region '\(parts[2])' is wrong; expecting '\(settings.region)'",
                 details: [("Region", settings.region)])
         }
         guard let account = accounts.account(accessKey: parts[0]), account.enabled else { throw S3Error.invalidAccessKeyId() }
-        let key = SigningKey(secretKey: account.secretKey, scope: CredentialScope(date: parts[1], region: parts[2], service: parts[3]))
+        let key = SigningKey(
+            secretKey: account.secretKey, scope: CredentialScope(date: parts[1], region: parts[2], service: parts[3]))
         guard key.isValidSignature(signature.lowercased(), of: encoded) else { throw S3Error.signatureDoesNotMatch() }
 
         guard let json = Base64.decode(encoded),
             let document = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
             let expiration = document["expiration"] as? String, let conditions = document["conditions"] as? [Any]
         else { throw S3Error.invalidPolicy("The policy is not a valid JSON policy document with expiration and conditions.") }
-        guard let expires = parseISO8601(expiration) else { throw S3Error.invalidPolicy("Invalid Policy: Invalid 'expiration' value") }
+        guard let expires = parseISO8601(expiration) else {
+            throw S3Error.invalidPolicy("Invalid Policy: Invalid 'expiration' value")
+        }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         guard Int64(now.tv_sec) < expires else { throw S3Error.accessDenied("Invalid according to Policy: Policy expired.") }
 
         var objectKey = fields["key"] ?? ""
-        guard !objectKey.isEmpty else { throw S3Error("InvalidArgument", .badRequest, "Bucket POST must contain a field named 'key'.") }
+        guard !objectKey.isEmpty else {
+            throw S3Error("InvalidArgument", .badRequest, "Bucket POST must contain a field named 'key'.")
+        }
         objectKey = objectKey.replacingAll("${filename}", with: filename)
         var values = fields
         values["key"] = objectKey
@@ -152,7 +165,8 @@ extension S3Service {
                     let field = name.lowercased()
                     covered.insert(field)
                     guard values[field] == "\(expected)" else {
-                        throw S3Error.accessDenied("Invalid according to Policy: Policy Condition failed: [\"eq\", \"$\(name)\", \"\(expected)\"]")
+                        throw S3Error.accessDenied(
+                            "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$\(name)\", \"\(expected)\"]")
                     }
                 }
             } else if let list = condition as? [Any], let op = (list.first as? String)?.lowercased() {
@@ -161,7 +175,8 @@ extension S3Service {
                     policy.maximumLength = (list[2] as? NSNumber)?.uint64Value
                     continue
                 }
-                guard list.count == 3, let target = list[1] as? String, target.hasPrefix("$"), let operand = list[2] as? String else {
+                guard list.count == 3, let target = list[1] as? String, target.hasPrefix("$"), let operand = list[2] as? String
+                else {
                     throw S3Error.invalidPolicy("Invalid Policy: Invalid Simple-Condition")
                 }
                 let field = String(target.dropFirst()).lowercased()
@@ -169,7 +184,8 @@ extension S3Service {
                 let value = values[field] ?? ""
                 let ok = op == "eq" ? value == operand : op == "starts-with" ? value.hasPrefix(operand) : false
                 guard ok else {
-                    throw S3Error.accessDenied("Invalid according to Policy: Policy Condition failed: [\"\(op)\", \"\(target)\", \"\(operand)\"]")
+                    throw S3Error.accessDenied(
+                        "Invalid according to Policy: Policy Condition failed: [\"\(op)\", \"\(target)\", \"\(operand)\"]")
                 }
             } else {
                 throw S3Error.invalidPolicy("Invalid Policy: Invalid Condition")

@@ -38,10 +38,13 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public static func invalidArgument(_ message: String) -> S3Error { S3Error("InvalidArgument", .badRequest, message) }
     public static func invalidRequest(_ message: String) -> S3Error { S3Error("InvalidRequest", .badRequest, message) }
     public static func malformedXML() -> S3Error {
-        S3Error("MalformedXML", .badRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+        S3Error(
+            "MalformedXML", .badRequest,
+            "The XML you provided was not well-formed or did not validate against our published schema.")
     }
     public static func incompleteBody() -> S3Error {
-        S3Error("IncompleteBody", .badRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+        S3Error(
+            "IncompleteBody", .badRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
     }
     public static func badDigest(_ what: String = "Content-MD5") -> S3Error {
         S3Error("BadDigest", .badRequest, "The \(what) you specified did not match what we received.")
@@ -50,7 +53,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         S3Error("InternalError", .internalServerError, message)
     }
     public static func notImplemented(_ what: String) -> S3Error {
-        S3Error("NotImplemented", .notImplemented, "A header or query you provided implies functionality that is not implemented: \(what)")
+        S3Error(
+            "NotImplemented", .notImplemented,
+            "A header or query you provided implies functionality that is not implemented: \(what)")
     }
     public static func methodNotAllowed() -> S3Error {
         S3Error("MethodNotAllowed", .methodNotAllowed, "The specified method is not allowed against this resource.")
@@ -82,30 +87,39 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
                 "Your previous request to create the named bucket succeeded and you already own it.",
                 details: [("BucketName", b)])
         case .bucketNotEmpty(let b):
-            return S3Error("BucketNotEmpty", .conflict, "The bucket you tried to delete is not empty", details: [("BucketName", b)])
+            return S3Error(
+                "BucketNotEmpty", .conflict, "The bucket you tried to delete is not empty", details: [("BucketName", b)])
         case .invalidBucketName(let b):
             return S3Error("InvalidBucketName", .badRequest, "The specified bucket is not valid.", details: [("BucketName", b)])
         case .keyTooLong(let max):
-            return S3Error("KeyTooLongError", .badRequest, "Your key is too long: bucket name and key may use at most \(max) bytes here.")
+            return S3Error(
+                "KeyTooLongError", .badRequest, "Your key is too long: bucket name and key may use at most \(max) bytes here.")
         case .preconditionFailed: return .preconditionFailed()
         case .noSuchUpload:
             return S3Error(
                 "NoSuchUpload", .notFound,
-                "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+                "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+            )
         case .invalidPart(let detail):
             return S3Error(
                 "InvalidPart", .badRequest,
-                "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. \(detail)")
+                "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. \(detail)"
+            )
         case .invalidPartOrder:
-            return S3Error("InvalidPartOrder", .badRequest, "The list of parts was not in ascending order. Parts must be ordered by part number.")
+            return S3Error(
+                "InvalidPartOrder", .badRequest,
+                "The list of parts was not in ascending order. Parts must be ordered by part number.")
         case .invalidObjectState(let key):
             return S3Error(
-                "InvalidObjectState", .forbidden, "The operation is not valid for the object's storage state: \(key) is held on a tier only.")
+                "InvalidObjectState", .forbidden,
+                "The operation is not valid for the object's storage state: \(key) is held on a tier only.")
         case .entityTooSmall:
             return S3Error("EntityTooSmall", .badRequest, "Your proposed upload is smaller than the minimum allowed object size.")
         case .noSpace:
-            return S3Error("InsufficientStorage", .init(code: 507), "The data directory's device is full; the object was not stored.")
-        case .shuttingDown: return S3Error("ServiceUnavailable", .serviceUnavailable, "The server is shutting down; please retry.")
+            return S3Error(
+                "InsufficientStorage", .init(code: 507), "The data directory's device is full; the object was not stored.")
+        case .shuttingDown:
+            return S3Error("ServiceUnavailable", .serviceUnavailable, "The server is shutting down; please retry.")
         case .dataDirectoryInUse, .corrupt, .io: return .internalError(e.description)
         }
     }

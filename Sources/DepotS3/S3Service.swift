@@ -63,8 +63,14 @@ public final class S3Service: Sendable {
     /// body is read, so a request that is going to fail gets its final answer instead.
     public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
         let requestId = nextRequestId()
-        guard let s3 = S3Request(method: request.method, target: request.head.path ?? "/", authority: request.head.authority, headers: request.headers, domain: settings.domain) else {
-            return errorResponse(S3Error.invalidArgument("The request URI is not valid."), resource: "/", requestId: requestId, method: request.method)
+        guard
+            let s3 = S3Request(
+                method: request.method, target: request.head.path ?? "/", authority: request.head.authority,
+                headers: request.headers, domain: settings.domain)
+        else {
+            return errorResponse(
+                S3Error.invalidArgument("The request URI is not valid."), resource: "/", requestId: requestId,
+                method: request.method)
         }
         do {
             // Browser form uploads carry their signature in the form, not in the request.

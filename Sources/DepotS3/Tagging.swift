@@ -12,11 +12,17 @@ extension S3Service {
         for tag in set.children("Tag") {
             guard let key = tag.child("Key")?.text else { throw S3Error.malformedXML() }
             let value = tag.child("Value")?.text ?? ""
-            guard (1...128).contains(key.count), value.count <= 256 else { throw S3Error("InvalidTag", .badRequest, "The TagKey or TagValue is too long.") }
-            guard !tags.contains(where: { $0.0 == key }) else { throw S3Error("InvalidTag", .badRequest, "Cannot provide multiple Tags with the same key") }
+            guard (1...128).contains(key.count), value.count <= 256 else {
+                throw S3Error("InvalidTag", .badRequest, "The TagKey or TagValue is too long.")
+            }
+            guard !tags.contains(where: { $0.0 == key }) else {
+                throw S3Error("InvalidTag", .badRequest, "Cannot provide multiple Tags with the same key")
+            }
             tags.append((key, value))
         }
-        guard tags.count <= maxTags else { throw S3Error("BadRequest", .badRequest, "Object tags cannot be greater than \(maxTags)") }
+        guard tags.count <= maxTags else {
+            throw S3Error("BadRequest", .badRequest, "Object tags cannot be greater than \(maxTags)")
+        }
         return tags
     }
 

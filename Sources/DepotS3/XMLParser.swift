@@ -36,10 +36,16 @@ struct XMLElement {
                 if isSpace(bytes[i]) {
                     i += 1
                 } else if starts("<?") {
-                    guard let end = find("?>") else { i = bytes.count; return }
+                    guard let end = find("?>") else {
+                        i = bytes.count
+                        return
+                    }
                     i = end + 2
                 } else if starts("<!--") {
-                    guard let end = find("-->") else { i = bytes.count; return }
+                    guard let end = find("-->") else {
+                        i = bytes.count
+                        return
+                    }
                     i = end + 3
                 } else {
                     return

@@ -60,7 +60,8 @@ struct AdminAPI: Sendable {
         let verifier = SigV4Verifier(region: configuration.server.region, service: "s3")
         do {
             guard let claim = try verifier.claim(of: sigRequest) else {
-                throw AdminFailure(status: .unauthorized, message: "sign admin requests with SigV4 (an account with the admin action)")
+                throw AdminFailure(
+                    status: .unauthorized, message: "sign admin requests with SigV4 (an account with the admin action)")
             }
             guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
                 throw AdminFailure(status: .forbidden, message: "unknown access key")
@@ -107,7 +108,9 @@ struct AdminAPI: Sendable {
     }
 
     private func check(tier name: String) async throws -> [String: Any] {
-        guard let client = tiering.client(named: name) else { throw AdminFailure(status: .notFound, message: "no tier is named \(name)") }
+        guard let client = tiering.client(named: name) else {
+            throw AdminFailure(status: .notFound, message: "no tier is named \(name)")
+        }
         do {
             try await client.check()
             return ["tier": name, "ok": true]
@@ -127,7 +130,9 @@ struct AdminAPI: Sendable {
         guard let tier = request["tier"] as? String, configuration.tiers.contains(where: { $0.name == tier }) else {
             throw AdminFailure(status: .badRequest, message: "tier: required, and must name a configured tier")
         }
-        guard try engine.bucket(bucket) != nil else { throw AdminFailure(status: .notFound, message: "bucket: no bucket \(bucket)") }
+        guard try engine.bucket(bucket) != nil else {
+            throw AdminFailure(status: .notFound, message: "bucket: no bucket \(bucket)")
+        }
         let since = (request["since"] as? NSNumber)?.int64Value ?? 0
         var keys = request["keys"] as? [String] ?? []
         if let prefix = request["prefix"] as? String {
@@ -145,7 +150,11 @@ struct AdminAPI: Sendable {
         var queued: [String] = []
         var missing: [String] = []
         for key in keys {
-            if try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) { queued.append(key) } else { missing.append(key) }
+            if try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) {
+                queued.append(key)
+            } else {
+                missing.append(key)
+            }
         }
         return ["bucket": bucket, "tier": tier, "queued": queued.count, "missing": missing]
     }

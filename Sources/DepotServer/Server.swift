@@ -1,6 +1,6 @@
+import AsyncHTTPClient
 import DepotConfig
 import DepotEngine
-import AsyncHTTPClient
 import DepotS3
 import DepotTiering
 import DepotVault
@@ -49,7 +49,8 @@ public final class DepotServer: Sendable {
         let accounts = AccountStore(root: root, configured: configuration.accounts + stored)
         self.accounts = accounts
         tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
-        admin = AdminAPI(engine: engine, accounts: accounts, tiering: tiering, configuration: configuration, started: Engine.now())
+        admin = AdminAPI(
+            engine: engine, accounts: accounts, tiering: tiering, configuration: configuration, started: Engine.now())
         let configured = configuration.accounts + stored
         let onDemand = configuration.policies.filter { !$0.replicateTo.isEmpty }
         let forwardEngine = engine
@@ -59,12 +60,15 @@ public final class DepotServer: Sendable {
                 // Vault's forward/media: carried out like `depot replicate`, to the tiers of the
                 // policies that match the recording.
                 guard let record = try forwardEngine.headObject(bucket: bucket, key: key) else { return false }
-                let tiers = onDemand.filter { $0.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata) }
-                    .flatMap(\.replicateTo)
+                let tiers = onDemand.filter {
+                    $0.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata)
+                }
+                .flatMap(\.replicateTo)
                 guard !tiers.isEmpty else { return false }
                 return try await forwardEngine.requestReplication(bucket: bucket, key: key, tiers: tiers)
             }, urlSigningKey: try SecretFile.load(path: data + "/url-signing-key", bytes: 32),
-            urlScheme: configuration.server.tls == nil ? "http" : "https", uploadExpiry: Int64(configuration.storage.uploadExpiry),
+            urlScheme: configuration.server.tls == nil ? "http" : "https",
+            uploadExpiry: Int64(configuration.storage.uploadExpiry),
             logger: logger)
         s3 = S3Service(
             engine: engine, accounts: accounts,
@@ -88,12 +92,14 @@ public final class DepotServer: Sendable {
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let httpConfiguration = HTTP1Channel.Configuration(
             idleTimeout: .seconds(300),
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
+        )
         var builder = HTTPServerBuilder.http1(configuration: httpConfiguration)
         if let tls = configuration.server.tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
+            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates, privateKey: .privateKey(key))
             builder = try .tls(builder, tlsConfiguration: tlsConfiguration)
         }
         let server = try builder.buildServer(
@@ -108,7 +114,8 @@ public final class DepotServer: Sendable {
                 onListening("\(scheme)://\(address.host):\(port)")
             })
         let maintenance = MaintenanceService(
-            engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry, logger: logger)
+            engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry,
+            logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server), .init(service: maintenance), .init(service: tiering)], logger: logger))
@@ -151,13 +158,17 @@ public final class DepotServer: Sendable {
         let path = request.head.path ?? "/"
         var response: Response
         if path == "/health/live" {
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+            response = Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         } else if path == "/health/ready" {
             // Ready only when the index answers and the data directory takes writes.
             let problem = readinessProblem()
             response = Response(
                 status: problem == nil ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: problem.map { "{\"status\":\"unavailable\",\"reason\":\"\($0)\"}" } ?? "{\"status\":\"ok\"}")))
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: problem.map { "{\"status\":\"unavailable\",\"reason\":\"\($0)\"}" } ?? "{\"status\":\"ok\"}")))
         } else {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false

@@ -95,8 +95,7 @@ public struct SigV4Verifier: Sendable {
     public let maxSkew: Int
     private let keyCache: SigningKeyCache
 
-    public init(region: String? = nil, service: String = "s3", maxSkew: Int = 900, keyCache: SigningKeyCache = .shared)
-    {
+    public init(region: String? = nil, service: String = "s3", maxSkew: Int = 900, keyCache: SigningKeyCache = .shared) {
         self.region = region
         self.service = service
         self.maxSkew = maxSkew

@@ -1,6 +1,6 @@
+import CDepotSystem
 import DepotConfig
 import DepotEngine
-import CDepotSystem
 import DepotHashing
 import Glibc
 
@@ -51,7 +51,9 @@ public struct FilesystemTier: TierClient {
             guard fsync(fd) == 0 else { throw TierError("fsync \(temporary): \(String(cString: strerror(errno)))") }
             close(fd)
             closed = true
-            guard rename(temporary, target) == 0 else { throw TierError("rename to \(target): \(String(cString: strerror(errno)))") }
+            guard rename(temporary, target) == 0 else {
+                throw TierError("rename to \(target): \(String(cString: strerror(errno)))")
+            }
             syncDirectory(of: target)
         } catch {
             unlink(temporary)

@@ -47,11 +47,16 @@ struct Retention: Sendable {
     private func transition(bucket: String, policy: PolicySettings, olderThan cutoff: Int64) async {
         var after = ""
         while true {
-            guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500) else { return }
+            guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500)
+            else { return }
             for (key, record) in page.objects where record.created < cutoff && record.localState == .present {
-                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner) else { continue }
+                guard
+                    policy.matches(
+                        bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
+                else { continue }
                 do {
-                    if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: policy.replicateTo) {
+                    if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: policy.replicateTo)
+                    {
                         logger.info("transition: evicted the local copy of \(bucket)/\(key)")
                     }
                 } catch {
@@ -67,16 +72,21 @@ struct Retention: Sendable {
         var expired = 0
         var after = ""
         while true {
-            guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500) else { break }
+            guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500)
+            else { break }
             for (key, record) in page.objects where record.created < cutoff {
-                guard policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner) else { continue }
+                guard
+                    policy.matches(
+                        bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
+                else { continue }
                 if record.replicas.contains(where: { $0.state == .pending }) {
                     logger.info("retention: keeping \(bucket)/\(key) past its age: a replication is still pending")
                     continue
                 }
                 do {
                     if policy.expireWhere != .local {
-                        for replica in record.replicas where replica.state == .completed && policy.replicateTo.contains(replica.tier) {
+                        for replica in record.replicas
+                        where replica.state == .completed && policy.replicateTo.contains(replica.tier) {
                             try await tiers[replica.tier]?.delete(bucket: bucket, key: key)
                         }
                     }

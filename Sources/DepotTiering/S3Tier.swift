@@ -87,10 +87,14 @@ public struct S3Tier: TierClient {
         let body = HTTPClientRequest.Body.stream(
             ObjectPieces(reader: reader, range: 0..<record.size), length: .known(Int64(record.size)))
         let response = try await send(.PUT, key: remote, headers: headers, body: body)
-        guard response.status == 200 else { throw TierError("PUT \(remote): HTTP \(response.status) \(errorText(response.body))") }
+        guard response.status == 200 else {
+            throw TierError("PUT \(remote): HTTP \(response.status) \(errorText(response.body))")
+        }
         if let md5 = plainMD5 {
             let returned = response.headers.first(name: "etag")?.replacingQuotes() ?? ""
-            guard returned == Hex.encode(md5) else { throw TierError("PUT \(remote): the store's ETag \(returned) is not the object's MD5") }
+            guard returned == Hex.encode(md5) else {
+                throw TierError("PUT \(remote): the store's ETag \(returned) is not the object's MD5")
+            }
         }
     }
 
@@ -119,13 +123,18 @@ public struct S3Tier: TierClient {
                             buffer.withUnsafeReadableBytes { md5.update($0) }
                         }
                         let digest = md5.finalize()
-                        let body = HTTPClientRequest.Body.stream(ObjectPieces(reader: reader, range: start..<end), length: .known(Int64(end - start)))
+                        let body = HTTPClientRequest.Body.stream(
+                            ObjectPieces(reader: reader, range: start..<end), length: .known(Int64(end - start)))
                         let response = try await send(
                             .PUT, key: remote, query: "partNumber=\(index + 1)&uploadId=\(encodedId)",
-                            headers: [("content-length", String(end - start)), ("content-md5", Base64.encode(digest))], body: body)
+                            headers: [("content-length", String(end - start)), ("content-md5", Base64.encode(digest))], body: body
+                        )
                         guard response.status == 200, let etag = response.headers.first(name: "etag")?.replacingQuotes(),
                             etag == Hex.encode(digest)
-                        else { throw TierError("UploadPart \(index + 1) of \(remote): HTTP \(response.status) \(errorText(response.body))") }
+                        else {
+                            throw TierError(
+                                "UploadPart \(index + 1) of \(remote): HTTP \(response.status) \(errorText(response.body))")
+                        }
                         return (index, etag)
                     }
                 }
@@ -136,7 +145,9 @@ public struct S3Tier: TierClient {
                 }
             }
             var xml = "<CompleteMultipartUpload>"
-            for (i, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\"\(etag)\"</ETag></Part>" }
+            for (i, etag) in etags.enumerated() {
+                xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\"\(etag)\"</ETag></Part>"
+            }
             xml += "</CompleteMultipartUpload>"
             let bytes = Array(xml.utf8)
             let completed = try await send(
@@ -201,11 +212,15 @@ public struct S3Tier: TierClient {
         let payload = Array("depot tier check".utf8)
         let put = try await send(
             .PUT, key: probe, headers: [("content-length", String(payload.count))], body: .bytes(ByteBuffer(bytes: payload)))
-        guard put.status == 200 else { throw TierError("writing a probe object failed: HTTP \(put.status) \(errorText(put.body))") }
+        guard put.status == 200 else {
+            throw TierError("writing a probe object failed: HTTP \(put.status) \(errorText(put.body))")
+        }
         let get = try await send(.GET, key: probe)
         guard get.status == 200, get.body == payload else { throw TierError("reading the probe back failed: HTTP \(get.status)") }
         let delete = try await send(.DELETE, key: probe)
-        guard delete.status == 204 || delete.status == 200 else { throw TierError("deleting the probe failed: HTTP \(delete.status)") }
+        guard delete.status == 204 || delete.status == 200 else {
+            throw TierError("deleting the probe failed: HTTP \(delete.status)")
+        }
     }
 
     private func errorText(_ body: [UInt8]) -> String {

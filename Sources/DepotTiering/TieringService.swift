@@ -49,7 +49,9 @@ public final class TieringService: Service {
         engine.setReadThrough { bucket, key, record, range in
             // The first tier (in policy order) that confirmed its copy serves the bytes.
             guard let replica = record.replicas.first(where: { $0.state == .completed && tierClients[$0.tier] != nil }) else {
-                return AsyncThrowingStream { $0.finish(throwing: TierError("no tier holds a confirmed copy of \(bucket)/\(key)")) }
+                return AsyncThrowingStream {
+                    $0.finish(throwing: TierError("no tier holds a confirmed copy of \(bucket)/\(key)"))
+                }
             }
             return tierClients[replica.tier]!.download(bucket: bucket, key: key, range: range)
         }
@@ -57,7 +59,8 @@ public final class TieringService: Service {
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
             for policy in policies
-            where policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner) {
+            where policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
+            {
                 for tier in policy.replicateTo where !targets.contains(tier) { targets.append(tier) }
             }
             return targets

@@ -19,9 +19,11 @@ struct VaultError: Error, Sendable {
         guard let e = error as? EngineError else { return VaultError(.internalServerError, "\(error)") }
         switch e {
         case .noSuchBucket, .noSuchKey, .noSuchUpload: return VaultError(.notFound, e.description)
-        case .keyTooLong, .invalidBucketName, .invalidPart, .invalidPartOrder, .entityTooSmall: return VaultError(.badRequest, e.description)
+        case .keyTooLong, .invalidBucketName, .invalidPart, .invalidPartOrder, .entityTooSmall:
+            return VaultError(.badRequest, e.description)
         case .noSpace: return VaultError(.init(code: 507), e.description)
-        case .preconditionFailed, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: return VaultError(.conflict, e.description)
+        case .preconditionFailed, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty:
+            return VaultError(.conflict, e.description)
         case .shuttingDown: return VaultError(.serviceUnavailable, e.description)
         default: return VaultError(.internalServerError, e.description)
         }

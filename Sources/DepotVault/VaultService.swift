@@ -138,7 +138,9 @@ public final class VaultService: Sendable {
         }
         let fixed = account.vault!.directory
         let key = name.contains("/") || fixed == "*" ? name : fixed + "/" + name
-        if fixed != "*" && !key.hasPrefix(fixed + "/") { throw VaultError(.forbidden, "\(key) is outside this account's directory") }
+        if fixed != "*" && !key.hasPrefix(fixed + "/") {
+            throw VaultError(.forbidden, "\(key) is outside this account's directory")
+        }
         guard try engine.headObject(bucket: account.vault!.bucket, key: key) != nil else {
             throw VaultError(.notFound, "no recording \(key)")
         }

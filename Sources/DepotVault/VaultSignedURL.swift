@@ -22,7 +22,8 @@ extension VaultService {
         clock_gettime(CLOCK_REALTIME, &now)
         let expires = Int64(now.tv_sec) + max(1, min(lifetime, 7 * 86400))
         let host = request.head.authority ?? "127.0.0.1"
-        let query = "bucket=\(escape(bucket))&key=\(escape(key))&expires=\(expires)&signature=\(signature(bucket: bucket, key: key, expires: expires))"
+        let query =
+            "bucket=\(escape(bucket))&key=\(escape(key))&expires=\(expires)&signature=\(signature(bucket: bucket, key: key, expires: expires))"
         return "\(urlScheme)://\(host)/api/storage/signed?\(query)"
     }
 
@@ -53,7 +54,9 @@ extension VaultService {
             guard let name = item["filename"] as? String else { throw VaultError(.badRequest, "every item needs a filename") }
             let fixed = account.vault!.directory
             let key = name.contains("/") || fixed == "*" ? name : fixed + "/" + name
-            guard fixed == "*" || key.hasPrefix(fixed + "/"), try engine.headObject(bucket: account.vault!.bucket, key: key) != nil else {
+            guard fixed == "*" || key.hasPrefix(fixed + "/"),
+                try engine.headObject(bucket: account.vault!.bucket, key: key) != nil
+            else {
                 continue
             }
             let lifetime = (item["uriExpiryTime"] as? NSNumber)?.int64Value ?? Self.defaultURLLifetime

@@ -60,7 +60,9 @@ extension VaultService {
             throw VaultError(.badRequest, "Upload-Length is required")
         }
         guard length > 0 else { throw VaultError(.badRequest, "an empty recording is not stored") }
-        guard length <= maxUploadSize else { throw VaultError(.contentTooLarge, "Upload-Length exceeds Tus-Max-Size \(maxUploadSize)") }
+        guard length <= maxUploadSize else {
+            throw VaultError(.contentTooLarge, "Upload-Length exceeds Tus-Max-Size \(maxUploadSize)")
+        }
         var values = RecordingName.uploadMetadata(Self.header(request, "Upload-Metadata") ?? "")
         for (name, value) in headerValues(request) where values[name] == nil { values[name] = value }
         guard let filename = values["filename"], !filename.isEmpty else {
@@ -88,7 +90,9 @@ extension VaultService {
         guard let claimed = Self.header(request, "Upload-Offset").flatMap(UInt64.init) else {
             throw VaultError(.badRequest, "Upload-Offset is required")
         }
-        guard claimed == offset else { throw VaultError(.conflict, "Upload-Offset \(claimed) does not match the upload's offset \(offset)") }
+        guard claimed == offset else {
+            throw VaultError(.conflict, "Upload-Offset \(claimed) does not match the upload's offset \(offset)")
+        }
         let session = try engine.startPart(uploadId: id, number: nextPart)
         try await sendContinue()
         var received: UInt64 = 0

@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import Foundation
 import Glibc
 import HTTPTypes
 import HummingbirdCore
@@ -44,13 +45,17 @@ extension VaultService {
         guard let filename = values["filename"] else { throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName") }
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
         let declared = request.headers[.contentLength].flatMap(UInt64.init)
-        if let declared, declared > maxUploadSize { throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes") }
+        if let declared, declared > maxUploadSize {
+            throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
+        }
         let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
         try await sendContinue()
         var received: UInt64 = 0
         for try await buffer in request.body {
             received += UInt64(buffer.readableBytes)
-            guard received <= maxUploadSize else { throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes") }
+            guard received <= maxUploadSize else {
+                throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
+            }
             try buffer.withUnsafeReadableBytes { try session.write($0) }
         }
         if let declared, declared != received {
@@ -58,7 +63,8 @@ extension VaultService {
         }
         guard received > 0 else { throw VaultError(.badRequest, "the recording is empty; nothing was stored") }
         let record = try await session.commit(metadata: recordingMetadata(account: account, filename: filename, values: values))
-        return vaultJSON(["key": key, "fileSize": record.size, "etag": record.etag, "bucket": account.vault!.bucket] as [String: Any])
+        return vaultJSON(
+            ["key": key, "fileSize": record.size, "etag": record.etag, "bucket": account.vault!.bucket] as [String: Any])
     }
 
     /// `GET /api/storage/blob`: the recording's bytes (Range honoured), as Vault serves them.
@@ -141,5 +147,3 @@ extension VaultService {
         return vaultJSON(list)
     }
 }
-
-import Foundation

@@ -54,7 +54,9 @@ struct AccountCommand: AsyncParsableCommand {
             defer { engine.shutdown() }
             print(pad("NAME", 18) + pad("ACCESS KEY", 24) + pad("SOURCE", 8) + "GRANTS")
             func line(_ account: Account, _ source: String) -> String {
-                let grants = account.grants.map { "\($0.bucket)/\($0.prefix) \($0.actions.map(\.rawValue).sorted().joined(separator: ","))" }
+                let grants = account.grants.map {
+                    "\($0.bucket)/\($0.prefix) \($0.actions.map(\.rawValue).sorted().joined(separator: ","))"
+                }
                 return pad(account.name, 18) + pad(account.accessKey, 24) + pad(source, 8) + grants.joined(separator: "; ")
                     + (account.vault.map { "  vault: \($0.directory) -> \($0.bucket)" } ?? "")
             }
@@ -70,7 +72,8 @@ struct AccountCommand: AsyncParsableCommand {
             let engine = try Engine(configuration: try store.engineConfiguration())
             defer { engine.shutdown() }
             guard try await engine.removeStoredAccount(accessKey: accessKey) else {
-                throw ValidationError("no stored account has access key \(accessKey) (accounts of the configuration file are edited there)")
+                throw ValidationError(
+                    "no stored account has access key \(accessKey) (accounts of the configuration file are edited there)")
             }
             print("account \(accessKey) removed")
         }

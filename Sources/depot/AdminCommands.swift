@@ -22,7 +22,8 @@ struct AdminOptions: ParsableArguments {
             let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
         else { throw ValidationError("give --access-key/--secret-key or set DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY") }
         let host = String(base.split(separator: "/").dropFirst().first ?? "")
-        let signer = SigV4Signer(credentials: SigV4Credentials(accessKey: access, secretKey: secret), region: "us-east-1", service: "s3")
+        let signer = SigV4Signer(
+            credentials: SigV4Credentials(accessKey: access, secretKey: secret), region: "us-east-1", service: "s3")
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
         let signed = try signer.sign(
             SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]),
@@ -61,13 +62,17 @@ struct AdminOptions: ParsableArguments {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the server's version, uptime and replication backlog per tier.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the server's version, uptime and replication backlog per tier.")
     @OptionGroup var admin: AdminOptions
 
     func run() async throws {
         let status = try await admin.call(.GET, "/admin/v1/status")
         admin.emit(status) {
-            var lines = ["version \(status["version"] ?? "?"), up \(status["uptimeSeconds"] ?? 0) s, \(status["buckets"] ?? 0) buckets", ""]
+            var lines = [
+                "version \(status["version"] ?? "?"), up \(status["uptimeSeconds"] ?? 0) s, \(status["buckets"] ?? 0) buckets",
+                "",
+            ]
             lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + "OLDEST PENDING")
             for tier in status["tiers"] as? [[String: Any]] ?? [] {
                 lines.append(
@@ -107,14 +112,17 @@ struct Tier: AsyncParsableCommand {
         func run() async throws {
             let result = try await admin.call(.POST, "/admin/v1/tiers/\(name)/check")
             admin.emit(result) {
-                (result["ok"] as? Bool) == true ? "tier \(name): ok (probe written, read back, deleted)" : "tier \(name): FAILED: \(result["error"] ?? "")"
+                (result["ok"] as? Bool) == true
+                    ? "tier \(name): ok (probe written, read back, deleted)" : "tier \(name): FAILED: \(result["error"] ?? "")"
             }
             if (result["ok"] as? Bool) != true { throw ExitCode(1) }
         }
     }
 }
 
-func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
 
 struct Replicate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -137,7 +145,8 @@ struct Replicate: AsyncParsableCommand {
         let result = try await admin.call(.POST, "/admin/v1/replicate", body: body)
         admin.emit(result) {
             let missing = result["missing"] as? [String] ?? []
-            return "queued \(result["queued"] ?? 0) objects for \(tier)" + (missing.isEmpty ? "" : "; not found: " + missing.joined(separator: ", "))
+            return "queued \(result["queued"] ?? 0) objects for \(tier)"
+                + (missing.isEmpty ? "" : "; not found: " + missing.joined(separator: ", "))
         }
     }
 }

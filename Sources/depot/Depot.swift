@@ -7,8 +7,12 @@ import Glibc
 struct Depot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "depot",
-        abstract: "A storage gateway for video-surveillance recordings: S3 and Kerberos Vault in front, a deduplicating chunk store inside.",
-        subcommands: [Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self, Status.self, Tier.self, Replicate.self, AccountCommand.self])
+        abstract:
+            "A storage gateway for video-surveillance recordings: S3 and Kerberos Vault in front, a deduplicating chunk store inside.",
+        subcommands: [
+            Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self, Status.self, Tier.self, Replicate.self,
+            AccountCommand.self,
+        ])
 }
 
 /// Options every command that opens a data directory shares.

@@ -45,7 +45,9 @@ struct Fsck: ParsableCommand {
         let configuration = try store.engineConfiguration()
         if rebuildIndex {
             let report = try Engine.rebuildIndex(configuration: configuration) { printError($0) }
-            print("rebuilt index: \(report.buckets) buckets, \(report.objects) objects, \(report.chunks) chunks from \(report.records) records in \(report.segments) segments")
+            print(
+                "rebuilt index: \(report.buckets) buckets, \(report.objects) objects, \(report.chunks) chunks from \(report.records) records in \(report.segments) segments"
+            )
             for problem in report.problems { print("problem: \(problem)") }
             if !report.problems.isEmpty { throw ExitCode(1) }
         }
@@ -74,7 +76,9 @@ struct GC: AsyncParsableCommand {
         let engine = try Engine(configuration: try store.engineConfiguration())
         defer { engine.shutdown() }
         let report = try await engine.compact(threshold: threshold) { printError($0) }
-        print("gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes")
+        print(
+            "gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes"
+        )
     }
 }
 

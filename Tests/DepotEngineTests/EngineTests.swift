@@ -75,9 +75,13 @@ struct EngineTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "alice")
-        await #expect(throws: EngineError.bucketAlreadyOwnedByYou("videos")) { try await engine.createBucket("videos", owner: "alice") }
+        await #expect(throws: EngineError.bucketAlreadyOwnedByYou("videos")) {
+            try await engine.createBucket("videos", owner: "alice")
+        }
         await #expect(throws: EngineError.bucketAlreadyExists("videos")) { try await engine.createBucket("videos", owner: "bob") }
-        await #expect(throws: EngineError.invalidBucketName("Bad_Name")) { try await engine.createBucket("Bad_Name", owner: "alice") }
+        await #expect(throws: EngineError.invalidBucketName("Bad_Name")) {
+            try await engine.createBucket("Bad_Name", owner: "alice")
+        }
         await #expect(throws: EngineError.invalidBucketName("api")) { try await engine.createBucket("api", owner: "alice") }
         #expect(throws: EngineError.noSuchBucket("nope")) { _ = try engine.startIngest(bucket: "nope", key: "k") }
         try await engine.put("videos", "k", [1, 2, 3])

@@ -19,7 +19,9 @@ struct MaintenanceTests {
             for i in 0..<60 {
                 try await engine.put(i % 2 == 0 ? "one" : "two", "k\(i)", i % 5 == 0 ? shared : random.bytes(i * 3000))
             }
-            for i in stride(from: 0, to: 60, by: 7) { try await engine.deleteObject(bucket: i % 2 == 0 ? "one" : "two", key: "k\(i)") }
+            for i in stride(from: 0, to: 60, by: 7) {
+                try await engine.deleteObject(bucket: i % 2 == 0 ? "one" : "two", key: "k\(i)")
+            }
             try await engine.put("one", "k2", random.bytes(5000))
             before = try engine.dump()
             engine.shutdown()

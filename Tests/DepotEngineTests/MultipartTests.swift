@@ -14,21 +14,29 @@ struct MultipartTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "t")
-        let id = try await engine.createUpload(UploadRecord(bucket: "videos", key: "big", created: Engine.now(), metadata: ObjectMetadata(owner: "t")))
+        let id = try await engine.createUpload(
+            UploadRecord(bucket: "videos", key: "big", created: Engine.now(), metadata: ObjectMetadata(owner: "t")))
         var random = TestRandom(seed: 21)
-        let one = random.bytes(200_000), two = random.bytes(150_000), unused = random.bytes(90_000)
+        let one = random.bytes(200_000)
+        let two = random.bytes(150_000)
+        let unused = random.bytes(90_000)
         _ = try await part(engine, id, 1, random.bytes(10))  // replaced below
         _ = try await part(engine, id, 1, one)
         _ = try await part(engine, id, 2, two)
         _ = try await part(engine, id, 3, unused)
         #expect(try engine.fsck().isClean)
         await #expect(throws: EngineError.invalidPartOrder) {
-            _ = try await engine.completeUpload(uploadId: id, parts: [(2, nil), (1, nil)], minimumPartSize: 0) { _, _ in CompletedObject(etag: "x") }
+            _ = try await engine.completeUpload(uploadId: id, parts: [(2, nil), (1, nil)], minimumPartSize: 0) { _, _ in
+                CompletedObject(etag: "x")
+            }
         }
         await #expect(throws: EngineError.entityTooSmall) {
-            _ = try await engine.completeUpload(uploadId: id, parts: [(1, nil), (2, nil)], minimumPartSize: 250_000) { _, _ in CompletedObject(etag: "x") }
+            _ = try await engine.completeUpload(uploadId: id, parts: [(1, nil), (2, nil)], minimumPartSize: 250_000) { _, _ in
+                CompletedObject(etag: "x")
+            }
         }
-        let record = try await engine.completeUpload(uploadId: id, parts: [(1, nil), (2, nil)], minimumPartSize: 100_000) { _, parts in
+        let record = try await engine.completeUpload(uploadId: id, parts: [(1, nil), (2, nil)], minimumPartSize: 100_000) {
+            _, parts in
             CompletedObject(etag: Hex.encode(DigestAlgorithm.md5.hash(parts.flatMap(\.md5))) + "-2")
         }
         #expect(record.size == 350_000 && record.partSizes == [200_000, 150_000] && record.etag.hasSuffix("-2"))
@@ -43,7 +51,8 @@ struct MultipartTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "t")
-        let id = try await engine.createUpload(UploadRecord(bucket: "videos", key: "k", created: Engine.now() - 10_000, metadata: ObjectMetadata(owner: "t")))
+        let id = try await engine.createUpload(
+            UploadRecord(bucket: "videos", key: "k", created: Engine.now() - 10_000, metadata: ObjectMetadata(owner: "t")))
         var random = TestRandom(seed: 22)
         _ = try await part(engine, id, 1, random.bytes(100_000))
         #expect(try !engine.dump().filter { $0.hasPrefix("chunk") }.isEmpty)

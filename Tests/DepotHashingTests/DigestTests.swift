@@ -4,8 +4,12 @@ import Testing
 /// Known-answer vectors: FIPS 180-2 (SHA-256, SHA-1), RFC 1321 (MD5), RFC 4231 (HMAC-SHA256).
 struct DigestTests {
     @Test func sha256KnownAnswers() {
-        #expect(Hex.encode(DigestAlgorithm.sha256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(Hex.encode(DigestAlgorithm.sha256.hash([UInt8]())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            Hex.encode(DigestAlgorithm.sha256.hash(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Hex.encode(DigestAlgorithm.sha256.hash([UInt8]()))
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(
             Hex.encode(DigestAlgorithm.sha256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
@@ -22,7 +26,9 @@ struct DigestTests {
         #expect(Hex.encode(DigestAlgorithm.md5.hash([UInt8]())) == "d41d8cd98f00b204e9800998ecf8427e")
         #expect(Hex.encode(DigestAlgorithm.md5.hash(Array("abc".utf8))) == "900150983cd24fb0d6963f7d28e17f72")
         #expect(
-            Hex.encode(DigestAlgorithm.md5.hash(Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8)))
+            Hex.encode(
+                DigestAlgorithm.md5.hash(
+                    Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8)))
                 == "57edf4a22be3c955ac49da2e2107b67a")
     }
 

@@ -102,7 +102,9 @@ struct ChunkerTests {
     }
 
     @Test func parameterValidationNamesTheField() {
-        #expect(throws: ChunkerParameters.Invalid.self) { try ChunkerParameters(minimum: 10, average: 100, maximum: 1000).validate() }
+        #expect(throws: ChunkerParameters.Invalid.self) {
+            try ChunkerParameters(minimum: 10, average: 100, maximum: 1000).validate()
+        }
         do {
             try ChunkerParameters(minimum: 1024, average: 512, maximum: 4096).validate()
             Issue.record("accepted average below minimum")

@@ -27,7 +27,9 @@ struct SegmentTests {
         var scanned = 0
         for id in store.segmentIds {
             let summary = try SegmentScanner.scan(path: store.path(of: id), segment: id) { record in
-                #expect(record.payload == [UInt8](repeating: UInt8(record.header.sequence), count: Int(50_000 + record.header.sequence)))
+                #expect(
+                    record.payload
+                        == [UInt8](repeating: UInt8(record.header.sequence), count: Int(50_000 + record.header.sequence)))
                 scanned += 1
             }
             #expect(summary.trailingBytes == 0)
@@ -40,7 +42,9 @@ struct SegmentTests {
         defer { _ = system("rm -rf '\(dir)'") }
         let store = try SegmentStore(directory: dir, segmentSize: 64 << 20)
         for i in 0..<3 {
-            _ = try [UInt8](repeating: 7, count: 1000).withUnsafeBytes { try store.append(kind: .chunk, sequence: UInt64(i), payload: $0) }
+            _ = try [UInt8](repeating: 7, count: 1000).withUnsafeBytes {
+                try store.append(kind: .chunk, sequence: UInt64(i), payload: $0)
+            }
         }
         try store.syncDirty()
         let id = store.segmentIds[0]

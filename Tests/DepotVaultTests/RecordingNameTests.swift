@@ -3,7 +3,8 @@ import Testing
 
 struct RecordingNameTests {
     @Test func agentNamesBecomeMetadata() {
-        let fields = Dictionary(uniqueKeysWithValues: RecordingName.metadata(of: "1564859471_6-474162_oprit_577-283-727-375_1153_27.mp4"))
+        let fields = Dictionary(
+            uniqueKeysWithValues: RecordingName.metadata(of: "1564859471_6-474162_oprit_577-283-727-375_1153_27.mp4"))
         #expect(fields["event-timestamp"] == "1564859471")
         #expect(fields["event-microseconds"] == "6-474162")
         #expect(fields["event-instancename"] == "oprit")
@@ -13,9 +14,11 @@ struct RecordingNameTests {
     }
 
     @Test func cameraNamesWithSpacesAndUnderscores() {
-        let spaced = Dictionary(uniqueKeysWithValues: RecordingName.metadata(of: "1691532014_6-967003_Cam 1_200-200-400-400_276_769.mp4"))
+        let spaced = Dictionary(
+            uniqueKeysWithValues: RecordingName.metadata(of: "1691532014_6-967003_Cam 1_200-200-400-400_276_769.mp4"))
         #expect(spaced["event-instancename"] == "Cam 1")
-        let underscored = Dictionary(uniqueKeysWithValues: RecordingName.metadata(of: "1691532014_6-967003_back_yard_0-0-0-0_-1_25498.mp4"))
+        let underscored = Dictionary(
+            uniqueKeysWithValues: RecordingName.metadata(of: "1691532014_6-967003_back_yard_0-0-0-0_-1_25498.mp4"))
         #expect(underscored["event-instancename"] == "back_yard")
         #expect(underscored["event-numberofchanges"] == "-1")
     }

@@ -1,5 +1,5 @@
-import Dispatch
 import DepotStorage
+import Dispatch
 import Logging
 import Synchronization
 

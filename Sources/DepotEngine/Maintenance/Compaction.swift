@@ -58,12 +58,14 @@ extension Engine {
                     let entry = try txn.get(chunkTable, record.header.hash).map(ChunkEntry.decode)
                     return entry?.location == record.location
                 case .objectCommit, .objectDelete:
-                    guard case let .some(payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
+                    guard case .some(let payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
                     else { return false }
                     switch payload {
                     case .objectCommit(let bucket, let key, _):
                         let value = try txn.get(objectTable, Tables.objectKey(bucket: bucket, key: key))
-                        let current = try value.map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0, withManifest: false) } }
+                        let current = try value.map { v in
+                            try v.withUnsafeBytes { try ObjectRecord.decodeValue($0, withManifest: false) }
+                        }
                         return current?.sequence == record.header.sequence
                     case .objectDelete(let bucket, let key):
                         // A tombstone still hides older commit records of a key that does not exist.
@@ -71,7 +73,7 @@ extension Engine {
                     default: return false
                     }
                 case .bucketCreate, .bucketDelete:
-                    guard case let .some(payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
+                    guard case .some(let payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
                     else { return false }
                     switch payload {
                     case .bucketCreate(let name, _): return try txn.contains(bucketTable, Array(name.utf8))
@@ -82,15 +84,20 @@ extension Engine {
             }
             guard keep else { return }
             let to = try record.payload.withUnsafeBytes {
-                try store.append(kind: record.header.kind, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
+                try store.append(
+                    kind: record.header.kind, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
             }
             copied += UInt64(RecordHeader.size + record.payload.count)
             switch record.header.kind {
             case .chunk:
                 chunkMoves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
             case .objectCommit:
-                if case let .some(.objectCommit(bucket, key, _)) = try LogPayload.decode(kind: .objectCommit, payload: record.payload) {
-                    commitMoves.append(CommitMove(objectKey: Tables.objectKey(bucket: bucket, key: key), sequence: record.header.sequence, to: to))
+                if case .some(.objectCommit(let bucket, let key, _)) = try LogPayload.decode(
+                    kind: .objectCommit, payload: record.payload)
+                {
+                    commitMoves.append(
+                        CommitMove(
+                            objectKey: Tables.objectKey(bucket: bucket, key: key), sequence: record.header.sequence, to: to))
                 }
             default: break
             }

@@ -72,11 +72,13 @@ extension Engine {
                 let hash = Array(key)
                 let entry = try ChunkEntry.decode(Array(value))
                 if intactChunks[entry.location] != hash {
-                    report.problems.append("chunk \(Hex.encode(hash)) points at \(entry.location), which is not an intact record of it")
+                    report.problems.append(
+                        "chunk \(Hex.encode(hash)) points at \(entry.location), which is not an intact record of it")
                 }
                 let wanted = expected.removeValue(forKey: hash) ?? 0
                 if wanted != entry.references {
-                    report.problems.append("chunk \(Hex.encode(hash)) has \(entry.references) references, manifests hold \(wanted)")
+                    report.problems.append(
+                        "chunk \(Hex.encode(hash)) has \(entry.references) references, manifests hold \(wanted)")
                 }
                 return true
             }

@@ -11,7 +11,9 @@ extension Engine {
             try txn.scan(bucketTable) { key, value in
                 var r = BinaryReader(value)
                 let b = try BucketRecord.decode(&r)
-                emit("bucket \(String(decoding: key, as: UTF8.self)) created=\(b.created) owner=\(b.owner) region=\(b.region) tags=\(b.tags)")
+                emit(
+                    "bucket \(String(decoding: key, as: UTF8.self)) created=\(b.created) owner=\(b.owner) region=\(b.region) tags=\(b.tags)"
+                )
                 return true
             }
             try txn.scan(objectTable) { key, value in

@@ -91,7 +91,8 @@ extension Engine {
                         let missing = object.manifest.first(where: { chunkLocations[$0.hash] == nil })
                     {
                         report.problems.append(
-                            "object \(String(decoding: key, as: UTF8.self).replacingNul()) lost chunk \(Hex.encode(missing.hash)); left out")
+                            "object \(String(decoding: key, as: UTF8.self).replacingNul()) lost chunk \(Hex.encode(missing.hash)); left out"
+                        )
                         continue
                     }
                     object.commitLocation = state.location
@@ -133,7 +134,9 @@ extension Engine {
 func removeTree(_ path: String) {
     guard let dir = opendir(path) else { return }
     while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) {
+            String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
         if name != "." && name != ".." { unlink(path + "/" + name) }
     }
     closedir(dir)

@@ -13,9 +13,14 @@ extension Engine {
         let engine = self
         do {
             return try await committer.submit { txn, context in
-                guard try txn.contains(engine.buckets, Array(source.bucket.utf8)) else { throw EngineError.noSuchBucket(source.bucket) }
-                guard try txn.contains(engine.buckets, Array(target.bucket.utf8)) else { throw EngineError.noSuchBucket(target.bucket) }
-                guard let sourceValue = try txn.get(engine.objects, Tables.objectKey(bucket: source.bucket, key: source.key)) else {
+                guard try txn.contains(engine.buckets, Array(source.bucket.utf8)) else {
+                    throw EngineError.noSuchBucket(source.bucket)
+                }
+                guard try txn.contains(engine.buckets, Array(target.bucket.utf8)) else {
+                    throw EngineError.noSuchBucket(target.bucket)
+                }
+                guard let sourceValue = try txn.get(engine.objects, Tables.objectKey(bucket: source.bucket, key: source.key))
+                else {
                     throw EngineError.noSuchKey(source.key)
                 }
                 let original = try sourceValue.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
@@ -27,7 +32,9 @@ extension Engine {
                 record.localState = original.localState
                 record.created = Engine.now()
                 let targetKey = Tables.objectKey(bucket: target.bucket, key: target.key)
-                let previous = try txn.get(engine.objects, targetKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
+                let previous = try txn.get(engine.objects, targetKey).map { v in
+                    try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                }
                 try precondition?(previous)
                 record.replicas = []
                 try engine.planReplication(

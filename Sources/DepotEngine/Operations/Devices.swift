@@ -65,4 +65,3 @@ extension Engine {
         return md5.finalize()
     }
 }
-

@@ -26,7 +26,9 @@ extension Engine {
         let (bucketTable, uploadTable) = (buckets, environment.table("uploads"))
         do {
             try await committer.submit { txn, _ in
-                guard try txn.contains(bucketTable, Array(upload.bucket.utf8)) else { throw EngineError.noSuchBucket(upload.bucket) }
+                guard try txn.contains(bucketTable, Array(upload.bucket.utf8)) else {
+                    throw EngineError.noSuchBucket(upload.bucket)
+                }
                 try txn.put(uploadTable, Array(id.utf8), upload.encoded())
             }
         } catch { throw EngineError.wrap(error) }
@@ -45,7 +47,9 @@ extension Engine {
     }
 
     /// Parts of an upload in part-number order, after `after`, at most `limit` (manifests not decoded).
-    public func listParts(uploadId id: String, after: Int = 0, limit: Int = 10000) throws -> (parts: [PartRecord], isTruncated: Bool) {
+    public func listParts(uploadId id: String, after: Int = 0, limit: Int = 10000) throws -> (
+        parts: [PartRecord], isTruncated: Bool
+    ) {
         let table = environment.table("parts")
         let prefix = Tables.partPrefix(upload: id)
         return try environment.read { txn in
@@ -113,8 +117,12 @@ extension Engine {
                 for part in chosen.dropLast() where part.size < minimumPartSize { throw EngineError.entityTooSmall }
                 let completed = try finish(upload, chosen)
                 let objectKey = Tables.objectKey(bucket: upload.bucket, key: upload.key)
-                guard try txn.contains(engine.buckets, Array(upload.bucket.utf8)) else { throw EngineError.noSuchBucket(upload.bucket) }
-                let previous = try txn.get(engine.objects, objectKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
+                guard try txn.contains(engine.buckets, Array(upload.bucket.utf8)) else {
+                    throw EngineError.noSuchBucket(upload.bucket)
+                }
+                let previous = try txn.get(engine.objects, objectKey).map { v in
+                    try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                }
                 try precondition?(previous)
                 let m = upload.metadata
                 var record = ObjectRecord(
@@ -191,7 +199,8 @@ extension IngestSession {
                 guard try txn.contains(uploadTable, Array(uploadId.utf8)) else { throw EngineError.noSuchUpload(uploadId) }
                 let key = Tables.partKey(upload: uploadId, number: partNumber)
                 if let previous = try txn.get(partTable, key) {
-                    try engine.dropReferences(try previous.withUnsafeBytes { try PartRecord.decode($0) }.manifest, txn: txn, context: context)
+                    try engine.dropReferences(
+                        try previous.withUnsafeBytes { try PartRecord.decode($0) }.manifest, txn: txn, context: context)
                 }
                 try engine.addReferences(placements, txn: txn, context: context)
                 try txn.put(partTable, key, part.encoded())

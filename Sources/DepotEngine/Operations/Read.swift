@@ -56,7 +56,9 @@ public final class ObjectReader: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: Int(range.count))
         var offset = 0
         for piece in plan(range) {
-            try out.withUnsafeMutableBytes { try read(piece, into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<offset + piece.count])) }
+            try out.withUnsafeMutableBytes {
+                try read(piece, into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<offset + piece.count]))
+            }
             offset += piece.count
         }
         return out

@@ -3,7 +3,8 @@ import Synchronization
 
 /// Streams a byte range of an evicted object from a tier that holds it (installed by the
 /// tiering part). Pieces arrive in order; the stream ends after the last byte of the range.
-public typealias ReadThrough = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord, _ range: Range<UInt64>)
+public typealias ReadThrough =
+    @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord, _ range: Range<UInt64>)
     -> AsyncThrowingStream<[UInt8], Error>
 
 final class ReadThroughBox: Sendable {

@@ -13,7 +13,8 @@ public func httpDate(seconds: Int64) -> String {
     let (y, m, d) = civilFromDays(days)
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     let secs = Int(seconds - days * 86400)
-    return "\(weekday), \(pad(d, 2)) \(months[m - 1]) \(y) \(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)) GMT"
+    return
+        "\(weekday), \(pad(d, 2)) \(months[m - 1]) \(y) \(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)) GMT"
 }
 
 /// Parses the three HTTP date formats of RFC 7231 (IMF-fixdate is what clients send).
