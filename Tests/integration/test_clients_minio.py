@@ -165,8 +165,13 @@ def test_presigned_post_policy(depot, mc):
     finally:
         response.close()
         response.release_conn()
-    # success_action_status=201 answers PostResponse XML naming the object.
-    r = requests.post(url, data=dict(form, key="forms/second.bin", success_action_status="201"),
+    # success_action_status=201 (a field the policy must name) answers PostResponse XML naming the object.
+    r = requests.post(url, data=dict(form, key="forms/x.bin", success_action_status="201"),
+                      files={"file": ("x.bin", b"x")}, timeout=10)
+    assert r.status_code == 403 and "success_action_status" in s3_error(r)[1], r.text
+    policy.add_equals_condition("success_action_status", "201")
+    form201 = mc.presigned_post_policy(policy)
+    r = requests.post(url, data=dict(form201, key="forms/second.bin", success_action_status="201"),
                       files={"file": ("second.bin", b"second", "application/octet-stream")}, timeout=10)
     assert r.status_code == 201, r.text
     root = ET.fromstring(r.content)

@@ -78,7 +78,7 @@ def test_rclone_copy_sync_check_delete(rclone, depot, tmp_path):
     (tree / "new" / "dir").mkdir(parents=True)
     (tree / "new" / "dir" / "added.bin").write_bytes(b"new file")
     sync = rclone("sync", str(tree), "depot:rclone-test/site", "-v")
-    assert sync.stderr.count("Deleted") == 3, sync.stderr
+    assert sync.stderr.count(": Deleted") == 3 and sync.stderr.count("Copied") == 3, sync.stderr
     check = rclone("check", str(tree), "depot:rclone-test/site")
     assert "0 differences found" in check.stderr and "998 matching files" in check.stderr, check.stderr
     # Check that really compares: a file changed behind rclone's back is reported.
