@@ -152,6 +152,11 @@ def test_s3api_multipart(depot, bucket, tmp_path):
     listed = api(depot, env, "list-parts", "--bucket", bucket, "--key", "mp.mp4", "--upload-id", uid)
     assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in listed["Parts"]] == \
         [(1, parts[0]["ETag"], 5 * MIB), (2, parts[1]["ETag"], 1234)]
+    # awscli pages with MaxParts / MaxUploads and follows NextPartNumberMarker / NextKeyMarker.
+    paged = api(depot, env, "list-parts", "--bucket", bucket, "--key", "mp.mp4", "--upload-id", uid, "--page-size", "1")
+    assert [p["PartNumber"] for p in paged["Parts"]] == [1, 2]
+    paged = api(depot, env, "list-multipart-uploads", "--bucket", bucket, "--page-size", "1")
+    assert sorted(u["UploadId"] for u in paged["Uploads"]) == sorted([uid, other])
     done = api(depot, env, "complete-multipart-upload", "--bucket", bucket, "--key", "mp.mp4", "--upload-id", uid,
                "--multipart-upload", json.dumps({"Parts": parts}))
     assert done["ETag"] == multipart_etag(part1.read_bytes() + part2.read_bytes(), 5 * MIB)

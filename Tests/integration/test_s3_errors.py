@@ -200,6 +200,20 @@ def test_conditional_requests(s3, bucket):
     assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfMatch='"00000000000000000000000000000000"')) == ("PreconditionFailed", 412)
     assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfNoneMatch=etag))[1] == 304
     assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"v1"
+    assert client_error(lambda: s3.head_object(Bucket=bucket, Key="k", IfNoneMatch=etag))[1] == 304
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    earlier = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfModifiedSince=later))[1] == 304
+    assert client_error(lambda: s3.get_object(Bucket=bucket, Key="k", IfUnmodifiedSince=earlier)) == ("PreconditionFailed", 412)
+    # Conditional writes: If-Match on PUT, If-None-Match on CompleteMultipartUpload.
+    assert client_error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfMatch='"%s"' % ("0" * 32))) == ("PreconditionFailed", 412)
+    assert s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfMatch=etag)["ETag"] == '"%s"' % hashlib.md5(b"v2").hexdigest()
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=1, Body=b"v3")["ETag"]
+    assert client_error(lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key="k", UploadId=uid, IfNoneMatch="*",
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part}]})) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v2"
 
 
 # ---- multipart ----------------------------------------------------------------------------------
@@ -295,6 +309,13 @@ def test_list_encoding_type_url(listed):
     root = strip_ns(ET.fromstring(r.content))
     assert unquote_plus(root.findtext("Prefix")) == "日本/" and root.findtext("Prefix").isascii()
     assert [unquote_plus(c.findtext("Key")) for c in root.iter("Contents")] == ["日本/映像.mp4"]
+    assert root.findtext("Delimiter") in ("/", "%2F")
+    r = raw(server, "GET", f"/{bucket}?list-type=2&encoding-type=url&delimiter=%2F")
+    root = strip_ns(ET.fromstring(r.content))
+    prefixes = [p.findtext("Prefix") for p in root.iter("CommonPrefixes")]
+    assert all(p.isascii() for p in prefixes), prefixes
+    assert [unquote_plus(p) for p in prefixes] == ["cam-0/", "cam-1/", "cam-2/", "cam-3/", "cam-4/", "z/", "é/", "日本/"]
+    assert int(root.findtext("KeyCount")) == len(prefixes) + len(list(root.iter("Contents")))
 
 
 def test_list_v1_marker_and_pages(listed):
