@@ -8,6 +8,8 @@ public struct TierSettings: Sendable, Equatable {
     public var prefix: String = ""
     public var includeBucket = false
     public var concurrency = 4
+    /// Copies that failed this many times are marked FAILED (and listed) instead of retried.
+    public var maxAttempts = 12
     /// filesystem
     public var path = ""
     /// s3
@@ -79,6 +81,8 @@ extension DepotConfiguration {
         tier.includeBucket = try node["includeBucket"].bool(default: false)
         tier.concurrency = try node["concurrency"].int(default: 4)
         guard (1...64).contains(tier.concurrency) else { throw ConfigError(node.path + ".concurrency", "must be from 1 to 64") }
+        tier.maxAttempts = try node["maxAttempts"].int(default: 12)
+        guard tier.maxAttempts >= 1 else { throw ConfigError(node.path + ".maxAttempts", "must be at least 1") }
         switch kind {
         case .filesystem:
             tier.path = try node["path"].requiredString()

@@ -30,6 +30,8 @@ struct AdminAPI: Sendable {
                 return json(["tiers": configuration.tiers.map(describe)])
             case (.post, let p) where p.count == 3 && p[0] == "tiers" && p[2] == "check":
                 return json(try await check(tier: p[1]))
+            case (.get, ["replication", "failed"]):
+                return json(try failedReplications())
             case (.post, ["replicate"]):
                 var body = request.body
                 let bytes = try await body.collect(upTo: 1 << 20)
@@ -135,6 +137,26 @@ struct AdminAPI: Sendable {
         }
         let since = (request["since"] as? NSNumber)?.int64Value ?? 0
         var keys = request["keys"] as? [String] ?? []
+        // Backfill: every existing object a policy matches, to that policy's tiers.
+        if let name = request["policy"] as? String {
+            guard let policy = configuration.policies.first(where: { $0.name == name }) else {
+                throw AdminFailure(status: .badRequest, message: "policy: no policy is named \(name)")
+            }
+            guard policy.replicateTo.contains(tier) else {
+                throw AdminFailure(status: .badRequest, message: "tier: the policy \(name) does not replicate to \(tier)")
+            }
+            var after = ""
+            while true {
+                let page = try engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 1000)
+                keys += page.objects.filter { item in
+                    policy.matches(
+                        bucket: bucket, key: item.key, size: item.record.size, metadata: item.record.userMetadata,
+                        owner: item.record.owner)
+                }.map(\.key)
+                guard page.isTruncated, let last = page.lastReturned else { break }
+                after = last
+            }
+        }
         if let prefix = request["prefix"] as? String {
             var after = ""
             while true {
@@ -144,7 +166,7 @@ struct AdminAPI: Sendable {
                 after = last
             }
         }
-        guard !keys.isEmpty || request["prefix"] != nil else {
+        guard !keys.isEmpty || request["prefix"] != nil || request["policy"] != nil else {
             throw AdminFailure(status: .badRequest, message: "keys or prefix: one is required")
         }
         var queued: [String] = []
@@ -157,6 +179,28 @@ struct AdminAPI: Sendable {
             }
         }
         return ["bucket": bucket, "tier": tier, "queued": queued.count, "missing": missing]
+    }
+
+    /// Every object with a FAILED replica, with the tier, attempts and last error.
+    private func failedReplications() throws -> [String: Any] {
+        var failed: [[String: Any]] = []
+        for bucket in try engine.listBuckets() {
+            var after = ""
+            while true {
+                let page = try engine.listObjects(bucket: bucket.name, startAfter: after, maxKeys: 1000)
+                for (key, record) in page.objects {
+                    for replica in record.replicas where replica.state == .failed {
+                        failed.append([
+                            "bucket": bucket.name, "key": key, "tier": replica.tier, "attempts": replica.attempts,
+                            "lastError": replica.lastError, "updated": replica.updated,
+                        ])
+                    }
+                }
+                guard page.isTruncated, let last = page.lastReturned else { break }
+                after = last
+            }
+        }
+        return ["failed": failed]
     }
 
     private func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {

@@ -140,7 +140,7 @@ public final class TieringService: Service {
                 all[task.tier] = breaker
             }
             logger.warning("replicating \(task.bucket)/\(task.key) to \(task.tier) failed (attempt \(attempts)): \(error)")
-            outcome = .failed(error: "\(error)", retryAt: Engine.now() + delay, giveUp: attempts >= maxAttempts)
+            outcome = .failed(error: "\(error)", retryAt: Engine.now() + delay, giveUp: attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))
         }
         do {
             try await engine.finishTask(task, outcome: outcome)

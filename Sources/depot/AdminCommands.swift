@@ -132,21 +132,49 @@ struct Replicate: AsyncParsableCommand {
     @Option(help: "Send every object under this key prefix.") var prefix: String?
     @Option(help: "With --prefix: only objects stored at or after this Unix time (seconds).") var since: Int64?
     @Option(help: "The tier to send to.") var tier: String
+    @Option(help: "With --existing: the policy whose matching objects to send.") var policy: String?
+    @Flag(help: "Backfill: send every existing object the policy matches (objects stored before it existed).")
+    var existing = false
     @OptionGroup var admin: AdminOptions
 
     func validate() throws {
-        if keys.isEmpty && prefix == nil { throw ValidationError("name keys or give --prefix") }
+        if existing != (policy != nil) { throw ValidationError("--existing and --policy go together") }
+        if keys.isEmpty && prefix == nil && policy == nil { throw ValidationError("name keys, or give --prefix, or --policy NAME --existing") }
     }
 
     func run() async throws {
         var body: [String: Any] = ["bucket": bucket, "tier": tier, "keys": keys]
         if let prefix { body["prefix"] = prefix }
         if let since { body["since"] = since * 1000 }
+        if let policy { body["policy"] = policy }
         let result = try await admin.call(.POST, "/admin/v1/replicate", body: body)
         admin.emit(result) {
             let missing = result["missing"] as? [String] ?? []
             return "queued \(result["queued"] ?? 0) objects for \(tier)"
                 + (missing.isEmpty ? "" : "; not found: " + missing.joined(separator: ", "))
+        }
+    }
+}
+
+struct Replication: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Replication state.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List objects whose copy to a tier failed.")
+        @Flag(help: "Only failed replications (the only listing so far).") var failed = false
+        @OptionGroup var admin: AdminOptions
+
+        func run() async throws {
+            let result = try await admin.call(.GET, "/admin/v1/replication/failed")
+            admin.emit(result) {
+                var lines = [pad("BUCKET", 16) + pad("KEY", 40) + pad("TIER", 12) + pad("ATTEMPTS", 10) + "LAST ERROR"]
+                for item in result["failed"] as? [[String: Any]] ?? [] {
+                    lines.append(
+                        pad("\(item["bucket"] ?? "")", 16) + pad("\(item["key"] ?? "")", 40) + pad("\(item["tier"] ?? "")", 12)
+                            + pad("\(item["attempts"] ?? "")", 10) + "\(item["lastError"] ?? "")")
+                }
+                return lines.joined(separator: "\n")
+            }
         }
     }
 }

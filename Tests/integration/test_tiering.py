@@ -206,3 +206,36 @@ policies:
         assert s3.head_object(Bucket="recordings", Key="cam-b/0.mp4")["ReplicationStatus"] == "COMPLETED"
     finally:
         server.cleanup()
+
+
+def test_backfill_and_failed_list(tmp_path, moto):
+    import json
+    from conftest import ROOT_PASSWORD, ROOT_USER, run_depot
+    moto_endpoint, tier = moto
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [recordings]
+tiers:
+  - {{ name: cloud, type: s3, endpoint: "{moto_endpoint}", bucket: archive, accessKey: k, secretKey: s }}
+  - {{ name: gone, type: s3, endpoint: "http://127.0.0.1:{free_port()}", bucket: b, accessKey: k, secretKey: s, maxAttempts: 1 }}
+policies:
+  - {{ name: later, match: {{ bucket: recordings, prefix: "cam-1/" }}, replicate: {{ to: [cloud], mode: on-demand }} }}
+  - {{ name: doomed, match: {{ bucket: recordings, prefix: "doomed/" }}, replicate: {{ to: [gone] }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        for key in ["cam-1/a.mp4", "cam-1/b.mp4", "cam-2/c.mp4", "doomed/d.mp4"]:
+            s3.put_object(Bucket="recordings", Key=key, Body=key.encode())
+        keys = ["--endpoint", server.endpoint, "--access-key", ROOT_USER, "--secret-key", ROOT_PASSWORD]
+        result = run_depot("replicate", "recordings", "--policy", "later", "--existing", "--tier", "cloud", *keys)
+        assert result.returncode == 0 and "queued 2" in result.stdout, result.stdout + result.stderr
+        wait_for_status(s3, "recordings", "cam-1/a.mp4")
+        wait_for_status(s3, "recordings", "cam-1/b.mp4")
+        assert sorted(o["Key"] for o in tier.list_objects_v2(Bucket="archive")["Contents"]) == ["cam-1/a.mp4", "cam-1/b.mp4"]
+        wait_for_status(s3, "recordings", "doomed/d.mp4", want="FAILED")
+        failed = json.loads(run_depot("replication", "list", "--failed", "--json", *keys, check=True).stdout)["failed"]
+        assert [(f["key"], f["tier"], f["attempts"]) for f in failed] == [("doomed/d.mp4", "gone", 1)]
+        assert failed[0]["lastError"]
+    finally:
+        server.cleanup()
