@@ -45,6 +45,8 @@ public struct PolicySettings: Sendable, Equatable {
     public var maximumSize: Int?
     public var replicateTo: [String] = []
     public var mode: Mode = .continuous
+    /// Whether deleting an object locally deletes its copies on the tiers (off by default).
+    public var propagateDeletes = false
     public enum ExpireWhere: String, Sendable { case local, tiers, everywhere }
     /// Retention: delete objects older than this many seconds (nil: keep forever).
     public var expireAfter: Int?
@@ -140,6 +142,7 @@ extension DepotConfiguration {
                 throw ConfigError(replicate.path + ".mode", "must be continuous or on-demand")
             }
             policy.mode = parsed
+            policy.propagateDeletes = try replicate["deletes"].bool(default: false)
         }
         let expire = node["expire"]
         if expire.isPresent {

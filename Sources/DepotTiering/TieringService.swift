@@ -55,6 +55,12 @@ public final class TieringService: Service {
             }
             return tierClients[replica.tier]!.download(bucket: bucket, key: key, range: range)
         }
+        let deleting = configuration.policies.filter { $0.propagateDeletes && !$0.replicateTo.isEmpty }
+        engine.setDeletePlanner { bucket, key, record in
+            deleting.filter {
+                $0.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
+            }.flatMap(\.replicateTo)
+        }
         let policies = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
@@ -119,6 +125,12 @@ public final class TieringService: Service {
     private func execute(_ task: TierTask, on client: any TierClient) async {
         let outcome: TaskOutcome
         do {
+            if task.kind == .delete {
+                try await client.delete(bucket: task.bucket, key: task.key)
+                breakers.withLock { $0[task.tier] = Breaker() }
+                try await engine.finishTask(task, outcome: .completed)
+                return
+            }
             guard let reader = try engine.openObject(bucket: task.bucket, key: task.key),
                 reader.record.created == task.objectCreated
             else {
@@ -140,7 +152,9 @@ public final class TieringService: Service {
                 all[task.tier] = breaker
             }
             logger.warning("replicating \(task.bucket)/\(task.key) to \(task.tier) failed (attempt \(attempts)): \(error)")
-            outcome = .failed(error: "\(error)", retryAt: Engine.now() + delay, giveUp: attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))
+            outcome = .failed(
+                error: "\(error)", retryAt: Engine.now() + delay,
+                giveUp: attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))
         }
         do {
             try await engine.finishTask(task, outcome: outcome)

@@ -139,7 +139,9 @@ struct Replicate: AsyncParsableCommand {
 
     func validate() throws {
         if existing != (policy != nil) { throw ValidationError("--existing and --policy go together") }
-        if keys.isEmpty && prefix == nil && policy == nil { throw ValidationError("name keys, or give --prefix, or --policy NAME --existing") }
+        if keys.isEmpty && prefix == nil && policy == nil {
+            throw ValidationError("name keys, or give --prefix, or --policy NAME --existing")
+        }
     }
 
     func run() async throws {

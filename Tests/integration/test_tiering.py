@@ -239,3 +239,33 @@ policies:
         assert failed[0]["lastError"]
     finally:
         server.cleanup()
+
+
+def test_deletes_propagate_only_where_the_policy_says(tmp_path):
+    nas, keep = tmp_path / "nas", tmp_path / "keep"
+    nas.mkdir()
+    keep.mkdir()
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [recordings]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+  - {{ name: keep, type: filesystem, path: "{keep}" }}
+policies:
+  - {{ name: mirror, match: {{ bucket: recordings }}, replicate: {{ to: [nas], deletes: true }} }}
+  - {{ name: archive, match: {{ bucket: recordings }}, replicate: {{ to: [keep] }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"x" * 1000)
+        wait_for_status(s3, "recordings", "cam/x.mp4")
+        assert (nas / "cam" / "x.mp4").exists() and (keep / "cam" / "x.mp4").exists()
+        s3.delete_object(Bucket="recordings", Key="cam/x.mp4")
+        deadline = time.time() + 20
+        while time.time() < deadline and (nas / "cam" / "x.mp4").exists():
+            time.sleep(0.2)
+        assert not (nas / "cam" / "x.mp4").exists()
+        assert (keep / "cam" / "x.mp4").read_bytes() == b"x" * 1000  # deletes do not propagate by default
+    finally:
+        server.cleanup()

@@ -19,6 +19,7 @@ extension Engine {
                 let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 try precondition?(previous)
                 _ = try context.log(.objectDelete(bucket: bucket, key: key))
+                try engine.planDeletes(bucket: bucket, key: key, record: previous, txn: txn)
                 try engine.dropReferences(previous.heldChunks, txn: txn, context: context)
                 try txn.delete(engine.objects, objectKey)
                 return true

@@ -13,8 +13,12 @@ public enum TaskOutcome: Sendable {
     case failed(error: String, retryAt: Int64, giveUp: Bool)
 }
 
+/// Decides, inside a delete's commit, which tiers' confirmed copies must be deleted too.
+public typealias DeletePlanner = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord) -> [String]
+
 final class PlannerBox: Sendable {
     let planner = Mutex<ReplicationPlanner?>(nil)
+    let deletePlanner = Mutex<DeletePlanner?>(nil)
     let taskCounter = Atomic<UInt64>(0)
 }
 
@@ -22,6 +26,23 @@ extension Engine {
     /// Installs (or replaces, on a configuration reload) the replication planner.
     public func setReplicationPlanner(_ planner: ReplicationPlanner?) {
         plannerBox.planner.withLock { $0 = planner }
+    }
+
+    /// Installs the planner that propagates deletes to tiers (off unless a policy asks).
+    public func setDeletePlanner(_ planner: DeletePlanner?) {
+        plannerBox.deletePlanner.withLock { $0 = planner }
+    }
+
+    /// Called inside a delete's commit: queues deletes of the tiers' confirmed copies.
+    func planDeletes(bucket: String, key: String, record: ObjectRecord, txn: borrowing Transaction) throws {
+        guard let planner = plannerBox.deletePlanner.withLock({ $0 }) else { return }
+        let table = environment.table("tasks")
+        let now = Engine.now()
+        for tier in planner(bucket, key, record)
+        where record.replicas.contains(where: { $0.tier == tier && $0.state == .completed }) {
+            let task = TierTask(kind: .delete, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+            try txn.put(table, TierTask.tableKey(due: now, id: nextTaskId()), task.encoded())
+        }
     }
 
     /// Called by every commit that creates an object version: marks the planned tiers PENDING
@@ -87,6 +108,15 @@ extension Engine {
         do {
             try await committer.submit { txn, context in
                 try txn.delete(table, task.handle)
+                if task.kind == .delete {
+                    // The object is gone locally; only the tier's copy is at stake.
+                    if case .failed(_, let retryAt, let giveUp) = outcome, !giveUp {
+                        var next = task
+                        next.attempts += 1
+                        try txn.put(table, TierTask.tableKey(due: retryAt, id: engine.nextTaskId()), next.encoded())
+                    }
+                    return
+                }
                 let objectKey = Tables.objectKey(bucket: task.bucket, key: task.key)
                 guard let value = try txn.get(engine.objects, objectKey) else { return }
                 var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }

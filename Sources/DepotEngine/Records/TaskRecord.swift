@@ -7,6 +7,8 @@ import DepotStorage
 public struct TierTask: Sendable, Equatable {
     public enum Kind: UInt8, Sendable {
         case replicate = 1
+        /// Remove the tier's copy of a deleted object (when the policy propagates deletes).
+        case delete = 2
     }
 
     public var kind: Kind
