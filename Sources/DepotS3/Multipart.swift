@@ -99,15 +99,9 @@ extension S3Service {
         }
 
         let length = try declaredLength(c.request)
-        let payload = try PayloadReader(c, declaredLength: length)
-        try await sendContinue()
-        try await payload.read(body) { bytes in
-            try session.write(bytes)
-            checksums.update(bytes)
-        }
-        try checksums.acceptTrailers(payload.trailers)
-        let md5 = try session.finishStream()
-        if let contentMD5, contentMD5 != md5 { throw S3Error.badDigest() }
+        try await receive(
+            c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,
+            sendContinue: sendContinue)
         let verified = try checksums.verify()
         let part = try await session.commitPart(checksums: verified)
         headers[.eTag] = "\"\(part.etag)\""

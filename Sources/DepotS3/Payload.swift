@@ -1,3 +1,4 @@
+import DepotEngine
 import DepotHashing
 import DepotSigV4
 import HummingbirdCore
@@ -67,5 +68,26 @@ final class PayloadReader {
                 "XAmzContentSHA256Mismatch", .badRequest,
                 "The provided 'x-amz-content-sha256' header does not match what was computed.")
         }
+    }
+}
+
+extension S3Service {
+    /// Streams a PUT or UploadPart body into an upload session: the payload mode's framing and
+    /// signatures, the declared checksums (in headers or trailers) and Content-MD5, all checked
+    /// as the bytes pass. `100 Continue` goes out just before the first byte is read.
+    func receive(
+        _ c: S3Context, body: RequestBody, length: UInt64, into session: IngestSession, checksums: inout DeclaredChecksums,
+        contentMD5: [UInt8]?, sendContinue: () async throws -> Void
+    ) async throws {
+        let payload = try PayloadReader(c, declaredLength: length)
+        try await sendContinue()
+        let running = checksums
+        try await payload.read(body) { bytes in
+            try session.write(bytes)
+            running.update(bytes)
+        }
+        try checksums.acceptTrailers(payload.trailers)
+        let md5 = try session.finishStream()
+        if let contentMD5, contentMD5 != md5 { throw S3Error.badDigest() }
     }
 }

@@ -27,15 +27,9 @@ extension S3Service {
         let precondition = try writePreconditions(r)
         let session = try engine.startIngest(bucket: bucket, key: key)
 
-        let payload = try PayloadReader(c, declaredLength: length)
-        try await sendContinue()
-        try await payload.read(body) { bytes in
-            try session.write(bytes)
-            checksums.update(bytes)
-        }
-        try checksums.acceptTrailers(payload.trailers)
-        let md5 = try session.finishStream()
-        if let contentMD5, contentMD5 != md5 { throw S3Error.badDigest() }
+        try await receive(
+            c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,
+            sendContinue: sendContinue)
         metadata.checksums = try checksums.verify()
         if !metadata.checksums.isEmpty { metadata.checksumType = "FULL_OBJECT" }
         let record = try await session.commit(metadata: metadata, precondition: precondition)

@@ -30,31 +30,19 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("SHA-256 64 MiB (OpenSSL EVP)", configuration: configuration) { benchmark in
-        for _ in benchmark.scaledIterations {
-            let digest = StreamingDigest(.sha256)
-            input.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + mebibyte]))
-                    offset += mebibyte
+    for (name, algorithm) in [("SHA-256 64 MiB (OpenSSL EVP)", DigestAlgorithm.sha256), ("MD5 64 MiB (OpenSSL EVP)", .md5)] {
+        Benchmark(name, configuration: configuration) { benchmark in
+            for _ in benchmark.scaledIterations {
+                let digest = StreamingDigest(algorithm)
+                input.withUnsafeBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + mebibyte]))
+                        offset += mebibyte
+                    }
                 }
+                blackHole(digest.finalize())
             }
-            blackHole(digest.finalize())
-        }
-    }
-
-    Benchmark("MD5 64 MiB (OpenSSL EVP)", configuration: configuration) { benchmark in
-        for _ in benchmark.scaledIterations {
-            let digest = StreamingDigest(.md5)
-            input.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + mebibyte]))
-                    offset += mebibyte
-                }
-            }
-            blackHole(digest.finalize())
         }
     }
 
