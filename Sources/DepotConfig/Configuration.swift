@@ -161,10 +161,9 @@ public struct DepotConfiguration: Sendable {
             maximum: try chunking["max"].byteSize(default: standard.maximum))
         do {
             try params.validate()
-        } catch {
-            let text = "\(error)"
-            let field = text.contains("minimum") ? "min" : text.contains("maximum") ? "max" : "average"
-            throw ConfigError("storage.chunking.\(field)", text)
+        } catch let invalid as ChunkerParameters.Invalid {
+            let key = ["minimum": "min", "maximum": "max"][invalid.field] ?? "average"
+            throw ConfigError("storage.chunking.\(key)", invalid.reason)
         }
         config.storage.chunking = params
         config.storage.segmentSize = try storage["segmentSize"].byteSize(default: config.storage.segmentSize)

@@ -1,176 +1,157 @@
 import DepotHashing
 
-/// FastCDC chunk-size parameters. They define chunk identity: changing them means new uploads
-/// no longer deduplicate against chunks stored before.
-public struct ChunkerParameters: Sendable, Equatable, Codable {
-    public var minimum: Int
-    public var average: Int
-    public var maximum: Int
-
-    public init(minimum: Int, average: Int, maximum: Int) {
-        self.minimum = minimum
-        self.average = average
-        self.maximum = maximum
-    }
-
-    /// 256 KiB / 1 MiB / 4 MiB: one to fifty chunks for a typical 1–50 MB recording.
-    public static let standard = ChunkerParameters(minimum: 256 << 10, average: 1 << 20, maximum: 4 << 20)
-
-    public struct Invalid: Error, CustomStringConvertible {
-        public let field: String
-        public let reason: String
-        public var description: String { "\(field) \(reason)" }
-    }
-
-    /// Checks the bounds; the error names the offending field (minimum, average or maximum).
-    public func validate() throws {
-        guard minimum >= 64 else { throw Invalid(field: "minimum", reason: "must be at least 64 bytes") }
-        guard average > minimum else { throw Invalid(field: "average", reason: "must be larger than the minimum") }
-        guard maximum > average else { throw Invalid(field: "maximum", reason: "must be larger than the average") }
-        guard maximum <= 64 << 20 else { throw Invalid(field: "maximum", reason: "must be at most 64 MiB") }
-    }
-
-    /// log2 of the average, rounded to the nearest power of two: the masks test whole bits.
-    var averageBits: Int {
-        let lower = Int.bitWidth - 1 - average.leadingZeroBitCount
-        let upperDistance = (1 << (lower + 1)) - average
-        return upperDistance < average - (1 << lower) ? lower + 1 : lower
-    }
-}
-
-/// The normalized FastCDC chunker (Xia et al., 2016 and 2020), written from the papers'
-/// description: a Gear rolling hash (`h = (h << 1) + G[byte]`), no hashing of the first
-/// `minimum` bytes of a chunk, a strict mask (more bits, fewer cuts) until the average size and a
-/// loose mask (fewer bits) after it, which pulls chunk sizes toward the average (normalization
-/// level 2), and a forced cut at `maximum`.
+/// The normalized FastCDC content-defined chunker (Xia et al., USENIX ATC 2016 and IEEE TPDS 2020),
+/// written from the papers' description.
+///
+/// The definition, byte by byte, for one chunk whose bytes are b[0], b[1], …:
+/// - no cut before `minimum` bytes, and bytes b[0..<minimum] are not hashed (cut-point skipping);
+/// - for i = minimum, minimum+1, …: h = (h << 1) + GEAR[b[i]] (mod 2^64), h starting at 0;
+///   the chunk ends after b[i] if h & mask == 0, where mask is the strict mask while i < average
+///   and the loose mask from i = average on (normalized chunking, level 2);
+/// - a chunk that reaches `maximum` bytes without a cut ends there.
+///
+/// Gear has no window buffer: a byte's contribution moves up one bit per byte and leaves the word
+/// after 64 bytes, so bit k of h depends on the last k+1 bytes only. That is why the masks test
+/// high bits: they carry the longest history.
+///
+/// The hot loop rolls four bytes per step (after the 2020 paper's two) but gives exactly the same
+/// cut points as the byte-by-byte definition, which the tests check against a plain reference.
 public struct FastCDC: Sendable {
     public let parameters: ChunkerParameters
     let strictMask: UInt64
     let looseMask: UInt64
+    let gear: GearTable
 
-    /// Entry i is the first 8 bytes (big-endian) of SHA-256("D" followed by byte i). Derived, not
-    /// tabulated, and fixed forever: chunk boundaries depend on it.
-    static let gear: [UInt64] = (0..<256).map { i in
-        let digest = DigestAlgorithm.sha256.hash([0x44, UInt8(i)])
-        return digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-    }
-
+    /// Parameters must pass `ChunkerParameters.validate()`; anything else is a programming error.
     public init(_ parameters: ChunkerParameters) {
+        do {
+            try parameters.validate()
+        } catch {
+            preconditionFailure("invalid chunker parameters: \(error)")
+        }
         self.parameters = parameters
         let bits = parameters.averageBits
         strictMask = Self.spreadMask(bits: bits + 2)
-        looseMask = Self.spreadMask(bits: max(1, bits - 2))
+        looseMask = Self.spreadMask(bits: bits - 2)
+        gear = GearTable.shared
     }
 
-    /// A mask of `bits` one-bits spread evenly over bits 63…16. The Gear hash's high bits depend
-    /// on the most recent ~64 bytes; spreading the tested bits (rather than taking a run of them)
-    /// is what the FastCDC paper found to deduplicate slightly better.
+    /// A mask of `bits` one-bits spread evenly over bits 63…16: bit number 63 - (j * 48) / bits for
+    /// j = 0 ..< bits (bits ≤ 48, so the positions are distinct). Bit 63 sees the last 64 bytes and
+    /// bit 16 the last 17. More bits make a match rarer: the strict mask (log2(average) + 2 bits)
+    /// matches once in 4·average bytes, the loose one (log2(average) - 2 bits) once in average/4.
+    /// Spreading the tested bits, instead of taking a contiguous run, is what the 2016 paper found
+    /// to deduplicate slightly better. Fixed forever, like the Gear table.
     static func spreadMask(bits: Int) -> UInt64 {
-        let count = min(bits, 48)
+        precondition(bits >= 1 && bits <= 48)
         var mask: UInt64 = 0
-        for j in 0..<count { mask |= 1 << UInt64(63 - (j * 48) / count) }
+        for j in 0..<bits { mask |= 1 << UInt64(63 - (j * 48) / bits) }
         return mask
     }
 
-    /// Length of the first chunk of `data`. Pass at least `maximum` bytes, or the final
-    /// remainder of a stream.
+    /// Length of the first chunk of `data`. Pass at least `maximum` bytes, or the final remainder
+    /// of a stream: with fewer bytes, a chunk without a cut point ends at the end of `data`.
     public func cutPoint(_ data: UnsafeRawBufferPointer) -> Int {
-        let n = data.count
-        let minimum = parameters.minimum
-        if n <= minimum { return n }
-        let end = min(n, parameters.maximum)
-        let normal = min(end, parameters.average)
-        guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return n }
-        return Self.gear.withUnsafeBufferPointer { g in
-            let table = g.baseAddress!
-            var hash: UInt64 = 0
-            var i = minimum
-            let strict = strictMask
-            while i < normal {
-                hash = (hash &<< 1) &+ table[Int(base[i])]
-                if hash & strict == 0 { return i + 1 }
-                i += 1
-            }
-            let loose = looseMask
-            while i < end {
-                hash = (hash &<< 1) &+ table[Int(base[i])]
-                if hash & loose == 0 { return i + 1 }
-                i += 1
-            }
-            return end
+        let limit = min(data.count, parameters.maximum)
+        guard data.count > parameters.minimum, let base = data.baseAddress else { return data.count }
+        var state = ScanState()
+        let cut = scan(base.assumingMemoryBound(to: UInt8.self), count: limit, &state)
+        return cut >= 0 ? cut : limit
+    }
+
+    /// Where a scan of an unfinished chunk stopped: how many bytes of the chunk it has seen, and
+    /// the Gear hash after the last of them. Enough to resume with the next bytes of the stream.
+    struct ScanState {
+        var length = 0
+        var hash: UInt64 = 0
+    }
+
+    /// Feeds `count` more bytes of the current chunk, whose first `state.length` bytes were
+    /// already scanned. Returns how many of these bytes complete the chunk (then the caller starts
+    /// the next chunk with a fresh state), or -1 if the chunk goes on past them (then `state` is
+    /// updated to resume). A cut found here is final: it depends only on bytes up to the cut.
+    @inline(__always)
+    func scan(_ bytes: UnsafePointer<UInt8>, count: Int, _ state: inout ScanState) -> Int {
+        let start = state.length
+        // Chunk offsets where hashing starts, where the loose mask takes over, and the forced cut;
+        // then the same limits as indices into `bytes`.
+        let strictEnd = min(count, parameters.average - start)
+        let looseEnd = min(count, parameters.maximum - start)
+        var i = max(0, parameters.minimum - start)
+        var hash = state.hash
+        if i < strictEnd {
+            let cut = Self.roll(bytes, from: i, to: strictEnd, &hash, mask: strictMask, gear.entries)
+            if cut >= 0 { return cut }
+            i = strictEnd
         }
+        if i < looseEnd {
+            let cut = Self.roll(bytes, from: i, to: looseEnd, &hash, mask: looseMask, gear.entries)
+            if cut >= 0 { return cut }
+        }
+        if count >= parameters.maximum - start { return parameters.maximum - start }
+        state.length = start + count
+        state.hash = hash
+        return -1
+    }
+
+    /// The hot loop: rolls bytes[from..<to] into `hash` and returns the index just after the first
+    /// byte where `hash & mask == 0`, or -1 (then `hash` holds the rolled state).
+    ///
+    /// Four bytes per step, a generalisation of the 2020 paper's "rolling two bytes each time":
+    /// with t1 = G[b0] and t(k+1) = 2·tk + G[bk], the hash after k of the four bytes is
+    /// hk = (h << k) + tk. The t's do not depend on h, so the loop-carried dependency is one
+    /// shift-add per four bytes instead of four, and the table loads and the four tests overlap
+    /// with it. All arithmetic wraps (mod 2^64), exactly like the byte-by-byte recurrence, so the
+    /// cut points are the same. Measured on the project's EPYC: about 1.8 times the byte-by-byte
+    /// loop; unrolling to eight bytes was slower again (register pressure).
+    @inline(__always)
+    static func roll(
+        _ bytes: UnsafePointer<UInt8>, from: Int, to end: Int, _ hash: inout UInt64, mask: UInt64,
+        _ gear: UnsafePointer<UInt64>
+    ) -> Int {
+        var h = hash
+        var i = from
+        while end &- i >= 4 {
+            let t1 = gear[Int(bytes[i])]
+            let t2 = (t1 &<< 1) &+ gear[Int(bytes[i &+ 1])]
+            let t3 = (t2 &<< 1) &+ gear[Int(bytes[i &+ 2])]
+            let t4 = (t3 &<< 1) &+ gear[Int(bytes[i &+ 3])]
+            let h1 = (h &<< 1) &+ t1
+            let h2 = (h &<< 2) &+ t2
+            let h3 = (h &<< 3) &+ t3
+            h = (h &<< 4) &+ t4
+            if h1 & mask == 0 { return i &+ 1 }
+            if h2 & mask == 0 { return i &+ 2 }
+            if h3 & mask == 0 { return i &+ 3 }
+            if h & mask == 0 { return i &+ 4 }
+            i &+= 4
+        }
+        while i < end {
+            h = (h &<< 1) &+ gear[Int(bytes[i])]
+            i &+= 1
+            if h & mask == 0 { return i }
+        }
+        hash = h
+        return -1
     }
 }
 
-/// Cuts a byte stream into FastCDC chunks as it arrives, holding at most twice the maximum
-/// chunk size. A chunk is emitted as soon as its end is decided: once `maximum` bytes are
-/// buffered after its start, or at `finish`.
-public struct StreamingChunker {
-    private final class Storage {
-        let base: UnsafeMutableRawPointer
-        let capacity: Int
-        init(capacity: Int) {
-            self.capacity = capacity
-            base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+/// The Gear table: 256 pseudo-random 64-bit words, one per byte value. Chunk boundaries depend on
+/// every bit of it, so it is fixed forever. It is derived rather than tabulated: entry i is the
+/// first 8 bytes, read big-endian, of SHA-256 of the two bytes [0x44, i] ("D" for Depot, then i).
+/// Computed once per process and never freed, so the hot loop reads it through a plain pointer.
+struct GearTable: @unchecked Sendable {
+    /// Immutable after initialisation, hence safe to share between threads.
+    let entries: UnsafePointer<UInt64>
+
+    static let shared = GearTable()
+
+    private init() {
+        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+        for i in 0..<256 {
+            let digest = DigestAlgorithm.sha256.hash([0x44, UInt8(i)])
+            table[i] = digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
         }
-        deinit { base.deallocate() }
-    }
-
-    private let cdc: FastCDC
-    private let storage: Storage
-    private var start = 0
-    private var end = 0
-
-    public init(_ parameters: ChunkerParameters) {
-        cdc = FastCDC(parameters)
-        storage = Storage(capacity: parameters.maximum * 2)
-    }
-
-    private var buffered: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: storage.base + start, count: end - start)
-    }
-
-    public mutating func append(_ bytes: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        let maximum = cdc.parameters.maximum
-        var input = bytes
-        while !input.isEmpty {
-            if start == end && input.count >= maximum {
-                // Nothing carried over: cut straight from the caller's buffer, no copy.
-                let n = cdc.cutPoint(input)
-                try emit(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-                input = UnsafeRawBufferPointer(rebasing: input[n...])
-                continue
-            }
-            if end == storage.capacity {
-                // Slide the carried bytes (less than `maximum`) to the front.
-                let count = end - start
-                storage.base.copyMemory(from: storage.base + start, byteCount: count)
-                start = 0
-                end = count
-            }
-            let take = min(storage.capacity - end, input.count)
-            (storage.base + end).copyMemory(from: input.baseAddress!, byteCount: take)
-            end += take
-            input = UnsafeRawBufferPointer(rebasing: input[take...])
-            while end - start >= maximum {
-                let n = cdc.cutPoint(buffered)
-                try emit(UnsafeRawBufferPointer(start: storage.base + start, count: n))
-                start += n
-            }
-            if start == end {
-                start = 0
-                end = 0
-            }
-        }
-    }
-
-    public mutating func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        while end > start {
-            let n = cdc.cutPoint(buffered)
-            try emit(UnsafeRawBufferPointer(start: storage.base + start, count: n))
-            start += n
-        }
-        start = 0
-        end = 0
+        entries = UnsafePointer(table)
     }
 }
