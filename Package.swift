@@ -113,6 +113,7 @@ let package = Package(
         .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage"]),
         .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
         .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4"]),
+        .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,5 @@
+import DepotEngine
+
 /// A replication target (DESIGN "Tiers and policies").
 public struct TierSettings: Sendable, Equatable {
     public enum Kind: String, Sendable { case s3, filesystem, gcs, azure }
@@ -10,6 +12,11 @@ public struct TierSettings: Sendable, Equatable {
     public var concurrency = 4
     /// Copies that failed this many times are marked FAILED (and listed) instead of retried.
     public var maxAttempts = 12
+    /// Upper bound on the bytes per second sent to this tier, over all its copies at once
+    /// (nil: unlimited), so replication does not starve a site's uplink of live video.
+    public var bandwidth: Int?
+    /// When copies may start (nil: always).
+    public var window: TimeWindow?
     /// filesystem
     public var path = ""
     /// s3
@@ -38,9 +45,13 @@ public struct PolicySettings: Sendable, Equatable {
     public var name: String
     public var bucket: String?
     public var prefix: String = ""
+    /// A key pattern (see `KeyGlob`), checked in addition to the prefix.
+    public var glob: KeyGlob?
     /// Only objects written by this account (access key).
     public var account: String?
     public var metadata: [String: String] = [:]
+    /// Object tags that must all be present with these values (tags given at upload).
+    public var tags: [String: String] = [:]
     public var minimumSize: Int?
     public var maximumSize: Int?
     public var replicateTo: [String] = []
@@ -54,19 +65,30 @@ public struct PolicySettings: Sendable, Equatable {
     /// Evict the local copy this many seconds after creation, once every replicate target holds it.
     public var transitionAfter: Int?
 
-    /// Whether an object with this bucket, key, size and user metadata matches.
+    /// Whether an object with this bucket, key, size, user metadata, owner and tags matches.
     public func matches(
-        bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)], owner: String? = nil
+        bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)], owner: String? = nil,
+        tags objectTags: [(String, String)] = []
     ) -> Bool {
         if let b = self.bucket, b != "*", b != bucket { return false }
         if let account, account != owner { return false }
         if !key.hasPrefix(prefix) { return false }
+        if let glob, !glob.matches(key) { return false }
         if let minimumSize, size < UInt64(minimumSize) { return false }
         if let maximumSize, size > UInt64(maximumSize) { return false }
         for (name, value) in metadata {
             guard userMetadata.contains(where: { $0.0 == name.lowercased() && $0.1 == value }) else { return false }
         }
+        for (name, value) in tags {
+            guard objectTags.contains(where: { $0.0 == name && $0.1 == value }) else { return false }
+        }
         return true
+    }
+
+    /// Whether a stored object version matches.
+    public func matches(bucket: String, key: String, record: ObjectRecord) -> Bool {
+        matches(
+            bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner, tags: record.tags)
     }
 }
 
@@ -104,9 +126,20 @@ extension DepotConfiguration {
         case .gcs, .azure:
             throw ConfigError(node.path + ".type", "\(typeText) tiers are not available yet")
         }
-        // Read so they are not "unknown fields"; the workers do not honour them yet.
-        _ = try node["bandwidth"].string()
-        _ = try node["window"].string()
+        if node["bandwidth"].isPresent {
+            let perSecond = try node["bandwidth"].byteSize(default: 0)
+            guard perSecond >= 64 << 10 else {
+                throw ConfigError(node.path + ".bandwidth", "must be at least 64KB (bytes per second)")
+            }
+            tier.bandwidth = perSecond
+        }
+        if let text = try node["window"].string() {
+            do {
+                tier.window = try TimeWindow(text)
+            } catch let error as TimeWindowError {
+                throw ConfigError(node.path + ".window", error.reason)
+            }
+        }
         return tier
     }
 
@@ -117,6 +150,21 @@ extension DepotConfiguration {
         try match.requireMapping()
         policy.bucket = try match["bucket"].string()
         policy.prefix = try match["prefix"].string(default: "")
+        if let pattern = try match["key"].string() {
+            do {
+                policy.glob = try KeyGlob(pattern)
+            } catch let error as KeyGlobError {
+                throw ConfigError(match.path + ".key", error.description)
+            }
+        }
+        let tags = match["tags"]
+        try tags.requireMapping()
+        if let mapping = tags.node?.mapping {
+            for (k, _) in mapping {
+                let name = k.string ?? ""
+                policy.tags[name] = try tags[name].requiredString()
+            }
+        }
         policy.account = try match["account"].string()
         let metadata = match["metadata"]
         try metadata.requireMapping()

@@ -7,16 +7,27 @@ import Synchronization
 /// The accounts the server knows: the root account and those of the configuration file.
 /// (Accounts managed through the admin API will join here from the index.)
 public final class AccountStore: AccountDirectory {
-    private let accounts: Mutex<[String: Account]>
+    private let root: Account
+    private let accounts: Mutex<(byKey: [String: Account], configured: [Account])>
 
     public init(root: Account, configured: [Account]) {
+        self.root = root
+        accounts = Mutex(([:], []))
+        replaceConfigured(configured)
+    }
+
+    public func account(accessKey: String) -> Account? { accounts.withLock { $0.byKey[accessKey] } }
+
+    /// Every account but root (the Vault API's account list).
+    public func configured() -> [Account] { accounts.withLock { $0.configured } }
+
+    /// Puts a new set of accounts in place (start, reload, admin changes); root always stays.
+    public func replaceConfigured(_ configured: [Account]) {
         var map: [String: Account] = [:]
         for account in configured { map[account.accessKey] = account }
         map[root.accessKey] = root
-        accounts = Mutex(map)
+        accounts.withLock { $0 = (map, configured) }
     }
-
-    public func account(accessKey: String) -> Account? { accounts.withLock { $0[accessKey] } }
 }
 
 /// The root account's credentials: from `DEPOT_ROOT_USER` / `DEPOT_ROOT_PASSWORD`, or generated

@@ -15,8 +15,9 @@ struct AdminAPI: Sendable {
     let engine: Engine
     let accounts: AccountStore
     let tiering: TieringService
-    let configuration: DepotConfiguration
+    let live: LiveConfiguration
     let started: Int64
+    var configuration: DepotConfiguration { live.current }
 
     func respond(to request: Request) async -> Response {
         let path = (request.head.path ?? "/").split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
@@ -148,11 +149,7 @@ struct AdminAPI: Sendable {
             var after = ""
             while true {
                 let page = try engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 1000)
-                keys += page.objects.filter { item in
-                    policy.matches(
-                        bucket: bucket, key: item.key, size: item.record.size, metadata: item.record.userMetadata,
-                        owner: item.record.owner)
-                }.map(\.key)
+                keys += page.objects.filter { policy.matches(bucket: bucket, key: $0.key, record: $0.record) }.map(\.key)
                 guard page.isTruncated, let last = page.lastReturned else { break }
                 after = last
             }

@@ -18,7 +18,10 @@ import ServiceLifecycle
 /// now; Vault, admin and metrics as they arrive) and answers `Expect: 100-continue` only when a
 /// front door is about to read the body, after it has authenticated the request.
 public final class DepotServer: Sendable {
-    public let configuration: DepotConfiguration
+    let live: LiveConfiguration
+    let source: ConfigurationSource?
+    /// The configuration in effect (the latest reload's).
+    public var configuration: DepotConfiguration { live.current }
     let engine: Engine
     let s3: S3Service
     let vault: VaultService
@@ -29,8 +32,11 @@ public final class DepotServer: Sendable {
     let admin: AdminAPI
     let logger: Logger
 
-    public init(configuration: DepotConfiguration, logger: Logger) throws {
-        self.configuration = configuration
+    /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
+    /// configuration from; without one, the configuration is fixed.
+    public init(configuration: DepotConfiguration, source: ConfigurationSource? = nil, logger: Logger) throws {
+        self.live = LiveConfiguration(configuration)
+        self.source = source
         self.logger = logger
         let data = configuration.storage.data
         engine = try Engine(
@@ -49,21 +55,16 @@ public final class DepotServer: Sendable {
         let accounts = AccountStore(root: root, configured: configuration.accounts + stored)
         self.accounts = accounts
         tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
-        admin = AdminAPI(
-            engine: engine, accounts: accounts, tiering: tiering, configuration: configuration, started: Engine.now())
-        let configured = configuration.accounts + stored
-        let onDemand = configuration.policies.filter { !$0.replicateTo.isEmpty }
+        admin = AdminAPI(engine: engine, accounts: accounts, tiering: tiering, live: live, started: Engine.now())
         let forwardEngine = engine
+        let tiering = tiering
         vault = VaultService(
-            engine: engine, accounts: { configured },
+            engine: engine, accounts: { accounts.configured() },
             forward: { bucket, key in
                 // Vault's forward/media: carried out like `depot replicate`, to the tiers of the
                 // policies that match the recording.
                 guard let record = try forwardEngine.headObject(bucket: bucket, key: key) else { return false }
-                let tiers = onDemand.filter {
-                    $0.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata)
-                }
-                .flatMap(\.replicateTo)
+                let tiers = tiering.onDemandTiers(bucket: bucket, key: key, record: record)
                 guard !tiers.isEmpty else { return false }
                 return try await forwardEngine.requestReplication(bucket: bucket, key: key, tiers: tiers)
             }, urlSigningKey: try SecretFile.load(path: data + "/url-signing-key", bytes: 32),
@@ -116,10 +117,14 @@ public final class DepotServer: Sendable {
         let maintenance = MaintenanceService(
             engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry,
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: server), .init(service: maintenance), .init(service: tiering)], logger: logger))
-        ShutdownSignals.install(group)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server), .init(service: maintenance), .init(service: tiering),
+        ]
+        if let path = source?.path {
+            services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        ShutdownSignals.install(group) { await self.reloadLoggingErrors("SIGHUP") }
         do {
             try await group.run()
         } catch {
@@ -129,6 +134,42 @@ public final class DepotServer: Sendable {
         }
         try? await httpClient.shutdown()
         engine.shutdown()
+    }
+
+    /// Reads the configuration again and puts what can change at run time into effect: tiers,
+    /// policies (and so the replication and delete planners and retention), accounts and the
+    /// buckets to create. Returns the names of settings that changed but need a restart. A
+    /// configuration that does not parse changes nothing.
+    @discardableResult
+    public func reload() async throws -> [String] {
+        guard let source else { throw ServerError.startup("no configuration source to reload from") }
+        let old = live.current
+        let fresh = try source.load()
+        let restartOnly = fresh.restartOnlyChanges(from: old)
+        let next = fresh.keepingRestartOnlySettings(of: old)
+        live.replace(next)
+        tiering.apply(next)
+        let stored = try StoredAccounts.load(engine).filter { account in
+            !next.accounts.contains { $0.accessKey == account.accessKey }
+        }
+        accounts.replaceConfigured(next.accounts + stored)
+        try await createConfiguredBuckets(owner: root.accessKey)
+        return restartOnly
+    }
+
+    func reloadLoggingErrors(_ reason: String) async {
+        do {
+            let ignored = try await reload()
+            logger.info(
+                "configuration reloaded (\(reason)): \(configuration.tiers.count) tiers, \(configuration.policies.count) policies"
+            )
+            if !ignored.isEmpty {
+                logger.warning(
+                    "configuration reload: \(ignored.joined(separator: ", ")) changed; they take effect at the next start")
+            }
+        } catch {
+            logger.error("configuration reload (\(reason)) failed, keeping the current configuration: \(error)")
+        }
     }
 
     private func readinessProblem() -> String? {

@@ -5,22 +5,23 @@ import ServiceLifecycle
 /// The write end of the self-pipe the signal handler writes to (async-signal-safe).
 nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
 
-/// Turns SIGTERM and SIGINT into a graceful shutdown of the service group.
+/// Turns SIGTERM and SIGINT into a graceful shutdown of the service group, and SIGHUP into a
+/// configuration reload.
 ///
 /// ServiceLifecycle's own signal handling (a Dispatch signal source over SIG_IGN) never saw the
 /// signal here: on Linux it relies on the signal being blocked in every thread, and NIO's and
 /// the engine's threads exist before the group starts. A plain `sigaction` handler writing to a
 /// pipe works whichever thread the kernel picks.
 enum ShutdownSignals {
-    static func install(_ group: ServiceGroup) {
+    static func install(_ group: ServiceGroup, onHangup: @escaping @Sendable () async -> Void) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
         signalPipeWrite = fds[1]
         let readEnd = fds[0]
-        for sig in [SIGTERM, SIGINT] {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in
-                var byte: UInt8 = 1
+            action.__sigaction_handler.sa_handler = { signal in
+                var byte: UInt8 = signal == SIGHUP ? 2 : 1
                 _ = write(signalPipeWrite, &byte, 1)
             }
             sigemptyset(&action.sa_mask)
@@ -28,9 +29,17 @@ enum ShutdownSignals {
             sigaction(sig, &action, nil)
         }
         DispatchQueue(label: "depot.signals").async {
-            var byte: UInt8 = 0
-            while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
-            Task { await group.triggerGracefulShutdown() }
+            while true {
+                var byte: UInt8 = 0
+                let n = read(readEnd, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n == 1 && byte == 2 {
+                    Task { await onHangup() }
+                    continue
+                }
+                Task { await group.triggerGracefulShutdown() }
+                return
+            }
         }
     }
 }

@@ -27,7 +27,9 @@ public struct FilesystemTier: TierClient {
         do {
             let md5 = StreamingDigest(.md5)
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            let limiter = BandwidthLimiter.current
             for piece in reader.plan(0..<reader.record.size) {
+                try await limiter?.take(piece.count)
                 try buffer.withUnsafeMutableBytes { out in
                     let slice = UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count])
                     try reader.read(piece, into: slice)

@@ -51,8 +51,7 @@ struct Retention: Sendable {
             else { return }
             for (key, record) in page.objects where record.created < cutoff && record.localState == .present {
                 guard
-                    policy.matches(
-                        bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
+                    policy.matches(bucket: bucket, key: key, record: record)
                 else { continue }
                 do {
                     if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: policy.replicateTo)
@@ -76,8 +75,7 @@ struct Retention: Sendable {
             else { break }
             for (key, record) in page.objects where record.created < cutoff {
                 guard
-                    policy.matches(
-                        bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
+                    policy.matches(bucket: bucket, key: key, record: record)
                 else { continue }
                 if record.replicas.contains(where: { $0.state == .pending }) {
                     logger.info("retention: keeping \(bucket)/\(key) past its age: a replication is still pending")

@@ -28,16 +28,27 @@ struct ObjectPieces: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let reader: ObjectReader
     let range: Range<UInt64>
+    /// Captured when the sequence is made, in the task that carries out the copy: the HTTP
+    /// client may iterate the body from a task of its own, which would not see the task-local.
+    let limiter: BandwidthLimiter?
+
+    init(reader: ObjectReader, range: Range<UInt64>) {
+        self.reader = reader
+        self.range = range
+        self.limiter = BandwidthLimiter.current
+    }
 
     struct Iterator: AsyncIteratorProtocol {
         let reader: ObjectReader
         var pieces: [ReadPiece]
+        let limiter: BandwidthLimiter?
         var index = 0
 
         mutating func next() async throws -> ByteBuffer? {
             guard index < pieces.count else { return nil }
             let piece = pieces[index]
             index += 1
+            try await limiter?.take(piece.count)
             var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
                 try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
@@ -47,5 +58,5 @@ struct ObjectPieces: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> Iterator { Iterator(reader: reader, pieces: reader.plan(range)) }
+    func makeAsyncIterator() -> Iterator { Iterator(reader: reader, pieces: reader.plan(range), limiter: limiter) }
 }

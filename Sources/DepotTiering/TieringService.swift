@@ -9,17 +9,28 @@ import Synchronization
 /// tier, and records each outcome in the object's commit log. Failures retry with exponential
 /// backoff and jitter; a tier that keeps failing is paused (circuit breaker) and probed with a
 /// single task until it answers again. Tasks live in LMDB, so retries survive restarts.
+///
+/// Tiers and policies can change while it runs (`apply`, on a configuration reload): copies
+/// under way finish with the client they started with, new tasks use the new settings.
 public final class TieringService: Service {
     let engine: Engine
-    let tiers: [String: any TierClient]
+    let httpClient: HTTPClient
     let logger: Logger
     let maxAttempts: UInt32
     let pollInterval: Duration
-    let retention: Retention
-    let lifecycleInterval: Int64
+    private let generation: Mutex<Generation>
     private let breakers = Mutex<[String: Breaker]>([:])
     private let running = Mutex<[String: Int]>([:])
     private let inFlight = Mutex<Set<[UInt8]>>([])
+
+    /// What one configuration makes of the tiers and policies.
+    struct Generation {
+        var tiers: [String: any TierClient] = [:]
+        var limiters: [String: BandwidthLimiter] = [:]
+        var policies: [PolicySettings] = []
+        var retention: Retention
+        var lifecycleInterval: Int64
+    }
 
     struct Breaker {
         var consecutiveFailures = 0
@@ -31,42 +42,62 @@ public final class TieringService: Service {
         pollInterval: Duration = .milliseconds(200)
     ) {
         self.engine = engine
+        self.httpClient = httpClient
         self.logger = logger
         self.maxAttempts = maxAttempts
         self.pollInterval = pollInterval
-        var clients: [String: any TierClient] = [:]
-        for tier in configuration.tiers {
-            switch tier.kind {
-            case .filesystem: clients[tier.name] = FilesystemTier(settings: tier)
-            case .s3: clients[tier.name] = S3Tier(settings: tier, client: httpClient)
-            case .gcs, .azure: break
-            }
-        }
-        tiers = clients
-        retention = Retention(engine: engine, policies: configuration.effectivePolicies, tiers: clients, logger: logger)
-        lifecycleInterval = Int64(configuration.storage.lifecycleInterval) * 1000
-        let tierClients = clients
+        generation = Mutex(
+            Generation(retention: Retention(engine: engine, policies: [], tiers: [:], logger: logger), lifecycleInterval: 60_000))
+        apply(configuration)
+        let service = self
         engine.setReadThrough { bucket, key, record, range in
             // The first tier (in policy order) that confirmed its copy serves the bytes.
-            guard let replica = record.replicas.first(where: { $0.state == .completed && tierClients[$0.tier] != nil }) else {
+            let tiers = service.generation.withLock { $0.tiers }
+            guard let replica = record.replicas.first(where: { $0.state == .completed && tiers[$0.tier] != nil }) else {
                 return AsyncThrowingStream {
                     $0.finish(throwing: TierError("no tier holds a confirmed copy of \(bucket)/\(key)"))
                 }
             }
-            return tierClients[replica.tier]!.download(bucket: bucket, key: key, range: range)
+            return tiers[replica.tier]!.download(bucket: bucket, key: key, range: range)
+        }
+    }
+
+    /// Installs the tiers and policies of `configuration`. A tier whose settings did not change
+    /// keeps its client (and its connections and bandwidth schedule).
+    public func apply(_ configuration: DepotConfiguration) {
+        let previous = generation.withLock { $0 }
+        var clients: [String: any TierClient] = [:]
+        var limiters: [String: BandwidthLimiter] = [:]
+        for tier in configuration.tiers {
+            if let existing = previous.tiers[tier.name], existing.settings == tier {
+                clients[tier.name] = existing
+            } else {
+                switch tier.kind {
+                case .filesystem: clients[tier.name] = FilesystemTier(settings: tier)
+                case .s3: clients[tier.name] = S3Tier(settings: tier, client: httpClient)
+                case .gcs, .azure: break
+                }
+            }
+            if let rate = tier.bandwidth {
+                let old = previous.limiters[tier.name]
+                limiters[tier.name] = old?.bytesPerSecond == rate ? old! : BandwidthLimiter(bytesPerSecond: rate)
+            }
+        }
+        let effective = configuration.effectivePolicies
+        generation.withLock {
+            $0 = Generation(
+                tiers: clients, limiters: limiters, policies: configuration.policies,
+                retention: Retention(engine: engine, policies: effective, tiers: clients, logger: logger),
+                lifecycleInterval: Int64(configuration.storage.lifecycleInterval) * 1000)
         }
         let deleting = configuration.policies.filter { $0.propagateDeletes && !$0.replicateTo.isEmpty }
         engine.setDeletePlanner { bucket, key, record in
-            deleting.filter {
-                $0.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
-            }.flatMap(\.replicateTo)
+            deleting.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
         }
-        let policies = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
+        let continuous = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
-            for policy in policies
-            where policy.matches(bucket: bucket, key: key, size: record.size, metadata: record.userMetadata, owner: record.owner)
-            {
+            for policy in continuous where policy.matches(bucket: bucket, key: key, record: record) {
                 for tier in policy.replicateTo where !targets.contains(tier) { targets.append(tier) }
             }
             return targets
@@ -74,18 +105,25 @@ public final class TieringService: Service {
     }
 
     /// The client of a configured tier (for `depot tier check` through the admin API).
-    public func client(named name: String) -> (any TierClient)? { tiers[name] }
+    public func client(named name: String) -> (any TierClient)? { generation.withLock { $0.tiers[name] } }
+
+    /// The tiers an on-demand request (Vault forward/media) sends an object to: those of every
+    /// policy with tiers that matches it, whatever its mode.
+    public func onDemandTiers(bucket: String, key: String, record: ObjectRecord) -> [String] {
+        let policies = generation.withLock { $0.policies }
+        var targets: [String] = []
+        for policy in policies where !policy.replicateTo.isEmpty && policy.matches(bucket: bucket, key: key, record: record) {
+            for tier in policy.replicateTo where !targets.contains(tier) { targets.append(tier) }
+        }
+        return targets
+    }
 
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
-            var nextLifecycle = Engine.now() + min(lifecycleInterval, 2000)
+            // Retention scans whole buckets; on its own task it never delays dispatch.
+            group.addTask { await self.runLifecycle() }
             while !Task.isShuttingDownGracefully {
                 dispatchDueTasks(into: &group)
-                if Engine.now() >= nextLifecycle {
-                    let expired = await retention.run()
-                    if expired > 0 { logger.info("retention expired \(expired) objects") }
-                    nextLifecycle = Engine.now() + lifecycleInterval
-                }
                 do {
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
                 } catch { break }
@@ -95,27 +133,56 @@ public final class TieringService: Service {
         }
     }
 
+    private func runLifecycle() async {
+        var first = true
+        while !Task.isShuttingDownGracefully {
+            let (retention, interval) = generation.withLock { ($0.retention, $0.lifecycleInterval) }
+            do {
+                let wait = first ? min(interval, 2000) : interval
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(wait)) }
+            } catch { return }
+            first = false
+            if Task.isShuttingDownGracefully { return }
+            let expired = await retention.run()
+            if expired > 0 { logger.info("retention expired \(expired) objects") }
+        }
+    }
+
     private func dispatchDueTasks(into group: inout TaskGroup<Void>) {
+        let now = Engine.now()
+        let (tiers, limiters) = generation.withLock { ($0.tiers, $0.limiters) }
+        // Tiers that cannot take a task now: their tasks are not even read.
+        var unavailable = Set<String>()
+        let counts = running.withLock { $0 }
+        let open = breakers.withLock { $0.filter { $0.value.openUntil > now }.keys }
+        for (name, client) in tiers {
+            if counts[name, default: 0] >= client.settings.concurrency || open.contains(name)
+                || !(client.settings.window?.isOpen(at: now) ?? true)
+            {
+                unavailable.insert(name)
+            }
+        }
         let tasks: [TierTask]
         do {
-            tasks = try engine.dueTasks(limit: 256)
+            tasks = try engine.dueTasks(now: now, limit: 256, skipping: unavailable)
         } catch {
             logger.error("reading the task queue failed: \(error)")
             return
         }
-        let now = Engine.now()
         for task in tasks {
             guard let client = tiers[task.tier] else { continue }
-            let open = breakers.withLock { ($0[task.tier]?.openUntil ?? 0) > now }
-            if open { continue }
             let admitted: Bool = running.withLock { counts in
                 guard counts[task.tier, default: 0] < client.settings.concurrency else { return false }
-                return inFlight.withLock { $0.insert(task.handle).inserted }
+                guard inFlight.withLock({ $0.insert(task.handle).inserted }) else { return false }
+                counts[task.tier, default: 0] += 1
+                return true
             }
             guard admitted else { continue }
-            running.withLock { $0[task.tier, default: 0] += 1 }
+            let limiter = limiters[task.tier]
             group.addTask { [self] in
-                await self.execute(task, on: client)
+                await BandwidthLimiter.$current.withValue(limiter) {
+                    await self.execute(task, on: client)
+                }
                 running.withLock { $0[task.tier, default: 1] -= 1 }
                 inFlight.withLock { _ = $0.remove(task.handle) }
             }

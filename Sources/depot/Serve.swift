@@ -30,7 +30,10 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "depot")
-        let server = try DepotServer(configuration: configuration, logger: logger)
+        // Reloads read the same file again (or the embedded default, which never changes).
+        let path = config
+        let source = ConfigurationSource(path: path) { try loadConfiguration(path) }
+        let server = try DepotServer(configuration: configuration, source: source, logger: logger)
         try await server.run { url in
             print("depot listening on \(url)")
             fflush(nil)

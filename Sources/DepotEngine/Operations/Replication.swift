@@ -68,14 +68,21 @@ extension Engine {
         return base | (plannerBox.taskCounter.wrappingAdd(1, ordering: .relaxed).newValue & 0xFFFFF)
     }
 
-    /// Tasks due at `now` or earlier, oldest first.
-    public func dueTasks(now: Int64 = Engine.now(), limit: Int = 64) throws -> [TierTask] {
+    /// Tasks due at `now` or earlier, oldest first, leaving out those for `skipping` tiers (paused,
+    /// full or outside their window) so a long backlog for one tier cannot hide another tier's
+    /// tasks. At most `scanLimit` due entries are looked at per call.
+    public func dueTasks(
+        now: Int64 = Engine.now(), limit: Int = 64, skipping: Set<String> = [], scanLimit: Int = 8192
+    ) throws -> [TierTask] {
         let table = environment.table("tasks")
         return try environment.read { txn in
             var tasks: [TierTask] = []
+            var scanned = 0
             try txn.scan(table) { key, value in
-                guard TierTask.dueTime(of: key) <= now, tasks.count < limit else { return false }
+                guard TierTask.dueTime(of: key) <= now, tasks.count < limit, scanned < scanLimit else { return false }
+                scanned += 1
                 var task = try TierTask.decode(value)
+                guard !skipping.contains(task.tier) else { return true }
                 task.handle = Array(key)
                 tasks.append(task)
                 return true

@@ -1,0 +1,102 @@
+import DepotConfig
+import DepotEngine
+import Glibc
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The configuration in effect, replaced as a whole on a reload so a reader never sees half of
+/// one configuration and half of another.
+public final class LiveConfiguration: Sendable {
+    private let value: Mutex<DepotConfiguration>
+    private let reloads = Atomic<Int>(0)
+
+    init(_ configuration: DepotConfiguration) { value = Mutex(configuration) }
+
+    public var current: DepotConfiguration { value.withLock { $0 } }
+    /// How many reloads took effect since start.
+    public var generation: Int { reloads.load(ordering: .relaxed) }
+
+    func replace(_ configuration: DepotConfiguration) {
+        value.withLock { $0 = configuration }
+        reloads.add(1, ordering: .relaxed)
+    }
+}
+
+/// Where a reload reads the configuration from: the file given to `depot serve --config` (or the
+/// embedded default), with the command line's overrides applied again each time.
+public struct ConfigurationSource: Sendable {
+    /// The file to watch for changes; nil for the embedded default.
+    public let path: String?
+    public let load: @Sendable () throws -> DepotConfiguration
+
+    public init(path: String?, load: @escaping @Sendable () throws -> DepotConfiguration) {
+        self.path = path
+        self.load = load
+    }
+}
+
+/// Settings that only take effect at start: a reload that changes them keeps the running values
+/// and says so, rather than half-applying them (a new data directory under a running engine).
+extension DepotConfiguration {
+    func restartOnlyChanges(from old: DepotConfiguration) -> [String] {
+        var changed: [String] = []
+        if server.address != old.server.address { changed.append("server.address") }
+        if server.tls != old.server.tls { changed.append("server.tls") }
+        if server.region != old.server.region { changed.append("server.region") }
+        if server.domain != old.server.domain { changed.append("server.domain") }
+        if storage.data != old.storage.data { changed.append("storage.data") }
+        if storage.chunking != old.storage.chunking { changed.append("storage.chunking") }
+        if storage.segmentSize != old.storage.segmentSize { changed.append("storage.segmentSize") }
+        return changed
+    }
+
+    /// This configuration with the restart-only settings taken from `old`.
+    func keepingRestartOnlySettings(of old: DepotConfiguration) -> DepotConfiguration {
+        var merged = self
+        merged.server = old.server
+        merged.storage.data = old.storage.data
+        merged.storage.chunking = old.storage.chunking
+        merged.storage.segmentSize = old.storage.segmentSize
+        return merged
+    }
+}
+
+/// Reloads the configuration when its file changes. It compares the file's identity, size and
+/// modification time every two seconds: editors that write a new file and rename it over the old
+/// one, and configuration management tools that rewrite it in place, are both seen, which a
+/// watch on the file's inode alone would miss.
+struct ConfigurationWatcher: Service {
+    let path: String
+    let reload: @Sendable (String) async -> Void
+    var interval: Duration = .seconds(2)
+
+    struct Stamp: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modified: Int64
+    }
+
+    static func stamp(_ path: String) -> Stamp? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Stamp(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
+    func run() async throws {
+        var last = Self.stamp(path)
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch { return }
+            let now = Self.stamp(path)
+            // A file that is missing for a moment (mid-rename) is not a change to act on.
+            guard let now, now != last else { continue }
+            last = now
+            await reload("\(path) changed")
+        }
+    }
+}
