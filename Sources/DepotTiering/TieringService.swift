@@ -32,9 +32,19 @@ public final class TieringService: Service {
         var lifecycleInterval: Int64
     }
 
+    /// A tier's circuit breaker. After `threshold` failures in a row the tier is down: no task
+    /// is sent until `openUntil`, then one probe (its oldest task) at a time, at growing
+    /// intervals, until one succeeds.
     struct Breaker {
+        static let threshold = 5
         var consecutiveFailures = 0
         var openUntil: Int64 = 0
+        var probing = false
+        var probesFailed = 0
+        var isDown: Bool { consecutiveFailures >= Self.threshold }
+
+        /// 2 s, 4 s, 8 s … at most 30 s between probes of a tier that is down.
+        var probeInterval: Int64 { min(30_000, 2000 << Int64(min(probesFailed, 4))) }
     }
 
     public init(
@@ -154,11 +164,20 @@ public final class TieringService: Service {
         // Tiers that cannot take a task now: their tasks are not even read.
         var unavailable = Set<String>()
         let counts = running.withLock { $0 }
-        let open = breakers.withLock { $0.filter { $0.value.openUntil > now }.keys }
         for (name, client) in tiers {
-            if counts[name, default: 0] >= client.settings.concurrency || open.contains(name)
-                || !(client.settings.window?.isOpen(at: now) ?? true)
-            {
+            let inWindow = client.settings.window?.isOpen(at: now) ?? true
+            let probeDue: Bool = breakers.withLock { all in
+                guard let breaker = all[name], breaker.isDown else { return false }
+                guard inWindow, !breaker.probing, breaker.openUntil <= now else { return false }
+                all[name]?.probing = true
+                return true
+            }
+            if breakers.withLock({ $0[name]?.isDown ?? false }) {
+                unavailable.insert(name)
+                if probeDue { probe(tier: name, client: client, limiter: limiters[name], into: &group) }
+                continue
+            }
+            if counts[name, default: 0] >= client.settings.concurrency || !inWindow {
                 unavailable.insert(name)
             }
         }
@@ -189,13 +208,65 @@ public final class TieringService: Service {
         }
     }
 
-    private func execute(_ task: TierTask, on client: any TierClient) async {
+    /// Sends one task to a tier that is down, due or not: real work makes a better probe than a
+    /// test object, and if it gets through, the tier's waiting copies are retried at once.
+    private func probe(tier: String, client: any TierClient, limiter: BandwidthLimiter?, into group: inout TaskGroup<Void>) {
+        let task: TierTask?
+        do {
+            task = try engine.firstTask(tier: tier)
+        } catch {
+            logger.error("reading the task queue failed: \(error)")
+            task = nil
+        }
+        guard let task else {
+            // Nothing left to send: the tier counts as up again.
+            breakers.withLock { $0[tier] = Breaker() }
+            return
+        }
+        guard inFlight.withLock({ $0.insert(task.handle).inserted }) else {
+            // Its oldest task is still under way from before: its outcome will tell.
+            breakers.withLock {
+                $0[tier]?.probing = false
+                $0[tier]?.openUntil = Engine.now() + 1000
+            }
+            return
+        }
+        running.withLock { $0[tier, default: 0] += 1 }
+        group.addTask { [self] in
+            await BandwidthLimiter.$current.withValue(limiter) {
+                await self.execute(task, on: client, probe: true)
+            }
+            running.withLock { $0[tier, default: 1] -= 1 }
+            inFlight.withLock { _ = $0.remove(task.handle) }
+        }
+    }
+
+    /// Records a success on the tier's breaker; if the tier was down, retries its queue now.
+    private func tierAnswered(_ tier: String) async {
+        let wasDown = breakers.withLock { all in
+            let down = all[tier]?.isDown ?? false
+            all[tier] = Breaker()
+            return down
+        }
+        guard wasDown else { return }
+        do {
+            let moved = try await engine.retryNow(tier: tier)
+            logger.info("tier \(tier) answers again: \(moved) waiting copies retried now")
+        } catch {
+            logger.error("rescheduling the tasks of tier \(tier) failed: \(error)")
+        }
+    }
+
+    /// Runs one task and records its outcome. A failed probe does not count toward the task's
+    /// attempts limit: the tier being down says nothing about this object, and a long outage
+    /// must not turn queued copies into FAILED ones.
+    private func execute(_ task: TierTask, on client: any TierClient, probe: Bool = false) async {
         let outcome: TaskOutcome
         do {
             if task.kind == .delete {
                 try await client.delete(bucket: task.bucket, key: task.key)
-                breakers.withLock { $0[task.tier] = Breaker() }
                 try await engine.finishTask(task, outcome: .completed)
+                await tierAnswered(task.tier)
                 return
             }
             guard let reader = try engine.openObject(bucket: task.bucket, key: task.key),
@@ -205,23 +276,35 @@ public final class TieringService: Service {
                 try await engine.finishTask(task, outcome: .completed)
                 return
             }
+            // Idempotent: a copy the tier already confirmed is not sent again (a task may be
+            // queued twice by an on-demand request racing a policy).
+            if reader.record.replicas.contains(where: { $0.tier == task.tier && $0.state == .completed }) {
+                try await engine.finishTask(task, outcome: .completed)
+                return
+            }
             try await client.upload(reader, bucket: task.bucket, key: task.key)
-            breakers.withLock { $0[task.tier] = Breaker() }
-            outcome = .completed
+            try await engine.finishTask(task, outcome: .completed)
             logger.debug("replicated \(task.bucket)/\(task.key) to \(task.tier)")
+            await tierAnswered(task.tier)
+            return
         } catch {
             let attempts = task.attempts + 1
             let delay = Self.backoff(attempt: attempts)
+            let now = Engine.now()
             breakers.withLock { all in
                 var breaker = all[task.tier] ?? Breaker()
                 breaker.consecutiveFailures += 1
-                if breaker.consecutiveFailures >= 5 { breaker.openUntil = Engine.now() + min(delay, 30_000) }
+                if probe {
+                    breaker.probing = false
+                    breaker.probesFailed += 1
+                }
+                if breaker.isDown { breaker.openUntil = now + breaker.probeInterval }
                 all[task.tier] = breaker
             }
             logger.warning("replicating \(task.bucket)/\(task.key) to \(task.tier) failed (attempt \(attempts)): \(error)")
             outcome = .failed(
                 error: "\(error)", retryAt: Engine.now() + delay,
-                giveUp: attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))
+                giveUp: !probe && attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))
         }
         do {
             try await engine.finishTask(task, outcome: outcome)

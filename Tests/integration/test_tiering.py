@@ -1,41 +1,19 @@
 """Replication to real tiers started here: moto_server as an S3 tier, and a filesystem tier."""
 import hashlib
 import os
-import socket
-import subprocess
 import time
 
-import boto3
 import pytest
 
+from backends import Moto, free_port
 from conftest import DepotServer
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def moto():
-    port = free_port()
-    process = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="tier-key", aws_secret_access_key="tier-secret")
-    client.create_bucket(Bucket="archive")
-    yield endpoint, client
-    process.terminate()
-    process.wait(timeout=10)
+    backend = Moto()
+    yield backend.endpoint, backend.client
+    backend.stop()
 
 
 def tiered_config(tmp_path, moto_endpoint, nas):
@@ -75,15 +53,17 @@ def test_objects_replicate_to_s3_and_filesystem_tiers(tmp_path, moto):
     try:
         s3 = server.client()
         objects = {}
-        for i in range(20):
-            data = os.urandom(1000 * (i + 1))
+        # 200 objects: 198 small ones and two of 100 MiB that go multipart.
+        for i in range(198):
+            data = os.urandom(1000 * (i % 50 + 1))
             key = f"cam-{i % 3}/{i:03d}.mp4"
             s3.put_object(Bucket="recordings", Key=key, Body=data, ContentType="video/mp4",
                           Metadata={"event-instancename": f"camera {i % 3}"})
             objects[key] = data
-        big = os.urandom(100 * 1024 * 1024 + 5)
-        s3.put_object(Bucket="recordings", Key="cam-0/long.mp4", Body=big)
-        objects["cam-0/long.mp4"] = big
+        for name in ("cam-0/long.mp4", "cam-1/long.mp4"):
+            big = os.urandom(100 * 1024 * 1024 + 5)
+            s3.put_object(Bucket="recordings", Key=name, Body=big, Metadata={"event-instancename": name[:5]})
+            objects[name] = big
         for key in objects:
             wait_for_status(s3, "recordings", key)
         for key, data in objects.items():
@@ -93,7 +73,9 @@ def test_objects_replicate_to_s3_and_filesystem_tiers(tmp_path, moto):
         small = tier.head_object(Bucket="archive", Key="site-a/cam-1/001.mp4")
         assert small["ContentType"] == "video/mp4"
         assert small["Metadata"] == {"event-instancename": "camera 1"}
-        assert tier.head_object(Bucket="archive", Key="site-a/cam-0/long.mp4")["ETag"].endswith('-7"')
+        long = tier.head_object(Bucket="archive", Key="site-a/cam-1/long.mp4")
+        assert long["ETag"].endswith('-7"')
+        assert long["Metadata"] == {"event-instancename": "cam-1"}
     finally:
         server.cleanup()
 

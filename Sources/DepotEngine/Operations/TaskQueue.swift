@@ -1,0 +1,57 @@
+import DepotStorage
+
+/// Queue operations the circuit breaker needs: a tier that was down is probed with real work (its
+/// oldest task, due or not), and once it answers, the copies that were waiting out their backoff
+/// are retried at once rather than minutes later.
+extension Engine {
+    /// The oldest queued task for `tier`, whatever its due time.
+    public func firstTask(tier: String, scanLimit: Int = 100_000) throws -> TierTask? {
+        let table = environment.table("tasks")
+        return try environment.read { txn in
+            var found: TierTask?
+            var scanned = 0
+            try txn.scan(table) { key, value in
+                scanned += 1
+                var task = try TierTask.decode(value)
+                if task.tier == tier {
+                    task.handle = Array(key)
+                    found = task
+                    return false
+                }
+                return scanned < scanLimit
+            }
+            return found
+        }
+    }
+
+    /// Makes every task of `tier` due now; returns how many were moved forward.
+    @discardableResult
+    public func retryNow(tier: String) async throws -> Int {
+        let table = environment.table("tasks")
+        let now = Engine.now()
+        var moved = 0
+        while true {
+            // Batches keep each commit (and the time the committer is held) small.
+            let batch: [([UInt8], [UInt8])] = try environment.read { txn in
+                var out: [([UInt8], [UInt8])] = []
+                try txn.scan(table) { key, value in
+                    if TierTask.dueTime(of: key) > now, try TierTask.decode(value).tier == tier {
+                        out.append((Array(key), Array(value)))
+                    }
+                    return out.count < 1000
+                }
+                return out
+            }
+            guard !batch.isEmpty else { return moved }
+            let engine = self
+            do {
+                try await committer.submit { txn, _ in
+                    for (key, value) in batch where try txn.delete(table, key) {
+                        try txn.put(table, TierTask.tableKey(due: now, id: engine.nextTaskId()), value)
+                    }
+                }
+            } catch { throw EngineError.wrap(error) }
+            moved += batch.count
+        }
+    }
+}
