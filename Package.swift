@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "depot",
             dependencies: [
-                "DepotServer", "DepotEngine", "DepotConfig", "DepotSigV4",
+                "DepotServer", "DepotEngine", "DepotConfig", "DepotSigV4", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

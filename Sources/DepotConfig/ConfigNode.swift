@@ -22,10 +22,15 @@ final class ConfigNode {
     /// Set for sections another part validates: their keys are not checked here.
     var acceptsAnyField = false
     private var children: [ConfigNode] = []
+    /// Whether `${NAME}` reads the environment: yes in the file the admin wrote, no in documents
+    /// sent to the admin API, which must not be able to read the server's environment (its root
+    /// password, say) into a tier's settings.
+    let substitutesEnvironment: Bool
 
-    init(_ node: Yams.Node?, path: String) {
+    init(_ node: Yams.Node?, path: String, substitutesEnvironment: Bool = true) {
         self.node = node
         self.path = path
+        self.substitutesEnvironment = substitutesEnvironment
     }
 
     var isPresent: Bool {
@@ -40,7 +45,7 @@ final class ConfigNode {
         used.insert(key)
         let childPath = path.isEmpty ? key : "\(path).\(key)"
         let value = node?.mapping?[Yams.Node(key)]
-        let child = ConfigNode(value, path: childPath)
+        let child = ConfigNode(value, path: childPath, substitutesEnvironment: substitutesEnvironment)
         children.append(child)
         return child
     }
@@ -51,7 +56,7 @@ final class ConfigNode {
         guard isPresent else { return [] }
         guard let sequence = node?.sequence else { throw ConfigError(path, "must be a list") }
         return sequence.enumerated().map { i, n in
-            let c = ConfigNode(n, path: "\(path)[\(i)]")
+            let c = ConfigNode(n, path: "\(path)[\(i)]", substitutesEnvironment: substitutesEnvironment)
             children.append(c)
             return c
         }
@@ -129,7 +134,7 @@ final class ConfigNode {
     }
 
     private func substitute(_ text: String) throws -> String {
-        guard text.contains("${") else { return text }
+        guard substitutesEnvironment, text.contains("${") else { return text }
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {

@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotHashing
 import DepotS3
 import DepotSigV4
 import DepotTiering
@@ -10,46 +11,61 @@ import HummingbirdCore
 import NIOCore
 
 /// The admin API under `/admin/v1/`: JSON, authenticated by SigV4 with an account that has the
-/// `admin` action, so the same keys and tools work as for S3.
+/// `admin` action, so the same keys and tools work as for S3. The operations live in one file
+/// per resource (`AdminTiers`, `AdminPolicies`, …); this file routes, authenticates and turns
+/// failures into JSON errors that name the field at fault.
 struct AdminAPI: Sendable {
     let engine: Engine
     let accounts: AccountStore
     let tiering: TieringService
-    let live: LiveConfiguration
+    let runtime: RuntimeConfiguration
     let started: Int64
-    var configuration: DepotConfiguration { live.current }
+    /// Reads the configuration file again; nil when the server runs on the embedded default.
+    let reloader: (@Sendable () async throws -> [String])?
+    var configuration: DepotConfiguration { runtime.current }
+
+    /// Every admin operation. The OpenAPI document and its test are checked against this list.
+    static let routes: [AdminRoute] =
+        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes
 
     func respond(to request: Request) async -> Response {
-        let path = (request.head.path ?? "/").split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let target = request.head.path ?? "/"
+        let question = target.firstIndex(of: "?")
+        let path = String(question.map { target[..<$0] } ?? target[...])
+        let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
         do {
             try authenticate(request)
-            let parts = path.split(separator: "/").map(String.init)  // ["admin", "v1", ...]
-            switch (request.method, Array(parts.dropFirst(2))) {
-            case (.get, ["status"]):
-                return json(try status())
-            case (.get, ["tiers"]):
-                return json(["tiers": configuration.tiers.map(describe)])
-            case (.post, let p) where p.count == 3 && p[0] == "tiers" && p[2] == "check":
-                return json(try await check(tier: p[1]))
-            case (.get, ["replication", "failed"]):
-                return json(try failedReplications())
-            case (.post, ["replicate"]):
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+            var pathMatched = false
+            for route in Self.routes {
+                guard let parameters = route.match(segments) else { continue }
+                pathMatched = true
+                guard route.method == request.method else { continue }
                 var body = request.body
                 let bytes = try await body.collect(upTo: 1 << 20)
-                return json(try await replicate(Data(bytes.readableBytesView)))
-            default:
-                return errorResponse(.notFound, "no admin operation \(request.method) \(path)")
+                // The signature covers the body through x-amz-content-sha256: check it matches.
+                if let declared = request.headers[HTTPField.Name("x-amz-content-sha256")!], declared.count == 64,
+                    Hex.encode(DigestAlgorithm.sha256.hash(Array(bytes.readableBytesView))) != declared.lowercased()
+                {
+                    throw AdminFailure(.badRequest, "the body does not match x-amz-content-sha256")
+                }
+                let call = AdminRequest(
+                    parameters: parameters, query: AdminRequest.parseQuery(query), body: Array(bytes.readableBytesView))
+                let reply = try await route.handler(self, call)
+                return json(reply.body, status: reply.status)
             }
+            if pathMatched {
+                return errorResponse(AdminFailure(.methodNotAllowed, "\(request.method) is not an operation on \(path)"))
+            }
+            return errorResponse(AdminFailure(.notFound, "no admin operation \(request.method) \(path)"))
         } catch let failure as AdminFailure {
-            return errorResponse(failure.status, failure.message)
+            return errorResponse(failure)
+        } catch let error as ConfigError {
+            let field = error.path.hasPrefix(".") ? String(error.path.dropFirst()) : error.path
+            return errorResponse(AdminFailure(.badRequest, error.message, field: field))
         } catch {
-            return errorResponse(.internalServerError, "\(error)")
+            return errorResponse(AdminFailure(.internalServerError, "\(error)"))
         }
-    }
-
-    struct AdminFailure: Error {
-        let status: HTTPResponse.Status
-        let message: String
     }
 
     private func authenticate(_ request: Request) throws {
@@ -63,144 +79,23 @@ struct AdminAPI: Sendable {
         let verifier = SigV4Verifier(region: configuration.server.region, service: "s3")
         do {
             guard let claim = try verifier.claim(of: sigRequest) else {
-                throw AdminFailure(
-                    status: .unauthorized, message: "sign admin requests with SigV4 (an account with the admin action)")
+                throw AdminFailure(.unauthorized, "sign admin requests with SigV4 (an account with the admin action)")
             }
             guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
-                throw AdminFailure(status: .forbidden, message: "unknown access key")
+                throw AdminFailure(.forbidden, "unknown access key")
             }
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             _ = try verifier.verify(claim, secretKey: account.secretKey, now: Int(now.tv_sec))
             guard account.allows(.admin, bucket: "*") || account.grants.contains(where: { $0.actions.contains(.admin) }) else {
-                throw AdminFailure(status: .forbidden, message: "the account \(account.name) lacks the admin action")
+                throw AdminFailure(.forbidden, "the account \(account.name) lacks the admin action")
             }
         } catch let error as SigV4Error {
-            throw AdminFailure(status: .forbidden, message: "signature check failed: \(error)")
+            throw AdminFailure(.forbidden, "signature check failed: \(error)")
         }
     }
 
-    private func status() throws -> [String: Any] {
-        let backlog = try engine.taskBacklog()
-        let now = Engine.now()
-        let tiers: [[String: Any]] = configuration.tiers.map { tier in
-            let entry = backlog[tier.name]
-            return [
-                "name": tier.name, "type": tier.kind.rawValue, "backlog": entry?.count ?? 0,
-                "oldestPendingAgeSeconds": entry.map { max(0, now - $0.oldestDue) / 1000 } ?? 0,
-            ]
-        }
-        return [
-            "version": DepotVersion.current, "uptimeSeconds": (now - started) / 1000,
-            "buckets": try engine.listBuckets().count, "tiers": tiers,
-        ]
-    }
-
-    private func describe(_ tier: TierSettings) -> [String: Any] {
-        var out: [String: Any] = ["name": tier.name, "type": tier.kind.rawValue, "prefix": tier.prefix, "source": "config"]
-        switch tier.kind {
-        case .filesystem: out["path"] = tier.path
-        case .s3:
-            out["endpoint"] = tier.endpoint
-            out["bucket"] = tier.bucket
-            out["accessKey"] = tier.accessKey
-            out["secretKey"] = "********"
-        default: break
-        }
-        return out
-    }
-
-    private func check(tier name: String) async throws -> [String: Any] {
-        guard let client = tiering.client(named: name) else {
-            throw AdminFailure(status: .notFound, message: "no tier is named \(name)")
-        }
-        do {
-            try await client.check()
-            return ["tier": name, "ok": true]
-        } catch {
-            return ["tier": name, "ok": false, "error": "\(error)"]
-        }
-    }
-
-    /// On-demand replication: `{"bucket", "keys": [...] | "prefix", "since": ms, "tier"}`.
-    private func replicate(_ body: Data) async throws -> [String: Any] {
-        guard let request = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            throw AdminFailure(status: .badRequest, message: "body: expected a JSON object")
-        }
-        guard let bucket = request["bucket"] as? String, !bucket.isEmpty else {
-            throw AdminFailure(status: .badRequest, message: "bucket: required")
-        }
-        guard let tier = request["tier"] as? String, configuration.tiers.contains(where: { $0.name == tier }) else {
-            throw AdminFailure(status: .badRequest, message: "tier: required, and must name a configured tier")
-        }
-        guard try engine.bucket(bucket) != nil else {
-            throw AdminFailure(status: .notFound, message: "bucket: no bucket \(bucket)")
-        }
-        let since = (request["since"] as? NSNumber)?.int64Value ?? 0
-        var keys = request["keys"] as? [String] ?? []
-        // Backfill: every existing object a policy matches, to that policy's tiers.
-        if let name = request["policy"] as? String {
-            guard let policy = configuration.policies.first(where: { $0.name == name }) else {
-                throw AdminFailure(status: .badRequest, message: "policy: no policy is named \(name)")
-            }
-            guard policy.replicateTo.contains(tier) else {
-                throw AdminFailure(status: .badRequest, message: "tier: the policy \(name) does not replicate to \(tier)")
-            }
-            var after = ""
-            while true {
-                let page = try engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 1000)
-                keys += page.objects.filter { policy.matches(bucket: bucket, key: $0.key, record: $0.record) }.map(\.key)
-                guard page.isTruncated, let last = page.lastReturned else { break }
-                after = last
-            }
-        }
-        if let prefix = request["prefix"] as? String {
-            var after = ""
-            while true {
-                let page = try engine.listObjects(bucket: bucket, prefix: prefix, startAfter: after, maxKeys: 1000)
-                keys += page.objects.filter { $0.record.created >= since }.map(\.key)
-                guard page.isTruncated, let last = page.lastReturned else { break }
-                after = last
-            }
-        }
-        guard !keys.isEmpty || request["prefix"] != nil || request["policy"] != nil else {
-            throw AdminFailure(status: .badRequest, message: "keys or prefix: one is required")
-        }
-        var queued: [String] = []
-        var missing: [String] = []
-        for key in keys {
-            if try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) {
-                queued.append(key)
-            } else {
-                missing.append(key)
-            }
-        }
-        return ["bucket": bucket, "tier": tier, "queued": queued.count, "missing": missing]
-    }
-
-    /// Every object with a FAILED replica, with the tier, attempts and last error.
-    private func failedReplications() throws -> [String: Any] {
-        var failed: [[String: Any]] = []
-        for bucket in try engine.listBuckets() {
-            var after = ""
-            while true {
-                let page = try engine.listObjects(bucket: bucket.name, startAfter: after, maxKeys: 1000)
-                for (key, record) in page.objects {
-                    for replica in record.replicas where replica.state == .failed {
-                        failed.append([
-                            "bucket": bucket.name, "key": key, "tier": replica.tier, "attempts": replica.attempts,
-                            "lastError": replica.lastError, "updated": replica.updated,
-                        ])
-                    }
-                }
-                guard page.isTruncated, let last = page.lastReturned else { break }
-                after = last
-            }
-        }
-        return ["failed": failed]
-    }
-
-    private func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+    func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
@@ -208,8 +103,110 @@ struct AdminAPI: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(["error": message], status: status)
+    private func errorResponse(_ failure: AdminFailure) -> Response {
+        var body: [String: Any] = ["error": failure.message]
+        if let field = failure.field { body["field"] = field }
+        return json(body, status: failure.status)
+    }
+}
+
+/// One admin operation: a method, a path pattern with `{name}` parameters (a last `{name+}`
+/// takes the rest of the path, slashes included: object keys), and its handler.
+struct AdminRoute: Sendable {
+    let method: HTTPRequest.Method
+    let pattern: String
+    let handler: @Sendable (AdminAPI, AdminRequest) async throws -> AdminReply
+
+    init(
+        _ method: HTTPRequest.Method, _ pattern: String,
+        _ handler: @escaping @Sendable (AdminAPI, AdminRequest) async throws -> AdminReply
+    ) {
+        self.method = method
+        self.pattern = pattern
+        self.handler = handler
+    }
+
+    /// The parameters if `segments` (the request path split at `/`) fit the pattern.
+    func match(_ segments: [String]) -> [String: String]? {
+        let parts = pattern.split(separator: "/").map(String.init)
+        var parameters: [String: String] = [:]
+        for (i, part) in parts.enumerated() {
+            if part.hasPrefix("{") && part.hasSuffix("+}") {
+                guard i < segments.count else { return nil }
+                let rest = segments[i...].joined(separator: "/")
+                guard !rest.isEmpty else { return nil }
+                parameters[String(part.dropFirst().dropLast(2))] = rest.removingPercentEncoding ?? rest
+                return parameters
+            }
+            guard i < segments.count else { return nil }
+            if part.hasPrefix("{") && part.hasSuffix("}") {
+                guard !segments[i].isEmpty else { return nil }
+                parameters[String(part.dropFirst().dropLast())] = segments[i].removingPercentEncoding ?? segments[i]
+            } else if part != segments[i] {
+                return nil
+            }
+        }
+        return parts.count == segments.count ? parameters : nil
+    }
+}
+
+struct AdminRequest: Sendable {
+    let parameters: [String: String]
+    let query: [String: String]
+    let body: [UInt8]
+
+    func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    /// The body as a JSON object; a missing body is an empty object.
+    func object() throws -> [String: Any] {
+        if body.isEmpty { return [:] }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            throw AdminFailure(.badRequest, "the body must be a JSON object", field: "")
+        }
+        return object
+    }
+
+    static func parseQuery(_ query: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = parts[0].removingPercentEncoding ?? parts[0]
+            let value =
+                parts.count > 1 ? (parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? parts[1]) : ""
+            out[name] = value
+        }
+        return out
+    }
+}
+
+struct AdminReply {
+    let status: HTTPResponse.Status
+    let body: Any
+    init(_ body: Any, status: HTTPResponse.Status = .ok) {
+        self.body = body
+        self.status = status
+    }
+}
+
+/// A refused admin request: its status, what is wrong, and the field at fault when there is one.
+struct AdminFailure: Error {
+    let status: HTTPResponse.Status
+    let message: String
+    let field: String?
+    init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) {
+        self.status = status
+        self.message = message
+        self.field = field
+    }
+}
+
+/// Names of tiers, policies and jobs: what fits in a URL path segment and a log line.
+func validateName(_ name: String, what: String) throws {
+    let allowed = name.utf8.allSatisfy { c in
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 45 || c == 46 || c == 95
+    }
+    guard (1...64).contains(name.utf8.count), allowed else {
+        throw AdminFailure(.badRequest, "a \(what) name is 1 to 64 letters, digits, '-', '.' or '_'", field: "name")
     }
 }
 

@@ -3,25 +3,6 @@ import DepotEngine
 import Glibc
 import Logging
 import ServiceLifecycle
-import Synchronization
-
-/// The configuration in effect, replaced as a whole on a reload so a reader never sees half of
-/// one configuration and half of another.
-public final class LiveConfiguration: Sendable {
-    private let value: Mutex<DepotConfiguration>
-    private let reloads = Atomic<Int>(0)
-
-    init(_ configuration: DepotConfiguration) { value = Mutex(configuration) }
-
-    public var current: DepotConfiguration { value.withLock { $0 } }
-    /// How many reloads took effect since start.
-    public var generation: Int { reloads.load(ordering: .relaxed) }
-
-    func replace(_ configuration: DepotConfiguration) {
-        value.withLock { $0 = configuration }
-        reloads.add(1, ordering: .relaxed)
-    }
-}
 
 /// Where a reload reads the configuration from: the file given to `depot serve --config` (or the
 /// embedded default), with the command line's overrides applied again each time.

@@ -18,10 +18,11 @@ import ServiceLifecycle
 /// now; Vault, admin and metrics as they arrive) and answers `Expect: 100-continue` only when a
 /// front door is about to read the body, after it has authenticated the request.
 public final class DepotServer: Sendable {
-    let live: LiveConfiguration
+    let runtime: RuntimeConfiguration
     let source: ConfigurationSource?
-    /// The configuration in effect (the latest reload's).
-    public var configuration: DepotConfiguration { live.current }
+    /// The configuration in effect: the file's with the admin API's changes, as of the latest
+    /// reload or change.
+    public var configuration: DepotConfiguration { runtime.current }
     let engine: Engine
     let s3: S3Service
     let vault: VaultService
@@ -35,7 +36,6 @@ public final class DepotServer: Sendable {
     /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
     /// configuration from; without one, the configuration is fixed.
     public init(configuration: DepotConfiguration, source: ConfigurationSource? = nil, logger: Logger) throws {
-        self.live = LiveConfiguration(configuration)
         self.source = source
         self.logger = logger
         let data = configuration.storage.data
@@ -47,17 +47,26 @@ public final class DepotServer: Sendable {
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)
         }
-        // The configuration file is the base; accounts added at run time join it (a key in both
-        // keeps the file's version).
-        let stored = try StoredAccounts.load(engine).filter { account in
-            !configuration.accounts.contains { $0.accessKey == account.accessKey }
-        }
-        let accounts = AccountStore(root: root, configured: configuration.accounts + stored)
+        let runtime = try RuntimeConfiguration(base: configuration, engine: engine, logger: logger)
+        self.runtime = runtime
+        let effective = runtime.current
+        let accounts = AccountStore(root: root, configured: try Self.accounts(of: effective, engine: engine))
         self.accounts = accounts
-        tiering = TieringService(engine: engine, configuration: configuration, httpClient: httpClient, logger: logger)
-        admin = AdminAPI(engine: engine, accounts: accounts, tiering: tiering, live: live, started: Engine.now())
+        tiering = TieringService(engine: engine, configuration: effective, httpClient: httpClient, logger: logger)
+        var reloader: (@Sendable () async throws -> [String])?
+        if let source {
+            reloader = { try await runtime.rebuild(base: try source.load(), isReload: true) }
+        }
+        admin = AdminAPI(
+            engine: engine, accounts: accounts, tiering: tiering, runtime: runtime, started: Engine.now(), reloader: reloader)
         let forwardEngine = engine
         let tiering = tiering
+        let (engine, root) = (engine, root)
+        runtime.onChange { configuration in
+            tiering.apply(configuration)
+            accounts.replaceConfigured(try Self.accounts(of: configuration, engine: engine))
+            try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
+        }
         vault = VaultService(
             engine: engine, accounts: { accounts.configured() },
             forward: { bucket, key in
@@ -77,10 +86,19 @@ public final class DepotServer: Sendable {
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.
-    func createConfiguredBuckets(owner: String) async throws {
-        for name in configuration.buckets where try engine.bucket(name) == nil {
+    static func createBuckets(_ names: [String], engine: Engine, owner: String) async throws {
+        for name in names where try engine.bucket(name) == nil {
             try await engine.createBucket(name, owner: owner)
         }
+    }
+
+    /// The configuration's accounts and those stored in the index (a key in both keeps the
+    /// configuration's version).
+    static func accounts(of configuration: DepotConfiguration, engine: Engine) throws -> [Account] {
+        let stored = try StoredAccounts.load(engine).filter { account in
+            !configuration.accounts.contains { $0.accessKey == account.accessKey }
+        }
+        return configuration.accounts + stored
     }
 
     /// Runs until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish, and
@@ -89,7 +107,7 @@ public final class DepotServer: Sendable {
         guard let address = HostPort.parse(configuration.server.address) else {
             throw ServerError.startup("server.address is not HOST:PORT")
         }
-        try await createConfiguredBuckets(owner: root.accessKey)
+        try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let httpConfiguration = HTTP1Channel.Configuration(
             idleTimeout: .seconds(300),
@@ -143,18 +161,7 @@ public final class DepotServer: Sendable {
     @discardableResult
     public func reload() async throws -> [String] {
         guard let source else { throw ServerError.startup("no configuration source to reload from") }
-        let old = live.current
-        let fresh = try source.load()
-        let restartOnly = fresh.restartOnlyChanges(from: old)
-        let next = fresh.keepingRestartOnlySettings(of: old)
-        live.replace(next)
-        tiering.apply(next)
-        let stored = try StoredAccounts.load(engine).filter { account in
-            !next.accounts.contains { $0.accessKey == account.accessKey }
-        }
-        accounts.replaceConfigured(next.accounts + stored)
-        try await createConfiguredBuckets(owner: root.accessKey)
-        return restartOnly
+        return try await runtime.rebuild(base: try source.load(), isReload: true)
     }
 
     func reloadLoggingErrors(_ reason: String) async {

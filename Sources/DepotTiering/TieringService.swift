@@ -22,6 +22,7 @@ public final class TieringService: Service {
     private let breakers = Mutex<[String: Breaker]>([:])
     private let running = Mutex<[String: Int]>([:])
     private let inFlight = Mutex<Set<[UInt8]>>([])
+    private let meter = ThroughputMeter()
     /// Signalled when a copy finishes, so its slot is refilled at once rather than at the next
     /// poll (with 4 slots and 8 MiB copies, waiting for the poll left the tier idle a third of
     /// the time).
@@ -119,6 +120,12 @@ public final class TieringService: Service {
             return targets
         }
     }
+
+    /// Bytes confirmed on `tier` per second, over the last minute.
+    public func bytesPerSecond(tier: String) -> Double { meter.perSecond(tier: tier, at: Engine.now()) }
+
+    /// Bytes confirmed on `tier` since start.
+    public func bytesReplicated(tier: String) -> UInt64 { meter.total(tier: tier) }
 
     /// The client of a configured tier (for `depot tier check` through the admin API).
     public func client(named name: String) -> (any TierClient)? { generation.withLock { $0.tiers[name] } }
@@ -308,6 +315,7 @@ public final class TieringService: Service {
                 return
             }
             try await client.upload(reader, bucket: task.bucket, key: task.key)
+            meter.record(tier: task.tier, bytes: reader.record.size, at: Engine.now())
             try await engine.finishTask(task, outcome: .completed)
             logger.debug("replicated \(task.bucket)/\(task.key) to \(task.tier)")
             await tierAnswered(task.tier)

@@ -3,13 +3,31 @@ import DepotConfig
 import DepotEngine
 import DepotHashing
 
-/// `depot account add|list|remove`: accounts kept in the index, beside the configuration
-/// file's. They open the data directory, so run them while the server is stopped; the server
-/// loads them at start.
+/// `depot account add|list|update|remove`: accounts kept in the index, beside the configuration
+/// file's. With `--data` (or `--config`) they open the data directory directly, for setting up
+/// a server that is stopped; otherwise they go through the running server's admin API
+/// (`--endpoint`, admin keys from DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY or the root credentials),
+/// and changes apply at once.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "account", abstract: "Manage accounts stored in the index (stop the server first).",
-        subcommands: [Add.self, List.self, Remove.self])
+        commandName: "account", abstract: "Manage accounts: through the admin API, or offline with --data.",
+        subcommands: [Add.self, List.self, Update.self, Remove.self])
+
+    /// The admin API connection of the account commands. Their `--access-key`/`--secret-key`
+    /// name the account being made, so the admin's keys come from the environment only.
+    struct Connection: ParsableArguments {
+        @Option(help: "The server's URL (admin API mode).") var endpoint: String?
+        @Flag(help: "Print JSON instead of a table.") var json = false
+
+        var admin: AdminClient { AdminClient(endpoint: endpoint, json: json) }
+    }
+
+    static func grants(bucket: String, prefix: String, actions: String) throws -> [[String: Any]] {
+        for text in actions.split(separator: ",") where Action(rawValue: text.trimmingCharacters(in: .whitespaces)) == nil {
+            throw ValidationError("unknown action \(text) (read, write, delete, list, admin)")
+        }
+        return [["bucket": bucket, "prefix": prefix, "actions": actions.split(separator: ",").map(String.init)]]
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace an account; prints the secret once.")
@@ -22,8 +40,22 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "Comma-separated actions: read,write,delete,list,admin.") var actions: String = "read,write,list"
         @Option(help: "Vault API: the directory (* lets the agent choose).") var vaultDirectory: String?
         @Option(help: "Vault API: the bucket its uploads go to.") var vaultBucket: String?
+        @OptionGroup var connection: Connection
 
         func run() async throws {
+            if store.data == nil && store.config == nil {
+                var document: [String: Any] = [
+                    "name": name, "allow": try AccountCommand.grants(bucket: bucket, prefix: prefix, actions: actions),
+                ]
+                if let accessKey { document["accessKey"] = accessKey }
+                if let secretKey { document["secretKey"] = secretKey }
+                if let vaultBucket { document["vault"] = ["directory": vaultDirectory ?? "*", "bucket": vaultBucket] }
+                let result = try await connection.admin.call(.POST, "/admin/v1/accounts", body: document)
+                connection.admin.emit(result) {
+                    "account \(name) added\n  access key: \(result["accessKey"] ?? "")\n  secret key: \(result["secretKey"] ?? "")   (shown once)"
+                }
+                return
+            }
             var granted: Set<Action> = []
             for text in actions.split(separator: ",") {
                 guard let action = Action(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
@@ -46,9 +78,27 @@ struct AccountCommand: AsyncParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
-        func run() throws {
+        @OptionGroup var connection: Connection
+        func run() async throws {
+            if store.data == nil && store.config == nil {
+                let result = try await connection.admin.call(.GET, "/admin/v1/accounts")
+                connection.admin.emit(result) {
+                    var lines = [pad("NAME", 18) + pad("ACCESS KEY", 24) + pad("SOURCE", 8) + pad("ENABLED", 9) + "GRANTS"]
+                    for account in result["accounts"] as? [[String: Any]] ?? [] {
+                        let grants = (account["allow"] as? [[String: Any]] ?? []).map {
+                            "\($0["bucket"] ?? "")/\($0["prefix"] ?? "") \(($0["actions"] as? [String] ?? []).joined(separator: ","))"
+                        }
+                        lines.append(
+                            pad("\(account["name"] ?? "")", 18) + pad("\(account["accessKey"] ?? "")", 24)
+                                + pad("\(account["source"] ?? "")", 8) + pad("\(account["enabled"] ?? "")", 9)
+                                + grants.joined(separator: "; "))
+                    }
+                    return lines.joined(separator: "\n")
+                }
+                return
+            }
             let configured = try store.load().accounts
             let engine = try Engine(configuration: try store.engineConfiguration())
             defer { engine.shutdown() }
@@ -65,10 +115,35 @@ struct AccountCommand: AsyncParsableCommand {
         }
     }
 
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an account's permissions, or disable or enable it (admin API).")
+        @Argument(help: "The access key.") var accessKey: String
+        @Option(help: "Bucket the account may use (* for all); with --actions.") var bucket: String = "*"
+        @Option(help: "Key prefix within the bucket; with --actions.") var prefix: String = ""
+        @Option(help: "Comma-separated actions: read,write,delete,list,admin (replaces the grants).") var actions: String?
+        @Flag(inversion: .prefixedEnableDisable, help: "Enable or disable the account.") var enabled: Bool?
+        @OptionGroup var connection: Connection
+        func run() async throws {
+            var document: [String: Any] = [:]
+            if let actions { document["allow"] = try AccountCommand.grants(bucket: bucket, prefix: prefix, actions: actions) }
+            if let enabled { document["enabled"] = enabled }
+            guard !document.isEmpty else { throw ValidationError("give --actions, --enable or --disable") }
+            let result = try await connection.admin.call(.PATCH, "/admin/v1/accounts/\(accessKey)", body: document)
+            connection.admin.emit(result) { "account \(accessKey) updated (enabled: \(result["enabled"] ?? ""))" }
+        }
+    }
+
     struct Remove: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The access key.") var accessKey: String
+        @OptionGroup var connection: Connection
         func run() async throws {
+            if store.data == nil && store.config == nil {
+                let result = try await connection.admin.call(.DELETE, "/admin/v1/accounts/\(accessKey)")
+                connection.admin.emit(result) { "account \(accessKey) removed" }
+                return
+            }
             let engine = try Engine(configuration: try store.engineConfiguration())
             defer { engine.shutdown() }
             guard try await engine.removeStoredAccount(accessKey: accessKey) else {

@@ -13,10 +13,30 @@ struct AdminOptions: ParsableArguments {
     @Option(help: "Its secret key.") var secretKey: String?
     @Flag(help: "Print JSON instead of a table.") var json = false
 
+    var client: AdminClient { AdminClient(endpoint: endpoint, accessKey: accessKey, secretKey: secretKey, json: json) }
+
+    func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
+        try await client.call(method, path, body: body)
+    }
+
+    func emit(_ object: [String: Any], table: () -> String) { client.emit(object, table: table) }
+}
+
+/// A signed connection to the admin API.
+struct AdminClient {
+    var endpoint: String?
+    var accessKey: String?
+    var secretKey: String?
+    var json = false
+
     func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Sends a SigV4-signed admin request and returns the decoded JSON body.
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
+        let path = path.split(separator: "/", omittingEmptySubsequences: false).map {
+            String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
+                ?? String($0)
+        }.joined(separator: "/")
         let base = endpoint ?? environment("DEPOT_ENDPOINT") ?? "http://127.0.0.1:9000"
         guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
             let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
@@ -42,7 +62,8 @@ struct AdminOptions: ParsableArguments {
             try await client.shutdown()
             let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
             guard response.status.code < 300 else {
-                throw ValidationError("\(response.status.code): \(object["error"] as? String ?? String(buffer: body))")
+                let field = (object["field"] as? String).map { $0.isEmpty ? "" : "\($0): " } ?? ""
+                throw ValidationError("\(response.status.code): \(field)\(object["error"] as? String ?? String(buffer: body))")
             }
             return object
         } catch {
@@ -86,17 +107,54 @@ struct Status: AsyncParsableCommand {
 
 struct Tier: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Inspect and check tiers through the admin API.", subcommands: [List.self, Check.self])
+        abstract: "List, show, create or replace, delete and check tiers (admin API).",
+        subcommands: [List.self, Show.self, Put.self, Delete.self, Check.self])
+
+    struct Show: AsyncParsableCommand {
+        @Argument(help: "The tier's name.") var name: String
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result = try await admin.call(.GET, "/admin/v1/tiers/\(name)")
+            admin.emit(result) { prettyJSON(result) }
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or replace a tier; it applies at once, without a restart.",
+            discussion: "Example: depot tier put cloud type=s3 endpoint=https://s3.example bucket=archive accessKey=K secretKey=S"
+        )
+        @Argument(help: "The tier's name.") var name: String
+        @Argument(help: "field=value settings (the fields of a tiers[] entry).") var settings: [String] = []
+        @Option(help: "A JSON or YAML file with the tier's fields.") var from: String?
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let document = try AdminDocument.build(from: from, settings: settings)
+            let result = try await admin.call(.PUT, "/admin/v1/tiers/\(name)", body: document)
+            admin.emit(result) { "tier \(name) saved (\(result["source"] ?? ""))" }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @Argument(help: "The tier's name.") var name: String
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result = try await admin.call(.DELETE, "/admin/v1/tiers/\(name)")
+            admin.emit(result) { "tier \(name) deleted" }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         func run() async throws {
             let result = try await admin.call(.GET, "/admin/v1/tiers")
             admin.emit(result) {
-                var lines = [pad("NAME", 16) + pad("TYPE", 12) + "WHERE"]
+                var lines = [pad("NAME", 16) + pad("TYPE", 12) + pad("SOURCE", 24) + "WHERE"]
                 for tier in result["tiers"] as? [[String: Any]] ?? [] {
                     let place = (tier["path"] ?? tier["endpoint"].map { "\($0)/\(tier["bucket"] ?? "")" }) ?? ""
-                    lines.append(pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + "\(place)")
+                    lines.append(
+                        pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + pad("\(tier["source"] ?? "")", 24)
+                            + "\(place)")
                 }
                 return lines.joined(separator: "\n")
             }

@@ -32,7 +32,13 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "depot")
         // Reloads read the same file again (or the embedded default, which never changes).
         let path = config
-        let source = ConfigurationSource(path: path) { try loadConfiguration(path) }
+        let source = ConfigurationSource(path: path) {
+            // ConfigError as it is (not wrapped for the command line), so the admin API can
+            // name the field of a broken file in its reply.
+            guard let path else { return try DepotConfiguration.parse(yaml: DepotConfiguration.defaultYAML) }
+            guard let text = readTextFile(path) else { throw ConfigError("", "cannot read \(path)") }
+            return try DepotConfiguration.parse(yaml: text)
+        }
         let server = try DepotServer(configuration: configuration, source: source, logger: logger)
         try await server.run { url in
             print("depot listening on \(url)")

@@ -18,11 +18,15 @@ ROOT_USER = "depot-test-root"
 ROOT_PASSWORD = "test-secret-Pa55word"
 
 
-def run_depot(*args, timeout=600, check=False):
-    """Runs a depot subcommand; returns the CompletedProcess (text output)."""
+def run_depot(*args, timeout=600, check=False, env=None):
+    """Runs a depot subcommand; returns the CompletedProcess (text output). With `env`, those
+    variables are added, and the root credentials are there for the admin commands."""
     if not os.path.exists(DEPOT_BIN):
         raise RuntimeError(f"depot binary not found at {DEPOT_BIN}: build it with `swift build -c release --product depot`")
-    return subprocess.run([DEPOT_BIN, *args], capture_output=True, text=True, timeout=timeout, check=check)
+    full_env = None
+    if env is not None:
+        full_env = dict(os.environ, DEPOT_ROOT_USER=ROOT_USER, DEPOT_ROOT_PASSWORD=ROOT_PASSWORD, **env)
+    return subprocess.run([DEPOT_BIN, *args], capture_output=True, text=True, timeout=timeout, check=check, env=full_env)
 
 
 class DepotServer:

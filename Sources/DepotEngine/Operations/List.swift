@@ -13,9 +13,11 @@ extension Engine {
     /// Lists keys of `bucket` that start with `prefix`, after `startAfter`, in UTF-8 byte order,
     /// rolling keys that contain `delimiter` after the prefix into common prefixes. It walks the
     /// index with a cursor and decodes no manifest, so memory is bounded by `maxKeys`; a common
-    /// prefix is skipped in one seek, however many keys it holds.
+    /// prefix is skipped in one seek, however many keys it holds. `withManifests` decodes them
+    /// too, for the few callers that need the chunks (usage per bucket).
     public func listObjects(
-        bucket: String, prefix: String = "", delimiter: String = "", startAfter: String = "", maxKeys: Int = 1000
+        bucket: String, prefix: String = "", delimiter: String = "", startAfter: String = "", maxKeys: Int = 1000,
+        withManifests: Bool = false
     ) throws -> ObjectListing {
         let table = objects
         let bucketPrefix = Tables.objectKey(bucket: bucket, key: "")
@@ -63,7 +65,7 @@ extension Engine {
                         return false
                     }
                     let keyString = String(decoding: key, as: UTF8.self)
-                    listing.objects.append((keyString, try ObjectRecord.decodeValue(value, withManifest: false)))
+                    listing.objects.append((keyString, try ObjectRecord.decodeValue(value, withManifest: withManifests)))
                     listing.lastReturned = keyString
                     return true
                 }

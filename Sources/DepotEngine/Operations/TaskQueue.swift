@@ -55,3 +55,21 @@ extension Engine {
         }
     }
 }
+
+extension Engine {
+    /// The queued tasks of one object, with their due times (for the admin API's object status).
+    public func tasks(bucket: String, key: String, scanLimit: Int = 1_000_000) throws -> [(task: TierTask, due: Int64)] {
+        let table = environment.table("tasks")
+        return try environment.read { txn in
+            var found: [(TierTask, Int64)] = []
+            var scanned = 0
+            try txn.scan(table) { tableKey, value in
+                scanned += 1
+                let task = try TierTask.decode(value)
+                if task.bucket == bucket && task.key == key { found.append((task, TierTask.dueTime(of: tableKey))) }
+                return scanned < scanLimit
+            }
+            return found
+        }
+    }
+}

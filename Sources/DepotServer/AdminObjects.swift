@@ -1,0 +1,83 @@
+import DepotConfig
+import DepotEngine
+import Foundation
+
+/// Buckets and objects through the admin API: usage per bucket, and everything Depot knows of
+/// one object (what support asks first when a recording is "missing from the cloud").
+extension AdminAPI {
+    static let bucketRoutes: [AdminRoute] = [
+        AdminRoute(.get, "/admin/v1/buckets") { api, _ in
+            AdminReply(["buckets": try api.engine.listBuckets().map { try api.usage(of: $0.name) }])
+        },
+        AdminRoute(.get, "/admin/v1/buckets/{bucket}") { api, call in
+            let bucket = call.parameter("bucket")
+            guard try api.engine.bucket(bucket) != nil else { throw AdminFailure(.notFound, "no bucket \(bucket)") }
+            return AdminReply(try api.usage(of: bucket))
+        },
+        AdminRoute(.get, "/admin/v1/buckets/{bucket}/objects/{key+}") { api, call in
+            AdminReply(try api.objectStatus(bucket: call.parameter("bucket"), key: call.parameter("key")))
+        },
+    ]
+
+    /// Objects, logical bytes, and stored bytes after deduplication: each distinct chunk the
+    /// bucket's objects use counted once (chunks shared with other buckets count in each).
+    func usage(of bucket: String) throws -> [String: Any] {
+        var objects = 0
+        var logical: UInt64 = 0
+        var evicted = 0
+        var chunks = Set<[UInt8]>()
+        var stored: UInt64 = 0
+        var after = ""
+        while true {
+            let page = try engine.listObjects(bucket: bucket, startAfter: after, maxKeys: 1000, withManifests: true)
+            for (_, record) in page.objects {
+                objects += 1
+                logical += record.size
+                guard record.localState == .present else {
+                    evicted += 1
+                    continue
+                }
+                for chunk in record.manifest where chunks.insert(chunk.hash).inserted { stored += UInt64(chunk.length) }
+            }
+            guard page.isTruncated, let last = page.lastReturned else { break }
+            after = last
+        }
+        return [
+            "name": bucket, "objects": objects, "logicalBytes": logical, "storedBytes": stored, "chunks": chunks.count,
+            "evictedObjects": evicted,
+            "dedupRatio": stored == 0 ? 1.0 : Double(logical) / Double(stored),
+        ]
+    }
+
+    func objectStatus(bucket: String, key: String) throws -> [String: Any] {
+        guard let record = try engine.headObject(bucket: bucket, key: key) else {
+            throw AdminFailure(.notFound, "no object \(key) in bucket \(bucket)")
+        }
+        let distinct = Set(record.manifest.map(\.hash)).count
+        let tasks = try engine.tasks(bucket: bucket, key: key).map { entry -> [String: Any] in
+            [
+                "tier": entry.task.tier, "kind": entry.task.kind == .delete ? "delete" : "replicate",
+                "due": entry.due, "attempts": entry.task.attempts,
+            ]
+        }
+        return [
+            "bucket": bucket, "key": key, "size": record.size, "etag": record.etag, "created": record.created,
+            "owner": record.owner, "contentType": record.contentType,
+            "userMetadata": Dictionary(record.userMetadata, uniquingKeysWith: { a, _ in a }),
+            "tags": Dictionary(record.tags, uniquingKeysWith: { a, _ in a }),
+            "local": record.localState == .present ? "present" : "evicted",
+            "manifest": [
+                "chunks": record.manifest.count, "distinctChunks": distinct,
+                "parts": record.partSizes.count,
+            ] as [String: Any],
+            "replicationStatus": record.replicationStatus ?? NSNull(),
+            "replicas": record.replicas.map { replica in
+                [
+                    "tier": replica.tier, "state": replica.state.s3Name, "attempts": replica.attempts,
+                    "lastError": replica.lastError, "updated": replica.updated,
+                ] as [String: Any]
+            },
+            "pendingTasks": tasks,
+        ]
+    }
+}

@@ -1,0 +1,118 @@
+import DepotConfig
+import DepotEngine
+import Foundation
+
+/// Policies through the admin API, kept like API tiers (see `AdminTiers`), and a dry run that
+/// says which stored objects a policy, saved or not, would match.
+extension AdminAPI {
+    static let policyRoutes: [AdminRoute] = [
+        AdminRoute(.get, "/admin/v1/policies") { api, _ in
+            AdminReply(["policies": api.configuration.policies.map(api.describe)])
+        },
+        AdminRoute(.post, "/admin/v1/policies") { api, call in
+            let object = try call.object()
+            guard let name = object["name"] as? String else { throw AdminFailure(.badRequest, "is required", field: "name") }
+            guard !api.configuration.policies.contains(where: { $0.name == name }) else {
+                throw AdminFailure(
+                    .conflict, "a policy named \(name) exists; PUT /admin/v1/policies/\(name) replaces it", field: "name")
+            }
+            return AdminReply(try await api.putPolicy(name: name, object: object), status: .created)
+        },
+        AdminRoute(.post, "/admin/v1/policies/dry-run") { api, call in
+            let document = try api.policyDocument(name: "dry-run", object: try call.object())
+            let policy = try DepotConfiguration.parsePolicyDocument(
+                String(decoding: document, as: UTF8.self), tiers: api.configuration.tiers)
+            return AdminReply(try api.dryRun(policy, limit: Int(call.query["limit"] ?? "") ?? 100))
+        },
+        AdminRoute(.get, "/admin/v1/policies/{name}") { api, call in
+            AdminReply(api.describe(try api.policy(call.parameter("name"))))
+        },
+        AdminRoute(.put, "/admin/v1/policies/{name}") { api, call in
+            let name = call.parameter("name")
+            let existed = api.configuration.policies.contains { $0.name == name }
+            return AdminReply(try await api.putPolicy(name: name, object: try call.object()), status: existed ? .ok : .created)
+        },
+        AdminRoute(.delete, "/admin/v1/policies/{name}") { api, call in
+            let name = call.parameter("name")
+            _ = try api.policy(name)
+            guard api.runtime.origin("policy:" + name) != .file else {
+                throw AdminFailure(.conflict, "policy \(name) is defined in the configuration file; remove it there")
+            }
+            try await api.runtime.change(kind: "policy", name: name, document: nil)
+            return AdminReply(["deleted": name, "restoredFromConfig": api.configuration.policies.contains { $0.name == name }])
+        },
+        AdminRoute(.post, "/admin/v1/policies/{name}/dry-run") { api, call in
+            AdminReply(try api.dryRun(try api.policy(call.parameter("name")), limit: Int(call.query["limit"] ?? "") ?? 100))
+        },
+    ]
+
+    func policy(_ name: String) throws -> PolicySettings {
+        guard let policy = configuration.policies.first(where: { $0.name == name }) else {
+            throw AdminFailure(.notFound, "no policy is named \(name)")
+        }
+        return policy
+    }
+
+    func policyDocument(name: String, object: [String: Any]) throws -> [UInt8] {
+        if let given = object["name"] as? String, given != name, name != "dry-run" {
+            throw AdminFailure(.badRequest, "the body names policy \(given) but the path names \(name)", field: "name")
+        }
+        var document = object
+        document["name"] = name
+        return Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
+    }
+
+    /// Creates or replaces a policy; the document has the fields of a `policies[]` entry. It
+    /// takes effect at once: new uploads are planned with it, retention and transition use it.
+    func putPolicy(name: String, object: [String: Any]) async throws -> [String: Any] {
+        try validateName(name, what: "policy")
+        let document = try policyDocument(name: name, object: object)
+        _ = try DepotConfiguration.parsePolicyDocument(String(decoding: document, as: UTF8.self), tiers: configuration.tiers)
+        try await runtime.change(kind: "policy", name: name, document: document)
+        return describe(try policy(name))
+    }
+
+    /// Which stored objects the policy matches: their number, bytes, and the first `limit`.
+    func dryRun(_ policy: PolicySettings, limit: Int) throws -> [String: Any] {
+        var count = 0
+        var bytes: UInt64 = 0
+        var sample: [[String: Any]] = []
+        let buckets = try policy.bucket.flatMap { $0 == "*" ? nil : [$0] } ?? engine.listBuckets().map(\.name)
+        for bucket in buckets where try engine.bucket(bucket) != nil {
+            var after = ""
+            while true {
+                let page = try engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 1000)
+                for (key, record) in page.objects where policy.matches(bucket: bucket, key: key, record: record) {
+                    count += 1
+                    bytes += record.size
+                    if sample.count < limit {
+                        sample.append(["bucket": bucket, "key": key, "size": record.size, "created": record.created])
+                    }
+                }
+                guard page.isTruncated, let last = page.lastReturned else { break }
+                after = last
+            }
+        }
+        return ["policy": policy.name, "matches": count, "bytes": bytes, "objects": sample]
+    }
+
+    func describe(_ policy: PolicySettings) -> [String: Any] {
+        var match: [String: Any] = ["prefix": policy.prefix]
+        if let bucket = policy.bucket { match["bucket"] = bucket }
+        if let glob = policy.glob { match["key"] = glob.description }
+        if let account = policy.account { match["account"] = account }
+        if !policy.metadata.isEmpty { match["metadata"] = policy.metadata }
+        if !policy.tags.isEmpty { match["tags"] = policy.tags }
+        if let size = policy.minimumSize { match["minSize"] = size }
+        if let size = policy.maximumSize { match["maxSize"] = size }
+        var out: [String: Any] = [
+            "name": policy.name, "match": match, "source": runtime.origin("policy:" + policy.name)?.rawValue ?? "config",
+        ]
+        if !policy.replicateTo.isEmpty {
+            out["replicate"] = ["to": policy.replicateTo, "mode": policy.mode.rawValue, "deletes": policy.propagateDeletes]
+        }
+        if let after = policy.expireAfter { out["expire"] = ["after": "\(after)s", "where": policy.expireWhere.rawValue] }
+        if let after = policy.transitionAfter { out["transition"] = ["after": "\(after)s"] }
+        return out
+    }
+}

@@ -1,0 +1,174 @@
+import DepotConfig
+import DepotEngine
+import DepotHashing
+import Foundation
+
+/// Replication through the admin API: backlog per tier, failed copies and their retry, and
+/// on-demand requests (by keys, prefix, time range or policy backfill), each a job whose
+/// progress can be asked for later.
+extension AdminAPI {
+    static let replicationRoutes: [AdminRoute] = [
+        AdminRoute(.get, "/admin/v1/replication") { api, _ in AdminReply(["tiers": try api.replicationBacklog()]) },
+        AdminRoute(.get, "/admin/v1/replication/failed") { api, _ in AdminReply(try api.failedReplications()) },
+        AdminRoute(.post, "/admin/v1/replication/retry") { api, call in
+            AdminReply(try await api.retryFailed(try call.object()))
+        },
+        AdminRoute(.post, "/admin/v1/replicate") { api, call in
+            AdminReply(try await api.replicate(try call.object()), status: .accepted)
+        },
+        AdminRoute(.get, "/admin/v1/replication/jobs/{id}") { api, call in
+            AdminReply(try api.job(call.parameter("id")))
+        },
+    ]
+
+    /// Per tier: queued tasks, the age of the oldest, and bytes per second over the last minute.
+    func replicationBacklog() throws -> [[String: Any]] {
+        let backlog = try engine.taskBacklog()
+        let now = Engine.now()
+        return configuration.tiers.map { tier in
+            let entry = backlog[tier.name]
+            return [
+                "name": tier.name, "type": tier.kind.rawValue, "backlog": entry?.count ?? 0,
+                "oldestPendingAgeSeconds": entry.map { max(0, now - $0.oldestDue) / 1000 } ?? 0,
+                "bytesPerSecond": tiering.bytesPerSecond(tier: tier.name),
+                "bytesReplicated": tiering.bytesReplicated(tier: tier.name),
+            ]
+        }
+    }
+
+    /// On-demand replication: `{"bucket", "tier", "keys": [...] | "prefix" [, "since", "until"] |
+    /// "policy"}` (times in ms since the epoch). Returns a job id to follow its progress.
+    func replicate(_ request: [String: Any]) async throws -> [String: Any] {
+        guard let bucket = request["bucket"] as? String, !bucket.isEmpty else {
+            throw AdminFailure(.badRequest, "is required", field: "bucket")
+        }
+        guard let tier = request["tier"] as? String, configuration.tiers.contains(where: { $0.name == tier }) else {
+            throw AdminFailure(.badRequest, "is required and must name a tier", field: "tier")
+        }
+        guard try engine.bucket(bucket) != nil else { throw AdminFailure(.notFound, "no bucket \(bucket)", field: "bucket") }
+        let since = (request["since"] as? NSNumber)?.int64Value ?? 0
+        let until = (request["until"] as? NSNumber)?.int64Value ?? .max
+        var keys = request["keys"] as? [String] ?? []
+        // Backfill: every existing object a policy matches, to that policy's tiers.
+        if let name = request["policy"] as? String {
+            guard let policy = configuration.policies.first(where: { $0.name == name }) else {
+                throw AdminFailure(.badRequest, "no policy is named \(name)", field: "policy")
+            }
+            guard policy.replicateTo.contains(tier) else {
+                throw AdminFailure(.badRequest, "the policy \(name) does not replicate to \(tier)", field: "tier")
+            }
+            keys += try matchingKeys(bucket: bucket, prefix: policy.prefix) {
+                policy.matches(bucket: bucket, key: $0, record: $1)
+            }
+        }
+        if let prefix = request["prefix"] as? String {
+            keys += try matchingKeys(bucket: bucket, prefix: prefix) { _, record in
+                record.created >= since && record.created < until
+            }
+        }
+        guard !keys.isEmpty || request["prefix"] != nil || request["policy"] != nil else {
+            throw AdminFailure(.badRequest, "give keys, a prefix or a policy", field: "keys")
+        }
+        var queued: [String] = []
+        var missing: [String] = []
+        for key in keys {
+            if try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) {
+                queued.append(key)
+            } else {
+                missing.append(key)
+            }
+        }
+        let id = Hex.encode(secureRandomBytes(8))
+        let job: [String: Any] = ["id": id, "bucket": bucket, "tier": tier, "keys": queued, "created": Engine.now()]
+        try await engine.storeSetting(kind: "job", name: id, document: Array(try JSONSerialization.data(withJSONObject: job)))
+        return ["job": id, "bucket": bucket, "tier": tier, "queued": queued.count, "missing": missing]
+    }
+
+    private func matchingKeys(
+        bucket: String, prefix: String, _ predicate: (String, ObjectRecord) -> Bool
+    ) throws -> [String] {
+        var keys: [String] = []
+        var after = ""
+        while true {
+            let page = try engine.listObjects(bucket: bucket, prefix: prefix, startAfter: after, maxKeys: 1000)
+            keys += page.objects.filter { predicate($0.key, $0.record) }.map(\.key)
+            guard page.isTruncated, let last = page.lastReturned else { return keys }
+            after = last
+        }
+    }
+
+    /// A job's progress, from the objects' own replica states (so it is right across restarts).
+    func job(_ id: String) throws -> [String: Any] {
+        guard let stored = try engine.storedSettings(kind: "job").first(where: { $0.name == id }),
+            let job = (try? JSONSerialization.jsonObject(with: Data(stored.document))) as? [String: Any],
+            let bucket = job["bucket"] as? String, let tier = job["tier"] as? String
+        else { throw AdminFailure(.notFound, "no replication job \(id)") }
+        var counts = ["completed": 0, "pending": 0, "failed": 0, "gone": 0]
+        var failed: [[String: Any]] = []
+        for key in job["keys"] as? [String] ?? [] {
+            guard let record = try engine.headObject(bucket: bucket, key: key),
+                let replica = record.replicas.first(where: { $0.tier == tier })
+            else {
+                counts["gone", default: 0] += 1
+                continue
+            }
+            switch replica.state {
+            case .completed: counts["completed", default: 0] += 1
+            case .failed:
+                counts["failed", default: 0] += 1
+                failed.append(["key": key, "lastError": replica.lastError, "attempts": replica.attempts])
+            default: counts["pending", default: 0] += 1
+            }
+        }
+        let total = (job["keys"] as? [String])?.count ?? 0
+        return [
+            "job": id, "bucket": bucket, "tier": tier, "created": job["created"] ?? 0, "total": total,
+            "completed": counts["completed"]!, "pending": counts["pending"]!, "failed": counts["failed"]!,
+            "gone": counts["gone"]!, "done": counts["pending"]! == 0, "failures": failed,
+        ]
+    }
+
+    /// Every object with a FAILED replica, with the tier, attempts and last error.
+    func failedReplications() throws -> [String: Any] {
+        var failed: [[String: Any]] = []
+        try forEachFailedReplica { bucket, key, replica in
+            failed.append([
+                "bucket": bucket, "key": key, "tier": replica.tier, "attempts": replica.attempts,
+                "lastError": replica.lastError, "updated": replica.updated,
+            ])
+        }
+        return ["failed": failed]
+    }
+
+    /// Queues FAILED copies again: all of them, or those of `bucket`, `key` and/or `tier`.
+    func retryFailed(_ filter: [String: Any]) async throws -> [String: Any] {
+        let bucketFilter = filter["bucket"] as? String
+        let keyFilter = filter["key"] as? String
+        let tierFilter = filter["tier"] as? String
+        var targets: [(String, String, String)] = []
+        try forEachFailedReplica { bucket, key, replica in
+            guard bucketFilter.map({ $0 == bucket }) ?? true, keyFilter.map({ $0 == key }) ?? true,
+                tierFilter.map({ $0 == replica.tier }) ?? true
+            else { return }
+            targets.append((bucket, key, replica.tier))
+        }
+        for (bucket, key, tier) in targets {
+            try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier])
+        }
+        return ["requeued": targets.count]
+    }
+
+    private func forEachFailedReplica(_ body: (String, String, TierReplica) throws -> Void) throws {
+        for bucket in try engine.listBuckets() {
+            var after = ""
+            while true {
+                let page = try engine.listObjects(bucket: bucket.name, startAfter: after, maxKeys: 1000)
+                for (key, record) in page.objects {
+                    for replica in record.replicas where replica.state == .failed { try body(bucket.name, key, replica) }
+                }
+                guard page.isTruncated, let last = page.lastReturned else { break }
+                after = last
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+
+/// `depot policy …`: policies through the admin API.
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "List, show, create or replace, delete and dry-run policies (admin API).",
+        subcommands: [List.self, Show.self, Put.self, Delete.self, DryRun.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result = try await admin.call(.GET, "/admin/v1/policies")
+            admin.emit(result) {
+                var lines = [pad("NAME", 24) + pad("SOURCE", 24) + pad("REPLICATE TO", 24) + "MATCH"]
+                for policy in result["policies"] as? [[String: Any]] ?? [] {
+                    let replicate = (policy["replicate"] as? [String: Any])?["to"] as? [String] ?? []
+                    let match = (policy["match"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted()
+                    lines.append(
+                        pad("\(policy["name"] ?? "")", 24) + pad("\(policy["source"] ?? "")", 24)
+                            + pad(replicate.joined(separator: ","), 24) + match.joined(separator: " "))
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @Argument(help: "The policy's name.") var name: String
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result = try await admin.call(.GET, "/admin/v1/policies/\(name)")
+            admin.emit(result) { prettyJSON(result) }
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or replace a policy; it applies at once, without a restart.",
+            discussion: "Example: depot policy put cams-to-cloud match.bucket=rec 'match.key=front-*/**' replicate.to[]=cloud")
+        @Argument(help: "The policy's name.") var name: String
+        @Argument(help: "field=value settings (dotted for nesting, [] to append to a list).") var settings: [String] = []
+        @Option(help: "A JSON or YAML file with the policy's fields.") var from: String?
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let document = try AdminDocument.build(from: from, settings: settings)
+            let result = try await admin.call(.PUT, "/admin/v1/policies/\(name)", body: document)
+            admin.emit(result) { "policy \(name) saved (\(result["source"] ?? ""))" }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @Argument(help: "The policy's name.") var name: String
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result = try await admin.call(.DELETE, "/admin/v1/policies/\(name)")
+            admin.emit(result) { "policy \(name) deleted" }
+        }
+    }
+
+    struct DryRun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dry-run", abstract: "Which stored objects a policy matches (a saved one, or one given here).")
+        @Argument(help: "A saved policy's name, or field=value settings of a policy to try.") var settings: [String] = []
+        @Option(help: "A JSON or YAML file with the policy to try.") var from: String?
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            let result: [String: Any]
+            if settings.count == 1 && !settings[0].contains("=") && from == nil {
+                result = try await admin.call(.POST, "/admin/v1/policies/\(settings[0])/dry-run")
+            } else {
+                let document = try AdminDocument.build(from: from, settings: settings)
+                result = try await admin.call(.POST, "/admin/v1/policies/dry-run", body: document)
+            }
+            admin.emit(result) {
+                var lines = ["\(result["matches"] ?? 0) objects, \(result["bytes"] ?? 0) bytes"]
+                for object in result["objects"] as? [[String: Any]] ?? [] {
+                    lines.append("  \(object["bucket"] ?? "")/\(object["key"] ?? "")  \(object["size"] ?? 0) bytes")
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+func prettyJSON(_ object: Any) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    return String(decoding: data, as: UTF8.self)
+}
