@@ -110,6 +110,7 @@ public final class DepotServer: Sendable {
         try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let httpConfiguration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [MalformedRequestHandler()],
             idleTimeout: .seconds(300),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
         )
