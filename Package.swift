@@ -84,10 +84,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // 4. Events: the outbox's dispatcher, payload formats, and the sinks.
+        .target(
+            name: "DepotEvents",
+            dependencies: [
+                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotS3", "DepotVault", "DepotTiering", "DepotEngine", "DepotConfig",
+                "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -117,6 +129,7 @@ let package = Package(
         .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
         .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4"]),
         .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
+        .testTarget(name: "DepotEventsTests", dependencies: ["DepotEvents", "DepotEngine", "DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
     ],
     swiftLanguageModes: [.v6]

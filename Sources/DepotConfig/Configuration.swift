@@ -99,6 +99,7 @@ public struct DepotConfiguration: Sendable {
     public var accounts: [Account] = []
     public var tiers: [TierSettings] = []
     public var policies: [PolicySettings] = []
+    public var events = EventSettings()
 
     public init() {}
 
@@ -201,9 +202,7 @@ public struct DepotConfiguration: Sendable {
         for item in try top["policies"].items() {
             config.policies.append(try parsePolicy(item, tiers: config.tiers))
         }
-        let events = top["events"]
-        try events.requireMapping()
-        events.markAllUsed()
+        config.events = try parseEvents(top["events"])
         try top.finish()
         return config
     }

@@ -36,6 +36,7 @@ public final class Engine: Sendable {
     let reclaim: ReclaimGate
     let plannerBox = PlannerBox()
     let readThroughBox = ReadThroughBox()
+    let outboxBox = OutboxBox()
     let lockFile: Int32
 
     let buckets: Table

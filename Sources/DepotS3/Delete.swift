@@ -8,7 +8,8 @@ extension S3Service {
         try authorize(c, .delete, bucket: bucket, key: key)
         try requireBucket(bucket)
         let precondition = try deletePreconditions(c.request)
-        try await engine.deleteObject(bucket: bucket, key: key, precondition: precondition)
+        try await engine.deleteObject(
+            bucket: bucket, key: key, precondition: precondition, origin: .s3("Delete", principal: c.account.accessKey))
         return emptyResponse(.noContent)
     }
 
@@ -39,7 +40,8 @@ extension S3Service {
         for key in keys {
             do {
                 try authorize(c, .delete, bucket: bucket, key: key)
-                try await engine.deleteObject(bucket: bucket, key: key)
+                try await engine.deleteObject(
+                    bucket: bucket, key: key, origin: .s3("Delete", principal: c.account.accessKey))
                 results.append((key, nil))
             } catch {
                 results.append((key, S3Error.from(error)))

@@ -62,7 +62,7 @@ extension S3Service {
             if lower.hasPrefix("x-amz-meta-") { metadata.userMetadata.append((String(lower.dropFirst(11)), value)) }
             if storedSystemHeaders.contains(lower) { metadata.systemMetadata.append((lower, value)) }
         }
-        let record = try await session.commit(metadata: metadata)
+        let record = try await session.commit(metadata: metadata, origin: .s3("Post"))
         let key = session.key
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""

@@ -118,6 +118,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         case .noSpace:
             return S3Error(
                 "InsufficientStorage", .init(code: 507), "The data directory's device is full; the object was not stored.")
+        case .outboxFull:
+            return S3Error("SlowDown", .serviceUnavailable, "Please reduce your request rate: event delivery is behind.")
         case .shuttingDown:
             return S3Error("ServiceUnavailable", .serviceUnavailable, "The server is shutting down; please retry.")
         case .dataDirectoryInUse, .corrupt, .io: return .internalError(e.description)

@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotEvents
 import DepotHashing
 import DepotS3
 import DepotSigV4
@@ -18,6 +19,7 @@ struct AdminAPI: Sendable {
     let engine: Engine
     let accounts: AccountStore
     let tiering: TieringService
+    let events: EventDispatcher
     let runtime: RuntimeConfiguration
     let started: Int64
     /// Reads the configuration file again; nil when the server runs on the embedded default.
@@ -26,7 +28,7 @@ struct AdminAPI: Sendable {
 
     /// Every admin operation. The OpenAPI document and its test are checked against this list.
     static let routes: [AdminRoute] =
-        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes
+        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes + eventRoutes
 
     func respond(to request: Request) async -> Response {
         let target = request.head.path ?? "/"

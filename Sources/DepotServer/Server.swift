@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DepotConfig
 import DepotEngine
+import DepotEvents
 import DepotS3
 import DepotTiering
 import DepotVault
@@ -30,6 +31,7 @@ public final class DepotServer: Sendable {
     let root: Account
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
     let tiering: TieringService
+    let events: EventDispatcher
     let admin: AdminAPI
     let logger: Logger
 
@@ -53,17 +55,22 @@ public final class DepotServer: Sendable {
         let accounts = AccountStore(root: root, configured: try Self.accounts(of: effective, engine: engine))
         self.accounts = accounts
         tiering = TieringService(engine: engine, configuration: effective, httpClient: httpClient, logger: logger)
+        let events = try EventDispatcher(
+            engine: engine, settings: effective.events, client: httpClient, region: effective.server.region, logger: logger)
+        self.events = events
         var reloader: (@Sendable () async throws -> [String])?
         if let source {
             reloader = { try await runtime.rebuild(base: try source.load(), isReload: true) }
         }
         admin = AdminAPI(
-            engine: engine, accounts: accounts, tiering: tiering, runtime: runtime, started: Engine.now(), reloader: reloader)
+            engine: engine, accounts: accounts, tiering: tiering, events: events, runtime: runtime, started: Engine.now(),
+            reloader: reloader)
         let forwardEngine = engine
         let tiering = tiering
         let (engine, root) = (engine, root)
         runtime.onChange { configuration in
             tiering.apply(configuration)
+            try events.apply(configuration.events)
             accounts.replaceConfigured(try Self.accounts(of: configuration, engine: engine))
             try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
         }
@@ -137,7 +144,7 @@ public final class DepotServer: Sendable {
             engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry,
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: server), .init(service: maintenance), .init(service: tiering),
+            .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
         ]
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))

@@ -91,9 +91,11 @@ struct Retention: Sendable {
                     if policy.expireWhere != .tiers {
                         let created = record.created
                         // Only this version: a newer upload under the same key is not expired.
-                        try await engine.deleteObject(bucket: bucket, key: key) { current in
-                            guard current?.created == created else { throw EngineError.preconditionFailed }
-                        }
+                        try await engine.deleteObject(
+                            bucket: bucket, key: key,
+                            precondition: { current in
+                                guard current?.created == created else { throw EngineError.preconditionFailed }
+                            }, origin: .lifecycle("Expired"))
                     }
                     expired += 1
                 } catch {

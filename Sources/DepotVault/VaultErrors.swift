@@ -24,7 +24,7 @@ struct VaultError: Error, Sendable {
         case .noSpace: return VaultError(.init(code: 507), e.description)
         case .preconditionFailed, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty:
             return VaultError(.conflict, e.description)
-        case .shuttingDown: return VaultError(.serviceUnavailable, e.description)
+        case .shuttingDown, .outboxFull: return VaultError(.serviceUnavailable, e.description)
         default: return VaultError(.internalServerError, e.description)
         }
     }

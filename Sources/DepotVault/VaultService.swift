@@ -62,7 +62,8 @@ public final class VaultService: Sendable {
                 return try serveSigned(request)
             case (.delete, "/api/storage"):
                 let (account, key) = try resolveExisting(request)
-                try await engine.deleteObject(bucket: account.vault!.bucket, key: key)
+                try await engine.deleteObject(
+                    bucket: account.vault!.bucket, key: key, origin: .vault("Delete", principal: account.accessKey))
                 return vaultJSON("deleted \(key)")
             case (.post, "/api/storage/forward/media"):
                 let (account, key) = try resolveExisting(request)

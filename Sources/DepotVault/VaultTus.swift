@@ -117,7 +117,7 @@ extension VaultService {
             // The final PATCH answers only once the object is durably committed.
             let md5 = try engine.uploadContentMD5(uploadId: id)
             let parts = try engine.listParts(uploadId: id).parts.map { (number: $0.number, etag: String?.none) }
-            _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0) { _, _ in
+            _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0, origin: .vault("Put")) { _, _ in
                 CompletedObject(etag: Hex.encode(md5), keepsParts: false)
             }
         }

@@ -62,7 +62,8 @@ extension VaultService {
             throw VaultError(.badRequest, "the body ended after \(received) of \(declared) bytes; nothing was stored")
         }
         guard received > 0 else { throw VaultError(.badRequest, "the recording is empty; nothing was stored") }
-        let record = try await session.commit(metadata: recordingMetadata(account: account, filename: filename, values: values))
+        let record = try await session.commit(
+            metadata: recordingMetadata(account: account, filename: filename, values: values), origin: .vault("Put"))
         return vaultJSON(
             ["key": key, "fileSize": record.size, "etag": record.etag, "bucket": account.vault!.bucket] as [String: Any])
     }

@@ -238,3 +238,31 @@ struct Replication: AsyncParsableCommand {
         }
     }
 }
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Event delivery.", subcommands: [Status.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Each sink's backlog, oldest pending age, delivered and dropped counts, and last error.")
+        @OptionGroup var admin: AdminOptions
+
+        func run() async throws {
+            let result = try await admin.call(.GET, "/admin/v1/events")
+            admin.emit(result) {
+                var lines = ["outbox: \(result["outbox"] ?? 0) events", ""]
+                lines.append(
+                    pad("SINK", 16) + pad("TYPE", 10) + pad("BACKLOG", 9) + pad("OLDEST", 9) + pad("DELIVERED", 11)
+                        + pad("DROPPED", 9) + "LAST ERROR")
+                for sink in result["sinks"] as? [[String: Any]] ?? [] {
+                    lines.append(
+                        pad("\(sink["name"] ?? "")", 16) + pad("\(sink["type"] ?? "")", 10) + pad("\(sink["backlog"] ?? 0)", 9)
+                            + pad("\(sink["oldestPendingAgeSeconds"] ?? 0) s", 9) + pad("\(sink["delivered"] ?? 0)", 11)
+                            + pad("\(sink["dropped"] ?? 0)", 9) + "\(sink["lastError"] ?? "")")
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}

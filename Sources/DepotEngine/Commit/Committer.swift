@@ -9,6 +9,8 @@ final class CommitContext {
     let store: SegmentStore
     var nextSequence: UInt64
     var liveDelta: [UInt32: Int64] = [:]
+    /// Outbox entries written in this batch: the event dispatcher is woken once it commits.
+    var eventsWritten = 0
 
     init(store: SegmentStore, nextSequence: UInt64) {
         self.store = store
@@ -60,6 +62,8 @@ final class Committer: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     private let thread = DispatchQueue(label: "depot.committer")
+    /// Called after a batch that wrote outbox entries is durable (wakes the event dispatcher).
+    let eventsCommitted = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(environment: LMDBEnvironment, store: SegmentStore, nextSequence: UInt64, logger: Logger) {
         self.environment = environment
@@ -179,6 +183,7 @@ final class Committer: Sendable {
             }
             queue.withLock { $0.sequence = context.nextSequence }
             for pending in batch { pending.finish(pending.error) }
+            if context.eventsWritten > 0, let wake = eventsCommitted.withLock({ $0 }) { wake() }
         } catch {
             // Sequence numbers handed out in a failed batch are skipped, never reused.
             queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }

@@ -6,10 +6,11 @@ extension Engine {
     /// copy-source conditions and metadata directives are decided on exactly what is copied.
     public func copyObject(
         from source: (bucket: String, key: String), to target: (bucket: String, key: String),
-        precondition: CommitPrecondition? = nil,
+        precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Copy"),
         make: @escaping @Sendable (ObjectRecord) throws -> ObjectRecord
     ) async throws -> ObjectRecord {
         try checkKeyLength(bucket: target.bucket, key: target.key)
+        try checkOutboxRoom()
         let engine = self
         do {
             return try await committer.submit { txn, context in
@@ -40,6 +41,9 @@ extension Engine {
                 try engine.planReplication(
                     bucket: target.bucket, key: target.key, record: &record, txn: txn)
                 let (location, sequence) = try context.log(.objectCommit(bucket: target.bucket, key: target.key, record: record))
+                try engine.recordCreated(
+                    bucket: target.bucket, key: target.key, record: record, origin: origin, sequence: sequence, txn: txn,
+                    context: context)
                 try engine.shareReferences(record.manifest, txn: txn)
                 if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
                 record.commitLocation = location

@@ -4,7 +4,7 @@ extension Engine {
     /// Removes an object; returns false when there was none (S3 answers 204 either way).
     @discardableResult
     public func deleteObject(
-        bucket: String, key: String, precondition: CommitPrecondition? = nil
+        bucket: String, key: String, precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Delete")
     ) async throws -> Bool {
         guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return false }
         let engine = self
@@ -18,7 +18,13 @@ extension Engine {
                 }
                 let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 try precondition?(previous)
-                _ = try context.log(.objectDelete(bucket: bucket, key: key))
+                let (_, sequence) = try context.log(.objectDelete(bucket: bucket, key: key))
+                try engine.recordEvent(
+                    EventRecord(
+                        kind: .removed, operation: origin.operation, bucket: bucket, key: key, size: previous.size,
+                        etag: previous.etag, userMetadata: previous.userMetadata, principal: origin.principal,
+                        source: origin.source, request: origin.request),
+                    sequence: sequence, txn: txn, context: context)
                 try engine.planDeletes(bucket: bucket, key: key, record: previous, txn: txn)
                 try engine.dropReferences(previous.heldChunks, txn: txn, context: context)
                 try txn.delete(engine.objects, objectKey)

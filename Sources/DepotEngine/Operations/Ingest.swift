@@ -109,8 +109,9 @@ public final class IngestSession {
     /// Makes the object visible, durably. `etag` overrides the MD5 (multipart objects).
     public func commit(
         metadata: ObjectMetadata, etag: String? = nil, partSizes: [UInt64] = [],
-        precondition: CommitPrecondition? = nil
+        precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Put")
     ) async throws -> ObjectRecord {
+        try engine.checkOutboxRoom()
         try finishStream()
         var record = ObjectRecord(
             size: size, etag: etag ?? Hex.encode(contentMD5), created: Engine.now(), owner: metadata.owner,
@@ -125,7 +126,7 @@ public final class IngestSession {
             return try await engine.committer.submit { txn, context in
                 try engine.commitObject(
                     bucket: bucket, key: key, record: committed, placements: placements, precondition: precondition,
-                    txn: txn, context: context)
+                    origin: origin, txn: txn, context: context)
             }
         } catch { throw EngineError.wrap(error) }
     }
@@ -142,7 +143,7 @@ extension Engine {
     /// Validates, logs and indexes a new object version, replacing any previous one.
     func commitObject(
         bucket: String, key: String, record: ObjectRecord, placements: [ChunkPlacement],
-        precondition: CommitPrecondition?, txn: borrowing Transaction, context: CommitContext
+        precondition: CommitPrecondition?, origin: ChangeOrigin, txn: borrowing Transaction, context: CommitContext
     ) throws -> ObjectRecord {
         guard try txn.contains(buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
         let objectKey = Tables.objectKey(bucket: bucket, key: key)
@@ -151,6 +152,8 @@ extension Engine {
         var stored = record
         try planReplication(bucket: bucket, key: key, record: &stored, txn: txn)
         let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: stored))
+        try recordCreated(
+            bucket: bucket, key: key, record: stored, origin: origin, sequence: sequence, txn: txn, context: context)
         try addReferences(placements, txn: txn, context: context)
         if let previous { try dropReferences(previous.heldChunks, txn: txn, context: context) }
         stored.commitLocation = location

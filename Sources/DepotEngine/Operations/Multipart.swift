@@ -86,9 +86,10 @@ extension Engine {
     /// parts' manifests in order, and their chunk references pass to it.
     public func completeUpload(
         uploadId id: String, parts requested: [(number: Int, etag: String?)], minimumPartSize: UInt64,
-        precondition: CommitPrecondition? = nil,
+        precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("CompleteMultipartUpload"),
         finish: @escaping @Sendable (UploadRecord, [PartRecord]) throws -> CompletedObject
     ) async throws -> ObjectRecord {
+        try checkOutboxRoom()
         let engine = self
         let (uploadTable, partTable) = (environment.table("uploads"), environment.table("parts"))
         do {
@@ -134,6 +135,9 @@ extension Engine {
                 try engine.planReplication(
                     bucket: upload.bucket, key: upload.key, record: &record, txn: txn)
                 let (location, sequence) = try context.log(.objectCommit(bucket: upload.bucket, key: upload.key, record: record))
+                try engine.recordCreated(
+                    bucket: upload.bucket, key: upload.key, record: record, origin: origin, sequence: sequence, txn: txn,
+                    context: context)
                 // The chosen parts' references pass to the object; the others are released.
                 let chosenNumbers = Set(chosen.map(\.number))
                 for (number, part) in all where !chosenNumbers.contains(number) {

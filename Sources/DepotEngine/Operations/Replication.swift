@@ -148,6 +148,17 @@ extension Engine {
                 record.replicas[index].updated = now
                 // Logged like any metadata change, so a rebuilt index keeps the state.
                 let (location, sequence) = try context.log(.objectCommit(bucket: task.bucket, key: task.key, record: record))
+                let state = record.replicas[index].state
+                if state == .completed || state == .failed {
+                    try engine.recordEvent(
+                        EventRecord(
+                            kind: state == .completed ? .replicated : .replicationFailed,
+                            operation: state == .completed ? "Replication" : "ReplicationFailed", bucket: task.bucket,
+                            key: task.key, size: record.size, etag: record.etag, userMetadata: record.userMetadata,
+                            principal: record.owner, source: "depot", request: task.onDemand ? "ondemand" : "persist",
+                            tier: task.tier, detail: record.replicas[index].lastError),
+                        sequence: sequence, txn: txn, context: context)
+                }
                 record.commitLocation = location
                 record.sequence = sequence
                 try txn.put(engine.objects, objectKey, record.encodedValue())
@@ -180,7 +191,8 @@ extension Engine {
                     } else {
                         record.replicas.append(TierReplica(tier: tier, state: .pending, updated: now))
                     }
-                    let task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+                    let task = TierTask(
+                        kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier, onDemand: true)
                     try txn.put(table, TierTask.tableKey(due: now, id: engine.nextTaskId()), task.encoded())
                     queued = true
                 }

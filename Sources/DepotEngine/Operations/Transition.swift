@@ -39,6 +39,12 @@ extension Engine {
                 let held = record.heldChunks
                 record.localState = .evicted
                 let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+                try engine.recordEvent(
+                    EventRecord(
+                        kind: .transitioned, operation: "Transition", bucket: bucket, key: key, size: record.size,
+                        etag: record.etag, userMetadata: record.userMetadata, principal: record.owner, source: "depot",
+                        tier: tiers.joined(separator: ",")),
+                    sequence: sequence, txn: txn, context: context)
                 try engine.dropReferences(held, txn: txn, context: context)
                 record.commitLocation = location
                 record.sequence = sequence

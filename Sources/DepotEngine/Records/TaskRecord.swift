@@ -17,10 +17,17 @@ public struct TierTask: Sendable, Equatable {
     public var objectCreated: Int64
     public var tier: String
     public var attempts: UInt32
+    /// Asked for on demand (Vault forward/media, `depot replicate`) rather than by a continuous
+    /// policy: Kerberos consumers see `request: "ondemand"` in its events.
+    public var onDemand = false
     /// Where the task sits in the table (due time and id); set when read.
     public var handle: [UInt8] = []
 
-    public init(kind: Kind, bucket: String, key: String, objectCreated: Int64, tier: String, attempts: UInt32 = 0) {
+    public init(
+        kind: Kind, bucket: String, key: String, objectCreated: Int64, tier: String, attempts: UInt32 = 0,
+        onDemand: Bool = false
+    ) {
+        self.onDemand = onDemand
         self.kind = kind
         self.bucket = bucket
         self.key = key
@@ -38,15 +45,19 @@ public struct TierTask: Sendable, Equatable {
         w.signed(objectCreated)
         w.string(tier)
         w.varint(UInt64(attempts))
+        w.bool(onDemand)
         return w.bytes
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> TierTask {
         var r = BinaryReader(bytes)
         guard try r.u8() == 1 else { throw DecodeError("unknown task version") }
-        return TierTask(
+        var task = TierTask(
             kind: Kind(rawValue: try r.u8()) ?? .replicate, bucket: try r.string(), key: try r.string(),
             objectCreated: try r.signed(), tier: try r.string(), attempts: UInt32(truncatingIfNeeded: try r.varint()))
+        // Tasks queued before the flag existed end here.
+        task.onDemand = (try? r.bool()) ?? false
+        return task
     }
 
     /// Table key: due time (ms, big-endian) then a unique id, so a cursor walk yields due order.

@@ -1,0 +1,249 @@
+import AsyncHTTPClient
+import DepotConfig
+import DepotEngine
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Drains the outbox into the sinks, at least once and in order.
+///
+/// Each sink has its own cursor (the sequence of the last event it delivered or skipped, kept in
+/// the index) and its own task: a sink that is down waits out its backoff without holding up the
+/// others, and without slowing uploads, which only write the outbox. Events every sink is past
+/// are trimmed. When the outbox reaches its bound, `whenFull: refuse` makes new uploads wait
+/// (503 SlowDown, in the engine), and `dropOldest` moves the laggard's cursor on, counted and
+/// logged.
+public final class EventDispatcher: Service, Sendable {
+    let engine: Engine
+    let client: HTTPClient
+    let logger: Logger
+    let region: String
+    /// Makes the sinks whose clients live in other modules (Kafka, RabbitMQ); nil for a kind
+    /// means it is not built in.
+    let makeBrokerSink: @Sendable (SinkSettings) throws -> (any EventSink)?
+    private let settings: Mutex<EventSettings>
+    private let states = Mutex<[String: SinkState]>([:])
+    private let wakeups = Mutex<[String: AsyncStream<Void>.Continuation]>([:])
+    private let generation = Atomic<Int>(0)
+
+    /// What `depot events status` shows of a sink.
+    public struct SinkState: Sendable {
+        public var cursor: UInt64 = 0
+        public var delivered: UInt64 = 0
+        public var dropped: UInt64 = 0
+        public var lastError = ""
+        public var lastErrorTime: Int64 = 0
+        public var failing = false
+    }
+
+    public init(
+        engine: Engine, settings: EventSettings, client: HTTPClient, region: String, logger: Logger,
+        makeBrokerSink: @escaping @Sendable (SinkSettings) throws -> (any EventSink)? = { _ in nil }
+    ) throws {
+        self.engine = engine
+        self.client = client
+        self.region = region
+        self.logger = logger
+        self.makeBrokerSink = makeBrokerSink
+        self.settings = Mutex(settings)
+        try configureEngine(settings)
+    }
+
+    private func configureEngine(_ settings: EventSettings) throws {
+        let kinds = settings.sinks.reduce(into: Set<EventRecord.Kind>()) { $0.formUnion($1.kinds) }
+        try engine.configureOutbox(
+            kinds: kinds, maxEvents: settings.maxEvents, refuseWhenFull: settings.whenFull == .refuse,
+            onCommitted: { [weak self] in self?.wakeAll() })
+    }
+
+    /// Puts new sink settings in place (configuration reload): sinks added start, removed ones
+    /// stop, changed ones restart with their cursor kept.
+    public func apply(_ newSettings: EventSettings) throws {
+        settings.withLock { $0 = newSettings }
+        try configureEngine(newSettings)
+        generation.add(1, ordering: .relaxed)
+        wakeAll()
+    }
+
+    func wakeAll() {
+        for continuation in wakeups.withLock({ Array($0.values) }) { continuation.yield() }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                var seenGeneration = -1
+                while !Task.isShuttingDownGracefully {
+                    // A new configuration ends every sink's loop (they check the generation) and
+                    // starts one per sink it names; cursors are in the index, so nothing is lost.
+                    let current = generation.load(ordering: .relaxed)
+                    if current != seenGeneration {
+                        seenGeneration = current
+                        for sink in settings.withLock({ $0.sinks }) {
+                            group.addTask { await self.drain(sink, generation: current) }
+                        }
+                    }
+                    await housekeeping()
+                    try? await Task.sleep(for: .seconds(1))
+                }
+                wakeAll()
+                await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            self.wakeAll()
+        }
+    }
+
+    /// One sink's loop: read after the cursor, deliver what the sink wants, move the cursor.
+    private func drain(_ sink: SinkSettings, generation started: Int) async {
+        let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeups.withLock { $0[sink.name] = continuation }
+        var wakeIterator = wake.makeAsyncIterator()
+        let target: any EventSink
+        do {
+            target = try makeSink(sink)
+        } catch {
+            record(sink.name, error: "\(error)")
+            logger.error("event sink \(sink.name) cannot start: \(error)")
+            return
+        }
+        defer { Task { await target.shutdown() } }
+        var cursor = (try? engine.eventCursor(sink: sink.name)) ?? 0
+        states.withLock { $0[sink.name, default: SinkState()].cursor = cursor }
+        var failures = 0
+        while !Task.isShuttingDownGracefully && generation.load(ordering: .relaxed) == started {
+            // dropOldest may have moved the cursor on.
+            cursor = max(cursor, states.withLock { $0[sink.name]?.cursor ?? 0 })
+            let events: [EventRecord]
+            do {
+                events = try engine.outboxEvents(after: cursor, limit: 100)
+            } catch {
+                logger.error("reading the outbox failed: \(error)")
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            if events.isEmpty {
+                await pause(&wakeIterator, sink: sink.name, for: .seconds(2))
+                continue
+            }
+            let messages = events.filter(sink.wants).map { EventFormat.message($0, sink: sink, region: region) }
+            do {
+                if !messages.isEmpty { try await target.deliver(messages) }
+                cursor = events.last!.sequence
+                try await engine.setEventCursor(sink: sink.name, to: cursor)
+                failures = 0
+                states.withLock {
+                    $0[sink.name, default: SinkState()].cursor = max($0[sink.name]?.cursor ?? 0, cursor)
+                    $0[sink.name]?.delivered += UInt64(messages.count)
+                    $0[sink.name]?.failing = false
+                }
+            } catch {
+                failures += 1
+                record(sink.name, error: "\(error)")
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("event sink \(sink.name): delivery failed (attempt \(failures)), will retry: \(error)")
+                }
+                // New events must not cut the backoff short (that would hammer a sink that is
+                // down at the upload rate); a shutdown or a reload does.
+                let deadline = ContinuousClock.now + Self.backoff(failures)
+                while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully
+                    && generation.load(ordering: .relaxed) == started
+                {
+                    await pause(&wakeIterator, sink: sink.name, for: deadline - ContinuousClock.now)
+                }
+            }
+        }
+        wakeups.withLock { _ = $0.removeValue(forKey: sink.name) }
+    }
+
+    private func makeSink(_ sink: SinkSettings) throws -> any EventSink {
+        switch sink.kind {
+        case .webhook: return WebhookSink(settings: sink, client: client)
+        case .sqs: return SQSSink(settings: sink, client: client)
+        case .kafka, .rabbitmq:
+            guard let made = try makeBrokerSink(sink) else {
+                throw EventSinkError("\(sink.kind.rawValue) sinks are not available in this build")
+            }
+            return made
+        }
+    }
+
+    private func record(_ sink: String, error: String) {
+        states.withLock {
+            $0[sink, default: SinkState()].lastError = error
+            $0[sink]?.lastErrorTime = Engine.now()
+            $0[sink]?.failing = true
+        }
+    }
+
+    /// Waits `duration`, or until the sink is woken (an event committed, a reload, shutdown).
+    private func pause(_ wake: inout AsyncStream<Void>.Iterator, sink: String, for duration: Duration) async {
+        let continuation = wakeups.withLock { $0[sink] }
+        let timer = Task {
+            guard (try? await Task.sleep(for: duration)) != nil else { return }
+            continuation?.yield()
+        }
+        _ = await wake.next()
+        timer.cancel()
+    }
+
+    /// 1 s, 2 s, 4 s … at most a minute, with jitter.
+    static func backoff(_ failures: Int) -> Duration {
+        let ceiling = min(60_000, 1000 << min(failures - 1, 6))
+        return .milliseconds(Int.random(in: ceiling / 2...ceiling))
+    }
+
+    /// Trims what every sink has passed, and enforces `dropOldest` at the bound.
+    private func housekeeping() async {
+        let current = settings.withLock { $0 }
+        guard !current.sinks.isEmpty else { return }
+        let cursors = current.sinks.map { sink in states.withLock { $0[sink.name]?.cursor } ?? 0 }
+        let low = cursors.min() ?? 0
+        if low > 0 {
+            do {
+                try await engine.trimOutbox(through: low)
+            } catch {
+                logger.error("trimming the outbox failed: \(error)")
+            }
+        }
+        guard current.whenFull == .dropOldest, engine.outboxCount > current.maxEvents else { return }
+        // Drop a tenth of the bound from the laggards' oldest, so this does not run per event.
+        let excess = engine.outboxCount - current.maxEvents * 9 / 10
+        guard let events = try? engine.outboxEvents(after: low, limit: excess), let last = events.last else { return }
+        for sink in current.sinks {
+            let moved: UInt64 = states.withLock { all in
+                guard let state = all[sink.name], state.cursor < last.sequence else { return 0 }
+                let skipped = UInt64(events.filter { $0.sequence > state.cursor }.count)
+                all[sink.name]?.cursor = last.sequence
+                all[sink.name]?.dropped += skipped
+                return skipped
+            }
+            if moved > 0 {
+                try? await engine.setEventCursor(sink: sink.name, to: last.sequence)
+                logger.warning(
+                    "event sink \(sink.name) is behind and the outbox is full: dropped its \(moved) oldest events (whenFull: dropOldest)"
+                )
+            }
+        }
+    }
+
+    /// Per sink: backlog (events after its cursor), the oldest one's age, delivered, dropped,
+    /// and the last error.
+    public func status() -> [[String: Any]] {
+        let sinks = settings.withLock { $0.sinks }
+        let now = Engine.now()
+        return sinks.map { sink in
+            let state = states.withLock { $0[sink.name] } ?? SinkState()
+            let pending = (try? engine.outboxEvents(after: state.cursor, limit: 100_000)) ?? []
+            let wanted = pending.filter(sink.wants)
+            var entry: [String: Any] = [
+                "name": sink.name, "type": sink.kind.rawValue, "format": sink.format.rawValue, "backlog": wanted.count,
+                "oldestPendingAgeSeconds": wanted.first.map { max(0, now - $0.time) / 1000 } ?? 0,
+                "delivered": state.delivered, "dropped": state.dropped, "failing": state.failing,
+                "lastError": state.lastError,
+            ]
+            if state.lastErrorTime > 0 { entry["lastErrorTime"] = state.lastErrorTime }
+            return entry
+        }
+    }
+}
