@@ -234,3 +234,50 @@ def test_bad_sink_configuration_is_refused_naming_the_field(tmp_path, sink, fiel
     result = run_depot("config", "check", str(path))
     assert result.returncode != 0
     assert field in result.stdout + result.stderr
+
+
+def test_replication_transition_failure_and_expiry_events(tmp_path, receiver):
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the tier wants a directory")
+    path = tmp_path / "depot.yaml"
+    path.write_text(f"""
+storage: {{ lifecycleInterval: 1s }}
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+  - {{ name: broken, type: filesystem, path: "{blocked}/sub", maxAttempts: 1 }}
+policies:
+  - {{ name: keep, match: {{ bucket: rec, prefix: "keep/" }}, replicate: {{ to: [nas] }}, transition: {{ after: 7d }} }}
+  - {{ name: lost, match: {{ bucket: rec, prefix: "lost/" }}, replicate: {{ to: [broken] }} }}
+  - {{ name: old, match: {{ bucket: rec, prefix: "old/" }}, expire: {{ after: 7d }} }}
+events:
+  sinks:
+    - {{ name: ops, type: webhook, url: "{receiver.url}/ops", format: s3,
+        match: {{ events: [replicated, replicationFailed, transitioned, removed] }} }}
+""")
+    server = DepotServer(config=str(path), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
+    try:
+        s3 = server.client()
+        s3.put_object(Bucket="rec", Key="keep/a.mp4", Body=b"k" * 500)
+        s3.put_object(Bucket="rec", Key="lost/b.mp4", Body=b"l" * 10)
+        s3.put_object(Bucket="rec", Key="old/c.mp4", Body=b"o")
+
+        def names():
+            return {(r["eventName"], urllib.parse.unquote_plus(r["s3"]["object"]["key"]), r["depot"].get("tier"))
+                    for r in (b["Records"][0] for b in receiver.bodies("/ops"))}
+        wanted = {
+            ("s3:Replication:OperationCompletedReplication", "keep/a.mp4", "nas"),
+            ("s3:LifecycleTransition", "keep/a.mp4", "nas"),
+            ("s3:Replication:OperationFailedReplication", "lost/b.mp4", "broken"),
+            ("s3:LifecycleExpiration:Delete", "old/c.mp4", None),
+        }
+        wait_for(lambda: wanted <= names(), timeout=60, what=f"{wanted - names()}")
+        failed = next(r for r in (b["Records"][0] for b in receiver.bodies("/ops"))
+                      if r["eventName"].endswith("FailedReplication"))
+        assert failed["depot"]["error"]
+        # Created events were not asked for by this sink.
+        assert not any(n.startswith("s3:ObjectCreated") for n, _, _ in names())
+    finally:
+        server.cleanup()
