@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "DepotSigV4", dependencies: ["DepotHashing"]),
         .target(
             name: "DepotConfig",
-            dependencies: ["Yams", "DepotStorage", "DepotEngine"]
+            dependencies: ["Yams", "DepotStorage", "DepotEngine", "DepotHashing"]
         ),
         // 1. Front doors.
         .target(

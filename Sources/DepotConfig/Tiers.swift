@@ -1,4 +1,6 @@
 import DepotEngine
+import DepotHashing
+import Glibc
 
 /// A replication target (DESIGN "Tiers and policies").
 public struct TierSettings: Sendable, Equatable {
@@ -28,6 +30,15 @@ public struct TierSettings: Sendable, Equatable {
     public var pathStyle = true
     public var multipartThreshold = 64 << 20
     public var partSize = 16 << 20
+    /// gcs: a service account's JSON key (its text); empty with a custom endpoint means no
+    /// authentication (emulators).
+    public var credentials = ""
+    /// gcs: where the key's JWT is exchanged for an access token (default: the key's token_uri).
+    public var tokenURI = ""
+    /// azure: the storage account and its base64 key (Shared Key), or a SAS token.
+    public var account = ""
+    public var accountKey = ""
+    public var sas = ""
 
     /// Where an object lands on the tier.
     public func remoteKey(bucket: String, key: String) -> String {
@@ -123,8 +134,54 @@ extension DepotConfiguration {
             tier.multipartThreshold = try node["multipartThreshold"].byteSize(default: tier.multipartThreshold)
             tier.partSize = try node["partSize"].byteSize(default: tier.partSize)
             guard tier.partSize >= 5 << 20 else { throw ConfigError(node.path + ".partSize", "must be at least 5MiB") }
-        case .gcs, .azure:
-            throw ConfigError(node.path + ".type", "\(typeText) tiers are not available yet")
+        case .gcs:
+            tier.bucket = try node["bucket"].requiredString()
+            tier.endpoint = try node["endpoint"].string(default: "https://storage.googleapis.com")
+            guard tier.endpoint.hasPrefix("http://") || tier.endpoint.hasPrefix("https://") else {
+                throw ConfigError(node.path + ".endpoint", "must start with http:// or https://")
+            }
+            if let file = try node["credentialsFile"].string() {
+                guard let text = readWholeFile(file) else {
+                    throw ConfigError(node.path + ".credentialsFile", "cannot read \(file)")
+                }
+                tier.credentials = text
+            }
+            if let inline = try node["credentials"].string() { tier.credentials = inline }
+            if !tier.credentials.isEmpty {
+                do {
+                    _ = try ServiceAccountKey(json: tier.credentials)
+                } catch let error as ServiceAccountKey.Invalid {
+                    throw ConfigError(node.path + (node["credentials"].isPresent ? ".credentials" : ".credentialsFile"), error.reason)
+                }
+            } else if tier.endpoint == "https://storage.googleapis.com" {
+                throw ConfigError(node.path + ".credentialsFile", "is required for Google Cloud Storage (a service account key)")
+            }
+            tier.tokenURI = try node["tokenUri"].string(default: "")
+            tier.partSize = try node["chunkSize"].byteSize(default: 8 << 20)
+            guard tier.partSize >= 256 << 10, tier.partSize % (256 << 10) == 0 else {
+                throw ConfigError(node.path + ".chunkSize", "must be a multiple of 256KiB")
+            }
+        case .azure:
+            tier.account = try node["account"].requiredString()
+            tier.bucket = try node["container"].requiredString()
+            tier.endpoint = try node["endpoint"].string(default: "https://\(tier.account).blob.core.windows.net")
+            guard tier.endpoint.hasPrefix("http://") || tier.endpoint.hasPrefix("https://") else {
+                throw ConfigError(node.path + ".endpoint", "must start with http:// or https://")
+            }
+            tier.accountKey = try node["accountKey"].string(default: "")
+            tier.sas = try node["sas"].string(default: "")
+            if tier.sas.hasPrefix("?") { tier.sas.removeFirst() }
+            guard !tier.accountKey.isEmpty || !tier.sas.isEmpty else {
+                throw ConfigError(node.path + ".accountKey", "give accountKey (Shared Key) or sas")
+            }
+            if !tier.accountKey.isEmpty && Base64.decode(tier.accountKey) == nil {
+                throw ConfigError(node.path + ".accountKey", "must be the base64 key the portal shows")
+            }
+            tier.multipartThreshold = try node["blockThreshold"].byteSize(default: 64 << 20)
+            tier.partSize = try node["blockSize"].byteSize(default: 8 << 20)
+            guard (64 << 10...100 << 20).contains(tier.partSize) else {
+                throw ConfigError(node.path + ".blockSize", "must be from 64KiB to 100MiB")
+            }
         }
         if node["bandwidth"].isPresent {
             let perSecond = try node["bandwidth"].byteSize(default: 0)
@@ -234,4 +291,18 @@ extension DepotConfiguration {
         }
         return all
     }
+}
+
+/// Reads a small text file (a key file named in the configuration).
+func readWholeFile(_ path: String) -> String? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, file)
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

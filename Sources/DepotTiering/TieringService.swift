@@ -92,7 +92,13 @@ public final class TieringService: Service {
                 switch tier.kind {
                 case .filesystem: clients[tier.name] = FilesystemTier(settings: tier)
                 case .s3: clients[tier.name] = S3Tier(settings: tier, client: httpClient)
-                case .gcs, .azure: break
+                case .gcs:
+                    do {
+                        clients[tier.name] = try GCSTier(settings: tier, client: httpClient)
+                    } catch {
+                        logger.error("tier \(tier.name): \(error)")
+                    }
+                case .azure: clients[tier.name] = AzureTier(settings: tier, client: httpClient)
                 }
             }
             if let rate = tier.bandwidth {
