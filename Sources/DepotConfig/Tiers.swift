@@ -151,7 +151,8 @@ extension DepotConfiguration {
                 do {
                     _ = try ServiceAccountKey(json: tier.credentials)
                 } catch let error as ServiceAccountKey.Invalid {
-                    throw ConfigError(node.path + (node["credentials"].isPresent ? ".credentials" : ".credentialsFile"), error.reason)
+                    throw ConfigError(
+                        node.path + (node["credentials"].isPresent ? ".credentials" : ".credentialsFile"), error.reason)
                 }
             } else if tier.endpoint == "https://storage.googleapis.com" {
                 throw ConfigError(node.path + ".credentialsFile", "is required for Google Cloud Storage (a service account key)")

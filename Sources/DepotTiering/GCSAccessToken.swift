@@ -54,7 +54,9 @@ final class GCSAccessToken: Sendable {
         let body = try await response.body.collect(upTo: 1 << 20)
         let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
         guard response.status.code == 200, let token = object["access_token"] as? String else {
-            throw TierError("the token endpoint \(tokenURI) refused the service account key: HTTP \(response.status.code) \(String(buffer: body).prefix(200))")
+            throw TierError(
+                "the token endpoint \(tokenURI) refused the service account key: HTTP \(response.status.code) \(String(buffer: body).prefix(200))"
+            )
         }
         let lifetime = (object["expires_in"] as? NSNumber)?.int64Value ?? 3600
         // Renewed a minute early, so a copy never starts with a token about to lapse.

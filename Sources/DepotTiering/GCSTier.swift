@@ -28,7 +28,9 @@ public struct GCSTier: TierClient {
 
     /// An object name as one path segment: everything but unreserved characters encoded.
     static func encodeName(_ name: String) -> String {
-        name.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? name
+        name.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(
+                charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? name
     }
 
     private func authorize(_ request: inout HTTPClientRequest) async throws {
@@ -53,7 +55,9 @@ public struct GCSTier: TierClient {
         let record = reader.record
         let name = settings.remoteKey(bucket: bucket, key: key)
         var resource: [String: Any] = ["name": name, "contentType": record.contentType]
-        if !record.userMetadata.isEmpty { resource["metadata"] = Dictionary(record.userMetadata, uniquingKeysWith: { a, _ in a }) }
+        if !record.userMetadata.isEmpty {
+            resource["metadata"] = Dictionary(record.userMetadata, uniquingKeysWith: { a, _ in a })
+        }
         let start = try await send(
             .POST, "\(base)/upload/storage/v1/b/\(settings.bucket)/o?uploadType=resumable&name=\(Self.encodeName(name))",
             headers: [
@@ -74,7 +78,8 @@ public struct GCSTier: TierClient {
                 body: .stream(ObjectPieces(reader: reader, range: offset..<end), length: .known(Int64(end - offset))))
             if end < record.size {
                 guard chunk.status == 308 else {
-                    throw TierError("uploading \(name) bytes \(offset)-\(end - 1) failed: HTTP \(chunk.status) \(Self.errorText(chunk.body))")
+                    throw TierError(
+                        "uploading \(name) bytes \(offset)-\(end - 1) failed: HTTP \(chunk.status) \(Self.errorText(chunk.body))")
                 }
             } else {
                 guard chunk.status == 200 || chunk.status == 201 else {
@@ -147,7 +152,8 @@ public struct GCSTier: TierClient {
             .POST, "\(base)/upload/storage/v1/b/\(settings.bucket)/o?uploadType=media&name=\(Self.encodeName(name))",
             headers: [("content-type", "text/plain")], body: .bytes(ByteBuffer(bytes: payload)))
         guard put.status == 200 else {
-            throw TierError("writing a probe object to bucket \(settings.bucket) failed: HTTP \(put.status) \(Self.errorText(put.body))")
+            throw TierError(
+                "writing a probe object to bucket \(settings.bucket) failed: HTTP \(put.status) \(Self.errorText(put.body))")
         }
         let get = try await send(.GET, "\(base)/download/storage/v1/b/\(settings.bucket)/o/\(Self.encodeName(name))?alt=media")
         guard get.status == 200, get.body == payload else { throw TierError("reading the probe back failed: HTTP \(get.status)") }
