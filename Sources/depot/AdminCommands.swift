@@ -94,11 +94,12 @@ struct Status: AsyncParsableCommand {
                 "version \(status["version"] ?? "?"), up \(status["uptimeSeconds"] ?? 0) s, \(status["buckets"] ?? 0) buckets",
                 "",
             ]
-            lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + "OLDEST PENDING")
+            lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + pad("OLDEST PENDING", 16) + "RATE (1 MIN)")
             for tier in status["tiers"] as? [[String: Any]] ?? [] {
+                let rate = (tier["bytesPerSecond"] as? Double) ?? 0
                 lines.append(
                     pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + pad("\(tier["backlog"] ?? 0)", 10)
-                        + "\(tier["oldestPendingAgeSeconds"] ?? 0) s")
+                        + pad("\(tier["oldestPendingAgeSeconds"] ?? 0) s", 16) + String(format: "%.1f MB/s", rate / 1e6))
             }
             return lines.joined(separator: "\n")
         }
