@@ -32,6 +32,7 @@ public final class DepotServer: Sendable {
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
     let tiering: TieringService
     let events: EventDispatcher
+    let gauges: StorageGauges
     let admin: AdminAPI
     let logger: Logger
 
@@ -58,6 +59,9 @@ public final class DepotServer: Sendable {
         let events = try EventDispatcher(
             engine: engine, settings: effective.events, client: httpClient, region: effective.server.region, logger: logger)
         self.events = events
+        _ = DepotMetrics.registry  // bootstraps swift-metrics once
+        gauges = StorageGauges(
+            engine: engine, tiering: tiering, events: events, tierNames: { runtime.current.tiers.map(\.name) }, logger: logger)
         var reloader: (@Sendable () async throws -> [String])?
         if let source {
             reloader = { try await runtime.rebuild(base: try source.load(), isReload: true) }
@@ -145,6 +149,7 @@ public final class DepotServer: Sendable {
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
+            .init(service: gauges),
         ]
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
@@ -211,9 +216,21 @@ public final class DepotServer: Sendable {
     }
 
     private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
-        let path = request.head.path ?? "/"
+        let target = request.head.path ?? "/"
+        let question = target.firstIndex(of: "?")
+        let path = String(question.map { target[..<$0] } ?? target[...])
+        let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
+        let (api, operation) = RequestMetrics.classify(method: request.method, path: path, query: query, headers: request.headers)
+        let metrics = RequestMetrics(api: api, operation: operation)
         var response: Response
-        if path == "/health/live" {
+        if path == "/metrics" && request.method == .get {
+            try? gauges.refreshIfNeverRan()
+            let body = DepotMetrics.exposition()
+            response = Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .contentLength: String(body.count)],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        } else if path == "/health/live" {
             response = Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
@@ -228,7 +245,7 @@ public final class DepotServer: Sendable {
         } else {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false
-            response = await dispatch(request, path: path) {
+            response = await dispatch(request, path: target) {
                 if wantsContinue && !continued {
                     continued = true
                     try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
@@ -241,7 +258,10 @@ public final class DepotServer: Sendable {
         let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0
         let closeAfter = response.status.code >= 400 && hasBody
         if closeAfter { response.headers[.connection] = "close" }
+        let bytesIn = request.headers[.contentLength].flatMap(Int.init) ?? 0
+        let bytesOut = response.headers[.contentLength].flatMap(Int.init) ?? 0
         try await responseWriter.write(response: response.head, body: response.body)
+        metrics.finish(status: response.status.code, bytesIn: bytesIn, bytesOut: request.method == .head ? 0 : bytesOut)
         if closeAfter { try? await channel.close() }
     }
 }
