@@ -1,7 +1,7 @@
 # Depot's two set-up commands: `make run` and `make test`. Each installs what it needs first.
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl
+APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build run test unit integration bench-micro

@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig",
+                "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig", "Yams",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

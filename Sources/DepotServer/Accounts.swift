@@ -89,7 +89,7 @@ public enum ServerError: Error, CustomStringConvertible {
 
 extension String {
     func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+        target.isEmpty ? self : replacing(target, with: replacement)
     }
 }
 

@@ -33,6 +33,7 @@ public final class DepotServer: Sendable {
     let tiering: TieringService
     let events: EventDispatcher
     let gauges: StorageGauges
+    let swagger: SwaggerUI
     let admin: AdminAPI
     let logger: Logger
 
@@ -60,6 +61,7 @@ public final class DepotServer: Sendable {
             engine: engine, settings: effective.events, client: httpClient, region: effective.server.region, logger: logger)
         self.events = events
         _ = DepotMetrics.registry  // bootstraps swift-metrics once
+        swagger = SwaggerUI(configured: nil)
         gauges = StorageGauges(
             engine: engine, tiering: tiering, events: events, tierNames: { runtime.current.tiers.map(\.name) }, logger: logger)
         var reloader: (@Sendable () async throws -> [String])?
@@ -192,6 +194,29 @@ public final class DepotServer: Sendable {
         }
     }
 
+    /// The OpenAPI document and Swagger UI, at the root and under /api (where Vault users look).
+    private func documentationResponse(path: String, method: HTTPRequest.Method) -> Response? {
+        guard method == .get || method == .head else { return nil }
+        let local = path.hasPrefix("/api/") ? String(path.dropFirst(4)) : path
+        func reply(_ bytes: [UInt8], _ type: String) -> Response {
+            Response(
+                status: .ok, headers: [.contentType: type, .contentLength: String(bytes.count)],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        switch local {
+        case "/openapi.json": return reply(OpenAPI.json, "application/json")
+        case "/swagger", "/swagger/":
+            return Response(
+                status: .found, headers: [.location: path.hasPrefix("/api/") ? "/api/swagger/index.html" : "/swagger/index.html"])
+        case "/swagger/index.html": return reply(Array(swagger.indexHTML.utf8), "text/html; charset=utf-8")
+        default:
+            guard local.hasPrefix("/swagger/"), let asset = swagger.asset(String(local.dropFirst("/swagger/".count))) else {
+                return nil
+            }
+            return reply(asset.bytes, asset.type)
+        }
+    }
+
     private func readinessProblem() -> String? {
         do {
             _ = try engine.listBuckets(limit: 1)
@@ -230,6 +255,8 @@ public final class DepotServer: Sendable {
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .contentLength: String(body.count)],
                 body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        } else if let documentation = documentationResponse(path: path, method: request.method) {
+            response = documentation
         } else if path == "/health/live" {
             response = Response(
                 status: .ok, headers: [.contentType: "application/json"],

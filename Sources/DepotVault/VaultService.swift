@@ -35,48 +35,81 @@ public final class VaultService: Sendable {
         self.logger = logger
     }
 
+    /// One Vault operation. `path` is exact, or ends in `/{id}` for a tus upload.
+    public struct Route: Sendable {
+        public let method: HTTPRequest.Method
+        public let path: String
+        let handler: @Sendable (VaultService, Request, () async throws -> Void) async throws -> Response
+
+        func matches(_ method: HTTPRequest.Method, _ requestPath: String) -> Bool {
+            guard method == self.method else { return false }
+            if path.hasSuffix("/{id}") {
+                let base = String(path.dropLast("/{id}".count)) + "/"
+                return requestPath.hasPrefix(base) && requestPath.count > base.count
+                    && !requestPath.dropFirst(base.count).contains("/")
+            }
+            return requestPath == path || requestPath == path + "/"
+        }
+    }
+
+    /// Every Vault operation: the router and the OpenAPI document's check both read this list.
+    public static let routes: [Route] =
+        [
+            Route(method: .get, path: "/api/health") { _, _, _ in vaultJSON("ok") },
+            Route(method: .post, path: "/api/ping") { vault, request, _ in
+                _ = try vault.authenticate(request)
+                return vaultJSON("pong")
+            },
+            Route(method: .post, path: "/api/devices/heartbeat") { vault, request, _ in try await vault.heartbeat(request) },
+            Route(method: .get, path: "/api/devices") { vault, request, _ in
+                _ = try vault.authenticate(request)
+                return try vault.devices()
+            },
+            Route(method: .post, path: "/api/storage") { vault, request, sendContinue in
+                try await vault.legacyUpload(request, sendContinue: sendContinue)
+            },
+            Route(method: .get, path: "/api/storage/blob") { vault, request, _ in try vault.blob(request) },
+            Route(method: .get, path: "/api/storage") { vault, request, _ in try vault.signedURLResponse(request) },
+            Route(method: .post, path: "/api/storage/bulk") { vault, request, _ in try await vault.bulkSignedURLs(request) },
+            Route(method: .get, path: "/api/storage/signed") { vault, request, _ in try vault.serveSigned(request) },
+            Route(method: .delete, path: "/api/storage") { vault, request, _ in
+                let (account, key) = try vault.resolveExisting(request)
+                try await vault.engine.deleteObject(
+                    bucket: account.vault!.bucket, key: key, origin: .vault("Delete", principal: account.accessKey))
+                return vaultJSON("deleted \(key)")
+            },
+            Route(method: .post, path: "/api/storage/forward/media") { vault, request, _ in
+                let (account, key) = try vault.resolveExisting(request)
+                guard try await vault.forward(account.vault!.bucket, key) else {
+                    throw VaultError(.conflict, "no on-demand policy forwards \(key)")
+                }
+                return vaultJSON("forward of \(key) queued")
+            },
+        ]
+        + [HTTPRequest.Method.options, .post].map { method in
+            Route(method: method, path: "/api/storage/tus") { vault, request, sendContinue in
+                try await vault.tus(request, path: "/api/storage/tus", sendContinue: sendContinue)
+            }
+        }
+        + [HTTPRequest.Method.head, .patch, .delete, .options].map { method in
+            Route(method: method, path: "/api/storage/tus/{id}") { vault, request, sendContinue in
+                let target = request.head.path ?? "/"
+                let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
+                return try await vault.tus(request, path: path, sendContinue: sendContinue)
+            }
+        }
+
     public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
         let target = request.head.path ?? "/"
         let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
         do {
-            switch (request.method, path) {
-            case (.get, "/api/health"), (.get, "/api/health/"):
-                return vaultJSON("ok")
-            case (.post, "/api/ping"):
-                _ = try authenticate(request)
-                return vaultJSON("pong")
-            case (.post, "/api/devices/heartbeat"):
-                return try await heartbeat(request)
-            case (.get, "/api/devices"):
-                _ = try authenticate(request)
-                return try devices()
-            case (.post, "/api/storage"):
-                return try await legacyUpload(request, sendContinue: sendContinue)
-            case (.get, "/api/storage/blob"):
-                return try blob(request)
-            case (.get, "/api/storage"):
-                return try signedURLResponse(request)
-            case (.post, "/api/storage/bulk"):
-                return try await bulkSignedURLs(request)
-            case (.get, "/api/storage/signed"):
-                return try serveSigned(request)
-            case (.delete, "/api/storage"):
-                let (account, key) = try resolveExisting(request)
-                try await engine.deleteObject(
-                    bucket: account.vault!.bucket, key: key, origin: .vault("Delete", principal: account.accessKey))
-                return vaultJSON("deleted \(key)")
-            case (.post, "/api/storage/forward/media"):
-                let (account, key) = try resolveExisting(request)
-                guard try await forward(account.vault!.bucket, key) else {
-                    throw VaultError(.conflict, "no on-demand policy forwards \(key)")
-                }
-                return vaultJSON("forward of \(key) queued")
-            default:
-                if path.hasPrefix("/api/storage/tus") {
-                    return try await tus(request, path: path, sendContinue: sendContinue)
+            guard let route = Self.routes.first(where: { $0.matches(request.method, path) }) else {
+                if Self.routes.contains(where: { $0.matches($0.method, path) }) {
+                    throw VaultError(.methodNotAllowed, "\(request.method) is not an operation on \(path)")
                 }
                 throw VaultError(.notFound, "no such endpoint: \(request.method) \(path)")
             }
+            return try await route.handler(self, request, sendContinue)
         } catch {
             let failure = VaultError.from(error)
             if failure.status == .internalServerError { logger.error("\(request.method) \(path) failed: \(error)") }

@@ -11,7 +11,7 @@ struct Depot: AsyncParsableCommand {
             "A storage gateway for video-surveillance recordings: S3 and Kerberos Vault in front, a deduplicating chunk store inside.",
         subcommands: [
             Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self, Status.self, Tier.self, Replicate.self,
-            Replication.self, AccountCommand.self, PolicyCommand.self, Events.self,
+            Replication.self, AccountCommand.self, PolicyCommand.self, Events.self, Routes.self,
         ])
 }
 

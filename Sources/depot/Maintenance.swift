@@ -1,6 +1,7 @@
 import ArgumentParser
 import DepotConfig
 import DepotEngine
+import DepotServer
 import Glibc
 
 struct ConfigCommand: ParsableCommand {
@@ -95,5 +96,15 @@ struct IndexCommand: ParsableCommand {
             defer { engine.shutdown() }
             try engine.dumpIndex { print($0) }
         }
+    }
+}
+
+/// `depot routes`: every admin and Vault operation the server answers, as the OpenAPI check
+/// compares them with the document.
+struct Routes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the admin and Vault API operations (METHOD /path), one per line.", shouldDisplay: false)
+    func run() {
+        for route in OpenAPI.routes.sorted() { print(route) }
     }
 }
