@@ -62,7 +62,7 @@ public final class S3Service: Sendable {
     /// it is called only once authentication and the bucket check have passed, right before the
     /// body is read, so a request that is going to fail gets its final answer instead.
     public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
-        let requestId = nextRequestId()
+        let requestId = RequestContext.id ?? nextRequestId()
         guard
             let s3 = S3Request(
                 method: request.method, target: request.head.path ?? "/", authority: request.head.authority,
@@ -86,8 +86,11 @@ public final class S3Service: Sendable {
             return response
         } catch {
             let s3Error = S3Error.from(error)
+            // The request id comes with every line (the server's logging metadata provider).
             if s3Error.status == .internalServerError {
-                logger.error("\(request.method) \(s3.resource) failed: \(error)", metadata: ["request.id": "\(requestId)"])
+                logger.error("\(request.method) \(s3.resource) failed: \(error)")
+            } else {
+                logger.debug("\(request.method) \(s3.resource): \(s3Error.code)")
             }
             return errorResponse(s3Error, resource: s3.resource, requestId: requestId, method: request.method)
         }

@@ -247,6 +247,7 @@ public final class DepotServer: Sendable {
         let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
         let (api, operation) = RequestMetrics.classify(method: request.method, path: path, query: query, headers: request.headers)
         let metrics = RequestMetrics(api: api, operation: operation)
+        let requestId = RequestContext.makeId()
         var response: Response
         if path == "/metrics" && request.method == .get {
             try? gauges.refreshIfNeverRan()
@@ -272,10 +273,12 @@ public final class DepotServer: Sendable {
         } else {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false
-            response = await dispatch(request, path: target) {
-                if wantsContinue && !continued {
-                    continued = true
-                    try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+            response = await RequestContext.$id.withValue(requestId) {
+                await dispatch(request, path: target) {
+                    if wantsContinue && !continued {
+                        continued = true
+                        try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+                    }
                 }
             }
         }
@@ -289,6 +292,16 @@ public final class DepotServer: Sendable {
         let bytesOut = response.headers[.contentLength].flatMap(Int.init) ?? 0
         try await responseWriter.write(response: response.head, body: response.body)
         metrics.finish(status: response.status.code, bytesIn: bytesIn, bytesOut: request.method == .head ? 0 : bytesOut)
+        // The access log: failures at info, the rest at debug (DEPOT_LOG_LEVEL=debug shows them).
+        logger.log(
+            level: response.status.code >= 400 ? .info : .debug, "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(path),
+                "status": .stringConvertible(response.status.code),
+                "api": .string(api), "operation": .string(operation), "bytes_in": .stringConvertible(bytesIn),
+                "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible(metrics.elapsedMilliseconds),
+                "request_id": .string(requestId),
+            ])
         if closeAfter { try? await channel.close() }
     }
 }

@@ -16,6 +16,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Data directory (overrides storage.data).")
     var data: String?
 
+    @Option(name: .long, help: "Log format: text or json (overrides server.logFormat).")
+    var logFormat: String?
+
     func run() async throws {
         var configuration = try loadConfiguration(config)
         if let address {
@@ -23,12 +26,20 @@ struct Serve: AsyncParsableCommand {
             configuration.server.address = address
         }
         if let data { configuration.storage.data = data }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            let level = getenv("DEPOT_LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0)) }
-            handler.logLevel = level ?? .info
-            return handler
-        }
+        if let logFormat, !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
+        let level = getenv("DEPOT_LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0)) } ?? .info
+        let json = (logFormat ?? configuration.server.logFormat) == "json"
+        LoggingSystem.bootstrap(
+            { label, provider in
+                if json {
+                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                }
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                handler.logLevel = level
+                return handler
+            }, metadataProvider: requestMetadataProvider)
         let logger = Logger(label: "depot")
         // Reloads read the same file again (or the embedded default, which never changes).
         let path = config

@@ -53,6 +53,11 @@ struct RequestMetrics {
         return ("s3", S3Operation.name(method: method.rawValue, path: path, query: query, copySource: copy))
     }
 
+    var elapsedMilliseconds: Double {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+
     func finish(status: Int, bytesIn: Int, bytesOut: Int) {
         let statusClass = "\(status / 100)xx"
         let dimensions = [("api", api), ("operation", operation), ("status", statusClass)]
