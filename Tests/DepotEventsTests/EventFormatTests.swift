@@ -3,7 +3,7 @@ import DepotEngine
 import Foundation
 import Testing
 
-@testable import DepotEvents
+import DepotEvents
 
 @Suite struct EventFormatTests {
     static let created = EventRecord(

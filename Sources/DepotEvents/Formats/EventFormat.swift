@@ -3,8 +3,8 @@ import DepotEngine
 import Foundation
 
 /// Turns outbox records into the payload a sink's consumers expect.
-enum EventFormat {
-    static func message(_ event: EventRecord, sink: SinkSettings, region: String) -> EventMessage {
+public enum EventFormat {
+    public static func message(_ event: EventRecord, sink: SinkSettings, region: String) -> EventMessage {
         let object: [String: Any]
         switch sink.format {
         case .s3: object = S3EventFormat.notification(event, configurationId: sink.name, region: region)

@@ -4,7 +4,7 @@ import Foundation
 /// The AWS S3 event notification (event structure version 2.1), as Lambda functions, SQS
 /// consumers and MinIO's clients parse it. Depot's own additions sit under `depot`, where no S3
 /// consumer looks.
-enum S3EventFormat {
+public enum S3EventFormat {
     static func notification(_ event: EventRecord, configurationId: String, region: String) -> [String: Any] {
         var object: [String: Any] = [
             "key": formEncode(event.key), "size": event.size, "sequencer": String(format: "%016llX", event.sequence),
@@ -41,7 +41,7 @@ enum S3EventFormat {
     }
 
     /// S3's names where S3 has one; Depot's replication and transition events follow its pattern.
-    static func eventName(_ event: EventRecord) -> String {
+    public static func eventName(_ event: EventRecord) -> String {
         switch event.kind {
         case .created: return "s3:ObjectCreated:" + event.operation
         case .removed:
