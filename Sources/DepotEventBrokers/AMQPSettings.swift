@@ -4,7 +4,8 @@ import CRabbitMQ
 /// that the client needs.
 public struct AMQPSettings: Sendable, Equatable {
     /// `amqp://[user[:password]@]host[:port][/vhost]`, or `amqps://` for TLS (port 5671 by default).
-    /// The vhost is percent-encoded, as in RabbitMQ's URI spec: `/` is `%2f`.
+    /// The vhost is percent-encoded, as in RabbitMQ's URI spec: `/` is `%2f`. With amqps, name the host
+    /// as its certificate does: rabbitmq-c 0.11 matches the certificate's DNS names, not IP addresses.
     public var url: String
     /// Override the URL's credentials and vhost (so the secret can come from `${ENV}` on its own).
     public var user: String?

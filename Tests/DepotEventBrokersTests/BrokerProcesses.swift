@@ -88,6 +88,14 @@ final class ChildProcess: @unchecked Sendable {
         return !exited
     }
 
+    /// Waits for the process to end; returns its exit status (or 128 + signal).
+    func waitForExit() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        exited = true
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
     /// SIGTERM, then SIGKILL if it is still running after `grace`.
     func stop(grace: Duration) async {
         guard isRunning else { return }
@@ -107,6 +115,8 @@ final class ChildProcess: @unchecked Sendable {
 final class BrokerProcess: @unchecked Sendable {
     let name: String
     let port: Int
+    /// The AMQPS listener of a RabbitMQ node started with certificates.
+    private(set) var tlsPort: Int?
     let directory: URL
     private let process: ChildProcess
     private let helpers: [ChildProcess]
@@ -124,6 +134,20 @@ final class BrokerProcess: @unchecked Sendable {
     /// The broker's output so far, for failure messages.
     var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("broker.log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Runs `body`, then stops the broker whether `body` succeeded or not, so a failing test leaves no
+    /// broker behind. A failure is rethrown with the broker's last output.
+    func use<Result>(_ body: (BrokerProcess) async throws -> Result) async throws -> Result {
+        do {
+            let result = try await body(self)
+            await stop()
+            return result
+        } catch {
+            let output = log
+            await stop()
+            throw BrokerSetupError(description: "\(error)\n--- \(name) output ---\n\(output.suffix(2000))")
+        }
     }
 
     /// Ends the broker (SIGTERM, then SIGKILL after `grace`), its helpers, and removes its directory.
@@ -176,7 +200,7 @@ final class BrokerProcess: @unchecked Sendable {
     /// Starts a private RabbitMQ node from Debian's rabbitmq-server, with nothing shared with a system
     /// node: its own epmd on a free port, node name, ports, data, logs, cookie (HOME) and no plugins.
     /// The user guest/guest may log in, from 127.0.0.1 only (RabbitMQ's default).
-    static func startRabbitMQ(port: Int? = nil) async throws -> BrokerProcess {
+    static func startRabbitMQ(port: Int? = nil, tls: TestCertificates? = nil) async throws -> BrokerProcess {
         guard FileManager.default.isExecutableFile(atPath: rabbitmqServer),
             FileManager.default.isExecutableFile(atPath: "/usr/bin/epmd")
         else {
@@ -189,7 +213,22 @@ final class BrokerProcess: @unchecked Sendable {
             try FileManager.default.createDirectory(
                 at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
-        try "".write(to: directory.appendingPathComponent("rabbitmq.conf"), atomically: true, encoding: .utf8)
+        // With certificates, an AMQPS listener too (peer certificates not requested).
+        let tlsPort = try tls.map { _ in try freePort() }
+        let configuration =
+            tls.map { certificates in
+                """
+                listeners.ssl.default = 127.0.0.1:\(tlsPort!)
+                ssl_options.cacertfile = \(certificates.caFile)
+                ssl_options.certfile = \(certificates.certificateFile)
+                ssl_options.keyfile = \(certificates.keyFile)
+                ssl_options.verify = verify_none
+                ssl_options.fail_if_no_peer_cert = false
+
+                """
+            } ?? ""
+        try configuration.write(
+            to: directory.appendingPathComponent("rabbitmq.conf"), atomically: true, encoding: .utf8)
         try "[].\n".write(to: directory.appendingPathComponent("enabled_plugins"), atomically: true, encoding: .utf8)
 
         let epmdPort = try freePort()
@@ -213,9 +252,22 @@ final class BrokerProcess: @unchecked Sendable {
             "RABBITMQ_ENABLED_PLUGINS_FILE": "\(path)/enabled_plugins",
         ]
         do {
-            return try await launch(
+            let broker = try await launch(
                 name: "rabbitmq", port: port, executable: rabbitmqServer, arguments: [], environment: environment,
                 directory: directory, helpers: [epmd], timeout: .seconds(90))
+            if let tlsPort {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while !isListening(tlsPort) && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                guard isListening(tlsPort) else {
+                    let output = broker.log
+                    await broker.stop()
+                    throw BrokerSetupError(description: "rabbitmq TLS listener did not start:\n\(output.suffix(3000))")
+                }
+                broker.tlsPort = tlsPort
+            }
+            return broker
         } catch {
             await epmd.stop(grace: .seconds(5))
             throw error
@@ -266,5 +318,40 @@ final class BrokerProcess: @unchecked Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return "" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A throw-away CA and a server certificate for 127.0.0.1 and localhost, made with the openssl command.
+struct TestCertificates {
+    let caFile: String
+    let certificateFile: String
+    let keyFile: String
+
+    static func make(in directory: URL, name: String = "server") throws -> TestCertificates {
+        let path = { (file: String) in directory.appendingPathComponent("\(name)-\(file)").path }
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(
+            toFile: path("ext"), atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"),
+                "-days", "2", "-subj", "/CN=depot-test-ca-\(name)",
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("key.pem"), "-out", path("csr.pem"),
+                "-subj", "/CN=localhost",
+            ],
+            [
+                "x509", "-req", "-in", path("csr.pem"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+                "-CAcreateserial", "-out", path("cert.pem"), "-days", "2", "-extfile", path("ext"),
+            ],
+        ]
+        for arguments in steps {
+            let openssl = try ChildProcess(executable: "/usr/bin/openssl", arguments: arguments, logPath: path("openssl.log"))
+            guard openssl.waitForExit() == 0 else {
+                let log = (try? String(contentsOfFile: path("openssl.log"), encoding: .utf8)) ?? ""
+                throw BrokerSetupError(description: "openssl \(arguments.first ?? "") failed (apt-get install openssl):\n\(log)")
+            }
+        }
+        return TestCertificates(caFile: path("ca.pem"), certificateFile: path("cert.pem"), keyFile: path("key.pem"))
     }
 }

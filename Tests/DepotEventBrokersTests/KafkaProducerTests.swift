@@ -12,37 +12,32 @@ struct KafkaProducerTests {
         }
     }
 
+    static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+    static func describe(_ message: ConsumedKafkaMessage) -> String { "\(text(message.key)) \(text(message.value))" }
+    static func describe(_ event: (key: [UInt8], value: [UInt8])) -> String { "\(text(event.key)) \(text(event.value))" }
+
     @Test func everyMessageArrivesOnceWithItsKeyInOrderPerKey() async throws {
         try requireTansuCompatibleLibrdkafka()
-        let broker = try await BrokerProcess.startTansu()
-        let producer = try KafkaProducer(settings: KafkaSettings(brokers: [broker.address], topic: "depot-events"))
-        do {
+        try await BrokerProcess.startTansu().use { broker in
+            let producer = try KafkaProducer(settings: KafkaSettings(brokers: [broker.address], topic: "depot-events"))
             // Several batches, as the dispatcher sends them; each send returns only once acknowledged.
             for batch in [0..<1, 1..<40, 40..<100] { try await producer.send(Self.events(batch)) }
             let consumed = try consumeKafka(brokers: broker.address, topic: "depot-events", count: 100)
 
             #expect(consumed.count == 100)
             let sent = Self.events(0..<100)
-            #expect(
-                Set(consumed.map { "\(String(decoding: $0.key, as: UTF8.self)) \(String(decoding: $0.value, as: UTF8.self))" })
-                    == Set(sent.map { "\(String(decoding: $0.key, as: UTF8.self)) \(String(decoding: $0.value, as: UTF8.self))" })
-            )
+            #expect(Set(consumed.map(Self.describe)) == Set(sent.map(Self.describe)))
             for camera in 0..<5 {
                 let key = Array("camera-\(camera)".utf8)
-                let ofKey = consumed.filter { $0.key == key }
+                let ofKey = consumed.filter { message in message.key == key }
                 // One key, one partition, and the partition's offsets follow the order of sending.
                 #expect(Set(ofKey.map(\.partition)).count == 1)
-                let byOffset = ofKey.sorted { $0.offset < $1.offset }.map { String(decoding: $0.value, as: UTF8.self) }
-                let expected = sent.filter { $0.key == key }.map { String(decoding: $0.value, as: UTF8.self) }
-                #expect(byOffset == expected)
+                let byOffset = ofKey.sorted { first, second in first.offset < second.offset }.map(\.value)
+                let expected = sent.filter { event in event.key == key }.map(\.value)
+                #expect(byOffset.map(Self.text) == expected.map(Self.text))
             }
-        } catch {
             await producer.shutdown()
-            await broker.stop()
-            throw error
         }
-        await producer.shutdown()
-        await broker.stop()
     }
 
     @Test func brokerDownFailsClearlyInTimeThenWorksOnceTheBrokerIsUp() async throws {
@@ -64,18 +59,12 @@ struct KafkaProducerTests {
         #expect(brokerError?.contains("127.0.0.1:\(port)") == true, "broker error: \(brokerError ?? "none")")
         #expect(failure?.description.contains("Kafka did not acknowledge 10 of 10") == true)
 
-        let broker = try await BrokerProcess.startTansu(port: port)
-        do {
+        try await BrokerProcess.startTansu(port: port).use { broker in
             try await producer.send(Self.events(10..<30))
             let consumed = try consumeKafka(brokers: broker.address, topic: "outage", count: 20)
-            #expect(
-                consumed.map { String(decoding: $0.value, as: UTF8.self) }.sorted()
-                    == Self.events(10..<30).map { String(decoding: $0.value, as: UTF8.self) }.sorted())
-        } catch {
-            Issue.record("after the broker started: \(error)\n\(broker.log.suffix(2000))")
+            #expect(consumed.map(Self.describe).sorted() == Self.events(10..<30).map(Self.describe).sorted())
         }
         await producer.shutdown()
-        await broker.stop()
     }
 
     @Test func saslCredentialsReachTheBroker() async throws {
@@ -83,20 +72,20 @@ struct KafkaProducerTests {
         // tansu with --authentication knows no users yet (its memory storage starts empty), so the
         // SCRAM exchange must end in the broker refusing this one: proof that the mechanism, user and
         // password went out, and that the refusal comes back as a clear error.
-        let broker = try await BrokerProcess.startTansu(authentication: true)
-        let settings = KafkaSettings(
-            brokers: [broker.address], topic: "secured",
-            sasl: .init(mechanism: .scramSHA256, username: "camera-site-7", password: "wrong"),
-            deliveryTimeout: .seconds(3))
-        let producer = try KafkaProducer(settings: settings)
-        let failure = await #expect(throws: KafkaProducerError.self) { try await producer.send(Self.events(0..<3)) }
-        if case .deliveryFailed(_, _, _, let brokerError)? = failure {
-            #expect(brokerError?.localizedCaseInsensitiveContains("SASL") == true, "broker error: \(brokerError ?? "none")")
-        } else {
-            Issue.record("expected deliveryFailed, got \(String(describing: failure))")
+        try await BrokerProcess.startTansu(authentication: true).use { broker in
+            let settings = KafkaSettings(
+                brokers: [broker.address], topic: "secured",
+                sasl: .init(mechanism: .scramSHA256, username: "camera-site-7", password: "wrong"),
+                deliveryTimeout: .seconds(3))
+            let producer = try KafkaProducer(settings: settings)
+            let failure = await #expect(throws: KafkaProducerError.self) { try await producer.send(Self.events(0..<3)) }
+            if case .deliveryFailed(_, _, _, let brokerError)? = failure {
+                #expect(brokerError?.localizedCaseInsensitiveContains("SASL") == true, "broker error: \(brokerError ?? "none")")
+            } else {
+                Issue.record("expected deliveryFailed, got \(String(describing: failure))")
+            }
+            await producer.shutdown()
         }
-        await producer.shutdown()
-        await broker.stop()
     }
 
     @Test func invalidSettingsAreRefusedBeforeAnyBrokerIsContacted() throws {
