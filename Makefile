@@ -1,8 +1,13 @@
 # Depot's two set-up commands: `make run` and `make test`. Each installs what it needs first.
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium
+APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium librdkafka-dev librabbitmq-dev rabbitmq-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Kafka: Depot links Debian's librdkafka (2.0.2 on Debian 12), which cannot talk to the test broker
+# (tansu); every command here loads the newer, ABI-compatible librdkafka.so.1 that the confluent-kafka
+# wheel ships instead (Sources/DepotEventBrokers/README-brokers.md says why).
+BROKERS_DIR := $(CURDIR)/.build-brokers
+export LD_LIBRARY_PATH := $(BROKERS_DIR)/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
 .PHONY: deps build run test unit integration bench-micro
 
@@ -14,6 +19,7 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@$(PYTHON) -m pip install -q -r Tests/integration/requirements.txt
+	@$(PYTHON) Tests/integration/brokers.py link-librdkafka $(BROKERS_DIR)/lib
 
 build: deps
 	$(SWIFT) build -c release --product depot

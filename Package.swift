@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "CDepotChecksums"),
         // Extended attributes (filesystem tier metadata), missing from Glibc's module map.
         .target(name: "CDepotSystem"),
+        // Event brokers: librdkafka for Kafka, rabbitmq-c for AMQP 0-9-1 (RabbitMQ).
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
 
         // 5. Storage primitives.
         .target(name: "DepotHashing", dependencies: ["COpenSSL", "CDepotChecksums"]),
@@ -98,6 +101,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // 4. Events: the broker clients (Kafka producer, AMQP publisher) the event sinks publish through.
+        .target(
+            name: "DepotEventBrokers",
+            dependencies: ["CRdKafka", "CRabbitMQ", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README-brokers.md"]
+        ),
         .target(
             name: "DepotServer",
             dependencies: [
@@ -135,6 +144,7 @@ let package = Package(
         .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
         .testTarget(name: "DepotEventsTests", dependencies: ["DepotEvents", "DepotEngine", "DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
+        .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )
