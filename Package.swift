@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "DepotEvents",
             dependencies: [
-                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing",
+                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing", "DepotEventBrokers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -18,9 +18,6 @@ public final class EventDispatcher: Service, Sendable {
     let client: HTTPClient
     let logger: Logger
     let region: String
-    /// Makes the sinks whose clients live in other modules (Kafka, RabbitMQ); nil for a kind
-    /// means it is not built in.
-    let makeBrokerSink: @Sendable (SinkSettings) throws -> (any EventSink)?
     private let settings: Mutex<EventSettings>
     private let states = Mutex<[String: SinkState]>([:])
     private let wakeups = Mutex<[String: AsyncStream<Void>.Continuation]>([:])
@@ -37,14 +34,12 @@ public final class EventDispatcher: Service, Sendable {
     }
 
     public init(
-        engine: Engine, settings: EventSettings, client: HTTPClient, region: String, logger: Logger,
-        makeBrokerSink: @escaping @Sendable (SinkSettings) throws -> (any EventSink)? = { _ in nil }
+        engine: Engine, settings: EventSettings, client: HTTPClient, region: String, logger: Logger
     ) throws {
         self.engine = engine
         self.client = client
         self.region = region
         self.logger = logger
-        self.makeBrokerSink = makeBrokerSink
         self.settings = Mutex(settings)
         try configureEngine(settings)
     }
@@ -99,7 +94,7 @@ public final class EventDispatcher: Service, Sendable {
         let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeups.withLock { $0[sink.name] = continuation }
         var wakeIterator = wake.makeAsyncIterator()
-        let target: any EventSink
+        var target: any EventSink
         do {
             target = try makeSink(sink)
         } catch {
@@ -107,7 +102,7 @@ public final class EventDispatcher: Service, Sendable {
             logger.error("event sink \(sink.name) cannot start: \(error)")
             return
         }
-        defer { Task { await target.shutdown() } }
+
         var cursor = (try? engine.eventCursor(sink: sink.name)) ?? 0
         states.withLock { $0[sink.name, default: SinkState()].cursor = cursor }
         var failures = 0
@@ -140,6 +135,14 @@ public final class EventDispatcher: Service, Sendable {
             } catch {
                 failures += 1
                 record(sink.name, error: "\(error)")
+                // A broker client may hold state that no longer fits the broker (an idempotent
+                // Kafka producer's sequence after the broker restarted empty, a dead AMQP
+                // channel): the next attempt starts with a new client.
+                if sink.kind == .kafka || sink.kind == .rabbitmq, let fresh = try? makeSink(sink) {
+                    let old = target
+                    target = fresh
+                    await old.shutdown()
+                }
                 if failures == 1 || failures % 20 == 0 {
                     logger.warning("event sink \(sink.name): delivery failed (attempt \(failures)), will retry: \(error)")
                 }
@@ -154,17 +157,15 @@ public final class EventDispatcher: Service, Sendable {
             }
         }
         wakeups.withLock { _ = $0.removeValue(forKey: sink.name) }
+        await target.shutdown()
     }
 
     private func makeSink(_ sink: SinkSettings) throws -> any EventSink {
         switch sink.kind {
         case .webhook: return WebhookSink(settings: sink, client: client)
         case .sqs: return SQSSink(settings: sink, client: client)
-        case .kafka, .rabbitmq:
-            guard let made = try makeBrokerSink(sink) else {
-                throw EventSinkError("\(sink.kind.rawValue) sinks are not available in this build")
-            }
-            return made
+        case .kafka: return try KafkaSink(settings: sink, logger: logger)
+        case .rabbitmq: return try RabbitMQSink(settings: sink)
         }
     }
 
