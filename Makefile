@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROKERS_DIR := $(CURDIR)/.build-brokers
 export LD_LIBRARY_PATH := $(BROKERS_DIR)/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
-.PHONY: deps build run test unit integration bench-micro
+.PHONY: deps build run test unit integration bench bench-micro
 
 # System libraries for the systemLibrary targets, and the Python clients the integration tests drive.
 deps:
@@ -41,6 +41,12 @@ unit: deps
 
 integration: build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
+
+# Depot against this machine's limits and moto_server, in one run: writes Benchmarks/RESULTS.md.
+bench: deps
+	$(SWIFT) build -c release --product depot
+	cd Benchmarks && $(SWIFT) build -c release --product depot-load
+	$(PYTHON) Benchmarks/run_bench.py
 
 bench-micro:
 	Benchmarks/run-micro.sh

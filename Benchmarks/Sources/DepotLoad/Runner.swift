@@ -1,0 +1,207 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Runs one workload with `concurrency` workers and measures it.
+struct Runner: Sendable {
+    let client: LoadClient
+    let workload: Workload
+    let serverPID: Int32?
+    let block: ByteBuffer
+    /// Different in every run, so no run's objects deduplicate against an earlier run's.
+    let runSeed = UInt64.random(in: 0...UInt64.max)
+
+    init(client: LoadClient, workload: Workload, serverPID: Int32?) {
+        self.client = client
+        self.workload = workload
+        self.serverPID = serverPID
+        var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<(1 << 17) { buffer.writeInteger(generator.next() as UInt64) }
+        block = buffer
+    }
+
+    func key(_ index: Int) -> String { "\(workload.prefix)obj-\(index)" }
+    var objectPath: (Int) -> String { { "/\(workload.bucket)/\(key($0))" } }
+
+    /// Objects that reads, HEADs, deletes and listings work on, written before the clock starts.
+    func prepare() async throws -> Int {
+        switch workload.operation {
+        case .get, .range, .head: return try await putObjects(min(workload.count, max(workload.concurrency * 2, 16)))
+        case .delete: return try await putObjects(workload.count)
+        case .list: return try await putObjects(min(workload.count, 1000))
+        default: return 0
+        }
+    }
+
+    private func putObjects(_ n: Int) async throws -> Int {
+        let counters = Counters()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(8, n) {
+                group.addTask {
+                    while true {
+                        let i = counters.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard i < n else { return }
+                        let reply = try await client.s3(
+                            .PUT, path: objectPath(i), headers: [("content-length", String(workload.size))],
+                            body: LoadClient.body(size: workload.size, block: block, seed: runSeed &+ UInt64(i)))
+                        guard reply.status == 200 else { throw LoadError("preparing object \(i): HTTP \(reply.status)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return n
+    }
+
+    /// One operation; returns the payload bytes it moved.
+    func perform(_ index: Int, pool: Int) async throws -> Int {
+        let size = workload.size
+        switch workload.operation {
+        case .put:
+            let reply = try await client.s3(
+                .PUT, path: objectPath(index), headers: [("content-length", String(size))],
+                body: LoadClient.body(size: size, block: block, seed: runSeed &+ UInt64(index)))
+            try expect(reply.status, 200)
+            return size
+        case .get:
+            let reply = try await client.s3(.GET, path: objectPath(index % pool))
+            try expect(reply.status, 200)
+            return reply.bytes
+        case .range:
+            let length = max(1, size / 4)
+            let start = (index * 7919) % max(1, size - length + 1)
+            let reply = try await client.s3(
+                .GET, path: objectPath(index % pool), headers: [("range", "bytes=\(start)-\(start + length - 1)")])
+            try expect(reply.status, 206)
+            return reply.bytes
+        case .head:
+            try expect(try await client.s3(.HEAD, path: objectPath(index % pool)).status, 200)
+            return 0
+        case .delete:
+            try expect(try await client.s3(.DELETE, path: objectPath(index)).status, 204)
+            return 0
+        case .list:
+            let prefix = workload.prefix.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let reply = try await client.s3(.GET, path: "/\(workload.bucket)", query: "list-type=2&max-keys=1000&prefix=\(prefix)")
+            try expect(reply.status, 200)
+            return reply.bytes
+        case .vaultPost:
+            var request = HTTPClientRequest(url: client.endpoint + "/api/storage")
+            request.method = .POST
+            vaultHeaders(&request, filename: "\(index)_6-967003_bench_200-200-400-400_24_769.mp4")
+            request.headers.add(name: "content-length", value: String(size))
+            request.body = LoadClient.body(size: size, block: block, seed: runSeed &+ UInt64(index))
+            try expect(try await client.execute(request).status, 200)
+            return size
+        case .tus:
+            var create = HTTPClientRequest(url: client.endpoint + "/api/storage/tus")
+            create.method = .POST
+            vaultHeaders(&create, filename: nil)
+            let name = Data("\(index)_6-967003_bench_200-200-400-400_24_769.mp4".utf8).base64EncodedString()
+            create.headers.add(name: "Tus-Resumable", value: "1.0.0")
+            create.headers.add(name: "Upload-Length", value: String(size))
+            create.headers.add(name: "Upload-Metadata", value: "filename \(name)")
+            let response = try await client.http.execute(create, timeout: .seconds(60))
+            guard response.status.code == 201, let location = response.headers.first(name: "location") else {
+                throw LoadError("tus create: HTTP \(response.status.code)")
+            }
+            _ = try await response.body.collect(upTo: 1 << 20)
+            let url = location.hasPrefix("http") ? location : client.endpoint + location
+            var offset = 0
+            repeat {
+                let piece = min(8 << 20, size - offset)
+                var patch = HTTPClientRequest(url: url)
+                patch.method = .PATCH
+                vaultHeaders(&patch, filename: nil)
+                patch.headers.add(name: "Tus-Resumable", value: "1.0.0")
+                patch.headers.add(name: "Upload-Offset", value: String(offset))
+                patch.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
+                patch.headers.add(name: "content-length", value: String(piece))
+                patch.body = LoadClient.body(size: piece, block: block, seed: runSeed &+ UInt64(index) &* 4096 &+ UInt64(offset >> 23))
+                try expect(try await client.execute(patch).status, 204)
+                offset += piece
+            } while offset < size
+            return size
+        }
+    }
+
+    private func vaultHeaders(_ request: inout HTTPClientRequest, filename: String?) {
+        request.headers.add(name: "X-Kerberos-Storage-AccessKey", value: client.vaultKeys.access)
+        request.headers.add(name: "X-Kerberos-Storage-SecretAccessKey", value: client.vaultKeys.secret)
+        request.headers.add(name: "X-Kerberos-Storage-Directory", value: "bench")
+        if let filename { request.headers.add(name: "X-Kerberos-Storage-FileName", value: filename) }
+    }
+
+    private func expect(_ status: UInt, _ wanted: UInt) throws {
+        guard status == wanted else { throw LoadError("HTTP \(status), wanted \(wanted)") }
+    }
+
+    func run() async throws -> RunResult {
+        let pool = try await prepare()
+        let sampler = RSSSampler(pid: serverPID)
+        let counters = Counters()
+        let started = ContinuousClock.now
+        let deadline = started + workload.duration
+        let progress = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let seconds = (ContinuousClock.now - started).seconds
+                FileHandle.standardError.write(
+                    Data(String(format: "\r  %@ %@ c%d: %d ops, %.1f MB/s   ", workload.operation.rawValue,
+                                "\(workload.size)", workload.concurrency, counters.done.load(ordering: .relaxed),
+                                Double(counters.moved.load(ordering: .relaxed)) / seconds / 1e6).utf8))
+            }
+        }
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<workload.concurrency {
+                group.addTask {
+                    var mine: [Double] = []
+                    while ContinuousClock.now < deadline {
+                        let index = counters.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard index < workload.count else { break }
+                        let begin = ContinuousClock.now
+                        do {
+                            let bytes = try await perform(index, pool: max(1, pool))
+                            mine.append((ContinuousClock.now - begin).seconds)
+                            counters.moved.add(bytes, ordering: .relaxed)
+                            counters.done.add(1, ordering: .relaxed)
+                        } catch {
+                            counters.failures.add(1, ordering: .relaxed)
+                            counters.firstError.withLock { if $0 == nil { $0 = "\(error)" } }
+                        }
+                    }
+                    return mine
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all
+        }
+        progress.cancel()
+        FileHandle.standardError.write(Data("\n".utf8))
+        let seconds = (ContinuousClock.now - started).seconds
+        return RunResult(
+            workload: workload, latencies: latencies, errors: counters.failures.load(ordering: .relaxed), seconds: seconds,
+            bytes: counters.moved.load(ordering: .relaxed), peakRSS: sampler.stop(), firstError: counters.firstError.withLock { $0 })
+    }
+}
+
+/// Shared counters of a run's workers.
+final class Counters: Sendable {
+    let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+    let moved = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    let firstError = Mutex<String?>(nil)
+}
+
+struct LoadError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// depot-load: drives a running Depot (or any S3 endpoint) and prints one JSON result.
+///
+///   depot-load --endpoint URL --access-key K --secret-key S --bucket B --op put --size 1MiB
+///              --concurrency 8 [--count N] [--seconds S] [--server-pid PID] [--prefix P]
+///   depot-load discard-server --port P
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: "--" + name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+
+if arguments.first == "discard-server" {
+    try DiscardServer.run(port: Int(option("port") ?? "0") ?? 0)
+    exit(0)
+}
+guard let endpoint = option("endpoint"), let operationName = option("op"),
+    let operation = Workload.Operation(rawValue: operationName), let size = parseSize(option("size") ?? "1MiB")
+else {
+    FileHandle.standardError.write(Data("usage: depot-load --endpoint URL --op put|get|range|head|delete|list|vault-post|tus --size 1MiB ...\n".utf8))
+    exit(2)
+}
+let concurrency = Int(option("concurrency") ?? "1") ?? 1
+let workload = Workload(
+    operation: operation, size: size, concurrency: concurrency, count: Int(option("count") ?? "") ?? Int.max,
+    duration: .seconds(Double(option("seconds") ?? "10") ?? 10), bucket: option("bucket") ?? "bench",
+    prefix: option("prefix") ?? "load/\(operationName)-\(size)-\(concurrency)/")
+let client = LoadClient(
+    endpoint: endpoint, accessKey: option("access-key") ?? "", secretKey: option("secret-key") ?? "", concurrency: concurrency)
+let runner = Runner(client: client, workload: workload, serverPID: option("server-pid").flatMap { Int32($0) })
+let result = try await runner.run()
+try await client.http.shutdown()
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.sortedKeys]
+print(String(decoding: try encoder.encode(result), as: UTF8.self))
