@@ -1,11 +1,13 @@
 """Bad input gets a proper S3 error, never a crash, a hang, a partial or a 0-byte object."""
 import os
+import shutil
 import socket
 import subprocess
 import uuid
 
 import botocore
 import pytest
+import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -85,7 +87,7 @@ def test_malformed_xml_and_unknown_operation(s3, bucket, depot):
 def small_disk(tmp_path):
     mountpoint = tmp_path / "small"
     mountpoint.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(mountpoint)], capture_output=True, text=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m,nr_inodes=4096", "tmpfs", str(mountpoint)], capture_output=True, text=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()}); the full-disk test needs root")
     yield str(mountpoint)
@@ -119,4 +121,31 @@ def test_full_disk_refuses_cleanly_and_keeps_earlier_objects(small_disk):
         fsck = run_depot("fsck", "--data", server.data_dir)
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
     finally:
+        server.cleanup()
+
+
+def test_ready_only_while_the_data_directory_takes_writes(small_disk):
+    """The data directory's file system runs out of room for new files (its inodes, here):
+    /health/ready answers 503 with the reason while /health/live stays 200, and ready comes back
+    once files are freed."""
+    server = DepotServer(data_dir=os.path.join(small_disk, "data")).start()
+    filler = os.path.join(small_disk, "filler")
+    os.mkdir(filler)
+    try:
+        assert requests.get(server.endpoint + "/health/ready", timeout=5).status_code == 200
+        made = 0
+        try:
+            while made < 2_000_000:
+                open(os.path.join(filler, str(made)), "w").close()
+                made += 1
+        except OSError:
+            pass  # no inode left
+        ready = requests.get(server.endpoint + "/health/ready", timeout=5)
+        assert ready.status_code == 503 and "not writable" in ready.json()["reason"]
+        assert requests.get(server.endpoint + "/health/live", timeout=5).status_code == 200
+        for name in os.listdir(filler)[:100]:
+            os.unlink(os.path.join(filler, name))
+        assert requests.get(server.endpoint + "/health/ready", timeout=5).status_code == 200
+    finally:
+        shutil.rmtree(filler, ignore_errors=True)
         server.cleanup()
