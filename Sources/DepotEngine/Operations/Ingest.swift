@@ -44,7 +44,7 @@ public final class IngestSession {
     public let partNumber: Int?
     let engine: Engine
     private var chunker: StreamingChunker
-    private let md5 = StreamingDigest(.md5)
+    private let md5 = BackgroundDigest(.md5)
     private let sha256 = StreamingDigest(.sha256)
     private var manifest: [ChunkRef] = []
     private var placements: [ChunkPlacement] = []
