@@ -63,7 +63,7 @@ final class Committer: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let thread = DispatchQueue(label: "depot.committer")
     /// Called after a batch that wrote outbox entries is durable (wakes the event dispatcher).
-    let eventsCommitted = Mutex<(@Sendable () -> Void)?>(nil)
+    let eventsCommitted = Mutex<FunctionBox<@Sendable () -> Void>?>(nil)
 
     init(environment: LMDBEnvironment, store: SegmentStore, nextSequence: UInt64, logger: Logger) {
         self.environment = environment
@@ -183,7 +183,7 @@ final class Committer: Sendable {
             }
             queue.withLock { $0.sequence = context.nextSequence }
             for pending in batch { pending.finish(pending.error) }
-            if context.eventsWritten > 0, let wake = eventsCommitted.withLock({ $0 }) { wake() }
+            if context.eventsWritten > 0, let wake = eventsCommitted.withLock({ $0 })?.function { wake() }
         } catch {
             // Sequence numbers handed out in a failed batch are skipped, never reused.
             queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }

@@ -27,7 +27,7 @@ extension Engine {
         outboxBox.settings.withLock {
             $0 = OutboxBox.Settings(kinds: kinds, maxEvents: maxEvents, refuseWhenFull: refuseWhenFull)
         }
-        committer.eventsCommitted.withLock { $0 = onCommitted }
+        committer.eventsCommitted.withLock { $0 = onCommitted.map(FunctionBox.init) }
         if outboxBox.count.load(ordering: .relaxed) < 0 { _ = try countOutbox() }
     }
 

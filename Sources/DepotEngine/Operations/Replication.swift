@@ -17,25 +17,25 @@ public enum TaskOutcome: Sendable {
 public typealias DeletePlanner = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord) -> [String]
 
 final class PlannerBox: Sendable {
-    let planner = Mutex<ReplicationPlanner?>(nil)
-    let deletePlanner = Mutex<DeletePlanner?>(nil)
+    let planner = Mutex<FunctionBox<ReplicationPlanner>?>(nil)
+    let deletePlanner = Mutex<FunctionBox<DeletePlanner>?>(nil)
     let taskCounter = Atomic<UInt64>(0)
 }
 
 extension Engine {
     /// Installs (or replaces, on a configuration reload) the replication planner.
     public func setReplicationPlanner(_ planner: ReplicationPlanner?) {
-        plannerBox.planner.withLock { $0 = planner }
+        plannerBox.planner.withLock { $0 = planner.map(FunctionBox.init) }
     }
 
     /// Installs the planner that propagates deletes to tiers (off unless a policy asks).
     public func setDeletePlanner(_ planner: DeletePlanner?) {
-        plannerBox.deletePlanner.withLock { $0 = planner }
+        plannerBox.deletePlanner.withLock { $0 = planner.map(FunctionBox.init) }
     }
 
     /// Called inside a delete's commit: queues deletes of the tiers' confirmed copies.
     func planDeletes(bucket: String, key: String, record: ObjectRecord, txn: borrowing Transaction) throws {
-        guard let planner = plannerBox.deletePlanner.withLock({ $0 }) else { return }
+        guard let planner = plannerBox.deletePlanner.withLock({ $0 })?.function else { return }
         let table = environment.table("tasks")
         let now = Engine.now()
         for tier in planner(bucket, key, record)
@@ -50,7 +50,7 @@ extension Engine {
     func planReplication(
         bucket: String, key: String, record: inout ObjectRecord, txn: borrowing Transaction
     ) throws {
-        guard let planner = plannerBox.planner.withLock({ $0 }) else { return }
+        guard let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
         let tiers = planner(bucket, key, record)
         guard !tiers.isEmpty else { return }
         let now = Engine.now()

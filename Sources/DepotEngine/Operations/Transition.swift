@@ -8,17 +8,19 @@ public typealias ReadThrough =
     -> AsyncThrowingStream<[UInt8], Error>
 
 final class ReadThroughBox: Sendable {
-    let source = Mutex<ReadThrough?>(nil)
+    let source = Mutex<FunctionBox<ReadThrough>?>(nil)
 }
 
 extension Engine {
-    public func setReadThrough(_ source: ReadThrough?) { readThroughBox.source.withLock { $0 = source } }
+    public func setReadThrough(_ source: ReadThrough?) { readThroughBox.source.withLock { $0 = source.map(FunctionBox.init) } }
 
     /// The bytes of an evicted object, from the first tier that holds it.
     public func readThrough(bucket: String, key: String, record: ObjectRecord, range: Range<UInt64>) throws
         -> AsyncThrowingStream<[UInt8], Error>
     {
-        guard let source = readThroughBox.source.withLock({ $0 }) else { throw EngineError.invalidObjectState(key) }
+        guard let source = readThroughBox.source.withLock({ $0 })?.function else {
+            throw EngineError.invalidObjectState(key)
+        }
         return source(bucket, key, record, range)
     }
 
