@@ -29,7 +29,14 @@ let workload = Workload(
 let client = LoadClient(
     endpoint: endpoint, accessKey: option("access-key") ?? "", secretKey: option("secret-key") ?? "", concurrency: concurrency)
 let runner = Runner(client: client, workload: workload, serverPID: option("server-pid").flatMap { Int32($0) })
-let result = try await runner.run()
+let result: RunResult
+do {
+    result = try await runner.run()
+} catch {
+    FileHandle.standardError.write(Data("depot-load: \(error)\n".utf8))
+    try? await client.http.shutdown()
+    exit(1)
+}
 try await client.http.shutdown()
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.sortedKeys]
