@@ -125,7 +125,7 @@ def main():
             sys.exit(f"{binary} is missing: run `make bench`")
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
-    workdir = tempfile.mkdtemp(prefix="depot-bench-", dir=os.environ.get("BENCH_DIR", REPO))
+    workdir = tempfile.mkdtemp(prefix="depot-bench-", dir=os.environ.get("BENCH_DIR"))
     results = {"depot": {}, "peer": {}}
     try:
         log("limits")
@@ -150,7 +150,7 @@ def main():
         process, endpoint = start_depot(workdir)
         try:
             for op, size, c in MATRIX + EXTRA:
-                count = 200 if size >= 32 * MiB and op == "put" else None
+                count = 200 if size >= 32 * MiB and op == "put" else 20_000 if op == "delete" else None
                 results["depot"][(op, size, c)] = load(endpoint, op, size, c, pid=process.pid, count=count)
             results["depot"][("vault-post", MiB, 8)] = load(endpoint, "vault-post", MiB, 8, keys=("AGENT", "agent-secret"),
                                                             pid=process.pid)
