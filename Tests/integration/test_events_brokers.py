@@ -54,12 +54,12 @@ def test_kafka_sink(tmp_path):
         # Per key, order is kept: one partition per key; here every key has one event.
         port = broker.port
         broker.stop()
-        for i in range(30):
-            s3.put_object(Bucket="rec", Key=f"down/{i:02d}.mp4", Body=b"d")
+        for i in range(100):
+            s3.put_object(Bucket="rec", Key=f"down/{i:03d}.mp4", Body=b"d")
         time.sleep(2)
         broker = start_tansu(port=port)  # memory storage: the topic starts empty
-        later = kafka_messages(broker.address, "recordings", 30, timeout=120)
-        assert sorted(k for k, _ in later) == [f"down/{i:02d}.mp4" for i in range(30)]
+        later = kafka_messages(broker.address, "recordings", 100, timeout=150)
+        assert sorted(k for k, _ in later) == [f"down/{i:03d}.mp4" for i in range(100)]
     finally:
         if server:
             server.cleanup()
@@ -108,6 +108,17 @@ def test_rabbitmq_sink(tmp_path):
         assert names[-1] == ("s3:ObjectRemoved:Delete", "r/00.mp4")
         ids = [int(message_id) for message_id, _ in got]
         assert ids == sorted(ids)  # delivered in commit order, sequence as message id
+        # The broker goes away while 100 recordings arrive, and comes back (a new node on the
+        # same port, so its exchange and queue are declared again).
+        port = broker.port
+        broker.stop()
+        for i in range(100):
+            s3.put_object(Bucket="rec", Key=f"down/{i:03d}.mp4", Body=b"d")
+        broker = start_rabbitmq(port=port)
+        rabbit_channel(broker.port)[0].close()
+        later = rabbit_messages(broker.port, 100, timeout=180)
+        keys = [b["Records"][0]["s3"]["object"]["key"] for _, b in later]
+        assert sorted(keys) == [f"down/{i:03d}.mp4" for i in range(100)]
     finally:
         if server:
             server.cleanup()

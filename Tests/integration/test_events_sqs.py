@@ -1,6 +1,6 @@
 """Events to SQS through moto_server: the queue looked up by name, messages signed with Depot's
-SigV4, a backlog sent in batches; the queue unreachable (a TCP proxy stopped) while recordings
-arrive, then back: every event arrives."""
+SigV4, a backlog sent in batches; the queue unreachable (a TCP proxy stopped) while 100
+recordings arrive, then back: every event arrives."""
 import json
 import time
 
@@ -74,14 +74,14 @@ def test_sqs_unreachable_while_recordings_arrive_then_back(tmp_path, moto):
         s3.put_object(Bucket="rec", Key="first.mp4", Body=b"1")
         assert len(drain(sqs, url, 1)) == 1  # the queue URL is known now
         proxy.stop()
-        for i in range(40):
+        for i in range(100):
             s3.put_object(Bucket="rec", Key=f"during/{i:02d}.mp4", Body=b"x")
         s3.delete_object(Bucket="rec", Key="during/00.mp4")
         time.sleep(3)
         proxy.start()
-        bodies = drain(sqs, url, 41, timeout=120)
+        bodies = drain(sqs, url, 101, timeout=120)
         names = [(b["Records"][0]["eventName"], b["Records"][0]["s3"]["object"]["key"]) for b in bodies]
-        assert len(names) == 41, names
+        assert len(names) == 101, names
         assert ("s3:ObjectRemoved:Delete", "during/00.mp4") in names
         # Within the key, creation comes before removal.
         assert names.index(("s3:ObjectCreated:Put", "during/00.mp4")) < names.index(("s3:ObjectRemoved:Delete", "during/00.mp4"))

@@ -110,6 +110,8 @@ def test_vault_uploads_raise_kerberos_events_with_the_camera(tmp_path, receiver)
             "X-Kerberos-Storage-Capture": "IPCamera", "X-Kerberos-Storage-Device": "cam7-device"})
         assert r.status_code == 200, r.text
         wait_for(lambda: len(receiver.bodies("/kerberos")) == 1, what="the vault event")
+        # The two sinks deliver independently: the s3-format one may come a moment later.
+        wait_for(lambda: len(receiver.bodies("/s3")) == 1, what="the s3-format event")
         event = receiver.bodies("/kerberos")[0]
         assert event["payload"]["key"] == f"cam7/{filename}" and event["payload"]["fileSize"] == 4000
         assert event["payload"]["metadata"]["event-instancename"] == "front-door"
