@@ -83,6 +83,10 @@ public struct StorageSettings: Sendable, Equatable {
     public var data: String = "./data"
     public var chunking: ChunkerParameters = .standard
     public var segmentSize: Int = 1 << 30
+    /// Whether segment bytes stay in the OS page cache once they are durable. Off by default:
+    /// recordings are written once and read rarely, and keeping them cached crowds out the index
+    /// and makes every new write pay for fresh cache pages (see Benchmarks/RESULTS.md).
+    public var cacheWrittenData: Bool = false
     public var gcInterval: Int = 3600
     /// Multipart and tus uploads not completed within this many seconds are aborted.
     public var uploadExpiry: Int = 7 * 86400
@@ -171,6 +175,7 @@ public struct DepotConfiguration: Sendable {
         guard config.storage.segmentSize >= 1 << 20 else {
             throw ConfigError("storage.segmentSize", "must be at least 1MiB")
         }
+        config.storage.cacheWrittenData = try storage["cacheWrittenData"].bool(default: config.storage.cacheWrittenData)
         config.storage.gcInterval = try storage["gcIntervalSeconds"].int(default: config.storage.gcInterval)
         config.storage.uploadExpiry = try storage["uploadExpiry"].duration(default: config.storage.uploadExpiry)
         config.storage.lifecycleInterval = try storage["lifecycleInterval"].duration(default: config.storage.lifecycleInterval)

@@ -10,15 +10,18 @@ public struct EngineConfiguration: Sendable {
     public var chunking: ChunkerParameters
     public var segmentSize: Int
     public var region: String
+    /// Keep durable segment bytes in the page cache (`storage.cacheWrittenData`).
+    public var cacheWrittenData: Bool
 
     public init(
         dataDirectory: String, chunking: ChunkerParameters = .standard, segmentSize: Int = 1 << 30,
-        region: String = "us-east-1"
+        region: String = "us-east-1", cacheWrittenData: Bool = false
     ) {
         self.dataDirectory = dataDirectory
         self.chunking = chunking
         self.segmentSize = segmentSize
         self.region = region
+        self.cacheWrittenData = cacheWrittenData
     }
 
     public var indexDirectory: String { dataDirectory + "/index" }
@@ -57,7 +60,9 @@ public final class Engine: Sendable {
         lockFile = try Self.lockDataDirectory(configuration.dataDirectory)
         do {
             environment = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
-            store = try SegmentStore(directory: configuration.segmentDirectory, segmentSize: configuration.segmentSize)
+            store = try SegmentStore(
+                directory: configuration.segmentDirectory, segmentSize: configuration.segmentSize,
+                keepsSyncedPagesCached: configuration.cacheWrittenData)
         } catch {
             close(lockFile)
             throw EngineError.wrap(error)

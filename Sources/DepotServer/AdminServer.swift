@@ -30,6 +30,7 @@ extension AdminAPI {
                 ] as [String: Any],
                 "storage": [
                     "data": config.storage.data, "segmentSize": config.storage.segmentSize,
+                    "cacheWrittenData": config.storage.cacheWrittenData,
                     "chunking": [
                         "min": config.storage.chunking.minimum, "average": config.storage.chunking.average,
                         "max": config.storage.chunking.maximum,

@@ -29,6 +29,7 @@ extension DepotConfiguration {
         if storage.data != old.storage.data { changed.append("storage.data") }
         if storage.chunking != old.storage.chunking { changed.append("storage.chunking") }
         if storage.segmentSize != old.storage.segmentSize { changed.append("storage.segmentSize") }
+        if storage.cacheWrittenData != old.storage.cacheWrittenData { changed.append("storage.cacheWrittenData") }
         return changed
     }
 
@@ -39,6 +40,7 @@ extension DepotConfiguration {
         merged.storage.data = old.storage.data
         merged.storage.chunking = old.storage.chunking
         merged.storage.segmentSize = old.storage.segmentSize
+        merged.storage.cacheWrittenData = old.storage.cacheWrittenData
         return merged
     }
 }

@@ -46,7 +46,8 @@ public final class DepotServer: Sendable {
         engine = try Engine(
             configuration: EngineConfiguration(
                 dataDirectory: data, chunking: configuration.storage.chunking,
-                segmentSize: configuration.storage.segmentSize, region: configuration.server.region),
+                segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
+                cacheWrittenData: configuration.storage.cacheWrittenData),
             logger: logger)
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)

@@ -34,6 +34,8 @@ public final class SegmentStore: Sendable {
 
     public let directory: String
     public let segmentSize: Int
+    /// When false, `syncDirty()` drops the synced files' pages from the page cache.
+    public let keepsSyncedPagesCached: Bool
 
     private struct State {
         var files: [UInt32: Int32] = [:]
@@ -48,9 +50,10 @@ public final class SegmentStore: Sendable {
     private let state: Mutex<State>
 
     /// Opens the directory and starts a new active segment after the highest existing one.
-    public init(directory: String, segmentSize: Int) throws {
+    public init(directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = true) throws {
         self.directory = directory
         self.segmentSize = max(segmentSize, 1 << 20)
+        self.keepsSyncedPagesCached = keepsSyncedPagesCached
         mkdir(directory, 0o755)
         var st = State()
         let existing = Self.listSegmentIds(directory)
@@ -191,6 +194,12 @@ public final class SegmentStore: Sendable {
                 }
             }
             throw error
+        }
+        if !keepsSyncedPagesCached {
+            // Durable pages are clean now; dropping them lets the next appends reuse the same
+            // memory instead of growing the cache (which cost half the PUT throughput once the
+            // cache had grown by a few GB, in Benchmarks/RESULTS.md). Reads go to the disk.
+            for (_, fd) in targets { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)) }
         }
         return targets.count
     }
