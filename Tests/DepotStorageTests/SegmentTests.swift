@@ -1,4 +1,5 @@
 import DepotStorage
+import Foundation
 import Glibc
 import Testing
 
@@ -35,6 +36,44 @@ struct SegmentTests {
             #expect(summary.trailingBytes == 0)
         }
         #expect(scanned == 40)
+    }
+
+    /// Pages of `path` in the page cache, by mincore(2) over a mapping of the whole file.
+    func residentPages(_ path: String) -> Int {
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let length = Int(st.st_size)
+        guard let map = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { return -1 }
+        defer { munmap(map, length) }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var vector = [UInt8](repeating: 0, count: (length + pageSize - 1) / pageSize)
+        guard mincore(map, length, &vector) == 0 else { return -1 }
+        return vector.reduce(0) { $0 + Int($1 & 1) }
+    }
+
+    /// `storage.cacheWrittenData: false`: once synced, a segment's pages leave the page cache;
+    /// with it on they stay. The files live under `.build/` (a disk file system: on tmpfs pages
+    /// can never leave the cache).
+    @Test(arguments: [true, false]) func syncedPagesLeaveThePageCacheUnlessKept(keep: Bool) throws {
+        var template = Array((FileManager.default.currentDirectoryPath + "/.build/depot-seg-XXXXXX").utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        defer { _ = system("rm -rf '\(dir)'") }
+        let store = try SegmentStore(directory: dir, segmentSize: 64 << 20, keepsSyncedPagesCached: keep)
+        let payload = [UInt8](repeating: 7, count: 1 << 20)
+        var last: RecordLocation?
+        for i in 0..<8 {
+            last = try payload.withUnsafeBytes { try store.append(kind: .chunk, sequence: UInt64(i), payload: $0) }
+        }
+        try store.syncDirty()
+        let resident = residentPages(store.path(of: store.segmentIds.last!))
+        if keep {
+            #expect(resident >= 1024, "8 MiB just written stays cached: \(resident) pages")
+        } else {
+            #expect(resident < 64, "synced pages are dropped: \(resident) pages still cached")
+        }
+        #expect(try store.readPayload(last!) == payload)  // and reads still see the bytes
     }
 
     @Test func tornTailAndCorruptionStopTheScan() throws {
