@@ -5,6 +5,8 @@ public struct ReadPiece: Sendable {
     public var location: RecordLocation
     public var skip: Int
     public var count: Int
+    /// The chunk's position in the object's manifest, to prefetch the chunks that follow.
+    var chunkIndex: Int
 }
 
 /// An open object: its record and its chunk locations, resolved in the same index snapshot, so
@@ -27,7 +29,7 @@ public final class ObjectReader: @unchecked Sendable {
     public func plan(_ range: Range<UInt64>, maxPiece: Int = 1 << 20) -> [ReadPiece] {
         var pieces: [ReadPiece] = []
         var chunkStart: UInt64 = 0
-        for location in locations {
+        for (index, location) in locations.enumerated() {
             let chunkEnd = chunkStart + UInt64(location.length)
             defer { chunkStart = chunkEnd }
             if chunkEnd <= range.lowerBound { continue }
@@ -36,15 +38,24 @@ public final class ObjectReader: @unchecked Sendable {
             let to = Int(min(range.upperBound, chunkEnd) - chunkStart)
             while from < to {
                 let count = min(maxPiece, to - from)
-                pieces.append(ReadPiece(location: location, skip: from, count: count))
+                pieces.append(ReadPiece(location: location, skip: from, count: count, chunkIndex: index))
                 from += count
             }
         }
         return pieces
     }
 
+    static let prefetchChunks = 2
+
     public func read(_ piece: ReadPiece, into buffer: UnsafeMutableRawBufferPointer) throws {
         precondition(buffer.count == piece.count)
+        if piece.skip == 0 {
+            // Durable pages are dropped from the cache (`storage.cacheWrittenData`), so a stream
+            // reads from the disk: ask for the next chunks while this one is sent.
+            for next in locations.indices.dropFirst(piece.chunkIndex + 1).prefix(Self.prefetchChunks) {
+                store.prefetch(locations[next])
+            }
+        }
         do {
             try store.read(piece.location, skip: piece.skip, into: buffer)
         } catch { throw EngineError.wrap(error) }

@@ -204,6 +204,12 @@ public final class SegmentStore: Sendable {
         return targets.count
     }
 
+    /// Starts reading a record's payload into the page cache in the background (readahead).
+    public func prefetch(_ location: RecordLocation) {
+        guard let fd = state.withLock({ $0.files[location.segment] }) else { return }
+        _ = posix_fadvise(fd, off_t(location.payloadOffset), off_t(location.length), Int32(POSIX_FADV_WILLNEED))
+    }
+
     /// Reads `buffer.count` payload bytes of a record, starting `skip` bytes into its payload.
     public func read(_ location: RecordLocation, skip: Int = 0, into buffer: UnsafeMutableRawBufferPointer) throws {
         guard let fd = state.withLock({ $0.files[location.segment] }) else {
