@@ -129,7 +129,10 @@ def main():
     results = {"depot": {}, "peer": {}}
     try:
         log("limits")
-        limits = {"fdatasync": durable_write_limit(workdir), "sha256": openssl_speed("sha256"),
+        # The durable write rate of this virtual disk swings run to run (seen: 315 to 2,084 MB/s in
+        # consecutive 2 GiB probes): take the median of three here and probe again after Depot's runs.
+        probes = sorted(durable_write_limit(workdir) for _ in range(3))
+        limits = {"fdatasync": probes[1], "fdatasyncProbes": probes, "sha256": openssl_speed("sha256"),
                   "md5": openssl_speed("md5")}
         limits["loopback"] = loopback_limit()
         log(f"  {limits}")
@@ -163,6 +166,7 @@ def main():
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
+        limits["fdatasyncAfter"] = durable_write_limit(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     write_results(started, load_before, os.getloadavg(), limits, results)
@@ -180,7 +184,9 @@ def write_results(started, load_before, load_after, limits, results):
         "machine; every figure is compared with limits measured in the same run.", "",
         "## Limits (same run)", "",
         "| Limit | MB/s |", "|---|---:|",
-        f"| Durable sequential write (4 MiB writes, fdatasync every 32 MiB) | {limits['fdatasync']:.0f} |",
+        f"| Durable sequential write (4 MiB writes, fdatasync every 32 MiB), median of 3 before Depot's runs "
+        f"({', '.join(f'{p:.0f}' for p in limits['fdatasyncProbes'])}) | {limits['fdatasync']:.0f} |",
+        f"| The same, probed once after Depot's runs | {limits['fdatasyncAfter']:.0f} |",
         f"| OpenSSL SHA-256, one core | {limits['sha256']:.0f} |",
         f"| OpenSSL MD5, one core | {limits['md5']:.0f} |",
         f"| MD5 + SHA-256 of the same bytes on one core (the per-byte work of a PUT, before chunking) | {ceiling:.0f} |",
@@ -215,6 +221,13 @@ def write_results(started, load_before, load_after, limits, results):
         ("4 KiB c32 GET >= 10,000/s", d[("get", 4 * KiB, 32)]["operationsPerSecond"], 10000, "op/s"),
         (f"peak RSS <= 256 MiB during {big} concurrent 1 GiB uploads", d[("put", GiB, big)]["serverPeakRSSBytes"] / MiB, 256, "MiB"),
     ]
+    versus_peer = []
+    for key, peer in results["peer"].items():
+        metric = "operationsPerSecond" if key[1] < MiB else "megabytesPerSecond"
+        if key in d and peer[metric] > 0:
+            versus_peer.append(d[key][metric] / peer[metric])
+    if versus_peer:
+        targets.append(("every figure >= 2x the peer's (the lowest ratio)", min(versus_peer), 2, "x peer"))
     lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---:|---|"]
     for name, value, goal, unit in targets:
         met = value <= goal if "RSS" in name else value >= goal
@@ -222,6 +235,11 @@ def write_results(started, load_before, load_after, limits, results):
     one_stream = d[("put", GiB, 1)]["megabytesPerSecond"]
     lines += ["", f"One-stream PUT runs at {one_stream:.0f} MB/s against an MD5 + SHA-256 ceiling of {ceiling:.0f} MB/s "
               f"on one core ({one_stream / ceiling:.0%} of it), before FastCDC and the segment write.", ""]
+    # What the numbers mean and where the time goes: written by hand after profiling, kept beside
+    # the script so that a new run keeps it.
+    notes = os.path.join(HERE, "RESULTS-NOTES.md")
+    if os.path.exists(notes):
+        lines += [open(notes).read()]
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
     log("\n".join(lines))
