@@ -74,6 +74,13 @@ struct SegmentTests {
             #expect(resident < 64, "synced pages are dropped: \(resident) pages still cached")
         }
         #expect(try store.readPayload(last!) == payload)  // and reads still see the bytes
+        if !keep {
+            // A later sync drops only what it made durable: the pages that read brought back stay.
+            _ = try payload.withUnsafeBytes { try store.append(kind: .chunk, sequence: 8, payload: $0) }
+            try store.syncDirty()
+            let reread = residentPages(store.path(of: store.segmentIds.last!))
+            #expect(reread >= 200, "the 1 MiB read back is still cached: \(reread) pages")
+        }
     }
 
     @Test func tornTailAndCorruptionStopTheScan() throws {

@@ -44,13 +44,14 @@ public final class SegmentStore: Sendable {
         /// The active segment's file is created on the first append, so opening a store on a
         /// full disk (to read, or to run fsck) writes nothing.
         var activeCreated = false
-        var dirty: Set<UInt32> = []
+        /// Files with appends not yet synced, each with the offset of its first unsynced byte.
+        var dirty: [UInt32: Int] = [:]
     }
 
     private let state: Mutex<State>
 
     /// Opens the directory and starts a new active segment after the highest existing one.
-    public init(directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = true) throws {
+    public init(directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = false) throws {
         self.directory = directory
         self.segmentSize = max(segmentSize, 1 << 20)
         self.keepsSyncedPagesCached = keepsSyncedPagesCached
@@ -117,7 +118,7 @@ public final class SegmentStore: Sendable {
         st.files[id] = fd
         st.activeSize = fileHeaderSize
         st.activeCreated = true
-        st.dirty.insert(id)
+        st.dirty[id] = 0
     }
 
     public var activeSegmentId: UInt32 { state.withLock { $0.activeId } }
@@ -142,7 +143,7 @@ public final class SegmentStore: Sendable {
             let offset = st.activeSize
             try Self.writeAll(fd: fd, header: header, payload: payload, offset: offset)
             st.activeSize += total
-            st.dirty.insert(st.activeId)
+            if st.dirty[st.activeId] == nil { st.dirty[st.activeId] = offset }
             return RecordLocation(segment: st.activeId, offset: UInt64(offset), length: UInt32(payload.count))
         }
     }
@@ -178,16 +179,16 @@ public final class SegmentStore: Sendable {
     /// Makes every record appended so far durable. Returns the number of files synced.
     @discardableResult
     public func syncDirty() throws -> Int {
-        let targets: [(UInt32, Int32)] = state.withLock { st in
-            let list = st.dirty.compactMap { id in st.files[id].map { (id, $0) } }
+        let targets: [(id: UInt32, fd: Int32, syncedFrom: Int)] = state.withLock { st in
+            let list = st.dirty.compactMap { id, from in st.files[id].map { (id, $0, from) } }
             st.dirty.removeAll()
             return list
         }
-        for (id, fd) in targets where fdatasync(fd) != 0 {
+        for (id, fd, from) in targets where fdatasync(fd) != 0 {
             let error = StorageError.fromErrno("fdatasync segment \(id)")
             // After a failed sync the page-cache state is unknown: stop appending to that file.
             state.withLock { st in
-                st.dirty.insert(id)
+                st.dirty[id] = from
                 if st.activeId == id {
                     st.activeId += 1
                     st.activeCreated = false
@@ -198,8 +199,11 @@ public final class SegmentStore: Sendable {
         if !keepsSyncedPagesCached {
             // Durable pages are clean now; dropping them lets the next appends reuse the same
             // memory instead of growing the cache (which cost half the PUT throughput once the
-            // cache had grown by a few GB, in Benchmarks/RESULTS.md). Reads go to the disk.
-            for (_, fd) in targets { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)) }
+            // cache had grown by a few GB, in Benchmarks/RESULTS.md). Only what this sync made
+            // durable is dropped: older pages that readers brought in (or prefetched) stay.
+            for target in targets {
+                _ = posix_fadvise(target.fd, off_t(target.syncedFrom), 0, Int32(POSIX_FADV_DONTNEED))
+            }
         }
         return targets.count
     }
@@ -239,7 +243,7 @@ public final class SegmentStore: Sendable {
     public func remove(_ id: UInt32) {
         let fd: Int32? = state.withLock { st in
             guard id != st.activeId else { return nil }
-            st.dirty.remove(id)
+            st.dirty.removeValue(forKey: id)
             return st.files.removeValue(forKey: id)
         }
         if let fd {
