@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // CRC32, CRC32C (SSE4.2 when present) and CRC64NVME: not in OpenSSL, so written here in C.
         .target(name: "CDepotChecksums"),
-        // Extended attributes (filesystem tier metadata), missing from Glibc's module map.
+        // Extended attributes (filesystem tier metadata) and glibc heap trimming, missing from Glibc's module map.
         .target(name: "CDepotSystem"),
         // Event brokers: librdkafka for Kafka, rabbitmq-c for AMQP 0-9-1 (RabbitMQ).
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig", "Yams",
+                "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -152,7 +152,7 @@ public final class DepotServer: Sendable {
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
-            .init(service: gauges),
+            .init(service: gauges), .init(service: HeapTrimmer(logger: logger)),
         ]
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
