@@ -5,6 +5,7 @@ import Foundation
 ///   depot-load --endpoint URL --access-key K --secret-key S --bucket B --op put --size 1MiB
 ///              --concurrency 8 [--count N] [--seconds S] [--server-pid PID] [--prefix P]
 ///   depot-load discard-server --port P
+///   depot-load ingest-ceiling [--megabytes 256]
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: "--" + name), i + 1 < arguments.count else { return nil }
@@ -15,10 +16,18 @@ if arguments.first == "discard-server" {
     try DiscardServer.run(port: Int(option("port") ?? "0") ?? 0)
     exit(0)
 }
+if arguments.first == "ingest-ceiling" {
+    let ceiling = IngestCeiling.measure(megabytes: Int(option("megabytes") ?? "256") ?? 256)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(ceiling), as: UTF8.self))
+    exit(0)
+}
 guard let endpoint = option("endpoint"), let operationName = option("op"),
     let operation = Workload.Operation(rawValue: operationName), let size = parseSize(option("size") ?? "1MiB")
 else {
-    FileHandle.standardError.write(Data("usage: depot-load --endpoint URL --op put|get|range|head|delete|list|vault-post|tus --size 1MiB ...\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: depot-load --endpoint URL --op put|get|range|head|delete|list|vault-post|tus --size 1MiB ...\n".utf8))
     exit(2)
 }
 let concurrency = Int(option("concurrency") ?? "1") ?? 1

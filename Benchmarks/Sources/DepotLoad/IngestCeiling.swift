@@ -1,0 +1,88 @@
+import DepotHashing
+import DepotStorage
+import Foundation
+
+/// The CPU work a PUT does per byte, without a network or a disk: FastCDC with SHA-256 of every
+/// chunk (the ingest thread) and MD5 of the whole body (the ETag, on a thread of its own), each
+/// timed on one core over the same pseudo-random bytes, fed in 64 KiB pieces like a socket's.
+///
+/// These are the ceilings the issue asks PUT figures to be read against: one stream can go no
+/// faster than the slower of its two threads, and no number of streams can push more bytes through
+/// two cores than twice the rate of doing all of it on one.
+struct IngestCeiling: Encodable {
+    var chunkingAndSHA256MegabytesPerSecond: Double
+    var md5MegabytesPerSecond: Double
+    /// Both threads' work done on one core, one after the other.
+    var allWorkOneCoreMegabytesPerSecond: Double
+    /// One stream: its two threads run side by side, so the slower one bounds it.
+    var oneStreamMegabytesPerSecond: Double
+    /// Many streams on every core of the machine, if nothing else (client, kernel copies) ran.
+    var allCoresMegabytesPerSecond: Double
+    var cores: Int
+
+    static func measure(megabytes: Int) -> IngestCeiling {
+        let count = megabytes << 20
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { bytes.deallocate() }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in stride(from: 0, to: count, by: 8) {
+            // xorshift64*: fast, and random enough that FastCDC cuts as it does on video.
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            bytes.storeBytes(of: state &* 0x2545_F491_4F6C_DD1D, toByteOffset: i, as: UInt64.self)
+        }
+        let piece = 64 << 10
+        let ingest = best(of: 3) {
+            var chunker = StreamingChunker(.standard)
+            let sha = StreamingDigest(.sha256)
+            var chunks = 0
+            var offset = 0
+            while offset < count {
+                let end = min(count, offset + piece)
+                chunker.append(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { chunk in
+                    sha.update(chunk)
+                    _ = sha.finalize()
+                    chunks += 1
+                }
+                offset = end
+            }
+            chunker.finish { chunk in
+                sha.update(chunk)
+                _ = sha.finalize()
+            }
+            precondition(chunks > 0)
+        }
+        let md5 = best(of: 3) {
+            let digest = StreamingDigest(.md5)
+            var offset = 0
+            while offset < count {
+                let end = min(count, offset + piece)
+                digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                offset = end
+            }
+            _ = digest.finalize()
+        }
+        let megabytes = Double(count) / 1e6
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return IngestCeiling(
+            chunkingAndSHA256MegabytesPerSecond: megabytes / ingest,
+            md5MegabytesPerSecond: megabytes / md5,
+            allWorkOneCoreMegabytesPerSecond: megabytes / (ingest + md5),
+            oneStreamMegabytesPerSecond: megabytes / max(ingest, md5),
+            allCoresMegabytesPerSecond: Double(cores) * megabytes / (ingest + md5),
+            cores: cores)
+    }
+
+    /// The fastest of a few runs, in seconds: the machine's other tenants only ever slow a run down.
+    private static func best(of runs: Int, _ body: () -> Void) -> Double {
+        var fastest = Double.infinity
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            body()
+            let elapsed = ContinuousClock.now - start
+            fastest = min(fastest, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        return fastest
+    }
+}
