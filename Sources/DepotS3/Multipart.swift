@@ -78,15 +78,7 @@ extension S3Service {
             let reader = try openCopySource(c, source)
             var range = 0..<reader.record.size
             if let rangeText = c.request.header("x-amz-copy-source-range") {
-                guard let parsed = try? parseRange(rangeText, size: reader.record.size), rangeText.hasPrefix("bytes="),
-                    !rangeText.contains("=-")
-                else {
-                    throw S3Error(
-                        "InvalidArgument", .badRequest,
-                        "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"
-                    )
-                }
-                range = parsed
+                range = try copySourceRange(rangeText, size: reader.record.size)
             }
             try copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
@@ -262,6 +254,24 @@ extension S3Service {
             }
             return digest
         }
+    }
+
+    /// `x-amz-copy-source-range`: exactly `bytes=first-last`, inside the source. Unlike a GET
+    /// Range, nothing is clamped: a part cut short would silently change the assembled object.
+    func copySourceRange(_ text: String, size: UInt64) throws -> Range<UInt64> {
+        let bounds = text.hasPrefix("bytes=") ? text.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
+        guard bounds.count == 2, let first = UInt64(bounds[0]), let last = UInt64(bounds[1]), first <= last else {
+            throw S3Error(
+                "InvalidArgument", .badRequest,
+                "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", text)])
+        }
+        guard last < size else {
+            throw S3Error(
+                "InvalidArgument", .badRequest, "Range specified is not valid for source object of size: \(size)",
+                details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", text)])
+        }
+        return first..<last + 1
     }
 }
 
