@@ -56,11 +56,19 @@ let package = Package(
             name: "DepotConfig",
             dependencies: ["Yams", "DepotStorage", "DepotEngine", "DepotHashing"]
         ),
-        // 1. Front doors.
+        // 1. Front doors, and the object response body they share.
+        .target(
+            name: "DepotObjectBody",
+            dependencies: [
+                "DepotEngine",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "DepotS3",
             dependencies: [
-                "DepotEngine", "DepotStorage", "DepotSigV4", "DepotConfig",
+                "DepotEngine", "DepotStorage", "DepotSigV4", "DepotConfig", "DepotObjectBody",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -70,7 +78,7 @@ let package = Package(
         .target(
             name: "DepotVault",
             dependencies: [
-                "DepotEngine", "DepotStorage", "DepotConfig", "DepotHashing",
+                "DepotEngine", "DepotStorage", "DepotConfig", "DepotHashing", "DepotObjectBody",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotObjectBody
 import DepotStorage
 import HTTPTypes
 import HummingbirdCore
@@ -72,24 +73,7 @@ extension S3Service {
             let stream = try engine.readThrough(bucket: bucket, key: key, record: record, range: range)
             return Response(status: status, headers: headers, body: remoteBody(stream, length: UInt64(range.count)))
         }
-        return Response(status: status, headers: headers, body: objectBody(reader, range: range))
-    }
-
-    /// Streams the range chunk by chunk: at most one piece (1 MiB) is in memory per response.
-    func objectBody(_ reader: ObjectReader, range: Range<UInt64>) -> ResponseBody {
-        let pieces = reader.plan(range)
-        return ResponseBody(contentLength: Int(range.count)) { writer in
-            let allocator = ByteBufferAllocator()
-            for piece in pieces {
-                var buffer = allocator.buffer(capacity: piece.count)
-                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
-                    try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
-                    return piece.count
-                }
-                try await writer.write(buffer)
-            }
-            try await writer.finish(nil)
-        }
+        return Response(status: status, headers: headers, body: objectResponseBody(reader, range: range))
     }
 
     func remoteBody(_ stream: AsyncThrowingStream<[UInt8], Error>, length: UInt64) -> ResponseBody {

@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotObjectBody
 import Foundation
 import Glibc
 import HTTPTypes
@@ -104,18 +105,7 @@ extension VaultService {
         headers[.init("Content-Description")!] = "File Transfer"
         headers[.acceptRanges] = "bytes"
         headers[.contentLength] = String(range.count)
-        let pieces = reader.plan(range)
-        let body = ResponseBody(contentLength: Int(range.count)) { writer in
-            for piece in pieces {
-                var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
-                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
-                    try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
-                    return piece.count
-                }
-                try await writer.write(buffer)
-            }
-            try await writer.finish(nil)
-        }
+        let body = objectResponseBody(reader, range: range)
         return Response(status: status, headers: headers, body: body)
     }
 
