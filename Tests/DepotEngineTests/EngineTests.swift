@@ -24,6 +24,34 @@ struct EngineTests {
         #expect(try engine.fsck().isClean)
     }
 
+    /// A read plan asks for every chunk of its range ahead exactly once, the range's first chunk
+    /// (even when the range starts inside it) for the next two, and never for a chunk past the range.
+    @Test func readPlanPrefetchesEachChunkOfTheRangeOnce() async throws {
+        let dir = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(dir.path))
+        defer { engine.shutdown() }
+        try await engine.createBucket("videos", owner: "tester")
+        var random = TestRandom(seed: 7)
+        let record = try await engine.put("videos", "long", random.bytes(1_000_000))
+        let chunks = record.manifest.count
+        #expect(chunks > 10)
+        let reader = try #require(try engine.openObject(bucket: "videos", key: "long"))
+
+        let whole = reader.plan(0..<record.size, maxPiece: 8 << 10)
+        #expect(whole.first?.prefetch == 1..<3)
+        #expect(whole.flatMap { Array($0.prefetch) } == Array(1..<chunks))
+
+        let inside = reader.plan(5000..<record.size)  // starts inside chunk 0
+        #expect(inside.first?.prefetch == 1..<3)
+        #expect(reader.plan(0..<2).allSatisfy { $0.prefetch.isEmpty })
+
+        // A range over chunks 3...5 reads ahead 4 and 5 only.
+        let starts = record.manifest.reduce(into: [UInt64(0)]) { $0.append($0.last! + UInt64($1.length)) }
+        let middle = reader.plan(starts[3]..<starts[6] - 1)
+        #expect(middle.flatMap { Array($0.prefetch) } == [4, 5])
+        #expect(try reader.readAll(starts[3]..<starts[6] - 1).count == Int(starts[6] - 1 - starts[3]))
+    }
+
     @Test func emptyObject() async throws {
         let dir = TemporaryDirectory()
         let engine = try Engine(configuration: testConfiguration(dir.path))

@@ -5,8 +5,9 @@ public struct ReadPiece: Sendable {
     public var location: RecordLocation
     public var skip: Int
     public var count: Int
-    /// The chunk's position in the object's manifest, to prefetch the chunks that follow.
-    var chunkIndex: Int
+    /// Chunks (positions in the object's manifest) to ask the kernel for when this piece is read,
+    /// so that they come off the disk while this one is sent; empty for most pieces.
+    public internal(set) var prefetch: Range<Int> = 0..<0
 }
 
 /// An open object: its record and its chunk locations, resolved in the same index snapshot, so
@@ -26,22 +27,35 @@ public final class ObjectReader: @unchecked Sendable {
     }
 
     /// The pieces that make up `range` of the object, each at most `maxPiece` bytes.
+    ///
+    /// Durable pages are dropped from the cache (`storage.cacheWrittenData`), so a stream reads
+    /// from the disk: the first piece of each chunk asks for the chunks `prefetchChunks` ahead,
+    /// each once, and never for one past the range (a `bytes=0-1` probe reads ahead nothing).
     public func plan(_ range: Range<UInt64>, maxPiece: Int = 1 << 20) -> [ReadPiece] {
         var pieces: [ReadPiece] = []
         var chunkStart: UInt64 = 0
+        var chunks = 0..<0
         for (index, location) in locations.enumerated() {
             let chunkEnd = chunkStart + UInt64(location.length)
             defer { chunkStart = chunkEnd }
             if chunkEnd <= range.lowerBound { continue }
             if chunkStart >= range.upperBound { break }
+            chunks = (chunks.isEmpty ? index : chunks.lowerBound)..<index + 1
             var from = Int(max(range.lowerBound, chunkStart) - chunkStart)
             let to = Int(min(range.upperBound, chunkEnd) - chunkStart)
+            // The range's first chunk asks for all the chunks ahead; each later one only for the
+            // chunk that has just come into reach.
+            let firstAhead = index == chunks.lowerBound ? index + 1 : index + Self.prefetchChunks
+            var ahead = firstAhead..<index + 1 + Self.prefetchChunks
             while from < to {
                 let count = min(maxPiece, to - from)
-                pieces.append(ReadPiece(location: location, skip: from, count: count, chunkIndex: index))
+                pieces.append(ReadPiece(location: location, skip: from, count: count, prefetch: ahead))
+                ahead = 0..<0
                 from += count
             }
         }
+        // Only now is the range's last chunk known.
+        for i in pieces.indices { pieces[i].prefetch = pieces[i].prefetch.clamped(to: chunks) }
         return pieces
     }
 
@@ -49,13 +63,7 @@ public final class ObjectReader: @unchecked Sendable {
 
     public func read(_ piece: ReadPiece, into buffer: UnsafeMutableRawBufferPointer) throws {
         precondition(buffer.count == piece.count)
-        if piece.skip == 0 {
-            // Durable pages are dropped from the cache (`storage.cacheWrittenData`), so a stream
-            // reads from the disk: ask for the next chunks while this one is sent.
-            for next in locations.indices.dropFirst(piece.chunkIndex + 1).prefix(Self.prefetchChunks) {
-                store.prefetch(locations[next])
-            }
-        }
+        for next in piece.prefetch { store.prefetch(locations[next]) }
         do {
             try store.read(piece.location, skip: piece.skip, into: buffer)
         } catch { throw EngineError.wrap(error) }
