@@ -80,8 +80,7 @@ struct IngestCeiling: Encodable {
         for _ in 0..<runs {
             let start = ContinuousClock.now
             body()
-            let elapsed = ContinuousClock.now - start
-            fastest = min(fastest, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            fastest = min(fastest, (ContinuousClock.now - start).seconds)
         }
         return fastest
     }
