@@ -16,11 +16,7 @@ struct HeapTrimmer: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch { return }
-            if Task.isShuttingDownGracefully { return }
+        while await pauseUnlessShuttingDown(interval) {
             let free = depot_heap_free_bytes()
             if free >= threshold, depot_heap_trim() != 0 {
                 logger.trace("returned free heap to the kernel", metadata: ["freeBytes": "\(free)"])

@@ -71,10 +71,7 @@ struct ConfigurationWatcher: Service {
 
     func run() async throws {
         var last = Self.stamp(path)
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch { return }
+        while await pauseUnlessShuttingDown(interval) {
             let now = Self.stamp(path)
             // A file that is missing for a moment (mid-rename) is not a change to act on.
             guard let now, now != last else { continue }

@@ -320,12 +320,7 @@ struct MaintenanceService: Service {
             try? await gracefulShutdown()
             return
         }
-        while !Task.isShuttingDownGracefully {
-            do {
-                // Graceful shutdown must end the wait, or the service group would wait for it.
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
-            } catch { return }
-            if Task.isShuttingDownGracefully { return }
+        while await pauseUnlessShuttingDown(.seconds(interval)) {
             do {
                 let expired = try await engine.expireUploads(olderThan: Int64(uploadExpiry) * 1000)
                 if expired > 0 { logger.info("expired \(expired) abandoned uploads") }

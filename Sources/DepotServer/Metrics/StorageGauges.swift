@@ -31,16 +31,13 @@ final class StorageGauges: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        repeat {
             do {
                 try refresh()
             } catch {
                 logger.warning("refreshing the storage metrics failed: \(error)")
             }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            } catch { return }
-        }
+        } while await pauseUnlessShuttingDown(interval)
     }
 
     private let refreshed = Atomic<Bool>(false)
