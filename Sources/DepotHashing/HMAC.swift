@@ -20,6 +20,20 @@ public enum HMAC {
     public static func sha256(key: [UInt8], message: String) -> [UInt8] {
         sha256(key: key, message: Array(message.utf8))
     }
+
+    /// HMAC-SHA1, for AWS Signature Version 2 (still sent by s3cmd, awscli v1 presigned URLs and V2 browser forms).
+    public static func sha1(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 20)
+        var length: UInt32 = 0
+        key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                _ = COpenSSL.HMAC(
+                    EVP_sha1(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    m.count, &out, &length)
+            }
+        }
+        return out
+    }
 }
 
 /// Compares secrets and signatures in time that does not depend on where they differ.

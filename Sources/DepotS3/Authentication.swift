@@ -7,11 +7,21 @@ import HTTPTypes
 struct VerifiedAuth {
     let account: Account
     let payload: PayloadHash
-    let verified: SigV4Verified
+    /// The SigV4 verification, which seeds the chunk signature chain; nil for Signature Version 2, whose payload is
+    /// always unsigned (V2 has no aws-chunked mode).
+    let verified: SigV4Verified?
+
+    /// The chain that verifies a signed `aws-chunked` body.
+    func chunkSignatureChain() throws -> ChunkSignatureChain {
+        guard let verified else {
+            throw S3Error("InvalidRequest", .badRequest, "aws-chunked payloads need AWS Signature Version 4.")
+        }
+        return verified.chunkSignatureChain()
+    }
 }
 
 extension S3Service {
-    /// Verifies the request's SigV4 signature (header or presigned query) before any body byte is
+    /// Verifies the request's signature (SigV4 or SigV2, header or presigned query) before any body byte is
     /// read. Anonymous requests are refused: every account is explicit.
     func authenticate(_ r: S3Request) throws -> VerifiedAuth {
         var headers: [(name: String, value: String)] = []
@@ -19,6 +29,7 @@ extension S3Service {
         headers.append(("host", r.authority))
         for field in r.headers { headers.append((field.name.canonicalName, field.value)) }
         let request = SigV4Request(method: r.method.rawValue, rawPath: r.rawPath, rawQuery: r.rawQuery, headers: headers)
+        if SigV2Verifier.isSigV2(request) { return try authenticateV2(request, r) }
         let verifier = SigV4Verifier(region: settings.region, service: "s3", maxSkew: Int(settings.maxClockSkew))
         do {
             guard let claim = try verifier.claim(of: request) else {
@@ -34,6 +45,48 @@ extension S3Service {
         } catch let error as SigV4Error {
             throw Self.map(error, presigned: PresignedQuery.isPresigned(rawQuery: r.rawQuery))
         }
+    }
+
+    /// Signature Version 2 (MinIO accepts it; s3cmd, awscli v1 presigned URLs and old browser forms use it).
+    /// The payload is unsigned; a `Content-MD5` is signed and the body path checks it.
+    private func authenticateV2(_ request: SigV4Request, _ r: S3Request) throws -> VerifiedAuth {
+        let verifier = SigV2Verifier(maxSkew: Int(settings.maxClockSkew))
+        let presigned = request.values(of: "authorization").isEmpty
+        do {
+            let claim = try verifier.claim(of: request, virtualHostBucket: virtualHostBucket(r))
+            guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
+                throw S3Error.invalidAccessKeyId()
+            }
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            do {
+                try verifier.verify(claim, secretKey: account.secretKey, now: Int(now.tv_sec))
+            } catch SigV4Error.signatureMismatch {
+                var error = S3Error.signatureDoesNotMatch()
+                error.details.append(("StringToSign", claim.stringToSign))
+                error.details.append(("SignatureProvided", claim.signature))
+                error.details.append(("AWSAccessKeyId", claim.accessKey))
+                throw error
+            }
+            return VerifiedAuth(account: account, payload: .unsigned, verified: nil)
+        } catch let error as SigV4Error {
+            switch error {
+            case .missingAuthorizationField, .malformedExpires:
+                throw S3Error.accessDenied(
+                    "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
+            default:
+                throw Self.map(error, presigned: presigned)
+            }
+        }
+    }
+
+    /// The bucket named by the Host header, when the request uses virtual-host style: V2's canonical resource
+    /// starts with it.
+    private func virtualHostBucket(_ r: S3Request) -> String? {
+        guard let bucket = r.bucket, !settings.domain.isEmpty else { return nil }
+        var host = r.authority.lowercased()
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        return host == bucket.lowercased() + "." + settings.domain.lowercased() ? bucket : nil
     }
 
     static func map(_ error: SigV4Error, presigned: Bool) -> S3Error {

@@ -23,10 +23,10 @@ final class PayloadReader {
             expectedSHA256 = nil
         case .streamingSigned:
             expectedSHA256 = nil
-            decoder = AwsChunkedDecoder(chain: c.auth.verified.chunkSignatureChain(), signedTrailer: false)
+            decoder = AwsChunkedDecoder(chain: try c.auth.chunkSignatureChain(), signedTrailer: false)
         case .streamingSignedWithTrailer:
             expectedSHA256 = nil
-            decoder = AwsChunkedDecoder(chain: c.auth.verified.chunkSignatureChain(), signedTrailer: true)
+            decoder = AwsChunkedDecoder(chain: try c.auth.chunkSignatureChain(), signedTrailer: true)
         case .streamingUnsignedWithTrailer:
             expectedSHA256 = nil
             decoder = AwsChunkedDecoder(chain: nil, signedTrailer: false)

@@ -34,11 +34,13 @@ extension S3Service {
                     case .fileStart(_, let filename, let fileType):
                         let checked = try checkPolicy(
                             fields: fields, bucket: bucket, filename: filename, fileContentType: fileType)
+                        try UnsupportedHeaders.check(formFields: fields)
                         policy = checked.policy
                         account = checked.account
                         session = try engine.startIngest(bucket: bucket, key: checked.key)
                     case .fileData(let data):
                         size += UInt64(data.count)
+                        try requireAllowedSize(size)
                         if let max = policy?.maximumLength, size > max {
                             throw S3Error("EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size")
                         }
@@ -94,27 +96,26 @@ extension S3Service {
         }
     }
 
-    struct PostPolicy {
-        var minimumLength: UInt64?
-        var maximumLength: UInt64?
-        var contentType: String?
-        var successStatus = 204
-        var redirect: String?
-    }
-
-    /// Verifies the policy's signature and every condition against the form fields, and that
-    /// every field is covered by a condition (as S3 requires). Returns the object key.
-    func checkPolicy(
-        fields list: [(String, String)], bucket: String, filename: String, fileContentType: String?
-    ) throws -> (key: String, policy: PostPolicy, account: Account) {
-        var fields: [String: String] = [:]
-        for (name, value) in list { fields[name.lowercased()] = value }
-        guard let encoded = fields["policy"] else {
-            throw S3Error.accessDenied("Anonymous form uploads are not allowed: the form needs a signed policy.")
-        }
-        if fields["awsaccesskeyid"] != nil {
-            throw S3Error(
-                "InvalidRequest", .badRequest, "Signature Version 2 form uploads are not supported; use AWS4-HMAC-SHA256.")
+    /// Checks the policy's signature and returns the account that signed it: Signature Version 4
+    /// (`x-amz-algorithm`, `x-amz-credential`, `x-amz-signature`: the day's signing key over the Base64 policy) or
+    /// Version 2 (`AWSAccessKeyId`, `signature`: Base64 HMAC-SHA1 of the Base64 policy), as MinIO accepts both.
+    func signedPolicyAccount(fields: [String: String], policy encoded: String) throws -> Account {
+        if let accessKey = fields["awsaccesskeyid"] {
+            guard fields["x-amz-algorithm"] == nil, fields["x-amz-credential"] == nil else {
+                throw S3Error(
+                    "InvalidArgument", .badRequest,
+                    "Only one auth mechanism allowed: AWSAccessKeyId (Signature Version 2) or x-amz-credential.")
+            }
+            guard let signature = fields["signature"] else {
+                throw S3Error("InvalidArgument", .badRequest, "The form must carry a signature field with AWSAccessKeyId.")
+            }
+            guard let account = accounts.account(accessKey: accessKey), account.enabled else {
+                throw S3Error.invalidAccessKeyId()
+            }
+            guard SigV2.isValidSignature(signature, secretKey: account.secretKey, message: encoded) else {
+                throw S3Error.signatureDoesNotMatch()
+            }
+            return account
         }
         guard fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256", let credential = fields["x-amz-credential"],
             let signature = fields["x-amz-signature"]
@@ -136,6 +137,28 @@ extension S3Service {
         let key = SigningKey(
             secretKey: account.secretKey, scope: CredentialScope(date: parts[1], region: parts[2], service: parts[3]))
         guard key.isValidSignature(signature.lowercased(), of: encoded) else { throw S3Error.signatureDoesNotMatch() }
+        return account
+    }
+
+    struct PostPolicy {
+        var minimumLength: UInt64?
+        var maximumLength: UInt64?
+        var contentType: String?
+        var successStatus = 204
+        var redirect: String?
+    }
+
+    /// Verifies the policy's signature and every condition against the form fields, and that
+    /// every field is covered by a condition (as S3 requires). Returns the object key.
+    func checkPolicy(
+        fields list: [(String, String)], bucket: String, filename: String, fileContentType: String?
+    ) throws -> (key: String, policy: PostPolicy, account: Account) {
+        var fields: [String: String] = [:]
+        for (name, value) in list { fields[name.lowercased()] = value }
+        guard let encoded = fields["policy"] else {
+            throw S3Error.accessDenied("Anonymous form uploads are not allowed: the form needs a signed policy.")
+        }
+        let account = try signedPolicyAccount(fields: fields, policy: encoded)
 
         guard let json = Base64.decode(encoded),
             let document = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
@@ -191,7 +214,7 @@ extension S3Service {
                 throw S3Error.invalidPolicy("Invalid Policy: Invalid Condition")
             }
         }
-        let exempt: Set<String> = ["file", "policy", "x-amz-signature"]
+        let exempt: Set<String> = ["file", "policy", "x-amz-signature", "signature", "awsaccesskeyid"]
         for name in fields.keys where !exempt.contains(name) && !name.hasPrefix("x-ignore-") && !covered.contains(name) {
             throw S3Error.accessDenied("Invalid according to Policy: Extra input fields: \(name)")
         }

@@ -21,19 +21,11 @@ public struct AmzDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
-    /// Parses the HTTP `Date` header in its IMF-fixdate form, `Fri, 24 May 2013 00:00:00 GMT` (RFC 9110), which
-    /// SigV4 accepts when `x-amz-date` is absent. The obsolete RFC 850 and asctime forms are not accepted.
+    /// Parses the HTTP `Date` header, which SigV4 and SigV2 accept when `x-amz-date` is absent, in any of the forms
+    /// ``HTTPDate`` reads (IMF-fixdate, RFC 2822 with a numeric zone such as `-0000`, RFC 850, asctime).
     public init?(httpDate text: some StringProtocol) {
-        let c = Array(text.utf8)
-        guard c.count == 29, c[3] == UInt8(ascii: ","), c[4] == 32, c[7] == 32, c[11] == 32, c[16] == 32,
-            c[19] == UInt8(ascii: ":"), c[22] == UInt8(ascii: ":"), c[25] == 32,
-            Array(c[26...]) == Array("GMT".utf8),
-            Self.weekdays.contains(Array(c[0..<3])),
-            let monthIndex = Self.months.firstIndex(of: Array(c[8..<11])),
-            let day = Self.digits(c, 5, 2), let year = Self.digits(c, 12, 4),
-            let hour = Self.digits(c, 17, 2), let minute = Self.digits(c, 20, 2), let second = Self.digits(c, 23, 2)
-        else { return nil }
-        self.init(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
+        guard let seconds = HTTPDate.parse(text) else { return nil }
+        self.init(unixSeconds: seconds)
     }
 
     /// Validates each field, so that `20130231T000000Z` is refused rather than silently rolled into March.
@@ -101,10 +93,6 @@ public struct AmzDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         default: return 31
         }
     }
-
-    private static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map { Array($0.utf8) }
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .map { Array($0.utf8) }
 
     private static func digits(_ c: [UInt8], _ start: Int, _ count: Int) -> Int? {
         var value = 0

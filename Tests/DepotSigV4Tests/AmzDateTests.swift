@@ -36,11 +36,30 @@ struct AmzDateTests {
     @Test func parsesTheHTTPDateHeader() {
         #expect(AmzDate(httpDate: "Fri, 24 May 2013 00:00:00 GMT")?.unixSeconds == Fixtures.s3Time)
         #expect(AmzDate(httpDate: "Sun, 30 Aug 2015 12:36:00 GMT")?.unixSeconds == Fixtures.suiteTime)
+        // RFC 9110 asks recipients to accept the obsolete forms too, and RFC 2822 writers use numeric zones.
         for text in [
-            "Fri, 24 May 2013 00:00:00 UTC", "Fri 24 May 2013 00:00:00 GMT", "Fri, 24 Mai 2013 00:00:00 GMT",
-            "Friday, 24-May-13 00:00:00 GMT", "Fri May 24 00:00:00 2013", "Fri, 31 Jun 2013 00:00:00 GMT",
+            "Fri, 24 May 2013 00:00:00 UTC", "Fri 24 May 2013 00:00:00 GMT", "Friday, 24-May-13 00:00:00 GMT",
+            "Fri May 24 00:00:00 2013", "Fri, 24 May 2013 00:00:00 -0000", "Fri, 24 May 2013 00:00:00 +0000",
+            "24 May 2013 00:00:00 GMT", "Fri, 24 May 2013 01:30:00 +0130", "Thu, 23 May 2013 19:00:00 -0500",
+            "Fri, 24 May 2013 00:00 GMT",
+        ] {
+            #expect(AmzDate(httpDate: text)?.unixSeconds == Fixtures.s3Time, "\(text)")
+        }
+        for text in [
+            "Fri, 24 Mai 2013 00:00:00 GMT", "Fri, 31 Jun 2013 00:00:00 GMT", "Fri, 24 May 2013 24:00:00 GMT",
+            "Fri, 24 May 2013 00:00:00 EST", "Fri, 24 May 2013 00:00:00 +000", "Fri, 24 May 13 00:00:00 GMT", "",
+            "Fri, 24 May 2013", "1369353600",
         ] {
             #expect(AmzDate(httpDate: text) == nil, "\(text)")
         }
+    }
+
+    /// The S3 developer guide's Signature Version 2 examples date requests like this.
+    @Test func parsesRFC2822DatesWithNumericZones() {
+        #expect(HTTPDate.parse("Tue, 27 Mar 2007 19:36:42 -0000") == 1_175_024_202)
+        #expect(HTTPDate.parse("Tue, 27 Mar 2007 19:36:42 +0000") == 1_175_024_202)
+        #expect(HTTPDate.format(1_175_024_202) == "Tue, 27 Mar 2007 19:36:42 GMT")
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.parse(HTTPDate.format(Fixtures.suiteTime)) == Fixtures.suiteTime)
     }
 }

@@ -121,13 +121,12 @@ def test_clock_skew(depot, bucket):
     assert raw(depot, "GET", f"/{bucket}?list-type=2", when=near).status_code == 200
 
 
-def test_sigv2_is_refused_with_a_clear_message(depot, bucket):
+def test_sigv2_with_a_wrong_signature_is_signature_does_not_match(depot, bucket):
+    # Signature Version 2 is accepted (as MinIO does; test_s3_sigv2.py), so a bad V2 signature is a mismatch.
     date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
     r = requests.get(f"{depot.endpoint}/{bucket}", headers={"Authorization": f"AWS {ROOT_USER}:c2lnbmF0dXJlMTIzNDU2Nzg5MDE=",
                                                             "Date": date}, timeout=10)
-    assert r.status_code == 400, (r.status_code, r.text)
-    code, message, _ = error_of(r)
-    assert code in ("InvalidRequest", "InvalidArgument", "AccessDenied") and "AWS4-HMAC-SHA256" in message, r.text
+    assert_error(r, 403, "SignatureDoesNotMatch")
 
 
 def test_unknown_access_key(depot):
