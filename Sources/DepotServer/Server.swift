@@ -124,7 +124,7 @@ public final class DepotServer: Sendable {
         try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let httpConfiguration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [MalformedRequestHandler()],
+            additionalChannelHandlers: [MalformedRequestHandler(), RefusedBodyDrain()],
             idleTimeout: .seconds(300),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
         )
@@ -285,7 +285,8 @@ public final class DepotServer: Sendable {
         }
         // A refused request's body may not have been read (or even sent, after Expect:
         // 100-continue); reading it to the end would be wasted work or would take the next
-        // request for body bytes. Close the connection instead.
+        // request for body bytes. Close the connection instead, after a bounded drain
+        // (RefusedBodyDrain) so that the client reads the error rather than a reset.
         let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0
         let closeAfter = response.status.code >= 400 && hasBody
         if closeAfter { response.headers[.connection] = "close" }
@@ -303,7 +304,7 @@ public final class DepotServer: Sendable {
                 "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible(metrics.elapsedMilliseconds),
                 "request_id": .string(requestId),
             ])
-        if closeAfter { try? await channel.close() }
+        if closeAfter { await RefusedBodyDrain.drainThenClose(channel) }
     }
 }
 

@@ -1,0 +1,160 @@
+"""Kerberos Vault API fidelity (issue 13): what an unmodified Kerberos Agent and Vault's consumers
+expect, found with the agent's own upload code, against the real server."""
+import os
+import socket
+import time
+
+import pytest
+import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import DepotServer, ROOT_USER
+
+SECRET = "s3cr3t@#!pass"
+BODY = os.urandom(20 * 1024 * 1024)
+
+
+@pytest.fixture
+def vault(tmp_path):
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [recordings]
+accounts:
+  - name: agents
+    accessKey: AGENTKEY
+    secretKey: "{SECRET}"
+    allow: [{{ bucket: recordings, actions: [read, write, delete, list] }}]
+    vault: {{ directory: "*", bucket: recordings }}
+  - name: camera-1
+    accessKey: CAM1KEY
+    secretKey: "cam1-secret"
+    allow: [{{ bucket: recordings, prefix: "cam-1/", actions: [read, write, list] }}]
+    vault: {{ directory: cam-1, bucket: recordings }}
+  - name: camera-2
+    accessKey: CAM2KEY
+    secretKey: "cam2-secret"
+    allow: [{{ bucket: recordings, prefix: "cam-2/", actions: [read, write, list] }}]
+    vault: {{ directory: cam-2, bucket: recordings }}
+""")
+    server = DepotServer(config=str(config)).start()
+    yield server
+    server.cleanup()
+
+
+def send_all_then_read(port, head, body, timeout=20):
+    """Sends the whole request, then reads the response, as Go's client does: a reset while the
+    body is still being written is the failure the Kerberos Agent reported (it never got to read
+    the 401), so it is raised. Returns (status, response bytes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head)
+        view = memoryview(body)
+        for offset in range(0, len(body), 1 << 20):
+            sock.sendall(view[offset:offset + (1 << 20)])
+        received = b""
+        while b"\r\n\r\n" not in received:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            received += piece
+        header, _, rest = received.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in header.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(rest) < length:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            rest += piece
+        return int(header.split(b" ", 2)[1]), rest
+
+
+def legacy_head(port, secret, length=len(BODY)):
+    return (f"POST /api/storage HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: Go-http-client/1.1\r\n"
+            f"Content-Length: {length}\r\nContent-Type: video/mp4\r\n"
+            f"X-Kerberos-Storage-Accesskey: AGENTKEY\r\nX-Kerberos-Storage-Secretaccesskey: {secret}\r\n"
+            f"X-Kerberos-Storage-Provider: \r\nX-Kerberos-Storage-Directory: cedric\r\n"
+            f"X-Kerberos-Storage-Filename: 1795549313_6-967003_cam_200-200-400-400_24_769.mp4\r\n\r\n").encode()
+
+
+def test_refused_legacy_post_reads_401_not_a_reset(vault):
+    # Before the fix the connection was closed with the body unread: the kernel answered the
+    # rest of the upload with a reset, and the client saw "connection reset" instead of the 401.
+    for attempt in range(20):
+        status, body = send_all_then_read(vault.port, legacy_head(vault.port, "wrong-secret"), BODY)
+        assert status == 401, f"try {attempt}: {status} {body!r}"
+        assert b'"data"' in body
+    for attempt in range(20):
+        r = requests.post(vault.endpoint + "/api/storage", data=BODY, timeout=30,
+                          headers=upload_headers("AGENTKEY", "wrong-secret", "cedric", "x.mp4"))
+        assert r.status_code == 401 and "data" in r.json(), f"try {attempt}"
+
+
+def test_refused_chunked_legacy_post_reads_401(vault):
+    # The agent sends the recording chunked (an *os.File body has no Content-Length).
+    head = legacy_head(vault.port, "wrong-secret").replace(
+        f"Content-Length: {len(BODY)}".encode(), b"Transfer-Encoding: chunked")
+    chunked = b"".join(b"%x\r\n" % len(BODY[i:i + 32768]) + BODY[i:i + 32768] + b"\r\n"
+                       for i in range(0, len(BODY), 32768)) + b"0\r\n\r\n"
+    for attempt in range(5):
+        status, _ = send_all_then_read(vault.port, head, chunked)
+        assert status == 401, f"try {attempt}"
+
+
+def test_refused_s3_put_with_big_body_reads_signature_error(vault):
+    url = f"{vault.endpoint}/recordings/cam/big.bin"
+    request = AWSRequest(method="PUT", url=url, headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD",
+                                                          "Content-Length": str(len(BODY))})
+    S3SigV4Auth(Credentials(ROOT_USER, "not-the-secret"), "s3", "us-east-1").add_auth(request)
+    head = f"PUT /recordings/cam/big.bin HTTP/1.1\r\nHost: 127.0.0.1:{vault.port}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items() if k.lower() != "host") + "\r\n"
+    for attempt in range(5):
+        status, body = send_all_then_read(vault.port, head.encode(), BODY)
+        assert status == 403 and b"SignatureDoesNotMatch" in body, f"try {attempt}: {status} {body!r}"
+
+
+def test_the_drain_is_bounded_in_bytes_and_time(vault):
+    # A client that keeps sending past the byte bound is cut off once the bound is passed.
+    started = time.monotonic()
+    sent = 0
+    with socket.create_connection(("127.0.0.1", vault.port), timeout=20) as sock:
+        sock.sendall(legacy_head(vault.port, "wrong-secret", length=1 << 30))
+        piece = b"\0" * (1 << 20)
+        with pytest.raises(OSError):
+            while sent < 1 << 30:
+                sock.sendall(piece)
+                sent += len(piece)
+    assert sent < 128 << 20 and time.monotonic() - started < 15
+    # A client that trickles its body is cut off after the time bound (5 s).
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", vault.port), timeout=20) as sock:
+        sock.sendall(legacy_head(vault.port, "wrong-secret", length=1 << 30))
+        received = b""
+        with pytest.raises(OSError):
+            while time.monotonic() - started < 30:
+                sock.sendall(b"x")
+                time.sleep(0.2)
+                sock.setblocking(False)
+                try:
+                    while True:
+                        data = sock.recv(65536)
+                        if not data:
+                            raise ConnectionResetError("closed")
+                        received += data
+                except BlockingIOError:
+                    pass
+                sock.setblocking(True)
+        assert b" 401 " in received.split(b"\r\n", 1)[0]
+    assert 4 < time.monotonic() - started < 12
+
+
+def auth(access="AGENTKEY", secret=SECRET):
+    return {"X-Kerberos-Storage-Accesskey": access, "X-Kerberos-Storage-Secretaccesskey": secret}
+
+
+def upload_headers(access, secret, directory, filename, device="agent-key-1", provider=""):
+    return dict(auth(access, secret), **{
+        "X-Kerberos-Storage-Provider": provider, "X-Kerberos-Storage-Directory": directory,
+        "X-Kerberos-Storage-Device": device, "X-Kerberos-Storage-Capture": "IPCamera",
+        "X-Kerberos-Storage-Cloudkey": "", "X-Kerberos-Storage-Filename": filename, "Content-Type": "video/mp4"})
+
