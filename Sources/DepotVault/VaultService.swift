@@ -140,8 +140,9 @@ public final class VaultService: Sendable {
         return account
     }
 
-    /// The object key `{directory}/{filename}`: a fixed directory is the account's, `*` lets
-    /// the agent choose with `X-Kerberos-Storage-Directory`.
+    /// The object key `{directory}/{filename}`: a fixed directory is the account's and forces
+    /// every upload into it whatever directory the agent names (Vault's documented behaviour);
+    /// `*` lets the agent choose with `X-Kerberos-Storage-Directory`.
     func objectKey(account: Account, directory requested: String?, filename: String) throws -> String {
         guard !filename.isEmpty, !filename.contains("/"), filename != ".", filename != ".." else {
             throw VaultError(.badRequest, "X-Kerberos-Storage-FileName must be a file name")
@@ -152,9 +153,6 @@ public final class VaultService: Sendable {
             guard let requested, !requested.isEmpty else { throw VaultError(.badRequest, "missing X-Kerberos-Storage-Directory") }
             directory = requested
         } else {
-            if let requested, requested != fixed {
-                throw VaultError(.forbidden, "the directory \(requested) is outside this account's directory \(fixed)")
-            }
             directory = fixed
         }
         guard !directory.split(separator: "/").contains(".."), !directory.hasPrefix("/") else {

@@ -181,9 +181,6 @@ def test_vault_errors(vault):
     assert r.status_code == 400 and "FileName" in r.json()["data"]
     r = requests.post(base + "/storage", headers=dict(auth(), **route(""), **{"X-Kerberos-Storage-Filename": "a.mp4"}), data=body, timeout=10)
     assert r.status_code == 400
-    r = requests.post(base + "/storage", headers=dict(auth("FIXEDKEY", "fixed-secret-1"), **route("site-a"),
-                                                      **{"X-Kerberos-Storage-Filename": "a.mp4"}), data=body, timeout=10)
-    assert r.status_code == 403
     r = requests.post(base + "/storage", headers=dict(auth("FIXEDKEY", "fixed-secret-1"), **route(""),
                                                       **{"X-Kerberos-Storage-Filename": "ok.mp4"}), data=body, timeout=10)
     assert r.status_code == 200

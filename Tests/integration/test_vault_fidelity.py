@@ -158,3 +158,20 @@ def upload_headers(access, secret, directory, filename, device="agent-key-1", pr
         "X-Kerberos-Storage-Device": device, "X-Kerberos-Storage-Capture": "IPCamera",
         "X-Kerberos-Storage-Cloudkey": "", "X-Kerberos-Storage-Filename": filename, "Content-Type": "video/mp4"})
 
+
+def test_a_fixed_directory_forces_uploads_into_it(vault):
+    # Vault: a fixed directory forces every upload into it, whatever the agent names.
+    r = requests.post(vault.endpoint + "/api/storage", data=b"clip one", timeout=10,
+                      headers=upload_headers("CAM1KEY", "cam1-secret", "somewhere-else", "one.mp4"))
+    assert r.status_code == 200, r.text
+    r = requests.post(vault.endpoint + "/api/storage/tus/", timeout=10, headers=dict(
+        upload_headers("CAM1KEY", "cam1-secret", "cam-2", "two.mp4"),
+        **{"Tus-Resumable": "1.0.0", "Upload-Length": "8", "Upload-Metadata": "directory Y2FtLTI=,filename dHdvLm1wNA=="}))
+    assert r.status_code == 201, r.text
+    url = vault.endpoint + "/api/storage/tus/" + r.headers["Location"].rsplit("/", 1)[-1]
+    r = requests.patch(url, data=b"clip two", timeout=10, headers=dict(auth("CAM1KEY", "cam1-secret"), **{
+        "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}))
+    assert r.status_code == 204, r.text
+    keys = [o["Key"] for o in vault.client().list_objects_v2(Bucket="recordings").get("Contents", [])]
+    assert keys == ["cam-1/one.mp4", "cam-1/two.mp4"]
+
