@@ -62,8 +62,7 @@ public final class VaultService: Sendable {
             },
             Route(method: .post, path: "/api/devices/heartbeat") { vault, request, _ in try await vault.heartbeat(request) },
             Route(method: .get, path: "/api/devices") { vault, request, _ in
-                _ = try vault.authenticate(request)
-                return try vault.devices()
+                try vault.devices(of: try vault.authenticate(request))
             },
             Route(method: .post, path: "/api/storage") { vault, request, sendContinue in
                 try await vault.legacyUpload(request, sendContinue: sendContinue)

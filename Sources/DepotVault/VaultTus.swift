@@ -74,6 +74,7 @@ extension VaultService {
             UploadRecord(
                 bucket: account.vault!.bucket, key: key, created: Engine.now(), metadata: metadata,
                 extra: [("tus-length", String(length)), ("tus-filename", filename)]))
+        if let device = values["device"], !device.isEmpty { try await engine.bindDevice(device, owner: account.accessKey) }
         var headers = base
         headers[.location] = "/api/storage/tus/" + id
         headers[.init("Upload-Expires")!] = httpDate(seconds: Engine.now() / 1000 + uploadExpiry)

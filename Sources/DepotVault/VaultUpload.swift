@@ -65,6 +65,7 @@ extension VaultService {
         guard received > 0 else { throw VaultError(.badRequest, "the recording is empty; nothing was stored") }
         let record = try await session.commit(
             metadata: recordingMetadata(account: account, filename: filename, values: values), origin: .vault("Put"))
+        if let device = values["device"] { try await engine.bindDevice(device, owner: account.accessKey) }
         return vaultJSON(
             ["key": key, "fileSize": record.size, "etag": record.etag, "bucket": account.vault!.bucket] as [String: Any])
     }
@@ -110,7 +111,10 @@ extension VaultService {
     }
 
     /// `POST /api/devices/heartbeat`: unauthenticated, as the agent sends it; keyed by `key`.
+    /// Account headers, when a client does send them, must be valid and make the device that
+    /// account's.
     func heartbeat(_ request: Request) async throws -> Response {
+        let owner = Self.header(request, "X-Kerberos-Storage-AccessKey") == nil ? nil : try authenticate(request).accessKey
         var body = request.body
         let bytes = try await body.collect(upTo: 64 << 10)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any],
@@ -120,14 +124,15 @@ extension VaultService {
         for name in ["cameraname", "hostname", "version", "release", "architecture", "cameraConnected", "clouduser"] {
             if let value = object[name] { info.append((name, "\(value)")) }
         }
-        try await engine.recordHeartbeat(device: key, info: info)
+        try await engine.recordHeartbeat(device: key, info: info, owner: owner)
         return vaultJSON("ok")
     }
 
-    /// `GET /api/devices`: every device that sent a heartbeat, ONLINE within the last minute.
-    func devices() throws -> Response {
+    /// `GET /api/devices`: the calling account's devices (those its uploads named), ONLINE when a
+    /// heartbeat came within the last minute. Other accounts' cameras are not listed.
+    func devices(of account: Account) throws -> Response {
         let now = Engine.now()
-        let list: [[String: Any]] = try engine.devices().map { device in
+        let list: [[String: Any]] = try engine.devices(owner: account.accessKey).map { device in
             var entry: [String: Any] = [
                 "key": device.key, "lastSeen": device.lastSeen / 1000,
                 "status": now - device.lastSeen <= 60_000 ? "ONLINE" : "OFFLINE",

@@ -70,6 +70,9 @@ def test_ping_heartbeat_devices_health(vault):
     hb = requests.post(base + "/devices/heartbeat", json={"key": "agent-key-1", "cameraname": "Front Door", "timestamp": 1564747908},
                        timeout=10)
     assert hb.status_code == 200
+    # A device is listed to the account whose uploads name it (heartbeats carry no credentials).
+    assert requests.post(base + "/storage", headers=dict(auth(), **route(), **{"X-Kerberos-Storage-Filename": "hb.mp4"}),
+                         data=b"clip", timeout=10).status_code == 200
     devices = requests.get(base + "/devices", headers=auth(), timeout=10).json()["data"]
     assert devices[0]["key"] == "agent-key-1" and devices[0]["status"] == "ONLINE"
     assert requests.get(base + "/health", timeout=10).status_code == 200

@@ -175,3 +175,25 @@ def test_a_fixed_directory_forces_uploads_into_it(vault):
     keys = [o["Key"] for o in vault.client().list_objects_v2(Bucket="recordings").get("Contents", [])]
     assert keys == ["cam-1/one.mp4", "cam-1/two.mp4"]
 
+
+def test_devices_lists_only_the_callers_devices(vault):
+    base = vault.endpoint + "/api"
+    for access, secret, device in [("CAM1KEY", "cam1-secret", "device-1"), ("CAM2KEY", "cam2-secret", "device-2")]:
+        r = requests.post(base + "/storage", data=b"clip", timeout=10,
+                          headers=upload_headers(access, secret, "", device + ".mp4", device=device))
+        assert r.status_code == 200, r.text
+    for device in ["device-1", "device-2", "device-unclaimed"]:
+        assert requests.post(base + "/devices/heartbeat", json={"key": device, "cameraname": device},
+                             timeout=10).status_code == 200
+    def listed(access, secret):
+        r = requests.get(base + "/devices", headers=auth(access, secret), timeout=10)
+        assert r.status_code == 200, r.text
+        return sorted((d["key"], d["status"]) for d in r.json()["data"])
+    assert listed("CAM1KEY", "cam1-secret") == [("device-1", "ONLINE")]
+    assert listed("CAM2KEY", "cam2-secret") == [("device-2", "ONLINE")]
+    assert listed("AGENTKEY", SECRET) == []
+    # A heartbeat that does carry account headers makes the device that account's; wrong ones are refused.
+    assert requests.post(base + "/devices/heartbeat", json={"key": "device-3"}, headers=auth(), timeout=10).status_code == 200
+    assert requests.post(base + "/devices/heartbeat", json={"key": "device-4"}, headers=auth(secret="wrong"),
+                         timeout=10).status_code == 401
+    assert listed("AGENTKEY", SECRET) == [("device-3", "ONLINE")]

@@ -1,33 +1,93 @@
 import DepotHashing
 import DepotStorage
 
-/// Camera agents' heartbeats (Kerberos Vault API): the last time each device key was seen and
-/// what it said about itself. Index-only state; a rebuilt index starts with no devices.
+/// Camera agents' heartbeats (Kerberos Vault API): the last time each device key was seen, what
+/// it said about itself, and the accounts it belongs to. Index-only state; a rebuilt index starts
+/// with no devices.
+///
+/// Why owners: heartbeats carry no credentials (the agent sends none), so a heartbeat alone
+/// cannot say whose camera it is. A device belongs to the accounts that named it in an
+/// authenticated request (an upload's `X-Kerberos-Storage-Device`, or a heartbeat that does carry
+/// account headers), and each account lists only its own devices.
 public struct DeviceRecord: Sendable {
     public var key: String
     public var lastSeen: Int64
     public var info: [(String, String)]
+    /// Access keys of the accounts the device belongs to.
+    public var owners: [String]
+
+    /// lastSeen, info, then the owners (absent in records written before owners existed).
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter()
+        w.signed(lastSeen)
+        w.pairs(info)
+        w.varint(owners.count)
+        for owner in owners { w.string(owner) }
+        return w.bytes
+    }
+
+    static func decode(key: String, _ value: UnsafeRawBufferPointer) throws -> DeviceRecord {
+        var r = BinaryReader(value)
+        var record = DeviceRecord(key: key, lastSeen: try r.signed(), info: try r.pairs(), owners: [])
+        if !r.isAtEnd {
+            for _ in 0..<(try r.int()) { record.owners.append(try r.string()) }
+        }
+        return record
+    }
 }
 
 extension Engine {
-    public func recordHeartbeat(device: String, info: [(String, String)]) async throws {
+    /// A heartbeat: the device is seen now and says `info`; `owner` is the account whose
+    /// credentials came with it, if any.
+    public func recordHeartbeat(device: String, info: [(String, String)], owner: String? = nil) async throws {
         let table = environment.table("devices")
-        var w = BinaryWriter()
-        w.signed(Engine.now())
-        w.pairs(info)
-        let value = w.bytes
+        let now = Engine.now()
         do {
-            try await committer.submit { txn, _ in try txn.put(table, Array(device.utf8), value) }
+            try await committer.submit { txn, _ in
+                let key = Array(device.utf8)
+                var record =
+                    try txn.get(table, key).map { value in try value.withUnsafeBytes { try DeviceRecord.decode(key: device, $0) }
+                    }
+                    ?? DeviceRecord(key: device, lastSeen: now, info: [], owners: [])
+                record.lastSeen = now
+                record.info = info
+                if let owner, !record.owners.contains(owner) { record.owners.append(owner) }
+                try txn.put(table, key, record.encoded())
+            }
         } catch { throw EngineError.wrap(error) }
     }
 
-    public func devices() throws -> [DeviceRecord] {
+    /// Makes `device` one of `owner`'s devices (an authenticated upload named it). Writes only
+    /// when the device is not the owner's yet, so a camera's uploads cost one read.
+    public func bindDevice(_ device: String, owner: String) async throws {
+        let table = environment.table("devices")
+        let key = Array(device.utf8)
+        let known = try environment.read { txn in
+            try txn.get(table, key).map { value in try value.withUnsafeBytes { try DeviceRecord.decode(key: device, $0) } }
+        }
+        if known?.owners.contains(owner) == true { return }
+        let now = Engine.now()
+        do {
+            try await committer.submit { txn, _ in
+                var record =
+                    try txn.get(table, key).map { value in try value.withUnsafeBytes { try DeviceRecord.decode(key: device, $0) }
+                    }
+                    ?? DeviceRecord(key: device, lastSeen: now, info: [], owners: [])
+                guard !record.owners.contains(owner) else { return }
+                record.owners.append(owner)
+                try txn.put(table, key, record.encoded())
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
+    /// Every device, or with `owner` only that account's devices.
+    public func devices(owner: String? = nil) throws -> [DeviceRecord] {
         let table = environment.table("devices")
         return try environment.read { txn in
             var out: [DeviceRecord] = []
             try txn.scan(table) { key, value in
-                var r = BinaryReader(value)
-                out.append(DeviceRecord(key: String(decoding: key, as: UTF8.self), lastSeen: try r.signed(), info: try r.pairs()))
+                let record = try DeviceRecord.decode(key: String(decoding: key, as: UTF8.self), value)
+                if owner == nil || record.owners.contains(owner!) { out.append(record) }
                 return true
             }
             return out
