@@ -11,11 +11,46 @@ final class CommitContext {
     var liveDelta: [UInt32: Int64] = [:]
     /// Outbox entries written in this batch: the event dispatcher is woken once it commits.
     var eventsWritten = 0
+    /// Undoes a change a request made outside the index (an in-memory counter), should the
+    /// request or its batch not commit. Run newest first.
+    private var undo: [() -> Void] = []
 
     init(store: SegmentStore, nextSequence: UInt64) {
         self.store = store
         self.nextSequence = nextSequence
     }
+
+    /// Registers how to undo a change made outside the index.
+    func onRollback(_ action: @escaping () -> Void) { undo.append(action) }
+
+    /// What the context holds before a request runs, to return to if the request fails.
+    struct Mark {
+        let liveDelta: [UInt32: Int64]
+        let eventsWritten: Int
+        let undoCount: Int
+        let loggedCount: Int
+    }
+
+    func mark() -> Mark {
+        Mark(liveDelta: liveDelta, eventsWritten: eventsWritten, undoCount: undo.count, loggedCount: logged.count)
+    }
+
+    /// Forgets what the requests since `mark` did (their index changes are aborted by the caller)
+    /// and returns what the log records they appended change, for the caller to supersede.
+    /// Sequence numbers they took stay taken: a number is skipped, never reused.
+    @discardableResult
+    func rollback(to mark: Mark) -> [LoggedTarget] {
+        liveDelta = mark.liveDelta
+        eventsWritten = mark.eventsWritten
+        for action in undo[mark.undoCount...].reversed() { action() }
+        undo.removeSubrange(mark.undoCount...)
+        let targets = Array(logged[mark.loggedCount...])
+        logged.removeSubrange(mark.loggedCount...)
+        return targets
+    }
+
+    /// The whole batch did not commit.
+    func rollbackAll() { rollback(to: Mark(liveDelta: [:], eventsWritten: 0, undoCount: 0, loggedCount: 0)) }
 
     /// Appends a log record. Callers validate first and log second: anything after `log` may only
     /// write the index, so a rejected request never leaves a record that a rebuild would replay.
@@ -26,8 +61,12 @@ final class CommitContext {
         let location = try bytes.withUnsafeBytes {
             try store.append(kind: payload.kind, sequence: sequence, payload: $0)
         }
+        logged.append(LoggedTarget(payload))
         return (location, sequence)
     }
+
+    /// What each record appended in this batch changes, in order.
+    private(set) var logged: [LoggedTarget] = []
 }
 
 /// The single writer of the index, with group commit.
@@ -38,6 +77,10 @@ final class CommitContext {
 /// does each request's caller resume, so an acknowledged write survives `kill -9` and power loss,
 /// and one pair of syncs serves many concurrent uploads. It runs on its own thread because both
 /// syncs and the LMDB write lock block, which must never happen on the two cooperative threads.
+///
+/// Each request runs in a nested transaction of the batch's: one that fails (a full disk, a
+/// value LMDB refuses) leaves none of its writes (object, event, tier tasks, counts) while the
+/// other requests of the batch commit.
 final class Committer: Sendable {
     typealias Operation = (borrowing Transaction, CommitContext) throws -> Void
 
@@ -57,7 +100,9 @@ final class Committer: Sendable {
     private let store: SegmentStore
     private let meta: Table
     private let segments: Table
-    private let logger: Logger
+    let objects: Table
+    let buckets: Table
+    let logger: Logger
     private let queue: Mutex<(pending: [Pending], stopping: Bool, sequence: UInt64)>
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -70,10 +115,15 @@ final class Committer: Sendable {
         self.store = store
         self.meta = environment.table("meta")
         self.segments = environment.table("segments")
+        self.objects = environment.table("objects")
+        self.buckets = environment.table("buckets")
         self.logger = logger
         self.queue = Mutex(([], false, nextSequence))
         thread.async { [self] in loop() }
     }
+
+    /// Requests waiting for the next batch.
+    var queuedCount: Int { queue.withLock { $0.pending.count } }
 
     /// Runs `operation` in the next batch and returns once its changes are durable.
     func submit<R: Sendable>(_ operation: @escaping @Sendable (borrowing Transaction, CommitContext) throws -> R)
@@ -155,14 +205,18 @@ final class Committer: Sendable {
         do {
             try environment.write { txn in
                 // A retry after the map grew starts from scratch.
+                context.rollbackAll()
                 context = CommitContext(store: store, nextSequence: startSequence)
                 for pending in batch {
                     pending.error = nil
+                    let mark = context.mark()
                     do {
-                        try pending.run(txn, context)
+                        try txn.nested { request in try pending.run(request, context) }
                     } catch let error as LMDBError where error.isMapFull {
                         throw error
                     } catch {
+                        // All or nothing: its nested transaction is aborted, the others go on.
+                        compensate(context.rollback(to: mark), txn: txn, context: context)
                         pending.error = error
                     }
                 }
@@ -186,6 +240,7 @@ final class Committer: Sendable {
             if context.eventsWritten > 0, let wake = eventsCommitted.withLock({ $0 })?.function { wake() }
         } catch {
             // Sequence numbers handed out in a failed batch are skipped, never reused.
+            context.rollbackAll()
             queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }
             logger.error("commit batch of \(batch.count) failed: \(error)")
             for pending in batch { pending.finish(pending.error ?? error) }

@@ -67,6 +67,8 @@ extension Engine {
         try txn.put(environment.table("outbox"), EventRecord.tableKey(sequence), event.encoded())
         context.eventsWritten += 1
         outboxBox.count.add(1, ordering: .relaxed)
+        let box = outboxBox
+        context.onRollback { box.count.subtract(1, ordering: .relaxed) }
     }
 
     /// The event of a new object version.

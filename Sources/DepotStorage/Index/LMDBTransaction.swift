@@ -90,4 +90,22 @@ public struct Transaction: ~Copyable {
     public func clear(_ table: Table) throws {
         try check(mdb_drop(txn, table.dbi, 0), "drop \(table.name)")
     }
+
+    /// Runs `body` in a child transaction of this write transaction: if it throws, every change it
+    /// made is undone and this transaction is as it was before; otherwise its changes become part
+    /// of this one (still committed or aborted as a whole). One request of a group commit runs
+    /// like this, so a request that fails midway leaves nothing of itself behind.
+    public func nested<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        var child: OpaquePointer?
+        try check(mdb_txn_begin(mdb_txn_env(txn), txn, 0, &child), "txn_begin(nested)")
+        let result: T
+        do {
+            result = try body(Transaction(txn: child!))
+        } catch {
+            mdb_txn_abort(child)
+            throw error
+        }
+        try check(mdb_txn_commit(child), "txn_commit(nested)")
+        return result
+    }
 }
