@@ -216,8 +216,9 @@ public struct DepotConfiguration: Sendable {
         try node.requireMapping()
         let name = try node["name"].requiredString()
         let accessKey = try node["accessKey"].requiredString()
+        if let problem = CredentialRules.accessKeyProblem(accessKey) { throw ConfigError(node.path + ".accessKey", problem) }
         let secretKey = try node["secretKey"].requiredString()
-        guard secretKey.utf8.count >= 8 else { throw ConfigError(node.path + ".secretKey", "must be at least 8 characters") }
+        if let problem = CredentialRules.secretKeyProblem(secretKey) { throw ConfigError(node.path + ".secretKey", problem) }
         var grants: [Grant] = []
         for g in try node["allow"].items() {
             try g.requireMapping()

@@ -20,8 +20,20 @@ public final class EventDispatcher: Service, Sendable {
     let region: String
     private let settings: Mutex<EventSettings>
     private let states = Mutex<[String: SinkState]>([:])
-    private let wakeups = Mutex<[String: AsyncStream<Void>.Continuation]>([:])
+    /// The wake-up of every running sink loop, by a number of its own: after a reload a sink's new
+    /// loop runs beside the old one for a moment, so the sink's name would not tell them apart
+    /// (the old loop, ending, took the new one's wake-up away, and the new one then slept through
+    /// shutdown).
+    private let wakeups = Mutex<[Int: AsyncStream<Void>.Continuation]>([:])
+    private let nextLoopNumber = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
+    /// Sink loops started and not yet ended.
+    private let runningLoops = Atomic<Int>(0)
+
+    /// How long a graceful stop waits for deliveries in flight before cancelling them; a
+    /// cancelled delivery leaves its cursor where it was, so its events stay in the outbox and go
+    /// out again at the next start (delivery is at least once).
+    public static let shutdownGrace: Duration = .seconds(5)
 
     /// What `depot events status` shows of a sink.
     public struct SinkState: Sendable {
@@ -66,33 +78,63 @@ public final class EventDispatcher: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Bool.self) { group in
                 var seenGeneration = -1
-                while !Task.isShuttingDownGracefully {
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     // A new configuration ends every sink's loop (they check the generation) and
                     // starts one per sink it names; cursors are in the index, so nothing is lost.
                     let current = generation.load(ordering: .relaxed)
                     if current != seenGeneration {
                         seenGeneration = current
                         for sink in settings.withLock({ $0.sinks }) {
-                            group.addTask { await self.drain(sink, generation: current) }
+                            runningLoops.add(1, ordering: .relaxed)
+                            group.addTask {
+                                await self.drain(sink, generation: current)
+                                self.runningLoops.subtract(1, ordering: .relaxed)
+                                return false
+                            }
                         }
                     }
                     await housekeeping()
                     try? await Task.sleep(for: .seconds(1))
                 }
                 wakeAll()
-                await group.waitForAll()
+                await finishLoops(&group)
             }
         } onGracefulShutdown: {
             self.wakeAll()
         }
     }
 
+    /// Waits for the sink loops to end, at most `shutdownGrace`; then cancels the deliveries
+    /// still in flight (a sink that accepts a connection and never answers would otherwise hold
+    /// the stop for its whole timeout, per event).
+    private func finishLoops(_ group: inout TaskGroup<Bool>) async {
+        guard runningLoops.load(ordering: .relaxed) > 0 else {
+            group.cancelAll()
+            return
+        }
+        group.addTask {
+            // True: the grace period is over (or the whole dispatcher was cancelled).
+            try? await Task.sleep(for: Self.shutdownGrace)
+            return true
+        }
+        while let graceOver = await group.next() {
+            if graceOver && runningLoops.load(ordering: .relaxed) > 0 {
+                logger.warning(
+                    "event deliveries still running after \(Self.shutdownGrace) of shutdown: cancelled; their events stay in the outbox"
+                )
+            }
+            if graceOver || runningLoops.load(ordering: .relaxed) == 0 { group.cancelAll() }
+        }
+    }
+
     /// One sink's loop: read after the cursor, deliver what the sink wants, move the cursor.
     private func drain(_ sink: SinkSettings, generation started: Int) async {
         let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        wakeups.withLock { $0[sink.name] = continuation }
+        let loopNumber = nextLoopNumber.add(1, ordering: .relaxed).newValue
+        wakeups.withLock { $0[loopNumber] = continuation }
+        defer { wakeups.withLock { _ = $0.removeValue(forKey: loopNumber) } }
         var wakeIterator = wake.makeAsyncIterator()
         var target: any EventSink
         do {
@@ -102,11 +144,15 @@ public final class EventDispatcher: Service, Sendable {
             logger.error("event sink \(sink.name) cannot start: \(error)")
             return
         }
+        /// False once the loop must end: shutdown, cancellation or a newer configuration.
+        func current() -> Bool {
+            !Task.isShuttingDownGracefully && !Task.isCancelled && generation.load(ordering: .relaxed) == started
+        }
 
         var cursor = (try? engine.eventCursor(sink: sink.name)) ?? 0
         states.withLock { $0[sink.name, default: SinkState()].cursor = cursor }
         var failures = 0
-        while !Task.isShuttingDownGracefully && generation.load(ordering: .relaxed) == started {
+        while current() {
             // dropOldest may have moved the cursor on.
             cursor = max(cursor, states.withLock { $0[sink.name]?.cursor ?? 0 })
             let events: [EventRecord]
@@ -114,11 +160,11 @@ public final class EventDispatcher: Service, Sendable {
                 events = try engine.outboxEvents(after: cursor, limit: 100)
             } catch {
                 logger.error("reading the outbox failed: \(error)")
-                try? await Task.sleep(for: .seconds(1))
+                await pause(&wakeIterator, continuation, for: .seconds(1))
                 continue
             }
             if events.isEmpty {
-                await pause(&wakeIterator, sink: sink.name, for: .seconds(2))
+                await pause(&wakeIterator, continuation, for: .seconds(2))
                 continue
             }
             let messages = events.filter(sink.wants).map { EventFormat.message($0, sink: sink, region: region) }
@@ -133,6 +179,8 @@ public final class EventDispatcher: Service, Sendable {
                     $0[sink.name]?.failing = false
                 }
             } catch {
+                // Cancelled at the end of a stop: not the sink's failure; the events stay pending.
+                if Task.isCancelled { break }
                 failures += 1
                 record(sink.name, error: "\(error)")
                 // A broker client may hold state that no longer fits the broker (an idempotent
@@ -149,14 +197,11 @@ public final class EventDispatcher: Service, Sendable {
                 // New events must not cut the backoff short (that would hammer a sink that is
                 // down at the upload rate); a shutdown or a reload does.
                 let deadline = ContinuousClock.now + Self.backoff(failures)
-                while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully
-                    && generation.load(ordering: .relaxed) == started
-                {
-                    await pause(&wakeIterator, sink: sink.name, for: deadline - ContinuousClock.now)
+                while ContinuousClock.now < deadline && current() {
+                    await pause(&wakeIterator, continuation, for: deadline - ContinuousClock.now)
                 }
             }
         }
-        wakeups.withLock { _ = $0.removeValue(forKey: sink.name) }
         await target.shutdown()
     }
 
@@ -177,15 +222,17 @@ public final class EventDispatcher: Service, Sendable {
         }
     }
 
-    /// Waits `duration`, or until the sink is woken (an event committed, a reload, shutdown).
-    private func pause(_ wake: inout AsyncStream<Void>.Iterator, sink: String, for duration: Duration) async {
-        let continuation = wakeups.withLock { $0[sink] }
+    /// Waits `duration`, or until the sink is woken (an event committed, a reload, shutdown); at
+    /// once when the task is cancelled.
+    private func pause(
+        _ wake: inout AsyncStream<Void>.Iterator, _ continuation: AsyncStream<Void>.Continuation, for duration: Duration
+    ) async {
         let timer = Task {
             guard (try? await Task.sleep(for: duration)) != nil else { return }
-            continuation?.yield()
+            continuation.yield()
         }
+        defer { timer.cancel() }
         _ = await wake.next()
-        timer.cancel()
     }
 
     /// 1 s, 2 s, 4 s … at most a minute, with jitter.

@@ -34,12 +34,13 @@ public final class AccountStore: AccountDirectory {
 /// on the first start, printed once and kept in `<data>/root-credentials` (mode 0600).
 public enum RootCredentials {
     public static func load(dataDirectory: String, announce: (String) -> Void) throws -> Account {
-        if let user = getenv("DEPOT_ROOT_USER").map({ String(cString: $0) }), !user.isEmpty,
-            let password = getenv("DEPOT_ROOT_PASSWORD").map({ String(cString: $0) }), !password.isEmpty
-        {
-            return rootAccount(user, password)
-        }
         let path = dataDirectory + "/root-credentials"
+        if let chosen = try fromEnvironment(
+            user: getenv("DEPOT_ROOT_USER").map { String(cString: $0) },
+            password: getenv("DEPOT_ROOT_PASSWORD").map { String(cString: $0) }, storedIn: path)
+        {
+            return chosen
+        }
         if let text = readFile(path) {
             let lines = text.split(separator: "\n").map(String.init)
             if lines.count >= 2 { return rootAccount(lines[0], lines[1]) }
@@ -62,6 +63,33 @@ public enum RootCredentials {
             Set DEPOT_ROOT_USER and DEPOT_ROOT_PASSWORD to choose your own.
             """)
         return rootAccount(user, password)
+    }
+
+    /// The root account the environment names, nil when it names none. Half a pair is an error,
+    /// not a reason to fall back to the generated credentials: the operator meant to choose them.
+    static func fromEnvironment(user: String?, password: String?, storedIn path: String) throws -> Account? {
+        let user = user.flatMap { $0.isEmpty ? nil : $0 }
+        let password = password.flatMap { $0.isEmpty ? nil : $0 }
+        switch (user, password) {
+        case (nil, nil):
+            return nil
+        case (.some, nil):
+            throw ServerError.startup(
+                "DEPOT_ROOT_USER is set but DEPOT_ROOT_PASSWORD is not: set both, or neither to use the credentials kept in \(path)"
+            )
+        case (nil, .some):
+            throw ServerError.startup(
+                "DEPOT_ROOT_PASSWORD is set but DEPOT_ROOT_USER is not: set both, or neither to use the credentials kept in \(path)"
+            )
+        case (let user?, let password?):
+            if let problem = CredentialRules.accessKeyProblem(user) {
+                throw ServerError.startup("DEPOT_ROOT_USER \(problem)")
+            }
+            if let problem = CredentialRules.secretKeyProblem(password) {
+                throw ServerError.startup("DEPOT_ROOT_PASSWORD \(problem)")
+            }
+            return rootAccount(user, password)
+        }
     }
 
     static func rootAccount(_ user: String, _ password: String) -> Account {

@@ -29,7 +29,7 @@ public final class DepotServer: Sendable {
     let vault: VaultService
     let accounts: AccountStore
     let root: Account
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    let httpClient: HTTPClient
     let tiering: TieringService
     let events: EventDispatcher
     let gauges: StorageGauges
@@ -57,9 +57,20 @@ public final class DepotServer: Sendable {
         let effective = runtime.current
         let accounts = AccountStore(root: root, configured: try Self.accounts(of: effective, engine: engine))
         self.accounts = accounts
+        let urlSigningKey = try SecretFile.load(path: data + "/url-signing-key", bytes: 32)
+        // Made after everything that can fail but the event sinks: a client dropped without a
+        // shutdown stops the process with an assertion instead of the startup error's message.
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        self.httpClient = httpClient
         tiering = TieringService(engine: engine, configuration: effective, httpClient: httpClient, logger: logger)
-        let events = try EventDispatcher(
-            engine: engine, settings: effective.events, client: httpClient, region: effective.server.region, logger: logger)
+        let events: EventDispatcher
+        do {
+            events = try EventDispatcher(
+                engine: engine, settings: effective.events, client: httpClient, region: effective.server.region, logger: logger)
+        } catch {
+            try? httpClient.syncShutdown()
+            throw error
+        }
         self.events = events
         _ = DepotMetrics.registry  // bootstraps swift-metrics once
         swagger = SwaggerUI(configured: nil)
@@ -90,7 +101,7 @@ public final class DepotServer: Sendable {
                 let tiers = tiering.onDemandTiers(bucket: bucket, key: key, record: record)
                 guard !tiers.isEmpty else { return false }
                 return try await forwardEngine.requestReplication(bucket: bucket, key: key, tiers: tiers)
-            }, urlSigningKey: try SecretFile.load(path: data + "/url-signing-key", bytes: 32),
+            }, urlSigningKey: urlSigningKey,
             urlScheme: configuration.server.tls == nil ? "http" : "https",
             uploadExpiry: Int64(configuration.storage.uploadExpiry),
             logger: logger)
@@ -118,6 +129,21 @@ public final class DepotServer: Sendable {
     /// Runs until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish, and
     /// closes the engine after the last commit.
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        do {
+            try await serve(onListening: onListening)
+        } catch {
+            // Whatever failed (the listener, a TLS file, a bucket), the client and the engine
+            // are closed: a client dropped without a shutdown would stop the process with an
+            // assertion instead of the error's message.
+            try? await httpClient.shutdown()
+            engine.shutdown()
+            throw Self.startupProblem(error, address: configuration.server.address) ?? error
+        }
+        try? await httpClient.shutdown()
+        engine.shutdown()
+    }
+
+    private func serve(onListening: @escaping @Sendable (String) -> Void) async throws {
         guard let address = HostPort.parse(configuration.server.address) else {
             throw ServerError.startup("server.address is not HOST:PORT")
         }
@@ -157,17 +183,27 @@ public final class DepotServer: Sendable {
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
         }
-        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+        // A graceful stop is bounded: what is still running after this is cancelled (requests in
+        // flight fail, event deliveries stay in the outbox, tier copies stay queued).
+        groupConfiguration.maximumGracefulShutdownDuration = Self.gracefulStopBound
+        let group = ServiceGroup(configuration: groupConfiguration)
         ShutdownSignals.install(group) { await self.reloadLoggingErrors("SIGHUP") }
-        do {
-            try await group.run()
-        } catch {
-            try? await httpClient.shutdown()
-            engine.shutdown()
-            throw error
+        try await group.run()
+    }
+
+    /// How long SIGTERM/SIGINT waits for the services to finish before cancelling them.
+    public static let gracefulStopBound: Duration = .seconds(10)
+
+    /// The listener's failure to bind, said the way an operator fixes it.
+    static func startupProblem(_ error: any Error, address: String) -> ServerError? {
+        guard let io = error as? IOError else { return nil }
+        switch io.errnoCode {
+        case EADDRINUSE: return .startup("address \(address) is already in use")
+        case EADDRNOTAVAIL: return .startup("address \(address) is not an address of this machine")
+        case EACCES: return .startup("address \(address): permission denied (ports below 1024 need privileges)")
+        default: return nil
         }
-        try? await httpClient.shutdown()
-        engine.shutdown()
     }
 
     /// Reads the configuration again and puts what can change at run time into effect: tiers,

@@ -153,7 +153,9 @@ public final class TieringService: Service {
                 // Retention scans whole buckets; on its own task it never delays dispatch.
                 group.addTask { await self.runLifecycle() }
                 var wakeup = wakeups.makeAsyncIterator()
-                while !Task.isShuttingDownGracefully {
+                // Cancellation too (a service that failed to start cancels the group): the pause
+                // returns at once then, and a loop that only knew graceful shutdown spun on it.
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     dispatchDueTasks(into: &group)
                     await pause(wakeup: &wakeup)
                 }
@@ -179,7 +181,7 @@ public final class TieringService: Service {
 
     private func runLifecycle() async {
         var first = true
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let (retention, interval) = generation.withLock { ($0.retention, $0.lifecycleInterval) }
             do {
                 let wait = first ? min(interval, 2000) : interval

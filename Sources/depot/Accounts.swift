@@ -17,9 +17,10 @@ struct AccountCommand: AsyncParsableCommand {
     /// name the account being made, so the admin's keys come from the environment only.
     struct Connection: ParsableArguments {
         @Option(help: "The server's URL (admin API mode).") var endpoint: String?
+        @Option(help: "The server's region (default: DEPOT_REGION, else asked of the server).") var region: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
-        var admin: AdminClient { AdminClient(endpoint: endpoint, json: json) }
+        var admin: AdminClient { AdminClient(endpoint: endpoint, region: region, json: json) }
     }
 
     static func grants(bucket: String, prefix: String, actions: String) throws -> [[String: Any]] {
@@ -65,7 +66,8 @@ struct AccountCommand: AsyncParsableCommand {
             }
             let key = accessKey ?? "DPT" + Hex.encode(secureRandomBytes(8)).uppercased()
             let secret = secretKey ?? Base64.encode(secureRandomBytes(30)).replacingOccurrences(of: "/", with: "_")
-            guard secret.utf8.count >= 8 else { throw ValidationError("--secret-key must be at least 8 characters") }
+            if let problem = CredentialRules.accessKeyProblem(key) { throw ValidationError("--access-key \(problem)") }
+            if let problem = CredentialRules.secretKeyProblem(secret) { throw ValidationError("--secret-key \(problem)") }
             var vault: VaultSettings?
             if let vaultBucket { vault = VaultSettings(directory: vaultDirectory ?? "*", bucket: vaultBucket) }
             let account = Account(

@@ -11,9 +11,13 @@ struct AdminOptions: ParsableArguments {
     @Option(help: "The server's URL.") var endpoint: String?
     @Option(help: "Access key of an account with the admin action.") var accessKey: String?
     @Option(help: "Its secret key.") var secretKey: String?
+    @Option(help: "The server's region (server.region; default: DEPOT_REGION, else asked of the server).")
+    var region: String?
     @Flag(help: "Print JSON instead of a table.") var json = false
 
-    var client: AdminClient { AdminClient(endpoint: endpoint, accessKey: accessKey, secretKey: secretKey, json: json) }
+    var client: AdminClient {
+        AdminClient(endpoint: endpoint, accessKey: accessKey, secretKey: secretKey, region: region, json: json)
+    }
 
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
         try await client.call(method, path, body: body)
@@ -27,11 +31,17 @@ struct AdminClient {
     var endpoint: String?
     var accessKey: String?
     var secretKey: String?
+    var region: String?
     var json = false
 
     func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Sends a SigV4-signed admin request and returns the decoded JSON body.
+    ///
+    /// Requests are signed for `--region`, else `DEPOT_REGION`, else us-east-1; when the server
+    /// refuses that signature, its S3 front door is asked for its region (AWS's way: a request
+    /// signed for the wrong region is answered with the right one in `<Region>`) and the request
+    /// is signed once more for it.
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
         let path = path.split(separator: "/", omittingEmptySubsequences: false).map {
             String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
@@ -41,35 +51,84 @@ struct AdminClient {
         guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
             let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
         else { throw ValidationError("give --access-key/--secret-key or set DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY") }
-        let host = String(base.split(separator: "/").dropFirst().first ?? "")
-        let signer = SigV4Signer(
-            credentials: SigV4Credentials(accessKey: access, secretKey: secret), region: "us-east-1", service: "s3")
+        let credentials = SigV4Credentials(accessKey: access, secretKey: secret)
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
-        let signed = try signer.sign(
-            SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]),
-            payloadHash: PayloadHash(body: Array(payload)).value, time: Int(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        if body != nil {
-            request.body = .bytes(ByteBuffer(bytes: payload))
-            request.headers.add(name: "content-type", value: "application/json")
-        }
-        for (name, value) in signed { request.headers.add(name: name, value: value) }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            let response = try await client.execute(request, timeout: .seconds(120))
-            let body = try await response.body.collect(upTo: 16 << 20)
+            let reply = try await exchange(
+                client, method, base: base, path: path, payload: body == nil ? nil : payload, credentials: credentials)
             try await client.shutdown()
-            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-            guard response.status.code < 300 else {
+            let object = (try? JSONSerialization.jsonObject(with: Data(reply.body))) as? [String: Any] ?? [:]
+            guard reply.status < 300 else {
                 let field = (object["field"] as? String).map { $0.isEmpty ? "" : "\($0): " } ?? ""
-                throw ValidationError("\(response.status.code): \(field)\(object["error"] as? String ?? String(buffer: body))")
+                throw ValidationError(
+                    "\(reply.status): \(field)\(object["error"] as? String ?? String(decoding: reply.body, as: UTF8.self))")
             }
             return object
         } catch {
             try? await client.shutdown()
             throw error
         }
+    }
+
+    /// The request, signed for the chosen region, and once more for the server's if it refused that.
+    private func exchange(
+        _ client: HTTPClient, _ method: HTTPMethod, base: String, path: String, payload: Data?,
+        credentials: SigV4Credentials
+    ) async throws -> (status: UInt, body: [UInt8]) {
+        let chosenRegion = region ?? environment("DEPOT_REGION")
+        var signingRegion = chosenRegion ?? "us-east-1"
+        let reply = try await send(
+            client, method, base: base, path: path, payload: payload, credentials: credentials, region: signingRegion)
+        guard reply.status == 403, chosenRegion == nil,
+            let serverRegion = try await Self.serverRegion(client, base: base, credentials: credentials, tried: signingRegion)
+        else { return reply }
+        signingRegion = serverRegion
+        return try await send(
+            client, method, base: base, path: path, payload: payload, credentials: credentials, region: signingRegion)
+    }
+
+    /// One signed request; the status and the body (at most 16 MiB).
+    private func send(
+        _ client: HTTPClient, _ method: HTTPMethod, base: String, path: String, payload: Data?,
+        credentials: SigV4Credentials, region: String
+    ) async throws -> (status: UInt, body: [UInt8]) {
+        let host = String(base.split(separator: "/").dropFirst().first ?? "")
+        let signer = SigV4Signer(credentials: credentials, region: region, service: "s3")
+        let signed = try signer.sign(
+            SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]),
+            payloadHash: PayloadHash(body: Array(payload ?? Data())).value, time: Int(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let payload {
+            request.body = .bytes(ByteBuffer(bytes: payload))
+            request.headers.add(name: "content-type", value: "application/json")
+        }
+        for (name, value) in signed { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(120))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (response.status.code, Array(body.readableBytesView))
+    }
+
+    /// The region the server signs for, as its S3 front door names it when a request is signed
+    /// for another one (`AuthorizationHeaderMalformed` with `<Region>`); nil when it names none
+    /// or the same one (then the 403 had another cause).
+    static func serverRegion(
+        _ client: HTTPClient, base: String, credentials: SigV4Credentials, tried: String
+    ) async throws -> String? {
+        let host = String(base.split(separator: "/").dropFirst().first ?? "")
+        let signer = SigV4Signer(credentials: credentials, region: tried, service: "s3")
+        let signed = try signer.sign(
+            SigV4Request(method: "GET", rawPath: "/", headers: [("host", host)]),
+            payloadHash: PayloadHash(body: []).value, time: Int(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: base + "/")
+        for (name, value) in signed { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let text = String(buffer: try await response.body.collect(upTo: 64 << 10))
+        guard let open = text.range(of: "<Region>"), let close = text.range(of: "</Region>", range: open.upperBound..<text.endIndex)
+        else { return nil }
+        let region = String(text[open.upperBound..<close.lowerBound])
+        return region.isEmpty || region == tried ? nil : region
     }
 
     func emit(_ object: [String: Any], table: () -> String) {

@@ -39,7 +39,12 @@ struct StoreOptions: ParsableArguments {
 
 func loadConfiguration(_ path: String?) throws -> DepotConfiguration {
     guard let path else { return try DepotConfiguration.parse(yaml: DepotConfiguration.defaultYAML) }
-    guard let text = readTextFile(path) else { throw ValidationError("cannot read configuration file \(path)") }
+    let text: String
+    do {
+        text = try ConfigurationFile.read(path)
+    } catch let error as ConfigError {
+        throw CommandFailure(error.message)
+    }
     do {
         return try DepotConfiguration.parse(yaml: text)
     } catch let error as ConfigError {
@@ -47,17 +52,11 @@ func loadConfiguration(_ path: String?) throws -> DepotConfiguration {
     }
 }
 
-func readTextFile(_ path: String) -> String? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, file)
-        if n <= 0 { break }
-        bytes += buffer.prefix(n)
-    }
-    return String(decoding: bytes, as: UTF8.self)
+/// A failure the operator fixes outside the command line (a wrong path, a missing variable):
+/// printed as `Error: <description>` without the usage text, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Prints to stderr (progress and diagnostics; stdout is for results).

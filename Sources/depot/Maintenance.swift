@@ -13,8 +13,11 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: "The configuration file.") var file: String
 
         func run() throws {
-            guard let text = readTextFile(file) else {
-                printError("cannot read \(file)")
+            let text: String
+            do {
+                text = try ConfigurationFile.read(file)
+            } catch {
+                printError("\(error)")
                 throw ExitCode(2)
             }
             do {

@@ -47,8 +47,7 @@ struct Serve: AsyncParsableCommand {
             // ConfigError as it is (not wrapped for the command line), so the admin API can
             // name the field of a broken file in its reply.
             guard let path else { return try DepotConfiguration.parse(yaml: DepotConfiguration.defaultYAML) }
-            guard let text = readTextFile(path) else { throw ConfigError("", "cannot read \(path)") }
-            return try DepotConfiguration.parse(yaml: text)
+            return try ConfigurationFile.load(path)
         }
         let server = try DepotServer(configuration: configuration, source: source, logger: logger)
         try await server.run { url in
