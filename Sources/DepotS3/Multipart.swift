@@ -80,6 +80,7 @@ extension S3Service {
             if let rangeText = c.request.header("x-amz-copy-source-range") {
                 range = try copySourceRange(rangeText, size: reader.record.size)
             }
+            try requireAllowedSize(UInt64(range.count))
             try copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
             var xml = XMLWriter()
@@ -91,6 +92,7 @@ extension S3Service {
         }
 
         let length = try declaredLength(c.request)
+        try requireAllowedSize(length)
         try await receive(
             c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,
             sendContinue: sendContinue)
@@ -129,6 +131,7 @@ extension S3Service {
         let record = try await engine.completeUpload(
             uploadId: id, parts: requested, minimumPartSize: Self.minimumPartSize, precondition: precondition
         ) { _, parts in
+            try self.requireAllowedSize(parts.reduce(0) { $0 + UInt64($1.size) }, wholeObject: true)
             let md5s = parts.flatMap(\.md5)
             let etag = Hex.encode(DigestAlgorithm.md5.hash(md5s)) + "-\(parts.count)"
             guard let algorithm else { return CompletedObject(etag: etag) }

@@ -41,6 +41,7 @@ extension S3Service {
                     case .fileData(let data):
                         size += UInt64(data.count)
                         try requireAllowedSize(size)
+                        try requireAllowedSize(size)
                         if let max = policy?.maximumLength, size > max {
                             throw S3Error("EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size")
                         }

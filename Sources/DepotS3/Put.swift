@@ -16,11 +16,7 @@ extension S3Service {
         try authorize(c, .write, bucket: bucket, key: key)
         try engine.checkKeyLength(bucket: bucket, key: key)
         let length = try declaredLength(r)
-        guard length <= settings.maxPutSize else {
-            throw S3Error(
-                "EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size (use multipart upload).",
-                details: [("ProposedSize", String(length)), ("MaxSizeAllowed", String(settings.maxPutSize))])
-        }
+        try requireAllowedSize(length)
         let contentMD5 = try contentMD5Header(r)
         var checksums = try DeclaredChecksums(r)
         var metadata = try objectMetadata(from: r, owner: c.account.accessKey)

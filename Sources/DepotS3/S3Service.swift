@@ -17,6 +17,8 @@ public struct S3Settings: Sendable {
     public var domain: String
     /// Largest single PUT (S3: 5 GiB).
     public var maxPutSize: UInt64 = 5 << 30
+    /// Largest object (`server.maxObjectSize`), however it is made; see `requireAllowedSize`.
+    public var maxObjectSize: UInt64 = 5 << 40
     /// Allowed clock skew for signed requests.
     public var maxClockSkew: Int64 = 15 * 60
 

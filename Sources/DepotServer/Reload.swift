@@ -26,6 +26,7 @@ extension DepotConfiguration {
         if server.tls != old.server.tls { changed.append("server.tls") }
         if server.region != old.server.region { changed.append("server.region") }
         if server.domain != old.server.domain { changed.append("server.domain") }
+        if server.maxObjectSize != old.server.maxObjectSize { changed.append("server.maxObjectSize") }
         if storage.data != old.storage.data { changed.append("storage.data") }
         if storage.chunking != old.storage.chunking { changed.append("storage.chunking") }
         if storage.segmentSize != old.storage.segmentSize { changed.append("storage.segmentSize") }

@@ -104,10 +104,10 @@ public final class DepotServer: Sendable {
             }, urlSigningKey: urlSigningKey,
             urlScheme: configuration.server.tls == nil ? "http" : "https",
             uploadExpiry: Int64(configuration.storage.uploadExpiry),
-            logger: logger)
-        s3 = S3Service(
-            engine: engine, accounts: accounts,
-            settings: S3Settings(region: configuration.server.region, domain: configuration.server.domain), logger: logger)
+            maxObjectSize: UInt64(configuration.server.maxObjectSize), logger: logger)
+        var s3Settings = S3Settings(region: configuration.server.region, domain: configuration.server.domain)
+        s3Settings.maxObjectSize = UInt64(configuration.server.maxObjectSize)
+        s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.

@@ -14,8 +14,10 @@ public final class VaultService: Sendable {
     let accounts: @Sendable () -> [Account]
     let forward: @Sendable (_ bucket: String, _ key: String) async throws -> Bool
     let logger: Logger
-    /// tus uploads larger than this are refused at creation (413).
-    let maxUploadSize: UInt64 = 5 << 30
+    /// Recordings larger than this are refused (413): a tus upload at creation (`Tus-Max-Size`
+    /// says it), a legacy POST by its Content-Length or as soon as its body grows past it. The
+    /// smaller of 5 GiB and `server.maxObjectSize`.
+    let maxUploadSize: UInt64
     let urlSigningKey: [UInt8]
     let urlScheme: String
     /// Abandoned uploads are aborted this long after creation (the engine's upload expiry).
@@ -24,8 +26,10 @@ public final class VaultService: Sendable {
     public init(
         engine: Engine, accounts: @escaping @Sendable () -> [Account],
         forward: @escaping @Sendable (_ bucket: String, _ key: String) async throws -> Bool = { _, _ in false },
-        urlSigningKey: [UInt8], urlScheme: String = "http", uploadExpiry: Int64 = 7 * 86400, logger: Logger
+        urlSigningKey: [UInt8], urlScheme: String = "http", uploadExpiry: Int64 = 7 * 86400,
+        maxObjectSize: UInt64 = 5 << 40, logger: Logger
     ) {
+        self.maxUploadSize = min(5 << 30, maxObjectSize)
         self.uploadExpiry = uploadExpiry
         self.urlSigningKey = urlSigningKey
         self.urlScheme = urlScheme
