@@ -12,8 +12,17 @@ extension S3Service {
         var encodeURL: Bool
     }
 
-    private func listParameters(_ c: S3Context) throws -> ListParameters {
+    /// Refuses a listing wider than the account's `list` grants (Account.mayList says why
+    /// AccessDenied rather than a filtered listing). Every key-listing call asks here first.
+    func requireListable(_ c: S3Context, bucket: String, prefix: String) throws {
+        guard c.account.mayList(bucket: bucket, prefix: prefix) else {
+            throw S3Error.accessDenied("Access Denied: this account may list only under its allowed prefixes")
+        }
+    }
+
+    private func listParameters(_ c: S3Context, bucket: String) throws -> ListParameters {
         let q = c.request.query
+        try requireListable(c, bucket: bucket, prefix: q["prefix"] ?? "")
         var maxKeys = 1000
         if let text = q["max-keys"] {
             guard let n = Int(text), n >= 0 else { throw S3Error.invalidArgument("max-keys must be a non-negative integer") }
@@ -56,7 +65,7 @@ extension S3Service {
     }
 
     func listObjectsV2(_ c: S3Context, bucket: String) throws -> Response {
-        let p = try listParameters(c)
+        let p = try listParameters(c, bucket: bucket)
         let q = c.request.query
         var startAfter = q["start-after"] ?? ""
         if let token = q["continuation-token"] {
@@ -89,7 +98,7 @@ extension S3Service {
     }
 
     func listObjectsV1(_ c: S3Context, bucket: String) throws -> Response {
-        let p = try listParameters(c)
+        let p = try listParameters(c, bucket: bucket)
         let marker = c.request.query["marker"] ?? ""
         let listing = try engine.listObjects(
             bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)
@@ -115,7 +124,7 @@ extension S3Service {
 
     /// Unversioned buckets: every object is its only version, `null`.
     func listObjectVersions(_ c: S3Context, bucket: String) throws -> Response {
-        let p = try listParameters(c)
+        let p = try listParameters(c, bucket: bucket)
         let marker = c.request.query["key-marker"] ?? ""
         let listing = try engine.listObjects(
             bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)

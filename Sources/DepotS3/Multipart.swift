@@ -212,6 +212,7 @@ extension S3Service {
     func listMultipartUploads(_ c: S3Context, bucket: String) throws -> Response {
         let q = c.request.query
         let prefix = q["prefix"] ?? ""
+        try requireListable(c, bucket: bucket, prefix: prefix)
         let keyMarker = q["key-marker"] ?? ""
         let idMarker = q["upload-id-marker"] ?? ""
         let maxUploads = min(Int(q["max-uploads"] ?? "1000") ?? 1000, 1000)

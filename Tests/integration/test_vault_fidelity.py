@@ -197,3 +197,50 @@ def test_devices_lists_only_the_callers_devices(vault):
     assert requests.post(base + "/devices/heartbeat", json={"key": "device-4"}, headers=auth(secret="wrong"),
                          timeout=10).status_code == 401
     assert listed("AGENTKEY", SECRET) == [("device-3", "ONLINE")]
+
+
+def account_client(vault, access, secret):
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=vault.endpoint, region_name="us-east-1", aws_access_key_id=access,
+                        aws_secret_access_key=secret,
+                        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1}))
+
+
+def test_s3_listing_is_limited_to_the_prefixes_an_account_may_list(vault):
+    from botocore.exceptions import ClientError
+    root = vault.client()
+    for key in ["cam-1/a.mp4", "cam-1/day/b.mp4", "cam-10/c.mp4", "cam-2/secret.mp4"]:
+        root.put_object(Bucket="recordings", Key=key, Body=b"x")
+    root.create_multipart_upload(Bucket="recordings", Key="cam-2/pending.mp4")
+    root.create_multipart_upload(Bucket="recordings", Key="cam-1/pending.mp4")
+    cam1 = account_client(vault, "CAM1KEY", "cam1-secret")
+    # Inside the allowed prefix: as before.
+    keys = [o["Key"] for o in cam1.list_objects_v2(Bucket="recordings", Prefix="cam-1/")["Contents"]]
+    assert keys == ["cam-1/a.mp4", "cam-1/day/b.mp4"]
+    listed = cam1.list_objects_v2(Bucket="recordings", Prefix="cam-1/", Delimiter="/")
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["cam-1/day/"]
+    assert [o["Key"] for o in cam1.list_objects(Bucket="recordings", Prefix="cam-1/day/")["Contents"]] == ["cam-1/day/b.mp4"]
+    uploads = cam1.list_multipart_uploads(Bucket="recordings", Prefix="cam-1/")["Uploads"]
+    assert [u["Key"] for u in uploads] == ["cam-1/pending.mp4"]
+    # Wider than allowed (the whole bucket, or a prefix that also matches cam-10/): AccessDenied, as MinIO.
+    calls = [
+        lambda: cam1.list_objects_v2(Bucket="recordings"),
+        lambda: cam1.list_objects_v2(Bucket="recordings", Prefix="cam-1"),
+        lambda: cam1.list_objects_v2(Bucket="recordings", Prefix="cam-2/"),
+        lambda: cam1.list_objects_v2(Bucket="recordings", Delimiter="/"),
+        lambda: cam1.list_objects(Bucket="recordings"),
+        lambda: cam1.list_object_versions(Bucket="recordings"),
+        lambda: cam1.list_multipart_uploads(Bucket="recordings"),
+        lambda: cam1.list_multipart_uploads(Bucket="recordings", Prefix="cam-2/"),
+    ]
+    for i, call in enumerate(calls):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "AccessDenied", i
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # The other camera's account sees only its own; an account allowed the whole bucket sees everything.
+    cam2 = account_client(vault, "CAM2KEY", "cam2-secret")
+    assert [o["Key"] for o in cam2.list_objects_v2(Bucket="recordings", Prefix="cam-2/")["Contents"]] == ["cam-2/secret.mp4"]
+    agents = account_client(vault, "AGENTKEY", SECRET)
+    assert len(agents.list_objects_v2(Bucket="recordings")["Contents"]) == 4
