@@ -106,8 +106,18 @@ extension S3Service {
         case .hostNotSigned:
             return S3Error(malformed, .badRequest, "The host header must be among the signed headers")
         case .malformedExpires(let s):
-            return S3Error(
-                "AuthorizationQueryParametersError", .badRequest, "X-Amz-Expires must be from 1 to 604800 seconds: \(s)")
+            // AWS's code and messages; the status is 403, as the conformance suites (s3-tests
+            // test_object_raw_get_x_amz_expires_out_*) expect for 0, negative and over-a-week values.
+            let message: String
+            if s.hasPrefix("-") {
+                message = "X-Amz-Expires must be non-negative"
+            } else if !s.isEmpty, s.allSatisfy(\.isASCII), s.allSatisfy(\.isNumber), Int(s) != 0 {
+                // All digits and not 0: over a week (however many digits).
+                message = "X-Amz-Expires must be less than a week (in seconds) that is 604800 seconds"
+            } else {
+                message = "X-Amz-Expires must be a number of seconds from 1 to 604800, not '\(s)'"
+            }
+            return S3Error("AuthorizationQueryParametersError", .forbidden, message)
         case .unsupportedAlgorithm:
             return S3Error(
                 "InvalidRequest", .badRequest,

@@ -41,7 +41,6 @@ extension S3Service {
                     case .fileData(let data):
                         size += UInt64(data.count)
                         try requireAllowedSize(size)
-                        try requireAllowedSize(size)
                         if let max = policy?.maximumLength, size > max {
                             throw S3Error("EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size")
                         }
@@ -69,7 +68,8 @@ extension S3Service {
         let key = session.key
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
-        let location = "/\(bucket)/\(percentEncode(key, keepSlash: true))"
+        // An absolute URL, as AWS and MinIO answer (clients and browsers follow or show it as is).
+        let location = objectURL(r, bucket: bucket, key: key)
         headers[.location] = location
         headers[.init("x-amz-request-id")!] = requestId
         if let redirect = policy.redirect, !redirect.isEmpty {
@@ -139,6 +139,18 @@ extension S3Service {
             secretKey: account.secretKey, scope: CredentialScope(date: parts[1], region: parts[2], service: parts[3]))
         guard key.isValidSignature(signature.lowercased(), of: encoded) else { throw S3Error.signatureDoesNotMatch() }
         return account
+    }
+
+    /// `http://host/bucket/key` (path style) or `http://bucket.domain/key` (virtual-host style), from the Host the
+    /// client used.
+    func objectURL(_ r: S3Request, bucket: String, key: String) -> String {
+        let host = r.authority.isEmpty ? "localhost" : r.authority
+        let path = percentEncode(key, keepSlash: true)
+        let hostName = host.lowercased().split(separator: ":").first.map(String.init) ?? ""
+        if !settings.domain.isEmpty, hostName == bucket.lowercased() + "." + settings.domain.lowercased() {
+            return "\(settings.urlScheme)://\(host)/\(path)"
+        }
+        return "\(settings.urlScheme)://\(host)/\(bucket)/\(path)"
     }
 
     struct PostPolicy {
