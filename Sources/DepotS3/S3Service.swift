@@ -21,6 +21,8 @@ public struct S3Settings: Sendable {
     public var maxObjectSize: UInt64 = 5 << 40
     /// Allowed clock skew for signed requests.
     public var maxClockSkew: Int64 = 15 * 60
+    /// `https` when the server listens with TLS: absolute URLs Depot writes (the POST answer's Location) use it.
+    public var urlScheme = "http"
 
     public init(region: String, domain: String) {
         self.region = region

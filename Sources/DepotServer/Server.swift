@@ -107,6 +107,7 @@ public final class DepotServer: Sendable {
             maxObjectSize: UInt64(configuration.server.maxObjectSize), logger: logger)
         var s3Settings = S3Settings(region: configuration.server.region, domain: configuration.server.domain)
         s3Settings.maxObjectSize = UInt64(configuration.server.maxObjectSize)
+        s3Settings.urlScheme = configuration.server.tls == nil ? "http" : "https"
         s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
     }
 
