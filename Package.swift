@@ -152,6 +152,7 @@ let package = Package(
         .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
         .testTarget(name: "DepotEventsTests", dependencies: ["DepotEvents", "DepotEngine", "DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
+        .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig"]),
         .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],
     swiftLanguageModes: [.v6]

@@ -44,11 +44,6 @@ extension S3Service {
     func putBucket(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void) async throws
         -> Response
     {
-        if c.request.query["versioning"] != nil || c.request.query["acl"] != nil
-            || c.request.query["policy"] != nil || c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil
-        {
-            throw S3Error.notImplemented("bucket sub-resource configuration")
-        }
         try authorize(c, .write, bucket: bucket)
         try await sendContinue()
         let bytes = try await readSmallBody(c, body, limit: 64 << 10)
@@ -78,99 +73,24 @@ extension S3Service {
     }
 
     func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
-        if c.request.query["cors"] != nil || c.request.query["lifecycle"] != nil || c.request.query["policy"] != nil
-            || c.request.query["encryption"] != nil
-        {
-            try authorize(c, .write, bucket: bucket)
-            try requireBucket(bucket)
-            return emptyResponse(.noContent)
-        }
         try authorize(c, .delete, bucket: bucket)
         try await engine.deleteBucket(bucket)
         return emptyResponse(.noContent)
     }
 
-    func getBucket(_ c: S3Context, bucket: String) throws -> Response {
-        let q = c.request.query
-        if q["location"] != nil {
-            guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
-            guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
-            // us-east-1 is reported as an empty constraint, as S3 does.
-            let region = record.region == "us-east-1" ? "" : XMLWriter.escape(record.region)
-            let body =
-                XMLWriter().text
-                + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(region)</LocationConstraint>"
-            var headers = HTTPFields()
-            headers[.contentType] = "application/xml"
-            headers[.contentLength] = String(body.utf8.count)
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-        }
-        try authorize(c, .list, bucket: bucket)
-        try requireBucket(bucket)
-        if let stub = try bucketConfigurationStub(c, bucket: bucket) { return stub }
-        if q["list-type"] == "2" { return try listObjectsV2(c, bucket: bucket) }
-        if q["versions"] != nil { return try listObjectVersions(c, bucket: bucket) }
-        return try listObjectsV1(c, bucket: bucket)
-    }
-
-    /// Well-formed "not configured" answers for the sub-resources tools probe, instead of 501.
-    private func bucketConfigurationStub(_ c: S3Context, bucket: String) throws -> Response? {
-        let q = c.request.query
-        func notConfigured(_ code: String, _ message: String) -> S3Error {
-            S3Error(code, .notFound, message, details: [("BucketName", bucket)])
-        }
-        if q["policy"] != nil { throw notConfigured("NoSuchBucketPolicy", "The bucket policy does not exist") }
-        if q["cors"] != nil { throw notConfigured("NoSuchCORSConfiguration", "The CORS configuration does not exist") }
-        if q["lifecycle"] != nil {
-            throw notConfigured("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
-        }
-        if q["encryption"] != nil {
-            throw notConfigured(
-                "ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found")
-        }
-        if q["object-lock"] != nil {
-            throw notConfigured(
-                "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
-        }
-        if q["website"] != nil {
-            throw notConfigured("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration")
-        }
-        if q["replication"] != nil {
-            throw notConfigured("ReplicationConfigurationNotFoundError", "The replication configuration was not found")
-        }
-        var xml = XMLWriter()
-        if q["versioning"] != nil {
-            xml.group("VersioningConfiguration", namespace: true) { _ in }
-            return xmlResponse(xml)
-        }
-        if q["acl"] != nil {
-            xml.group("AccessControlPolicy", namespace: true) { x in
-                x.group("Owner") { o in
-                    o.element("ID", c.account.accessKey)
-                    o.element("DisplayName", c.account.name)
-                }
-                x.group("AccessControlList") { l in
-                    l.raw("<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">")
-                    l.element("ID", c.account.accessKey)
-                    l.element("DisplayName", c.account.name)
-                    l.raw("</Grantee><Permission>FULL_CONTROL</Permission></Grant>")
-                }
-            }
-            return xmlResponse(xml)
-        }
-        if q["notification"] != nil {
-            xml.group("NotificationConfiguration", namespace: true) { _ in }
-            return xmlResponse(xml)
-        }
-        if q["requestPayment"] != nil {
-            xml.group("RequestPaymentConfiguration", namespace: true) { x in x.element("Payer", "BucketOwner") }
-            return xmlResponse(xml)
-        }
-        if q["logging"] != nil {
-            xml.group("BucketLoggingStatus", namespace: true) { _ in }
-            return xmlResponse(xml)
-        }
-        return nil
+    /// GetBucketLocation: any grant on the bucket may ask where it is (minio-go asks first).
+    func getBucketLocation(_ c: S3Context, bucket: String) throws -> Response {
+        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+        guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
+        // us-east-1 is reported as an empty constraint, as S3 does.
+        let region = record.region == "us-east-1" ? "" : XMLWriter.escape(record.region)
+        let body =
+            XMLWriter().text
+            + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(region)</LocationConstraint>"
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        headers[.contentLength] = String(body.utf8.count)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// Reads a small request body (XML configuration) with a size limit.

@@ -67,29 +67,28 @@ public final class S3Service: Sendable {
     /// body is read, so a request that is going to fail gets its final answer instead.
     public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
         let requestId = RequestContext.id ?? nextRequestId()
+        let outcome = S3RequestOutcome.current
         guard
             let s3 = S3Request(
                 method: request.method, target: request.head.path ?? "/", authority: request.head.authority,
                 headers: request.headers, domain: settings.domain)
         else {
-            return errorResponse(
-                S3Error.invalidArgument("The request URI is not valid."), resource: "/", requestId: requestId,
-                method: request.method)
+            let error = S3Error.invalidArgument("The request URI is not valid.")
+            outcome?.record { $0.errorCode = error.code }
+            return errorResponse(error, resource: "/", requestId: requestId, method: request.method)
         }
+        let endpoint = S3Endpoint(s3)
+        outcome?.record { $0.operation = endpoint.operationName }
         do {
-            // Browser form uploads carry their signature in the form, not in the request.
-            if s3.method == .post, let bucket = s3.bucket, s3.key == nil, s3.query.isEmpty,
-                s3.headers[.authorization] == nil, s3.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
-            {
-                return try await postObject(s3, bucket: bucket, body: request.body, requestId: requestId)
-            }
-            let auth = try authenticate(s3)
-            let context = S3Context(request: s3, account: auth.account, requestId: requestId, auth: auth)
-            var response = try await route(context, body: request.body, sendContinue: sendContinue)
+            var response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId, sendContinue: sendContinue)
             response.headers[.init("x-amz-request-id")!] = requestId
             return response
         } catch {
             let s3Error = S3Error.from(error)
+            outcome?.record { fields in
+                fields.errorCode = s3Error.code
+                if fields.accessKey == nil { fields.accessKey = s3.claimedAccessKey }
+            }
             // The request id comes with every line (the server's logging metadata provider).
             if s3Error.status == .internalServerError {
                 logger.error("\(request.method) \(s3.resource) failed: \(error)")
@@ -100,46 +99,102 @@ public final class S3Service: Sendable {
         }
     }
 
-    private func route(_ c: S3Context, body: RequestBody, sendContinue: () async throws -> Void) async throws -> Response {
+    /// The one dispatcher: refusals decided by the endpoint table, then authentication, the
+    /// endpoint's permission, the header policy, and the handler.
+    private func dispatch(
+        _ endpoint: S3Endpoint, _ r: S3Request, body: RequestBody, requestId: String, sendContinue: () async throws -> Void
+    ) async throws -> Response {
+        switch endpoint {
+        case .preflight:
+            // Preflights carry no signature; with no CORS rule anywhere, every one is refused.
+            guard r.headers[.origin] != nil else {
+                throw S3Error("BadRequest", .badRequest, "Insufficient information. Origin request header needed.")
+            }
+            throw S3Error(
+                "AccessForbidden", .forbidden,
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
+            )
+        case .postObject
+        where r.headers[.authorization] == nil
+            && r.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true:
+            // Browser form uploads carry their signature in the form, not in the request.
+            guard let bucket = r.bucket else { throw S3Error.methodNotAllowed() }
+            return try await postObject(r, bucket: bucket, body: body, requestId: requestId)
+        default:
+            break
+        }
+        let auth = try authenticate(r)
+        S3RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
+        let c = S3Context(request: r, account: auth.account, requestId: requestId, auth: auth)
+        switch endpoint {
+        case .notImplemented(let operation, let subresource):
+            throw S3Error.notImplemented("\(operation) (?\(subresource))")
+        case .unknownSubresource(let name):
+            throw S3Error.notImplemented("the query parameter '\(name)' is not a sub-resource Depot knows")
+        case .conflictingSubresources(let names):
+            throw S3Error.invalidRequest(
+                "The sub-resources \(names.map { "?" + $0 }.joined(separator: " and ")) cannot be combined in one request.")
+        case .methodNotAllowed, .postObject:
+            // A signed POST to a bucket, or one that is not a form, is no operation.
+            throw S3Error.methodNotAllowed()
+        default:
+            break
+        }
+        if let action = endpoint.requiredAction, let bucket = r.bucket { try authorize(c, action, bucket: bucket, key: r.key) }
+        try UnsupportedHeaders.check(r, for: endpoint)
+        return try await handle(endpoint, c, body: body, sendContinue: sendContinue)
+    }
+
+    /// Runs the handler of an authorised endpoint.
+    private func handle(_ endpoint: S3Endpoint, _ c: S3Context, body: RequestBody, sendContinue: () async throws -> Void)
+        async throws -> Response
+    {
         let r = c.request
-        guard let bucket = r.bucket else {
-            guard r.method == .get else { throw S3Error.methodNotAllowed() }
-            return try listBuckets(c)
+        if endpoint == .listBuckets { return try listBuckets(c) }
+        guard let bucket = r.bucket else { throw S3Error.methodNotAllowed() }
+        switch endpoint {
+        case .createBucket: return try await putBucket(c, bucket: bucket, body: body, sendContinue: sendContinue)
+        case .headBucket: return try headBucket(c, bucket: bucket)
+        case .deleteBucket: return try await deleteBucket(c, bucket: bucket)
+        case .getBucketLocation: return try getBucketLocation(c, bucket: bucket)
+        case .listObjects:
+            try requireBucket(bucket)
+            return try listObjectsV1(c, bucket: bucket)
+        case .listObjectsV2:
+            try requireBucket(bucket)
+            return try listObjectsV2(c, bucket: bucket)
+        case .listObjectVersions:
+            try requireBucket(bucket)
+            return try listObjectVersions(c, bucket: bucket)
+        case .listMultipartUploads:
+            try requireBucket(bucket)
+            return try listMultipartUploads(c, bucket: bucket)
+        case .getBucketTagging, .putBucketTagging, .deleteBucketTagging:
+            return try await bucketTagging(c, bucket: bucket, body: body)
+        case .getBucketAcl: return try getAcl(c, bucket: bucket, key: nil)
+        case .putBucketAcl: return try await putAcl(c, bucket: bucket, key: nil, body: body)
+        case .getBucketConfiguration(let configuration): return try getBucketConfiguration(c, bucket: bucket, configuration)
+        case .deleteObjects: return try await deleteObjects(c, bucket: bucket, body: body)
+        default: break
         }
-        let q = r.query
-        guard let key = r.key else {
-            switch r.method {
-            case .put where q["tagging"] != nil, .delete where q["tagging"] != nil, .get where q["tagging"] != nil:
-                return try await bucketTagging(c, bucket: bucket, body: body)
-            case .put: return try await putBucket(c, bucket: bucket, body: body, sendContinue: sendContinue)
-            case .head: return try headBucket(c, bucket: bucket)
-            case .delete: return try await deleteBucket(c, bucket: bucket)
-            case .get where q["uploads"] != nil:
-                try authorize(c, .list, bucket: bucket)
-                try requireBucket(bucket)
-                return try listMultipartUploads(c, bucket: bucket)
-            case .get: return try getBucket(c, bucket: bucket)
-            case .post where q["delete"] != nil: return try await deleteObjects(c, bucket: bucket, body: body)
-            default: throw S3Error.methodNotAllowed()
-            }
-        }
-        if q["tagging"] != nil, [.get, .put, .delete].contains(r.method) {
-            return try await objectTagging(c, bucket: bucket, key: key, body: body)
-        }
-        switch r.method {
-        case .put where q["uploadId"] != nil:
+        guard let key = r.key else { throw S3Error.methodNotAllowed() }
+        switch endpoint {
+        case .putObject: return try await putObject(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
+        case .copyObject:
+            return try await copyObject(c, bucket: bucket, key: key, source: r.header("x-amz-copy-source") ?? "")
+        case .getObject, .headObject: return try getObject(c, bucket: bucket, key: key)
+        case .deleteObject: return try await deleteObject(c, bucket: bucket, key: key)
+        case .createMultipartUpload: return try await createMultipartUpload(c, bucket: bucket, key: key)
+        case .uploadPart, .uploadPartCopy:
             return try await uploadPart(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
-        case .put:
-            if let source = r.header("x-amz-copy-source") {
-                return try await copyObject(c, bucket: bucket, key: key, source: source)
-            }
-            return try await putObject(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
-        case .get where q["uploadId"] != nil: return try listParts(c, bucket: bucket, key: key)
-        case .get, .head: return try getObject(c, bucket: bucket, key: key)
-        case .delete where q["uploadId"] != nil: return try await abortMultipartUpload(c, bucket: bucket, key: key)
-        case .delete: return try await deleteObject(c, bucket: bucket, key: key)
-        case .post where q["uploads"] != nil: return try await createMultipartUpload(c, bucket: bucket, key: key)
-        case .post where q["uploadId"] != nil: return try await completeMultipartUpload(c, bucket: bucket, key: key, body: body)
+        case .completeMultipartUpload: return try await completeMultipartUpload(c, bucket: bucket, key: key, body: body)
+        case .abortMultipartUpload: return try await abortMultipartUpload(c, bucket: bucket, key: key)
+        case .listParts: return try listParts(c, bucket: bucket, key: key)
+        case .getObjectTagging, .putObjectTagging, .deleteObjectTagging:
+            return try await objectTagging(c, bucket: bucket, key: key, body: body)
+        case .getObjectAcl: return try getAcl(c, bucket: bucket, key: key)
+        case .putObjectAcl: return try await putAcl(c, bucket: bucket, key: key, body: body)
+        case .getObjectAttributes: return try getObjectAttributes(c, bucket: bucket, key: key)
         default: throw S3Error.methodNotAllowed()
         }
     }

@@ -285,6 +285,8 @@ public final class DepotServer: Sendable {
         let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
         let (api, operation) = RequestMetrics.classify(method: request.method, path: path, query: query, headers: request.headers)
         let metrics = RequestMetrics(api: api, operation: operation)
+        // The S3 front door's own decision (virtual-host style included), its error code and signer.
+        let s3Outcome = S3RequestOutcome()
         let requestId = RequestContext.makeId()
         var response: Response
         if path == "/metrics" && request.method == .get {
@@ -312,10 +314,12 @@ public final class DepotServer: Sendable {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false
             response = await RequestContext.$id.withValue(requestId) {
-                await dispatch(request, path: target) {
-                    if wantsContinue && !continued {
-                        continued = true
-                        try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+                await S3RequestOutcome.$current.withValue(s3Outcome) {
+                    await dispatch(request, path: target) {
+                        if wantsContinue && !continued {
+                            continued = true
+                            try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+                        }
                     }
                 }
             }
@@ -330,17 +334,24 @@ public final class DepotServer: Sendable {
         let bytesIn = request.headers[.contentLength].flatMap(Int.init) ?? 0
         let bytesOut = response.headers[.contentLength].flatMap(Int.init) ?? 0
         try await responseWriter.write(response: response.head, body: response.body)
-        metrics.finish(status: response.status.code, bytesIn: bytesIn, bytesOut: request.method == .head ? 0 : bytesOut)
+        let outcome = s3Outcome.fields
+        let finalOperation = outcome.operation ?? operation
+        metrics.finish(
+            status: response.status.code, bytesIn: bytesIn, bytesOut: request.method == .head ? 0 : bytesOut,
+            operation: finalOperation)
         // The access log: failures at info, the rest at debug (DEPOT_LOG_LEVEL=debug shows them).
-        logger.log(
-            level: response.status.code >= 400 ? .info : .debug, "request",
-            metadata: [
-                "method": .string(request.method.rawValue), "path": .string(path),
-                "status": .stringConvertible(response.status.code),
-                "api": .string(api), "operation": .string(operation), "bytes_in": .stringConvertible(bytesIn),
-                "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible(metrics.elapsedMilliseconds),
-                "request_id": .string(requestId),
-            ])
+        var metadata: Logger.Metadata = [
+            "method": .string(request.method.rawValue), "path": .string(path),
+            "status": .stringConvertible(response.status.code),
+            "api": .string(api), "operation": .string(finalOperation), "bytes_in": .stringConvertible(bytesIn),
+            "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible(metrics.elapsedMilliseconds),
+            "request_id": .string(requestId),
+        ]
+        // A failure names its S3 error code and the key that signed it: a wrong secret
+        // (SignatureDoesNotMatch) reads differently from a denied prefix (AccessDenied).
+        if let code = outcome.errorCode { metadata["error_code"] = .string(code) }
+        if let key = outcome.accessKey { metadata["access_key"] = .string(key) }
+        logger.log(level: response.status.code >= 400 ? .info : .debug, "request", metadata: metadata)
         if closeAfter { await RefusedBodyDrain.drainThenClose(channel) }
     }
 }

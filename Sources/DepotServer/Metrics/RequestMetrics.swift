@@ -49,8 +49,8 @@ struct RequestMetrics {
         if path.hasPrefix("/health/") || path == "/metrics" || path.hasPrefix("/swagger") || path == "/openapi.json" {
             return ("system", path)
         }
-        let copy = headers[HTTPField.Name("x-amz-copy-source")!] != nil
-        return ("s3", S3Operation.name(method: method.rawValue, path: path, query: query, copySource: copy))
+        let target = query.isEmpty ? path : path + "?" + query
+        return ("s3", S3Endpoint.classify(method: method, target: target, headers: headers)?.operationName ?? "Unknown")
     }
 
     var elapsedMilliseconds: Double {
@@ -58,7 +58,10 @@ struct RequestMetrics {
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
-    func finish(status: Int, bytesIn: Int, bytesOut: Int) {
+    /// Counts the finished request; `operation` replaces the early classification when the
+    /// front door decided more precisely (S3 virtual-host style).
+    func finish(status: Int, bytesIn: Int, bytesOut: Int, operation: String? = nil) {
+        let operation = operation ?? self.operation
         let statusClass = "\(status / 100)xx"
         let dimensions = [("api", api), ("operation", operation), ("status", statusClass)]
         Counter(label: "depot_requests_total", dimensions: dimensions).increment()

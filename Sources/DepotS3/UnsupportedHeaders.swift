@@ -1,0 +1,96 @@
+import HTTPTypes
+
+/// Request headers whose meaning Depot does not carry out. Accepting and ignoring them would be
+/// a lie with consequences: an object asked to be encrypted would be stored in plaintext and
+/// served without its key; one asked to be locked could be deleted. So they are refused with 501
+/// NotImplemented naming the header, in one place, before the handler runs.
+enum UnsupportedHeaders {
+    /// Canned ACLs that change nothing for a single owner.
+    static let harmlessCannedACLs: Set<String> = ["private", "bucket-owner-full-control"]
+
+    /// AWS's storage classes. Depot keeps every object the same way; a valid class is accepted
+    /// (and reported back as STANDARD), an invalid one is refused as AWS refuses it.
+    static let storageClasses: Set<String> = [
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+    ]
+
+    /// Server-side encryption with keys Depot would manage (SSE-S3, SSE-KMS).
+    static let serverSideEncryption = [
+        "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+        "x-amz-server-side-encryption-context", "x-amz-server-side-encryption-bucket-key-enabled",
+    ]
+    /// Server-side encryption with a key the client sends (SSE-C), on the object itself.
+    static let customerKey = [
+        "x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key",
+        "x-amz-server-side-encryption-customer-key-md5",
+    ]
+    /// SSE-C for the source of a copy.
+    static let copySourceCustomerKey = [
+        "x-amz-copy-source-server-side-encryption-customer-algorithm",
+        "x-amz-copy-source-server-side-encryption-customer-key",
+        "x-amz-copy-source-server-side-encryption-customer-key-md5",
+    ]
+    static let objectLock = ["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"]
+
+    /// Throws 501 (or 400 InvalidStorageClass) when `endpoint` carries a header it cannot honour.
+    static func check(_ r: S3Request, for endpoint: S3Endpoint) throws {
+        try check(endpoint) {
+            r.header($0)
+        } names: {
+            r.headers.lazy.map(\.name.canonicalName)
+        }
+    }
+
+    /// The same policy for a browser form's fields (PostObject): field names are the header names.
+    static func check(formFields: [(String, String)]) throws {
+        // The form's `acl` field is the x-amz-acl header of a PUT.
+        let fields = formFields.map { field in
+            let name = field.0.lowercased()
+            return (name == "acl" ? "x-amz-acl" : name, field.1)
+        }
+        try check(.postObject) { name in
+            fields.first { $0.0 == name }?.1
+        } names: {
+            fields.lazy.map(\.0)
+        }
+    }
+
+    private static func check<Names: Sequence<String>>(
+        _ endpoint: S3Endpoint, value: (String) -> String?, names: () -> Names
+    ) throws {
+        func refuse(_ list: [String]) throws {
+            if let name = list.first(where: { value($0) != nil }) {
+                throw S3Error.notImplemented("header \(name) (Depot does not implement it)")
+            }
+        }
+        switch endpoint {
+        case .getObject, .headObject:
+            try refuse(customerKey)
+        case .createBucket:
+            if value("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
+                throw S3Error.notImplemented("header x-amz-bucket-object-lock-enabled (Object Lock)")
+            }
+            try checkACL(value: value, names: names)
+        case _ where endpoint.writesObject:
+            try refuse(serverSideEncryption + customerKey + objectLock)
+            if endpoint == .copyObject || endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
+            try checkACL(value: value, names: names)
+            if let storageClass = value("x-amz-storage-class"), !storageClasses.contains(storageClass) {
+                throw S3Error("InvalidStorageClass", .badRequest, "The storage class you specified is not valid: \(storageClass)")
+            }
+        default:
+            break
+        }
+    }
+
+    /// Grants and canned ACLs other than "only the owner", which Depot has no way to keep.
+    private static func checkACL<Names: Sequence<String>>(value: (String) -> String?, names: () -> Names) throws {
+        if let grant = names().first(where: { $0.hasPrefix("x-amz-grant-") }) {
+            throw S3Error.notImplemented("header \(grant) (ACLs are not kept)")
+        }
+        if let acl = value("x-amz-acl"), !harmlessCannedACLs.contains(acl.lowercased()) {
+            throw S3Error.notImplemented("header x-amz-acl: \(acl) (only private is supported)")
+        }
+    }
+}
