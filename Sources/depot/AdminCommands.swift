@@ -125,7 +125,8 @@ struct AdminClient {
         for (name, value) in signed { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(30))
         let text = String(buffer: try await response.body.collect(upTo: 64 << 10))
-        guard let open = text.range(of: "<Region>"), let close = text.range(of: "</Region>", range: open.upperBound..<text.endIndex)
+        guard let open = text.range(of: "<Region>"),
+            let close = text.range(of: "</Region>", range: open.upperBound..<text.endIndex)
         else { return nil }
         let region = String(text[open.upperBound..<close.lowerBound])
         return region.isEmpty || region == tried ? nil : region

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import pytest
 
@@ -184,5 +185,33 @@ def test_admin_commands_find_a_server_in_another_region(tmp_path):
         assert wrong.returncode != 0 and "region" in wrong.stderr.lower(), wrong.stderr
         listed = run_depot("account", "list", env=dict(env, DEPOT_REGION="eu-central-1"))
         assert listed.returncode == 0, listed.stderr
+    finally:
+        server.cleanup()
+
+
+def test_sigterm_during_a_stalled_upload_stops_within_the_bound():
+    """A client that sends half a body and goes quiet holds a request open; SIGTERM waits for it
+    at most the 10 s bound, then cancels it (nothing is stored) and exits 0."""
+    server = DepotServer().start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="stalled")
+        url = s3.generate_presigned_url("put_object", Params={"Bucket": "stalled", "Key": "half"}, ExpiresIn=300)
+        parsed = urllib.parse.urlsplit(url)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(f"PUT {parsed.path}?{parsed.query} HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
+                         f"Content-Length: 1000000\r\n\r\n".encode() + b"x" * 1000)
+            time.sleep(0.5)
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            try:
+                code = server.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"depot did not stop within 15 s of SIGTERM: {server.logs()}")
+            assert time.monotonic() - started <= 12
+            assert code == 0, server.logs()
+        server.start()
+        with pytest.raises(Exception):
+            server.client().head_object(Bucket="stalled", Key="half")
     finally:
         server.cleanup()
