@@ -3,18 +3,21 @@ import HummingbirdCore
 import NIOCore
 
 /// A response body that streams a byte range of a stored object, piece by piece (at most 1 MiB
-/// each), read from the segments as the client takes them. The S3 GET and the Vault media
-/// download send objects the same way, so they share this.
-public func objectResponseBody(_ reader: ObjectReader, range: Range<UInt64>) -> ResponseBody {
-    let pieces = reader.plan(range)
+/// each), from the segments as the client takes them, or read through from a tier when a
+/// transition evicted the local copy. The S3 GET and the Vault downloads send objects the same
+/// way, so they share this. Throws before anything is answered when the object is evicted and no
+/// tier can serve it; a source that ends short fails the response (the connection closes before
+/// `Content-Length` bytes), so a client never takes a truncated object for a whole one.
+public func objectResponseBody(_ reader: ObjectReader, range: Range<UInt64>) throws -> ResponseBody {
+    let bytes = try reader.bytes(range)
     return ResponseBody(contentLength: Int(range.count)) { writer in
         let allocator = ByteBufferAllocator()
         var window = SendWindow()
-        for piece in pieces {
+        for try await piece in bytes {
             try await window.waitForRoom()
             var buffer = allocator.buffer(capacity: piece.count)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
-                try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
+                try piece.copy(into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
                 return piece.count
             }
             window.track(buffer)

@@ -54,15 +54,21 @@ extension S3Service {
         }
     }
 
-    /// Feeds a byte range of an object into an upload session (UploadPartCopy with a range).
-    func copyBytes(_ reader: ObjectReader, range: Range<UInt64>, into session: IngestSession) throws {
+    /// Feeds a byte range of an object into an upload session (UploadPartCopy, with or without a
+    /// range). An evicted source is read through from its tier; if that cannot deliver every byte
+    /// the copy fails, so no part is ever committed short or empty.
+    func copyBytes(_ reader: ObjectReader, range: Range<UInt64>, into session: IngestSession) async throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        for piece in reader.plan(range) {
+        for try await piece in try reader.bytes(range) {
+            if piece.count > buffer.count { buffer = [UInt8](repeating: 0, count: piece.count) }
             try buffer.withUnsafeMutableBytes { out in
                 let slice = UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count])
-                try reader.read(piece, into: slice)
+                try piece.copy(into: slice)
                 try session.write(UnsafeRawBufferPointer(slice))
             }
+        }
+        guard session.size == UInt64(range.count) else {
+            throw S3Error.internalError("the copy source gave \(session.size) of \(range.count) bytes")
         }
     }
 
@@ -92,6 +98,25 @@ extension S3Service {
         let request = r
         let owner = c.account.accessKey
         let precondition = try writePreconditions(r)
+        if let evicted = try engine.openObject(bucket: source.bucket, key: source.key), !evicted.isLocal {
+            // Its chunks left with the transition, so there is nothing to share: the bytes are
+            // read through from the tier into a new object.
+            try checkCopySourceConditions(r, evicted.record)
+            let original = evicted.record
+            var metadata = ObjectMetadata(
+                owner: owner, contentType: original.contentType, systemMetadata: original.systemMetadata,
+                userMetadata: original.userMetadata, tags: original.tags)
+            if directive == "REPLACE" {
+                metadata.contentType = replacement.contentType
+                metadata.systemMetadata = replacement.systemMetadata
+                metadata.userMetadata = replacement.userMetadata
+            }
+            if taggingDirective == "REPLACE" { metadata.tags = replacement.tags }
+            let session = try engine.startIngest(bucket: bucket, key: key)
+            try await copyBytes(evicted, range: 0..<original.size, into: session)
+            let record = try await session.commit(metadata: metadata, precondition: precondition, origin: .s3("Copy"))
+            return copyObjectResult(record)
+        }
         let record = try await engine.copyObject(from: source, to: (bucket, key), precondition: precondition) { original in
             try self.checkCopySourceConditions(request, original)
             var record = original
@@ -104,6 +129,10 @@ extension S3Service {
             if taggingDirective == "REPLACE" { record.tags = replacement.tags }
             return record
         }
+        return copyObjectResult(record)
+    }
+
+    private func copyObjectResult(_ record: ObjectRecord) -> Response {
         var xml = XMLWriter()
         xml.group("CopyObjectResult", namespace: true) { x in
             x.element("LastModified", iso8601(milliseconds: record.created))

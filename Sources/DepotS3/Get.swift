@@ -68,25 +68,8 @@ extension S3Service {
         }
         headers[.contentLength] = String(range.count)
         if isHead { return Response(status: status, headers: headers, body: ResponseBody()) }
-        if record.localState == .evicted {
-            // Transitioned: stream the range from a tier that holds the object.
-            let stream = try engine.readThrough(bucket: bucket, key: key, record: record, range: range)
-            return Response(status: status, headers: headers, body: remoteBody(stream, length: UInt64(range.count)))
-        }
-        return Response(status: status, headers: headers, body: objectResponseBody(reader, range: range))
-    }
-
-    func remoteBody(_ stream: AsyncThrowingStream<[UInt8], Error>, length: UInt64) -> ResponseBody {
-        ResponseBody(contentLength: Int(length)) { writer in
-            var sent: UInt64 = 0
-            for try await bytes in stream {
-                sent += UInt64(bytes.count)
-                try await writer.write(ByteBuffer(bytes: bytes))
-            }
-            // A short tier answer must not look like a complete object: fail the response.
-            guard sent == length else { throw S3Error.internalError("the tier returned \(sent) of \(length) bytes") }
-            try await writer.finish(nil)
-        }
+        // Local chunks, or read through from a tier after a transition (decided in one place).
+        return Response(status: status, headers: headers, body: try objectResponseBody(reader, range: range))
     }
 
     /// RFC 7232 as S3 applies it: If-Match / If-Unmodified-Since fail with 412; If-None-Match /

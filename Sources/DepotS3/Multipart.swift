@@ -81,7 +81,7 @@ extension S3Service {
                 range = try copySourceRange(rangeText, size: reader.record.size)
             }
             try requireAllowedSize(UInt64(range.count))
-            try copyBytes(reader, range: range, into: session)
+            try await copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
             var xml = XMLWriter()
             xml.group("CopyPartResult", namespace: true) { x in

@@ -28,11 +28,15 @@ public struct FilesystemTier: TierClient {
             let md5 = StreamingDigest(.md5)
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             let limiter = BandwidthLimiter.current
-            for piece in reader.plan(0..<reader.record.size) {
+            var written: UInt64 = 0
+            // Local chunks, or the tier that holds an evicted object: never nothing.
+            for try await piece in try reader.bytes(0..<reader.record.size) {
                 try await limiter?.take(piece.count)
+                if piece.count > buffer.count { buffer = [UInt8](repeating: 0, count: piece.count) }
+                written += UInt64(piece.count)
                 try buffer.withUnsafeMutableBytes { out in
                     let slice = UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count])
-                    try reader.read(piece, into: slice)
+                    try piece.copy(into: slice)
                     md5.update(UnsafeRawBufferPointer(slice))
                     var done = 0
                     while done < piece.count {
@@ -42,6 +46,10 @@ public struct FilesystemTier: TierClient {
                         done += n
                     }
                 }
+            }
+            // A multipart ETag is no MD5 of the bytes, so the size is the check every copy gets.
+            guard written == reader.record.size else {
+                throw TierError("copy of \(bucket)/\(key) has \(written) of its \(reader.record.size) bytes")
             }
             let digest = Hex.encode(md5.finalize())
             if !reader.record.etag.contains("-") && digest != reader.record.etag {
@@ -63,30 +71,12 @@ public struct FilesystemTier: TierClient {
         }
     }
 
+    /// Reads the range 1 MiB at a time as the consumer asks for it (the file is opened on the
+    /// first request, and nothing is read ahead of the reader). A file shorter than the range
+    /// fails the stream: it is a damaged copy, not a short object.
     public func download(bucket: String, key: String, range: Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error> {
-        let path = settings.path + "/" + settings.remoteKey(bucket: bucket, key: key)
-        return AsyncThrowingStream { continuation in
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                continuation.finish(throwing: TierError("opening \(path): \(String(cString: strerror(errno)))"))
-                return
-            }
-            var offset = range.lowerBound
-            while offset < range.upperBound {
-                let count = Int(min(UInt64(1 << 20), range.upperBound - offset))
-                var buffer = [UInt8](repeating: 0, count: count)
-                let n = pread(fd, &buffer, count, off_t(offset))
-                guard n > 0 else {
-                    close(fd)
-                    continuation.finish(throwing: TierError("reading \(path) at \(offset): short file"))
-                    return
-                }
-                continuation.yield(Array(buffer.prefix(n)))
-                offset += UInt64(n)
-            }
-            close(fd)
-            continuation.finish()
-        }
+        let file = RangeFile(path: settings.path + "/" + settings.remoteKey(bucket: bucket, key: key), range: range)
+        return AsyncThrowingStream(unfolding: { try file.next() })
     }
 
     public func delete(bucket: String, key: String) async throws {
@@ -136,5 +126,38 @@ public struct FilesystemTier: TierClient {
             fsync(dfd)
             close(dfd)
         }
+    }
+}
+
+/// One download's open file and position; used by one consumer at a time.
+private final class RangeFile: @unchecked Sendable {
+    let path: String
+    let range: Range<UInt64>
+    private var fd: Int32 = -1
+    private var offset: UInt64
+
+    init(path: String, range: Range<UInt64>) {
+        self.path = path
+        self.range = range
+        self.offset = range.lowerBound
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    func next() throws -> [UInt8]? {
+        guard offset < range.upperBound else { return nil }
+        if fd < 0 {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw TierError("opening \(path): \(String(cString: strerror(errno)))") }
+        }
+        let count = Int(min(UInt64(1 << 20), range.upperBound - offset))
+        var buffer = [UInt8](repeating: 0, count: count)
+        var n: Int
+        repeat { n = pread(fd, &buffer, count, off_t(offset)) } while n < 0 && errno == EINTR
+        guard n > 0 else {
+            throw TierError("reading \(path) at \(offset): " + (n < 0 ? String(cString: strerror(errno)) : "short file"))
+        }
+        offset += UInt64(n)
+        return n == count ? buffer : Array(buffer.prefix(n))
     }
 }

@@ -22,8 +22,9 @@ public struct TierError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The object's pieces as an async sequence of byte arrays, read from the segments one piece
-/// (at most 1 MiB) at a time, for streaming request bodies.
+/// The object's pieces as an async sequence of byte buffers, for streaming request bodies: read
+/// through `ObjectReader.bytes` (the local chunks, or the tier holding an evicted object), so a
+/// copy of an evicted object is the object's bytes or an error, never an empty body.
 struct ObjectPieces: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let reader: ObjectReader
@@ -40,23 +41,25 @@ struct ObjectPieces: AsyncSequence, Sendable {
 
     struct Iterator: AsyncIteratorProtocol {
         let reader: ObjectReader
-        var pieces: [ReadPiece]
+        let range: Range<UInt64>
         let limiter: BandwidthLimiter?
-        var index = 0
+        /// Opened on the first call, so that a source that cannot serve fails the copy there.
+        var bytes: ObjectBytes.AsyncIterator?
 
         mutating func next() async throws -> ByteBuffer? {
-            guard index < pieces.count else { return nil }
-            let piece = pieces[index]
-            index += 1
+            var iterator = try bytes ?? reader.bytes(range).makeAsyncIterator()
+            let next = try await iterator.next()
+            bytes = iterator
+            guard let piece = next else { return nil }
             try await limiter?.take(piece.count)
             var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
-                try reader.read(piece, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
+                try piece.copy(into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
                 return piece.count
             }
             return buffer
         }
     }
 
-    func makeAsyncIterator() -> Iterator { Iterator(reader: reader, pieces: reader.plan(range), limiter: limiter) }
+    func makeAsyncIterator() -> Iterator { Iterator(reader: reader, range: range, limiter: limiter) }
 }

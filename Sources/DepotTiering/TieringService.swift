@@ -68,14 +68,15 @@ public final class TieringService: Service {
         apply(configuration)
         let service = self
         engine.setReadThrough { bucket, key, record, range in
-            // The first tier (in policy order) that confirmed its copy serves the bytes.
+            // The first tier (in policy order) that confirmed its copy and is not down serves the
+            // bytes; if every such tier is down, the first one is still tried. None: refuse now.
             let tiers = service.generation.withLock { $0.tiers }
-            guard let replica = record.replicas.first(where: { $0.state == .completed && tiers[$0.tier] != nil }) else {
-                return AsyncThrowingStream {
-                    $0.finish(throwing: TierError("no tier holds a confirmed copy of \(bucket)/\(key)"))
-                }
+            let holders = record.replicas.filter { $0.state == .completed && tiers[$0.tier] != nil }.map(\.tier)
+            let up = holders.first { tier in !service.breakers.withLock { $0[tier]?.isDown ?? false } }
+            guard let tier = up ?? holders.first, let client = tiers[tier] else {
+                throw TierError("no configured tier holds a confirmed copy of \(bucket)/\(key)")
             }
-            return tiers[replica.tier]!.download(bucket: bucket, key: key, range: range)
+            return client.download(bucket: bucket, key: key, range: range)
         }
     }
 

@@ -106,7 +106,8 @@ extension VaultService {
         headers[.init("Content-Description")!] = "File Transfer"
         headers[.acceptRanges] = "bytes"
         headers[.contentLength] = String(range.count)
-        let body = objectResponseBody(reader, range: range)
+        // Local chunks, or read through from a tier if a transition evicted them.
+        let body = try objectResponseBody(reader, range: range)
         return Response(status: status, headers: headers, body: body)
     }
 

@@ -13,20 +13,38 @@ public struct ReadPiece: Sendable {
 /// An open object: its record and its chunk locations, resolved in the same index snapshot, so
 /// a concurrent overwrite or delete never mixes two versions into one response. The lease keeps
 /// the segments it points into on disk until the reader is released.
+///
+/// Every reader of an object's bytes goes through `bytes(_:)` (ObjectBytes.swift): it decides
+/// between the local chunks and a read-through from a tier, and fails when neither can deliver
+/// exactly the range. `plan`/`read` are its local half and know nothing of evicted objects.
 public final class ObjectReader: @unchecked Sendable {
+    public let bucket: String
+    public let key: String
     public let record: ObjectRecord
     private let locations: [RecordLocation]
     private let store: SegmentStore
     private let lease: ReclaimLease
+    /// Where an evicted object's bytes come from (the tiering part's source, if installed).
+    let readThrough: ReadThrough?
 
-    init(record: ObjectRecord, locations: [RecordLocation], store: SegmentStore, lease: ReclaimLease) {
+    init(
+        bucket: String, key: String, record: ObjectRecord, locations: [RecordLocation], store: SegmentStore,
+        lease: ReclaimLease, readThrough: ReadThrough?
+    ) {
+        self.bucket = bucket
+        self.key = key
         self.record = record
         self.locations = locations
         self.store = store
         self.lease = lease
+        self.readThrough = readThrough
     }
 
-    /// The pieces that make up `range` of the object, each at most `maxPiece` bytes.
+    /// Whether the bytes are in the local segments (false once a transition evicted them).
+    public var isLocal: Bool { record.localState == .present }
+
+    /// The pieces of the local chunks that make up `range`, each at most `maxPiece` bytes. An
+    /// evicted object has no local chunks: use `bytes(_:)`, which reads it through from a tier.
     ///
     /// Durable pages are dropped from the cache (`storage.cacheWrittenData`), so a stream reads
     /// from the disk: the first piece of each chunk asks for the chunks `prefetchChunks` ahead,
@@ -69,8 +87,10 @@ public final class ObjectReader: @unchecked Sendable {
         } catch { throw EngineError.wrap(error) }
     }
 
-    /// Reads a whole range into memory; for small objects and tests.
+    /// Reads a whole range of the local chunks into memory; for small objects and tests. An
+    /// evicted object throws `invalidObjectState` rather than reading as zeros.
     public func readAll(_ range: Range<UInt64>? = nil) throws -> [UInt8] {
+        guard isLocal else { throw EngineError.invalidObjectState(key) }
         let range = range ?? 0..<record.size
         var out = [UInt8](repeating: 0, count: Int(range.count))
         var offset = 0
@@ -106,6 +126,8 @@ extension Engine {
             return (record, locations)
         }
         guard let (record, locations) = found else { return nil }
-        return ObjectReader(record: record, locations: locations, store: store, lease: lease)
+        let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
+        return ObjectReader(
+            bucket: bucket, key: key, record: record, locations: locations, store: store, lease: lease, readThrough: source)
     }
 }

@@ -2,9 +2,11 @@ import DepotStorage
 import Synchronization
 
 /// Streams a byte range of an evicted object from a tier that holds it (installed by the
-/// tiering part). Pieces arrive in order; the stream ends after the last byte of the range.
+/// tiering part). Pieces arrive in order; the stream ends after the last byte of the range. It
+/// throws at once when no configured tier holds a confirmed copy, so a reader can refuse the
+/// request before it answers.
 public typealias ReadThrough =
-    @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord, _ range: Range<UInt64>)
+    @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord, _ range: Range<UInt64>) throws
     -> AsyncThrowingStream<[UInt8], Error>
 
 final class ReadThroughBox: Sendable {
@@ -13,16 +15,6 @@ final class ReadThroughBox: Sendable {
 
 extension Engine {
     public func setReadThrough(_ source: ReadThrough?) { readThroughBox.source.withLock { $0 = source.map(FunctionBox.init) } }
-
-    /// The bytes of an evicted object, from the first tier that holds it.
-    public func readThrough(bucket: String, key: String, record: ObjectRecord, range: Range<UInt64>) throws
-        -> AsyncThrowingStream<[UInt8], Error>
-    {
-        guard let source = readThroughBox.source.withLock({ $0 })?.function else {
-            throw EngineError.invalidObjectState(key)
-        }
-        return source(bucket, key, record, range)
-    }
 
     /// Evicts the local copy of an object version once every tier in `confirmedOn` holds it:
     /// its chunk references are released (compaction reclaims the bytes) and reads go to a tier.
