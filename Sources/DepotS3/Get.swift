@@ -10,9 +10,6 @@ extension S3Service {
     func getObject(_ c: S3Context, bucket: String, key: String) throws -> Response {
         let r = c.request
         let isHead = r.method == .head
-        if r.query["acl"] != nil || r.query["attributes"] != nil {
-            throw S3Error.notImplemented("object sub-resources")
-        }
         try authorize(c, .read, bucket: bucket, key: key)
         try requireBucket(bucket)
         guard let reader = try engine.openObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }

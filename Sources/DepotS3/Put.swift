@@ -10,9 +10,6 @@ extension S3Service {
         _ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void
     ) async throws -> Response {
         let r = c.request
-        if r.query["acl"] != nil || r.query["retention"] != nil || r.query["legal-hold"] != nil {
-            throw S3Error.notImplemented("object sub-resources")
-        }
         try authorize(c, .write, bucket: bucket, key: key)
         try engine.checkKeyLength(bucket: bucket, key: key)
         let length = try declaredLength(r)

@@ -162,4 +162,22 @@ struct S3EndpointTests {
         #expect(try UnsupportedHeaders.check(formFields: [("acl", "private"), ("key", "k")]) == ())
         #expect(throws: S3Error.self) { try UnsupportedHeaders.check(formFields: [("x-amz-server-side-encryption", "AES256")]) }
     }
+
+    @Test func claimedAccessKeyForTheAccessLog() {
+        func claimed(_ target: String, authorization: String? = nil) -> String? {
+            var headers = HTTPFields()
+            if let authorization { headers[.authorization] = authorization }
+            return S3Request(method: .get, target: target, authority: "h", headers: headers, domain: "")!.claimedAccessKey
+        }
+        #expect(
+            claimed(
+                "/b/k",
+                authorization:
+                    "AWS4-HMAC-SHA256 Credential=CAMONE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=ab")
+                == "CAMONE")
+        #expect(claimed("/b/k", authorization: "AWS CAMONE:c2lnbmF0dXJl") == "CAMONE")
+        #expect(claimed("/b/k?X-Amz-Credential=CAMONE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request") == "CAMONE")
+        #expect(claimed("/b/k?AWSAccessKeyId=CAMONE&Signature=x&Expires=1") == "CAMONE")
+        #expect(claimed("/b/k") == nil)
+    }
 }
