@@ -344,3 +344,34 @@ def test_access_log_tells_a_wrong_secret_from_a_denied_prefix(tmp_path):
         assert "path=/rec/camera-2/a" in denied[0]
     finally:
         server.cleanup()
+
+
+def test_virtual_host_requests_are_routed_and_counted_by_the_same_table(tmp_path):
+    """With `server.domain`, the bucket is in Host: the early path-only classification would
+    call `GET /?location` no operation at all; metrics take the front door's own decision."""
+    config = tmp_path / "depot.yaml"
+    config.write_text("server:\n  domain: depot.test\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="cams")
+
+        def virtual(method, target):
+            host = f"cams.depot.test:{server.port}"
+            request = AWSRequest(method=method, url=f"http://{host}{target}",
+                                 headers={"x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
+            SigV4Auth(CREDENTIALS, "s3", "us-east-1").add_auth(request)
+            headers = dict(request.headers, Host=host)
+            return requests.request(method, f"http://127.0.0.1:{server.port}{target}", headers=headers, timeout=10)
+
+        response = virtual("DELETE", "/?publicAccessBlock")
+        assert response.status_code == 501 and code_of(response) == "NotImplemented", response.text
+        response = virtual("GET", "/?location")
+        assert response.status_code == 200 and code_of(response) == "LocationConstraint", response.text
+        s3.head_bucket(Bucket="cams")
+        metrics = requests.get(f"{server.endpoint}/metrics", timeout=10).text
+        assert re.search(r'depot_requests_total\{[^}]*operation="DeletePublicAccessBlock"[^}]*status="5xx"', metrics)
+        assert re.search(r'depot_requests_total\{[^}]*operation="GetBucketLocation"[^}]*status="2xx"', metrics)
+        assert 'operation="UnknownSubresource"' not in metrics
+    finally:
+        server.cleanup()
