@@ -106,6 +106,13 @@ extension S3Service {
     func completeMultipartUpload(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {
         try authorize(c, .write, bucket: bucket, key: key)
         let id = c.request.query["uploadId"] ?? ""
+        if try engine.upload(id) == nil,
+            let done = try engine.recentlyCompletedObject(uploadId: id, bucket: bucket, key: key)
+        {
+            // A client retrying Complete after a timeout: the same answer, as AWS and MinIO give.
+            _ = try await readSmallBody(c, body, limit: 4 << 20)
+            return completeResult(bucket: bucket, key: key, record: done)
+        }
         let upload = try requireUpload(id, bucket: bucket, key: key)
         let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 4 << 20))
         guard xml.name == "CompleteMultipartUpload" else { throw S3Error.malformedXML() }
@@ -156,6 +163,10 @@ extension S3Service {
             }
             return CompletedObject(etag: etag, checksums: [(algorithm.rawValue, value)], checksumType: checksumType)
         }
+        return completeResult(bucket: bucket, key: key, record: record)
+    }
+
+    func completeResult(bucket: String, key: String, record: ObjectRecord) -> Response {
         var out = XMLWriter()
         out.group("CompleteMultipartUploadResult", namespace: true) { x in
             x.element("Location", "/\(bucket)/\(percentEncode(key, keepSlash: true))")

@@ -62,4 +62,37 @@ struct MultipartTests {
         #expect(try engine.dump().filter { $0.hasPrefix("chunk") }.isEmpty)
         #expect(try engine.fsck().isClean)
     }
+
+    /// A repeated Complete (a client retrying after a timeout) finds the object the upload made while it keeps
+    /// the ETag it completed with, and the record is forgotten with the abandoned-upload expiry.
+    @Test func completedUploadsAreRememberedUntilTheyExpire() async throws {
+        let dir = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(dir.path))
+        defer { engine.shutdown() }
+        try await engine.createBucket("videos", owner: "t")
+        let id = try await engine.createUpload(
+            UploadRecord(bucket: "videos", key: "k", created: Engine.now(), metadata: ObjectMetadata(owner: "t")))
+        _ = try await part(engine, id, 1, [1, 2, 3])
+        let record = try await engine.completeUpload(uploadId: id, parts: [(1, nil)], minimumPartSize: 0) { _, _ in
+            CompletedObject(etag: "abc-1")
+        }
+        #expect(try engine.recentlyCompletedObject(uploadId: id, bucket: "videos", key: "k")?.etag == record.etag)
+        #expect(try engine.recentlyCompletedObject(uploadId: id, bucket: "videos", key: "other") == nil)
+        // The engine call itself, repeated, answers the same object without committing anything.
+        let again = try await engine.completeUpload(uploadId: id, parts: [(1, nil)], minimumPartSize: 0) { _, _ in
+            CompletedObject(etag: "different")
+        }
+        #expect(again.etag == "abc-1" && again.sequence == record.sequence)
+        #expect(try await engine.expireUploads(olderThan: 60_000) == 0)
+        #expect(try engine.recentlyCompletedObject(uploadId: id, bucket: "videos", key: "k") != nil)
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await engine.expireUploads(olderThan: 10)
+        #expect(try engine.recentlyCompletedObject(uploadId: id, bucket: "videos", key: "k") == nil)
+        await #expect(throws: EngineError.noSuchUpload(id)) {
+            _ = try await engine.completeUpload(uploadId: id, parts: [(1, nil)], minimumPartSize: 0) { _, _ in
+                CompletedObject(etag: "x")
+            }
+        }
+        #expect(try engine.fsck().isClean)
+    }
 }

@@ -104,3 +104,28 @@ def test_post_object_location_is_absolute(depot, s3, bucket):
     assert r.status_code == 201, r.text
     assert ET.fromstring(r.content).findtext("Location") == f"{depot.endpoint}/{bucket}/cam/201"
     assert r.headers["Location"] == f"{depot.endpoint}/{bucket}/cam/201"
+
+
+# ---- 5. repeated CompleteMultipartUpload ----------------------------------------------------------
+
+def test_repeated_complete_multipart_upload_answers_the_same_etag(s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="clip.mp4")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="clip.mp4", UploadId=uid, PartNumber=n, Body=body)["ETag"]
+             for n, body in ((1, b"a" * (5 * MIB)), (2, b"tail"))]
+    parts = {"Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]}
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="clip.mp4", UploadId=uid, MultipartUpload=parts)
+    # A client that timed out retries: same answer, object untouched.
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="clip.mp4", UploadId=uid, MultipartUpload=parts)
+    assert again["ETag"] == first["ETag"] and first["ETag"].endswith('-2"')
+    assert s3.head_object(Bucket=bucket, Key="clip.mp4")["ContentLength"] == 5 * MIB + 4
+    # Not for another key, and not once the object has changed.
+    assert client_error(lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key="other.mp4", UploadId=uid, MultipartUpload=parts)) == ("NoSuchUpload", 404)
+    s3.put_object(Bucket=bucket, Key="clip.mp4", Body=b"overwritten")
+    assert client_error(lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key="clip.mp4", UploadId=uid, MultipartUpload=parts)) == ("NoSuchUpload", 404)
+    # An aborted upload stays unknown.
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="aborted")["UploadId"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="aborted", UploadId=uid)
+    assert client_error(lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key="aborted", UploadId=uid, MultipartUpload=parts)) == ("NoSuchUpload", 404)

@@ -92,9 +92,12 @@ extension Engine {
         try checkOutboxRoom()
         let engine = self
         let (uploadTable, partTable) = (environment.table("uploads"), environment.table("parts"))
+        let completedTable = environment.table("completedUploads")
         do {
             return try await committer.submit { txn, context in
                 guard let upload = try txn.get(uploadTable, Array(id.utf8)).map(UploadRecord.decode) else {
+                    // A repeat that raced the first Complete: the same object, unchanged.
+                    if let object = try engine.completedObject(uploadId: id, txn: txn) { return object }
                     throw EngineError.noSuchUpload(id)
                 }
                 var all: [Int: PartRecord] = [:]
@@ -146,6 +149,10 @@ extension Engine {
                 if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
                 for number in all.keys { try txn.delete(partTable, Tables.partKey(upload: id, number: number)) }
                 try txn.delete(uploadTable, Array(id.utf8))
+                try txn.put(
+                    completedTable, Array(id.utf8),
+                    CompletedUploadRecord(bucket: upload.bucket, key: upload.key, etag: completed.etag, completed: Engine.now())
+                        .encoded())
                 record.commitLocation = location
                 record.sequence = sequence
                 try txn.put(engine.objects, objectKey, record.encodedValue())
@@ -175,7 +182,8 @@ extension Engine {
         } catch { throw EngineError.wrap(error) }
     }
 
-    /// Aborts uploads started more than `age` milliseconds ago (abandoned uploads expire).
+    /// Aborts uploads started more than `age` milliseconds ago (abandoned uploads expire), and forgets
+    /// uploads completed that long ago (a repeated Complete then answers NoSuchUpload).
     @discardableResult
     public func expireUploads(olderThan age: Int64) async throws -> Int {
         let cutoff = Engine.now() - age
@@ -184,7 +192,45 @@ extension Engine {
             try? await abortUpload(uploadId: id)
             expired += 1
         }
+        let completedTable = environment.table("completedUploads")
+        let forgotten: [[UInt8]] = try environment.read { txn in
+            var keys: [[UInt8]] = []
+            try txn.scan(completedTable) { key, value in
+                if try CompletedUploadRecord.decode(Array(value)).completed < cutoff { keys.append(Array(key)) }
+                return keys.count < 10_000
+            }
+            return keys
+        }
+        if !forgotten.isEmpty {
+            try await committer.submit { txn, _ in
+                for key in forgotten { try txn.delete(completedTable, key) }
+            }
+        }
         return expired
+    }
+
+    /// The object a completed upload made, for a repeated CompleteMultipartUpload of `bucket`/`key`: nil unless
+    /// the upload completed recently (within the upload expiry) into that key and the object still has the ETag
+    /// it completed with (it was not overwritten or deleted since).
+    public func recentlyCompletedObject(uploadId id: String, bucket: String, key: String) throws -> ObjectRecord? {
+        let table = environment.table("completedUploads")
+        return try environment.read { txn in
+            guard let done = try txn.get(table, Array(id.utf8)).map(CompletedUploadRecord.decode),
+                done.bucket == bucket, done.key == key
+            else { return nil }
+            return try completedObject(uploadId: id, txn: txn)
+        }
+    }
+
+    func completedObject(uploadId id: String, txn: borrowing Transaction) throws -> ObjectRecord? {
+        guard
+            let done = try txn.get(environment.table("completedUploads"), Array(id.utf8)).map(CompletedUploadRecord.decode),
+            let object = try txn.get(objects, Tables.objectKey(bucket: done.bucket, key: done.key)).map({ v in
+                try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+            }),
+            object.etag == done.etag
+        else { return nil }
+        return object
     }
 }
 
