@@ -50,15 +50,22 @@ extension S3Service {
         if !bytes.isEmpty {
             let text = String(decoding: bytes, as: UTF8.self)
             guard text.contains("CreateBucketConfiguration") else { throw S3Error.malformedXML() }
+            // Another region than the server's: MinIO's answer (AWS would redirect or refuse the constraint).
             if let constraint = extractElement(text, "LocationConstraint"), !constraint.isEmpty,
                 constraint != settings.region
             {
                 throw S3Error(
-                    "InvalidLocationConstraint", .badRequest,
-                    "The specified location-constraint is not valid: this server is in \(settings.region).")
+                    "InvalidRegion", .badRequest,
+                    "Region does not match: this server is in \(settings.region), not \(constraint).",
+                    details: [("Region", settings.region)])
             }
         }
-        try await engine.createBucket(bucket, owner: c.account.accessKey, region: settings.region)
+        do {
+            try await engine.createBucket(bucket, owner: c.account.accessKey, region: settings.region)
+        } catch EngineError.bucketAlreadyOwnedByYou(_) where settings.region == "us-east-1" {
+            // Re-creating your own bucket in us-east-1 succeeds, as AWS (legacy us-east-1) and MinIO answer;
+            // other regions keep BucketAlreadyOwnedByYou, as AWS does there.
+        }
         var headers = HTTPFields()
         headers[.location] = "/" + bucket
         return emptyResponse(.ok, headers: headers)

@@ -54,9 +54,7 @@ def test_buckets(depot):
     c.make_bucket("minio-buckets")
     assert c.bucket_exists("minio-buckets")
     assert "minio-buckets" in [b.name for b in c.list_buckets()]
-    with pytest.raises(S3Error) as e:
-        c.make_bucket("minio-buckets")
-    assert e.value.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+    c.make_bucket("minio-buckets")  # your own bucket again, in us-east-1: 200, as MinIO answers
     c.put_object("minio-buckets", "k", io.BytesIO(b"x"), 1)
     with pytest.raises(S3Error) as e:
         c.remove_bucket("minio-buckets")

@@ -44,8 +44,7 @@ def info_fields(output):
 def test_s3cmd_bucket_lifecycle(s3cmd, depot):
     s3cmd("mb", "s3://s3cmd-test")
     assert "s3://s3cmd-test" in s3cmd("ls").stdout
-    again = s3cmd("mb", "s3://s3cmd-test", check=False)
-    assert again.returncode != 0 and "BucketAlreadyOwnedByYou" in again.stderr
+    s3cmd("mb", "s3://s3cmd-test")  # your own bucket again, in us-east-1: 200, as MinIO answers
     info = info_fields(s3cmd("info", "s3://s3cmd-test").stdout)
     assert info.get("Location") in ("us-east-1", "any", "US"), info
     s3cmd("rb", "s3://s3cmd-test")

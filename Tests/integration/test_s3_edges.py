@@ -11,14 +11,16 @@ import xml.etree.ElementTree as ET
 from unittest import mock
 from urllib.parse import quote
 
+import boto3
 import botocore
 import pytest
 import requests
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 
-from conftest import ROOT_PASSWORD, ROOT_USER
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 
 MIB = 1024 * 1024
 
@@ -129,3 +131,33 @@ def test_repeated_complete_multipart_upload_answers_the_same_etag(s3, bucket):
     s3.abort_multipart_upload(Bucket=bucket, Key="aborted", UploadId=uid)
     assert client_error(lambda: s3.complete_multipart_upload(
         Bucket=bucket, Key="aborted", UploadId=uid, MultipartUpload=parts)) == ("NoSuchUpload", 404)
+
+
+# ---- 6. CreateBucket again, and in another region -------------------------------------------------
+
+def test_recreating_your_own_bucket(depot, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    # In us-east-1 (the default) your own bucket again is 200, as AWS (us-east-1) and MinIO answer; nothing is lost.
+    assert s3.create_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"x"
+    # A LocationConstraint naming another region: MinIO's InvalidRegion.
+    assert client_error(lambda: s3.create_bucket(
+        Bucket="elsewhere-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})) == ("InvalidRegion", 400)
+    assert "elsewhere-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_recreating_your_own_bucket_outside_us_east_1(tmp_path):
+    config = tmp_path / "depot.yaml"
+    config.write_text("server:\n  region: eu-central-1\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="eu-central-1", aws_access_key_id=ROOT_USER,
+                          aws_secret_access_key=ROOT_PASSWORD,
+                          config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        where = {"LocationConstraint": "eu-central-1"}
+        s3.create_bucket(Bucket="regional-bucket", CreateBucketConfiguration=where)
+        assert client_error(lambda: s3.create_bucket(Bucket="regional-bucket", CreateBucketConfiguration=where)) == (
+            "BucketAlreadyOwnedByYou", 409)
+        assert s3.get_bucket_location(Bucket="regional-bucket")["LocationConstraint"] == "eu-central-1"
+    finally:
+        server.cleanup()

@@ -156,7 +156,7 @@ def test_content_md5_and_checksum_errors(depot, s3, bucket):
 # ---- buckets and keys ---------------------------------------------------------------------------
 
 def test_bucket_errors(depot, s3, bucket):
-    assert client_error(lambda: s3.create_bucket(Bucket=bucket)) == ("BucketAlreadyOwnedByYou", 409)
+    s3.create_bucket(Bucket=bucket)  # your own bucket again, in us-east-1: 200 (test_s3_edges.py has the rest)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     assert_error(raw(depot, "DELETE", f"/{bucket}"), 409, "BucketNotEmpty")
     s3.delete_object(Bucket=bucket, Key="k")
