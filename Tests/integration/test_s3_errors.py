@@ -185,7 +185,7 @@ def test_head_missing_key_is_404_without_body(depot, bucket):
 
 
 def test_request_id_header_matches_error_body(depot, bucket):
-    for method, path in [("GET", f"/{bucket}/missing"), ("GET", "/no-such-bucket-x"), ("PUT", f"/{bucket}")]:
+    for method, path in [("GET", f"/{bucket}/missing"), ("GET", "/no-such-bucket-x"), ("PUT", "/Bad_Bucket_Name")]:
         r = raw(depot, method, path)
         assert r.status_code >= 400
         request_id = r.headers.get("x-amz-request-id")
