@@ -105,6 +105,10 @@ extension DepotConfiguration {
         let node = try documentNode(json)
         let account = try parseAccount(node)
         try node.finish()
+        // Provider names resolve against the file's `providers:`, which a document cannot see.
+        if account.vault?.providers != nil {
+            throw ConfigError("vault.providers", "providers are granted in the configuration file only")
+        }
         return account
     }
 }

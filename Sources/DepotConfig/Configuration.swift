@@ -28,17 +28,23 @@ public struct Grant: Sendable, Equatable, Codable {
 
 /// Vault-API settings of an account (issue: Kerberos Vault upload API).
 public struct VaultSettings: Sendable, Equatable, Codable {
-    public init(directory: String, bucket: String, retentionDays: Int = 0, enabled: Bool = true) {
+    public init(
+        directory: String, bucket: String, retentionDays: Int = 0, enabled: Bool = true, providers: [VaultProvider]? = nil
+    ) {
         self.directory = directory
         self.bucket = bucket
         self.retentionDays = retentionDays
         self.enabled = enabled
+        self.providers = providers
     }
 
     public var directory: String
     public var bucket: String
     public var retentionDays: Int
     public var enabled: Bool
+    /// The providers the account may upload through, its default first (VaultProvider); nil
+    /// for an account that names none.
+    public var providers: [VaultProvider]?
 }
 
 public struct Account: Sendable, Equatable, Codable {
@@ -104,6 +110,8 @@ public struct DepotConfiguration: Sendable {
     public var tiers: [TierSettings] = []
     public var policies: [PolicySettings] = []
     public var events = EventSettings()
+    /// Kerberos Vault storage providers (VaultProviders.swift).
+    public var providers: [VaultProvider] = []
 
     public init() {}
 
@@ -208,6 +216,8 @@ public struct DepotConfiguration: Sendable {
             config.policies.append(try parsePolicy(item, tiers: config.tiers))
         }
         config.events = try parseEvents(top["events"])
+        config.providers = try parseProviders(top["providers"], tiers: config.tiers)
+        try resolveAccountProviders(&config.accounts, providers: config.providers)
         try top.finish()
         return config
     }
@@ -238,9 +248,14 @@ public struct DepotConfiguration: Sendable {
         let v = node["vault"]
         if v.isPresent {
             try v.requireMapping()
+            // Provider names are resolved once `providers:` is read (resolveAccountProviders);
+            // with providers, the bucket comes from the default one.
+            let providers = try v["providers"].items().map { VaultProvider(name: try $0.requiredString(), bucket: "") }
             vault = VaultSettings(
-                directory: try v["directory"].string(default: "*"), bucket: try v["bucket"].requiredString(),
-                retentionDays: try v["retentionDays"].int(default: 0), enabled: try v["enabled"].bool(default: true))
+                directory: try v["directory"].string(default: "*"),
+                bucket: providers.isEmpty ? try v["bucket"].requiredString() : try v["bucket"].string(default: ""),
+                retentionDays: try v["retentionDays"].int(default: 0), enabled: try v["enabled"].bool(default: true),
+                providers: providers.isEmpty ? nil : providers)
         }
         return Account(
             name: name, accessKey: accessKey, secretKey: secretKey, grants: grants, vault: vault,

@@ -165,9 +165,10 @@ public final class VaultService: Sendable {
     }
 
     /// For consumers: FileName is the full key (`directory/file`) or a file in the account's
-    /// fixed directory; the account must be allowed to read it.
+    /// fixed directory; the account must be allowed to read it. The returned account is routed
+    /// through the provider the request names (`route`), so its bucket is that provider's.
     func resolveExisting(_ request: Request) throws -> (Account, String) {
-        let account = try authenticate(request)
+        let account = try route(try authenticate(request), provider: Self.header(request, "X-Kerberos-Storage-Provider")).account
         guard let name = Self.header(request, "X-Kerberos-Storage-FileName") else {
             throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName")
         }

@@ -47,15 +47,16 @@ extension VaultService {
             try await engine.abortUpload(uploadId: id)
             return Response(status: .noContent, headers: headers, body: ResponseBody())
         case .patch:
+            let forwarding = provider(named: upload.extra.first { $0.0 == "vault-provider" }?.1, of: account)
             return try await patch(
                 request, id: id, offset: offset, length: length, nextPart: (parts.last?.number ?? 0) + 1, headers: headers,
-                sendContinue: sendContinue)
+                forwarding: forwarding.map { ($0, upload.bucket, upload.key) }, sendContinue: sendContinue)
         default:
             throw VaultError(.methodNotAllowed, "tus uploads take HEAD, PATCH and DELETE")
         }
     }
 
-    private func create(_ request: Request, account: Account, headers base: HTTPFields) async throws -> Response {
+    private func create(_ request: Request, account authenticated: Account, headers base: HTTPFields) async throws -> Response {
         guard let lengthText = Self.header(request, "Upload-Length"), let length = UInt64(lengthText) else {
             throw VaultError(.badRequest, "Upload-Length is required")
         }
@@ -65,6 +66,8 @@ extension VaultService {
         }
         var values = RecordingName.uploadMetadata(Self.header(request, "Upload-Metadata") ?? "")
         for (name, value) in headerValues(request) where values[name] == nil { values[name] = value }
+        let (account, provider) = try route(authenticated, provider: values["provider"])
+        if let provider { values["provider"] = provider.name }
         guard let filename = values["filename"], !filename.isEmpty else {
             throw VaultError(.badRequest, "the filename is missing from Upload-Metadata and X-Kerberos-Storage-FileName")
         }
@@ -73,7 +76,8 @@ extension VaultService {
         let id = try await engine.createUpload(
             UploadRecord(
                 bucket: account.vault!.bucket, key: key, created: Engine.now(), metadata: metadata,
-                extra: [("tus-length", String(length)), ("tus-filename", filename)]))
+                extra: [("tus-length", String(length)), ("tus-filename", filename)]
+                    + (provider.map { [("vault-provider", $0.name)] } ?? [])))
         if let device = values["device"], !device.isEmpty { try await engine.bindDevice(device, owner: account.accessKey) }
         var headers = base
         headers[.location] = "/api/storage/tus/" + id
@@ -83,7 +87,7 @@ extension VaultService {
 
     private func patch(
         _ request: Request, id: String, offset: UInt64, length: UInt64, nextPart: Int, headers base: HTTPFields,
-        sendContinue: () async throws -> Void
+        forwarding: (provider: VaultProvider, bucket: String, key: String)?, sendContinue: () async throws -> Void
     ) async throws -> Response {
         guard request.headers[.contentType]?.lowercased() == "application/offset+octet-stream" else {
             throw VaultError(.unsupportedMediaType, "PATCH needs Content-Type: application/offset+octet-stream")
@@ -120,6 +124,9 @@ extension VaultService {
             let parts = try engine.listParts(uploadId: id).parts.map { (number: $0.number, etag: String?.none) }
             _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0, origin: .vault("Put")) { _, _ in
                 CompletedObject(etag: Hex.encode(md5), keepsParts: false)
+            }
+            if let forwarding {
+                try await forwardThroughProvider(forwarding.provider, bucket: forwarding.bucket, key: forwarding.key)
             }
         }
         return Response(status: .noContent, headers: headers, body: ResponseBody())

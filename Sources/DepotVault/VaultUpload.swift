@@ -41,8 +41,9 @@ extension VaultService {
     /// `POST /api/storage`: the whole recording in the body (the agent sends it chunked, with no
     /// Content-Length). 200 only once the object is durably committed.
     func legacyUpload(_ request: Request, sendContinue: () async throws -> Void) async throws -> Response {
-        let account = try authenticate(request)
-        let values = headerValues(request)
+        var values = headerValues(request)
+        let (account, provider) = try route(try authenticate(request), provider: values["provider"])
+        if let provider { values["provider"] = provider.name }
         guard let filename = values["filename"] else { throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName") }
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
         let declared = request.headers[.contentLength].flatMap(UInt64.init)
@@ -66,6 +67,7 @@ extension VaultService {
         let record = try await session.commit(
             metadata: recordingMetadata(account: account, filename: filename, values: values), origin: .vault("Put"))
         if let device = values["device"] { try await engine.bindDevice(device, owner: account.accessKey) }
+        try await forwardThroughProvider(provider, bucket: account.vault!.bucket, key: key)
         return vaultJSON(
             ["key": key, "fileSize": record.size, "etag": record.etag, "bucket": account.vault!.bucket] as [String: Any])
     }

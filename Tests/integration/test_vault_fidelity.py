@@ -244,3 +244,104 @@ def test_s3_listing_is_limited_to_the_prefixes_an_account_may_list(vault):
     assert [o["Key"] for o in cam2.list_objects_v2(Bucket="recordings", Prefix="cam-2/")["Contents"]] == ["cam-2/secret.mp4"]
     agents = account_client(vault, "AGENTKEY", SECRET)
     assert len(agents.list_objects_v2(Bucket="recordings")["Contents"]) == 4
+
+
+PROVIDERS_CONFIG = """
+buckets: [recordings, archive]
+tiers:
+  - {{ name: nas, type: filesystem, path: {nas} }}
+providers:
+  - {{ name: edge-minio, bucket: recordings }}
+  - {{ name: long-term, bucket: archive, forwardTo: [nas] }}
+accounts:
+  - name: routed
+    accessKey: ROUTEDKEY
+    secretKey: "routed-secret"
+    allow: [{{ bucket: "*", actions: [read, write, list] }}]
+    vault: {{ directory: "*", providers: [edge-minio, long-term] }}
+"""
+
+
+@pytest.fixture
+def providers(tmp_path):
+    config = tmp_path / "depot.yaml"
+    config.write_text(PROVIDERS_CONFIG.format(nas=tmp_path / "nas"))
+    server = DepotServer(config=str(config)).start()
+    server.nas = tmp_path / "nas"
+    yield server
+    server.cleanup()
+
+
+def test_providers_route_uploads_forward_them_and_refuse_unknown_names(providers):
+    base = providers.endpoint + "/api"
+
+    def legacy(name, provider):
+        return requests.post(base + "/storage", data=b"clip " + name.encode(), timeout=10,
+                             headers=upload_headers("ROUTEDKEY", "routed-secret", "cedric", name, provider=provider))
+
+    # No provider, or the default one by name: the default provider's bucket, as before.
+    assert legacy("a.mp4", "").status_code == 200
+    assert legacy("b.mp4", "edge-minio").status_code == 200
+    # Another provider of the account: its bucket, and forwarded to its tiers.
+    stored = legacy("c.mp4", "long-term")
+    assert stored.status_code == 200 and stored.json()["data"]["bucket"] == "archive"
+    # A name that is not one of the account's providers: 400, Vault's error, nothing stored.
+    refused = legacy("d.mp4", "gcp-europe-west1")
+    assert refused.status_code == 400 and "storage_provider_not_found" in refused.json()["data"]
+    r = requests.post(base + "/storage/tus/", timeout=10, headers=dict(
+        upload_headers("ROUTEDKEY", "routed-secret", "cedric", "e.mp4", provider="nope"),
+        **{"Tus-Resumable": "1.0.0", "Upload-Length": "4"}))
+    assert r.status_code == 400 and "storage_provider_not_found" in r.json()["data"]
+    # tus names the provider in Upload-Metadata (empty header, as the agent sends it).
+    r = requests.post(base + "/storage/tus/", timeout=10, headers=dict(
+        upload_headers("ROUTEDKEY", "routed-secret", "cedric", "f.mp4"),
+        **{"Tus-Resumable": "1.0.0", "Upload-Length": "6",
+           "Upload-Metadata": "directory Y2Vkcmlj,filename Zi5tcDQ=,provider bG9uZy10ZXJt"}))
+    assert r.status_code == 201, r.text
+    url = base + "/storage/tus/" + r.headers["Location"].rsplit("/", 1)[-1]
+    r = requests.patch(url, data=b"clip f", timeout=10, headers=dict(auth("ROUTEDKEY", "routed-secret"), **{
+        "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}))
+    assert r.status_code == 204, r.text
+    s3 = providers.client()
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="recordings")["Contents"]) == ["cedric/a.mp4", "cedric/b.mp4"]
+    archived = s3.get_object(Bucket="archive", Key="cedric/c.mp4")
+    assert archived["Body"].read() == b"clip c.mp4" and archived["Metadata"]["provider"] == "long-term"
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="archive")["Contents"]) == ["cedric/c.mp4", "cedric/f.mp4"]
+    # Reads go through the provider named too.
+    blob = requests.get(base + "/storage/blob", timeout=10, headers=dict(
+        auth("ROUTEDKEY", "routed-secret"), **{"X-Kerberos-Storage-Filename": "cedric/c.mp4",
+                                               "X-Kerberos-Storage-Provider": "long-term"}))
+    assert blob.status_code == 200 and blob.content == b"clip c.mp4"
+    default = requests.get(base + "/storage/blob", timeout=10, headers=dict(
+        auth("ROUTEDKEY", "routed-secret"), **{"X-Kerberos-Storage-Filename": "cedric/c.mp4"}))
+    assert default.status_code == 404
+    # The long-term provider forwards to the nas tier.
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        copies = sorted(p.name for p in providers.nas.rglob("*.mp4")) if providers.nas.exists() else []
+        if copies == ["c.mp4", "f.mp4"]:
+            break
+        time.sleep(0.2)
+    assert copies == ["c.mp4", "f.mp4"]
+
+
+def test_provider_configuration_errors_name_the_field(tmp_path):
+    from conftest import run_depot
+    cases = [
+        (PROVIDERS_CONFIG.replace("providers: [edge-minio, long-term]", "providers: [edge-minio, missing]"),
+         "accounts[0].vault.providers[1]"),
+        (PROVIDERS_CONFIG.replace("forwardTo: [nas]", "forwardTo: [cloud]"), "providers[1].forwardTo[0]"),
+        (PROVIDERS_CONFIG.replace("name: long-term, bucket: archive", "name: edge-minio, bucket: archive"),
+         "providers[1].name"),
+        (PROVIDERS_CONFIG.replace('directory: "*", providers', 'directory: "*", bucket: archive, providers'),
+         "accounts[0].vault.bucket"),
+        (PROVIDERS_CONFIG.replace("bucket: archive,", "bucket: Not_A_Bucket,"), "providers[1].bucket"),
+    ]
+    for i, (text, field) in enumerate(cases):
+        path = tmp_path / f"bad-{i}.yaml"
+        path.write_text(text.format(nas=tmp_path / "nas"))
+        checked = run_depot("config", "check", str(path))
+        assert checked.returncode == 1 and field in checked.stdout + checked.stderr, (field, checked.stdout + checked.stderr)
+    good = tmp_path / "good.yaml"
+    good.write_text(PROVIDERS_CONFIG.format(nas=tmp_path / "nas"))
+    assert run_depot("config", "check", str(good)).returncode == 0
