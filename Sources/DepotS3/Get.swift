@@ -45,7 +45,13 @@ extension S3Service {
             guard let number = Int(partText), (1...10000).contains(number) else {
                 throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
             }
-            guard number <= parts.count else { throw S3Error.invalidRange(size: record.size) }
+            // AWS (and s3-tests test_multipart_get_part) answer 400 InvalidPart, not a range error.
+            guard number <= parts.count else {
+                throw S3Error(
+                    "InvalidPart", .badRequest,
+                    "The requested partnumber is not satisfiable: the object has \(parts.count) part(s)",
+                    details: [("PartNumberRequested", String(number)), ("ActualPartCount", String(parts.count))])
+            }
             let start = parts.prefix(number - 1).reduce(0, +)
             range = start..<(start + parts[number - 1])
             headers[.init("x-amz-mp-parts-count")!] = String(parts.count)

@@ -134,6 +134,7 @@ extension S3Service {
         let precondition = try writePreconditions(c.request)
         let claimedChecksums = requestedChecksums
         let algorithm = ChecksumAlgorithm(rawValue: upload.checksumAlgorithm)
+        let claimedWhole = try wholeObjectChecksumHeader(c.request, upload: algorithm)
         let checksumType = upload.checksumType
         let record = try await engine.completeUpload(
             uploadId: id, parts: requested, minimumPartSize: Self.minimumPartSize, precondition: precondition
@@ -161,9 +162,34 @@ extension S3Service {
                 raw.flatMap { $0 }.withUnsafeBytes { stream.update($0) }
                 value = Base64.encode(stream.finalize()) + "-\(parts.count)"
             }
+            // The whole object's checksum, when the client sent one, must be what the parts give.
+            if let claimedWhole, claimedWhole.split(separator: "-").first != value.split(separator: "-").first {
+                throw S3Error(
+                    "BadDigest", .badRequest,
+                    "The \(algorithm.headerName) you specified did not match the calculated checksum \(value).")
+            }
             return CompletedObject(etag: etag, checksums: [(algorithm.rawValue, value)], checksumType: checksumType)
         }
         return completeResult(bucket: bucket, key: key, record: record)
+    }
+
+    /// The `x-amz-checksum-*` header of a CompleteMultipartUpload: the whole object's checksum (composite
+    /// `…-N` or full-object), only meaningful for an upload created with that algorithm.
+    func wholeObjectChecksumHeader(_ r: S3Request, upload algorithm: ChecksumAlgorithm?) throws -> String? {
+        for candidate in ChecksumAlgorithm.allCases {
+            guard let value = r.header(candidate.headerName) else { continue }
+            guard candidate == algorithm else {
+                throw S3Error.invalidRequest(
+                    "The upload was created with checksum algorithm '\(algorithm?.rawValue ?? "none")', so "
+                        + "\(candidate.headerName) cannot be checked.")
+            }
+            let base = value.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
+            guard let raw = Base64.decode(base), raw.count == candidate.digestByteCount else {
+                throw S3Error.invalidRequest("Value for \(candidate.headerName) header is invalid.")
+            }
+            return value
+        }
+        return nil
     }
 
     func completeResult(bucket: String, key: String, record: ObjectRecord) -> Response {
@@ -281,9 +307,11 @@ extension S3Service {
                 "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
                 details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", text)])
         }
+        // Well-formed but past the source's end: 400 InvalidRange (s3-tests test_multipart_copy_invalid_range
+        // wants InvalidRange with 400 or 416; AWS's message).
         guard last < size else {
             throw S3Error(
-                "InvalidArgument", .badRequest, "Range specified is not valid for source object of size: \(size)",
+                "InvalidRange", .badRequest, "Range specified is not valid for source object of size: \(size)",
                 details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", text)])
         }
         return first..<last + 1

@@ -161,3 +161,59 @@ def test_recreating_your_own_bucket_outside_us_east_1(tmp_path):
         assert s3.get_bucket_location(Bucket="regional-bucket")["LocationConstraint"] == "eu-central-1"
     finally:
         server.cleanup()
+
+
+# ---- 7. error codes -----------------------------------------------------------------------------------
+
+def signed(depot, method, path, headers=None, data=b""):
+    from botocore.auth import SigV4Auth
+    request = AWSRequest(method=method, url=f"{depot.endpoint}{path}", data=data,
+                         headers=dict({"x-amz-content-sha256": hashlib.sha256(data).hexdigest()}, **(headers or {})))
+    SigV4Auth(Credentials(ROOT_USER, ROOT_PASSWORD), "s3", "us-east-1").add_auth(request)
+    return requests.request(method, f"{depot.endpoint}{path}", headers=dict(request.headers), data=data, timeout=15)
+
+
+def test_part_number_above_the_part_count_is_invalid_part(depot, s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=n, Body=body)["ETag"]
+             for n, body in ((1, b"a" * (5 * MIB)), (2, b"b" * 10))]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]})
+    assert s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)["Body"].read() == b"b" * 10
+    assert client_error(lambda: s3.get_object(Bucket=bucket, Key="mp", PartNumber=3)) == ("InvalidPart", 400)
+    assert client_error(lambda: s3.head_object(Bucket=bucket, Key="mp", PartNumber=3))[1] == 400
+    s3.put_object(Bucket=bucket, Key="single", Body=b"one")
+    assert s3.get_object(Bucket=bucket, Key="single", PartNumber=1)["Body"].read() == b"one"
+    r = signed(depot, "GET", f"/{bucket}/single?partNumber=2")
+    assert r.status_code == 400 and error_of(r)[0] == "InvalidPart", r.text
+
+
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"12345").decode(), ""])
+def test_malformed_checksum_header_is_invalid_request(depot, bucket, value):
+    # AWS: 400 InvalidRequest "Value for x-amz-checksum-crc32 header is invalid." (a well-formed wrong value is
+    # BadDigest: test_s3_errors.py).
+    r = signed(depot, "PUT", f"/{bucket}/k", headers={"x-amz-checksum-crc32": value}, data=b"data")
+    assert r.status_code == 400 and error_of(r) == ("InvalidRequest", "Value for x-amz-checksum-crc32 header is invalid."), r.text
+    assert "Contents" not in depot.client().list_objects_v2(Bucket=bucket)
+
+
+def test_complete_with_a_wrong_whole_object_checksum_is_bad_digest(depot, s3, bucket):
+    import zlib
+    data = [b"a" * (5 * MIB), b"tail bytes"]
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC32",
+                                     ChecksumType="FULL_OBJECT")["UploadId"]
+    parts = []
+    for n, body in enumerate(data, start=1):
+        crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+        answer = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=n, Body=body, ChecksumCRC32=crc)
+        parts.append({"PartNumber": n, "ETag": answer["ETag"], "ChecksumCRC32": crc})
+    whole = zlib.crc32(b"".join(data))
+    wrong = base64.b64encode((whole ^ 1).to_bytes(4, "big")).decode()
+    assert client_error(lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={"Parts": parts}, ChecksumCRC32=wrong,
+        ChecksumType="FULL_OBJECT")) == ("BadDigest", 400)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    right = base64.b64encode(whole.to_bytes(4, "big")).decode()
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={"Parts": parts},
+                                        ChecksumCRC32=right, ChecksumType="FULL_OBJECT")
+    assert done["ChecksumCRC32"] == right
