@@ -198,6 +198,9 @@ public final class DepotServer: Sendable {
 
     /// The listener's failure to bind, said the way an operator fixes it.
     static func startupProblem(_ error: any Error, address: String) -> ServerError? {
+        if let unknown = error as? SocketAddressError.UnknownHost {
+            return .startup("address \(address): no such host \(unknown.host)")
+        }
         guard let io = error as? IOError else { return nil }
         switch io.errnoCode {
         case EADDRINUSE: return .startup("address \(address) is already in use")

@@ -215,3 +215,11 @@ def test_sigterm_during_a_stalled_upload_stops_within_the_bound():
             server.client().head_object(Bucket="stalled", Key="half")
     finally:
         server.cleanup()
+
+
+def test_address_not_on_this_machine_is_named():
+    # Binding sends nothing: 192.0.2.1 (TEST-NET-1) is simply not an address of this host.
+    result, seconds = serve(["--address", "192.0.2.1:9000"])
+    assert result.returncode != 0
+    assert "address 192.0.2.1:9000 is not an address of this machine" in result.stderr, result.stderr
+    assert seconds < 5
