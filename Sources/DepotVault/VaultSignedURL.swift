@@ -54,13 +54,13 @@ extension VaultService {
             guard let name = item["filename"] as? String else { throw VaultError(.badRequest, "every item needs a filename") }
             let fixed = account.vault!.directory
             let key = name.contains("/") || fixed == "*" ? name : fixed + "/" + name
-            guard fixed == "*" || key.hasPrefix(fixed + "/"),
-                try engine.headObject(bucket: account.vault!.bucket, key: key) != nil
-            else {
+            // Each item names its provider; an unknown one is refused like on every other call.
+            let bucket = try route(account, provider: item["provider"] as? String).account.vault!.bucket
+            guard fixed == "*" || key.hasPrefix(fixed + "/"), try engine.headObject(bucket: bucket, key: key) != nil else {
                 continue
             }
             let lifetime = (item["uriExpiryTime"] as? NSNumber)?.int64Value ?? Self.defaultURLLifetime
-            urls[name] = signedURL(request, bucket: account.vault!.bucket, key: key, lifetime: lifetime)
+            urls[name] = signedURL(request, bucket: bucket, key: key, lifetime: lifetime)
         }
         return vaultJSON(urls)
     }

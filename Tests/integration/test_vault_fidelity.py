@@ -315,6 +315,16 @@ def test_providers_route_uploads_forward_them_and_refuse_unknown_names(providers
     default = requests.get(base + "/storage/blob", timeout=10, headers=dict(
         auth("ROUTEDKEY", "routed-secret"), **{"X-Kerberos-Storage-Filename": "cedric/c.mp4"}))
     assert default.status_code == 404
+    bulk = requests.post(base + "/storage/bulk", headers=auth("ROUTEDKEY", "routed-secret"), timeout=10, json=[
+        {"provider": "long-term", "filename": "cedric/c.mp4", "uriExpiryTime": 60},
+        {"provider": "", "filename": "cedric/a.mp4", "uriExpiryTime": 60}])
+    assert bulk.status_code == 200, bulk.text
+    links = bulk.json()["data"]
+    assert requests.get(links["cedric/c.mp4"], timeout=10).content == b"clip c.mp4"
+    assert requests.get(links["cedric/a.mp4"], timeout=10).content == b"clip a.mp4"
+    unknown = requests.post(base + "/storage/bulk", headers=auth("ROUTEDKEY", "routed-secret"), timeout=10,
+                            json=[{"provider": "nope", "filename": "cedric/c.mp4", "uriExpiryTime": 60}])
+    assert unknown.status_code == 400 and "storage_provider_not_found" in unknown.json()["data"]
     # The long-term provider forwards to the nas tier.
     deadline = time.time() + 20
     while time.time() < deadline:
