@@ -140,35 +140,18 @@ public struct AzureTier: TierClient {
     public func download(bucket: String, key: String, range: Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error> {
         let name = settings.remoteKey(bucket: bucket, key: key)
         let this = self
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    guard !range.isEmpty else {
-                        continuation.finish()
-                        return
-                    }
-                    let path = this.blobPath(name)
-                    var headers = [
-                        ("x-ms-range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"), ("x-ms-date", Self.httpDate()),
-                        ("x-ms-version", Self.version),
-                    ]
-                    if let key = this.sharedKey {
-                        headers.append(
-                            ("authorization", key.authorization(method: "GET", path: path, query: [], headers: headers)))
-                    }
-                    var request = HTTPClientRequest(url: this.url(path: path, query: []))
-                    for (n, v) in headers { request.headers.add(name: n, value: v) }
-                    let response = try await this.client.execute(request, timeout: .seconds(600))
-                    guard response.status.code == 206 || response.status.code == 200 else {
-                        throw TierError("Get Blob \(name): HTTP \(response.status.code)")
-                    }
-                    for try await buffer in response.body { continuation.yield(Array(buffer.readableBytesView)) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
+        return rangedDownload("Get Blob \(name)", range: range) {
+            let path = this.blobPath(name)
+            var headers = [
+                ("x-ms-range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"), ("x-ms-date", Self.httpDate()),
+                ("x-ms-version", Self.version),
+            ]
+            if let key = this.sharedKey {
+                headers.append(("authorization", key.authorization(method: "GET", path: path, query: [], headers: headers)))
             }
-            continuation.onTermination = { _ in task.cancel() }
+            var request = HTTPClientRequest(url: this.url(path: path, query: []))
+            for (n, v) in headers { request.headers.add(name: n, value: v) }
+            return try await this.client.execute(request, timeout: .seconds(600))
         }
     }
 

@@ -113,27 +113,11 @@ public struct GCSTier: TierClient {
         let name = settings.remoteKey(bucket: bucket, key: key)
         let url = "\(base)/download/storage/v1/b/\(settings.bucket)/o/\(Self.encodeName(name))?alt=media"
         let this = self
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    guard !range.isEmpty else {
-                        continuation.finish()
-                        return
-                    }
-                    var request = HTTPClientRequest(url: url)
-                    request.headers.add(name: "range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
-                    try await this.authorize(&request)
-                    let response = try await this.client.execute(request, timeout: .seconds(600))
-                    guard response.status.code == 206 || response.status.code == 200 else {
-                        throw TierError("GET \(name) from GCS: HTTP \(response.status.code)")
-                    }
-                    for try await buffer in response.body { continuation.yield(Array(buffer.readableBytesView)) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        return rangedDownload("GET \(name) from GCS", range: range) {
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+            try await this.authorize(&request)
+            return try await this.client.execute(request, timeout: .seconds(600))
         }
     }
 

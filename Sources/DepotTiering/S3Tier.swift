@@ -170,32 +170,16 @@ public struct S3Tier: TierClient {
         let remote = settings.remoteKey(bucket: bucket, key: key)
         let (host, path) = location(remote)
         let this = self
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    guard !range.isEmpty else {
-                        continuation.finish()
-                        return
-                    }
-                    var all: [SigV4Header] = [("host", host), ("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
-                    var now = timespec()
-                    clock_gettime(CLOCK_REALTIME, &now)
-                    all += try this.signer.sign(
-                        SigV4Request(method: "GET", rawPath: path, headers: all), payloadHash: PayloadHash.emptySHA256Hex,
-                        time: Int(now.tv_sec))
-                    var request = HTTPClientRequest(url: "\(this.scheme)://\(host)\(path)")
-                    for (name, value) in all where name.lowercased() != "host" { request.headers.add(name: name, value: value) }
-                    let response = try await this.client.execute(request, timeout: .seconds(600))
-                    guard response.status.code == 206 || response.status.code == 200 else {
-                        throw TierError("GET \(remote): HTTP \(response.status.code)")
-                    }
-                    for try await buffer in response.body { continuation.yield(Array(buffer.readableBytesView)) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        return rangedDownload("GET \(remote)", range: range) {
+            var all: [SigV4Header] = [("host", host), ("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            all += try this.signer.sign(
+                SigV4Request(method: "GET", rawPath: path, headers: all), payloadHash: PayloadHash.emptySHA256Hex,
+                time: Int(now.tv_sec))
+            var request = HTTPClientRequest(url: "\(this.scheme)://\(host)\(path)")
+            for (name, value) in all where name.lowercased() != "host" { request.headers.add(name: name, value: value) }
+            return try await this.client.execute(request, timeout: .seconds(600))
         }
     }
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DepotConfig
 import DepotEngine
 import NIOCore
@@ -62,4 +63,44 @@ struct ObjectPieces: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> Iterator { Iterator(reader: reader, range: range, limiter: limiter) }
+}
+
+/// A ranged GET's body as its reader takes it (read-through of transitioned objects): the request
+/// goes out on the first pull and each later pull takes the next buffer off the connection, so a
+/// slow reader slows the download instead of the whole range piling up in memory, and a reader
+/// that stops (a client hung up) stops the download.
+func rangedDownload(
+    _ what: String, range: Range<UInt64>, send: @escaping @Sendable () async throws -> HTTPClientResponse
+) -> AsyncThrowingStream<[UInt8], Error> {
+    let download = RangedDownload(what: what, isEmpty: range.isEmpty, send: send)
+    return AsyncThrowingStream(unfolding: { try await download.next() })
+}
+
+/// One download's state; the stream calls `next` from one reader at a time.
+private final class RangedDownload: @unchecked Sendable {
+    let what: String
+    let send: @Sendable () async throws -> HTTPClientResponse
+    private var started: Bool
+    private var body: HTTPClientResponse.Body.AsyncIterator?
+
+    init(what: String, isEmpty: Bool, send: @escaping @Sendable () async throws -> HTTPClientResponse) {
+        self.what = what
+        self.send = send
+        self.started = isEmpty  // an empty range needs no request
+    }
+
+    func next() async throws -> [UInt8]? {
+        if !started {
+            started = true
+            let response = try await send()
+            guard response.status.code == 206 || response.status.code == 200 else {
+                throw TierError("\(what): HTTP \(response.status.code)")
+            }
+            body = response.body.makeAsyncIterator()
+        }
+        guard var iterator = body else { return nil }
+        let buffer = try await iterator.next()
+        body = buffer == nil ? nil : iterator
+        return buffer.map { Array($0.readableBytesView) }
+    }
 }
