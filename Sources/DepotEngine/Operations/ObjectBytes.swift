@@ -79,7 +79,15 @@ public struct ObjectBytes: AsyncSequence, @unchecked Sendable {
                 return try deliver(ObjectBytePiece(count: pieces[index].count, content: .local(pieces[index]), reader: reader))
             case .remote(var iterator):
                 while true {
-                    guard let bytes = try await iterator.next() else { return try finish() }
+                    let next: [UInt8]?
+                    do {
+                        next = try await iterator.next()
+                    } catch {
+                        // The front doors see an engine error that names the object, whatever the tier said.
+                        state = .done
+                        throw EngineError.io("reading \(reader.bucket)/\(reader.key) from its tier: \(error)")
+                    }
+                    guard let bytes = next else { return try finish() }
                     state = .remote(iterator)
                     if bytes.isEmpty { continue }
                     return try deliver(ObjectBytePiece(count: bytes.count, content: .fetched(bytes), reader: reader))
