@@ -38,7 +38,8 @@ final class RefusedBodyDrain: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private var state = State.passing
-    /// Whether the latest request's body has ended (or no request has started).
+    /// Whether the latest request's body has ended, or no more of it can come (no request has
+    /// started, the peer closed its side, the parser failed).
     private var bodyEnded = true
 
     /// Drains the refused request's remaining body within the bounds, then closes the connection.
@@ -97,8 +98,19 @@ final class RefusedBodyDrain: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event { finish() }
+        if case ChannelEvent.inputClosed = event {
+            bodyEnded = true
+            finish()
+        }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A body that stops parsing (a broken chunk) will not end: close now, not at the bound,
+        // also when it broke before the drain began.
+        bodyEnded = true
+        finish()
+        context.fireErrorCaught(error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -148,6 +148,25 @@ def test_the_drain_is_bounded_in_bytes_and_time(vault):
     assert 4 < time.monotonic() - started < 12
 
 
+def test_a_broken_body_during_the_drain_closes_at_once(vault):
+    head = legacy_head(vault.port, "wrong-secret").replace(
+        f"Content-Length: {len(BODY)}".encode(), b"Transfer-Encoding: chunked")
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", vault.port), timeout=10) as sock:
+        sock.sendall(head + b"10\r\n0123456789abcdef\r\nnot-a-chunk-size\r\n")
+        received = b""
+        while True:
+            try:
+                piece = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not piece:
+                break
+            received += piece
+    assert received.startswith(b"HTTP/1.1 401")
+    assert time.monotonic() - started < 3, "the connection waited for the drain's time bound"
+
+
 def auth(access="AGENTKEY", secret=SECRET):
     return {"X-Kerberos-Storage-Accesskey": access, "X-Kerberos-Storage-Secretaccesskey": secret}
 
