@@ -29,7 +29,7 @@ extension S3Service {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         for (name, value) in record.userMetadata {
-            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = MetadataEncoding.headerValue(value) }
         }
         if !record.tags.isEmpty { headers[.init("x-amz-tagging-count")!] = String(record.tags.count) }
         if let status = record.replicationStatus { headers[.init("x-amz-replication-status")!] = status }

@@ -105,7 +105,9 @@ extension S3Service {
         var xml = XMLWriter()
         xml.group("ListBucketResult", namespace: true) { x in
             x.element("Name", bucket)
-            x.element("Prefix", p.encodeURL ? percentEncode(p.prefix, keepSlash: true) : p.prefix)
+            // v1's top-level Prefix stays as sent even with encoding-type=url: AWS does not encode it (botocore
+            // decodes only Delimiter, Marker, NextMarker, Key and CommonPrefixes in a v1 answer).
+            x.element("Prefix", p.prefix)
             x.element("Marker", p.encodeURL ? percentEncode(marker, keepSlash: true) : marker)
             if !p.delimiter.isEmpty {
                 x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter)
@@ -131,15 +133,17 @@ extension S3Service {
         var xml = XMLWriter()
         xml.group("ListVersionsResult", namespace: true) { x in
             x.element("Name", bucket)
-            x.element("Prefix", p.prefix)
-            x.element("KeyMarker", marker)
+            // With encoding-type=url, AWS encodes KeyMarker, NextKeyMarker, Prefix, Delimiter and Key here.
+            func enc(_ s: String) -> String { p.encodeURL ? percentEncode(s, keepSlash: true) : s }
+            x.element("Prefix", enc(p.prefix))
+            x.element("KeyMarker", enc(marker))
             x.element("VersionIdMarker", "")
-            if !p.delimiter.isEmpty { x.element("Delimiter", p.delimiter) }
+            if !p.delimiter.isEmpty { x.element("Delimiter", enc(p.delimiter)) }
             x.element("MaxKeys", p.maxKeys)
             if p.encodeURL { x.element("EncodingType", "url") }
             x.element("IsTruncated", listing.isTruncated)
             if listing.isTruncated, let last = listing.lastReturned {
-                x.element("NextKeyMarker", last)
+                x.element("NextKeyMarker", enc(last))
                 x.element("NextVersionIdMarker", "null")
             }
             writeContents(&x, listing, p, owner: true, versions: true)

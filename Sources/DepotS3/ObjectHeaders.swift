@@ -14,14 +14,18 @@ func objectMetadata(from request: S3Request, owner: String) throws -> ObjectMeta
         let name = field.name.canonicalName
         if name.hasPrefix("x-amz-meta-") {
             let metaName = String(name.dropFirst("x-amz-meta-".count))
-            user.append((metaName, field.value))
-            userBytes += metaName.utf8.count + field.value.utf8.count
+            let value = MetadataEncoding.storedValue(of: field)
+            user.append((metaName, value))
+            userBytes += metaName.utf8.count + value.utf8.count
         } else if storedSystemHeaders.contains(name) {
             var value = field.value
             if name == "content-encoding" {
-                // aws-chunked is transfer framing, not a property of the object.
-                value = value.split(separator: ",").map { $0.trimmedSpaces() }.filter { $0 != "aws-chunked" }
-                    .joined(separator: ",")
+                // aws-chunked is transfer framing, not a property of the object; the rest keeps its text
+                // exactly (`deflate, gzip` stays so).
+                let codings = value.split(separator: ",").map { $0.trimmedSpaces() }
+                if codings.contains(where: { $0.lowercased() == "aws-chunked" }) {
+                    value = codings.filter { $0.lowercased() != "aws-chunked" }.joined(separator: ", ")
+                }
                 if value.isEmpty { continue }
             }
             system.append((name, value))

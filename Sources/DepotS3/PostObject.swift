@@ -61,7 +61,9 @@ extension S3Service {
         metadata.contentType = policy.contentType ?? "binary/octet-stream"
         for (name, value) in fields {
             let lower = name.lowercased()
-            if lower.hasPrefix("x-amz-meta-") { metadata.userMetadata.append((String(lower.dropFirst(11)), value)) }
+            if lower.hasPrefix("x-amz-meta-") {
+                metadata.userMetadata.append((String(lower.dropFirst(11)), MetadataEncoding.decodeEncodedWords(value)))
+            }
             if storedSystemHeaders.contains(lower) { metadata.systemMetadata.append((lower, value)) }
         }
         let record = try await session.commit(metadata: metadata, origin: .s3("Post"))
