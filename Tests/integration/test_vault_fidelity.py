@@ -278,17 +278,25 @@ accounts:
     secretKey: "routed-secret"
     allow: [{{ bucket: "*", actions: [read, write, list] }}]
     vault: {{ directory: "*", providers: [edge-minio, long-term] }}
-"""
+{events}"""
 
 
 @pytest.fixture
 def providers(tmp_path):
+    from event_receiver import Receiver
+    receiver = Receiver().start()
     config = tmp_path / "depot.yaml"
-    config.write_text(PROVIDERS_CONFIG.format(nas=tmp_path / "nas"))
+    config.write_text(PROVIDERS_CONFIG.format(nas=tmp_path / "nas", events=f"""events:
+  sinks:
+    - {{ name: kerberos, type: webhook, url: "{receiver.url}/kerberos", format: kerberos, provider: edge-vault,
+        match: {{ events: [created] }} }}
+"""))
     server = DepotServer(config=str(config)).start()
     server.nas = tmp_path / "nas"
+    server.receiver = receiver
     yield server
     server.cleanup()
+    receiver.stop()
 
 
 def test_providers_route_uploads_forward_them_and_refuse_unknown_names(providers):
@@ -352,6 +360,13 @@ def test_providers_route_uploads_forward_them_and_refuse_unknown_names(providers
             break
         time.sleep(0.2)
     assert copies == ["c.mp4", "f.mp4"]
+    # Vault events name the provider each recording went through, which consumers send back.
+    deadline = time.time() + 20
+    while time.time() < deadline and len(providers.receiver.bodies("/kerberos")) < 4:
+        time.sleep(0.1)
+    sources = {e["payload"]["key"]: e["source"] for e in providers.receiver.bodies("/kerberos")}
+    assert sources == {"cedric/a.mp4": "edge-minio", "cedric/b.mp4": "edge-minio", "cedric/c.mp4": "long-term",
+                       "cedric/f.mp4": "long-term"}
 
 
 def test_provider_configuration_errors_name_the_field(tmp_path):
@@ -368,9 +383,9 @@ def test_provider_configuration_errors_name_the_field(tmp_path):
     ]
     for i, (text, field) in enumerate(cases):
         path = tmp_path / f"bad-{i}.yaml"
-        path.write_text(text.format(nas=tmp_path / "nas"))
+        path.write_text(text.format(nas=tmp_path / "nas", events=""))
         checked = run_depot("config", "check", str(path))
         assert checked.returncode == 1 and field in checked.stdout + checked.stderr, (field, checked.stdout + checked.stderr)
     good = tmp_path / "good.yaml"
-    good.write_text(PROVIDERS_CONFIG.format(nas=tmp_path / "nas"))
+    good.write_text(PROVIDERS_CONFIG.format(nas=tmp_path / "nas", events=""))
     assert run_depot("config", "check", str(good)).returncode == 0

@@ -17,7 +17,10 @@ enum KerberosEventFormat {
         var out: [String: Any] = [
             "events": event.kind == .created ? pipeline : [],
             "provider": "kstorage",
-            "source": provider,
+            // The Vault provider the recording was uploaded through (consumers send it back as
+            // X-Kerberos-Storage-Provider, and an account refuses names it does not have), else
+            // the sink's configured name.
+            "source": event.userMetadata.first { $0.0 == "provider" }?.1 ?? provider,
             "request": event.request,
             "date": event.time / 1000,
             "operation": event.kind.name,
