@@ -53,7 +53,8 @@ components:
     vaultAccessKey: { name: X-Kerberos-Storage-AccessKey, in: header, required: true, schema: { type: string } }
     vaultSecretKey: { name: X-Kerberos-Storage-SecretAccessKey, in: header, required: true, schema: { type: string } }
     vaultFileName: { name: X-Kerberos-Storage-FileName, in: header, required: true, schema: { type: string }, example: 1700000000_6-967003_front-door_200-200-400-400_24_769.mp4 }
-    vaultDirectory: { name: X-Kerberos-Storage-Directory, in: header, required: false, schema: { type: string }, example: cam7 }
+    vaultDirectory: { name: X-Kerberos-Storage-Directory, in: header, required: false, schema: { type: string }, example: cam7, description: "Ignored when the account has a fixed directory: uploads go there" }
+    vaultProvider: { name: X-Kerberos-Storage-Provider, in: header, required: false, schema: { type: string }, example: edge, description: "One of the account's vault.providers (empty: its default); another name is refused with 400 storage_provider_not_found" }
     tusResumable: { name: Tus-Resumable, in: header, required: false, schema: { type: string, const: "1.0.0" } }
   responses:
     Error:
@@ -289,7 +290,7 @@ paths:
       operationId: vaultUpload
       summary: Upload a recording (the Kerberos Agent's legacy upload)
       security: [{ vaultKeys: [] }]
-      parameters: [{ $ref: "#/components/parameters/vaultAccessKey" }, { $ref: "#/components/parameters/vaultSecretKey" }, { $ref: "#/components/parameters/vaultFileName" }, { $ref: "#/components/parameters/vaultDirectory" }]
+      parameters: [{ $ref: "#/components/parameters/vaultAccessKey" }, { $ref: "#/components/parameters/vaultSecretKey" }, { $ref: "#/components/parameters/vaultFileName" }, { $ref: "#/components/parameters/vaultDirectory" }, { $ref: "#/components/parameters/vaultProvider" }]
       requestBody: { required: true, content: { application/octet-stream: { schema: { type: string, format: binary } } } }
       responses: { "200": { description: Stored }, "400": { $ref: "#/components/responses/VaultError" }, "401": { $ref: "#/components/responses/VaultError" } }
     get: { tags: [vault], operationId: vaultSignedURL, summary: "A signed download link for a recording", security: [{ vaultKeys: [] }], parameters: [{ $ref: "#/components/parameters/vaultFileName" }], responses: { "200": { description: The link }, "404": { $ref: "#/components/responses/VaultError" } } }
