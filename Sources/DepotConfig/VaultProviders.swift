@@ -21,6 +21,14 @@ public struct VaultProvider: Sendable, Equatable, Codable {
 }
 
 extension DepotConfiguration {
+    /// The buckets created at start when missing: `buckets:` and every provider's bucket, so a
+    /// provider never routes recordings into a bucket that does not exist.
+    public var bucketsToCreate: [String] {
+        var names = buckets
+        for provider in providers where !names.contains(provider.bucket) { names.append(provider.bucket) }
+        return names
+    }
+
     /// `providers:`: unique names, valid bucket names, and `forwardTo` naming configured tiers.
     static func parseProviders(_ node: ConfigNode, tiers: [TierSettings]) throws -> [VaultProvider] {
         var providers: [VaultProvider] = []

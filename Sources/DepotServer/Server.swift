@@ -90,7 +90,7 @@ public final class DepotServer: Sendable {
             tiering.apply(configuration)
             try events.apply(configuration.events)
             accounts.replaceConfigured(try Self.accounts(of: configuration, engine: engine))
-            try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
+            try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
         }
         vault = VaultService(
             engine: engine, accounts: { accounts.configured() },
@@ -148,7 +148,7 @@ public final class DepotServer: Sendable {
         guard let address = HostPort.parse(configuration.server.address) else {
             throw ServerError.startup("server.address is not HOST:PORT")
         }
-        try await Self.createBuckets(configuration.buckets, engine: engine, owner: root.accessKey)
+        try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let httpConfiguration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [MalformedRequestHandler(), RefusedBodyDrain()],

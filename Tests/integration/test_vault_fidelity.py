@@ -266,7 +266,7 @@ def test_s3_listing_is_limited_to_the_prefixes_an_account_may_list(vault):
 
 
 PROVIDERS_CONFIG = """
-buckets: [recordings, archive]
+buckets: [recordings]
 tiers:
   - {{ name: nas, type: filesystem, path: {nas} }}
 providers:
@@ -306,6 +306,7 @@ def test_providers_route_uploads_forward_them_and_refuse_unknown_names(providers
         return requests.post(base + "/storage", data=b"clip " + name.encode(), timeout=10,
                              headers=upload_headers("ROUTEDKEY", "routed-secret", "cedric", name, provider=provider))
 
+    # A provider's bucket is created at start like the listed buckets ("archive" is only a provider's).
     # No provider, or the default one by name: the default provider's bucket, as before.
     assert legacy("a.mp4", "").status_code == 200
     assert legacy("b.mp4", "edge-minio").status_code == 200
