@@ -293,3 +293,49 @@ def test_empty_content_length_with_chunked_framing_is_refused(depot, s3, bucket,
         answer = sock.recv(65536).decode(errors="replace")
     assert answer.startswith("HTTP/1.1 400"), answer
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+# ---- 9. GetObjectAttributes -----------------------------------------------------------------------
+
+ALL_ATTRIBUTES = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+
+
+def test_get_object_attributes_of_a_single_part_object(depot, s3, bucket):
+    import zlib
+    body = b"single part recording"
+    crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    s3.put_object(Bucket=bucket, Key="clip.mp4", Body=body, ChecksumCRC32=crc)
+    got = s3.get_object_attributes(Bucket=bucket, Key="clip.mp4", ObjectAttributes=ALL_ATTRIBUTES)
+    assert got["ETag"] == hashlib.md5(body).hexdigest()  # unquoted, as AWS writes it here
+    assert got["Checksum"]["ChecksumCRC32"] == crc
+    assert got["StorageClass"] == "STANDARD" and got["ObjectSize"] == len(body)
+    assert "ObjectParts" not in got  # only multipart objects have parts
+    assert got["LastModified"] == s3.head_object(Bucket=bucket, Key="clip.mp4")["LastModified"]
+    only = s3.get_object_attributes(Bucket=bucket, Key="clip.mp4", ObjectAttributes=["ObjectSize"])
+    assert only["ObjectSize"] == len(body) and "ETag" not in only and "StorageClass" not in only
+    assert client_error(lambda: s3.get_object_attributes(
+        Bucket=bucket, Key="missing", ObjectAttributes=["ETag"])) == ("NoSuchKey", 404)
+    r = signed(depot, "GET", f"/{bucket}/clip.mp4?attributes", headers={"x-amz-object-attributes": "ETag,Colour"})
+    assert r.status_code == 400 and error_of(r)[0] == "InvalidArgument", r.text
+    r = signed(depot, "GET", f"/{bucket}/clip.mp4?attributes")
+    assert r.status_code == 400 and error_of(r)[0] == "InvalidRequest", r.text
+
+
+def test_get_object_attributes_pages_the_parts_of_a_multipart_object(s3, bucket):
+    sizes = [5 * MIB, 5 * MIB, 5 * MIB, 123]
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp.mp4")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key="mp.mp4", UploadId=uid, PartNumber=n,
+                                                       Body=bytes([n]) * size)["ETag"]}
+             for n, size in enumerate(sizes, start=1)]
+    etag = s3.complete_multipart_upload(Bucket=bucket, Key="mp.mp4", UploadId=uid,
+                                        MultipartUpload={"Parts": parts})["ETag"]
+    got = s3.get_object_attributes(Bucket=bucket, Key="mp.mp4", ObjectAttributes=ALL_ATTRIBUTES, MaxParts=2)
+    assert got["ETag"] == etag.strip('"') and got["ObjectSize"] == sum(sizes)
+    first = got["ObjectParts"]
+    assert first["TotalPartsCount"] == 4 and first["MaxParts"] == 2 and first["IsTruncated"] is True
+    assert [(p["PartNumber"], p["Size"]) for p in first["Parts"]] == [(1, 5 * MIB), (2, 5 * MIB)]
+    assert first["NextPartNumberMarker"] == 2
+    rest = s3.get_object_attributes(Bucket=bucket, Key="mp.mp4", ObjectAttributes=["ObjectParts"], MaxParts=2,
+                                    PartNumberMarker=first["NextPartNumberMarker"])["ObjectParts"]
+    assert [(p["PartNumber"], p["Size"]) for p in rest["Parts"]] == [(3, 5 * MIB), (4, 123)]
+    assert rest["IsTruncated"] is False and rest["PartNumberMarker"] == 2
