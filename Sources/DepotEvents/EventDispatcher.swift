@@ -169,7 +169,10 @@ public final class EventDispatcher: Service, Sendable {
             }
             let messages = events.filter(sink.wants).map { EventFormat.message($0, sink: sink, region: region) }
             do {
-                if !messages.isEmpty { try await target.deliver(messages) }
+                if !messages.isEmpty {
+                    let sending = target
+                    try await untilCancelled { try await sending.deliver(messages) }
+                }
                 cursor = events.last!.sequence
                 try await engine.setEventCursor(sink: sink.name, to: cursor)
                 failures = 0
@@ -202,7 +205,8 @@ public final class EventDispatcher: Service, Sendable {
                 }
             }
         }
-        await target.shutdown()
+        let closing = target
+        _ = try? await untilCancelled { await closing.shutdown() }
     }
 
     private func makeSink(_ sink: SinkSettings) throws -> any EventSink {

@@ -89,7 +89,8 @@ extension S3Service {
         return host == bucket.lowercased() + "." + settings.domain.lowercased() ? bucket : nil
     }
 
-    static func map(_ error: SigV4Error, presigned: Bool) -> S3Error {
+    /// The S3 error for a refused SigV4 signature (also the admin API's error code in its log).
+    public static func map(_ error: SigV4Error, presigned: Bool) -> S3Error {
         let malformed = presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed"
         switch error {
         case .wrongRegion(let expected, let received):

@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotObjectBody
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -67,7 +68,7 @@ public final class S3Service: Sendable {
     /// body is read, so a request that is going to fail gets its final answer instead.
     public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
         let requestId = RequestContext.id ?? nextRequestId()
-        let outcome = S3RequestOutcome.current
+        let outcome = RequestOutcome.current
         guard
             let s3 = S3Request(
                 method: request.method, target: request.head.path ?? "/", authority: request.head.authority,
@@ -124,7 +125,7 @@ public final class S3Service: Sendable {
             break
         }
         let auth = try authenticate(r)
-        S3RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
+        RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
         let c = S3Context(request: r, account: auth.account, requestId: requestId, auth: auth)
         switch endpoint {
         case .notImplemented(let operation, let subresource):

@@ -2,6 +2,7 @@ import DepotConfig
 import DepotEngine
 import DepotEvents
 import DepotHashing
+import DepotObjectBody
 import DepotS3
 import DepotSigV4
 import DepotTiering
@@ -35,14 +36,16 @@ struct AdminAPI: Sendable {
         let question = target.firstIndex(of: "?")
         let path = String(question.map { target[..<$0] } ?? target[...])
         let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
+        let endpoint = AdminEndpoint(method: request.method, path: path)
+        if case .route(let route, _) = endpoint { RequestOutcome.current?.record { $0.operation = route.operation } }
         do {
             try authenticate(request)
-            let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-            var pathMatched = false
-            for route in Self.routes {
-                guard let parameters = route.match(segments) else { continue }
-                pathMatched = true
-                guard route.method == request.method else { continue }
+            switch endpoint {
+            case .methodNotAllowed:
+                throw AdminFailure(.methodNotAllowed, "\(request.method) is not an operation on \(path)")
+            case .notFound:
+                throw AdminFailure(.notFound, "no admin operation \(request.method) \(path)")
+            case .route(let route, let parameters):
                 var body = request.body
                 let bytes = try await body.collect(upTo: 1 << 20)
                 // The signature covers the body through x-amz-content-sha256: check it matches.
@@ -56,10 +59,6 @@ struct AdminAPI: Sendable {
                 let reply = try await route.handler(self, call)
                 return json(reply.body, status: reply.status)
             }
-            if pathMatched {
-                return errorResponse(AdminFailure(.methodNotAllowed, "\(request.method) is not an operation on \(path)"))
-            }
-            return errorResponse(AdminFailure(.notFound, "no admin operation \(request.method) \(path)"))
         } catch let failure as AdminFailure {
             return errorResponse(failure)
         } catch let error as ConfigError {
@@ -81,19 +80,24 @@ struct AdminAPI: Sendable {
         let verifier = SigV4Verifier(region: configuration.server.region, service: "s3")
         do {
             guard let claim = try verifier.claim(of: sigRequest) else {
-                throw AdminFailure(.unauthorized, "sign admin requests with SigV4 (an account with the admin action)")
+                throw AdminFailure(
+                    .unauthorized, "sign admin requests with SigV4 (an account with the admin action)",
+                    code: "MissingSignature")
             }
+            RequestOutcome.current?.record { $0.accessKey = claim.accessKey }
             guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
-                throw AdminFailure(.forbidden, "unknown access key")
+                throw AdminFailure(.forbidden, "unknown access key", code: "InvalidAccessKeyId")
             }
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             _ = try verifier.verify(claim, secretKey: account.secretKey, now: Int(now.tv_sec))
             guard account.allows(.admin, bucket: "*") || account.grants.contains(where: { $0.actions.contains(.admin) }) else {
-                throw AdminFailure(.forbidden, "the account \(account.name) lacks the admin action")
+                throw AdminFailure(.forbidden, "the account \(account.name) lacks the admin action", code: "AccessDenied")
             }
         } catch let error as SigV4Error {
-            throw AdminFailure(.forbidden, "signature check failed: \(error)")
+            // The S3 front door's code for the same refusal (SignatureDoesNotMatch, …), for the log.
+            throw AdminFailure(
+                .forbidden, "signature check failed: \(error)", code: S3Service.map(error, presigned: false).code)
         }
     }
 
@@ -106,9 +110,32 @@ struct AdminAPI: Sendable {
     }
 
     private func errorResponse(_ failure: AdminFailure) -> Response {
+        RequestOutcome.current?.record { $0.errorCode = failure.code }
         var body: [String: Any] = ["error": failure.message]
         if let field = failure.field { body["field"] = field }
         return json(body, status: failure.status)
+    }
+}
+
+/// What the route table says about a request's method and path, decided once (before
+/// authentication, which does not change it) for the router, metrics and the access log.
+enum AdminEndpoint {
+    case route(AdminRoute, parameters: [String: String])
+    /// The path is an admin resource, but not with this method.
+    case methodNotAllowed
+    case notFound
+
+    init(method: HTTPRequest.Method, path: String) {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        var pathMatched = false
+        for route in AdminAPI.routes {
+            guard let parameters = route.match(segments) else { continue }
+            pathMatched = true
+            guard route.method == method else { continue }
+            self = .route(route, parameters: parameters)
+            return
+        }
+        self = pathMatched ? .methodNotAllowed : .notFound
     }
 }
 
@@ -118,6 +145,10 @@ struct AdminRoute: Sendable {
     let method: HTTPRequest.Method
     let pattern: String
     let handler: @Sendable (AdminAPI, AdminRequest) async throws -> AdminReply
+
+    /// Its name in metrics and the access log: `GET /admin/v1/tiers/{name}` (never the path
+    /// itself, so a bounded set).
+    var operation: String { "\(method.rawValue) \(pattern)" }
 
     init(
         _ method: HTTPRequest.Method, _ pattern: String,
@@ -195,10 +226,14 @@ struct AdminFailure: Error {
     let status: HTTPResponse.Status
     let message: String
     let field: String?
-    init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) {
+    /// For the access log: S3's word for an authentication failure (SignatureDoesNotMatch,
+    /// InvalidAccessKeyId, AccessDenied), else the status's reason without spaces (`BadRequest`).
+    let code: String
+    init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil, code: String? = nil) {
         self.status = status
         self.message = message
         self.field = field
+        self.code = code ?? RequestOutcome.errorCode(status: status.code, reasonPhrase: status.reasonPhrase)
     }
 }
 

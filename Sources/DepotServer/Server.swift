@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DepotConfig
 import DepotEngine
 import DepotEvents
+import DepotObjectBody
 import DepotS3
 import DepotTiering
 import DepotVault
@@ -270,29 +271,33 @@ public final class DepotServer: Sendable {
         return nil
     }
 
-    /// Picks the front door by path prefix: `/api/` is the Vault API, everything else S3.
-    private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> Response {
+    /// Picks the front door by path prefix: `/api/` is the Vault API, `/admin/` the admin API,
+    /// everything else S3. Returns the front door's name too: the `api` of metrics and the log.
+    private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> (
+        api: String, response: Response
+    ) {
         if path == "/api" || path.hasPrefix("/api/") || path.hasPrefix("/api?") {
-            return await vault.respond(to: request, sendContinue: sendContinue)
+            return ("vault", await vault.respond(to: request, sendContinue: sendContinue))
         }
         if path.hasPrefix("/admin/") {
-            return await admin.respond(to: request)
+            return ("admin", await admin.respond(to: request))
         }
-        return await s3.respond(to: request, sendContinue: sendContinue)
+        return ("s3", await s3.respond(to: request, sendContinue: sendContinue))
     }
 
     private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
         let target = request.head.path ?? "/"
         let question = target.firstIndex(of: "?")
         let path = String(question.map { target[..<$0] } ?? target[...])
-        let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
-        let (api, operation) = RequestMetrics.classify(method: request.method, path: path, query: query, headers: request.headers)
-        let metrics = RequestMetrics(api: api, operation: operation)
-        // The S3 front door's own decision (virtual-host style included), its error code and signer.
-        let s3Outcome = S3RequestOutcome()
+        let metrics = RequestMetrics()
+        // The front door's own decision (its endpoint table's operation), error code and access key.
+        let outcome = RequestOutcome()
         let requestId = RequestContext.makeId()
         var response: Response
+        // The API that answered; the server's own endpoints are `system`, each under a fixed name.
+        var api = "system"
         if path == "/metrics" && request.method == .get {
+            outcome.record { $0.operation = "metrics" }
             try? gauges.refreshIfNeverRan()
             let body = DepotMetrics.exposition()
             response = Response(
@@ -300,13 +305,16 @@ public final class DepotServer: Sendable {
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .contentLength: String(body.count)],
                 body: .init(byteBuffer: ByteBuffer(bytes: body)))
         } else if let documentation = documentationResponse(path: path, method: request.method) {
+            outcome.record { $0.operation = "documentation" }
             response = documentation
         } else if path == "/health/live" {
+            outcome.record { $0.operation = "health/live" }
             response = Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         } else if path == "/health/ready" {
             // Ready only when the index answers and the data directory takes writes.
+            outcome.record { $0.operation = "health/ready" }
             let problem = readinessProblem()
             response = Response(
                 status: problem == nil ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
@@ -316,8 +324,8 @@ public final class DepotServer: Sendable {
         } else {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false
-            response = await RequestContext.$id.withValue(requestId) {
-                await S3RequestOutcome.$current.withValue(s3Outcome) {
+            (api, response) = await RequestContext.$id.withValue(requestId) {
+                await RequestOutcome.$current.withValue(outcome) {
                     await dispatch(request, path: target) {
                         if wantsContinue && !continued {
                             continued = true
@@ -337,23 +345,24 @@ public final class DepotServer: Sendable {
         let bytesIn = request.headers[.contentLength].flatMap(Int.init) ?? 0
         let bytesOut = response.headers[.contentLength].flatMap(Int.init) ?? 0
         try await responseWriter.write(response: response.head, body: response.body)
-        let outcome = s3Outcome.fields
-        let finalOperation = outcome.operation ?? operation
+        let decided = outcome.fields
+        let operation = decided.operation ?? RequestMetrics.unknownOperation
         metrics.finish(
-            status: response.status.code, bytesIn: bytesIn, bytesOut: request.method == .head ? 0 : bytesOut,
-            operation: finalOperation)
+            api: api, operation: operation, status: response.status.code, bytesIn: bytesIn,
+            bytesOut: request.method == .head ? 0 : bytesOut)
         // The access log: failures at info, the rest at debug (DEPOT_LOG_LEVEL=debug shows them).
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue), "path": .string(path),
             "status": .stringConvertible(response.status.code),
-            "api": .string(api), "operation": .string(finalOperation), "bytes_in": .stringConvertible(bytesIn),
+            "api": .string(api), "operation": .string(operation), "bytes_in": .stringConvertible(bytesIn),
             "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible(metrics.elapsedMilliseconds),
             "request_id": .string(requestId),
         ]
-        // A failure names its S3 error code and the key that signed it: a wrong secret
-        // (SignatureDoesNotMatch) reads differently from a denied prefix (AccessDenied).
-        if let code = outcome.errorCode { metadata["error_code"] = .string(code) }
-        if let key = outcome.accessKey { metadata["access_key"] = .string(key) }
+        // A failure names its error code and the access key presented: a wrong secret
+        // (SignatureDoesNotMatch, WrongSecretKey) reads differently from a denied prefix
+        // (AccessDenied). The key is the client's text, so its length is bounded.
+        if let code = decided.errorCode { metadata["error_code"] = .string(code) }
+        if let key = decided.accessKey { metadata["access_key"] = .string(String(key.prefix(128))) }
         logger.log(level: response.status.code >= 400 ? .info : .debug, "request", metadata: metadata)
         if closeAfter { await RefusedBodyDrain.drainThenClose(channel) }
     }

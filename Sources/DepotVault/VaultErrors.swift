@@ -1,4 +1,5 @@
 import DepotEngine
+import DepotObjectBody
 import Foundation
 import HTTPTypes
 import HummingbirdCore
@@ -8,10 +9,15 @@ import NIOCore
 struct VaultError: Error, Sendable {
     let status: HTTPResponse.Status
     let message: String
+    /// A short name for the access log (Vault's JSON has only the message): the status's reason
+    /// without spaces (`NotFound`), or a precise one where the status alone does not tell an
+    /// admin what went wrong (an unknown access key and a wrong secret are both 401).
+    let code: String
 
-    init(_ status: HTTPResponse.Status, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ message: String, code: String? = nil) {
         self.status = status
         self.message = message
+        self.code = code ?? RequestOutcome.errorCode(status: status.code, reasonPhrase: status.reasonPhrase)
     }
 
     static func from(_ error: Error) -> VaultError {

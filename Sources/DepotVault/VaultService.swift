@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotObjectBody
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -39,10 +40,12 @@ public final class VaultService: Sendable {
         self.logger = logger
     }
 
-    /// One Vault operation. `path` is exact, or ends in `/{id}` for a tus upload.
+    /// One Vault operation. `path` is exact, or ends in `/{id}` for a tus upload. `operation` is
+    /// its name in metrics and the access log (a bounded set, never taken from the request).
     public struct Route: Sendable {
         public let method: HTTPRequest.Method
         public let path: String
+        public let operation: String
         let handler: @Sendable (VaultService, Request, () async throws -> Void) async throws -> Response
 
         func matches(_ method: HTTPRequest.Method, _ requestPath: String) -> Bool {
@@ -56,32 +59,41 @@ public final class VaultService: Sendable {
         }
     }
 
-    /// Every Vault operation: the router and the OpenAPI document's check both read this list.
+    /// Every Vault operation: the router, metrics and the access log, and the OpenAPI document's
+    /// check all read this list. A method and path not in it is refused (404 or 405).
     public static let routes: [Route] =
         [
-            Route(method: .get, path: "/api/health") { _, _, _ in vaultJSON("ok") },
-            Route(method: .post, path: "/api/ping") { vault, request, _ in
+            Route(method: .get, path: "/api/health", operation: "Health") { _, _, _ in vaultJSON("ok") },
+            Route(method: .post, path: "/api/ping", operation: "Ping") { vault, request, _ in
                 _ = try vault.authenticate(request)
                 return vaultJSON("pong")
             },
-            Route(method: .post, path: "/api/devices/heartbeat") { vault, request, _ in try await vault.heartbeat(request) },
-            Route(method: .get, path: "/api/devices") { vault, request, _ in
+            Route(method: .post, path: "/api/devices/heartbeat", operation: "Heartbeat") { vault, request, _ in
+                try await vault.heartbeat(request)
+            },
+            Route(method: .get, path: "/api/devices", operation: "Devices") { vault, request, _ in
                 try vault.devices(of: try vault.authenticate(request))
             },
-            Route(method: .post, path: "/api/storage") { vault, request, sendContinue in
+            Route(method: .post, path: "/api/storage", operation: "Upload") { vault, request, sendContinue in
                 try await vault.legacyUpload(request, sendContinue: sendContinue)
             },
-            Route(method: .get, path: "/api/storage/blob") { vault, request, _ in try vault.blob(request) },
-            Route(method: .get, path: "/api/storage") { vault, request, _ in try vault.signedURLResponse(request) },
-            Route(method: .post, path: "/api/storage/bulk") { vault, request, _ in try await vault.bulkSignedURLs(request) },
-            Route(method: .get, path: "/api/storage/signed") { vault, request, _ in try vault.serveSigned(request) },
-            Route(method: .delete, path: "/api/storage") { vault, request, _ in
+            Route(method: .get, path: "/api/storage/blob", operation: "Blob") { vault, request, _ in try vault.blob(request) },
+            Route(method: .get, path: "/api/storage", operation: "SignedURL") { vault, request, _ in
+                try vault.signedURLResponse(request)
+            },
+            Route(method: .post, path: "/api/storage/bulk", operation: "BulkSignedURLs") { vault, request, _ in
+                try await vault.bulkSignedURLs(request)
+            },
+            Route(method: .get, path: "/api/storage/signed", operation: "SignedDownload") { vault, request, _ in
+                try vault.serveSigned(request)
+            },
+            Route(method: .delete, path: "/api/storage", operation: "Delete") { vault, request, _ in
                 let (account, key) = try vault.resolveExisting(request)
                 try await vault.engine.deleteObject(
                     bucket: account.vault!.bucket, key: key, origin: .vault("Delete", principal: account.accessKey))
                 return vaultJSON("deleted \(key)")
             },
-            Route(method: .post, path: "/api/storage/forward/media") { vault, request, _ in
+            Route(method: .post, path: "/api/storage/forward/media", operation: "Forward") { vault, request, _ in
                 let (account, key) = try vault.resolveExisting(request)
                 guard try await vault.forward(account.vault!.bucket, key) else {
                     throw VaultError(.conflict, "no on-demand policy forwards \(key)")
@@ -89,13 +101,14 @@ public final class VaultService: Sendable {
                 return vaultJSON("forward of \(key) queued")
             },
         ]
-        + [HTTPRequest.Method.options, .post].map { method in
-            Route(method: method, path: "/api/storage/tus") { vault, request, sendContinue in
+        + [(HTTPRequest.Method.options, "TusOptions"), (.post, "TusCreate")].map { method, operation in
+            Route(method: method, path: "/api/storage/tus", operation: operation) { vault, request, sendContinue in
                 try await vault.tus(request, path: "/api/storage/tus", sendContinue: sendContinue)
             }
         }
-        + [HTTPRequest.Method.head, .patch, .delete, .options].map { method in
-            Route(method: method, path: "/api/storage/tus/{id}") { vault, request, sendContinue in
+        + [(HTTPRequest.Method.head, "TusHead"), (.patch, "TusPatch"), (.delete, "TusDelete"), (.options, "TusOptions")]
+        .map { method, operation in
+            Route(method: method, path: "/api/storage/tus/{id}", operation: operation) { vault, request, sendContinue in
                 let target = request.head.path ?? "/"
                 let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
                 return try await vault.tus(request, path: path, sendContinue: sendContinue)
@@ -105,6 +118,9 @@ public final class VaultService: Sendable {
     public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
         let target = request.head.path ?? "/"
         let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
+        // For the access log: the key presented, whether or not its secret turns out right.
+        let outcome = RequestOutcome.current
+        outcome?.record { $0.accessKey = Self.header(request, "X-Kerberos-Storage-AccessKey") }
         do {
             guard let route = Self.routes.first(where: { $0.matches(request.method, path) }) else {
                 if Self.routes.contains(where: { $0.matches($0.method, path) }) {
@@ -112,9 +128,11 @@ public final class VaultService: Sendable {
                 }
                 throw VaultError(.notFound, "no such endpoint: \(request.method) \(path)")
             }
+            outcome?.record { $0.operation = route.operation }
             return try await route.handler(self, request, sendContinue)
         } catch {
             let failure = VaultError.from(error)
+            outcome?.record { $0.errorCode = failure.code }
             if failure.status == .internalServerError { logger.error("\(request.method) \(path) failed: \(error)") }
             var headers = HTTPFields()
             if path.hasPrefix("/api/storage/tus") { headers[.init("Tus-Resumable")!] = "1.0.0" }
@@ -133,12 +151,21 @@ public final class VaultService: Sendable {
     func authenticate(_ request: Request) throws -> Account {
         guard let access = Self.header(request, "X-Kerberos-Storage-AccessKey"),
             let secret = Self.header(request, "X-Kerberos-Storage-SecretAccessKey")
-        else { throw VaultError(.unauthorized, "missing X-Kerberos-Storage-AccessKey or X-Kerberos-Storage-SecretAccessKey") }
-        guard let account = accounts().first(where: { $0.accessKey == access }), account.vault != nil,
-            constantTimeEquals(account.secretKey, secret)
-        else { throw VaultError(.unauthorized, "account for \(access) and the given secret was not found.") }
+        else {
+            throw VaultError(
+                .unauthorized, "missing X-Kerberos-Storage-AccessKey or X-Kerberos-Storage-SecretAccessKey",
+                code: "MissingCredentials")
+        }
+        // One message for both, as Vault answers; the access log's code tells them apart.
+        let notFound = "account for \(access) and the given secret was not found."
+        guard let account = accounts().first(where: { $0.accessKey == access }), account.vault != nil else {
+            throw VaultError(.unauthorized, notFound, code: "UnknownAccessKey")
+        }
+        guard constantTimeEquals(account.secretKey, secret) else {
+            throw VaultError(.unauthorized, notFound, code: "WrongSecretKey")
+        }
         guard account.enabled, account.vault?.enabled == true else {
-            throw VaultError(.forbidden, "the account \(account.name) is disabled")
+            throw VaultError(.forbidden, "the account \(account.name) is disabled", code: "AccountDisabled")
         }
         return account
     }

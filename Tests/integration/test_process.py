@@ -223,3 +223,27 @@ def test_address_not_on_this_machine_is_named():
     assert result.returncode != 0
     assert "address 192.0.2.1:9000 is not an address of this machine" in result.stderr, result.stderr
     assert seconds < 5
+
+
+def test_sigterm_with_a_kafka_broker_down_stops_in_bounded_time(tmp_path):
+    """librdkafka blocks a thread until its delivery timeout (60 s here), which task cancellation does
+    not reach: the stop must not wait for it."""
+    config = tmp_path / "depot.yaml"
+    config.write_text("buckets: [rec]\nevents:\n  sinks:\n"
+                      f'    - {{ name: kafka, type: kafka, brokers: ["127.0.0.1:{free_port()}"], topic: t, timeout: 60s }}\n')
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        for i in range(3):
+            s3.put_object(Bucket="rec", Key=f"clip-{i}.mp4", Body=b"k" * 100)
+        time.sleep(2)  # the delivery attempt is under way
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            code = server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"depot did not stop within 15 s of SIGTERM: {server.logs()}")
+        assert time.monotonic() - started <= 12
+        assert code == 0, server.logs()
+    finally:
+        server.cleanup()

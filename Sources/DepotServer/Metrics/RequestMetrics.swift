@@ -1,7 +1,5 @@
 import CoreMetrics
-import DepotS3
 import Foundation
-import HTTPTypes
 import Metrics
 import Prometheus
 import Synchronization
@@ -29,39 +27,22 @@ enum DepotMetrics {
 }
 
 /// Per request: its count and latency by API, operation and status class, and bytes in and out.
+/// The labels are bounded sets: the API is the front door that answered (or `system` for the
+/// server's own endpoints), the operation is the name that front door's endpoint table gave the
+/// request (`unknown` when the table has no entry for it), never a path.
 struct RequestMetrics {
-    let api: String
-    let operation: String
     let started = ContinuousClock.now
 
-    /// Names the API and operation of a request, as Prometheus labels (bounded sets: no paths).
-    static func classify(method: HTTPRequest.Method, path: String, query: String, headers: HTTPFields) -> (
-        api: String, operation: String
-    ) {
-        if path.hasPrefix("/admin/") {
-            let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-            let route = AdminAPI.routes.first { $0.method == method && $0.match(segments) != nil }
-            return ("admin", route.map { "\($0.method.rawValue) \($0.pattern)" } ?? "unknown")
-        }
-        if path == "/api" || path.hasPrefix("/api/") {
-            return ("vault", VaultOperation.name(method: method.rawValue, path: path))
-        }
-        if path.hasPrefix("/health/") || path == "/metrics" || path.hasPrefix("/swagger") || path == "/openapi.json" {
-            return ("system", path)
-        }
-        let target = query.isEmpty ? path : path + "?" + query
-        return ("s3", S3Endpoint.classify(method: method, target: target, headers: headers)?.operationName ?? "Unknown")
-    }
+    /// The operation label of a request no endpoint table names: the same word in every API.
+    static let unknownOperation = "unknown"
 
     var elapsedMilliseconds: Double {
         let elapsed = ContinuousClock.now - started
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
-    /// Counts the finished request; `operation` replaces the early classification when the
-    /// front door decided more precisely (S3 virtual-host style).
-    func finish(status: Int, bytesIn: Int, bytesOut: Int, operation: String? = nil) {
-        let operation = operation ?? self.operation
+    /// Counts the finished request.
+    func finish(api: String, operation: String, status: Int, bytesIn: Int, bytesOut: Int) {
         let statusClass = "\(status / 100)xx"
         let dimensions = [("api", api), ("operation", operation), ("status", statusClass)]
         Counter(label: "depot_requests_total", dimensions: dimensions).increment()
@@ -71,33 +52,5 @@ struct RequestMetrics {
             .recordNanoseconds(nanoseconds)
         if bytesIn > 0 { Counter(label: "depot_bytes_received_total", dimensions: [("api", api)]).increment(by: bytesIn) }
         if bytesOut > 0 { Counter(label: "depot_bytes_sent_total", dimensions: [("api", api)]).increment(by: bytesOut) }
-    }
-}
-
-/// The Vault API's operations by path, for metrics.
-enum VaultOperation {
-    static func name(method: String, path: String) -> String {
-        if path.hasPrefix("/api/storage/tus") {
-            switch method {
-            case "POST": return "TusCreate"
-            case "PATCH": return "TusPatch"
-            case "HEAD": return "TusHead"
-            case "DELETE": return "TusDelete"
-            case "OPTIONS": return "TusOptions"
-            default: return "Tus"
-            }
-        }
-        switch (method, path) {
-        case ("POST", "/api/storage"): return "Upload"
-        case ("DELETE", "/api/storage"): return "Delete"
-        case ("GET", "/api/storage"), ("POST", "/api/storage/bulk"): return "SignedURLs"
-        case ("GET", "/api/storage/signed"): return "SignedDownload"
-        case ("GET", "/api/storage/blob"), ("POST", "/api/storage/blob"): return "Blob"
-        case ("POST", "/api/storage/forward/media"): return "Forward"
-        case (_, "/api/ping"), (_, "/api/health"), (_, "/api/health/"): return "Ping"
-        case (_, "/api/devices/heartbeat"): return "Heartbeat"
-        case (_, "/api/devices"): return "Devices"
-        default: return "Other"
-        }
     }
 }

@@ -1,27 +1,5 @@
-import Synchronization
-
-/// What the S3 front door decided about one request, for the server's access log: the
-/// operation (AWS's name, from the endpoint table), the S3 error code of a failure, and the
-/// access key that signed it (also when the signature was wrong), so an admin can tell a wrong
-/// secret (SignatureDoesNotMatch) from a denied prefix (AccessDenied). The server makes one per
-/// request, binds it to `S3RequestOutcome.current` around the front door, and reads it back.
-public final class S3RequestOutcome: Sendable {
-    public struct Fields: Sendable {
-        public var operation: String?
-        public var errorCode: String?
-        public var accessKey: String?
-    }
-
-    @TaskLocal public static var current: S3RequestOutcome?
-
-    private let state = Mutex(Fields())
-
-    public init() {}
-
-    public var fields: Fields { state.withLock { $0 } }
-
-    func record(_ update: (inout Fields) -> Void) { state.withLock { update(&$0) } }
-}
+/// What the S3 front door records in the request's `RequestOutcome` (DepotObjectBody, shared
+/// with the Vault and admin front doors): the operation, the S3 error code and the access key.
 
 extension S3Request {
     /// The access key the request claims to be signed with, whatever the signature's worth:
