@@ -114,25 +114,30 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 throw LMDBError(code: rc, operation: "txn_begin(write)")
             }
             let transaction = Transaction(txn: txn!)
+            let result: T
             do {
-                let result = try body(transaction)
-                let commit = mdb_txn_commit(txn)
-                pthread_rwlock_unlock(&resizeLock)
-                if commit == MDB_MAP_FULL && attempt < 7 {
-                    grow()
-                    continue
-                }
-                try check(commit, "txn_commit")
-                return result
+                result = try body(transaction)
             } catch let error as LMDBError where error.isMapFull && attempt < 7 {
                 mdb_txn_abort(txn)
                 pthread_rwlock_unlock(&resizeLock)
                 grow()
+                continue
             } catch {
                 mdb_txn_abort(txn)
                 pthread_rwlock_unlock(&resizeLock)
                 throw error
             }
+            // mdb_txn_commit frees the transaction whether or not it succeeds, so a failed commit
+            // (ENOSPC on a full disk) must not be aborted again: that was a double free that
+            // crashed the server when its disk filled.
+            let commit = mdb_txn_commit(txn)
+            pthread_rwlock_unlock(&resizeLock)
+            if commit == MDB_MAP_FULL && attempt < 7 {
+                grow()
+                continue
+            }
+            try check(commit, "txn_commit")
+            return result
         }
         throw LMDBError(code: MDB_MAP_FULL, operation: "write")
     }
