@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotSigV4
 import DepotStorage
 import HTTPTypes
 import HummingbirdCore
@@ -44,12 +45,12 @@ extension S3Service {
         let ifNoneMatch = r.header("x-amz-copy-source-if-none-match").map(unquoteETag)
         if let ifMatch {
             if ifMatch != record.etag && ifMatch != "*" { throw S3Error.preconditionFailed() }
-        } else if let since = r.header("x-amz-copy-source-if-unmodified-since").flatMap(parseHTTPDate), lastModified > since {
+        } else if let since = r.header("x-amz-copy-source-if-unmodified-since").flatMap(HTTPDate.unixSeconds), lastModified > since {
             throw S3Error.preconditionFailed()
         }
         if let ifNoneMatch {
             if ifNoneMatch == record.etag || ifNoneMatch == "*" { throw S3Error.preconditionFailed() }
-        } else if let since = r.header("x-amz-copy-source-if-modified-since").flatMap(parseHTTPDate), lastModified <= since {
+        } else if let since = r.header("x-amz-copy-source-if-modified-since").flatMap(HTTPDate.unixSeconds), lastModified <= since {
             throw S3Error.preconditionFailed()
         }
     }

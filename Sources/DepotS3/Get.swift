@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotObjectBody
+import DepotSigV4
 import DepotStorage
 import HTTPTypes
 import HummingbirdCore
@@ -90,13 +91,13 @@ extension S3Service {
         }
         if let ifMatch {
             if !matches(ifMatch) { throw S3Error.preconditionFailed() }
-        } else if let since = r.headers[.ifUnmodifiedSince].flatMap(parseHTTPDate), lastModified > since {
+        } else if let since = r.headers[.ifUnmodifiedSince].flatMap(HTTPDate.unixSeconds), lastModified > since {
             throw S3Error.preconditionFailed()
         }
         var notModified = false
         if let ifNoneMatch {
             notModified = matches(ifNoneMatch)
-        } else if let since = r.headers[.ifModifiedSince].flatMap(parseHTTPDate), lastModified <= since {
+        } else if let since = r.headers[.ifModifiedSince].flatMap(HTTPDate.unixSeconds), lastModified <= since {
             notModified = true
         }
         guard notModified else { return nil }

@@ -47,6 +47,9 @@ public enum HTTPDate {
         }
     }
 
+    /// ``parse(_:)`` as 64-bit seconds, for comparisons with stored times (`If-Modified-Since` and friends).
+    public static func unixSeconds(_ text: String) -> Int64? { parse(text).map(Int64.init) }
+
     /// IMF-fixdate, the form servers send: `Sun, 06 Nov 1994 08:49:37 GMT`.
     public static func format(_ unixSeconds: Int) -> String {
         let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400

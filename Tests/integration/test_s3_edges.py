@@ -70,6 +70,20 @@ def test_sigv4_dated_by_rfc2822_date_with_minus_zero_zone(depot, bucket):
     assert sigv4_with_date_header(depot, "GET", f"/{bucket}", email.utils.formatdate(usegmt=True)).status_code == 200
 
 
+def test_conditional_get_reads_every_http_date_form(depot, s3, bucket):
+    # One date codec for signing and for If-Modified-Since: asctime and numeric zones are HTTP dates too.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    later = time.time() + 3600
+    for form in (email.utils.formatdate(later, usegmt=True), email.utils.formatdate(later),
+                 time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(later)),
+                 time.strftime("%A, %d-%b-%y %H:%M:%S GMT", time.gmtime(later))):
+        r = signed(depot, "GET", f"/{bucket}/k", headers={"If-Modified-Since": form})
+        assert r.status_code == 304, (form, r.status_code)
+        r = signed(depot, "PUT", f"/{bucket}/copy", headers={
+            "x-amz-copy-source": f"/{bucket}/k", "x-amz-copy-source-if-modified-since": form})
+        assert r.status_code == 412, (form, r.status_code, r.text)
+
+
 # ---- 3. presigned X-Amz-Expires -------------------------------------------------------------------
 
 def presign(depot, path, expires):

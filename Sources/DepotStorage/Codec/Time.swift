@@ -17,20 +17,6 @@ public func httpDate(seconds: Int64) -> String {
         "\(weekday), \(pad(d, 2)) \(months[m - 1]) \(y) \(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)) GMT"
 }
 
-/// Parses the three HTTP date formats of RFC 7231 (IMF-fixdate is what clients send).
-public func parseHTTPDate(_ text: String) -> Int64? {
-    let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    let parts = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }).map(String.init)
-    // IMF-fixdate: Wed 25 Nov 2026 01:23:45 GMT ; RFC 850: Wednesday 25 Nov 26 01:23:45 GMT
-    guard parts.count >= 5, let day = Int(parts[1]), let month = months.firstIndex(of: parts[2].lowercased()),
-        var year = Int(parts[3])
-    else { return nil }
-    if year < 100 { year += year < 70 ? 2000 : 1900 }
-    let hms = parts[4].split(separator: ":").compactMap { Int($0) }
-    guard hms.count == 3 else { return nil }
-    return daysFromCivil(year, month + 1, day) * 86400 + Int64(hms[0] * 3600 + hms[1] * 60 + hms[2])
-}
-
 public func pad(_ v: Int, _ width: Int) -> String {
     let s = String(v)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
