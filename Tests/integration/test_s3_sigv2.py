@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from conftest import ROOT_PASSWORD, ROOT_USER
+from conftest import ROOT_PASSWORD, ROOT_USER, aws_env
 
 MIB = 1024 * 1024
 
@@ -191,3 +191,15 @@ def test_browser_form_signed_with_v2(depot, bucket):
     assert r.status_code == 403 and error_code(r)[0] == "SignatureDoesNotMatch", r.text
     keys = [o["Key"] for o in depot.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["forms/clip.mp4"]
+
+
+def test_awscli_v1_presign_makes_v2_urls_that_work(depot, bucket, tmp_path):
+    depot.client().put_object(Bucket=bucket, Key="cam/clip.mp4", Body=b"presigned by awscli")
+    result = subprocess.run(["aws", "--endpoint-url", depot.endpoint, "s3", "presign", f"s3://{bucket}/cam/clip.mp4",
+                             "--expires-in", "300"], capture_output=True, text=True, timeout=60,
+                            env=aws_env(depot, tmp_path))
+    assert result.returncode == 0, result.stderr
+    url = result.stdout.strip()
+    assert "AWSAccessKeyId=" in url and "Signature=" in url and "Expires=" in url, url  # V2, awscli v1's default
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 200 and r.content == b"presigned by awscli", r.text
