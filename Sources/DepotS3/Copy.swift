@@ -104,6 +104,7 @@ extension S3Service {
             // read through from the tier into a new object.
             try checkCopySourceConditions(r, evicted.record)
             let original = evicted.record
+            try requireAllowedSize(original.size, wholeObject: true)
             var metadata = ObjectMetadata(
                 owner: owner, contentType: original.contentType, systemMetadata: original.systemMetadata,
                 userMetadata: original.userMetadata, tags: original.tags)
@@ -120,6 +121,7 @@ extension S3Service {
         }
         let record = try await engine.copyObject(from: source, to: (bucket, key), precondition: precondition) { original in
             try self.checkCopySourceConditions(request, original)
+            try self.requireAllowedSize(original.size, wholeObject: true)
             var record = original
             record.owner = owner
             if directive == "REPLACE" {

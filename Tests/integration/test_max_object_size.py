@@ -168,3 +168,30 @@ def test_vault_legacy_post_above_the_limit_is_413_and_stores_nothing(small):
     assert r.status_code == 413, r.text
     assert "data" in r.json()
     assert_absent(small.client(), "cam/legacy.mp4")
+
+
+def test_copy_of_an_object_above_a_lowered_limit_is_refused(tmp_path):
+    config = tmp_path / "depot.yaml"
+    config.write_text("buckets: [copies]\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.put_object(Bucket="copies", Key="big", Body=b"b" * (MAX + 1))
+        s3.put_object(Bucket="copies", Key="fits", Body=b"f" * 1024)
+        server.stop()
+        config.write_text("server:\n  maxObjectSize: 6MiB\nbuckets: [copies]\n")
+        server.start()
+        s3 = server.client()
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.copy_object(Bucket="copies", Key="big-copy", CopySource={"Bucket": "copies", "Key": "big"})
+        assert error_code(e) == ("EntityTooLarge", 400)
+        assert_absent_in(s3, "copies", "big-copy")
+        s3.copy_object(Bucket="copies", Key="fits-copy", CopySource={"Bucket": "copies", "Key": "fits"})
+    finally:
+        server.cleanup()
+
+
+def assert_absent_in(s3, bucket, key):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
