@@ -5,7 +5,7 @@
 ///
 /// - `malformedAuthorization`, `missingAuthorizationField`, `malformedCredential`, `scopeDateMismatch`,
 ///   `wrongRegion`, `wrongService`, `hostNotSigned`: `AuthorizationHeaderMalformed` (400).
-/// - `malformedExpires`: `AuthorizationQueryParametersError` (400).
+/// - `malformedExpires`: `AuthorizationQueryParametersError` (403, as the conformance suites expect).
 /// - `unsupportedAlgorithm`, `multipleAuthenticationMethods`, `invalidContentSHA256`: `InvalidArgument` or
 ///   `InvalidRequest` (400).
 /// - `missingDate`, `malformedDate`, `missingHeader`, `malformedPath`, `malformedQuery`: `AccessDenied` (403) or
@@ -16,7 +16,8 @@
 public enum SigV4Error: Error, Sendable, Equatable {
     /// The Authorization header or presigned query does not have the SigV4 shape; the text says what is wrong.
     case malformedAuthorization(String)
-    /// Another scheme, such as `AWS` (SigV2) or `AWS4-ECDSA-P256-SHA256` (SigV4a).
+    /// Another scheme, such as `AWS4-ECDSA-P256-SHA256` (SigV4a). (`AWS`, Signature Version 2, has its own verifier:
+    /// ``SigV2Verifier``; the S3 front door sends such requests there first.)
     case unsupportedAlgorithm(String)
     /// `Credential`, `SignedHeaders` or `Signature` in the header; an `X-Amz-…` parameter in a presigned query.
     case missingAuthorizationField(String)
