@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "DepotVault",
             dependencies: [
-                "DepotEngine", "DepotStorage", "DepotConfig", "DepotHashing", "DepotObjectBody",
+                "DepotEngine", "DepotStorage", "DepotConfig", "DepotHashing", "DepotObjectBody", "DepotSigV4",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

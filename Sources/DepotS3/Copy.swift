@@ -18,7 +18,7 @@ extension S3Service {
             source = source[..<q]
         }
         if source.hasPrefix("/") { source = source.dropFirst() }
-        guard let decoded = percentDecode(source, plusAsSpace: false), let slash = decoded.firstIndex(of: "/") else {
+        guard let decoded = SigV4Encoding.decodeUTF8(source, plusAsSpace: false), let slash = decoded.firstIndex(of: "/") else {
             throw S3Error.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
         }
         let key = String(decoded[decoded.index(after: slash)...])

@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotSigV4
 import DepotStorage
 import HummingbirdCore
 
@@ -38,7 +39,7 @@ extension S3Service {
     private func writeContents(
         _ x: inout XMLWriter, _ listing: ObjectListing, _ p: ListParameters, owner: Bool, versions: Bool = false
     ) {
-        func enc(_ s: String) -> String { p.encodeURL ? percentEncode(s, keepSlash: true) : s }
+        func enc(_ s: String) -> String { p.encodeURL ? SigV4Encoding.encode(s, keepSlash: true) : s }
         for (key, record) in listing.objects {
             x.group(versions ? "Version" : "Contents") { e in
                 e.element("Key", enc(key))
@@ -79,14 +80,14 @@ extension S3Service {
         var xml = XMLWriter()
         xml.group("ListBucketResult", namespace: true) { x in
             x.element("Name", bucket)
-            x.element("Prefix", p.encodeURL ? percentEncode(p.prefix, keepSlash: true) : p.prefix)
+            x.element("Prefix", p.encodeURL ? SigV4Encoding.encode(p.prefix, keepSlash: true) : p.prefix)
             if !p.delimiter.isEmpty {
-                x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter)
+                x.element("Delimiter", p.encodeURL ? SigV4Encoding.encode(p.delimiter, keepSlash: true) : p.delimiter)
             }
             x.element("MaxKeys", p.maxKeys)
             x.element("KeyCount", listing.objects.count + listing.commonPrefixes.count)
             if let token = q["continuation-token"] { x.element("ContinuationToken", token) }
-            if let s = q["start-after"] { x.element("StartAfter", p.encodeURL ? percentEncode(s, keepSlash: true) : s) }
+            if let s = q["start-after"] { x.element("StartAfter", p.encodeURL ? SigV4Encoding.encode(s, keepSlash: true) : s) }
             if p.encodeURL { x.element("EncodingType", "url") }
             x.element("IsTruncated", listing.isTruncated)
             if listing.isTruncated, let last = listing.lastReturned {
@@ -108,16 +109,16 @@ extension S3Service {
             // v1's top-level Prefix stays as sent even with encoding-type=url: AWS does not encode it (botocore
             // decodes only Delimiter, Marker, NextMarker, Key and CommonPrefixes in a v1 answer).
             x.element("Prefix", p.prefix)
-            x.element("Marker", p.encodeURL ? percentEncode(marker, keepSlash: true) : marker)
+            x.element("Marker", p.encodeURL ? SigV4Encoding.encode(marker, keepSlash: true) : marker)
             if !p.delimiter.isEmpty {
-                x.element("Delimiter", p.encodeURL ? percentEncode(p.delimiter, keepSlash: true) : p.delimiter)
+                x.element("Delimiter", p.encodeURL ? SigV4Encoding.encode(p.delimiter, keepSlash: true) : p.delimiter)
             }
             x.element("MaxKeys", p.maxKeys)
             if p.encodeURL { x.element("EncodingType", "url") }
             x.element("IsTruncated", listing.isTruncated)
             // S3 sends NextMarker only with a delimiter; clients use the last key otherwise.
             if listing.isTruncated, !p.delimiter.isEmpty, let last = listing.lastReturned {
-                x.element("NextMarker", p.encodeURL ? percentEncode(last, keepSlash: true) : last)
+                x.element("NextMarker", p.encodeURL ? SigV4Encoding.encode(last, keepSlash: true) : last)
             }
             writeContents(&x, listing, p, owner: true)
         }
@@ -134,7 +135,7 @@ extension S3Service {
         xml.group("ListVersionsResult", namespace: true) { x in
             x.element("Name", bucket)
             // With encoding-type=url, AWS encodes KeyMarker, NextKeyMarker, Prefix, Delimiter and Key here.
-            func enc(_ s: String) -> String { p.encodeURL ? percentEncode(s, keepSlash: true) : s }
+            func enc(_ s: String) -> String { p.encodeURL ? SigV4Encoding.encode(s, keepSlash: true) : s }
             x.element("Prefix", enc(p.prefix))
             x.element("KeyMarker", enc(marker))
             x.element("VersionIdMarker", "")

@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotSigV4
 import DepotStorage
 import HTTPTypes
 import HummingbirdCore
@@ -195,7 +196,7 @@ extension S3Service {
     func completeResult(bucket: String, key: String, record: ObjectRecord) -> Response {
         var out = XMLWriter()
         out.group("CompleteMultipartUploadResult", namespace: true) { x in
-            x.element("Location", "/\(bucket)/\(percentEncode(key, keepSlash: true))")
+            x.element("Location", "/\(bucket)/\(SigV4Encoding.encode(key, keepSlash: true))")
             x.element("Bucket", bucket)
             x.element("Key", key)
             x.element("ETag", "\"\(record.etag)\"")

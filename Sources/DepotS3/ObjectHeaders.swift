@@ -1,5 +1,6 @@
 import DepotEngine
 import DepotHashing
+import DepotSigV4
 import HTTPTypes
 
 /// The standard headers S3 stores with an object and returns on GET and HEAD.
@@ -48,8 +49,8 @@ func parseTagQuery(_ text: String) throws -> [(String, String)] {
     var tags: [(String, String)] = []
     for pair in text.split(separator: "&") {
         let eq = pair.firstIndex(of: "=")
-        guard let k = percentDecode(eq.map { pair[..<$0] } ?? pair[...], plusAsSpace: true),
-            let v = eq.map({ percentDecode(pair[pair.index(after: $0)...], plusAsSpace: true) }) ?? ""
+        guard let k = SigV4Encoding.decodeUTF8(eq.map { pair[..<$0] } ?? pair[...], plusAsSpace: true),
+            let v = eq.map({ SigV4Encoding.decodeUTF8(pair[pair.index(after: $0)...], plusAsSpace: true) }) ?? ""
         else { throw S3Error.invalidArgument("The tag header is not valid URL encoding.") }
         guard (1...128).contains(k.count), v.count <= 256 else {
             throw S3Error("InvalidTag", .badRequest, "The tag key or value is too long.")

@@ -78,7 +78,7 @@ extension S3Service {
             let separator = redirect.contains("?") ? "&" : "?"
             headers[.location] =
                 redirect + separator
-                + "bucket=\(percentEncode(bucket))&key=\(percentEncode(key))&etag=\(percentEncode("\"\(record.etag)\""))"
+                + "bucket=\(SigV4Encoding.encode(bucket))&key=\(SigV4Encoding.encode(key))&etag=\(SigV4Encoding.encode("\"\(record.etag)\""))"
             return emptyResponse(.seeOther, headers: headers)
         }
         switch policy.successStatus {
@@ -147,7 +147,7 @@ extension S3Service {
     /// client used.
     func objectURL(_ r: S3Request, bucket: String, key: String) -> String {
         let host = r.authority.isEmpty ? "localhost" : r.authority
-        let path = percentEncode(key, keepSlash: true)
+        let path = SigV4Encoding.encode(key, keepSlash: true)
         let hostName = host.lowercased().split(separator: ":").first.map(String.init) ?? ""
         if !settings.domain.isEmpty, hostName == bucket.lowercased() + "." + settings.domain.lowercased() {
             return "\(settings.urlScheme)://\(host)/\(path)"

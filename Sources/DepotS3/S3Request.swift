@@ -1,3 +1,4 @@
+import DepotSigV4
 import HTTPTypes
 
 /// An S3 request with its addressing resolved: which bucket and key it names, path-style or
@@ -27,15 +28,15 @@ public struct S3Request: Sendable {
         var order: [String] = []
         for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
             let eq = pair.firstIndex(of: "=")
-            let name = percentDecode(eq.map { pair[..<$0] } ?? pair[...], plusAsSpace: true)
-            let value = eq.map { percentDecode(pair[pair.index(after: $0)...], plusAsSpace: true) } ?? ""
+            let name = SigV4Encoding.decodeUTF8(eq.map { pair[..<$0] } ?? pair[...], plusAsSpace: true)
+            let value = eq.map { SigV4Encoding.decodeUTF8(pair[pair.index(after: $0)...], plusAsSpace: true) } ?? ""
             guard let name, let value else { return nil }
             if query[name] == nil { order.append(name) }
             query[name] = value
         }
         self.query = query
         self.queryOrder = order
-        guard let path = percentDecode(rawPath[...], plusAsSpace: false), path.hasPrefix("/") else { return nil }
+        guard let path = SigV4Encoding.decodeUTF8(rawPath, plusAsSpace: false), path.hasPrefix("/") else { return nil }
 
         // Virtual-host style: "<bucket>.<domain>" in Host, the whole path is the key.
         var host = self.authority
@@ -69,54 +70,6 @@ public struct S3Request: Sendable {
         guard let bucket else { return "/" }
         return "/" + bucket + (key.map { "/" + $0 } ?? "")
     }
-}
-
-/// Decodes %XX escapes into UTF-8; nil on a bad escape or invalid UTF-8.
-public func percentDecode(_ text: Substring, plusAsSpace: Bool) -> String? {
-    guard text.contains("%") || (plusAsSpace && text.contains("+")) else { return String(text) }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(text.utf8.count)
-    var iterator = text.utf8.makeIterator()
-    while let c = iterator.next() {
-        if c == UInt8(ascii: "%") {
-            guard let h = iterator.next(), let l = iterator.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
-            bytes.append(hv << 4 | lv)
-        } else if plusAsSpace && c == UInt8(ascii: "+") {
-            bytes.append(UInt8(ascii: " "))
-        } else {
-            bytes.append(c)
-        }
-    }
-    return String(validating: bytes, as: UTF8.self)
-}
-
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case 48...57: return c - 48
-    case 65...70: return c - 55
-    case 97...102: return c - 87
-    default: return nil
-    }
-}
-
-/// Percent-encodes like S3 does for `encoding-type=url` and Location headers: everything but
-/// unreserved characters (and `/` when `keepSlash`).
-public func percentEncode(_ text: String, keepSlash: Bool = false) -> String {
-    var out = ""
-    for b in text.utf8 {
-        switch b {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-            UInt8(ascii: "~"):
-            out.unicodeScalars.append(Unicode.Scalar(b))
-        case UInt8(ascii: "/") where keepSlash:
-            out += "/"
-        default:
-            let digits = Array("0123456789ABCDEF")
-            out += "%" + String(digits[Int(b >> 4)]) + String(digits[Int(b & 15)])
-        }
-    }
-    return out
 }
 
 extension StringProtocol {

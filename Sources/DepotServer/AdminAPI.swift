@@ -168,13 +168,14 @@ struct AdminRoute: Sendable {
                 guard i < segments.count else { return nil }
                 let rest = segments[i...].joined(separator: "/")
                 guard !rest.isEmpty else { return nil }
-                parameters[String(part.dropFirst().dropLast(2))] = rest.removingPercentEncoding ?? rest
+                parameters[String(part.dropFirst().dropLast(2))] = SigV4Encoding.decodeUTF8(rest, plusAsSpace: false) ?? rest
                 return parameters
             }
             guard i < segments.count else { return nil }
             if part.hasPrefix("{") && part.hasSuffix("}") {
                 guard !segments[i].isEmpty else { return nil }
-                parameters[String(part.dropFirst().dropLast())] = segments[i].removingPercentEncoding ?? segments[i]
+                parameters[String(part.dropFirst().dropLast())] =
+                    SigV4Encoding.decodeUTF8(segments[i], plusAsSpace: false) ?? segments[i]
             } else if part != segments[i] {
                 return nil
             }
@@ -203,9 +204,8 @@ struct AdminRequest: Sendable {
         var out: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            let name = parts[0].removingPercentEncoding ?? parts[0]
-            let value =
-                parts.count > 1 ? (parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? parts[1]) : ""
+            let name = SigV4Encoding.decodeUTF8(parts[0], plusAsSpace: false) ?? parts[0]
+            let value = parts.count > 1 ? (SigV4Encoding.decodeUTF8(parts[1], plusAsSpace: true) ?? parts[1]) : ""
             out[name] = value
         }
         return out

@@ -1,3 +1,5 @@
+import DepotHashing
+
 /// The URI encoding SigV4 prescribes, and the matching decoding.
 ///
 /// SigV4 encodes every byte except the unreserved characters `A-Z a-z 0-9 - . _ ~` as `%XX` with upper-case
@@ -61,7 +63,7 @@ public enum SigV4Encoding {
         while let b = iterator.next() {
             switch b {
             case UInt8(ascii: "%"):
-                guard let hi = iterator.next().flatMap(hexValue), let lo = iterator.next().flatMap(hexValue) else {
+                guard let hi = iterator.next().flatMap(Hex.value), let lo = iterator.next().flatMap(Hex.value) else {
                     return nil
                 }
                 out.append(hi << 4 | lo)
@@ -72,6 +74,16 @@ public enum SigV4Encoding {
             }
         }
         return out
+    }
+
+    /// Percent-decodes to text, strictly: nil when a `%` is not followed by two hex digits or when
+    /// the bytes are not valid UTF-8. What the front doors act on (S3 paths, keys, query values,
+    /// `x-amz-copy-source`, admin path parameters): a name that does not decode is refused, never
+    /// guessed at. Text without `%` (or `+`, with `plusAsSpace`) comes back as it is.
+    public static func decodeUTF8(_ text: some StringProtocol, plusAsSpace: Bool) -> String? {
+        let escaped = text.utf8.contains { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }
+        guard escaped else { return String(text) }
+        return decode(text, plusAsSpace: plusAsSpace).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     /// Decodes one query parameter name or value exactly as the canonical query reads it (`+` is a space).
@@ -117,15 +129,6 @@ public enum SigV4Encoding {
             items.append(QueryItem(name: decodedName, value: decodedValue))
         }
         return items
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotSigV4
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -27,11 +28,7 @@ public struct GCSTier: TierClient {
     private var base: String { settings.endpoint.hasSuffix("/") ? String(settings.endpoint.dropLast()) : settings.endpoint }
 
     /// An object name as one path segment: everything but unreserved characters encoded.
-    static func encodeName(_ name: String) -> String {
-        name.addingPercentEncoding(
-            withAllowedCharacters: CharacterSet(
-                charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? name
-    }
+    static func encodeName(_ name: String) -> String { SigV4Encoding.encode(name) }
 
     private func authorize(_ request: inout HTTPClientRequest) async throws {
         if let tokens { request.headers.replaceOrAdd(name: "authorization", value: "Bearer " + (try await tokens.token())) }

@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotSigV4
 import Foundation
 import Glibc
 import HTTPTypes
@@ -27,9 +28,9 @@ extension VaultService {
         return "\(urlScheme)://\(host)/api/storage/signed?\(query)"
     }
 
-    private func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
+    /// Everything but unreserved ASCII as `%XX` (Foundation's `.alphanumerics` let non-ASCII
+    /// letters of a key into the URL raw).
+    private func escape(_ text: String) -> String { SigV4Encoding.encode(text) }
 
     func lifetime(_ request: Request) -> Int64 {
         Self.header(request, "X-Kerberos-Storage-Expiry").flatMap(Int64.init) ?? Self.defaultURLLifetime
@@ -70,7 +71,9 @@ extension VaultService {
         let target = request.head.path ?? ""
         var query: [String: String] = [:]
         for pair in (target.split(separator: "?", maxSplits: 1).dropFirst().first ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                SigV4Encoding.decodeUTF8($0, plusAsSpace: false) ?? String($0)
+            }
             if parts.count == 2 { query[parts[0]] = parts[1] }
         }
         guard let bucket = query["bucket"], let key = query["key"], let expires = query["expires"].flatMap(Int64.init),

@@ -43,10 +43,9 @@ struct AdminClient {
     /// signed for the wrong region is answered with the right one in `<Region>`) and the request
     /// is signed once more for it.
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
-        let path = path.split(separator: "/", omittingEmptySubsequences: false).map {
-            String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
-                ?? String($0)
-        }.joined(separator: "/")
+        // Each segment (a tier, policy or object key part) encoded the SigV4 way: `/` inside a
+        // key is the only separator the server splits at.
+        let path = SigV4Encoding.encode(path, keepSlash: true)
         let base = endpoint ?? environment("DEPOT_ENDPOINT") ?? "http://127.0.0.1:9000"
         guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
             let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
