@@ -112,7 +112,7 @@ extension S3Service {
         {
             // A client retrying Complete after a timeout: the same answer, as AWS and MinIO give.
             _ = try await readSmallBody(c, body, limit: 4 << 20)
-            return completeResult(bucket: bucket, key: key, record: done)
+            return completeResult(c.request, bucket: bucket, key: key, record: done)
         }
         let upload = try requireUpload(id, bucket: bucket, key: key)
         let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 4 << 20))
@@ -171,7 +171,7 @@ extension S3Service {
             }
             return CompletedObject(etag: etag, checksums: [(algorithm.rawValue, value)], checksumType: checksumType)
         }
-        return completeResult(bucket: bucket, key: key, record: record)
+        return completeResult(c.request, bucket: bucket, key: key, record: record)
     }
 
     /// The `x-amz-checksum-*` header of a CompleteMultipartUpload: the whole object's checksum (composite
@@ -193,10 +193,11 @@ extension S3Service {
         return nil
     }
 
-    func completeResult(bucket: String, key: String, record: ObjectRecord) -> Response {
+    func completeResult(_ r: S3Request, bucket: String, key: String, record: ObjectRecord) -> Response {
         var out = XMLWriter()
         out.group("CompleteMultipartUploadResult", namespace: true) { x in
-            x.element("Location", "/\(bucket)/\(SigV4Encoding.encode(key, keepSlash: true))")
+            // Absolute, as AWS and MinIO answer (and as the POST Object answer is).
+            x.element("Location", objectURL(r, bucket: bucket, key: key))
             x.element("Bucket", bucket)
             x.element("Key", key)
             x.element("ETag", "\"\(record.etag)\"")

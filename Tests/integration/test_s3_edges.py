@@ -124,7 +124,7 @@ def test_post_object_location_is_absolute(depot, s3, bucket):
 
 # ---- 5. repeated CompleteMultipartUpload ----------------------------------------------------------
 
-def test_repeated_complete_multipart_upload_answers_the_same_etag(s3, bucket):
+def test_repeated_complete_multipart_upload_answers_the_same_etag(depot, s3, bucket):
     uid = s3.create_multipart_upload(Bucket=bucket, Key="clip.mp4")["UploadId"]
     etags = [s3.upload_part(Bucket=bucket, Key="clip.mp4", UploadId=uid, PartNumber=n, Body=body)["ETag"]
              for n, body in ((1, b"a" * (5 * MIB)), (2, b"tail"))]
@@ -133,6 +133,7 @@ def test_repeated_complete_multipart_upload_answers_the_same_etag(s3, bucket):
     # A client that timed out retries: same answer, object untouched.
     again = s3.complete_multipart_upload(Bucket=bucket, Key="clip.mp4", UploadId=uid, MultipartUpload=parts)
     assert again["ETag"] == first["ETag"] and first["ETag"].endswith('-2"')
+    assert first["Location"] == again["Location"] == f"{depot.endpoint}/{bucket}/clip.mp4"  # absolute, as AWS
     assert s3.head_object(Bucket=bucket, Key="clip.mp4")["ContentLength"] == 5 * MIB + 4
     # Not for another key, and not once the object has changed.
     assert client_error(lambda: s3.complete_multipart_upload(
