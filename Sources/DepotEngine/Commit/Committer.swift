@@ -50,7 +50,10 @@ final class CommitContext {
     }
 
     /// The whole batch did not commit.
-    func rollbackAll() { rollback(to: Mark(liveDelta: [:], eventsWritten: 0, undoCount: 0, loggedCount: 0)) }
+    @discardableResult
+    func rollbackAll() -> [LoggedTarget] {
+        rollback(to: Mark(liveDelta: [:], eventsWritten: 0, undoCount: 0, loggedCount: 0))
+    }
 
     /// Appends a log record. Callers validate first and log second: anything after `log` may only
     /// write the index, so a rejected request never leaves a record that a rebuild would replay.
@@ -107,6 +110,10 @@ final class Committer: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     private let thread = DispatchQueue(label: "depot.committer")
+    /// Objects and buckets whose log records were appended by a batch that did not commit, and
+    /// not yet superseded (only the committer thread uses it). Kept in memory: a restart before
+    /// the next successful batch leaves those records for a rebuild to replay.
+    private let unsuperseded = Mutex<[LoggedTarget]>([])
     /// Called after a batch that wrote outbox entries is durable (wakes the event dispatcher).
     let eventsCommitted = Mutex<FunctionBox<@Sendable () -> Void>?>(nil)
 
@@ -202,11 +209,16 @@ final class Committer: Sendable {
     private func run(_ batch: [Pending]) {
         let startSequence = queue.withLock { $0.sequence }
         var context = CommitContext(store: store, nextSequence: startSequence)
+        let owed = unsuperseded.withLock { $0 }
+        var stillOwed: [LoggedTarget] = []
         do {
             try environment.write { txn in
-                // A retry after the map grew starts from scratch.
-                context.rollbackAll()
+                // A retry after the map grew starts from scratch; what the first attempt appended
+                // is superseded like a failed batch's records.
+                stillOwed = owed + context.rollbackAll()
                 context = CommitContext(store: store, nextSequence: startSequence)
+                // Records of earlier batches that did not commit: superseded first, in this batch.
+                stillOwed = compensate(stillOwed, txn: txn, context: context)
                 for pending in batch {
                     pending.error = nil
                     let mark = context.mark()
@@ -216,7 +228,7 @@ final class Committer: Sendable {
                         throw error
                     } catch {
                         // All or nothing: its nested transaction is aborted, the others go on.
-                        compensate(context.rollback(to: mark), txn: txn, context: context)
+                        stillOwed += compensate(context.rollback(to: mark), txn: txn, context: context)
                         pending.error = error
                     }
                 }
@@ -236,11 +248,14 @@ final class Committer: Sendable {
                 try store.syncDirty()
             }
             queue.withLock { $0.sequence = context.nextSequence }
+            unsuperseded.withLock { $0 = LoggedTarget.unique(stillOwed) }
             for pending in batch { pending.finish(pending.error) }
             if context.eventsWritten > 0, let wake = eventsCommitted.withLock({ $0 })?.function { wake() }
         } catch {
-            // Sequence numbers handed out in a failed batch are skipped, never reused.
-            context.rollbackAll()
+            // Sequence numbers handed out in a failed batch are skipped, never reused. The records
+            // it appended stay in the segments: the next batch that commits supersedes them.
+            let appended = context.rollbackAll()
+            unsuperseded.withLock { $0 = LoggedTarget.unique(owed + appended) }
             queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }
             logger.error("commit batch of \(batch.count) failed: \(error)")
             for pending in batch { pending.finish(pending.error ?? error) }

@@ -1,9 +1,15 @@
 import DepotStorage
 
 /// What a log record changes: the index entry a rebuild would set from it.
-enum LoggedTarget {
+enum LoggedTarget: Hashable, Sendable {
     case object(bucket: String, key: String)
     case bucket(String)
+
+    /// Each target once, in first-seen order.
+    static func unique(_ targets: [LoggedTarget]) -> [LoggedTarget] {
+        var seen = Set<LoggedTarget>()
+        return targets.filter { seen.insert($0).inserted }
+    }
 
     init(_ payload: LogPayload) {
         switch payload {
@@ -18,10 +24,12 @@ extension Committer {
     /// (appends cannot be taken back), where rebuilding the index would replay it and bring the
     /// failed change back. A newer record saying what the index really holds for the same object
     /// or bucket supersedes it; for an object that exists, the index points at the new record so
-    /// that compaction keeps it. If even that append fails (the disk is full), the stale record
-    /// stays and the error is logged: the live index is right either way.
-    func compensate(_ targets: [LoggedTarget], txn: borrowing Transaction, context: CommitContext) {
-        for target in targets {
+    /// that compaction keeps it. If even that append fails (the disk is full), the target is
+    /// returned for a later batch to retry and the error is logged: the live index is right
+    /// either way.
+    func compensate(_ targets: [LoggedTarget], txn: borrowing Transaction, context: CommitContext) -> [LoggedTarget] {
+        let targets = LoggedTarget.unique(targets)
+        for (index, target) in targets.enumerated() {
             do {
                 switch target {
                 case .object(let bucket, let key):
@@ -46,9 +54,13 @@ extension Committer {
                     }
                 }
             } catch {
-                logger.error("a failed request's log record could not be superseded (\(target)): \(error)")
+                // The next append would most likely fail the same way: keep the rest for later.
+                let owed = Array(targets[index...])
+                logger.error("\(owed.count) log records of failed requests could not be superseded yet: \(error)")
+                return owed
             }
         }
+        return []
     }
 
     /// LMDB's default longest key.

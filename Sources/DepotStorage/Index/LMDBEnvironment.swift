@@ -136,7 +136,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 grow()
                 continue
             }
-            try check(commit, "txn_commit")
+            // LMDB reports a short page write as EIO; on a device with no room left it is ENOSPC.
+            try check(commit == EIO && deviceIsFull() ? ENOSPC : commit, "txn_commit")
             return result
         }
         throw LMDBError(code: MDB_MAP_FULL, operation: "write")
@@ -153,6 +154,13 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Forces the data and meta pages to disk (used after writes done with relaxed sync).
     public func sync() throws { try check(mdb_env_sync(env, 1), "env_sync") }
+
+    /// Whether the index's file system has less than 1 MiB left.
+    private func deviceIsFull() -> Bool {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return false }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize) < 1 << 20
+    }
 
     private func growIfNearlyFull() {
         let (used, size) = usage()
