@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from conftest import ROOT_PASSWORD, ROOT_USER, aws_env
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, aws_env
 
 MIB = 1024 * 1024
 
@@ -203,3 +203,27 @@ def test_awscli_v1_presign_makes_v2_urls_that_work(depot, bucket, tmp_path):
     assert "AWSAccessKeyId=" in url and "Signature=" in url and "Expires=" in url, url  # V2, awscli v1's default
     r = requests.get(url, timeout=10)
     assert r.status_code == 200 and r.content == b"presigned by awscli", r.text
+
+
+def test_v2_virtual_host_style_signs_the_bucket_from_host(tmp_path):
+    # The canonical resource of a virtual-host request starts with the bucket named by Host (s3cmd with
+    # host_bucket = %(bucket)s.domain, MinIO's MINIO_DOMAIN).
+    config = tmp_path / "depot.yaml"
+    config.write_text("server:\n  domain: depot.test\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        server.client().create_bucket(Bucket="cams")
+        server.client().put_object(Bucket="cams", Key="front/clip.mp4", Body=b"virtual v2")
+        date = email.utils.formatdate(usegmt=True)
+        host = f"cams.depot.test:{server.port}"
+        good = v2_signature(f"GET\n\n\n{date}\n/cams/front/clip.mp4")
+        r = requests.get(f"http://127.0.0.1:{server.port}/front/clip.mp4", timeout=10,
+                         headers={"Host": host, "Date": date, "Authorization": f"AWS {ROOT_USER}:{good}"})
+        assert r.status_code == 200 and r.content == b"virtual v2", r.text
+        # Signing the path alone (without the bucket) is what the server must not accept.
+        wrong = v2_signature(f"GET\n\n\n{date}\n/front/clip.mp4")
+        r = requests.get(f"http://127.0.0.1:{server.port}/front/clip.mp4", timeout=10,
+                         headers={"Host": host, "Date": date, "Authorization": f"AWS {ROOT_USER}:{wrong}"})
+        assert r.status_code == 403 and error_code(r)[0] == "SignatureDoesNotMatch", r.text
+    finally:
+        server.cleanup()
