@@ -81,6 +81,14 @@ struct Retention: Sendable {
                     logger.info("retention: keeping \(bucket)/\(key) past its age: a replication is still pending")
                     continue
                 }
+                if policy.expireWhere == .tiers && record.localState == .evicted
+                    && !record.replicas.contains(where: { $0.state == .completed && !policy.replicateTo.contains($0.tier) })
+                {
+                    // A transition evicted the local copy: these tier copies are the object's only
+                    // bytes, and deleting them would leave an object that can never be read.
+                    logger.info("retention: keeping the tier copies of \(bucket)/\(key): its local copy was evicted")
+                    continue
+                }
                 do {
                     if policy.expireWhere != .local {
                         for replica in record.replicas

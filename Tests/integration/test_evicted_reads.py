@@ -182,3 +182,36 @@ def test_without_a_tier_to_read_from_every_reader_fails_loudly(evicted):
         s3.upload_part_copy(Bucket="recordings", Key="copies/lost.mp4", UploadId=upload, PartNumber=1,
                             CopySource={"Bucket": "recordings", "Key": "old/multi.mp4"})
     assert s3.list_parts(Bucket="recordings", Key="copies/lost.mp4", UploadId=upload).get("Parts", []) == []
+
+
+def test_expiring_tier_copies_never_removes_the_only_copy_of_an_evicted_object(tmp_path):
+    """A policy that moves recordings to a tier after 7 days and expires the tier copies after
+    30 must not delete the bytes of a recording whose local copy the transition evicted."""
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+storage: {{ lifecycleInterval: 1s }}
+buckets: [recordings]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - name: archive
+    match: {{ bucket: recordings, prefix: "old/" }}
+    replicate: {{ to: [nas] }}
+    transition: {{ after: 7d }}
+    expire: {{ after: 30d, where: tiers }}
+""")
+    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(31 * 86400)}).start()
+    try:
+        s3 = server.client()
+        s3.put_object(Bucket="recordings", Key="old/clip.mp4", Body=CLIP)
+        deadline = time.time() + 30
+        while time.time() < deadline and local_state(s3, "old/clip.mp4") != "evicted":
+            time.sleep(0.2)
+        assert local_state(s3, "old/clip.mp4") == "evicted"
+        time.sleep(3)  # a few more lifecycle passes, each of which expires what is due
+        assert (nas / "old" / "clip.mp4").exists()
+        assert sha(s3.get_object(Bucket="recordings", Key="old/clip.mp4")["Body"].read()) == sha(CLIP)
+    finally:
+        server.cleanup()
