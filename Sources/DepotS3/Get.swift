@@ -56,14 +56,15 @@ extension S3Service {
             let start = parts.prefix(number - 1).reduce(0, +)
             range = start..<(start + parts[number - 1])
             headers[.init("x-amz-mp-parts-count")!] = String(parts.count)
-            if !record.partSizes.isEmpty || r.headers[.range] != nil {
+            // An empty part (an empty object's) has no byte to name in a Content-Range: 200.
+            if !range.isEmpty && (!record.partSizes.isEmpty || r.headers[.range] != nil) {
                 status = .partialContent
-                headers[.contentRange] = "bytes \(range.lowerBound)-\(max(range.lowerBound, range.upperBound) - 1)/\(record.size)"
+                headers[.contentRange] = ByteRangeRequest.contentRange(range, size: record.size)
             }
         } else if let rangeHeader = r.headers[.range], let parsed = try parseRange(rangeHeader, size: record.size) {
             range = parsed
             status = .partialContent
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
+            headers[.contentRange] = ByteRangeRequest.contentRange(range, size: record.size)
         } else if r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
             for (algorithm, value) in record.checksums {
                 headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
@@ -120,27 +121,12 @@ extension S3Service {
     }
 }
 
-/// Parses `Range: bytes=…` for an object of `size` bytes. Returns nil when the header should be
-/// ignored (not a bytes range, several ranges, bad syntax) and throws InvalidRange (416) when it
-/// is well-formed but cannot be satisfied.
+/// The `Range` header of a GET or HEAD (DepotObjectBody's ByteRangeRequest, shared with the
+/// Vault blob): nil to send the whole object; InvalidRange (416) when nothing can be sent.
 func parseRange(_ header: String, size: UInt64) throws -> Range<UInt64>? {
-    let text = header.trimmedSpaces()
-    guard text.hasPrefix("bytes=") else { return nil }
-    let spec = text.dropFirst(6)
-    guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
-    let first = spec[..<dash].trimmedSpaces()
-    let last = spec[spec.index(after: dash)...].trimmedSpaces()
-    if first.isEmpty {
-        guard let suffix = UInt64(last) else { return nil }
-        guard suffix > 0, size > 0 else { throw S3Error.invalidRange(size: size) }
-        return (size - min(suffix, size))..<size
+    switch ByteRangeRequest(header: header, size: size) {
+    case .whole: return nil
+    case .partial(let range): return range
+    case .unsatisfiable: throw S3Error.invalidRange(size: size)
     }
-    guard let start = UInt64(first) else { return nil }
-    var end = size == 0 ? 0 : size - 1
-    if !last.isEmpty {
-        guard let e = UInt64(last), e >= start else { return nil }
-        end = min(e, end)
-    }
-    guard start < size else { throw S3Error.invalidRange(size: size) }
-    return start..<(end + 1)
 }

@@ -29,6 +29,9 @@ struct AwsChunkedDecoder {
     private let signedTrailer: Bool
 
     static let maxLine = 4096
+    /// Trailer lines after the last chunk: a few checksums and the trailer signature in practice;
+    /// each line is bounded by `maxLine`, and so is their number.
+    static let maxTrailers = 32
 
     init(chain: ChunkSignatureChain?, signedTrailer: Bool) {
         self.chain = chain
@@ -82,7 +85,9 @@ struct AwsChunkedDecoder {
         case .header:
             let string = String(decoding: text, as: UTF8.self)
             let parts = string.split(separator: ";", maxSplits: 1)
-            guard let sizeText = parts.first, let size = Int(sizeText.trimmedSpaces(), radix: 16), size >= 0
+            // Hex digits only: `Int(_:radix:)` alone would take a sign (`+10`, `-0`).
+            guard let sizeText = parts.first.map({ $0.trimmedSpaces() }), !sizeText.isEmpty, sizeText.count <= 16,
+                sizeText.utf8.allSatisfy({ Hex.value($0) != nil }), let size = Int(sizeText, radix: 16)
             else { throw Self.malformed("bad chunk size line") }
             pendingSignature = ""
             if parts.count == 2 {
@@ -113,6 +118,7 @@ struct AwsChunkedDecoder {
             if name == "x-amz-trailer-signature" {
                 trailerSignature = value
             } else {
+                guard trailers.count < Self.maxTrailers else { throw Self.malformed("more than \(Self.maxTrailers) trailers") }
                 trailers.append((name, value))
             }
         case .data, .done:

@@ -87,21 +87,16 @@ extension VaultService {
         var range = 0..<size
         var status = HTTPResponse.Status.ok
         var headers = HTTPFields()
-        if let text = request.headers[.range], text.hasPrefix("bytes="), !text.contains(",") {
-            let spec = text.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-            if spec.count == 2 {
-                if spec[0].isEmpty, let suffix = UInt64(spec[1]), suffix > 0 {
-                    range = (size - min(suffix, size))..<size
-                } else if let start = UInt64(spec[0]), start < size {
-                    let end = spec[1].isEmpty ? size - 1 : min(UInt64(spec[1]) ?? size - 1, size - 1)
-                    guard end >= start else { throw VaultError(.rangeNotSatisfiable, "invalid range") }
-                    range = start..<(end + 1)
-                } else {
-                    throw VaultError(.rangeNotSatisfiable, "range outside the recording (\(size) bytes)")
-                }
-                status = .partialContent
-                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
-            }
+        // Read as S3 reads it (one parser): bad syntax or several ranges send the whole recording.
+        switch ByteRangeRequest(header: request.headers[.range], size: size) {
+        case .whole:
+            break
+        case .partial(let partial):
+            range = partial
+            status = .partialContent
+            headers[.contentRange] = ByteRangeRequest.contentRange(partial, size: size)
+        case .unsatisfiable:
+            throw VaultError(.rangeNotSatisfiable, "range outside the recording (\(size) bytes)")
         }
         headers[.contentType] = reader.record.contentType
         headers[.contentDisposition] = "attachment; filename=\(key)"
