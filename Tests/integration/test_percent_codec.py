@@ -7,22 +7,9 @@ import urllib.parse
 import requests
 
 from admin_client import Admin
-from conftest import DepotServer
+from vault_agent_server import VAULT_HEADERS, start_with_agent
 
 KEY = "cedric/café +1 €.mp4"
-
-
-def start(tmp_path):
-    config = tmp_path / "depot.yaml"
-    config.write_text("""buckets: [rec]
-accounts:
-  - name: agents
-    accessKey: AGENTKEY
-    secretKey: agent-secret-1234
-    allow: [{ bucket: rec, actions: [read, write, list] }]
-    vault: { directory: "*", bucket: rec }
-""")
-    return DepotServer(config=str(config)).start()
 
 
 def raw(server, method, target):
@@ -36,13 +23,12 @@ def raw(server, method, target):
 
 
 def test_vault_signed_links_are_ascii_and_serve_any_key(tmp_path):
-    server = start(tmp_path)
+    server = start_with_agent(tmp_path)
     try:
         server.client().put_object(Bucket="rec", Key=KEY, Body=b"clip bytes")
         answer = requests.post(
             server.endpoint + "/api/storage/bulk", json=[{"filename": KEY, "provider": ""}],
-            headers={"X-Kerberos-Storage-AccessKey": "AGENTKEY", "X-Kerberos-Storage-SecretAccessKey": "agent-secret-1234"},
-            timeout=10)
+            headers=VAULT_HEADERS, timeout=10)
         assert answer.status_code == 200, answer.text
         url = answer.json()["data"][KEY]
         # Every byte of the key outside A-Z a-z 0-9 - . _ ~ is escaped (é was left raw).
@@ -56,7 +42,7 @@ def test_vault_signed_links_are_ascii_and_serve_any_key(tmp_path):
 
 
 def test_admin_path_parameters_and_s3_targets_decode_alike(tmp_path):
-    server = start(tmp_path)
+    server = start_with_agent(tmp_path)
     try:
         s3 = server.client()
         s3.put_object(Bucket="rec", Key=KEY, Body=b"x")

@@ -4,31 +4,16 @@ range of an empty recording, and an S3 GET of an empty object with ?partNumber=1
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import DepotServer
-
-HEADERS = {"X-Kerberos-Storage-AccessKey": "AGENTKEY", "X-Kerberos-Storage-SecretAccessKey": "agent-secret-1234"}
-
-
-def start(tmp_path):
-    config = tmp_path / "depot.yaml"
-    config.write_text("""buckets: [rec]
-accounts:
-  - name: agents
-    accessKey: AGENTKEY
-    secretKey: agent-secret-1234
-    allow: [{ bucket: rec, actions: [read, write, list] }]
-    vault: { directory: "*", bucket: rec }
-""")
-    return DepotServer(config=str(config)).start()
+from vault_agent_server import VAULT_HEADERS, start_with_agent
 
 
 def blob(server, key, range_header):
     return requests.get(server.endpoint + "/api/storage/blob",
-                        headers=dict(HEADERS, **{"X-Kerberos-Storage-FileName": key, "Range": range_header}), timeout=10)
+                        headers=dict(VAULT_HEADERS, **{"X-Kerberos-Storage-FileName": key, "Range": range_header}), timeout=10)
 
 
 def test_vault_blob_ranges_read_as_s3_reads_them(tmp_path):
-    server = start(tmp_path)
+    server = start_with_agent(tmp_path)
     try:
         s3 = server.client()
         s3.put_object(Bucket="rec", Key="cam/empty.mp4", Body=b"")
@@ -53,7 +38,7 @@ def test_vault_blob_ranges_read_as_s3_reads_them(tmp_path):
 
 
 def test_part_number_of_an_empty_object_with_a_range(tmp_path):
-    server = start(tmp_path)
+    server = start_with_agent(tmp_path)
     try:
         s3 = server.client()
         s3.put_object(Bucket="rec", Key="empty", Body=b"")
