@@ -56,7 +56,8 @@ let package = Package(
             name: "DepotConfig",
             dependencies: ["Yams", "DepotStorage", "DepotEngine", "DepotHashing"]
         ),
-        // 1. Front doors, and the object response body they share.
+        // 1. Front doors, and what they share (DepotObjectBody: the object response body, the Range
+        //    parser, the access log's RequestOutcome).
         .target(
             name: "DepotObjectBody",
             dependencies: [
