@@ -56,9 +56,10 @@ public enum ByteRangeRequest: Equatable, Sendable {
         self = .partial(first..<(min(last, size - 1) + 1))
     }
 
-    /// `bytes first-last/size`, the `Content-Range` of a 206.
+    /// `bytes first-last/size`, the `Content-Range` of a 206; `bytes */size` for an empty range,
+    /// which names no byte (and whose last position would be below zero).
     public static func contentRange(_ range: Range<UInt64>, size: UInt64) -> String {
-        "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+        range.isEmpty ? "bytes */\(size)" : "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
     }
 
     /// A byte position: ASCII digits only (no sign, no spaces inside); one too large for 64 bits

@@ -82,5 +82,6 @@ struct RangeHeaderTests {
         #expect(ByteRangeRequest(header: "bytes=-3", size: 0) == .unsatisfiable)
         #expect(ByteRangeRequest.contentRange(2..<10, size: 10) == "bytes 2-9/10")
         #expect(ByteRangeRequest.contentRange(0..<1, size: 1) == "bytes 0-0/1")
+        #expect(ByteRangeRequest.contentRange(0..<0, size: 0) == "bytes */0")
     }
 }
