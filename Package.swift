@@ -52,6 +52,17 @@ let package = Package(
         ),
         // The one SigV4 implementation: S3 front door, S3 tier client, SQS sink.
         .target(name: "DepotSigV4", dependencies: ["DepotHashing"]),
+        // The one signed outbound HTTP client (URL, SigV4 header signing, timeout, bounded reply):
+        // the S3 tier client, the SQS sink and the `depot` admin commands.
+        .target(
+            name: "DepotSignedHTTP",
+            dependencies: [
+                "DepotSigV4", "DepotHashing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "DepotConfig",
             dependencies: ["Yams", "DepotStorage", "DepotEngine", "DepotHashing"]
@@ -90,7 +101,7 @@ let package = Package(
         .target(
             name: "DepotTiering",
             dependencies: [
-                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing", "CDepotSystem",
+                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotSignedHTTP", "DepotHashing", "CDepotSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,7 +113,7 @@ let package = Package(
         .target(
             name: "DepotEvents",
             dependencies: [
-                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing", "DepotEventBrokers",
+                "DepotEngine", "DepotConfig", "DepotSigV4", "DepotSignedHTTP", "DepotHashing", "DepotEventBrokers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -138,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "depot",
             dependencies: [
-                "DepotServer", "DepotEngine", "DepotConfig", "DepotSigV4", "Yams",
+                "DepotServer", "DepotEngine", "DepotConfig", "DepotSigV4", "DepotSignedHTTP", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -150,6 +161,16 @@ let package = Package(
         .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage"]),
         .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
         .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4"]),
+        .testTarget(
+            name: "DepotSignedHTTPTests",
+            dependencies: [
+                "DepotSignedHTTP", "DepotSigV4", "DepotHashing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
         .testTarget(name: "DepotEventsTests", dependencies: ["DepotEvents", "DepotEngine", "DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
