@@ -3,7 +3,7 @@ import DepotConfig
 import DepotEngine
 import DepotHashing
 import DepotSigV4
-import Glibc
+import DepotSignedHTTP
 import NIOCore
 import NIOHTTP1
 
@@ -13,53 +13,38 @@ import NIOHTTP1
 /// store refuses a mismatch) and its returned ETag must be that MD5.
 public struct S3Tier: TierClient {
     public let settings: TierSettings
-    let client: HTTPClient
-    let signer: SigV4Signer
+    let http: SignedHTTPClient
 
     public init(settings: TierSettings, client: HTTPClient) {
         self.settings = settings
-        self.client = client
-        signer = SigV4Signer(
+        http = SignedHTTPClient(
             credentials: SigV4Credentials(accessKey: settings.accessKey, secretKey: settings.secretKey),
-            region: settings.region, service: "s3")
+            region: settings.region, service: "s3", client: client)
     }
 
-    private var hostPort: String {
-        var rest = Substring(settings.endpoint)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        return String(rest.prefix { $0 != "/" })
-    }
-
-    private var scheme: String { settings.endpoint.hasPrefix("https://") ? "https" : "http" }
-
-    /// The path (and host) for a key, path-style or virtual-host style.
-    private func location(_ remoteKey: String) -> (host: String, path: String) {
+    /// The endpoint (its host, or the bucket's virtual host) and the path for a key, path-style
+    /// or virtual-host style.
+    private func location(_ remoteKey: String) -> (endpoint: HTTPEndpoint, path: String) {
+        var endpoint = HTTPEndpoint(url: settings.endpoint)
+        endpoint.path = ""
         let encodedKey = SigV4Encoding.encode(remoteKey, keepSlash: true)
         if settings.pathStyle {
-            return (hostPort, "/" + settings.bucket + (remoteKey.isEmpty ? "" : "/" + encodedKey))
+            return (endpoint, "/" + settings.bucket + (remoteKey.isEmpty ? "" : "/" + encodedKey))
         }
-        return (settings.bucket + "." + hostPort, "/" + encodedKey)
+        endpoint.host = settings.bucket + "." + endpoint.host
+        return (endpoint, "/" + encodedKey)
     }
 
     private func send(
         _ method: HTTPMethod, key: String, query: String = "", headers extra: [(String, String)] = [],
         body: HTTPClientRequest.Body? = nil, timeout: TimeAmount = .seconds(600)
-    ) async throws -> (status: UInt, headers: HTTPHeaders, body: [UInt8]) {
-        let (host, path) = location(key)
-        var all: [SigV4Header] = [("host", host)] + extra.map { ($0.0, $0.1) }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let signed = try signer.sign(
-            SigV4Request(method: method.rawValue, rawPath: path, rawQuery: query, headers: all),
-            payloadHash: PayloadHash.unsignedValue, time: Int(now.tv_sec))
-        all += signed
-        var request = HTTPClientRequest(url: "\(scheme)://\(host)\(path)" + (query.isEmpty ? "" : "?" + query))
-        request.method = method
-        for (name, value) in all where name.lowercased() != "host" { request.headers.add(name: name, value: value) }
-        if let body { request.body = body }
-        let response = try await client.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (response.status.code, response.headers, Array(bytes.readableBytesView))
+    ) async throws -> HTTPReply {
+        let (endpoint, path) = location(key)
+        // Bodies go unsigned: an object streams from the segments once, its MD5 guards it.
+        let request = SignedRequest(
+            method, endpoint, path: path, query: query, headers: extra.map { ($0.0, $0.1) },
+            body: body.map { .unsigned($0) } ?? .unsignedEmpty)
+        return try await http.fetch(request, timeout: timeout, bodyLimit: 1 << 20)
     }
 
     private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {
@@ -168,18 +153,12 @@ public struct S3Tier: TierClient {
 
     public func download(bucket: String, key: String, range: Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error> {
         let remote = settings.remoteKey(bucket: bucket, key: key)
-        let (host, path) = location(remote)
-        let this = self
+        let (endpoint, path) = location(remote)
+        let request = SignedRequest(
+            .GET, endpoint, path: path, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        let http = self.http
         return rangedDownload("GET \(remote)", range: range) {
-            var all: [SigV4Header] = [("host", host), ("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            all += try this.signer.sign(
-                SigV4Request(method: "GET", rawPath: path, headers: all), payloadHash: PayloadHash.emptySHA256Hex,
-                time: Int(now.tv_sec))
-            var request = HTTPClientRequest(url: "\(this.scheme)://\(host)\(path)")
-            for (name, value) in all where name.lowercased() != "host" { request.headers.add(name: name, value: value) }
-            return try await this.client.execute(request, timeout: .seconds(600))
+            try await http.execute(request, timeout: .seconds(600))
         }
     }
 
