@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import DepotConfig
 import DepotHashing
 import DepotSigV4
-import Glibc
+import DepotSignedHTTP
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -13,16 +13,14 @@ import Synchronization
 /// is configured, or looked up once by name with GetQueueUrl.
 final class SQSSink: EventSink {
     let settings: SinkSettings
-    let client: HTTPClient
-    let signer: SigV4Signer
+    let http: SignedHTTPClient
     private let resolvedURL = Mutex<String?>(nil)
 
     init(settings: SinkSettings, client: HTTPClient) {
         self.settings = settings
-        self.client = client
-        signer = SigV4Signer(
+        http = SignedHTTPClient(
             credentials: SigV4Credentials(accessKey: settings.accessKey, secretKey: settings.secretKey),
-            region: settings.region, service: "sqs")
+            region: settings.region, service: "sqs", client: client)
         if !settings.queueURL.isEmpty { resolvedURL.withLock { $0 = settings.queueURL } }
     }
 
@@ -72,37 +70,17 @@ final class SQSSink: EventSink {
         let body = all.sorted { $0.key < $1.key }.map {
             SigV4Encoding.encode($0.key) + "=" + SigV4Encoding.encode($0.value)
         }.joined(separator: "&")
-        let bytes = Array(body.utf8)
-        let (host, path) = Self.split(url)
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let contentType = "application/x-www-form-urlencoded; charset=utf-8"
-        let signed = try signer.sign(
-            SigV4Request(method: "POST", rawPath: path, headers: [("host", host), ("content-type", contentType)]),
-            payloadHash: PayloadHash(body: bytes).value, time: Int(now.tv_sec))
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: contentType)
-        for (name, value) in signed { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: bytes))
-        let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeout)))
-        let reply = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard response.status.code == 200 else {
-            if response.status.code == 400 && reply.contains("NonExistentQueue") { resolvedURL.withLock { $0 = nil } }
-            throw EventSinkError("SQS \(parameters["Action"] ?? ""): HTTP \(response.status.code) \(reply.prefix(300))")
+        let endpoint = HTTPEndpoint(url: url)
+        let request = SignedRequest(
+            .POST, endpoint, path: endpoint.path.isEmpty ? "/" : endpoint.path,
+            headers: [("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
+            body: .signed(Array(body.utf8)))
+        let response = try await http.fetch(request, timeout: .seconds(Int64(settings.timeout)), bodyLimit: 1 << 20)
+        let reply = response.text
+        guard response.status == 200 else {
+            if response.status == 400 && reply.contains("NonExistentQueue") { resolvedURL.withLock { $0 = nil } }
+            throw EventSinkError("SQS \(parameters["Action"] ?? ""): HTTP \(response.status) \(reply.prefix(300))")
         }
         return reply
-    }
-
-    /// Host (with port) and path of a URL.
-    static func split(_ url: String) -> (host: String, path: String) {
-        let rest = url.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        // ["http:", "", "host:port/path..."]
-        guard rest.count == 3 else { return ("", "/") }
-        let hostAndPath = rest[2]
-        if let slash = hostAndPath.firstIndex(of: "/") {
-            return (String(hostAndPath[..<slash]), String(hostAndPath[slash...]))
-        }
-        return (String(hostAndPath), "/")
     }
 }
