@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import DepotSigV4
+import DepotSignedHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -92,21 +93,13 @@ struct AdminClient {
         _ client: HTTPClient, _ method: HTTPMethod, base: String, path: String, payload: Data?,
         credentials: SigV4Credentials, region: String
     ) async throws -> (status: UInt, body: [UInt8]) {
-        let host = String(base.split(separator: "/").dropFirst().first ?? "")
-        let signer = SigV4Signer(credentials: credentials, region: region, service: "s3")
-        let signed = try signer.sign(
-            SigV4Request(method: method.rawValue, rawPath: path, headers: [("host", host)]),
-            payloadHash: PayloadHash(body: Array(payload ?? Data())).value, time: Int(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        if let payload {
-            request.body = .bytes(ByteBuffer(bytes: payload))
-            request.headers.add(name: "content-type", value: "application/json")
-        }
-        for (name, value) in signed { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(120))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return (response.status.code, Array(body.readableBytesView))
+        let signed = SignedHTTPClient(credentials: credentials, region: region, service: "s3", client: client)
+        let request = SignedRequest(
+            method, HTTPEndpoint(url: base), path: path,
+            unsignedHeaders: payload == nil ? [] : [("content-type", "application/json")],
+            body: payload.map { .signed(Array($0)) } ?? .empty)
+        let reply = try await signed.fetch(request, timeout: .seconds(120), bodyLimit: 16 << 20)
+        return (reply.status, reply.body)
     }
 
     /// The region the server signs for, as its S3 front door names it when a request is signed
@@ -115,15 +108,10 @@ struct AdminClient {
     static func serverRegion(
         _ client: HTTPClient, base: String, credentials: SigV4Credentials, tried: String
     ) async throws -> String? {
-        let host = String(base.split(separator: "/").dropFirst().first ?? "")
-        let signer = SigV4Signer(credentials: credentials, region: tried, service: "s3")
-        let signed = try signer.sign(
-            SigV4Request(method: "GET", rawPath: "/", headers: [("host", host)]),
-            payloadHash: PayloadHash(body: []).value, time: Int(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: base + "/")
-        for (name, value) in signed { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let text = String(buffer: try await response.body.collect(upTo: 64 << 10))
+        let signed = SignedHTTPClient(credentials: credentials, region: tried, service: "s3", client: client)
+        let reply = try await signed.fetch(
+            SignedRequest(.GET, HTTPEndpoint(url: base), path: "/"), timeout: .seconds(30), bodyLimit: 64 << 10)
+        let text = reply.text
         guard let open = text.range(of: "<Region>"),
             let close = text.range(of: "</Region>", range: open.upperBound..<text.endIndex)
         else { return nil }
