@@ -3,6 +3,7 @@ import DepotConfig
 import DepotEngine
 import DepotHashing
 import DepotSigV4
+import DepotSignedHTTP
 import Foundation
 import Glibc
 import NIOCore
@@ -43,7 +44,7 @@ public struct AzureTier: TierClient {
     private func send(
         _ method: HTTPMethod, name: String, query: [(String, String)] = [], headers extra: [(String, String)] = [],
         body: HTTPClientRequest.Body? = nil, timeout: TimeAmount = .seconds(600)
-    ) async throws -> (status: UInt, headers: HTTPHeaders, body: [UInt8]) {
+    ) async throws -> HTTPReply {
         let path = blobPath(name)
         var headers = extra
         headers.append(("x-ms-date", Self.httpDate()))
@@ -56,9 +57,7 @@ public struct AzureTier: TierClient {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = body }
-        let response = try await client.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        return (response.status.code, response.headers, Array(bytes.readableBytesView))
+        return try await client.fetch(request, timeout: timeout, bodyLimit: 4 << 20)
     }
 
     private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DepotConfig
 import DepotHashing
+import DepotSignedHTTP
 import Foundation
 import NIOCore
 import Synchronization
@@ -50,12 +51,11 @@ final class GCSAccessToken: Sendable {
         request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
         let form = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + assertion
         request.body = .bytes(ByteBuffer(string: form))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-        guard response.status.code == 200, let token = object["access_token"] as? String else {
+        let response = try await client.fetch(request, timeout: .seconds(30), bodyLimit: 1 << 20)
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        guard response.status == 200, let token = object["access_token"] as? String else {
             throw TierError(
-                "the token endpoint \(tokenURI) refused the service account key: HTTP \(response.status.code) \(String(buffer: body).prefix(200))"
+                "the token endpoint \(tokenURI) refused the service account key: HTTP \(response.status) \(response.text.prefix(200))"
             )
         }
         let lifetime = (object["expires_in"] as? NSNumber)?.int64Value ?? 3600

@@ -3,6 +3,7 @@ import DepotConfig
 import DepotEngine
 import DepotHashing
 import DepotSigV4
+import DepotSignedHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -37,15 +38,13 @@ public struct GCSTier: TierClient {
     private func send(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: HTTPClientRequest.Body? = nil,
         timeout: TimeAmount = .seconds(600)
-    ) async throws -> (status: UInt, headers: HTTPHeaders, body: [UInt8]) {
+    ) async throws -> HTTPReply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         try await authorize(&request)
         if let body { request.body = body }
-        let response = try await client.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        return (response.status.code, response.headers, Array(bytes.readableBytesView))
+        return try await client.fetch(request, timeout: timeout, bodyLimit: 4 << 20)
     }
 
     public func upload(_ reader: ObjectReader, bucket: String, key: String) async throws {
