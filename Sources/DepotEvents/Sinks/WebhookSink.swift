@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DepotConfig
 import DepotHashing
+import DepotSignedHTTP
 import NIOCore
 import NIOHTTP1
 
@@ -24,11 +25,9 @@ struct WebhookSink: EventSink {
                 request.headers.add(name: "x-depot-signature", value: "sha256=" + Hex.encode(mac))
             }
             request.body = .bytes(ByteBuffer(bytes: message.body))
-            let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeout)))
-            let body = try await response.body.collect(upTo: 64 << 10)
-            guard (200..<300).contains(response.status.code) else {
-                throw EventSinkError(
-                    "POST \(settings.url): HTTP \(response.status.code) \(String(buffer: body).prefix(200))")
+            let response = try await client.fetch(request, timeout: .seconds(Int64(settings.timeout)), bodyLimit: 64 << 10)
+            guard (200..<300).contains(response.status) else {
+                throw EventSinkError("POST \(settings.url): HTTP \(response.status) \(response.text.prefix(200))")
             }
         }
     }
