@@ -53,7 +53,8 @@ let package = Package(
         // The one SigV4 implementation: S3 front door, S3 tier client, SQS sink.
         .target(name: "DepotSigV4", dependencies: ["DepotHashing"]),
         // The one signed outbound HTTP client (URL, SigV4 header signing, timeout, bounded reply):
-        // the S3 tier client, the SQS sink and the `depot` admin commands.
+        // the S3 tier client, the SQS sink and the `depot` admin commands; its bounded reply
+        // reading (HTTPClient.fetch) also serves the GCS, Azure and webhook clients.
         .target(
             name: "DepotSignedHTTP",
             dependencies: [
