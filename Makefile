@@ -8,6 +8,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # wheel ships instead (Sources/DepotEventBrokers/README-brokers.md says why).
 BROKERS_DIR := $(CURDIR)/.build-brokers
 export LD_LIBRARY_PATH := $(BROKERS_DIR)/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
+# Release builds with testability, so the unit tests' `@testable import`s compile and one build
+# serves the unit tests, the server the integration tests start and `make run` (other flags would
+# rebuild every module). `make bench` builds without it.
+BUILD_FLAGS := -c release -Xswiftc -enable-testing
 
 .PHONY: deps build run test unit integration bench bench-micro
 
@@ -22,7 +26,7 @@ deps:
 	@$(PYTHON) Tests/integration/brokers.py link-librdkafka $(BROKERS_DIR)/lib
 
 build: deps
-	$(SWIFT) build -c release --product depot
+	$(SWIFT) build $(BUILD_FLAGS) --product depot
 
 # Starts Depot on the embedded default configuration: 127.0.0.1:9000, data in ./data.
 run: build
@@ -31,13 +35,13 @@ run: build
 # Every test, in release mode so one build serves the unit tests and the server the
 # integration tests start.
 test: deps
-	$(SWIFT) build -c release --build-tests
-	$(SWIFT) test -c release --skip-build
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
 
 unit: deps
-	$(SWIFT) build -c release --build-tests
-	$(SWIFT) test -c release --skip-build
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 integration: build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
