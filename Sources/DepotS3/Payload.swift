@@ -1,5 +1,6 @@
 import DepotEngine
 import DepotHashing
+import DepotObjectBody
 import DepotSigV4
 import HummingbirdCore
 import NIOCore
@@ -40,29 +41,35 @@ final class PayloadReader {
         let digest = expectedSHA256 == nil ? nil : StreamingDigest(.sha256)
         var received: UInt64 = 0
         let limit = declaredLength
-        for try await buffer in body {
-            try buffer.withUnsafeReadableBytes { bytes in
-                if decoder != nil {
-                    try decoder!.feed(bytes) { decoded in
-                        received += UInt64(decoded.count)
-                        guard received <= limit else {
-                            throw AwsChunkedDecoder.malformed("more data than x-amz-decoded-content-length")
+        do {
+            for try await buffer in body {
+                try buffer.withUnsafeReadableBytes { bytes in
+                    if decoder != nil {
+                        try decoder!.feed(bytes) { decoded in
+                            received += UInt64(decoded.count)
+                            guard received <= limit else {
+                                throw AwsChunkedDecoder.malformed("more data than x-amz-decoded-content-length")
+                            }
+                            try sink(decoded)
                         }
-                        try sink(decoded)
+                    } else {
+                        received += UInt64(bytes.count)
+                        guard received <= limit else { throw S3Error.incompleteBody() }
+                        digest?.update(bytes)
+                        try sink(bytes)
                     }
-                } else {
-                    received += UInt64(bytes.count)
-                    guard received <= limit else { throw S3Error.incompleteBody() }
-                    digest?.update(bytes)
-                    try sink(bytes)
                 }
             }
+        } catch  where CutOffBody.isCutOff(error) {
+            throw S3Error.incompleteBody(received: received, declared: declaredLength)
         }
         if let decoder {
             try decoder.finish()
             trailers = decoder.trailers
         }
-        guard received == declaredLength else { throw S3Error.incompleteBody() }
+        guard received == declaredLength else {
+            throw S3Error.incompleteBody(received: received, declared: declaredLength)
+        }
         if let digest, digest.finalize() != expectedSHA256 {
             throw S3Error(
                 "XAmzContentSHA256Mismatch", .badRequest,

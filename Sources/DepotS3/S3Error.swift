@@ -1,4 +1,5 @@
 import DepotEngine
+import DepotObjectBody
 import HTTPTypes
 
 /// An S3 error: the code clients switch on, its HTTP status, and a message for people.
@@ -46,6 +47,13 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         S3Error(
             "IncompleteBody", .badRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
     }
+    /// A body cut off by the client: the message says how far it got (also for the log).
+    public static func incompleteBody(received: UInt64, declared: UInt64) -> S3Error {
+        S3Error(
+            "IncompleteBody", .badRequest,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header: "
+                + CutOffBody.describe(received: received, declared: declared))
+    }
     public static func badDigest(_ what: String = "Content-MD5") -> S3Error {
         S3Error("BadDigest", .badRequest, "The \(what) you specified did not match what we received.")
     }
@@ -72,6 +80,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     /// Maps engine failures to the S3 codes clients expect.
     public static func from(_ error: Error) -> S3Error {
         if let e = error as? S3Error { return e }
+        // A body the client stopped sending early, read by a handler that does not count it.
+        if CutOffBody.isCutOff(error) { return .incompleteBody() }
         guard let e = error as? EngineError else { return .internalError() }
         switch e {
         case .noSuchBucket(let b): return .noSuchBucket(b)

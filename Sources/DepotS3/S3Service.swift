@@ -93,6 +93,9 @@ public final class S3Service: Sendable {
             // The request id comes with every line (the server's logging metadata provider).
             if s3Error.status == .internalServerError {
                 logger.error("\(request.method) \(s3.resource) failed: \(error)")
+            } else if s3Error.code == "IncompleteBody" {
+                // Worth a line at the default level: a client or network cutting uploads short.
+                logger.warning("\(request.method) \(s3.resource): \(s3Error.message)")
             } else {
                 logger.debug("\(request.method) \(s3.resource): \(s3Error.code)")
             }

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import HTTPTypes
 import HummingbirdCore
+import Logging
 import NIOCore
 
 extension VaultService {
@@ -53,15 +54,22 @@ extension VaultService {
         let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
         try await sendContinue()
         var received: UInt64 = 0
-        for try await buffer in request.body {
-            received += UInt64(buffer.readableBytes)
-            guard received <= maxUploadSize else {
-                throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
+        do {
+            for try await buffer in request.body {
+                received += UInt64(buffer.readableBytes)
+                guard received <= maxUploadSize else {
+                    throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
+                }
+                try buffer.withUnsafeReadableBytes { try session.write($0) }
             }
-            try buffer.withUnsafeReadableBytes { try session.write($0) }
+        } catch where CutOffBody.isCutOff(error) {
+            // The client's doing, so a 400, with a line saying how far the body got.
+            let message = CutOffBody.describe(received: received, declared: declared ?? received)
+            logger.warning("POST /api/storage \(key): \(message)")
+            throw VaultError(.badRequest, message)
         }
         if let declared, declared != received {
-            throw VaultError(.badRequest, "the body ended after \(received) of \(declared) bytes; nothing was stored")
+            throw VaultError(.badRequest, CutOffBody.describe(received: received, declared: declared))
         }
         guard received > 0 else { throw VaultError(.badRequest, "the recording is empty; nothing was stored") }
         let record = try await session.commit(

@@ -1,0 +1,93 @@
+"""Issue 14 #9: a body shorter than its Content-Length, then closed by the client, is a client
+error (S3 400 IncompleteBody, Vault JSON 400), not a 500; the log names the bytes received, and
+nothing is stored. Driven with raw sockets so the body can really stop early."""
+import json
+import os
+import socket
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+
+PROMISED = 1 << 20
+SENT = 1000
+VAULT_SECRET = "vault-secret-9"
+
+
+def signed_head(depot, method, path, length):
+    request = AWSRequest(method=method, url=f"{depot.endpoint}{path}",
+                         headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD", "Content-Length": str(length)})
+    SigV4Auth(Credentials(ROOT_USER, ROOT_PASSWORD), "s3", "us-east-1").add_auth(request)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{depot.port}"]
+    lines += [f"{k}: {v}" for k, v in request.headers.items() if k.lower() != "host"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def send_short_body(port, head):
+    """Sends the head and 1000 of the promised bytes, closes the sending side, and returns
+    (status, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(head + os.urandom(SENT))
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(10)
+        data = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+    head_part, _, body = data.partition(b"\r\n\r\n")
+    status = int(head_part.split(b" ", 2)[1]) if head_part.startswith(b"HTTP/1.1 ") else None
+    return status, body
+
+
+def test_put_object_short_body_is_incomplete_body(depot, s3, bucket):
+    status, body = send_short_body(depot.port, signed_head(depot, "PUT", f"/{bucket}/short", PROMISED))
+    assert status == 400, body
+    assert b"<Code>IncompleteBody</Code>" in body
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert f"received {SENT} of {PROMISED} bytes" in depot.logs()
+    s3.put_object(Bucket=bucket, Key="still-alive", Body=b"ok")
+
+
+def test_upload_part_short_body_is_incomplete_body(depot, s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    path = f"/{bucket}/parts?partNumber=1&uploadId={upload}"
+    status, body = send_short_body(depot.port, signed_head(depot, "PUT", path, PROMISED))
+    assert status == 400, body
+    assert b"<Code>IncompleteBody</Code>" in body
+    assert s3.list_parts(Bucket=bucket, Key="parts", UploadId=upload).get("Parts", []) == []
+
+
+@pytest.fixture
+def vault(tmp_path):
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [recordings]
+accounts:
+  - name: agents
+    accessKey: AGENTKEY
+    secretKey: "{VAULT_SECRET}"
+    allow: [{{ bucket: recordings, actions: [read, write, delete, list] }}]
+    vault: {{ directory: "*", bucket: recordings }}
+""")
+    server = DepotServer(config=str(config)).start()
+    yield server
+    server.cleanup()
+
+
+def test_vault_legacy_post_short_body_is_json_400(vault):
+    head = (f"POST /api/storage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {PROMISED}\r\n"
+            f"X-Kerberos-Storage-Accesskey: AGENTKEY\r\nX-Kerberos-Storage-Secretaccesskey: {VAULT_SECRET}\r\n"
+            f"X-Kerberos-Storage-Directory: cedric\r\nX-Kerberos-Storage-Filename: short.mp4\r\n\r\n").encode()
+    status, body = send_short_body(vault.port, head)
+    assert status == 400, body
+    assert "data" in json.loads(body)
+    assert f"received {SENT} of {PROMISED} bytes" in vault.logs()
+    assert "Contents" not in vault.client().list_objects_v2(Bucket="recordings")
