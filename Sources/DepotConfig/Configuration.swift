@@ -190,8 +190,8 @@ public struct DepotConfiguration: Sendable {
 
         for (i, item) in try top["buckets"].items().enumerated() {
             let name = try item.requiredString()
-            guard Engine.isValidBucketName(name) else {
-                throw ConfigError("buckets[\(i)]", "\"\(name)\" is not a valid bucket name")
+            if let problem = Engine.bucketNameProblem(name) {
+                throw ConfigError("buckets[\(i)]", "\"\(name)\" is not a valid bucket name: \(problem)")
             }
             config.buckets.append(name)
         }

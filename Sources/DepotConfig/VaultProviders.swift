@@ -39,8 +39,8 @@ extension DepotConfiguration {
                 throw ConfigError(item.path + ".name", "duplicate provider name \(name)")
             }
             let bucket = try item["bucket"].requiredString()
-            guard Engine.isValidBucketName(bucket) else {
-                throw ConfigError(item.path + ".bucket", "\"\(bucket)\" is not a valid bucket name")
+            if let problem = Engine.bucketNameProblem(bucket) {
+                throw ConfigError(item.path + ".bucket", "\"\(bucket)\" is not a valid bucket name: \(problem)")
             }
             var forwardTo: [String] = []
             for tier in try item["forwardTo"].items() {

@@ -117,22 +117,7 @@ public final class Engine: Sendable {
 
     // MARK: Buckets
 
-    /// Names S3 accepts (3–63 of a-z 0-9 . -, alphanumeric ends, no "..", not an IP address) and that
-    /// do not collide with Depot's own paths.
-    public static let reservedBucketNames: Set<String> = ["api", "admin", "swagger", "metrics", "health"]
-
-    public static func isValidBucketName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (3...63).contains(bytes.count), !reservedBucketNames.contains(name) else { return false }
-        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
-        for c in bytes where !(alnum(c) || c == 45 || c == 46) { return false }
-        if name.contains("..") || name.contains(".-") || name.contains("-.") { return false }
-        if name.hasPrefix("xn--") || name.hasPrefix("sthree-") || name.hasSuffix("-s3alias") { return false }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { return false }
-        return true
-    }
+    // The name rules: BucketName.swift.
 
     public func createBucket(_ name: String, owner: String, region: String? = nil) async throws {
         guard Self.isValidBucketName(name) else { throw EngineError.invalidBucketName(name) }

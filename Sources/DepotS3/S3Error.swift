@@ -100,7 +100,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             return S3Error(
                 "BucketNotEmpty", .conflict, "The bucket you tried to delete is not empty", details: [("BucketName", b)])
         case .invalidBucketName(let b):
-            return S3Error("InvalidBucketName", .badRequest, "The specified bucket is not valid.", details: [("BucketName", b)])
+            let why = Engine.bucketNameProblem(b).map { ": \($0)." } ?? "."
+            return S3Error(
+                "InvalidBucketName", .badRequest, "The specified bucket is not valid\(why)", details: [("BucketName", b)])
         case .keyTooLong(let max):
             return S3Error(
                 "KeyTooLongError", .badRequest, "Your key is too long: bucket name and key may use at most \(max) bytes here.")

@@ -246,7 +246,7 @@ public final class DepotServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         switch local {
-        case "/openapi.json": return reply(OpenAPI.json, "application/json")
+        case ReservedPath.openAPI.path: return reply(OpenAPI.json, "application/json")
         case "/swagger", "/swagger/":
             return Response(
                 status: .found, headers: [.location: path.hasPrefix("/api/") ? "/api/swagger/index.html" : "/swagger/index.html"])
@@ -276,10 +276,10 @@ public final class DepotServer: Sendable {
     private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> (
         api: String, response: Response
     ) {
-        if path == "/api" || path.hasPrefix("/api/") || path.hasPrefix("/api?") {
+        if ReservedPath.api.covers(path) || path.hasPrefix(ReservedPath.api.path + "?") {
             return ("vault", await vault.respond(to: request, sendContinue: sendContinue))
         }
-        if path.hasPrefix("/admin/") {
+        if path.hasPrefix(ReservedPath.admin.path + "/") {
             return ("admin", await admin.respond(to: request))
         }
         return ("s3", await s3.respond(to: request, sendContinue: sendContinue))
@@ -296,7 +296,7 @@ public final class DepotServer: Sendable {
         var response: Response
         // The API that answered; the server's own endpoints are `system`, each under a fixed name.
         var api = "system"
-        if path == "/metrics" && request.method == .get {
+        if path == ReservedPath.metrics.path && request.method == .get {
             outcome.record { $0.operation = "metrics" }
             try? gauges.refreshIfNeverRan()
             let body = DepotMetrics.exposition()
@@ -307,12 +307,12 @@ public final class DepotServer: Sendable {
         } else if let documentation = documentationResponse(path: path, method: request.method) {
             outcome.record { $0.operation = "documentation" }
             response = documentation
-        } else if path == "/health/live" {
+        } else if path == ReservedPath.health.path + "/live" {
             outcome.record { $0.operation = "health/live" }
             response = Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
-        } else if path == "/health/ready" {
+        } else if path == ReservedPath.health.path + "/ready" {
             // Ready only when the index answers and the data directory takes writes.
             outcome.record { $0.operation = "health/ready" }
             let problem = readinessProblem()
