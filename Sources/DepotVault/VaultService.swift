@@ -88,13 +88,17 @@ public final class VaultService: Sendable {
                 try vault.serveSigned(request)
             },
             Route(method: .delete, path: "/api/storage", operation: "Delete") { vault, request, _ in
-                let (account, key) = try vault.resolveExisting(request)
+                let (account, key) = try vault.resolveExisting(request, for: .delete)
                 try await vault.engine.deleteObject(
                     bucket: account.vault!.bucket, key: key, origin: .vault("Delete", principal: account.accessKey))
                 return vaultJSON("deleted \(key)")
             },
             Route(method: .post, path: "/api/storage/forward/media", operation: "Forward") { vault, request, _ in
-                let (account, key) = try vault.resolveExisting(request)
+                // Read on the recording is what forwarding needs: it only makes the copies the
+                // operator's on-demand policies already name (as `depot replicate` does), to
+                // tiers the caller cannot choose, and sends no bytes to the caller. An account
+                // that may read a recording may ask for it to be kept where policy says.
+                let (account, key) = try vault.resolveExisting(request, for: .read)
                 guard try await vault.forward(account.vault!.bucket, key) else {
                     throw VaultError(.conflict, "no on-demand policy forwards \(key)")
                 }
@@ -192,9 +196,11 @@ public final class VaultService: Sendable {
     }
 
     /// For consumers: FileName is the full key (`directory/file`) or a file in the account's
-    /// fixed directory; the account must be allowed to read it. The returned account is routed
-    /// through the provider the request names (`route`), so its bucket is that provider's.
-    func resolveExisting(_ request: Request) throws -> (Account, String) {
+    /// fixed directory; the account must be allowed `action` on it (checked before whether it
+    /// exists, so a refusal does not tell whether the key is there, as S3 does). The returned
+    /// account is routed through the provider the request names (`route`), so its bucket is that
+    /// provider's.
+    func resolveExisting(_ request: Request, for action: Action) throws -> (Account, String) {
         let account = try route(try authenticate(request), provider: Self.header(request, "X-Kerberos-Storage-Provider")).account
         guard let name = Self.header(request, "X-Kerberos-Storage-FileName") else {
             throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName")
@@ -202,8 +208,9 @@ public final class VaultService: Sendable {
         let fixed = account.vault!.directory
         let key = name.contains("/") || fixed == "*" ? name : fixed + "/" + name
         if fixed != "*" && !key.hasPrefix(fixed + "/") {
-            throw VaultError(.forbidden, "\(key) is outside this account's directory")
+            throw VaultError(.forbidden, "\(key) is outside this account's directory", code: "AccessDenied")
         }
+        try authorize(account, action, bucket: account.vault!.bucket, key: key)
         guard try engine.headObject(bucket: account.vault!.bucket, key: key) != nil else {
             throw VaultError(.notFound, "no recording \(key)")
         }

@@ -47,6 +47,8 @@ extension VaultService {
             try await engine.abortUpload(uploadId: id)
             return Response(status: .noContent, headers: headers, body: ResponseBody())
         case .patch:
+            // Asked again on every PATCH: an upload outliving a narrowing of the grants stores nothing.
+            try authorize(account, .write, bucket: upload.bucket, key: upload.key)
             let forwarding = provider(named: upload.extra.first { $0.0 == "vault-provider" }?.1, of: account)
             return try await patch(
                 request, id: id, offset: offset, length: length, nextPart: (parts.last?.number ?? 0) + 1, headers: headers,
@@ -72,6 +74,7 @@ extension VaultService {
             throw VaultError(.badRequest, "the filename is missing from Upload-Metadata and X-Kerberos-Storage-FileName")
         }
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
+        try authorize(account, .write, bucket: account.vault!.bucket, key: key)
         let metadata = recordingMetadata(account: account, filename: filename, values: values)
         let id = try await engine.createUpload(
             UploadRecord(

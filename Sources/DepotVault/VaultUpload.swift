@@ -47,6 +47,7 @@ extension VaultService {
         if let provider { values["provider"] = provider.name }
         guard let filename = values["filename"] else { throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName") }
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
+        try authorize(account, .write, bucket: account.vault!.bucket, key: key)
         let declared = request.headers[.contentLength].flatMap(UInt64.init)
         if let declared, declared > maxUploadSize {
             throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
@@ -82,7 +83,7 @@ extension VaultService {
 
     /// `GET /api/storage/blob`: the recording's bytes (Range honoured), as Vault serves them.
     func blob(_ request: Request) throws -> Response {
-        let (account, key) = try resolveExisting(request)
+        let (account, key) = try resolveExisting(request, for: .read)
         return try streamRecording(request, bucket: account.vault!.bucket, key: key)
     }
 
