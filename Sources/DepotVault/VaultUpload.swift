@@ -108,7 +108,7 @@ extension VaultService {
             throw VaultError(.rangeNotSatisfiable, "range outside the recording (\(size) bytes)")
         }
         headers[.contentType] = reader.record.contentType
-        headers[.contentDisposition] = "attachment; filename=\(key)"
+        headers[.contentDisposition] = VaultContentDisposition.attachment(filename: key)
         headers[.init("Content-Description")!] = "File Transfer"
         headers[.acceptRanges] = "bytes"
         headers[.contentLength] = String(range.count)
