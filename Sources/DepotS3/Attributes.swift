@@ -28,8 +28,10 @@ extension S3Service {
                     ("ArgumentValue", requested.subtracting(Self.objectAttributeNames).sorted().joined(separator: ",")),
                 ])
         }
-        let maxParts = try headerInteger(r, "x-amz-max-parts", default: 1000, range: 0...1000)
-        let marker = try headerInteger(r, "x-amz-part-number-marker", default: 0, range: 0...Int(Int32.max))
+        let maxParts = try IntegerParameter.attributesMaxParts.parse(
+            r.header("x-amz-max-parts")?.trimmedSpaces(), default: 1000)
+        let marker = try IntegerParameter.attributesPartNumberMarker.parse(
+            r.header("x-amz-part-number-marker")?.trimmedSpaces(), default: 0)
         try requireBucket(bucket)
         guard let record = try engine.headObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
 
@@ -67,17 +69,5 @@ extension S3Service {
         var response = xmlResponse(xml)
         response.headers[.lastModified] = httpDate(seconds: record.created / 1000)
         return response
-    }
-
-    /// A whole-number header within `range`; `InvalidArgument` naming the header otherwise.
-    private func headerInteger(_ r: S3Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = r.header(name) else { return value }
-        guard let number = Int(text.trimmedSpaces()), range.contains(number) else {
-            throw S3Error(
-                "InvalidArgument", .badRequest,
-                "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)",
-                details: [("ArgumentName", name), ("ArgumentValue", text)])
-        }
-        return number
     }
 }

@@ -7,13 +7,7 @@ import NIOCore
 
 extension S3Service {
     func listBuckets(_ c: S3Context) throws -> Response {
-        let maxBuckets =
-            try c.request.query["max-buckets"].map { text -> Int in
-                guard let n = Int(text), (1...10000).contains(n) else {
-                    throw S3Error.invalidArgument("max-buckets must be an integer from 1 to 10000")
-                }
-                return n
-            } ?? 10000
+        let maxBuckets = try IntegerParameter.maxBuckets.parse(c.request.query["max-buckets"], default: 10000)
         let after = c.request.query["continuation-token"] ?? ""
         let visible = try engine.listBuckets(after: after).filter { item in
             Action.allCases.contains { c.account.allows($0, bucket: item.name) }

@@ -43,9 +43,7 @@ extension S3Service {
         if let partText = r.query["partNumber"] {
             // A part of a multipart object (a single-part object has one part: itself).
             let parts = record.partSizes.isEmpty ? [record.size] : record.partSizes
-            guard let number = Int(partText), (1...10000).contains(number) else {
-                throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
-            }
+            let number = try IntegerParameter.partNumber.parse(partText)
             // AWS (and s3-tests test_multipart_get_part) answer 400 InvalidPart, not a range error.
             guard number <= parts.count else {
                 throw S3Error(

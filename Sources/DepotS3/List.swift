@@ -24,11 +24,7 @@ extension S3Service {
     private func listParameters(_ c: S3Context, bucket: String) throws -> ListParameters {
         let q = c.request.query
         try requireListable(c, bucket: bucket, prefix: q["prefix"] ?? "")
-        var maxKeys = 1000
-        if let text = q["max-keys"] {
-            guard let n = Int(text), n >= 0 else { throw S3Error.invalidArgument("max-keys must be a non-negative integer") }
-            maxKeys = min(n, 1000)
-        }
+        let maxKeys = min(try IntegerParameter.maxKeys.parse(q["max-keys"], default: 1000), 1000)
         if let encoding = q["encoding-type"], encoding != "url" {
             throw S3Error.invalidArgument("Invalid Encoding Method specified in Request")
         }

@@ -57,10 +57,10 @@ extension S3Service {
     }
 
     func partNumber(_ c: S3Context) throws -> Int {
-        guard let text = c.request.query["partNumber"], let n = Int(text), (1...10000).contains(n) else {
+        guard let text = c.request.query["partNumber"] else {
             throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
         }
-        return n
+        return try IntegerParameter.partNumber.parse(text)
     }
 
     func uploadPart(_ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void)
@@ -219,8 +219,8 @@ extension S3Service {
         try authorize(c, .read, bucket: bucket, key: key)
         let id = c.request.query["uploadId"] ?? ""
         let upload = try requireUpload(id, bucket: bucket, key: key)
-        let marker = Int(c.request.query["part-number-marker"] ?? "0") ?? 0
-        let maxParts = min(Int(c.request.query["max-parts"] ?? "1000") ?? 1000, 1000)
+        let marker = try IntegerParameter.partNumberMarker.parse(c.request.query["part-number-marker"], default: 0)
+        let maxParts = min(try IntegerParameter.maxParts.parse(c.request.query["max-parts"], default: 1000), 1000)
         let (parts, truncated) = try engine.listParts(uploadId: id, after: marker, limit: maxParts)
         var xml = XMLWriter()
         xml.group("ListPartsResult", namespace: true) { x in
@@ -254,7 +254,7 @@ extension S3Service {
         try requireListable(c, bucket: bucket, prefix: prefix)
         let keyMarker = q["key-marker"] ?? ""
         let idMarker = q["upload-id-marker"] ?? ""
-        let maxUploads = min(Int(q["max-uploads"] ?? "1000") ?? 1000, 1000)
+        let maxUploads = min(try IntegerParameter.maxUploads.parse(q["max-uploads"], default: 1000), 1000)
         let all = try engine.listUploads(bucket: bucket)
             .filter { $0.upload.key.hasPrefix(prefix) }
             .sorted { ($0.upload.key, $0.id) < ($1.upload.key, $1.id) }
