@@ -1,6 +1,6 @@
 """The authorization matrix (issue 14, "Keep it from coming back"): every account shape of
-Config/examples/edge-gateway.yaml × every object operation of the S3 door (with presigned URLs)
-and of the Vault door, on keys each account may and may not touch. One rule for every door
+Config/examples/edge-gateway.yaml × every object operation of the S3 door (with presigned URLs
+and POST forms), of the Vault door and of the admin API, on keys each account may and may not touch. One rule for every door
 (DESIGN "Accounts and access"): the answer must be what the account's `allow` grants say about
 the FINAL key (a fixed Vault directory forces uploads into it), and a refused operation must
 leave nothing stored, overwritten, deleted or read.
@@ -97,7 +97,8 @@ def s3_call(call):
     try:
         return True, call()
     except ClientError as error:
-        assert error.response["Error"]["Code"] == "AccessDenied", error.response
+        # A HEAD answer has no body, so botocore names it by its status.
+        assert error.response["Error"]["Code"] in ("AccessDenied", "403"), error.response
         assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 403
         return False, None
 
@@ -142,11 +143,50 @@ def s3_copy(server, shape, key):
 def s3_presigned_get(server, shape, key):
     url = s3_as(server, shape).generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=60)
     response = requests.get(url, timeout=10)
+    return (True, response.content) if s3_refusal(response) else (False, None)
+
+
+def s3_head(server, shape, key):
+    allowed, head = s3_call(lambda: s3_as(server, shape).head_object(Bucket=BUCKET, Key=key))
+    return allowed, (ORIGINAL if allowed and head["ContentLength"] == len(ORIGINAL) else None)
+
+
+def s3_multipart(server, shape, key):
+    """Refused at creation when the key may not be written; otherwise one part, completed."""
+    client = s3_as(server, shape)
+    allowed, created = s3_call(lambda: client.create_multipart_upload(Bucket=BUCKET, Key=key))
+    if not allowed:
+        return False, None
+    upload = created["UploadId"]
+    etag = client.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=1, Body=NEW)["ETag"]
+    client.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    return True, None
+
+
+def s3_refusal(response):
+    """A raw S3 answer (presigned URL, POST form): success, or 403 AccessDenied."""
     if response.status_code == 403:
         assert b"<Code>AccessDenied</Code>" in response.content, response.content
-        return False, None
-    assert response.status_code == 200, response.content
-    return True, response.content
+        return False
+    assert response.status_code in (200, 204), response.content
+    return True
+
+
+def s3_presigned_put(server, shape, key):
+    url = s3_as(server, shape).generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=60)
+    return s3_refusal(requests.put(url, data=NEW, timeout=10)), None
+
+
+def s3_post_form(server, shape, key):
+    form = s3_as(server, shape).generate_presigned_post(BUCKET, key, ExpiresIn=60)
+    return s3_refusal(requests.post(form["url"], data=form["fields"], files={"file": ("clip.mp4", NEW)}, timeout=10)), None
+
+
+def admin_object_status(server, shape, key):
+    status, answer = Admin(server.endpoint, shape.access, shape.secret).get(f"/admin/v1/buckets/{BUCKET}/objects/{key}")
+    assert status in (200, 403), (status, answer)
+    return status == 200, None
 
 
 def vault_legacy_post(server, shape, key):
@@ -242,7 +282,12 @@ OPERATIONS = {
     "s3-delete": ({"delete"}, s3_delete, effect_delete),
     "s3-list": ({"list"}, s3_list, effect_none),
     "s3-copy": ({"read", "write"}, s3_copy, effect_copy),
+    "s3-head": ({"read"}, s3_head, effect_read),
+    "s3-multipart": ({"write"}, s3_multipart, effect_write),
     "s3-presigned-get": ({"read"}, s3_presigned_get, effect_read),
+    "s3-presigned-put": ({"write"}, s3_presigned_put, effect_write),
+    "s3-post-form": ({"write"}, s3_post_form, effect_write),
+    "admin-object-status": ({"admin"}, admin_object_status, effect_none),
     "vault-legacy-post": ({"write"}, vault_legacy_post, effect_vault_write),
     "vault-tus": ({"write"}, vault_tus, effect_vault_write),
     "vault-blob": ({"read"}, vault_blob, effect_read),
@@ -328,3 +373,28 @@ def test_a_signed_link_ends_when_its_account_loses_read(tmp_path):
     finally:
         depot.cleanup()
 
+
+
+def test_a_tus_upload_stops_when_its_account_loses_write(tmp_path):
+    """Write is asked again on every PATCH: an upload created before a reload took the account's
+    write away stores nothing after it."""
+    camera = SHAPES[1]
+    config = tmp_path / "depot.yaml"
+    body = f"buckets: [{BUCKET}]\naccounts:\n" + camera.yaml()
+    config.write_text(body)
+    depot = DepotServer(config=str(config)).start()
+    try:
+        metadata = f"filename {base64.b64encode(b'late.mp4').decode()},directory {base64.b64encode(b'camera-1').decode()}"
+        created = requests.post(depot.endpoint + "/api/storage/tus/", timeout=10, headers=dict(
+            vault_headers(camera), **{"Tus-Resumable": "1.0.0", "Upload-Length": str(len(NEW)), "Upload-Metadata": metadata}))
+        assert created.status_code == 201, created.text
+        config.write_text(body.replace("actions: [read, write]", "actions: [read]"))
+        status, answer = Admin(depot.endpoint).post("/admin/v1/server/reload")
+        assert status == 200, answer
+        patched = requests.patch(depot.endpoint + created.headers["Location"], data=NEW, timeout=10, headers=dict(
+            vault_headers(camera), **{"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+                                      "Content-Type": "application/offset+octet-stream"}))
+        assert patched.status_code == 403 and patched.json()["data"], patched.text
+        assert stored(depot, "camera-1/late.mp4") is None
+    finally:
+        depot.cleanup()
