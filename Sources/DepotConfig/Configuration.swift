@@ -83,6 +83,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var tls: TLSSettings?
     public var maxObjectSize: Int = 5 << 40
     public var logFormat: String = "text"
+    /// Client connections open at once; more are accepted and closed at once. Nil: 4096, or
+    /// less when the open-file limit is lower (the server lowers it to what the limit allows).
+    public var maxConnections: Int?
 }
 
 public struct StorageSettings: Sendable, Equatable {
@@ -154,6 +157,13 @@ public struct DepotConfiguration: Sendable {
         config.server.domain = try server["domain"].string(default: "")
         config.server.maxObjectSize = try server["maxObjectSize"].byteSize(default: config.server.maxObjectSize)
         config.server.logFormat = try server["logFormat"].string(default: "text")
+        if server["maxConnections"].isPresent {
+            let maxConnections = try server["maxConnections"].int(default: 0)
+            guard maxConnections >= 1 else {
+                throw ConfigError("server.maxConnections", "must be at least 1, got \(maxConnections)")
+            }
+            config.server.maxConnections = maxConnections
+        }
         guard ["text", "json"].contains(config.server.logFormat) else {
             throw ConfigError("server.logFormat", "must be text or json")
         }

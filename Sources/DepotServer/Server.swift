@@ -151,8 +151,9 @@ public final class DepotServer: Sendable {
         }
         try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
         let scheme = configuration.server.tls == nil ? "http" : "https"
+        let limiter = Self.connectionLimiter(configuration.server.maxConnections, logger: logger)
         let httpConfiguration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [MalformedRequestHandler(), RefusedBodyDrain()],
+            additionalChannelHandlers: [ConnectionCapHandler(limiter: limiter), MalformedRequestHandler(), RefusedBodyDrain()],
             idleTimeout: .seconds(300),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
         )
@@ -171,7 +172,8 @@ public final class DepotServer: Sendable {
             responder: { [self] request, responseWriter, channel in
                 try await self.respond(request, responseWriter, channel: channel)
             },
-            onServerRunning: { channel in
+            onServerRunning: { [logger] channel in
+                await AcceptBackoff.install(on: channel, logger: logger)
                 let port = channel.localAddress?.port ?? address.port
                 onListening("\(scheme)://\(address.host):\(port)")
             })
