@@ -84,7 +84,8 @@ public struct AzureTier: TierClient {
                 .PUT, name: name, headers: headers,
                 body: .stream(ObjectPieces(reader: reader, range: 0..<record.size), length: .known(Int64(record.size))))
             guard reply.status == 201 else {
-                throw TierError("Put Blob \(name): HTTP \(reply.status) \(Self.errorText(reply.body))")
+                throw TierError.refused(
+                    "Put Blob \(name): HTTP \(reply.status) \(Self.errorText(reply.body))", status: Int(reply.status))
             }
             return
         }

@@ -6,20 +6,33 @@ import Glibc
 
 /// A mounted path (NAS, NFS, a USB disk). Each object is written to a temporary name, fsynced,
 /// then renamed into place, so a reader of the share never sees half a recording. Metadata goes
-/// into `user.*` extended attributes, so it travels with the file.
+/// into `user.*` extended attributes, so it travels with the file. Keys map to paths as
+/// `FilesystemKeyMapping` says (`..` and `.` segments escaped, never refused).
 public struct FilesystemTier: TierClient {
     public let settings: TierSettings
 
     public init(settings: TierSettings) { self.settings = settings }
 
+    /// The object's file under the tier's directory.
+    func filePath(bucket: String, key: String) throws -> String {
+        settings.path + "/" + (try FilesystemKeyMapping.relativePath(settings.remoteKey(bucket: bucket, key: key)))
+    }
+
+    /// The failure of a system call, from `errno`: permanent when it is about this one object's
+    /// name or size (the tier itself works), the tier's trouble otherwise (full, read-only,
+    /// unmounted, I/O error).
+    private func systemError(_ what: String) -> TierError {
+        let code = errno
+        let permanent = [ENAMETOOLONG, EISDIR, ENOTDIR, EFBIG, EILSEQ].contains(code)
+        return TierError("\(what): \(String(cString: strerror(code)))", permanent: permanent)
+    }
+
     public func upload(_ reader: ObjectReader, bucket: String, key: String) async throws {
-        let remote = settings.remoteKey(bucket: bucket, key: key)
-        guard !remote.split(separator: "/").contains("..") else { throw TierError("refusing a key with '..': \(remote)") }
-        let target = settings.path + "/" + remote
+        let target = try filePath(bucket: bucket, key: key)
         try makeParents(of: target)
         let temporary = target + ".depot-partial-" + Hex.encode(secureRandomBytes(4))
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TierError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw systemError("cannot create \(temporary)") }
         var closed = false
         defer {
             if !closed { close(fd) }
@@ -42,7 +55,7 @@ public struct FilesystemTier: TierClient {
                     while done < piece.count {
                         let n = write(fd, slice.baseAddress! + done, piece.count - done)
                         if n < 0 && errno == EINTR { continue }
-                        guard n > 0 else { throw TierError("writing \(temporary): \(String(cString: strerror(errno)))") }
+                        guard n > 0 else { throw systemError("writing \(temporary)") }
                         done += n
                     }
                 }
@@ -61,9 +74,7 @@ public struct FilesystemTier: TierClient {
             guard fsync(fd) == 0 else { throw TierError("fsync \(temporary): \(String(cString: strerror(errno)))") }
             close(fd)
             closed = true
-            guard rename(temporary, target) == 0 else {
-                throw TierError("rename to \(target): \(String(cString: strerror(errno)))")
-            }
+            guard rename(temporary, target) == 0 else { throw systemError("rename to \(target)") }
             syncDirectory(of: target)
         } catch {
             unlink(temporary)
@@ -75,12 +86,19 @@ public struct FilesystemTier: TierClient {
     /// first request, and nothing is read ahead of the reader). A file shorter than the range
     /// fails the stream: it is a damaged copy, not a short object.
     public func download(bucket: String, key: String, range: Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error> {
-        let file = RangeFile(path: settings.path + "/" + settings.remoteKey(bucket: bucket, key: key), range: range)
+        let path: String
+        do {
+            path = try filePath(bucket: bucket, key: key)
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+        let file = RangeFile(path: path, range: range)
         return AsyncThrowingStream(unfolding: { try file.next() })
     }
 
     public func delete(bucket: String, key: String) async throws {
-        let target = settings.path + "/" + settings.remoteKey(bucket: bucket, key: key)
+        // A key no file could be written for has no copy to delete.
+        guard let target = try? filePath(bucket: bucket, key: key) else { return }
         if unlink(target) != 0 && errno != ENOENT {
             throw TierError("deleting \(target): \(String(cString: strerror(errno)))")
         }
@@ -108,9 +126,7 @@ public struct FilesystemTier: TierClient {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/").dropLast() {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw TierError("cannot create directory \(current): \(String(cString: strerror(errno)))")
-            }
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw systemError("cannot create directory \(current)") }
         }
     }
 

@@ -62,7 +62,9 @@ public struct GCSTier: TierClient {
             ],
             body: .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: resource))))
         guard start.status == 200, let session = start.headers.first(name: "location") else {
-            throw TierError("starting a resumable upload of \(name) failed: HTTP \(start.status) \(Self.errorText(start.body))")
+            throw TierError.refused(
+                "starting a resumable upload of \(name) failed: HTTP \(start.status) \(Self.errorText(start.body))",
+                status: Int(start.status))
         }
         var offset: UInt64 = 0
         var final: [UInt8] = []

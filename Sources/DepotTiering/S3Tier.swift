@@ -73,7 +73,8 @@ public struct S3Tier: TierClient {
             ObjectPieces(reader: reader, range: 0..<record.size), length: .known(Int64(record.size)))
         let response = try await send(.PUT, key: remote, headers: headers, body: body)
         guard response.status == 200 else {
-            throw TierError("PUT \(remote): HTTP \(response.status) \(errorText(response.body))")
+            throw TierError.refused(
+                "PUT \(remote): HTTP \(response.status) \(errorText(response.body))", status: Int(response.status))
         }
         if let md5 = plainMD5 {
             let returned = response.headers.first(name: "etag")?.replacingQuotes() ?? ""
@@ -87,7 +88,9 @@ public struct S3Tier: TierClient {
         let record = reader.record
         let created = try await send(.POST, key: remote, query: "uploads=", headers: metadataHeaders(record))
         guard created.status == 200, let uploadId = xmlValue("UploadId", in: created.body) else {
-            throw TierError("CreateMultipartUpload \(remote): HTTP \(created.status) \(errorText(created.body))")
+            throw TierError.refused(
+                "CreateMultipartUpload \(remote): HTTP \(created.status) \(errorText(created.body))",
+                status: Int(created.status))
         }
         let encodedId = SigV4Encoding.encode(uploadId)
         do {

@@ -18,9 +18,30 @@ public protocol TierClient: Sendable {
 }
 
 /// A tier failure with the detail an operator needs (what was attempted, what came back).
+///
+/// `permanent` marks a refusal of this one object that no retry can change (a name the tier
+/// cannot hold, an object too large for it, a 4xx about the request): that copy is marked FAILED
+/// with the reason at once, and the tier's circuit breaker does not count it, so one writer's
+/// odd keys cannot stall the tier for everybody. Everything else (timeouts, 5xx, auth, a full
+/// or unmounted share) is the tier's trouble: retried with backoff, and counted by the breaker.
 public struct TierError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public let permanent: Bool
+    public init(_ description: String, permanent: Bool = false) {
+        self.description = description
+        self.permanent = permanent
+    }
+
+    /// A cloud's refusal of an upload, permanent when its status is about this request: a 4xx
+    /// other than 401/403 (credentials), 404 (the container or bucket is missing: the tier's
+    /// setup), 408 (timeout), 409 (a conflict that may clear) and 429 (throttling).
+    public static func refused(_ description: String, status: Int) -> TierError {
+        let transient: Set<Int> = [401, 403, 404, 408, 409, 429]
+        return TierError(description, permanent: (400...499).contains(status) && !transient.contains(status))
+    }
+
+    /// Whether `error` is a permanent refusal of one object (see `permanent`).
+    public static func isPermanent(_ error: Error) -> Bool { (error as? TierError)?.permanent ?? false }
 }
 
 /// The object's pieces as an async sequence of byte buffers, for streaming request bodies: read

@@ -329,6 +329,12 @@ public final class TieringService: Service {
             logger.debug("replicated \(task.bucket)/\(task.key) to \(task.tier)")
             await tierAnswered(task.tier)
             return
+        } catch where TierError.isPermanent(error) {
+            // This object, not the tier: FAILED at once with the reason, and not counted by the
+            // breaker, so one writer's odd keys cannot stall the tier for everybody else.
+            if probe { breakers.withLock { $0[task.tier]?.probing = false } }
+            logger.warning("replicating \(task.bucket)/\(task.key) to \(task.tier) failed for good: \(error)")
+            outcome = .failed(error: "\(error)", retryAt: Engine.now(), giveUp: true)
         } catch {
             let attempts = task.attempts + 1
             let delay = Self.backoff(attempt: attempts)

@@ -1,0 +1,79 @@
+"""Issue 14 #4: keys a filesystem tier cannot hold as they are must not stall the tier for
+everybody. `..` and `.` segments are escaped (`%2E%2E`, `%2E`, and `%` as `%25`) so their copies
+succeed; keys no file can stand for (an empty segment, e.g. a folder marker ending in `/`) are
+FAILED at once with their reason, visible through the admin API; the circuit breaker never opens
+and ordinary objects replicate at once."""
+import os
+import time
+
+from admin_client import Admin
+from conftest import DepotServer
+
+
+def config(tmp_path, nas):
+    path = tmp_path / "depot.yaml"
+    path.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}", concurrency: 4 }}
+policies:
+  - {{ name: all, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
+""")
+    return str(path)
+
+
+def status(s3, key):
+    return s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
+
+
+def wait_settled(s3, keys, timeout):
+    deadline = time.time() + timeout
+    current = {}
+    while time.time() < deadline:
+        current = {key: status(s3, key) for key in keys}
+        if all(v in ("COMPLETED", "FAILED") for v in current.values()):
+            return current
+        time.sleep(0.2)
+    raise AssertionError(f"not settled after {timeout}s: { {k: v for k, v in current.items() if v not in ('COMPLETED', 'FAILED')} }")
+
+
+def test_dot_dot_keys_are_escaped_and_do_not_trip_the_breaker(tmp_path):
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    server = DepotServer(config=config(tmp_path, nas)).start()
+    try:
+        s3 = server.client()
+        odd = [f"cam/../escape-{i}.mp4" for i in range(18)] + ["cam/./here.mp4", "100%/../x.mp4"]
+        for key in odd:
+            s3.put_object(Bucket="rec", Key=key, Body=key.encode())
+        markers = ["folder/", "a//b.mp4"]
+        for key in markers:
+            s3.put_object(Bucket="rec", Key=key, Body=b"m")
+        ordinary = [f"cam/ok-{i}.mp4" for i in range(5)]
+        started = time.time()
+        for key in ordinary:
+            s3.put_object(Bucket="rec", Key=key, Body=key.encode())
+        states = wait_settled(s3, ordinary, timeout=10)
+        assert set(states.values()) == {"COMPLETED"}, states
+        assert time.time() - started < 10
+
+        states = wait_settled(s3, odd + markers, timeout=20)
+        assert all(states[key] == "COMPLETED" for key in odd), states
+        assert all(states[key] == "FAILED" for key in markers), states
+        # The escaped copies stay under the tier's directory, one file per key.
+        assert (nas / "cam" / "%2E%2E" / "escape-0.mp4").read_bytes() == b"cam/../escape-0.mp4"
+        assert (nas / "cam" / "%2E" / "here.mp4").read_bytes() == b"cam/./here.mp4"
+        assert (nas / "100%25" / "%2E%2E" / "x.mp4").read_bytes() == b"100%/../x.mp4"
+        assert not any(name.startswith("escape-") for name in os.listdir(nas))
+
+        admin = Admin(server.endpoint)
+        code, failed = admin.get("/admin/v1/replication/failed")
+        assert code == 200
+        reasons = {f["key"]: f["lastError"] for f in failed["failed"]}
+        assert set(reasons) == set(markers)
+        assert all("empty path segment" in reason for reason in reasons.values())
+        # The breaker never opened: a new object still replicates at once.
+        s3.put_object(Bucket="rec", Key="cam/after.mp4", Body=b"after")
+        assert wait_settled(s3, ["cam/after.mp4"], timeout=5) == {"cam/after.mp4": "COMPLETED"}
+    finally:
+        server.cleanup()
