@@ -107,6 +107,7 @@ public final class TieringService: Service {
                 limiters[tier.name] = old?.bytesPerSecond == rate ? old! : BandwidthLimiter(bytesPerSecond: rate)
             }
         }
+        cancelTasksOfRemovedTiers(configured: Set(configuration.tiers.map(\.name)))
         let effective = configuration.effectivePolicies
         generation.withLock {
             $0 = Generation(
@@ -125,6 +126,24 @@ public final class TieringService: Service {
                 for tier in policy.replicateTo where !targets.contains(tier) { targets.append(tier) }
             }
             return targets
+        }
+    }
+
+    /// Tasks queued for a tier that is no longer configured (deleted through the admin API,
+    /// removed from the file by a reload or while Depot was stopped) would wait for ever, and
+    /// their objects would never expire: they are cancelled, each copy marked FAILED with
+    /// "tier X was removed". In the background, as there may be many.
+    private func cancelTasksOfRemovedTiers(configured: Set<String>) {
+        let (engine, logger) = (engine, logger)
+        Task {
+            do {
+                for tier in try engine.taskBacklog().keys.sorted() where !configured.contains(tier) {
+                    let cancelled = try await engine.cancelTasks(tier: tier, reason: "tier \(tier) was removed")
+                    logger.warning("tier \(tier) was removed: \(cancelled) queued tasks cancelled, their copies marked FAILED")
+                }
+            } catch {
+                logger.error("cancelling the tasks of removed tiers failed: \(error)")
+            }
         }
     }
 

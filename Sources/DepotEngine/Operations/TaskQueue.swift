@@ -57,6 +57,37 @@ extension Engine {
 }
 
 extension Engine {
+    /// Cancels every queued task of `tier` (a tier that was removed), visibly: each copy it was
+    /// to make is marked FAILED with `reason` (and a ReplicationFailed event), so the failed
+    /// list shows it and nothing waits for a tier that will never answer; its deletes of remote
+    /// copies are dropped. Returns how many tasks were cancelled.
+    @discardableResult
+    public func cancelTasks(tier: String, reason: String) async throws -> Int {
+        let table = environment.table("tasks")
+        var cancelled = 0
+        while true {
+            // Batches keep each read short; every task's outcome is its own small commit.
+            let batch: [TierTask] = try environment.read { txn in
+                var out: [TierTask] = []
+                try txn.scan(table) { key, value in
+                    var task = try TierTask.decode(value)
+                    if task.tier == tier {
+                        task.handle = Array(key)
+                        out.append(task)
+                    }
+                    return out.count < 256
+                }
+                return out
+            }
+            guard !batch.isEmpty else { return cancelled }
+            for task in batch {
+                try Task.checkCancellation()
+                try await finishTask(task, outcome: .failed(error: reason, retryAt: 0, giveUp: true))
+            }
+            cancelled += batch.count
+        }
+    }
+
     /// The queued tasks of one object, with their due times (for the admin API's object status).
     public func tasks(bucket: String, key: String, scanLimit: Int = 1_000_000) throws -> [(task: TierTask, due: Int64)] {
         let table = environment.table("tasks")
