@@ -303,7 +303,9 @@ extension S3Service {
     /// Range, nothing is clamped: a part cut short would silently change the assembled object.
     func copySourceRange(_ text: String, size: UInt64) throws -> Range<UInt64> {
         let bounds = text.hasPrefix("bytes=") ? text.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
-        guard bounds.count == 2, let first = UInt64(bounds[0]), let last = UInt64(bounds[1]), first <= last else {
+        // Digits only: `UInt64(_:)` alone would take a sign (`bytes=+0-+9`).
+        func offset(_ s: Substring) -> UInt64? { s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } ? UInt64(s) : nil }
+        guard bounds.count == 2, let first = offset(bounds[0]), let last = offset(bounds[1]), first <= last else {
             throw S3Error(
                 "InvalidArgument", .badRequest,
                 "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",

@@ -16,9 +16,10 @@ from conftest import ROOT_PASSWORD, ROOT_USER
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
-def signed(depot, method, path, query, body=b""):
+def signed(depot, method, path, query, body=b"", headers=None):
     url = f"{depot.endpoint}{path}?" + "&".join(f"{k}={urllib.parse.quote(v, safe='')}" for k, v in query.items())
-    request = AWSRequest(method=method, url=url, data=body, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    request = AWSRequest(method=method, url=url, data=body,
+                         headers=dict({"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, **(headers or {})))
     SigV4Auth(Credentials(ROOT_USER, ROOT_PASSWORD), "s3", "us-east-1").add_auth(request)
     return requests.request(method, url, data=body, headers=dict(request.headers), timeout=10)
 
@@ -81,3 +82,14 @@ def test_valid_values_still_work(depot, s3, bucket, upload):
     assert len(s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1)["Uploads"]) == 1
     r = signed(depot, "PUT", f"/{bucket}/mp", {"partNumber": "10000", "uploadId": upload}, body=b"last")
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("value", ["bytes=+0-+3", "bytes=0-+3", "bytes= 0-3", "bytes=-0-3"])
+def test_copy_source_range_offsets_are_digits_only(depot, s3, bucket, upload, value):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"0123456789")
+    r = signed(depot, "PUT", f"/{bucket}/mp", {"partNumber": "2", "uploadId": upload},
+               headers={"x-amz-copy-source": f"/{bucket}/src", "x-amz-copy-source-range": value})
+    assert_invalid_argument(r, "x-amz-copy-source-range", value)
+    ok = signed(depot, "PUT", f"/{bucket}/mp", {"partNumber": "2", "uploadId": upload},
+                headers={"x-amz-copy-source": f"/{bucket}/src", "x-amz-copy-source-range": "bytes=0-3"})
+    assert ok.status_code == 200, ok.text
