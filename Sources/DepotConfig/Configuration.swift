@@ -86,6 +86,11 @@ public struct ServerSettings: Sendable, Equatable {
     /// Client connections open at once; more are accepted and closed at once. Nil: 4096, or
     /// less when the open-file limit is lower (the server lowers it to what the limit allows).
     public var maxConnections: Int?
+    /// Bytes per second a request or response body must move at, averaged over
+    /// `transferRateWindow` seconds of the server waiting on the client; slower ones are cut
+    /// (uploads with S3's RequestTimeout). 0 turns the check off.
+    public var minTransferRate: Int = 1024
+    public var transferRateWindow: Int = 30
 }
 
 public struct StorageSettings: Sendable, Equatable {
@@ -163,6 +168,11 @@ public struct DepotConfiguration: Sendable {
                 throw ConfigError("server.maxConnections", "must be at least 1, got \(maxConnections)")
             }
             config.server.maxConnections = maxConnections
+        }
+        config.server.minTransferRate = try server["minTransferRate"].byteSize(default: config.server.minTransferRate)
+        config.server.transferRateWindow = try server["transferRateWindow"].duration(default: config.server.transferRateWindow)
+        guard config.server.transferRateWindow >= 1 else {
+            throw ConfigError("server.transferRateWindow", "must be at least 1s")
         }
         guard ["text", "json"].contains(config.server.logFormat) else {
             throw ConfigError("server.logFormat", "must be text or json")

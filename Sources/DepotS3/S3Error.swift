@@ -54,6 +54,12 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             "You did not provide the number of bytes specified by the Content-Length HTTP header: "
                 + CutOffBody.describe(received: received, declared: declared))
     }
+    /// A body slower than `server.minTransferRate` (TransferTooSlow): AWS's answer to a stalled upload.
+    public static func requestTimeout() -> S3Error {
+        S3Error(
+            "RequestTimeout", .badRequest,
+            "Your socket connection to the server was not read from or written to within the timeout period.")
+    }
     public static func badDigest(_ what: String = "Content-MD5") -> S3Error {
         S3Error("BadDigest", .badRequest, "The \(what) you specified did not match what we received.")
     }
@@ -82,6 +88,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         if let e = error as? S3Error { return e }
         // A body the client stopped sending early, read by a handler that does not count it.
         if CutOffBody.isCutOff(error) { return .incompleteBody() }
+        if error is TransferTooSlow { return .requestTimeout() }
         guard let e = error as? EngineError else { return .internalError() }
         switch e {
         case .noSuchBucket(let b): return .noSuchBucket(b)

@@ -152,8 +152,14 @@ public final class DepotServer: Sendable {
         try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let limiter = Self.connectionLimiter(configuration.server.maxConnections, logger: logger)
+        let transferRate = TransferRateGuard.Settings(
+            minimumRate: configuration.server.minTransferRate, window: .seconds(Int64(configuration.server.transferRateWindow)))
+        let logger = logger
         let httpConfiguration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionCapHandler(limiter: limiter), MalformedRequestHandler(), RefusedBodyDrain()],
+            additionalChannelHandlers: [
+                ConnectionCapHandler(limiter: limiter), MalformedRequestHandler(), RefusedBodyDrain(),
+                TransferRateGuard(settings: transferRate, logger: logger),
+            ],
             idleTimeout: .seconds(300),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
         )

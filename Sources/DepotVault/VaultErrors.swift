@@ -22,6 +22,7 @@ struct VaultError: Error, Sendable {
 
     static func from(_ error: Error) -> VaultError {
         if let e = error as? VaultError { return e }
+        if let slow = error as? TransferTooSlow { return VaultError(.requestTimeout, slow.description) }
         guard let e = error as? EngineError else { return VaultError(.internalServerError, "\(error)") }
         switch e {
         case .noSuchBucket, .noSuchKey, .noSuchUpload: return VaultError(.notFound, e.description)
