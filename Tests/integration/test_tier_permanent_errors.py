@@ -77,3 +77,35 @@ def test_dot_dot_keys_are_escaped_and_do_not_trip_the_breaker(tmp_path):
         assert wait_settled(s3, ["cam/after.mp4"], timeout=5) == {"cam/after.mp4": "COMPLETED"}
     finally:
         server.cleanup()
+
+
+def test_an_evicted_object_with_dot_dot_is_read_back_through_its_escaped_path(tmp_path):
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    path = tmp_path / "depot.yaml"
+    path.write_text(f"""
+storage: {{ lifecycleInterval: 1s }}
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec, prefix: "old/" }}, replicate: {{ to: [nas] }}, transition: {{ after: 7d }} }}
+""")
+    server = DepotServer(config=str(path), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
+    try:
+        s3 = server.client()
+        body = os.urandom(100_000)
+        s3.put_object(Bucket="rec", Key="old/../a/./clip.mp4", Body=body)
+        deadline = time.time() + 30
+        local = None
+        while time.time() < deadline:
+            headers = s3.head_object(Bucket="rec", Key="old/../a/./clip.mp4")["ResponseMetadata"]["HTTPHeaders"]
+            local = headers.get("x-depot-local-copy")
+            if local == "evicted":
+                break
+            time.sleep(0.2)
+        assert local == "evicted"
+        assert (nas / "old" / "%2E%2E" / "a" / "%2E" / "clip.mp4").read_bytes() == body
+        assert s3.get_object(Bucket="rec", Key="old/../a/./clip.mp4")["Body"].read() == body
+    finally:
+        server.cleanup()
