@@ -109,3 +109,76 @@ policies:
         assert s3.get_object(Bucket="rec", Key="old/../a/./clip.mp4")["Body"].read() == body
     finally:
         server.cleanup()
+
+
+class RefusingStore:
+    """A minimal S3 endpoint: stores PUTs (answering the MD5 ETag S3 gives), except keys with
+    `refused` in them, which get a 400 InvalidArgument as a cloud answers a request it will
+    never take."""
+
+    def __init__(self):
+        import hashlib
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        stored = self.stored = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_PUT(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if "refused" in self.path:
+                    reply = b"<Error><Code>InvalidArgument</Code><Message>not this key</Message></Error>"
+                    self.send_response(400)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                    return
+                stored[self.path] = body
+                self.send_response(200)
+                self.send_header("ETag", '"' + hashlib.md5(body).hexdigest() + '"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_cloud_4xx_for_one_object_fails_that_copy_and_not_the_tier(tmp_path):
+    store = RefusingStore()
+    path = tmp_path / "depot.yaml"
+    path.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: cloud, type: s3, endpoint: "http://127.0.0.1:{store.port}", bucket: archive, accessKey: k, secretKey: s,
+       concurrency: 4 }}
+policies:
+  - {{ name: all, match: {{ bucket: rec }}, replicate: {{ to: [cloud] }} }}
+""")
+    server = DepotServer(config=str(path)).start()
+    try:
+        s3 = server.client()
+        refused = [f"cam/refused-{i}.mp4" for i in range(20)]
+        for key in refused:
+            s3.put_object(Bucket="rec", Key=key, Body=b"r")
+        ordinary = [f"cam/ok-{i}.mp4" for i in range(5)]
+        for key in ordinary:
+            s3.put_object(Bucket="rec", Key=key, Body=key.encode())
+        states = wait_settled(s3, refused + ordinary, timeout=10)
+        assert all(states[key] == "FAILED" for key in refused), states
+        assert all(states[key] == "COMPLETED" for key in ordinary), states
+        code, failed = Admin(server.endpoint).get("/admin/v1/replication/failed")
+        assert code == 200
+        assert sorted(f["key"] for f in failed["failed"]) == sorted(refused)
+        assert all("HTTP 400" in f["lastError"] and f["attempts"] == 1 for f in failed["failed"])
+        s3.put_object(Bucket="rec", Key="cam/after.mp4", Body=b"after")
+        assert wait_settled(s3, ["cam/after.mp4"], timeout=5) == {"cam/after.mp4": "COMPLETED"}
+    finally:
+        server.cleanup()
+        store.stop()
