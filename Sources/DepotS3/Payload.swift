@@ -60,7 +60,7 @@ final class PayloadReader {
                     }
                 }
             }
-        } catch  where CutOffBody.isCutOff(error) {
+        } catch where CutOffBody.isCutOff(error) {
             throw S3Error.incompleteBody(received: received, declared: declaredLength)
         }
         if let decoder {
