@@ -10,7 +10,9 @@ public enum CutOffBody {
     }
 
     /// The log line every front door writes for a cut-off body.
-    public static func describe(received: UInt64, declared: UInt64) -> String {
-        "the client closed the connection mid-body: received \(received) of \(declared) bytes; nothing was stored"
+    /// `declared` is nil for a chunked body, whose length was never announced.
+    public static func describe(received: UInt64, declared: UInt64?) -> String {
+        let got = declared.map { "received \(received) of \($0) bytes" } ?? "received \(received) bytes of a chunked body"
+        return "the client closed the connection mid-body: \(got); nothing was stored"
     }
 }

@@ -65,7 +65,7 @@ extension VaultService {
             }
         } catch where CutOffBody.isCutOff(error) {
             // The client's doing, so a 400, with a line saying how far the body got.
-            let message = CutOffBody.describe(received: received, declared: declared ?? received)
+            let message = CutOffBody.describe(received: received, declared: declared)
             logger.warning("POST /api/storage \(key): \(message)")
             throw VaultError(.badRequest, message)
         }

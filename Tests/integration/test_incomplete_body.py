@@ -91,3 +91,15 @@ def test_vault_legacy_post_short_body_is_json_400(vault):
     assert "data" in json.loads(body)
     assert f"received {SENT} of {PROMISED} bytes" in vault.logs()
     assert "Contents" not in vault.client().list_objects_v2(Bucket="recordings")
+
+
+def test_vault_legacy_post_cut_off_chunked_body_is_json_400(vault):
+    # The agent sends its recordings chunked: a body cut off inside the chunks is the same case.
+    head = (f"POST /api/storage HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            f"X-Kerberos-Storage-Accesskey: AGENTKEY\r\nX-Kerberos-Storage-Secretaccesskey: {VAULT_SECRET}\r\n"
+            f"X-Kerberos-Storage-Directory: cedric\r\nX-Kerberos-Storage-Filename: chunked.mp4\r\n\r\n").encode()
+    status, body = send_short_body(vault.port, head + f"{SENT:x}\r\n".encode())
+    assert status == 400, body
+    assert "data" in json.loads(body)
+    assert "received 1000 bytes of a chunked body" in vault.logs()
+    assert "Contents" not in vault.client().list_objects_v2(Bucket="recordings")
