@@ -56,7 +56,13 @@ public final class Engine: Sendable {
     public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "depot.engine")) throws {
         self.configuration = configuration
         self.logger = logger
-        mkdir(configuration.dataDirectory, 0o755)
+        PrivateFiles.makeDirectory(configuration.dataDirectory)
+        // Data directories made before files were private (0644/0755) are tightened once.
+        let tightened = PrivateFiles.tighten(configuration.dataDirectory)
+        if tightened > 0 {
+            logger.notice(
+                "set owner-only modes (files 0600, directories 0700) on \(tightened) entries of \(configuration.dataDirectory)")
+        }
         lockFile = try Self.lockDataDirectory(configuration.dataDirectory)
         do {
             environment = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
@@ -93,7 +99,7 @@ public final class Engine: Sendable {
 
     private static func lockDataDirectory(_ directory: String) throws -> Int32 {
         let path = directory + "/depot.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = PrivateFiles.open(path, O_RDWR)
         guard fd >= 0 else { throw EngineError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 32)

@@ -21,8 +21,8 @@ extension Engine {
         configuration: EngineConfiguration, progress: (String) -> Void = { _ in }
     ) throws -> RebuildReport {
         var report = RebuildReport()
-        mkdir(configuration.dataDirectory, 0o755)
-        let lock = open(configuration.dataDirectory + "/depot.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        PrivateFiles.makeDirectory(configuration.dataDirectory)
+        let lock = PrivateFiles.open(configuration.dataDirectory + "/depot.lock", O_RDWR)
         guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
             throw EngineError.dataDirectoryInUse("stop the server before rebuilding the index")
         }

@@ -41,13 +41,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
         do {
             try check(mdb_env_set_maxdbs(env, MDB_dbi(max(tables.count, 1) + 4)), "set_maxdbs")
             try check(mdb_env_set_maxreaders(env, 1024), "set_maxreaders")
-            mkdir(path, 0o755)
+            PrivateFiles.makeDirectory(path)
             // Never map less than what is already on disk.
             var st = stat()
             if stat(path + "/data.mdb", &st) == 0 { mapSize = max(mapSize, Int(st.st_size)) }
             try check(mdb_env_set_mapsize(env, mapSize), "set_mapsize")
             let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
-            try check(mdb_env_open(env, path, flags, 0o644), "env_open \(path)")
+            try check(mdb_env_open(env, path, flags, mode_t(PrivateFiles.fileMode)), "env_open \(path)")
+            // mdb_env_open's mode goes through the umask; set it outright on what it made.
+            if !readOnly {
+                chmod(path + "/data.mdb", PrivateFiles.fileMode)
+                chmod(path + "/lock.mdb", PrivateFiles.fileMode)
+            }
             var txn: OpaquePointer?
             try check(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), "txn_begin")
             for name in tables {

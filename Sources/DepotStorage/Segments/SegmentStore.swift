@@ -55,7 +55,7 @@ public final class SegmentStore: Sendable {
         self.directory = directory
         self.segmentSize = max(segmentSize, 1 << 20)
         self.keepsSyncedPagesCached = keepsSyncedPagesCached
-        mkdir(directory, 0o755)
+        PrivateFiles.makeDirectory(directory)
         var st = State()
         let existing = Self.listSegmentIds(directory)
         for id in existing {
@@ -97,7 +97,7 @@ public final class SegmentStore: Sendable {
 
     private static func createSegment(_ st: inout State, directory: String) throws {
         let id = st.activeId
-        let fd = open(path(directory, id), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = PrivateFiles.open(path(directory, id), O_RDWR | O_EXCL)
         guard fd >= 0 else { throw StorageError.fromErrno("create segment \(id)") }
         var header = fileMagic
         withUnsafeBytes(of: id.littleEndian) { header.append(contentsOf: $0) }
