@@ -53,6 +53,8 @@ public final class DepotServer: Sendable {
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)
         }
+        // Account records stored in clear before sealing are sealed now (issue 14 #7).
+        try engine.sealStoredAccounts()
         let runtime = try RuntimeConfiguration(base: configuration, engine: engine, logger: logger)
         self.runtime = runtime
         let effective = runtime.current

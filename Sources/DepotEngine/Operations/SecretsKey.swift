@@ -1,0 +1,52 @@
+import DepotHashing
+import DepotStorage
+import Glibc
+
+/// The 32-byte AES-256-GCM key that seals stored account records, kept in `<data>/secrets-key`
+/// (mode 0600, beside `root-credentials`) and made on the first account stored.
+///
+/// If the file is lost, records sealed with it cannot be opened: those accounts are refused
+/// (their access keys are unknown to the server) and the start log names them; restoring the
+/// file brings them back, removing and re-adding them replaces them. An existing file of the
+/// wrong size is never overwritten: that would lose the key for good.
+enum SecretsKey {
+    static func path(dataDirectory: String) -> String { dataDirectory + "/secrets-key" }
+
+    /// The key, or nil when the file is missing or is not 32 bytes.
+    static func load(dataDirectory: String) -> [UInt8]? {
+        let fd = open(path(dataDirectory: dataDirectory), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: AES256GCM.keySize + 1)
+        let n = read(fd, &buffer, buffer.count)
+        return n == AES256GCM.keySize ? Array(buffer.prefix(AES256GCM.keySize)) : nil
+    }
+
+    /// The key, made now when there is no file yet.
+    static func loadOrCreate(dataDirectory: String) throws -> [UInt8] {
+        if let key = load(dataDirectory: dataDirectory) { return key }
+        let file = path(dataDirectory: dataDirectory)
+        let key = secureRandomBytes(AES256GCM.keySize)
+        // O_EXCL: a file that exists but did not load (wrong size) is kept for the operator.
+        let fd = PrivateFiles.open(file, O_WRONLY | O_EXCL)
+        guard fd >= 0 else {
+            if errno == EEXIST, let key = load(dataDirectory: dataDirectory) { return key }
+            throw EngineError.io(
+                "cannot create \(file): \(String(cString: strerror(errno))) (a secrets-key that is not \(AES256GCM.keySize) bytes is left for you to restore)"
+            )
+        }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == key.count else {
+            unlink(file)
+            throw EngineError.io("cannot write \(file)")
+        }
+        let directory = open(dataDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+        return key
+    }
+}

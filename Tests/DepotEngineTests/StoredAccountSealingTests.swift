@@ -1,0 +1,100 @@
+import DepotStorage
+import Foundation
+import Glibc
+import Testing
+
+@testable import DepotEngine
+
+/// Stored account records are sealed under `<data>/secrets-key`; records kept in clear by an
+/// older version are read as before and sealed at start; a lost key refuses those accounts
+/// without failing the start (issue 14 #7).
+struct StoredAccountSealingTests {
+    static let record = Array(#"{"name":"cam","accessKey":"CAMKEY","secretKey":"the-secret-value-123"}"#.utf8)
+
+    func rawRecord(_ engine: Engine, _ accessKey: String) throws -> [UInt8]? {
+        let table = engine.environment.table("accounts")
+        return try engine.environment.read { txn in try txn.get(table, Array(accessKey.utf8)).map { Array($0) } }
+    }
+
+    func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+        let needle = Array(needle.utf8)
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<($0 + needle.count)]) == needle }
+    }
+
+    @Test func storedRecordsAreSealedAndReadBack() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        defer { engine.shutdown() }
+        try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
+        let raw = try #require(try rawRecord(engine, "CAMKEY"))
+        #expect(!contains(raw, "the-secret-value-123"))
+        #expect(Engine.isSealed(raw))
+        #expect(try engine.storedAccounts().map(\.value) == [Self.record])
+        var st = stat()
+        #expect(stat(directory.path + "/secrets-key", &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o600)
+        #expect(st.st_size == 32)
+    }
+
+    @Test func clearRecordsAreReadThenSealedAtStart() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        defer { engine.shutdown() }
+        let table = engine.environment.table("accounts")
+        try engine.environment.write { txn in try txn.put(table, Array("CAMKEY".utf8), Self.record) }
+        #expect(try engine.storedAccounts().map(\.value) == [Self.record])
+        let result = try engine.sealStoredAccounts()
+        #expect(result.sealed == 1 && result.unreadable.isEmpty)
+        #expect(!contains(try #require(try rawRecord(engine, "CAMKEY")), "the-secret-value-123"))
+        #expect(try engine.storedAccounts().map(\.value) == [Self.record])
+        #expect(try engine.sealStoredAccounts().sealed == 0)
+    }
+
+    @Test func aLostKeyRefusesSealedAccountsWithoutFailing() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        defer { engine.shutdown() }
+        try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
+        unlink(directory.path + "/secrets-key")
+        #expect(try engine.storedAccounts().isEmpty)
+        #expect(try engine.sealStoredAccounts().unreadable == ["CAMKEY"])
+        // Still removable, and new accounts work under a new key.
+        try await engine.storeAccount(accessKey: "NEWKEY", value: Self.record)
+        #expect(try engine.storedAccounts().map(\.accessKey) == ["NEWKEY"])
+        #expect(try await engine.removeStoredAccount(accessKey: "CAMKEY"))
+    }
+
+    @Test func aSealedRecordMovedToAnotherAccessKeyDoesNotOpen() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        defer { engine.shutdown() }
+        try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
+        let raw = try #require(try rawRecord(engine, "CAMKEY"))
+        let table = engine.environment.table("accounts")
+        try engine.environment.write { txn in try txn.put(table, Array("OTHER".utf8), raw) }
+        #expect(try engine.storedAccounts().map(\.accessKey) == ["CAMKEY"])
+    }
+
+    @Test func dataDirectoryEntriesAreOwnerOnly() throws {
+        let directory = TemporaryDirectory()
+        chmod(directory.path, 0o755)
+        let loose = directory.path + "/leftover"
+        FileManager.default.createFile(atPath: loose, contents: Data("x".utf8))
+        chmod(loose, 0o644)
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        defer { engine.shutdown() }
+        for path in [directory.path, directory.path + "/index", directory.path + "/segments"] {
+            var st = stat()
+            #expect(stat(path, &st) == 0)
+            #expect(st.st_mode & 0o777 == 0o700, "\(path)")
+        }
+        for path in [
+            loose, directory.path + "/depot.lock", directory.path + "/index/data.mdb", directory.path + "/index/lock.mdb",
+        ] {
+            var st = stat()
+            #expect(stat(path, &st) == 0)
+            #expect(st.st_mode & 0o777 == 0o600, "\(path)")
+        }
+    }
+}
