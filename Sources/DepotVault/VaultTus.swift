@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotObjectBody
 import DepotStorage
 import HTTPTypes
 import HummingbirdCore
@@ -101,37 +102,69 @@ extension VaultService {
         guard claimed == offset else {
             throw VaultError(.conflict, "Upload-Offset \(claimed) does not match the upload's offset \(offset)")
         }
+        // Refused before a byte is read: a body that cannot fit would only be cut at Upload-Length.
+        let declared = request.headers[.contentLength].flatMap(UInt64.init)
+        if let declared, declared > length - offset {
+            throw VaultError(
+                .contentTooLarge,
+                "Content-Length \(declared) is more than the \(length - offset) bytes left before Upload-Length \(length)")
+        }
         let session = try engine.startPart(uploadId: id, number: nextPart)
         try await sendContinue()
-        var received: UInt64 = 0
-        var interruption: Error?
-        do {
-            for try await buffer in request.body {
-                guard offset + received + UInt64(buffer.readableBytes) <= length else {
-                    throw VaultError(.contentTooLarge, "the PATCH goes past Upload-Length \(length)")
-                }
-                received += UInt64(buffer.readableBytes)
-                try buffer.withUnsafeReadableBytes { try session.write($0) }
-            }
-        } catch {
-            interruption = error
-        }
+        let (received, interruption) = try await receive(request.body, into: session, room: length - offset)
+        // tus is resumable: what arrived before a break is kept as its own part, so a HEAD answers
+        // the true offset and the client sends only the rest. The part's commit is durable before
+        // any answer, so the offset never claims bytes that are not stored.
         if received > 0 { _ = try await session.commitPart() }
-        if let interruption { throw interruption }
         let newOffset = offset + received
+        if let interruption {
+            let got = declared.map { "received \(received) of \($0) bytes" } ?? "received \(received) bytes of a chunked body"
+            let message = "the PATCH stopped early: \(got); they are kept and the upload's offset is now \(newOffset)"
+            logger.warning("PATCH /api/storage/tus/\(id): \(message)")
+            // A chunked body that lost only its last chunk marker still brought every byte: finish
+            // it, or a HEAD would answer a full offset for an upload that never becomes an object.
+            if newOffset == length, !(interruption is VaultError) {
+                try await complete(id: id, forwarding: forwarding)
+            }
+            if CutOffBody.isCutOff(interruption) { throw VaultError(.badRequest, message) }
+            throw interruption
+        }
         var headers = base
         headers[.init("Upload-Offset")!] = String(newOffset)
-        if newOffset == length {
-            // The final PATCH answers only once the object is durably committed.
-            let md5 = try engine.uploadContentMD5(uploadId: id)
-            let parts = try engine.listParts(uploadId: id).parts.map { (number: $0.number, etag: String?.none) }
-            _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0, origin: .vault("Put")) { _, _ in
-                CompletedObject(etag: Hex.encode(md5), keepsParts: false)
-            }
-            if let forwarding {
-                try await forwardThroughProvider(forwarding.provider, bucket: forwarding.bucket, key: forwarding.key)
-            }
-        }
+        // The final PATCH answers only once the object is durably committed.
+        if newOffset == length { try await complete(id: id, forwarding: forwarding) }
         return Response(status: .noContent, headers: headers, body: ResponseBody())
+    }
+
+    private func complete(id: String, forwarding: (provider: VaultProvider, bucket: String, key: String)?) async throws {
+        let md5 = try engine.uploadContentMD5(uploadId: id)
+        let parts = try engine.listParts(uploadId: id).parts.map { (number: $0.number, etag: String?.none) }
+        _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0, origin: .vault("Put")) { _, _ in
+            CompletedObject(etag: Hex.encode(md5), keepsParts: false)
+        }
+        if let forwarding {
+            try await forwardThroughProvider(forwarding.provider, bucket: forwarding.bucket, key: forwarding.key)
+        }
+    }
+
+    /// Streams a PATCH body into `session`, at most `room` bytes. A failure of the body itself (the
+    /// client cut it off, it came too slowly, it ran past Upload-Length) is returned with the count
+    /// of bytes written so far, which the caller keeps; a failure to store is thrown, since the
+    /// session's bytes can then no longer be trusted.
+    private func receive(_ body: RequestBody, into session: IngestSession, room: UInt64) async throws -> (
+        received: UInt64, interruption: Error?
+    ) {
+        var received: UInt64 = 0
+        var buffers = body.makeAsyncIterator()
+        while true {
+            let next: ByteBuffer?
+            do { next = try await buffers.next() } catch { return (received, error) }
+            guard let buffer = next else { return (received, nil) }
+            guard received + UInt64(buffer.readableBytes) <= room else {
+                return (received, VaultError(.contentTooLarge, "the PATCH goes past Upload-Length"))
+            }
+            try buffer.withUnsafeReadableBytes { try session.write($0) }
+            received += UInt64(buffer.readableBytes)
+        }
     }
 }
