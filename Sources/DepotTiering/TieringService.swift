@@ -295,6 +295,13 @@ public final class TieringService: Service {
             await BandwidthLimiter.$current.withValue(limiter) {
                 await self.execute(task, on: client, probe: true)
             }
+            // The probe is given back whatever the task did. A task with nothing left to copy
+            // (its object deleted or replaced during the outage, or its copy already confirmed)
+            // ends without a word from the tier: neither success nor failure touches the
+            // breaker then, and a probe still marked under way meant no probe was ever sent
+            // again, leaving the tier down and every later copy PENDING for good. Released, the
+            // next dispatch probes with the next oldest task at once (its time is already due).
+            breakers.withLock { $0[tier]?.probing = false }
             running.withLock { $0[tier, default: 1] -= 1 }
             inFlight.withLock { _ = $0.remove(task.handle) }
             wake.yield()
