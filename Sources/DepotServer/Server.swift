@@ -44,17 +44,17 @@ public final class DepotServer: Sendable {
         self.source = source
         self.logger = logger
         let data = configuration.storage.data
-        engine = try Engine(
-            configuration: EngineConfiguration(
-                dataDirectory: data, chunking: configuration.storage.chunking,
-                segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
-                cacheWrittenData: configuration.storage.cacheWrittenData),
-            logger: logger)
+        let engineConfiguration = EngineConfiguration(
+            dataDirectory: data, chunking: configuration.storage.chunking,
+            segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
+            cacheWrittenData: configuration.storage.cacheWrittenData)
+        // Account records an earlier version stored in clear are sealed before the engine maps
+        // the index, which the sealing compacts (issue 14 #7).
+        try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)
+        engine = try Engine(configuration: engineConfiguration, logger: logger)
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)
         }
-        // Account records stored in clear before sealing are sealed now (issue 14 #7).
-        try engine.sealStoredAccounts()
         let runtime = try RuntimeConfiguration(base: configuration, engine: engine, logger: logger)
         self.runtime = runtime
         let effective = runtime.current

@@ -37,18 +37,29 @@ struct StoredAccountSealingTests {
         #expect(st.st_size == 32)
     }
 
-    @Test func clearRecordsAreReadThenSealedAtStart() async throws {
+    @Test func clearRecordsAreReadThenSealedAtStartAndLeaveNoClearBytes() async throws {
         let directory = TemporaryDirectory()
+        do {
+            let engine = try Engine(configuration: testConfiguration(directory.path))
+            let table = engine.environment.table("accounts")
+            try engine.environment.write { txn in try txn.put(table, Array("CAMKEY".utf8), Self.record) }
+            #expect(try engine.storedAccounts().map(\.value) == [Self.record])
+            engine.shutdown()
+        }
+        let report = try Engine.sealStoredAccounts(configuration: testConfiguration(directory.path))
+        #expect(report.sealed == 1 && report.unreadable.isEmpty)
+        let file = try #require(FileManager.default.contents(atPath: directory.path + "/index/data.mdb"))
+        let leaked = contains(Array(file), "the-secret-value-123")
+        #expect(!leaked, "the clear record's bytes are still in data.mdb")
+        #expect(access(directory.path + "/index/data.mdb.sealed", F_OK) != 0)
+        #expect(try Engine.sealStoredAccounts(configuration: testConfiguration(directory.path)).sealed == 0)
         let engine = try Engine(configuration: testConfiguration(directory.path))
         defer { engine.shutdown() }
-        let table = engine.environment.table("accounts")
-        try engine.environment.write { txn in try txn.put(table, Array("CAMKEY".utf8), Self.record) }
+        #expect(Engine.isSealed(try #require(try rawRecord(engine, "CAMKEY"))))
         #expect(try engine.storedAccounts().map(\.value) == [Self.record])
-        let result = try engine.sealStoredAccounts()
-        #expect(result.sealed == 1 && result.unreadable.isEmpty)
-        #expect(!contains(try #require(try rawRecord(engine, "CAMKEY")), "the-secret-value-123"))
-        #expect(try engine.storedAccounts().map(\.value) == [Self.record])
-        #expect(try engine.sealStoredAccounts().sealed == 0)
+        // The compacted index still works for writes.
+        try await engine.storeAccount(accessKey: "NEWKEY", value: Self.record)
+        #expect(try engine.storedAccounts().count == 2)
     }
 
     @Test func aLostKeyRefusesSealedAccountsWithoutFailing() async throws {
@@ -58,11 +69,22 @@ struct StoredAccountSealingTests {
         try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
         unlink(directory.path + "/secrets-key")
         #expect(try engine.storedAccounts().isEmpty)
-        #expect(try engine.sealStoredAccounts().unreadable == ["CAMKEY"])
         // Still removable, and new accounts work under a new key.
         try await engine.storeAccount(accessKey: "NEWKEY", value: Self.record)
         #expect(try engine.storedAccounts().map(\.accessKey) == ["NEWKEY"])
         #expect(try await engine.removeStoredAccount(accessKey: "CAMKEY"))
+    }
+
+    @Test func aLostKeyIsReportedAtStartWithoutFailing() async throws {
+        let directory = TemporaryDirectory()
+        do {
+            let engine = try Engine(configuration: testConfiguration(directory.path))
+            try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
+            engine.shutdown()
+        }
+        unlink(directory.path + "/secrets-key")
+        let report = try Engine.sealStoredAccounts(configuration: testConfiguration(directory.path))
+        #expect(report.unreadable == ["CAMKEY"] && report.sealed == 0)
     }
 
     @Test func aSealedRecordMovedToAnotherAccessKeyDoesNotOpen() async throws {

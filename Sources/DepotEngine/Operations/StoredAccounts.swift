@@ -8,7 +8,8 @@ import DepotStorage
 /// A record holds the account's secret key, which SigV4 needs in clear, so it is sealed with
 /// AES-256-GCM under `<data>/secrets-key` (see `SecretsKey`), with the access key as associated
 /// data so a sealed record cannot be moved to another key. Records written before sealing
-/// (clear JSON) are still read, and `sealStoredAccounts` rewrites them sealed at start.
+/// (clear JSON) are still read, and `sealStoredAccounts` rewrites them sealed at start
+/// (StoredAccountSealing.swift).
 extension Engine {
     /// What starts a sealed record; a clear one is JSON and starts with `{`.
     static let sealedAccountMarker = Array("DPTSEAL1".utf8)
@@ -26,7 +27,7 @@ extension Engine {
 
     public func storeAccount(accessKey: String, value: [UInt8]) async throws {
         let table = environment.table("accounts")
-        let sealed = try sealAccount(
+        let sealed = try Self.sealAccount(
             value, accessKey: accessKey, key: SecretsKey.loadOrCreate(dataDirectory: configuration.dataDirectory))
         do {
             try await committer.submit { txn, _ in try txn.put(table, Array(accessKey.utf8), sealed) }
@@ -41,41 +42,11 @@ extension Engine {
         } catch { throw EngineError.wrap(error) }
     }
 
-    /// Run once at start: seals the records still kept in clear, and logs the access keys of
-    /// sealed records that the key file does not open (they are refused until `secrets-key`
-    /// is restored, or they are added again under the same access key, or removed offline).
-    /// Never fails the start for an unreadable record.
-    @discardableResult
-    public func sealStoredAccounts() throws -> (sealed: Int, unreadable: [String]) {
-        let records = try rawStoredAccounts()
-        let key = SecretsKey.load(dataDirectory: configuration.dataDirectory)
-        let unreadable = records.filter { accessKey, value in
-            Self.isSealed(value) && (key.map { Self.openSealed(value, accessKey: accessKey, key: $0) == nil } ?? true)
-        }.map(\.accessKey)
-        if !unreadable.isEmpty {
-            logger.error(
-                """
-                \(unreadable.count) stored account(s) cannot be decrypted and are refused: \
-                \(SecretsKey.path(dataDirectory: configuration.dataDirectory)) is missing or is not the key they were \
-                sealed with. Restore that file; or add each again under the same access key (admin API or \
-                `depot account add`), or delete it with `depot account remove KEY --data DIR` while the server \
-                is stopped. Access keys: \
-                \(unreadable.sorted().joined(separator: ", "))
-                """)
-        }
-        let clear = records.filter { !Self.isSealed($0.value) }
-        guard !clear.isEmpty else { return (0, unreadable) }
-        let sealingKey = try SecretsKey.loadOrCreate(dataDirectory: configuration.dataDirectory)
-        let sealed = try clear.map { ($0.accessKey, try sealAccount($0.value, accessKey: $0.accessKey, key: sealingKey)) }
-        let table = environment.table("accounts")
-        try environment.write { txn in
-            for (accessKey, value) in sealed { try txn.put(table, Array(accessKey.utf8), value) }
-        }
-        logger.notice("sealed \(sealed.count) stored account record(s) that were kept in clear")
-        return (sealed.count, unreadable)
+    private func rawStoredAccounts() throws -> [(accessKey: String, value: [UInt8])] {
+        try Self.rawStoredAccounts(in: environment)
     }
 
-    private func rawStoredAccounts() throws -> [(accessKey: String, value: [UInt8])] {
+    static func rawStoredAccounts(in environment: LMDBEnvironment) throws -> [(accessKey: String, value: [UInt8])] {
         let table = environment.table("accounts")
         return try environment.read { txn in
             var out: [(String, [UInt8])] = []
@@ -87,7 +58,7 @@ extension Engine {
         }
     }
 
-    private func sealAccount(_ value: [UInt8], accessKey: String, key: [UInt8]) throws -> [UInt8] {
+    static func sealAccount(_ value: [UInt8], accessKey: String, key: [UInt8]) throws -> [UInt8] {
         do {
             return Self.sealedAccountMarker + (try AES256GCM.seal(value, key: key, associatedData: Array(accessKey.utf8)))
         } catch { throw EngineError.io("cannot seal the account record of \(accessKey): \(error)") }

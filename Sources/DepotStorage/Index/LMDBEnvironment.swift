@@ -160,6 +160,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Forces the data and meta pages to disk (used after writes done with relaxed sync).
     public func sync() throws { try check(mdb_env_sync(env, 1), "env_sync") }
 
+    /// Writes a copy holding only the live pages to `fd` (MDB_CP_COMPACT): the freed pages,
+    /// which still hold the bytes of values since replaced or deleted, are left behind.
+    public func copyCompacted(to fd: Int32) throws {
+        try check(mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT)), "env_copy(compact)")
+    }
+
     /// Whether the index's file system has less than 1 MiB left.
     private func deviceIsFull() -> Bool {
         var info = statvfs()
