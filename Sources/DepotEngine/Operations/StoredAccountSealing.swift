@@ -29,7 +29,11 @@ extension Engine {
         guard lock >= 0 else { throw EngineError.io("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         defer { close(lock) }
         guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            throw EngineError.dataDirectoryInUse("\(configuration.dataDirectory) is locked by another process")
+            var holder = [UInt8](repeating: 0, count: 32)
+            let n = pread(lock, &holder, holder.count, 0)
+            throw EngineError.dataDirectoryInUse(
+                "\(configuration.dataDirectory) is locked by pid \(n > 0 ? String(decoding: holder.prefix(n), as: UTF8.self) : "unknown")"
+            )
         }
         let compacted = configuration.indexDirectory + "/data.mdb.sealed"
         let report = try sealInPlace(configuration: configuration, compactTo: compacted, logger: logger)
