@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 
 from admin_client import Admin
-from conftest import DepotServer
+from conftest import DepotServer, run_depot
 
 
 def account_client(server, key, secret):
@@ -133,5 +133,19 @@ def test_lost_secrets_key_refuses_sealed_accounts_and_says_so(tmp_path):
             f.seek(logged_before)
             assert b"cannot be decrypted" not in f.read()
         account_client(server, key, again["secretKey"]).head_object(Bucket="rec", Key="e")
+    finally:
+        server.cleanup()
+
+
+def test_account_whose_key_is_lost_can_be_removed_offline(tmp_path):
+    server = start(str(tmp_path))
+    try:
+        key, _ = add_account(server)
+        server.stop()
+        os.unlink(os.path.join(server.data_dir, "secrets-key"))
+        removed = run_depot("account", "remove", "--data", server.data_dir, key)
+        assert removed.returncode == 0, removed.stderr
+        server.start()
+        assert "cannot be decrypted" not in server.logs()
     finally:
         server.cleanup()
