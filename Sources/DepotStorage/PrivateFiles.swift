@@ -24,7 +24,8 @@ public enum PrivateFiles {
     }
 
     /// Sets 0600 on every regular file and 0700 on every directory under `root` (itself
-    /// included) whose mode differs; symbolic links and what they point at are left alone.
+    /// included) whose mode differs; symbolic links below `root` and what they point at are
+    /// left alone.
     /// Returns how many modes it changed, so the caller can say so once. Depth is bounded:
     /// the data directory is at most a few levels deep.
     @discardableResult
@@ -36,7 +37,9 @@ public enum PrivateFiles {
 
     private static func tighten(_ path: String, depth: Int, maxDepth: Int, changed: inout Int) {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return }
+        // The root itself may be a link to where the data lives (follow it); below it, links
+        // are not followed.
+        guard (depth == 0 ? stat(path, &st) : lstat(path, &st)) == 0 else { return }
         let kind = st.st_mode & S_IFMT
         let permissions = st.st_mode & 0o7777
         if kind == S_IFREG {

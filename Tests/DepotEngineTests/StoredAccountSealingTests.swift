@@ -119,4 +119,18 @@ struct StoredAccountSealingTests {
             #expect(st.st_mode & 0o777 == 0o600, "\(path)")
         }
     }
+
+    @Test func aDataDirectoryReachedThroughALinkIsTightenedToo() throws {
+        let directory = TemporaryDirectory()
+        let real = directory.path + "/real"
+        mkdir(real, 0o755)
+        chmod(real, 0o755)
+        let link = directory.path + "/link"
+        symlink(real, link)
+        let engine = try Engine(configuration: testConfiguration(link))
+        defer { engine.shutdown() }
+        var st = stat()
+        #expect(stat(real, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o700)
+    }
 }
