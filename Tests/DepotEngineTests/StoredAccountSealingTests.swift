@@ -133,4 +133,17 @@ struct StoredAccountSealingTests {
         #expect(stat(real, &st) == 0)
         #expect(st.st_mode & 0o777 == 0o700)
     }
+
+    @Test func firstAccountsStoredAtOnceShareOneKey() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        defer { engine.shutdown() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<8 {
+                group.addTask { try await engine.storeAccount(accessKey: "KEY\(n)", value: Self.record) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try engine.storedAccounts().count == 8)
+    }
 }

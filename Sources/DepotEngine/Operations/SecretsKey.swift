@@ -1,6 +1,7 @@
 import DepotHashing
 import DepotStorage
 import Glibc
+import Synchronization
 
 /// The 32-byte AES-256-GCM key that seals stored account records, kept in `<data>/secrets-key`
 /// (mode 0600, beside `root-credentials`) and made on the first account stored.
@@ -22,8 +23,18 @@ enum SecretsKey {
         return n == AES256GCM.keySize ? Array(buffer.prefix(AES256GCM.keySize)) : nil
     }
 
+    /// Two first accounts stored at once must not race to make the key: the loser would find
+    /// the winner's file still empty and fail. (Other processes are kept out by the data
+    /// directory's lock.)
+    private static let creation = Mutex(())
+
     /// The key, made now when there is no file yet.
     static func loadOrCreate(dataDirectory: String) throws -> [UInt8] {
+        if let key = load(dataDirectory: dataDirectory) { return key }
+        return try creation.withLock { _ in try create(dataDirectory: dataDirectory) }
+    }
+
+    private static func create(dataDirectory: String) throws -> [UInt8] {
         if let key = load(dataDirectory: dataDirectory) { return key }
         let file = path(dataDirectory: dataDirectory)
         let key = secureRandomBytes(AES256GCM.keySize)
