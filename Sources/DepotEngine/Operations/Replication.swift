@@ -50,6 +50,17 @@ extension Engine {
     func planReplication(
         bucket: String, key: String, record: inout ObjectRecord, txn: borrowing Transaction
     ) throws {
+        // A tier task names the version it copies by its creation time (`finishTask` and the
+        // workers drop a task whose version is gone), so two versions of one key must never
+        // share it. They did when two uploads of the key took their time in the same
+        // millisecond (or the later commit took it first): the older version's finished copy
+        // then marked the newer one COMPLETED, the newer one's task was skipped as already
+        // done, and the tier kept the old bytes. A new version is made at least 1 ms newer
+        // than the one it replaces, in the commit that replaces it.
+        if let value = try txn.get(objects, Tables.objectKey(bucket: bucket, key: key)) {
+            let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0, withManifest: false) }
+            if previous.created >= record.created { record.created = previous.created + 1 }
+        }
         guard let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
         let tiers = planner(bucket, key, record)
         guard !tiers.isEmpty else { return }
