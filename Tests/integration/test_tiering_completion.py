@@ -88,7 +88,7 @@ def test_a_probe_that_lands_on_an_obsolete_task_does_not_keep_the_tier_down(tmp_
 def test_every_replica_completes_soon_after_its_copy_arrives(tmp_path, moto):
     """A guard, not a forced race: 4 rounds of 20 concurrent uploads (every other round
     overwrites the same 20 keys, and two uploads of each key race in the last round), each
-    replica COMPLETED within 3 s of moto listing its copy (of the round's uploads, for an
+    replica COMPLETED within 5 s of moto listing its copy (of the round's uploads, for an
     overwrite, whose key moto already lists). The 90 s stall of the original report did not
     reproduce in over 80 such rounds (objects of 20 KB to 17 MiB), so it cannot be forced here;
     repetitions are what can catch a slow or lost status write coming back."""
@@ -113,7 +113,7 @@ def test_every_replica_completes_soon_after_its_copy_arrives(tmp_path, moto):
                         completed[key] = now
                 time.sleep(0.1)
             late = {k: round(completed.get(k, time.time()) - arrived.get(k, started), 2) for k in set(keys)
-                    if k not in completed or completed[k] - arrived.get(k, started) > 3}
+                    if k not in completed or completed[k] - arrived.get(k, started) > 5}
             assert not late, f"round {round_number}: seconds from arrival to COMPLETED {late}"
     finally:
         server.cleanup()
