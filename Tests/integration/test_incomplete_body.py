@@ -10,11 +10,12 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from vault_agent_server import SECRET_KEY, start_with_agent
+from conftest import ROOT_PASSWORD, ROOT_USER
 
 PROMISED = 1 << 20
 SENT = 1000
-VAULT_SECRET = "vault-secret-9"
+VAULT_SECRET = SECRET_KEY
 
 
 def signed_head(depot, method, path, length):
@@ -67,17 +68,7 @@ def test_upload_part_short_body_is_incomplete_body(depot, s3, bucket):
 
 @pytest.fixture
 def vault(tmp_path):
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [recordings]
-accounts:
-  - name: agents
-    accessKey: AGENTKEY
-    secretKey: "{VAULT_SECRET}"
-    allow: [{{ bucket: recordings, actions: [read, write, delete, list] }}]
-    vault: {{ directory: "*", bucket: recordings }}
-""")
-    server = DepotServer(config=str(config)).start()
+    server = start_with_agent(tmp_path, bucket="recordings")
     yield server
     server.cleanup()
 

@@ -13,9 +13,9 @@ import socket
 import pytest
 import requests
 
-from conftest import DepotServer
+from vault_agent_server import SECRET_KEY, start_with_agent
 
-SECRET = "tus-secret-13"
+SECRET = SECRET_KEY
 MIB = 1 << 20
 TOTAL = 3 * MIB
 # The second PATCH promises the remaining 2 MiB but stops after a little more than 1 MiB (an odd
@@ -26,17 +26,7 @@ SENT = MIB + 12345
 
 @pytest.fixture
 def vault(tmp_path):
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [recordings]
-accounts:
-  - name: agents
-    accessKey: AGENTKEY
-    secretKey: "{SECRET}"
-    allow: [{{ bucket: recordings, actions: [read, write, delete, list] }}]
-    vault: {{ directory: "*", bucket: recordings }}
-""")
-    server = DepotServer(config=str(config)).start()
+    server = start_with_agent(tmp_path, bucket="recordings")
     yield server
     server.cleanup()
 
