@@ -106,6 +106,8 @@ public struct StorageSettings: Sendable, Equatable {
     public var uploadExpiry: Int = 7 * 86400
     /// How often retention (policy `expire`) is evaluated.
     public var lifecycleInterval: Int = 60
+    /// Free space on the data device that only deletes and compaction may use (`storage.reserve`).
+    public var reserve: SpaceReserve = .automatic
 }
 
 /// The whole configuration file (DESIGN "Configuration"). Sections of later parts (tiers,
@@ -204,6 +206,7 @@ public struct DepotConfiguration: Sendable {
             throw ConfigError("storage.segmentSize", "must be at least 1MiB")
         }
         config.storage.cacheWrittenData = try storage["cacheWrittenData"].bool(default: config.storage.cacheWrittenData)
+        config.storage.reserve = try spaceReserve(storage["reserve"])
         config.storage.gcInterval = try storage["gcIntervalSeconds"].int(default: config.storage.gcInterval)
         config.storage.uploadExpiry = try storage["uploadExpiry"].duration(default: config.storage.uploadExpiry)
         config.storage.lifecycleInterval = try storage["lifecycleInterval"].duration(default: config.storage.lifecycleInterval)

@@ -12,11 +12,14 @@ public struct EngineConfiguration: Sendable {
     public var region: String
     /// Keep durable segment bytes in the page cache (`storage.cacheWrittenData`).
     public var cacheWrittenData: Bool
+    /// Free space new uploads must leave on the data device (`storage.reserve`).
+    public var reserve: SpaceReserve
 
     public init(
         dataDirectory: String, chunking: ChunkerParameters = .standard, segmentSize: Int = 1 << 30,
-        region: String = "us-east-1", cacheWrittenData: Bool = false
+        region: String = "us-east-1", cacheWrittenData: Bool = false, reserve: SpaceReserve = .automatic
     ) {
+        self.reserve = reserve
         self.dataDirectory = dataDirectory
         self.chunking = chunking
         self.segmentSize = segmentSize
@@ -38,6 +41,8 @@ public final class Engine: Sendable {
     let logger: Logger
     let reclaim: ReclaimGate
     let plannerBox = PlannerBox()
+    /// One compaction at a time: the schedule and the space recovery may both ask for one.
+    let compactionRunning = Atomic<Bool>(false)
     let readThroughBox = ReadThroughBox()
     let outboxBox = OutboxBox()
     let lockFile: Int32
@@ -68,7 +73,7 @@ public final class Engine: Sendable {
             environment = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
             store = try SegmentStore(
                 directory: configuration.segmentDirectory, segmentSize: configuration.segmentSize,
-                keepsSyncedPagesCached: configuration.cacheWrittenData)
+                keepsSyncedPagesCached: configuration.cacheWrittenData, reserve: configuration.reserve)
         } catch {
             close(lockFile)
             throw EngineError.wrap(error)

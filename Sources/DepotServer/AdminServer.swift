@@ -13,6 +13,7 @@ extension AdminAPI {
         [
             "version": DepotVersion.current, "uptimeSeconds": (Engine.now() - started) / 1000,
             "buckets": try engine.listBuckets().count, "tiers": try replicationBacklog(),
+            "storage": engine.space()?.json ?? [:],
         ]
     }
 
@@ -37,6 +38,7 @@ extension AdminAPI {
                     ],
                     "gcIntervalSeconds": config.storage.gcInterval, "uploadExpirySeconds": config.storage.uploadExpiry,
                     "lifecycleIntervalSeconds": config.storage.lifecycleInterval,
+                    "reserve": config.storage.reserve.description,
                 ] as [String: Any],
                 "buckets": config.buckets,
                 "accounts": config.accounts.map { describe($0, origin: "config") },

@@ -47,7 +47,7 @@ public final class DepotServer: Sendable {
         let engineConfiguration = EngineConfiguration(
             dataDirectory: data, chunking: configuration.storage.chunking,
             segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
-            cacheWrittenData: configuration.storage.cacheWrittenData)
+            cacheWrittenData: configuration.storage.cacheWrittenData, reserve: configuration.storage.reserve)
         // Account records an earlier version stored in clear are sealed before the engine maps
         // the index, which the sealing compacts (issue 14 #7).
         try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)
@@ -191,6 +191,7 @@ public final class DepotServer: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
             .init(service: gauges), .init(service: HeapTrimmer(logger: logger)),
+            .init(service: SpaceRecovery(engine: engine, segmentSize: configuration.storage.segmentSize, logger: logger)),
         ]
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))

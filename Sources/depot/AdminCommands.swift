@@ -131,7 +131,7 @@ struct AdminClient {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the server's version, uptime and replication backlog per tier.")
+        abstract: "Show the server's version, uptime, the data device's free space and reserve, and replication backlog per tier.")
     @OptionGroup var admin: AdminOptions
 
     func run() async throws {
@@ -139,8 +139,15 @@ struct Status: AsyncParsableCommand {
         admin.emit(status) {
             var lines = [
                 "version \(status["version"] ?? "?"), up \(status["uptimeSeconds"] ?? 0) s, \(status["buckets"] ?? 0) buckets",
-                "",
             ]
+            if let space = status["storage"] as? [String: Any], let free = space["freeBytes"] as? Int,
+                let total = space["totalBytes"] as? Int, let reserve = space["reserveBytes"] as? Int
+            {
+                // df-style: what is free on the data device, and the part of it uploads may not use.
+                lines.append(
+                    "data device: \(humanBytes(free)) free of \(humanBytes(total)), reserve \(humanBytes(reserve)) (for deletes and compaction)")
+            }
+            lines.append("")
             lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + pad("OLDEST PENDING", 16) + "RATE (1 MIN)")
             for tier in status["tiers"] as? [[String: Any]] ?? [] {
                 let rate = (tier["bytesPerSecond"] as? Double) ?? 0

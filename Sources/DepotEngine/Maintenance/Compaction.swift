@@ -1,4 +1,5 @@
 import DepotStorage
+import Synchronization
 
 /// What one compaction pass did.
 public struct CompactionReport: Sendable {
@@ -18,13 +19,31 @@ extension Engine {
 
     /// Copies the live records out of sealed segments whose live ratio is below `threshold`, then
     /// retires those segments; their files are deleted once no upload or read still uses them.
+    /// The emptiest segments go first: they free the most for the least copying, and a segment
+    /// with nothing live needs no free space at all, so a full device recovers with them.
     public func compact(threshold: Double = 0.5, progress: (String) -> Void = { _ in }) async throws -> CompactionReport {
         var report = CompactionReport()
+        guard compactionRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return report  // another pass is running; it does the same work
+        }
+        defer { compactionRunning.store(false, ordering: .releasing) }
         let active = store.activeSegmentId
+        var candidates: [(id: UInt32, size: Int, live: UInt64)] = []
         for id in store.segmentIds where id < active {
             let size = store.size(of: id)
             let live = try liveBytes(of: id)
             guard size > 0, Double(live) / Double(size) < threshold else { continue }
+            candidates.append((id, size, live))
+        }
+        candidates.sort { Double($0.live) / Double($0.size) < Double($1.live) / Double($1.size) }
+        for (id, size, live) in candidates {
+            try Task.checkCancellation()
+            // Copying live records needs room for them (the reserve may be used); a segment
+            // that does not fit now waits for a later pass instead of filling the device.
+            if live > 0, let space = store.deviceSpace(), space.free < live + live / 8 + (1 << 20) {
+                progress("segment \(id): \(live) live bytes do not fit in \(space.free) free; skipped")
+                continue
+            }
             let copied = try await compactSegment(id)
             report.segmentsCompacted += 1
             report.bytesCopied += copied

@@ -100,6 +100,7 @@ public final class IngestSession {
         } else if let entry = try engine.chunkEntry(hash) {
             placements.append(ChunkPlacement(hash: hash, location: entry.location))
         } else {
+            try engine.store.ensureRoomForUpload(bytes: chunk.count)
             let location = try engine.store.append(kind: .chunk, hash: hash, payload: chunk)
             appendedHere[hash] = location
             placements.append(ChunkPlacement(hash: hash, location: location))

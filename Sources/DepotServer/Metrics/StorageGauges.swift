@@ -80,6 +80,12 @@ final class StorageGauges: Service, Sendable {
         Gauge(label: "depot_index_map_bytes").record(stats.indexMapBytes)
         Gauge(label: "depot_index_used_bytes").record(stats.indexUsedBytes)
         Gauge(label: "depot_outbox_events").record(stats.outboxEvents)
+        if let space = engine.space() {
+            Gauge(label: "depot_device_free_bytes").record(Int64(space.freeBytes))
+            Gauge(label: "depot_device_total_bytes").record(Int64(space.totalBytes))
+            Gauge(label: "depot_space_reserve_bytes").record(Int64(space.reserveBytes))
+            Gauge(label: "depot_space_refusals").record(space.refusals)
+        }
         let backlog = try engine.taskBacklog()
         let now = Engine.now()
         for tier in tierNames() {

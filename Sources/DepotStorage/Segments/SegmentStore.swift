@@ -36,6 +36,10 @@ public final class SegmentStore: Sendable {
     public let segmentSize: Int
     /// When false, `syncDirty()` drops the synced files' pages from the page cache.
     public let keepsSyncedPagesCached: Bool
+    /// Free space that new upload bytes must leave on the device (see `SpaceReserve`).
+    public let reserve: SpaceReserve
+    /// Upload appends refused for space so far; the space recovery watches it to compact at once.
+    public let spaceRefusals = Atomic<Int>(0)
 
     private struct State {
         var files: [UInt32: Int32] = [:]
@@ -51,8 +55,11 @@ public final class SegmentStore: Sendable {
     private let state: Mutex<State>
 
     /// Opens the directory and starts a new active segment after the highest existing one.
-    public init(directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = false) throws {
+    public init(
+        directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = false, reserve: SpaceReserve = .automatic
+    ) throws {
         self.directory = directory
+        self.reserve = reserve
         self.segmentSize = max(segmentSize, 1 << 20)
         self.keepsSyncedPagesCached = keepsSyncedPagesCached
         PrivateFiles.makeDirectory(directory)
@@ -206,6 +213,25 @@ public final class SegmentStore: Sendable {
             }
         }
         return targets.count
+    }
+
+    /// The data device's free and total bytes.
+    public func deviceSpace() -> DeviceSpace? { DeviceSpace.of(path: directory) }
+
+    /// The reserve in bytes on this device.
+    public func reserveBytes(_ space: DeviceSpace? = nil) -> UInt64 {
+        (space ?? deviceSpace()).map { reserve.bytes(ofDevice: $0.total) } ?? 0
+    }
+
+    /// Refuses (with `.noSpace`) new upload bytes that would eat into the reserve. Appends of
+    /// deletes and compaction do not ask, so they may use it.
+    public func ensureRoomForUpload(bytes: Int) throws {
+        guard let space = deviceSpace() else { return }
+        let needed = UInt64(bytes + RecordHeader.size) + reserveBytes(space)
+        if space.free < needed {
+            spaceRefusals.add(1, ordering: .relaxed)
+            throw StorageError.noSpace
+        }
     }
 
     /// Starts reading a record's payload into the page cache in the background (readahead).

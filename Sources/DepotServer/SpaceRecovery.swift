@@ -1,0 +1,41 @@
+import DepotEngine
+import Logging
+import ServiceLifecycle
+
+/// Compacts at once when space is short instead of waiting for the hourly schedule: after an
+/// upload was refused for space, and after deletes left a segment's worth of dead bytes (or a
+/// tenth of the reserve). Checking is cheap (statvfs and one index read per segment), so it
+/// runs every `interval`.
+struct SpaceRecovery: Service {
+    let engine: Engine
+    let segmentSize: Int
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+
+    func run() async throws {
+        var refusalsSeen = engine.space()?.refusals ?? 0
+        var deadAfterLastPass: UInt64 = (try? engine.deadSegmentBytes()) ?? 0
+        while await pauseUnlessShuttingDown(interval) {
+            do {
+                let space = engine.space()
+                let refused = (space?.refusals ?? 0) != refusalsSeen
+                let dead = try engine.deadSegmentBytes()
+                let step = max(UInt64(segmentSize), (space?.reserveBytes ?? 0) / 10)
+                guard refused || dead >= deadAfterLastPass + step else {
+                    deadAfterLastPass = min(deadAfterLastPass, dead)
+                    continue
+                }
+                refusalsSeen = space?.refusals ?? refusalsSeen
+                let report = try await engine.compact()
+                deadAfterLastPass = try engine.deadSegmentBytes()
+                if report.segmentsCompacted > 0 {
+                    logger.info(
+                        "space recovery compacted \(report.segmentsCompacted) segments, reclaimed \(report.bytesReclaimed) bytes"
+                    )
+                }
+            } catch {
+                logger.warning("space recovery failed: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+"""A data device filled by uploads recovers: a reserve of free space that uploads may not use
+keeps deletes and compaction working, deletes on a full device answer 204, and once objects are
+deleted compaction runs at once (the emptiest segments first) so uploads are accepted again.
+`depot status` and /metrics show the device's free space and the reserve. The data directory
+sits on a small tmpfs (mounting it needs root; the test is skipped otherwise)."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from conftest import DepotServer, run_depot
+
+RESERVE = 3 << 20
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root: " + mounted.stderr.decode())
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.fixture
+def server(tmp_path, small_disk):
+    config = tmp_path / "depot.yaml"
+    config.write_text("storage: { segmentSize: 1MiB, reserve: 3MiB }\nbuckets: [rec]\n")
+    server = DepotServer(data_dir=str(small_disk / "data"), config=str(config)).start()
+    yield server
+    server.cleanup()
+
+
+def status(server):
+    shown = run_depot("status", "--json", env={"DEPOT_ENDPOINT": server.endpoint})
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)["storage"]
+
+
+def put(s3, key, body):
+    try:
+        s3.put_object(Bucket="rec", Key=key, Body=body)
+        return 200
+    except ClientError as error:
+        return error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def fill_until_refused(s3, prefix):
+    stored = []
+    for i in range(400):
+        key = f"{prefix}/{i:04d}"
+        code = put(s3, key, os.urandom(200 * 1024))
+        if code == 507:
+            return stored
+        assert code == 200
+        stored.append(key)
+    pytest.fail("the device never filled")
+
+
+def test_status_and_metrics_show_free_space_and_the_reserve(server, small_disk):
+    space = status(server)
+    device = os.statvfs(small_disk)
+    assert space["totalBytes"] == device.f_blocks * device.f_frsize
+    assert 0 < space["freeBytes"] <= space["totalBytes"]
+    assert space["reserveBytes"] == RESERVE
+    human = run_depot("status", env={"DEPOT_ENDPOINT": server.endpoint})
+    assert "data device:" in human.stdout and "reserve 3.0 MiB" in human.stdout, human.stdout
+    metrics = requests.get(f"{server.endpoint}/metrics", timeout=10).text
+    assert f"depot_space_reserve_bytes {RESERVE}" in metrics
+    assert "depot_device_free_bytes " in metrics and "depot_device_total_bytes " in metrics
+
+
+def test_a_device_filled_by_uploads_recovers_after_deletes(server):
+    s3 = server.client()
+    stored = fill_until_refused(s3, "cam")
+    assert len(stored) > 20
+    # Refused before the reserve was touched: deletes and compaction still have room.
+    space = status(server)
+    assert space["freeBytes"] >= RESERVE * 3 // 4, space
+    assert space["spaceRefusals"] > 0
+
+    # Deletes answer 204 on the full device; the older half goes (whole segments die).
+    half = stored[: len(stored) // 2]
+    for key in half:
+        assert s3.delete_object(Bucket="rec", Key=key)["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+    # Compaction runs by itself within seconds and uploads are accepted again.
+    deadline = time.time() + 15
+    while put(s3, "after/0", os.urandom(200 * 1024)) != 200:
+        assert time.time() < deadline, f"uploads still refused after deletes: {status(server)}"
+        time.sleep(0.5)
+    assert len(fill_until_refused(s3, "again")) >= len(half) // 2
+    for key in stored[len(stored) // 2 :][:5]:
+        assert len(s3.get_object(Bucket="rec", Key=key)["Body"].read()) == 200 * 1024
