@@ -13,6 +13,7 @@ struct SpaceRecovery: Service {
     var interval: Duration = .seconds(1)
 
     func run() async throws {
+        engine.refillBallast()
         var refusalsSeen = engine.space()?.refusals ?? 0
         var deadAfterLastPass: UInt64 = (try? engine.deadSegmentBytes()) ?? 0
         while await pauseUnlessShuttingDown(interval) {
@@ -35,7 +36,10 @@ struct SpaceRecovery: Service {
                 }
             } catch {
                 logger.warning("space recovery failed: \(error)")
+                // A device full to the last byte: the ballast's space lets the next pass commit.
+                if Engine.isNoSpace(error) { engine.releaseBallast() }
             }
+            engine.refillBallast()
         }
     }
 }

@@ -82,7 +82,8 @@ def test_a_device_filled_by_uploads_recovers_after_deletes(server):
     assert len(stored) > 20
     # Refused before the reserve was touched: deletes and compaction still have room.
     space = status(server)
-    assert space["freeBytes"] >= RESERVE * 3 // 4, space
+    assert space["freeBytes"] + space["ballastBytes"] >= RESERVE * 3 // 4, space
+    assert space["ballastBytes"] == RESERVE // 2
     assert space["spaceRefusals"] > 0
 
     # Deletes answer 204 on the full device; the older half goes (whole segments die).
@@ -98,3 +99,26 @@ def test_a_device_filled_by_uploads_recovers_after_deletes(server):
     assert len(fill_until_refused(s3, "again")) >= len(half) // 2
     for key in stored[len(stored) // 2 :][:5]:
         assert len(s3.get_object(Bucket="rec", Key=key)["Body"].read()) == 200 * 1024
+
+
+def test_a_device_full_to_the_last_byte_still_deletes(server, small_disk):
+    s3 = server.client()
+    stored = fill_until_refused(s3, "cam")
+    # Something else takes the rest, reserve included.
+    with open(small_disk / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+    assert os.statvfs(small_disk).f_bavail == 0
+    half = stored[: len(stored) // 2]
+    for key in half:
+        assert s3.delete_object(Bucket="rec", Key=key)["ResponseMetadata"]["HTTPStatusCode"] == 204, key
+    deadline = time.time() + 15
+    while put(s3, "after/0", os.urandom(200 * 1024)) != 200:
+        assert time.time() < deadline, f"uploads still refused after deletes: {status(server)}"
+        time.sleep(0.5)
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket="rec", MaxKeys=1000).get("Contents", [])}
+    assert listed == set(stored[len(stored) // 2 :]) | {"after/0"}

@@ -8,14 +8,20 @@ public struct SpaceStatus: Sendable {
     public var reserveBytes: UInt64
     /// Upload bytes refused for space since the server started (counted per refused chunk).
     public var refusals: Int
+    /// Part of the reserve held by the ballast file, given back when a delete finds no space.
+    public var ballastBytes: Int
 
     /// Free space new uploads may still use.
-    public var availableForUploads: UInt64 { freeBytes > reserveBytes ? freeBytes - reserveBytes : 0 }
+    public var availableForUploads: UInt64 {
+        let usable = freeBytes + UInt64(ballastBytes)
+        return usable > reserveBytes ? usable - reserveBytes : 0
+    }
 
     public var json: [String: Any] {
         [
             "freeBytes": Int(freeBytes), "totalBytes": Int(totalBytes), "reserveBytes": Int(reserveBytes),
             "availableForUploadsBytes": Int(availableForUploads), "spaceRefusals": refusals,
+            "ballastBytes": ballastBytes,
         ]
     }
 }
@@ -26,7 +32,7 @@ extension Engine {
         guard let device = store.deviceSpace() else { return nil }
         return SpaceStatus(
             freeBytes: device.free, totalBytes: device.total, reserveBytes: store.reserveBytes(device),
-            refusals: store.spaceRefusals.load(ordering: .relaxed))
+            refusals: store.spaceRefusals.load(ordering: .relaxed), ballastBytes: store.ballastBytes)
     }
 
     /// Bytes of sealed segments that no object references any more: what compaction can free.
@@ -38,5 +44,18 @@ extension Engine {
             dead += size - min(size, try liveBytes(of: id))
         }
         return dead
+    }
+
+    /// Makes the space ballast when there is room (the server only; see SpaceBallast.swift).
+    public func refillBallast() { store.refillBallast() }
+
+    /// Gives the ballast's space back; true when it held some.
+    @discardableResult
+    public func releaseBallast() -> Bool { store.releaseBallast() }
+
+    /// Whether an error means the data device is full.
+    public static func isNoSpace(_ error: any Error) -> Bool {
+        if case .noSpace? = EngineError.wrap(error) as? EngineError { return true }
+        return false
     }
 }

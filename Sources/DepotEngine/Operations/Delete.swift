@@ -7,6 +7,19 @@ extension Engine {
         bucket: String, key: String, precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Delete")
     ) async throws -> Bool {
         guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return false }
+        do {
+            return try await deleteObjectOnce(bucket: bucket, key: key, precondition: precondition, origin: origin)
+        } catch EngineError.noSpace where store.releaseBallast() {
+            // The device is full to the last byte: the ballast's space takes this delete (and
+            // the compaction it makes possible); the server makes the ballast again later.
+            logger.warning("the data device is full: released the space ballast so deletes can commit")
+            return try await deleteObjectOnce(bucket: bucket, key: key, precondition: precondition, origin: origin)
+        }
+    }
+
+    private func deleteObjectOnce(
+        bucket: String, key: String, precondition: CommitPrecondition?, origin: ChangeOrigin
+    ) async throws -> Bool {
         let engine = self
         do {
             return try await committer.submit { txn, context in

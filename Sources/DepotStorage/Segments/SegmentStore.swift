@@ -40,6 +40,8 @@ public final class SegmentStore: Sendable {
     public let reserve: SpaceReserve
     /// Upload appends refused for space so far; the space recovery watches it to compact at once.
     public let spaceRefusals = Atomic<Int>(0)
+    /// Bytes the ballast file holds (SpaceBallast.swift); they count as free for uploads.
+    let ballastHeld = Atomic<Int>(0)
 
     private struct State {
         var files: [UInt32: Int32] = [:]
@@ -228,7 +230,7 @@ public final class SegmentStore: Sendable {
     public func ensureRoomForUpload(bytes: Int) throws {
         guard let space = deviceSpace() else { return }
         let needed = UInt64(bytes + RecordHeader.size) + reserveBytes(space)
-        if space.free < needed {
+        if space.free + UInt64(ballastHeld.load(ordering: .relaxed)) < needed {
             spaceRefusals.add(1, ordering: .relaxed)
             throw StorageError.noSpace
         }
