@@ -182,7 +182,8 @@ struct SignedHTTPClientTests {
                 _ = try await client.fetch(
                     SignedRequest(.GET, endpoint, path: "/slow"), timeout: .milliseconds(300), bodyLimit: 1 << 16)
             }
-            #expect(clock.now - start < .seconds(2))
+            // The server answers after 30 s: 10 s tells "gave up" from "waited" even on a busy machine.
+            #expect(clock.now - start < .seconds(10))
         }
     }
 

@@ -66,7 +66,9 @@ private final class VerifyingHandler: ChannelInboundHandler {
         case "/big":
             respond(.ok, String(repeating: "x", count: 2000), context: context)
         case "/slow":
-            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) {
+            // Far longer than the client's timeout and than the test's bound, so a loaded machine
+            // (2 cores, test suites running in parallel) cannot let the answer beat the timeout.
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(30)) {
                 self.respond(.ok, "late", context: context)
             }
         default:
