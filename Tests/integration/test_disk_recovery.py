@@ -5,6 +5,7 @@ deleted compaction runs at once (the emptiest segments first) so uploads are acc
 sits on a small tmpfs (mounting it needs root; the test is skipped otherwise)."""
 import json
 import os
+import socket
 import subprocess
 import time
 
@@ -13,6 +14,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from conftest import DepotServer, run_depot
+from test_bad_input import signed_put_headers
 
 RESERVE = 3 << 20
 
@@ -122,3 +124,29 @@ def test_a_device_full_to_the_last_byte_still_deletes(server, small_disk):
         time.sleep(0.5)
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket="rec", MaxKeys=1000).get("Contents", [])}
     assert listed == set(stored[len(stored) // 2 :]) | {"after/0"}
+
+
+def test_the_bytes_of_a_cut_off_upload_are_reclaimed_promptly(tmp_path, small_disk):
+    # Segments larger than what the upload leaves: without reclaiming, its bytes would stay in
+    # the active segment until it filled.
+    config = tmp_path / "big-segments.yaml"
+    config.write_text("storage: { segmentSize: 64MiB }\nbuckets: [rec]\n")
+    server = DepotServer(data_dir=str(small_disk / "data"), config=str(config)).start()
+    try:
+        s3 = server.client()
+        assert put(s3, "kept", os.urandom(300 * 1024)) == 200
+        time.sleep(1.5)  # the ballast is made on the first pass
+        before = status(server)["freeBytes"]
+        sent = 10 << 20
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(signed_put_headers(server, "rec", "cut-off", 16 << 20))
+            sock.sendall(os.urandom(sent))
+            time.sleep(0.5)
+        deadline = time.time() + 8
+        while status(server)["freeBytes"] < before - (1 << 20):
+            assert time.time() < deadline, f"the cut-off upload's bytes were not reclaimed: {status(server)}, before {before}"
+            time.sleep(0.3)
+        assert s3.get_object(Bucket="rec", Key="kept")["ContentLength"] == 300 * 1024
+        assert put(s3, "later", b"room") == 200
+    finally:
+        server.cleanup()

@@ -10,6 +10,8 @@ public struct SpaceStatus: Sendable {
     public var refusals: Int
     /// Part of the reserve held by the ballast file, given back when a delete finds no space.
     public var ballastBytes: Int
+    /// Bytes appended by uploads dropped before their commit, since the server started.
+    public var abandonedBytes: Int
 
     /// Free space new uploads may still use.
     public var availableForUploads: UInt64 {
@@ -21,7 +23,7 @@ public struct SpaceStatus: Sendable {
         [
             "freeBytes": Int(freeBytes), "totalBytes": Int(totalBytes), "reserveBytes": Int(reserveBytes),
             "availableForUploadsBytes": Int(availableForUploads), "spaceRefusals": refusals,
-            "ballastBytes": ballastBytes,
+            "ballastBytes": ballastBytes, "abandonedUploadBytes": abandonedBytes,
         ]
     }
 }
@@ -32,7 +34,8 @@ extension Engine {
         guard let device = store.deviceSpace() else { return nil }
         return SpaceStatus(
             freeBytes: device.free, totalBytes: device.total, reserveBytes: store.reserveBytes(device),
-            refusals: store.spaceRefusals.load(ordering: .relaxed), ballastBytes: store.ballastBytes)
+            refusals: store.spaceRefusals.load(ordering: .relaxed), ballastBytes: store.ballastBytes,
+            abandonedBytes: store.abandonedBytes.load(ordering: .relaxed))
     }
 
     /// Bytes of sealed segments that no object references any more: what compaction can free.

@@ -50,6 +50,8 @@ public final class IngestSession {
     private var placements: [ChunkPlacement] = []
     private var appendedHere: [[UInt8]: RecordLocation] = [:]
     private var finished = false
+    /// Set once a commit is attempted: from then on the appended chunks may be referenced.
+    var commitStarted = false
     private let lease: ReclaimLease
     public private(set) var size: UInt64 = 0
     public private(set) var contentMD5: [UInt8] = []
@@ -62,6 +64,19 @@ public final class IngestSession {
         self.partNumber = partNumber
         self.chunker = StreamingChunker(engine.configuration.chunking)
         self.lease = engine.lease()
+    }
+
+    /// A session dropped before any commit (body cut off, refused for space, bad checksum) left
+    /// chunks nothing references: only this session could have referenced them, since other
+    /// uploads deduplicate against committed chunks only. The segment store seals the active
+    /// segment when they are most of it, so compaction reclaims them at once.
+    deinit {
+        guard !commitStarted, !appendedHere.isEmpty else { return }
+        var abandoned: [UInt32: Int] = [:]
+        for location in appendedHere.values {
+            abandoned[location.segment, default: 0] += RecordHeader.size + Int(location.length)
+        }
+        engine.store.noteAbandoned(abandoned)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -113,6 +128,7 @@ public final class IngestSession {
         precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Put")
     ) async throws -> ObjectRecord {
         try engine.checkOutboxRoom()
+        commitStarted = true
         try finishStream()
         var record = ObjectRecord(
             size: size, etag: etag ?? Hex.encode(contentMD5), created: Engine.now(), owner: metadata.owner,

@@ -238,6 +238,7 @@ extension IngestSession {
     /// Stores the session's bytes as its upload's part, replacing an earlier upload of that part.
     public func commitPart(checksums: [(String, String)] = []) async throws -> PartRecord {
         guard let uploadId, let partNumber else { preconditionFailure("not a part session") }
+        commitStarted = true
         try finishStream()
         let part = PartRecord(
             number: partNumber, size: size, md5: contentMD5, created: Engine.now(), checksums: checksums, manifest: manifestSoFar)

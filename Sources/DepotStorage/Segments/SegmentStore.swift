@@ -236,6 +236,24 @@ public final class SegmentStore: Sendable {
         }
     }
 
+    /// Bytes appended by uploads dropped before their commit; the space recovery compacts when
+    /// it grows.
+    public let abandonedBytes = Atomic<Int>(0)
+
+    /// Records what an upload dropped before its commit appended, per segment. When that is most
+    /// of the active segment, the segment is sealed (the next append starts a new one) so that
+    /// compaction, which leaves the active segment alone, can reclaim it now rather than after
+    /// the segment fills.
+    public func noteAbandoned(_ bytesBySegment: [UInt32: Int]) {
+        abandonedBytes.add(bytesBySegment.values.reduce(0, +), ordering: .relaxed)
+        state.withLock { st in
+            guard st.activeCreated, let bytes = bytesBySegment[st.activeId], bytes >= 1 << 20, bytes * 2 >= st.activeSize
+            else { return }
+            st.activeId += 1
+            st.activeCreated = false
+        }
+    }
+
     /// Starts reading a record's payload into the page cache in the background (readahead).
     public func prefetch(_ location: RecordLocation) {
         guard let fd = state.withLock({ $0.files[location.segment] }) else { return }
