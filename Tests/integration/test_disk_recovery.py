@@ -14,7 +14,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from conftest import DepotServer, run_depot
-from test_bad_input import signed_put_headers
+from test_bad_input import read_response, signed_put_headers
 
 RESERVE = 3 << 20
 
@@ -87,16 +87,24 @@ def test_a_device_filled_by_uploads_recovers_after_deletes(server):
     assert space["freeBytes"] + space["ballastBytes"] >= RESERVE * 3 // 4, space
     assert space["ballastBytes"] == RESERVE // 2
     assert space["spaceRefusals"] > 0
+    # A PUT whose declared size does not fit is refused before its body is sent.
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(signed_put_headers(server, "rec", "too-big", 8 << 20))
+        assert read_response(sock, timeout=5).startswith(b"HTTP/1.1 507")
 
     # Deletes answer 204 on the full device; the older half goes (whole segments die).
     half = stored[: len(stored) // 2]
     for key in half:
         assert s3.delete_object(Bucket="rec", Key=key)["ResponseMetadata"]["HTTPStatusCode"] == 204
 
-    # Compaction runs by itself within seconds and uploads are accepted again.
+    # Compaction runs by itself within seconds and uploads are accepted again; soon most of
+    # what was deleted is free for uploads.
     deadline = time.time() + 15
     while put(s3, "after/0", os.urandom(200 * 1024)) != 200:
         assert time.time() < deadline, f"uploads still refused after deletes: {status(server)}"
+        time.sleep(0.5)
+    while status(server)["availableForUploadsBytes"] < len(half) * 200 * 1024 // 2:
+        assert time.time() < deadline, f"the deleted bytes were not reclaimed: {status(server)}"
         time.sleep(0.5)
     assert len(fill_until_refused(s3, "again")) >= len(half) // 2
     for key in stored[len(stored) // 2 :][:5]:

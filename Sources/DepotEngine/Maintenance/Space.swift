@@ -61,4 +61,13 @@ extension Engine {
         if case .noSpace? = EngineError.wrap(error) as? EngineError { return true }
         return false
     }
+
+    /// Refuses an upload of `bytes` before its body is read when they would eat into the reserve
+    /// (the bytes are checked again as they arrive; deduplicated ones may not need the room, but
+    /// a near-full device is the wrong place to find out).
+    public func ensureRoomForUpload(bytes: UInt64) throws {
+        do {
+            try store.ensureRoomForUpload(bytes: Int(clamping: bytes))
+        } catch { throw EngineError.wrap(error) }
+    }
 }
