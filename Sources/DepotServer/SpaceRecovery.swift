@@ -34,9 +34,9 @@ struct SpaceRecovery: Service {
                 abandonedSeen = space?.abandonedBytes ?? abandonedSeen
                 let report = try await engine.compact()
                 deadAfterLastPass = try engine.deadSegmentBytes()
-                if report.segmentsCompacted > 0 {
+                if report.segmentsCompacted > 0 || report.bytesPunched > 0 {
                     logger.info(
-                        "space recovery compacted \(report.segmentsCompacted) segments, reclaimed \(report.bytesReclaimed) bytes"
+                        "space recovery compacted \(report.segmentsCompacted) segments, reclaimed \(report.bytesReclaimed) bytes, punched \(report.bytesPunched) bytes of dead records"
                     )
                 }
             } catch {

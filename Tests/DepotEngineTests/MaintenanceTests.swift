@@ -52,7 +52,7 @@ struct MaintenanceTests {
         let dumpBefore = try engine.dump()
         let sizeBefore = segmentBytes(configuration.segmentDirectory)
         let report = try await engine.compact()
-        #expect(report.segmentsCompacted > 0)
+        #expect(report.segmentsCompacted > 0 || report.bytesPunched > 0)
         #expect(segmentBytes(configuration.segmentDirectory) < sizeBefore / 2)
         for (key, data) in kept { #expect(try engine.get("videos", key) == data) }
         #expect(try engine.dump() == dumpBefore)
@@ -70,10 +70,11 @@ struct MaintenanceTests {
     }
 }
 
+/// What the segment files occupy on the device (holes punched out of dead records excluded).
 func segmentBytes(_ directory: String) -> Int {
     SegmentStore.listSegmentIds(directory).reduce(0) { total, id in
         var st = stat()
         let name = String(repeating: "0", count: max(0, 8 - String(id).count)) + String(id)
-        return total + (stat("\(directory)/\(name).seg", &st) == 0 ? Int(st.st_size) : 0)
+        return total + (stat("\(directory)/\(name).seg", &st) == 0 ? Int(st.st_blocks) * 512 : 0)
     }
 }

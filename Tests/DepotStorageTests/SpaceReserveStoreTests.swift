@@ -45,4 +45,29 @@ struct SpaceReserveStoreTests {
         let next = try payload.withUnsafeBytes { try store.append(kind: .chunk, payload: $0) }
         #expect(next.segment == active + 1)
     }
+
+    @Test func aDiscardedRecordIsSteppedOverByScans() throws {
+        let dir = temporaryDirectory()
+        defer { _ = system("rm -rf '\(dir)'") }
+        var locations: [RecordLocation] = []
+        do {
+            let writer = try SegmentStore(directory: dir, segmentSize: 64 << 20)
+            for i in 0..<3 {
+                let payload = [UInt8](repeating: UInt8(i + 1), count: 100_000)
+                locations.append(try payload.withUnsafeBytes { try writer.append(kind: .chunk, payload: $0) })
+            }
+            try writer.syncDirty()
+        }
+        // A new store seals the old segment, as a restart does.
+        let store = try SegmentStore(directory: dir, segmentSize: 64 << 20)
+        guard let punched = try store.discardPayload(locations[1]) else { return }  // no hole punching here
+        #expect(punched > 0 && punched <= 100_000)
+        var seen: [UInt8] = []
+        let summary = try SegmentScanner.scan(path: store.path(of: locations[0].segment), segment: locations[0].segment) {
+            seen.append($0.payload[0])
+        }
+        #expect(seen == [1, 3])
+        #expect(summary.trailingBytes == 0)
+        #expect(try store.readPayload(locations[2]) == [UInt8](repeating: 3, count: 100_000))
+    }
 }

@@ -5,6 +5,7 @@ deleted compaction runs at once (the emptiest segments first) so uploads are acc
 sits on a small tmpfs (mounting it needs root; the test is skipped otherwise)."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -158,3 +159,48 @@ def test_the_bytes_of_a_cut_off_upload_are_reclaimed_promptly(tmp_path, small_di
         assert put(s3, "later", b"room") == 200
     finally:
         server.cleanup()
+
+
+def test_dead_records_are_punched_out_when_nothing_can_be_copied(server, small_disk):
+    """Every other object deleted leaves each segment half live: copying the live halves needs
+    room the full device does not have, punching the dead halves out needs none."""
+    s3 = server.client()
+    bodies = {}
+    for i in range(400):
+        key, body = f"cam/{i:04d}", os.urandom(200 * 1024)
+        if put(s3, key, body) != 200:
+            break
+        bodies[key] = body
+    with open(small_disk / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+    keys = sorted(bodies)
+    for key in keys[::2]:
+        assert s3.delete_object(Bucket="rec", Key=key)["ResponseMetadata"]["HTTPStatusCode"] == 204, key
+        del bodies[key]
+    deadline = time.time() + 15
+    while put(s3, "after/0", os.urandom(100 * 1024)) != 200:
+        assert time.time() < deadline, f"uploads still refused after deletes: {status(server)}"
+        time.sleep(0.5)
+    for key, body in bodies.items():
+        assert s3.get_object(Bucket="rec", Key=key)["Body"].read() == body, key
+
+    # The segments with punched records scan cleanly: fsck is clean and a rebuilt index holds
+    # every surviving object.
+    server.stop()
+    os.unlink(small_disk / "filler")
+    checked = run_depot("fsck", "--data", server.data_dir)
+    assert checked.returncode == 0 and "problem" not in checked.stdout, checked.stdout + checked.stderr
+    shutil.rmtree(os.path.join(server.data_dir, "index"))
+    rebuilt = run_depot("fsck", "--data", server.data_dir, "--rebuild-index")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    server.start()
+    s3 = server.client()
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket="rec", MaxKeys=1000).get("Contents", [])}
+    assert listed == set(bodies) | {"after/0"}
+    for key, body in bodies.items():
+        assert s3.get_object(Bucket="rec", Key=key)["Body"].read() == body, key

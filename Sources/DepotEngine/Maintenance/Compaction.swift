@@ -6,6 +6,8 @@ public struct CompactionReport: Sendable {
     public var segmentsCompacted = 0
     public var bytesCopied: UInt64 = 0
     public var bytesReclaimed: UInt64 = 0
+    /// Bytes of dead records given back by punching holes (no copying).
+    public var bytesPunched: UInt64 = 0
 }
 
 extension Engine {
@@ -27,10 +29,12 @@ extension Engine {
             return report  // another pass is running; it does the same work
         }
         defer { compactionRunning.store(false, ordering: .releasing) }
+        report.bytesPunched = try await punchDeadRecords(progress: progress) ?? 0
         let active = store.activeSegmentId
         var candidates: [(id: UInt32, size: Int, live: UInt64)] = []
         for id in store.segmentIds where id < active {
-            let size = store.size(of: id)
+            // Bytes the file occupies: a segment whose dead records were punched out is dense.
+            let size = min(store.size(of: id), store.allocatedBytes(of: id))
             let live = try liveBytes(of: id)
             guard size > 0, Double(live) / Double(size) < threshold else { continue }
             candidates.append((id, size, live))

@@ -42,6 +42,19 @@ final class ReclaimGate: Sendable {
         }
     }
 
+    /// Ends the current epoch and returns it: leases taken up to now belong to it or older ones.
+    func closeEpoch() -> UInt64 {
+        state.withLock { st in
+            st.epoch += 1
+            return st.epoch - 1
+        }
+    }
+
+    /// Whether every lease of `epoch` or older has ended.
+    func leasesEnded(upTo epoch: UInt64) -> Bool {
+        state.withLock { ($0.active.keys.min() ?? UInt64.max) > epoch }
+    }
+
     /// The retired segments no lease protects any more.
     func collect() -> [UInt32] { state.withLock { Self.collect(&$0) } }
 

@@ -43,7 +43,7 @@ extension Engine {
         let active = store.activeSegmentId
         var dead: UInt64 = 0
         for id in store.segmentIds where id < active {
-            let size = UInt64(store.size(of: id))
+            let size = UInt64(min(store.size(of: id), store.allocatedBytes(of: id)))
             dead += size - min(size, try liveBytes(of: id))
         }
         return dead

@@ -18,7 +18,7 @@ public struct SegmentScanSummary: Sendable {
 }
 
 /// Reads a segment file front to back, checking each record's magic, length and CRC, and stops
-/// at the first record that does not check out. Used by fsck, index rebuild and compaction.
+/// at the first record that does not check out; records marked discarded are stepped over. Used by fsck, index rebuild and compaction.
 public enum SegmentScanner {
     public static func scan(
         path: String, segment: UInt32, _ body: (ScannedRecord) throws -> Void
@@ -42,6 +42,12 @@ public enum SegmentScanner {
             guard let header = headerBytes.withUnsafeBytes({ RecordHeader.decode($0) }) else { break }
             let length = Int(header.length)
             guard offset + RecordHeader.size + length <= summary.fileSize else { break }
+            if headerBytes[SegmentStore.flagsOffset] & SegmentStore.discardedFlag != 0 {
+                // A dead record whose payload was given back (SegmentHoles.swift): step over it.
+                offset += RecordHeader.size + length
+                summary.validEnd = offset
+                continue
+            }
             var payload = [UInt8](repeating: 0, count: length)
             if length > 0 {
                 guard pread(fd, &payload, length, off_t(offset + RecordHeader.size)) == length else { break }

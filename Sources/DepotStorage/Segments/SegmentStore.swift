@@ -298,6 +298,8 @@ public final class SegmentStore: Sendable {
         }
     }
 
+    func fileDescriptor(_ id: UInt32) -> Int32? { state.withLock { $0.files[id] } }
+
     public func size(of id: UInt32) -> Int {
         guard let fd = state.withLock({ $0.files[id] }) else { return 0 }
         var st = stat()

@@ -1,0 +1,54 @@
+import Glibc
+
+/// Freeing the space of dead records without copying anything: the record's payload blocks are
+/// given back to the filesystem (`fallocate(PUNCH_HOLE | KEEP_SIZE)`), so every offset in the file
+/// stays valid and a full device can still free space. Before punching, the record's header is
+/// marked "payload discarded" (one byte, so it cannot tear) and scans skip it by its length
+/// instead of stopping at its now-failing CRC.
+extension SegmentStore {
+    /// Bit of the header's flags byte (offset 5) marking a record whose payload was discarded.
+    public static let discardedFlag: UInt8 = 1
+    static let flagsOffset = 5
+    static let punchHoleKeepSize: Int32 = 0x02 | 0x01  // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+    static let block = 4096
+
+    /// glibc's `fallocate(2)` wrapper; Swift's Glibc module does not declare it (it needs
+    /// _GNU_SOURCE), so it is looked up by name once.
+    static let fallocate: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32).self)
+    }()
+
+    /// Bytes the file really occupies (holes excluded).
+    public func allocatedBytes(of id: UInt32) -> Int {
+        guard let fd = fileDescriptor(id) else { return 0 }
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_blocks) * 512 : 0
+    }
+
+    /// Discards a dead record's payload in a sealed segment. Returns the bytes punched (whole
+    /// blocks inside the payload), nil when the filesystem cannot punch holes (the caller then
+    /// falls back to copying). The caller guarantees nothing references or reads the record.
+    public func discardPayload(_ location: RecordLocation) throws -> Int? {
+        guard location.segment != activeSegmentId, let fd = fileDescriptor(location.segment) else { return 0 }
+        let start = (Int(location.payloadOffset) + Self.block - 1) / Self.block * Self.block
+        let end = (Int(location.payloadOffset) + Int(location.length)) / Self.block * Self.block
+        guard end > start else { return 0 }
+        var flags: UInt8 = 0
+        guard pread(fd, &flags, 1, off_t(Int(location.offset) + Self.flagsOffset)) == 1 else {
+            throw StorageError.fromErrno("read record flags in segment \(location.segment)")
+        }
+        if flags & Self.discardedFlag == 0 {
+            flags |= Self.discardedFlag
+            guard pwrite(fd, &flags, 1, off_t(Int(location.offset) + Self.flagsOffset)) == 1, fdatasync(fd) == 0 else {
+                throw StorageError.fromErrno("mark record discarded in segment \(location.segment)")
+            }
+        }
+        guard let fallocate = Self.fallocate else { return nil }
+        if fallocate(fd, Self.punchHoleKeepSize, off_t(start), off_t(end - start)) != 0 {
+            if errno == EOPNOTSUPP || errno == ENOSYS { return nil }
+            throw StorageError.fromErrno("punch a hole in segment \(location.segment)")
+        }
+        return end - start
+    }
+}
