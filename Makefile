@@ -13,7 +13,7 @@ export LD_LIBRARY_PATH := $(BROKERS_DIR)/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRAR
 # rebuild every module). `make bench` builds without it.
 BUILD_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build run test unit integration bench bench-micro
+.PHONY: deps build run test unit integration bench bench-micro fuzz
 
 # System libraries for the systemLibrary targets, and the Python clients the integration tests drive.
 deps:
@@ -54,3 +54,9 @@ bench: deps
 
 bench-micro:
 	Benchmarks/run-micro.sh
+
+# libFuzzer over the parsers that face the network (Fuzz/, its own package: `make test` never builds it).
+# Each target runs FUZZ_SECONDS; crashing inputs land in Fuzz/Crashes/. FUZZ_TARGETS picks a subset.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Fuzz/run-fuzz.sh $(FUZZ_TARGETS)

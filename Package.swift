@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "depot", targets: ["depot"]),
         // The engine and its primitives, for the Benchmarks/ package and for embedding.
         .library(name: "DepotEngine", targets: ["DepotEngine", "DepotStorage", "DepotHashing", "DepotSigV4"]),
+        // The configuration parsers (YAML file, admin API JSON documents), for the Fuzz/ package.
+        .library(name: "DepotConfig", targets: ["DepotConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
