@@ -238,6 +238,12 @@ public final class Engine: Sendable {
                 try txn.put(chunks, placement.hash, entry.encoded())
             } else {
                 var location = placement.location
+                // A deduplicated chunk whose last reference went while this upload ran may have
+                // been punched out since (HolePunching.swift): its bytes are gone, so the upload
+                // fails (clients retry a 500) rather than store zeros.
+                if store.wasDiscarded(location) {
+                    throw EngineError.io("chunk \(location) was reclaimed while this upload ran; retry the upload")
+                }
                 if reclaim.isRetired(location.segment) {
                     let payload = try store.readPayload(location)
                     location = try payload.withUnsafeBytes {

@@ -60,8 +60,13 @@ struct SpaceReserveStoreTests {
         }
         // A new store seals the old segment, as a restart does.
         let store = try SegmentStore(directory: dir, segmentSize: 64 << 20)
+        // Once chosen, a record cannot be referenced again, before and after the punch.
+        #expect(!store.wasDiscarded(locations[1]))
+        store.markDiscarding([locations[1]])
+        #expect(store.wasDiscarded(locations[1]) && !store.wasDiscarded(locations[2]))
         guard let punched = try store.discardPayload(locations[1]) else { return }  // no hole punching here
         #expect(punched > 0 && punched <= 100_000)
+        #expect(store.wasDiscarded(locations[1]))
         var seen: [UInt8] = []
         let summary = try SegmentScanner.scan(path: store.path(of: locations[0].segment), segment: locations[0].segment) {
             seen.append($0.payload[0])

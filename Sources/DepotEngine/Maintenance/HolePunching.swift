@@ -1,4 +1,5 @@
 import DepotStorage
+import Synchronization
 
 extension Engine {
     /// Gives back the space of dead chunk records in sealed segments without copying anything
@@ -6,10 +7,13 @@ extension Engine {
     /// punched; nil when the filesystem cannot punch holes (copying compaction then does the work).
     ///
     /// A record dead now may still be read by a GET or referenced by an upload that began
-    /// earlier, so the epoch is closed and the punching waits until every older lease has ended
-    /// (bounded; a pass that cannot wait leaves the work to the next one), then checks each
-    /// record again. Later uploads deduplicate only against live chunks, so they cannot revive one.
+    /// earlier. So: wait until every older lease has ended; then, in commit order, keep the
+    /// records still dead and mark them so that no commit references them again (an upload that
+    /// deduplicated against one fails instead, see `addReferences`); wait once more for the
+    /// reads that began before that mark; only then punch. Waits are bounded: a pass that
+    /// cannot wait leaves the work to the next one.
     func punchDeadRecords(progress: (String) -> Void) async throws -> UInt64? {
+        guard !store.cannotPunchHoles.load(ordering: .relaxed) else { return nil }
         let active = store.activeSegmentId
         let chunkTable = chunks
         var dead: [(hash: [UInt8], location: RecordLocation)] = []
@@ -26,22 +30,22 @@ extension Engine {
                 if !live { dead.append((record.header.hash, record.location)) }
             }
         }
-        guard !dead.isEmpty else { return 0 }
-        let epoch = reclaim.closeEpoch()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !reclaim.leasesEnded(upTo: epoch) {
-            guard ContinuousClock.now < deadline else {
-                progress("hole punching waits for uploads and reads that began before it; next pass")
-                return 0
+        guard !dead.isEmpty, try await leasesEnd(progress: progress) else { return 0 }
+        // In commit order: keep what is still dead, and from now on refuse to bring it back.
+        let (candidates, segmentStore) = (dead, store)
+        let doomed: [RecordLocation] = try await committer.submit { txn, _ in
+            var doomed: [RecordLocation] = []
+            for (hash, location) in candidates
+            where try txn.get(chunkTable, hash).map(ChunkEntry.decode)?.location != location {
+                doomed.append(location)
             }
-            try await Task.sleep(for: .milliseconds(50))
+            segmentStore.markDiscarding(doomed)
+            return doomed
         }
+        // A read that found one of them live began before that commit; it must end first.
+        guard try await leasesEnd(progress: progress) else { return 0 }
         var punched: UInt64 = 0
-        for (hash, location) in dead {
-            let live = try environment.read { txn in
-                try txn.get(chunkTable, hash).map(ChunkEntry.decode)?.location == location
-            }
-            guard !live else { continue }
+        for location in doomed {
             guard let bytes = try store.discardPayload(location) else {
                 progress("the filesystem cannot punch holes; compaction copies live records instead")
                 return punched > 0 ? punched : nil
@@ -50,5 +54,20 @@ extension Engine {
         }
         if punched > 0 { progress("punched \(punched) bytes of dead records out of sealed segments") }
         return punched
+    }
+
+    /// Closes the epoch and waits (bounded) until every upload and read that began before has
+    /// ended; false when they take longer (the pass then leaves the work to the next one).
+    private func leasesEnd(progress: (String) -> Void) async throws -> Bool {
+        let epoch = reclaim.closeEpoch()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !reclaim.leasesEnded(upTo: epoch) {
+            guard ContinuousClock.now < deadline else {
+                progress("hole punching waits for uploads and reads that began before it; next pass")
+                return false
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return true
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Freeing the space of dead records without copying anything: the record's payload blocks are
 /// given back to the filesystem (`fallocate(PUNCH_HOLE | KEEP_SIZE)`), so every offset in the file
@@ -44,11 +45,39 @@ extension SegmentStore {
                 throw StorageError.fromErrno("mark record discarded in segment \(location.segment)")
             }
         }
-        guard let fallocate = Self.fallocate else { return nil }
+        guard let fallocate = Self.fallocate else {
+            cannotPunchHoles.store(true, ordering: .relaxed)
+            discarding.withLock { $0.removeAll() }
+            return nil
+        }
         if fallocate(fd, Self.punchHoleKeepSize, off_t(start), off_t(end - start)) != 0 {
-            if errno == EOPNOTSUPP || errno == ENOSYS { return nil }
+            if errno == EOPNOTSUPP || errno == ENOSYS {
+                // The record stays marked (it is dead; scans step over it); the others chosen
+                // with it keep their bytes and may be referenced again.
+                cannotPunchHoles.store(true, ordering: .relaxed)
+                discarding.withLock { $0.removeAll() }
+                return nil
+            }
             throw StorageError.fromErrno("punch a hole in segment \(location.segment)")
         }
+        discarding.withLock { _ = $0.remove(location) }  // its header says so from now on
         return end - start
+    }
+
+    /// Chooses dead records for punching: from now on `wasDiscarded` holds for them, so no
+    /// commit references them again.
+    public func markDiscarding(_ locations: [RecordLocation]) {
+        punchedSegments.withLock { $0.formUnion(locations.map(\.segment)) }
+        discarding.withLock { $0.formUnion(locations) }
+    }
+
+    /// Whether a record's payload was discarded or is about to be. Only segments this process punched are read,
+    /// so the check costs nothing on the usual commit path.
+    public func wasDiscarded(_ location: RecordLocation) -> Bool {
+        if discarding.withLock({ $0.contains(location) }) { return true }
+        guard punchedSegments.withLock({ $0.contains(location.segment) }), let fd = fileDescriptor(location.segment)
+        else { return false }
+        var flags: UInt8 = 0
+        return pread(fd, &flags, 1, off_t(Int(location.offset) + Self.flagsOffset)) == 1 && flags & Self.discardedFlag != 0
     }
 }

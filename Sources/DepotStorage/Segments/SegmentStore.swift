@@ -42,6 +42,13 @@ public final class SegmentStore: Sendable {
     public let spaceRefusals = Atomic<Int>(0)
     /// Bytes the ballast file holds (SpaceBallast.swift); they count as free for uploads.
     let ballastHeld = Atomic<Int>(0)
+    /// Segments with records whose payload this process discarded (SegmentHoles.swift).
+    let punchedSegments = Mutex<Set<UInt32>>([])
+    /// Dead records about to be punched: from the moment they are chosen no commit may bring
+    /// them back (SegmentHoles.swift).
+    let discarding = Mutex<Set<RecordLocation>>([])
+    /// Set once the filesystem refused to punch a hole: compaction then only copies.
+    public let cannotPunchHoles = Atomic<Bool>(false)
 
     private struct State {
         var files: [UInt32: Int32] = [:]
