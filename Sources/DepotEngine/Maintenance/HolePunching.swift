@@ -33,14 +33,22 @@ extension Engine {
         guard !dead.isEmpty, try await leasesEnd(progress: progress) else { return 0 }
         // In commit order: keep what is still dead, and from now on refuse to bring it back.
         let (candidates, segmentStore) = (dead, store)
-        let doomed: [RecordLocation] = try await committer.submit { txn, _ in
-            var doomed: [RecordLocation] = []
-            for (hash, location) in candidates
-            where try txn.get(chunkTable, hash).map(ChunkEntry.decode)?.location != location {
-                doomed.append(location)
+        let doomed: [RecordLocation]
+        do {
+            doomed = try await committer.submit { txn, _ in
+                var doomed: [RecordLocation] = []
+                for (hash, location) in candidates
+                where try txn.get(chunkTable, hash).map(ChunkEntry.decode)?.location != location {
+                    doomed.append(location)
+                }
+                segmentStore.markDiscarding(doomed)
+                return doomed
             }
-            segmentStore.markDiscarding(doomed)
-            return doomed
+        } catch {
+            // The batch did not commit, so what it saw dead (a delete in the same batch) may
+            // still be live: nothing chosen there may be punched.
+            segmentStore.unmarkDiscarding(candidates.map(\.location))
+            throw error
         }
         // A read that found one of them live began before that commit; it must end first.
         guard try await leasesEnd(progress: progress) else { return 0 }

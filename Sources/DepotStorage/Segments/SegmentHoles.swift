@@ -71,6 +71,11 @@ extension SegmentStore {
         discarding.withLock { $0.formUnion(locations) }
     }
 
+    /// Takes back a choice whose commit failed.
+    public func unmarkDiscarding(_ locations: [RecordLocation]) {
+        discarding.withLock { $0.subtract(locations) }
+    }
+
     /// Whether a record's payload was discarded or is about to be. Only segments this process punched are read,
     /// so the check costs nothing on the usual commit path.
     public func wasDiscarded(_ location: RecordLocation) -> Bool {
