@@ -81,7 +81,7 @@ struct GC: AsyncParsableCommand {
         defer { engine.shutdown() }
         let report = try await engine.compact(threshold: threshold) { printError($0) }
         print(
-            "gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes"
+            "gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes, punched \(report.bytesPunched) bytes of dead records"
         )
     }
 }
