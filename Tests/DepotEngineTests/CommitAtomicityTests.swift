@@ -32,16 +32,18 @@ struct CommitAtomicityTests {
         try await engine.put("rec", "replaced", [9, 9, 9])
         let eventsBefore = try engine.outboxEvents(after: 0, limit: 10).count
 
-        // Hold the committer on a first request so that the next three queue into one batch.
+        // Hold the committer on a first request so that the next three queue into one batch. The
+        // bounds below (60 s) only end a broken run: on two cores busy with parallel suites the
+        // three requests took long enough to queue that a 10 s bound failed once.
         let started = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let holder = Task {
             try await engine.committer.submit { _, _ in
                 started.signal()
-                _ = release.wait(timeout: .now() + 10)
+                _ = release.wait(timeout: .now() + 60)
             }
         }
-        #expect(started.wait(timeout: .now() + 10) == .success)
+        #expect(started.wait(timeout: .now() + 60) == .success)
 
         let good = Task { try await engine.put("rec", "a", [1, 2, 3]) }
         // Gets as far as writing its tier task, its event and its log record, then LMDB refuses
@@ -55,7 +57,7 @@ struct CommitAtomicityTests {
             }
         }
         let other = Task { try await engine.put("rec", "replaced", [4, 5, 6, 7]) }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while engine.committer.queuedCount < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(engine.committer.queuedCount == 3)
         release.signal()
