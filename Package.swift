@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "DepotEngine", targets: ["DepotEngine", "DepotStorage", "DepotHashing", "DepotSigV4"]),
         // The configuration parsers (YAML file, admin API JSON documents), for the Fuzz/ package.
         .library(name: "DepotConfig", targets: ["DepotConfig"]),
+        // The front doors' parsers (aws-chunked, XML, Range, tus metadata), for the Fuzz/ package.
+        .library(name: "DepotFrontDoorParsers", targets: ["DepotS3", "DepotObjectBody", "DepotVault"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -17,6 +17,7 @@ let package = Package(
             name: "depot-fuzz",
             dependencies: [
                 .product(name: "DepotEngine", package: root), .product(name: "DepotConfig", package: root),
+                .product(name: "DepotFrontDoorParsers", package: root),
             ],
             path: "Sources/DepotFuzz"
         )

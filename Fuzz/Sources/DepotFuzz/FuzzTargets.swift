@@ -1,5 +1,8 @@
 import DepotConfig
+import DepotObjectBody
+import DepotS3
 import DepotSigV4
+import DepotVault
 
 /// Every fuzz target; the raw value is the FUZZ_TARGET name and the Fuzz/Corpus/<name>/ folder.
 enum FuzzTarget: String, CaseIterable {
@@ -14,6 +17,15 @@ enum FuzzTarget: String, CaseIterable {
     case dates = "dates"
     /// Percent decoding of paths and query components, and query splitting.
     case percentDecoding = "percent-decoding"
+    /// An `aws-chunked` request body (streaming uploads). The first byte sets the size of the pieces
+    /// the body is fed in, so chunk boundaries fall anywhere.
+    case awsChunked = "aws-chunked"
+    /// S3 XML request bodies (CompleteMultipartUpload, Delete, tagging…).
+    case xml = "xml"
+    /// The `Range` header. The first 8 bytes are the object size (little-endian), the rest the header.
+    case range = "range"
+    /// tus `Upload-Metadata` (comma-separated `key base64(value)` pairs).
+    case tusMetadata = "tus-metadata"
     /// The configuration file (`depot.yaml`), read at start and on every reload.
     case configYAML = "config-yaml"
     /// The admin API's JSON documents: PUT /admin/tiers/…, /admin/policies/…, /admin/accounts/….
@@ -52,6 +64,20 @@ enum FuzzTarget: String, CaseIterable {
             _ = SigV4Encoding.decodeUTF8(text, plusAsSpace: false)
             _ = SigV4Encoding.decodeQueryComponent(text)
             _ = SigV4Encoding.encodePath(text)
+        case .awsChunked:
+            _ = S3ParserFuzzEntryPoints.decodeAwsChunked(Array(input.dropFirst()), pieceSize: Int(input.first ?? 0) + 1)
+        case .xml:
+            _ = S3ParserFuzzEntryPoints.parseXML(input)
+        case .range:
+            let size = input.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let header = String(decoding: input.dropFirst(8), as: UTF8.self)
+            if case .partial(let range) = ByteRangeRequest(header: header, size: size) {
+                // A range Depot sends must lie inside the object and not be empty.
+                precondition(!range.isEmpty && range.upperBound <= size, "range \(range) of an object of \(size) bytes")
+                _ = ByteRangeRequest.contentRange(range, size: size)
+            }
+        case .tusMetadata:
+            _ = RecordingName.uploadMetadata(text)
         case .configYAML:
             _ = try? DepotConfiguration.parse(yaml: text)
         case .adminDocuments:
