@@ -1,6 +1,7 @@
 import DepotStorage
 import Dispatch
 import Glibc
+import Synchronization
 import Testing
 
 @testable import DepotEngine
@@ -33,17 +34,21 @@ struct CommitAtomicityTests {
         let eventsBefore = try engine.outboxEvents(after: 0, limit: 10).count
 
         // Hold the committer on a first request so that the next three queue into one batch. The
-        // bounds below (60 s) only end a broken run: on two cores busy with parallel suites the
-        // three requests took long enough to queue that a 10 s bound failed once.
-        let started = DispatchSemaphore(value: 0)
+        // committer runs on its own queue, so the held request may block there; the test itself
+        // only polls: a semaphore wait here would block one of the two cooperative threads a
+        // 2-core machine has, and with parallel suites holding the other the committer's request
+        // could not even be submitted (the whole test process stalled until the wait timed out).
+        let started = StartedFlag()
         let release = DispatchSemaphore(value: 0)
         let holder = Task {
             try await engine.committer.submit { _, _ in
-                started.signal()
+                started.set()
                 _ = release.wait(timeout: .now() + 60)
             }
         }
-        #expect(started.wait(timeout: .now() + 60) == .success)
+        let startDeadline = ContinuousClock.now + .seconds(60)
+        while !started.isSet && ContinuousClock.now < startDeadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(started.isSet)
 
         let good = Task { try await engine.put("rec", "a", [1, 2, 3]) }
         // Gets as far as writing its tier task, its event and its log record, then LMDB refuses
@@ -83,4 +88,11 @@ struct CommitAtomicityTests {
         #expect(try engine.get("rec", "b") == [8])
         return try engine.dump()
     }
+}
+
+/// Set once by the held commit request, read by the polling test.
+private final class StartedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
