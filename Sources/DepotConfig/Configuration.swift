@@ -24,6 +24,14 @@ public struct Grant: Sendable, Equatable, Codable {
         guard let key else { return prefix.isEmpty || action == .list }
         return key.hasPrefix(prefix)
     }
+
+    /// Why this grant cannot be given, if it cannot. `admin` opens the admin API, which is
+    /// server-wide (tiers, policies, accounts: an admin can create an account with any grant), so
+    /// a grant scoped to a bucket or a prefix would promise a limit the API cannot keep.
+    public var problem: String? {
+        guard actions.contains(.admin), bucket != "*" || !prefix.isEmpty else { return nil }
+        return "the admin action is server-wide (tiers, policies, accounts): grant it with bucket \"*\" and no prefix"
+    }
 }
 
 /// Vault-API settings of an account (issue: Kerberos Vault upload API).
@@ -263,9 +271,10 @@ public struct DepotConfiguration: Sendable {
                 }
                 actions.insert(action)
             }
-            grants.append(
-                Grant(bucket: try g["bucket"].string(default: "*"), prefix: try g["prefix"].string(default: ""), actions: actions)
-            )
+            let grant = Grant(
+                bucket: try g["bucket"].string(default: "*"), prefix: try g["prefix"].string(default: ""), actions: actions)
+            if let problem = grant.problem { throw ConfigError(g.path + ".actions", problem) }
+            grants.append(grant)
         }
         var vault: VaultSettings?
         let v = node["vault"]

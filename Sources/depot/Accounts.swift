@@ -70,9 +70,9 @@ struct AccountCommand: AsyncParsableCommand {
             if let problem = CredentialRules.secretKeyProblem(secret) { throw ValidationError("--secret-key \(problem)") }
             var vault: VaultSettings?
             if let vaultBucket { vault = VaultSettings(directory: vaultDirectory ?? "*", bucket: vaultBucket) }
-            let account = Account(
-                name: name, accessKey: key, secretKey: secret, grants: [Grant(bucket: bucket, prefix: prefix, actions: granted)],
-                vault: vault)
+            let grant = Grant(bucket: bucket, prefix: prefix, actions: granted)
+            if let problem = grant.problem { throw ValidationError("--actions: \(problem)") }
+            let account = Account(name: name, accessKey: key, secretKey: secret, grants: [grant], vault: vault)
             let engine = try Engine(configuration: try store.engineConfiguration())
             defer { engine.shutdown() }
             try await StoredAccounts.save(account, in: engine)

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from admin_client import Admin
-from conftest import DepotServer
+from conftest import DepotServer, run_depot
 
 ORIGINAL = b"original recording bytes"
 NEW = b"bytes an upload tried to store"
@@ -27,9 +27,9 @@ class Shape:
     """An account of the example config: its keys, grants (prefix, actions) on `recordings`, and
     its Vault directory (fixed, or `*` for the agent's choice)."""
 
-    def __init__(self, name, access, grants, directory):
+    def __init__(self, name, access, grants, directory, bucket=BUCKET):
         self.name, self.access, self.secret = name, access, f"{access.lower()}-secret-1"
-        self.grants, self.directory = grants, directory
+        self.grants, self.directory, self.bucket = grants, directory, bucket
 
     def allows(self, action, key):
         return any(action in actions and key.startswith(prefix) for prefix, actions in self.grants)
@@ -39,7 +39,7 @@ class Shape:
         return key if self.directory == "*" else f"{self.directory}/{key.split('/', 1)[1]}"
 
     def yaml(self):
-        grants = ", ".join(f"{{ bucket: {BUCKET}, prefix: \"{p}\", actions: [{', '.join(sorted(a))}] }}"
+        grants = ", ".join(f"{{ bucket: \"{self.bucket}\", prefix: \"{p}\", actions: [{', '.join(sorted(a))}] }}"
                            for p, a in self.grants)
         return (f"  - name: {self.name}\n    accessKey: {self.access}\n    secretKey: {self.secret}\n"
                 f"    allow: [{grants}]\n    vault: {{ directory: \"{self.directory}\", bucket: {BUCKET} }}\n")
@@ -54,8 +54,8 @@ SHAPES = [
     Shape("viewer", "VIEWER", [("", {"read", "list"})], "*"),
     # ml-worker: read, list and delete everything, never write.
     Shape("ml-worker", "MLWORKER", [("", {"read", "list", "delete"})], "*"),
-    # An operator account: everything.
-    Shape("admin", "ADMINKEY", [("", {"read", "write", "delete", "list", "admin"})], "*"),
+    # An operator account: everything, on every bucket (`admin` is server-wide: Grant.problem).
+    Shape("admin", "ADMINKEY", [("", {"read", "write", "delete", "list", "admin"})], "*", bucket="*"),
 ]
 AREAS = ["camera-1", "camera-2", "other"]
 
@@ -164,6 +164,47 @@ def s3_multipart(server, shape, key):
     return True, None
 
 
+def s3_attributes(server, shape, key):
+    allowed, answer = s3_call(lambda: s3_as(server, shape).get_object_attributes(
+        Bucket=BUCKET, Key=key, ObjectAttributes=["ObjectSize", "ETag"]))
+    return allowed, (ORIGINAL if allowed and answer["ObjectSize"] == len(ORIGINAL) else None)
+
+
+def s3_get_tagging(server, shape, key):
+    allowed, _ = s3_call(lambda: s3_as(server, shape).get_object_tagging(Bucket=BUCKET, Key=key))
+    return allowed, (ORIGINAL if allowed else None)
+
+
+def s3_put_tagging(server, shape, key):
+    return s3_call(lambda: s3_as(server, shape).put_object_tagging(
+        Bucket=BUCKET, Key=key, Tagging={"TagSet": [{"Key": "by", "Value": shape.name}]}))
+
+
+def s3_get_acl(server, shape, key):
+    allowed, _ = s3_call(lambda: s3_as(server, shape).get_object_acl(Bucket=BUCKET, Key=key))
+    return allowed, (ORIGINAL if allowed else None)
+
+
+def sigv2_as(server, shape):
+    """Signature Version 2 (accepted as MinIO does): the same grants must apply."""
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=shape.access,
+                        aws_secret_access_key=shape.secret,
+                        config=Config(s3={"addressing_style": "path"}, signature_version="s3",
+                                      retries={"max_attempts": 1}))
+
+
+def s3_sigv2_get(server, shape, key):
+    return s3_call(lambda: sigv2_as(server, shape).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def s3_sigv2_put(server, shape, key):
+    return s3_call(lambda: sigv2_as(server, shape).put_object(Bucket=BUCKET, Key=key, Body=NEW))
+
+
+def s3_sigv2_delete(server, shape, key):
+    return s3_call(lambda: sigv2_as(server, shape).delete_object(Bucket=BUCKET, Key=key))
+
+
 def s3_refusal(response):
     """A raw S3 answer (presigned URL, POST form): success, or 403 AccessDenied."""
     if response.status_code == 403:
@@ -187,6 +228,25 @@ def admin_object_status(server, shape, key):
     status, answer = Admin(server.endpoint, shape.access, shape.secret).get(f"/admin/v1/buckets/{BUCKET}/objects/{key}")
     assert status in (200, 403), (status, answer)
     return status == 200, None
+
+
+def admin_list_tiers(server, shape, key):
+    status, answer = Admin(server.endpoint, shape.access, shape.secret).get("/admin/v1/tiers")
+    assert status in (200, 403), (status, answer)
+    return status == 200, None
+
+
+def admin_create_account(server, shape, key):
+    """The escalation an admin grant opens: an account with every right. Refused, nothing made."""
+    access = "NEW" + key.replace("/", "").replace("-", "").replace(".", "").upper()[:17]
+    status, answer = Admin(server.endpoint, shape.access, shape.secret).post("/admin/v1/accounts", {
+        "name": "escalated", "accessKey": access, "allow": [{"bucket": "*", "actions": ["read", "write", "admin"]}]})
+    assert status in (201, 403), (status, answer)
+    listed = [a["accessKey"] for a in Admin(server.endpoint).get("/admin/v1/accounts")[1]["accounts"]]
+    assert (access in listed) == (status == 201)
+    if status == 201:
+        assert Admin(server.endpoint).delete(f"/admin/v1/accounts/{access}")[0] == 200
+    return status == 201, None
 
 
 def vault_legacy_post(server, shape, key):
@@ -275,6 +335,12 @@ def effect_none(server, shape, key, allowed, payload):
     assert stored(server, key) == ORIGINAL
 
 
+def effect_tagging(server, shape, key, allowed, payload):
+    tags = server.client().get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]
+    assert tags == ([{"Key": "by", "Value": shape.name}] if allowed else [])
+    assert stored(server, key) == ORIGINAL
+
+
 # name: (actions needed on the key — a Vault upload's final key —, run, what it changes)
 OPERATIONS = {
     "s3-put": ({"write"}, s3_put, effect_write),
@@ -287,7 +353,16 @@ OPERATIONS = {
     "s3-presigned-get": ({"read"}, s3_presigned_get, effect_read),
     "s3-presigned-put": ({"write"}, s3_presigned_put, effect_write),
     "s3-post-form": ({"write"}, s3_post_form, effect_write),
+    "s3-get-attributes": ({"read"}, s3_attributes, effect_read),
+    "s3-get-tagging": ({"read"}, s3_get_tagging, effect_read),
+    "s3-put-tagging": ({"write"}, s3_put_tagging, effect_tagging),
+    "s3-get-acl": ({"read"}, s3_get_acl, effect_read),
+    "s3-sigv2-get": ({"read"}, s3_sigv2_get, effect_read),
+    "s3-sigv2-put": ({"write"}, s3_sigv2_put, effect_write),
+    "s3-sigv2-delete": ({"delete"}, s3_sigv2_delete, effect_delete),
     "admin-object-status": ({"admin"}, admin_object_status, effect_none),
+    "admin-list-tiers": ({"admin"}, admin_list_tiers, effect_none),
+    "admin-create-account": ({"admin"}, admin_create_account, effect_none),
     "vault-legacy-post": ({"write"}, vault_legacy_post, effect_vault_write),
     "vault-tus": ({"write"}, vault_tus, effect_vault_write),
     "vault-blob": ({"read"}, vault_blob, effect_read),
@@ -396,5 +471,79 @@ def test_a_tus_upload_stops_when_its_account_loses_write(tmp_path):
                                       "Content-Type": "application/offset+octet-stream"}))
         assert patched.status_code == 403 and patched.json()["data"], patched.text
         assert stored(depot, "camera-1/late.mp4") is None
+    finally:
+        depot.cleanup()
+
+
+def test_an_admin_grant_scoped_to_a_bucket_or_prefix_is_refused(tmp_path, server):
+    """`admin` opens the whole admin API (it can make an account with any grant), so a grant that
+    scopes it would promise a limit nobody keeps: refused in the file, in the admin API and by
+    `depot account add`, each naming the field."""
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + Shape(
+        "cam-admin", "CAMADMIN", [("camera-1/", {"read", "admin"})], "*").yaml())
+    started = run_depot("serve", "--config", str(config), "--data", str(tmp_path / "data"), "--address", "127.0.0.1:0",
+                        timeout=60)
+    assert started.returncode != 0
+    assert "accounts[0].allow[0].actions" in started.stderr and "server-wide" in started.stderr, started.stderr
+    status, answer = Admin(server.endpoint).post("/admin/v1/accounts", {
+        "name": "scoped", "allow": [{"bucket": BUCKET, "actions": ["read", "admin"]}]})
+    assert status == 400 and answer["field"] == "allow[0].actions" and "server-wide" in answer["error"], answer
+    offline = run_depot("account", "add", "--data", str(tmp_path / "offline"), "--name", "x", "--bucket", BUCKET,
+                        "--actions", "read,admin", timeout=60)
+    assert offline.returncode != 0 and "server-wide" in offline.stderr, offline.stderr
+
+
+PROVIDER_ACCOUNTS = """buckets: [recordings]
+providers:
+  - { name: edge, bucket: recordings }
+  - { name: archive, bucket: archive }
+accounts:
+  - name: edge-only
+    accessKey: EDGEONLY
+    secretKey: edge-only-secret
+    allow: [{ bucket: recordings, actions: [read, write, list, delete] }]
+    vault: { directory: "*", providers: [edge] }
+  - name: both-providers-one-grant
+    accessKey: BOTHPROV
+    secretKey: both-prov-secret
+    allow: [{ bucket: recordings, actions: [read, write, list, delete] }]
+    vault: { directory: "*", providers: [edge, archive] }
+"""
+
+
+def test_a_provider_routes_only_where_the_account_may_go(tmp_path):
+    """Naming a provider never widens an account: a provider that is not the account's is not
+    found (400, nothing stored), and one that is the account's but leads to a bucket its grants
+    do not cover is refused (403) for uploads, reads, links and deletes."""
+    config = tmp_path / "depot.yaml"
+    config.write_text(PROVIDER_ACCOUNTS)
+    depot = DepotServer(config=str(config)).start()
+    try:
+        root = depot.client()
+        root.put_object(Bucket="archive", Key="cam/kept.mp4", Body=ORIGINAL)
+        edge = Shape("edge-only", "EDGEONLY", [], "*")
+        edge.secret = "edge-only-secret"
+        both = Shape("both", "BOTHPROV", [], "*")
+        both.secret = "both-prov-secret"
+
+        def post(shape, provider, name):
+            return requests.post(depot.endpoint + "/api/storage", data=NEW, timeout=10, headers=vault_headers(
+                shape, Directory="cam", Filename=name, Provider=provider))
+
+        refused = post(edge, "archive", "a.mp4")
+        assert refused.status_code == 400 and "storage_provider_not_found" in refused.json()["data"], refused.text
+        assert not vault_call(post(both, "archive", "b.mp4"))
+        assert vault_call(post(both, "edge", "c.mp4"))
+        for verb, path in (("GET", "/api/storage/blob"), ("GET", "/api/storage"), ("DELETE", "/api/storage")):
+            answer = requests.request(verb, depot.endpoint + path, timeout=10, headers=vault_headers(
+                both, Filename="cam/kept.mp4", Provider="archive"))
+            assert not vault_call(answer), (verb, path, answer.text)
+        bulk = requests.post(depot.endpoint + "/api/storage/bulk", headers=vault_headers(both), timeout=10,
+                             json=[{"provider": "archive", "filename": "cam/kept.mp4", "uriExpiryTime": 60}])
+        assert bulk.status_code in (200, 403) and "cam/kept.mp4" not in (bulk.json().get("data") or {}), bulk.text
+        assert sorted(o["Key"] for o in root.list_objects_v2(Bucket="archive")["Contents"]) == ["cam/kept.mp4"]
+        assert root.get_object(Bucket="archive", Key="cam/kept.mp4")["Body"].read() == ORIGINAL
+        assert root.get_object(Bucket="recordings", Key="cam/c.mp4")["Body"].read() == NEW
     finally:
         depot.cleanup()
