@@ -207,12 +207,4 @@ public enum S3Endpoint: Equatable, Sendable {
         default: false
         }
     }
-
-    /// Classifies a raw request target without parsing it further (metrics and logs, before
-    /// the front door runs): path-style addressing; the front door corrects virtual-host style.
-    public static func classify(method: HTTPRequest.Method, target: String, headers: HTTPFields) -> S3Endpoint? {
-        guard let request = S3Request(method: method, target: target, authority: nil, headers: headers, domain: "")
-        else { return nil }
-        return S3Endpoint(request)
-    }
 }
