@@ -70,7 +70,6 @@ extension S3Service {
         let number = try partNumber(c)
         let id = c.request.query["uploadId"] ?? ""
         _ = try requireUpload(id, bucket: bucket, key: key)
-        let session = try engine.startPart(uploadId: id, number: number)
         var checksums = try DeclaredChecksums(c.request)
         let contentMD5 = try contentMD5Header(c.request)
         var headers = HTTPFields()
@@ -82,6 +81,7 @@ extension S3Service {
                 range = try copySourceRange(rangeText, size: reader.record.size)
             }
             try requireAllowedSize(UInt64(range.count))
+            let session = try engine.startPart(uploadId: id, number: number)
             try await copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
             var xml = XMLWriter()
@@ -94,6 +94,8 @@ extension S3Service {
 
         let length = try declaredLength(c.request)
         try requireAllowedSize(length)
+        try engine.admitUpload(declaredBytes: length)  // 507 before the body is read
+        let session = try engine.startPart(uploadId: id, number: number)
         try await receive(
             c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,
             sendContinue: sendContinue)

@@ -19,6 +19,10 @@ extension S3Service {
                 "PreconditionFailed", .preconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data")
         }
         try requireBucket(bucket)
+        // The file is most of the form: a form that cannot fit is refused before it is read.
+        if let formLength = r.headers[.contentLength].flatMap(UInt64.init) {
+            try engine.admitUpload(declaredBytes: formLength)
+        }
         var fields: [(String, String)] = []
         var session: IngestSession?
         var policy: PostPolicy?

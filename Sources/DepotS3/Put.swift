@@ -14,7 +14,7 @@ extension S3Service {
         try engine.checkKeyLength(bucket: bucket, key: key)
         let length = try declaredLength(r)
         try requireAllowedSize(length)
-        try engine.ensureRoomForUpload(bytes: length)  // 507 before the body is read
+        try engine.admitUpload(declaredBytes: length)  // 507 before the body is read
         let contentMD5 = try contentMD5Header(r)
         var checksums = try DeclaredChecksums(r)
         var metadata = try objectMetadata(from: r, owner: c.account.accessKey)

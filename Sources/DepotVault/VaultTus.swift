@@ -77,6 +77,7 @@ extension VaultService {
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
         try authorize(account, .write, bucket: account.vault!.bucket, key: key)
         let metadata = recordingMetadata(account: account, filename: filename, values: values)
+        try engine.admitUpload(declaredBytes: length)  // 507 now, not after PATCHes filled the device
         let id = try await engine.createUpload(
             UploadRecord(
                 bucket: account.vault!.bucket, key: key, created: Engine.now(), metadata: metadata,
@@ -109,6 +110,7 @@ extension VaultService {
                 .contentTooLarge,
                 "Content-Length \(declared) is more than the \(length - offset) bytes left before Upload-Length \(length)")
         }
+        if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
         let session = try engine.startPart(uploadId: id, number: nextPart)
         try await sendContinue()
         let (received, interruption) = try await receive(request.body, into: session, room: length - offset)

@@ -52,6 +52,7 @@ extension VaultService {
         if let declared, declared > maxUploadSize {
             throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
         }
+        if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
         let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
         try await sendContinue()
         var received: UInt64 = 0
