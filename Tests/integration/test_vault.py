@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import DepotServer
+from vault_agent_server import start_with_agent
 
 SECRET = "s3cr3t@#!pass"
 FILENAME = "1795549313_6-967003_Front Door_200-200-400-400_24_769.mp4"
@@ -17,27 +17,18 @@ FILENAME = "1795549313_6-967003_Front Door_200-200-400-400_24_769.mp4"
 
 @pytest.fixture
 def vault(tmp_path):
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [recordings]
-accounts:
-  - name: agents
-    accessKey: AGENTKEY
-    secretKey: "{SECRET}"
-    allow: [{{ bucket: recordings, actions: [read, write, delete, list] }}]
-    vault: {{ directory: "*", bucket: recordings }}
+    server = start_with_agent(tmp_path, bucket="recordings", secret=SECRET, more_accounts="""\
   - name: fixed
     accessKey: FIXEDKEY
     secretKey: "fixed-secret-1"
-    allow: [{{ bucket: recordings, prefix: "site-b/", actions: [read, write] }}]
-    vault: {{ directory: site-b, bucket: recordings }}
+    allow: [{ bucket: recordings, prefix: "site-b/", actions: [read, write] }]
+    vault: { directory: site-b, bucket: recordings }
   - name: disabled
     accessKey: OFFKEY
     secretKey: "disabled-secret"
     enabled: false
-    vault: {{ directory: "*", bucket: recordings }}
+    vault: { directory: "*", bucket: recordings }
 """)
-    server = DepotServer(config=str(config)).start()
     yield server
     server.cleanup()
 

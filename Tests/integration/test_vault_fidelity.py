@@ -11,6 +11,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from conftest import DepotServer, ROOT_USER
+from vault_agent_server import start_with_agent
 
 SECRET = "s3cr3t@#!pass"
 BODY = os.urandom(20 * 1024 * 1024)
@@ -18,27 +19,18 @@ BODY = os.urandom(20 * 1024 * 1024)
 
 @pytest.fixture
 def vault(tmp_path):
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [recordings]
-accounts:
-  - name: agents
-    accessKey: AGENTKEY
-    secretKey: "{SECRET}"
-    allow: [{{ bucket: recordings, actions: [read, write, delete, list] }}]
-    vault: {{ directory: "*", bucket: recordings }}
+    server = start_with_agent(tmp_path, bucket="recordings", secret=SECRET, more_accounts="""\
   - name: camera-1
     accessKey: CAM1KEY
     secretKey: "cam1-secret"
-    allow: [{{ bucket: recordings, prefix: "cam-1/", actions: [read, write, list] }}]
-    vault: {{ directory: cam-1, bucket: recordings }}
+    allow: [{ bucket: recordings, prefix: "cam-1/", actions: [read, write, list] }]
+    vault: { directory: cam-1, bucket: recordings }
   - name: camera-2
     accessKey: CAM2KEY
     secretKey: "cam2-secret"
-    allow: [{{ bucket: recordings, prefix: "cam-2/", actions: [read, write, list] }}]
-    vault: {{ directory: cam-2, bucket: recordings }}
+    allow: [{ bucket: recordings, prefix: "cam-2/", actions: [read, write, list] }]
+    vault: { directory: cam-2, bucket: recordings }
 """)
-    server = DepotServer(config=str(config)).start()
     yield server
     server.cleanup()
 
