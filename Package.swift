@@ -166,7 +166,9 @@ let package = Package(
         .testTarget(name: "DepotHashingTests", dependencies: ["DepotHashing"]),
         .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage"]),
         .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
-        .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4"]),
+        // The S3 API reference's worked examples, shared by the test targets that check against them.
+        .target(name: "S3ReferenceExamples", path: "Tests/S3ReferenceExamples"),
+        .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4", "S3ReferenceExamples"]),
         .testTarget(
             name: "DepotSignedHTTPTests",
             dependencies: [
@@ -180,7 +182,7 @@ let package = Package(
         .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
         .testTarget(name: "DepotEventsTests", dependencies: ["DepotEvents", "DepotEngine", "DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
-        .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig"]),
+        .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig", "S3ReferenceExamples"]),
         .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],
     swiftLanguageModes: [.v6]
