@@ -23,6 +23,8 @@ public final class VaultService: Sendable {
     let urlScheme: String
     /// Abandoned uploads are aborted this long after creation (the engine's upload expiry).
     let uploadExpiry: Int64
+    /// tus uploads with a PATCH or DELETE in progress (VaultTusLimits.swift).
+    let tusLocks = TusUploadLocks()
 
     public init(
         engine: Engine, accounts: @escaping @Sendable () -> [Account],

@@ -34,7 +34,15 @@ extension VaultService {
         guard let upload = try engine.upload(id), upload.metadata.owner == account.accessKey,
             let length = upload.extra.first(where: { $0.0 == "tus-length" }).flatMap({ UInt64($0.1) })
         else { throw VaultError(.notFound, "no upload \(id)") }
-        let parts = try engine.listParts(uploadId: id).parts
+        // A PATCH or DELETE has the upload to itself from before its offset is read to its answer.
+        let exclusive = request.method == .patch || request.method == .delete
+        if exclusive, !tusLocks.tryLock(id) {
+            throw VaultError(
+                .init(code: 423, reasonPhrase: "Locked"),
+                "another PATCH or DELETE of upload \(id) is in progress; retry when it has ended (HEAD gives the offset)")
+        }
+        defer { if exclusive { tusLocks.unlock(id) } }
+        let parts = try engine.listParts(uploadId: id, limit: Self.tusPatchLimit).parts
 
         headers[.init("Upload-Expires")!] = httpDate(seconds: upload.created / 1000 + uploadExpiry)
         let offset = parts.reduce(UInt64(0)) { $0 + $1.size }
@@ -111,6 +119,7 @@ extension VaultService {
                 "Content-Length \(declared) is more than the \(length - offset) bytes left before Upload-Length \(length)")
         }
         if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
+        try checkPatchLimit(parts: nextPart - 1, declared: declared, remaining: length - offset)
         let session = try engine.startPart(uploadId: id, number: nextPart)
         try await sendContinue()
         let (received, interruption) = try await receive(request.body, into: session, room: length - offset)
