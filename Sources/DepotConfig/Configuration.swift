@@ -62,9 +62,12 @@ public struct Account: Sendable, Equatable, Codable {
     public var grants: [Grant]
     public var vault: VaultSettings?
     public var enabled: Bool
+    /// The most this account may own (AccountQuota.swift); nil is no limit.
+    public var quota: StorageQuota?
 
     public init(
-        name: String, accessKey: String, secretKey: String, grants: [Grant], vault: VaultSettings? = nil, enabled: Bool = true
+        name: String, accessKey: String, secretKey: String, grants: [Grant], vault: VaultSettings? = nil, enabled: Bool = true,
+        quota: StorageQuota? = nil
     ) {
         self.name = name
         self.accessKey = accessKey
@@ -72,6 +75,7 @@ public struct Account: Sendable, Equatable, Codable {
         self.grants = grants
         self.vault = vault
         self.enabled = enabled
+        self.quota = quota
     }
 
     public func allows(_ action: Action, bucket: String, key: String? = nil) -> Bool {
@@ -291,7 +295,7 @@ public struct DepotConfiguration: Sendable {
         }
         return Account(
             name: name, accessKey: accessKey, secretKey: secretKey, grants: grants, vault: vault,
-            enabled: try node["enabled"].bool(default: true))
+            enabled: try node["enabled"].bool(default: true), quota: try accountQuota(node["quota"]))
     }
 }
 

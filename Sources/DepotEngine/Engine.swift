@@ -45,6 +45,8 @@ public final class Engine: Sendable {
     let compactionRunning = Atomic<Bool>(false)
     let readThroughBox = ReadThroughBox()
     let outboxBox = OutboxBox()
+    /// The accounts' storage quotas (Quota.swift).
+    let quotaBox = QuotaBox()
     let lockFile: Int32
 
     let buckets: Table
@@ -90,6 +92,8 @@ public final class Engine: Sendable {
         }
         reclaim = ReclaimGate()
         committer = Committer(environment: environment, store: store, nextSequence: sequence, logger: logger)
+        // An index from before usage was kept, or rebuilt from the segments: count it once.
+        do { try countUsageIfNeeded() } catch { logger.error("could not count the owners' usage for quotas: \(error)") }
     }
 
     /// Finishes queued commits and releases the data directory.

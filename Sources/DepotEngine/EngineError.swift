@@ -16,6 +16,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case entityTooSmall
     case invalidObjectState(String)
     case noSpace
+    /// The owner's `quota` would be exceeded (the detail says which and by how much).
+    case quotaExceeded(String)
     /// The event outbox is at its bound and `events.outbox.whenFull` says to refuse new writes.
     case outboxFull
     case shuttingDown
@@ -39,6 +41,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .entityTooSmall: return "Your proposed upload is smaller than the minimum allowed object size"
         case .invalidObjectState(let key): return "The object \(key) was moved to a tier; its bytes are not local"
         case .noSpace: return "The data directory's device is full"
+        case .quotaExceeded(let detail): return "Quota exceeded: \(detail)"
         case .outboxFull: return "Event delivery is behind: the outbox is full; retry later"
         case .shuttingDown: return "The server is shutting down"
         case .dataDirectoryInUse(let detail): return "The data directory is in use by another process: \(detail)"

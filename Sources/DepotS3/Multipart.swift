@@ -94,7 +94,8 @@ extension S3Service {
 
         let length = try declaredLength(c.request)
         try requireAllowedSize(length)
-        try engine.admitUpload(declaredBytes: length)  // 507 before the body is read
+        // 507 (space) or 403 QuotaExceeded before the body is read
+        try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
         let session = try engine.startPart(uploadId: id, number: number)
         try await receive(
             c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,

@@ -14,7 +14,8 @@ extension S3Service {
         try engine.checkKeyLength(bucket: bucket, key: key)
         let length = try declaredLength(r)
         try requireAllowedSize(length)
-        try engine.admitUpload(declaredBytes: length)  // 507 before the body is read
+        // 507 (space) or 403 QuotaExceeded before the body is read
+        try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
         let contentMD5 = try contentMD5Header(r)
         var checksums = try DeclaredChecksums(r)
         var metadata = try objectMetadata(from: r, owner: c.account.accessKey)

@@ -137,6 +137,10 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         case .noSpace:
             return S3Error(
                 "InsufficientStorage", .init(code: 507), "The data directory's device is full; the object was not stored.")
+        case .quotaExceeded(let detail):
+            // AWS has no per-account storage quota; MinIO's bucket quota answers
+            // XMinioAdminBucketQuotaExceeded. Depot says it in AWS's style: 403, `QuotaExceeded`.
+            return S3Error("QuotaExceeded", .forbidden, "Your account's storage quota would be exceeded: \(detail).")
         case .outboxFull:
             return S3Error("SlowDown", .serviceUnavailable, "Please reduce your request rate: event delivery is behind.")
         case .shuttingDown:

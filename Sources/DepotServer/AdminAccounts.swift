@@ -67,14 +67,14 @@ extension AdminAPI {
         return out
     }
 
-    /// Changes an API account's grants (`allow`), Vault settings or `enabled` (disable).
+    /// Changes an API account's grants (`allow`), Vault settings, `quota` or `enabled` (disable).
     func updateAccount(_ accessKey: String, _ object: [String: Any]) async throws -> [String: Any] {
         let (current, origin) = try account(accessKey)
         guard origin == "api" else {
             throw AdminFailure(.conflict, "account \(accessKey) is defined in the \(origin); edit it there")
         }
-        for field in object.keys where !["allow", "enabled", "vault", "name"].contains(field) {
-            throw AdminFailure(.badRequest, "cannot be changed (allow, enabled, vault and name can)", field: field)
+        for field in object.keys where !["allow", "enabled", "vault", "name", "quota"].contains(field) {
+            throw AdminFailure(.badRequest, "cannot be changed (allow, enabled, vault, quota and name can)", field: field)
         }
         var document: [String: Any] = [
             "name": current.name, "accessKey": current.accessKey, "secretKey": current.secretKey, "enabled": current.enabled,
@@ -88,7 +88,9 @@ extension AdminAPI {
                 "enabled": vault.enabled,
             ]
         }
-        for (field, value) in object { document[field] = value }
+        if let quota = current.quota { document["quota"] = Self.quotaDocument(quota) }
+        // `"quota": null` removes the quota.
+        for (field, value) in object { document[field] = value is NSNull ? nil : value }
         let bytes = try JSONSerialization.data(withJSONObject: document)
         let account = try DepotConfiguration.parseAccountDocument(String(decoding: bytes, as: UTF8.self))
         try await StoredAccounts.save(account, in: engine)
@@ -110,6 +112,18 @@ extension AdminAPI {
                 "enabled": vault.enabled,
             ]
         }
+        if let quota = account.quota { out["quota"] = Self.quotaDocument(quota) }
+        // What it owns now (committed objects' logical sizes), kept exact by every commit.
+        if let usage = try? engine.usage(of: account.accessKey) {
+            out["usage"] = ["bytes": Int(clamping: usage.bytes), "objects": Int(clamping: usage.objects)]
+        }
+        return out
+    }
+
+    static func quotaDocument(_ quota: StorageQuota) -> [String: Any] {
+        var out: [String: Any] = [:]
+        if let bytes = quota.bytes { out["bytes"] = Int(clamping: bytes) }
+        if let objects = quota.objects { out["objects"] = Int(clamping: objects) }
         return out
     }
 }

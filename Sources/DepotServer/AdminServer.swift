@@ -14,6 +14,8 @@ extension AdminAPI {
             "version": DepotVersion.current, "uptimeSeconds": (Engine.now() - started) / 1000,
             "buckets": try engine.listBuckets().count, "tiers": try replicationBacklog(),
             "storage": engine.space()?.json ?? [:],
+            // Each account with a quota: what it owns against what it may.
+            "quotas": try allAccounts().filter { $0.account.quota != nil }.map { describe($0.account, origin: $0.origin) },
         ]
     }
 

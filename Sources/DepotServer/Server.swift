@@ -60,6 +60,7 @@ public final class DepotServer: Sendable {
         let effective = runtime.current
         let accounts = AccountStore(root: root, configured: try Self.accounts(of: effective, engine: engine))
         self.accounts = accounts
+        engine.setQuotas(Account.quotas(of: accounts.configured()))
         let urlSigningKey = try SecretFile.load(path: data + "/url-signing-key", bytes: 32)
         // Made after everything that can fail but the event sinks: a client dropped without a
         // shutdown stops the process with an assertion instead of the startup error's message.
@@ -93,6 +94,7 @@ public final class DepotServer: Sendable {
             tiering.apply(configuration)
             try events.apply(configuration.events)
             accounts.replaceConfigured(try Self.accounts(of: configuration, engine: engine))
+            engine.setQuotas(Account.quotas(of: accounts.configured()))
             try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
         }
         vault = VaultService(

@@ -85,7 +85,8 @@ extension VaultService {
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
         try authorize(account, .write, bucket: account.vault!.bucket, key: key)
         let metadata = recordingMetadata(account: account, filename: filename, values: values)
-        try engine.admitUpload(declaredBytes: length)  // 507 now, not after PATCHes filled the device
+        // 507 (space) or 403 (quota) now, not after PATCHes filled the device or the quota
+        try engine.admitUpload(declaredBytes: length, owner: account.accessKey, bucket: account.vault!.bucket, key: key)
         let id = try await engine.createUpload(
             UploadRecord(
                 bucket: account.vault!.bucket, key: key, created: Engine.now(), metadata: metadata,

@@ -52,7 +52,10 @@ extension VaultService {
         if let declared, declared > maxUploadSize {
             throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
         }
-        if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
+        if let declared {  // 507 (space) or 403 (quota) before the body is read
+            try engine.admitUpload(
+                declaredBytes: declared, owner: account.accessKey, bucket: account.vault!.bucket, key: key)
+        }
         let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
         try await sendContinue()
         var received: UInt64 = 0

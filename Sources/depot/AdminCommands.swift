@@ -131,7 +131,9 @@ struct AdminClient {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the server's version, uptime, the data device's free space and reserve, and replication backlog per tier.")
+        abstract:
+            "Show the server's version, uptime, the data device's free space and reserve, accounts' usage against their quotas, and replication backlog per tier."
+    )
     @OptionGroup var admin: AdminOptions
 
     func run() async throws {
@@ -146,6 +148,16 @@ struct Status: AsyncParsableCommand {
                 // df-style: what is free on the data device, and the part of it uploads may not use.
                 lines.append(
                     "data device: \(humanBytes(free)) free of \(humanBytes(total)), reserve \(humanBytes(reserve)) (for deletes and compaction)")
+            }
+            for account in status["quotas"] as? [[String: Any]] ?? [] {
+                let usage = account["usage"] as? [String: Any] ?? [:]
+                let quota = account["quota"] as? [String: Any] ?? [:]
+                let owned = humanBytes(usage["bytes"] as? Int ?? 0)
+                var line = "account \(account["accessKey"] ?? "?") (\(account["name"] ?? "")): \(owned)"
+                if let bytes = quota["bytes"] as? Int { line += " of \(humanBytes(bytes))" }
+                line += ", \(usage["objects"] as? Int ?? 0) objects"
+                if let objects = quota["objects"] as? Int { line += " of \(objects)" }
+                lines.append(line)
             }
             lines.append("")
             lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + pad("OLDEST PENDING", 16) + "RATE (1 MIN)")

@@ -37,6 +37,7 @@ extension Engine {
                     try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 }
                 try precondition?(previous)
+                try engine.chargeUsage(added: record, removed: previous, txn: txn)
                 record.replicas = []
                 try engine.planReplication(
                     bucket: target.bucket, key: target.key, record: &record, txn: txn)

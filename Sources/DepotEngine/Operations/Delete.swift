@@ -31,6 +31,7 @@ extension Engine {
                 }
                 let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 try precondition?(previous)
+                try engine.chargeUsage(added: nil, removed: previous, txn: txn)
                 let (_, sequence) = try context.log(.objectDelete(bucket: bucket, key: key))
                 try engine.recordEvent(
                     EventRecord(

@@ -166,6 +166,7 @@ extension Engine {
         let objectKey = Tables.objectKey(bucket: bucket, key: key)
         let previous = try txn.get(objects, objectKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
         try precondition?(previous)
+        try chargeUsage(added: record, removed: previous, txn: txn)
         var stored = record
         try planReplication(bucket: bucket, key: key, record: &stored, txn: txn)
         let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: stored))

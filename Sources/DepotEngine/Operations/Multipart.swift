@@ -135,6 +135,7 @@ extension Engine {
                     checksums: completed.checksums, checksumType: completed.checksumType,
                     partSizes: completed.keepsParts ? chosen.map(\.size) : [],
                     manifest: chosen.flatMap(\.manifest))
+                try engine.chargeUsage(added: record, removed: previous, txn: txn)
                 try engine.planReplication(
                     bucket: upload.bucket, key: upload.key, record: &record, txn: txn)
                 let (location, sequence) = try context.log(.objectCommit(bucket: upload.bucket, key: upload.key, record: record))

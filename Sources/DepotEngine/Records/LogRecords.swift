@@ -55,7 +55,7 @@ enum LogPayload {
 enum Tables {
     static let all = [
         "meta", "buckets", "objects", "chunks", "segments", "uploads", "parts", "tasks", "outbox", "accounts", "devices",
-        "settings", "completedUploads",
+        "settings", "completedUploads", "usage",
     ]
 
     /// objects key: bucket, 0x00, key. Keys sort byte-wise, so a prefix listing is a cursor walk.
