@@ -68,13 +68,9 @@ extension VaultService {
     }
 
     private func create(_ request: Request, account authenticated: Account, headers base: HTTPFields) async throws -> Response {
-        guard let lengthText = Self.header(request, "Upload-Length"), let length = UInt64(lengthText) else {
-            throw VaultError(.badRequest, "Upload-Length is required")
-        }
-        guard length > 0 else { throw VaultError(.badRequest, "an empty recording is not stored") }
-        guard length <= maxUploadSize else {
-            throw VaultError(.contentTooLarge, "Upload-Length exceeds Tus-Max-Size \(maxUploadSize)")
-        }
+        let length = try TusHeaders.creationLength(
+            uploadLength: Self.header(request, "Upload-Length"), deferLength: Self.header(request, "Upload-Defer-Length"),
+            maxSize: maxUploadSize)
         var values = RecordingName.uploadMetadata(Self.header(request, "Upload-Metadata") ?? "")
         for (name, value) in headerValues(request) where values[name] == nil { values[name] = value }
         let (account, provider) = try route(authenticated, provider: values["provider"])
@@ -106,19 +102,9 @@ extension VaultService {
         guard request.headers[.contentType]?.lowercased() == "application/offset+octet-stream" else {
             throw VaultError(.unsupportedMediaType, "PATCH needs Content-Type: application/offset+octet-stream")
         }
-        guard let claimed = Self.header(request, "Upload-Offset").flatMap(UInt64.init) else {
-            throw VaultError(.badRequest, "Upload-Offset is required")
-        }
-        guard claimed == offset else {
-            throw VaultError(.conflict, "Upload-Offset \(claimed) does not match the upload's offset \(offset)")
-        }
-        // Refused before a byte is read: a body that cannot fit would only be cut at Upload-Length.
-        let declared = request.headers[.contentLength].flatMap(UInt64.init)
-        if let declared, declared > length - offset {
-            throw VaultError(
-                .contentTooLarge,
-                "Content-Length \(declared) is more than the \(length - offset) bytes left before Upload-Length \(length)")
-        }
+        let declared = try TusHeaders.patchBodyLength(
+            uploadOffset: Self.header(request, "Upload-Offset"), contentLength: request.headers[.contentLength],
+            offset: offset, length: length)
         if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
         try checkPatchLimit(parts: nextPart - 1, declared: declared, remaining: length - offset)
         let session = try engine.startPart(uploadId: id, number: nextPart)
