@@ -15,4 +15,7 @@ uint32_t depot_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
 uint32_t depot_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
 uint64_t depot_crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b);
 
+/* Multi-buffer MD5 (the S3 ETag across concurrent uploads). */
+#include "depot_md5.h"
+
 #endif
