@@ -55,8 +55,8 @@ public final class Engine: Sendable {
     let segments: Table
     let meta: Table
 
-    /// The longest LMDB key; bucket + NUL + object key must fit in it.
-    public let maxIndexKeyLength: Int
+    /// S3's longest object key in UTF-8 bytes; longer keys are refused with `keyTooLong`.
+    public static let maximumKeyLength = ObjectKeyLayout.maximumKeyLength
 
     /// Opens the data directory, taking an exclusive lock on it so that two processes never
     /// write the same store.
@@ -85,7 +85,12 @@ public final class Engine: Sendable {
         chunks = environment.table("chunks")
         segments = environment.table("segments")
         meta = environment.table("meta")
-        maxIndexKeyLength = 511
+        // The objects table's layout assumes LMDB takes keys of 511 bytes (ObjectKeyLayout).
+        guard environment.maxKeySize >= ObjectKeyLayout.indexKeyLimit else {
+            close(lockFile)
+            throw EngineError.io(
+                "liblmdb takes keys of at most \(environment.maxKeySize) bytes; Depot needs \(ObjectKeyLayout.indexKeyLimit)")
+        }
         let metaTable = meta
         let sequence = try environment.read { txn in
             try txn.get(metaTable, Tables.sequenceKey).map { try $0.decode { try $0.u64() } } ?? 1
@@ -156,7 +161,7 @@ public final class Engine: Sendable {
         do {
             try await committer.submit { txn, context in
                 guard try txn.contains(bucketTable, Array(name.utf8)) else { throw EngineError.noSuchBucket(name) }
-                let prefix = Tables.objectKey(bucket: name, key: "")
+                let prefix = ObjectKeyLayout(bucket: name).bucketPrefix
                 var empty = true
                 try txn.scan(objectTable, from: prefix) { key, _ in
                     empty = !key.starts(with: prefix)
@@ -209,20 +214,15 @@ public final class Engine: Sendable {
 
     // MARK: Object lookups
 
-    /// Throws `keyTooLong` when bucket + key would not fit in an index key (never truncated).
+    /// Throws `keyTooLong` for a key longer than S3's 1,024 bytes (never truncated). Every key
+    /// up to that fits in every bucket (ObjectKeyLayout).
     public func checkKeyLength(bucket: String, key: String) throws {
-        let limit = maxIndexKeyLength - bucket.utf8.count - 1
-        if key.utf8.count > limit { throw EngineError.keyTooLong(maximum: limit) }
+        if key.utf8.count > Self.maximumKeyLength { throw EngineError.keyTooLong(maximum: Self.maximumKeyLength) }
     }
 
     public func headObject(bucket: String, key: String) throws -> ObjectRecord? {
-        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return nil }
         let table = objects
-        return try environment.read { txn in
-            try txn.get(table, Tables.objectKey(bucket: bucket, key: key)).map { value in
-                try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
-            }
-        }
+        return try environment.read { txn in try txn.object(table, bucket: bucket, key: key) }
     }
 
     func chunkEntry(_ hash: [UInt8]) throws -> ChunkEntry? {

@@ -33,7 +33,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .bucketAlreadyOwnedByYou(let b): return "You already own the bucket \(b)"
         case .bucketNotEmpty(let b): return "The bucket \(b) is not empty"
         case .invalidBucketName(let b): return "The bucket name \(b) is not valid"
-        case .keyTooLong(let max): return "Bucket name and key together must be at most \(max) bytes"
+        case .keyTooLong(let max): return "Your key is too long: keys may be at most \(max) bytes"
         case .preconditionFailed: return "At least one of the preconditions you specified did not hold"
         case .noSuchUpload(let id): return "The specified upload does not exist: \(id)"
         case .invalidPart(let detail): return "One or more of the specified parts could not be found or did not match: \(detail)"

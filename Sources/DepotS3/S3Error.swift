@@ -112,7 +112,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
                 "InvalidBucketName", .badRequest, "The specified bucket is not valid\(why)", details: [("BucketName", b)])
         case .keyTooLong(let max):
             return S3Error(
-                "KeyTooLongError", .badRequest, "Your key is too long: bucket name and key may use at most \(max) bytes here.")
+                "KeyTooLongError", .badRequest, "Your key is too long: keys may be at most \(max) bytes (UTF-8).")
         case .preconditionFailed: return .preconditionFailed()
         case .noSuchUpload:
             return S3Error(

@@ -51,14 +51,15 @@ struct CommitAtomicityTests {
         #expect(started.isSet)
 
         let good = Task { try await engine.put("rec", "a", [1, 2, 3]) }
-        // Gets as far as writing its tier task, its event and its log record, then LMDB refuses
-        // the object's key (too long): the kind of failure a full disk gives halfway through.
-        let longKey = String(repeating: "k", count: 600)
+        // Writes its tier task, its event, its log record and its object, then fails: the kind
+        // of failure a full disk gives halfway through.
+        let failingKey = "fails-after-writing"
         let failing = Task {
             try await engine.committer.submit { txn, context in
                 _ = try engine.commitObject(
-                    bucket: "rec", key: longKey, record: ObjectRecord(size: 0, etag: "e", created: Engine.now(), owner: "me"),
+                    bucket: "rec", key: failingKey, record: ObjectRecord(size: 0, etag: "e", created: Engine.now(), owner: "me"),
                     placements: [], precondition: nil, origin: .s3("Put"), txn: txn, context: context)
+                throw FailedMidway()
             }
         }
         let other = Task { try await engine.put("rec", "replaced", [4, 5, 6, 7]) }
@@ -70,11 +71,12 @@ struct CommitAtomicityTests {
 
         _ = try await good.value
         _ = try await other.value
-        await #expect(throws: LMDBError.self) { try await failing.value }
+        await #expect(throws: FailedMidway.self) { try await failing.value }
 
         #expect(try engine.get("rec", "a") == [1, 2, 3])
         #expect(try engine.get("rec", "replaced") == [4, 5, 6, 7])
-        #expect(try engine.dump().allSatisfy { !$0.contains(longKey) })
+        #expect(try engine.dump().allSatisfy { !$0.contains(failingKey) })
+        #expect(try engine.headObject(bucket: "rec", key: failingKey) == nil)
         let events = try engine.outboxEvents(after: 0, limit: 10).dropFirst(eventsBefore)
         #expect(events.map(\.key) == ["a", "replaced"] || events.map(\.key) == ["replaced", "a"])
         #expect(engine.outboxCount == eventsBefore + 2)
@@ -89,6 +91,8 @@ struct CommitAtomicityTests {
         return try engine.dump()
     }
 }
+
+private struct FailedMidway: Error {}
 
 /// Set once by the held commit request, read by the polling test.
 private final class StartedFlag: Sendable {

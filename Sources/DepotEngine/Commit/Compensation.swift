@@ -33,14 +33,11 @@ extension Committer {
             do {
                 switch target {
                 case .object(let bucket, let key):
-                    let objectKey = Tables.objectKey(bucket: bucket, key: key)
-                    // A key LMDB refuses cannot be in the index.
-                    let value = objectKey.count > Self.maxKeyLength ? nil : try txn.get(objects, objectKey)
-                    if var record = try value.map({ v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }) {
+                    if var record = try txn.object(objects, bucket: bucket, key: key) {
                         let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
                         record.commitLocation = location
                         record.sequence = sequence
-                        try txn.put(objects, objectKey, record.encodedValue())
+                        try txn.putObject(objects, bucket: bucket, key: key, record)
                     } else {
                         _ = try context.log(.objectDelete(bucket: bucket, key: key))
                     }

@@ -64,7 +64,8 @@ extension Engine {
     }
 
     private struct CommitMove: Sendable {
-        var objectKey: [UInt8]
+        var bucket: String
+        var key: String
         var sequence: UInt64
         var to: RecordLocation
     }
@@ -85,14 +86,11 @@ extension Engine {
                     else { return false }
                     switch payload {
                     case .objectCommit(let bucket, let key, _):
-                        let value = try txn.get(objectTable, Tables.objectKey(bucket: bucket, key: key))
-                        let current = try value.map { v in
-                            try v.withUnsafeBytes { try ObjectRecord.decodeValue($0, withManifest: false) }
-                        }
+                        let current = try txn.object(objectTable, bucket: bucket, key: key, withManifest: false)
                         return current?.sequence == record.header.sequence
                     case .objectDelete(let bucket, let key):
                         // A tombstone still hides older commit records of a key that does not exist.
-                        return try !txn.contains(objectTable, Tables.objectKey(bucket: bucket, key: key))
+                        return try !txn.containsObject(objectTable, bucket: bucket, key: key)
                     default: return false
                     }
                 case .bucketCreate, .bucketDelete:
@@ -118,9 +116,7 @@ extension Engine {
                 if case .some(.objectCommit(let bucket, let key, _)) = try LogPayload.decode(
                     kind: .objectCommit, payload: record.payload)
                 {
-                    commitMoves.append(
-                        CommitMove(
-                            objectKey: Tables.objectKey(bucket: bucket, key: key), sequence: record.header.sequence, to: to))
+                    commitMoves.append(CommitMove(bucket: bucket, key: key, sequence: record.header.sequence, to: to))
                 }
             default: break
             }
@@ -135,11 +131,11 @@ extension Engine {
                 context.liveDelta[move.to.segment, default: 0] += Int64(RecordHeader.size) + Int64(move.to.length)
             }
             for move in commits {
-                guard let value = try txn.get(objectTable, move.objectKey) else { continue }
-                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
-                guard record.sequence == move.sequence else { continue }
+                guard var record = try txn.object(objectTable, bucket: move.bucket, key: move.key),
+                    record.sequence == move.sequence
+                else { continue }
                 record.commitLocation = move.to
-                try txn.put(objectTable, move.objectKey, record.encodedValue())
+                try txn.putObject(objectTable, bucket: move.bucket, key: move.key, record)
             }
             try txn.delete(segmentTable, Tables.segmentKey(id))
             gate.retire(id)

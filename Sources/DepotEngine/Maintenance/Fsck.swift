@@ -51,7 +51,13 @@ extension Engine {
             var expected: [[UInt8]: UInt64] = [:]
             try txn.scan(objectTable) { key, value in
                 report.objects += 1
-                let name = String(decoding: key, as: UTF8.self).replacingNul()
+                guard let (bucket, objectKey) = ObjectKeyLayout.name(indexKey: key, value: value) else {
+                    report.problems.append(
+                        "object entry \(String(decoding: key.prefix { $0 != 0xFF }, as: UTF8.self).replacingNul())…: "
+                            + "a hashed index key whose value does not carry the key it was made from")
+                    return true
+                }
+                let name = "\(bucket)/\(objectKey)"
                 let record = try ObjectRecord.decodeValue(value)
                 let total = record.manifest.reduce(UInt64(0)) { $0 + UInt64($1.length) }
                 if record.localState == .present && total != record.size {

@@ -18,9 +18,10 @@ extension Engine {
             }
             try txn.scan(objectTable) { key, value in
                 let o = try ObjectRecord.decodeValue(value)
+                let name = ObjectKeyLayout.name(indexKey: key, value: value).map { "\($0.bucket)/\($0.key)" } ?? "?"
                 let manifest = o.manifest.map { "\(Hex.encode($0.hash.prefix(8))):\($0.length)" }.joined(separator: ",")
                 emit(
-                    "object \(String(decoding: key, as: UTF8.self).replacingNul()) size=\(o.size) etag=\(o.etag) "
+                    "object \(name) size=\(o.size) etag=\(o.etag) "
                         + "created=\(o.created) owner=\(o.owner) type=\(o.contentType) sys=\(o.systemMetadata) "
                         + "meta=\(o.userMetadata) tags=\(o.tags) checksums=\(o.checksums) \(o.checksumType) "
                         + "parts=\(o.partSizes) state=\(o.localState) seq=\(o.sequence) "

@@ -30,7 +30,7 @@ extension Engine {
 
         var chunkLocations: [[UInt8]: RecordLocation] = [:]
         var bucketState: [String: (sequence: UInt64, record: BucketRecord?)] = [:]
-        var objectState: [[UInt8]: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
+        var objectState: [ObjectName: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
         var maxSequence: UInt64 = 0
         let ids = SegmentStore.listSegmentIds(configuration.segmentDirectory)
         let digest = StreamingDigest(.sha256)
@@ -51,10 +51,10 @@ extension Engine {
                     guard let payload = try LogPayload.decode(kind: record.header.kind, payload: record.payload) else { return }
                     switch payload {
                     case .objectCommit(let bucket, let key, let object):
-                        let k = Tables.objectKey(bucket: bucket, key: key)
+                        let k = ObjectName(bucket: bucket, key: key)
                         if (objectState[k]?.sequence ?? 0) <= seq { objectState[k] = (seq, record.location, object) }
                     case .objectDelete(let bucket, let key):
-                        let k = Tables.objectKey(bucket: bucket, key: key)
+                        let k = ObjectName(bucket: bucket, key: key)
                         if (objectState[k]?.sequence ?? 0) <= seq { objectState[k] = (seq, record.location, nil) }
                     case .bucketCreate(let name, let bucket):
                         if (bucketState[name]?.sequence ?? 0) <= seq { bucketState[name] = (seq, bucket) }
@@ -83,22 +83,21 @@ extension Engine {
                     try txn.put(buckets, Array(name.utf8), bucket.encoded())
                     report.buckets += 1
                 }
-                for (key, state) in objectState {
+                for (name, state) in objectState {
                     guard var object = state.record else { continue }
-                    let bucket = String(decoding: key.prefix { $0 != 0 }, as: UTF8.self)
-                    guard bucketState[bucket]?.record != nil else { continue }
+                    guard bucketState[name.bucket]?.record != nil else { continue }
                     if object.localState == .present,
                         let missing = object.manifest.first(where: { chunkLocations[$0.hash] == nil })
                     {
                         report.problems.append(
-                            "object \(String(decoding: key, as: UTF8.self).replacingNul()) lost chunk \(Hex.encode(missing.hash)); left out"
+                            "object \(name.bucket)/\(name.key) lost chunk \(Hex.encode(missing.hash)); left out"
                         )
                         continue
                     }
                     object.commitLocation = state.location
                     object.sequence = state.sequence
                     for ref in object.heldChunks { references[ref.hash, default: 0] += 1 }
-                    try txn.put(objects, key, object.encodedValue())
+                    try txn.putObject(objects, bucket: name.bucket, key: name.key, object)
                     report.objects += 1
                 }
                 for (hash, count) in references {
@@ -128,6 +127,12 @@ extension Engine {
         }
         return report
     }
+}
+
+/// An object's bucket and key, as the log records name it.
+private struct ObjectName: Hashable {
+    var bucket: String
+    var key: String
 }
 
 /// Removes a directory of plain files (an LMDB environment).

@@ -20,11 +20,9 @@ extension Engine {
                 guard try txn.contains(engine.buckets, Array(target.bucket.utf8)) else {
                     throw EngineError.noSuchBucket(target.bucket)
                 }
-                guard let sourceValue = try txn.get(engine.objects, Tables.objectKey(bucket: source.bucket, key: source.key))
-                else {
+                guard let original = try txn.object(engine.objects, bucket: source.bucket, key: source.key) else {
                     throw EngineError.noSuchKey(source.key)
                 }
-                let original = try sourceValue.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 guard original.localState == .present else { throw EngineError.invalidObjectState(source.key) }
                 var record = try make(original)
                 record.manifest = original.manifest
@@ -32,10 +30,7 @@ extension Engine {
                 record.partSizes = original.partSizes
                 record.localState = original.localState
                 record.created = Engine.now()
-                let targetKey = Tables.objectKey(bucket: target.bucket, key: target.key)
-                let previous = try txn.get(engine.objects, targetKey).map { v in
-                    try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
-                }
+                let previous = try txn.object(engine.objects, bucket: target.bucket, key: target.key)
                 try precondition?(previous)
                 try engine.chargeUsage(added: record, removed: previous, txn: txn)
                 record.replicas = []
@@ -49,7 +44,7 @@ extension Engine {
                 if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.put(engine.objects, targetKey, record.encodedValue())
+                try txn.putObject(engine.objects, bucket: target.bucket, key: target.key, record)
                 return record
             }
         } catch { throw EngineError.wrap(error) }
@@ -61,20 +56,19 @@ extension Engine {
     public func updateObject(
         bucket: String, key: String, _ update: @escaping @Sendable (inout ObjectRecord) throws -> Void
     ) async throws -> ObjectRecord {
-        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { throw EngineError.noSuchKey(key) }
         let engine = self
         do {
             return try await committer.submit { txn, context in
-                let objectKey = Tables.objectKey(bucket: bucket, key: key)
-                guard let value = try txn.get(engine.objects, objectKey) else { throw EngineError.noSuchKey(key) }
-                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else {
+                    throw EngineError.noSuchKey(key)
+                }
                 let manifest = record.manifest
                 try update(&record)
                 record.manifest = manifest
                 let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.put(engine.objects, objectKey, record.encodedValue())
+                try txn.putObject(engine.objects, bucket: bucket, key: key, record)
                 return record
             }
         } catch { throw EngineError.wrap(error) }

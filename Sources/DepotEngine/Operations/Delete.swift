@@ -6,7 +6,6 @@ extension Engine {
     public func deleteObject(
         bucket: String, key: String, precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Delete")
     ) async throws -> Bool {
-        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return false }
         do {
             return try await deleteObjectOnce(bucket: bucket, key: key, precondition: precondition, origin: origin)
         } catch EngineError.noSpace where store.releaseBallast() {
@@ -24,12 +23,10 @@ extension Engine {
         do {
             return try await committer.submit { txn, context in
                 guard try txn.contains(engine.buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
-                let objectKey = Tables.objectKey(bucket: bucket, key: key)
-                guard let value = try txn.get(engine.objects, objectKey) else {
+                guard let previous = try txn.object(engine.objects, bucket: bucket, key: key) else {
                     try precondition?(nil)
                     return false
                 }
-                let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
                 try precondition?(previous)
                 try engine.chargeUsage(added: nil, removed: previous, txn: txn)
                 let (_, sequence) = try context.log(.objectDelete(bucket: bucket, key: key))
@@ -41,7 +38,7 @@ extension Engine {
                     sequence: sequence, txn: txn, context: context)
                 try engine.planDeletes(bucket: bucket, key: key, record: previous, txn: txn)
                 try engine.dropReferences(previous.heldChunks, txn: txn, context: context)
-                try txn.delete(engine.objects, objectKey)
+                try txn.deleteObject(engine.objects, bucket: bucket, key: key)
                 return true
             }
         } catch { throw EngineError.wrap(error) }

@@ -44,7 +44,9 @@ public final class IngestSession {
     public let partNumber: Int?
     let engine: Engine
     private var chunker: StreamingChunker
-    private let md5 = BackgroundDigest(.md5)
+    /// The ETag's MD5, in the shared multi-buffer service: hashed off this thread while chunking
+    /// and SHA-256 go on, side by side with the other uploads' in SIMD lanes.
+    private let md5 = MultiBufferMD5.shared.makeStream()
     private let sha256 = StreamingDigest(.sha256)
     private var manifest: [ChunkRef] = []
     private var placements: [ChunkPlacement] = []
@@ -163,8 +165,7 @@ extension Engine {
         precondition: CommitPrecondition?, origin: ChangeOrigin, txn: borrowing Transaction, context: CommitContext
     ) throws -> ObjectRecord {
         guard try txn.contains(buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
-        let objectKey = Tables.objectKey(bucket: bucket, key: key)
-        let previous = try txn.get(objects, objectKey).map { v in try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) } }
+        let previous = try txn.object(objects, bucket: bucket, key: key)
         try precondition?(previous)
         try chargeUsage(added: record, removed: previous, txn: txn)
         var stored = record
@@ -176,7 +177,7 @@ extension Engine {
         if let previous { try dropReferences(previous.heldChunks, txn: txn, context: context) }
         stored.commitLocation = location
         stored.sequence = sequence
-        try txn.put(objects, objectKey, stored.encodedValue())
+        try txn.putObject(objects, bucket: bucket, key: key, stored)
         return stored
     }
 }

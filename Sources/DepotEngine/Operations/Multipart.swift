@@ -120,13 +120,10 @@ extension Engine {
                 }
                 for part in chosen.dropLast() where part.size < minimumPartSize { throw EngineError.entityTooSmall }
                 let completed = try finish(upload, chosen)
-                let objectKey = Tables.objectKey(bucket: upload.bucket, key: upload.key)
                 guard try txn.contains(engine.buckets, Array(upload.bucket.utf8)) else {
                     throw EngineError.noSuchBucket(upload.bucket)
                 }
-                let previous = try txn.get(engine.objects, objectKey).map { v in
-                    try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
-                }
+                let previous = try txn.object(engine.objects, bucket: upload.bucket, key: upload.key)
                 try precondition?(previous)
                 let m = upload.metadata
                 var record = ObjectRecord(
@@ -156,7 +153,7 @@ extension Engine {
                         .encoded())
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.put(engine.objects, objectKey, record.encodedValue())
+                try txn.putObject(engine.objects, bucket: upload.bucket, key: upload.key, record)
                 return record
             }
         } catch { throw EngineError.wrap(error) }
@@ -226,9 +223,7 @@ extension Engine {
     func completedObject(uploadId id: String, txn: borrowing Transaction) throws -> ObjectRecord? {
         guard
             let done = try txn.get(environment.table("completedUploads"), Array(id.utf8)).map(CompletedUploadRecord.decode),
-            let object = try txn.get(objects, Tables.objectKey(bucket: done.bucket, key: done.key)).map({ v in
-                try v.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
-            }),
+            let object = try txn.object(objects, bucket: done.bucket, key: done.key),
             object.etag == done.etag
         else { return nil }
         return object

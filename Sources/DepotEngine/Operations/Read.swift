@@ -107,12 +107,10 @@ public final class ObjectReader: @unchecked Sendable {
 extension Engine {
     /// Opens an object for reading; nil when it does not exist.
     public func openObject(bucket: String, key: String) throws -> ObjectReader? {
-        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return nil }
         let lease = self.lease()
         let (objectTable, chunkTable) = (objects, chunks)
         let found: (ObjectRecord, [RecordLocation])? = try environment.read { txn in
-            guard let value = try txn.get(objectTable, Tables.objectKey(bucket: bucket, key: key)) else { return nil }
-            let record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+            guard let record = try txn.object(objectTable, bucket: bucket, key: key) else { return nil }
             // An evicted object's bytes are on a tier; readers use `readThrough`.
             if record.localState == .evicted { return (record, []) }
             var locations: [RecordLocation] = []

@@ -57,8 +57,7 @@ extension Engine {
         // then marked the newer one COMPLETED, the newer one's task was skipped as already
         // done, and the tier kept the old bytes. A new version is made at least 1 ms newer
         // than the one it replaces, in the commit that replaces it.
-        if let value = try txn.get(objects, Tables.objectKey(bucket: bucket, key: key)) {
-            let previous = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0, withManifest: false) }
+        if let previous = try txn.object(objects, bucket: bucket, key: key, withManifest: false) {
             if previous.created >= record.created { record.created = previous.created + 1 }
         }
         guard let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
@@ -135,9 +134,7 @@ extension Engine {
                     }
                     return
                 }
-                let objectKey = Tables.objectKey(bucket: task.bucket, key: task.key)
-                guard let value = try txn.get(engine.objects, objectKey) else { return }
-                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard var record = try txn.object(engine.objects, bucket: task.bucket, key: task.key) else { return }
                 guard record.created == task.objectCreated,
                     let index = record.replicas.firstIndex(where: { $0.tier == task.tier })
                 else { return }
@@ -172,7 +169,7 @@ extension Engine {
                 }
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.put(engine.objects, objectKey, record.encodedValue())
+                try txn.putObject(engine.objects, bucket: task.bucket, key: task.key, record)
             }
         } catch { throw EngineError.wrap(error) }
     }
@@ -183,14 +180,11 @@ extension Engine {
     /// that does not already hold it. Returns false when the object does not exist.
     @discardableResult
     public func requestReplication(bucket: String, key: String, tiers: [String]) async throws -> Bool {
-        guard key.utf8.count + bucket.utf8.count + 1 <= maxIndexKeyLength else { return false }
         let engine = self
         let table = environment.table("tasks")
         do {
             return try await committer.submit { txn, context in
-                let objectKey = Tables.objectKey(bucket: bucket, key: key)
-                guard let value = try txn.get(engine.objects, objectKey) else { return false }
-                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else { return false }
                 let now = Engine.now()
                 var queued = false
                 for tier in tiers {
@@ -211,7 +205,7 @@ extension Engine {
                 let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.put(engine.objects, objectKey, record.encodedValue())
+                try txn.putObject(engine.objects, bucket: bucket, key: key, record)
                 return true
             }
         } catch { throw EngineError.wrap(error) }

@@ -24,9 +24,7 @@ extension Engine {
         let engine = self
         do {
             return try await committer.submit { txn, context in
-                let objectKey = Tables.objectKey(bucket: bucket, key: key)
-                guard let value = try txn.get(engine.objects, objectKey) else { return false }
-                var record = try value.withUnsafeBytes { try ObjectRecord.decodeValue($0) }
+                guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else { return false }
                 guard record.created == created, record.localState == .present, !tiers.isEmpty,
                     tiers.allSatisfy({ tier in record.replicas.contains { $0.tier == tier && $0.state == .completed } })
                 else { return false }
@@ -42,7 +40,7 @@ extension Engine {
                 try engine.dropReferences(held, txn: txn, context: context)
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.put(engine.objects, objectKey, record.encodedValue())
+                try txn.putObject(engine.objects, bucket: bucket, key: key, record)
                 return true
             }
         } catch { throw EngineError.wrap(error) }

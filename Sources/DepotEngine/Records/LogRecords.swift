@@ -58,13 +58,7 @@ enum Tables {
         "settings", "completedUploads", "usage",
     ]
 
-    /// objects key: bucket, 0x00, key. Keys sort byte-wise, so a prefix listing is a cursor walk.
-    static func objectKey(bucket: String, key: String) -> [UInt8] {
-        var k = Array(bucket.utf8)
-        k.append(0)
-        k.append(contentsOf: key.utf8)
-        return k
-    }
+    // objects keys: ObjectKeyLayout (bucket, 0x00, key; long keys hashed).
 
     static func segmentKey(_ id: UInt32) -> [UInt8] { withUnsafeBytes(of: id.bigEndian) { Array($0) } }
 

@@ -120,6 +120,9 @@ public struct ObjectRecord: Sendable, Equatable {
 
     /// Version 2 added `replicas`; version 1 records decode with none.
     static let version: UInt8 = 2
+    /// Version 2 preceded by the object's key: the index value of a key too long to be its own
+    /// index key (ObjectKeyLayout). Never in the segments, whose records name their key anyway.
+    static let versionWithKey: UInt8 = 3
 
     /// The log payload: everything but where the record itself sits.
     func encodedBody() -> [UInt8] {
@@ -128,8 +131,13 @@ public struct ObjectRecord: Sendable, Equatable {
         return w.bytes
     }
 
-    func encodeBody(_ w: inout BinaryWriter) {
-        w.u8(Self.version)
+    func encodeBody(_ w: inout BinaryWriter, key: String? = nil) {
+        if let key {
+            w.u8(Self.versionWithKey)
+            w.string(key)
+        } else {
+            w.u8(Self.version)
+        }
         w.varint(size)
         w.string(etag)
         w.signed(created)
@@ -159,20 +167,30 @@ public struct ObjectRecord: Sendable, Equatable {
         }
     }
 
-    /// The index value: the body followed by the commit location and sequence.
-    func encodedValue() -> [UInt8] {
-        var w = BinaryWriter(capacity: 160 + manifest.count * 36)
+    /// The index value: the commit location and sequence followed by the body, which starts
+    /// with `key` when one is given (Transaction.putObject gives it for hashed index keys).
+    func encodedValue(key: String? = nil) -> [UInt8] {
+        var w = BinaryWriter(capacity: 160 + manifest.count * 36 + (key?.utf8.count ?? 0))
         w.u32(commitLocation.segment)
         w.u64(commitLocation.offset)
         w.u32(commitLocation.length)
         w.u64(sequence)
-        encodeBody(&w)
+        encodeBody(&w, key: key)
         return w.bytes
+    }
+
+    /// The key an index value carries (version 3), or nil when it carries none.
+    static func storedKey(inValue bytes: UnsafeRawBufferPointer) throws -> String? {
+        var r = BinaryReader(bytes)
+        _ = try r.raw(24)
+        guard try r.u8() == versionWithKey else { return nil }
+        return try r.string()
     }
 
     static func decodeBody(_ r: inout BinaryReader, withManifest: Bool = true) throws -> ObjectRecord {
         let version = try r.u8()
-        guard version == 1 || version == 2 else { throw DecodeError("unknown object record version \(version)") }
+        guard (1...versionWithKey).contains(version) else { throw DecodeError("unknown object record version \(version)") }
+        if version == versionWithKey { _ = try r.string() }
         var o = ObjectRecord(size: try r.varint(), etag: try r.string(), created: try r.signed(), owner: try r.string())
         o.contentType = try r.string()
         o.systemMetadata = try r.pairs()

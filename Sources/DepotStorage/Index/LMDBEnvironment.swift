@@ -157,6 +157,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return ((info.me_last_pgno + 1) * Int(st.ms_psize), info.me_mapsize)
     }
 
+    /// The longest key this build of liblmdb accepts (MDB_MAXKEYSIZE: 511 unless built otherwise).
+    public var maxKeySize: Int { Int(mdb_env_get_maxkeysize(env)) }
+
     /// Forces the data and meta pages to disk (used after writes done with relaxed sync).
     public func sync() throws { try check(mdb_env_sync(env, 1), "env_sync") }
 
