@@ -1,6 +1,7 @@
 """Keys up to S3's 1,024 bytes work in every bucket, even one with a 63-character name, through
 every door, and listings keep S3's order across long keys that share a long prefix (issue 14 #8).
 Before, LMDB's 511-byte key limit capped keys at 510 bytes minus the bucket name's."""
+import base64
 import random
 
 import botocore
@@ -108,8 +109,25 @@ def test_keys_over_1024_bytes_are_refused_at_every_door(server):
     blob = requests.get(server.endpoint + "/api/storage/blob", timeout=30,
                         headers=dict(headers, **{"X-Kerberos-Storage-Filename": vault_key}))
     assert blob.status_code == 200 and blob.content == b"vault clip"
+
+    def tus_create(filename):
+        metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
+                            for k, v in (("directory", "tus"), ("filename", filename)))
+        return requests.post(server.endpoint + "/api/storage/tus/", timeout=30, headers=dict(
+            headers, **{"X-Kerberos-Storage-Directory": "tus", "X-Kerberos-Storage-Filename": filename,
+                        "Tus-Resumable": "1.0.0", "Upload-Length": "4", "Upload-Metadata": metadata}))
+    assert tus_create("t" * 1021).status_code == 400
+    created = tus_create("t" * 1020)
+    assert created.status_code == 201, created.text
+    patched = requests.patch(server.endpoint + "/api/storage/tus/" + created.headers["Location"].rsplit("/", 1)[-1],
+                             data=b"tus!", timeout=30, headers=dict(headers, **{
+                                 "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream",
+                                 "Upload-Offset": "0"}))
+    assert patched.status_code == 204, patched.text
+    tus_key = "tus/" + "t" * 1020
+    assert s3.get_object(Bucket=BUCKET, Key=tus_key)["Body"].read() == b"tus!"
     assert byte_order([o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]) == byte_order(
-        [ASCII_1024, vault_key, "source"])
+        [ASCII_1024, vault_key, tus_key, "source"])
 
 
 def expected_listing(keys, prefix="", delimiter="", start_after=""):
