@@ -50,10 +50,7 @@ struct ListingWalk {
         guard maxKeys > 0 else { return }
         var seekTo: [UInt8]? = indexedPrefix
         if !startAfter.isEmpty {
-            // Keys after `startAfter` all sort at or after this (entries up to it are filtered).
-            let after =
-                startAfter.count <= layout.room
-                ? layout.bucketPrefix + startAfter : layout.bucketPrefix + startAfter.prefix(layout.keptLength)
+            let after = layout.seekKey(after: startAfter)
             if indexedPrefix.lexicographicallyPrecedes(after) { seekTo = after }
         }
         while let start = seekTo {

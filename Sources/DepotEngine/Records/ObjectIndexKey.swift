@@ -53,11 +53,11 @@ struct ObjectKeyLayout {
         part.count > keptLength && part[part.startIndex + keptLength] == Self.hashMarker
     }
 
-    /// Where a listing starts so that no key greater than `startAfter` is missed: right after it
-    /// when it is a key stored as itself, else at the start of its block (whose entries the
-    /// listing compares one by one). Keys greater than `startAfter` all sort at or after it.
+    /// Where a listing that starts after `startAfter` seeks to: every key greater than it sorts
+    /// at or after this (the listing drops the entries up to it). `startAfter` itself when it
+    /// would be stored as itself, else the start of its block; at most 511 bytes either way.
     func seekKey(after startAfter: [UInt8]) -> [UInt8] {
-        startAfter.count <= room ? bucketPrefix + startAfter + [0] : bucketPrefix + startAfter.prefix(keptLength)
+        bucketPrefix + (startAfter.count <= room ? startAfter[...] : startAfter.prefix(keptLength))
     }
 
     /// The object key an index entry stands for: the key part itself, or the key in the value.
