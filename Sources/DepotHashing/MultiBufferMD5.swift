@@ -2,6 +2,12 @@ import CDepotChecksums
 import COpenSSL
 import Dispatch
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One MD5 service that many concurrent uploads feed, so their ETags are computed side by side in
 /// SIMD lanes (`MD5Kernel`): 16 cameras uploading together cost about what one did before.
 ///
@@ -15,7 +21,14 @@ import Dispatch
 /// below `wakeThreshold` waiting bytes, `finalize` does everything on the caller's thread.
 public final class MultiBufferMD5: @unchecked Sendable {
     /// The service of the process: every upload's ETag.
-    public static let shared = MultiBufferMD5()
+    public static let shared = MultiBufferMD5(minimumKernelLanes: environmentMinimumKernelLanes())
+
+    /// Test hook: `DEPOT_MD5_KERNEL_MIN_LANES=1` makes a server run the SIMD kernel on every pass,
+    /// so integration tests (debug builds, where the default keeps small passes on OpenSSL)
+    /// check the ETags the kernel computes.
+    static func environmentMinimumKernelLanes() -> Int? {
+        getenv("DEPOT_MD5_KERNEL_MIN_LANES").flatMap { Int(String(cString: $0)) }.map { max(1, $0) }
+    }
 
     public let kernel: MD5Kernel
     /// Bytes a stream may hold unhashed before its writer waits.
