@@ -70,7 +70,7 @@ public final class Engine: Sendable {
             logger.notice(
                 "set owner-only modes (files 0600, directories 0700) on \(tightened) entries of \(configuration.dataDirectory)")
         }
-        lockFile = try Self.lockDataDirectory(configuration.dataDirectory)
+        lockFile = try DataDirectoryLock.acquire(configuration.dataDirectory)
         do {
             environment = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
             store = try SegmentStore(
@@ -101,7 +101,7 @@ public final class Engine: Sendable {
         do { try countUsageIfNeeded() } catch { logger.error("could not count the owners' usage for quotas: \(error)") }
     }
 
-    /// Finishes queued commits and releases the data directory.
+    /// Finishes queued commits; the data directory is released when the engine is let go.
     public func shutdown() {
         committer.shutdown()
     }
@@ -109,23 +109,6 @@ public final class Engine: Sendable {
     deinit {
         committer.shutdown()
         close(lockFile)
-    }
-
-    private static func lockDataDirectory(_ directory: String) throws -> Int32 {
-        let path = directory + "/depot.lock"
-        let fd = PrivateFiles.open(path, O_RDWR)
-        guard fd >= 0 else { throw EngineError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &buffer, 32, 0)
-            close(fd)
-            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : "unknown"
-            throw EngineError.dataDirectoryInUse("\(directory) is locked by pid \(holder)")
-        }
-        ftruncate(fd, 0)
-        let pid = Array(String(getpid()).utf8)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return fd
     }
 
     /// Milliseconds since the Unix epoch (the unit of every stored time).

@@ -22,9 +22,11 @@ extension Engine {
     ) throws -> RebuildReport {
         var report = RebuildReport()
         PrivateFiles.makeDirectory(configuration.dataDirectory)
-        let lock = PrivateFiles.open(configuration.dataDirectory + "/depot.lock", O_RDWR)
-        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            throw EngineError.dataDirectoryInUse("stop the server before rebuilding the index")
+        let lock: Int32
+        do {
+            lock = try DataDirectoryLock.acquire(configuration.dataDirectory)
+        } catch EngineError.dataDirectoryInUse(let detail) {
+            throw EngineError.dataDirectoryInUse("stop the server before rebuilding the index (\(detail))")
         }
         defer { close(lock) }
 

@@ -24,17 +24,8 @@ extension Engine {
     ) throws -> SealingReport {
         let dataFile = configuration.indexDirectory + "/data.mdb"
         guard access(dataFile, F_OK) == 0 else { return SealingReport() }
-        let lockPath = configuration.dataDirectory + "/depot.lock"
-        let lock = PrivateFiles.open(lockPath, O_RDWR)
-        guard lock >= 0 else { throw EngineError.io("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        let lock = try DataDirectoryLock.acquire(configuration.dataDirectory)
         defer { close(lock) }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            var holder = [UInt8](repeating: 0, count: 32)
-            let n = pread(lock, &holder, holder.count, 0)
-            throw EngineError.dataDirectoryInUse(
-                "\(configuration.dataDirectory) is locked by pid \(n > 0 ? String(decoding: holder.prefix(n), as: UTF8.self) : "unknown")"
-            )
-        }
         let compacted = configuration.indexDirectory + "/data.mdb.sealed"
         let report = try sealInPlace(configuration: configuration, compactTo: compacted, logger: logger)
         if report.sealed > 0 {
