@@ -145,6 +145,11 @@ public final class S3Service: Sendable {
             break
         }
         if let action = endpoint.requiredAction, let bucket = r.bucket { try authorize(c, action, bucket: bucket, key: r.key) }
+        // No object can have a longer key, so every operation on one (a GET or DELETE too, not
+        // only the writes the engine refuses) answers what S3 answers.
+        if let key = r.key, key.utf8.count > Engine.maximumKeyLength {
+            throw EngineError.keyTooLong(maximum: Engine.maximumKeyLength)
+        }
         try UnsupportedHeaders.check(r, for: endpoint)
         return try await handle(endpoint, c, body: body, sendContinue: sendContinue)
     }

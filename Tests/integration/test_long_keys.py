@@ -86,8 +86,14 @@ def test_keys_over_1024_bytes_are_refused_at_every_door(server):
         lambda: s3.put_object(Bucket=BUCKET, Key="é" * 512 + "x", Body=b"data"),
         lambda: s3.copy_object(Bucket=BUCKET, Key=too_long, CopySource={"Bucket": BUCKET, "Key": "source"}),
         lambda: s3.create_multipart_upload(Bucket=BUCKET, Key=too_long),
+        # No object can have such a key: reads and deletes say why too, not NoSuchKey or 204.
+        lambda: s3.get_object(Bucket=BUCKET, Key=too_long),
+        lambda: s3.delete_object(Bucket=BUCKET, Key=too_long),
+        lambda: s3.get_object_tagging(Bucket=BUCKET, Key=too_long),
     ):
         assert error_code(call) == ("KeyTooLongError", 400)
+    head = requests.head(s3.generate_presigned_url("head_object", Params={"Bucket": BUCKET, "Key": too_long}), timeout=30)
+    assert head.status_code == 400
 
     post = s3.generate_presigned_post(BUCKET, too_long, ExpiresIn=300)
     r = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"clip")}, timeout=30)
