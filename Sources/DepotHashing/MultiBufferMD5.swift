@@ -207,24 +207,33 @@ public final class MultiBufferMD5: @unchecked Sendable {
         let blocks: Int
     }
 
-    /// Claims up to 16 streams with whole blocks waiting, taking turns. Called with the lock held.
+    /// Claims the streams for the next pass, taking turns. With at least `minimumKernelLanes`
+    /// streams holding whole blocks, up to 16 of them go through the kernel together. With fewer,
+    /// only streams holding `wakeThreshold` bytes are taken (through OpenSSL, one after another):
+    /// the others wait to share a later pass, since hashing each small remainder alone would
+    /// forgo the lanes. Nothing waits for ever: a writer's full window and a `finalize` waiting
+    /// on the worker are above the threshold, and smaller remainders are hashed by `finalize`.
+    /// Called with the lock held.
     private func claimBatch() -> [Claim] {
-        var batch: [Claim] = []
         let count = streams.count
-        guard count > 0 else { return batch }
-        for step in 0..<count where batch.count < Int(DEPOT_MD5_MAX_LANES) {
+        guard count > 0 else { return [] }
+        var ready: [LaneState] = []
+        for step in 0..<count where ready.count < Int(DEPOT_MD5_MAX_LANES) {
             let lane = streams[(nextStart + step) % count]
             // Claimed first: a claimed stream's `consumed` may be moving under its claimer.
-            guard !lane.claimed else { continue }
-            let waiting = lane.written - lane.consumed
-            guard waiting >= 64 else { continue }
-            let start = lane.consumed % lane.capacity
-            let blocks = min(waiting / 64, (lane.capacity - start) / 64, Self.blocksPerPass)
-            lane.claimed = true
-            batch.append(Claim(lane: lane, data: lane.ring! + start, blocks: blocks))
+            if !lane.claimed, lane.written - lane.consumed >= 64 { ready.append(lane) }
         }
         nextStart = (nextStart + 1) % count
-        return batch
+        let kernelPass = ready.count >= minimumKernelLanes
+        if !kernelPass { ready.removeAll { $0.written - $0.consumed < Self.wakeThreshold } }
+        return ready.map { lane in
+            let start = lane.consumed % lane.capacity
+            // A lane alone in OpenSSL has no partners to keep waiting: it takes all it can.
+            let limit = kernelPass ? Self.blocksPerPass : 16 * Self.blocksPerPass
+            let blocks = min((lane.written - lane.consumed) / 64, (lane.capacity - start) / 64, limit)
+            lane.claimed = true
+            return Claim(lane: lane, data: lane.ring! + start, blocks: blocks)
+        }
     }
 
     private func runWorker() {
