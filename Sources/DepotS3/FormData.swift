@@ -11,6 +11,9 @@ struct FormDataReader {
 
     private enum State {
         case preamble
+        /// Just after a delimiter: CRLF (another part follows) or `--` (the end). Decided only once
+        /// both bytes are there, so where the network cut the body never changes how it reads.
+        case delimiterEnd
         case headers
         case fieldValue(name: String)
         case file
@@ -59,6 +62,10 @@ struct FormDataReader {
                 }
                 buffer.removeSubrange(0..<(at + first.count))
                 state = .headers
+            case .delimiterEnd:
+                guard buffer.count >= 2 else { return }
+                if buffer[0] == 13 && buffer[1] == 10 { buffer.removeFirst(2) }
+                state = .headers
             case .headers:
                 if buffer.count >= 2 && buffer[0] == 45 && buffer[1] == 45 {  // "--": closing boundary
                     state = .done
@@ -99,15 +106,13 @@ struct FormDataReader {
                 guard fieldBytes <= Self.maxFieldBytes else { throw S3Error.malformedPOST("form fields too long") }
                 try handle(.field(name: name, value: String(decoding: buffer[0..<at], as: UTF8.self)))
                 buffer.removeSubrange(0..<(at + delimiter.count))
-                state = .headers
-                try skipLineEnd()
+                state = .delimiterEnd
             case .file:
                 if let at = find(delimiter, in: buffer) {
                     try buffer.withUnsafeBytes { try handle(.fileData(UnsafeRawBufferPointer(rebasing: $0[0..<at]))) }
                     try handle(.fileEnd)
                     buffer.removeSubrange(0..<(at + delimiter.count))
-                    state = .headers
-                    try skipLineEnd()
+                    state = .delimiterEnd
                 } else {
                     // Hand on all but a tail that could be the start of the delimiter.
                     let keep = min(buffer.count, delimiter.count - 1)
@@ -122,11 +127,6 @@ struct FormDataReader {
                 return
             }
         }
-    }
-
-    /// After a delimiter comes "\r\n" (next part) or "--" (end); keep "--" for the headers state.
-    private mutating func skipLineEnd() throws {
-        if buffer.count >= 2 && buffer[0] == 13 && buffer[1] == 10 { buffer.removeFirst(2) }
     }
 
     private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

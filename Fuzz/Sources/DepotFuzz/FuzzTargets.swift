@@ -26,6 +26,16 @@ enum FuzzTarget: String, CaseIterable {
     case range = "range"
     /// tus `Upload-Metadata` (comma-separated `key base64(value)` pairs).
     case tusMetadata = "tus-metadata"
+    /// A signed `aws-chunked` body: the chain of chunk signatures (and the trailer signature). The
+    /// input is the payload and how to frame it; the body is signed, maybe corrupted in one byte, and
+    /// decoded: see SignedChunksTarget.
+    case awsChunkedSigned = "aws-chunked-signed"
+    /// tus `Upload-Length`, `Upload-Defer-Length`, `Upload-Offset` and a PATCH's `Content-Length`: see TusHeadersTarget.
+    case tusHeaders = "tus-headers"
+    /// The browser form (`multipart/form-data`) reader of S3 POST Object, fed whole and in pieces: see FormTargets.
+    case formData = "form-data"
+    /// The browser form's Base64 JSON policy document and its conditions over the form fields: see FormTargets.
+    case postPolicy = "post-policy"
     /// The configuration file (`depot.yaml`), read at start and on every reload.
     case configYAML = "config-yaml"
     /// The admin API's JSON documents: PUT /admin/tiers/…, /admin/policies/…, /admin/accounts/….
@@ -78,6 +88,14 @@ enum FuzzTarget: String, CaseIterable {
             }
         case .tusMetadata:
             _ = RecordingName.uploadMetadata(text)
+        case .awsChunkedSigned:
+            SignedChunksTarget.run(input)
+        case .tusHeaders:
+            TusHeadersTarget.run(text)
+        case .formData:
+            FormTargets.runFormData(input)
+        case .postPolicy:
+            FormTargets.runPostPolicy(input)
         case .configYAML:
             _ = try? DepotConfiguration.parse(yaml: text)
         case .adminDocuments:
