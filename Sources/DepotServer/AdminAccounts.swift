@@ -113,9 +113,13 @@ extension AdminAPI {
             ]
         }
         if let quota = account.quota { out["quota"] = Self.quotaDocument(quota) }
-        // What it owns now (committed objects' logical sizes), kept exact by every commit.
+        // What it owns now (committed objects' logical sizes, and the stored parts of its uploads
+        // in progress), kept exact by every commit; the byte quota holds bytes + uploadingBytes.
         if let usage = try? engine.usage(of: account.accessKey) {
-            out["usage"] = ["bytes": Int(clamping: usage.bytes), "objects": Int(clamping: usage.objects)]
+            out["usage"] = [
+                "bytes": Int(clamping: usage.bytes), "objects": Int(clamping: usage.objects),
+                "uploadingBytes": Int(clamping: usage.uploading),
+            ]
         }
         return out
     }

@@ -157,6 +157,9 @@ struct Status: AsyncParsableCommand {
                 if let bytes = quota["bytes"] as? Int { line += " of \(humanBytes(bytes))" }
                 line += ", \(usage["objects"] as? Int ?? 0) objects"
                 if let objects = quota["objects"] as? Int { line += " of \(objects)" }
+                if let uploading = usage["uploadingBytes"] as? Int, uploading > 0 {
+                    line += ", \(humanBytes(uploading)) in uploads in progress"
+                }
                 lines.append(line)
             }
             lines.append("")

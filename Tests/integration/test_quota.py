@@ -2,8 +2,9 @@
 of the objects an account owns (the access key that stored them). An upload past the quota is
 refused with S3's 403 `QuotaExceeded` (Vault: a JSON 403), before its body when it declares its
 size, else at its commit; a refused upload stores nothing. Overwrites count the difference,
-deletes give back, uploads in progress do not count. The counters are kept in the same
-transaction as each commit, so they are exact after kill -9, and an index rebuilt from the
+deletes give back. The stored parts of uploads in progress (multipart, tus) hold space and count
+against the byte quota until the upload completes or is aborted. The counters are kept in the
+same transaction as each commit, so they are exact after kill -9, and an index rebuilt from the
 segments counts them again. The admin API's account view and `depot status` show usage and quota."""
 import base64
 import json
@@ -64,23 +65,47 @@ def keys(s3):
 
 def test_uploads_past_the_quota_are_refused_and_usage_survives_kill_and_rebuild(server):
     s3 = client(server, KEY, SECRET)
-    # Parts count nothing until the upload completes; a completion past the quota is refused.
+    # The stored parts of an upload in progress hold space too: a part past the quota is refused,
+    # and an aborted upload gives its parts' bytes back.
     upload = s3.create_multipart_upload(Bucket="rec", Key="multi")["UploadId"]
-    parts = [s3.upload_part(Bucket="rec", Key="multi", UploadId=upload, PartNumber=n, Body=os.urandom(size))["ETag"]
-             for n, size in ((1, 5 * MIB), (2, 4 * MIB))]
-    assert usage(server)[0] == {"bytes": 0, "objects": 0}
-    assert refused(lambda: s3.complete_multipart_upload(
-        Bucket="rec", Key="multi", UploadId=upload,
-        MultipartUpload={"Parts": [{"PartNumber": n + 1, "ETag": e} for n, e in enumerate(parts)]})) == ("QuotaExceeded", 403)
+    s3.upload_part(Bucket="rec", Key="multi", UploadId=upload, PartNumber=1, Body=os.urandom(5 * MIB))
+    assert usage(server)[0] == {"bytes": 0, "objects": 0, "uploadingBytes": 5 * MIB}
+    assert refused(lambda: s3.upload_part(
+        Bucket="rec", Key="multi", UploadId=upload, PartNumber=2, Body=os.urandom(4 * MIB))) == ("QuotaExceeded", 403)
     s3.abort_multipart_upload(Bucket="rec", Key="multi", UploadId=upload)
+    assert usage(server)[0] == {"bytes": 0, "objects": 0, "uploadingBytes": 0}
     assert keys(s3) == []
+    # A completed upload's parts become the object's bytes.
+    upload = s3.create_multipart_upload(Bucket="rec", Key="multi")["UploadId"]
+    etag = s3.upload_part(Bucket="rec", Key="multi", UploadId=upload, PartNumber=1, Body=os.urandom(MIB))["ETag"]
+    s3.complete_multipart_upload(Bucket="rec", Key="multi", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert usage(server)[0] == {"bytes": MIB, "objects": 1, "uploadingBytes": 0}
+    s3.delete_object(Bucket="rec", Key="multi")
+    # A tus upload's PATCHes hold space as they arrive (exactly, across a kill -9) until it is
+    # terminated.
+    created = requests.post(f"{server.endpoint}/api/storage/tus/", timeout=10, headers={
+        **VAULT, "Tus-Resumable": "1.0.0", "Upload-Length": str(MIB), "X-Kerberos-Storage-Directory": "cam",
+        "Upload-Metadata": "filename " + base64.b64encode(b"cam_1_part.mp4").decode()})
+    assert created.status_code == 201, created.text
+    tus = "/api/storage/tus/" + created.headers["Location"].rsplit("/", 1)[-1]
+    patched = requests.patch(server.endpoint + tus, data=os.urandom(256 << 10), timeout=30, headers={
+        **VAULT, "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    assert patched.status_code == 204, patched.text
+    assert usage(server)[0] == {"bytes": 0, "objects": 0, "uploadingBytes": 256 << 10}
+    server.kill9()
+    server.start()
+    assert usage(server)[0] == {"bytes": 0, "objects": 0, "uploadingBytes": 256 << 10}
+    assert requests.delete(server.endpoint + tus, headers={**VAULT, "Tus-Resumable": "1.0.0"}, timeout=10).status_code == 204
+    assert usage(server)[0] == {"bytes": 0, "objects": 0, "uploadingBytes": 0}
+    s3 = client(server, KEY, SECRET)
 
     s3.put_object(Bucket="rec", Key="a", Body=os.urandom(5 * MIB))
-    assert usage(server) == ({"bytes": 5 * MIB, "objects": 1}, {"bytes": 8 * MIB, "objects": 3})
+    assert usage(server) == ({"bytes": 5 * MIB, "objects": 1, "uploadingBytes": 0}, {"bytes": 8 * MIB, "objects": 3})
     # Declared past the quota: refused before the body; an overwrite counts only the difference.
     assert refused(lambda: s3.put_object(Bucket="rec", Key="b", Body=os.urandom(4 * MIB))) == ("QuotaExceeded", 403)
     s3.put_object(Bucket="rec", Key="a", Body=os.urandom(7 * MIB))
-    assert usage(server)[0] == {"bytes": 7 * MIB, "objects": 1}
+    assert usage(server)[0] == {"bytes": 7 * MIB, "objects": 1, "uploadingBytes": 0}
 
     # The Vault doors: a chunked legacy POST (no declared size) is refused at its commit, a tus
     # upload at its creation; JSON 403 either way, nothing stored.
@@ -104,7 +129,7 @@ def test_uploads_past_the_quota_are_refused_and_usage_survives_kill_and_rebuild(
     assert refused(lambda: s3.copy_object(Bucket="rec", Key="z", CopySource="rec/x")) == ("QuotaExceeded", 403)
     s3.delete_object(Bucket="rec", Key="x")
     s3.put_object(Bucket="rec", Key="z", Body=b"zzz")
-    expected = {"bytes": 7 * MIB + 5, "objects": 3}
+    expected = {"bytes": 7 * MIB + 5, "objects": 3, "uploadingBytes": 0}
     assert usage(server)[0] == expected
 
     # Objects the root account stores are not the camera's, even in the same bucket.
@@ -145,7 +170,7 @@ def test_an_api_account_quota_is_set_changed_and_removed(server):
     s3.put_object(Bucket="rec", Key="big", Body=b"b" * 100)
     status, changed = admin.patch(f"/admin/v1/accounts/{made['accessKey']}", {"quota": None})
     assert status == 200 and "quota" not in changed, changed
-    assert changed["usage"] == {"bytes": 1100, "objects": 2}
+    assert changed["usage"] == {"bytes": 1100, "objects": 2, "uploadingBytes": 0}
     s3.put_object(Bucket="rec", Key="bigger", Body=b"b" * 5000)
     status, bad = admin.patch(f"/admin/v1/accounts/{made['accessKey']}", {"quota": {"bytes": "lots"}})
     assert status == 400 and "quota.bytes" in json.dumps(bad), bad

@@ -132,6 +132,7 @@ extension Engine {
                     checksums: completed.checksums, checksumType: completed.checksumType,
                     partSizes: completed.keepsParts ? chosen.map(\.size) : [],
                     manifest: chosen.flatMap(\.manifest))
+                try engine.releaseUploadedParts(uploadId: id, txn: txn)  // they become the object's
                 try engine.chargeUsage(added: record, removed: previous, txn: txn)
                 try engine.planReplication(
                     bucket: upload.bucket, key: upload.key, record: &record, txn: txn)
@@ -174,6 +175,7 @@ extension Engine {
                     keys.append(Array(key))
                     return true
                 }
+                try engine.releaseUploadedParts(uploadId: id, txn: txn)  // before the parts go
                 for key in keys { try txn.delete(partTable, key) }
                 try txn.delete(uploadTable, Array(id.utf8))
             }
@@ -245,6 +247,7 @@ extension IngestSession {
             return try await engine.committer.submit { txn, context in
                 guard try txn.contains(uploadTable, Array(uploadId.utf8)) else { throw EngineError.noSuchUpload(uploadId) }
                 let key = Tables.partKey(upload: uploadId, number: partNumber)
+                try engine.chargeUploadedPart(uploadId: uploadId, partKey: key, size: part.size, txn: txn)
                 if let previous = try txn.get(partTable, key) {
                     try engine.dropReferences(
                         try previous.withUnsafeBytes { try PartRecord.decode($0) }.manifest, txn: txn, context: context)

@@ -14,26 +14,36 @@ public struct StorageQuota: Sendable, Equatable, Codable {
 }
 
 /// What an account owns now: the sizes and the number of the objects whose `owner` is its
-/// access key. Uploads in progress (multipart, tus) and refused or cut-off bodies do not count:
-/// only committed objects do.
+/// access key, and the stored parts of its uploads in progress (S3 multipart, tus), which hold
+/// space as well: without them an account could fill the device with uploads it never completes.
+/// A part's bytes leave `uploading` when its upload completes (they become the object's) or is
+/// aborted or expires. Bodies cut off or refused before their commit never count.
 public struct StorageUsage: Sendable, Equatable {
     public var bytes: UInt64
     public var objects: UInt64
+    public var uploading: UInt64
 
-    public init(bytes: UInt64 = 0, objects: UInt64 = 0) {
+    public init(bytes: UInt64 = 0, objects: UInt64 = 0, uploading: UInt64 = 0) {
         self.bytes = bytes
         self.objects = objects
+        self.uploading = uploading
     }
 
+    /// What the byte quota is held against.
+    var heldBytes: UInt64 { bytes + uploading }
+
     func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 20)
+        var w = BinaryWriter(capacity: 30)
         w.varint(bytes)
         w.varint(objects)
+        w.varint(uploading)
         return w.bytes
     }
 
     static func decode(_ bytes: [UInt8]) throws -> StorageUsage {
-        try bytes.decode { r in StorageUsage(bytes: try r.varint(), objects: try r.varint()) }
+        try bytes.decode { r in
+            StorageUsage(bytes: try r.varint(), objects: try r.varint(), uploading: r.remaining > 0 ? try r.varint() : 0)
+        }
     }
 }
 
@@ -68,14 +78,15 @@ extension Engine {
         guard let quota = quota(of: owner), quota.bytes != nil || quota.objects != nil else { return }
         var usage = try usage(of: owner)
         var newObjects: UInt64 = 1
+        let held = usage.uploading
         if let bucket, let key, let previous = try? headObject(bucket: bucket, key: key), previous.owner == owner {
             usage.bytes -= min(usage.bytes, previous.size)
             newObjects = 0
         }
-        if let limit = quota.bytes, usage.bytes + declaredBytes > limit {
+        if let limit = quota.bytes, usage.bytes + held + declaredBytes > limit {
             throw EngineError.quotaExceeded(
-                "storing \(declaredBytes) more bytes would take account \(owner) to \(usage.bytes + declaredBytes) bytes; its quota is \(limit)"
-            )
+                "storing \(declaredBytes) more bytes would take account \(owner) to \(usage.bytes + held + declaredBytes) bytes"
+                    + " (\(held) of them in uploads in progress); its quota is \(limit)")
         }
         if let limit = quota.objects, usage.objects + newObjects > limit {
             throw EngineError.quotaExceeded("account \(owner) owns \(usage.objects) objects; its quota is \(limit)")
@@ -100,33 +111,78 @@ extension Engine {
             let current = try Self.usage(of: owner, table: table, txn: txn)
             let next = StorageUsage(
                 bytes: UInt64(max(0, Int64(clamping: current.bytes) + delta.bytes)),
-                objects: UInt64(max(0, Int64(clamping: current.objects) + delta.objects)))
+                objects: UInt64(max(0, Int64(clamping: current.objects) + delta.objects)), uploading: current.uploading)
             if let quota = quota(of: owner) {
-                if let limit = quota.bytes, delta.bytes > 0, next.bytes > limit {
+                if let limit = quota.bytes, delta.bytes > 0, next.heldBytes > limit {
                     throw EngineError.quotaExceeded(
-                        "the object would take account \(owner) to \(next.bytes) bytes; its quota is \(limit)")
+                        "the object would take account \(owner) to \(next.heldBytes) bytes; its quota is \(limit)")
                 }
                 if let limit = quota.objects, delta.objects > 0, next.objects > limit {
                     throw EngineError.quotaExceeded(
                         "the object would take account \(owner) to \(next.objects) objects; its quota is \(limit)")
                 }
             }
-            if next == StorageUsage() {
-                _ = try txn.delete(table, Array(owner.utf8))
-            } else {
-                try txn.put(table, Array(owner.utf8), next.encoded())
-            }
+            try Self.store(next, of: owner, table: table, txn: txn)
         }
+    }
+
+    static func store(_ usage: StorageUsage, of owner: String, table: Table, txn: borrowing Transaction) throws {
+        if usage == StorageUsage() {
+            _ = try txn.delete(table, Array(owner.utf8))
+        } else {
+            try txn.put(table, Array(owner.utf8), usage.encoded())
+        }
+    }
+
+    /// A part of upload `uploadId` is stored under `partKey` (replacing any earlier one there):
+    /// its owner's `uploading` grows by the difference, refused past the byte quota.
+    func chargeUploadedPart(uploadId: String, partKey: [UInt8], size: UInt64, txn: borrowing Transaction) throws {
+        let (uploads, parts, table) = (environment.table("uploads"), environment.table("parts"), usageTable)
+        guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner else {
+            return
+        }
+        let replaced =
+            try txn.get(parts, partKey).map { v in try v.withUnsafeBytes { try PartRecord.decode($0, withManifest: false) }.size }
+            ?? 0
+        var usage = try Self.usage(of: owner, table: table, txn: txn)
+        usage.uploading = UInt64(max(0, Int64(clamping: usage.uploading) + Int64(clamping: size) - Int64(clamping: replaced)))
+        if size > replaced, let limit = quota(of: owner)?.bytes, usage.heldBytes > limit {
+            throw EngineError.quotaExceeded(
+                "the part would take account \(owner) to \(usage.heldBytes) bytes (\(usage.uploading) in uploads in progress); its quota is \(limit)"
+            )
+        }
+        try Self.store(usage, of: owner, table: table, txn: txn)
+    }
+
+    /// Upload `uploadId` completes or is aborted: its parts' bytes leave its owner's `uploading`
+    /// (a completed object's are then counted as the object's).
+    func releaseUploadedParts(uploadId: String, txn: borrowing Transaction) throws {
+        let (uploads, parts, table) = (environment.table("uploads"), environment.table("parts"), usageTable)
+        guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner else {
+            return
+        }
+        var total: UInt64 = 0
+        let prefix = Tables.partPrefix(upload: uploadId)
+        try txn.scan(parts, from: prefix) { key, value in
+            guard key.starts(with: prefix) else { return false }
+            total += try PartRecord.decode(value, withManifest: false).size
+            return true
+        }
+        guard total > 0 else { return }
+        var usage = try Self.usage(of: owner, table: table, txn: txn)
+        usage.uploading -= min(usage.uploading, total)
+        try Self.store(usage, of: owner, table: table, txn: txn)
     }
 
     var usageTable: Table { environment.table("usage") }
 
-    static let usageCountedKey = Array("usageCounted".utf8)
+    static let usageCountedKey = Array("usageCounted.v2".utf8)
 
     /// Counts every object's owner once, for an index made before usage was kept (or rebuilt from
     /// the segments, which do not hold the counters): from then on commits keep them.
     func countUsageIfNeeded() throws {
         let (metaTable, objectTable, table) = (meta, objects, usageTable)
+        let (uploadTable, partTable) = (environment.table("uploads"), environment.table("parts"))
         let counted = try environment.read { txn in try txn.contains(metaTable, Self.usageCountedKey) }
         guard !counted else { return }
         let owners = try environment.write { txn in
@@ -136,6 +192,17 @@ extension Engine {
                 let record = try ObjectRecord.decodeValue(value, withManifest: false)
                 usage[record.owner, default: StorageUsage()].bytes += record.size
                 usage[record.owner, default: StorageUsage()].objects += 1
+                return true
+            }
+            var owners: [[UInt8]: String] = [:]
+            try txn.scan(uploadTable) { key, value in
+                owners[Array(key)] = try UploadRecord.decode(Array(value)).metadata.owner
+                return true
+            }
+            try txn.scan(partTable) { key, value in
+                // parts key: upload id, 0x00, part number
+                guard let owner = owners[Array(key.prefix { $0 != 0 })] else { return true }
+                usage[owner, default: StorageUsage()].uploading += try PartRecord.decode(value, withManifest: false).size
                 return true
             }
             for (owner, counted) in usage { try txn.put(table, Array(owner.utf8), counted.encoded()) }

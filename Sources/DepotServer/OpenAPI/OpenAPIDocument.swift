@@ -149,7 +149,7 @@ components:
         allow: { type: array, items: { $ref: "#/components/schemas/Grant" } }
         vault: { type: object, properties: { directory: { type: string }, bucket: { type: string }, retentionDays: { type: integer }, enabled: { type: boolean } } }
         quota: { type: [object, "null"], description: "The most its objects may hold; past it uploads get 403 QuotaExceeded. null in a PATCH removes it.", properties: { bytes: { type: [integer, string], description: "Logical bytes, e.g. 50GiB." }, objects: { type: integer } } }
-        usage: { type: object, readOnly: true, description: "What it owns now: the sizes and number of the objects stored with its access key.", properties: { bytes: { type: integer }, objects: { type: integer } } }
+        usage: { type: object, readOnly: true, description: "What it owns now: the sizes and number of the objects stored with its access key, and the stored parts of its uploads in progress (the byte quota holds both).", properties: { bytes: { type: integer }, objects: { type: integer }, uploadingBytes: { type: integer } } }
         source: { type: string, readOnly: true }
       example: { name: cam-7, allow: [{ bucket: recordings, prefix: cam7/, actions: [read, write] }], vault: { directory: cam7, bucket: recordings } }
     ReplicationRequest:
