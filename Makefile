@@ -13,7 +13,7 @@ export LD_LIBRARY_PATH := $(BROKERS_DIR)/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRAR
 # rebuild every module). `make bench` builds without it.
 BUILD_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build run test unit integration bench bench-micro fuzz
+.PHONY: deps build run test unit integration bench bench-peers bench-build bench-micro fuzz
 
 # System libraries for the systemLibrary targets, and the Python clients the integration tests drive.
 deps:
@@ -47,10 +47,21 @@ integration: build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
 
 # Depot against this machine's limits and moto_server, in one run: writes Benchmarks/RESULTS.md.
-bench: deps
+# PEERS=1 also runs bench-peers' comparison after it.
+bench: bench-build
+	$(PYTHON) Benchmarks/run_bench.py
+	$(if $(filter 1,$(PEERS)),$(PYTHON) Benchmarks/bench_peers.py)
+
+# Depot beside Ceph RGW, OpenStack Swift (s3api) and moto_server, started by the bench one at a
+# time (installed with apt-get/pip when missing; only this target does that, never test or CI),
+# with server CPU per GiB: replaces its section of Benchmarks/RESULTS.md. BENCH_PEER_SECONDS=20
+# is the phase length, BENCH_PEERS=depot,rgw,swift,moto the servers and their order.
+bench-peers: bench-build
+	$(PYTHON) Benchmarks/bench_peers.py
+
+bench-build: deps
 	$(SWIFT) build -c release --product depot
 	cd Benchmarks && $(SWIFT) build -c release --product depot-load
-	$(PYTHON) Benchmarks/run_bench.py
 
 bench-micro:
 	Benchmarks/run-micro.sh

@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "Tests", "integration"))
 from backends import Moto, free_port, wait_for_port  # noqa: E402
+import peers_report  # noqa: E402
 
 DEPOT = os.path.join(REPO, ".build", "release", "depot")
 LOAD = os.path.join(HERE, ".build", "release", "depot-load")
@@ -239,6 +240,11 @@ def write_results(started, load_before, load_after, limits, results):
         "| Operation | Size | Conc. | MB/s | op/s | p50 ms | p99 ms | max ms | peak RSS MiB | ratio to limit | x CPU | x peer |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    # `make bench-peers` writes its own section (Depot beside RGW, Swift and moto): keep it as it is.
+    kept = peers_report.kept_section()
+    if kept:
+        at = lines.index("## Depot and the peer")
+        lines[at:at] = [kept, ""]
     for (op, size, c), r in results["depot"].items():
         limit = limits["fdatasync"] if op in ("put", "vault-post", "tus") else limits["loopback"] if op in ("get", "range") else None
         ratio = f"{r['megabytesPerSecond'] / limit:.2f}" if limit else ""

@@ -8,14 +8,17 @@ struct Runner: Sendable {
     let client: LoadClient
     let workload: Workload
     let serverPID: Int32?
+    /// The processes whose CPU time a run reports (with their descendants); empty: none.
+    let cpuRoots: [Int32]
     let block: ByteBuffer
     /// Different in every run, so no run's objects deduplicate against an earlier run's.
     let runSeed = UInt64.random(in: 0...UInt64.max)
 
-    init(client: LoadClient, workload: Workload, serverPID: Int32?) {
+    init(client: LoadClient, workload: Workload, serverPID: Int32?, cpuRoots: [Int32] = []) {
         self.client = client
         self.workload = workload
         self.serverPID = serverPID
+        self.cpuRoots = cpuRoots
         var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<(1 << 17) { buffer.writeInteger(generator.next() as UInt64) }
@@ -84,7 +87,8 @@ struct Runner: Sendable {
             return 0
         case .list:
             let prefix = workload.prefix.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            let reply = try await client.s3(.GET, path: "/\(workload.bucket)", query: "list-type=2&max-keys=1000&prefix=\(prefix)")
+            let reply = try await client.s3(
+                .GET, path: "/\(workload.bucket)", query: "list-type=2&max-keys=1000&prefix=\(prefix)")
             try expect(reply.status, 200)
             return reply.bytes
         case .vaultPost:
@@ -119,7 +123,8 @@ struct Runner: Sendable {
                 patch.headers.add(name: "Upload-Offset", value: String(offset))
                 patch.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
                 patch.headers.add(name: "content-length", value: String(piece))
-                patch.body = LoadClient.body(size: piece, block: block, seed: runSeed &+ UInt64(index) &* 4096 &+ UInt64(offset >> 23))
+                patch.body = LoadClient.body(
+                    size: piece, block: block, seed: runSeed &+ UInt64(index) &* 4096 &+ UInt64(offset >> 23))
                 try expect(try await client.execute(patch).status, 204)
                 offset += piece
             } while offset < size
@@ -142,6 +147,8 @@ struct Runner: Sendable {
         let pool = try await prepare()
         let sampler = RSSSampler(pid: serverPID)
         let counters = Counters()
+        let serverCPU = ServerCPU(roots: cpuRoots)
+        let cpuBefore = cpuRoots.isEmpty ? 0 : serverCPU.seconds()
         let started = ContinuousClock.now
         let deadline = started + workload.duration
         let progress = Task {
@@ -149,9 +156,12 @@ struct Runner: Sendable {
                 try? await Task.sleep(for: .seconds(1))
                 let seconds = (ContinuousClock.now - started).seconds
                 FileHandle.standardError.write(
-                    Data(String(format: "\r  %@ %@ c%d: %d ops, %.1f MB/s   ", workload.operation.rawValue,
-                                "\(workload.size)", workload.concurrency, counters.done.load(ordering: .relaxed),
-                                Double(counters.moved.load(ordering: .relaxed)) / seconds / 1e6).utf8))
+                    Data(
+                        String(
+                            format: "\r  %@ %@ c%d: %d ops, %.1f MB/s   ", workload.operation.rawValue,
+                            "\(workload.size)", workload.concurrency, counters.done.load(ordering: .relaxed),
+                            Double(counters.moved.load(ordering: .relaxed)) / seconds / 1e6
+                        ).utf8))
             }
         }
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -179,12 +189,15 @@ struct Runner: Sendable {
             for try await part in group { all += part }
             return all
         }
+        let seconds = (ContinuousClock.now - started).seconds
+        let cpuSeconds = cpuRoots.isEmpty ? nil : serverCPU.seconds() - cpuBefore
         progress.cancel()
         FileHandle.standardError.write(Data("\n".utf8))
-        let seconds = (ContinuousClock.now - started).seconds
         return RunResult(
             workload: workload, latencies: latencies, errors: counters.failures.load(ordering: .relaxed), seconds: seconds,
-            bytes: counters.moved.load(ordering: .relaxed), peakRSS: sampler.stop(), firstError: counters.firstError.withLock { $0 })
+            bytes: counters.moved.load(ordering: .relaxed), peakRSS: sampler.stop(),
+            firstError: counters.firstError.withLock { $0 },
+            serverCPUSeconds: cpuSeconds)
     }
 }
 

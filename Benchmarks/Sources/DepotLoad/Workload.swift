@@ -35,8 +35,13 @@ struct RunResult: Codable {
     var maxMilliseconds: Double
     var serverPeakRSSBytes: Int
     var firstError: String?
+    /// User + system CPU seconds of the server's processes during the timed part (`--cpu-pids`).
+    var serverCPUSeconds: Double?
 
-    init(workload: Workload, latencies: [Double], errors: Int, seconds: Double, bytes: Int, peakRSS: Int, firstError: String?) {
+    init(
+        workload: Workload, latencies: [Double], errors: Int, seconds: Double, bytes: Int, peakRSS: Int, firstError: String?,
+        serverCPUSeconds: Double? = nil
+    ) {
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double {
             sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000
@@ -55,6 +60,7 @@ struct RunResult: Codable {
         maxMilliseconds = (sorted.last ?? 0) * 1000
         serverPeakRSSBytes = peakRSS
         self.firstError = firstError
+        self.serverCPUSeconds = serverCPUSeconds
     }
 }
 
@@ -95,7 +101,9 @@ final class RSSSampler: @unchecked Sendable {
 
 /// Sizes as on the command line: 4KiB, 1MiB, 32MiB, 1GiB.
 func parseSize(_ text: String) -> Int? {
-    let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
+    let units: [(String, Int)] = [
+        ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30),
+    ]
     for (suffix, factor) in units where text.hasSuffix(suffix) {
         return Int(text.dropLast(suffix.count)).map { $0 * factor }
     }

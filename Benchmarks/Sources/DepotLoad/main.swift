@@ -4,6 +4,7 @@ import Foundation
 ///
 ///   depot-load --endpoint URL --access-key K --secret-key S --bucket B --op put --size 1MiB
 ///              --concurrency 8 [--count N] [--seconds S] [--server-pid PID] [--prefix P]
+///              [--cpu-pids PID,PID...]  (report the CPU seconds of these processes and their descendants)
 ///   depot-load discard-server --port P
 ///   depot-load ingest-ceiling [--megabytes 256]
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -37,7 +38,9 @@ let workload = Workload(
     prefix: option("prefix") ?? "load/\(operationName)-\(size)-\(concurrency)/")
 let client = LoadClient(
     endpoint: endpoint, accessKey: option("access-key") ?? "", secretKey: option("secret-key") ?? "", concurrency: concurrency)
-let runner = Runner(client: client, workload: workload, serverPID: option("server-pid").flatMap { Int32($0) })
+let serverPID = option("server-pid").flatMap { Int32($0) }
+let cpuRoots = option("cpu-pids").map { $0.split(separator: ",").compactMap { Int32($0) } } ?? serverPID.map { [$0] } ?? []
+let runner = Runner(client: client, workload: workload, serverPID: serverPID, cpuRoots: cpuRoots)
 let result: RunResult
 do {
     result = try await runner.run()
