@@ -114,6 +114,9 @@ def test_uploads_past_the_quota_are_refused_and_usage_survives_kill_and_rebuild(
                                     "X-Kerberos-Storage-Directory": "cam"})
     assert posted.status_code == 403, posted.text
     assert "quota" in posted.json()["data"].lower()
+    # Its bytes, appended before the commit refused them, are handed to the space recovery at once.
+    storage = json.loads(run_depot("status", "--json", env={"DEPOT_ENDPOINT": server.endpoint}).stdout)["storage"]
+    assert storage["abandonedUploadBytes"] >= 2 * MIB, storage
     metadata = "filename " + base64.b64encode(b"cam_1_tus.mp4").decode()
     created = requests.post(f"{server.endpoint}/api/storage/tus/", timeout=10, headers={
         **VAULT, "Tus-Resumable": "1.0.0", "Upload-Length": str(2 * MIB), "Upload-Metadata": metadata,

@@ -147,7 +147,13 @@ public final class IngestSession {
                     bucket: bucket, key: key, record: committed, placements: placements, precondition: precondition,
                     origin: origin, txn: txn, context: context)
             }
-        } catch { throw EngineError.wrap(error) }
+        } catch {
+            let wrapped = EngineError.wrap(error)
+            // Refused by the quota before anything was logged or referenced: the chunks only
+            // this session appended are garbage now, so they are reclaimed at once (deinit).
+            if case .quotaExceeded? = wrapped as? EngineError { commitStarted = false }
+            throw wrapped
+        }
     }
 }
 
