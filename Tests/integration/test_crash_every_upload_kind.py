@@ -348,8 +348,8 @@ def test_kill_9_during_uploads_of_every_kind(server):
         assert not early, f"uploads failed before the kill: {early}"
         ledger.errors.clear()
         cut_off += sum(not e.acknowledged for e in ledger.objects.values()) + len(ledger.multipart) + len(ledger.tus)
-        print(f"round {round_number}: {sum(e.acknowledged for e in ledger.objects.values())} acknowledged, "
-              f"{sum(not e.acknowledged for e in ledger.objects.values())} not, "
+        print(f"after round {round_number}: {sum(e.acknowledged for e in ledger.objects.values())} uploads acknowledged, "
+              f"{sum(not e.acknowledged for e in ledger.objects.values())} cut off before their answer, "
               f"{len(ledger.multipart)} multipart and {len(ledger.tus)} tus uploads unfinished")
         # The crashed state itself is consistent, before any recovery at start.
         check_fsck(server.data_dir)
