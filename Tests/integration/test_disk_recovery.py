@@ -116,7 +116,7 @@ def test_a_device_full_to_the_last_byte_still_deletes(server, small_disk):
     s3 = server.client()
     stored = fill_until_refused(s3, "cam")
     # Something else takes the rest, reserve included.
-    with open(small_disk / "filler", "wb") as filler:
+    with open(small_disk / "filler", "wb", buffering=0) as filler:  # unbuffered: nothing left to flush on a full device
         try:
             while True:
                 filler.write(b"\0" * 65536)
@@ -171,7 +171,7 @@ def test_dead_records_are_punched_out_when_nothing_can_be_copied(server, small_d
         if put(s3, key, body) != 200:
             break
         bodies[key] = body
-    with open(small_disk / "filler", "wb") as filler:
+    with open(small_disk / "filler", "wb", buffering=0) as filler:  # unbuffered: nothing left to flush on a full device
         try:
             while True:
                 filler.write(b"\0" * 65536)
