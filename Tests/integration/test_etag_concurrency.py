@@ -51,9 +51,9 @@ def upload(client, bucket, key, data, multipart, start):
 
 @pytest.fixture(params=["default", "kernel-every-pass"])
 def hashing_depot(request):
-    """The server as shipped, and one that runs the SIMD kernel on every pass: in a debug build
-    the default leaves passes of fewer than 8 streams to OpenSSL, which would leave the kernel's
-    ETags untested here."""
+    """The server as shipped, and one that runs the SIMD kernel on every pass: a debug build's
+    unoptimized kernel is slower than OpenSSL, so by default it leaves every pass to OpenSSL,
+    which would leave the kernel's ETags untested here."""
     env = {"DEPOT_MD5_KERNEL_MIN_LANES": "1"} if request.param == "kernel-every-pass" else {}
     server = DepotServer(extra_env=env).start()
     yield server
