@@ -103,6 +103,9 @@ def section(raw):
         lines.append(f"| {label.split(',')[0]} | " +
                      " | ".join(cell(raw, s, key, lambda r: r["p99Milliseconds"], 1) for s in servers) + " |")
     lines.append("")
+    if raw["seconds"] < 20:
+        lines.append(f"Phases of {raw['seconds']:g} s: a check that the bench works, not the comparison; the issue's "
+                     "figures come from `make bench-peers` (20 s phases) on an otherwise quiet machine.")
     depot_get = figure(raw, "depot", f"get {32 * MiB}")
     if depot_get and direct.get("megabytesPerSecond"):
         lines.append(f"32 MiB GET: Depot at {depot_get['megabytesPerSecond']:,.0f} MB/s is "
@@ -117,7 +120,9 @@ def section(raw):
             elif result.get("firstError"):
                 lines.append(f"{NAMES[server]}, {key.split()[0].upper()} {human(int(key.split()[1]))}: first error "
                              f"{result['firstError'][:200]}")
-    lines += ["", END]
+    if lines[-1]:
+        lines.append("")
+    lines.append(END)
     return "\n".join(lines)
 
 
