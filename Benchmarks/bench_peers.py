@@ -81,12 +81,20 @@ def run_workloads(name, endpoint, keys, cpu_pids):
     return figures
 
 
+def depot_commit():
+    """The commit measured, marked when the server's sources differ from it (a shared work tree)."""
+    git = ["git", "-C", run_bench.REPO]
+    commit = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run(git + ["status", "--porcelain", "--", "Sources", "Package.swift"], capture_output=True,
+                             text=True).stdout.strip()
+    return commit + (" + uncommitted changes" if changed else "")
+
+
 def bench_depot(workdir):
     run_bench.DEPOT = DEPOT
     process, endpoint = run_bench.start_depot(workdir)
     try:
-        version = os.environ.get("DEPOT_LABEL") or subprocess.run(
-            ["git", "-C", run_bench.REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        version = os.environ.get("DEPOT_LABEL") or depot_commit()
         return {"version": version, "figures": run_workloads("depot", endpoint, run_bench.ROOT, [process.pid])}
     finally:
         process.send_signal(signal.SIGTERM)
