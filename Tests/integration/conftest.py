@@ -1,5 +1,6 @@
 """Integration harness: starts the real `depot serve` on 127.0.0.1 with a free port and a
 temporary data directory, and gives tests real clients (boto3, awscli, raw sockets)."""
+import contextlib
 import os
 import shutil
 import signal
@@ -150,3 +151,24 @@ def aws_env(depot, tmp_path, multipart_threshold="8MB"):
     return dict(os.environ, AWS_ACCESS_KEY_ID=ROOT_USER, AWS_SECRET_ACCESS_KEY=ROOT_PASSWORD,
                 AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=str(config),
                 AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"))
+
+
+@contextlib.contextmanager
+def tmpfs(path, options):
+    """A tmpfs of its own mounted on `path` (created), for tests that fill a device; mounting
+    needs root, so the test is skipped where it cannot."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a small tmpfs needs root: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 MiB device: a few segments fill it."""
+    with tmpfs(tmp_path / "disk", "size=24m") as disk:
+        yield disk

@@ -2,7 +2,6 @@
 import os
 import shutil
 import socket
-import subprocess
 import uuid
 
 import botocore
@@ -12,7 +11,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot, tmpfs
 
 
 def signed_put_headers(depot, bucket, key, length):
@@ -85,13 +84,9 @@ def test_malformed_xml_and_unknown_operation(s3, bucket, depot):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    mountpoint = tmp_path / "small"
-    mountpoint.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m,nr_inodes=4096", "tmpfs", str(mountpoint)], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()}); the full-disk test needs root")
-    yield str(mountpoint)
-    subprocess.run(["umount", "-l", str(mountpoint)])
+    """Here 96 MiB and few inodes: room for some 4 MiB uploads before it fills."""
+    with tmpfs(tmp_path / "small", "size=96m,nr_inodes=4096") as disk:
+        yield str(disk)
 
 
 def test_full_disk_refuses_cleanly_and_keeps_earlier_objects(small_disk):

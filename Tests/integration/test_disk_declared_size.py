@@ -7,7 +7,6 @@ are skipped otherwise)."""
 import json
 import os
 import socket
-import subprocess
 import time
 
 import pytest
@@ -21,17 +20,6 @@ from test_bad_input import read_response, signed_put_headers
 from vault_agent_server import ACCESS_KEY, SECRET_KEY, VAULT_HEADERS
 
 DECLARED = 8 << 20  # more than the device has left above the reserve once it is nearly full
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root: " + mounted.stderr.decode())
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
 @pytest.fixture

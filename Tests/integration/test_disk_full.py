@@ -4,10 +4,8 @@ directory sits on a small tmpfs (mounting it needs root; the test is skipped oth
 import json
 import os
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from botocore.exceptions import ClientError
 
 from admin_client import Admin
@@ -15,17 +13,6 @@ from backends import free_port
 from conftest import DepotServer, run_depot
 
 CONTENT = b"the same recording, so only its log record is written per upload " * 64
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root: " + mounted.stderr.decode())
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
 def test_uploads_on_a_filling_disk_are_all_or_nothing(tmp_path, small_disk):

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import time
 
 import pytest
@@ -18,17 +17,6 @@ from conftest import DepotServer, run_depot
 from test_bad_input import read_response, signed_put_headers
 
 RESERVE = 3 << 20
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root: " + mounted.stderr.decode())
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
 @pytest.fixture
