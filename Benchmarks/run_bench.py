@@ -86,6 +86,16 @@ def ingest_ceiling():
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def md5_ceiling():
+    """The ETag's MD5 across concurrent streams: OpenSSL per thread against the multi-buffer service
+    (`depot-load md5-ceiling`). None if the mode fails: the rest of the bench does not need it."""
+    out = subprocess.run([LOAD, "md5-ceiling", "--megabytes", "64"], capture_output=True, text=True)
+    if out.returncode != 0:
+        log(f"  md5-ceiling failed: {out.stderr.strip()[-300:]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def openssl_speed(algorithm):
     out = subprocess.run(["openssl", "speed", "-bytes", str(MiB), "-seconds", "3", "-evp", algorithm],
                          capture_output=True, text=True).stdout
@@ -145,6 +155,7 @@ def main():
                   "md5": openssl_speed("md5")}
         limits["loopback"] = loopback_limit()
         limits["ingest"] = ingest_ceiling()
+        limits["md5Ceiling"] = md5_ceiling()
         log(f"  {limits}")
 
         log("peer: moto_server")
@@ -209,6 +220,15 @@ def rewrite():
                   results)
 
 
+def md5_ceiling_rows(md5):
+    """Limits rows for the ETag's MD5 of concurrent uploads (absent in runs before it existed)."""
+    if not md5:
+        return []
+    return [f"| ETag MD5 of {row['streams']} concurrent stream(s), MB per CPU-second: the multi-buffer service "
+            f"({md5['kernel']}); OpenSSL on one thread per stream does {row['openSSLMegabytesPerCPUSecond']:.0f} "
+            f"| {row['multiBufferMegabytesPerCPUSecond']:.0f} |" for row in md5["rows"]]
+
+
 def write_results(started, load_before, load_after, limits, results):
     commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -232,7 +252,8 @@ def write_results(started, load_before, load_after, limits, results):
         f"| Depot's ingest thread on one core: FastCDC + SHA-256 of every chunk, from memory | {ingest['chunkingAndSHA256MegabytesPerSecond']:.0f} |",
         f"| Depot's ETag thread on one core: MD5 of every byte, from memory | {ingest['md5MegabytesPerSecond']:.0f} |",
         f"| CPU ceiling of one PUT stream (the slower of those two threads, which run side by side) | {ingest['oneStreamMegabytesPerSecond']:.0f} |",
-        f"| CPU ceiling of many PUT streams on all {ingest['cores']} cores (both threads' work, no client, no kernel copies) | {ingest['allCoresMegabytesPerSecond']:.0f} |", "",
+        f"| CPU ceiling of many PUT streams on all {ingest['cores']} cores (both threads' work, no client, no kernel copies) | {ingest['allCoresMegabytesPerSecond']:.0f} |",
+        *md5_ceiling_rows(limits.get("md5Ceiling")), "",
         "## Depot and the peer", "",
         "Ratios: PUT to the durable write limit, GET to loopback HTTP; `x CPU` is a PUT's figure over the CPU ceiling "
         "of PUT (one stream's at concurrency 1, all cores' above); `x peer` is Depot's figure over moto_server's "

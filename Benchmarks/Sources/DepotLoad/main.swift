@@ -7,6 +7,7 @@ import Foundation
 ///              [--cpu-pids PID,PID...]  (report the CPU seconds of these processes and their descendants)
 ///   depot-load discard-server --port P
 ///   depot-load ingest-ceiling [--megabytes 256]
+///   depot-load md5-ceiling [--megabytes 64]   (ETag MD5: OpenSSL per thread against the multi-buffer service)
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: "--" + name), i + 1 < arguments.count else { return nil }
@@ -15,6 +16,13 @@ func option(_ name: String) -> String? {
 
 if arguments.first == "discard-server" {
     try DiscardServer.run(port: Int(option("port") ?? "0") ?? 0)
+    exit(0)
+}
+if arguments.first == "md5-ceiling" {
+    let ceiling = MD5Ceiling.measure(megabytes: Int(option("megabytes") ?? "64") ?? 64)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(ceiling), as: UTF8.self))
     exit(0)
 }
 if arguments.first == "ingest-ceiling" {
