@@ -3,7 +3,6 @@ error (S3 400 IncompleteBody, Vault JSON 400), not a 500; the log names the byte
 nothing is stored. Driven with raw sockets so the body can really stop early."""
 import json
 import os
-import socket
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -12,6 +11,7 @@ from botocore.credentials import Credentials
 
 from vault_agent_server import SECRET_KEY, start_with_agent
 from conftest import ROOT_PASSWORD, ROOT_USER
+from raw_http import exchange
 
 PROMISED = 1 << 20
 SENT = 1000
@@ -28,24 +28,9 @@ def signed_head(depot, method, path, length):
 
 
 def send_short_body(port, head):
-    """Sends the head and 1000 of the promised bytes, closes the sending side, and returns
+    """Sends the head and SENT of the promised bytes, closes the sending side, and returns
     (status, body) of the answer."""
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(head + os.urandom(SENT))
-        sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(10)
-        data = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            data += chunk
-    head_part, _, body = data.partition(b"\r\n\r\n")
-    status = int(head_part.split(b" ", 2)[1]) if head_part.startswith(b"HTTP/1.1 ") else None
-    return status, body
+    return exchange(port, head + os.urandom(SENT))
 
 
 def test_put_object_short_body_is_incomplete_body(depot, s3, bucket):

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from vault_agent_server import SECRET_KEY, start_with_agent
+from raw_http import exchange
 
 SECRET = SECRET_KEY
 MIB = 1 << 20
@@ -60,37 +61,6 @@ def patch_head(vault, path, offset, length):
             f"Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n"
             f"Content-Length: {length}\r\nX-Kerberos-Storage-Accesskey: AGENTKEY\r\n"
             f"X-Kerberos-Storage-Secretaccesskey: {SECRET}\r\n\r\n").encode()
-
-
-def answered(data):
-    """True once `data` holds a whole response (head and its Content-Length of body)."""
-    head, found, body = data.partition(b"\r\n\r\n")
-    if not found:
-        return False
-    lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
-    return len(body) >= int(lengths[0]) if lengths else False
-
-
-def exchange(port, request, half_close=True):
-    """Sends `request`, optionally closes the sending side (the body stops there), and returns
-    (status, body) of the answer, or (None, b"") if none came within 10 s."""
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(request)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(10)
-        data = b""
-        while not answered(data):
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else None
-    return status, body
 
 
 def cut_off_second_patch(vault, data):
