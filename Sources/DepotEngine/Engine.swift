@@ -140,7 +140,7 @@ public final class Engine: Sendable {
     }
 
     public func deleteBucket(_ name: String) async throws {
-        let (bucketTable, objectTable) = (buckets, objects)
+        let (bucketTable, objectTable, engineRef) = (buckets, objects, self)
         do {
             try await committer.submit { txn, context in
                 guard try txn.contains(bucketTable, Array(name.utf8)) else { throw EngineError.noSuchBucket(name) }
@@ -151,6 +151,8 @@ public final class Engine: Sendable {
                     return false
                 }
                 guard empty else { throw EngineError.bucketNotEmpty(name) }
+                // Versions and delete markers keep a versioned bucket from being deleted, as in S3.
+                guard try engineRef.hasNoVersions(name, txn: txn) else { throw EngineError.bucketNotEmpty(name) }
                 _ = try context.log(.bucketDelete(name: name))
                 try txn.delete(bucketTable, Array(name.utf8))
             }

@@ -4,6 +4,10 @@ import DepotStorage
 public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case noSuchBucket(String)
     case noSuchKey(String)
+    /// A well-formed version id that names no version of the key.
+    case noSuchVersion(key: String, versionId: String)
+    /// A copy names a delete marker as its source.
+    case deleteMarkerSource(String)
     case bucketAlreadyExists(String)
     case bucketAlreadyOwnedByYou(String)
     case bucketNotEmpty(String)
@@ -29,6 +33,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .noSuchBucket(let b): return "The specified bucket does not exist: \(b)"
         case .noSuchKey(let k): return "The specified key does not exist: \(k)"
+        case .noSuchVersion(let k, let v): return "The specified version \(v) of \(k) does not exist"
+        case .deleteMarkerSource(let k): return "The copy source \(k) names a delete marker"
         case .bucketAlreadyExists(let b): return "The bucket \(b) already exists and belongs to another account"
         case .bucketAlreadyOwnedByYou(let b): return "You already own the bucket \(b)"
         case .bucketNotEmpty(let b): return "The bucket \(b) is not empty"

@@ -7,13 +7,17 @@ import HummingbirdCore
 import NIOCore
 
 extension S3Service {
-    /// `x-amz-copy-source: [/]bucket/key[?versionId=null]`, URL-encoded.
-    func parseCopySource(_ text: String) throws -> (bucket: String, key: String) {
+    /// `x-amz-copy-source: [/]bucket/key[?versionId=id]`, URL-encoded.
+    func parseCopySource(_ text: String) throws -> (bucket: String, key: String, version: VersionSelector?) {
         var source = Substring(text)
+        var selector: VersionSelector?
         if let q = source.firstIndex(of: "?") {
-            let version = source[source.index(after: q)...]
-            guard version == "versionId=null" || version.isEmpty else {
-                throw S3Error("NoSuchVersion", .notFound, "The specified version does not exist.")
+            let query = source[source.index(after: q)...]
+            if !query.isEmpty {
+                guard query.hasPrefix("versionId="), let version = VersionSelector(String(query.dropFirst(10))) else {
+                    throw S3Error.invalidArgument("Invalid version id specified")
+                }
+                selector = version
             }
             source = source[..<q]
         }
@@ -23,16 +27,18 @@ extension S3Service {
         }
         let key = String(decoded[decoded.index(after: slash)...])
         guard !key.isEmpty else { throw S3Error.invalidArgument("Copy Source must mention the source bucket and key") }
-        return (String(decoded[..<slash]), key)
+        return (String(decoded[..<slash]), key, selector)
     }
 
     func openCopySource(_ c: S3Context, _ text: String) throws -> ObjectReader {
         let source = try parseCopySource(text)
         try authorize(c, .read, bucket: source.bucket, key: source.key)
         try requireBucket(source.bucket)
-        guard let reader = try engine.openObject(bucket: source.bucket, key: source.key) else {
+        guard let reader = try engine.openObject(bucket: source.bucket, key: source.key, version: source.version) else {
+            if let version = source.version { throw EngineError.noSuchVersion(key: source.key, versionId: version.text) }
             throw S3Error.noSuchKey(source.key)
         }
+        if reader.record.isDeleteMarker { throw EngineError.deleteMarkerSource(source.key) }
         try checkCopySourceConditions(c.request, reader.record)
         return reader
     }
@@ -89,7 +95,7 @@ extension S3Service {
             throw S3Error.invalidArgument("Unknown tagging directive.")
         }
         let replacement = try objectMetadata(from: r, owner: c.account.accessKey)
-        let sameObject = source.bucket == bucket && source.key == key
+        let sameObject = source.bucket == bucket && source.key == key && source.version == nil
         if sameObject && directive == "COPY" && taggingDirective == "COPY" {
             throw S3Error(
                 "InvalidRequest", .badRequest,
@@ -99,7 +105,9 @@ extension S3Service {
         let request = r
         let owner = c.account.accessKey
         let precondition = try writePreconditions(r)
-        if let evicted = try engine.openObject(bucket: source.bucket, key: source.key), !evicted.isLocal {
+        if let evicted = try engine.openObject(bucket: source.bucket, key: source.key, version: source.version),
+            !evicted.isLocal, !evicted.record.isDeleteMarker
+        {
             // Its chunks left with the transition, so there is nothing to share: the bytes are
             // read through from the tier into a new object.
             try checkCopySourceConditions(r, evicted.record)
@@ -117,9 +125,13 @@ extension S3Service {
             let session = try engine.startIngest(bucket: bucket, key: key)
             try await copyBytes(evicted, range: 0..<original.size, into: session)
             let record = try await session.commit(metadata: metadata, precondition: precondition, origin: .s3("Copy"))
-            return copyObjectResult(record)
+            return copyObjectResult(record, sourceVersion: evicted.record.versionId)
         }
-        let record = try await engine.copyObject(from: source, to: (bucket, key), precondition: precondition) { original in
+        let sourceVersionId = LockedBox<String?>(nil)
+        let record = try await engine.copyObject(
+            from: (source.bucket, source.key), to: (bucket, key), sourceVersion: source.version, precondition: precondition
+        ) { original in
+            sourceVersionId.value = original.versionId
             try self.checkCopySourceConditions(request, original)
             try self.requireAllowedSize(original.size, wholeObject: true)
             var record = original
@@ -132,16 +144,19 @@ extension S3Service {
             if taggingDirective == "REPLACE" { record.tags = replacement.tags }
             return record
         }
-        return copyObjectResult(record)
+        return copyObjectResult(record, sourceVersion: sourceVersionId.value)
     }
 
-    private func copyObjectResult(_ record: ObjectRecord) -> Response {
+    private func copyObjectResult(_ record: ObjectRecord, sourceVersion: String?) -> Response {
         var xml = XMLWriter()
         xml.group("CopyObjectResult", namespace: true) { x in
             x.element("LastModified", iso8601(milliseconds: record.created))
             x.element("ETag", "\"\(record.etag)\"")
             for (algorithm, value) in record.checksums { x.element("Checksum" + algorithm, value) }
         }
-        return xmlResponse(xml)
+        var response = xmlResponse(xml)
+        addVersionHeaders(record, &response.headers)
+        if let sourceVersion { response.headers[.init("x-amz-copy-source-version-id")!] = sourceVersion }
+        return response
     }
 }

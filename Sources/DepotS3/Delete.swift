@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import HTTPTypes
 import HummingbirdCore
 
 extension S3Service {
@@ -8,9 +9,20 @@ extension S3Service {
         try authorize(c, .delete, bucket: bucket, key: key)
         try requireBucket(bucket)
         let precondition = try deletePreconditions(c.request)
-        try await engine.deleteObject(
-            bucket: bucket, key: key, precondition: precondition, origin: .s3("Delete", principal: c.account.accessKey))
-        return emptyResponse(.noContent)
+        let origin = ChangeOrigin.s3("Delete", principal: c.account.accessKey)
+        let outcome: Engine.DeleteOutcome
+        if let version = try requestedVersion(c) {
+            outcome = try await engine.deleteObjectVersion(bucket: bucket, key: key, version, origin: origin)
+        } else {
+            outcome = try await engine.deleteLatest(bucket: bucket, key: key, precondition: precondition, origin: origin)
+        }
+        var headers = HTTPFields()
+        // An unversioned bucket's delete names no version.
+        if let id = outcome.versionId, outcome.deleteMarker || c.request.query["versionId"] != nil {
+            headers[.init("x-amz-version-id")!] = id
+        }
+        if outcome.deleteMarker { headers[.init("x-amz-delete-marker")!] = "true" }
+        return emptyResponse(.noContent, headers: headers)
     }
 
     /// `If-Match` on DeleteObject (S3 conditional deletes).

@@ -13,8 +13,12 @@ extension S3Service {
         let isHead = r.method == .head
         try authorize(c, .read, bucket: bucket, key: key)
         try requireBucket(bucket)
-        guard let reader = try engine.openObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+        let version = try requestedVersion(c)
+        guard let reader = try engine.openObject(bucket: bucket, key: key, version: version) else {
+            throw try missingObjectError(bucket: bucket, key: key, version: version, versionText: r.query["versionId"])
+        }
         let record = reader.record
+        if record.isDeleteMarker { throw deleteMarkerReadError(record) }
         let lastModified = record.created / 1000
 
         if let notModified = try evaluateReadPreconditions(r, record: record, lastModified: lastModified) {
@@ -36,6 +40,7 @@ extension S3Service {
         if let status = record.replicationStatus { headers[.init("x-amz-replication-status")!] = status }
         // Whether the bytes are local or, after a transition, read through from a tier.
         headers[.init("x-depot-local-copy")!] = record.localState == .present ? "present" : "evicted"
+        addVersionHeaders(record, &headers)
         applyResponseOverrides(r, &headers)
 
         var range = 0..<record.size

@@ -121,9 +121,13 @@ extension S3Service {
         return xmlResponse(xml)
     }
 
-    /// Unversioned buckets: every object is its only version, `null`.
+    /// Unversioned buckets: every object is its only version, `null` (versioned: Versioning.swift).
     func listObjectVersions(_ c: S3Context, bucket: String) throws -> Response {
         let p = try listParameters(c, bucket: bucket)
+        if let record = try engine.bucket(bucket), record.versioning != .unversioned {
+            return try listVersionedObjects(
+                c, bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, maxKeys: p.maxKeys, encodeURL: p.encodeURL)
+        }
         let marker = c.request.query["key-marker"] ?? ""
         let listing = try engine.listObjects(
             bucket: bucket, prefix: p.prefix, delimiter: p.delimiter, startAfter: marker, maxKeys: p.maxKeys)

@@ -207,7 +207,9 @@ extension S3Service {
             for (algorithm, value) in record.checksums { x.element("Checksum" + algorithm, value) }
             if !record.checksumType.isEmpty { x.element("ChecksumType", record.checksumType) }
         }
-        return xmlResponse(out)
+        var response = xmlResponse(out)
+        addVersionHeaders(record, &response.headers)
+        return response
     }
 
     func abortMultipartUpload(_ c: S3Context, bucket: String, key: String) async throws -> Response {

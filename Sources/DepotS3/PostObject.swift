@@ -74,6 +74,7 @@ extension S3Service {
         let key = session.key
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
+        addVersionHeaders(record, &headers)
         // An absolute URL, as AWS and MinIO answer (clients and browsers follow or show it as is).
         let location = objectURL(r, bucket: bucket, key: key)
         headers[.location] = location

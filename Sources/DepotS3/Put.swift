@@ -34,6 +34,7 @@ extension S3Service {
         for (algorithm, value) in record.checksums {
             headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
         }
+        addVersionHeaders(record, &headers)
         return emptyResponse(.ok, headers: headers)
     }
 

@@ -14,6 +14,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case listObjects, listObjectsV2, listObjectVersions, listMultipartUploads
     case getBucketTagging, putBucketTagging, deleteBucketTagging
     case getBucketAcl, putBucketAcl
+    case getBucketVersioning, putBucketVersioning
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
     case getBucketConfiguration(BucketConfiguration)
     case deleteObjects, postObject
@@ -126,7 +127,8 @@ public enum S3Endpoint: Equatable, Sendable {
         "CompleteMultipartUpload": .completeMultipartUpload, "AbortMultipartUpload": .abortMultipartUpload,
         "ListParts": .listParts, "GetObjectTagging": .getObjectTagging, "PutObjectTagging": .putObjectTagging,
         "DeleteObjectTagging": .deleteObjectTagging, "GetObjectAcl": .getObjectAcl, "PutObjectAcl": .putObjectAcl,
-        "GetObjectAttributes": .getObjectAttributes,
+        "GetObjectAttributes": .getObjectAttributes, "GetBucketVersioning": .getBucketVersioning,
+        "PutBucketVersioning": .putBucketVersioning,
     ]
 
     private static let configurationGets: [String: BucketConfiguration] = Dictionary(
@@ -150,6 +152,8 @@ public enum S3Endpoint: Equatable, Sendable {
         case .deleteBucketTagging: "DeleteBucketTagging"
         case .getBucketAcl: "GetBucketAcl"
         case .putBucketAcl: "PutBucketAcl"
+        case .getBucketVersioning: "GetBucketVersioning"
+        case .putBucketVersioning: "PutBucketVersioning"
         case .getBucketConfiguration(let configuration): configuration.getOperation
         case .deleteObjects: "DeleteObjects"
         case .postObject: "PostObject"
@@ -186,9 +190,10 @@ public enum S3Endpoint: Equatable, Sendable {
     public var requiredAction: Action? {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
-            .getBucketAcl, .getBucketConfiguration:
+            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning:
             .list
-        case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putObject, .copyObject,
+        case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning, .putObject,
+            .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl:
             .write

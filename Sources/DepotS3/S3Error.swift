@@ -9,6 +9,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Extra elements some codes carry, e.g. `Region` for AuthorizationHeaderMalformed.
     public var details: [(String, String)] = []
+    /// Response headers the error carries, e.g. `x-amz-delete-marker` on a GET of a deleted key.
+    public var headers: [(String, String)] = []
 
     public init(_ code: String, _ status: HTTPResponse.Status, _ message: String, details: [(String, String)] = []) {
         self.code = code
@@ -93,6 +95,14 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         switch e {
         case .noSuchBucket(let b): return .noSuchBucket(b)
         case .noSuchKey(let k): return .noSuchKey(k)
+        case .noSuchVersion(let k, let v):
+            return S3Error(
+                "NoSuchVersion", .notFound, "The specified version does not exist.",
+                details: [("Key", k), ("VersionId", v)])
+        case .deleteMarkerSource:
+            return S3Error(
+                "InvalidRequest", .badRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id.")
         case .bucketAlreadyExists(let b):
             return S3Error(
                 "BucketAlreadyExists", .conflict,

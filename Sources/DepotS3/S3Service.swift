@@ -184,6 +184,8 @@ public final class S3Service: Sendable {
         case .putBucketAcl: return try await putAcl(c, bucket: bucket, key: nil, body: body)
         case .getBucketConfiguration(let configuration): return try getBucketConfiguration(c, bucket: bucket, configuration)
         case .deleteObjects: return try await deleteObjects(c, bucket: bucket, body: body)
+        case .getBucketVersioning: return try getBucketVersioning(c, bucket: bucket)
+        case .putBucketVersioning: return try await putBucketVersioning(c, bucket: bucket, body: body)
         default: break
         }
         guard let key = r.key else { throw S3Error.methodNotAllowed() }
@@ -238,6 +240,7 @@ public final class S3Service: Sendable {
         var headers = HTTPFields()
         headers[.init("x-amz-request-id")!] = requestId
         if error.status == .serviceUnavailable || error.code == "SlowDown" { headers[.retryAfter] = "1" }
+        for (name, value) in error.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
         // HEAD errors carry no body (clients read only the status).
         if method == .head {
             headers[.contentLength] = "0"
@@ -253,6 +256,7 @@ public final class S3Service: Sendable {
         }
         var response = xmlResponse(xml, status: error.status)
         response.headers[.init("x-amz-request-id")!] = requestId
+        for (name, value) in error.headers { if let field = HTTPField.Name(name) { response.headers[field] = value } }
         return response
     }
 }

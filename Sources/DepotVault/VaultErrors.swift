@@ -25,8 +25,8 @@ struct VaultError: Error, Sendable {
         if let slow = error as? TransferTooSlow { return VaultError(.requestTimeout, slow.description) }
         guard let e = error as? EngineError else { return VaultError(.internalServerError, "\(error)") }
         switch e {
-        case .noSuchBucket, .noSuchKey, .noSuchUpload: return VaultError(.notFound, e.description)
-        case .keyTooLong, .invalidBucketName, .invalidPart, .invalidPartOrder, .entityTooSmall:
+        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: return VaultError(.notFound, e.description)
+        case .keyTooLong, .invalidBucketName, .invalidPart, .invalidPartOrder, .entityTooSmall, .deleteMarkerSource:
             return VaultError(.badRequest, e.description)
         case .noSpace: return VaultError(.init(code: 507), e.description)
         case .quotaExceeded: return VaultError(.forbidden, e.description, code: "QuotaExceeded")

@@ -81,7 +81,13 @@ struct S3EndpointTests {
     @Test func configurationsAndAcls() {
         #expect(endpoint(.get, "/b?policy") == .getBucketConfiguration(.policy))
         #expect(endpoint(.get, "/b?object-lock") == .getBucketConfiguration(.objectLock))
-        #expect(endpoint(.get, "/b?versioning").operationName == "GetBucketVersioning")
+        #expect(endpoint(.get, "/b?versioning") == .getBucketVersioning)
+        #expect(endpoint(.put, "/b?versioning") == .putBucketVersioning)
+        #expect(endpoint(.put, "/b?versioning").requiredAction == .write)
+        #expect(endpoint(.get, "/b?versions") == .listObjectVersions)
+        // A versionId refines the plain operation and needs its permission.
+        #expect(endpoint(.get, "/b/k?versionId=null") == .getObject)
+        #expect(endpoint(.delete, "/b/k?versionId=0000000000000001").requiredAction == .delete)
         #expect(endpoint(.get, "/b?acl") == .getBucketAcl)
         #expect(endpoint(.put, "/b?acl") == .putBucketAcl)
         #expect(endpoint(.get, "/b/k?acl") == .getObjectAcl)

@@ -54,7 +54,8 @@ BUCKET_SUBRESOURCES = {
     # Tagging is implemented: an empty PUT body is malformed, DELETE of no tags succeeds.
     "tagging": {"GET": (404, "NoSuchTagSet"), "PUT": (400, "MalformedXML"), "DELETE": (204, None)},
     "uploads": {"GET": (200, "ListMultipartUploadsResult")},
-    "versioning": {"GET": (200, "VersioningConfiguration"), "PUT": None},
+    # Versioning is implemented (test_versioning.py): an empty PUT body is malformed.
+    "versioning": {"GET": (200, "VersioningConfiguration"), "PUT": (400, "MalformedXML")},
     "versions": {"GET": (200, "ListVersionsResult")},
     "website": {"GET": (404, "NoSuchWebsiteConfiguration"), "PUT": None, "DELETE": None},
     "session": {"GET": None},
@@ -211,7 +212,7 @@ def test_boto3_configuration_calls(s3, bucket):
     assert e.value.response["Error"]["Code"] == "NoSuchBucket"
     # Setting one is refused, and changes nothing.
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={"Payer": "Requester"})
     assert e.value.response["Error"]["Code"] == "NotImplemented"
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.delete_public_access_block(Bucket=bucket)

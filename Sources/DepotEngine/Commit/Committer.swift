@@ -104,6 +104,7 @@ final class Committer: Sendable {
     private let meta: Table
     private let segments: Table
     let objects: Table
+    let versions: Table
     let buckets: Table
     let logger: Logger
     private let queue: Mutex<(pending: [Pending], stopping: Bool, sequence: UInt64)>
@@ -123,6 +124,7 @@ final class Committer: Sendable {
         self.meta = environment.table("meta")
         self.segments = environment.table("segments")
         self.objects = environment.table("objects")
+        self.versions = environment.table("versions")
         self.buckets = environment.table("buckets")
         self.logger = logger
         self.queue = Mutex(([], false, nextSequence))

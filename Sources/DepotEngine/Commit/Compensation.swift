@@ -4,6 +4,8 @@ import DepotStorage
 enum LoggedTarget: Hashable, Sendable {
     case object(bucket: String, key: String)
     case bucket(String)
+    /// One version of a versioned bucket's key (its order).
+    case version(bucket: String, key: String, order: UInt64)
 
     /// Each target once, in first-seen order.
     static func unique(_ targets: [LoggedTarget]) -> [LoggedTarget] {
@@ -13,6 +15,9 @@ enum LoggedTarget: Hashable, Sendable {
 
     init(_ payload: LogPayload) {
         switch payload {
+        case .objectCommit(let bucket, let key, let record) where record.versionOrder != 0:
+            self = .version(bucket: bucket, key: key, order: record.versionOrder)
+        case .versionDelete(let bucket, let key, let order): self = .version(bucket: bucket, key: key, order: order)
         case .objectCommit(let bucket, let key, _), .objectDelete(let bucket, let key): self = .object(bucket: bucket, key: key)
         case .bucketCreate(let name, _), .bucketDelete(let name): self = .bucket(name)
         }
@@ -41,6 +46,8 @@ extension Committer {
                     } else {
                         _ = try context.log(.objectDelete(bucket: bucket, key: key))
                     }
+                case .version(let bucket, let key, let order):
+                    try compensateVersion(bucket: bucket, key: key, order: order, txn: txn, context: context)
                 case .bucket(let name):
                     let nameKey = Array(name.utf8)
                     let value = nameKey.count > Self.maxKeyLength ? nil : try txn.get(buckets, nameKey)
@@ -58,6 +65,27 @@ extension Committer {
             }
         }
         return []
+    }
+
+    /// Logs what the index holds for one version: its record (the current one's from the
+    /// objects table, which then points at the new record), or its removal.
+    private func compensateVersion(
+        bucket: String, key: String, order: UInt64, txn: borrowing Transaction, context: CommitContext
+    ) throws {
+        if var current = try txn.object(objects, bucket: bucket, key: key), current.effectiveOrder == order {
+            let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: current))
+            current.commitLocation = location
+            current.sequence = sequence
+            try txn.putObject(objects, bucket: bucket, key: key, current)
+            try txn.putVersion(versions, bucket: bucket, key: key, current)
+        } else if var version = try txn.versionEntry(versions, bucket: bucket, key: key, order: order) {
+            let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: version))
+            version.commitLocation = location
+            version.sequence = sequence
+            try txn.putVersion(versions, bucket: bucket, key: key, version)
+        } else {
+            _ = try context.log(.versionDelete(bucket: bucket, key: key, order: order))
+        }
     }
 
     /// LMDB's default longest key.

@@ -68,26 +68,38 @@ extension Engine {
         var key: String
         var sequence: UInt64
         var to: RecordLocation
+        /// The version the record is of (its order), for the versions table.
+        var order: UInt64
     }
 
     private func compactSegment(_ id: UInt32) async throws -> UInt64 {
         var chunkMoves: [ChunkMove] = []
         var commitMoves: [CommitMove] = []
         var copied: UInt64 = 0
-        let (chunkTable, objectTable, bucketTable) = (chunks, objects, buckets)
+        let (chunkTable, objectTable, bucketTable, versionTable) = (chunks, objects, buckets, self.versionTable)
         _ = try SegmentScanner.scan(path: store.path(of: id), segment: id) { record in
             let keep: Bool = try environment.read { txn in
                 switch record.header.kind {
                 case .chunk:
                     let entry = try txn.get(chunkTable, record.header.hash).map(ChunkEntry.decode)
                     return entry?.location == record.location
-                case .objectCommit, .objectDelete:
+                case .objectCommit, .objectDelete, .versionDelete:
                     guard case .some(let payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
                     else { return false }
                     switch payload {
-                    case .objectCommit(let bucket, let key, _):
+                    case .objectCommit(let bucket, let key, let object):
                         let current = try txn.object(objectTable, bucket: bucket, key: key, withManifest: false)
-                        return current?.sequence == record.header.sequence
+                        if current?.sequence == record.header.sequence { return true }
+                        // A version of a versioned bucket that its versions entry points at.
+                        let order = object.versionOrder != 0 ? object.versionOrder : record.header.sequence
+                        let version = try txn.versionEntry(versionTable, bucket: bucket, key: key, order: order)
+                        return version?.effectiveOrder == order && version?.sequence == record.header.sequence
+                    case .versionDelete(let bucket, let key, let order):
+                        // A tombstone hides older records of a version that is gone.
+                        let current = try txn.object(objectTable, bucket: bucket, key: key, withManifest: false)
+                        if current?.effectiveOrder == order { return false }
+                        let version = try txn.versionEntry(versionTable, bucket: bucket, key: key, order: order)
+                        return version?.effectiveOrder != order
                     case .objectDelete(let bucket, let key):
                         // A tombstone still hides older commit records of a key that does not exist.
                         return try !txn.containsObject(objectTable, bucket: bucket, key: key)
@@ -113,10 +125,13 @@ extension Engine {
             case .chunk:
                 chunkMoves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
             case .objectCommit:
-                if case .some(.objectCommit(let bucket, let key, _)) = try LogPayload.decode(
+                if case .some(.objectCommit(let bucket, let key, let object)) = try LogPayload.decode(
                     kind: .objectCommit, payload: record.payload)
                 {
-                    commitMoves.append(CommitMove(bucket: bucket, key: key, sequence: record.header.sequence, to: to))
+                    commitMoves.append(
+                        CommitMove(
+                            bucket: bucket, key: key, sequence: record.header.sequence, to: to,
+                            order: object.versionOrder != 0 ? object.versionOrder : record.header.sequence))
                 }
             default: break
             }
@@ -131,6 +146,12 @@ extension Engine {
                 context.liveDelta[move.to.segment, default: 0] += Int64(RecordHeader.size) + Int64(move.to.length)
             }
             for move in commits {
+                if var version = try txn.versionEntry(versionTable, bucket: move.bucket, key: move.key, order: move.order),
+                    version.sequence == move.sequence
+                {
+                    version.commitLocation = move.to
+                    try txn.putVersion(versionTable, bucket: move.bucket, key: move.key, version)
+                }
                 guard var record = try txn.object(objectTable, bucket: move.bucket, key: move.key),
                     record.sequence == move.sequence
                 else { continue }

@@ -66,6 +66,17 @@ extension Engine {
                 for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
                 return true
             }
+            // Versions other than the current one hold their own references (Versioning.swift).
+            let versionTable = self.versionTable
+            try txn.scan(versionTable) { key, value in
+                guard let objectKey = try ObjectRecord.storedKey(inValue: value) else { return true }
+                let bucket = String(decoding: key.prefix { $0 != 0 }, as: UTF8.self)
+                let record = try ObjectRecord.decodeValue(value)
+                let current = try txn.object(objectTable, bucket: bucket, key: objectKey, withManifest: false)
+                if current?.effectiveOrder == record.effectiveOrder { return true }
+                for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
+                return true
+            }
             // Parts of multipart uploads in progress hold references too.
             try txn.scan(partTable) { _, value in
                 for ref in try PartRecord.decode(value).manifest { expected[ref.hash, default: 0] += 1 }

@@ -32,7 +32,10 @@ extension Engine {
 
         var chunkLocations: [[UInt8]: RecordLocation] = [:]
         var bucketState: [String: (sequence: UInt64, record: BucketRecord?)] = [:]
+        // Records without version fields (unversioned commits, deletes): the newest per key.
         var objectState: [ObjectName: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
+        // Versions made in versioned buckets, and their removals: the newest per version.
+        var versionState: [VersionName: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
         var maxSequence: UInt64 = 0
         let ids = SegmentStore.listSegmentIds(configuration.segmentDirectory)
         let digest = StreamingDigest(.sha256)
@@ -49,9 +52,15 @@ extension Engine {
                     if digest.finalize() == record.header.hash, chunkLocations[record.header.hash] == nil {
                         chunkLocations[record.header.hash] = record.location
                     }
-                case .objectCommit, .objectDelete, .bucketCreate, .bucketDelete:
+                case .objectCommit, .objectDelete, .bucketCreate, .bucketDelete, .versionDelete:
                     guard let payload = try LogPayload.decode(kind: record.header.kind, payload: record.payload) else { return }
                     switch payload {
+                    case .objectCommit(let bucket, let key, let object) where object.versionOrder != 0:
+                        let k = VersionName(bucket: bucket, key: key, order: object.versionOrder)
+                        if (versionState[k]?.sequence ?? 0) <= seq { versionState[k] = (seq, record.location, object) }
+                    case .versionDelete(let bucket, let key, let order):
+                        let k = VersionName(bucket: bucket, key: key, order: order)
+                        if (versionState[k]?.sequence ?? 0) <= seq { versionState[k] = (seq, record.location, nil) }
                     case .objectCommit(let bucket, let key, let object):
                         let k = ObjectName(bucket: bucket, key: key)
                         if (objectState[k]?.sequence ?? 0) <= seq { objectState[k] = (seq, record.location, object) }
@@ -85,21 +94,39 @@ extension Engine {
                     try txn.put(buckets, Array(name.utf8), bucket.encoded())
                     report.buckets += 1
                 }
-                for (name, state) in objectState {
-                    guard var object = state.record else { continue }
-                    guard bucketState[name.bucket]?.record != nil else { continue }
+                // Every surviving version of every key, then the current one (the newest) indexed
+                // as the object unless it is a delete marker; each version holds its references.
+                var keyVersions: [ObjectName: [ObjectRecord]] = [:]
+                func survive(_ name: ObjectName, _ state: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)) {
+                    guard var object = state.record, bucketState[name.bucket]?.record != nil else { return }
                     if object.localState == .present,
                         let missing = object.manifest.first(where: { chunkLocations[$0.hash] == nil })
                     {
                         report.problems.append(
                             "object \(name.bucket)/\(name.key) lost chunk \(Hex.encode(missing.hash)); left out"
                         )
-                        continue
+                        return
                     }
                     object.commitLocation = state.location
                     object.sequence = state.sequence
-                    for ref in object.heldChunks { references[ref.hash, default: 0] += 1 }
-                    try txn.putObject(objects, bucket: name.bucket, key: name.key, object)
+                    keyVersions[name, default: []].append(object)
+                }
+                for (name, state) in objectState {
+                    // A versioned bucket's record of that null version, or its removal, is newer.
+                    if versionState[VersionName(bucket: name.bucket, key: name.key, order: state.sequence)] != nil { continue }
+                    survive(name, state)
+                }
+                for (name, state) in versionState { survive(ObjectName(bucket: name.bucket, key: name.key), state) }
+                let versionTable = environment.table("versions")
+                for (name, found) in keyVersions {
+                    let versioned = bucketState[name.bucket]?.record?.versioning != .unversioned
+                    let newestFirst = found.map { versioned ? $0.asVersion : $0 }.sorted { $0.effectiveOrder > $1.effectiveOrder }
+                    for object in newestFirst { for ref in object.heldChunks { references[ref.hash, default: 0] += 1 } }
+                    if versioned {
+                        for object in newestFirst { try txn.putVersion(versionTable, bucket: name.bucket, key: name.key, object) }
+                    }
+                    guard let current = newestFirst.first, !current.isDeleteMarker else { continue }
+                    try txn.putObject(objects, bucket: name.bucket, key: name.key, current)
                     report.objects += 1
                 }
                 for (hash, count) in references {
@@ -135,6 +162,13 @@ extension Engine {
 private struct ObjectName: Hashable {
     var bucket: String
     var key: String
+}
+
+/// One version of an object, by its order.
+private struct VersionName: Hashable {
+    var bucket: String
+    var key: String
+    var order: UInt64
 }
 
 /// Removes a directory of plain files (an LMDB environment).

@@ -6,7 +6,7 @@ extension Engine {
     /// copy-source conditions and metadata directives are decided on exactly what is copied.
     public func copyObject(
         from source: (bucket: String, key: String), to target: (bucket: String, key: String),
-        precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Copy"),
+        sourceVersion: VersionSelector? = nil, precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Copy"),
         make: @escaping @Sendable (ObjectRecord) throws -> ObjectRecord
     ) async throws -> ObjectRecord {
         try checkKeyLength(bucket: target.bucket, key: target.key)
@@ -20,9 +20,15 @@ extension Engine {
                 guard try txn.contains(engine.buckets, Array(target.bucket.utf8)) else {
                     throw EngineError.noSuchBucket(target.bucket)
                 }
-                guard let original = try txn.object(engine.objects, bucket: source.bucket, key: source.key) else {
-                    throw EngineError.noSuchKey(source.key)
+                var found = try txn.object(engine.objects, bucket: source.bucket, key: source.key)
+                if let sourceVersion, found.map({ sourceVersion.matches($0) }) != true {
+                    found = try txn.version(engine.versionTable, bucket: source.bucket, key: source.key, sourceVersion)
+                    guard found != nil else {
+                        throw EngineError.noSuchVersion(key: source.key, versionId: sourceVersion.text)
+                    }
                 }
+                guard let original = found else { throw EngineError.noSuchKey(source.key) }
+                guard !original.isDeleteMarker else { throw EngineError.deleteMarkerSource(source.key) }
                 guard original.localState == .present else { throw EngineError.invalidObjectState(source.key) }
                 var record = try make(original)
                 record.manifest = original.manifest
@@ -31,20 +37,23 @@ extension Engine {
                 record.localState = original.localState
                 record.created = Engine.now()
                 let previous = try txn.object(engine.objects, bucket: target.bucket, key: target.key)
+                let plan = try engine.versionPlan(bucket: target.bucket, key: target.key, current: previous, txn: txn)
                 try precondition?(previous)
-                try engine.chargeUsage(added: record, removed: previous, txn: txn)
+                // The copy is a new version of its own (and holds no lock of the source's).
+                (record.versionOrder, record.isNullVersion, record.isDeleteMarker) = (0, false, false)
+                record.lock = ObjectLockFields()
+                try engine.chargeUsage(added: record, removed: plan.replaced, txn: txn)
                 record.replicas = []
                 try engine.planReplication(
                     bucket: target.bucket, key: target.key, record: &record, txn: txn)
-                let (location, sequence) = try context.log(.objectCommit(bucket: target.bucket, key: target.key, record: record))
+                let (_, sequence) = try engine.logVersion(
+                    plan, bucket: target.bucket, key: target.key, record: &record, context: context)
                 try engine.recordCreated(
                     bucket: target.bucket, key: target.key, record: record, origin: origin, sequence: sequence, txn: txn,
                     context: context)
                 try engine.shareReferences(record.manifest, txn: txn)
-                if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
-                record.commitLocation = location
-                record.sequence = sequence
-                try txn.putObject(engine.objects, bucket: target.bucket, key: target.key, record)
+                try engine.installVersion(
+                    plan, bucket: target.bucket, key: target.key, record: record, txn: txn, context: context)
                 return record
             }
         } catch { throw EngineError.wrap(error) }

@@ -1,11 +1,22 @@
 import DepotStorage
 
 extension Engine {
-    /// Removes an object; returns false when there was none (S3 answers 204 either way).
+    /// Removes an object; returns false when there was none (S3 answers 204 either way). In a
+    /// versioned bucket it writes a delete marker instead (Versioning.swift).
     @discardableResult
     public func deleteObject(
         bucket: String, key: String, precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Delete")
     ) async throws -> Bool {
+        let outcome = try await deleteLatest(bucket: bucket, key: key, precondition: precondition, origin: origin)
+        return outcome.deleteMarker || outcome.versionId != nil
+    }
+
+    /// DELETE without a version id, saying what it did: in an unversioned bucket `versionId` is
+    /// "null" when an object was removed and nil when there was none; in a versioned bucket it
+    /// names the delete marker made.
+    public func deleteLatest(
+        bucket: String, key: String, precondition: CommitPrecondition? = nil, origin: ChangeOrigin = .s3("Delete")
+    ) async throws -> DeleteOutcome {
         do {
             return try await deleteObjectOnce(bucket: bucket, key: key, precondition: precondition, origin: origin)
         } catch EngineError.noSpace where store.releaseBallast() {
@@ -18,29 +29,42 @@ extension Engine {
 
     private func deleteObjectOnce(
         bucket: String, key: String, precondition: CommitPrecondition?, origin: ChangeOrigin
-    ) async throws -> Bool {
+    ) async throws -> DeleteOutcome {
         let engine = self
         do {
             return try await committer.submit { txn, context in
-                guard try txn.contains(engine.buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
+                if let outcome = try engine.writeDeleteMarker(
+                    bucket: bucket, key: key, precondition: precondition, origin: origin, txn: txn, context: context)
+                {
+                    return outcome
+                }
                 guard let previous = try txn.object(engine.objects, bucket: bucket, key: key) else {
                     try precondition?(nil)
-                    return false
+                    return DeleteOutcome(versionId: nil, deleteMarker: false)
                 }
                 try precondition?(previous)
-                try engine.chargeUsage(added: nil, removed: previous, txn: txn)
-                let (_, sequence) = try context.log(.objectDelete(bucket: bucket, key: key))
-                try engine.recordEvent(
-                    EventRecord(
-                        kind: .removed, operation: origin.operation, bucket: bucket, key: key, size: previous.size,
-                        etag: previous.etag, userMetadata: previous.userMetadata, principal: origin.principal,
-                        source: origin.source, request: origin.request),
-                    sequence: sequence, txn: txn, context: context)
-                try engine.planDeletes(bucket: bucket, key: key, record: previous, txn: txn)
-                try engine.dropReferences(previous.heldChunks, txn: txn, context: context)
-                try txn.deleteObject(engine.objects, bucket: bucket, key: key)
-                return true
+                try engine.removeUnversioned(
+                    bucket: bucket, key: key, current: previous, origin: origin, txn: txn, context: context)
+                return DeleteOutcome(versionId: "null", deleteMarker: false)
             }
         } catch { throw EngineError.wrap(error) }
+    }
+
+    /// Removes the object of an unversioned bucket.
+    func removeUnversioned(
+        bucket: String, key: String, current previous: ObjectRecord, origin: ChangeOrigin, txn: borrowing Transaction,
+        context: CommitContext
+    ) throws {
+        try chargeUsage(added: nil, removed: previous, txn: txn)
+        let (_, sequence) = try context.log(.objectDelete(bucket: bucket, key: key))
+        try recordEvent(
+            EventRecord(
+                kind: .removed, operation: origin.operation, bucket: bucket, key: key, size: previous.size,
+                etag: previous.etag, userMetadata: previous.userMetadata, principal: origin.principal,
+                source: origin.source, request: origin.request),
+            sequence: sequence, txn: txn, context: context)
+        try planDeletes(bucket: bucket, key: key, record: previous, txn: txn)
+        try dropReferences(previous.heldChunks, txn: txn, context: context)
+        try txn.deleteObject(objects, bucket: bucket, key: key)
     }
 }

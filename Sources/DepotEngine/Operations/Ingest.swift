@@ -170,20 +170,18 @@ extension Engine {
         bucket: String, key: String, record: ObjectRecord, placements: [ChunkPlacement],
         precondition: CommitPrecondition?, origin: ChangeOrigin, txn: borrowing Transaction, context: CommitContext
     ) throws -> ObjectRecord {
-        guard try txn.contains(buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
         let previous = try txn.object(objects, bucket: bucket, key: key)
+        // Throws noSuchBucket; says what the new version replaces (Versioning.swift).
+        let plan = try versionPlan(bucket: bucket, key: key, current: previous, txn: txn)
         try precondition?(previous)
-        try chargeUsage(added: record, removed: previous, txn: txn)
+        try chargeUsage(added: record, removed: plan.replaced, txn: txn)
         var stored = record
         try planReplication(bucket: bucket, key: key, record: &stored, txn: txn)
-        let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: stored))
+        let (_, sequence) = try logVersion(plan, bucket: bucket, key: key, record: &stored, context: context)
         try recordCreated(
             bucket: bucket, key: key, record: stored, origin: origin, sequence: sequence, txn: txn, context: context)
         try addReferences(placements, txn: txn, context: context)
-        if let previous { try dropReferences(previous.heldChunks, txn: txn, context: context) }
-        stored.commitLocation = location
-        stored.sequence = sequence
-        try txn.putObject(objects, bucket: bucket, key: key, stored)
+        try installVersion(plan, bucket: bucket, key: key, record: stored, txn: txn, context: context)
         return stored
     }
 }

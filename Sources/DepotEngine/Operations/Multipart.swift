@@ -124,6 +124,7 @@ extension Engine {
                     throw EngineError.noSuchBucket(upload.bucket)
                 }
                 let previous = try txn.object(engine.objects, bucket: upload.bucket, key: upload.key)
+                let plan = try engine.versionPlan(bucket: upload.bucket, key: upload.key, current: previous, txn: txn)
                 try precondition?(previous)
                 let m = upload.metadata
                 var record = ObjectRecord(
@@ -133,10 +134,11 @@ extension Engine {
                     partSizes: completed.keepsParts ? chosen.map(\.size) : [],
                     manifest: chosen.flatMap(\.manifest))
                 try engine.releaseUploadedParts(uploadId: id, txn: txn)  // they become the object's
-                try engine.chargeUsage(added: record, removed: previous, txn: txn)
+                try engine.chargeUsage(added: record, removed: plan.replaced, txn: txn)
                 try engine.planReplication(
                     bucket: upload.bucket, key: upload.key, record: &record, txn: txn)
-                let (location, sequence) = try context.log(.objectCommit(bucket: upload.bucket, key: upload.key, record: record))
+                let (_, sequence) = try engine.logVersion(
+                    plan, bucket: upload.bucket, key: upload.key, record: &record, context: context)
                 try engine.recordCreated(
                     bucket: upload.bucket, key: upload.key, record: record, origin: origin, sequence: sequence, txn: txn,
                     context: context)
@@ -145,16 +147,14 @@ extension Engine {
                 for (number, part) in all where !chosenNumbers.contains(number) {
                     try engine.dropReferences(part.manifest, txn: txn, context: context)
                 }
-                if let previous { try engine.dropReferences(previous.heldChunks, txn: txn, context: context) }
                 for number in all.keys { try txn.delete(partTable, Tables.partKey(upload: id, number: number)) }
                 try txn.delete(uploadTable, Array(id.utf8))
                 try txn.put(
                     completedTable, Array(id.utf8),
                     CompletedUploadRecord(bucket: upload.bucket, key: upload.key, etag: completed.etag, completed: Engine.now())
                         .encoded())
-                record.commitLocation = location
-                record.sequence = sequence
-                try txn.putObject(engine.objects, bucket: upload.bucket, key: upload.key, record)
+                try engine.installVersion(
+                    plan, bucket: upload.bucket, key: upload.key, record: record, txn: txn, context: context)
                 return record
             }
         } catch { throw EngineError.wrap(error) }

@@ -181,7 +181,7 @@ extension Engine {
     /// Counts every object's owner once, for an index made before usage was kept (or rebuilt from
     /// the segments, which do not hold the counters): from then on commits keep them.
     func countUsageIfNeeded() throws {
-        let (metaTable, objectTable, table) = (meta, objects, usageTable)
+        let (metaTable, objectTable, table, versionTable) = (meta, objects, usageTable, self.versionTable)
         let (uploadTable, partTable) = (environment.table("uploads"), environment.table("parts"))
         let counted = try environment.read { txn in try txn.contains(metaTable, Self.usageCountedKey) }
         guard !counted else { return }
@@ -190,6 +190,17 @@ extension Engine {
             var usage: [String: StorageUsage] = [:]
             try txn.scan(objectTable) { _, value in
                 let record = try ObjectRecord.decodeValue(value, withManifest: false)
+                usage[record.owner, default: StorageUsage()].bytes += record.size
+                usage[record.owner, default: StorageUsage()].objects += 1
+                return true
+            }
+            // Versions other than the current one count too (delete markers hold nothing).
+            try txn.scan(versionTable) { key, value in
+                let record = try ObjectRecord.decodeValue(value, withManifest: false)
+                guard !record.isDeleteMarker, let objectKey = try ObjectRecord.storedKey(inValue: value) else { return true }
+                let bucket = String(decoding: key.prefix { $0 != 0 }, as: UTF8.self)
+                let current = try txn.object(objectTable, bucket: bucket, key: objectKey, withManifest: false)
+                if current?.effectiveOrder == record.effectiveOrder { return true }
                 usage[record.owner, default: StorageUsage()].bytes += record.size
                 usage[record.owner, default: StorageUsage()].objects += 1
                 return true

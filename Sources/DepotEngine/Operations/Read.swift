@@ -105,14 +105,19 @@ public final class ObjectReader: @unchecked Sendable {
 }
 
 extension Engine {
-    /// Opens an object for reading; nil when it does not exist.
-    public func openObject(bucket: String, key: String) throws -> ObjectReader? {
+    /// Opens an object (or, with `version`, that version of it) for reading; nil when it does not
+    /// exist. A delete marker opens with no bytes: the caller answers for it.
+    public func openObject(bucket: String, key: String, version: VersionSelector? = nil) throws -> ObjectReader? {
         let lease = self.lease()
-        let (objectTable, chunkTable) = (objects, chunks)
+        let (objectTable, chunkTable, versionTable) = (objects, chunks, self.versionTable)
         let found: (ObjectRecord, [RecordLocation])? = try environment.read { txn in
-            guard let record = try txn.object(objectTable, bucket: bucket, key: key) else { return nil }
+            var found = try txn.object(objectTable, bucket: bucket, key: key)
+            if let version, found.map({ version.matches($0) }) != true {
+                found = try txn.version(versionTable, bucket: bucket, key: key, version)
+            }
+            guard let record = found else { return nil }
             // An evicted object's bytes are on a tier; readers use `readThrough`.
-            if record.localState == .evicted { return (record, []) }
+            if record.localState == .evicted || record.isDeleteMarker { return (record, []) }
             var locations: [RecordLocation] = []
             locations.reserveCapacity(record.manifest.count)
             for ref in record.manifest {

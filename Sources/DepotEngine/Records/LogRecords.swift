@@ -8,6 +8,9 @@ enum LogPayload {
     case objectDelete(bucket: String, key: String)
     case bucketCreate(name: String, record: BucketRecord)
     case bucketDelete(name: String)
+    /// One version of a versioned bucket's key was removed (DELETE with a versionId, or a null
+    /// version replaced in a Suspended bucket); `order` is its `versionOrder`.
+    case versionDelete(bucket: String, key: String, order: UInt64)
 
     var kind: RecordKind {
         switch self {
@@ -15,6 +18,7 @@ enum LogPayload {
         case .objectDelete: return .objectDelete
         case .bucketCreate: return .bucketCreate
         case .bucketDelete: return .bucketDelete
+        case .versionDelete: return .versionDelete
         }
     }
 
@@ -33,6 +37,10 @@ enum LogPayload {
             w.raw(record.encoded())
         case .bucketDelete(let name):
             w.string(name)
+        case .versionDelete(let bucket, let key, let order):
+            w.string(bucket)
+            w.string(key)
+            w.varint(order)
         }
         return w.bytes
     }
@@ -46,6 +54,7 @@ enum LogPayload {
             case .objectDelete: return .objectDelete(bucket: try r.string(), key: try r.string())
             case .bucketCreate: return .bucketCreate(name: try r.string(), record: try BucketRecord.decode(&r))
             case .bucketDelete: return .bucketDelete(name: try r.string())
+            case .versionDelete: return .versionDelete(bucket: try r.string(), key: try r.string(), order: try r.varint())
             }
         }
     }
@@ -55,7 +64,7 @@ enum LogPayload {
 enum Tables {
     static let all = [
         "meta", "buckets", "objects", "chunks", "segments", "uploads", "parts", "tasks", "outbox", "accounts", "devices",
-        "settings", "completedUploads", "usage",
+        "settings", "completedUploads", "usage", "versions",
     ]
 
     // objects keys: ObjectKeyLayout (bucket, 0x00, key; long keys hashed).

@@ -34,9 +34,11 @@ struct ObjectKeyLayout {
     /// How many first bytes of a longer key its index key keeps.
     let keptLength: Int
 
-    init(bucket: String) {
+    /// `suffixLength`: bytes a table appends after the key part (the versions table's version
+    /// suffix, VersionKey.swift), taken from the room so every index key stays within 511 bytes.
+    init(bucket: String, suffixLength: Int = 0) {
         bucketPrefix = Array(bucket.utf8) + [0]
-        room = Self.indexKeyLimit - bucketPrefix.count
+        room = Self.indexKeyLimit - bucketPrefix.count - suffixLength
         keptLength = max(0, room - 1 - Self.digestLength)
     }
 

@@ -86,6 +86,16 @@ public struct ObjectRecord: Sendable, Equatable {
     /// Where the commit record sits and its log sequence; set by the committer.
     public var commitLocation: RecordLocation
     public var sequence: UInt64
+    /// Versioning (Versioning.swift): the log sequence that created this version, which orders
+    /// the versions of a key and names a non-null one (`VersionId`); 0 for a record written in
+    /// a bucket that was never versioned (its version is `null`, ordered by `sequence`).
+    public var versionOrder: UInt64 = 0
+    /// S3's `null` version: made in an unversioned or Suspended bucket.
+    public var isNullVersion = false
+    /// A delete marker: no bytes, no manifest; it hides the key while it is the latest version.
+    public var isDeleteMarker = false
+    /// Object Lock, kept with each version (carried and logged; enforced by the lock work).
+    public var lock = ObjectLockFields()
 
     public init(
         size: UInt64, etag: String, created: Int64, owner: String, contentType: String = "binary/octet-stream",
@@ -123,6 +133,20 @@ public struct ObjectRecord: Sendable, Equatable {
     /// Version 2 preceded by the object's key: the index value of a key too long to be its own
     /// index key (ObjectKeyLayout). Never in the segments, whose records name their key anyway.
     static let versionWithKey: UInt8 = 3
+    /// Version 4 adds the versioning and lock fields after the replicas; 5 is 4 with the key.
+    /// Records without any (every record of a never-versioned bucket) are still written as 2/3,
+    /// so the unversioned path stores exactly what it stored before.
+    static let versionedVersion: UInt8 = 4
+    static let versionedVersionWithKey: UInt8 = 5
+
+    /// Whether the record needs the version 4 layout.
+    var hasVersionFields: Bool { versionOrder != 0 || isNullVersion || isDeleteMarker || lock != ObjectLockFields() }
+
+    /// S3's version id: nil for a record of a never-versioned bucket (no header is sent).
+    public var versionId: String? {
+        if isNullVersion { return "null" }
+        return versionOrder == 0 ? nil : VersionId.encode(versionOrder)
+    }
 
     /// The log payload: everything but where the record itself sits.
     func encodedBody() -> [UInt8] {
@@ -132,11 +156,12 @@ public struct ObjectRecord: Sendable, Equatable {
     }
 
     func encodeBody(_ w: inout BinaryWriter, key: String? = nil) {
+        let versioned = hasVersionFields
         if let key {
-            w.u8(Self.versionWithKey)
+            w.u8(versioned ? Self.versionedVersionWithKey : Self.versionWithKey)
             w.string(key)
         } else {
-            w.u8(Self.version)
+            w.u8(versioned ? Self.versionedVersion : Self.version)
         }
         w.varint(size)
         w.string(etag)
@@ -158,6 +183,12 @@ public struct ObjectRecord: Sendable, Equatable {
             w.varint(UInt64(r.attempts))
             w.string(r.lastError)
             w.signed(r.updated)
+        }
+        if versioned {
+            w.varint(versionOrder)
+            w.u8((isNullVersion ? 1 : 0) | (isDeleteMarker ? 2 : 0) | (lock.legalHold ? 4 : 0))
+            w.u8(lock.mode)
+            w.signed(lock.retainUntil)
         }
         // The manifest goes last so listings can stop decoding before it.
         w.varint(manifest.count)
@@ -183,14 +214,17 @@ public struct ObjectRecord: Sendable, Equatable {
     static func storedKey(inValue bytes: UnsafeRawBufferPointer) throws -> String? {
         var r = BinaryReader(bytes)
         _ = try r.raw(24)
-        guard try r.u8() == versionWithKey else { return nil }
+        let version = try r.u8()
+        guard version == versionWithKey || version == versionedVersionWithKey else { return nil }
         return try r.string()
     }
 
     static func decodeBody(_ r: inout BinaryReader, withManifest: Bool = true) throws -> ObjectRecord {
         let version = try r.u8()
-        guard (1...versionWithKey).contains(version) else { throw DecodeError("unknown object record version \(version)") }
-        if version == versionWithKey { _ = try r.string() }
+        guard (1...versionedVersionWithKey).contains(version) else {
+            throw DecodeError("unknown object record version \(version)")
+        }
+        if version == versionWithKey || version == versionedVersionWithKey { _ = try r.string() }
         var o = ObjectRecord(size: try r.varint(), etag: try r.string(), created: try r.signed(), owner: try r.string())
         o.contentType = try r.string()
         o.systemMetadata = try r.pairs()
@@ -212,6 +246,13 @@ public struct ObjectRecord: Sendable, Equatable {
                         attempts: UInt32(truncatingIfNeeded: try r.varint()), lastError: try r.string(), updated: try r.signed()))
             }
         }
+        if version >= versionedVersion {
+            o.versionOrder = try r.varint()
+            let flags = try r.u8()
+            o.isNullVersion = flags & 1 != 0
+            o.isDeleteMarker = flags & 2 != 0
+            o.lock = ObjectLockFields(mode: try r.u8(), retainUntil: try r.signed(), legalHold: flags & 4 != 0)
+        }
         if withManifest {
             let n = try r.int()
             guard n <= r.remaining / 33 else { throw DecodeError("bad manifest length") }
@@ -232,12 +273,20 @@ public struct ObjectRecord: Sendable, Equatable {
     }
 }
 
+/// A bucket's versioning state (S3 PutBucketVersioning). Once versioned, never unversioned again.
+public enum VersioningState: UInt8, Sendable {
+    case unversioned = 0
+    case enabled = 1
+    case suspended = 2
+}
+
 /// A bucket's settings. Tags are stored here; more settings join as the S3 API grows.
 public struct BucketRecord: Sendable, Equatable {
     public var created: Int64
     public var owner: String
     public var region: String
     public var tags: [(String, String)]
+    public var versioning: VersioningState = .unversioned
 
     public init(created: Int64, owner: String, region: String, tags: [(String, String)] = []) {
         self.created = created
@@ -250,17 +299,26 @@ public struct BucketRecord: Sendable, Equatable {
 
     func encoded() -> [UInt8] {
         var w = BinaryWriter()
-        w.u8(1)
+        // Version 2 adds the versioning state; an unversioned bucket keeps version 1's bytes.
+        w.u8(versioning == .unversioned ? 1 : 2)
         w.signed(created)
         w.string(owner)
         w.string(region)
         w.pairs(tags)
+        if versioning != .unversioned { w.u8(versioning.rawValue) }
         return w.bytes
     }
 
     static func decode(_ r: inout BinaryReader) throws -> BucketRecord {
-        guard try r.u8() == 1 else { throw DecodeError("unknown bucket record version") }
-        return BucketRecord(created: try r.signed(), owner: try r.string(), region: try r.string(), tags: try r.pairs())
+        let version = try r.u8()
+        guard version == 1 || version == 2 else { throw DecodeError("unknown bucket record version \(version)") }
+        var record = BucketRecord(created: try r.signed(), owner: try r.string(), region: try r.string(), tags: try r.pairs())
+        if version == 2 {
+            let state = try r.u8()
+            guard let versioning = VersioningState(rawValue: state) else { throw DecodeError("unknown versioning state \(state)") }
+            record.versioning = versioning
+        }
+        return record
     }
 }
 

@@ -9,6 +9,8 @@ public enum RecordKind: UInt8, Sendable, CaseIterable {
     case objectDelete = 3
     case bucketCreate = 4
     case bucketDelete = 5
+    /// One version of an object removed (versioned buckets).
+    case versionDelete = 6
 }
 
 /// Where a record sits: its segment, the offset of its header, and its payload length.

@@ -1,0 +1,118 @@
+import DepotStorage
+import Glibc
+import Testing
+
+@testable import DepotEngine
+
+/// Version ids and the versions table (VersionKey.swift, Versioning.swift): ids are opaque,
+/// URL-safe, unique and sortable; the table orders keys as S3 does and each key's versions
+/// newest first; rebuilds and reference counts follow every version.
+struct VersioningTests {
+    @Test func versionIdsRoundTripAndSortWithTheirOrder() {
+        var previous = ""
+        for order: UInt64 in [1, 2, 15, 16, 255, 4096, 1 << 32, UInt64.max - 1, UInt64.max] {
+            let id = VersionId.encode(order)
+            #expect(id.utf8.count == 16)
+            #expect(id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) })
+            #expect(VersionId.decode(id) == order)
+            #expect(previous < id)
+            previous = id
+        }
+        for bad in ["", "null", "0000000000000000", "000000000000000G", "ABCDEF0123456789", "123", "00000000000000011"] {
+            #expect(VersionId.decode(bad) == nil, "\(bad)")
+        }
+        #expect(VersionSelector("null") == .null)
+        #expect(VersionSelector("000000000000002a") == .order(42))
+        #expect(VersionSelector("nope") == nil)
+    }
+
+    @Test func versionKeysOrderKeysLikeS3AndVersionsNewestFirst() {
+        let layout = VersionKeyLayout(bucket: "b")
+        let keys = ["a", "a/b", "a0", "ab", "b", String(repeating: "x", count: 600)]
+        var entries: [(key: String, order: UInt64, index: [UInt8])] = []
+        for key in keys {
+            for order: UInt64 in [3, 700, 1 << 40] { entries.append((key, order, layout.indexKey(key, order: order))) }
+        }
+        for (_, _, index) in entries { #expect(index.count <= ObjectKeyLayout.indexKeyLimit) }
+        let sorted = entries.sorted { ByteOrder.less($0.index, $1.index) }
+        let expected = entries.sorted { a, b in
+            a.key != b.key ? Array(a.key.utf8).lexicographicallyPrecedes(Array(b.key.utf8)) : a.order > b.order
+        }
+        #expect(sorted.map { "\($0.key)#\($0.order)" } == expected.map { "\($0.key)#\($0.order)" })
+        for entry in entries {
+            let order = entry.index.withUnsafeBytes { VersionKeyLayout.order(indexKey: $0) }
+            #expect(order == entry.order)
+            #expect(ByteOrder.less(entry.index, layout.keyEnd(entry.key)))
+        }
+        // The longest bucket name and key still fit 511 bytes with the version suffix.
+        let longest = VersionKeyLayout(bucket: String(repeating: "b", count: 63))
+        #expect(longest.indexKey(String(repeating: "k", count: 1024), order: 1).count == ObjectKeyLayout.indexKeyLimit)
+    }
+
+    @Test func recordsKeepVersionFieldsAndUnversionedRecordsTheirOldBytes() throws {
+        var record = ObjectRecord(size: 3, etag: "e", created: 1, owner: "o")
+        #expect(record.encodedBody().first == 2)
+        record.versionOrder = 77
+        record.isDeleteMarker = true
+        record.lock = ObjectLockFields(mode: 2, retainUntil: 123_456, legalHold: true)
+        let body = record.encodedBody()
+        #expect(body.first == 4)
+        let decoded = try body.decode { try ObjectRecord.decodeBody(&$0) }
+        #expect(decoded.versionOrder == 77 && decoded.isDeleteMarker && !decoded.isNullVersion)
+        #expect(decoded.lock == record.lock)
+        #expect(decoded.versionId == VersionId.encode(77))
+        var bucket = BucketRecord(created: 1, owner: "o", region: "r")
+        #expect(bucket.encoded().first == 1)
+        bucket.versioning = .suspended
+        #expect(try bucket.encoded().decode { try BucketRecord.decode(&$0) }.versioning == .suspended)
+    }
+
+    @Test func versionsHoldTheirChunksAndTheIndexRebuildsThem() async throws {
+        let directory = TemporaryDirectory()
+        let configuration = testConfiguration(directory.path)
+        var random = TestRandom(seed: 16)
+        let first = random.bytes(300_000)
+        var second = first
+        second.replaceSubrange(250_000..<250_010, with: [UInt8](repeating: 7, count: 10))
+        do {
+            let engine = try Engine(configuration: configuration)
+            try await engine.createBucket("bkt", owner: "o")
+            try await engine.put("bkt", "unversioned", [1, 2, 3])
+            try await engine.setVersioning(bucket: "bkt", .enabled)
+            let v1 = try await engine.put("bkt", "k", first)
+            let v2 = try await engine.put("bkt", "k", second)
+            #expect(v1.versionId != nil && v1.versionId != v2.versionId)
+            #expect(try engine.get("bkt", "k") == second)
+            #expect(try engine.openObject(bucket: "bkt", key: "k", version: VersionSelector(v1.versionId!)!)?.readAll() == first)
+            #expect(try engine.openObject(bucket: "bkt", key: "unversioned", version: .null)?.readAll() == [1, 2, 3])
+            let marker = try await engine.deleteLatest(bucket: "bkt", key: "k")
+            #expect(marker.deleteMarker)
+            #expect(try engine.get("bkt", "k") == nil)
+            #expect(try engine.latestDeleteMarker(bucket: "bkt", key: "k") != nil)
+            let listing = try engine.listVersions(bucket: "bkt")
+            #expect(listing.versions.map(\.key) == ["k", "k", "k", "unversioned"])
+            #expect(listing.versions.map(\.isLatest) == [true, false, false, true])
+            #expect(listing.versions[0].record.isDeleteMarker)
+            let report = try engine.fsck()
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            engine.shutdown()
+        }
+        var before: [String] = []
+        do {
+            let engine = try Engine(configuration: configuration)
+            try engine.dumpIndex { before.append($0) }
+            engine.shutdown()
+        }
+        _ = system("rm -rf '\(configuration.indexDirectory)'")
+        let report = try Engine.rebuildIndex(configuration: configuration)
+        #expect(report.problems.isEmpty)
+        let engine = try Engine(configuration: configuration)
+        var after: [String] = []
+        try engine.dumpIndex { after.append($0) }
+        #expect(after == before)
+        // Removing the marker brings the newest version back.
+        let marker = try engine.listVersions(bucket: "bkt").versions[0].record
+        _ = try await engine.deleteObjectVersion(bucket: "bkt", key: "k", VersionSelector(marker.versionId!)!)
+        #expect(try engine.get("bkt", "k") == second)
+    }
+}
