@@ -8,6 +8,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case noSuchVersion(key: String, versionId: String)
     /// A copy names a delete marker as its source.
     case deleteMarkerSource(String)
+    /// An operation that needs an object's bytes or metadata names a delete marker.
+    case deleteMarkerTarget(String)
     case bucketAlreadyExists(String)
     case bucketAlreadyOwnedByYou(String)
     case bucketNotEmpty(String)
@@ -35,6 +37,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noSuchKey(let k): return "The specified key does not exist: \(k)"
         case .noSuchVersion(let k, let v): return "The specified version \(v) of \(k) does not exist"
         case .deleteMarkerSource(let k): return "The copy source \(k) names a delete marker"
+        case .deleteMarkerTarget(let k): return "The version of \(k) named is a delete marker"
         case .bucketAlreadyExists(let b): return "The bucket \(b) already exists and belongs to another account"
         case .bucketAlreadyOwnedByYou(let b): return "You already own the bucket \(b)"
         case .bucketNotEmpty(let b): return "The bucket \(b) is not empty"

@@ -33,7 +33,7 @@ extension S3Service {
         let marker = try IntegerParameter.attributesPartNumberMarker.parse(
             r.header("x-amz-part-number-marker")?.trimmedSpaces(), default: 0)
         try requireBucket(bucket)
-        guard let record = try engine.headObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+        let record = try readableVersion(c, bucket: bucket, key: key)
 
         var xml = XMLWriter()
         xml.group("GetObjectAttributesResponse", namespace: true) { x in
@@ -68,6 +68,7 @@ extension S3Service {
         }
         var response = xmlResponse(xml)
         response.headers[.lastModified] = httpDate(seconds: record.created / 1000)
+        addVersionHeaders(record, &response.headers)
         return response
     }
 }

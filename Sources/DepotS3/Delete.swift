@@ -42,33 +42,51 @@ extension S3Service {
         let xml = try XMLElement.parse(bytes)
         guard xml.name == "Delete" else { throw S3Error.malformedXML() }
         let quiet = xml.child("Quiet")?.text.lowercased() == "true"
-        let keys = try xml.children("Object").map { object -> String in
+        let entries = try xml.children("Object").map { object -> (key: String, versionId: String?) in
             guard let key = object.child("Key")?.text else { throw S3Error.malformedXML() }
-            return key
+            return (key, object.child("VersionId")?.text)
         }
-        guard keys.count <= 1000 else { throw S3Error.malformedXML() }
+        guard entries.count <= 1000 else { throw S3Error.malformedXML() }
         var out = XMLWriter()
-        var results: [(String, S3Error?)] = []
-        for key in keys {
+        var results: [(key: String, versionId: String?, outcome: Result<Engine.DeleteOutcome, S3Error>)] = []
+        let origin = ChangeOrigin.s3("Delete", principal: c.account.accessKey)
+        for (key, versionId) in entries {
             do {
                 try authorize(c, .delete, bucket: bucket, key: key)
-                try await engine.deleteObject(
-                    bucket: bucket, key: key, origin: .s3("Delete", principal: c.account.accessKey))
-                results.append((key, nil))
+                let outcome: Engine.DeleteOutcome
+                if let versionId {
+                    guard let selector = VersionSelector(versionId) else {
+                        throw S3Error.invalidArgument("Invalid version id specified")
+                    }
+                    outcome = try await engine.deleteObjectVersion(bucket: bucket, key: key, selector, origin: origin)
+                } else {
+                    outcome = try await engine.deleteLatest(bucket: bucket, key: key, origin: origin)
+                }
+                results.append((key, versionId, .success(outcome)))
             } catch {
-                results.append((key, S3Error.from(error)))
+                results.append((key, versionId, .failure(S3Error.from(error))))
             }
         }
         out.group("DeleteResult", namespace: true) { x in
-            for (key, error) in results {
-                if let error {
+            for (key, versionId, outcome) in results {
+                switch outcome {
+                case .failure(let error):
                     x.group("Error") { e in
                         e.element("Key", key)
+                        if let versionId { e.element("VersionId", versionId) }
                         e.element("Code", error.code)
                         e.element("Message", error.message)
                     }
-                } else if !quiet {
-                    x.group("Deleted") { e in e.element("Key", key) }
+                case .success(let done) where !quiet:
+                    x.group("Deleted") { e in
+                        e.element("Key", key)
+                        if let versionId { e.element("VersionId", versionId) }
+                        if done.deleteMarker {
+                            e.element("DeleteMarker", true)
+                            if let id = done.versionId { e.element("DeleteMarkerVersionId", id) }
+                        }
+                    }
+                case .success: break
                 }
             }
         }

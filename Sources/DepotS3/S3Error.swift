@@ -103,6 +103,10 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             return S3Error(
                 "InvalidRequest", .badRequest,
                 "The source of a copy request may not specifically refer to a delete marker by version id.")
+        case .deleteMarkerTarget:
+            return S3Error(
+                "MethodNotAllowed", .methodNotAllowed, "The specified method is not allowed against this resource.",
+                details: [("ResourceType", "DeleteMarker")])
         case .bucketAlreadyExists(let b):
             return S3Error(
                 "BucketAlreadyExists", .conflict,

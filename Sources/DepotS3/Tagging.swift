@@ -46,19 +46,27 @@ extension S3Service {
         case .get:
             try authorize(c, .read, bucket: bucket, key: key)
             try requireBucket(bucket)
-            guard let record = try engine.headObject(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
-            return taggingResponse(record.tags)
+            let record = try readableVersion(c, bucket: bucket, key: key)
+            var response = taggingResponse(record.tags)
+            if let id = record.versionId { response.headers[.init("x-amz-version-id")!] = id }
+            return response
         case .put:
             try authorize(c, .write, bucket: bucket, key: key)
             try requireBucket(bucket)
+            let version = try requestedVersion(c)
             let tags = try await parseTagging(c, body, maxTags: 10)
-            try await engine.updateObject(bucket: bucket, key: key) { $0.tags = tags }
-            return emptyResponse(.ok)
+            let record = try await engine.updateObject(bucket: bucket, key: key, version: version) { $0.tags = tags }
+            var headers = HTTPFields()
+            if let id = record.versionId { headers[.init("x-amz-version-id")!] = id }
+            return emptyResponse(.ok, headers: headers)
         case .delete:
             try authorize(c, .write, bucket: bucket, key: key)
             try requireBucket(bucket)
-            try await engine.updateObject(bucket: bucket, key: key) { $0.tags = [] }
-            return emptyResponse(.noContent)
+            let version = try requestedVersion(c)
+            let record = try await engine.updateObject(bucket: bucket, key: key, version: version) { $0.tags = [] }
+            var headers = HTTPFields()
+            if let id = record.versionId { headers[.init("x-amz-version-id")!] = id }
+            return emptyResponse(.noContent, headers: headers)
         default:
             throw S3Error.methodNotAllowed()
         }

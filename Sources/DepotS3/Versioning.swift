@@ -42,6 +42,21 @@ extension S3Service {
         return error
     }
 
+    /// The record a metadata read (tagging, attributes) names: the current object, or the
+    /// version `versionId` names; 404 or 405 as a GET would answer.
+    func readableVersion(_ c: S3Context, bucket: String, key: String) throws -> ObjectRecord {
+        let version = try requestedVersion(c)
+        let found =
+            if let version { try engine.objectVersion(bucket: bucket, key: key, version) } else {
+                try engine.headObject(bucket: bucket, key: key)
+            }
+        guard let record = found else {
+            throw try missingObjectError(bucket: bucket, key: key, version: version, versionText: c.request.query["versionId"])
+        }
+        if record.isDeleteMarker { throw deleteMarkerReadError(record) }
+        return record
+    }
+
     /// A GET or HEAD naming a delete marker: 405, as S3 answers.
     func deleteMarkerReadError(_ marker: ObjectRecord) -> S3Error {
         var error = S3Error(

@@ -59,25 +59,44 @@ extension Engine {
         } catch { throw EngineError.wrap(error) }
     }
 
-    /// Changes an object's metadata or tags in place (same bytes, same manifest), logged like a
-    /// new version so a rebuilt index keeps the change.
+    /// Changes an object's (or, with `version`, that version's) metadata or tags in place (same
+    /// bytes, same manifest, same version), logged so a rebuilt index keeps the change.
     @discardableResult
     public func updateObject(
-        bucket: String, key: String, _ update: @escaping @Sendable (inout ObjectRecord) throws -> Void
+        bucket: String, key: String, version: VersionSelector? = nil,
+        _ update: @escaping @Sendable (inout ObjectRecord) throws -> Void
     ) async throws -> ObjectRecord {
         let engine = self
         do {
             return try await committer.submit { txn, context in
-                guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else {
+                var record: ObjectRecord
+                var isCurrent = true
+                if let current = try txn.object(engine.objects, bucket: bucket, key: key),
+                    version.map({ $0.matches(current) }) ?? true
+                {
+                    record = current
+                } else if let version {
+                    guard let found = try txn.version(engine.versionTable, bucket: bucket, key: key, version) else {
+                        throw EngineError.noSuchVersion(key: key, versionId: version.text)
+                    }
+                    guard !found.isDeleteMarker else { throw EngineError.deleteMarkerTarget(key) }
+                    (record, isCurrent) = (found, false)
+                } else {
                     throw EngineError.noSuchKey(key)
                 }
-                let manifest = record.manifest
+                let (manifest, versionFields) = (record.manifest, (record.versionOrder, record.isNullVersion))
                 try update(&record)
                 record.manifest = manifest
+                (record.versionOrder, record.isNullVersion) = versionFields
                 let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.putObject(engine.objects, bucket: bucket, key: key, record)
+                if isCurrent {
+                    try txn.putObject(engine.objects, bucket: bucket, key: key, record)
+                    if record.versionOrder != 0 { try txn.putVersion(engine.versionTable, bucket: bucket, key: key, record) }
+                } else {
+                    try txn.putVersion(engine.versionTable, bucket: bucket, key: key, record)
+                }
                 return record
             }
         } catch { throw EngineError.wrap(error) }
