@@ -73,6 +73,7 @@ struct VersioningTests {
         var random = TestRandom(seed: 16)
         let first = random.bytes(300_000)
         var second = first
+        var v1Id = ""
         second.replaceSubrange(250_000..<250_010, with: [UInt8](repeating: 7, count: 10))
         do {
             let engine = try Engine(configuration: configuration)
@@ -82,10 +83,14 @@ struct VersioningTests {
             let v1 = try await engine.put("bkt", "k", first)
             let v2 = try await engine.put("bkt", "k", second)
             #expect(v1.versionId != nil && v1.versionId != v2.versionId)
+            v1Id = v1.versionId!
             #expect(try engine.get("bkt", "k") == second)
             #expect(try engine.openObject(bucket: "bkt", key: "k", version: VersionSelector(v1.versionId!)!)?.readAll() == first)
             #expect(try engine.openObject(bucket: "bkt", key: "unversioned", version: .null)?.readAll() == [1, 2, 3])
+            // Every version counts toward its owner's usage (quotas).
+            #expect(try engine.usage(of: "tester") == StorageUsage(bytes: 600_003, objects: 3))
             let marker = try await engine.deleteLatest(bucket: "bkt", key: "k")
+            #expect(try engine.usage(of: "tester") == StorageUsage(bytes: 600_003, objects: 3))
             #expect(marker.deleteMarker)
             #expect(try engine.get("bkt", "k") == nil)
             #expect(try engine.latestDeleteMarker(bucket: "bkt", key: "k") != nil)
@@ -110,9 +115,14 @@ struct VersioningTests {
         var after: [String] = []
         try engine.dumpIndex { after.append($0) }
         #expect(after == before)
+        // Recounted from the rebuilt index: every version, not only the current ones.
+        #expect(try engine.usage(of: "tester") == StorageUsage(bytes: 600_003, objects: 3))
         // Removing the marker brings the newest version back.
         let marker = try engine.listVersions(bucket: "bkt").versions[0].record
         _ = try await engine.deleteObjectVersion(bucket: "bkt", key: "k", VersionSelector(marker.versionId!)!)
         #expect(try engine.get("bkt", "k") == second)
+        _ = try await engine.deleteObjectVersion(bucket: "bkt", key: "k", VersionSelector(v1Id)!)
+        #expect(try engine.usage(of: "tester") == StorageUsage(bytes: 300_003, objects: 2))
+        #expect(try engine.fsck().problems.isEmpty)
     }
 }
