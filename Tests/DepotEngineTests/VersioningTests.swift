@@ -125,4 +125,56 @@ struct VersioningTests {
         #expect(try engine.usage(of: "tester") == StorageUsage(bytes: 300_003, objects: 2))
         #expect(try engine.fsck().problems.isEmpty)
     }
+
+    @Test func compactionKeepsEveryVersionsRecordsAndTheRebuildStillMatches() async throws {
+        let directory = TemporaryDirectory()
+        let configuration = testConfiguration(directory.path, segmentSize: 256 << 10)
+        var random = TestRandom(seed: 99)
+        var expected: [String: [UInt8]] = [:]
+        do {
+            let engine = try Engine(configuration: configuration)
+            try await engine.createBucket("bkt", owner: "o")
+            for i in 0..<6 { try await engine.put("bkt", "pre-\(i % 2)", random.bytes(20_000)) }
+            try await engine.setVersioning(bucket: "bkt", .enabled)
+            var made: [(key: String, id: String)] = []
+            for i in 0..<40 {
+                let key = "k-\(i % 4)"
+                let bytes = random.bytes(90_000 + i)
+                let record = try await engine.put("bkt", key, bytes)
+                made.append((key, record.versionId!))
+                expected[key + "#" + record.versionId!] = bytes
+            }
+            // Remove every third version and put markers on two keys; then Suspend and overwrite.
+            for (n, version) in made.enumerated() where n % 3 == 0 {
+                _ = try await engine.deleteObjectVersion(bucket: "bkt", key: version.key, VersionSelector(version.id)!)
+                expected[version.key + "#" + version.id] = nil
+            }
+            _ = try await engine.deleteLatest(bucket: "bkt", key: "k-1")
+            _ = try await engine.deleteLatest(bucket: "bkt", key: "pre-0")
+            try await engine.setVersioning(bucket: "bkt", .suspended)
+            for _ in 0..<3 { try await engine.put("bkt", "k-2", random.bytes(25_000)) }
+            let compaction = try await engine.compact(threshold: 1.0)
+            #expect(compaction.segmentsCompacted >= 2, "\(compaction)")
+            for (name, bytes) in expected {
+                let parts = name.split(separator: "#").map(String.init)
+                let reader = try engine.openObject(bucket: "bkt", key: parts[0], version: VersionSelector(parts[1])!)
+                #expect(try reader?.readAll() == bytes, "\(name)")
+            }
+            #expect(try engine.fsck().problems.isEmpty)
+            engine.shutdown()
+        }
+        var before: [String] = []
+        do {
+            let engine = try Engine(configuration: configuration)
+            try engine.dumpIndex { before.append($0) }
+            engine.shutdown()
+        }
+        _ = system("rm -rf '\(configuration.indexDirectory)'")
+        #expect(try Engine.rebuildIndex(configuration: configuration).problems.isEmpty)
+        let engine = try Engine(configuration: configuration)
+        var after: [String] = []
+        try engine.dumpIndex { after.append($0) }
+        #expect(after == before)
+        #expect(before.filter { $0.hasPrefix("version ") }.count > 30)
+    }
 }
