@@ -11,7 +11,7 @@ from minio import Minio
 from minio.commonconfig import ENABLED, CopySource
 from minio.versioningconfig import VersioningConfig
 
-from conftest import ROOT_PASSWORD, ROOT_USER
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 from test_versioning import all_versions, enable, error_of
 from vault_agent_server import start_with_agent
 
@@ -128,5 +128,76 @@ def test_vault_delete_in_a_versioned_bucket_writes_a_delete_marker(tmp_path):
         versions, markers = all_versions(s3, "recordings")
         assert [v["VersionId"] for v in versions] == [version] and len(markers) == 1
         assert s3.get_object(Bucket="recordings", Key="cam/clip.mp4", VersionId=version)["Body"].read() == b"evidence"
+    finally:
+        server.cleanup()
+
+
+def test_every_version_counts_toward_the_owners_quota(tmp_path):
+    from test_quota import KEY, SECRET, client, refused, usage
+
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""buckets: [rec]
+accounts:
+  - name: camera
+    accessKey: {KEY}
+    secretKey: {SECRET}
+    allow: [{{ bucket: rec, actions: [read, write, delete, list] }}]
+    quota: {{ bytes: 250, objects: 10 }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        enable(server.client(), "rec")
+        camera = client(server, KEY, SECRET)
+        camera.put_object(Bucket="rec", Key="clip", Body=b"a" * 100)
+        camera.put_object(Bucket="rec", Key="clip", Body=b"b" * 100)
+        assert usage(server)[0]["bytes"] == 200
+        # A third version would take the account past 250 bytes, though it "overwrites".
+        assert refused(lambda: camera.put_object(Bucket="rec", Key="clip", Body=b"c" * 100)) == ("QuotaExceeded", 403)
+        # A delete marker frees nothing; removing a version does.
+        camera.delete_object(Bucket="rec", Key="clip")
+        assert usage(server)[0]["bytes"] == 200
+        oldest = all_versions(camera, "rec")[0][-1]["VersionId"]
+        camera.delete_object(Bucket="rec", Key="clip", VersionId=oldest)
+        assert usage(server)[0]["bytes"] == 100
+        camera.put_object(Bucket="rec", Key="clip", Body=b"d" * 100)
+    finally:
+        server.cleanup()
+
+
+def test_replication_follows_the_current_version(tmp_path):
+    """Tier copies follow the current version: a new version replaces the copy, a delete marker
+    removes it (policy `deletes: true`) and is never replicated as an object (issue 16 #4
+    replicates every version)."""
+    import time
+
+    from test_tiering import wait_for_status
+
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [recordings]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - {{ name: mirror, match: {{ bucket: recordings }}, replicate: {{ to: [nas], deletes: true }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        enable(s3, "recordings")
+        first = s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"1" * 1000)["VersionId"]
+        wait_for_status(s3, "recordings", "cam/x.mp4")
+        s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"2" * 1000)
+        wait_for_status(s3, "recordings", "cam/x.mp4")
+        assert (nas / "cam" / "x.mp4").read_bytes() == b"2" * 1000
+        s3.delete_object(Bucket="recordings", Key="cam/x.mp4")
+        deadline = time.time() + 20
+        while (nas / "cam" / "x.mp4").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert not (nas / "cam" / "x.mp4").exists()
+        assert sorted(p.name for p in nas.rglob("*") if p.is_file()) == []
+        # The versions are still there to read locally.
+        assert s3.get_object(Bucket="recordings", Key="cam/x.mp4", VersionId=first)["Body"].read() == b"1" * 1000
+        assert server.process.poll() is None
     finally:
         server.cleanup()

@@ -79,7 +79,11 @@ extension Engine {
         var usage = try usage(of: owner)
         var newObjects: UInt64 = 1
         let held = usage.uploading
-        if let bucket, let key, let previous = try? headObject(bucket: bucket, key: key), previous.owner == owner {
+        // In a versioned bucket the previous version stays (a Suspended PUT replaces only a
+        // null one), so its size is given back only where it is replaced.
+        if let bucket, let key, let previous = try? headObject(bucket: bucket, key: key), previous.owner == owner,
+            previous.versionOrder == 0 || (previous.isNullVersion && (try? self.bucket(bucket))??.versioning == .suspended)
+        {
             usage.bytes -= min(usage.bytes, previous.size)
             newObjects = 0
         }
