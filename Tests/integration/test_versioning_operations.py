@@ -112,6 +112,19 @@ def test_minio_client_version_calls(depot, s3, bucket):
     assert listed == [("clip", two, "true"), ("clip", one, "false")]
     client.remove_object(bucket, "clip", version_id=two)
     assert client.get_object(bucket, "clip").read() == b"one"
+    # A browser form upload (POST Object) makes a version too and names it.
+    import datetime
+
+    from minio.datatypes import PostPolicy
+
+    policy = PostPolicy(bucket, datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5))
+    policy.add_starts_with_condition("key", "forms/")
+    form = client.presigned_post_policy(policy)
+    posted = requests.post(f"http://127.0.0.1:{depot.port}/{bucket}", data=dict(form, key="forms/a.bin"),
+                           files={"file": ("a.bin", b"form data", "application/octet-stream")}, timeout=10)
+    assert posted.status_code == 204, posted.text
+    version = posted.headers["x-amz-version-id"]
+    assert s3.head_object(Bucket=bucket, Key="forms/a.bin")["VersionId"] == version != "null"
 
 
 def test_vault_delete_in_a_versioned_bucket_writes_a_delete_marker(tmp_path):
