@@ -214,3 +214,45 @@ policies:
         assert server.process.poll() is None
     finally:
         server.cleanup()
+
+
+def test_an_evicted_older_version_is_not_read_through_from_the_current_copy(tmp_path):
+    """Tiers hold the current version only (issue 16 #4 will send every version): a version
+    evicted by a transition and then displaced answers InvalidObjectState, never the bytes of
+    the version that replaced it on the tier."""
+    import time
+
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+storage: {{ lifecycleInterval: 1s }}
+buckets: [recordings]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - {{ name: archive, match: {{ bucket: recordings }}, replicate: {{ to: [nas] }}, transition: {{ after: 7d }} }}
+""")
+    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
+    try:
+        s3 = server.client()
+        enable(s3, "recordings")
+
+        def evicted():
+            headers = s3.head_object(Bucket="recordings", Key="cam/x.mp4")["ResponseMetadata"]["HTTPHeaders"]
+            return headers.get("x-depot-local-copy") == "evicted"
+
+        first = s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"1" * 5000)["VersionId"]
+        deadline = time.time() + 30
+        while time.time() < deadline and not evicted():
+            time.sleep(0.2)
+        assert evicted()
+        assert s3.get_object(Bucket="recordings", Key="cam/x.mp4", VersionId=first)["Body"].read() == b"1" * 5000
+        s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"2" * 5000)
+        deadline = time.time() + 30
+        while time.time() < deadline and (nas / "cam" / "x.mp4").read_bytes() != b"2" * 5000:
+            time.sleep(0.2)
+        response = error_of(s3.get_object, Bucket="recordings", Key="cam/x.mp4", VersionId=first)
+        assert response["Error"]["Code"] == "InvalidObjectState"
+        assert s3.get_object(Bucket="recordings", Key="cam/x.mp4")["Body"].read() == b"2" * 5000
+    finally:
+        server.cleanup()

@@ -114,6 +114,9 @@ extension Engine {
             var found = try txn.object(objectTable, bucket: bucket, key: key)
             if let version, found.map({ version.matches($0) }) != true {
                 found = try txn.version(versionTable, bucket: bucket, key: key, version)
+                // Tiers hold the current version only: reading an evicted older one through
+                // would serve another version's bytes.
+                if found?.localState == .evicted { throw EngineError.invalidObjectState(key) }
             }
             guard let record = found else { return nil }
             // An evicted object's bytes are on a tier; readers use `readThrough`.
