@@ -45,7 +45,7 @@ extension Engine {
             if !keyMarker.isEmpty {
                 var start = layout.keyEnd(keyMarker)
                 if let selector = versionIdMarker,
-                    let marked = try txn.versions(table, bucket: bucket, key: keyMarker).first(where: { selector.matches($0) })
+                    let marked = try txn.version(table, bucket: bucket, key: keyMarker, selector)
                 {
                     start = layout.indexKey(keyMarker, order: marked.effectiveOrder)
                     skipThrough = start

@@ -206,12 +206,12 @@ extension Engine {
                         bucket: bucket, key: key, current: current, origin: origin, txn: txn, context: context)
                     return DeleteOutcome(versionId: "null", deleteMarker: false)
                 }
-                let all = try txn.versions(engine.versionTable, bucket: bucket, key: key)
-                guard let index = all.firstIndex(where: { selector.matches($0) }) else {
+                guard let version = try txn.version(engine.versionTable, bucket: bucket, key: key, selector) else {
                     // S3 answers a delete of a version that is not there with 204.
                     return DeleteOutcome(versionId: nil, deleteMarker: false)
                 }
-                let version = all[index]
+                // The two newest: whether this one is the latest, and which would follow it.
+                let newest = try txn.versions(engine.versionTable, bucket: bucket, key: key, limit: 2)
                 let isCurrent = current.map { $0.effectiveOrder == version.effectiveOrder } ?? false
                 let holder = isCurrent ? current! : version
                 if !version.isDeleteMarker { try engine.chargeUsage(added: nil, removed: holder, txn: txn) }
@@ -231,9 +231,9 @@ extension Engine {
                     try engine.planDeletes(bucket: bucket, key: key, record: holder, txn: txn)
                     try txn.deleteObject(engine.objects, bucket: bucket, key: key)
                 }
-                if index == 0, all.count > 1, !all[1].isDeleteMarker {
+                if newest.first?.effectiveOrder == version.effectiveOrder, newest.count > 1, !newest[1].isDeleteMarker {
                     // The next version becomes current; its references pass to the objects entry.
-                    try txn.putObject(engine.objects, bucket: bucket, key: key, all[1])
+                    try txn.putObject(engine.objects, bucket: bucket, key: key, newest[1])
                 }
                 return DeleteOutcome(versionId: version.versionId, deleteMarker: version.isDeleteMarker)
             }

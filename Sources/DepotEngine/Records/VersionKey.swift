@@ -143,7 +143,18 @@ extension Transaction {
         case .order(let order):
             return try versionEntry(table, bucket: bucket, key: key, order: order).flatMap { selector.matches($0) ? $0 : nil }
         case .null:
-            return try versions(table, bucket: bucket, key: key).first { $0.isEffectivelyNull }
+            // At most one null version per key: find it without decoding the others' manifests.
+            let prefix = VersionKeyLayout(bucket: bucket).keyPrefix(key)
+            var found: ObjectRecord?
+            try scan(table, from: prefix) { indexKey, value in
+                guard ByteOrder.starts(indexKey, with: prefix), indexKey.count == prefix.count + 8 else { return false }
+                guard try ObjectRecord.storedKey(inValue: value) == key,
+                    try ObjectRecord.decodeValue(value, withManifest: false).isEffectivelyNull
+                else { return true }
+                found = try ObjectRecord.decodeValue(value)
+                return false
+            }
+            return found
         }
     }
 
