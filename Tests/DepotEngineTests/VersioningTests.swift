@@ -177,4 +177,46 @@ struct VersioningTests {
         #expect(after == before)
         #expect(before.filter { $0.hasPrefix("version ") }.count > 30)
     }
+
+    @Test func longKeysAreListedInS3OrderAcrossPages() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(directory.path))
+        let bucket = String(repeating: "b", count: 40)
+        try await engine.createBucket(bucket, owner: "o")
+        try await engine.setVersioning(bucket: bucket, .enabled)
+        let kept = VersionKeyLayout(bucket: bucket).objects.keptLength
+        let stem = "cam/" + String(repeating: "s", count: kept - 4)
+        // Short, exactly kept, stored as themselves, hashed, and under a delimiter inside the block.
+        var keys = ["a", "cam/a", stem, stem + "a", stem + "b/x", stem + "b/y", "z"]
+        var random = TestRandom(seed: 3)
+        for _ in 0..<6 {
+            keys.append(stem + String(decoding: random.bytes(60).map { 0x61 + $0 % 26 }, as: UTF8.self))
+        }
+        var expected: [(key: String, id: String)] = []
+        for key in keys {
+            var ids: [String] = []
+            for n in 0..<2 { ids.append(try await engine.put(bucket, key, [UInt8(n)]).versionId!) }
+            expected += ids.reversed().map { (key, $0) }
+        }
+        expected.sort { a, b in
+            a.key != b.key ? Array(a.key.utf8).lexicographicallyPrecedes(Array(b.key.utf8)) : a.id > b.id
+        }
+        var listed: [(key: String, id: String, latest: Bool)] = []
+        var marker = ("", nil as VersionSelector?)
+        for _ in 0..<100 {
+            let page = try engine.listVersions(bucket: bucket, keyMarker: marker.0, versionIdMarker: marker.1, maxKeys: 3)
+            listed += page.versions.map { ($0.key, $0.record.versionId!, $0.isLatest) }
+            guard page.isTruncated else { break }
+            marker = (page.nextKeyMarker!, page.nextVersionIdMarker.flatMap(VersionSelector.init))
+        }
+        #expect(listed.map(\.key) == expected.map(\.key))
+        #expect(listed.map(\.id) == expected.map(\.id))
+        #expect(listed.map(\.latest) == expected.indices.map { $0 % 2 == 0 })
+        // A delimiter inside the long keys rolls them up once, in order.
+        let rolled = try engine.listVersions(bucket: bucket, prefix: stem, delimiter: "/")
+        #expect(rolled.commonPrefixes == [stem + "b/"])
+        #expect(rolled.versions.count == 2 * 8)
+        let keysListed = rolled.versions.map { Array($0.key.utf8) }
+        #expect(keysListed == keysListed.sorted { $0.lexicographicallyPrecedes($1) })
+    }
 }
