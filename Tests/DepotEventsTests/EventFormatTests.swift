@@ -36,6 +36,8 @@ import DepotEvents
         #expect(name(.created, "CompleteMultipartUpload") == "s3:ObjectCreated:CompleteMultipartUpload")
         #expect(name(.removed, "Delete") == "s3:ObjectRemoved:Delete")
         #expect(name(.removed, "Expired") == "s3:LifecycleExpiration:Delete")
+        #expect(name(.removed, "DeleteMarkerCreated") == "s3:ObjectRemoved:DeleteMarkerCreated")
+        #expect(name(.removed, "ExpiredDeleteMarkerCreated") == "s3:LifecycleExpiration:DeleteMarkerCreated")
         #expect(name(.replicationFailed, "ReplicationFailed") == "s3:Replication:OperationFailedReplication")
     }
 

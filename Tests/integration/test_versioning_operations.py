@@ -256,3 +256,31 @@ policies:
         assert s3.get_object(Bucket="recordings", Key="cam/x.mp4")["Body"].read() == b"2" * 5000
     finally:
         server.cleanup()
+
+
+def test_events_name_delete_markers_and_version_removals(tmp_path):
+    """A DELETE in an Enabled bucket raises s3:ObjectRemoved:DeleteMarkerCreated; removing a
+    version raises s3:ObjectRemoved:Delete; removing a delete marker raises nothing."""
+    import time
+
+    from event_receiver import Receiver
+    from test_events_webhook import config
+
+    receiver = Receiver().start()
+    server = DepotServer(config=config(tmp_path, receiver)).start()
+    try:
+        s3 = server.client()
+        enable(s3, "rec")
+        version = s3.put_object(Bucket="rec", Key="a.mp4", Body=b"a" * 10)["VersionId"]
+        marker = s3.delete_object(Bucket="rec", Key="a.mp4")["VersionId"]
+        s3.delete_object(Bucket="rec", Key="a.mp4", VersionId=marker)
+        s3.delete_object(Bucket="rec", Key="a.mp4", VersionId=version)
+        deadline = time.time() + 30
+        while time.time() < deadline and len(receiver.bodies("/s3")) < 3:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        names = [b["Records"][0]["eventName"] for b in receiver.bodies("/s3")]
+        assert names == ["s3:ObjectCreated:Put", "s3:ObjectRemoved:DeleteMarkerCreated", "s3:ObjectRemoved:Delete"]
+    finally:
+        server.cleanup()
+        receiver.stop()

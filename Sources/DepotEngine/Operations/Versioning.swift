@@ -176,15 +176,15 @@ extension Engine {
             size: 0, etag: "", created: Engine.now(), owner: origin.principal.isEmpty ? (current?.owner ?? "") : origin.principal)
         marker.isDeleteMarker = true
         let (_, sequence) = try logVersion(plan, bucket: bucket, key: key, record: &marker, context: context)
-        if let current {
-            try recordEvent(
-                EventRecord(
-                    kind: .removed, operation: origin.operation, bucket: bucket, key: key, size: current.size,
-                    etag: current.etag, userMetadata: current.userMetadata, principal: origin.principal,
-                    source: origin.source, request: origin.request),
-                sequence: sequence, txn: txn, context: context)
-            try planDeletes(bucket: bucket, key: key, record: current, txn: txn)
-        }
+        // S3's event for it: ObjectRemoved:DeleteMarkerCreated (LifecycleExpiration:… on expiry).
+        let operation = origin.operation == "Expired" ? "ExpiredDeleteMarkerCreated" : "DeleteMarkerCreated"
+        try recordEvent(
+            EventRecord(
+                kind: .removed, operation: operation, bucket: bucket, key: key, size: 0, etag: "",
+                userMetadata: current?.userMetadata ?? [], principal: origin.principal, source: origin.source,
+                request: origin.request),
+            sequence: sequence, txn: txn, context: context)
+        if let current { try planDeletes(bucket: bucket, key: key, record: current, txn: txn) }
         try installVersion(plan, bucket: bucket, key: key, record: marker, txn: txn, context: context)
         return DeleteOutcome(versionId: marker.versionId, deleteMarker: true)
     }

@@ -45,7 +45,12 @@ public enum S3EventFormat {
         switch event.kind {
         case .created: return "s3:ObjectCreated:" + event.operation
         case .removed:
-            return event.operation == "Expired" ? "s3:LifecycleExpiration:Delete" : "s3:ObjectRemoved:Delete"
+            switch event.operation {
+            case "Expired": return "s3:LifecycleExpiration:Delete"
+            case "DeleteMarkerCreated": return "s3:ObjectRemoved:DeleteMarkerCreated"
+            case "ExpiredDeleteMarkerCreated": return "s3:LifecycleExpiration:DeleteMarkerCreated"
+            default: return "s3:ObjectRemoved:Delete"
+            }
         case .replicated: return "s3:Replication:OperationCompletedReplication"
         case .replicationFailed: return "s3:Replication:OperationFailedReplication"
         case .transitioned: return "s3:LifecycleTransition"
