@@ -20,7 +20,8 @@ extension AdminAPI {
     ]
 
     /// Objects, logical bytes, and stored bytes after deduplication: each distinct chunk the
-    /// bucket's objects use counted once (chunks shared with other buckets count in each).
+    /// bucket's objects and older versions use counted once (chunks shared with other buckets
+    /// count in each); older versions and delete markers are counted on their own.
     func usage(of bucket: String) throws -> [String: Any] {
         var objects = 0
         var logical: UInt64 = 0
@@ -42,10 +43,25 @@ extension AdminAPI {
             guard page.isTruncated, let last = page.lastReturned else { break }
             after = last
         }
+        // A versioned bucket's older versions and delete markers: their chunks take space too.
+        var noncurrent = 0
+        var noncurrentBytes: UInt64 = 0
+        var markers = 0
+        try engine.forEachNoncurrentVersion(bucket: bucket) { record in
+            if record.isDeleteMarker {
+                markers += 1
+                return
+            }
+            noncurrent += 1
+            noncurrentBytes += record.size
+            guard record.localState == .present else { return }
+            for chunk in record.manifest where chunks.insert(chunk.hash).inserted { stored += UInt64(chunk.length) }
+        }
         return [
             "name": bucket, "objects": objects, "logicalBytes": logical, "storedBytes": stored, "chunks": chunks.count,
-            "evictedObjects": evicted,
-            "dedupRatio": stored == 0 ? 1.0 : Double(logical) / Double(stored),
+            "evictedObjects": evicted, "noncurrentVersions": noncurrent, "noncurrentBytes": noncurrentBytes,
+            "deleteMarkers": markers,
+            "dedupRatio": stored == 0 ? 1.0 : Double(logical + noncurrentBytes) / Double(stored),
         ]
     }
 

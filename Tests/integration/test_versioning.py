@@ -10,6 +10,7 @@ import uuid
 import botocore.exceptions
 import pytest
 
+from admin_client import Admin
 from conftest import DepotServer, run_depot
 
 
@@ -184,6 +185,12 @@ def test_versions_share_chunks_and_gc_reclaims_them(tmp_path):
         s3.put_object(Bucket="rec", Key="big", Body=bytes(base))
         base[-10:] = b"0123456789"  # only the last chunk differs
         s3.put_object(Bucket="rec", Key="big", Body=bytes(base))
+        # The admin API's bucket usage counts the older version and the chunks it holds.
+        status, usage = Admin(server.endpoint).get("/admin/v1/buckets/rec")
+        assert status == 200, usage
+        assert usage["objects"] == 1 and usage["noncurrentVersions"] == 1
+        assert usage["logicalBytes"] == usage["noncurrentBytes"] == 6 << 20
+        assert (6 << 20) < usage["storedBytes"] <= (6 << 20) + (4 << 20)  # at most one (4 MiB) chunk more
         server.stop()
         manifests = [line.split("manifest=[")[1].rstrip("]").split(",") for line in dump_lines(server, "version")]
         assert len(manifests) == 2 and len(manifests[0]) == len(manifests[1]) > 1

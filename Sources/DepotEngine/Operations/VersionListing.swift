@@ -224,3 +224,26 @@ struct VersionListingWalk {
         return done ? nil : blockPrefix + [UInt8](repeating: 0xFF, count: ObjectKeyLayout.indexKeyLimit - blockPrefix.count)
     }
 }
+
+extension Engine {
+    /// Calls `body` with every version of the bucket that is not the current object (older
+    /// versions and delete markers), manifests included, in one read of the index: what the
+    /// admin API's bucket usage adds for a versioned bucket.
+    public func forEachNoncurrentVersion(bucket: String, _ body: (ObjectRecord) throws -> Void) throws {
+        let table = versionTable
+        let prefix = VersionKeyLayout(bucket: bucket).bucketPrefix
+        try environment.read { txn in
+            var previousKey: String?
+            try txn.scan(table, from: prefix) { indexKey, value in
+                guard ByteOrder.starts(indexKey, with: prefix) else { return false }
+                let key = try ObjectRecord.storedKey(inValue: value)
+                let record = try ObjectRecord.decodeValue(value)
+                defer { previousKey = key }
+                // A key's first entry, unless a delete marker, is the current object itself.
+                if key != previousKey && !record.isDeleteMarker { return true }
+                try body(record)
+                return true
+            }
+        }
+    }
+}

@@ -245,7 +245,7 @@ paths:
     get: { tags: [admin-buckets], operationId: listBucketUsage, summary: "Usage per bucket: objects, logical bytes, stored bytes after dedup", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/buckets/{bucket}:
     parameters: [{ $ref: "#/components/parameters/bucket" }]
-    get: { tags: [admin-buckets], operationId: getBucketUsage, summary: "One bucket's usage", responses: { "200": { description: Usage, content: { application/json: { example: { name: recordings, objects: 2, logicalBytes: 6291456, storedBytes: 3145728, dedupRatio: 2.0, chunks: 3, evictedObjects: 0 } } } }, "404": { $ref: "#/components/responses/Error" } } }
+    get: { tags: [admin-buckets], operationId: getBucketUsage, summary: "One bucket's usage", responses: { "200": { description: Usage, content: { application/json: { example: { name: recordings, objects: 2, logicalBytes: 6291456, storedBytes: 3145728, dedupRatio: 2.0, chunks: 3, evictedObjects: 0, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0 } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/buckets/{bucket}/objects/{key}:
     parameters: [{ $ref: "#/components/parameters/bucket" }, { $ref: "#/components/parameters/key" }]
     get: { tags: [admin-buckets], operationId: getObjectStatus, summary: "An object's full status: manifest summary, local state, per-tier state, pending tasks", responses: { "200": { $ref: "#/components/responses/Object" }, "404": { $ref: "#/components/responses/Error" } } }
