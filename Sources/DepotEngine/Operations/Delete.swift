@@ -33,12 +33,15 @@ extension Engine {
         let engine = self
         do {
             return try await committer.submit { txn, context in
-                if let outcome = try engine.writeDeleteMarker(
-                    bucket: bucket, key: key, precondition: precondition, origin: origin, txn: txn, context: context)
-                {
-                    return outcome
+                let current = try txn.object(engine.objects, bucket: bucket, key: key)
+                // Throws noSuchBucket; a versioned bucket gets a delete marker (Versioning.swift).
+                let plan = try engine.versionPlan(bucket: bucket, key: key, current: current, txn: txn)
+                if plan.state != .unversioned {
+                    return try engine.writeDeleteMarker(
+                        plan, bucket: bucket, key: key, precondition: precondition, origin: origin, txn: txn,
+                        context: context)
                 }
-                guard let previous = try txn.object(engine.objects, bucket: bucket, key: key) else {
+                guard let previous = current else {
                     try precondition?(nil)
                     return DeleteOutcome(versionId: nil, deleteMarker: false)
                 }

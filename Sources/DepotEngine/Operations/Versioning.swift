@@ -161,15 +161,12 @@ extension Engine {
     }
 
     /// DELETE in a versioned bucket without a version id: a delete marker becomes the latest
-    /// version (replacing the `null` version when Suspended). Returns nil when the bucket is
-    /// unversioned (the caller deletes as before).
+    /// version (replacing the `null` version when Suspended).
     func writeDeleteMarker(
-        bucket: String, key: String, precondition: CommitPrecondition?, origin: ChangeOrigin, txn: borrowing Transaction,
-        context: CommitContext
-    ) throws -> DeleteOutcome? {
-        let current = try txn.object(objects, bucket: bucket, key: key)
-        let plan = try versionPlan(bucket: bucket, key: key, current: current, txn: txn)
-        guard plan.state != .unversioned else { return nil }
+        _ plan: VersionPlan, bucket: String, key: String, precondition: CommitPrecondition?, origin: ChangeOrigin,
+        txn: borrowing Transaction, context: CommitContext
+    ) throws -> DeleteOutcome {
+        let current = plan.current
         try precondition?(current)
         try chargeUsage(added: nil, removed: plan.replaced?.isDeleteMarker == false ? plan.replaced : nil, txn: txn)
         var marker = ObjectRecord(
