@@ -98,6 +98,10 @@ def test_multipart_completion_makes_a_version(s3, bucket):
     assert done["VersionId"] not in (None, "null", first)
     assert s3.get_object(Bucket=bucket, Key="mp", VersionId=first)["Body"].read() == b"small"
     assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"p" * 1000
+    # partNumber reads a part of the version named.
+    s3.put_object(Bucket=bucket, Key="mp", Body=b"newest")
+    part = s3.get_object(Bucket=bucket, Key="mp", VersionId=done["VersionId"], PartNumber=1)
+    assert part["Body"].read() == b"p" * 1000 and part["PartsCount"] == 1 and part["VersionId"] == done["VersionId"]
 
 
 def test_minio_client_version_calls(depot, s3, bucket):
