@@ -14,7 +14,7 @@ extension S3Service {
         try authorize(c, .read, bucket: bucket, key: key)
         try requireBucket(bucket)
         let version = try requestedVersion(c)
-        guard let reader = try engine.openObject(bucket: bucket, key: key, version: version) else {
+        guard let reader = try engine.openObject(bucket: bucket, key: key, version: version, forBytes: !isHead) else {
             throw try missingObjectError(bucket: bucket, key: key, version: version, versionText: r.query["versionId"])
         }
         let record = reader.record

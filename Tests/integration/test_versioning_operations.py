@@ -257,6 +257,9 @@ policies:
             time.sleep(0.2)
         response = error_of(s3.get_object, Bucket="recordings", Key="cam/x.mp4", VersionId=first)
         assert response["Error"]["Code"] == "InvalidObjectState"
+        # Its metadata is still here to see.
+        head = s3.head_object(Bucket="recordings", Key="cam/x.mp4", VersionId=first)
+        assert head["ContentLength"] == 5000 and head["ResponseMetadata"]["HTTPHeaders"]["x-depot-local-copy"] == "evicted"
         assert s3.get_object(Bucket="recordings", Key="cam/x.mp4")["Body"].read() == b"2" * 5000
     finally:
         server.cleanup()

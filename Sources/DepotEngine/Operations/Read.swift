@@ -106,8 +106,11 @@ public final class ObjectReader: @unchecked Sendable {
 
 extension Engine {
     /// Opens an object (or, with `version`, that version of it) for reading; nil when it does not
-    /// exist. A delete marker opens with no bytes: the caller answers for it.
-    public func openObject(bucket: String, key: String, version: VersionSelector? = nil) throws -> ObjectReader? {
+    /// exist. A delete marker opens with no bytes: the caller answers for it. `forBytes` false
+    /// (HEAD) opens an evicted older version too, whose bytes no tier holds.
+    public func openObject(
+        bucket: String, key: String, version: VersionSelector? = nil, forBytes: Bool = true
+    ) throws -> ObjectReader? {
         let lease = self.lease()
         let (objectTable, chunkTable, versionTable) = (objects, chunks, self.versionTable)
         let found: (ObjectRecord, [RecordLocation])? = try environment.read { txn in
@@ -116,7 +119,7 @@ extension Engine {
                 found = try txn.version(versionTable, bucket: bucket, key: key, version)
                 // Tiers hold the current version only: reading an evicted older one through
                 // would serve another version's bytes.
-                if found?.localState == .evicted { throw EngineError.invalidObjectState(key) }
+                if forBytes, found?.localState == .evicted { throw EngineError.invalidObjectState(key) }
             }
             guard let record = found else { return nil }
             // An evicted object's bytes are on a tier; readers use `readThrough`.
