@@ -109,7 +109,10 @@ extension AdminAPI {
             "name": policy.name, "match": match, "source": runtime.origin("policy:" + policy.name)?.rawValue ?? "config",
         ]
         if !policy.replicateTo.isEmpty {
-            out["replicate"] = ["to": policy.replicateTo, "mode": policy.mode.rawValue, "deletes": policy.propagateDeletes]
+            out["replicate"] = [
+                "to": policy.replicateTo, "mode": policy.mode.rawValue, "deletes": policy.propagateDeletes,
+                "versions": policy.replicateVersions.rawValue,
+            ]
         }
         if let after = policy.expireAfter { out["expire"] = ["after": "\(after)s", "where": policy.expireWhere.rawValue] }
         if let after = policy.transitionAfter { out["transition"] = ["after": "\(after)s"] }

@@ -61,7 +61,7 @@ public struct AzureTier: TierClient {
     }
 
     private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {
-        record.userMetadata.compactMap { name, value in
+        record.replicatedMetadata.compactMap { name, value in
             let azureName = name.replacingOccurrences(of: "-", with: "_")
             guard let first = azureName.first, first.isLetter || first == "_",
                 azureName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })

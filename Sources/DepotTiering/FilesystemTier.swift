@@ -70,7 +70,7 @@ public struct FilesystemTier: TierClient {
             }
             setAttribute(fd, "user.depot.etag", reader.record.etag)
             setAttribute(fd, "user.depot.content-type", reader.record.contentType)
-            for (name, value) in reader.record.userMetadata { setAttribute(fd, "user.meta." + name, value) }
+            for (name, value) in reader.record.replicatedMetadata { setAttribute(fd, "user.meta." + name, value) }
             guard fsync(fd) == 0 else { throw TierError("fsync \(temporary): \(String(cString: strerror(errno)))") }
             close(fd)
             closed = true

@@ -51,8 +51,8 @@ public struct GCSTier: TierClient {
         let record = reader.record
         let name = settings.remoteKey(bucket: bucket, key: key)
         var resource: [String: Any] = ["name": name, "contentType": record.contentType]
-        if !record.userMetadata.isEmpty {
-            resource["metadata"] = Dictionary(record.userMetadata, uniquingKeysWith: { a, _ in a })
+        if !record.replicatedMetadata.isEmpty {
+            resource["metadata"] = Dictionary(record.replicatedMetadata, uniquingKeysWith: { a, _ in a })
         }
         let start = try await send(
             .POST, "\(base)/upload/storage/v1/b/\(settings.bucket)/o?uploadType=resumable&name=\(Self.encodeName(name))",

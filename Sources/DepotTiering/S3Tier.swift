@@ -50,7 +50,7 @@ public struct S3Tier: TierClient {
     private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {
         var headers: [(String, String)] = [("content-type", record.contentType)]
         for (name, value) in record.systemMetadata { headers.append((name, value)) }
-        for (name, value) in record.userMetadata { headers.append(("x-amz-meta-" + name, value)) }
+        for (name, value) in record.replicatedMetadata { headers.append(("x-amz-meta-" + name, value)) }
         return headers
     }
 

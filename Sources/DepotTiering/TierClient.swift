@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DepotConfig
 import DepotEngine
+import Foundation
 import NIOCore
 
 /// A backend that receives whole objects. Implementations stream from the segments and verify
@@ -15,6 +16,33 @@ public protocol TierClient: Sendable {
     func delete(bucket: String, key: String) async throws
     /// Writes, reads back and deletes a probe object; throws with what failed.
     func check() async throws
+}
+
+extension ObjectRecord {
+    /// The metadata every tier copy carries, in one place for all tier kinds: the object's user
+    /// metadata, and for a version of a versioned bucket the version id and (when set) its Object
+    /// Lock mode, retain-until date and legal hold, so a copy read back from the tier alone says
+    /// which version it is. Each tier kind adds its own prefix (`x-amz-meta-`, `user.meta.`…).
+    /// A user's own `depot-*` entries of those names are left out: the record's values win.
+    public var replicatedMetadata: [(String, String)] {
+        var depot: [(String, String)] = []
+        if let versionId { depot.append(("depot-version-id", versionId)) }
+        switch lock.mode {
+        case 1: depot.append(("depot-lock-mode", "GOVERNANCE"))
+        case 2: depot.append(("depot-lock-mode", "COMPLIANCE"))
+        default: break
+        }
+        if lock.retainUntil > 0 {
+            let date = Date(timeIntervalSince1970: Double(lock.retainUntil) / 1000)
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            depot.append(("depot-retain-until", formatter.string(from: date)))
+        }
+        if lock.legalHold { depot.append(("depot-legal-hold", "ON")) }
+        guard !depot.isEmpty else { return userMetadata }
+        let names = Set(depot.map(\.0))
+        return userMetadata.filter { !names.contains($0.0) } + depot
+    }
 }
 
 /// A tier failure with the detail an operator needs (what was attempted, what came back).

@@ -129,6 +129,7 @@ components:
             to: { type: array, items: { type: string } }
             mode: { type: string, enum: [continuous, on-demand] }
             deletes: { type: boolean }
+            versions: { type: string, enum: [current, all], default: current, description: "Versioned buckets: current replicates the current version at its plain key; all is not supported yet and is refused." }
         transition: { type: object, properties: { after: { type: string, example: 7d } } }
         expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] } } }
         source: { type: string, readOnly: true }
