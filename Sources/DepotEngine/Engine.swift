@@ -122,9 +122,15 @@ public final class Engine: Sendable {
 
     // The name rules: BucketName.swift.
 
-    public func createBucket(_ name: String, owner: String, region: String? = nil) async throws {
+    /// `objectLock`: S3 Object Lock from the start, which turns versioning on for good.
+    public func createBucket(_ name: String, owner: String, region: String? = nil, objectLock: Bool = false) async throws {
         guard Self.isValidBucketName(name) else { throw EngineError.invalidBucketName(name) }
-        let record = BucketRecord(created: Self.now(), owner: owner, region: region ?? configuration.region)
+        var newRecord = BucketRecord(created: Self.now(), owner: owner, region: region ?? configuration.region)
+        if objectLock {
+            newRecord.versioning = .enabled
+            newRecord.objectLock = BucketObjectLock()
+        }
+        let record = newRecord
         let table = buckets
         do {
             try await committer.submit { txn, context in

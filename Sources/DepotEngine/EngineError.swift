@@ -21,6 +21,11 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPartOrder
     case entityTooSmall
     case invalidObjectState(String)
+    /// The bucket's state forbids the change (Object Lock: suspending versioning; a lock
+    /// configuration on a bucket whose versioning is not Enabled).
+    case invalidBucketState(String)
+    /// A delete or change an Object Lock retention or legal hold forbids (the detail says which).
+    case objectLocked(String)
     case noSpace
     /// The owner's `quota` would be exceeded (the detail says which and by how much).
     case quotaExceeded(String)
@@ -49,6 +54,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPartOrder: return "The list of parts was not in ascending order"
         case .entityTooSmall: return "Your proposed upload is smaller than the minimum allowed object size"
         case .invalidObjectState(let key): return "The object \(key) was moved to a tier; its bytes are not local"
+        case .invalidBucketState(let detail): return detail
+        case .objectLocked(let detail): return detail
         case .noSpace: return "The data directory's device is full"
         case .quotaExceeded(let detail): return "Quota exceeded: \(detail)"
         case .outboxFull: return "Event delivery is behind: the outbox is full; retry later"

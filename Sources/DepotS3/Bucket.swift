@@ -55,7 +55,10 @@ extension S3Service {
             }
         }
         do {
-            try await engine.createBucket(bucket, owner: c.account.accessKey, region: settings.region)
+            // Object Lock from the start (it also turns versioning on for good).
+            let objectLock = c.request.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true"
+            try await engine.createBucket(
+                bucket, owner: c.account.accessKey, region: settings.region, objectLock: objectLock)
         } catch EngineError.bucketAlreadyOwnedByYou(_) where settings.region == "us-east-1" {
             // Re-creating your own bucket in us-east-1 succeeds, as AWS (legacy us-east-1) and MinIO answer;
             // other regions keep BucketAlreadyOwnedByYou, as AWS does there.

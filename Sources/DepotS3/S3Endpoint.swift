@@ -15,6 +15,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getBucketTagging, putBucketTagging, deleteBucketTagging
     case getBucketAcl, putBucketAcl
     case getBucketVersioning, putBucketVersioning
+    case getObjectLockConfiguration, putObjectLockConfiguration
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
     case getBucketConfiguration(BucketConfiguration)
     case deleteObjects, postObject
@@ -128,7 +129,8 @@ public enum S3Endpoint: Equatable, Sendable {
         "ListParts": .listParts, "GetObjectTagging": .getObjectTagging, "PutObjectTagging": .putObjectTagging,
         "DeleteObjectTagging": .deleteObjectTagging, "GetObjectAcl": .getObjectAcl, "PutObjectAcl": .putObjectAcl,
         "GetObjectAttributes": .getObjectAttributes, "GetBucketVersioning": .getBucketVersioning,
-        "PutBucketVersioning": .putBucketVersioning,
+        "PutBucketVersioning": .putBucketVersioning, "GetObjectLockConfiguration": .getObjectLockConfiguration,
+        "PutObjectLockConfiguration": .putObjectLockConfiguration,
     ]
 
     private static let configurationGets: [String: BucketConfiguration] = Dictionary(
@@ -154,6 +156,8 @@ public enum S3Endpoint: Equatable, Sendable {
         case .putBucketAcl: "PutBucketAcl"
         case .getBucketVersioning: "GetBucketVersioning"
         case .putBucketVersioning: "PutBucketVersioning"
+        case .getObjectLockConfiguration: "GetObjectLockConfiguration"
+        case .putObjectLockConfiguration: "PutObjectLockConfiguration"
         case .getBucketConfiguration(let configuration): configuration.getOperation
         case .deleteObjects: "DeleteObjects"
         case .postObject: "PostObject"
@@ -190,9 +194,10 @@ public enum S3Endpoint: Equatable, Sendable {
     public var requiredAction: Action? {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
-            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning:
+            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration:
             .list
-        case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning, .putObject,
+        case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
+            .putObjectLockConfiguration, .putObject,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl:

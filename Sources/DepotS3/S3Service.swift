@@ -186,6 +186,8 @@ public final class S3Service: Sendable {
         case .deleteObjects: return try await deleteObjects(c, bucket: bucket, body: body)
         case .getBucketVersioning: return try getBucketVersioning(c, bucket: bucket)
         case .putBucketVersioning: return try await putBucketVersioning(c, bucket: bucket, body: body)
+        case .getObjectLockConfiguration: return try getObjectLockConfiguration(c, bucket: bucket)
+        case .putObjectLockConfiguration: return try await putObjectLockConfiguration(c, bucket: bucket, body: body)
         default: break
         }
         guard let key = r.key else { throw S3Error.methodNotAllowed() }

@@ -68,9 +68,6 @@ enum UnsupportedHeaders {
         case .getObject, .headObject:
             try refuse(customerKey)
         case .createBucket:
-            if value("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
-                throw S3Error.notImplemented("header x-amz-bucket-object-lock-enabled (Object Lock)")
-            }
             try checkACL(value: value, names: names)
         case _ where endpoint.writesObject:
             try refuse(serverSideEncryption + customerKey + objectLock)

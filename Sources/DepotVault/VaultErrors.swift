@@ -30,6 +30,7 @@ struct VaultError: Error, Sendable {
             return VaultError(.badRequest, e.description)
         case .noSpace: return VaultError(.init(code: 507), e.description)
         case .quotaExceeded: return VaultError(.forbidden, e.description, code: "QuotaExceeded")
+        case .objectLocked: return VaultError(.forbidden, e.description, code: "ObjectLocked")
         case .preconditionFailed, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty:
             return VaultError(.conflict, e.description)
         case .shuttingDown, .outboxFull: return VaultError(.serviceUnavailable, e.description)

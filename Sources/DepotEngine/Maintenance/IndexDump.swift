@@ -14,7 +14,9 @@ extension Engine {
                 emit(
                     "bucket \(String(decoding: key, as: UTF8.self)) created=\(b.created) owner=\(b.owner) region=\(b.region) tags=\(b.tags)"
                         + (b.versioning == .unversioned ? "" : " versioning=\(b.versioning)")
-                )
+                        + (b.objectLock.map {
+                            " objectLock=\($0.defaultMode):\($0.defaultDays)d:\($0.defaultYears)y"
+                        } ?? ""))
                 return true
             }
             try txn.scan(objectTable) { key, value in
@@ -27,6 +29,7 @@ extension Engine {
                         + "meta=\(o.userMetadata) tags=\(o.tags) checksums=\(o.checksums) \(o.checksumType) "
                         + "parts=\(o.partSizes) state=\(o.localState) seq=\(o.sequence) "
                         + (o.hasVersionFields ? "version=\(o.versionId ?? "-") " : "")
+                        + (o.lock == ObjectLockFields() ? "" : "lock=\(o.lock.mode):\(o.lock.retainUntil):\(o.lock.legalHold) ")
                         + "replicas=\(o.replicas.map { "\($0.tier):\($0.state.s3Name):\($0.attempts)" }) manifest=[\(manifest)]")
                 return true
             }

@@ -103,6 +103,10 @@ extension Engine {
                 guard let bytes = try txn.get(engine.buckets, nameKey) else { throw EngineError.noSuchBucket(bucket) }
                 var record = try bytes.decode { try BucketRecord.decode(&$0) }
                 guard record.versioning != state else { return }
+                if record.objectLock != nil, state == .suspended {
+                    throw EngineError.invalidBucketState(
+                        "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+                }
                 if record.versioning == .unversioned { try engine.versionExistingObjects(bucket: bucket, txn: txn) }
                 record.versioning = state
                 _ = try context.log(.bucketCreate(name: bucket, record: record))

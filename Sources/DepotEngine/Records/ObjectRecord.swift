@@ -287,6 +287,8 @@ public struct BucketRecord: Sendable, Equatable {
     public var region: String
     public var tags: [(String, String)]
     public var versioning: VersioningState = .unversioned
+    /// S3 Object Lock; nil on a bucket without it (ObjectLockConfiguration.swift).
+    public var objectLock: BucketObjectLock?
 
     public init(created: Int64, owner: String, region: String, tags: [(String, String)] = []) {
         self.created = created
@@ -300,23 +302,34 @@ public struct BucketRecord: Sendable, Equatable {
     func encoded() -> [UInt8] {
         var w = BinaryWriter()
         // Version 2 adds the versioning state; an unversioned bucket keeps version 1's bytes.
-        w.u8(versioning == .unversioned ? 1 : 2)
+        // Version 3 adds Object Lock after it.
+        w.u8(objectLock != nil ? 3 : versioning == .unversioned ? 1 : 2)
         w.signed(created)
         w.string(owner)
         w.string(region)
         w.pairs(tags)
-        if versioning != .unversioned { w.u8(versioning.rawValue) }
+        if versioning != .unversioned || objectLock != nil { w.u8(versioning.rawValue) }
+        if let lock = objectLock {
+            w.u8(lock.defaultMode)
+            w.signed(Int64(lock.defaultDays))
+            w.signed(Int64(lock.defaultYears))
+        }
         return w.bytes
     }
 
     static func decode(_ r: inout BinaryReader) throws -> BucketRecord {
         let version = try r.u8()
-        guard version == 1 || version == 2 else { throw DecodeError("unknown bucket record version \(version)") }
+        guard (1...3).contains(version) else { throw DecodeError("unknown bucket record version \(version)") }
         var record = BucketRecord(created: try r.signed(), owner: try r.string(), region: try r.string(), tags: try r.pairs())
-        if version == 2 {
+        if version >= 2 {
             let state = try r.u8()
             guard let versioning = VersioningState(rawValue: state) else { throw DecodeError("unknown versioning state \(state)") }
             record.versioning = versioning
+        }
+        if version == 3 {
+            record.objectLock = BucketObjectLock(
+                defaultMode: try r.u8(), defaultDays: Int32(clamping: try r.signed()),
+                defaultYears: Int32(clamping: try r.signed()))
         }
         return record
     }
