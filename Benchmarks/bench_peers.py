@@ -151,7 +151,7 @@ def direct_read_limit(directory):
         found = dd_direct(probe, GiB)
     finally:
         os.unlink(probe)
-    what = f"a 1 GiB file on {device or 'the data directory'}" + (" (the device itself is not readable)" if device else "")
+    what = "a 1 GiB file in the data directory" + (f" ({device} itself cannot be opened here)" if device else "")
     return {"device": what, "megabytesPerSecond": found}
 
 
