@@ -71,11 +71,11 @@ public struct PolicySettings: Sendable, Equatable {
     public var propagateDeletes = false
     /// Which versions of a key in a versioned bucket go to the tiers (`replicate.versions`).
     public enum Versions: String, Sendable { case current, all }
-    /// `current` (the default, and what every policy did before the option existed): the tier
-    /// holds the key's current version at its plain key, replaced by each newer version.
-    /// `all` (every version under a key of its own) is named so that a configuration asking for
-    /// it is refused with a clear error instead of silently getting `current`; see `parsePolicy`.
-    public var replicateVersions: Versions = .current
+    /// `all` (the default): in a versioned bucket each version with an id of its own also goes
+    /// to `VersionCopyKey` (`.depot-versions/<version id>/<key>`), the current one also to its
+    /// plain key; an unversioned bucket sees no difference. `current`: only the plain key, which
+    /// each newer version replaces.
+    public var replicateVersions: Versions = .all
     public enum ExpireWhere: String, Sendable { case local, tiers, everywhere }
     /// Retention: delete objects older than this many seconds (nil: keep forever).
     public var expireAfter: Int?
@@ -256,15 +256,9 @@ extension DepotConfiguration {
             }
             policy.mode = parsed
             policy.propagateDeletes = try replicate["deletes"].bool(default: false)
-            let versions = try replicate["versions"].string(default: "current")
+            let versions = try replicate["versions"].string(default: "all")
             guard let chosen = PolicySettings.Versions(rawValue: versions) else {
-                throw ConfigError(replicate.path + ".versions", "must be current or all")
-            }
-            // Replicating every version needs per-version tier keys and task state that the
-            // engine does not have yet: refused rather than accepted and quietly done as current.
-            guard chosen == .current else {
-                throw ConfigError(
-                    replicate.path + ".versions", "all (every version to the tiers) is not supported yet; use current")
+                throw ConfigError(replicate.path + ".versions", "must be all or current")
             }
             policy.replicateVersions = chosen
         }

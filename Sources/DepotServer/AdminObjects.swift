@@ -15,7 +15,9 @@ extension AdminAPI {
             return AdminReply(try api.usage(of: bucket))
         },
         AdminRoute(.get, "/admin/v1/buckets/{bucket}/objects/{key+}") { api, call in
-            AdminReply(try api.objectStatus(bucket: call.parameter("bucket"), key: call.parameter("key")))
+            AdminReply(
+                try api.objectStatus(
+                    bucket: call.parameter("bucket"), key: call.parameter("key"), versionId: call.query["versionId"]))
         },
     ]
 
@@ -65,9 +67,20 @@ extension AdminAPI {
         ]
     }
 
-    func objectStatus(bucket: String, key: String) throws -> [String: Any] {
-        guard let record = try engine.headObject(bucket: bucket, key: key) else {
-            throw AdminFailure(.notFound, "no object \(key) in bucket \(bucket)")
+    /// The current object's status, or with `versionId` that version's (each version keeps its
+    /// own tier copies' states when a policy replicates every version).
+    func objectStatus(bucket: String, key: String, versionId: String? = nil) throws -> [String: Any] {
+        let found: ObjectRecord?
+        if let versionId {
+            guard let selector = VersionSelector(versionId) else {
+                throw AdminFailure(.badRequest, "not a version id: \(versionId)", field: "versionId")
+            }
+            found = try engine.objectVersion(bucket: bucket, key: key, selector).flatMap { $0.isDeleteMarker ? nil : $0 }
+        } else {
+            found = try engine.headObject(bucket: bucket, key: key)
+        }
+        guard let record = found else {
+            throw AdminFailure(.notFound, "no object \(key)\(versionId.map { " version " + $0 } ?? "") in bucket \(bucket)")
         }
         let distinct = Set(record.manifest.map(\.hash)).count
         let tasks = try engine.tasks(bucket: bucket, key: key).map { entry -> [String: Any] in
@@ -77,7 +90,8 @@ extension AdminAPI {
             ]
         }
         return [
-            "bucket": bucket, "key": key, "size": record.size, "etag": record.etag, "created": record.created,
+            "bucket": bucket, "key": key, "versionId": record.versionId ?? NSNull(), "size": record.size,
+            "etag": record.etag, "created": record.created,
             "owner": record.owner, "contentType": record.contentType,
             "userMetadata": Dictionary(record.userMetadata, uniquingKeysWith: { a, _ in a }),
             "tags": Dictionary(record.tags, uniquingKeysWith: { a, _ in a }),

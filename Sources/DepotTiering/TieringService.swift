@@ -70,14 +70,42 @@ public final class TieringService: Service {
         engine.setReadThrough { bucket, key, record, range in
             // The first tier (in policy order) that confirmed its copy and is not down serves the
             // bytes; if every such tier is down, the first one is still tried. None: refuse now.
+            // An older version (no longer the current one, which is at the plain key) is read
+            // from the tiers holding its own copy.
+            let isCurrent = (try? engine.headObject(bucket: bucket, key: key))?.created == record.created
             let tiers = service.generation.withLock { $0.tiers }
-            let holders = record.replicas.filter { $0.state == .completed && tiers[$0.tier] != nil }.map(\.tier)
+            let versionTiers =
+                isCurrent || VersionCopyKey.versionId(of: record) == nil
+                ? nil : service.versionCopyTiers(bucket: bucket, key: key, record: record)
+            let holders = record.replicas.filter {
+                $0.state == .completed && tiers[$0.tier] != nil && versionTiers?.contains($0.tier) != false
+            }.map(\.tier)
             let up = holders.first { tier in !service.breakers.withLock { $0[tier]?.isDown ?? false } }
             guard let tier = up ?? holders.first, let client = tiers[tier] else {
                 throw TierError("no configured tier holds a confirmed copy of \(bucket)/\(key)")
             }
-            return client.download(bucket: bucket, key: key, range: range)
+            guard versionTiers != nil, let versionId = VersionCopyKey.versionId(of: record) else {
+                return client.download(bucket: bucket, key: key, range: range)
+            }
+            return client.download(bucket: bucket, key: VersionCopyKey.key(key, versionId: versionId), range: range)
         }
+        engine.setVersionCopyCheck { bucket, key, record in
+            let tiers = service.versionCopyTiers(bucket: bucket, key: key, record: record)
+            return record.replicas.contains { $0.state == .completed && tiers.contains($0.tier) }
+        }
+    }
+
+    /// The configured tiers that keep every version of this object under its own key (policies
+    /// with `replicate.versions: all` that match it); empty for a version without an id of its own.
+    func versionCopyTiers(bucket: String, key: String, record: ObjectRecord) -> Set<String> {
+        guard VersionCopyKey.versionId(of: record) != nil else { return [] }
+        let (policies, tiers) = generation.withLock { ($0.policies, $0.tiers) }
+        var targets: Set<String> = []
+        for policy in policies
+        where policy.replicateVersions == .all && policy.matches(bucket: bucket, key: key, record: record) {
+            for tier in policy.replicateTo where tiers[tier] != nil { targets.insert(tier) }
+        }
+        return targets
     }
 
     /// Installs the tiers and policies of `configuration`. A tier whose settings did not change
@@ -120,6 +148,10 @@ public final class TieringService: Service {
             deleting.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
         }
         let continuous = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
+        let everyVersion = continuous.filter { $0.replicateVersions == .all }
+        engine.setVersionReplicationPlanner { bucket, key, record in
+            everyVersion.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
+        }
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
             for policy in continuous where policy.matches(bucket: bucket, key: key, record: record) {
@@ -336,9 +368,15 @@ public final class TieringService: Service {
                 await tierAnswered(task.tier)
                 return
             }
-            guard let reader = try engine.openObject(bucket: task.bucket, key: task.key),
-                reader.record.created == task.objectCreated
-            else {
+            var source = try engine.openObject(bucket: task.bucket, key: task.key)
+            let isCurrent = source?.record.created == task.objectCreated
+            if !isCurrent {
+                // Replaced since: a task for every version still copies it to its own key.
+                source = try engine.olderVersionOrder(of: task).flatMap {
+                    try engine.openObject(bucket: task.bucket, key: task.key, version: .order($0))
+                }
+            }
+            guard let reader = source else {
                 // Replaced or deleted since: the task is obsolete (a delete cancels its copies).
                 try await engine.finishTask(task, outcome: .completed)
                 return
@@ -349,13 +387,22 @@ public final class TieringService: Service {
                 try await engine.finishTask(task, outcome: .completed)
                 return
             }
-            try await client.upload(reader, bucket: task.bucket, key: task.key)
-            meter.record(tier: task.tier, bytes: reader.record.size, at: Engine.now())
+            // The version's own copy first, so a COMPLETED version always has one; then, while
+            // it is current, the plain key other readers of the tier expect.
+            if task.everyVersion, let versionId = VersionCopyKey.versionId(of: reader.record) {
+                try await client.upload(
+                    reader, bucket: task.bucket, key: VersionCopyKey.key(task.key, versionId: versionId))
+                meter.record(tier: task.tier, bytes: reader.record.size, at: Engine.now())
+            }
+            if isCurrent {
+                try await client.upload(reader, bucket: task.bucket, key: task.key)
+                meter.record(tier: task.tier, bytes: reader.record.size, at: Engine.now())
+            }
             try await engine.finishTask(task, outcome: .completed)
             logger.debug("replicated \(task.bucket)/\(task.key) to \(task.tier)")
             await tierAnswered(task.tier)
             return
-        } catch where TierError.isPermanent(error) {
+        } catch  where TierError.isPermanent(error) {
             // This object, not the tier: FAILED at once with the reason, and not counted by the
             // breaker, so one writer's odd keys cannot stall the tier for everybody else.
             if probe { breakers.withLock { $0[task.tier]?.probing = false } }

@@ -59,20 +59,15 @@ def test_replicate_versions_option_is_parsed_and_shown(tmp_path):
         status, body = admin.put("/admin/v1/policies/p", {
             "match": {"bucket": "rec"}, "replicate": {"to": ["nas"], "versions": 3}})
         assert status == 400 and body["field"] == "replicate.versions", body
-        # Asking for every version is refused while only the current one can be replicated,
-        # instead of being accepted and done as current.
-        status, body = admin.put("/admin/v1/policies/p", {
-            "match": {"bucket": "rec"}, "replicate": {"to": ["nas"], "versions": "all"}})
-        assert status == 400 and body["field"] == "replicate.versions", body
-        assert "not supported" in str(body), body
-        status, body = admin.put("/admin/v1/policies/p", {
-            "match": {"bucket": "rec"}, "replicate": {"to": ["nas"], "versions": "current"}})
-        assert status in (200, 201), body
-        assert body["replicate"]["versions"] == "current", body
-        # Without the option a policy replicates the current version, as it always did.
+        for versions in ("current", "all"):
+            status, body = admin.put("/admin/v1/policies/p", {
+                "match": {"bucket": "rec"}, "replicate": {"to": ["nas"], "versions": versions}})
+            assert status in (200, 201), body
+            assert body["replicate"]["versions"] == versions, body
+        # Without the option a policy keeps every version (an unversioned bucket sees no change).
         status, body = admin.put("/admin/v1/policies/q", {"match": {"bucket": "rec"}, "replicate": {"to": ["nas"]}})
         assert status in (200, 201), body
-        assert body["replicate"]["versions"] == "current", body
+        assert body["replicate"]["versions"] == "all", body
     finally:
         server.cleanup()
 
@@ -110,5 +105,163 @@ def test_copy_of_a_version_carries_its_version_id(tmp_path, moto):
         assert remote["Metadata"] == {"camera": "front", "depot-version-id": v2}
         assert (nas / "cam.mp4").read_bytes() == second
         assert os.getxattr(nas / "cam.mp4", "user.meta.depot-version-id").decode() == v2
+    finally:
+        server.cleanup()
+
+
+def version_copy(key, version_id):
+    return f".depot-versions/{version_id}/{key}"
+
+
+def tier_keys(tier):
+    return sorted(o["Key"] for o in tier.list_objects_v2(Bucket="archive").get("Contents", []))
+
+
+def wait_until(predicate, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(what)
+
+
+def put_versions(s3):
+    """Three versions of cam.mp4 (a PUT, a copy, a multipart completion), oldest first."""
+    s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+    made = []
+    first = os.urandom(4000)
+    made.append((s3.put_object(Bucket="rec", Key="cam.mp4", Body=first, Metadata={"camera": "front"})["VersionId"], first))
+    source = os.urandom(3000)
+    s3.put_object(Bucket="rec", Key="source.mp4", Body=source)
+    copied = s3.copy_object(Bucket="rec", Key="cam.mp4", CopySource={"Bucket": "rec", "Key": "source.mp4"})
+    made.append((copied["VersionId"], source))
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
+    upload = s3.create_multipart_upload(Bucket="rec", Key="cam.mp4")["UploadId"]
+    etags = [s3.upload_part(Bucket="rec", Key="cam.mp4", UploadId=upload, PartNumber=i + 1, Body=p)["ETag"]
+             for i, p in enumerate(parts)]
+    done = s3.complete_multipart_upload(Bucket="rec", Key="cam.mp4", UploadId=upload, MultipartUpload={
+        "Parts": [{"ETag": e, "PartNumber": i + 1} for i, e in enumerate(etags)]})
+    made.append((done["VersionId"], b"".join(parts)))
+    assert len({v for v, _ in made}) == 3
+    return made
+
+
+def test_every_version_goes_to_the_tiers_with_its_id(tmp_path, moto):
+    moto_endpoint, tier = moto
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    server = DepotServer(config=versioned_tier_config(tmp_path, moto_endpoint, nas)).start()
+    try:
+        s3 = server.client()
+        made = put_versions(s3)
+        for version_id, _ in made:
+            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+        for version_id, data in made:
+            remote = tier.get_object(Bucket="archive", Key=version_copy("cam.mp4", version_id))
+            assert remote["Body"].read() == data, version_id
+            assert remote["Metadata"]["depot-version-id"] == version_id
+            copy = nas / version_copy("cam.mp4", version_id)
+            assert copy.read_bytes() == data, version_id
+            assert os.getxattr(copy, "user.meta.depot-version-id").decode() == version_id
+        # The plain key holds the current version, as readers of the tier expect.
+        assert tier.get_object(Bucket="archive", Key="cam.mp4")["Body"].read() == made[-1][1]
+        assert (nas / "cam.mp4").read_bytes() == made[-1][1]
+        # The admin API's object status shows each version's.
+        admin = Admin(server.endpoint)
+        status, body = admin.get(f"/admin/v1/buckets/rec/objects/cam.mp4?versionId={made[0][0]}")
+        assert status == 200, body
+        assert body["versionId"] == made[0][0] and body["size"] == len(made[0][1]), body
+        assert body["replicationStatus"] == "COMPLETED", body
+        assert sorted(r["tier"] for r in body["replicas"] if r["state"] == "COMPLETED") == ["cloud", "nas"], body
+        assert admin.get("/admin/v1/buckets/rec/objects/cam.mp4?versionId=bogus")[1]["field"] == "versionId"
+        assert admin.get("/admin/v1/buckets/rec/objects/cam.mp4?versionId=00000000000000ff")[0] == 404
+    finally:
+        server.cleanup()
+
+
+def test_current_only_policy_sends_no_older_version(tmp_path, moto):
+    moto_endpoint, tier = moto
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    server = DepotServer(config=versioned_tier_config(tmp_path, moto_endpoint, nas, versions="current")).start()
+    try:
+        s3 = server.client()
+        made = put_versions(s3)
+        wait_for_status(s3, "cam.mp4")
+        wait_for_status(s3, "source.mp4")
+        assert tier_keys(tier) == ["cam.mp4", "source.mp4"]
+        assert sorted(str(p.relative_to(nas)) for p in nas.rglob("*") if p.is_file()) == ["cam.mp4", "source.mp4"]
+        assert tier.get_object(Bucket="archive", Key="cam.mp4")["Body"].read() == made[-1][1]
+    finally:
+        server.cleanup()
+
+
+def test_deleting_a_version_deletes_its_copies(tmp_path, moto):
+    moto_endpoint, tier = moto
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    config = versioned_tier_config(tmp_path, moto_endpoint, nas, versions="all")
+    with open(config) as f:
+        text = f.read().replace("mode: continuous, versions: all", "mode: continuous, versions: all, deletes: true")
+    with open(config, "w") as f:
+        f.write(text)
+    server = DepotServer(config=config).start()
+    try:
+        s3 = server.client()
+        made = put_versions(s3)
+        for version_id, _ in made:
+            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+        oldest = made[0][0]
+        s3.delete_object(Bucket="rec", Key="cam.mp4", VersionId=oldest)
+        wait_until(lambda: version_copy("cam.mp4", oldest) not in tier_keys(tier), "the S3 tier's copy is deleted")
+        wait_until(lambda: not (nas / version_copy("cam.mp4", oldest)).exists(), "the filesystem copy is deleted")
+        # The other versions' copies and the current one's plain key stay.
+        keys = tier_keys(tier)
+        for version_id, _ in made[1:]:
+            assert version_copy("cam.mp4", version_id) in keys
+            assert (nas / version_copy("cam.mp4", version_id)).exists()
+        assert "cam.mp4" in keys
+        # A delete marker is not copied as an object.
+        s3.delete_object(Bucket="rec", Key="cam.mp4")
+        time.sleep(1)
+        assert all(k.startswith(".depot-versions/") or k in ("cam.mp4", "source.mp4") for k in tier_keys(tier))
+        assert len([k for k in tier_keys(tier) if k.startswith(".depot-versions/")]) == 3  # two of cam, one of source
+    finally:
+        server.cleanup()
+
+
+def test_an_evicted_older_version_is_read_through_from_its_own_copy(tmp_path):
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+storage: {{ lifecycleInterval: 1s }}
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas], versions: all }}, transition: {{ after: 7d }} }}
+""")
+    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+
+        def evicted(**extra):
+            head = s3.head_object(Bucket="rec", Key="cam.mp4", **extra)
+            return head["ResponseMetadata"]["HTTPHeaders"].get("x-depot-local-copy") == "evicted"
+
+        first_bytes = os.urandom(5000)
+        first = s3.put_object(Bucket="rec", Key="cam.mp4", Body=first_bytes)["VersionId"]
+        wait_until(evicted, "the first version is evicted")
+        second_bytes = os.urandom(6000)
+        second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=second_bytes)["VersionId"]
+        wait_for_status(s3, "cam.mp4", VersionId=second)
+        assert evicted(VersionId=first)
+        got = s3.get_object(Bucket="rec", Key="cam.mp4", VersionId=first)
+        assert got["Body"].read() == first_bytes
+        ranged = s3.get_object(Bucket="rec", Key="cam.mp4", VersionId=first, Range="bytes=100-199")
+        assert ranged["Body"].read() == first_bytes[100:200]
+        assert s3.get_object(Bucket="rec", Key="cam.mp4")["Body"].read() == second_bytes
     finally:
         server.cleanup()

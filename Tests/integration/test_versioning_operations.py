@@ -182,9 +182,9 @@ accounts:
 
 
 def test_replication_follows_the_current_version(tmp_path):
-    """Tier copies follow the current version: a new version replaces the copy, a delete marker
-    removes it (policy `deletes: true`) and is never replicated as an object (issue 16 #4
-    replicates every version)."""
+    """With `replicate.versions: current` tier copies follow the current version: a new version
+    replaces the copy, a delete marker removes it (policy `deletes: true`) and is never
+    replicated as an object (test_tiering_versions.py covers `versions: all`)."""
     import time
 
     from test_tiering import wait_for_status
@@ -196,7 +196,7 @@ buckets: [recordings]
 tiers:
   - {{ name: nas, type: filesystem, path: "{nas}" }}
 policies:
-  - {{ name: mirror, match: {{ bucket: recordings }}, replicate: {{ to: [nas], deletes: true }} }}
+  - {{ name: mirror, match: {{ bucket: recordings }}, replicate: {{ to: [nas], deletes: true, versions: current }} }}
 """)
     server = DepotServer(config=str(config)).start()
     try:
@@ -221,9 +221,9 @@ policies:
 
 
 def test_an_evicted_older_version_is_not_read_through_from_the_current_copy(tmp_path):
-    """Tiers hold the current version only (issue 16 #4 will send every version): a version
+    """With `replicate.versions: current` tiers hold the current version only: a version
     evicted by a transition and then displaced answers InvalidObjectState, never the bytes of
-    the version that replaced it on the tier."""
+    the version that replaced it on the tier (test_tiering_versions.py reads one through)."""
     import time
 
     nas = tmp_path / "nas"
@@ -234,7 +234,7 @@ buckets: [recordings]
 tiers:
   - {{ name: nas, type: filesystem, path: "{nas}" }}
 policies:
-  - {{ name: archive, match: {{ bucket: recordings }}, replicate: {{ to: [nas] }}, transition: {{ after: 7d }} }}
+  - {{ name: archive, match: {{ bucket: recordings }}, replicate: {{ to: [nas], versions: current }}, transition: {{ after: 7d }} }}
 """)
     server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
     try:

@@ -117,9 +117,13 @@ extension Engine {
             var found = try txn.object(objectTable, bucket: bucket, key: key)
             if let version, found.map({ version.matches($0) }) != true {
                 found = try txn.version(versionTable, bucket: bucket, key: key, version)
-                // Tiers hold the current version only: reading an evicted older one through
-                // would serve another version's bytes.
-                if forBytes, found?.localState == .evicted { throw EngineError.invalidObjectState(key) }
+                // The tier's plain key holds the current version: an evicted older one is read
+                // through only from a copy of its own (`replicate.versions: all`), else refused.
+                if forBytes, let older = found, older.localState == .evicted,
+                    !self.tierHoldsVersionCopy(bucket: bucket, key: key, record: older)
+                {
+                    throw EngineError.invalidObjectState(key)
+                }
             }
             guard let record = found else { return nil }
             // An evicted object's bytes are on a tier; readers use `readThrough`.

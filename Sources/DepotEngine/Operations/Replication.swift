@@ -16,8 +16,24 @@ public enum TaskOutcome: Sendable {
 /// Decides, inside a delete's commit, which tiers' confirmed copies must be deleted too.
 public typealias DeletePlanner = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord) -> [String]
 
+/// Where a tier keeps a version's own copy (policies with `replicate.versions: all`): under a
+/// prefix of its own, apart from the plain keys other readers of the tier list and read, and
+/// named by the version id first, which is unique in the store, so no version's key can be a
+/// folder of another's on a filesystem tier. The current version is also at its plain key.
+public enum VersionCopyKey {
+    public static let prefix = ".depot-versions/"
+    public static func key(_ key: String, versionId: String) -> String { prefix + versionId + "/" + key }
+    /// Only versions with an id of their own get a copy: a `null` version is replaced in place.
+    public static func versionId(of record: ObjectRecord) -> String? {
+        guard let id = record.versionId, id != "null", !record.isDeleteMarker else { return nil }
+        return id
+    }
+}
+
 final class PlannerBox: Sendable {
     let planner = Mutex<FunctionBox<ReplicationPlanner>?>(nil)
+    /// Of the planned tiers, those whose policy takes every version (`replicate.versions: all`).
+    let versionPlanner = Mutex<FunctionBox<ReplicationPlanner>?>(nil)
     let deletePlanner = Mutex<FunctionBox<DeletePlanner>?>(nil)
     let taskCounter = Atomic<UInt64>(0)
 }
@@ -26,6 +42,57 @@ extension Engine {
     /// Installs (or replaces, on a configuration reload) the replication planner.
     public func setReplicationPlanner(_ planner: ReplicationPlanner?) {
         plannerBox.planner.withLock { $0 = planner.map(FunctionBox.init) }
+    }
+
+    /// Installs the planner naming the tiers that keep every version of a matching object.
+    public func setVersionReplicationPlanner(_ planner: ReplicationPlanner?) {
+        plannerBox.versionPlanner.withLock { $0 = planner.map(FunctionBox.init) }
+    }
+
+    /// Called inside the commit of a DELETE with versionId: queues deletes of that version's own
+    /// copies (`VersionCopyKey`) on the tiers whose policy propagates deletes and keeps every
+    /// version, where the version's copy was confirmed.
+    func planVersionCopyDeletes(bucket: String, key: String, record: ObjectRecord, txn: borrowing Transaction) throws {
+        guard let versionId = VersionCopyKey.versionId(of: record),
+            let deleting = plannerBox.deletePlanner.withLock({ $0 })?.function,
+            let versioned = plannerBox.versionPlanner.withLock({ $0 })?.function
+        else { return }
+        let keeping = Set(versioned(bucket, key, record))
+        let table = environment.table("tasks")
+        let now = Engine.now()
+        for tier in deleting(bucket, key, record)
+        where keeping.contains(tier) && record.replicas.contains(where: { $0.tier == tier && $0.state == .completed }) {
+            var task = TierTask(
+                kind: .delete, bucket: bucket, key: VersionCopyKey.key(key, versionId: versionId),
+                objectCreated: record.created, tier: tier)
+            task.everyVersion = true
+            try txn.put(table, TierTask.tableKey(due: now, id: nextTaskId()), task.encoded())
+        }
+    }
+
+    /// The version a replicate task copies: the current object when it is the one, else (for a
+    /// task of a policy keeping every version) the version of the key made at `objectCreated`,
+    /// looked up among at most the key's 10,000 newest versions.
+    func taskVersion(_ task: TierTask, txn: borrowing Transaction) throws -> (record: ObjectRecord, isCurrent: Bool)? {
+        if let current = try txn.object(objects, bucket: task.bucket, key: task.key), current.created == task.objectCreated {
+            return (current, true)
+        }
+        guard task.everyVersion else { return nil }
+        let older = try txn.versions(versionTable, bucket: task.bucket, key: task.key, limit: 10_000)
+        guard let version = older.first(where: { $0.created == task.objectCreated && !$0.isDeleteMarker }) else {
+            return nil
+        }
+        return (version, false)
+    }
+
+    /// The order of the version a replicate task copies, when it is no longer the current one
+    /// (nil: gone, or the task is not for every version).
+    public func olderVersionOrder(of task: TierTask) throws -> UInt64? {
+        let engine = self
+        return try environment.read { txn in
+            guard let found = try engine.taskVersion(task, txn: txn), !found.isCurrent else { return nil }
+            return found.record.versionOrder
+        }
     }
 
     /// Installs the planner that propagates deletes to tiers (off unless a policy asks).
@@ -63,11 +130,13 @@ extension Engine {
         guard let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
         let tiers = planner(bucket, key, record)
         guard !tiers.isEmpty else { return }
+        let everyVersion = Set(plannerBox.versionPlanner.withLock({ $0 })?.function(bucket, key, record) ?? [])
         let now = Engine.now()
         record.replicas = tiers.map { TierReplica(tier: $0, state: .pending, updated: now) }
         let table = environment.table("tasks")
         for tier in tiers {
-            let task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+            var task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+            task.everyVersion = everyVersion.contains(tier)
             try txn.put(table, TierTask.tableKey(due: now, id: nextTaskId()), task.encoded())
         }
     }
@@ -134,10 +203,12 @@ extension Engine {
                     }
                     return
                 }
-                guard var record = try txn.object(engine.objects, bucket: task.bucket, key: task.key) else { return }
-                guard record.created == task.objectCreated,
-                    let index = record.replicas.firstIndex(where: { $0.tier == task.tier })
+                // The version it copies: current, or (every-version tasks) displaced since.
+                guard let found = try engine.taskVersion(task, txn: txn),
+                    let index = found.record.replicas.firstIndex(where: { $0.tier == task.tier })
                 else { return }
+                var record = found.record
+                let isCurrent = found.isCurrent
                 let now = Engine.now()
                 switch outcome {
                 case .completed:
@@ -169,7 +240,12 @@ extension Engine {
                 }
                 record.commitLocation = location
                 record.sequence = sequence
-                try txn.putObject(engine.objects, bucket: task.bucket, key: task.key, record)
+                if isCurrent {
+                    try txn.putObject(engine.objects, bucket: task.bucket, key: task.key, record)
+                } else {
+                    // An older version's entry holds its own state (and its chunk references).
+                    try txn.putVersion(engine.versionTable, bucket: task.bucket, key: task.key, record)
+                }
             }
         } catch { throw EngineError.wrap(error) }
     }

@@ -9,12 +9,28 @@ public typealias ReadThrough =
     @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord, _ range: Range<UInt64>) throws
     -> AsyncThrowingStream<[UInt8], Error>
 
+/// Whether a configured tier holds a confirmed copy of this version under its own key
+/// (`VersionCopyKey`), so an evicted older version can be read through (installed by the tiering
+/// part; without it such a read answers InvalidObjectState).
+public typealias VersionCopyCheck = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord) -> Bool
+
 final class ReadThroughBox: Sendable {
     let source = Mutex<FunctionBox<ReadThrough>?>(nil)
+    let versionCopies = Mutex<FunctionBox<VersionCopyCheck>?>(nil)
 }
 
 extension Engine {
     public func setReadThrough(_ source: ReadThrough?) { readThroughBox.source.withLock { $0 = source.map(FunctionBox.init) } }
+
+    public func setVersionCopyCheck(_ check: VersionCopyCheck?) {
+        readThroughBox.versionCopies.withLock { $0 = check.map(FunctionBox.init) }
+    }
+
+    /// Whether an evicted older version's bytes can be read from a tier's copy of that version.
+    func tierHoldsVersionCopy(bucket: String, key: String, record: ObjectRecord) -> Bool {
+        guard let check = readThroughBox.versionCopies.withLock({ $0 })?.function else { return false }
+        return check(bucket, key, record)
+    }
 
     /// Evicts the local copy of an object version once every tier in `confirmedOn` holds it:
     /// its chunk references are released (compaction reclaims the bytes) and reads go to a tier.

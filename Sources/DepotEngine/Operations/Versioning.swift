@@ -228,6 +228,8 @@ extension Engine {
                 }
                 try engine.dropReferences(holder.heldChunks, txn: txn, context: context)
                 try txn.deleteVersion(engine.versionTable, bucket: bucket, key: key, order: version.effectiveOrder)
+                // Its own tier copies go too where the policy says so (Replication.swift).
+                try engine.planVersionCopyDeletes(bucket: bucket, key: key, record: holder, txn: txn)
                 if isCurrent {
                     try engine.planDeletes(bucket: bucket, key: key, record: holder, txn: txn)
                     try txn.deleteObject(engine.objects, bucket: bucket, key: key)

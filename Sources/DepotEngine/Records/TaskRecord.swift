@@ -20,6 +20,9 @@ public struct TierTask: Sendable, Equatable {
     /// Asked for on demand (Vault forward/media, `depot replicate`) rather than by a continuous
     /// policy: Kerberos consumers see `request: "ondemand"` in its events.
     public var onDemand = false
+    /// The copy is for a policy with `replicate.versions: all`: the version also goes to its own
+    /// tier key (`VersionCopyKey`), and the task outlives the version being current.
+    public var everyVersion = false
     /// Where the task sits in the table (due time and id); set when read.
     public var handle: [UInt8] = []
 
@@ -46,6 +49,7 @@ public struct TierTask: Sendable, Equatable {
         w.string(tier)
         w.varint(UInt64(attempts))
         w.bool(onDemand)
+        w.bool(everyVersion)
         return w.bytes
     }
 
@@ -57,6 +61,7 @@ public struct TierTask: Sendable, Equatable {
             objectCreated: try r.signed(), tier: try r.string(), attempts: UInt32(truncatingIfNeeded: try r.varint()))
         // Tasks queued before the flag existed end here.
         task.onDemand = (try? r.bool()) ?? false
+        task.everyVersion = (try? r.bool()) ?? false
         return task
     }
 

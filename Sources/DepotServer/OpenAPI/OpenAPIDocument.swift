@@ -129,7 +129,7 @@ components:
             to: { type: array, items: { type: string } }
             mode: { type: string, enum: [continuous, on-demand] }
             deletes: { type: boolean }
-            versions: { type: string, enum: [current, all], default: current, description: "Versioned buckets: current replicates the current version at its plain key; all is not supported yet and is refused." }
+            versions: { type: string, enum: [all, current], default: all, description: "Versioned buckets: all also copies every version to .depot-versions/<version id>/<key>; current keeps only the current version at its plain key." }
         transition: { type: object, properties: { after: { type: string, example: 7d } } }
         expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] } } }
         source: { type: string, readOnly: true }
@@ -249,7 +249,7 @@ paths:
     get: { tags: [admin-buckets], operationId: getBucketUsage, summary: "One bucket's usage", responses: { "200": { description: Usage, content: { application/json: { example: { name: recordings, objects: 2, logicalBytes: 6291456, storedBytes: 3145728, dedupRatio: 2.0, chunks: 3, evictedObjects: 0, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0 } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/buckets/{bucket}/objects/{key}:
     parameters: [{ $ref: "#/components/parameters/bucket" }, { $ref: "#/components/parameters/key" }]
-    get: { tags: [admin-buckets], operationId: getObjectStatus, summary: "An object's full status: manifest summary, local state, per-tier state, pending tasks", responses: { "200": { $ref: "#/components/responses/Object" }, "404": { $ref: "#/components/responses/Error" } } }
+    get: { tags: [admin-buckets], operationId: getObjectStatus, summary: "An object's full status: manifest summary, local state, per-tier state, pending tasks", parameters: [{ name: versionId, in: query, required: false, description: "A version's status instead of the current object's", schema: { type: string } }], responses: { "200": { $ref: "#/components/responses/Object" }, "400": { $ref: "#/components/responses/Error" }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/replication:
     get: { tags: [admin-replication], operationId: getReplicationBacklog, summary: "Backlog, oldest pending age and rate per tier", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/replication/failed:
