@@ -265,3 +265,44 @@ policies:
         assert s3.get_object(Bucket="rec", Key="cam.mp4")["Body"].read() == second_bytes
     finally:
         server.cleanup()
+
+
+def test_each_versions_tier_state_survives_an_index_rebuild(tmp_path):
+    """An older version's tier state is logged with that version, so `fsck --rebuild-index`
+    restores it (and the rebuilt index equals the live one)."""
+    import shutil
+
+    from conftest import run_depot
+
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}", bandwidth: 200KB }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        # The tier takes 200 KB/s, so each version is replaced before its copy (a quarter of a
+        # second) finishes: the copy still lands, and its state is recorded on the version.
+        ids = [s3.put_object(Bucket="rec", Key="cam.mp4", Body=os.urandom(50_000 + i))["VersionId"] for i in range(4)]
+        assert s3.head_object(Bucket="rec", Key="cam.mp4", VersionId=ids[0])["ReplicationStatus"] == "PENDING"
+        for version_id in ids:
+            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            assert (nas / version_copy("cam.mp4", version_id)).exists()
+        server.stop()
+        before = run_depot("index", "dump", "--data", server.data_dir, check=True).stdout
+        shutil.rmtree(os.path.join(server.data_dir, "index"))
+        rebuilt = run_depot("fsck", "--data", server.data_dir, "--rebuild-index")
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert run_depot("index", "dump", "--data", server.data_dir, check=True).stdout == before
+        server.start()
+        s3 = server.client()
+        for version_id in ids:
+            assert s3.head_object(Bucket="rec", Key="cam.mp4", VersionId=version_id)["ReplicationStatus"] == "COMPLETED"
+    finally:
+        server.cleanup()
