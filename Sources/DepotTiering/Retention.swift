@@ -94,6 +94,11 @@ struct Retention: Sendable {
                         for replica in record.replicas
                         where replica.state == .completed && policy.replicateTo.contains(replica.tier) {
                             try await tiers[replica.tier]?.delete(bucket: bucket, key: key)
+                            // The version's own copy (`replicate.versions: all`) goes with it.
+                            if policy.replicateVersions == .all, let versionId = VersionCopyKey.versionId(of: record) {
+                                try await tiers[replica.tier]?.delete(
+                                    bucket: bucket, key: VersionCopyKey.key(key, versionId: versionId))
+                            }
                         }
                     }
                     if policy.expireWhere != .tiers {

@@ -306,3 +306,32 @@ policies:
             assert s3.head_object(Bucket="rec", Key="cam.mp4", VersionId=version_id)["ReplicationStatus"] == "COMPLETED"
     finally:
         server.cleanup()
+
+
+def test_expiring_tier_copies_takes_the_current_versions_own_copy_too(tmp_path):
+    """`expire: { where: tiers }` removes the current version's copies: the plain key and its
+    `.depot-versions/` copy. (Older versions are not expired by age; their copies stay.)"""
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+storage: {{ lifecycleInterval: 1s }}
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }}, expire: {{ after: 1d, where: tiers }} }}
+""")
+    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(2 * 86400)}).start()
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        older = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"1" * 3000)["VersionId"]
+        current = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"2" * 3000)["VersionId"]
+        wait_for_status(s3, "cam.mp4", VersionId=older)
+        wait_until(lambda: not (nas / "cam.mp4").exists() and not (nas / version_copy("cam.mp4", current)).exists(),
+                   "the current version's tier copies expire")
+        assert (nas / version_copy("cam.mp4", older)).read_bytes() == b"1" * 3000
+        # Locally both versions stay (where: tiers).
+        assert s3.get_object(Bucket="rec", Key="cam.mp4")["Body"].read() == b"2" * 3000
+    finally:
+        server.cleanup()
