@@ -335,3 +335,34 @@ policies:
         assert s3.get_object(Bucket="rec", Key="cam.mp4")["Body"].read() == b"2" * 3000
     finally:
         server.cleanup()
+
+
+def test_queued_version_copies_survive_a_restart(tmp_path):
+    """A queued copy remembers that it is for every version: after a crash and restart, versions
+    replaced while their copies waited still land under their own keys."""
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}", bandwidth: 100KB }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        made = {}
+        for i in range(4):
+            data = os.urandom(60_000 + i)
+            made[s3.put_object(Bucket="rec", Key="cam.mp4", Body=data)["VersionId"]] = data
+        server.kill9()  # a graceful stop finishes the copies in flight
+        assert not all((nas / version_copy("cam.mp4", v)).exists() for v in made)
+        server.start()
+        s3 = server.client()
+        for version_id, data in made.items():
+            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            assert (nas / version_copy("cam.mp4", version_id)).read_bytes() == data
+    finally:
+        server.cleanup()
