@@ -26,6 +26,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidBucketState(String)
     /// A delete or change an Object Lock retention or legal hold forbids (the detail says which).
     case objectLocked(String)
+    /// A request that is well-formed but not valid here (S3 InvalidRequest).
+    case invalidRequest(String)
     case noSpace
     /// The owner's `quota` would be exceeded (the detail says which and by how much).
     case quotaExceeded(String)
@@ -56,6 +58,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidObjectState(let key): return "The object \(key) was moved to a tier; its bytes are not local"
         case .invalidBucketState(let detail): return detail
         case .objectLocked(let detail): return detail
+        case .invalidRequest(let detail): return detail
         case .noSpace: return "The data directory's device is full"
         case .quotaExceeded(let detail): return "Quota exceeded: \(detail)"
         case .outboxFull: return "Event delivery is behind: the outbox is full; retry later"

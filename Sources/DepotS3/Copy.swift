@@ -122,6 +122,7 @@ extension S3Service {
                 metadata.userMetadata = replacement.userMetadata
             }
             if taggingDirective == "REPLACE" { metadata.tags = replacement.tags }
+            metadata.systemMetadata = withLockRequest(metadata.systemMetadata, from: replacement)
             let session = try engine.startIngest(bucket: bucket, key: key)
             try await copyBytes(evicted, range: 0..<original.size, into: session)
             let record = try await session.commit(metadata: metadata, precondition: precondition, origin: .s3("Copy"))
@@ -142,6 +143,7 @@ extension S3Service {
                 record.userMetadata = replacement.userMetadata
             }
             if taggingDirective == "REPLACE" { record.tags = replacement.tags }
+            record.systemMetadata = withLockRequest(record.systemMetadata, from: replacement)
             return record
         }
         return copyObjectResult(record, sourceVersion: sourceVersionId.value)
@@ -159,4 +161,9 @@ extension S3Service {
         if let sourceVersion { response.headers[.init("x-amz-copy-source-version-id")!] = sourceVersion }
         return response
     }
+}
+
+/// A copy's lock comes from its own headers whatever the metadata directive (never the source's).
+private func withLockRequest(_ system: [(String, String)], from request: ObjectMetadata) -> [(String, String)] {
+    system.filter { !ObjectLockRequest.isRequest($0.0) } + request.systemMetadata.filter { ObjectLockRequest.isRequest($0.0) }
 }

@@ -12,7 +12,9 @@ extension S3Service {
         let origin = ChangeOrigin.s3("Delete", principal: c.account.accessKey)
         let outcome: Engine.DeleteOutcome
         if let version = try requestedVersion(c) {
-            outcome = try await engine.deleteObjectVersion(bucket: bucket, key: key, version, origin: origin)
+            outcome = try await engine.deleteObjectVersion(
+                bucket: bucket, key: key, version, origin: origin,
+                bypassGovernance: bypassesGovernance(c, bucket: bucket, key: key))
         } else {
             outcome = try await engine.deleteLatest(bucket: bucket, key: key, precondition: precondition, origin: origin)
         }
@@ -58,7 +60,9 @@ extension S3Service {
                     guard let selector = VersionSelector(versionId) else {
                         throw S3Error.invalidArgument("Invalid version id specified")
                     }
-                    outcome = try await engine.deleteObjectVersion(bucket: bucket, key: key, selector, origin: origin)
+                    outcome = try await engine.deleteObjectVersion(
+                        bucket: bucket, key: key, selector, origin: origin,
+                        bypassGovernance: bypassesGovernance(c, bucket: bucket, key: key))
                 } else {
                     outcome = try await engine.deleteLatest(bucket: bucket, key: key, origin: origin)
                 }

@@ -41,6 +41,7 @@ extension S3Service {
         // Whether the bytes are local or, after a transition, read through from a tier.
         headers[.init("x-depot-local-copy")!] = record.localState == .present ? "present" : "evicted"
         addVersionHeaders(record, &headers)
+        addObjectLockHeaders(record, &headers)
         applyResponseOverrides(r, &headers)
 
         var range = 0..<record.size

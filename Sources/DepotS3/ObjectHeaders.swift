@@ -35,6 +35,8 @@ func objectMetadata(from request: S3Request, owner: String) throws -> ObjectMeta
     guard userBytes <= 2048 else {
         throw S3Error("MetadataTooLarge", .badRequest, "Your metadata headers exceed the maximum allowed metadata size.")
     }
+    // Object Lock asked for, carried to the commit (ObjectLock.swift).
+    system += try S3Service.objectLockRequest(request, now: Engine.now())
     var tags: [(String, String)] = []
     if let tagging = request.header("x-amz-tagging") {
         tags = try parseTagQuery(tagging)

@@ -16,6 +16,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getBucketAcl, putBucketAcl
     case getBucketVersioning, putBucketVersioning
     case getObjectLockConfiguration, putObjectLockConfiguration
+    case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
     case getBucketConfiguration(BucketConfiguration)
     case deleteObjects, postObject
@@ -130,7 +131,9 @@ public enum S3Endpoint: Equatable, Sendable {
         "DeleteObjectTagging": .deleteObjectTagging, "GetObjectAcl": .getObjectAcl, "PutObjectAcl": .putObjectAcl,
         "GetObjectAttributes": .getObjectAttributes, "GetBucketVersioning": .getBucketVersioning,
         "PutBucketVersioning": .putBucketVersioning, "GetObjectLockConfiguration": .getObjectLockConfiguration,
-        "PutObjectLockConfiguration": .putObjectLockConfiguration,
+        "PutObjectLockConfiguration": .putObjectLockConfiguration, "GetObjectRetention": .getObjectRetention,
+        "PutObjectRetention": .putObjectRetention, "GetObjectLegalHold": .getObjectLegalHold,
+        "PutObjectLegalHold": .putObjectLegalHold,
     ]
 
     private static let configurationGets: [String: BucketConfiguration] = Dictionary(
@@ -158,6 +161,10 @@ public enum S3Endpoint: Equatable, Sendable {
         case .putBucketVersioning: "PutBucketVersioning"
         case .getObjectLockConfiguration: "GetObjectLockConfiguration"
         case .putObjectLockConfiguration: "PutObjectLockConfiguration"
+        case .getObjectRetention: "GetObjectRetention"
+        case .putObjectRetention: "PutObjectRetention"
+        case .getObjectLegalHold: "GetObjectLegalHold"
+        case .putObjectLegalHold: "PutObjectLegalHold"
         case .getBucketConfiguration(let configuration): configuration.getOperation
         case .deleteObjects: "DeleteObjects"
         case .postObject: "PostObject"
@@ -197,13 +204,15 @@ public enum S3Endpoint: Equatable, Sendable {
             .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
-            .putObjectLockConfiguration, .putObject,
+            .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl:
             .write
         case .deleteBucket, .deleteObject: .delete
-        case .getObject, .headObject, .listParts, .getObjectTagging, .getObjectAcl, .getObjectAttributes: .read
+        case .getObject, .headObject, .listParts, .getObjectTagging, .getObjectAcl, .getObjectAttributes,
+            .getObjectRetention, .getObjectLegalHold:
+            .read
         case .listBuckets, .headBucket, .getBucketLocation, .deleteObjects, .postObject, .preflight, .notImplemented,
             .unknownSubresource, .conflictingSubresources, .methodNotAllowed:
             nil

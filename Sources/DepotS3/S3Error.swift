@@ -148,7 +148,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
                 "The operation is not valid for the object's storage state: \(key) is held on a tier only.")
         case .invalidBucketState(let detail): return S3Error("InvalidBucketState", .conflict, detail)
         // AWS answers 403 AccessDenied to a delete or retention change Object Lock forbids.
-        case .objectLocked(let detail): return S3Error("AccessDenied", .forbidden, "Access Denied: \(detail)")
+        case .objectLocked(let detail): return S3Error("AccessDenied", .forbidden, detail)
+        case .invalidRequest(let detail): return .invalidRequest(detail)
         case .entityTooSmall:
             return S3Error("EntityTooSmall", .badRequest, "Your proposed upload is smaller than the minimum allowed object size.")
         case .noSpace:

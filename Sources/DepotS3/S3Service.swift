@@ -151,6 +151,9 @@ public final class S3Service: Sendable {
             throw EngineError.keyTooLong(maximum: Engine.maximumKeyLength)
         }
         try UnsupportedHeaders.check(r, for: endpoint)
+        if endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload, let bucket = r.bucket {
+            try requireObjectLockBucket(r, bucket: bucket)
+        }
         return try await handle(endpoint, c, body: body, sendContinue: sendContinue)
     }
 
@@ -208,6 +211,10 @@ public final class S3Service: Sendable {
         case .getObjectAcl: return try getAcl(c, bucket: bucket, key: key)
         case .putObjectAcl: return try await putAcl(c, bucket: bucket, key: key, body: body)
         case .getObjectAttributes: return try getObjectAttributes(c, bucket: bucket, key: key)
+        case .getObjectRetention: return try getObjectRetention(c, bucket: bucket, key: key)
+        case .putObjectRetention: return try await putObjectRetention(c, bucket: bucket, key: key, body: body)
+        case .getObjectLegalHold: return try getObjectLegalHold(c, bucket: bucket, key: key)
+        case .putObjectLegalHold: return try await putObjectLegalHold(c, bucket: bucket, key: key, body: body)
         default: throw S3Error.methodNotAllowed()
         }
     }

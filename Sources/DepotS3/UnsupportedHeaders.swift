@@ -70,7 +70,9 @@ enum UnsupportedHeaders {
         case .createBucket:
             try checkACL(value: value, names: names)
         case _ where endpoint.writesObject:
-            try refuse(serverSideEncryption + customerKey + objectLock)
+            // Object Lock headers are carried out on PUT, copy and CreateMultipartUpload (ObjectLock.swift).
+            let lockCarriedOut = endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload
+            try refuse(serverSideEncryption + customerKey + (lockCarriedOut ? [] : objectLock))
             if endpoint == .copyObject || endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
             try checkACL(value: value, names: names)
             if let storageClass = value("x-amz-storage-class"), !storageClasses.contains(storageClass) {

@@ -89,6 +89,13 @@ struct Retention: Sendable {
                     logger.info("retention: keeping the tier copies of \(bucket)/\(key): its local copy was evicted")
                     continue
                 }
+                // Object Lock: a version under retention or a legal hold is never expired, here or on a tier.
+                if let why = record.lock.deletionRefusal(
+                    bypassGovernance: false, now: (try? engine.lockNow()) ?? Engine.now())
+                {
+                    logger.info("retention: keeping \(bucket)/\(key) past its age: \(why)")
+                    continue
+                }
                 do {
                     if policy.expireWhere != .local {
                         for replica in record.replicas

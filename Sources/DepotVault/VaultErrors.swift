@@ -26,7 +26,7 @@ struct VaultError: Error, Sendable {
         guard let e = error as? EngineError else { return VaultError(.internalServerError, "\(error)") }
         switch e {
         case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: return VaultError(.notFound, e.description)
-        case .keyTooLong, .invalidBucketName, .invalidPart, .invalidPartOrder, .entityTooSmall, .deleteMarkerSource, .deleteMarkerTarget:
+        case .keyTooLong, .invalidBucketName, .invalidRequest, .invalidPart, .invalidPartOrder, .entityTooSmall, .deleteMarkerSource, .deleteMarkerTarget:
             return VaultError(.badRequest, e.description)
         case .noSpace: return VaultError(.init(code: 507), e.description)
         case .quotaExceeded: return VaultError(.forbidden, e.description, code: "QuotaExceeded")

@@ -1,21 +1,55 @@
 """S3 Object Lock (issue 16 #2) against the real server with boto3 and the minio client: the
 bucket configuration, per-object retention and legal holds, and that a locked version cannot
 be deleted by anyone."""
+import datetime
+import io
 import os
 import shutil
+import tempfile
 import uuid
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import DepotServer, run_depot
 
+OPERATOR = ("LOCKOPERATOR", "operator-secret-123")
+SUPERVISOR = ("LOCKSUPERVISOR", "supervisor-secret-123")
+
 
 @pytest.fixture(scope="module")
 def server():
-    s = DepotServer().start()
+    # An operator may read, write and delete; only the supervisor holds `admin`, Depot's
+    # permission to bypass a GOVERNANCE retention.
+    config = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    config.write(f"""accounts:
+  - name: operator
+    accessKey: {OPERATOR[0]}
+    secretKey: {OPERATOR[1]}
+    allow: [{{ bucket: "*", actions: [read, write, delete, list] }}]
+  - name: supervisor
+    accessKey: {SUPERVISOR[0]}
+    secretKey: {SUPERVISOR[1]}
+    allow: [{{ bucket: "*", actions: [read, write, delete, list, admin] }}]
+""")
+    config.close()
+    s = DepotServer(config=config.name).start()
     yield s
     s.cleanup()
+    os.unlink(config.name)
+
+
+def client(server, credentials):
+    return boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=credentials[0],
+        aws_secret_access_key=credentials[1],
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1}))
+
+
+def later(**delta):
+    return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(**delta)).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -128,5 +162,190 @@ def test_lock_configuration_survives_rebuild_index():
         s3 = server.client()
         assert s3.get_object_lock_configuration(Bucket="evidence")["ObjectLockConfiguration"] == lock_config(
             "COMPLIANCE", Days=30)
+    finally:
+        server.cleanup()
+
+
+def test_put_with_retention_and_legal_hold_is_shown_and_refuses_deletion(s3):
+    b = new_bucket(s3)
+    until = later(days=1)
+    v = s3.put_object(Bucket=b, Key="clip", Body=b"evidence", ObjectLockMode="COMPLIANCE",
+                      ObjectLockRetainUntilDate=until)["VersionId"]
+    head = s3.head_object(Bucket=b, Key="clip")
+    assert head["ObjectLockMode"] == "COMPLIANCE" and head["ObjectLockRetainUntilDate"] == until
+    got = s3.get_object(Bucket=b, Key="clip", VersionId=v)
+    assert got["ObjectLockMode"] == "COMPLIANCE" and got["Body"].read() == b"evidence"
+    assert s3.get_object_retention(Bucket=b, Key="clip")["Retention"] == {"Mode": "COMPLIANCE", "RetainUntilDate": until}
+    # Root cannot delete it, nor with the bypass: COMPLIANCE is for everyone.
+    assert error(lambda: s3.delete_object(Bucket=b, Key="clip", VersionId=v)) == ("AccessDenied", 403)
+    assert error(lambda: s3.delete_object(Bucket=b, Key="clip", VersionId=v, BypassGovernanceRetention=True)) == (
+        "AccessDenied", 403)
+    failed = s3.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "clip", "VersionId": v}]})
+    assert failed["Errors"][0]["Code"] == "AccessDenied"
+    # Nor shorten, remove, or weaken it.
+    for retention in [{"Mode": "COMPLIANCE", "RetainUntilDate": later(hours=1)}, {},
+                      {"Mode": "GOVERNANCE", "RetainUntilDate": later(days=2)}]:
+        assert error(lambda: s3.put_object_retention(
+            Bucket=b, Key="clip", VersionId=v, Retention=retention, BypassGovernanceRetention=True)) == (
+            "AccessDenied", 403)
+    # Extending is always allowed.
+    s3.put_object_retention(Bucket=b, Key="clip", VersionId=v,
+                            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": later(days=3)})
+    assert s3.get_object_retention(Bucket=b, Key="clip")["Retention"]["RetainUntilDate"] > until
+    # A DELETE without versionId still writes a delete marker; the version stays.
+    marker = s3.delete_object(Bucket=b, Key="clip")
+    assert marker["DeleteMarker"] is True
+    assert s3.get_object(Bucket=b, Key="clip", VersionId=v)["Body"].read() == b"evidence"
+    # An overwrite is a new version; the locked one stays.
+    s3.put_object(Bucket=b, Key="clip", Body=b"newer")
+    assert s3.get_object(Bucket=b, Key="clip", VersionId=v)["Body"].read() == b"evidence"
+
+
+def test_legal_hold_on_and_off(s3):
+    b = new_bucket(s3)
+    v = s3.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON")["VersionId"]
+    assert s3.head_object(Bucket=b, Key="k")["ObjectLockLegalHoldStatus"] == "ON"
+    assert s3.get_object_legal_hold(Bucket=b, Key="k")["LegalHold"] == {"Status": "ON"}
+    assert error(lambda: s3.delete_object(Bucket=b, Key="k", VersionId=v, BypassGovernanceRetention=True)) == (
+        "AccessDenied", 403)
+    s3.put_object_legal_hold(Bucket=b, Key="k", VersionId=v, LegalHold={"Status": "OFF"})
+    assert s3.get_object_legal_hold(Bucket=b, Key="k")["LegalHold"] == {"Status": "OFF"}
+    assert "ObjectLockLegalHoldStatus" not in s3.head_object(Bucket=b, Key="k")
+    s3.delete_object(Bucket=b, Key="k", VersionId=v)
+    assert error(lambda: s3.head_object(Bucket=b, Key="k", VersionId=v))[1] == 404
+    w = s3.put_object(Bucket=b, Key="k2", Body=b"x")["VersionId"]
+    s3.put_object_legal_hold(Bucket=b, Key="k2", LegalHold={"Status": "ON"})
+    assert error(lambda: s3.delete_object(Bucket=b, Key="k2", VersionId=w))[0] == "AccessDenied"
+    assert error(lambda: s3.put_object_legal_hold(Bucket=b, Key="k2", LegalHold={"Status": "MAYBE"}))[0] in (
+        "MalformedXML",)
+
+
+def test_governance_bypass_needs_the_header_and_the_permission(server, s3):
+    b = new_bucket(s3)
+    operator, supervisor = client(server, OPERATOR), client(server, SUPERVISOR)
+    v = operator.put_object(Bucket=b, Key="g", Body=b"x", ObjectLockMode="GOVERNANCE",
+                            ObjectLockRetainUntilDate=later(days=1))["VersionId"]
+    assert error(lambda: operator.delete_object(Bucket=b, Key="g", VersionId=v)) == ("AccessDenied", 403)
+    # The header without the permission changes nothing.
+    assert error(lambda: operator.delete_object(Bucket=b, Key="g", VersionId=v, BypassGovernanceRetention=True)) == (
+        "AccessDenied", 403)
+    assert error(lambda: operator.put_object_retention(Bucket=b, Key="g", VersionId=v, Retention={},
+                                                       BypassGovernanceRetention=True))[0] == "AccessDenied"
+    # The permission without the header neither.
+    assert error(lambda: supervisor.delete_object(Bucket=b, Key="g", VersionId=v))[0] == "AccessDenied"
+    assert error(lambda: supervisor.put_object_retention(
+        Bucket=b, Key="g", VersionId=v, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": later(hours=1)}))[0] == (
+        "AccessDenied")
+    # Both: shortened, then deleted.
+    supervisor.put_object_retention(Bucket=b, Key="g", VersionId=v, BypassGovernanceRetention=True,
+                                    Retention={"Mode": "GOVERNANCE", "RetainUntilDate": later(hours=1)})
+    supervisor.delete_object(Bucket=b, Key="g", VersionId=v, BypassGovernanceRetention=True)
+    assert "Versions" not in s3.list_object_versions(Bucket=b)
+    # Root holds every permission, so root may bypass GOVERNANCE.
+    w = s3.put_object(Bucket=b, Key="g", Body=b"x", ObjectLockMode="GOVERNANCE",
+                      ObjectLockRetainUntilDate=later(days=1))["VersionId"]
+    s3.put_object_retention(Bucket=b, Key="g", VersionId=w, Retention={}, BypassGovernanceRetention=True)
+    assert error(lambda: s3.get_object_retention(Bucket=b, Key="g"))[0] == "NoSuchObjectLockConfiguration"
+    operator.delete_object(Bucket=b, Key="g", VersionId=w)
+
+
+def test_default_retention_applies_to_put_copy_and_multipart(s3):
+    b = new_bucket(s3)
+    s3.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration=lock_config("GOVERNANCE", Days=2))
+    s3.put_object(Bucket=b, Key="put", Body=b"x")
+    s3.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "put"})
+    upload = s3.create_multipart_upload(Bucket=b, Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket=b, Key="mp", UploadId=upload, PartNumber=1, Body=b"y" * 100)
+    s3.complete_multipart_upload(Bucket=b, Key="mp", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    for key in ["put", "copy", "mp"]:
+        head = s3.head_object(Bucket=b, Key=key)
+        assert head["ObjectLockMode"] == "GOVERNANCE", key
+        left = head["ObjectLockRetainUntilDate"] - datetime.datetime.now(datetime.timezone.utc)
+        assert datetime.timedelta(days=1, hours=23) < left <= datetime.timedelta(days=2), (key, left)
+    # Headers win over the default, on multipart too.
+    until = later(days=10)
+    upload = s3.create_multipart_upload(Bucket=b, Key="mp2", ObjectLockMode="COMPLIANCE",
+                                        ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")["UploadId"]
+    part = s3.upload_part(Bucket=b, Key="mp2", UploadId=upload, PartNumber=1, Body=b"z")
+    s3.complete_multipart_upload(Bucket=b, Key="mp2", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    head = s3.head_object(Bucket=b, Key="mp2")
+    assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"], head["ObjectLockLegalHoldStatus"]) == (
+        "COMPLIANCE", until, "ON")
+    # A copy takes its own headers, never the source's lock.
+    s3.copy_object(Bucket=b, Key="copy2", CopySource={"Bucket": b, "Key": "mp2"}, ObjectLockLegalHoldStatus="ON")
+    head = s3.head_object(Bucket=b, Key="copy2")
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockLegalHoldStatus"] == "ON"
+
+
+def test_lock_headers_are_validated(s3):
+    b = new_bucket(s3)
+    assert error(lambda: s3.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE")) == (
+        "InvalidArgument", 400)
+    assert error(lambda: s3.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockRetainUntilDate=later(days=1))) == (
+        "InvalidArgument", 400)
+    assert error(lambda: s3.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
+                                       ObjectLockRetainUntilDate=later(days=-1))) == ("InvalidArgument", 400)
+    assert error(lambda: s3.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockMode="FOREVER",
+                                       ObjectLockRetainUntilDate=later(days=1))) == ("InvalidArgument", 400)
+    assert "Versions" not in s3.list_object_versions(Bucket=b)
+    # A bucket without Object Lock refuses them (and the retention calls).
+    plain = new_bucket(s3, lock=False)
+    assert error(lambda: s3.put_object(Bucket=plain, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON")) == (
+        "InvalidRequest", 400)
+    assert error(lambda: s3.create_multipart_upload(Bucket=plain, Key="k", ObjectLockMode="GOVERNANCE",
+                                                    ObjectLockRetainUntilDate=later(days=1)))[0] == "InvalidRequest"
+    s3.put_object(Bucket=plain, Key="k", Body=b"x")
+    assert error(lambda: s3.get_object_retention(Bucket=plain, Key="k")) == ("InvalidRequest", 400)
+    assert error(lambda: s3.put_object_legal_hold(Bucket=plain, Key="k", LegalHold={"Status": "ON"}))[0] == (
+        "InvalidRequest")
+    s3.delete_object(Bucket=plain, Key="k")
+
+
+def test_minio_client_sets_and_reads_retention(server, s3):
+    from minio import Minio
+    from minio.commonconfig import COMPLIANCE, GOVERNANCE
+    from minio.retention import Retention
+
+    from conftest import ROOT_PASSWORD, ROOT_USER
+    b = new_bucket(s3)
+    mc = Minio(server.endpoint.split("//")[1], access_key=ROOT_USER, secret_key=ROOT_PASSWORD, secure=False)
+    until = later(days=1)
+    written = mc.put_object(b, "m", io.BytesIO(b"abc"), 3, retention=Retention(GOVERNANCE, until), legal_hold=True)
+    got = mc.get_object_retention(b, "m", version_id=written.version_id)
+    assert got.mode == GOVERNANCE and got.retain_until_date == until
+    assert mc.is_object_legal_hold_enabled(b, "m")
+    mc.disable_object_legal_hold(b, "m")
+    assert not mc.is_object_legal_hold_enabled(b, "m")
+    # Extending needs no bypass; turning GOVERNANCE into COMPLIANCE is a change of mode that does.
+    longer = later(days=2)
+    mc.set_object_retention(b, "m", Retention(GOVERNANCE, longer))
+    assert mc.get_object_retention(b, "m").retain_until_date == longer
+    with pytest.raises(Exception, match="AccessDenied"):
+        mc.set_object_retention(b, "m", Retention(COMPLIANCE, later(days=3)))
+
+
+def test_locks_survive_rebuild_index():
+    """Retentions and legal holds are in the log records, so a rebuilt index keeps them."""
+    server = DepotServer().start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="evidence", ObjectLockEnabledForBucket=True)
+        s3.put_object(Bucket="evidence", Key="clip", Body=b"x", ObjectLockMode="COMPLIANCE",
+                      ObjectLockRetainUntilDate=later(days=1))
+        h = s3.put_object(Bucket="evidence", Key="held", Body=b"y")["VersionId"]
+        s3.put_object_legal_hold(Bucket="evidence", Key="held", LegalHold={"Status": "ON"})
+        server.stop()
+        before = run_depot("index", "dump", "--data", server.data_dir, check=True).stdout
+        assert "lock=2:" in before and "lock=0:0:true" in before, before
+        shutil.rmtree(os.path.join(server.data_dir, "index"))
+        rebuilt = run_depot("fsck", "--data", server.data_dir, "--rebuild-index")
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert run_depot("index", "dump", "--data", server.data_dir, check=True).stdout == before
+        server.start()
+        s3 = server.client()
+        assert error(lambda: s3.delete_object(Bucket="evidence", Key="held", VersionId=h))[0] == "AccessDenied"
+        assert s3.head_object(Bucket="evidence", Key="clip")["ObjectLockMode"] == "COMPLIANCE"
     finally:
         server.cleanup()

@@ -71,8 +71,9 @@ BUCKET_SUBRESOURCES = {
 OBJECT_SUBRESOURCES = {
     "acl": {"GET": (200, "AccessControlPolicy"), "PUT": None},
     "attributes": {"GET": None},
-    "legal-hold": {"GET": None, "PUT": None},
-    "retention": {"GET": None, "PUT": None},
+    # The test bucket has no Object Lock (test_object_lock.py covers one that has).
+    "legal-hold": {"GET": (400, "InvalidRequest"), "PUT": (400, "InvalidRequest")},
+    "retention": {"GET": (400, "InvalidRequest"), "PUT": (400, "InvalidRequest")},
     "restore": {"POST": None},
     "select&select-type=2": {"POST": None},
     "tagging": {"GET": (200, "Tagging"), "PUT": (400, "MalformedXML"), "DELETE": (204, None)},
@@ -256,8 +257,7 @@ def test_encryption_lock_and_grant_headers_are_refused_and_nothing_is_stored(s3,
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
     for extra in [dict(ServerSideEncryption="AES256"), dict(ServerSideEncryption="aws:kms", SSEKMSKeyId="k"),
                   dict(ServerSideEncryption="aws:kms", BucketKeyEnabled=True), sse_c,
-                  dict(ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until),
-                  dict(ObjectLockLegalHoldStatus="ON"), dict(GrantRead='id="someone"'), dict(ACL="public-read")]:
+                  dict(GrantRead='id="someone"'), dict(ACL="public-read")]:
         response = refused(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"plaintext", **extra))
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
         assert_absent(s3, bucket, key)
@@ -280,7 +280,11 @@ def test_encryption_lock_and_grant_headers_are_refused_and_nothing_is_stored(s3,
     refused(lambda: s3.get_object(Bucket=bucket, Key="plain", **sse_c))
     response = refused(lambda: s3.head_object(Bucket=bucket, Key="plain", **sse_c), "501")
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    # A bucket with Object Lock is made (test_object_lock.py).
+    # Lock headers in a bucket without Object Lock: 400 InvalidRequest, nothing stored
+    # (a bucket with Object Lock: test_object_lock.py).
+    for extra in [dict(ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until), dict(ObjectLockLegalHoldStatus="ON")]:
+        refused(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"plaintext", **extra), "InvalidRequest")
+        assert_absent(s3, bucket, key)
 
 
 def test_error_message_names_the_header(depot, bucket):

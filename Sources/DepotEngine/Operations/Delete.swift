@@ -58,6 +58,8 @@ extension Engine {
         bucket: String, key: String, current previous: ObjectRecord, origin: ChangeOrigin, txn: borrowing Transaction,
         context: CommitContext
     ) throws {
+        // Object Lock holds in every bucket (ObjectLockRules.swift).
+        try requireDeletable(previous, bypassGovernance: false, txn: txn)
         try chargeUsage(added: nil, removed: previous, txn: txn)
         let (_, sequence) = try context.log(.objectDelete(bucket: bucket, key: key))
         try recordEvent(

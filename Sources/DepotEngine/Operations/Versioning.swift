@@ -19,6 +19,8 @@ struct VersionPlan {
     /// The version this change removes for good: the current object in an unversioned bucket,
     /// the `null` version in a Suspended one, none in an Enabled one.
     let replaced: ObjectRecord?
+    /// The bucket's Object Lock configuration (ObjectLockRules.swift applies it to the new version).
+    var objectLock: BucketObjectLock? = nil
 }
 
 extension Engine {
@@ -29,6 +31,17 @@ extension Engine {
     }
 
     func versionPlan(bucket: String, key: String, current: ObjectRecord?, txn: borrowing Transaction) throws -> VersionPlan {
+        var plan = try versionPlanIgnoringLock(bucket: bucket, key: key, current: current, txn: txn)
+        guard let bytes = try txn.get(buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
+        plan.objectLock = try bytes.decode { try BucketRecord.decode(&$0) }.objectLock
+        // A commit in a locked bucket records the time it saw (ObjectLockRules.swift).
+        if plan.objectLock != nil { _ = try advanceLockClock(txn: txn) }
+        return plan
+    }
+
+    private func versionPlanIgnoringLock(bucket: String, key: String, current: ObjectRecord?, txn: borrowing Transaction)
+        throws -> VersionPlan
+    {
         let state = try versioningState(bucket, txn: txn)
         switch state {
         case .unversioned: return VersionPlan(state: state, current: current, replaced: current)
@@ -44,6 +57,7 @@ extension Engine {
     func logVersion(
         _ plan: VersionPlan, bucket: String, key: String, record: inout ObjectRecord, context: CommitContext
     ) throws -> (location: RecordLocation, sequence: UInt64) {
+        try applyObjectLock(plan, record: &record)
         if plan.state != .unversioned {
             record.versionOrder = context.nextSequence
             record.isNullVersion = plan.state == .suspended
@@ -192,8 +206,11 @@ extension Engine {
 
     /// DELETE with a version id: removes that version for good. If it was the latest, the next
     /// one becomes current (a marker: the key stays hidden; none: the key is gone).
+    /// A version under Object Lock is refused (`objectLocked`); `bypassGovernance` lifts only an
+    /// unexpired GOVERNANCE retention (ObjectLockRules.swift).
     public func deleteObjectVersion(
-        bucket: String, key: String, _ selector: VersionSelector, origin: ChangeOrigin = .s3("Delete")
+        bucket: String, key: String, _ selector: VersionSelector, origin: ChangeOrigin = .s3("Delete"),
+        bypassGovernance: Bool = false
     ) async throws -> DeleteOutcome {
         let engine = self
         do {
@@ -211,6 +228,7 @@ extension Engine {
                     // S3 answers a delete of a version that is not there with 204.
                     return DeleteOutcome(versionId: nil, deleteMarker: false)
                 }
+                try engine.requireDeletable(version, bypassGovernance: bypassGovernance, txn: txn)
                 // The two newest: whether this one is the latest, and which would follow it.
                 let newest = try txn.versions(engine.versionTable, bucket: bucket, key: key, limit: 2)
                 let isCurrent = current.map { $0.effectiveOrder == version.effectiveOrder } ?? false
