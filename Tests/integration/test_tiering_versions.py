@@ -366,3 +366,40 @@ policies:
             assert (nas / version_copy("cam.mp4", version_id)).read_bytes() == data
     finally:
         server.cleanup()
+
+
+def test_a_version_made_current_again_returns_to_the_plain_key(tmp_path):
+    """Deleting the current version by id, or the delete marker above a version, makes an older
+    version current: the tier's plain key holds its bytes again."""
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}" }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas], deletes: true }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        first = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"1" * 2000)["VersionId"]
+        second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"2" * 2000)["VersionId"]
+        for version_id in (first, second):
+            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+        assert (nas / "cam.mp4").read_bytes() == b"2" * 2000
+        s3.delete_object(Bucket="rec", Key="cam.mp4", VersionId=second)
+        wait_until(lambda: (nas / "cam.mp4").exists() and (nas / "cam.mp4").read_bytes() == b"1" * 2000,
+                   "the plain key holds the first version again")
+        wait_until(lambda: not (nas / version_copy("cam.mp4", second)).exists(), "the second version's copy goes")
+        wait_for_status(s3, "cam.mp4")
+        # A delete marker removes the plain copy; deleting the marker brings it back.
+        marker = s3.delete_object(Bucket="rec", Key="cam.mp4")["VersionId"]
+        wait_until(lambda: not (nas / "cam.mp4").exists(), "the delete marker removes the plain copy")
+        s3.delete_object(Bucket="rec", Key="cam.mp4", VersionId=marker)
+        wait_until(lambda: (nas / "cam.mp4").exists() and (nas / "cam.mp4").read_bytes() == b"1" * 2000,
+                   "the plain key is back after the marker is removed")
+        assert (nas / version_copy("cam.mp4", first)).read_bytes() == b"1" * 2000
+    finally:
+        server.cleanup()

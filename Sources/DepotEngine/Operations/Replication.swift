@@ -70,6 +70,28 @@ extension Engine {
         }
     }
 
+    /// Called when a DELETE with versionId makes an older version current again (the newer
+    /// version or the delete marker above it was removed): the tiers' plain keys must hold it
+    /// again, so each planned tier that had confirmed it gets a copy queued (its own
+    /// `VersionCopyKey` copy stays). A pending copy's task already writes the plain key; an
+    /// evicted version is left as it is, as its copy could only be read from the plain key.
+    func replanPromotedVersion(
+        bucket: String, key: String, record: inout ObjectRecord, txn: borrowing Transaction
+    ) throws {
+        guard record.localState == .present, let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
+        let table = environment.table("tasks")
+        let now = Engine.now()
+        for tier in planner(bucket, key, record) {
+            guard let index = record.replicas.firstIndex(where: { $0.tier == tier && $0.state == .completed }) else {
+                continue
+            }
+            record.replicas[index].state = .pending
+            record.replicas[index].updated = now
+            let task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
+            try txn.put(table, TierTask.tableKey(due: now, id: nextTaskId()), task.encoded())
+        }
+    }
+
     /// The version a replicate task copies: the current object when it is the one, else (for a
     /// task of a policy keeping every version) the version of the key made at `objectCreated`,
     /// looked up among at most the key's 10,000 newest versions.

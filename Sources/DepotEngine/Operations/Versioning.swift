@@ -248,13 +248,22 @@ extension Engine {
                 try txn.deleteVersion(engine.versionTable, bucket: bucket, key: key, order: version.effectiveOrder)
                 // Its own tier copies go too where the policy says so (Replication.swift).
                 try engine.planVersionCopyDeletes(bucket: bucket, key: key, record: holder, txn: txn)
+                let promotes =
+                    newest.first?.effectiveOrder == version.effectiveOrder && newest.count > 1 && !newest[1].isDeleteMarker
                 if isCurrent {
-                    try engine.planDeletes(bucket: bucket, key: key, record: holder, txn: txn)
+                    // A promoted version's copy replaces the tiers' plain key instead (a delete
+                    // queued too could run after it).
+                    if !promotes || newest[1].localState != .present {
+                        try engine.planDeletes(bucket: bucket, key: key, record: holder, txn: txn)
+                    }
                     try txn.deleteObject(engine.objects, bucket: bucket, key: key)
                 }
-                if newest.first?.effectiveOrder == version.effectiveOrder, newest.count > 1, !newest[1].isDeleteMarker {
-                    // The next version becomes current; its references pass to the objects entry.
-                    try txn.putObject(engine.objects, bucket: bucket, key: key, newest[1])
+                if promotes {
+                    // The next version becomes current; its references pass to the objects entry,
+                    // and the tiers' plain keys get its bytes again.
+                    var promoted = newest[1]
+                    try engine.replanPromotedVersion(bucket: bucket, key: key, record: &promoted, txn: txn)
+                    try txn.putObject(engine.objects, bucket: bucket, key: key, promoted)
                 }
                 return DeleteOutcome(versionId: version.versionId, deleteMarker: version.isDeleteMarker)
             }
