@@ -349,3 +349,36 @@ def test_locks_survive_rebuild_index():
         assert s3.head_object(Bucket="evidence", Key="clip")["ObjectLockMode"] == "COMPLIANCE"
     finally:
         server.cleanup()
+
+
+def test_expiry_policy_and_a_clock_jump_leave_locked_versions(tmp_path):
+    """A policy's expiry, on a retention clock two days ahead, expires the unlocked object but
+    not a version under a one-day retention or a legal hold: locks are judged on Depot's own
+    lock clock, never on the policy's."""
+    import time
+    config = tmp_path / "depot.yaml"
+    config.write_text("""
+storage: { lifecycleInterval: 1s }
+policies:
+  - { name: short, match: { bucket: evidence }, expire: { after: 1d } }
+""")
+    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(2 * 86400)}).start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="evidence", ObjectLockEnabledForBucket=True)
+        s3.put_object(Bucket="evidence", Key="retained", Body=b"r", ObjectLockMode="GOVERNANCE",
+                      ObjectLockRetainUntilDate=later(days=1))
+        s3.put_object(Bucket="evidence", Key="held", Body=b"h", ObjectLockLegalHoldStatus="ON")
+        s3.put_object(Bucket="evidence", Key="plain", Body=b"p")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            listed = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="evidence").get("Contents", []))
+            if "plain" not in listed:
+                break
+            time.sleep(0.3)
+        assert listed == ["held", "retained"]
+        time.sleep(2)  # a few more passes
+        assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="evidence").get("Contents", [])) == ["held", "retained"]
+        assert "keeping evidence/retained past its age" in server.logs()
+    finally:
+        server.cleanup()
