@@ -77,6 +77,9 @@ extension AdminAPI {
         var count = 0
         var bytes: UInt64 = 0
         var sample: [[String: Any]] = []
+        // What its expiry would keep: versions under Object Lock (ObjectLockRules.swift).
+        var locked = 0
+        let lockNow = try engine.lockNow()
         let buckets = try policy.bucket.flatMap { $0 == "*" ? nil : [$0] } ?? engine.listBuckets().map(\.name)
         for bucket in buckets where try engine.bucket(bucket) != nil {
             var after = ""
@@ -85,15 +88,20 @@ extension AdminAPI {
                 for (key, record) in page.objects where policy.matches(bucket: bucket, key: key, record: record) {
                     count += 1
                     bytes += record.size
+                    let lockedWhy =
+                        policy.expireAfter == nil ? nil : record.lock.deletionRefusal(bypassGovernance: false, now: lockNow)
+                    if lockedWhy != nil { locked += 1 }
                     if sample.count < limit {
-                        sample.append(["bucket": bucket, "key": key, "size": record.size, "created": record.created])
+                        var entry: [String: Any] = ["bucket": bucket, "key": key, "size": record.size, "created": record.created]
+                        if let lockedWhy { entry["keptByObjectLock"] = lockedWhy }
+                        sample.append(entry)
                     }
                 }
                 guard page.isTruncated, let last = page.lastReturned else { break }
                 after = last
             }
         }
-        return ["policy": policy.name, "matches": count, "bytes": bytes, "objects": sample]
+        return ["policy": policy.name, "matches": count, "bytes": bytes, "keptByObjectLock": locked, "objects": sample]
     }
 
     func describe(_ policy: PolicySettings) -> [String: Any] {

@@ -74,8 +74,12 @@ struct PolicyCommand: AsyncParsableCommand {
             }
             admin.emit(result) {
                 var lines = ["\(result["matches"] ?? 0) objects, \(result["bytes"] ?? 0) bytes"]
+                if let locked = result["keptByObjectLock"] as? Int, locked > 0 {
+                    lines.append("\(locked) kept by Object Lock (expiry skips them)")
+                }
                 for object in result["objects"] as? [[String: Any]] ?? [] {
-                    lines.append("  \(object["bucket"] ?? "")/\(object["key"] ?? "")  \(object["size"] ?? 0) bytes")
+                    let kept = (object["keptByObjectLock"] as? String).map { "  kept: \($0)" } ?? ""
+                    lines.append("  \(object["bucket"] ?? "")/\(object["key"] ?? "")  \(object["size"] ?? 0) bytes\(kept)")
                 }
                 return lines.joined(separator: "\n")
             }

@@ -380,5 +380,15 @@ policies:
         time.sleep(2)  # a few more passes
         assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="evidence").get("Contents", [])) == ["held", "retained"]
         assert "keeping evidence/retained past its age" in server.logs()
+        # The dry run says which matches its expiry keeps, and why.
+        from admin_client import Admin
+        status, dry = Admin(server.endpoint).post("/admin/v1/policies/short/dry-run")
+        assert status == 200, dry
+        dry = dry.get("data", dry)
+        assert dry["keptByObjectLock"] == 2, dry
+        kept = {o["key"]: o["keptByObjectLock"] for o in dry["objects"]}
+        assert "legal hold" in kept["held"] and "GOVERNANCE" in kept["retained"], dry
+        cli = run_depot("policy", "dry-run", "short", env={"DEPOT_ENDPOINT": server.endpoint})
+        assert "2 kept by Object Lock" in cli.stdout, cli.stdout + cli.stderr
     finally:
         server.cleanup()
