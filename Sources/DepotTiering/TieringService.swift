@@ -148,7 +148,10 @@ public final class TieringService: Service {
             deleting.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
         }
         let continuous = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
-        let everyVersion = continuous.filter { $0.replicateVersions == .all }
+        // Continuous or on-demand: an on-demand request (`requestReplication`) keeps every
+        // version too where its policy says so. (A tier that one matching policy fills with every
+        // version and another with the current one only gets every version.)
+        let everyVersion = configuration.policies.filter { $0.replicateVersions == .all && !$0.replicateTo.isEmpty }
         engine.setVersionReplicationPlanner { bucket, key, record in
             everyVersion.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
         }

@@ -403,3 +403,36 @@ policies:
         assert (nas / version_copy("cam.mp4", first)).read_bytes() == b"1" * 2000
     finally:
         server.cleanup()
+
+
+def test_on_demand_replication_keeps_the_versions_own_copy(tmp_path):
+    """An on-demand policy with `versions: all`: a requested copy of a version also goes to its
+    own key, and a version replaced before its requested copy ran still gets it."""
+    nas = tmp_path / "nas"
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}", bandwidth: 100KB }}
+policies:
+  - {{ name: asked, match: {{ bucket: rec }}, replicate: {{ to: [nas], mode: on-demand, versions: all }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        admin = Admin(server.endpoint)
+        first_bytes, second_bytes = os.urandom(60_000), os.urandom(1000)
+        first = s3.put_object(Bucket="rec", Key="cam.mp4", Body=first_bytes)["VersionId"]
+        assert s3.head_object(Bucket="rec", Key="cam.mp4").get("ReplicationStatus") is None  # nothing until asked
+        status, body = admin.post("/admin/v1/replicate", {"bucket": "rec", "tier": "nas", "keys": ["cam.mp4"]})
+        assert status == 202, body
+        second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=second_bytes)["VersionId"]
+        wait_for_status(s3, "cam.mp4", VersionId=first)
+        assert (nas / version_copy("cam.mp4", first)).read_bytes() == first_bytes
+        assert os.getxattr(nas / version_copy("cam.mp4", first), "user.meta.depot-version-id").decode() == first
+        # The second version was never asked for.
+        assert s3.head_object(Bucket="rec", Key="cam.mp4", VersionId=second).get("ReplicationStatus") is None
+        assert not (nas / version_copy("cam.mp4", second)).exists()
+    finally:
+        server.cleanup()

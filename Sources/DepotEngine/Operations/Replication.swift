@@ -285,6 +285,8 @@ extension Engine {
                 guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else { return false }
                 let now = Engine.now()
                 var queued = false
+                let everyVersion = Set(
+                    engine.plannerBox.versionPlanner.withLock({ $0 })?.function(bucket, key, record) ?? [])
                 for tier in tiers {
                     if let i = record.replicas.firstIndex(where: { $0.tier == tier }) {
                         // Already there, or already on its way: an idempotent request.
@@ -294,8 +296,9 @@ extension Engine {
                     } else {
                         record.replicas.append(TierReplica(tier: tier, state: .pending, updated: now))
                     }
-                    let task = TierTask(
+                    var task = TierTask(
                         kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier, onDemand: true)
+                    task.everyVersion = everyVersion.contains(tier)
                     try txn.put(table, TierTask.tableKey(due: now, id: engine.nextTaskId()), task.encoded())
                     queued = true
                 }
