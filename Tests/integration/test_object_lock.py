@@ -392,3 +392,17 @@ policies:
         assert "2 kept by Object Lock" in cli.stdout, cli.stdout + cli.stderr
     finally:
         server.cleanup()
+
+
+def test_a_null_version_from_before_object_lock_can_be_held(s3):
+    """An object from before versioning (the null version) in a bucket that later got Object Lock."""
+    b = new_bucket(s3, lock=False)
+    s3.put_object(Bucket=b, Key="k", Body=b"old")
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration=lock_config())
+    s3.put_object_legal_hold(Bucket=b, Key="k", LegalHold={"Status": "ON"})
+    assert s3.head_object(Bucket=b, Key="k", VersionId="null")["ObjectLockLegalHoldStatus"] == "ON"
+    assert error(lambda: s3.delete_object(Bucket=b, Key="k", VersionId="null")) == ("AccessDenied", 403)
+    s3.put_object_legal_hold(Bucket=b, Key="k", VersionId="null", LegalHold={"Status": "OFF"})
+    s3.delete_object(Bucket=b, Key="k", VersionId="null")
+    assert "Versions" not in s3.list_object_versions(Bucket=b)

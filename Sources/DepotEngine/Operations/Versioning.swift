@@ -228,11 +228,12 @@ extension Engine {
                     // S3 answers a delete of a version that is not there with 204.
                     return DeleteOutcome(versionId: nil, deleteMarker: false)
                 }
-                try engine.requireDeletable(version, bypassGovernance: bypassGovernance, txn: txn)
                 // The two newest: whether this one is the latest, and which would follow it.
                 let newest = try txn.versions(engine.versionTable, bucket: bucket, key: key, limit: 2)
                 let isCurrent = current.map { $0.effectiveOrder == version.effectiveOrder } ?? false
                 let holder = isCurrent ? current! : version
+                // The current version's `objects` record is the authoritative one for its lock too.
+                try engine.requireDeletable(holder, bypassGovernance: bypassGovernance, txn: txn)
                 if !version.isDeleteMarker { try engine.chargeUsage(added: nil, removed: holder, txn: txn) }
                 let (_, sequence) = try context.log(
                     .versionDelete(bucket: bucket, key: key, order: version.effectiveOrder))
