@@ -406,3 +406,25 @@ def test_a_null_version_from_before_object_lock_can_be_held(s3):
     s3.put_object_legal_hold(Bucket=b, Key="k", VersionId="null", LegalHold={"Status": "OFF"})
     s3.delete_object(Bucket=b, Key="k", VersionId="null")
     assert "Versions" not in s3.list_object_versions(Bucket=b)
+
+
+def test_vault_delete_of_a_locked_recording_leaves_it(tmp_path):
+    """The Vault DELETE is a DELETE without a version id: in a locked bucket it writes a delete
+    marker, as S3 does, and the locked version stays readable and undeletable."""
+    import requests
+    from vault_agent_server import start_with_agent
+    server = start_with_agent(tmp_path, bucket="recordings", secret="s3cr3t-key")
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="recordings", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object_lock_configuration(Bucket="recordings",
+                                         ObjectLockConfiguration=lock_config("COMPLIANCE", Days=1))
+        version = s3.put_object(Bucket="recordings", Key="cam/clip.mp4", Body=b"evidence")["VersionId"]
+        headers = {"X-Kerberos-Storage-Accesskey": "AGENTKEY", "X-Kerberos-Storage-Secretaccesskey": "s3cr3t-key",
+                   "X-Kerberos-Storage-Filename": "cam/clip.mp4"}
+        assert requests.delete(server.endpoint + "/api/storage", headers=headers, timeout=10).status_code == 200
+        assert s3.get_object(Bucket="recordings", Key="cam/clip.mp4", VersionId=version)["Body"].read() == b"evidence"
+        assert error(lambda: s3.delete_object(Bucket="recordings", Key="cam/clip.mp4", VersionId=version)) == (
+            "AccessDenied", 403)
+    finally:
+        server.cleanup()
