@@ -1,4 +1,5 @@
 import DepotStorage
+import Glibc
 import Testing
 
 @testable import DepotEngine
@@ -89,5 +90,66 @@ struct ObjectLockTests {
         await #expect(throws: EngineError.self) {
             _ = try await engine.deleteObjectVersion(bucket: "evidence", key: "a", VersionSelector(held.versionId!)!)
         }
+    }
+
+    /// Locked versions keep their bytes and their locks through compaction and a rebuild: a
+    /// refused delete drops no reference, and a lock change is the version's newest commit record.
+    @Test func compactionAndRebuildKeepLockedVersions() async throws {
+        let directory = TemporaryDirectory()
+        let configuration = testConfiguration(directory.path, segmentSize: 256 << 10)
+        var random = TestRandom(seed: 7)
+        var expected: [String: [UInt8]] = [:]
+        do {
+            let engine = try Engine(configuration: configuration)
+            try await engine.createBucket("evidence", owner: "o", objectLock: true)
+            try await engine.setObjectLockConfiguration(
+                bucket: "evidence", BucketObjectLock(defaultMode: ObjectLockMode.governance.rawValue, defaultDays: 1))
+            var made: [(key: String, id: String)] = []
+            for i in 0..<12 {
+                let bytes = random.bytes(60_000 + i)
+                let record = try await engine.put("evidence", "k-\(i % 3)", bytes)
+                #expect(record.lock.mode == ObjectLockMode.governance.rawValue)
+                made.append(("k-\(i % 3)", record.versionId!))
+                expected["k-\(i % 3)#" + record.versionId!] = bytes
+            }
+            for (n, version) in made.enumerated() {
+                if n % 2 == 0 {
+                    try await engine.updateObject(bucket: "evidence", key: version.key, version: VersionSelector(version.id)!) {
+                        $0.lock.legalHold = true
+                    }
+                }
+                await #expect(throws: EngineError.self) {
+                    _ = try await engine.deleteObjectVersion(bucket: "evidence", key: version.key, VersionSelector(version.id)!)
+                }
+            }
+            // The bypass lifts GOVERNANCE but not a legal hold.
+            let free = made[1]
+            _ = try await engine.deleteObjectVersion(
+                bucket: "evidence", key: free.key, VersionSelector(free.id)!, bypassGovernance: true)
+            expected[free.key + "#" + free.id] = nil
+            _ = try await engine.compact(threshold: 1.0)
+            for (name, bytes) in expected {
+                let parts = name.split(separator: "#").map(String.init)
+                let reader = try engine.openObject(bucket: "evidence", key: parts[0], version: VersionSelector(parts[1])!)
+                #expect(try reader?.readAll() == bytes, "\(name)")
+            }
+            #expect(try engine.fsck().problems.isEmpty)
+            engine.shutdown()
+        }
+        var before: [String] = []
+        do {
+            let engine = try Engine(configuration: configuration)
+            try engine.dumpIndex { before.append($0) }
+            engine.shutdown()
+        }
+        _ = system("rm -rf '\(configuration.indexDirectory)'")
+        #expect(try Engine.rebuildIndex(configuration: configuration).problems.isEmpty)
+        let engine = try Engine(configuration: configuration)
+        defer { engine.shutdown() }
+        var after: [String] = []
+        try engine.dumpIndex { after.append($0) }
+        #expect(after == before)
+        #expect(before.filter { $0.hasPrefix("version ") && $0.contains(":true manifest") }.count == 6)
+        #expect(before.contains { $0.hasPrefix("bucket evidence") && $0.contains("objectLock=1:1d:0y") })
     }
 }
