@@ -98,6 +98,7 @@ struct ObjectLockTests {
         let directory = TemporaryDirectory()
         let configuration = testConfiguration(directory.path, segmentSize: 256 << 10)
         var random = TestRandom(seed: 7)
+        let future = Engine.now() + 5 * 86_400_000
         var expected: [String: [UInt8]] = [:]
         do {
             let engine = try Engine(configuration: configuration)
@@ -127,6 +128,10 @@ struct ObjectLockTests {
             _ = try await engine.deleteObjectVersion(
                 bucket: "evidence", key: free.key, VersionSelector(free.id)!, bypassGovernance: true)
             expected[free.key + "#" + free.id] = nil
+            // A version made while the clock read five days later (as if it was set back since).
+            try await engine.updateObject(bucket: "evidence", key: made[0].key, version: VersionSelector(made[0].id)!) {
+                $0.created = future
+            }
             _ = try await engine.compact(threshold: 1.0)
             for (name, bytes) in expected {
                 let parts = name.split(separator: "#").map(String.init)
@@ -151,5 +156,7 @@ struct ObjectLockTests {
         #expect(after == before)
         #expect(before.filter { $0.hasPrefix("version ") && $0.contains(":true manifest") }.count == 6)
         #expect(before.contains { $0.hasPrefix("bucket evidence") && $0.contains("objectLock=1:1d:0y") })
+        // The rebuilt index's lock clock starts at the latest time a version records.
+        #expect(try engine.lockNow() >= future)
     }
 }

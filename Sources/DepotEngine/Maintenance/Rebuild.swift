@@ -143,6 +143,13 @@ extension Engine {
                 var w = BinaryWriter()
                 w.u64(maxSequence + 1)
                 try txn.put(meta, Tables.sequenceKey, w.bytes)
+                // Object Lock's clock (ObjectLockRules.swift): the old index's highest time is gone,
+                // but no lock decision may use a time earlier than a version's creation.
+                if let latestSeen = keyVersions.values.joined().map(\.created).max(), latestSeen > 0 {
+                    var clock = BinaryWriter()
+                    clock.u64(UInt64(latestSeen))
+                    try txn.put(meta, Engine.lockClockKey, clock.bytes)
+                }
             }
         } catch {
             removeTree(target)
