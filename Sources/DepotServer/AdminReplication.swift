@@ -128,13 +128,20 @@ extension AdminAPI {
         ]
     }
 
-    /// Every object with a FAILED replica, with the tier, attempts and last error.
+    /// Every object with a FAILED replica, with the tier, attempts and last error; then older
+    /// versions' FAILED copies, each with its `versionId`.
     func failedReplications() throws -> [String: Any] {
         var failed: [[String: Any]] = []
         try forEachFailedReplica { bucket, key, replica in
             failed.append([
                 "bucket": bucket, "key": key, "tier": replica.tier, "attempts": replica.attempts,
                 "lastError": replica.lastError, "updated": replica.updated,
+            ])
+        }
+        try forEachFailedOlderVersion { bucket, key, record, replica in
+            failed.append([
+                "bucket": bucket, "key": key, "versionId": record.versionId ?? "null", "tier": replica.tier,
+                "attempts": replica.attempts, "lastError": replica.lastError, "updated": replica.updated,
             ])
         }
         return ["failed": failed]
@@ -152,10 +159,43 @@ extension AdminAPI {
             else { return }
             targets.append((bucket, key, replica.tier))
         }
+        var olderTargets: [(String, String, UInt64, String)] = []
+        try forEachFailedOlderVersion { bucket, key, record, replica in
+            guard bucketFilter.map({ $0 == bucket }) ?? true, keyFilter.map({ $0 == key }) ?? true,
+                tierFilter.map({ $0 == replica.tier }) ?? true
+            else { return }
+            olderTargets.append((bucket, key, record.versionOrder, replica.tier))
+        }
         for (bucket, key, tier) in targets {
             try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier])
         }
-        return ["requeued": targets.count]
+        var requeued = targets.count
+        for (bucket, key, order, tier) in olderTargets
+        where try await engine.retryVersionReplication(bucket: bucket, key: key, order: order, tier: tier) {
+            requeued += 1
+        }
+        return ["requeued": requeued]
+    }
+
+    /// The FAILED copies of versioned buckets' older versions (not the current ones, which
+    /// `forEachFailedReplica` finds), paging through each bucket's versions.
+    private func forEachFailedOlderVersion(_ body: (String, String, ObjectRecord, TierReplica) throws -> Void) throws {
+        for bucket in try engine.listBuckets() {
+            var keyMarker = ""
+            var versionMarker: VersionSelector?
+            while true {
+                let page = try engine.listVersions(
+                    bucket: bucket.name, keyMarker: keyMarker, versionIdMarker: versionMarker, maxKeys: 1000)
+                for entry in page.versions where !entry.isLatest && !entry.record.isDeleteMarker {
+                    for replica in entry.record.replicas where replica.state == .failed {
+                        try body(bucket.name, entry.key, entry.record, replica)
+                    }
+                }
+                guard page.isTruncated, let nextKey = page.nextKeyMarker else { break }
+                keyMarker = nextKey
+                versionMarker = page.nextVersionIdMarker.flatMap(VersionSelector.init)
+            }
+        }
     }
 
     private func forEachFailedReplica(_ body: (String, String, TierReplica) throws -> Void) throws {

@@ -436,3 +436,38 @@ policies:
         assert not (nas / version_copy("cam.mp4", second)).exists()
     finally:
         server.cleanup()
+
+
+def test_failed_copies_of_older_versions_are_listed_and_retried(tmp_path):
+    nas = tmp_path / "nas"
+    nas.write_text("a file where the share's directory should be")  # every copy fails
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+buckets: [rec]
+tiers:
+  - {{ name: nas, type: filesystem, path: "{nas}", maxAttempts: 1 }}
+policies:
+  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        admin = Admin(server.endpoint)
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        first = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"1" * 1000)["VersionId"]
+        second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"2" * 1000)["VersionId"]
+        for version_id in (first, second):
+            wait_for_status(s3, "cam.mp4", want="FAILED", VersionId=version_id)
+        failed = admin.get("/admin/v1/replication/failed")[1]["failed"]
+        assert sorted((f["key"], f.get("versionId", "")) for f in failed) == [("cam.mp4", ""), ("cam.mp4", first)], failed
+        nas.unlink()
+        nas.mkdir()
+        status, body = admin.post("/admin/v1/replication/retry", {"bucket": "rec"})
+        assert status == 200 and body["requeued"] == 2, body
+        for version_id, data in ((first, b"1" * 1000), (second, b"2" * 1000)):
+            wait_for_status(s3, "cam.mp4", VersionId=version_id, timeout=60)
+            assert (nas / version_copy("cam.mp4", version_id)).read_bytes() == data
+        assert (nas / "cam.mp4").read_bytes() == b"2" * 1000
+        assert admin.get("/admin/v1/replication/failed")[1]["failed"] == []
+    finally:
+        server.cleanup()

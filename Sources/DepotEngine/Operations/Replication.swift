@@ -274,6 +274,39 @@ extension Engine {
 }
 
 extension Engine {
+    /// Queues again the FAILED copy on `tier` of an older version (one a newer version replaced;
+    /// the current one goes through `requestReplication`): the copy goes to the version's own
+    /// key. Returns false, changing nothing, when that version or its failed copy is not there.
+    @discardableResult
+    public func retryVersionReplication(bucket: String, key: String, order: UInt64, tier: String) async throws -> Bool {
+        let engine = self
+        let table = environment.table("tasks")
+        do {
+            return try await committer.submit { txn, context in
+                if let current = try txn.object(engine.objects, bucket: bucket, key: key, withManifest: false),
+                    current.effectiveOrder == order
+                {
+                    return false
+                }
+                guard var record = try txn.versionEntry(engine.versionTable, bucket: bucket, key: key, order: order),
+                    !record.isDeleteMarker,
+                    let index = record.replicas.firstIndex(where: { $0.tier == tier && $0.state == .failed })
+                else { return false }
+                record.replicas[index].state = .pending
+                record.replicas[index].updated = Engine.now()
+                var task = TierTask(
+                    kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier, onDemand: true)
+                task.everyVersion = true
+                try txn.put(table, TierTask.tableKey(due: Engine.now(), id: engine.nextTaskId()), task.encoded())
+                let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
+                record.commitLocation = location
+                record.sequence = sequence
+                try txn.putVersion(engine.versionTable, bucket: bucket, key: key, record)
+                return true
+            }
+        } catch { throw EngineError.wrap(error) }
+    }
+
     /// On-demand replication: queues a copy of the current version of an object to each tier
     /// that does not already hold it. Returns false when the object does not exist.
     @discardableResult
