@@ -247,6 +247,14 @@ def test_governance_bypass_needs_the_header_and_the_permission(server, s3):
     s3.put_object_retention(Bucket=b, Key="g", VersionId=w, Retention={}, BypassGovernanceRetention=True)
     assert error(lambda: s3.get_object_retention(Bucket=b, Key="g"))[0] == "NoSuchObjectLockConfiguration"
     operator.delete_object(Bucket=b, Key="g", VersionId=w)
+    # DeleteObjects takes the bypass header too, with the same permission.
+    x = operator.put_object(Bucket=b, Key="batch", Body=b"x", ObjectLockMode="GOVERNANCE",
+                            ObjectLockRetainUntilDate=later(days=1))["VersionId"]
+    entry = {"Objects": [{"Key": "batch", "VersionId": x}]}
+    refused = operator.delete_objects(Bucket=b, Delete=entry, BypassGovernanceRetention=True)
+    assert refused["Errors"][0]["Code"] == "AccessDenied"
+    done = supervisor.delete_objects(Bucket=b, Delete=entry, BypassGovernanceRetention=True)
+    assert done["Deleted"][0]["VersionId"] == x and "Errors" not in done
 
 
 def test_default_retention_applies_to_put_copy_and_multipart(s3):
