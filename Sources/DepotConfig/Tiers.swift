@@ -29,6 +29,10 @@ public struct TierSettings: Sendable, Equatable {
     public var secretKey = ""
     public var pathStyle = true
     public var multipartThreshold = 64 << 20
+    /// s3: the destination bucket has Object Lock enabled, so each copy of a locked version is
+    /// sent with the same retention mode, retain-until date and legal hold (off by default: a
+    /// bucket without Object Lock refuses those headers).
+    public var objectLock = false
     public var partSize = 16 << 20
     /// gcs: a service account's JSON key (its text); empty with a custom endpoint means no
     /// authentication (emulators).
@@ -139,6 +143,7 @@ extension DepotConfiguration {
             tier.secretKey = try node["secretKey"].requiredString()
             tier.pathStyle = try node["pathStyle"].bool(default: true)
             tier.multipartThreshold = try node["multipartThreshold"].byteSize(default: tier.multipartThreshold)
+            tier.objectLock = try node["objectLock"].bool(default: false)
             tier.partSize = try node["partSize"].byteSize(default: tier.partSize)
             guard tier.partSize >= 5 << 20 else { throw ConfigError(node.path + ".partSize", "must be at least 5MiB") }
         case .gcs:

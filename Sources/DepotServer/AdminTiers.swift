@@ -109,6 +109,7 @@ extension AdminAPI {
             out["secretKey"] = "********"
             out["multipartThreshold"] = tier.multipartThreshold
             out["partSize"] = tier.partSize
+            out["objectLock"] = tier.objectLock
         default:
             out["endpoint"] = tier.endpoint
             out["bucket"] = tier.bucket

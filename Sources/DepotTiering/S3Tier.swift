@@ -51,6 +51,14 @@ public struct S3Tier: TierClient {
         var headers: [(String, String)] = [("content-type", record.contentType)]
         for (name, value) in record.systemMetadata { headers.append((name, value)) }
         for (name, value) in record.replicatedMetadata { headers.append(("x-amz-meta-" + name, value)) }
+        // A bucket with Object Lock keeps the copy under the version's own retention and hold.
+        if settings.objectLock {
+            if let mode = record.lockModeName, let until = record.retainUntilText {
+                headers.append(("x-amz-object-lock-mode", mode))
+                headers.append(("x-amz-object-lock-retain-until-date", until))
+            }
+            if record.lock.legalHold { headers.append(("x-amz-object-lock-legal-hold", "ON")) }
+        }
         return headers
     }
 

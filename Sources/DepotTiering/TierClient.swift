@@ -27,21 +27,31 @@ extension ObjectRecord {
     public var replicatedMetadata: [(String, String)] {
         var depot: [(String, String)] = []
         if let versionId { depot.append(("depot-version-id", versionId)) }
-        switch lock.mode {
-        case 1: depot.append(("depot-lock-mode", "GOVERNANCE"))
-        case 2: depot.append(("depot-lock-mode", "COMPLIANCE"))
-        default: break
-        }
-        if lock.retainUntil > 0 {
-            let date = Date(timeIntervalSince1970: Double(lock.retainUntil) / 1000)
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            depot.append(("depot-retain-until", formatter.string(from: date)))
-        }
+        if let mode = lockModeName { depot.append(("depot-lock-mode", mode)) }
+        if let until = retainUntilText { depot.append(("depot-retain-until", until)) }
         if lock.legalHold { depot.append(("depot-legal-hold", "ON")) }
         guard !depot.isEmpty else { return userMetadata }
         let names = Set(depot.map(\.0))
         return userMetadata.filter { !names.contains($0.0) } + depot
+    }
+}
+
+extension ObjectRecord {
+    /// The version's Object Lock mode as S3 names it; nil when it has none.
+    public var lockModeName: String? {
+        switch lock.mode {
+        case 1: return "GOVERNANCE"
+        case 2: return "COMPLIANCE"
+        default: return nil
+        }
+    }
+
+    /// The version's retain-until date as S3 writes it (ISO 8601, UTC, milliseconds); nil when unset.
+    public var retainUntilText: String? {
+        guard lock.retainUntil > 0 else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(lock.retainUntil) / 1000))
     }
 }
 

@@ -471,3 +471,56 @@ policies:
         assert admin.get("/admin/v1/replication/failed")[1]["failed"] == []
     finally:
         server.cleanup()
+
+
+def test_locked_versions_keep_their_lock_on_an_object_lock_s3_tier(tmp_path, moto):
+    """A tier copy of a locked version says its lock in metadata, and an S3 tier marked
+    `objectLock: true` (its bucket has Object Lock) keeps the copy under the same retention
+    and legal hold."""
+    import datetime
+
+    moto_endpoint, tier = moto
+    tier.create_bucket(Bucket="vault", ObjectLockEnabledForBucket=True)
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"""
+tiers:
+  - {{ name: cloud, type: s3, endpoint: "{moto_endpoint}", region: us-east-1, bucket: vault,
+       accessKey: tier-key, secretKey: tier-secret, objectLock: true }}
+policies:
+  - {{ name: evidence, match: {{ bucket: evidence }}, replicate: {{ to: [cloud] }} }}
+""")
+    server = DepotServer(config=str(config)).start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="evidence", ObjectLockEnabledForBucket=True)
+        until = datetime.datetime(2031, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+        locked = s3.put_object(Bucket="evidence", Key="clip.mp4", Body=b"e" * 2000, ObjectLockMode="GOVERNANCE",
+                               ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")["VersionId"]
+        plain = s3.put_object(Bucket="evidence", Key="note.txt", Body=b"n")["VersionId"]
+        wait_for_status_in = lambda key, v: wait_for_status_bucket(s3, "evidence", key, v)  # noqa: E731
+        wait_for_status_in("clip.mp4", locked)
+        wait_for_status_in("note.txt", plain)
+        for key in ("clip.mp4", version_copy("clip.mp4", locked)):
+            head = tier.head_object(Bucket="vault", Key=key)
+            assert head["Metadata"] == {"depot-version-id": locked, "depot-lock-mode": "GOVERNANCE",
+                                        "depot-retain-until": "2031-01-02T03:04:05.000Z", "depot-legal-hold": "ON"}, head
+            # (moto's GetObjectRetention answers 500; HEAD shows the same retention.)
+            assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"] == until, head
+            assert head["ObjectLockLegalHoldStatus"] == "ON"
+            assert tier.get_object_legal_hold(Bucket="vault", Key=key)["LegalHold"]["Status"] == "ON"
+        # A version without a lock is copied without one.
+        assert tier.head_object(Bucket="vault", Key="note.txt")["Metadata"] == {"depot-version-id": plain}
+        assert "ObjectLockMode" not in tier.head_object(Bucket="vault", Key="note.txt")
+    finally:
+        server.cleanup()
+
+
+def wait_for_status_bucket(s3, bucket, key, version_id, timeout=30):
+    deadline = time.time() + timeout
+    status = None
+    while time.time() < deadline:
+        status = s3.head_object(Bucket=bucket, Key=key, VersionId=version_id).get("ReplicationStatus")
+        if status == "COMPLETED":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{key}: replication status {status}")

@@ -98,6 +98,7 @@ components:
         bucket: { type: string }
         accessKey: { type: string }
         secretKey: { type: string, description: "Shown as ******** in replies." }
+        objectLock: { type: boolean, description: "s3: the bucket has Object Lock; copies of locked versions keep their retention and legal hold." }
         path: { type: string }
         credentialsFile: { type: string }
         account: { type: string }
