@@ -70,21 +70,21 @@ public final class TieringService: Service {
         engine.setReadThrough { bucket, key, record, range in
             // The first tier (in policy order) that confirmed its copy and is not down serves the
             // bytes; if every such tier is down, the first one is still tried. None: refuse now.
-            // An older version (no longer the current one, which is at the plain key) is read
-            // from the tiers holding its own copy.
-            let isCurrent = (try? engine.headObject(bucket: bucket, key: key))?.created == record.created
+            // A version with an id of its own is read from its own copy wherever a tier keeps one,
+            // even when it is the current version: the plain key holds whichever version was
+            // current when it was last copied, which after a newer version was deleted by id is
+            // not this one. An older version can only be read from such a copy.
             let tiers = service.generation.withLock { $0.tiers }
-            let versionTiers =
-                isCurrent || VersionCopyKey.versionId(of: record) == nil
-                ? nil : service.versionCopyTiers(bucket: bucket, key: key, record: record)
-            let holders = record.replicas.filter {
-                $0.state == .completed && tiers[$0.tier] != nil && versionTiers?.contains($0.tier) != false
-            }.map(\.tier)
+            let versionTiers = service.versionCopyTiers(bucket: bucket, key: key, record: record)
+            let completed = record.replicas.filter { $0.state == .completed && tiers[$0.tier] != nil }.map(\.tier)
+            let ownCopies = completed.filter { versionTiers.contains($0) }
+            let isCurrent = (try? engine.headObject(bucket: bucket, key: key))?.created == record.created
+            let holders = ownCopies.isEmpty && isCurrent ? completed : ownCopies
             let up = holders.first { tier in !service.breakers.withLock { $0[tier]?.isDown ?? false } }
             guard let tier = up ?? holders.first, let client = tiers[tier] else {
                 throw TierError("no configured tier holds a confirmed copy of \(bucket)/\(key)")
             }
-            guard versionTiers != nil, let versionId = VersionCopyKey.versionId(of: record) else {
+            guard versionTiers.contains(tier), let versionId = VersionCopyKey.versionId(of: record) else {
                 return client.download(bucket: bucket, key: key, range: range)
             }
             return client.download(bucket: bucket, key: VersionCopyKey.key(key, versionId: versionId), range: range)

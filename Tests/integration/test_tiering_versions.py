@@ -263,6 +263,13 @@ policies:
         ranged = s3.get_object(Bucket="rec", Key="cam.mp4", VersionId=first, Range="bytes=100-199")
         assert ranged["Body"].read() == first_bytes[100:200]
         assert s3.get_object(Bucket="rec", Key="cam.mp4")["Body"].read() == second_bytes
+        # Once the second is evicted too and then deleted, the first is current again while the
+        # tier's plain key still holds the second's bytes: the first must still read as itself.
+        wait_until(lambda: evicted(VersionId=second), "the second version is evicted")
+        s3.delete_object(Bucket="rec", Key="cam.mp4", VersionId=second)
+        assert s3.get_object(Bucket="rec", Key="cam.mp4")["Body"].read() == first_bytes
+        ranged = s3.get_object(Bucket="rec", Key="cam.mp4", Range="bytes=100-199")
+        assert ranged["Body"].read() == first_bytes[100:200]
     finally:
         server.cleanup()
 
