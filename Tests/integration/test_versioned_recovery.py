@@ -131,3 +131,114 @@ def test_rebuilt_index_keeps_versions_and_locks(tmp_path):
         assert retention["Mode"] == "COMPLIANCE"
     finally:
         server.cleanup()
+
+
+THREADS = 20
+KEYS = [f"cam-{i}/latest.mp4" for i in range(4)]
+BUCKET = "versions"
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class VersionLedger:
+    """Bodies the threads began to send, per key, and the versions the server acknowledged."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.sent = {key: set() for key in KEYS}
+        self.acknowledged = {}  # (key, version id) -> digest
+        self.failed = 0  # PUTs that got no answer: cut off by the kill, or sent after it
+
+    def sending(self, key, data):
+        with self.lock:
+            self.sent[key].add(sha(data))
+
+    def acknowledge(self, key, version, data):
+        with self.lock:
+            assert (key, version) not in self.acknowledged, f"version id {version} of {key} was answered twice"
+            self.acknowledged[(key, version)] = sha(data)
+
+
+def put_until_killed(server, ledger, stop, round_number, index):
+    rng = random.Random(f"{SEED}-{round_number}-{index}")
+    s3 = server.client()
+    while not stop.is_set():
+        key = rng.choice(KEYS)
+        data = rng.randbytes(rng.choice([1, 4096, 90_000, 700_000, 1_600_000]))
+        ledger.sending(key, data)
+        try:
+            answer = s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        except Exception:  # noqa: BLE001 - the kill ends every thread with some error
+            with ledger.lock:
+                ledger.failed += 1
+            return
+        ledger.acknowledge(key, answer["VersionId"], data)
+
+
+def listed_versions(s3):
+    versions, markers = [], []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET, PaginationConfig={"PageSize": 50}):
+        versions += page.get("Versions", [])
+        markers += page.get("DeleteMarkers", [])
+    return versions, markers
+
+
+def check_versions(s3, ledger):
+    versions, markers = listed_versions(s3)
+    assert markers == [], "no thread deleted anything"
+    listed = {}
+    for v in versions:
+        assert v["Key"] in KEYS, v["Key"]
+        assert (v["Key"], v["VersionId"]) not in listed, f"version {v['VersionId']} listed twice"
+        body = s3.get_object(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])["Body"].read()
+        assert len(body) == v["Size"], (v["Key"], v["VersionId"])
+        digest = sha(body)
+        assert digest in ledger.sent[v["Key"]], f"{v['Key']} {v['VersionId']} holds bytes no thread sent for it"
+        listed[(v["Key"], v["VersionId"])] = digest
+        if v["IsLatest"]:
+            assert sha(s3.get_object(Bucket=BUCKET, Key=v["Key"])["Body"].read()) == digest
+    missing = [k for k in ledger.acknowledged if k not in listed]
+    assert not missing, f"acknowledged versions lost: {missing}"
+    for version, digest in ledger.acknowledged.items():
+        assert listed[version] == digest, f"{version} reads back other bytes than acknowledged"
+    return len(listed)
+
+
+def test_kill_9_during_concurrent_versioned_puts(tmp_path):
+    from test_crash_every_upload_kind import check_fsck
+
+    started = time.monotonic()
+    server = DepotServer(data_dir=str(tmp_path / "data")).start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket=BUCKET)
+        enable(s3, BUCKET)
+        ledger = VersionLedger()
+        rng = random.Random(SEED)
+        for round_number in range(2):
+            stop = threading.Event()
+            threads = [threading.Thread(target=put_until_killed, args=(server, ledger, stop, round_number, i), daemon=True)
+                       for i in range(THREADS)]
+            for t in threads:
+                t.start()
+            time.sleep(rng.uniform(1.0, 2.5))
+            server.kill9()
+            stop.set()
+            for t in threads:
+                t.join(timeout=40)
+            assert not any(t.is_alive() for t in threads), "a PUT thread did not stop within 40 s of the kill"
+            check_fsck(server.data_dir)
+            server.start()
+            s3 = server.client()
+            count = check_versions(s3, ledger)
+            print(f"round {round_number}: {len(ledger.acknowledged)} versions acknowledged, {count} listed, "
+                  f"{ledger.failed} PUTs unanswered")
+        assert ledger.failed > 0, "no PUT was left unanswered by a kill"
+        assert len(ledger.acknowledged) >= THREADS, "too few PUTs answered before the kills to show anything"
+        server.stop()
+        check_fsck(server.data_dir)
+    finally:
+        server.cleanup()
+    assert time.monotonic() - started < 60, "the crash test outgrew its time budget"
