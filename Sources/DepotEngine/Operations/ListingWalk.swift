@@ -86,7 +86,7 @@ struct ListingWalk {
                 }
             }
             guard let kept = unorderedBlock, let blockStart = seekTo else { continue }
-            if try hasHashedEntries(kept, txn, table) {
+            if try layout.hasHashedEntries(after: kept, in: table, txn) {
                 seekTo = try collectBlock(kept, from: blockStart, txn, table)
             } else {
                 orderedBlock = kept
@@ -133,16 +133,6 @@ struct ListingWalk {
             listing.commonPrefixes.append(name)
         }
         listing.lastReturned = name
-    }
-
-    private func hasHashedEntries(_ kept: [UInt8], _ txn: borrowing Transaction, _ table: Table) throws -> Bool {
-        let marker = layout.bucketPrefix + kept + [ObjectKeyLayout.hashMarker]
-        var found = false
-        try txn.scan(table, from: marker) { key, _ in
-            found = ByteOrder.starts(key, with: marker)
-            return false
-        }
-        return found
     }
 
     /// Reads a block with hashed entries from `start` (its earlier entries are at or before

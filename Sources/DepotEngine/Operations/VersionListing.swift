@@ -130,7 +130,7 @@ struct VersionListingWalk {
                 return !done
             }
             guard let kept = unorderedBlock, !done else { continue }
-            if try hasHashedEntries(kept, txn, table) {
+            if try layout.objects.hasHashedEntries(after: kept, in: table, txn) {
                 seekTo = try listBlock(kept, txn, table)
             } else {
                 // In order after all: walked like the rest, from the entry the walk stopped at.
@@ -187,16 +187,6 @@ struct VersionListingWalk {
         }
         count += 1
         return true
-    }
-
-    private func hasHashedEntries(_ kept: [UInt8], _ txn: borrowing Transaction, _ table: Table) throws -> Bool {
-        let marker = layout.bucketPrefix + kept + [ObjectKeyLayout.hashMarker]
-        var found = false
-        try txn.scan(table, from: marker) { key, _ in
-            found = ByteOrder.starts(key, with: marker)
-            return false
-        }
-        return found
     }
 
     /// Lists a block with hashed entries in S3 order and returns where the walk goes on: past

@@ -125,3 +125,17 @@ extension Transaction {
         return try delete(table, ObjectKeyLayout(bucket: bucket).indexKey(key).bytes)
     }
 }
+
+extension ObjectKeyLayout {
+    /// Whether any long key kept as `kept` (so hashed, after the marker) is in `table`: a block
+    /// of such keys is listed apart to restore S3 order. Shared by the object and version walks.
+    func hasHashedEntries(after kept: [UInt8], in table: Table, _ txn: borrowing Transaction) throws -> Bool {
+        let marker = bucketPrefix + kept + [Self.hashMarker]
+        var found = false
+        try txn.scan(table, from: marker) { key, _ in
+            found = ByteOrder.starts(key, with: marker)
+            return false
+        }
+        return found
+    }
+}
