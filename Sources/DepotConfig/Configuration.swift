@@ -37,8 +37,10 @@ public struct Grant: Sendable, Equatable, Codable {
 /// Vault-API settings of an account (issue: Kerberos Vault upload API).
 public struct VaultSettings: Sendable, Equatable, Codable {
     public init(
-        directory: String, bucket: String, retentionDays: Int = 0, enabled: Bool = true, providers: [VaultProvider]? = nil
+        directory: String, bucket: String, retentionDays: Int = 0, enabled: Bool = true, providers: [VaultProvider]? = nil,
+        retention: LockRetention? = nil
     ) {
+        self.retention = retention
         self.directory = directory
         self.bucket = bucket
         self.retentionDays = retentionDays
@@ -53,6 +55,10 @@ public struct VaultSettings: Sendable, Equatable, Codable {
     /// The providers the account may upload through, its default first (VaultProvider); nil
     /// for an account that names none.
     public var providers: [VaultProvider]?
+    /// The Object Lock retention every recording this account uploads through the Vault API gets
+    /// (LockRetention.swift); nil for none. Checked at upload time: its bucket is made at runtime,
+    /// so a bucket without Object Lock is refused then (VaultUpload.swift), not at load.
+    public var retention: LockRetention?
 }
 
 public struct Account: Sendable, Equatable, Codable {
@@ -291,7 +297,7 @@ public struct DepotConfiguration: Sendable {
                 directory: try v["directory"].string(default: "*"),
                 bucket: providers.isEmpty ? try v["bucket"].requiredString() : try v["bucket"].string(default: ""),
                 retentionDays: try v["retentionDays"].int(default: 0), enabled: try v["enabled"].bool(default: true),
-                providers: providers.isEmpty ? nil : providers)
+                providers: providers.isEmpty ? nil : providers, retention: try LockRetention.parse(v["retention"]))
         }
         return Account(
             name: name, accessKey: accessKey, secretKey: secretKey, grants: grants, vault: vault,

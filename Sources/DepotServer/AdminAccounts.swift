@@ -83,10 +83,12 @@ extension AdminAPI {
             },
         ]
         if let vault = current.vault {
-            document["vault"] = [
+            var section: [String: Any] = [
                 "directory": vault.directory, "bucket": vault.bucket, "retentionDays": vault.retentionDays,
                 "enabled": vault.enabled,
             ]
+            if let retention = vault.retention { section["retention"] = retention.document }
+            document["vault"] = section
         }
         if let quota = current.quota { document["quota"] = Self.quotaDocument(quota) }
         // `"quota": null` removes the quota.
@@ -107,10 +109,12 @@ extension AdminAPI {
             },
         ]
         if let vault = account.vault {
-            out["vault"] = [
+            var section: [String: Any] = [
                 "directory": vault.directory, "bucket": vault.bucket, "retentionDays": vault.retentionDays,
                 "enabled": vault.enabled,
             ]
+            if let retention = vault.retention { section["retention"] = retention.document }
+            out["vault"] = section
         }
         if let quota = account.quota { out["quota"] = Self.quotaDocument(quota) }
         // What it owns now (committed objects' logical sizes, and the stored parts of its uploads

@@ -80,7 +80,8 @@ extension VaultService {
         }
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
         try authorize(account, .write, bucket: account.vault!.bucket, key: key)
-        let metadata = recordingMetadata(account: account, filename: filename, values: values)
+        var metadata = recordingMetadata(account: account, filename: filename, values: values)
+        metadata.systemMetadata += try recordingLockRequest(account: account)
         // 507 (space) or 403 (quota) now, not after PATCHes filled the device or the quota
         try engine.admitUpload(declaredBytes: length, owner: account.accessKey, bucket: account.vault!.bucket, key: key)
         let id = try await engine.createUpload(

@@ -48,6 +48,7 @@ extension VaultService {
         guard let filename = values["filename"] else { throw VaultError(.badRequest, "missing X-Kerberos-Storage-FileName") }
         let key = try objectKey(account: account, directory: values["directory"], filename: filename)
         try authorize(account, .write, bucket: account.vault!.bucket, key: key)
+        let lockRequest = try recordingLockRequest(account: account)
         let declared = request.headers[.contentLength].flatMap(UInt64.init)
         if let declared, declared > maxUploadSize {
             throw VaultError(.contentTooLarge, "the recording is larger than \(maxUploadSize) bytes")
@@ -77,8 +78,9 @@ extension VaultService {
             throw VaultError(.badRequest, CutOffBody.describe(received: received, declared: declared))
         }
         guard received > 0 else { throw VaultError(.badRequest, "the recording is empty; nothing was stored") }
-        let record = try await session.commit(
-            metadata: recordingMetadata(account: account, filename: filename, values: values), origin: .vault("Put"))
+        var metadata = recordingMetadata(account: account, filename: filename, values: values)
+        metadata.systemMetadata += lockRequest
+        let record = try await session.commit(metadata: metadata, origin: .vault("Put"))
         if let device = values["device"] { try await engine.bindDevice(device, owner: account.accessKey) }
         try await forwardThroughProvider(provider, bucket: account.vault!.bucket, key: key)
         return vaultJSON(

@@ -149,7 +149,7 @@ components:
         secretKey: { type: string, description: "Only in the reply to its creation." }
         enabled: { type: boolean }
         allow: { type: array, items: { $ref: "#/components/schemas/Grant" } }
-        vault: { type: object, properties: { directory: { type: string }, bucket: { type: string }, retentionDays: { type: integer }, enabled: { type: boolean } } }
+        vault: { type: object, properties: { directory: { type: string }, bucket: { type: string }, retentionDays: { type: integer }, enabled: { type: boolean }, retention: { type: object, description: 'Object Lock retention of every recording uploaded through the Vault API; the bucket must have Object Lock', properties: { mode: { type: string, enum: [GOVERNANCE, COMPLIANCE] }, days: { type: integer }, years: { type: integer } } } } }
         quota: { type: [object, "null"], description: "The most its objects may hold; past it uploads get 403 QuotaExceeded. null in a PATCH removes it.", properties: { bytes: { type: [integer, string], description: "Logical bytes, e.g. 50GiB." }, objects: { type: integer } } }
         usage: { type: object, readOnly: true, description: "What it owns now: the sizes and number of the objects stored with its access key, and the stored parts of its uploads in progress (the byte quota holds both).", properties: { bytes: { type: integer }, objects: { type: integer }, uploadingBytes: { type: integer } } }
         source: { type: string, readOnly: true }
