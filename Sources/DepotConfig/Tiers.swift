@@ -86,6 +86,9 @@ public struct PolicySettings: Sendable, Equatable {
     public var expireWhere: ExpireWhere = .local
     /// Evict the local copy this many seconds after creation, once every replicate target holds it.
     public var transitionAfter: Int?
+    /// The Object Lock retention given to each new matching version whose own request named none
+    /// (before the bucket's default); only in buckets with Object Lock, skipped elsewhere.
+    public var lock: LockRetention?
 
     /// Whether an object with this bucket, key, size, user metadata, owner and tags matches.
     public func matches(
@@ -281,6 +284,7 @@ extension DepotConfiguration {
                 throw ConfigError(expire.path + ".where", "expiring on tiers needs replicate.to to name them")
             }
         }
+        policy.lock = try LockRetention.parse(node["lock"])
         let transition = node["transition"]
         if transition.isPresent {
             try transition.requireMapping()

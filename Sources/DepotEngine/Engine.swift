@@ -47,6 +47,8 @@ public final class Engine: Sendable {
     let outboxBox = OutboxBox()
     /// The accounts' storage quotas (Quota.swift).
     let quotaBox = QuotaBox()
+    /// The policies' `lock:` retentions (PolicyLock.swift).
+    let lockPlannerBox = LockPlannerBox()
     let lockFile: Int32
 
     let buckets: Table

@@ -124,6 +124,7 @@ extension AdminAPI {
         }
         if let after = policy.expireAfter { out["expire"] = ["after": "\(after)s", "where": policy.expireWhere.rawValue] }
         if let after = policy.transitionAfter { out["transition"] = ["after": "\(after)s"] }
+        if let lock = policy.lock { out["lock"] = lock.document }
         return out
     }
 }

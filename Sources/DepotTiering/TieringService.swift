@@ -155,6 +155,7 @@ public final class TieringService: Service {
         engine.setVersionReplicationPlanner { bucket, key, record in
             everyVersion.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
         }
+        installLockPlanner(configuration.policies)
         engine.setReplicationPlanner { bucket, key, record in
             var targets: [String] = []
             for policy in continuous where policy.matches(bucket: bucket, key: key, record: record) {

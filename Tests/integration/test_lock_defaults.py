@@ -1,7 +1,9 @@
 """Object Lock defaults (issue 16 #2, item 3): an account's `vault.retention` locks every
 recording it uploads through the Vault API (legacy POST and tus) on arrival, so an unmodified
 Kerberos Agent's uploads cannot be deleted; an account whose Vault bucket has no Object Lock is
-refused at upload time with Vault's JSON error. Real server, requests and boto3."""
+refused at upload time with Vault's JSON error. A policy's `lock:` gives the versions it matches
+its retention when their request named none (request > policy > bucket default), only in buckets
+with Object Lock. Real server, requests and boto3."""
 import base64
 import datetime
 
@@ -34,9 +36,23 @@ accounts:
     secretKey: "{SECRET}"
     allow: [{{ bucket: plain, actions: [read, write, delete, list] }}]
     vault: {{ directory: "*", bucket: plain, retention: {{ mode: GOVERNANCE, years: 1 }} }}
+policies:
+  - name: cam2-evidence
+    match: {{ bucket: locked, key: "cam2/*", metadata: {{ case: open }} }}
+    lock: {{ mode: COMPLIANCE, days: 10 }}
+  - name: over-the-default
+    match: {{ bucket: withdefault }}
+    lock: {{ mode: COMPLIANCE, days: 5 }}
+  - name: no-lock-here
+    match: {{ bucket: plain }}
+    lock: {{ mode: COMPLIANCE, days: 5 }}
 """)
     s = DepotServer(config=str(config)).start()
-    s.client().create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True)
+    s3 = s.client()
+    s3.create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True)
+    s3.create_bucket(Bucket="withdefault", ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket="withdefault", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
     yield s
     s.cleanup()
 
@@ -129,3 +145,61 @@ def test_admin_api_account_takes_and_shows_the_retention(server):
     status, refused = admin.patch(f"/admin/v1/accounts/{key}", {
         "vault": {"bucket": "locked", "retention": {"mode": "FOREVER", "days": 7}}})
     assert status == 400 and refused["field"] == "vault.retention.mode", refused
+
+
+def retention_days(s3, bucket, key):
+    head = s3.head_object(Bucket=bucket, Key=key)
+    if "ObjectLockMode" not in head:
+        return None
+    left = head["ObjectLockRetainUntilDate"] - datetime.datetime.now(datetime.timezone.utc)
+    return head["ObjectLockMode"], round(left.total_seconds() / 86400)
+
+
+def test_policy_lock_applies_to_matching_versions_only(server):
+    s3 = server.client()
+    s3.put_object(Bucket="locked", Key="cam2/a.mp4", Body=b"a", Metadata={"case": "open"})
+    s3.put_object(Bucket="locked", Key="cam2/b.mp4", Body=b"b")  # metadata does not match
+    s3.put_object(Bucket="locked", Key="cam3/c.mp4", Body=b"c", Metadata={"case": "open"})  # key does not
+    assert retention_days(s3, "locked", "cam2/a.mp4") == ("COMPLIANCE", 10)
+    assert retention_days(s3, "locked", "cam2/b.mp4") is None
+    assert retention_days(s3, "locked", "cam3/c.mp4") is None
+    version = s3.head_object(Bucket="locked", Key="cam2/a.mp4")["VersionId"]
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket="locked", Key="cam2/a.mp4", VersionId=version)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # The request's own retention wins over the policy's.
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+    s3.put_object(Bucket="locked", Key="cam2/d.mp4", Body=b"d", Metadata={"case": "open"},
+                  ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until)
+    assert retention_days(s3, "locked", "cam2/d.mp4") == ("GOVERNANCE", 2)
+
+
+def test_policy_lock_wins_over_the_bucket_default_and_is_skipped_without_object_lock(server):
+    s3 = server.client()
+    s3.put_object(Bucket="withdefault", Key="k", Body=b"k")
+    assert retention_days(s3, "withdefault", "k") == ("COMPLIANCE", 5)
+    s3.put_object(Bucket="plain", Key="k", Body=b"k")  # stored, unlocked: the bucket has no Object Lock
+    assert retention_days(s3, "plain", "k") is None
+    assert "policy no-lock-here: lock is skipped: bucket plain has no Object Lock" in server.logs()
+
+
+def test_policy_lock_errors_name_the_field(tmp_path, server):
+    config = tmp_path / "bad.yaml"
+    config.write_text("""policies:
+  - name: p
+    match: { bucket: locked }
+    lock: { mode: COMPLIANCE, days: 0 }
+""")
+    bad = run_depot("config", "check", str(config))
+    assert bad.returncode == 1 and "policies[0].lock:" in bad.stderr + bad.stdout, bad.stderr + bad.stdout
+    admin = Admin(server.endpoint)
+    status, made = admin.post("/admin/v1/policies", {
+        "name": "api-lock", "match": {"bucket": "locked", "key": "cam4/*"}, "lock": {"mode": "GOVERNANCE", "years": 1}})
+    assert status == 201, made
+    assert made["lock"] == {"mode": "GOVERNANCE", "years": 1}
+    s3 = server.client()
+    s3.put_object(Bucket="locked", Key="cam4/x", Body=b"x")  # in effect at once
+    assert retention_days(s3, "locked", "cam4/x") == ("GOVERNANCE", 365)
+    status, refused = admin.post("/admin/v1/policies", {
+        "name": "bad-lock", "match": {"bucket": "locked"}, "lock": {"mode": "SOMETIMES", "days": 3}})
+    assert status == 400 and refused["field"] == "lock.mode", refused

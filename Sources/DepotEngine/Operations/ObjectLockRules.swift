@@ -89,9 +89,11 @@ extension Engine {
         return Int64(clamping: try bytes.decode { try $0.u64() })
     }
 
-    /// Sets a new version's lock fields: those its front door asked for, or the bucket's default
-    /// retention. A lock asked for in a bucket without Object Lock is refused.
-    func applyObjectLock(_ plan: VersionPlan, record: inout ObjectRecord) throws {
+    /// Sets a new version's lock fields. The retention is, first found: the one its front door
+    /// asked for (S3 headers, a Vault account's `vault.retention`), the one a matching policy's
+    /// `lock:` gives (PolicyLock.swift), the bucket's default. A lock asked for in a bucket
+    /// without Object Lock is refused; a policy's lock is skipped there.
+    func applyObjectLock(_ plan: VersionPlan, bucket: String, key: String, record: inout ObjectRecord) throws {
         let asked = record.systemMetadata.filter { ObjectLockRequest.isRequest($0.0) }
         record.systemMetadata.removeAll { ObjectLockRequest.isRequest($0.0) }
         guard let bucketLock = plan.objectLock else {
@@ -106,6 +108,10 @@ extension Engine {
             case ObjectLockRequest.retainUntilKey: lock.retainUntil = Int64(value) ?? 0
             default: lock.legalHold = value == "ON"
             }
+        }
+        if lock.mode == 0, let policy = policyLock(bucket: bucket, key: key, record: record) {
+            lock.mode = policy.mode.rawValue
+            lock.retainUntil = policy.retainUntil
         }
         if lock.mode == 0, let until = bucketLock.defaultRetainUntil(now: record.created) {
             lock.mode = bucketLock.defaultMode

@@ -57,7 +57,7 @@ extension Engine {
     func logVersion(
         _ plan: VersionPlan, bucket: String, key: String, record: inout ObjectRecord, context: CommitContext
     ) throws -> (location: RecordLocation, sequence: UInt64) {
-        try applyObjectLock(plan, record: &record)
+        try applyObjectLock(plan, bucket: bucket, key: key, record: &record)
         if plan.state != .unversioned {
             record.versionOrder = context.nextSequence
             record.isNullVersion = plan.state == .suspended
