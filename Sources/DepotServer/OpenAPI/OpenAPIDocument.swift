@@ -132,6 +132,7 @@ components:
             deletes: { type: boolean }
             versions: { type: string, enum: [all, current], default: all, description: "Versioned buckets: all also copies every version to .depot-versions/<version id>/<key>; current keeps only the current version at its plain key." }
         transition: { type: object, properties: { after: { type: string, example: 7d } } }
+        lock: { type: object, description: 'Object Lock retention given at commit to new matching versions whose request named none (before the bucket default); only in buckets with Object Lock', properties: { mode: { type: string, enum: [GOVERNANCE, COMPLIANCE] }, days: { type: integer }, years: { type: integer } } }
         expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] } } }
         source: { type: string, readOnly: true }
       example: { name: front-door, match: { bucket: recordings, key: "front-*/**/*.mp4" }, replicate: { to: [cloud] }, transition: { after: 7d } }
