@@ -172,6 +172,14 @@ def test_policy_lock_applies_to_matching_versions_only(server):
     s3.put_object(Bucket="locked", Key="cam2/d.mp4", Body=b"d", Metadata={"case": "open"},
                   ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until)
     assert retention_days(s3, "locked", "cam2/d.mp4") == ("GOVERNANCE", 2)
+    # A copy and a multipart upload commit through the same path.
+    s3.copy_object(Bucket="locked", Key="cam2/e.mp4", CopySource={"Bucket": "locked", "Key": "cam3/c.mp4"})
+    assert retention_days(s3, "locked", "cam2/e.mp4") == ("COMPLIANCE", 10)
+    upload = s3.create_multipart_upload(Bucket="locked", Key="cam2/f.mp4", Metadata={"case": "open"})["UploadId"]
+    etag = s3.upload_part(Bucket="locked", Key="cam2/f.mp4", UploadId=upload, PartNumber=1, Body=b"f")["ETag"]
+    s3.complete_multipart_upload(Bucket="locked", Key="cam2/f.mp4", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert retention_days(s3, "locked", "cam2/f.mp4") == ("COMPLIANCE", 10)
 
 
 def test_policy_lock_wins_over_the_bucket_default_and_is_skipped_without_object_lock(server):
