@@ -108,6 +108,9 @@ def test_rebuilt_index_keeps_versions_and_locks(tmp_path):
             answers[bucket] = (listed.get("Versions", []), listed.get("DeleteMarkers", []))
         server.stop()
 
+        # Every lock the index holds is proven by the log (fsck names any that is not).
+        checked = run_depot("fsck", "--data", server.data_dir)
+        assert checked.returncode == 0 and "clean" in checked.stdout, checked.stdout + checked.stderr
         before = run_depot("index", "dump", "--data", server.data_dir, check=True).stdout
         shutil.rmtree(os.path.join(server.data_dir, "index"))
         rebuilt = run_depot("fsck", "--data", server.data_dir, "--rebuild-index")

@@ -18,16 +18,19 @@ public struct FsckReport: Sendable {
 extension Engine {
     /// Verifies every record's CRC and every chunk's SHA-256 in the segments, then every index
     /// entry: each chunk entry points at an intact record of that hash, each manifest's chunks
-    /// exist, sizes add up, and reference counts equal the manifest references.
+    /// exist, sizes add up, and reference counts equal the manifest references; every Object Lock
+    /// in the index is one the log carries, on a version whose chunks exist (FsckLocks.swift).
     public func fsck(progress: (String) -> Void = { _ in }) throws -> FsckReport {
         var report = FsckReport()
         var intactChunks: [RecordLocation: [UInt8]] = [:]
+        var lockProof = LockProof()
         let ids = store.segmentIds
         let digest = StreamingDigest(.sha256)
         for (index, id) in ids.enumerated() {
             report.segments += 1
             let summary = try SegmentScanner.scan(path: store.path(of: id), segment: id) { record in
                 report.records += 1
+                try lockProof.noteLogRecord(record)
                 guard record.header.kind == .chunk else { return }
                 report.chunkRecords += 1
                 report.bytesVerified += UInt64(record.payload.count)
@@ -64,6 +67,8 @@ extension Engine {
                     report.problems.append("object \(name): manifest holds \(total) bytes, record says \(record.size)")
                 }
                 for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
+                try lockProof.check(
+                    bucket: bucket, key: objectKey, record, txn: txn, chunks: chunkTable, intact: intactChunks)
                 return true
             }
             // Versions other than the current one hold their own references (Versioning.swift).
@@ -72,6 +77,8 @@ extension Engine {
                 guard let objectKey = try ObjectRecord.storedKey(inValue: value) else { return true }
                 let bucket = String(decoding: key.prefix { $0 != 0 }, as: UTF8.self)
                 let record = try ObjectRecord.decodeValue(value)
+                try lockProof.check(
+                    bucket: bucket, key: objectKey, record, txn: txn, chunks: chunkTable, intact: intactChunks)
                 let current = try txn.object(objectTable, bucket: bucket, key: objectKey, withManifest: false)
                 if current?.effectiveOrder == record.effectiveOrder { return true }
                 for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
@@ -102,6 +109,7 @@ extension Engine {
             for (hash, count) in expected {
                 report.problems.append("chunk \(Hex.encode(hash)) is referenced \(count) times but missing from the index")
             }
+            report.problems += lockProof.problems.sorted()
         }
         return report
     }
