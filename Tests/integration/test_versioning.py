@@ -136,32 +136,44 @@ def test_version_errors(s3, bucket):
     assert error_of(s3.delete_bucket, Bucket=bucket)["Error"]["Code"] == "BucketNotEmpty"
 
 
-def test_listing_2000_versions_in_pages(s3, bucket):
+def test_listing_10000_versions_in_pages(depot, s3, bucket):
+    """The issue's scale: 10,000 versions (25 keys x 400, written by 8 threads, each key in
+    order), listed 100 at a time by boto3's paginator."""
     enable(s3, bucket)
-    expected = []
-    for k in range(5):
-        key = f"cam-{k}/clip.mp4"
-        ids = [s3.put_object(Bucket=bucket, Key=key, Body=b"%d" % i)["VersionId"] for i in range(410)]
-        expected += [(key, vid) for vid in reversed(ids)]
-    s3.delete_object(Bucket=bucket, Key="cam-2/clip.mp4")
+    keys, per_key = [f"cam-{k:02d}/clip.mp4" for k in range(25)], 400
+    ids = {}
+
+    def write(mine):
+        client = depot.client()
+        for key in mine:
+            ids[key] = [client.put_object(Bucket=bucket, Key=key, Body=b"%d" % i)["VersionId"] for i in range(per_key)]
+
+    threads = [threading.Thread(target=write, args=(keys[t::8],)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = [(key, vid) for key in keys for vid in reversed(ids[key])]
+    assert len(expected) == 10_000
+    s3.delete_object(Bucket=bucket, Key="cam-02/clip.mp4")
     pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=bucket, PaginationConfig={"PageSize": 100}))
-    assert len(pages) == 21
+    assert len(pages) == 101
     assert all(len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) <= 100 for p in pages)
     versions = [(v["Key"], v["VersionId"]) for p in pages for v in p.get("Versions", [])]
     assert versions == expected
     latest = [(v["Key"], v["VersionId"]) for p in pages for v in p.get("Versions", []) if v["IsLatest"]]
-    assert latest == [(f"cam-{k}/clip.mp4", expected[410 * k][1]) for k in (0, 1, 3, 4)]
+    assert latest == [(key, ids[key][-1]) for key in keys if key != "cam-02/clip.mp4"]
     # Delimiter rolls keys up; key-marker alone starts after every version of that key.
     page = s3.list_object_versions(Bucket=bucket, Delimiter="/")
-    assert [p["Prefix"] for p in page["CommonPrefixes"]] == [f"cam-{k}/" for k in range(5)]
-    page = s3.list_object_versions(Bucket=bucket, KeyMarker="cam-3/clip.mp4", MaxKeys=5)
-    assert [v["Key"] for v in page["Versions"]] == ["cam-4/clip.mp4"] * 5
+    assert [p["Prefix"] for p in page["CommonPrefixes"]] == [f"cam-{k:02d}/" for k in range(25)]
+    page = s3.list_object_versions(Bucket=bucket, KeyMarker="cam-23/clip.mp4", MaxKeys=5)
+    assert [v["Key"] for v in page["Versions"]] == ["cam-24/clip.mp4"] * 5
     assert page["Versions"][0]["IsLatest"] is True
-    page = s3.list_object_versions(
-        Bucket=bucket, KeyMarker="cam-4/clip.mp4", VersionIdMarker=expected[410 * 4][1], MaxKeys=2)
-    assert [v["VersionId"] for v in page["Versions"]] == [expected[410 * 4 + 1][1], expected[410 * 4 + 2][1]]
+    newest = list(reversed(ids["cam-24/clip.mp4"]))
+    page = s3.list_object_versions(Bucket=bucket, KeyMarker="cam-24/clip.mp4", VersionIdMarker=newest[0], MaxKeys=2)
+    assert [v["VersionId"] for v in page["Versions"]] == newest[1:3]
     assert page["Versions"][0]["IsLatest"] is False
-    assert page["NextVersionIdMarker"] == expected[410 * 4 + 2][1]
+    assert page["NextVersionIdMarker"] == newest[2]
 
 
 def segment_bytes(data_dir):
