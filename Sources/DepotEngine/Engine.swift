@@ -190,19 +190,33 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Stores new bucket settings (tags) and logs them as a fresh create record, so a rebuilt
-    /// index keeps them.
-    public func updateBucket(_ name: String, _ update: @escaping @Sendable (inout BucketRecord) -> Void) async throws {
+    /// The one read-modify-write of a bucket's settings (tags, versioning, Object Lock, the named
+    /// documents of `BucketRecord.documents`): runs `update` inside a commit and, when it returns
+    /// true (something changed), logs the record as a fresh create record, so a rebuilt index
+    /// keeps it, and stores it. `update` may throw to refuse the change; nothing is written then.
+    public func updateBucket(
+        _ name: String, _ update: @escaping @Sendable (inout BucketRecord, borrowing Transaction) throws -> Bool
+    ) async throws {
         let table = buckets
         do {
             try await committer.submit { txn, context in
                 guard let bytes = try txn.get(table, Array(name.utf8)) else { throw EngineError.noSuchBucket(name) }
                 var record = try bytes.decode { try BucketRecord.decode(&$0) }
-                update(&record)
+                guard try update(&record, txn) else { return }
                 _ = try context.log(.bucketCreate(name: name, record: record))
                 try txn.put(table, Array(name.utf8), record.encoded())
             }
         } catch { throw EngineError.wrap(error) }
+    }
+
+    /// Sets (or, with nil, removes) one named bucket document such as a policy or a CORS
+    /// configuration, already validated by the caller.
+    public func setBucketDocument(_ bucket: String, name: String, _ value: [UInt8]?) async throws {
+        try await updateBucket(bucket) { record, _ in
+            guard record.document(name) != value else { return false }
+            record.setDocument(name, value)
+            return true
+        }
     }
 
     // MARK: Object lookups

@@ -85,12 +85,18 @@ extension S3Service {
             try authorize(c, .write, bucket: bucket)
             try requireBucket(bucket)
             let tags = try await parseTagging(c, body, maxTags: 50)
-            try await engine.updateBucket(bucket) { $0.tags = tags }
+            try await engine.updateBucket(bucket) { record, _ in
+                record.tags = tags
+                return true
+            }
             return emptyResponse(.noContent)
         case .delete:
             try authorize(c, .write, bucket: bucket)
             try requireBucket(bucket)
-            try await engine.updateBucket(bucket) { $0.tags = [] }
+            try await engine.updateBucket(bucket) { record, _ in
+                record.tags = []
+                return true
+            }
             return emptyResponse(.noContent)
         default:
             throw S3Error.methodNotAllowed()

@@ -111,22 +111,16 @@ extension Engine {
     public func setVersioning(bucket: String, _ state: VersioningState) async throws {
         precondition(state != .unversioned, "a versioned bucket cannot become unversioned")
         let engine = self
-        do {
-            try await committer.submit { txn, context in
-                let nameKey = Array(bucket.utf8)
-                guard let bytes = try txn.get(engine.buckets, nameKey) else { throw EngineError.noSuchBucket(bucket) }
-                var record = try bytes.decode { try BucketRecord.decode(&$0) }
-                guard record.versioning != state else { return }
-                if record.objectLock != nil, state == .suspended {
-                    throw EngineError.invalidBucketState(
-                        "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
-                }
-                if record.versioning == .unversioned { try engine.versionExistingObjects(bucket: bucket, txn: txn) }
-                record.versioning = state
-                _ = try context.log(.bucketCreate(name: bucket, record: record))
-                try txn.put(engine.buckets, nameKey, record.encoded())
+        try await updateBucket(bucket) { record, txn in
+            guard record.versioning != state else { return false }
+            if record.objectLock != nil, state == .suspended {
+                throw EngineError.invalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
             }
-        } catch { throw EngineError.wrap(error) }
+            if record.versioning == .unversioned { try engine.versionExistingObjects(bucket: bucket, txn: txn) }
+            record.versioning = state
+            return true
+        }
     }
 
     private func versionExistingObjects(bucket: String, txn: borrowing Transaction) throws {

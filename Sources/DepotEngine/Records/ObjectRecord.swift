@@ -289,6 +289,20 @@ public struct BucketRecord: Sendable, Equatable {
     public var versioning: VersioningState = .unversioned
     /// S3 Object Lock; nil on a bucket without it (ObjectLockConfiguration.swift).
     public var objectLock: BucketObjectLock?
+    /// Named bucket documents, each owned and validated by one part of the S3 API (a policy, a
+    /// CORS configuration, an ACL, ...), kept in name order. The engine stores and logs them with
+    /// the bucket, so they survive `fsck --rebuild-index`, and never interprets them.
+    public private(set) var documents: [(name: String, value: [UInt8])] = []
+
+    public func document(_ name: String) -> [UInt8]? { documents.first { $0.name == name }?.value }
+
+    public mutating func setDocument(_ name: String, _ value: [UInt8]?) {
+        documents.removeAll { $0.name == name }
+        if let value {
+            documents.append((name, value))
+            documents.sort { $0.name < $1.name }
+        }
+    }
 
     public init(created: Int64, owner: String, region: String, tags: [(String, String)] = []) {
         self.created = created
@@ -302,34 +316,52 @@ public struct BucketRecord: Sendable, Equatable {
     func encoded() -> [UInt8] {
         var w = BinaryWriter()
         // Version 2 adds the versioning state; an unversioned bucket keeps version 1's bytes.
-        // Version 3 adds Object Lock after it.
-        w.u8(objectLock != nil ? 3 : versioning == .unversioned ? 1 : 2)
+        // Version 3 adds Object Lock after it. Version 4 (only with documents) says whether a lock
+        // follows, then the documents; a bucket without documents keeps its earlier bytes.
+        let version: UInt8 = !documents.isEmpty ? 4 : objectLock != nil ? 3 : versioning == .unversioned ? 1 : 2
+        w.u8(version)
         w.signed(created)
         w.string(owner)
         w.string(region)
         w.pairs(tags)
-        if versioning != .unversioned || objectLock != nil { w.u8(versioning.rawValue) }
+        if version >= 2 { w.u8(versioning.rawValue) }
+        if version == 4 { w.bool(objectLock != nil) }
         if let lock = objectLock {
             w.u8(lock.defaultMode)
             w.signed(Int64(lock.defaultDays))
             w.signed(Int64(lock.defaultYears))
+        }
+        if version == 4 {
+            w.varint(documents.count)
+            for (name, value) in documents {
+                w.string(name)
+                w.blob(value)
+            }
         }
         return w.bytes
     }
 
     static func decode(_ r: inout BinaryReader) throws -> BucketRecord {
         let version = try r.u8()
-        guard (1...3).contains(version) else { throw DecodeError("unknown bucket record version \(version)") }
+        guard (1...4).contains(version) else { throw DecodeError("unknown bucket record version \(version)") }
         var record = BucketRecord(created: try r.signed(), owner: try r.string(), region: try r.string(), tags: try r.pairs())
         if version >= 2 {
             let state = try r.u8()
-            guard let versioning = VersioningState(rawValue: state) else { throw DecodeError("unknown versioning state \(state)") }
+            guard let versioning = VersioningState(rawValue: state) else {
+                throw DecodeError("unknown versioning state \(state)")
+            }
             record.versioning = versioning
         }
-        if version == 3 {
+        let hasLock = version == 3 ? true : version == 4 ? try r.bool() : false
+        if hasLock {
             record.objectLock = BucketObjectLock(
                 defaultMode: try r.u8(), defaultDays: Int32(clamping: try r.signed()),
                 defaultYears: Int32(clamping: try r.signed()))
+        }
+        if version == 4 {
+            let count = try r.int()
+            guard count <= 64 else { throw DecodeError("bucket record with \(count) documents") }
+            for _ in 0..<count { record.setDocument(try r.string(), try r.blob()) }
         }
         return record
     }
