@@ -11,6 +11,12 @@
 static uint32_t t32[8][256];
 static uint32_t t32c[8][256];
 static uint64_t t64[8][256];
+#if defined(__x86_64__)
+// Three lanes of this many bytes (2^16 bits) are checksummed side by side, then joined (crc32c_hw).
+#define CRC32C_LANE 8192
+static uint32_t crc32c_multiply(uint32_t a, uint32_t b);
+static uint32_t crc32c_lane_shift;
+#endif
 static int have_sse42;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -37,6 +43,10 @@ static void build_tables(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     have_sse42 = __builtin_cpu_supports("sse4.2");
+    // x^(8 * 8192) = x^(2^16): x (0x40000000 reflected) squared 16 times.
+    uint32_t shift = 0x40000000u;
+    for (int i = 0; i < 16; i++) shift = crc32c_multiply(shift, shift);
+    crc32c_lane_shift = shift;
 #endif
 }
 
@@ -67,7 +77,7 @@ uint32_t depot_crc32(uint32_t crc, const void *data, size_t length) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
+__attribute__((target("sse4.2"))) static uint32_t crc32c_serial(uint32_t crc, const uint8_t *p, size_t n) {
     uint64_t c = crc;
     while (n && ((uintptr_t)p & 7)) {
         c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
@@ -82,6 +92,44 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
     }
     while (n--) c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
     return (uint32_t)c;
+}
+
+// a * b mod P for CRC states in the reflected representation (bit 31 is x^0): for every term
+// x^i of a, add b * x^i, where multiplying by x is a shift right that reduces by P.
+static uint32_t crc32c_multiply(uint32_t a, uint32_t b) {
+    uint32_t product = 0;
+    for (int i = 0; i < 32; i++) {
+        if (a & (0x80000000u >> i)) product ^= b;
+        b = (b >> 1) ^ ((b & 1) ? POLY_CRC32C : 0);
+    }
+    return product;
+}
+
+// crc32c_lane_shift (set with the tables) is x^(8 * CRC32C_LANE) mod P: shifting a state over a lane.
+// The crc32 instruction has a latency of 3 cycles and a throughput of 1 per cycle, so one chain
+// of them runs at a third of what the core can do. Three independent lanes over consecutive
+// 8 KiB blocks keep it busy; since a CRC state is linear, state(A B C) = (state(A) x^|B| +
+// crc0(B)) x^|C| + crc0(C), two multiplications by a constant join them. Segment records CRC
+// every payload byte: 4% of the server's CPU under 8 x 32 MiB PUTs with the serial loop.
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
+    while (n >= 3 * CRC32C_LANE) {
+        uint64_t a = crc, b = 0, c = 0;
+        const uint8_t *pa = p, *pb = p + CRC32C_LANE, *pc = p + 2 * CRC32C_LANE;
+        for (size_t i = 0; i < CRC32C_LANE; i += 8) {
+            uint64_t wa, wb, wc;
+            memcpy(&wa, pa + i, 8);
+            memcpy(&wb, pb + i, 8);
+            memcpy(&wc, pc + i, 8);
+            a = __builtin_ia32_crc32di(a, wa);
+            b = __builtin_ia32_crc32di(b, wb);
+            c = __builtin_ia32_crc32di(c, wc);
+        }
+        crc = crc32c_multiply(crc32c_multiply((uint32_t)a, crc32c_lane_shift) ^ (uint32_t)b, crc32c_lane_shift) ^
+            (uint32_t)c;
+        p += 3 * CRC32C_LANE;
+        n -= 3 * CRC32C_LANE;
+    }
+    return crc32c_serial(crc, p, n);
 }
 #endif
 
