@@ -86,7 +86,8 @@ public final class IngestSession {
         md5.update(bytes)
         size += UInt64(bytes.count)
         do {
-            try chunker.append(bytes) { chunk in try self.store(chunk) }
+            // SHA-256 per piece while it is in cache (StreamingChunker.append(_:piece:_:)).
+            try chunker.append(bytes, piece: { self.sha256.update($0) }) { chunk in try self.store(chunk) }
         } catch { throw EngineError.wrap(error) }
     }
 
@@ -108,8 +109,8 @@ public final class IngestSession {
     var manifestSoFar: [ChunkRef] { manifest }
     var placementsSoFar: [ChunkPlacement] { placements }
 
+    /// Stores one complete chunk, whose bytes have all gone through `sha256` already.
     private func store(_ chunk: UnsafeRawBufferPointer) throws {
-        sha256.update(chunk)
         let hash = sha256.finalize()
         manifest.append(ChunkRef(hash: hash, length: UInt32(chunk.count)))
         if let location = appendedHere[hash] {

@@ -33,6 +33,22 @@ public struct StreamingChunker {
     public mutating func append(
         _ bytes: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
+        try append(bytes, piece: { _ in }, emit)
+    }
+
+    /// Like `append(_:_:)`, and `piece` receives the input in order, cut at chunk boundaries,
+    /// before the chunk it belongs to is emitted: every byte of a chunk passes through `piece`
+    /// exactly once, while it is still in cache.
+    ///
+    /// Why: the content address (SHA-256 of each chunk) hashed from the input piece by piece costs
+    /// less than hashing the whole chunk when it is complete, from a chunk buffer that eight
+    /// concurrent uploads' chunks (about 1 MiB each) have pushed out of the 2 MiB L2 cache. With 8 × 32 MiB PUTs
+    /// on this machine SHA-256 took 32% of the server's CPU when hashed per chunk (0.98 GB/s
+    /// against OpenSSL's 1.45 GB/s one-core rate).
+    public mutating func append(
+        _ bytes: UnsafeRawBufferPointer, piece: (UnsafeRawBufferPointer) throws -> Void,
+        _ emit: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         var offset = 0
         while offset < bytes.count {
@@ -41,10 +57,12 @@ public struct StreamingChunker {
             let cut = cdc.scan(base + offset, count: available, &state)
             if cut < 0 {
                 // The chunk goes on past this input: keep its tail (fewer than `maximum` bytes in all).
+                try piece(UnsafeRawBufferPointer(start: base + offset, count: available))
                 storage(keeping: pending).append(base + offset, count: available, at: pending)
                 return
             }
             state = FastCDC.ScanState()
+            try piece(UnsafeRawBufferPointer(start: base + offset, count: cut))
             if pending == 0 {
                 try emit(UnsafeRawBufferPointer(start: base + offset, count: cut))
             } else {
