@@ -17,6 +17,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getBucketVersioning, putBucketVersioning
     case getObjectLockConfiguration, putObjectLockConfiguration
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
+    case getBucketCors, putBucketCors, deleteBucketCors
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
     case getBucketConfiguration(BucketConfiguration)
     case deleteObjects, postObject
@@ -25,7 +26,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getObjectTagging, putObjectTagging, deleteObjectTagging
     case getObjectAcl, putObjectAcl
     case getObjectAttributes
-    /// A CORS preflight (`OPTIONS`): unauthenticated, and refused as no CORS rule is configured.
+    /// A CORS preflight (`OPTIONS`): unauthenticated, answered from the bucket's CORS rules (CORS.swift).
     case preflight
     /// An S3 operation Depot does not carry out: 501 NotImplemented naming it.
     case notImplemented(operation: String, subresource: String)
@@ -134,6 +135,7 @@ public enum S3Endpoint: Equatable, Sendable {
         "PutObjectLockConfiguration": .putObjectLockConfiguration, "GetObjectRetention": .getObjectRetention,
         "PutObjectRetention": .putObjectRetention, "GetObjectLegalHold": .getObjectLegalHold,
         "PutObjectLegalHold": .putObjectLegalHold,
+        "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
     ]
 
     private static let configurationGets: [String: BucketConfiguration] = Dictionary(
@@ -165,6 +167,9 @@ public enum S3Endpoint: Equatable, Sendable {
         case .putObjectRetention: "PutObjectRetention"
         case .getObjectLegalHold: "GetObjectLegalHold"
         case .putObjectLegalHold: "PutObjectLegalHold"
+        case .getBucketCors: "GetBucketCors"
+        case .putBucketCors: "PutBucketCors"
+        case .deleteBucketCors: "DeleteBucketCors"
         case .getBucketConfiguration(let configuration): configuration.getOperation
         case .deleteObjects: "DeleteObjects"
         case .postObject: "PostObject"
@@ -201,10 +206,10 @@ public enum S3Endpoint: Equatable, Sendable {
     public var requiredAction: Action? {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
-            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration:
+            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
-            .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject,
+            .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject, .putBucketCors, .deleteBucketCors,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl:

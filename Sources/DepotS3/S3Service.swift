@@ -80,10 +80,10 @@ public final class S3Service: Sendable {
         }
         let endpoint = S3Endpoint(s3)
         outcome?.record { $0.operation = endpoint.operationName }
+        var response: Response
         do {
-            var response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId, sendContinue: sendContinue)
+            response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId, sendContinue: sendContinue)
             response.headers[.init("x-amz-request-id")!] = requestId
-            return response
         } catch {
             let s3Error = S3Error.from(error)
             outcome?.record { fields in
@@ -99,8 +99,11 @@ public final class S3Service: Sendable {
             } else {
                 logger.debug("\(request.method) \(s3.resource): \(s3Error.code)")
             }
-            return errorResponse(s3Error, resource: s3.resource, requestId: requestId, method: request.method)
+            response = errorResponse(s3Error, resource: s3.resource, requestId: requestId, method: request.method)
         }
+        // The one place CORS headers join an answer, success or error.
+        addCORSHeaders(to: &response, for: s3)
+        return response
     }
 
     /// The one dispatcher: refusals decided by the endpoint table, then authentication, the
@@ -110,14 +113,8 @@ public final class S3Service: Sendable {
     ) async throws -> Response {
         switch endpoint {
         case .preflight:
-            // Preflights carry no signature; with no CORS rule anywhere, every one is refused.
-            guard r.headers[.origin] != nil else {
-                throw S3Error("BadRequest", .badRequest, "Insufficient information. Origin request header needed.")
-            }
-            throw S3Error(
-                "AccessForbidden", .forbidden,
-                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
-            )
+            // Preflights carry no signature (browsers send none): decided before authentication.
+            return try preflight(r)
         case .postObject
         where r.headers[.authorization] == nil
             && r.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true:
@@ -191,6 +188,9 @@ public final class S3Service: Sendable {
         case .putBucketVersioning: return try await putBucketVersioning(c, bucket: bucket, body: body)
         case .getObjectLockConfiguration: return try getObjectLockConfiguration(c, bucket: bucket)
         case .putObjectLockConfiguration: return try await putObjectLockConfiguration(c, bucket: bucket, body: body)
+        case .getBucketCors: return try getBucketCors(c, bucket: bucket)
+        case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body)
+        case .deleteBucketCors: return try await deleteBucketCors(c, bucket: bucket)
         default: break
         }
         guard let key = r.key else { throw S3Error.methodNotAllowed() }
