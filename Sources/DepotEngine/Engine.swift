@@ -43,6 +43,8 @@ public final class Engine: Sendable {
     let plannerBox = PlannerBox()
     /// One compaction at a time: the schedule and the space recovery may both ask for one.
     let compactionRunning = Atomic<Bool>(false)
+    /// What hole punching saw in each sealed segment, so unchanged ones are not walked again.
+    let punchScans = PunchScanMemory()
     let readThroughBox = ReadThroughBox()
     let outboxBox = OutboxBox()
     /// The accounts' storage quotas (Quota.swift).

@@ -29,16 +29,27 @@ extension SegmentStore {
 
     /// Discards a dead record's payload in a sealed segment. Returns the bytes punched (whole
     /// blocks inside the payload), nil when the filesystem cannot punch holes (the caller then
-    /// falls back to copying). The caller guarantees nothing references or reads the record.
+    /// falls back to copying), 0 when no chunk record of that length starts at the location.
+    /// The caller guarantees nothing references or reads the record.
     public func discardPayload(_ location: RecordLocation) throws -> Int? {
         guard location.segment != activeSegmentId, let fd = fileDescriptor(location.segment) else { return 0 }
         let start = (Int(location.payloadOffset) + Self.block - 1) / Self.block * Self.block
         let end = (Int(location.payloadOffset) + Int(location.length)) / Self.block * Self.block
         guard end > start else { return 0 }
-        var flags: UInt8 = 0
-        guard pread(fd, &flags, 1, off_t(Int(location.offset) + Self.flagsOffset)) == 1 else {
-            throw StorageError.fromErrno("read record flags in segment \(location.segment)")
+        var header = [UInt8](repeating: 0, count: RecordHeader.size)
+        guard pread(fd, &header, header.count, off_t(location.offset)) == header.count else {
+            throw StorageError.fromErrno("read record header in segment \(location.segment)")
         }
+        // The caller found the record by its header alone (payload unverified): punch only
+        // when the bytes there still are a chunk record of exactly that length, so a wrong
+        // location can never make a hole in other records.
+        guard let decoded = header.withUnsafeBytes({ RecordHeader.decode($0) }), decoded.kind == .chunk,
+            decoded.length == location.length
+        else {
+            discarding.withLock { _ = $0.remove(location) }
+            return 0
+        }
+        var flags = header[Self.flagsOffset]
         if flags & Self.discardedFlag == 0 {
             flags |= Self.discardedFlag
             guard pwrite(fd, &flags, 1, off_t(Int(location.offset) + Self.flagsOffset)) == 1, fdatasync(fd) == 0 else {
