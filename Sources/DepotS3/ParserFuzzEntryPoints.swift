@@ -9,15 +9,9 @@ public enum S3ParserFuzzEntryPoints {
     public static func decodeAwsChunked(_ body: [UInt8], pieceSize: Int) -> UInt64? {
         var decoder = AwsChunkedDecoder(chain: nil, signedTrailer: false)
         var delivered: UInt64 = 0
-        let step = max(1, pieceSize)
         do {
-            try body.withUnsafeBytes { all in
-                var start = 0
-                while start < all.count {
-                    let end = min(all.count, start + step)
-                    try decoder.feed(UnsafeRawBufferPointer(rebasing: all[start..<end])) { delivered += UInt64($0.count) }
-                    start = end
-                }
+            try feedInPieces(body, pieceSize: pieceSize) { piece in
+                try decoder.feed(piece) { delivered += UInt64($0.count) }
             }
             try decoder.finish()
         } catch {
@@ -37,15 +31,9 @@ public enum S3ParserFuzzEntryPoints {
     ) -> (decoded: [UInt8], trailers: [SigV4Header])? {
         var decoder = AwsChunkedDecoder(chain: chain, signedTrailer: signedTrailer)
         var decoded: [UInt8] = []
-        let step = max(1, pieceSize)
         do {
-            try body.withUnsafeBytes { all in
-                var start = 0
-                while start < all.count {
-                    let end = min(all.count, start + step)
-                    try decoder.feed(UnsafeRawBufferPointer(rebasing: all[start..<end])) { decoded += $0 }
-                    start = end
-                }
+            try feedInPieces(body, pieceSize: pieceSize) { piece in
+                try decoder.feed(piece) { decoded += $0 }
             }
             try decoder.finish()
         } catch {
@@ -68,27 +56,21 @@ public enum S3ParserFuzzEntryPoints {
     )? {
         guard var reader = FormDataReader(contentType: contentType) else { return nil }
         var events: [FormEvent] = []
-        let step = max(1, pieceSize)
         do {
-            try body.withUnsafeBytes { all in
-                var start = 0
-                while start < all.count {
-                    let end = min(all.count, start + step)
-                    try reader.feed(UnsafeRawBufferPointer(rebasing: all[start..<end])) { event in
-                        switch event {
-                        case .field(let name, let value): events.append(.field(name: name, value: value))
-                        case .fileStart(let name, let filename, let type):
-                            events.append(.file(name: name, filename: filename, contentType: type, bytes: []))
-                        case .fileData(let data):
-                            guard case .file(let name, let filename, let type, let bytes) = events.last else {
-                                preconditionFailure("form file data outside a file part")
-                            }
-                            events[events.count - 1] = .file(
-                                name: name, filename: filename, contentType: type, bytes: bytes + data)
-                        case .fileEnd: break
+            try feedInPieces(body, pieceSize: pieceSize) { piece in
+                try reader.feed(piece) { event in
+                    switch event {
+                    case .field(let name, let value): events.append(.field(name: name, value: value))
+                    case .fileStart(let name, let filename, let type):
+                        events.append(.file(name: name, filename: filename, contentType: type, bytes: []))
+                    case .fileData(let data):
+                        guard case .file(let name, let filename, let type, let bytes) = events.last else {
+                            preconditionFailure("form file data outside a file part")
                         }
+                        events[events.count - 1] = .file(
+                            name: name, filename: filename, contentType: type, bytes: bytes + data)
+                    case .fileEnd: break
                     }
-                    start = end
                 }
             }
         } catch {
@@ -111,6 +93,22 @@ public enum S3ParserFuzzEntryPoints {
         // What the upload is then held to must be coherent: a status S3 answers and a key.
         precondition([200, 201, 204].contains(policy.successStatus) && !key.isEmpty)
         return key
+    }
+
+    /// Hands `body` to `feed` in pieces of `pieceSize` bytes (at least one), as the HTTP layer
+    /// streams it, so the parsers meet boundaries anywhere.
+    private static func feedInPieces(
+        _ body: [UInt8], pieceSize: Int, _ feed: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        let step = max(1, pieceSize)
+        try body.withUnsafeBytes { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + step)
+                try feed(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+        }
     }
 
     /// Parses an S3 XML request body (CompleteMultipartUpload, Delete, tagging…); true when accepted.
