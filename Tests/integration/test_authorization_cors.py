@@ -1,0 +1,97 @@
+"""The authorization matrix for the CORS operations (issue 17 #4): every account shape of
+test_authorization_matrix × PutBucketCors, GetBucketCors and DeleteBucketCors, signed in the
+header and (Get, Delete) presigned. They are bucket settings, decided as tagging and versioning
+are: reading needs `list` on the bucket, changing needs `write` on all of it (a grant without a
+prefix). The answer must be what the grants say, and a refused call must change nothing."""
+import pytest
+import requests
+
+from conftest import DepotServer
+from test_authorization_matrix import BUCKET, SHAPES, s3_as, s3_call
+
+SEEDED = [{"ID": "seeded", "AllowedOrigins": ["http://player.example.com"], "AllowedMethods": ["GET"]}]
+WANTED = [{"ID": "wanted", "AllowedOrigins": ["*"], "AllowedMethods": ["PUT", "GET"], "AllowedHeaders": ["*"]}]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("authz-cors")
+    config = tmp / "depot.yaml"
+    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES))
+    depot = DepotServer(config=str(config)).start()
+    yield depot
+    depot.cleanup()
+
+
+def bucket_allows(shape, action):
+    """Account.allows with no key: a grant on the bucket, without a prefix unless the action is list."""
+    return any(action in actions and (prefix == "" or action == "list") for prefix, actions in shape.grants)
+
+
+def rules(server):
+    try:
+        return server.client().get_bucket_cors(Bucket=BUCKET)["CORSRules"]
+    except Exception as error:  # noqa: BLE001 - the one "none" answer is checked below
+        assert "NoSuchCORSConfiguration" in str(error), error
+        return None
+
+
+def put_cors(server, shape):
+    return s3_call(lambda: s3_as(server, shape).put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": WANTED}))
+
+
+def get_cors(server, shape):
+    return s3_call(lambda: s3_as(server, shape).get_bucket_cors(Bucket=BUCKET)["CORSRules"])
+
+
+def delete_cors(server, shape):
+    return s3_call(lambda: s3_as(server, shape).delete_bucket_cors(Bucket=BUCKET))
+
+
+def presigned(server, shape, operation, method):
+    url = s3_as(server, shape).generate_presigned_url(operation, Params={"Bucket": BUCKET}, ExpiresIn=300)
+    response = requests.request(method, url, timeout=15)
+    if response.status_code == 403:
+        assert "<Code>AccessDenied</Code>" in response.text, response.text
+        return False, None
+    assert response.status_code in (200, 204), response.text
+    return True, response.text
+
+
+def presigned_get(server, shape):
+    allowed, text = presigned(server, shape, "get_bucket_cors", "GET")
+    return allowed, (SEEDED if allowed and "<ID>seeded</ID>" in text else text)
+
+
+def presigned_delete(server, shape):
+    return presigned(server, shape, "delete_bucket_cors", "DELETE")
+
+
+# name: (action needed on the bucket, run, the configuration afterwards when allowed)
+OPERATIONS = {
+    "put": ("write", put_cors, WANTED),
+    "get": ("list", get_cors, SEEDED),
+    "delete": ("write", delete_cors, None),
+    "presigned-get": ("list", presigned_get, SEEDED),
+    "presigned-delete": ("write", presigned_delete, None),
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_cors_operations_answer_as_the_grants_say(server, shape, operation):
+    action, run, after = OPERATIONS[operation]
+    server.client().put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": SEEDED})
+    expected = bucket_allows(shape, action)
+    allowed, read = run(server, shape)
+    assert allowed == expected, f"{shape.name} {operation}: allowed={allowed}, grants say {expected}"
+    if allowed and action == "list":
+        assert read == SEEDED
+    assert rules(server) == (after if allowed else SEEDED)
+
+
+def test_the_matrix_covers_both_answers():
+    """Some shape is refused and some allowed for each action, so the matrix can fail both ways."""
+    for action in ("list", "write"):
+        answers = {bucket_allows(shape, action) for shape in SHAPES}
+        assert answers == {True, False}, action
