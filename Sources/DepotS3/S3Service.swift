@@ -189,7 +189,7 @@ public final class S3Service: Sendable {
         case .getObjectLockConfiguration: return try getObjectLockConfiguration(c, bucket: bucket)
         case .putObjectLockConfiguration: return try await putObjectLockConfiguration(c, bucket: bucket, body: body)
         case .getBucketCors: return try getBucketCors(c, bucket: bucket)
-        case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body)
+        case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body, sendContinue: sendContinue)
         case .deleteBucketCors: return try await deleteBucketCors(c, bucket: bucket)
         default: break
         }

@@ -4,6 +4,7 @@ unsigned preflights (`OPTIONS`) answered from the rules, the CORS headers of act
 (errors included) and the configuration kept across a restart and `fsck --rebuild-index`.
 The browser itself is test_cors_browser.py."""
 import hashlib
+import socket
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -268,3 +269,20 @@ def test_configuration_survives_a_restart_and_an_index_rebuild():
         assert preflight(server, "/player/clip.mp4").status_code == 200
     finally:
         server.cleanup()
+
+
+def test_put_answers_100_continue_before_reading_the_body(depot, s3, bucket):
+    """A client that waits for `100 Continue` (curl, SDKs with Expect) is told to send the configuration."""
+    body = rule_xml(GET_ANY)
+    headers = {"x-amz-content-sha256": hashlib.sha256(body).hexdigest(), "Expect": "100-continue",
+               "Content-Length": str(len(body))}
+    request = AWSRequest(method="PUT", url=f"{depot.endpoint}/{bucket}?cors", data=body, headers=headers)
+    SigV4Auth(Credentials(ROOT_USER, ROOT_PASSWORD), "s3", "us-east-1").add_auth(request)
+    head = f"PUT /{bucket}?cors HTTP/1.1\r\nHost: 127.0.0.1:{depot.port}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items() if name.lower() != "host")
+    with socket.create_connection(("127.0.0.1", depot.port), timeout=5) as sock:
+        sock.sendall(head.encode() + b"\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue"), "no 100 Continue within 5 s"
+        sock.sendall(body)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]
