@@ -3,6 +3,9 @@
 /// (a swift-log metadata provider reads it), so one id ties a client's error to the server's log.
 public enum RequestContext {
     @TaskLocal public static var id: String?
+    /// The client's IP address (no port), set by the server around each request: what bucket
+    /// policies test as `aws:SourceIp`.
+    @TaskLocal public static var clientAddress: String?
 
     /// A new id: 16 upper-case hex digits, as S3's look.
     public static func makeId() -> String {

@@ -22,7 +22,8 @@ struct VerifiedAuth {
 
 extension S3Service {
     /// Verifies the request's signature (SigV4 or SigV2, header or presigned query) before any body byte is
-    /// read. Anonymous requests are refused: every account is explicit.
+    /// read. A request without any signature is anonymous (`VerifiedAuth.anonymous`): it has no
+    /// `allow` list, so only a bucket policy (or an ACL) can admit it (Policy/AccessDecision.swift).
     func authenticate(_ r: S3Request) throws -> VerifiedAuth {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(r.headers.count + 1)
@@ -32,9 +33,7 @@ extension S3Service {
         if SigV2Verifier.isSigV2(request) { return try authenticateV2(request, r) }
         let verifier = SigV4Verifier(region: settings.region, service: "s3", maxSkew: Int(settings.maxClockSkew))
         do {
-            guard let claim = try verifier.claim(of: request) else {
-                throw S3Error.accessDenied("Anonymous access is not allowed; sign the request with AWS Signature Version 4.")
-            }
+            guard let claim = try verifier.claim(of: request) else { return .anonymous }
             guard let account = accounts.account(accessKey: claim.accessKey), account.enabled else {
                 throw S3Error.invalidAccessKeyId()
             }

@@ -70,7 +70,9 @@ extension S3Service {
 
     func headBucket(_ c: S3Context, bucket: String) throws -> Response {
         guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
-        guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
+        try requireAccess(
+            c, action: c.policyAction, bucket: bucket, key: nil,
+            allowListAllows: Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }))
         var headers = HTTPFields()
         headers[.init("x-amz-bucket-region")!] = record.region
         return emptyResponse(.ok, headers: headers)
@@ -85,7 +87,9 @@ extension S3Service {
     /// GetBucketLocation: any grant on the bucket may ask where it is (minio-go asks first).
     func getBucketLocation(_ c: S3Context, bucket: String) throws -> Response {
         guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
-        guard Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }) else { throw S3Error.accessDenied() }
+        try requireAccess(
+            c, action: c.policyAction, bucket: bucket, key: nil,
+            allowListAllows: Action.allCases.contains(where: { c.account.allows($0, bucket: bucket) }))
         // us-east-1 is reported as an empty constraint, as S3 does.
         let region = record.region == "us-east-1" ? "" : XMLWriter.escape(record.region)
         let body =

@@ -32,7 +32,7 @@ extension S3Service {
 
     func openCopySource(_ c: S3Context, _ text: String) throws -> ObjectReader {
         let source = try parseCopySource(text)
-        try authorize(c, .read, bucket: source.bucket, key: source.key)
+        try authorize(c, .read, bucket: source.bucket, key: source.key, policyAction: Self.copySourceAction(source.version))
         try requireBucket(source.bucket)
         guard let reader = try engine.openObject(bucket: source.bucket, key: source.key, version: source.version) else {
             if let version = source.version { throw EngineError.noSuchVersion(key: source.key, versionId: version.text) }
@@ -84,7 +84,7 @@ extension S3Service {
         try authorize(c, .write, bucket: bucket, key: key)
         try engine.checkKeyLength(bucket: bucket, key: key)
         let source = try parseCopySource(text)
-        try authorize(c, .read, bucket: source.bucket, key: source.key)
+        try authorize(c, .read, bucket: source.bucket, key: source.key, policyAction: Self.copySourceAction(source.version))
         try requireBucket(source.bucket)
         try requireBucket(bucket)
         let r = c.request

@@ -54,7 +54,9 @@ extension S3Service {
         let origin = ChangeOrigin.s3("Delete", principal: c.account.accessKey)
         for (key, versionId) in entries {
             do {
-                try authorize(c, .delete, bucket: bucket, key: key)
+                try authorize(
+                    c, .delete, bucket: bucket, key: key,
+                    policyAction: versionId == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion")
                 let outcome: Engine.DeleteOutcome
                 if let versionId {
                     guard let selector = VersionSelector(versionId) else {

@@ -16,9 +16,10 @@ extension S3Service {
     /// Refuses a listing wider than the account's `list` grants (Account.mayList says why
     /// AccessDenied rather than a filtered listing). Every key-listing call asks here first.
     func requireListable(_ c: S3Context, bucket: String, prefix: String) throws {
-        guard c.account.mayList(bucket: bucket, prefix: prefix) else {
-            throw S3Error.accessDenied("Access Denied: this account may list only under its allowed prefixes")
-        }
+        try requireAccess(
+            c, action: c.policyAction, bucket: bucket, key: nil,
+            allowListAllows: c.account.mayList(bucket: bucket, prefix: prefix),
+            message: "Access Denied: this account may list only under its allowed prefixes")
     }
 
     private func listParameters(_ c: S3Context, bucket: String) throws -> ListParameters {

@@ -37,7 +37,7 @@ extension S3Service {
                         fields.append((name, value))
                     case .fileStart(_, let filename, let fileType):
                         let checked = try checkPolicy(
-                            fields: fields, bucket: bucket, filename: filename, fileContentType: fileType)
+                            fields: fields, bucket: bucket, filename: filename, fileContentType: fileType, request: r)
                         try UnsupportedHeaders.check(formFields: fields)
                         policy = checked.policy
                         account = checked.account
@@ -163,19 +163,22 @@ extension S3Service {
     /// Verifies the policy's signature, then the document's conditions against the form fields
     /// (PostPolicyDocument), then the signing account's grants on the final key.
     func checkPolicy(
-        fields list: [(String, String)], bucket: String, filename: String, fileContentType: String?
+        fields list: [(String, String)], bucket: String, filename: String, fileContentType: String?, request: S3Request
     ) throws -> (key: String, policy: PostPolicy, account: Account) {
         var fields: [String: String] = [:]
         for (name, value) in list { fields[name.lowercased()] = value }
         guard let encoded = fields["policy"] else {
-            throw S3Error.accessDenied("Anonymous form uploads are not allowed: the form needs a signed policy.")
+            return try anonymousForm(fields: fields, bucket: bucket, filename: filename, request: request)
         }
         let account = try signedPolicyAccount(fields: fields, policy: encoded)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let (objectKey, policy) = try PostPolicyDocument(base64: encoded).evaluate(
             fields: fields, bucket: bucket, filename: filename, fileContentType: fileContentType, now: Int64(now.tv_sec))
-        guard account.allows(.write, bucket: bucket, key: objectKey) else { throw S3Error.accessDenied() }
+        try requireFormAccess(
+            principal: .account(accessKey: account.accessKey, name: account.name), isAdmin: account.allows(.admin, bucket: "*"),
+            allowListAllows: account.allows(.write, bucket: bucket, key: objectKey), bucket: bucket, key: objectKey,
+            request: request)
         try engine.checkKeyLength(bucket: bucket, key: objectKey)
         return (objectKey, policy, account)
     }

@@ -17,6 +17,8 @@ public enum S3Endpoint: Equatable, Sendable {
     case getBucketVersioning, putBucketVersioning
     case getObjectLockConfiguration, putObjectLockConfiguration
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
+    case getBucketPolicy, putBucketPolicy, deleteBucketPolicy, getBucketPolicyStatus
+    case getPublicAccessBlock, putPublicAccessBlock, deletePublicAccessBlock
     case getBucketCors, putBucketCors, deleteBucketCors
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
     case getBucketConfiguration(BucketConfiguration)
@@ -135,6 +137,9 @@ public enum S3Endpoint: Equatable, Sendable {
         "PutObjectLockConfiguration": .putObjectLockConfiguration, "GetObjectRetention": .getObjectRetention,
         "PutObjectRetention": .putObjectRetention, "GetObjectLegalHold": .getObjectLegalHold,
         "PutObjectLegalHold": .putObjectLegalHold,
+        "GetBucketPolicy": .getBucketPolicy, "PutBucketPolicy": .putBucketPolicy, "DeleteBucketPolicy": .deleteBucketPolicy,
+        "GetBucketPolicyStatus": .getBucketPolicyStatus, "GetPublicAccessBlock": .getPublicAccessBlock,
+        "PutPublicAccessBlock": .putPublicAccessBlock, "DeletePublicAccessBlock": .deletePublicAccessBlock,
         "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
     ]
 
@@ -167,6 +172,13 @@ public enum S3Endpoint: Equatable, Sendable {
         case .putObjectRetention: "PutObjectRetention"
         case .getObjectLegalHold: "GetObjectLegalHold"
         case .putObjectLegalHold: "PutObjectLegalHold"
+        case .getBucketPolicy: "GetBucketPolicy"
+        case .putBucketPolicy: "PutBucketPolicy"
+        case .deleteBucketPolicy: "DeleteBucketPolicy"
+        case .getBucketPolicyStatus: "GetBucketPolicyStatus"
+        case .getPublicAccessBlock: "GetPublicAccessBlock"
+        case .putPublicAccessBlock: "PutPublicAccessBlock"
+        case .deletePublicAccessBlock: "DeletePublicAccessBlock"
         case .getBucketCors: "GetBucketCors"
         case .putBucketCors: "PutBucketCors"
         case .deleteBucketCors: "DeleteBucketCors"
@@ -201,12 +213,14 @@ public enum S3Endpoint: Equatable, Sendable {
     /// The permission the account needs on the bucket (and the key, for object endpoints),
     /// checked by the dispatcher before the handler runs. nil: no single check fits, the handler
     /// decides (any grant on the bucket for HeadBucket and GetBucketLocation, each key of a
-    /// DeleteObjects, the signed form of a PostObject, the visible buckets of ListBuckets), or
+    /// DeleteObjects, the signed form of a PostObject, the visible buckets of ListBuckets, full
+    /// control of the bucket for setting its policy or public access block), or
     /// the request is refused before it would matter.
     public var requiredAction: Action? {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
-            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors:
+            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
+            .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
             .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject, .putBucketCors, .deleteBucketCors,
@@ -220,6 +234,10 @@ public enum S3Endpoint: Equatable, Sendable {
             .read
         case .listBuckets, .headBucket, .getBucketLocation, .deleteObjects, .postObject, .preflight, .notImplemented,
             .unknownSubresource, .conflictingSubresources, .methodNotAllowed:
+            nil
+        case .putBucketPolicy, .deleteBucketPolicy, .putPublicAccessBlock, .deletePublicAccessBlock:
+            // Settings that give rights away: the handler asks for full control of the bucket
+            // (BucketPolicyHandlers.requireFullControl), more than any one action.
             nil
         }
     }

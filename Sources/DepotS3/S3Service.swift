@@ -37,6 +37,9 @@ struct S3Context {
     let account: Account
     let requestId: String
     let auth: VerifiedAuth
+    let endpoint: S3Endpoint
+    /// The policy and public access block of the bucket the request names (Policy/AccessDecision.swift).
+    let bucketAccess: BucketAccess
 }
 
 /// The S3 front door: turns requests into engine calls and engine answers into S3 responses.
@@ -125,8 +128,17 @@ public final class S3Service: Sendable {
             break
         }
         let auth = try authenticate(r)
-        RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
-        let c = S3Context(request: r, account: auth.account, requestId: requestId, auth: auth)
+        let access = try r.bucket.map { try bucketAccess($0) } ?? .none
+        if auth.isAnonymous {
+            // An unsigned request is answered only where a policy (or an ACL) may admit it: never
+            // without a bucket, for a bucket that does not exist (the same 403 whether it exists
+            // or not, so names are not revealed) or for an operation no policy can grant.
+            guard access.record != nil, PolicyActions.action(for: endpoint) != nil else { throw S3Error.accessDenied() }
+        } else {
+            RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
+        }
+        let c = S3Context(
+            request: r, account: auth.account, requestId: requestId, auth: auth, endpoint: endpoint, bucketAccess: access)
         switch endpoint {
         case .notImplemented(let operation, let subresource):
             throw S3Error.notImplemented("\(operation) (?\(subresource))")
@@ -188,6 +200,9 @@ public final class S3Service: Sendable {
         case .putBucketVersioning: return try await putBucketVersioning(c, bucket: bucket, body: body)
         case .getObjectLockConfiguration: return try getObjectLockConfiguration(c, bucket: bucket)
         case .putObjectLockConfiguration: return try await putObjectLockConfiguration(c, bucket: bucket, body: body)
+        case .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock,
+            .putPublicAccessBlock, .deletePublicAccessBlock:
+            return try await bucketPolicyOperation(endpoint, c, bucket: bucket, body: body)
         case .getBucketCors: return try getBucketCors(c, bucket: bucket)
         case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body, sendContinue: sendContinue)
         case .deleteBucketCors: return try await deleteBucketCors(c, bucket: bucket)
@@ -219,9 +234,14 @@ public final class S3Service: Sendable {
         }
     }
 
-    /// Throws AccessDenied unless the account may do `action` here.
-    func authorize(_ c: S3Context, _ action: Action, bucket: String, key: String? = nil) throws {
-        guard c.account.allows(action, bucket: bucket, key: key) else { throw S3Error.accessDenied() }
+    /// Throws AccessDenied unless the request may do `action` here: the account's `allow` list
+    /// and the bucket's policy, by THE ACCESS RULE (Policy/AccessDecision.swift). `policyAction`:
+    /// the policy's name for it when it is not the endpoint's own (a copy's source is read with
+    /// s3:GetObject).
+    func authorize(_ c: S3Context, _ action: Action, bucket: String, key: String? = nil, policyAction: String? = nil) throws {
+        try requireAccess(
+            c, action: policyAction ?? c.policyAction, bucket: bucket, key: key,
+            allowListAllows: c.account.allows(action, bucket: bucket, key: key))
     }
 
     /// Throws NoSuchBucket unless the bucket exists.

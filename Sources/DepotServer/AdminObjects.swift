@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotS3
 import Foundation
 
 /// Buckets and objects through the admin API: usage per bucket, and everything Depot knows of
@@ -64,6 +65,8 @@ extension AdminAPI {
             "evictedObjects": evicted, "noncurrentVersions": noncurrent, "noncurrentBytes": noncurrentBytes,
             "deleteMarkers": markers,
             "dedupRatio": stored == 0 ? 1.0 : Double(logical + noncurrentBytes) / Double(stored),
+            // What makes the bucket public (its policy grants to everyone...); empty when nothing does.
+            "public": try engine.bucket(bucket).map { BucketExposure.reasons(bucket: bucket, record: $0) } ?? [],
         ]
     }
 

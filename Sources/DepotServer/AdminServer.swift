@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotS3
 
 /// Server-wide admin operations: status, the configuration in effect, reload.
 extension AdminAPI {
@@ -16,6 +17,11 @@ extension AdminAPI {
             "storage": engine.space()?.json ?? [:],
             // Each account with a quota: what it owns against what it may.
             "quotas": try allAccounts().filter { $0.account.quota != nil }.map { describe($0.account, origin: $0.origin) },
+            // Each bucket anyone may reach (BucketExposure), with what makes it so.
+            "publicBuckets": try engine.listBuckets().compactMap { item -> [String: Any]? in
+                let reasons = BucketExposure.reasons(bucket: item.name, record: item.record)
+                return reasons.isEmpty ? nil : ["name": item.name, "reasons": reasons]
+            },
         ]
     }
 

@@ -338,11 +338,13 @@ public final class DepotServer: Sendable {
             let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
             var continued = false
             (api, response) = await RequestContext.$id.withValue(requestId) {
-                await RequestOutcome.$current.withValue(outcome) {
-                    await dispatch(request, path: target) {
-                        if wantsContinue && !continued {
-                            continued = true
-                            try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+                await RequestContext.$clientAddress.withValue(channel.remoteAddress?.ipAddress) {
+                    await RequestOutcome.$current.withValue(outcome) {
+                        await dispatch(request, path: target) {
+                            if wantsContinue && !continued {
+                                continued = true
+                                try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
+                            }
                         }
                     }
                 }

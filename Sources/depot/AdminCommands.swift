@@ -162,6 +162,10 @@ struct Status: AsyncParsableCommand {
                 }
                 lines.append(line)
             }
+            for bucket in status["publicBuckets"] as? [[String: Any]] ?? [] {
+                let reasons = (bucket["reasons"] as? [String] ?? []).joined(separator: "; ")
+                lines.append("PUBLIC bucket \(bucket["name"] ?? "?"): \(reasons)")
+            }
             lines.append("")
             lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + pad("OLDEST PENDING", 16) + "RATE (1 MIN)")
             for tier in status["tiers"] as? [[String: Any]] ?? [] {

@@ -15,7 +15,7 @@ struct S3EndpointTests {
     }
 
     @Test func unhandledBucketSubresourcesNeverDeleteOrCreateTheBucket() {
-        for name in ["publicAccessBlock", "ownershipControls", "website", "replication", "policy", "encryption"] {
+        for name in ["ownershipControls", "website", "replication", "encryption"] {
             let delete = endpoint(.delete, "/b?\(name)")
             #expect(delete != .deleteBucket, "DELETE ?\(name)")
             guard case .notImplemented = delete else {
@@ -29,7 +29,7 @@ struct S3EndpointTests {
                 continue
             }
         }
-        #expect(endpoint(.delete, "/b?publicAccessBlock").operationName == "DeletePublicAccessBlock")
+        #expect(endpoint(.delete, "/b?website").operationName == "DeleteBucketWebsite")
         #expect(endpoint(.put, "/b?ownershipControls").operationName == "PutBucketOwnershipControls")
     }
 
@@ -79,7 +79,12 @@ struct S3EndpointTests {
     }
 
     @Test func configurationsAndAcls() {
-        #expect(endpoint(.get, "/b?policy") == .getBucketConfiguration(.policy))
+        #expect(endpoint(.get, "/b?policy") == .getBucketPolicy)
+        #expect(endpoint(.put, "/b?policy") == .putBucketPolicy)
+        #expect(endpoint(.delete, "/b?policy") == .deleteBucketPolicy)
+        #expect(endpoint(.get, "/b?policyStatus") == .getBucketPolicyStatus)
+        #expect(endpoint(.put, "/b?publicAccessBlock") == .putPublicAccessBlock)
+        #expect(endpoint(.put, "/b?policy").requiredAction == nil)
         #expect(endpoint(.get, "/b?object-lock") == .getObjectLockConfiguration)
         #expect(endpoint(.get, "/b?versioning") == .getBucketVersioning)
         #expect(endpoint(.put, "/b?versioning") == .putBucketVersioning)

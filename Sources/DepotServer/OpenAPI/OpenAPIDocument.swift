@@ -171,7 +171,7 @@ security:
   - sigv4: []
 paths:
   /admin/v1/status:
-    get: { tags: [admin-server], operationId: getStatus, summary: "Version, uptime and replication backlog per tier", responses: { "200": { $ref: "#/components/responses/Object" }, "403": { $ref: "#/components/responses/Error" } } }
+    get: { tags: [admin-server], operationId: getStatus, summary: "Version, uptime, replication backlog per tier, and each public bucket (publicBuckets: name and what makes it public)", responses: { "200": { $ref: "#/components/responses/Object" }, "403": { $ref: "#/components/responses/Error" } } }
   /admin/v1/server:
     get: { tags: [admin-server], operationId: getServer, summary: "Version, uptime and the configuration in effect (secrets masked)", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/server/reload:
@@ -248,7 +248,7 @@ paths:
     get: { tags: [admin-buckets], operationId: listBucketUsage, summary: "Usage per bucket: objects, logical bytes, stored bytes after dedup", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/buckets/{bucket}:
     parameters: [{ $ref: "#/components/parameters/bucket" }]
-    get: { tags: [admin-buckets], operationId: getBucketUsage, summary: "One bucket's usage", responses: { "200": { description: Usage, content: { application/json: { example: { name: recordings, objects: 2, logicalBytes: 6291456, storedBytes: 3145728, dedupRatio: 2.0, chunks: 3, evictedObjects: 0, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0 } } } }, "404": { $ref: "#/components/responses/Error" } } }
+    get: { tags: [admin-buckets], operationId: getBucketUsage, summary: "One bucket's usage, and what makes it public (`public`: its policy granting to everyone...; empty when nothing does)", responses: { "200": { description: Usage, content: { application/json: { example: { name: recordings, objects: 2, logicalBytes: 6291456, storedBytes: 3145728, dedupRatio: 2.0, chunks: 3, evictedObjects: 0, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0, public: [] } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/buckets/{bucket}/objects/{key}:
     parameters: [{ $ref: "#/components/parameters/bucket" }, { $ref: "#/components/parameters/key" }]
     get: { tags: [admin-buckets], operationId: getObjectStatus, summary: "An object's full status: manifest summary, local state, per-tier state, pending tasks", parameters: [{ name: versionId, in: query, required: false, description: "A version's status instead of the current object's", schema: { type: string } }], responses: { "200": { $ref: "#/components/responses/Object" }, "400": { $ref: "#/components/responses/Error" }, "404": { $ref: "#/components/responses/Error" } } }

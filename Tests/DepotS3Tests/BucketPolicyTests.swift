@@ -1,0 +1,317 @@
+import Testing
+
+@testable import DepotS3
+
+/// The bucket policy language (Policy/): parsing refuses what AWS refuses and names the problem;
+/// evaluation follows the documented rule (explicit Deny wins).
+struct BucketPolicyTests {
+    func parse(_ text: String, bucket: String = "cams") throws -> BucketPolicy {
+        try BucketPolicy(parsing: Array(text.utf8), bucket: bucket)
+    }
+
+    func problem(_ text: String) -> String {
+        do {
+            _ = try parse(text)
+            return "accepted"
+        } catch let problem as PolicyProblem {
+            return problem.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func statement(_ body: String) -> String { #"{"Version":"2012-10-17","Statement":[{\#(body)}]}"# }
+
+    func ask(
+        _ policy: BucketPolicy, _ action: String, key: String? = nil, principal: PolicyPrincipal = .anonymous,
+        facts: PolicyFacts = PolicyFacts(sourceIP: "10.1.2.3", secureTransport: false, now: 1_800_000_000)
+    ) -> AccessVerdict {
+        policy.evaluate(PolicyQuestion(principal: principal, action: action, bucket: "cams", key: key, facts: facts))
+    }
+
+    @Test func mcDownloadPolicyGrantsReadsOfItsPrefixOnly() throws {
+        let policy = try parse(
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetBucketLocation"],"Resource":["arn:aws:s3:::cams"]},{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::cams"],"Condition":{"StringEquals":{"s3:prefix":["public"]}}},{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::cams/public*"]}]}"#
+        )
+        #expect(policy.isPublic)
+        #expect(ask(policy, "s3:GetObject", key: "public/a.mp4") == .allow)
+        #expect(ask(policy, "s3:GetObject", key: "private/a.mp4") == .none)
+        #expect(ask(policy, "s3:PutObject", key: "public/a.mp4") == .none)
+        #expect(ask(policy, "s3:GetBucketLocation") == .allow)
+        var facts = PolicyFacts(sourceIP: nil, secureTransport: false, now: 0)
+        #expect(ask(policy, "s3:ListBucket", facts: facts) == .none)
+        facts.values["s3:prefix"] = "public"
+        #expect(ask(policy, "s3:ListBucket", facts: facts) == .allow)
+        facts.values["s3:prefix"] = "private"
+        #expect(ask(policy, "s3:ListBucket", facts: facts) == .none)
+    }
+
+    @Test func actionWildcardsAndNotAction() throws {
+        let gets = try parse(statement(#""Effect":"Allow","Principal":"*","Action":"s3:Get*","Resource":"arn:aws:s3:::cams/*""#))
+        #expect(ask(gets, "s3:GetObject", key: "k") == .allow)
+        #expect(ask(gets, "s3:GetObjectTagging", key: "k") == .allow)
+        #expect(ask(gets, "s3:PutObject", key: "k") == .none)
+        let all = try parse(statement(#""Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::cams/*""#))
+        #expect(ask(all, "s3:DeleteObject", key: "k") == .allow)
+        // Actions compare without case.
+        let lower = try parse(
+            statement(#""Effect":"Allow","Principal":"*","Action":"s3:getobject","Resource":"arn:aws:s3:::cams/*""#))
+        #expect(ask(lower, "s3:GetObject", key: "k") == .allow)
+        let notDelete = try parse(
+            statement(
+                #""Effect":"Deny","Principal":"*","NotAction":["s3:GetObject","s3:ListBucket"],"Resource":"arn:aws:s3:::cams/*""#)
+        )
+        #expect(ask(notDelete, "s3:DeleteObject", key: "k") == .deny)
+        #expect(ask(notDelete, "s3:GetObject", key: "k") == .none)
+    }
+
+    @Test func resourceWildcardsAndNotResource() throws {
+        let policy = try parse(
+            statement(#""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/cam-?/*.mp4""#))
+        #expect(ask(policy, "s3:GetObject", key: "cam-1/a.mp4") == .allow)
+        #expect(ask(policy, "s3:GetObject", key: "cam-12/a.mp4") == .none)
+        #expect(ask(policy, "s3:GetObject", key: "cam-1/a.jpg") == .none)
+        let not = try parse(
+            statement(#""Effect":"Deny","Principal":"*","Action":"s3:GetObject","NotResource":"arn:aws:s3:::cams/public/*""#))
+        #expect(ask(not, "s3:GetObject", key: "secret/a") == .deny)
+        #expect(ask(not, "s3:GetObject", key: "public/a") == .none)
+        // Resources compare with case.
+        #expect(ask(policy, "s3:GetObject", key: "CAM-1/a.mp4") == .none)
+    }
+
+    @Test func denyWinsOverAllow() throws {
+        let policy = try parse(
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::cams/*"},{"Effect":"Deny","Principal":{"AWS":"CAM1"},"Action":"s3:DeleteObject","Resource":"arn:aws:s3:::cams/*"}]}"#
+        )
+        let cam1 = PolicyPrincipal.account(accessKey: "CAM1", name: "camera-1")
+        #expect(ask(policy, "s3:DeleteObject", key: "a", principal: cam1) == .deny)
+        #expect(ask(policy, "s3:DeleteObject", key: "a", principal: .account(accessKey: "OTHER", name: "o")) == .allow)
+        #expect(ask(policy, "s3:GetObject", key: "a", principal: cam1) == .allow)
+    }
+
+    @Test func principalsNameAccessKeysOrIamArns() throws {
+        let policy = try parse(
+            statement(
+                #""Effect":"Allow","Principal":{"AWS":["CAM1","arn:aws:iam::123456789012:user/viewer","arn:aws:iam::MLKEY:root"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#
+            ))
+        #expect(!policy.isPublic)
+        #expect(ask(policy, "s3:GetObject", key: "a", principal: .account(accessKey: "CAM1", name: "x")) == .allow)
+        #expect(ask(policy, "s3:GetObject", key: "a", principal: .account(accessKey: "VIEWKEY", name: "viewer")) == .allow)
+        #expect(ask(policy, "s3:GetObject", key: "a", principal: .account(accessKey: "MLKEY", name: "ml")) == .allow)
+        #expect(ask(policy, "s3:GetObject", key: "a", principal: .account(accessKey: "CAM2", name: "camera-2")) == .none)
+        #expect(ask(policy, "s3:GetObject", key: "a", principal: .anonymous) == .none)
+    }
+
+    func conditionPolicy(_ condition: String, action: String = "s3:ListBucket", resource: String = "arn:aws:s3:::cams")
+        throws -> BucketPolicy
+    {
+        try parse(
+            statement(
+                #""Effect":"Allow","Principal":"*","Action":"\#(action)","Resource":"\#(resource)","Condition":\#(condition)"#))
+    }
+
+    func facts(_ values: [String: String] = [:], ip: String? = "10.1.2.3", secure: Bool = false, now: Int64 = 1_800_000_000)
+        -> PolicyFacts
+    {
+        PolicyFacts(sourceIP: ip, secureTransport: secure, now: now, values: values)
+    }
+
+    @Test func stringOperators() throws {
+        let equals = try conditionPolicy(#"{"StringEquals":{"s3:prefix":["a/","b/"]}}"#)
+        #expect(ask(equals, "s3:ListBucket", facts: facts(["s3:prefix": "b/"])) == .allow)
+        #expect(ask(equals, "s3:ListBucket", facts: facts(["s3:prefix": "c/"])) == .none)
+        #expect(ask(equals, "s3:ListBucket", facts: facts()) == .none)
+        let like = try conditionPolicy(#"{"StringLike":{"s3:prefix":"cam-*/"}}"#)
+        #expect(ask(like, "s3:ListBucket", facts: facts(["s3:prefix": "cam-7/"])) == .allow)
+        #expect(ask(like, "s3:ListBucket", facts: facts(["s3:prefix": "other/"])) == .none)
+        let notLike = try conditionPolicy(#"{"StringNotLike":{"s3:prefix":"private*"}}"#)
+        #expect(ask(notLike, "s3:ListBucket", facts: facts(["s3:prefix": "public/"])) == .allow)
+        #expect(ask(notLike, "s3:ListBucket", facts: facts(["s3:prefix": "private/"])) == .none)
+        // A key the request does not carry: negated operators hold.
+        #expect(ask(notLike, "s3:ListBucket", facts: facts()) == .allow)
+        let delimiter = try conditionPolicy(#"{"StringEquals":{"s3:delimiter":"/"}}"#)
+        #expect(ask(delimiter, "s3:ListBucket", facts: facts(["s3:delimiter": "/"])) == .allow)
+        let acl = try conditionPolicy(
+            #"{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}"#, action: "s3:PutObject",
+            resource: "arn:aws:s3:::cams/*")
+        #expect(ask(acl, "s3:PutObject", key: "k", facts: facts(["s3:x-amz-acl": "bucket-owner-full-control"])) == .allow)
+        #expect(ask(acl, "s3:PutObject", key: "k", facts: facts(["s3:x-amz-acl": "public-read"])) == .none)
+    }
+
+    @Test func ipOperators() throws {
+        let inside = try conditionPolicy(#"{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","2001:db8::/32"]}}"#)
+        #expect(!inside.isPublic)
+        #expect(ask(inside, "s3:ListBucket", facts: facts(ip: "10.200.0.1")) == .allow)
+        #expect(ask(inside, "s3:ListBucket", facts: facts(ip: "192.168.0.1")) == .none)
+        #expect(ask(inside, "s3:ListBucket", facts: facts(ip: "2001:db8::5")) == .allow)
+        #expect(ask(inside, "s3:ListBucket", facts: facts(ip: "::ffff:10.1.1.1")) == .allow)
+        let outside = try conditionPolicy(#"{"NotIpAddress":{"aws:SourceIp":"127.0.0.1/32"}}"#)
+        #expect(ask(outside, "s3:ListBucket", facts: facts(ip: "127.0.0.1")) == .none)
+        #expect(ask(outside, "s3:ListBucket", facts: facts(ip: "127.0.0.2")) == .allow)
+        // A range wider than /8 leaves the grant public.
+        #expect(try conditionPolicy(#"{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}"#).isPublic)
+    }
+
+    @Test func boolNumericAndDateOperators() throws {
+        let tls = try conditionPolicy(#"{"Bool":{"aws:SecureTransport":"true"}}"#)
+        #expect(ask(tls, "s3:ListBucket", facts: facts(secure: true)) == .allow)
+        #expect(ask(tls, "s3:ListBucket", facts: facts(secure: false)) == .none)
+        let jsonBool = try conditionPolicy(#"{"Bool":{"aws:SecureTransport":false}}"#)
+        #expect(ask(jsonBool, "s3:ListBucket", facts: facts(secure: false)) == .allow)
+        let small = try conditionPolicy(#"{"NumericLessThan":{"s3:max-keys":"11"}}"#)
+        #expect(ask(small, "s3:ListBucket", facts: facts(["s3:max-keys": "10"])) == .allow)
+        #expect(ask(small, "s3:ListBucket", facts: facts(["s3:max-keys": "11"])) == .none)
+        #expect(ask(small, "s3:ListBucket", facts: facts()) == .none)
+        let numberValue = try conditionPolicy(#"{"NumericLessThan":{"s3:max-keys":100}}"#)
+        #expect(ask(numberValue, "s3:ListBucket", facts: facts(["s3:max-keys": "99"])) == .allow)
+        // 2027-01-15T08:00:00Z is 1_800_000_000.
+        let before = try conditionPolicy(#"{"DateLessThan":{"aws:CurrentTime":"2027-01-15T08:00:01Z"}}"#)
+        #expect(ask(before, "s3:ListBucket", facts: facts(now: 1_800_000_000)) == .allow)
+        #expect(ask(before, "s3:ListBucket", facts: facts(now: 1_800_000_001)) == .none)
+        let fractional = try conditionPolicy(#"{"DateGreaterThan":{"aws:CurrentTime":"2027-01-15T07:59:59.5Z"}}"#)
+        #expect(ask(fractional, "s3:ListBucket", facts: facts(now: 1_800_000_000)) == .allow)
+        let dateOnly = try conditionPolicy(#"{"DateLessThan":{"aws:CurrentTime":"2027-01-16"}}"#)
+        #expect(ask(dateOnly, "s3:ListBucket", facts: facts(now: 1_800_000_000)) == .allow)
+        let epoch = try conditionPolicy(#"{"DateLessThan":{"aws:EpochTime":"1800000000"}}"#)
+        #expect(ask(epoch, "s3:ListBucket", facts: facts(now: 1_799_999_999)) == .allow)
+        // Conditions of one statement must all hold.
+        let both = try conditionPolicy(#"{"Bool":{"aws:SecureTransport":"true"},"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#)
+        #expect(ask(both, "s3:ListBucket", facts: facts(ip: "10.0.0.1", secure: true)) == .allow)
+        #expect(ask(both, "s3:ListBucket", facts: facts(ip: "11.0.0.1", secure: true)) == .none)
+    }
+
+    @Test func malformedPoliciesNameTheProblem() {
+        let allow = #""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#
+        #expect(problem("not json").contains("valid JSON"))
+        #expect(problem("[]").contains("first byte"))
+        #expect(problem(#"{"Version":"2012-10-17"}"#).contains("Statement"))
+        #expect(problem(#"{"Version":"2019-01-01","Statement":[{\#(allow)}]}"#).contains("Version"))
+        #expect(problem(#"{"Statement":[{\#(allow)}],"Extra":1}"#).contains("Unknown field 'Extra'"))
+        #expect(
+            problem(statement(#""Effect":"Maybe","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#))
+                .contains("invalid effect 'Maybe'"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Principal":"*","Action":"s3:GetObjekt","Resource":"arn:aws:s3:::cams/*""#))
+                .contains("invalid action 's3:GetObjekt'"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"arn:aws:s3:::cams/*""#))
+                .contains("invalid action 'ec2:RunInstances'"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Principal":"*","Action":"s3:Foo*","Resource":"arn:aws:s3:::cams/*""#))
+                .contains("invalid action 's3:Foo*'"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other/*""#))
+                .contains("not in bucket cams"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"cams/*""#))
+                .contains("invalid resource 'cams/*'"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams""#))
+                .contains("does not apply to any resource"))
+        #expect(
+            problem(statement(#""Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#))
+                .contains("Principal"))
+        #expect(
+            problem(
+                statement(
+                    #""Effect":"Allow","Principal":{"Service":"x"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#)
+            )
+            .contains("unsupported principal type 'Service'"))
+        #expect(
+            problem(statement(#"\#(allow),"Condition":{"StringSorta":{"s3:prefix":"a"}}"#))
+                .contains("unknown condition operator 'StringSorta'"))
+        #expect(
+            problem(statement(#"\#(allow),"Condition":{"StringEquals":{"s3:nothing":"a"}}"#))
+                .contains("unknown condition key 's3:nothing'"))
+        #expect(
+            problem(statement(#"\#(allow),"Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/33"}}"#))
+                .contains("invalid value '10.0.0.0/33'"))
+        #expect(
+            problem(statement(#"\#(allow),"Condition":{"DateLessThan":{"aws:CurrentTime":"tomorrow"}}"#))
+                .contains("invalid value 'tomorrow'"))
+        #expect(
+            problem(statement(#"\#(allow),"Condition":{"NumericLessThan":{"s3:max-keys":"ten"}}"#))
+                .contains("invalid value 'ten'"))
+        #expect(problem(#"{"Statement":[{"Sid":"a",\#(allow)},{"Sid":"a",\#(allow)}]}"#).contains("unique"))
+        #expect(
+            problem(
+                statement(
+                    #""Effect":"Allow","Principal":"*","Action":"s3:GetObject","NotAction":"s3:PutObject","Resource":"arn:aws:s3:::cams/*""#
+                )
+            )
+            .contains("cannot both"))
+        #expect(problem(String(repeating: " ", count: 21 * 1024) + "{}").contains("maximum allowed document size"))
+        // What AWS's policy generator writes parses.
+        #expect(
+            problem(
+                #"{"Id":"Policy1","Version":"2012-10-17","Statement":[{"Sid":"Stmt1","Action":["s3:GetObject"],"Effect":"Allow","Resource":"arn:aws:s3:::cams/*","Principal":"*"}]}"#
+            ) == "accepted")
+    }
+
+    @Test func wildcardMatching() {
+        #expect(PolicyWildcard.matches("a*b*c", "axxbyyc"))
+        #expect(!PolicyWildcard.matches("a*b*c", "axxbyy"))
+        #expect(PolicyWildcard.matches("*", ""))
+        #expect(PolicyWildcard.matches("a?c", "abc"))
+        #expect(!PolicyWildcard.matches("a?c", "ac"))
+        #expect(PolicyWildcard.matches("S3:GET*", "s3:getobject", ignoringCase: true))
+        // Many stars stay linear-ish (no exponential backtracking).
+        #expect(!PolicyWildcard.matches(String(repeating: "*a", count: 50) + "b", String(repeating: "a", count: 1000)))
+    }
+
+    @Test func publicAccessBlockXML() throws {
+        let block = try PublicAccessBlock(
+            xml: Array(
+                "<PublicAccessBlockConfiguration><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>TRUE</RestrictPublicBuckets></PublicAccessBlockConfiguration>"
+                    .utf8))
+        #expect(block == PublicAccessBlock(blockPublicPolicy: true, restrictPublicBuckets: true))
+        #expect(try PublicAccessBlock(xml: Array(block.xml.text.utf8)) == block)
+        #expect(throws: S3Error.self) {
+            try PublicAccessBlock(
+                xml: Array(
+                    "<PublicAccessBlockConfiguration><BlockPublicAcls>yes</BlockPublicAcls></PublicAccessBlockConfiguration>".utf8
+                ))
+        }
+    }
+
+    @Test func restrictPublicBucketsIgnoresPublicGrants() throws {
+        let policy = try parse(
+            statement(#""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#))
+        let q = PolicyQuestion(
+            principal: .anonymous, action: "s3:GetObject", bucket: "cams", key: "a",
+            facts: PolicyFacts(sourceIP: nil, secureTransport: false, now: 0))
+        #expect(policy.evaluate(q, ignoringPublicGrants: true) == .none)
+        #expect(policy.evaluate(q) == .allow)
+    }
+
+    @Test func everyEndpointWithABucketHasAPolicyAction() {
+        #expect(PolicyActions.action(for: .getObject) == "s3:GetObject")
+        #expect(PolicyActions.action(for: .getObject, versioned: true) == "s3:GetObjectVersion")
+        #expect(PolicyActions.action(for: .listObjectsV2) == "s3:ListBucket")
+        #expect(PolicyActions.action(for: .deleteObject) == "s3:DeleteObject")
+        #expect(PolicyActions.action(for: .getObjectTagging) == "s3:GetObjectTagging")
+        #expect(PolicyActions.action(for: .uploadPart) == "s3:PutObject")
+        // Every action the table produces is one a policy may name.
+        let endpoints: [S3Endpoint] = [
+            .listBuckets, .createBucket, .headBucket, .deleteBucket, .getBucketLocation, .listObjects, .listObjectsV2,
+            .listObjectVersions, .listMultipartUploads, .getBucketTagging, .putBucketTagging, .deleteBucketTagging,
+            .getBucketAcl, .putBucketAcl, .getBucketVersioning, .putBucketVersioning, .getObjectLockConfiguration,
+            .putObjectLockConfiguration, .getObjectRetention, .putObjectRetention, .getObjectLegalHold, .putObjectLegalHold,
+            .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock,
+            .putPublicAccessBlock, .deletePublicAccessBlock, .deleteObjects, .postObject, .putObject, .copyObject, .getObject,
+            .headObject, .deleteObject, .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload,
+            .abortMultipartUpload, .listParts, .getObjectTagging, .putObjectTagging, .deleteObjectTagging, .getObjectAcl,
+            .putObjectAcl, .getObjectAttributes,
+        ]
+        for endpoint in endpoints {
+            for versioned in [false, true] {
+                let action = PolicyActions.action(for: endpoint, versioned: versioned)
+                #expect(action.map { PolicyActions.known[$0.lowercased()] != nil } == true, "\(endpoint)")
+            }
+        }
+        for configuration in BucketConfiguration.allCases {
+            let action = PolicyActions.action(for: .getBucketConfiguration(configuration))
+            #expect(action.map { PolicyActions.known[$0.lowercased()] != nil } == true, "\(configuration)")
+        }
+    }
+}
