@@ -30,17 +30,14 @@ struct CORSConfiguration: Equatable, Sendable {
     /// Parses and validates a PutBucketCors body; the first problem is thrown as S3's error.
     init(xml bytes: [UInt8]) throws {
         let root = try XMLElement.parse(bytes)
-        guard root.name == "CORSConfiguration", !root.children.isEmpty else { throw S3Error.malformedXML() }
-        var rules: [Rule] = []
-        for element in root.children {
-            guard element.name == "CORSRule" else { throw S3Error.malformedXML() }
-            rules.append(try Self.rule(element))
-        }
-        guard rules.count <= Self.maximumRules else {
+        guard root.name == "CORSConfiguration", !root.children.isEmpty, root.children.allSatisfy({ $0.name == "CORSRule" })
+        else { throw S3Error.malformedXML() }
+        // The count first, then each rule in order: the first problem is the one named.
+        guard root.children.count <= Self.maximumRules else {
             throw S3Error.invalidRequest(
                 "The number of CORS rules should not exceed allowed limit of \(Self.maximumRules) rules.")
         }
-        self.rules = rules
+        rules = try root.children.map(Self.rule)
     }
 
     private static func rule(_ element: XMLElement) throws -> Rule {

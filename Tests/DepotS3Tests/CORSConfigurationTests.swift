@@ -93,6 +93,11 @@ struct CORSConfigurationTests {
         let rules = String(
             repeating: "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>", count: 101)
         #expect(refusal("<CORSConfiguration>\(rules)</CORSConfiguration>")?.code == "InvalidRequest")
+        // The count is checked before the rules, so it is what 101 rules with a bad one are told.
+        let badFirst = "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule>"
+        #expect(
+            refusal("<CORSConfiguration>\(badFirst)\(rules)</CORSConfiguration>")?.message
+                == "The number of CORS rules should not exceed allowed limit of 100 rules.")
         let hundred = String(
             repeating: "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>", count: 100)
         #expect(refusal("<CORSConfiguration>\(hundred)</CORSConfiguration>") == nil)
