@@ -23,10 +23,6 @@ struct CORSConfiguration: Equatable, Sendable {
     /// The only methods a rule may name, as in S3 (case-sensitive).
     static let methods: Set<String> = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 
-    init(rules: [Rule]) {
-        self.rules = rules
-    }
-
     /// Parses and validates a PutBucketCors body; the first problem is thrown as S3's error.
     init(xml bytes: [UInt8]) throws {
         let root = try XMLElement.parse(bytes)
@@ -45,7 +41,8 @@ struct CORSConfiguration: Equatable, Sendable {
         for child in element.children {
             // Values are elements with text only: a nested element is not in S3's schema.
             guard child.children.isEmpty else { throw S3Error.malformedXML() }
-            let text = child.text.trimmedSpaces()
+            // Pretty-printed documents put values on lines of their own.
+            let text = String(child.text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
             switch child.name {
             case "ID":
                 guard rule.id == nil else { throw S3Error.malformedXML() }

@@ -39,9 +39,19 @@ struct CORSConfigurationTests {
                 <MaxAgeSeconds>3000</MaxAgeSeconds>
               </CORSRule>
               <CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule>
+              <CORSRule>
+                <AllowedOrigin>
+                  http://on-a-line-of-its-own.example.com
+                </AllowedOrigin>
+                <AllowedMethod>
+                  GET
+                </AllowedMethod>
+              </CORSRule>
             </CORSConfiguration>
             """)
-        #expect(configuration.rules.count == 2)
+        #expect(configuration.rules.count == 3)
+        #expect(configuration.rules[2].allowedOrigins == ["http://on-a-line-of-its-own.example.com"])
+        #expect(configuration.rules[2].allowedMethods == ["GET"])
         let first = configuration.rules[0]
         #expect(first.id == "upload-from-the-player")
         #expect(first.allowedOrigins == ["http://*.example.com", "https://player.example.org"])
