@@ -39,6 +39,8 @@ extension S3Service {
         -> Response
     {
         try authorize(c, .write, bucket: bucket)
+        // Object Ownership and ACL asked for, refused before anything is made (ACLHandlers.swift).
+        let aclSettings = try bucketCreationSettings(c)
         try await sendContinue()
         let bytes = try await readSmallBody(c, body, limit: 64 << 10)
         if !bytes.isEmpty {
@@ -61,7 +63,11 @@ extension S3Service {
                 bucket, owner: c.account.accessKey, region: settings.region, objectLock: objectLock)
         } catch EngineError.bucketAlreadyOwnedByYou(_) where settings.region == "us-east-1" {
             // Re-creating your own bucket in us-east-1 succeeds, as AWS (legacy us-east-1) and MinIO answer;
-            // other regions keep BucketAlreadyOwnedByYou, as AWS does there.
+            // other regions keep BucketAlreadyOwnedByYou, as AWS does there. Its ACL is reset, as in AWS.
+            try await applyBucketCreationSettings(aclSettings, bucket: bucket)
+        }
+        if aclSettings.ownership != nil || aclSettings.acl != nil {
+            try await applyBucketCreationSettings(aclSettings, bucket: bucket)
         }
         var headers = HTTPFields()
         headers[.location] = "/" + bucket

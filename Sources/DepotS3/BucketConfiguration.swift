@@ -78,41 +78,4 @@ extension S3Service {
         if let error = configuration.notConfigured(bucket: bucket) { throw error }
         return xmlResponse(configuration.emptyDocument())
     }
-
-    /// GetBucketAcl / GetObjectAcl: one owner with FULL_CONTROL, as MinIO answers (s3cmd and
-    /// rclone read it).
-    func getAcl(_ c: S3Context, bucket: String, key: String?) throws -> Response {
-        try requireBucket(bucket)
-        if let key, try engine.headObject(bucket: bucket, key: key) == nil { throw S3Error.noSuchKey(key) }
-        var xml = XMLWriter()
-        xml.group("AccessControlPolicy", namespace: true) { x in
-            x.group("Owner") { o in
-                o.element("ID", c.account.accessKey)
-                o.element("DisplayName", c.account.name)
-            }
-            x.group("AccessControlList") { l in
-                l.raw("<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">")
-                l.element("ID", c.account.accessKey)
-                l.element("DisplayName", c.account.name)
-                l.raw("</Grantee><Permission>FULL_CONTROL</Permission></Grant>")
-            }
-        }
-        return xmlResponse(xml)
-    }
-
-    /// PutBucketAcl / PutObjectAcl: only the canned ACL that changes nothing (`private`, or
-    /// `bucket-owner-full-control` for a single owner) with no grants and no body.
-    func putAcl(_ c: S3Context, bucket: String, key: String?, body: RequestBody) async throws -> Response {
-        let r = c.request
-        let canned = r.header("x-amz-acl")?.lowercased()
-        let hasGrants = r.headers.contains { $0.name.canonicalName.hasPrefix("x-amz-grant-") }
-        let declaredBody = (r.headers[.contentLength].flatMap(Int.init) ?? 0) > 0 || r.headers[.transferEncoding] != nil
-        guard let canned, UnsupportedHeaders.harmlessCannedACLs.contains(canned), !hasGrants, !declaredBody else {
-            throw S3Error.notImplemented(
-                "\(key == nil ? "PutBucketAcl" : "PutObjectAcl") other than the canned ACL 'private' (ACLs are not kept)")
-        }
-        try requireBucket(bucket)
-        if let key, try engine.headObject(bucket: bucket, key: key) == nil { throw S3Error.noSuchKey(key) }
-        return emptyResponse(.ok)
-    }
 }

@@ -94,7 +94,7 @@ extension S3Service {
         guard taggingDirective == "COPY" || taggingDirective == "REPLACE" else {
             throw S3Error.invalidArgument("Unknown tagging directive.")
         }
-        let replacement = try objectMetadata(from: r, owner: c.account.accessKey)
+        let replacement = try requestObjectMetadata(c, bucket: bucket)
         let sameObject = source.bucket == bucket && source.key == key && source.version == nil
         if sameObject && directive == "COPY" && taggingDirective == "COPY" {
             throw S3Error(
@@ -163,7 +163,8 @@ extension S3Service {
     }
 }
 
-/// A copy's lock comes from its own headers whatever the metadata directive (never the source's).
+/// A copy's lock and ACL come from its own headers whatever the metadata directive (never the source's).
 private func withLockRequest(_ system: [(String, String)], from request: ObjectMetadata) -> [(String, String)] {
-    system.filter { !ObjectLockRequest.isRequest($0.0) } + request.systemMetadata.filter { ObjectLockRequest.isRequest($0.0) }
+    func isOwn(_ name: String) -> Bool { ObjectLockRequest.isRequest(name) || name == ObjectRecord.cannedACLKey }
+    return system.filter { !isOwn($0.0) } + request.systemMetadata.filter { isOwn($0.0) }
 }

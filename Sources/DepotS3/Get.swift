@@ -30,7 +30,7 @@ extension S3Service {
         headers[.lastModified] = httpDate(seconds: lastModified)
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = record.contentType
-        for (name, value) in record.systemMetadata {
+        for (name, value) in record.headerMetadata {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         for (name, value) in record.userMetadata {

@@ -15,7 +15,7 @@ extension S3Service {
         try engine.checkKeyLength(bucket: bucket, key: key)
         try requireBucket(bucket)
         let r = c.request
-        let metadata = try objectMetadata(from: r, owner: c.account.accessKey)
+        let metadata = try requestObjectMetadata(c, bucket: bucket)
         var algorithm = ""
         if let text = r.header("x-amz-checksum-algorithm") {
             guard let a = ChecksumAlgorithm(headerValue: text) else {

@@ -27,6 +27,7 @@ extension S3Service {
         var session: IngestSession?
         var policy: PostPolicy?
         var account: Account?
+        var aclPairs: [(String, String)] = []
         var size: UInt64 = 0
         var fileDone = false
         for try await buffer in body {
@@ -39,6 +40,12 @@ extension S3Service {
                         let checked = try checkPolicy(
                             fields: fields, bucket: bucket, filename: filename, fileContentType: fileType, request: r)
                         try UnsupportedHeaders.check(formFields: fields)
+                        // The form's `acl` field is the x-amz-acl header of a PUT.
+                        let formFields = fields
+                        aclPairs = try requestedObjectACLPairs(
+                            { name in
+                                formFields.first { $0.0.lowercased() == (name == "x-amz-acl" ? "acl" : name) }?.1
+                            }, owner: checked.account.accessKey, bucket: bucket, operation: "PostObject")
                         policy = checked.policy
                         account = checked.account
                         session = try engine.startIngest(bucket: bucket, key: checked.key)
@@ -70,6 +77,7 @@ extension S3Service {
             }
             if storedSystemHeaders.contains(lower) { metadata.systemMetadata.append((lower, value)) }
         }
+        metadata.systemMetadata += aclPairs
         let record = try await session.commit(metadata: metadata, origin: .s3("Post"))
         let key = session.key
         var headers = HTTPFields()

@@ -18,7 +18,7 @@ extension S3Service {
         try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
         let contentMD5 = try contentMD5Header(r)
         var checksums = try DeclaredChecksums(r)
-        var metadata = try objectMetadata(from: r, owner: c.account.accessKey)
+        var metadata = try requestObjectMetadata(c, bucket: bucket)
         let precondition = try writePreconditions(r)
         let session = try engine.startIngest(bucket: bucket, key: key)
 

@@ -14,12 +14,13 @@ public enum S3Endpoint: Equatable, Sendable {
     case listObjects, listObjectsV2, listObjectVersions, listMultipartUploads
     case getBucketTagging, putBucketTagging, deleteBucketTagging
     case getBucketAcl, putBucketAcl
+    case getBucketOwnershipControls, putBucketOwnershipControls, deleteBucketOwnershipControls
     case getBucketVersioning, putBucketVersioning
     case getObjectLockConfiguration, putObjectLockConfiguration
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
+    case getBucketCors, putBucketCors, deleteBucketCors
     case getBucketPolicy, putBucketPolicy, deleteBucketPolicy, getBucketPolicyStatus
     case getPublicAccessBlock, putPublicAccessBlock, deletePublicAccessBlock
-    case getBucketCors, putBucketCors, deleteBucketCors
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
     case getBucketConfiguration(BucketConfiguration)
     case deleteObjects, postObject
@@ -137,10 +138,13 @@ public enum S3Endpoint: Equatable, Sendable {
         "PutObjectLockConfiguration": .putObjectLockConfiguration, "GetObjectRetention": .getObjectRetention,
         "PutObjectRetention": .putObjectRetention, "GetObjectLegalHold": .getObjectLegalHold,
         "PutObjectLegalHold": .putObjectLegalHold,
+        "GetBucketOwnershipControls": .getBucketOwnershipControls,
+        "PutBucketOwnershipControls": .putBucketOwnershipControls,
+        "DeleteBucketOwnershipControls": .deleteBucketOwnershipControls,
+        "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
         "GetBucketPolicy": .getBucketPolicy, "PutBucketPolicy": .putBucketPolicy, "DeleteBucketPolicy": .deleteBucketPolicy,
         "GetBucketPolicyStatus": .getBucketPolicyStatus, "GetPublicAccessBlock": .getPublicAccessBlock,
         "PutPublicAccessBlock": .putPublicAccessBlock, "DeletePublicAccessBlock": .deletePublicAccessBlock,
-        "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
     ]
 
     private static let configurationGets: [String: BucketConfiguration] = Dictionary(
@@ -164,6 +168,9 @@ public enum S3Endpoint: Equatable, Sendable {
         case .deleteBucketTagging: "DeleteBucketTagging"
         case .getBucketAcl: "GetBucketAcl"
         case .putBucketAcl: "PutBucketAcl"
+        case .getBucketOwnershipControls: "GetBucketOwnershipControls"
+        case .putBucketOwnershipControls: "PutBucketOwnershipControls"
+        case .deleteBucketOwnershipControls: "DeleteBucketOwnershipControls"
         case .getBucketVersioning: "GetBucketVersioning"
         case .putBucketVersioning: "PutBucketVersioning"
         case .getObjectLockConfiguration: "GetObjectLockConfiguration"
@@ -172,6 +179,9 @@ public enum S3Endpoint: Equatable, Sendable {
         case .putObjectRetention: "PutObjectRetention"
         case .getObjectLegalHold: "GetObjectLegalHold"
         case .putObjectLegalHold: "PutObjectLegalHold"
+        case .getBucketCors: "GetBucketCors"
+        case .putBucketCors: "PutBucketCors"
+        case .deleteBucketCors: "DeleteBucketCors"
         case .getBucketPolicy: "GetBucketPolicy"
         case .putBucketPolicy: "PutBucketPolicy"
         case .deleteBucketPolicy: "DeleteBucketPolicy"
@@ -179,9 +189,6 @@ public enum S3Endpoint: Equatable, Sendable {
         case .getPublicAccessBlock: "GetPublicAccessBlock"
         case .putPublicAccessBlock: "PutPublicAccessBlock"
         case .deletePublicAccessBlock: "DeletePublicAccessBlock"
-        case .getBucketCors: "GetBucketCors"
-        case .putBucketCors: "PutBucketCors"
-        case .deleteBucketCors: "DeleteBucketCors"
         case .getBucketConfiguration(let configuration): configuration.getOperation
         case .deleteObjects: "DeleteObjects"
         case .postObject: "PostObject"
@@ -219,7 +226,7 @@ public enum S3Endpoint: Equatable, Sendable {
     public var requiredAction: Action? {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
-            .getBucketAcl, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
+            .getBucketAcl, .getBucketOwnershipControls, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
             .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
@@ -234,6 +241,9 @@ public enum S3Endpoint: Equatable, Sendable {
             .read
         case .listBuckets, .headBucket, .getBucketLocation, .deleteObjects, .postObject, .preflight, .notImplemented,
             .unknownSubresource, .conflictingSubresources, .methodNotAllowed:
+            nil
+        case .putBucketOwnershipControls, .deleteBucketOwnershipControls:
+            // Whether ACLs may open the bucket at all: full control of the bucket (ACLHandlers.swift).
             nil
         case .putBucketPolicy, .deleteBucketPolicy, .putPublicAccessBlock, .deletePublicAccessBlock:
             // Settings that give rights away: the handler asks for full control of the bucket

@@ -194,6 +194,8 @@ public final class S3Service: Sendable {
             return try await bucketTagging(c, bucket: bucket, body: body)
         case .getBucketAcl: return try getAcl(c, bucket: bucket, key: nil)
         case .putBucketAcl: return try await putAcl(c, bucket: bucket, key: nil, body: body)
+        case .getBucketOwnershipControls, .putBucketOwnershipControls, .deleteBucketOwnershipControls:
+            return try await bucketOwnershipControls(c, bucket: bucket, body: body)
         case .getBucketConfiguration(let configuration): return try getBucketConfiguration(c, bucket: bucket, configuration)
         case .deleteObjects: return try await deleteObjects(c, bucket: bucket, body: body)
         case .getBucketVersioning: return try getBucketVersioning(c, bucket: bucket)

@@ -5,7 +5,7 @@ import HTTPTypes
 /// served without its key; one asked to be locked could be deleted. So they are refused with 501
 /// NotImplemented naming the header, in one place, before the handler runs.
 enum UnsupportedHeaders {
-    /// Canned ACLs that change nothing for a single owner.
+    /// Canned ACLs that say nothing beyond "the owner has full control" (all a part may name).
     static let harmlessCannedACLs: Set<String> = ["private", "bucket-owner-full-control"]
 
     /// AWS's storage classes. Depot keeps every object the same way; a valid class is accepted
@@ -67,14 +67,13 @@ enum UnsupportedHeaders {
         switch endpoint {
         case .getObject, .headObject:
             try refuse(customerKey)
-        case .createBucket:
-            try checkACL(value: value, names: names)
         case _ where endpoint.writesObject:
             // Object Lock headers are carried out on PUT, copy and CreateMultipartUpload (ObjectLock.swift).
             let lockCarriedOut = endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload
             try refuse(serverSideEncryption + customerKey + (lockCarriedOut ? [] : objectLock))
             if endpoint == .copyObject || endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
-            try checkACL(value: value, names: names)
+            // ACLs of new objects and buckets are kept (ACL/ACLSettings.swift); a part has none of its own.
+            if endpoint == .uploadPart || endpoint == .uploadPartCopy { try checkACL(value: value, names: names) }
             if let storageClass = value("x-amz-storage-class"), !storageClasses.contains(storageClass) {
                 throw S3Error("InvalidStorageClass", .badRequest, "The storage class you specified is not valid: \(storageClass)")
             }
@@ -83,13 +82,13 @@ enum UnsupportedHeaders {
         }
     }
 
-    /// Grants and canned ACLs other than "only the owner", which Depot has no way to keep.
+    /// Grants and canned ACLs other than "only the owner" on a part, which has no ACL of its own.
     private static func checkACL<Names: Sequence<String>>(value: (String) -> String?, names: () -> Names) throws {
         if let grant = names().first(where: { $0.hasPrefix("x-amz-grant-") }) {
-            throw S3Error.notImplemented("header \(grant) (ACLs are not kept)")
+            throw S3Error.notImplemented("header \(grant) on a part (the upload's ACL is given at its creation)")
         }
         if let acl = value("x-amz-acl"), !harmlessCannedACLs.contains(acl.lowercased()) {
-            throw S3Error.notImplemented("header x-amz-acl: \(acl) (only private is supported)")
+            throw S3Error.notImplemented("header x-amz-acl: \(acl) on a part (the upload's ACL is given at its creation)")
         }
     }
 }

@@ -49,7 +49,7 @@ public struct S3Tier: TierClient {
 
     private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {
         var headers: [(String, String)] = [("content-type", record.contentType)]
-        for (name, value) in record.systemMetadata { headers.append((name, value)) }
+        for (name, value) in record.headerMetadata { headers.append((name, value)) }
         for (name, value) in record.replicatedMetadata { headers.append(("x-amz-meta-" + name, value)) }
         // A bucket with Object Lock keeps the copy under the version's own retention and hold.
         if settings.objectLock {

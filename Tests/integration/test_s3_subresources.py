@@ -31,7 +31,8 @@ BODY = b"the one object of the bucket"
 # The S3 API reference's bucket sub-resources: the methods each takes, and what Depot answers
 # when nothing is configured (status, error code or root element). Pairs not listed: 501.
 BUCKET_SUBRESOURCES = {
-    "acl": {"GET": (200, "AccessControlPolicy"), "PUT": None},
+    # ACLs are kept (test_acl.py): a PUT without any ACL is AWS's MissingSecurityHeader.
+    "acl": {"GET": (200, "AccessControlPolicy"), "PUT": (400, "MissingSecurityHeader")},
     "accelerate": {"GET": (200, "AccelerateConfiguration"), "PUT": None},
     "analytics": {"GET": None, "PUT": None, "DELETE": None},
     # CORS is implemented (test_cors.py): an empty PUT body is malformed, DELETE of none succeeds.
@@ -46,7 +47,8 @@ BUCKET_SUBRESOURCES = {
     "metrics": {"GET": None, "PUT": None, "DELETE": None},
     "notification": {"GET": (200, "NotificationConfiguration"), "PUT": None},
     "object-lock": {"GET": (404, "ObjectLockConfigurationNotFoundError"), "PUT": (400, "MalformedXML")},
-    "ownershipControls": {"GET": (404, "OwnershipControlsNotFoundError"), "PUT": None, "DELETE": None},
+    # Object Ownership is kept (test_acl.py): BucketOwnerEnforced until changed.
+    "ownershipControls": {"GET": (200, "OwnershipControls"), "PUT": (400, "MalformedXML"), "DELETE": (204, None)},
     # Policies and public access blocks are implemented (test_bucket_policy.py): an empty PUT body is malformed.
     "policy": {"GET": (404, "NoSuchBucketPolicy"), "PUT": (400, "MalformedPolicy"), "DELETE": (204, None)},
     "policyStatus": {"GET": (404, "NoSuchBucketPolicy")},
@@ -72,7 +74,7 @@ BUCKET_SUBRESOURCES = {
 }
 
 OBJECT_SUBRESOURCES = {
-    "acl": {"GET": (200, "AccessControlPolicy"), "PUT": None},
+    "acl": {"GET": (200, "AccessControlPolicy"), "PUT": (400, "MissingSecurityHeader")},
     "attributes": {"GET": None},
     # The test bucket has no Object Lock (test_object_lock.py covers one that has).
     "legal-hold": {"GET": (400, "InvalidRequest"), "PUT": (400, "InvalidRequest")},
@@ -168,7 +170,7 @@ def test_every_object_subresource_pair(depot, s3, bucket):
 def test_unhandled_delete_on_an_empty_bucket_keeps_it(depot, s3, bucket):
     """The defect: DELETE /bucket?publicAccessBlock answered 204 and deleted the (empty) bucket (it is
     implemented now; the sub-resources still unhandled keep the rule)."""
-    for subresource in ["ownershipControls", "website", "replication", "lifecycle", "encryption", "metrics", "analytics", "inventory", "intelligent-tiering",
+    for subresource in ["website", "replication", "lifecycle", "encryption", "metrics", "analytics", "inventory", "intelligent-tiering",
                         "metadataTable", "someFutureSubresource"]:
         response = send(depot, "DELETE", f"/{bucket}?{subresource}")
         assert response.status_code == 501, (subresource, response.status_code, response.text)
@@ -191,6 +193,8 @@ def test_boto3_configuration_calls(s3, bucket):
     """What s3cmd, rclone and minio-go probe, through boto3's own parsers."""
     assert s3.get_bucket_versioning(Bucket=bucket).get("Status") is None
     assert s3.get_bucket_acl(Bucket=bucket)["Grants"][0]["Permission"] == "FULL_CONTROL"
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "BucketOwnerEnforced"}]
     assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
     s3.get_bucket_notification_configuration(Bucket=bucket)
@@ -203,7 +207,6 @@ def test_boto3_configuration_calls(s3, bucket):
         (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
         (s3.get_bucket_replication, "ReplicationConfigurationNotFoundError"),
         (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration"),
-        (s3.get_bucket_ownership_controls, "OwnershipControlsNotFoundError"),
         (s3.get_object_lock_configuration, "ObjectLockConfigurationNotFoundError"),
     ]:
         with pytest.raises(botocore.exceptions.ClientError) as e:
@@ -225,16 +228,19 @@ def test_boto3_configuration_calls(s3, bucket):
 
 
 def test_canned_private_acl_is_accepted_and_others_refused(s3, bucket):
+    """A bucket with the default Object Ownership (BucketOwnerEnforced): owner-only ACLs only
+    (the rest of ACLs: test_acl.py); a grant no canned ACL expresses is 501."""
     s3.put_object(Bucket=bucket, Key="obj", Body=BODY)
     s3.put_bucket_acl(Bucket=bucket, ACL="private")
     s3.put_object_acl(Bucket=bucket, Key="obj", ACL="private")
     assert s3.get_object_acl(Bucket=bucket, Key="obj")["Grants"][0]["Permission"] == "FULL_CONTROL"
-    for call in [lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"),
-                 lambda: s3.put_object_acl(Bucket=bucket, Key="obj", ACL="public-read"),
-                 lambda: s3.put_object_acl(Bucket=bucket, Key="obj", GrantRead="id=someone")]:
+    for call, code in [(lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"), "AccessControlListNotSupported"),
+                       (lambda: s3.put_object_acl(Bucket=bucket, Key="obj", ACL="public-read"),
+                        "AccessControlListNotSupported"),
+                       (lambda: s3.put_object_acl(Bucket=bucket, Key="obj", GrantRead="id=someone"), "NotImplemented")]:
         with pytest.raises(botocore.exceptions.ClientError) as e:
             call()
-        assert e.value.response["Error"]["Code"] == "NotImplemented"
+        assert e.value.response["Error"]["Code"] == code
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object_acl(Bucket=bucket, Key="missing")
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
@@ -260,7 +266,7 @@ def test_encryption_lock_and_grant_headers_are_refused_and_nothing_is_stored(s3,
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
     for extra in [dict(ServerSideEncryption="AES256"), dict(ServerSideEncryption="aws:kms", SSEKMSKeyId="k"),
                   dict(ServerSideEncryption="aws:kms", BucketKeyEnabled=True), sse_c,
-                  dict(GrantRead='id="someone"'), dict(ACL="public-read")]:
+                  dict(GrantRead='id="someone"')]:
         response = refused(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"plaintext", **extra))
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
         assert_absent(s3, bucket, key)

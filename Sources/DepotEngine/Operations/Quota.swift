@@ -111,7 +111,8 @@ extension Engine {
             deltas[added.owner, default: (0, 0)].objects += 1
         }
         let table = usageTable
-        for (owner, delta) in deltas where delta != (0, 0) {
+        // An object without an owner account (an anonymous upload a public bucket admitted) counts for nobody.
+        for (owner, delta) in deltas where delta != (0, 0) && !owner.isEmpty {
             let current = try Self.usage(of: owner, table: table, txn: txn)
             let next = StorageUsage(
                 bytes: UInt64(max(0, Int64(clamping: current.bytes) + delta.bytes)),
@@ -142,9 +143,9 @@ extension Engine {
     /// its owner's `uploading` grows by the difference, refused past the byte quota.
     func chargeUploadedPart(uploadId: String, partKey: [UInt8], size: UInt64, txn: borrowing Transaction) throws {
         let (uploads, parts, table) = (environment.table("uploads"), environment.table("parts"), usageTable)
-        guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner else {
-            return
-        }
+        guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner,
+            !owner.isEmpty
+        else { return }
         let replaced =
             try txn.get(parts, partKey).map { v in try v.withUnsafeBytes { try PartRecord.decode($0, withManifest: false) }.size }
             ?? 0
@@ -162,9 +163,9 @@ extension Engine {
     /// (a completed object's are then counted as the object's).
     func releaseUploadedParts(uploadId: String, txn: borrowing Transaction) throws {
         let (uploads, parts, table) = (environment.table("uploads"), environment.table("parts"), usageTable)
-        guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner else {
-            return
-        }
+        guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner,
+            !owner.isEmpty
+        else { return }
         var total: UInt64 = 0
         let prefix = Tables.partPrefix(upload: uploadId)
         try txn.scan(parts, from: prefix) { key, value in
@@ -220,7 +221,7 @@ extension Engine {
                 usage[owner, default: StorageUsage()].uploading += try PartRecord.decode(value, withManifest: false).size
                 return true
             }
-            for (owner, counted) in usage { try txn.put(table, Array(owner.utf8), counted.encoded()) }
+            for (owner, counted) in usage where !owner.isEmpty { try txn.put(table, Array(owner.utf8), counted.encoded()) }
             try txn.put(metaTable, Self.usageCountedKey, [1])
             return usage.count
         }

@@ -51,10 +51,10 @@ struct BucketAccess: Sendable {
 }
 
 /// The canned-ACL hook: what the bucket's (or object's) ACL says about a request. The ACL work
-/// adds its check here; until then ACLs have nothing to say. Its `.allow` admits a request the
+/// adds its check here (ACL/ACLAccess.swift: group grants of canned ACLs, never a deny). Its `.allow` admits a request the
 /// policy does not deny; its `.deny` refuses it.
 func aclVerdict(_ request: AccessRequest, access: BucketAccess) -> AccessVerdict {
-    .none
+    cannedACLVerdict(request, access: access)
 }
 
 /// Applies THE ACCESS RULE above.

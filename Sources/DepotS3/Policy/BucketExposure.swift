@@ -16,6 +16,7 @@ public enum BucketExposure {
             }
             reasons.append("bucket policy grants \(Array(Set(actions)).sorted().joined(separator: ", ")) to everyone")
         }
+        reasons += aclReasons(record: record)
         return reasons
     }
 }

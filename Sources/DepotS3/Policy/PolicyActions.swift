@@ -22,6 +22,8 @@ enum PolicyActions {
         case .putBucketTagging, .deleteBucketTagging: "s3:PutBucketTagging"
         case .getBucketAcl: "s3:GetBucketAcl"
         case .putBucketAcl: "s3:PutBucketAcl"
+        case .getBucketOwnershipControls: "s3:GetBucketOwnershipControls"
+        case .putBucketOwnershipControls, .deleteBucketOwnershipControls: "s3:PutBucketOwnershipControls"
         case .getBucketVersioning: "s3:GetBucketVersioning"
         case .putBucketVersioning: "s3:PutBucketVersioning"
         case .getObjectLockConfiguration: "s3:GetBucketObjectLockConfiguration"
