@@ -21,31 +21,17 @@ struct IngestCeiling: Encodable {
     var cores: Int
 
     static func measure(megabytes: Int) -> IngestCeiling {
-        let count = megabytes << 20
-        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
-        defer { bytes.deallocate() }
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for i in stride(from: 0, to: count, by: 8) {
-            // xorshift64*: fast, and random enough that FastCDC cuts as it does on video.
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            bytes.storeBytes(of: state &* 0x2545_F491_4F6C_DD1D, toByteOffset: i, as: UInt64.self)
-        }
-        let piece = 64 << 10
+        let input = CeilingInput(megabytes: megabytes)
         let ingest = best(of: 3) {
             var chunker = StreamingChunker(.standard)
             let sha = StreamingDigest(.sha256)
             var chunks = 0
-            var offset = 0
-            while offset < count {
-                let end = min(count, offset + piece)
-                chunker.append(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { chunk in
+            input.feed { piece in
+                chunker.append(piece) { chunk in
                     sha.update(chunk)
                     _ = sha.finalize()
                     chunks += 1
                 }
-                offset = end
             }
             chunker.finish { chunk in
                 sha.update(chunk)
@@ -55,15 +41,10 @@ struct IngestCeiling: Encodable {
         }
         let md5 = best(of: 3) {
             let digest = StreamingDigest(.md5)
-            var offset = 0
-            while offset < count {
-                let end = min(count, offset + piece)
-                digest.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                offset = end
-            }
+            input.feed { digest.update($0) }
             _ = digest.finalize()
         }
-        let megabytes = Double(count) / 1e6
+        let megabytes = Double(input.bytes.count) / 1e6
         let cores = ProcessInfo.processInfo.activeProcessorCount
         return IngestCeiling(
             chunkingAndSHA256MegabytesPerSecond: megabytes / ingest,

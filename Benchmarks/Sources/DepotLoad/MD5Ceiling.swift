@@ -17,17 +17,7 @@ struct MD5Ceiling: Encodable {
     var rows: [Row]
 
     static func measure(megabytes: Int) -> MD5Ceiling {
-        let count = megabytes << 20
-        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
-        defer { bytes.deallocate() }
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for i in stride(from: 0, to: count, by: 8) {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            bytes.storeBytes(of: state &* 0x2545_F491_4F6C_DD1D, toByteOffset: i, as: UInt64.self)
-        }
-        let input = Input(bytes: UnsafeRawBufferPointer(bytes))
+        let input = CeilingInput(megabytes: megabytes)
         let rows = [1, 8, 16].map { streams in
             Row(
                 streams: streams,
@@ -45,24 +35,10 @@ struct MD5Ceiling: Encodable {
         return MD5Ceiling(kernel: "\(MultiBufferMD5.shared.kernel)", rows: rows)
     }
 
-    /// The bytes every stream hashes, read-only and shared by the writer threads.
-    struct Input: @unchecked Sendable {
-        let bytes: UnsafeRawBufferPointer
-        func feed(_ update: (UnsafeRawBufferPointer) -> Void) {
-            let piece = 64 << 10
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(bytes.count, offset + piece)
-                update(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                offset = end
-            }
-        }
-    }
-
     /// The best of a few runs of `streams` threads, each hashing the whole input once, in MB per
     /// CPU-second of the process: the machine's other tenants only ever slow a run down.
     private static func best(
-        of runs: Int, streams: Int, _ input: Input, _ body: @escaping @Sendable (Input) -> Void
+        of runs: Int, streams: Int, _ input: CeilingInput, _ body: @escaping @Sendable (CeilingInput) -> Void
     ) -> Double {
         var fastest = 0.0
         for _ in 0..<runs {
