@@ -17,8 +17,8 @@ def moto():
     backend.stop()
 
 
-def versioned_tier_config(tmp_path, moto_endpoint, nas, versions=None):
-    option = f", versions: {versions}" if versions else ""
+def versioned_tier_config(tmp_path, moto_endpoint, nas, versions=None, deletes=False):
+    option = (f", versions: {versions}" if versions else "") + (", deletes: true" if deletes else "")
     config = tmp_path / "depot.yaml"
     config.write_text(f"""
 buckets: [rec]
@@ -31,6 +31,21 @@ policies:
     match: {{ bucket: rec }}
     replicate: {{ to: [cloud, nas], mode: continuous{option} }}
 """)
+    return str(config)
+
+
+def nas_config(tmp_path, nas, replicate="to: [nas]", tier="", policy="", storage="", name="archive"):
+    """A depot.yaml for bucket rec with one filesystem tier `nas` at `nas` (more tier options in
+    `tier`) and one policy `name` replicating to it: `replicate` is its replicate block's contents,
+    `policy` more of its keys; replicate=None leaves the policy out. Returns the file's path."""
+    text = f"storage: {{ {storage} }}\n" if storage else ""
+    tier_options = f", {tier}" if tier else ""
+    text += f'buckets: [rec]\ntiers:\n  - {{ name: nas, type: filesystem, path: "{nas}"{tier_options} }}\n'
+    if replicate is not None:
+        more = f", {policy}" if policy else ""
+        text += f"policies:\n  - {{ name: {name}, match: {{ bucket: rec }}, replicate: {{ {replicate} }}{more} }}\n"
+    config = tmp_path / "depot.yaml"
+    config.write_text(text)
     return str(config)
 
 
@@ -48,9 +63,7 @@ def wait_for_status(s3, key, want="COMPLETED", timeout=30, **extra):
 def test_replicate_versions_option_is_parsed_and_shown(tmp_path):
     nas = tmp_path / "nas"
     nas.mkdir()
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"buckets: [rec]\ntiers:\n  - {{ name: nas, type: filesystem, path: \"{nas}\" }}\n")
-    server = DepotServer(config=str(config)).start()
+    server = DepotServer(config=nas_config(tmp_path, nas, replicate=None)).start()
     try:
         admin = Admin(server.endpoint)
         status, body = admin.put("/admin/v1/policies/p", {
@@ -201,11 +214,7 @@ def test_deleting_a_version_deletes_its_copies(tmp_path, moto):
     moto_endpoint, tier = moto
     nas = tmp_path / "nas"
     nas.mkdir()
-    config = versioned_tier_config(tmp_path, moto_endpoint, nas, versions="all")
-    with open(config) as f:
-        text = f.read().replace("mode: continuous, versions: all", "mode: continuous, versions: all, deletes: true")
-    with open(config, "w") as f:
-        f.write(text)
+    config = versioned_tier_config(tmp_path, moto_endpoint, nas, versions="all", deletes=True)
     server = DepotServer(config=config).start()
     try:
         s3 = server.client()
@@ -233,16 +242,9 @@ def test_deleting_a_version_deletes_its_copies(tmp_path, moto):
 
 def test_an_evicted_older_version_is_read_through_from_its_own_copy(tmp_path):
     nas = tmp_path / "nas"
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-storage: {{ lifecycleInterval: 1s }}
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}" }}
-policies:
-  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas], versions: all }}, transition: {{ after: 7d }} }}
-""")
-    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
+    config = nas_config(tmp_path, nas, replicate="to: [nas], versions: all", policy="transition: { after: 7d }",
+                        storage="lifecycleInterval: 1s")
+    server = DepotServer(config=config, extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
     try:
         s3 = server.client()
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
@@ -282,15 +284,7 @@ def test_each_versions_tier_state_survives_an_index_rebuild(tmp_path):
     from conftest import run_depot
 
     nas = tmp_path / "nas"
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}", bandwidth: 200KB }}
-policies:
-  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
-""")
-    server = DepotServer(config=str(config)).start()
+    server = DepotServer(config=nas_config(tmp_path, nas, tier="bandwidth: 200KB")).start()
     try:
         s3 = server.client()
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
@@ -319,16 +313,8 @@ def test_expiring_tier_copies_takes_the_current_versions_own_copy_too(tmp_path):
     """`expire: { where: tiers }` removes the current version's copies: the plain key and its
     `.depot-versions/` copy. (Older versions are not expired by age; their copies stay.)"""
     nas = tmp_path / "nas"
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-storage: {{ lifecycleInterval: 1s }}
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}" }}
-policies:
-  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }}, expire: {{ after: 1d, where: tiers }} }}
-""")
-    server = DepotServer(config=str(config), extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(2 * 86400)}).start()
+    config = nas_config(tmp_path, nas, policy="expire: { after: 1d, where: tiers }", storage="lifecycleInterval: 1s")
+    server = DepotServer(config=config, extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(2 * 86400)}).start()
     try:
         s3 = server.client()
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
@@ -348,15 +334,7 @@ def test_queued_version_copies_survive_a_restart(tmp_path):
     """A queued copy remembers that it is for every version: after a crash and restart, versions
     replaced while their copies waited still land under their own keys."""
     nas = tmp_path / "nas"
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}", bandwidth: 100KB }}
-policies:
-  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
-""")
-    server = DepotServer(config=str(config)).start()
+    server = DepotServer(config=nas_config(tmp_path, nas, tier="bandwidth: 100KB")).start()
     try:
         s3 = server.client()
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
@@ -379,15 +357,7 @@ def test_a_version_made_current_again_returns_to_the_plain_key(tmp_path):
     """Deleting the current version by id, or the delete marker above a version, makes an older
     version current: the tier's plain key holds its bytes again."""
     nas = tmp_path / "nas"
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}" }}
-policies:
-  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas], deletes: true }} }}
-""")
-    server = DepotServer(config=str(config)).start()
+    server = DepotServer(config=nas_config(tmp_path, nas, replicate="to: [nas], deletes: true")).start()
     try:
         s3 = server.client()
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
@@ -416,15 +386,9 @@ def test_on_demand_replication_keeps_the_versions_own_copy(tmp_path):
     """An on-demand policy with `versions: all`: a requested copy of a version also goes to its
     own key, and a version replaced before its requested copy ran still gets it."""
     nas = tmp_path / "nas"
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}", bandwidth: 100KB }}
-policies:
-  - {{ name: asked, match: {{ bucket: rec }}, replicate: {{ to: [nas], mode: on-demand, versions: all }} }}
-""")
-    server = DepotServer(config=str(config)).start()
+    config = nas_config(tmp_path, nas, replicate="to: [nas], mode: on-demand, versions: all", tier="bandwidth: 100KB",
+                        name="asked")
+    server = DepotServer(config=config).start()
     try:
         s3 = server.client()
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
@@ -448,15 +412,7 @@ policies:
 def test_failed_copies_of_older_versions_are_listed_and_retried(tmp_path):
     nas = tmp_path / "nas"
     nas.write_text("a file where the share's directory should be")  # every copy fails
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"""
-buckets: [rec]
-tiers:
-  - {{ name: nas, type: filesystem, path: "{nas}", maxAttempts: 1 }}
-policies:
-  - {{ name: archive, match: {{ bucket: rec }}, replicate: {{ to: [nas] }} }}
-""")
-    server = DepotServer(config=str(config)).start()
+    server = DepotServer(config=nas_config(tmp_path, nas, tier="maxAttempts: 1")).start()
     try:
         s3 = server.client()
         admin = Admin(server.endpoint)
