@@ -111,6 +111,21 @@ def test_put_get_delete_policy_and_status(server, bucket):
     assert code(e) == "NoSuchBucket"
 
 
+def test_minio_client_sets_reads_and_deletes_a_policy(server, bucket):
+    """minio-py (what MinIO-style tools use) through its own policy calls."""
+    from minio import Minio
+    from minio.error import S3Error as MinioError
+    from conftest import ROOT_PASSWORD, ROOT_USER
+    mc = Minio(f"127.0.0.1:{server.port}", ROOT_USER, ROOT_PASSWORD, secure=False)
+    policy = mc_download_policy(bucket, "public/")
+    mc.set_bucket_policy(bucket, policy)
+    assert json.loads(mc.get_bucket_policy(bucket)) == json.loads(policy)
+    mc.delete_bucket_policy(bucket)
+    with pytest.raises(MinioError) as e:
+        mc.get_bucket_policy(bucket)
+    assert e.value.code == "NoSuchBucketPolicy"
+
+
 @pytest.mark.parametrize("policy, problem", [
     ("{not json", "valid JSON"),
     ('{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Principal":"*","Action":"s3:GetObject",'
@@ -242,6 +257,16 @@ def test_explicit_deny_stops_an_account_its_allow_list_lets_through(server, buck
     result = root.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "open/a.mp4"}]})
     assert [err["Code"] for err in result.get("Errors", [])] == ["AccessDenied"]
     assert root.get_object(Bucket=bucket, Key="open/a.mp4")["Body"].read() == b"open"
+    # A signed browser form is decided by the same rule: a Deny of s3:PutObject refuses root's form.
+    root.put_bucket_policy(Bucket=bucket, Policy=statement_policy(bucket, "Deny", "*", "s3:PutObject",
+                                                                  f"arn:aws:s3:::{bucket}/forms/*"))
+    post = root.generate_presigned_post(bucket, "forms/${filename}")
+    form = requests.post(post["url"], data=post["fields"], files={"file": ("f.bin", b"form")}, timeout=10)
+    assert form.status_code == 403 and xml_code(form) == "AccessDenied", form.text
+    post = root.generate_presigned_post(bucket, "other/${filename}")
+    assert requests.post(post["url"], data=post["fields"], files={"file": ("f.bin", b"form")},
+                         timeout=10).status_code == 204
+    assert [o["Key"] for o in root.list_objects_v2(Bucket=bucket, Prefix="forms/").get("Contents", [])] == []
     # A policy that denies everything can still be removed by an admin account.
     root.put_bucket_policy(Bucket=bucket, Policy=statement_policy(bucket, "Deny", "*", "s3:*",
                                                                   [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]))

@@ -1,6 +1,6 @@
-"""Anonymous requests (no signature at all). Depot has no public buckets yet, so every anonymous
-request is refused with 403 AccessDenied, and the answer is the same whether the bucket or the key
-exists or not. AWS answers 404 NoSuchBucket to an anonymous request for a missing bucket, which
+"""Anonymous requests (no signature at all). Only a bucket policy (or a public ACL) admits one
+(test_bucket_policy.py); without either every anonymous request is refused with 403 AccessDenied,
+and the answer is the same whether the bucket or the key exists or not. AWS answers 404 NoSuchBucket to an anonymous request for a missing bucket, which
 tells anyone which bucket names are taken (camera sites are often named after places); the
 uniform 403 is the safe choice, and it is what MinIO answers for a bucket without a policy."""
 import http.client
