@@ -248,6 +248,46 @@ struct BucketPolicyTests {
             ) == "accepted")
     }
 
+    /// Bad input gets MalformedPolicy, never a crash: every truncation of a policy that uses every
+    /// part of the language, and seeded random byte changes to it, parse or throw PolicyProblem.
+    @Test func truncatedAndMutatedPoliciesAreRefusedNotCrashed() {
+        let text =
+            #"{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"a","Effect":"Allow","Principal":{"AWS":["*","CAM1"]},"Action":["s3:Get*","s3:ListBucket"],"Resource":["arn:aws:s3:::cams","arn:aws:s3:::cams/p?/*"],"Condition":{"StringLike":{"s3:prefix":["p*"]},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","::1"]},"NumericLessThan":{"s3:max-keys":10},"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00.5Z"},"Bool":{"aws:SecureTransport":true}}},{"Effect":"Deny","Principal":"*","NotAction":"s3:GetObject","NotResource":"arn:aws:s3:::cams/public/*"}]}"#
+        let bytes = Array(text.utf8)
+        #expect(problem(text) == "accepted")
+        func survives(_ input: [UInt8]) -> Bool {
+            do {
+                let policy = try BucketPolicy(parsing: input, bucket: "cams")
+                _ = policy.evaluate(
+                    PolicyQuestion(
+                        principal: .anonymous, action: "s3:GetObject", bucket: "cams", key: "p1/a",
+                        facts: PolicyFacts(sourceIP: "10.0.0.1", secureTransport: true, now: 0, values: ["s3:max-keys": "x"])))
+                return true
+            } catch is PolicyProblem {
+                return true
+            } catch {
+                return false
+            }
+        }
+        for length in 0..<bytes.count { #expect(survives(Array(bytes[..<length])), "truncated at \(length)") }
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            seed ^= seed << 13
+            seed ^= seed >> 7
+            seed ^= seed << 17
+            return seed
+        }
+        let alphabet = Array(#"{}[]":,*?/\ aZ09.-"#.utf8) + [0, 0xFF]
+        for round in 0..<3000 {
+            var input = bytes
+            for _ in 0..<(1 + Int(next() % 4)) {
+                let at = Int(next() % UInt64(input.count))
+                input[at] = alphabet[Int(next() % UInt64(alphabet.count))]
+            }
+            #expect(survives(input), "mutation round \(round)")
+        }
+    }
+
     @Test func wildcardMatching() {
         #expect(PolicyWildcard.matches("a*b*c", "axxbyyc"))
         #expect(!PolicyWildcard.matches("a*b*c", "axxbyy"))
