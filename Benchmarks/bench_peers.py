@@ -47,16 +47,21 @@ WORKLOADS = [(op, size) for size in (4 * KiB, MiB, 32 * MiB) for op in ("put", "
 MOTO_PUT_COUNTS = {MiB: 2048, 32 * MiB: 96}
 # Disk peers: cap 32 MiB PUTs at 8 GiB so that RGW's 40 GiB sparse OSD file never fills up.
 PUT_COUNTS = {32 * MiB: 256}
+# After the PUT phase of this size, a GET phase reads what it wrote from the disk (page cache dropped).
+COLD_GET_SIZE = 32 * MiB
 log = run_bench.log
 
 
-def phase(endpoint, keys, op, size, cpu_pids, count=None):
-    """One timed workload through depot-load; the result dict, or {"failed": reason}."""
+def phase(endpoint, keys, op, size, cpu_pids, count=None, existing=None):
+    """One timed workload through depot-load; the result dict, or {"failed": reason}. With
+    `existing`, a GET reads each of the objects the PUT phase of that size wrote, once."""
     args = [LOAD, "--endpoint", endpoint, "--access-key", keys[0], "--secret-key", keys[1],
             "--bucket", "bench", "--op", op, "--size", str(size), "--concurrency", str(STREAMS),
             "--seconds", str(SECONDS), "--cpu-pids", ",".join(map(str, cpu_pids))]
     if count:
         args += ["--count", str(count)]
+    if existing:
+        args += ["--existing", str(existing), "--count", str(existing), "--prefix", f"load/put-{size}-{STREAMS}/"]
     try:
         out = subprocess.run(args, capture_output=True, text=True, timeout=SECONDS * 10 + 600)
     except subprocess.TimeoutExpired:
@@ -73,11 +78,30 @@ def phase(endpoint, keys, op, size, cpu_pids, count=None):
     return result
 
 
+def drop_page_cache():
+    """Writes back and drops the page cache, so that the next reads come from the disk; the
+    reason it could not, or None."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1\n")
+    except OSError as error:
+        return f"dropping the page cache needs root ({error.strerror})"
+    return None
+
+
 def run_workloads(name, endpoint, keys, cpu_pids):
     figures = {}
     for op, size in WORKLOADS:
         counts = MOTO_PUT_COUNTS if name == "moto" else PUT_COUNTS
         figures[f"{op} {size}"] = phase(endpoint, keys, op, size, cpu_pids, counts.get(size) if op == "put" else None)
+        written = figures[f"{op} {size}"].get("operations")
+        if op == "put" and size == COLD_GET_SIZE and written:
+            # The GET phases below re-read 16 objects the page cache holds; this one reads every
+            # object the PUT phase wrote, once, after dropping the cache: the disk-rate GET.
+            problem = drop_page_cache()
+            figures[f"get-cold {size}"] = {"failed": problem} if problem else phase(
+                endpoint, keys, "get", size, cpu_pids, existing=written)
     return figures
 
 

@@ -62,3 +62,16 @@ def test_a_later_run_replaces_only_its_own_section(tmp_path, monkeypatch):
     assert second.count(peers_report.BEGIN) == 1 and "| 450 |" in second and "| 300 |" not in second
     assert second.split(peers_report.BEGIN)[0] == first.split(peers_report.BEGIN)[0]
     assert second.split(peers_report.END)[1] == first.split(peers_report.END)[1]
+
+
+def test_the_disk_rate_get_has_its_own_row_and_is_compared_with_the_direct_read_limit():
+    raw = run()
+    raw["servers"]["depot"]["figures"][f"get-cold {32 * MiB}"] = result(1200, 36, 0.6)
+    raw["servers"]["rgw"]["figures"][f"get-cold {32 * MiB}"] = result(600, 18, 2.5)
+    raw["servers"]["moto"]["figures"][f"get-cold {32 * MiB}"] = {"failed": "dropping the page cache needs root"}
+    text = peers_report.section(raw)
+    cold = rows(text.split("p99 latency")[0])["32 MiB GET from disk (page cache dropped), MB/s"]
+    assert cold[1:6] == ["1,200", "600", "unavailable", "failed", "2.00x (RGW)"]
+    # 1,200 of the 1,600 MB/s dd iflag=direct read.
+    assert "Depot at 1,200 MB/s is 0.75 of the direct-read limit" in text
+    assert "moto, GET-COLD 32 MiB: dropping the page cache needs root" in text

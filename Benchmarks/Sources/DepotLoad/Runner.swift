@@ -30,6 +30,7 @@ struct Runner: Sendable {
 
     /// Objects that reads, HEADs, deletes and listings work on, written before the clock starts.
     func prepare() async throws -> Int {
+        if let existing = workload.existing { return existing }
         switch workload.operation {
         case .get, .range, .head: return try await putObjects(min(workload.count, max(workload.concurrency * 2, 16)))
         case .delete: return try await putObjects(min(workload.count, 20_000))  // deletes past these find nothing, as S3 allows

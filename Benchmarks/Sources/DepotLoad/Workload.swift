@@ -17,6 +17,10 @@ struct Workload: Sendable {
     var duration: Duration
     var bucket: String
     var prefix: String
+    /// Reads work on this many objects that an earlier run wrote under `prefix` (`--existing N`)
+    /// instead of writing a small pool first: with the page cache dropped in between, each read
+    /// comes from the disk (a cold GET phase reads each once, `--count N`).
+    var existing: Int? = nil
 }
 
 /// What a run measured.

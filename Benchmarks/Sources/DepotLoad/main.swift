@@ -5,6 +5,7 @@ import Foundation
 ///   depot-load --endpoint URL --access-key K --secret-key S --bucket B --op put --size 1MiB
 ///              --concurrency 8 [--count N] [--seconds S] [--server-pid PID] [--prefix P]
 ///              [--cpu-pids PID,PID...]  (report the CPU seconds of these processes and their descendants)
+///              [--existing N]  (reads use N objects an earlier run wrote under --prefix)
 ///   depot-load discard-server --port P
 ///   depot-load ingest-ceiling [--megabytes 256]
 ///   depot-load md5-ceiling [--megabytes 64]   (ETag MD5: OpenSSL per thread against the multi-buffer service)
@@ -43,7 +44,8 @@ let concurrency = Int(option("concurrency") ?? "1") ?? 1
 let workload = Workload(
     operation: operation, size: size, concurrency: concurrency, count: Int(option("count") ?? "") ?? Int.max,
     duration: .seconds(Double(option("seconds") ?? "10") ?? 10), bucket: option("bucket") ?? "bench",
-    prefix: option("prefix") ?? "load/\(operationName)-\(size)-\(concurrency)/")
+    prefix: option("prefix") ?? "load/\(operationName)-\(size)-\(concurrency)/",
+    existing: option("existing").flatMap { Int($0) })
 let client = LoadClient(
     endpoint: endpoint, accessKey: option("access-key") ?? "", secretKey: option("secret-key") ?? "", concurrency: concurrency)
 let serverPID = option("server-pid").flatMap { Int32($0) }
