@@ -70,15 +70,17 @@ def xml_code(response):
 
 
 def mc_download_policy(bucket, prefix):
-    """Exactly what `mc anonymous set download ALIAS/bucket/prefix` writes (minio-go's policy
-    package: GetBucketLocation, ListBucket limited to the prefix, GetObject under it)."""
+    """Exactly what `mc anonymous set download ALIAS/bucket/prefix` writes: minio-go's policy
+    package (pkg/policy SetPolicy, readonly) marshals its statements in this field order, with an
+    empty Sid in each: GetBucketLocation, ListBucket limited to the prefix by StringLike (older
+    versions wrote StringEquals; BucketPolicyTests parses that form), GetObject under the prefix."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetBucketLocation"],
-         "Resource": [f"arn:aws:s3:::{bucket}"]},
-        {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:ListBucket"],
-         "Resource": [f"arn:aws:s3:::{bucket}"], "Condition": {"StringEquals": {"s3:prefix": [prefix]}}},
-        {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"],
-         "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"]},
+        {"Action": ["s3:GetBucketLocation"], "Effect": "Allow", "Principal": {"AWS": ["*"]},
+         "Resource": [f"arn:aws:s3:::{bucket}"], "Sid": ""},
+        {"Action": ["s3:ListBucket"], "Condition": {"StringLike": {"s3:prefix": [prefix]}}, "Effect": "Allow",
+         "Principal": {"AWS": ["*"]}, "Resource": [f"arn:aws:s3:::{bucket}"], "Sid": ""},
+        {"Action": ["s3:GetObject"], "Effect": "Allow", "Principal": {"AWS": ["*"]},
+         "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"], "Sid": ""},
     ]}, separators=(",", ":"))
 
 

@@ -69,7 +69,8 @@ public struct BucketPolicy: Sendable, Equatable {
         var sids = Set<String>()
         statements = try items.enumerated().map { index, item in
             let statement = try Self.statement(item, number: index + 1, bucket: bucket)
-            if let sid = statement.sid, !sids.insert(sid).inserted {
+            // An empty Sid is no id: minio-go (`mc anonymous set`) writes `"Sid": ""` in every statement.
+            if let sid = statement.sid, !sid.isEmpty, !sids.insert(sid).inserted {
                 throw PolicyProblem("Statement IDs (SID) in a single policy must be unique: '\(sid)'")
             }
             return statement
