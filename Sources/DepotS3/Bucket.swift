@@ -40,7 +40,7 @@ extension S3Service {
     {
         try authorize(c, .write, bucket: bucket)
         // Object Ownership and ACL asked for, refused before anything is made (ACLHandlers.swift).
-        let aclSettings = try bucketCreationSettings(c)
+        let aclSettings = try bucketCreationSettings(c, bucket: bucket)
         try await sendContinue()
         let bytes = try await readSmallBody(c, body, limit: 64 << 10)
         if !bytes.isEmpty {
@@ -56,6 +56,7 @@ extension S3Service {
                     details: [("Region", settings.region)])
             }
         }
+        var recreated = false
         do {
             // Object Lock from the start (it also turns versioning on for good).
             let objectLock = c.request.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true"
@@ -64,9 +65,9 @@ extension S3Service {
         } catch EngineError.bucketAlreadyOwnedByYou(_) where settings.region == "us-east-1" {
             // Re-creating your own bucket in us-east-1 succeeds, as AWS (legacy us-east-1) and MinIO answer;
             // other regions keep BucketAlreadyOwnedByYou, as AWS does there. Its ACL is reset, as in AWS.
-            try await applyBucketCreationSettings(aclSettings, bucket: bucket)
+            recreated = true
         }
-        if aclSettings.ownership != nil || aclSettings.acl != nil {
+        if recreated || aclSettings.ownership != nil || aclSettings.acl != nil {
             try await applyBucketCreationSettings(aclSettings, bucket: bucket)
         }
         var headers = HTTPFields()

@@ -362,3 +362,14 @@ def test_public_acls_are_shown_to_the_operator(server, s3):
     assert enforced not in [item["name"] for item in overview["publicBuckets"]]
     s3.put_public_access_block(Bucket=public, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
     assert admin.get(f"/admin/v1/buckets/{public}")[1]["public"] == []
+
+
+def test_recreating_your_bucket_resets_its_acl(s3):
+    """us-east-1: CreateBucket of a bucket you own succeeds and resets its ACL, as AWS does."""
+    bucket = new_bucket(s3, ACL="public-read", ObjectOwnership="ObjectWriter")
+    s3.create_bucket(Bucket=bucket)
+    assert grants(s3.get_bucket_acl(Bucket=bucket)) == expected_grants("private")
+    s3.create_bucket(Bucket=bucket, ACL="authenticated-read")
+    assert grants(s3.get_bucket_acl(Bucket=bucket)) == expected_grants("authenticated-read")
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "ObjectWriter"}]

@@ -135,8 +135,9 @@ extension S3Service {
 
     /// What a CreateBucket asks for (`x-amz-object-ownership`, `x-amz-acl`, `x-amz-grant-*`),
     /// checked before the bucket is made: an ACL other than an owner-only one needs an Object
-    /// Ownership that enables ACLs, given in the same request (AWS's default disables them).
-    func bucketCreationSettings(_ c: S3Context) throws -> (ownership: ObjectOwnership?, acl: CannedACL?) {
+    /// Ownership that enables ACLs, given in the same request (AWS's default disables them) or,
+    /// when the caller re-creates a bucket it owns, the one the bucket has.
+    func bucketCreationSettings(_ c: S3Context, bucket: String) throws -> (ownership: ObjectOwnership?, acl: CannedACL?) {
         let r = c.request
         let ownership = try r.header("x-amz-object-ownership").map { try ObjectOwnership.parse(header: $0) }
         let owner = c.account.accessKey
@@ -144,7 +145,11 @@ extension S3Service {
             let acl = try Self.requestedACL(
                 { r.header($0) }, owner: owner, bucketOwner: owner, onBucket: true, operation: "CreateBucket")?.onBucket
         else { return (ownership, nil) }
-        if !(ownership ?? .bucketOwnerEnforced).aclsEnabled && !acl.isOwnerOnly { throw Self.aclWithEnforcedOwnership() }
+        let existing = try engine.bucket(bucket)
+        // Someone else's bucket: CreateBucket answers BucketAlreadyExists, whatever the ACL.
+        if let existing, existing.owner != owner { return (ownership, acl) }
+        let effective = ownership ?? existing.map(Self.ownership(of:)) ?? .bucketOwnerEnforced
+        if !effective.aclsEnabled && !acl.isOwnerOnly { throw Self.aclWithEnforcedOwnership() }
         return (ownership, acl)
     }
 
