@@ -1,3 +1,4 @@
+import DepotEngine
 import Foundation
 import Testing
 
@@ -125,6 +126,16 @@ struct CannedACLTests {
         }
         #expect(throws: S3Error.self) { try ObjectOwnership.parse(controls: Array("<OwnershipControls/>".utf8)) }
         #expect(throws: S3Error.self) { try ObjectOwnership.parse(header: "Everyone") }
+    }
+
+    @Test func anObjectsACLIsKeptBesideItsHeadersNotAmongThem() {
+        var record = ObjectRecord(size: 1, etag: "e", created: 0, owner: Self.owner)
+        record.systemMetadata = [("cache-control", "no-cache"), (ObjectRecord.cannedACLKey, "public-read")]
+        // GET, HEAD and tier copies send headerMetadata: the ACL is not among them.
+        #expect(record.headerMetadata.map(\.0) == ["cache-control"])
+        #expect(S3Service.objectACL(of: record) == .publicRead)
+        record.systemMetadata.removeAll { $0.0 == ObjectRecord.cannedACLKey }
+        #expect(S3Service.objectACL(of: record) == .private)
     }
 
     @Test func groupGrantsDecideAccess() {
