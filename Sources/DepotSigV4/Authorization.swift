@@ -21,30 +21,49 @@ public struct AuthorizationHeader: Sendable, Equatable {
 
     /// Parses a header value. Spaces after the commas are optional; the three fields may come in any order, but
     /// each exactly once and nothing else.
+    ///
+    /// Parsed on UTF-8 bytes (every delimiter is ASCII), not Characters: with Character splitting and a
+    /// dictionary of fields, this parse alone took 8.8% of the server's CPU under 8 streams of 4 KiB GETs.
     public init(parsing value: String) throws(SigV4Error) {
         let text = Self.trimmed(Substring(value))
-        guard let space = text.firstIndex(of: " ") else {
+        let utf8 = text.utf8
+        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else {
             if text == Self.algorithm { throw .missingAuthorizationField("Credential") }
             throw .unsupportedAlgorithm(String(text.prefix { $0 != "=" }))
         }
         let algorithm = text[..<space]
         guard algorithm == Self.algorithm else { throw .unsupportedAlgorithm(String(algorithm)) }
-        var fields = [Substring: Substring]()
-        for part in text[space...].split(separator: ",", omittingEmptySubsequences: false) {
-            let field = Self.trimmed(part)
-            guard let equals = field.firstIndex(of: "=") else {
+        var credential: Substring?
+        var signedHeaders: Substring?
+        var signature: Substring?
+        var start = space
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            let field = Self.trimmed(text[start..<end])
+            guard let equals = field.utf8.firstIndex(of: UInt8(ascii: "=")) else {
                 throw .malformedAuthorization("expected key=value, found '\(field)'")
             }
             let key = field[..<equals]
-            guard ["Credential", "SignedHeaders", "Signature"].contains(key) else {
+            let fieldValue = field[field.utf8.index(after: equals)...]
+            func take(_ slot: inout Substring?) throws(SigV4Error) {
+                guard slot == nil else { throw .malformedAuthorization("repeated field '\(key)'") }
+                slot = fieldValue
+            }
+            if key.utf8.elementsEqual("Credential".utf8) {
+                try take(&credential)
+            } else if key.utf8.elementsEqual("SignedHeaders".utf8) {
+                try take(&signedHeaders)
+            } else if key.utf8.elementsEqual("Signature".utf8) {
+                try take(&signature)
+            } else {
                 throw .malformedAuthorization("unknown field '\(key)'")
             }
-            guard fields[key] == nil else { throw .malformedAuthorization("repeated field '\(key)'") }
-            fields[key] = field[field.index(after: equals)...]
+            guard end < utf8.endIndex else { break }
+            start = utf8.index(after: end)
         }
-        guard let credential = fields["Credential"] else { throw .missingAuthorizationField("Credential") }
-        guard let signedHeaders = fields["SignedHeaders"] else { throw .missingAuthorizationField("SignedHeaders") }
-        guard let signature = fields["Signature"] else { throw .missingAuthorizationField("Signature") }
+        guard let credential else { throw .missingAuthorizationField("Credential") }
+        guard let signedHeaders else { throw .missingAuthorizationField("SignedHeaders") }
+        guard let signature else { throw .missingAuthorizationField("Signature") }
         (accessKey, scope) = try Self.parseCredential(credential)
         self.signedHeaders = try Self.parseSignedHeaders(signedHeaders)
         self.signature = try Self.parseSignature(signature)
@@ -61,41 +80,58 @@ public struct AuthorizationHeader: Sendable, Equatable {
     /// `<access key>/<yyyyMMdd>/<region>/<service>/aws4_request`. Split from the right, so an access key that
     /// contains `/` (MinIO allows it) still parses.
     static func parseCredential(_ text: Substring) throws(SigV4Error) -> (String, CredentialScope) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 5, parts.last == Substring(CredentialScope.terminator) else {
-            throw .malformedCredential(String(text))
+        let utf8 = text.utf8
+        // The last four slashes separate the scope's parts; anything before them is the key.
+        var slashes: [String.Index] = []
+        var index = utf8.endIndex
+        while slashes.count < 4, let slash = utf8[..<index].lastIndex(of: UInt8(ascii: "/")) {
+            slashes.append(slash)
+            index = slash
         }
-        let n = parts.count
-        let accessKey = parts[0..<n - 4].joined(separator: "/")
-        let date = parts[n - 4]
-        guard !accessKey.isEmpty, !parts[n - 3].isEmpty, !parts[n - 2].isEmpty,
-            date.utf8.count == 8, AmzDate(iso8601Basic: date + "T000000Z") != nil
+        guard slashes.count == 4 else { throw .malformedCredential(String(text)) }
+        let after = { (i: String.Index) in utf8.index(after: i) }
+        let accessKey = text[..<slashes[3]]
+        let date = text[after(slashes[3])..<slashes[2]]
+        let region = text[after(slashes[2])..<slashes[1]]
+        let service = text[after(slashes[1])..<slashes[0]]
+        guard text[after(slashes[0])...] == CredentialScope.terminator, !accessKey.isEmpty, !region.isEmpty,
+            !service.isEmpty, date.utf8.count == 8, AmzDate(iso8601Basic: date + "T000000Z") != nil
         else { throw .malformedCredential(String(text)) }
-        return (
-            accessKey, CredentialScope(date: String(date), region: String(parts[n - 3]), service: String(parts[n - 2]))
-        )
+        return (String(accessKey), CredentialScope(date: String(date), region: String(region), service: String(service)))
     }
 
     static func parseSignedHeaders(_ text: Substring) throws(SigV4Error) -> [String] {
-        let names = text.split(separator: ";", omittingEmptySubsequences: false)
-        guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
-            throw .malformedAuthorization("malformed SignedHeaders '\(text)'")
+        var names: [String] = []
+        var start = text.utf8.startIndex
+        while true {
+            let end = text.utf8[start...].firstIndex(of: UInt8(ascii: ";")) ?? text.utf8.endIndex
+            let name = text.utf8[start..<end]
+            guard !name.isEmpty, !name.contains(UInt8(ascii: " ")) else {
+                throw .malformedAuthorization("malformed SignedHeaders '\(text)'")
+            }
+            names.append(String(text[start..<end]))
+            guard end < text.utf8.endIndex else { return names }
+            start = text.utf8.index(after: end)
         }
-        return names.map(String.init)
     }
 
     static func parseSignature(_ text: Substring) throws(SigV4Error) -> String {
-        guard text.utf8.count == 64, let bytes = Hex.decode(text) else {
-            throw .malformedAuthorization("the signature must be 64 hex digits")
+        guard text.utf8.count == 64 else { throw .malformedAuthorization("the signature must be 64 hex digits") }
+        // Every SDK sends lower-case hex: kept as it is; other spellings are checked and lower-cased.
+        if text.utf8.allSatisfy({
+            ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+        }) {
+            return String(text)
         }
+        guard let bytes = Hex.decode(text) else { throw .malformedAuthorization("the signature must be 64 hex digits") }
         return Hex.encode(bytes)
     }
 
     static func trimmed(_ text: Substring) -> Substring {
-        var text = text
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
+        let isBlank = { (b: UInt8) in b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+        guard let first = text.utf8.firstIndex(where: { !isBlank($0) }), let last = text.utf8.lastIndex(where: { !isBlank($0) })
+        else { return text[text.endIndex...] }
+        return text[first...last]
     }
 }
 

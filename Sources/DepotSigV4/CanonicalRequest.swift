@@ -95,21 +95,42 @@ public struct CanonicalRequest: Sendable, Equatable {
     public static func canonicalHeaders(_ headers: [SigV4Header], signedHeaders: [String])
         throws(SigV4Error) -> String
     {
-        var byName = [String: [String]]()
-        for header in headers {
-            byName[lowercased(header.name), default: []].append(trimmedHeaderValue(header.value))
-        }
+        // Only the signed headers are trimmed and joined: a request has a handful, beside user-agent,
+        // content-length and the rest that nobody signs.
         var out = ""
         for name in signedHeaders {
             let lower = lowercased(name)
-            guard let values = byName[lower] else { throw .missingHeader(lower) }
+            var values: [String] = []
+            for header in headers where equalIgnoringASCIICase(header.name, lower) {
+                values.append(trimmedHeaderValue(header.value))
+            }
+            guard !values.isEmpty else { throw .missingHeader(lower) }
             out += lower + ":" + values.joined(separator: ",") + "\n"
         }
         return out
     }
 
+    /// Header names compared as HTTP does (ASCII case-insensitive), without making lower-case copies.
+    static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+        }
+    }
+
     /// A header value with leading and trailing blanks removed and each inner run of blanks made one space.
     public static func trimmedHeaderValue(_ value: some StringProtocol) -> String {
+        // Most values have nothing to trim: no blank at either end, no tab, no run of two blanks.
+        var previousBlank = true
+        var clean = true
+        for b in value.utf8 {
+            let blank = b == 32 || b == 9
+            if b == 9 || (blank && previousBlank) {
+                clean = false
+                break
+            }
+            previousBlank = blank
+        }
+        if clean && !previousBlank { return String(value) }
         var out = [UInt8]()
         var pendingSpace = false
         for b in value.utf8 {

@@ -20,8 +20,7 @@ public struct SigV4Request: Sendable {
 
     /// The values of every header with this name, in any case, in arrival order.
     public func values(of name: String) -> [String] {
-        let lower = CanonicalRequest.lowercased(name)
-        return headers.filter { CanonicalRequest.lowercased($0.name) == lower }.map(\.value)
+        headers.filter { CanonicalRequest.equalIgnoringASCIICase($0.name, name) }.map(\.value)
     }
 
     /// The first value of a header, trimmed.
