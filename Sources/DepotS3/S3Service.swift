@@ -132,8 +132,11 @@ public final class S3Service: Sendable {
         if auth.isAnonymous {
             // An unsigned request is answered only where a policy (or an ACL) may admit it: never
             // without a bucket, for a bucket that does not exist (the same 403 whether it exists
-            // or not, so names are not revealed) or for an operation no policy can grant.
-            guard access.record != nil, PolicyActions.action(for: endpoint) != nil else { throw S3Error.accessDenied() }
+            // or not, so names are not revealed) or for an operation no policy can grant (a POST
+            // to a bucket that is not a form is none: it would answer 405 only where the bucket exists).
+            guard access.record != nil, endpoint != .postObject, PolicyActions.action(for: endpoint) != nil else {
+                throw S3Error.accessDenied()
+            }
         } else {
             RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
         }

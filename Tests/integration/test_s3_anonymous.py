@@ -44,3 +44,12 @@ def test_anonymous_answer_does_not_reveal_what_exists(depot, s3, bucket, method)
 def test_anonymous_list_buckets_is_refused(depot):
     status, body = anonymous(depot, "GET", "/")
     assert status == 403 and error_code(body) == "AccessDenied"
+
+
+@pytest.mark.parametrize("method, target", [("POST", ""), ("PUT", "?website"), ("GET", "?someFutureSubresource"),
+                                            ("GET", "?acl&tagging")])
+def test_anonymous_refusal_is_the_same_for_operations_no_policy_can_grant(depot, s3, bucket, method, target):
+    """Requests that would be 405 or 501 for an account: an unsigned one gets the same 403 whether
+    the bucket exists or not (a 405 only where it exists would tell which names are taken)."""
+    answers = [anonymous(depot, method, f"/{name}{target}") for name in (bucket, "no-such-bucket-here")]
+    assert [(status, error_code(body)) for status, body in answers] == [(403, "AccessDenied")] * 2
