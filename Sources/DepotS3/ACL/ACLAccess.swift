@@ -63,10 +63,12 @@ enum ACLAccess {
 /// (an ACL never denies). Object ACLs are read for `s3:GetObject` of the current version only:
 /// a read naming a `versionId` (`s3:GetObjectVersion`) is not admitted by an ACL.
 func cannedACLVerdict(_ request: AccessRequest, access: BucketAccess) -> AccessVerdict {
-    guard let record = access.record else { return .none }
-    var inputs = S3Service.aclInputs(bucket: record, object: nil)
-    inputs.ignorePublicAcls = access.block.ignorePublicAcls
-    guard inputs.aclsEnabled, !inputs.ignorePublicAcls else { return .none }
+    // Asked on every request: an ACL can only add to what the allow list refuses, and a bucket
+    // with ACLs disabled (the default) or ignored answers at once, so no object is read for them.
+    guard !request.allowListAllows, let record = access.record, S3Service.ownership(of: record).aclsEnabled,
+        !access.block.ignorePublicAcls
+    else { return .none }
+    var inputs = ACLAccess.Inputs(bucketACL: S3Service.bucketACL(of: record), aclsEnabled: true)
     let action = request.question.action
     if action == "s3:GetObject", let key = request.question.key {
         inputs.objectACL = access.currentObject(key).map(S3Service.objectACL(of:))
