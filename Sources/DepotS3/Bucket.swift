@@ -35,13 +35,10 @@ extension S3Service {
         return xmlResponse(xml)
     }
 
-    func putBucket(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void) async throws
-        -> Response
-    {
+    func putBucket(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
         try authorize(c, .write, bucket: bucket)
         // Object Ownership and ACL asked for, refused before anything is made (ACLHandlers.swift).
         let aclSettings = try bucketCreationSettings(c, bucket: bucket)
-        try await sendContinue()
         let bytes = try await readSmallBody(c, body, limit: 64 << 10)
         if !bytes.isEmpty {
             let text = String(decoding: bytes, as: UTF8.self)

@@ -35,11 +35,8 @@ extension S3Service {
     }
 
     /// Replaces the bucket's configuration with a valid one; a refused one changes nothing.
-    func putBucketCors(_ c: S3Context, bucket: String, body: RequestBody, sendContinue: () async throws -> Void)
-        async throws -> Response
-    {
+    func putBucketCors(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
         try requireBucket(bucket)
-        try await sendContinue()
         let bytes = try await readSmallBody(c, body, limit: CORSConfiguration.maximumBytes)
         if let md5 = try contentMD5Header(c.request), md5 != DigestAlgorithm.md5.hash(bytes) { throw S3Error.badDigest() }
         if case .sha256(let expected) = c.auth.payload, expected != DigestAlgorithm.sha256.hash(bytes) {

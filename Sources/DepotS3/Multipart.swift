@@ -63,9 +63,7 @@ extension S3Service {
         return try IntegerParameter.partNumber.parse(text)
     }
 
-    func uploadPart(_ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void)
-        async throws -> Response
-    {
+    func uploadPart(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {
         try authorize(c, .write, bucket: bucket, key: key)
         let number = try partNumber(c)
         let id = c.request.query["uploadId"] ?? ""
@@ -97,9 +95,7 @@ extension S3Service {
         // 507 (space) or 403 QuotaExceeded before the body is read
         try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
         let session = try engine.startPart(uploadId: id, number: number)
-        try await receive(
-            c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,
-            sendContinue: sendContinue)
+        try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         let verified = try checksums.verify()
         let part = try await session.commitPart(checksums: verified)
         headers[.eTag] = "\"\(part.etag)\""

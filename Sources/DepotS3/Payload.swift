@@ -81,13 +81,12 @@ final class PayloadReader {
 extension S3Service {
     /// Streams a PUT or UploadPart body into an upload session: the payload mode's framing and
     /// signatures, the declared checksums (in headers or trailers) and Content-MD5, all checked
-    /// as the bytes pass. `100 Continue` goes out just before the first byte is read.
+    /// as the bytes pass. (`100 Continue` goes out as the first byte is read: ContinueOnFirstRead.)
     func receive(
         _ c: S3Context, body: RequestBody, length: UInt64, into session: IngestSession, checksums: inout DeclaredChecksums,
-        contentMD5: [UInt8]?, sendContinue: () async throws -> Void
+        contentMD5: [UInt8]?
     ) async throws {
         let payload = try PayloadReader(c, declaredLength: length)
-        try await sendContinue()
         let running = checksums
         try await payload.read(body) { bytes in
             try session.write(bytes)

@@ -6,9 +6,7 @@ import HummingbirdCore
 import NIOCore
 
 extension S3Service {
-    func putObject(
-        _ c: S3Context, bucket: String, key: String, body: RequestBody, sendContinue: () async throws -> Void
-    ) async throws -> Response {
+    func putObject(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {
         let r = c.request
         try authorize(c, .write, bucket: bucket, key: key)
         try engine.checkKeyLength(bucket: bucket, key: key)
@@ -22,9 +20,7 @@ extension S3Service {
         let precondition = try writePreconditions(r)
         let session = try engine.startIngest(bucket: bucket, key: key)
 
-        try await receive(
-            c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5,
-            sendContinue: sendContinue)
+        try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         metadata.checksums = try checksums.verify()
         if !metadata.checksums.isEmpty { metadata.checksumType = "FULL_OBJECT" }
         let record = try await session.commit(metadata: metadata, precondition: precondition)

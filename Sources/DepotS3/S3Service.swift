@@ -66,10 +66,10 @@ public final class S3Service: Sendable {
         return requestIdPrefix + String(repeating: "0", count: max(0, 8 - s.count)) + s
     }
 
-    /// Answers one request. `sendContinue` writes `100 Continue` when the client asked for it;
-    /// it is called only once authentication and the bucket check have passed, right before the
-    /// body is read, so a request that is going to fail gets its final answer instead.
-    public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
+    /// Answers one request. A client's `Expect: 100-continue` is answered by the server when a
+    /// handler first reads `request.body` (DepotServer's ContinueOnFirstRead), so a request that
+    /// fails before its body is read gets its final answer instead.
+    public func respond(to request: Request) async -> Response {
         let requestId = RequestContext.id ?? nextRequestId()
         let outcome = RequestOutcome.current
         guard
@@ -85,7 +85,7 @@ public final class S3Service: Sendable {
         outcome?.record { $0.operation = endpoint.operationName }
         var response: Response
         do {
-            response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId, sendContinue: sendContinue)
+            response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId)
             response.headers[.init("x-amz-request-id")!] = requestId
         } catch {
             let s3Error = S3Error.from(error)
@@ -112,7 +112,7 @@ public final class S3Service: Sendable {
     /// The one dispatcher: refusals decided by the endpoint table, then authentication, the
     /// endpoint's permission, the header policy, and the handler.
     private func dispatch(
-        _ endpoint: S3Endpoint, _ r: S3Request, body: RequestBody, requestId: String, sendContinue: () async throws -> Void
+        _ endpoint: S3Endpoint, _ r: S3Request, body: RequestBody, requestId: String
     ) async throws -> Response {
         switch endpoint {
         case .preflight:
@@ -166,18 +166,16 @@ public final class S3Service: Sendable {
         if endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload, let bucket = r.bucket {
             try requireObjectLockBucket(r, bucket: bucket)
         }
-        return try await handle(endpoint, c, body: body, sendContinue: sendContinue)
+        return try await handle(endpoint, c, body: body)
     }
 
     /// Runs the handler of an authorised endpoint.
-    private func handle(_ endpoint: S3Endpoint, _ c: S3Context, body: RequestBody, sendContinue: () async throws -> Void)
-        async throws -> Response
-    {
+    private func handle(_ endpoint: S3Endpoint, _ c: S3Context, body: RequestBody) async throws -> Response {
         let r = c.request
         if endpoint == .listBuckets { return try listBuckets(c) }
         guard let bucket = r.bucket else { throw S3Error.methodNotAllowed() }
         switch endpoint {
-        case .createBucket: return try await putBucket(c, bucket: bucket, body: body, sendContinue: sendContinue)
+        case .createBucket: return try await putBucket(c, bucket: bucket, body: body)
         case .headBucket: return try headBucket(c, bucket: bucket)
         case .deleteBucket: return try await deleteBucket(c, bucket: bucket)
         case .getBucketLocation: return try getBucketLocation(c, bucket: bucket)
@@ -209,20 +207,20 @@ public final class S3Service: Sendable {
             .putPublicAccessBlock, .deletePublicAccessBlock:
             return try await bucketPolicyOperation(endpoint, c, bucket: bucket, body: body)
         case .getBucketCors: return try getBucketCors(c, bucket: bucket)
-        case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body, sendContinue: sendContinue)
+        case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body)
         case .deleteBucketCors: return try await deleteBucketCors(c, bucket: bucket)
         default: break
         }
         guard let key = r.key else { throw S3Error.methodNotAllowed() }
         switch endpoint {
-        case .putObject: return try await putObject(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
+        case .putObject: return try await putObject(c, bucket: bucket, key: key, body: body)
         case .copyObject:
             return try await copyObject(c, bucket: bucket, key: key, source: r.header("x-amz-copy-source") ?? "")
         case .getObject, .headObject: return try getObject(c, bucket: bucket, key: key)
         case .deleteObject: return try await deleteObject(c, bucket: bucket, key: key)
         case .createMultipartUpload: return try await createMultipartUpload(c, bucket: bucket, key: key)
         case .uploadPart, .uploadPartCopy:
-            return try await uploadPart(c, bucket: bucket, key: key, body: body, sendContinue: sendContinue)
+            return try await uploadPart(c, bucket: bucket, key: key, body: body)
         case .completeMultipartUpload: return try await completeMultipartUpload(c, bucket: bucket, key: key, body: body)
         case .abortMultipartUpload: return try await abortMultipartUpload(c, bucket: bucket, key: key)
         case .listParts: return try listParts(c, bucket: bucket, key: key)

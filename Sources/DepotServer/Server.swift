@@ -17,8 +17,8 @@ import NIOSSL
 import ServiceLifecycle
 
 /// Depot's one HTTP listener. It routes by path prefix to the front doors (S3 at `/`, health
-/// now; Vault, admin and metrics as they arrive) and answers `Expect: 100-continue` only when a
-/// front door is about to read the body, after it has authenticated the request.
+/// now; Vault, admin and metrics as they arrive) and answers `Expect: 100-continue` when a front
+/// door first reads the body (ContinueOnFirstRead), so never for a request refused before that.
 public final class DepotServer: Sendable {
     let runtime: RuntimeConfiguration
     let source: ConfigurationSource?
@@ -286,16 +286,14 @@ public final class DepotServer: Sendable {
 
     /// Picks the front door by path prefix: `/api/` is the Vault API, `/admin/` the admin API,
     /// everything else S3. Returns the front door's name too: the `api` of metrics and the log.
-    private func dispatch(_ request: Request, path: String, sendContinue: () async throws -> Void) async -> (
-        api: String, response: Response
-    ) {
+    private func dispatch(_ request: Request, path: String) async -> (api: String, response: Response) {
         if ReservedPath.api.covers(path) || path.hasPrefix(ReservedPath.api.path + "?") {
-            return ("vault", await vault.respond(to: request, sendContinue: sendContinue))
+            return ("vault", await vault.respond(to: request))
         }
         if path.hasPrefix(ReservedPath.admin.path + "/") {
             return ("admin", await admin.respond(to: request))
         }
-        return ("s3", await s3.respond(to: request, sendContinue: sendContinue))
+        return ("s3", await s3.respond(to: request))
     }
 
     private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
@@ -335,17 +333,12 @@ public final class DepotServer: Sendable {
                     byteBuffer: ByteBuffer(
                         string: problem.map { "{\"status\":\"unavailable\",\"reason\":\"\($0)\"}" } ?? "{\"status\":\"ok\"}")))
         } else {
-            let wantsContinue = request.headers[.expect]?.lowercased() == "100-continue"
-            var continued = false
+            // Every front door and operation: `100 Continue` on the body's first read, if asked for.
+            let request = ContinueOnFirstRead.applied(to: request, channel: channel)
             (api, response) = await RequestContext.$id.withValue(requestId) {
                 await RequestContext.$clientAddress.withValue(channel.remoteAddress?.ipAddress) {
                     await RequestOutcome.$current.withValue(outcome) {
-                        await dispatch(request, path: target) {
-                            if wantsContinue && !continued {
-                                continued = true
-                                try await responseWriter.writeInformationalHead(HTTPResponse(status: .continue))
-                            }
-                        }
+                        await dispatch(request, path: target)
                     }
                 }
             }

@@ -48,7 +48,7 @@ public final class VaultService: Sendable {
         public let method: HTTPRequest.Method
         public let path: String
         public let operation: String
-        let handler: @Sendable (VaultService, Request, () async throws -> Void) async throws -> Response
+        let handler: @Sendable (VaultService, Request) async throws -> Response
 
         func matches(_ method: HTTPRequest.Method, _ requestPath: String) -> Bool {
             guard method == self.method else { return false }
@@ -65,37 +65,37 @@ public final class VaultService: Sendable {
     /// check all read this list. A method and path not in it is refused (404 or 405).
     public static let routes: [Route] =
         [
-            Route(method: .get, path: "/api/health", operation: "Health") { _, _, _ in vaultJSON("ok") },
-            Route(method: .post, path: "/api/ping", operation: "Ping") { vault, request, _ in
+            Route(method: .get, path: "/api/health", operation: "Health") { _, _ in vaultJSON("ok") },
+            Route(method: .post, path: "/api/ping", operation: "Ping") { vault, request in
                 _ = try vault.authenticate(request)
                 return vaultJSON("pong")
             },
-            Route(method: .post, path: "/api/devices/heartbeat", operation: "Heartbeat") { vault, request, _ in
+            Route(method: .post, path: "/api/devices/heartbeat", operation: "Heartbeat") { vault, request in
                 try await vault.heartbeat(request)
             },
-            Route(method: .get, path: "/api/devices", operation: "Devices") { vault, request, _ in
+            Route(method: .get, path: "/api/devices", operation: "Devices") { vault, request in
                 try vault.devices(of: try vault.authenticate(request))
             },
-            Route(method: .post, path: "/api/storage", operation: "Upload") { vault, request, sendContinue in
-                try await vault.legacyUpload(request, sendContinue: sendContinue)
+            Route(method: .post, path: "/api/storage", operation: "Upload") { vault, request in
+                try await vault.legacyUpload(request)
             },
-            Route(method: .get, path: "/api/storage/blob", operation: "Blob") { vault, request, _ in try vault.blob(request) },
-            Route(method: .get, path: "/api/storage", operation: "SignedURL") { vault, request, _ in
+            Route(method: .get, path: "/api/storage/blob", operation: "Blob") { vault, request in try vault.blob(request) },
+            Route(method: .get, path: "/api/storage", operation: "SignedURL") { vault, request in
                 try vault.signedURLResponse(request)
             },
-            Route(method: .post, path: "/api/storage/bulk", operation: "BulkSignedURLs") { vault, request, _ in
+            Route(method: .post, path: "/api/storage/bulk", operation: "BulkSignedURLs") { vault, request in
                 try await vault.bulkSignedURLs(request)
             },
-            Route(method: .get, path: "/api/storage/signed", operation: "SignedDownload") { vault, request, _ in
+            Route(method: .get, path: "/api/storage/signed", operation: "SignedDownload") { vault, request in
                 try vault.serveSigned(request)
             },
-            Route(method: .delete, path: "/api/storage", operation: "Delete") { vault, request, _ in
+            Route(method: .delete, path: "/api/storage", operation: "Delete") { vault, request in
                 let (account, key) = try vault.resolveExisting(request, for: .delete)
                 try await vault.engine.deleteObject(
                     bucket: account.vault!.bucket, key: key, origin: .vault("Delete", principal: account.accessKey))
                 return vaultJSON("deleted \(key)")
             },
-            Route(method: .post, path: "/api/storage/forward/media", operation: "Forward") { vault, request, _ in
+            Route(method: .post, path: "/api/storage/forward/media", operation: "Forward") { vault, request in
                 // Read on the recording is what forwarding needs: it only makes the copies the
                 // operator's on-demand policies already name (as `depot replicate` does), to
                 // tiers the caller cannot choose, and sends no bytes to the caller. An account
@@ -108,20 +108,20 @@ public final class VaultService: Sendable {
             },
         ]
         + [(HTTPRequest.Method.options, "TusOptions"), (.post, "TusCreate")].map { method, operation in
-            Route(method: method, path: "/api/storage/tus", operation: operation) { vault, request, sendContinue in
-                try await vault.tus(request, path: "/api/storage/tus", sendContinue: sendContinue)
+            Route(method: method, path: "/api/storage/tus", operation: operation) { vault, request in
+                try await vault.tus(request, path: "/api/storage/tus")
             }
         }
         + [(HTTPRequest.Method.head, "TusHead"), (.patch, "TusPatch"), (.delete, "TusDelete"), (.options, "TusOptions")]
         .map { method, operation in
-            Route(method: method, path: "/api/storage/tus/{id}", operation: operation) { vault, request, sendContinue in
+            Route(method: method, path: "/api/storage/tus/{id}", operation: operation) { vault, request in
                 let target = request.head.path ?? "/"
                 let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
-                return try await vault.tus(request, path: path, sendContinue: sendContinue)
+                return try await vault.tus(request, path: path)
             }
         }
 
-    public func respond(to request: Request, sendContinue: () async throws -> Void) async -> Response {
+    public func respond(to request: Request) async -> Response {
         let target = request.head.path ?? "/"
         let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
         // For the access log: the key presented, whether or not its secret turns out right.
@@ -135,7 +135,7 @@ public final class VaultService: Sendable {
                 throw VaultError(.notFound, "no such endpoint: \(request.method) \(path)")
             }
             outcome?.record { $0.operation = route.operation }
-            return try await route.handler(self, request, sendContinue)
+            return try await route.handler(self, request)
         } catch {
             let failure = VaultError.from(error)
             outcome?.record { $0.errorCode = failure.code }

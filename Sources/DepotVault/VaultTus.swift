@@ -14,7 +14,7 @@ import NIOCore
 extension VaultService {
     static let tusExtensions = "creation,termination,expiration"
 
-    func tus(_ request: Request, path: String, sendContinue: () async throws -> Void) async throws -> Response {
+    func tus(_ request: Request, path: String) async throws -> Response {
         var headers = HTTPFields()
         headers[.init("Tus-Resumable")!] = "1.0.0"
         let rest = path.dropFirst("/api/storage/tus".count).split(separator: "/").map(String.init)
@@ -61,7 +61,7 @@ extension VaultService {
             let forwarding = provider(named: upload.extra.first { $0.0 == "vault-provider" }?.1, of: account)
             return try await patch(
                 request, id: id, offset: offset, length: length, nextPart: (parts.last?.number ?? 0) + 1, headers: headers,
-                forwarding: forwarding.map { ($0, upload.bucket, upload.key) }, sendContinue: sendContinue)
+                forwarding: forwarding.map { ($0, upload.bucket, upload.key) })
         default:
             throw VaultError(.methodNotAllowed, "tus uploads take HEAD, PATCH and DELETE")
         }
@@ -98,7 +98,7 @@ extension VaultService {
 
     private func patch(
         _ request: Request, id: String, offset: UInt64, length: UInt64, nextPart: Int, headers base: HTTPFields,
-        forwarding: (provider: VaultProvider, bucket: String, key: String)?, sendContinue: () async throws -> Void
+        forwarding: (provider: VaultProvider, bucket: String, key: String)?
     ) async throws -> Response {
         guard request.headers[.contentType]?.lowercased() == "application/offset+octet-stream" else {
             throw VaultError(.unsupportedMediaType, "PATCH needs Content-Type: application/offset+octet-stream")
@@ -109,7 +109,6 @@ extension VaultService {
         if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
         try checkPatchLimit(parts: nextPart - 1, declared: declared, remaining: length - offset)
         let session = try engine.startPart(uploadId: id, number: nextPart)
-        try await sendContinue()
         let (received, interruption) = try await receive(request.body, into: session, room: length - offset)
         // tus is resumable: what arrived before a break is kept as its own part, so a HEAD answers
         // the true offset and the client sends only the rest. The part's commit is durable before

@@ -41,7 +41,7 @@ extension VaultService {
 
     /// `POST /api/storage`: the whole recording in the body (the agent sends it chunked, with no
     /// Content-Length). 200 only once the object is durably committed.
-    func legacyUpload(_ request: Request, sendContinue: () async throws -> Void) async throws -> Response {
+    func legacyUpload(_ request: Request) async throws -> Response {
         var values = headerValues(request)
         let (account, provider) = try route(try authenticate(request), provider: values["provider"])
         if let provider { values["provider"] = provider.name }
@@ -58,7 +58,6 @@ extension VaultService {
                 declaredBytes: declared, owner: account.accessKey, bucket: account.vault!.bucket, key: key)
         }
         let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
-        try await sendContinue()
         var received: UInt64 = 0
         do {
             for try await buffer in request.body {
