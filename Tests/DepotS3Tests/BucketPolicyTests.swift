@@ -271,6 +271,13 @@ struct BucketPolicyTests {
                 return false
             }
         }
+        // Deep nesting inside the size limit is refused, not a stack overflow.
+        #expect(survives(Array((String(repeating: "[", count: 10000) + String(repeating: "]", count: 10000)).utf8)))
+        #expect(
+            survives(
+                Array(
+                    (#"{"Statement":"# + String(repeating: #"{"a":"#, count: 3000) + "1" + String(repeating: "}", count: 3001))
+                        .utf8)))
         for length in 0..<bytes.count { #expect(survives(Array(bytes[..<length])), "truncated at \(length)") }
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next() -> UInt64 {
