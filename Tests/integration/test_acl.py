@@ -325,6 +325,9 @@ def test_acls_survive_restart_and_index_rebuild(server, s3):
         assert grants(client.get_object_acl(Bucket=bucket, Key="members.mp4")) == expected_grants("authenticated-read")
         assert grants(client.get_object_acl(Bucket=versioned, Key="v", VersionId=first)) == expected_grants("public-read")
         assert grants(client.get_object_acl(Bucket=versioned, Key="v")) == expected_grants("private")
+        # Each version is read under its own ACL.
+        assert anonymous(server, "GET", f"/{versioned}/v?versionId={first}").content == b"one"
+        assert anonymous(server, "GET", f"/{versioned}/v").status_code == 403
         assert anonymous(server, "GET", f"/{bucket}/public.mp4").content == BODY
         assert anonymous(server, "GET", f"/{bucket}/members.mp4").status_code == 403
         assert b"<Key>members.mp4</Key>" in anonymous(server, "GET", f"/{bucket}").content

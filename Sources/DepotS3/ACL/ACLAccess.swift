@@ -60,8 +60,8 @@ enum ACLAccess {
 
 /// The canned-ACL hook of THE ACCESS RULE (Policy/AccessDecision.swift `aclVerdict`): `.allow`
 /// when a group grant of the bucket's or the object's ACL admits the request, else `.none`
-/// (an ACL never denies). Object ACLs are read for `s3:GetObject` of the current version only:
-/// a read naming a `versionId` (`s3:GetObjectVersion`) is not admitted by an ACL.
+/// (an ACL never denies). A read is judged by the ACL of the version it reads: the current one,
+/// or the one its `versionId` names.
 func cannedACLVerdict(_ request: AccessRequest, access: BucketAccess) -> AccessVerdict {
     // Asked on every request: an ACL can only add to what the allow list refuses, and a bucket
     // with ACLs disabled (the default) or ignored answers at once, so no object is read for them.
@@ -70,8 +70,12 @@ func cannedACLVerdict(_ request: AccessRequest, access: BucketAccess) -> AccessV
     else { return .none }
     var inputs = ACLAccess.Inputs(bucketACL: S3Service.bucketACL(of: record), aclsEnabled: true)
     let action = request.question.action
-    if action == "s3:GetObject", let key = request.question.key {
-        inputs.objectACL = access.currentObject(key).map(S3Service.objectACL(of:))
+    if ACLAccess.objectReadActions.contains(action), let key = request.question.key {
+        // The version asked for (`versionId`): each version keeps its own ACL.
+        let versionId = request.question.facts.values["s3:versionid"]
+        if action == "s3:GetObject" || versionId != nil {
+            inputs.objectACL = access.object(key, versionId).map(S3Service.objectACL(of:))
+        }
     }
     let principal: ACLAccess.Principal =
         switch request.principal {

@@ -40,8 +40,8 @@ struct BucketAccess: Sendable {
     var block = PublicAccessBlock()
     /// The record itself, for hooks that read other documents (an ACL).
     var record: BucketRecord?
-    /// The current version of a key in the bucket, for the canned-ACL hook (object ACLs).
-    var currentObject: @Sendable (_ key: String) -> ObjectRecord? = { _ in nil }
+    /// A key's current version, or the version a `versionId` names, for the canned-ACL hook (object ACLs).
+    var object: @Sendable (_ key: String, _ versionId: String?) -> ObjectRecord? = { _, _ in nil }
 
     static let none = BucketAccess()
 
@@ -126,7 +126,10 @@ extension S3Service {
     func bucketAccess(_ bucket: String) throws -> BucketAccess {
         guard let record = try engine.bucket(bucket) else { return .none }
         var access = BucketAccess(record: record)
-        access.currentObject = { [engine] key in (try? engine.headObject(bucket: bucket, key: key)) ?? nil }
+        access.object = { [engine] key, versionId in
+            guard let versionId else { return (try? engine.headObject(bucket: bucket, key: key)) ?? nil }
+            return VersionSelector(versionId).flatMap { (try? engine.objectVersion(bucket: bucket, key: key, $0)) ?? nil }
+        }
         if let bytes = record.document(BucketPolicy.documentName) {
             access.policy = ParsedPolicies.policy(bucket: bucket, bytes: bytes)
             if access.policy == nil {
@@ -152,7 +155,9 @@ extension S3Service {
         clock_gettime(CLOCK_REALTIME, &now)
         var facts = PolicyFacts(
             sourceIP: RequestContext.clientAddress, secureTransport: settings.urlScheme == "https", now: Int64(now.tv_sec))
-        for (key, parameter) in [("s3:prefix", "prefix"), ("s3:delimiter", "delimiter"), ("s3:max-keys", "max-keys")] {
+        for (key, parameter) in [
+            ("s3:prefix", "prefix"), ("s3:delimiter", "delimiter"), ("s3:max-keys", "max-keys"), ("s3:versionid", "versionId"),
+        ] {
             if let value = r.query[parameter] { facts.values[key] = value }
         }
         for (key, header) in [("s3:x-amz-acl", "x-amz-acl"), ("aws:referer", "referer"), ("aws:useragent", "user-agent")] {
@@ -233,5 +238,22 @@ extension S3Service {
         }
         policy.redirect = fields["success_action_redirect"] ?? fields["redirect"]
         return (key, policy, .anonymous)
+    }
+}
+
+extension S3Service {
+    /// Runs an anonymous request's handler; a key (or version) it does not find is answered 403
+    /// AccessDenied unless the policy also lets the requester list the bucket, as AWS answers:
+    /// a public GetObject grant must not tell anyone which other keys exist.
+    func hidingMissingKeys(_ c: S3Context, _ handler: () async throws -> Response) async throws -> Response {
+        do {
+            return try await handler()
+        } catch {
+            let code = S3Error.from(error).code
+            guard code == "NoSuchKey" || code == "NoSuchVersion", let bucket = c.request.bucket,
+                try !mayAccess(c, action: "s3:ListBucket", bucket: bucket, key: nil, allowListAllows: false)
+            else { throw error }
+            throw S3Error.accessDenied()
+        }
     }
 }
