@@ -166,7 +166,8 @@ public final class S3Service: Sendable {
         if endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload, let bucket = r.bucket {
             try requireObjectLockBucket(r, bucket: bucket)
         }
-        return try await handle(endpoint, c, body: body)
+        guard auth.isAnonymous else { return try await handle(endpoint, c, body: body) }
+        return try await hidingMissingKeys(c) { try await handle(endpoint, c, body: body) }
     }
 
     /// Runs the handler of an authorised endpoint.

@@ -191,6 +191,10 @@ def test_mc_download_policy_opens_only_its_prefix_to_anonymous_requests(server, 
     for response in refusals:
         assert response.status_code == 403 and xml_code(response) == "AccessDenied", (
             response.request.method, response.request.url, response.text)
+    # A key that does not exist is 403 too: the policy lets nobody list outside the prefix
+    # condition, and AWS answers 404 only to those who may list (s3:ListBucket).
+    missing_key = requests.get(f"{base}/public/missing.mp4", timeout=10)
+    assert missing_key.status_code == 403 and xml_code(missing_key) == "AccessDenied", missing_key.text
     # DeleteObjects decides per key, as for accounts.
     batch = requests.post(f"{base}?delete", data=b"<Delete><Object><Key>public/clip.mp4</Key></Object></Delete>",
                           timeout=10)
@@ -209,6 +213,13 @@ def test_mc_download_policy_opens_only_its_prefix_to_anonymous_requests(server, 
     # Removing the policy closes the prefix again.
     s3.delete_bucket_policy(Bucket=bucket)
     assert requests.get(f"{base}/public/clip.mp4", timeout=10).status_code == 403
+
+
+def test_anonymous_reader_who_may_list_learns_a_key_is_missing(server, bucket):
+    client(server).put_bucket_policy(Bucket=bucket, Policy=statement_policy(
+        bucket, "Allow", "*", ["s3:GetObject", "s3:ListBucket"], [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]))
+    response = requests.get(f"{server.endpoint}/{bucket}/missing.mp4", timeout=10)
+    assert response.status_code == 404 and xml_code(response) == "NoSuchKey", response.text
 
 
 def test_public_write_prefix_takes_anonymous_puts_and_form_uploads_only_there(server, bucket):

@@ -2,6 +2,7 @@ import DepotConfig
 import DepotEngine
 import Foundation
 import Glibc
+import HummingbirdCore
 import Synchronization
 
 /// THE ACCESS RULE of the S3 door and of browser POST forms (README "Bucket policies and
@@ -238,6 +239,23 @@ extension S3Service {
         }
         policy.redirect = fields["success_action_redirect"] ?? fields["redirect"]
         return (key, policy, .anonymous)
+    }
+}
+
+extension S3Service {
+    /// Runs an anonymous request's handler; a key (or version) it does not find is answered 403
+    /// AccessDenied unless the policy also lets the requester list the bucket, as AWS answers:
+    /// a public GetObject grant must not tell anyone which other keys exist.
+    func hidingMissingKeys(_ c: S3Context, _ handler: () async throws -> Response) async throws -> Response {
+        do {
+            return try await handler()
+        } catch {
+            let code = S3Error.from(error).code
+            guard code == "NoSuchKey" || code == "NoSuchVersion", let bucket = c.request.bucket,
+                try !mayAccess(c, action: "s3:ListBucket", bucket: bucket, key: nil, allowListAllows: false)
+            else { throw error }
+            throw S3Error.accessDenied()
+        }
     }
 }
 
