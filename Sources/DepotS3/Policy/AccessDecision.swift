@@ -258,20 +258,3 @@ extension S3Service {
         }
     }
 }
-
-extension S3Service {
-    /// Runs an anonymous request's handler; a key (or version) it does not find is answered 403
-    /// AccessDenied unless the policy also lets the requester list the bucket, as AWS answers:
-    /// a public GetObject grant must not tell anyone which other keys exist.
-    func hidingMissingKeys(_ c: S3Context, _ handler: () async throws -> Response) async throws -> Response {
-        do {
-            return try await handler()
-        } catch {
-            let code = S3Error.from(error).code
-            guard code == "NoSuchKey" || code == "NoSuchVersion", let bucket = c.request.bucket,
-                try !mayAccess(c, action: "s3:ListBucket", bucket: bucket, key: nil, allowListAllows: false)
-            else { throw error }
-            throw S3Error.accessDenied()
-        }
-    }
-}
