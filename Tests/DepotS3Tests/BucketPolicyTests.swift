@@ -180,6 +180,53 @@ struct BucketPolicyTests {
         #expect(ask(both, "s3:ListBucket", facts: facts(ip: "11.0.0.1", secure: true)) == .none)
     }
 
+    /// Every operator, each with a request value that satisfies it and one that does not.
+    @Test func everyConditionOperator() throws {
+        let cases: [(op: String, key: String, policyValue: String, holds: String, fails: String)] = [
+            ("StringEquals", "s3:prefix", "a/", "a/", "A/"),
+            ("StringNotEquals", "s3:prefix", "a/", "b/", "a/"),
+            ("StringEqualsIgnoreCase", "s3:prefix", "a/", "A/", "b/"),
+            ("StringNotEqualsIgnoreCase", "s3:prefix", "a/", "b/", "A/"),
+            ("StringLike", "s3:prefix", "a*", "abc", "bcd"),
+            ("StringNotLike", "s3:prefix", "a*", "bcd", "abc"),
+            ("NumericEquals", "s3:max-keys", "10", "10", "11"),
+            ("NumericNotEquals", "s3:max-keys", "10", "11", "10"),
+            ("NumericLessThan", "s3:max-keys", "10", "9", "10"),
+            ("NumericLessThanEquals", "s3:max-keys", "10", "10", "11"),
+            ("NumericGreaterThan", "s3:max-keys", "10", "11", "10"),
+            ("NumericGreaterThanEquals", "s3:max-keys", "10", "10", "9"),
+            ("DateEquals", "aws:EpochTime", "2027-01-15T08:00:00Z", "1800000000", "1800000001"),
+            ("DateNotEquals", "aws:EpochTime", "2027-01-15T08:00:00Z", "1800000001", "1800000000"),
+            ("DateLessThan", "aws:EpochTime", "2027-01-15T08:00:00Z", "1799999999", "1800000000"),
+            ("DateLessThanEquals", "aws:EpochTime", "2027-01-15T08:00:00Z", "1800000000", "1800000001"),
+            ("DateGreaterThan", "aws:EpochTime", "2027-01-15T08:00:00Z", "1800000001", "1800000000"),
+            ("DateGreaterThanEquals", "aws:EpochTime", "2027-01-15T08:00:00Z", "1800000000", "1799999999"),
+            ("Bool", "aws:SecureTransport", "true", "true", "false"),
+            ("IpAddress", "aws:SourceIp", "192.168.0.0/16", "192.168.4.5", "192.169.0.1"),
+            ("NotIpAddress", "aws:SourceIp", "192.168.0.0/16", "192.169.0.1", "192.168.4.5"),
+        ]
+        #expect(Set(cases.map(\.op)).union(["Null"]) == Set(PolicyCondition.Operator.allCases.map(\.rawValue)))
+        func facts(_ key: String, _ value: String) -> PolicyFacts {
+            switch key {
+            case "aws:EpochTime": PolicyFacts(sourceIP: nil, secureTransport: false, now: Int64(value)!)
+            case "aws:SecureTransport": PolicyFacts(sourceIP: nil, secureTransport: value == "true", now: 0)
+            case "aws:SourceIp": PolicyFacts(sourceIP: value, secureTransport: false, now: 0)
+            default: PolicyFacts(sourceIP: nil, secureTransport: false, now: 0, values: [key: value])
+            }
+        }
+        for c in cases {
+            let policy = try conditionPolicy(#"{"\#(c.op)":{"\#(c.key)":"\#(c.policyValue)"}}"#)
+            #expect(ask(policy, "s3:ListBucket", facts: facts(c.key, c.holds)) == .allow, "\(c.op) \(c.holds)")
+            #expect(ask(policy, "s3:ListBucket", facts: facts(c.key, c.fails)) == .none, "\(c.op) \(c.fails)")
+        }
+        // Null: whether the request carries the key at all.
+        let absent = try conditionPolicy(#"{"Null":{"s3:prefix":"true"}}"#)
+        #expect(ask(absent, "s3:ListBucket", facts: facts("s3:delimiter", "/")) == .allow)
+        #expect(ask(absent, "s3:ListBucket", facts: facts("s3:prefix", "a")) == .none)
+        let present = try conditionPolicy(#"{"Null":{"s3:prefix":"false"}}"#)
+        #expect(ask(present, "s3:ListBucket", facts: facts("s3:prefix", "a")) == .allow)
+    }
+
     @Test func malformedPoliciesNameTheProblem() {
         let allow = #""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cams/*""#
         #expect(problem("not json").contains("valid JSON"))
