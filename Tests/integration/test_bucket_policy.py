@@ -8,6 +8,7 @@ admin API. One real server per module, one bucket per test."""
 import json
 import os
 import shutil
+import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -20,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from admin_client import Admin
-from conftest import DepotServer, run_depot
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
 
 # Accounts besides root: a viewer (read and list), a camera (write only), and an owner with
 # full control of the `site-*` buckets.
@@ -431,3 +432,45 @@ def test_policy_survives_restart_and_index_rebuild(tmp_path):
         assert requests.get(f"{server.endpoint}/kept/other.mp4", timeout=10).status_code == 403
     finally:
         server.cleanup()
+
+
+TLS_ONLY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "read", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::BUCKET/*"},
+    {"Sid": "tls-only", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+     "Resource": ["arn:aws:s3:::BUCKET", "arn:aws:s3:::BUCKET/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+]}
+
+
+def test_secure_transport_condition_over_plain_http(server, bucket):
+    """The usual "TLS only" policy: over plain HTTP even root is refused (its Deny wins)."""
+    s3 = client(server)
+    s3.put_object(Bucket=bucket, Key="a.mp4", Body=b"a")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(TLS_ONLY).replace("BUCKET", bucket))
+    assert requests.get(f"{server.endpoint}/{bucket}/a.mp4", timeout=10).status_code == 403
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="a.mp4")
+    assert code(e) == "AccessDenied"
+    s3.delete_bucket_policy(Bucket=bucket)  # policy management is exempt for an admin account
+
+
+def test_secure_transport_condition_over_tls(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True)
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"server:\n  tls: {{ certificate: {cert}, key: {key} }}\n")
+    tls = DepotServer(config=str(config)).start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=tls.endpoint, region_name="us-east-1", verify=str(cert),
+                          aws_access_key_id=ROOT_USER, aws_secret_access_key=ROOT_PASSWORD,
+                          config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        s3.create_bucket(Bucket="secure")
+        s3.put_object(Bucket="secure", Key="a.mp4", Body=b"over tls")
+        s3.put_bucket_policy(Bucket="secure", Policy=json.dumps(TLS_ONLY).replace("BUCKET", "secure"))
+        response = requests.get(f"{tls.endpoint}/secure/a.mp4", verify=str(cert), timeout=10)
+        assert response.status_code == 200 and response.content == b"over tls"
+        assert s3.get_object(Bucket="secure", Key="a.mp4")["Body"].read() == b"over tls"
+    finally:
+        tls.cleanup()
