@@ -137,6 +137,10 @@ public final class S3Service: Sendable {
             guard access.record != nil, endpoint != .postObject, PolicyActions.action(for: endpoint) != nil else {
                 throw S3Error.accessDenied()
             }
+            // S3 serves response-content-type and the other overrides to signed requests only.
+            if endpoint == .getObject, r.query.keys.contains(where: { $0.hasPrefix("response-") }) {
+                throw S3Error.invalidRequest("Request specific response headers cannot be used for anonymous GET requests.")
+            }
         } else {
             RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
         }

@@ -129,6 +129,10 @@ struct BucketPolicyTests {
         #expect(ask(notLike, "s3:ListBucket", facts: facts(["s3:prefix": "private/"])) == .none)
         // A key the request does not carry: negated operators hold.
         #expect(ask(notLike, "s3:ListBucket", facts: facts()) == .allow)
+        let version = try conditionPolicy(
+            #"{"StringEquals":{"s3:VersionId":"v1"}}"#, action: "s3:GetObjectVersion", resource: "arn:aws:s3:::cams/*")
+        #expect(ask(version, "s3:GetObjectVersion", key: "k", facts: facts(["s3:versionid": "v1"])) == .allow)
+        #expect(ask(version, "s3:GetObjectVersion", key: "k", facts: facts(["s3:versionid": "v2"])) == .none)
         let delimiter = try conditionPolicy(#"{"StringEquals":{"s3:delimiter":"/"}}"#)
         #expect(ask(delimiter, "s3:ListBucket", facts: facts(["s3:delimiter": "/"])) == .allow)
         let acl = try conditionPolicy(

@@ -173,6 +173,9 @@ def test_mc_download_policy_opens_only_its_prefix_to_anonymous_requests(server, 
     assert [k.text for k in ET.fromstring(listing.content).iter("{http://s3.amazonaws.com/doc/2006-03-01/}Key")] == [
         "public/clip.mp4"]
     assert requests.get(f"{base}?location", timeout=10).status_code == 200
+    # Response header overrides are for signed requests only, as in S3.
+    override = requests.get(f"{base}/public/clip.mp4?response-content-type=text/html", timeout=10)
+    assert override.status_code == 400 and xml_code(override) == "InvalidRequest", override.text
 
     # Everything else: AccessDenied XML, and nothing changes.
     refusals = [

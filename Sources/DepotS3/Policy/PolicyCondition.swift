@@ -40,8 +40,8 @@ struct PolicyCondition: Sendable, Equatable {
 
     /// The condition keys Depot supplies (lower-cased: keys compare without case, as AWS's do).
     static let keys: Set<String> = [
-        "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:x-amz-acl", "aws:sourceip", "aws:currenttime", "aws:epochtime",
-        "aws:securetransport", "aws:referer", "aws:useragent",
+        "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:x-amz-acl", "s3:versionid", "aws:sourceip", "aws:currenttime",
+        "aws:epochtime", "aws:securetransport", "aws:referer", "aws:useragent",
     ]
 
     var op: Operator
