@@ -398,6 +398,7 @@ struct MaintenanceService: Service {
             }
             do {
                 let report = try await engine.compact()
+                for problem in report.problems { logger.error("compaction: \(problem)") }
                 if report.segmentsCompacted > 0 {
                     logger.info("compacted \(report.segmentsCompacted) segments, reclaimed \(report.bytesReclaimed) bytes")
                 }

@@ -34,6 +34,7 @@ struct SpaceRecovery: Service {
                 abandonedSeen = space?.abandonedBytes ?? abandonedSeen
                 let report = try await engine.compact()
                 deadAfterLastPass = try engine.deadSegmentBytes()
+                for problem in report.problems { logger.error("space recovery: \(problem)") }
                 if report.segmentsCompacted > 0 || report.bytesPunched > 0 {
                     logger.info(
                         "space recovery compacted \(report.segmentsCompacted) segments, reclaimed \(report.bytesReclaimed) bytes, punched \(report.bytesPunched) bytes of dead records"

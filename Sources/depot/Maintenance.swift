@@ -83,6 +83,8 @@ struct GC: AsyncParsableCommand {
         print(
             "gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes, punched \(report.bytesPunched) bytes of dead records"
         )
+        for problem in report.problems { print("problem: \(problem)") }
+        if !report.problems.isEmpty { throw ExitCode(1) }
     }
 }
 

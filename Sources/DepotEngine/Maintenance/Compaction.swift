@@ -8,6 +8,9 @@ public struct CompactionReport: Sendable {
     public var bytesReclaimed: UInt64 = 0
     /// Bytes of dead records given back by punching holes (no copying).
     public var bytesPunched: UInt64 = 0
+    /// Segments left in place because not everything live in them could be copied (damaged
+    /// records), each naming the segment and the offset; `depot fsck` names the objects.
+    public var problems: [String] = []
 }
 
 extension Engine {
@@ -48,11 +51,16 @@ extension Engine {
                 progress("segment \(id): \(live) live bytes do not fit in \(space.free) free; skipped")
                 continue
             }
-            let copied = try await compactSegment(id)
+            let outcome = try await compactSegment(id)
+            report.bytesCopied += outcome.copied
+            if let reason = outcome.kept {
+                if outcome.damaged { report.problems.append(reason) }
+                progress(reason)
+                continue
+            }
             report.segmentsCompacted += 1
-            report.bytesCopied += copied
-            report.bytesReclaimed += UInt64(size) - min(UInt64(size), copied)
-            progress("segment \(id): \(size) bytes, \(live) live, \(copied) copied")
+            report.bytesReclaimed += UInt64(size) - min(UInt64(size), outcome.copied)
+            progress("segment \(id): \(size) bytes, \(live) live, \(outcome.copied) copied")
         }
         return report
     }
@@ -72,78 +80,81 @@ extension Engine {
         var order: UInt64
     }
 
-    private func compactSegment(_ id: UInt32) async throws -> UInt64 {
-        var chunkMoves: [ChunkMove] = []
-        var commitMoves: [CommitMove] = []
+    /// What compacting one segment did: the bytes it copied, and why the segment had to stay
+    /// (nil when it was retired).
+    private struct SegmentOutcome {
         var copied: UInt64 = 0
-        let (chunkTable, objectTable, bucketTable, versionTable) = (chunks, objects, buckets, self.versionTable)
-        _ = try SegmentScanner.scan(path: store.path(of: id), segment: id) { record in
-            let keep: Bool = try environment.read { txn in
-                switch record.header.kind {
-                case .chunk:
-                    let entry = try txn.get(chunkTable, record.header.hash).map(ChunkEntry.decode)
-                    return entry?.location == record.location
-                case .objectCommit, .objectDelete, .versionDelete:
-                    guard case .some(let payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
-                    else { return false }
-                    switch payload {
-                    case .objectCommit(let bucket, let key, let object):
-                        let current = try txn.object(objectTable, bucket: bucket, key: key, withManifest: false)
-                        if current?.sequence == record.header.sequence { return true }
-                        // A version of a versioned bucket that its versions entry points at.
-                        let order = object.versionOrder != 0 ? object.versionOrder : record.header.sequence
-                        let version = try txn.versionEntry(versionTable, bucket: bucket, key: key, order: order)
-                        return version?.effectiveOrder == order && version?.sequence == record.header.sequence
-                    case .versionDelete(let bucket, let key, let order):
-                        // A tombstone hides older records of a version that is gone.
-                        let current = try txn.object(objectTable, bucket: bucket, key: key, withManifest: false)
-                        if current?.effectiveOrder == order { return false }
-                        let version = try txn.versionEntry(versionTable, bucket: bucket, key: key, order: order)
-                        return version?.effectiveOrder != order
-                    case .objectDelete(let bucket, let key):
-                        // A tombstone still hides older commit records of a key that does not exist.
-                        return try !txn.containsObject(objectTable, bucket: bucket, key: key)
-                    default: return false
-                    }
-                case .bucketCreate, .bucketDelete:
-                    guard case .some(let payload) = try LogPayload.decode(kind: record.header.kind, payload: record.payload)
-                    else { return false }
-                    switch payload {
-                    case .bucketCreate(let name, _): return try txn.contains(bucketTable, Array(name.utf8))
-                    case .bucketDelete(let name): return try !txn.contains(bucketTable, Array(name.utf8))
-                    default: return false
-                    }
-                }
+        var kept: String?
+        /// Kept because something live in it could not be copied (not merely because it
+        /// changed while it was copied): a problem to report.
+        var damaged = false
+    }
+
+    /// Copies a segment's live records to the active segment and retires it, but only when
+    /// everything live in it was copied: a scan that stops at a damaged record (bit rot, a bad
+    /// sector) must not cost the live records after it. So the scan goes past damage; the live
+    /// chunk records it finds intact are copied and the index pointed at the copies either way,
+    /// while a segment with damage, or with fewer live chunk bytes found than the index counts
+    /// in it, stays where it is with its log records, and the reason is returned.
+    private func compactSegment(_ id: UInt32) async throws -> SegmentOutcome {
+        var outcome = SegmentOutcome()
+        var chunkMoves: [ChunkMove] = []
+        var keptLog: [(header: RecordHeader, location: RecordLocation)] = []
+        var liveFound: UInt64 = 0
+        let summary = try SegmentScanner.scan(path: store.path(of: id), segment: id, pastDamage: true) { record in
+            try Task.checkCancellation()
+            guard try compactionKeeps(record) else { return }
+            guard record.header.kind == .chunk else {
+                // Copied once the segment is known to go: a kept segment keeps them, and copies
+                // made on every pass over it would pile up as duplicates.
+                keptLog.append((record.header, record.location))
+                return
             }
-            guard keep else { return }
             let to = try record.payload.withUnsafeBytes {
-                try store.append(
-                    kind: record.header.kind, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
+                try store.append(kind: .chunk, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
             }
-            copied += UInt64(RecordHeader.size + record.payload.count)
-            switch record.header.kind {
-            case .chunk:
-                chunkMoves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
-            case .objectCommit:
-                if case .some(.objectCommit(let bucket, let key, let object)) = try LogPayload.decode(
-                    kind: .objectCommit, payload: record.payload)
-                {
+            let bytes = UInt64(RecordHeader.size + record.payload.count)
+            outcome.copied += bytes
+            liveFound += bytes
+            chunkMoves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
+        }
+        if let damage = summary.damage.first {
+            let more = summary.damage.count > 1 ? " (and \(summary.damage.count - 1) more damaged stretches)" : ""
+            outcome.kept =
+                "segment \(id) kept, not compacted: \(damage)\(more); its intact live chunk records were copied out, "
+                + "the rest stays; `depot fsck` names the objects affected"
+            outcome.damaged = true
+        } else if case let live = try liveBytes(of: id), live > liveFound {
+            let stop =
+                summary.trailingBytes > 0
+                ? "; the scan stopped at offset \(summary.validEnd), \(summary.trailingBytes) bytes before the end" : ""
+            outcome.kept =
+                "segment \(id) kept, not compacted: the index counts \(live) live chunk bytes in it, "
+                + "\(liveFound) were found intact\(stop); `depot fsck` names the objects affected"
+            outcome.damaged = true
+        }
+        var commitMoves: [CommitMove] = []
+        if outcome.kept == nil {
+            for (header, location) in keptLog {
+                let (to, move) = try copyLogRecord(header, at: location)
+                outcome.copied += UInt64(RecordHeader.size) + UInt64(location.length)
+                if let move {
                     commitMoves.append(
-                        CommitMove(
-                            bucket: bucket, key: key, sequence: record.header.sequence, to: to,
-                            order: object.versionOrder != 0 ? object.versionOrder : record.header.sequence))
+                        CommitMove(bucket: move.bucket, key: move.key, sequence: move.sequence, to: to, order: move.order))
                 }
-            default: break
             }
         }
-        let (moves, commits, gate, segmentTable) = (chunkMoves, commitMoves, reclaim, segments)
-        try await committer.submit { txn, context in
+        let (moves, commits, gate, segmentTable, retiring) = (chunkMoves, commitMoves, reclaim, segments, outcome.kept == nil)
+        let (chunkTable, objectTable, versionTable) = (chunks, objects, self.versionTable)
+        let stillLive: UInt64? = try await committer.submit { txn, context in
             for move in moves {
                 guard var entry = try txn.get(chunkTable, move.hash).map(ChunkEntry.decode), entry.location == move.from
                 else { continue }
                 entry.location = move.to
                 try txn.put(chunkTable, move.hash, entry.encoded())
-                context.liveDelta[move.to.segment, default: 0] += Int64(RecordHeader.size) + Int64(move.to.length)
+                let bytes = Int64(RecordHeader.size) + Int64(move.to.length)
+                context.liveDelta[move.to.segment, default: 0] += bytes
+                context.liveDelta[id, default: 0] -= bytes
             }
             for move in commits {
                 if var version = try txn.versionEntry(versionTable, bucket: move.bucket, key: move.key, order: move.order),
@@ -158,10 +169,43 @@ extension Engine {
                 record.commitLocation = move.to
                 try txn.putObject(objectTable, bucket: move.bucket, key: move.key, record)
             }
+            guard retiring else { return nil }
+            // In commit order: a commit since the scan may have brought a dead record back.
+            let stored = try txn.get(segmentTable, Tables.segmentKey(id)).map { try $0.decode { try $0.u64() } } ?? 0
+            let remaining = Int64(stored) + context.liveDelta[id, default: 0]
+            guard remaining <= 0 else { return UInt64(remaining) }
             try txn.delete(segmentTable, Tables.segmentKey(id))
+            context.liveDelta[id] = nil
             gate.retire(id)
+            return nil
+        }
+        if let stillLive {
+            outcome.kept =
+                "segment \(id) kept, not compacted: \(stillLive) live bytes in it changed while it was copied; next pass"
         }
         reclaim.collect().forEach(store.remove)
-        return copied
+        return outcome
+    }
+
+    /// Appends a kept log record again, re-read and checked against the CRC the scan verified;
+    /// returns where it landed and, for an object commit, what the index must be told.
+    private func copyLogRecord(
+        _ header: RecordHeader, at location: RecordLocation
+    ) throws -> (RecordLocation, (bucket: String, key: String, sequence: UInt64, order: UInt64)?) {
+        let payload = try store.readPayload(location)
+        let again = payload.withUnsafeBytes {
+            RecordHeader.encode(kind: header.kind, sequence: header.sequence, hash: header.hash, payload: $0)
+        }
+        guard again.withUnsafeBytes({ RecordHeader.decode($0)?.crc }) == header.crc else {
+            throw EngineError.io("segment record \(location) changed while it was compacted (CRC no longer checks)")
+        }
+        let to = try payload.withUnsafeBytes {
+            try store.append(kind: header.kind, sequence: header.sequence, hash: header.hash, payload: $0)
+        }
+        guard header.kind == .objectCommit,
+            case .some(.objectCommit(let bucket, let key, let object)) = try LogPayload.decode(
+                kind: .objectCommit, payload: payload)
+        else { return (to, nil) }
+        return (to, (bucket, key, header.sequence, object.versionOrder != 0 ? object.versionOrder : header.sequence))
     }
 }

@@ -24,11 +24,13 @@ extension Engine {
         var report = FsckReport()
         var intactChunks: [RecordLocation: [UInt8]] = [:]
         var lockProof = LockProof()
+        var damage = FsckDamage()
         let ids = store.segmentIds
         let digest = StreamingDigest(.sha256)
         for (index, id) in ids.enumerated() {
             report.segments += 1
-            let summary = try SegmentScanner.scan(path: store.path(of: id), segment: id) { record in
+            // Past damage: one bad record must not hide the intact ones after it.
+            let summary = try SegmentScanner.scan(path: store.path(of: id), segment: id, pastDamage: true) { record in
                 report.records += 1
                 try lockProof.noteLogRecord(record)
                 guard record.header.kind == .chunk else { return }
@@ -42,6 +44,8 @@ extension Engine {
                     report.problems.append("chunk record at \(record.location) does not match its SHA-256")
                 }
             }
+            damage.note(summary.damage)
+            report.problems += summary.damage.map(\.description)
             // The active segment of a running server is still growing; only flag old segments.
             if summary.trailingBytes > 0 {
                 report.tornTails.append("segment \(id): \(summary.trailingBytes) bytes after the last valid record")
@@ -51,6 +55,7 @@ extension Engine {
 
         let (objectTable, chunkTable, partTable) = (objects, chunks, environment.table("parts"))
         try environment.read { txn in
+            try damage.findChunks(txn: txn, table: chunkTable)
             var expected: [[UInt8]: UInt64] = [:]
             try txn.scan(objectTable) { key, value in
                 report.objects += 1
@@ -67,6 +72,7 @@ extension Engine {
                     report.problems.append("object \(name): manifest holds \(total) bytes, record says \(record.size)")
                 }
                 for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
+                report.problems += damage.problems(of: name, record)
                 try lockProof.check(
                     bucket: bucket, key: objectKey, record, txn: txn, chunks: chunkTable, intact: intactChunks)
                 return true
@@ -81,6 +87,7 @@ extension Engine {
                     bucket: bucket, key: objectKey, record, txn: txn, chunks: chunkTable, intact: intactChunks)
                 let current = try txn.object(objectTable, bucket: bucket, key: objectKey, withManifest: false)
                 if current?.effectiveOrder == record.effectiveOrder { return true }
+                report.problems += damage.problems(of: "\(bucket)/\(objectKey) (version \(record.effectiveOrder))", record)
                 for ref in record.heldChunks { expected[ref.hash, default: 0] += 1 }
                 return true
             }

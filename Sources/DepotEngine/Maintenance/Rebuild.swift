@@ -42,7 +42,8 @@ extension Engine {
         for (n, id) in ids.enumerated() {
             report.segments += 1
             let path = "\(configuration.segmentDirectory)/\(String(repeating: "0", count: max(0, 8 - String(id).count)))\(id).seg"
-            let summary = try SegmentScanner.scan(path: path, segment: id) { record in
+            // Past damage: a bad record must not cost the log records after it.
+            let summary = try SegmentScanner.scan(path: path, segment: id, pastDamage: true) { record in
                 report.records += 1
                 let seq = record.header.sequence
                 maxSequence = max(maxSequence, seq)
@@ -74,6 +75,7 @@ extension Engine {
                     }
                 }
             }
+            report.problems += summary.damage.map { "\($0); its records were not replayed" }
             if summary.trailingBytes > 0 { progress("segment \(id): ignoring \(summary.trailingBytes) bytes of torn tail") }
             progress("segment \(n + 1)/\(ids.count): \(summary.records) records")
         }
