@@ -135,6 +135,37 @@ struct CompactionDamageTests {
         }
     }
 
+    /// Damage that runs to the end of the file looks like a torn tail (nothing intact follows), but
+    /// the index still counts a live chunk there: the segment stays, and fsck names the object.
+    @Test func aLiveChunkInBadBytesAtTheEndKeepsTheSegment() async throws {
+        let dir = TemporaryDirectory()
+        let (engine, stored) = try await Self.sealedSegments(dir)
+        defer { engine.shutdown() }
+        let (victim, after) = try Self.damageALiveChunk(engine)
+        let lost = Set(stored.filter { object in after.contains { object.value.hashes.contains($0.header.hash) } }.keys)
+            .union(stored.filter { $0.value.hashes.contains(victim.header.hash) }.keys)
+        // Everything from the damaged record to the end of the file is unreadable.
+        let path = engine.store.path(of: 1)
+        let end = UInt64(engine.store.size(of: 1))
+        HolePunchingTests.overwrite(
+            engine, segment: 1, at: victim.location.payloadOffset,
+            with: [UInt8](repeating: 0, count: Int(end - victim.location.payloadOffset)))
+
+        let report = try await engine.compact(threshold: 1.0)
+        let problem = try #require(report.problems.first { $0.contains("segment 1 ") })
+        #expect(problem.contains("the scan stopped at offset \(victim.location.offset)"), "\(problem)")
+        #expect(access(path, F_OK) == 0)
+        for (key, object) in stored where !lost.contains(key) {
+            #expect(try engine.get("cams", key) == object.bytes, "\(key)")
+        }
+        let fsck = try engine.fsck()
+        for key in lost {
+            #expect(
+                fsck.problems.contains { $0.hasPrefix("object cams/\(key): its chunk") && $0.contains("segment 1 at offset") },
+                "\(key): \(fsck.problems)")
+        }
+    }
+
     /// A torn tail (a crash in the middle of an append) is no damage: nothing intact follows it,
     /// and compaction still retires the segment.
     @Test func aTornTailStillLetsTheSegmentGo() async throws {

@@ -44,7 +44,7 @@ extension Engine {
                     report.problems.append("chunk record at \(record.location) does not match its SHA-256")
                 }
             }
-            damage.note(summary.damage)
+            damage.note(summary, of: id)
             report.problems += summary.damage.map(\.description)
             // The active segment of a running server is still growing; only flag old segments.
             if summary.trailingBytes > 0 {

@@ -6,14 +6,24 @@ import DepotStorage
 /// only a rebuild of the index would lose them (their commit record) or a GET already does (a chunk).
 struct FsckDamage {
     private(set) var stretches: [SegmentDamage] = []
+    /// Bytes after a segment's last intact record: a torn tail, harmless unless the index points there.
+    private var tails: [SegmentDamage] = []
     /// Chunks whose indexed record lies in a damaged stretch.
     private var chunks: [[UInt8]: SegmentDamage] = [:]
 
-    var isEmpty: Bool { stretches.isEmpty }
+    var isEmpty: Bool { stretches.isEmpty && tails.isEmpty }
 
-    mutating func note(_ damage: [SegmentDamage]) { stretches += damage }
+    mutating func note(_ summary: SegmentScanSummary, of segment: UInt32) {
+        stretches += summary.damage
+        if summary.trailingBytes > 0 {
+            tails.append(
+                SegmentDamage(segment: segment, offset: summary.validEnd, length: summary.trailingBytes, claimed: nil))
+        }
+    }
 
-    func covering(_ location: RecordLocation) -> SegmentDamage? { stretches.first { $0.covers(location) } }
+    func covering(_ location: RecordLocation) -> SegmentDamage? {
+        stretches.first { $0.covers(location) } ?? tails.first { $0.covers(location) }
+    }
 
     /// Finds the chunks whose indexed record lies in damaged bytes (one pass over the chunk table,
     /// made only when there is damage).
