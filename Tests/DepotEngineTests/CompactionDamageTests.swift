@@ -166,6 +166,52 @@ struct CompactionDamageTests {
         }
     }
 
+    /// Bad bytes at the end that hold no live chunk but the commit record of a current object:
+    /// the object still reads, but a rebuild would lose it, so the segment is not let go silently.
+    @Test func aCurrentCommitRecordInBadBytesAtTheEndKeepsTheSegment() async throws {
+        let dir = TemporaryDirectory()
+        let (engine, stored) = try await Self.sealedSegments(dir)
+        defer { engine.shutdown() }
+        var records: [ScannedRecord] = []
+        _ = try SegmentScanner.scan(path: engine.store.path(of: 1), segment: 1) { records.append($0) }
+        let objectTable = engine.objects
+        let (index, key) = try #require(
+            try records.indices.reversed().lazy.compactMap { i -> (Int, String)? in
+                guard i >= records.count / 2, records[i].header.kind == .objectCommit,
+                    case .some(.objectCommit(_, let key, _)) = try LogPayload.decode(
+                        kind: .objectCommit, payload: records[i].payload),
+                    try engine.environment.read({ txn in
+                        try txn.object(objectTable, bucket: "cams", key: key, withManifest: false)?.commitLocation
+                    }) == records[i].location
+                else { return nil }
+                return (i, key)
+            }.first)
+        let victim = records[index].location
+        // The objects stored after it go, so no live chunk is left in the bytes about to go bad.
+        let later = Set(records[(index + 1)...].filter { $0.header.kind == .chunk }.map(\.header.hash))
+        var kept = stored
+        for (name, object) in stored where !object.hashes.isDisjoint(with: later) {
+            try await engine.deleteObject(bucket: "cams", key: name)
+            kept[name] = nil
+        }
+        let end = UInt64(engine.store.size(of: 1))
+        HolePunchingTests.overwrite(
+            engine, segment: 1, at: victim.payloadOffset, with: [UInt8](repeating: 0, count: Int(end - victim.payloadOffset)))
+
+        let report = try await engine.compact(threshold: 1.0)
+        let problem = try #require(report.problems.first { $0.contains("segment 1 ") })
+        #expect(problem.contains("the scan stopped at offset \(victim.offset)"), "\(problem)")
+        #expect(problem.contains("the commit record of cams/\(key)"), "\(problem)")
+        #expect(access(engine.store.path(of: 1), F_OK) == 0)
+        for (name, object) in kept {
+            #expect(try engine.get("cams", name) == object.bytes, "\(name)")
+        }
+        let fsck = try engine.fsck()
+        #expect(
+            fsck.problems.contains { $0.hasPrefix("object cams/\(key): its commit record \(victim) lies in damaged bytes") },
+            "\(fsck.problems)")
+    }
+
     /// A torn tail (a crash in the middle of an append) is no damage: nothing intact follows it,
     /// and compaction still retires the segment.
     @Test func aTornTailStillLetsTheSegmentGo() async throws {

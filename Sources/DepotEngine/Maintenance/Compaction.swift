@@ -132,6 +132,15 @@ extension Engine {
                 "segment \(id) kept, not compacted: the index counts \(live) live chunk bytes in it, "
                 + "\(liveFound) were found intact\(stop); `depot fsck` names the objects affected"
             outcome.damaged = true
+        } else if summary.trailingBytes > 0,
+            case let names = try commitRecordsIndexed(in: id, from: summary.validEnd), let first = names.first
+        {
+            let more = names.count > 1 ? " and \(names.count - 1) more" : ""
+            outcome.kept =
+                "segment \(id) kept, not compacted: the scan stopped at offset \(summary.validEnd), "
+                + "\(summary.trailingBytes) bytes before the end, where the index places the commit record of \(first)\(more); "
+                + "`depot fsck` names the objects affected"
+            outcome.damaged = true
         }
         var commitMoves: [CommitMove] = []
         if outcome.kept == nil {
