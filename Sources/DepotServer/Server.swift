@@ -106,6 +106,18 @@ public final class DepotServer: Sendable {
                 let tiers = tiering.onDemandTiers(bucket: bucket, key: key, record: record)
                 guard !tiers.isEmpty else { return false }
                 return try await forwardEngine.requestReplication(bucket: bucket, key: key, tiers: tiers)
+            },
+            policyDenies: {
+                [logger, denial = BucketPolicyDenial(engine: engine, secureTransport: configuration.server.tls != nil)]
+                account, action, bucket, key in
+                // The S3 door's evaluator: a bucket policy's Deny fences Vault accounts in too.
+                switch try denial.verdict(accessKey: account.accessKey, name: account.name, action: action, bucket: bucket, key: key) {
+                case .notDenied: return false
+                case .denied: return true
+                case .policyUnreadable:
+                    logger.error("bucket \(bucket): its stored policy does not parse; every Vault request it would decide is refused")
+                    return true
+                }
             }, urlSigningKey: urlSigningKey,
             urlScheme: configuration.server.tls == nil ? "http" : "https",
             uploadExpiry: Int64(configuration.storage.uploadExpiry),

@@ -5,12 +5,47 @@ import DepotConfig
 /// directory has forced the key and the provider has chosen the bucket. The Vault settings
 /// (`vault.directory`, providers) only say where an agent's recording goes; what the account may
 /// do there is its `allow` rules, whichever door it uses.
+///
+/// A bucket policy's explicit Deny refuses a Vault request too (`policyDenies`, the S3 door's
+/// evaluator, wired by DepotServer), asked with the S3 action the Vault operation carries out.
+/// A policy Allow, an ACL or the public access block never admits anyone here: Vault accounts are
+/// per camera and the operator's `allow` list is the whole of what one may do; a bucket setting
+/// written through the S3 API can only fence it in. Anonymous requests never reach these checks.
 extension VaultService {
+    /// The S3 action (a bucket policy's `Action`) that a Vault operation needing `action` carries out.
+    static func policyAction(_ action: Action) -> String {
+        switch action {
+        case .read: "s3:GetObject"
+        case .write: "s3:PutObject"
+        case .delete: "s3:DeleteObject"
+        case .list: "s3:ListBucket"
+        case .admin: "s3:*"  // never asked by a Vault operation
+        }
+    }
+
+    /// Whether `account` may do `action` on `key` in `bucket`: its `allow` list allows it and the
+    /// bucket's policy does not explicitly deny it.
+    func permits(_ account: Account, _ action: Action, bucket: String, key: String) throws -> Bool {
+        try account.allows(action, bucket: bucket, key: key) && !policyDenied(account, action, bucket: bucket, key: key)
+    }
+
+    /// Whether the bucket's policy explicitly denies `account` the S3 action of `action` (on the
+    /// bucket itself for `list`, else on the key).
+    private func policyDenied(_ account: Account, _ action: Action, bucket: String, key: String) throws -> Bool {
+        try policyDenies(account, Self.policyAction(action), bucket, action == .list ? nil : key)
+    }
+
     /// Throws Vault's JSON 403 unless `account` may do `action` on `key` in `bucket`.
     func authorize(_ account: Account, _ action: Action, bucket: String, key: String) throws {
         guard account.allows(action, bucket: bucket, key: key) else {
             throw VaultError(
                 .forbidden, "the account \(account.name) may not \(action.rawValue) \(key) in \(bucket)", code: "AccessDenied")
+        }
+        if try policyDenied(account, action, bucket: bucket, key: key) {
+            throw VaultError(
+                .forbidden,
+                "the policy of bucket \(bucket) denies the account \(account.name) \(Self.policyAction(action)) on \(key)",
+                code: "AccessDenied")
         }
     }
 }

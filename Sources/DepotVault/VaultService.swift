@@ -14,6 +14,9 @@ public final class VaultService: Sendable {
     let engine: Engine
     let accounts: @Sendable () -> [Account]
     let forward: @Sendable (_ bucket: String, _ key: String) async throws -> Bool
+    /// Whether the bucket's policy explicitly denies the account an S3 action (`s3:PutObject`...)
+    /// on a key (nil: the bucket); an unreadable policy denies (VaultAuthorization.swift).
+    let policyDenies: @Sendable (_ account: Account, _ action: String, _ bucket: String, _ key: String?) throws -> Bool
     let logger: Logger
     /// Recordings larger than this are refused (413): a tus upload at creation (`Tus-Max-Size`
     /// says it), a legacy POST by its Content-Length or as soon as its body grows past it. The
@@ -29,6 +32,8 @@ public final class VaultService: Sendable {
     public init(
         engine: Engine, accounts: @escaping @Sendable () -> [Account],
         forward: @escaping @Sendable (_ bucket: String, _ key: String) async throws -> Bool = { _, _ in false },
+        policyDenies: @escaping @Sendable (_ account: Account, _ action: String, _ bucket: String, _ key: String?) throws ->
+            Bool,
         urlSigningKey: [UInt8], urlScheme: String = "http", uploadExpiry: Int64 = 7 * 86400,
         maxObjectSize: UInt64 = 5 << 40, logger: Logger
     ) {
@@ -39,6 +44,7 @@ public final class VaultService: Sendable {
         self.engine = engine
         self.accounts = accounts
         self.forward = forward
+        self.policyDenies = policyDenies
         self.logger = logger
     }
 

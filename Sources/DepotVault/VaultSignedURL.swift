@@ -69,7 +69,7 @@ extension VaultService {
             let key = name.contains("/") || fixed == "*" ? name : fixed + "/" + name
             // Each item names its provider; an unknown one is refused like on every other call.
             let bucket = try route(account, provider: item["provider"] as? String).account.vault!.bucket
-            guard fixed == "*" || key.hasPrefix(fixed + "/"), account.allows(.read, bucket: bucket, key: key),
+            guard fixed == "*" || key.hasPrefix(fixed + "/"), try permits(account, .read, bucket: bucket, key: key),
                 try engine.headObject(bucket: bucket, key: key) != nil
             else { continue }
             let lifetime = (item["uriExpiryTime"] as? NSNumber)?.int64Value ?? Self.defaultURLLifetime

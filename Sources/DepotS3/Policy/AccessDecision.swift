@@ -22,7 +22,8 @@ import Synchronization
 /// further or fence it in (a Deny), but nothing written through the S3 API can silently widen
 /// what an account's own grants refuse without it being visible in the bucket's policy.
 /// PublicAccessBlock's RestrictPublicBuckets makes public Allow statements count for nothing.
-/// The Vault API and the admin API keep their own authorization (the `allow` list, `admin`).
+/// The Vault API keeps its `allow` list and takes only step 1 from here (PolicyDenial.swift); the
+/// admin API keeps its own authorization (`admin`, server-wide, which may remove any policy anyway).
 struct AccessRequest: Sendable {
     var principal: PolicyPrincipal
     /// The account holds `admin` (server-wide): exempt from Deny on policy management.
