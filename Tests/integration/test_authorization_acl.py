@@ -7,8 +7,7 @@ changing them needs read, write, delete and list on the whole bucket, as a bucke
 The answer must be what the grants say, and a refused call must change nothing."""
 import pytest
 
-from conftest import DepotServer
-from test_authorization_matrix import AREAS, BUCKET, NEW, ORIGINAL, SHAPES, s3_as, s3_call
+from test_authorization_matrix import AREAS, BUCKET, NEW, ORIGINAL, SHAPES, bucket_allows, s3_as, s3_call, shapes_server
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 WRITER = {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
@@ -17,17 +16,9 @@ PREFERRED = {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("authz-acl")
-    config = tmp / "depot.yaml"
-    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES))
-    depot = DepotServer(config=str(config)).start()
+    depot = shapes_server(tmp_path_factory, "authz-acl")
     yield depot
     depot.cleanup()
-
-
-def bucket_allows(shape, action):
-    """Account.allows with no key: a grant on the bucket, without a prefix unless the action is list."""
-    return any(action in actions and (prefix == "" or action == "list") for prefix, actions in shape.grants)
 
 
 def full_control(shape):

@@ -6,8 +6,7 @@ prefix). The answer must be what the grants say, and a refused call must change 
 import pytest
 import requests
 
-from conftest import DepotServer
-from test_authorization_matrix import BUCKET, SHAPES, s3_as, s3_call
+from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, s3_as, s3_call, shapes_server
 
 SEEDED = [{"ID": "seeded", "AllowedOrigins": ["http://player.example.com"], "AllowedMethods": ["GET"]}]
 WANTED = [{"ID": "wanted", "AllowedOrigins": ["*"], "AllowedMethods": ["PUT", "GET"], "AllowedHeaders": ["*"]}]
@@ -15,17 +14,9 @@ WANTED = [{"ID": "wanted", "AllowedOrigins": ["*"], "AllowedMethods": ["PUT", "G
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("authz-cors")
-    config = tmp / "depot.yaml"
-    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES))
-    depot = DepotServer(config=str(config)).start()
+    depot = shapes_server(tmp_path_factory, "authz-cors")
     yield depot
     depot.cleanup()
-
-
-def bucket_allows(shape, action):
-    """Account.allows with no key: a grant on the bucket, without a prefix unless the action is list."""
-    return any(action in actions and (prefix == "" or action == "list") for prefix, actions in shape.grants)
 
 
 def rules(server):

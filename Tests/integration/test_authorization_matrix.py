@@ -75,6 +75,18 @@ policies:
     depot.cleanup()
 
 
+def shapes_server(tmp_path_factory, name):
+    """A server with every account shape and the bucket, for the matrices of bucket settings."""
+    config = tmp_path_factory.mktemp(name) / "depot.yaml"
+    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES))
+    return DepotServer(config=str(config)).start()
+
+
+def bucket_allows(shape, action):
+    """Account.allows with no key: a grant on the bucket, without a prefix unless the action is list."""
+    return any(action in actions and (prefix == "" or action == "list") for prefix, actions in shape.grants)
+
+
 def s3_as(server, shape):
     return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=shape.access,
                         aws_secret_access_key=shape.secret,

@@ -12,8 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import DepotServer
-from test_authorization_matrix import BUCKET, ORIGINAL, SHAPES, s3_as, s3_call
+from test_authorization_matrix import BUCKET, ORIGINAL, SHAPES, s3_as, s3_call, shapes_server
 
 SEEDED_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Sid": "seeded", "Effect": "Allow", "Principal": {"AWS": ["VIEWER"]}, "Action": "s3:GetObject",
@@ -29,10 +28,7 @@ WANTED_BLOCK = {"BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublic
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("authz-policy")
-    config = tmp / "depot.yaml"
-    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES))
-    depot = DepotServer(config=str(config)).start()
+    depot = shapes_server(tmp_path_factory, "authz-policy")
     yield depot
     depot.cleanup()
 
