@@ -175,3 +175,27 @@ def test_policy_allow_does_not_widen_a_vault_account(vault):
     assert outside.status_code == 403 and "may not write" in outside.json()["data"]
     assert tus_create(vault, "b/out.mp4", headers=narrow).status_code == 403
     assert stored_keys(vault) == ["a/in.mp4"]
+
+
+@pytest.mark.parametrize("operator, refused", [("IpAddress", True), ("NotIpAddress", False)])
+def test_deny_conditions_see_the_vault_request(vault, operator, refused):
+    # aws:SourceIp is the Vault client's address (127.0.0.1 here), as on the S3 door.
+    vault.client().put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/*",
+        "Condition": {operator: {"aws:SourceIp": "127.0.0.1/32"}}}]}))
+    answer = upload(vault, "cams/c.mp4")
+    if refused:
+        assert_policy_refusal(answer)
+        assert stored_keys(vault) == []
+    else:
+        assert answer.status_code == 200 and stored_keys(vault) == ["cams/c.mp4"]
+
+
+def test_tls_only_policy_refuses_vault_over_plain_http(vault):
+    vault.client().put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    assert_policy_refusal(upload(vault, "cams/plain.mp4"))
+    assert_policy_refusal(tus_create(vault, "cams/plain.mp4"))
+    vault.client().delete_bucket_policy(Bucket=BUCKET)
+    assert stored_keys(vault) == [] and open_uploads(vault) == []
