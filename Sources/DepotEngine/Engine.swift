@@ -14,11 +14,15 @@ public struct EngineConfiguration: Sendable {
     public var cacheWrittenData: Bool
     /// Free space new uploads must leave on the data device (`storage.reserve`).
     public var reserve: SpaceReserve
+    /// The master keys of server-side encryption (`encryption:`); none by default.
+    public var encryption: EncryptionKeys
 
     public init(
         dataDirectory: String, chunking: ChunkerParameters = .standard, segmentSize: Int = 1 << 30,
-        region: String = "us-east-1", cacheWrittenData: Bool = false, reserve: SpaceReserve = .automatic
+        region: String = "us-east-1", cacheWrittenData: Bool = false, reserve: SpaceReserve = .automatic,
+        encryption: EncryptionKeys = .none
     ) {
+        self.encryption = encryption
         self.reserve = reserve
         self.dataDirectory = dataDirectory
         self.chunking = chunking
@@ -51,6 +55,8 @@ public final class Engine: Sendable {
     let quotaBox = QuotaBox()
     /// The policies' `lock:` retentions (PolicyLock.swift).
     let lockPlannerBox = LockPlannerBox()
+    /// Unwrapped data keys of server-side encryption (EncryptionDomains.swift).
+    let encryptionDomainCache = EncryptionDomainCache()
     let lockFile: Int32
 
     let buckets: Table

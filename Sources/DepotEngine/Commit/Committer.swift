@@ -101,7 +101,7 @@ final class Committer: Sendable {
 
     private let environment: LMDBEnvironment
     private let store: SegmentStore
-    private let meta: Table
+    let meta: Table
     private let segments: Table
     let objects: Table
     let versions: Table

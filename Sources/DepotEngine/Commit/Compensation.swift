@@ -6,6 +6,8 @@ enum LoggedTarget: Hashable, Sendable {
     case bucket(String)
     /// One version of a versioned bucket's key (its order).
     case version(bucket: String, key: String, order: UInt64)
+    /// A master key's wrapped data key.
+    case encryptionDomain(String)
 
     /// Each target once, in first-seen order.
     static func unique(_ targets: [LoggedTarget]) -> [LoggedTarget] {
@@ -20,6 +22,7 @@ enum LoggedTarget: Hashable, Sendable {
         case .versionDelete(let bucket, let key, let order): self = .version(bucket: bucket, key: key, order: order)
         case .objectCommit(let bucket, let key, _), .objectDelete(let bucket, let key): self = .object(bucket: bucket, key: key)
         case .bucketCreate(let name, _), .bucketDelete(let name): self = .bucket(name)
+        case .encryptionDomain(let keyId, _): self = .encryptionDomain(keyId)
         }
     }
 }
@@ -55,6 +58,11 @@ extension Committer {
                         _ = try context.log(.bucketCreate(name: name, record: record))
                     } else {
                         _ = try context.log(.bucketDelete(name: name))
+                    }
+                case .encryptionDomain(let keyId):
+                    // The data key the index holds is the one a rebuild must restore.
+                    if let wrapped = try txn.get(meta, Engine.domainKey(keyId)) {
+                        _ = try context.log(.encryptionDomain(keyId: keyId, wrappedKey: Array(wrapped)))
                     }
                 }
             } catch {

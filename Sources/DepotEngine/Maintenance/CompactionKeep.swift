@@ -6,6 +6,7 @@ extension Engine {
     /// records a rebuild still needs to replay the index as it is.
     func compactionKeeps(_ record: ScannedRecord) throws -> Bool {
         let (chunkTable, objectTable, bucketTable, versionTable) = (chunks, objects, buckets, self.versionTable)
+        let metaTable = meta
         return try environment.read { txn in
             switch record.header.kind {
             case .chunk:
@@ -41,6 +42,13 @@ extension Engine {
                 case .bucketDelete(let name): return try !txn.contains(bucketTable, Array(name.utf8))
                 default: return false
                 }
+            case .encryptionDomain:
+                // The record of the data key the index holds: without it a rebuilt index could
+                // not decrypt anything in that domain.
+                guard case .encryptionDomain(let keyId, let wrapped)? = try LogPayload.decode(
+                    kind: record.header.kind, payload: record.payload)
+                else { return false }
+                return try txn.get(metaTable, Engine.domainKey(keyId)).map(Array.init) == wrapped
             }
         }
     }

@@ -31,6 +31,11 @@ extension Engine {
         defer { close(lock) }
 
         var chunkLocations: [[UInt8]: RecordLocation] = [:]
+        // Chunk records whose payload is not the SHA-256 of their hash: encrypted chunks (their
+        // hash is an address, their payload ciphertext), taken only for encrypted objects'
+        // manifests; the record CRC vouches for them here, their GCM tag on every read and in fsck.
+        var sealedChunkLocations: [[UInt8]: RecordLocation] = [:]
+        var domainState: [String: (sequence: UInt64, wrapped: [UInt8])] = [:]
         var bucketState: [String: (sequence: UInt64, record: BucketRecord?)] = [:]
         // Records without version fields (unversioned commits, deletes): the newest per key.
         var objectState: [ObjectName: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
@@ -50,12 +55,20 @@ extension Engine {
                 switch record.header.kind {
                 case .chunk:
                     digest.update(record.payload)
-                    if digest.finalize() == record.header.hash, chunkLocations[record.header.hash] == nil {
-                        chunkLocations[record.header.hash] = record.location
+                    if digest.finalize() == record.header.hash {
+                        if chunkLocations[record.header.hash] == nil { chunkLocations[record.header.hash] = record.location }
+                    } else if sealedChunkLocations[record.header.hash] == nil {
+                        sealedChunkLocations[record.header.hash] = record.location
                     }
+                case .encryptionDomain:
+                    guard case .encryptionDomain(let keyId, let wrapped)? = try LogPayload.decode(
+                        kind: record.header.kind, payload: record.payload)
+                    else { return }
+                    if (domainState[keyId]?.sequence ?? 0) <= seq { domainState[keyId] = (seq, wrapped) }
                 case .objectCommit, .objectDelete, .bucketCreate, .bucketDelete, .versionDelete:
                     guard let payload = try LogPayload.decode(kind: record.header.kind, payload: record.payload) else { return }
                     switch payload {
+                    case .encryptionDomain: break
                     case .objectCommit(let bucket, let key, let object) where object.versionOrder != 0:
                         let k = VersionName(bucket: bucket, key: key, order: object.versionOrder)
                         if (versionState[k]?.sequence ?? 0) <= seq { versionState[k] = (seq, record.location, object) }
@@ -84,6 +97,14 @@ extension Engine {
         removeTree(target)
         var references: [[UInt8]: UInt64] = [:]
         var liveBytes: [UInt32: UInt64] = [:]
+        // Encrypted objects' chunks are found among the sealed records, and only theirs.
+        let encryptedObjects = (objectState.values.compactMap(\.record) + versionState.values.compactMap(\.record))
+            .filter { $0.encryption != nil }
+        for object in encryptedObjects {
+            for ref in object.manifest where chunkLocations[ref.hash] == nil {
+                if let location = sealedChunkLocations[ref.hash] { chunkLocations[ref.hash] = location }
+            }
+        }
         do {
             let environment = try LMDBEnvironment(path: target, tables: Tables.all)
             let (buckets, objects, chunks, segments, meta) = (
@@ -141,6 +162,9 @@ extension Engine {
                     var w = BinaryWriter()
                     w.u64(bytes)
                     try txn.put(segments, Tables.segmentKey(segment), w.bytes)
+                }
+                for (keyId, state) in domainState {
+                    try txn.put(meta, Engine.domainKey(keyId), state.wrapped)
                 }
                 var w = BinaryWriter()
                 w.u64(maxSequence + 1)

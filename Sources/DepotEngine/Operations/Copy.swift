@@ -31,6 +31,12 @@ extension Engine {
                 guard !original.isDeleteMarker else { throw EngineError.deleteMarkerSource(source.key) }
                 guard original.localState == .present else { throw EngineError.invalidObjectState(source.key) }
                 var record = try make(original)
+                // Shared chunks are in the source's encryption domain (or plaintext): the copy
+                // can only be what the source is; another domain would need its bytes rewritten.
+                if record.encryption?.keyId != original.encryption?.keyId {
+                    throw EngineError.invalidRequest(
+                        "copying between encryption settings (\(original.encryption?.keyId ?? "none") to \(record.encryption?.keyId ?? "none")) is not supported")
+                }
                 record.manifest = original.manifest
                 record.size = original.size
                 record.partSizes = original.partSizes

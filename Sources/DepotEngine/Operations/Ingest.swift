@@ -57,6 +57,9 @@ public final class IngestSession {
     private let lease: ReclaimLease
     public private(set) var size: UInt64 = 0
     public private(set) var contentMD5: [UInt8] = []
+    /// Server-side encryption of this upload's chunks (`encrypt(with:)`), nil for plaintext.
+    public private(set) var encryption: ObjectEncryption?
+    private var domain: EncryptionDomain?
 
     init(engine: Engine, bucket: String, key: String, uploadId: String? = nil, partNumber: Int? = nil) {
         self.engine = engine
@@ -79,6 +82,15 @@ public final class IngestSession {
             abandoned[location.segment, default: 0] += RecordHeader.size + Int(location.length)
         }
         engine.store.noteAbandoned(abandoned)
+    }
+
+    /// Encrypts every chunk of this upload in the domain of `encryption.keyId` (creating its
+    /// data key on first use); call before the first byte is written. The committed record says
+    /// so in its internal metadata.
+    public func encrypt(with encryption: ObjectEncryption) async throws {
+        precondition(size == 0 && !finished, "encrypt(with:) after bytes were written")
+        domain = try await engine.encryptionDomain(keyId: encryption.keyId)
+        self.encryption = encryption
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -109,17 +121,27 @@ public final class IngestSession {
     var manifestSoFar: [ChunkRef] { manifest }
     var placementsSoFar: [ChunkPlacement] { placements }
 
-    /// Stores one complete chunk, whose bytes have all gone through `sha256` already.
+    /// Stores one complete chunk, whose bytes have all gone through `sha256` already. An
+    /// encrypted upload's chunk is known by its domain address and stored as ciphertext + tag,
+    /// so it deduplicates only against the same bytes in the same domain.
     private func store(_ chunk: UnsafeRawBufferPointer) throws {
-        let hash = sha256.finalize()
+        let plaintextHash = sha256.finalize()
+        let hash = domain?.address(ofPlaintextHash: plaintextHash) ?? plaintextHash
         manifest.append(ChunkRef(hash: hash, length: UInt32(chunk.count)))
         if let location = appendedHere[hash] {
             placements.append(ChunkPlacement(hash: hash, location: location))
         } else if let entry = try engine.chunkEntry(hash) {
             placements.append(ChunkPlacement(hash: hash, location: entry.location))
         } else {
-            try engine.store.ensureRoomForUpload(bytes: chunk.count)
-            let location = try engine.store.append(kind: .chunk, hash: hash, payload: chunk)
+            let location: RecordLocation
+            if let domain {
+                let sealed = try domain.seal(chunk, address: hash)
+                try engine.store.ensureRoomForUpload(bytes: sealed.count)
+                location = try sealed.withUnsafeBytes { try engine.store.append(kind: .chunk, hash: hash, payload: $0) }
+            } else {
+                try engine.store.ensureRoomForUpload(bytes: chunk.count)
+                location = try engine.store.append(kind: .chunk, hash: hash, payload: chunk)
+            }
             appendedHere[hash] = location
             placements.append(ChunkPlacement(hash: hash, location: location))
         }
@@ -135,7 +157,8 @@ public final class IngestSession {
         try finishStream()
         var record = ObjectRecord(
             size: size, etag: etag ?? Hex.encode(contentMD5), created: Engine.now(), owner: metadata.owner,
-            contentType: metadata.contentType, systemMetadata: metadata.systemMetadata,
+            contentType: metadata.contentType,
+            systemMetadata: ObjectRecord.replacingEncryption(metadata.systemMetadata, with: encryption),
             userMetadata: metadata.userMetadata, tags: metadata.tags, checksums: metadata.checksums,
             checksumType: metadata.checksumType, partSizes: partSizes, manifest: manifest)
         let placements = self.placements

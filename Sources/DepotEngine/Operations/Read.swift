@@ -1,3 +1,5 @@
+import DepotHashing
+import Synchronization
 import DepotStorage
 
 /// A contiguous run of one chunk's bytes to read.
@@ -8,6 +10,8 @@ public struct ReadPiece: Sendable {
     /// Chunks (positions in the object's manifest) to ask the kernel for when this piece is read,
     /// so that they come off the disk while this one is sent; empty for most pieces.
     public internal(set) var prefetch: Range<Int> = 0..<0
+    /// The chunk's position in the manifest (an encrypted chunk is opened by its address).
+    var chunk: Int = 0
 }
 
 /// An open object: its record and its chunk locations, resolved in the same index snapshot, so
@@ -26,11 +30,16 @@ public final class ObjectReader: @unchecked Sendable {
     private let lease: ReclaimLease
     /// Where an evicted object's bytes come from (the tiering part's source, if installed).
     let readThrough: ReadThrough?
+    /// Set for an encrypted object: chunks are read whole, their tag checked, then decrypted.
+    let domain: EncryptionDomain?
+    /// The last chunk decrypted, as pieces of one chunk are read one after another.
+    private let opened = Mutex<(chunk: Int, plaintext: [UInt8])?>(nil)
 
     init(
         bucket: String, key: String, record: ObjectRecord, locations: [RecordLocation], store: SegmentStore,
-        lease: ReclaimLease, readThrough: ReadThrough?
+        lease: ReclaimLease, readThrough: ReadThrough?, domain: EncryptionDomain? = nil
     ) {
+        self.domain = domain
         self.bucket = bucket
         self.key = key
         self.record = record
@@ -54,7 +63,7 @@ public final class ObjectReader: @unchecked Sendable {
         var chunkStart: UInt64 = 0
         var chunks = 0..<0
         for (index, location) in locations.enumerated() {
-            let chunkEnd = chunkStart + UInt64(location.length)
+            let chunkEnd = chunkStart + UInt64(plaintextLength(location))
             defer { chunkStart = chunkEnd }
             if chunkEnd <= range.lowerBound { continue }
             if chunkStart >= range.upperBound { break }
@@ -67,7 +76,7 @@ public final class ObjectReader: @unchecked Sendable {
             var ahead = firstAhead..<index + 1 + Self.prefetchChunks
             while from < to {
                 let count = min(maxPiece, to - from)
-                pieces.append(ReadPiece(location: location, skip: from, count: count, prefetch: ahead))
+                pieces.append(ReadPiece(location: location, skip: from, count: count, prefetch: ahead, chunk: index))
                 ahead = 0..<0
                 from += count
             }
@@ -82,9 +91,39 @@ public final class ObjectReader: @unchecked Sendable {
     public func read(_ piece: ReadPiece, into buffer: UnsafeMutableRawBufferPointer) throws {
         precondition(buffer.count == piece.count)
         for next in piece.prefetch { store.prefetch(locations[next]) }
+        if domain != nil { return try readSealed(piece, into: buffer) }
         do {
             try store.read(piece.location, skip: piece.skip, into: buffer)
         } catch { throw EngineError.wrap(error) }
+    }
+
+    /// A chunk's plaintext length: an encrypted record carries the GCM tag after the ciphertext.
+    private func plaintextLength(_ location: RecordLocation) -> Int {
+        domain == nil ? Int(location.length) : Int(location.length) - AES256GCM.tagSize
+    }
+
+    /// Serves a piece of an encrypted chunk: the whole record is read and its tag checked before
+    /// any byte of it is copied out; a failed tag is an I/O error, never garbage.
+    private func readSealed(_ piece: ReadPiece, into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard let domain else { return }
+        let plaintext: [UInt8]
+        if let cached = opened.withLock({ $0 }), cached.chunk == piece.chunk {
+            plaintext = cached.plaintext
+        } else {
+            let payload: [UInt8]
+            do { payload = try store.readPayload(piece.location) } catch { throw EngineError.wrap(error) }
+            do {
+                plaintext = try domain.open(payload, address: record.manifest[piece.chunk].hash)
+            } catch {
+                throw EngineError.io(
+                    "chunk \(piece.chunk) of \(bucket)/\(key) at \(piece.location) fails its authentication tag (\(error))")
+            }
+            opened.withLock { $0 = (piece.chunk, plaintext) }
+        }
+        guard piece.skip + piece.count <= plaintext.count else {
+            throw EngineError.corrupt("chunk \(piece.chunk) of \(bucket)/\(key) is shorter than its manifest says")
+        }
+        plaintext.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[piece.skip..<piece.skip + piece.count])) }
     }
 
     /// Reads a whole range of the local chunks into memory; for small objects and tests. An
@@ -140,7 +179,9 @@ extension Engine {
         }
         guard let (record, locations) = found else { return nil }
         let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
+        let domain = record.localState == .present ? try self.domain(of: record, bucket: bucket, key: key) : nil
         return ObjectReader(
-            bucket: bucket, key: key, record: record, locations: locations, store: store, lease: lease, readThrough: source)
+            bucket: bucket, key: key, record: record, locations: locations, store: store, lease: lease, readThrough: source,
+            domain: domain)
     }
 }

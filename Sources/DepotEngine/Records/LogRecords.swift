@@ -11,6 +11,8 @@ enum LogPayload {
     /// One version of a versioned bucket's key was removed (DELETE with a versionId, or a null
     /// version replaced in a Suspended bucket); `order` is its `versionOrder`.
     case versionDelete(bucket: String, key: String, order: UInt64)
+    /// A master key's data key, wrapped by it (EncryptionDomains.swift).
+    case encryptionDomain(keyId: String, wrappedKey: [UInt8])
 
     var kind: RecordKind {
         switch self {
@@ -19,6 +21,7 @@ enum LogPayload {
         case .bucketCreate: return .bucketCreate
         case .bucketDelete: return .bucketDelete
         case .versionDelete: return .versionDelete
+        case .encryptionDomain: return .encryptionDomain
         }
     }
 
@@ -41,6 +44,9 @@ enum LogPayload {
             w.string(bucket)
             w.string(key)
             w.varint(order)
+        case .encryptionDomain(let keyId, let wrappedKey):
+            w.string(keyId)
+            w.blob(wrappedKey)
         }
         return w.bytes
     }
@@ -55,6 +61,7 @@ enum LogPayload {
             case .bucketCreate: return .bucketCreate(name: try r.string(), record: try BucketRecord.decode(&r))
             case .bucketDelete: return .bucketDelete(name: try r.string())
             case .versionDelete: return .versionDelete(bucket: try r.string(), key: try r.string(), order: try r.varint())
+            case .encryptionDomain: return .encryptionDomain(keyId: try r.string(), wrappedKey: try r.blob())
             }
         }
     }

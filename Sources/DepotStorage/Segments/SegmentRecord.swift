@@ -11,6 +11,8 @@ public enum RecordKind: UInt8, Sendable, CaseIterable {
     case bucketDelete = 5
     /// One version of an object removed (versioned buckets).
     case versionDelete = 6
+    /// An encryption domain's data key, wrapped by a master key (server-side encryption).
+    case encryptionDomain = 7
 }
 
 /// Where a record sits: its segment, the offset of its header, and its payload length.

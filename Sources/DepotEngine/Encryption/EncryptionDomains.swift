@@ -1,0 +1,68 @@
+import DepotHashing
+import DepotStorage
+import Synchronization
+
+/// The unwrapped data keys met so far, so a read or an upload unwraps each once per process.
+final class EncryptionDomainCache: Sendable {
+    let domains = Mutex<[String: EncryptionDomain]>([:])
+}
+
+extension Engine {
+    /// The index key of a domain's wrapped data key (meta table).
+    static func domainKey(_ keyId: String) -> [UInt8] { Array("sse-domain/\(keyId)".utf8) }
+
+    /// The domain of a configured master key, creating its data key on first use: a random DEK,
+    /// wrapped by the master key, logged (a rebuilt index restores it) and stored in one commit.
+    /// Throws `invalidRequest` for a key id the configuration does not have.
+    public func encryptionDomain(keyId: String) async throws -> EncryptionDomain {
+        if let domain = try existingEncryptionDomain(keyId: keyId) { return domain }
+        guard let masterKey = configuration.encryption.key(keyId) else {
+            throw EngineError.invalidRequest("no encryption key \(keyId) is configured")
+        }
+        let fresh = secureRandomBytes(AES256GCM.keySize)
+        let wrapped = try EncryptionDomain.wrap(fresh, keyId: keyId, masterKey: masterKey)
+        let table = meta
+        let stored: [UInt8]
+        do {
+            // Two first uploads at once: the first commit's key wins, the second uses it.
+            stored = try await committer.submit { txn, context in
+                if let existing = try txn.get(table, Engine.domainKey(keyId)) { return Array(existing) }
+                _ = try context.log(.encryptionDomain(keyId: keyId, wrappedKey: wrapped))
+                try txn.put(table, Engine.domainKey(keyId), wrapped)
+                return wrapped
+            }
+        } catch { throw EngineError.wrap(error) }
+        let domain = try EncryptionDomain.unwrap(stored, keyId: keyId, masterKey: masterKey)
+        encryptionDomainCache.domains.withLock { $0[keyId] = domain }
+        return domain
+    }
+
+    /// The domain of `keyId` if its data key exists; nil when nothing was encrypted with it yet.
+    /// Throws when the key is not configured (any more) or does not open the stored data key.
+    public func existingEncryptionDomain(keyId: String) throws -> EncryptionDomain? {
+        if let cached = encryptionDomainCache.domains.withLock({ $0[keyId] }) { return cached }
+        let table = meta
+        guard let wrapped = try environment.read({ txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) })
+        else { return nil }
+        guard let masterKey = configuration.encryption.key(keyId) else {
+            throw EngineError.io("objects are encrypted with key \(keyId), which the configuration does not have")
+        }
+        let domain = try EncryptionDomain.unwrap(wrapped, keyId: keyId, masterKey: masterKey)
+        encryptionDomainCache.domains.withLock { $0[keyId] = domain }
+        return domain
+    }
+
+    /// Every domain whose data key the configured master keys open (fsck's tag checks).
+    func openableEncryptionDomains() throws -> [EncryptionDomain] {
+        try configuration.encryption.keys.keys.sorted().compactMap { try? existingEncryptionDomain(keyId: $0) }
+    }
+
+    /// The domain an encrypted object's chunks are in; throws when it cannot be opened.
+    func domain(of record: ObjectRecord, bucket: String, key: String) throws -> EncryptionDomain? {
+        guard let encryption = record.encryption else { return nil }
+        guard let domain = try existingEncryptionDomain(keyId: encryption.keyId) else {
+            throw EngineError.corrupt("\(bucket)/\(key) is encrypted with key \(encryption.keyId), whose data key is missing")
+        }
+        return domain
+    }
+}
