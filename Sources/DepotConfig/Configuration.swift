@@ -140,6 +140,8 @@ public struct DepotConfiguration: Sendable {
     public var events = EventSettings()
     /// Kerberos Vault storage providers (VaultProviders.swift).
     public var providers: [VaultProvider] = []
+    /// Master keys of server-side encryption (EncryptionSettings.swift).
+    public var encryption = EncryptionSettings()
 
     public init() {}
 
@@ -257,6 +259,7 @@ public struct DepotConfiguration: Sendable {
             config.policies.append(try parsePolicy(item, tiers: config.tiers))
         }
         config.events = try parseEvents(top["events"])
+        config.encryption = try parseEncryption(top["encryption"])
         config.providers = try parseProviders(top["providers"], tiers: config.tiers)
         try resolveAccountProviders(&config.accounts, providers: config.providers)
         try top.finish()

@@ -95,6 +95,9 @@ extension S3Service {
             throw S3Error.invalidArgument("Unknown tagging directive.")
         }
         let replacement = try requestObjectMetadata(c, bucket: bucket)
+        // The destination's encryption: asked for, else the bucket default, else the source's
+        // own (the copy shares its chunks; see ServerSideEncryption.swift).
+        let requestedEncryption = try objectEncryption({ r.header($0) }, bucket: bucket)
         let sameObject = source.bucket == bucket && source.key == key && source.version == nil
         if sameObject && directive == "COPY" && taggingDirective == "COPY" {
             throw S3Error(
@@ -106,10 +109,12 @@ extension S3Service {
         let owner = c.account.accessKey
         let precondition = try writePreconditions(r)
         if let evicted = try engine.openObject(bucket: source.bucket, key: source.key, version: source.version),
-            !evicted.isLocal, !evicted.record.isDeleteMarker
+            !evicted.record.isDeleteMarker,
+            !evicted.isLocal || (requestedEncryption.map { $0.keyId != evicted.record.encryption?.keyId } ?? false)
         {
-            // Its chunks left with the transition, so there is nothing to share: the bytes are
-            // read through from the tier into a new object.
+            // Its chunks left with the transition, or are in another encryption domain than the
+            // copy's, so there is nothing to share: the bytes are read (through from the tier,
+            // or decrypted) into a new object.
             try checkCopySourceConditions(r, evicted.record)
             let original = evicted.record
             try requireAllowedSize(original.size, wholeObject: true)
@@ -124,6 +129,7 @@ extension S3Service {
             if taggingDirective == "REPLACE" { metadata.tags = replacement.tags }
             metadata.systemMetadata = withLockRequest(metadata.systemMetadata, from: replacement)
             let session = try engine.startIngest(bucket: bucket, key: key)
+            if let encryption = requestedEncryption ?? original.encryption { try await session.encrypt(with: encryption) }
             try await copyBytes(evicted, range: 0..<original.size, into: session)
             let record = try await session.commit(metadata: metadata, precondition: precondition, origin: .s3("Copy"))
             return copyObjectResult(record, sourceVersion: evicted.record.versionId)
@@ -144,6 +150,8 @@ extension S3Service {
             }
             if taggingDirective == "REPLACE" { record.tags = replacement.tags }
             record.systemMetadata = withLockRequest(record.systemMetadata, from: replacement)
+            record.systemMetadata = ObjectRecord.replacingEncryption(
+                record.systemMetadata, with: requestedEncryption ?? original.encryption)
             return record
         }
         return copyObjectResult(record, sourceVersion: sourceVersionId.value)

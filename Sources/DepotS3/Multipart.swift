@@ -15,7 +15,10 @@ extension S3Service {
         try engine.checkKeyLength(bucket: bucket, key: key)
         try requireBucket(bucket)
         let r = c.request
-        let metadata = try requestObjectMetadata(c, bucket: bucket)
+        var metadata = try requestObjectMetadata(c, bucket: bucket)
+        // Every part follows the upload's encryption (UploadPart refuses the headers).
+        let encryption = try objectEncryption({ r.header($0) }, bucket: bucket)
+        metadata.systemMetadata = ObjectRecord.replacingEncryption(metadata.systemMetadata, with: encryption)
         var algorithm = ""
         if let text = r.header("x-amz-checksum-algorithm") {
             guard let a = ChecksumAlgorithm(headerValue: text) else {
@@ -41,6 +44,7 @@ extension S3Service {
             x.element("UploadId", id)
         }
         var response = xmlResponse(xml)
+        ServerSideEncryption.addHeaders(encryption, &response.headers)
         if !algorithm.isEmpty {
             response.headers[.init("x-amz-checksum-algorithm")!] = algorithm
             response.headers[.init("x-amz-checksum-type")!] = type
@@ -49,6 +53,15 @@ extension S3Service {
     }
 
     /// The upload, checked to belong to this bucket and key.
+    /// A part's ingest, encrypted as its upload says (CreateMultipartUpload).
+    private func startPart(_ upload: UploadRecord, id: String, number: Int) async throws -> IngestSession {
+        let session = try engine.startPart(uploadId: id, number: number)
+        if let encryption = ObjectEncryption(metadata: upload.metadata.systemMetadata) {
+            try await session.encrypt(with: encryption)
+        }
+        return session
+    }
+
     func requireUpload(_ id: String, bucket: String, key: String) throws -> UploadRecord {
         guard let upload = try engine.upload(id), upload.bucket == bucket, upload.key == key else {
             throw S3Error.from(EngineError.noSuchUpload(id))
@@ -67,7 +80,7 @@ extension S3Service {
         try authorize(c, .write, bucket: bucket, key: key)
         let number = try partNumber(c)
         let id = c.request.query["uploadId"] ?? ""
-        _ = try requireUpload(id, bucket: bucket, key: key)
+        let upload = try requireUpload(id, bucket: bucket, key: key)
         var checksums = try DeclaredChecksums(c.request)
         let contentMD5 = try contentMD5Header(c.request)
         var headers = HTTPFields()
@@ -79,7 +92,7 @@ extension S3Service {
                 range = try copySourceRange(rangeText, size: reader.record.size)
             }
             try requireAllowedSize(UInt64(range.count))
-            let session = try engine.startPart(uploadId: id, number: number)
+            let session = try await startPart(upload, id: id, number: number)
             try await copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
             var xml = XMLWriter()
@@ -94,7 +107,7 @@ extension S3Service {
         try requireAllowedSize(length)
         // 507 (space) or 403 QuotaExceeded before the body is read
         try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
-        let session = try engine.startPart(uploadId: id, number: number)
+        let session = try await startPart(upload, id: id, number: number)
         try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         let verified = try checksums.verify()
         let part = try await session.commitPart(checksums: verified)

@@ -18,7 +18,9 @@ extension S3Service {
         var checksums = try DeclaredChecksums(r)
         var metadata = try requestObjectMetadata(c, bucket: bucket)
         let precondition = try writePreconditions(r)
+        let encryption = try objectEncryption({ r.header($0) }, bucket: bucket)
         let session = try engine.startIngest(bucket: bucket, key: key)
+        if let encryption { try await session.encrypt(with: encryption) }
 
         try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         metadata.checksums = try checksums.verify()

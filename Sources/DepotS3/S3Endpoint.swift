@@ -19,6 +19,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getObjectLockConfiguration, putObjectLockConfiguration
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
     case getBucketCors, putBucketCors, deleteBucketCors
+    case getBucketEncryption, putBucketEncryption, deleteBucketEncryption
     case getBucketPolicy, putBucketPolicy, deleteBucketPolicy, getBucketPolicyStatus
     case getPublicAccessBlock, putPublicAccessBlock, deletePublicAccessBlock
     /// A GET of a bucket configuration Depot never holds: AWS's "not configured" answer.
@@ -142,6 +143,8 @@ public enum S3Endpoint: Equatable, Sendable {
         "PutBucketOwnershipControls": .putBucketOwnershipControls,
         "DeleteBucketOwnershipControls": .deleteBucketOwnershipControls,
         "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
+        "GetBucketEncryption": .getBucketEncryption, "PutBucketEncryption": .putBucketEncryption,
+        "DeleteBucketEncryption": .deleteBucketEncryption,
         "GetBucketPolicy": .getBucketPolicy, "PutBucketPolicy": .putBucketPolicy, "DeleteBucketPolicy": .deleteBucketPolicy,
         "GetBucketPolicyStatus": .getBucketPolicyStatus, "GetPublicAccessBlock": .getPublicAccessBlock,
         "PutPublicAccessBlock": .putPublicAccessBlock, "DeletePublicAccessBlock": .deletePublicAccessBlock,
@@ -182,6 +185,9 @@ public enum S3Endpoint: Equatable, Sendable {
         case .getBucketCors: "GetBucketCors"
         case .putBucketCors: "PutBucketCors"
         case .deleteBucketCors: "DeleteBucketCors"
+        case .getBucketEncryption: "GetBucketEncryption"
+        case .putBucketEncryption: "PutBucketEncryption"
+        case .deleteBucketEncryption: "DeleteBucketEncryption"
         case .getBucketPolicy: "GetBucketPolicy"
         case .putBucketPolicy: "PutBucketPolicy"
         case .deleteBucketPolicy: "DeleteBucketPolicy"
@@ -227,13 +233,13 @@ public enum S3Endpoint: Equatable, Sendable {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
             .getBucketAcl, .getBucketOwnershipControls, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
-            .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock:
+            .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock, .getBucketEncryption:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
             .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject, .putBucketCors, .deleteBucketCors,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
-            .putObjectTagging, .deleteObjectTagging, .putObjectAcl:
+            .putObjectTagging, .deleteObjectTagging, .putObjectAcl, .putBucketEncryption, .deleteBucketEncryption:
             .write
         case .deleteBucket, .deleteObject: .delete
         case .getObject, .headObject, .listParts, .getObjectTagging, .getObjectAcl, .getObjectAttributes,

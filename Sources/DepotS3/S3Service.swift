@@ -214,6 +214,9 @@ public final class S3Service: Sendable {
         case .getBucketCors: return try getBucketCors(c, bucket: bucket)
         case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body)
         case .deleteBucketCors: return try await deleteBucketCors(c, bucket: bucket)
+        case .getBucketEncryption: return try getBucketEncryption(c, bucket: bucket)
+        case .putBucketEncryption: return try await putBucketEncryption(c, bucket: bucket, body: body)
+        case .deleteBucketEncryption: return try await deleteBucketEncryption(c, bucket: bucket)
         default: break
         }
         guard let key = r.key else { throw S3Error.methodNotAllowed() }

@@ -70,7 +70,18 @@ enum UnsupportedHeaders {
         case _ where endpoint.writesObject:
             // Object Lock headers are carried out on PUT, copy and CreateMultipartUpload (ObjectLock.swift).
             let lockCarriedOut = endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload
-            try refuse(serverSideEncryption + customerKey + (lockCarriedOut ? [] : objectLock))
+            // SSE-S3 and SSE-KMS are carried out where an object is created (ServerSideEncryption.swift);
+            // a part follows its upload, and a form does not carry them yet.
+            let encryptionCarriedOut = lockCarriedOut
+            if endpoint == .uploadPart || endpoint == .uploadPartCopy,
+                let name = serverSideEncryption.first(where: { value($0) != nil })
+            {
+                throw S3Error.invalidArgument(
+                    "\(name) is not valid on a part: the upload's encryption is given at CreateMultipartUpload")
+            }
+            try refuse(
+                (encryptionCarriedOut ? ["x-amz-server-side-encryption-context"] : serverSideEncryption) + customerKey
+                    + (lockCarriedOut ? [] : objectLock))
             if endpoint == .copyObject || endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
             // ACLs of new objects and buckets are kept (ACL/ACLSettings.swift); a part has none of its own.
             if endpoint == .uploadPart || endpoint == .uploadPartCopy { try checkACL(value: value, names: names) }

@@ -26,6 +26,7 @@ extension S3Service {
     func addVersionHeaders(_ record: ObjectRecord, _ headers: inout HTTPFields) {
         if let id = record.versionId { headers[.init("x-amz-version-id")!] = id }
         if record.isDeleteMarker { headers[.init("x-amz-delete-marker")!] = "true" }
+        ServerSideEncryption.addHeaders(record, &headers)
     }
 
     /// The 404 or 405 a read of a missing or deleted object answers, with the delete-marker

@@ -47,7 +47,9 @@ public final class DepotServer: Sendable {
         let engineConfiguration = EngineConfiguration(
             dataDirectory: data, chunking: configuration.storage.chunking,
             segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
-            cacheWrittenData: configuration.storage.cacheWrittenData, reserve: configuration.storage.reserve)
+            cacheWrittenData: configuration.storage.cacheWrittenData, reserve: configuration.storage.reserve,
+            encryption: EncryptionKeys(
+                keys: configuration.encryption.keys, defaultKeyId: configuration.encryption.defaultKeyId))
         // Account records an earlier version stored in clear are sealed before the engine maps
         // the index, which the sealing compacts (issue 14 #7).
         try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)

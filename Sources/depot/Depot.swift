@@ -33,7 +33,8 @@ struct StoreOptions: ParsableArguments {
         let c = try load()
         return EngineConfiguration(
             dataDirectory: c.storage.data, chunking: c.storage.chunking, segmentSize: c.storage.segmentSize,
-            region: c.server.region, cacheWrittenData: c.storage.cacheWrittenData, reserve: c.storage.reserve)
+            region: c.server.region, cacheWrittenData: c.storage.cacheWrittenData, reserve: c.storage.reserve,
+            encryption: EncryptionKeys(keys: c.encryption.keys, defaultKeyId: c.encryption.defaultKeyId))
     }
 }
 

@@ -38,10 +38,13 @@ BUCKET_SUBRESOURCES = {
     # CORS is implemented (test_cors.py): an empty PUT body is malformed, DELETE of none succeeds.
     "cors": {"GET": (404, "NoSuchCORSConfiguration"), "PUT": (400, "MalformedXML"), "DELETE": (204, None)},
     "delete": {"POST": (200, "DeleteResult")},
-    "encryption": {"GET": (404, "ServerSideEncryptionConfigurationNotFoundError"), "PUT": None, "DELETE": None},
+    # Bucket default encryption is implemented (test_sse.py): an empty PUT body is malformed.
+    "encryption": {"GET": (404, "ServerSideEncryptionConfigurationNotFoundError"), "PUT": (400, "MalformedXML"),
+                   "DELETE": (204, None)},
     "intelligent-tiering": {"GET": None, "PUT": None, "DELETE": None},
     "inventory": {"GET": None, "PUT": None, "DELETE": None},
-    "lifecycle": {"GET": (404, "NoSuchLifecycleConfiguration"), "PUT": None, "DELETE": None},
+    # Lifecycle is implemented (test_lifecycle.py): an empty PUT body is malformed, DELETE of none succeeds.
+    "lifecycle": {"GET": (404, "NoSuchLifecycleConfiguration"), "PUT": (400, "MalformedXML"), "DELETE": (204, None)},
     "location": {"GET": (200, "LocationConstraint")},
     "logging": {"GET": (200, "BucketLoggingStatus"), "PUT": None},
     "metrics": {"GET": None, "PUT": None, "DELETE": None},
@@ -170,7 +173,7 @@ def test_every_object_subresource_pair(depot, s3, bucket):
 def test_unhandled_delete_on_an_empty_bucket_keeps_it(depot, s3, bucket):
     """The defect: DELETE /bucket?publicAccessBlock answered 204 and deleted the (empty) bucket (it is
     implemented now; the sub-resources still unhandled keep the rule)."""
-    for subresource in ["website", "replication", "lifecycle", "encryption", "metrics", "analytics", "inventory", "intelligent-tiering",
+    for subresource in ["website", "replication", "metrics", "analytics", "inventory", "intelligent-tiering",
                         "metadataTable", "someFutureSubresource"]:
         response = send(depot, "DELETE", f"/{bucket}?{subresource}")
         assert response.status_code == 501, (subresource, response.status_code, response.text)
@@ -264,9 +267,14 @@ def test_encryption_lock_and_grant_headers_are_refused_and_nothing_is_stored(s3,
     customer_key = os.urandom(32)
     sse_c = dict(SSECustomerAlgorithm="AES256", SSECustomerKey=customer_key)
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    # SSE-S3 and SSE-KMS on a server without encryption keys: 400, never stored in plaintext
+    # (with keys: test_sse.py).
     for extra in [dict(ServerSideEncryption="AES256"), dict(ServerSideEncryption="aws:kms", SSEKMSKeyId="k"),
-                  dict(ServerSideEncryption="aws:kms", BucketKeyEnabled=True), sse_c,
-                  dict(GrantRead='id="someone"')]:
+                  dict(ServerSideEncryption="aws:kms", BucketKeyEnabled=True)]:
+        response = refused(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"plaintext", **extra), "InvalidArgument")
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert_absent(s3, bucket, key)
+    for extra in [sse_c, dict(GrantRead='id="someone"')]:
         response = refused(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"plaintext", **extra))
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
         assert_absent(s3, bucket, key)
@@ -276,11 +284,12 @@ def test_encryption_lock_and_grant_headers_are_refused_and_nothing_is_stored(s3,
     s3.put_object(Bucket=bucket, Key="plain", Body=BODY, ACL="private", StorageClass="STANDARD_IA")
     s3.put_object(Bucket=bucket, Key="plain2", Body=BODY, ACL="bucket-owner-full-control")
     # Copies, multipart uploads, parts, and reads with a customer key.
-    refused(lambda: s3.copy_object(Bucket=bucket, Key=key, CopySource=f"{bucket}/plain", ServerSideEncryption="AES256"))
+    refused(lambda: s3.copy_object(Bucket=bucket, Key=key, CopySource=f"{bucket}/plain", ServerSideEncryption="AES256"),
+            "InvalidArgument")
     refused(lambda: s3.copy_object(Bucket=bucket, Key=key, CopySource=f"{bucket}/plain",
                                    CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=customer_key))
     assert_absent(s3, bucket, key)
-    refused(lambda: s3.create_multipart_upload(Bucket=bucket, Key=key, ServerSideEncryption="aws:kms"))
+    refused(lambda: s3.create_multipart_upload(Bucket=bucket, Key=key, ServerSideEncryption="aws:kms"), "InvalidArgument")
     refused(lambda: s3.create_multipart_upload(Bucket=bucket, Key=key, **sse_c))
     upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     refused(lambda: s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"x", **sse_c))
@@ -298,7 +307,7 @@ def test_encryption_lock_and_grant_headers_are_refused_and_nothing_is_stored(s3,
 
 def test_error_message_names_the_header(depot, bucket):
     response = send(depot, "PUT", f"/{bucket}/k", headers={"x-amz-server-side-encryption": "AES256"}, data=b"x")
-    assert response.status_code == 501
+    assert response.status_code == 400
     assert "x-amz-server-side-encryption" in ET.fromstring(response.content).findtext("Message")
 
 

@@ -40,6 +40,8 @@ enum PolicyActions {
         case .putPublicAccessBlock, .deletePublicAccessBlock: "s3:PutBucketPublicAccessBlock"
         case .getBucketCors: "s3:GetBucketCORS"
         case .putBucketCors, .deleteBucketCors: "s3:PutBucketCORS"
+        case .getBucketEncryption: "s3:GetEncryptionConfiguration"
+        case .putBucketEncryption, .deleteBucketEncryption: "s3:PutEncryptionConfiguration"
         case .getBucketConfiguration(let configuration): configurationAction(configuration)
         case .deleteObjects, .deleteObject: versioned ? "s3:DeleteObjectVersion" : "s3:DeleteObject"
         case .postObject, .putObject, .copyObject, .createMultipartUpload, .uploadPart, .uploadPartCopy,

@@ -1,0 +1,86 @@
+import DepotEngine
+import DepotHashing
+import HTTPTypes
+import HummingbirdCore
+
+/// A bucket's default encryption (PutBucketEncryption): the algorithm and master key id new
+/// objects get when their request names none. Kept as the bucket document "encryption", in a
+/// canonical text form: the algorithm, then a newline and the key id when one was named.
+struct BucketEncryption: Equatable {
+    static let documentName = "encryption"
+
+    var algorithm: String
+    var keyId: String?
+
+    var document: [UInt8] { Array((keyId.map { "\(algorithm)\n\($0)" } ?? algorithm).utf8) }
+
+    static func rule(of record: BucketRecord) -> BucketEncryption? {
+        guard let bytes = record.document(documentName) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard let first = lines.first else { return nil }
+        return BucketEncryption(algorithm: String(first), keyId: lines.count > 1 ? String(lines[1]) : nil)
+    }
+
+    /// `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>
+    /// <SSEAlgorithm>…</SSEAlgorithm>[<KMSMasterKeyID>…</KMSMasterKeyID>]…`: exactly one rule.
+    init(xml bytes: [UInt8]) throws {
+        let root = try XMLElement.parse(bytes)
+        guard root.name == "ServerSideEncryptionConfiguration", root.children("Rule").count == 1,
+            let apply = root.child("Rule")?.child("ApplyServerSideEncryptionByDefault"),
+            let algorithm = apply.child("SSEAlgorithm")?.text
+        else { throw S3Error.malformedXML() }
+        self.algorithm = algorithm
+        let keyId = apply.child("KMSMasterKeyID")?.text
+        self.keyId = keyId?.isEmpty == true ? nil : keyId
+    }
+
+    init(algorithm: String, keyId: String?) {
+        self.algorithm = algorithm
+        self.keyId = keyId
+    }
+
+    var xml: XMLWriter {
+        var xml = XMLWriter()
+        xml.group("ServerSideEncryptionConfiguration", namespace: true) { x in
+            x.group("Rule") { r in
+                r.group("ApplyServerSideEncryptionByDefault") { a in
+                    a.element("SSEAlgorithm", algorithm)
+                    if let keyId { a.element("KMSMasterKeyID", keyId) }
+                }
+                r.element("BucketKeyEnabled", "false")
+            }
+        }
+        return xml
+    }
+}
+
+extension S3Service {
+    func getBucketEncryption(_ c: S3Context, bucket: String) throws -> Response {
+        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+        guard let rule = BucketEncryption.rule(of: record) else {
+            throw BucketConfiguration.encryption.notConfigured(bucket: bucket)!
+        }
+        return xmlResponse(rule.xml)
+    }
+
+    /// Sets the default; an algorithm or key the server cannot carry out is refused (a bucket
+    /// default that later failed every PUT, or silently stored plaintext, would be worse).
+    func putBucketEncryption(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
+        try requireBucket(bucket)
+        let bytes = try await readSmallBody(c, body, limit: 64 << 10)
+        if let md5 = try contentMD5Header(c.request), md5 != DigestAlgorithm.md5.hash(bytes) { throw S3Error.badDigest() }
+        var rule = try BucketEncryption(xml: bytes)
+        let resolved = try ServerSideEncryption.resolve(
+            algorithm: rule.algorithm, keyId: rule.keyId, keys: engine.configuration.encryption, field: "SSEAlgorithm")
+        // Kept as the key id the configuration knows (an ARN is reduced to its last part).
+        if rule.keyId != nil { rule.keyId = resolved.keyId }
+        try await engine.setBucketDocument(bucket, name: BucketEncryption.documentName, rule.document)
+        return emptyResponse(.ok)
+    }
+
+    func deleteBucketEncryption(_ c: S3Context, bucket: String) async throws -> Response {
+        try requireBucket(bucket)
+        try await engine.setBucketDocument(bucket, name: BucketEncryption.documentName, nil)
+        return emptyResponse(.noContent)
+    }
+}
