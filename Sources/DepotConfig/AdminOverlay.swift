@@ -22,6 +22,8 @@ public enum SettingOrigin: String, Sendable {
     case api
     /// Defined in the file and replaced through the API.
     case apiOverridingFile = "api (overrides config)"
+    /// An enabled rule of a bucket's S3 lifecycle configuration (changed only through S3).
+    case lifecycle = "s3-lifecycle"
 }
 
 extension DepotConfiguration {

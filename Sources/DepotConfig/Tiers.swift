@@ -84,6 +84,15 @@ public struct PolicySettings: Sendable, Equatable {
     /// Retention: delete objects older than this many seconds (nil: keep forever).
     public var expireAfter: Int?
     public var expireWhere: ExpireWhere = .local
+    /// Retention by date: every matching object expires at this time (milliseconds since the
+    /// epoch), whatever its age (an S3 lifecycle `Expiration/Date`).
+    public var expireAt: Int64?
+    /// Whether an age-based expiry falls at the next midnight UTC after `created + expireAfter`,
+    /// as S3 lifecycle rules count days (see `PolicyExpiry.swift`).
+    public var expireAtMidnightUTC = false
+    /// Abort multipart uploads under the prefix this many seconds after they began (an S3
+    /// lifecycle `AbortIncompleteMultipartUpload`; nil: only `storage.uploadExpiry` applies).
+    public var abortUploadsAfter: Int?
     /// Evict the local copy this many seconds after creation, once every replicate target holds it.
     public var transitionAfter: Int?
     /// The Object Lock retention given to each new matching version whose own request named none

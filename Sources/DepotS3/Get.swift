@@ -42,6 +42,8 @@ extension S3Service {
         headers[.init("x-depot-local-copy")!] = record.localState == .present ? "present" : "evicted"
         addVersionHeaders(record, &headers)
         addObjectLockHeaders(record, &headers)
+        // Lifecycle rules expire current objects only.
+        if version == nil { addExpirationHeader(bucket: bucket, key: key, record: record, to: &headers) }
         applyResponseOverrides(r, &headers)
 
         var range = 0..<record.size

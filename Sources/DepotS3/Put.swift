@@ -33,6 +33,7 @@ extension S3Service {
             headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
         }
         addVersionHeaders(record, &headers)
+        addExpirationHeader(bucket: bucket, key: key, record: record, to: &headers)
         return emptyResponse(.ok, headers: headers)
     }
 

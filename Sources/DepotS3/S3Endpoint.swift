@@ -19,6 +19,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getObjectLockConfiguration, putObjectLockConfiguration
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
     case getBucketCors, putBucketCors, deleteBucketCors
+    case getBucketLifecycle, putBucketLifecycle, deleteBucketLifecycle
     case getBucketEncryption, putBucketEncryption, deleteBucketEncryption
     case getBucketPolicy, putBucketPolicy, deleteBucketPolicy, getBucketPolicyStatus
     case getPublicAccessBlock, putPublicAccessBlock, deletePublicAccessBlock
@@ -143,6 +144,8 @@ public enum S3Endpoint: Equatable, Sendable {
         "PutBucketOwnershipControls": .putBucketOwnershipControls,
         "DeleteBucketOwnershipControls": .deleteBucketOwnershipControls,
         "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
+        "GetBucketLifecycleConfiguration": .getBucketLifecycle, "PutBucketLifecycleConfiguration": .putBucketLifecycle,
+        "DeleteBucketLifecycle": .deleteBucketLifecycle,
         "GetBucketEncryption": .getBucketEncryption, "PutBucketEncryption": .putBucketEncryption,
         "DeleteBucketEncryption": .deleteBucketEncryption,
         "GetBucketPolicy": .getBucketPolicy, "PutBucketPolicy": .putBucketPolicy, "DeleteBucketPolicy": .deleteBucketPolicy,
@@ -185,6 +188,9 @@ public enum S3Endpoint: Equatable, Sendable {
         case .getBucketCors: "GetBucketCors"
         case .putBucketCors: "PutBucketCors"
         case .deleteBucketCors: "DeleteBucketCors"
+        case .getBucketLifecycle: "GetBucketLifecycleConfiguration"
+        case .putBucketLifecycle: "PutBucketLifecycleConfiguration"
+        case .deleteBucketLifecycle: "DeleteBucketLifecycle"
         case .getBucketEncryption: "GetBucketEncryption"
         case .putBucketEncryption: "PutBucketEncryption"
         case .deleteBucketEncryption: "DeleteBucketEncryption"
@@ -233,10 +239,12 @@ public enum S3Endpoint: Equatable, Sendable {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
             .getBucketAcl, .getBucketOwnershipControls, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
+            .getBucketLifecycle,
             .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock, .getBucketEncryption:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
             .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject, .putBucketCors, .deleteBucketCors,
+            .putBucketLifecycle, .deleteBucketLifecycle,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl, .putBucketEncryption, .deleteBucketEncryption:

@@ -24,6 +24,9 @@ public struct S3Settings: Sendable {
     public var maxClockSkew: Int64 = 15 * 60
     /// `https` when the server listens with TLS: absolute URLs Depot writes (the POST answer's Location) use it.
     public var urlScheme = "http"
+    /// Called after a bucket's lifecycle configuration changed (or its bucket was deleted), so the
+    /// server rebuilds the policies in effect from the stored lifecycle documents.
+    public var lifecycleChanged: @Sendable () async throws -> Void = {}
 
     public init(region: String, domain: String) {
         self.region = region
@@ -214,6 +217,9 @@ public final class S3Service: Sendable {
         case .getBucketCors: return try getBucketCors(c, bucket: bucket)
         case .putBucketCors: return try await putBucketCors(c, bucket: bucket, body: body)
         case .deleteBucketCors: return try await deleteBucketCors(c, bucket: bucket)
+        case .getBucketLifecycle: return try getBucketLifecycle(c, bucket: bucket)
+        case .putBucketLifecycle: return try await putBucketLifecycle(c, bucket: bucket, body: body)
+        case .deleteBucketLifecycle: return try await deleteBucketLifecycle(c, bucket: bucket)
         case .getBucketEncryption: return try getBucketEncryption(c, bucket: bucket)
         case .putBucketEncryption: return try await putBucketEncryption(c, bucket: bucket, body: body)
         case .deleteBucketEncryption: return try await deleteBucketEncryption(c, bucket: bucket)

@@ -1,5 +1,7 @@
 import DepotConfig
 import DepotEngine
+import DepotS3
+import DepotStorage
 import Foundation
 
 /// Policies through the admin API, kept like API tiers (see `AdminTiers`), and a dry run that
@@ -35,6 +37,7 @@ extension AdminAPI {
         AdminRoute(.delete, "/admin/v1/policies/{name}") { api, call in
             let name = call.parameter("name")
             _ = try api.policy(name)
+            try api.refuseLifecyclePolicy(name)
             guard api.runtime.origin("policy:" + name) != .file else {
                 throw AdminFailure(.conflict, "policy \(name) is defined in the configuration file; remove it there")
             }
@@ -45,6 +48,16 @@ extension AdminAPI {
             AdminReply(try api.dryRun(try api.policy(call.parameter("name")), limit: Int(call.query["limit"] ?? "") ?? 100))
         },
     ]
+
+    /// A policy made from a bucket's S3 lifecycle rule is changed through S3 only: an admin edit
+    /// here would be undone by the next rebuild from the bucket's lifecycle document.
+    func refuseLifecyclePolicy(_ name: String) throws {
+        guard LifecyclePolicies.isLifecyclePolicy(name) else { return }
+        throw AdminFailure(
+            .conflict,
+            "policy \(name) comes from a bucket's S3 lifecycle configuration; change it with PutBucketLifecycleConfiguration or DeleteBucketLifecycle"
+        )
+    }
 
     func policy(_ name: String) throws -> PolicySettings {
         guard let policy = configuration.policies.first(where: { $0.name == name }) else {
@@ -65,6 +78,7 @@ extension AdminAPI {
     /// Creates or replaces a policy; the document has the fields of a `policies[]` entry. It
     /// takes effect at once: new uploads are planned with it, retention and transition use it.
     func putPolicy(name: String, object: [String: Any]) async throws -> [String: Any] {
+        try refuseLifecyclePolicy(name)
         try validateName(name, what: "policy")
         let document = try policyDocument(name: name, object: object)
         _ = try DepotConfiguration.parsePolicyDocument(String(decoding: document, as: UTF8.self), tiers: configuration.tiers)
@@ -89,7 +103,7 @@ extension AdminAPI {
                     count += 1
                     bytes += record.size
                     let lockedWhy =
-                        policy.expireAfter == nil ? nil : record.lock.deletionRefusal(bypassGovernance: false, now: lockNow)
+                        !policy.expires ? nil : record.lock.deletionRefusal(bypassGovernance: false, now: lockNow)
                     if lockedWhy != nil { locked += 1 }
                     if sample.count < limit {
                         var entry: [String: Any] = ["bucket": bucket, "key": key, "size": record.size, "created": record.created]
@@ -122,7 +136,21 @@ extension AdminAPI {
                 "versions": policy.replicateVersions.rawValue,
             ]
         }
-        if let after = policy.expireAfter { out["expire"] = ["after": "\(after)s", "where": policy.expireWhere.rawValue] }
+        if policy.expires {
+            var expire: [String: Any] = ["where": policy.expireWhere.rawValue]
+            if let after = policy.expireAfter { expire["after"] = "\(after)s" }
+            if let date = policy.expireAt { expire["at"] = iso8601(milliseconds: date) }
+            if policy.expireAtMidnightUTC { expire["roundedTo"] = "midnight UTC" }
+            out["expire"] = expire
+        }
+        if let after = policy.abortUploadsAfter { out["abortIncompleteUploads"] = ["after": "\(after)s"] }
+        if LifecyclePolicies.isLifecyclePolicy(policy.name), let bucket = policy.bucket {
+            // Made from the bucket's lifecycle rule: changed through S3, not here.
+            out["lifecycle"] = [
+                "bucket": bucket, "rule": String(policy.name.dropFirst("s3-lifecycle:\(bucket):".count)),
+                "readOnly": true,
+            ]
+        }
         if let after = policy.transitionAfter { out["transition"] = ["after": "\(after)s"] }
         if let lock = policy.lock { out["lock"] = lock.document }
         return out

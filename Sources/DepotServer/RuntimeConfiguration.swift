@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotS3
 import DepotTiering
 import Logging
 import Synchronization
@@ -27,7 +28,7 @@ public final class RuntimeConfiguration: Sendable {
     init(base: DepotConfiguration, engine: Engine, logger: Logger) throws {
         self.engine = engine
         self.logger = logger
-        let (current, origins, problems) = base.applying(try Self.overlay(of: engine))
+        let (current, origins, problems) = try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine)
         for problem in problems { logger.warning("\(problem)") }
         state = Mutex(State(base: base, current: current, origins: origins))
     }
@@ -54,6 +55,21 @@ public final class RuntimeConfiguration: Sendable {
         return overlay
     }
 
+    /// Adds the policies of the buckets' S3 lifecycle rules (origin `s3-lifecycle`), read from the
+    /// stored lifecycle documents, so one retention pass carries out both kinds.
+    static func withLifecyclePolicies(
+        _ applied: (configuration: DepotConfiguration, origins: [String: SettingOrigin], problems: [String]),
+        _ engine: Engine
+    ) throws -> (configuration: DepotConfiguration, origins: [String: SettingOrigin], problems: [String]) {
+        var (configuration, origins, problems) = applied
+        let lifecycle = try LifecyclePolicies.all(engine: engine)
+        for policy in lifecycle.policies {
+            configuration.policies.append(policy)
+            origins["policy:" + policy.name] = .lifecycle
+        }
+        return (configuration, origins, problems + lifecycle.problems)
+    }
+
     /// Makes `base` (a freshly read file, or the current one) with the stored overlay the
     /// configuration in effect. Settings that only take effect at start keep their running
     /// values; their names are returned.
@@ -67,7 +83,7 @@ public final class RuntimeConfiguration: Sendable {
         let fresh = newBase ?? old.base
         let restartOnly = fresh.restartOnlyChanges(from: old.base)
         let base = fresh.keepingRestartOnlySettings(of: old.base)
-        let (current, origins, problems) = base.applying(try Self.overlay(of: engine))
+        let (current, origins, problems) = try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine)
         for problem in problems { logger.warning("\(problem)") }
         state.withLock {
             $0.base = base

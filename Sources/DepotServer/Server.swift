@@ -127,6 +127,8 @@ public final class DepotServer: Sendable {
         var s3Settings = S3Settings(region: configuration.server.region, domain: configuration.server.domain)
         s3Settings.maxObjectSize = UInt64(configuration.server.maxObjectSize)
         s3Settings.urlScheme = configuration.server.tls == nil ? "http" : "https"
+        // A bucket's lifecycle rules are policies of the configuration in effect (RuntimeConfiguration).
+        s3Settings.lifecycleChanged = { [runtime] in try await runtime.rebuild() }
         s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
     }
 

@@ -29,13 +29,33 @@ struct Retention: Sendable {
                 await transition(bucket: bucket, policy: policy, olderThan: Self.now() - Int64(policy.transitionAfter!) * 1000)
             }
         }
-        for policy in policies {
-            guard let after = policy.expireAfter else { continue }
+        for policy in policies where policy.expires {
             for bucket in buckets(of: policy) {
-                expired += await expire(bucket: bucket, policy: policy, olderThan: Self.now() - Int64(after) * 1000)
+                expired += await expire(bucket: bucket, policy: policy, now: Self.now())
             }
         }
+        for policy in policies where policy.abortUploadsAfter != nil {
+            for bucket in buckets(of: policy) { await abortUploads(bucket: bucket, policy: policy, now: Self.now()) }
+        }
         return expired
+    }
+
+    /// Aborts the bucket's multipart uploads under the policy's prefix that began long enough ago
+    /// (an S3 lifecycle rule's AbortIncompleteMultipartUpload).
+    private func abortUploads(bucket: String, policy: PolicySettings, now: Int64) async {
+        guard let uploads = try? engine.listUploads(bucket: bucket) else { return }
+        for (id, upload) in uploads
+        where upload.key.hasPrefix(policy.prefix) && policy.glob.map({ $0.matches(upload.key) }) ?? true
+            && policy.abortsUpload(created: upload.created, now: now)
+        {
+            if Task.isCancelled { return }
+            do {
+                try await engine.abortUpload(uploadId: id)
+                logger.info("retention: aborted the multipart upload \(id) of \(bucket)/\(upload.key) (policy \(policy.name))")
+            } catch {
+                logger.warning("retention: aborting the upload \(id) of \(bucket)/\(upload.key) failed: \(error)")
+            }
+        }
     }
 
     private func buckets(of policy: PolicySettings) -> [String] {
@@ -67,13 +87,13 @@ struct Retention: Sendable {
         }
     }
 
-    private func expire(bucket: String, policy: PolicySettings, olderThan cutoff: Int64) async -> Int {
+    private func expire(bucket: String, policy: PolicySettings, now: Int64) async -> Int {
         var expired = 0
         var after = ""
         while true {
             guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500)
             else { break }
-            for (key, record) in page.objects where record.created < cutoff {
+            for (key, record) in page.objects where policy.expiry(created: record.created).map({ $0 < now }) ?? false {
                 guard
                     policy.matches(bucket: bucket, key: key, record: record)
                 else { continue }

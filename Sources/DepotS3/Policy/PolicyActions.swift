@@ -40,6 +40,8 @@ enum PolicyActions {
         case .putPublicAccessBlock, .deletePublicAccessBlock: "s3:PutBucketPublicAccessBlock"
         case .getBucketCors: "s3:GetBucketCORS"
         case .putBucketCors, .deleteBucketCors: "s3:PutBucketCORS"
+        case .getBucketLifecycle: "s3:GetLifecycleConfiguration"
+        case .putBucketLifecycle, .deleteBucketLifecycle: "s3:PutLifecycleConfiguration"
         case .getBucketEncryption: "s3:GetEncryptionConfiguration"
         case .putBucketEncryption, .deleteBucketEncryption: "s3:PutEncryptionConfiguration"
         case .getBucketConfiguration(let configuration): configurationAction(configuration)

@@ -1,0 +1,65 @@
+import DepotEngine
+import DepotHashing
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+/// PutBucketLifecycleConfiguration, GetBucketLifecycleConfiguration and DeleteBucketLifecycle,
+/// and the `x-amz-expiration` header of objects a rule will expire.
+extension S3Service {
+    /// The bucket's lifecycle configuration; nil when it has none (or no such bucket).
+    func lifecycleConfiguration(bucket: String) -> LifecycleConfiguration? {
+        guard let record = try? engine.bucket(bucket), let bytes = record.document(LifecycleConfiguration.documentName)
+        else { return nil }
+        do {
+            return try LifecycleConfiguration(xml: bytes)
+        } catch {
+            logger.error("bucket \(bucket): the stored lifecycle configuration does not parse (\(error))")
+            return nil
+        }
+    }
+
+    func getBucketLifecycle(_ c: S3Context, bucket: String) throws -> Response {
+        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+        guard let bytes = record.document(LifecycleConfiguration.documentName) else {
+            throw BucketConfiguration.lifecycle.notConfigured(bucket: bucket)!
+        }
+        // Stored as the canonical document this answer is.
+        let headers: HTTPFields = [.contentType: "application/xml", .contentLength: String(bytes.count)]
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Replaces the bucket's configuration with a valid one; a refused one changes nothing. The
+    /// policies in effect follow at once.
+    func putBucketLifecycle(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
+        try requireBucket(bucket)
+        let bytes = try await readSmallBody(c, body, limit: LifecycleConfiguration.maximumBytes)
+        if let md5 = try contentMD5Header(c.request), md5 != DigestAlgorithm.md5.hash(bytes) { throw S3Error.badDigest() }
+        if case .sha256(let expected) = c.auth.payload, expected != DigestAlgorithm.sha256.hash(bytes) {
+            throw S3Error(
+                "XAmzContentSHA256Mismatch", .badRequest,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        }
+        let configuration = try LifecycleConfiguration(xml: bytes)
+        try await engine.setBucketDocument(
+            bucket, name: LifecycleConfiguration.documentName, Array(configuration.document.text.utf8))
+        try await settings.lifecycleChanged()
+        return emptyResponse(.ok)
+    }
+
+    func deleteBucketLifecycle(_ c: S3Context, bucket: String) async throws -> Response {
+        try requireBucket(bucket)
+        try await engine.setBucketDocument(bucket, name: LifecycleConfiguration.documentName, nil)
+        try await settings.lifecycleChanged()
+        return emptyResponse(.noContent)
+    }
+
+    /// Adds `x-amz-expiration` for a current object that a rule of its bucket will expire.
+    func addExpirationHeader(bucket: String, key: String, record: ObjectRecord, to headers: inout HTTPFields) {
+        guard let configuration = lifecycleConfiguration(bucket: bucket),
+            let value = LifecyclePolicies.expirationHeader(
+                configuration: configuration, bucket: bucket, key: key, record: record)
+        else { return }
+        headers[.init("x-amz-expiration")!] = value
+    }
+}
