@@ -28,6 +28,10 @@ extension S3Service {
         var policy: PostPolicy?
         var account: Account?
         var aclPairs: [(String, String)] = []
+        // The form's encryption fields are read inside the parser, which cannot wait for a new
+        // data key to be committed: the domains are made first (once per process). A form that
+        // asks for none must not fail here; one that does fails where its domain is looked up.
+        if !engine.configuration.encryption.isEmpty { try? await engine.prepareEncryptionDomains() }
         var size: UInt64 = 0
         var fileDone = false
         for try await buffer in body {
@@ -48,7 +52,14 @@ extension S3Service {
                             }, owner: checked.account.accessKey, bucket: bucket, operation: "PostObject")
                         policy = checked.policy
                         account = checked.account
-                        session = try engine.startIngest(bucket: bucket, key: checked.key)
+                        let encryption = try objectEncryption(
+                            { name in formFields.first { $0.0.lowercased() == name }?.1 }, bucket: bucket)
+                        let started = try engine.startIngest(bucket: bucket, key: checked.key)
+                        if let encryption {
+                            started.encrypt(
+                                with: encryption, in: try engine.preparedEncryptionDomain(keyId: encryption.keyId))
+                        }
+                        session = started
                     case .fileData(let data):
                         size += UInt64(data.count)
                         try requireAllowedSize(size)

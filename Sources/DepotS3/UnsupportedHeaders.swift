@@ -70,9 +70,9 @@ enum UnsupportedHeaders {
         case _ where endpoint.writesObject:
             // Object Lock headers are carried out on PUT, copy and CreateMultipartUpload (ObjectLock.swift).
             let lockCarriedOut = endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload
-            // SSE-S3 and SSE-KMS are carried out where an object is created (ServerSideEncryption.swift);
-            // a part follows its upload, and a form does not carry them yet.
-            let encryptionCarriedOut = lockCarriedOut
+            // SSE-S3 and SSE-KMS are carried out where an object is created (ServerSideEncryption.swift,
+            // a POST form's fields too); a part follows its upload.
+            let encryptionCarriedOut = lockCarriedOut || endpoint == .postObject
             if endpoint == .uploadPart || endpoint == .uploadPartCopy,
                 let name = serverSideEncryption.first(where: { value($0) != nil })
             {

@@ -256,3 +256,31 @@ def test_fsck_and_rebuild_index_with_encrypted_objects(tmp_path):
             assert client.get_object(Bucket="rebuild", Key=key)["Body"].read() == body
     finally:
         server.cleanup()
+
+
+def test_post_form_with_encryption_fields(server, client, bucket):
+    import requests
+
+    marker = b"FORM-SECRET-" + uuid.uuid4().hex.encode()
+    body = pattern(marker, 600_000)
+    post = client.generate_presigned_post(
+        bucket, "form-key", Fields={"x-amz-server-side-encryption": "aws:kms",
+                                    "x-amz-server-side-encryption-aws-kms-key-id": "k2"},
+        Conditions=[{"x-amz-server-side-encryption": "aws:kms"},
+                    {"x-amz-server-side-encryption-aws-kms-key-id": "k2"}])
+    response = requests.post(post["url"], data=post["fields"], files={"file": ("f", body)}, timeout=30)
+    assert response.status_code == 204, response.text
+    assert response.headers["x-amz-server-side-encryption"] == "aws:kms"
+    assert response.headers["x-amz-server-side-encryption-aws-kms-key-id"] == "k2"
+    got = client.get_object(Bucket=bucket, Key="form-key")
+    assert got["SSEKMSKeyId"] == "k2" and got["Body"].read() == body
+    assert files_containing(server.data_dir, marker) == []
+    # An unknown key is refused and nothing is stored.
+    post = client.generate_presigned_post(
+        bucket, "bad-key", Fields={"x-amz-server-side-encryption": "aws:kms",
+                                   "x-amz-server-side-encryption-aws-kms-key-id": "nope"},
+        Conditions=[{"x-amz-server-side-encryption": "aws:kms"},
+                    {"x-amz-server-side-encryption-aws-kms-key-id": "nope"}])
+    response = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"x")}, timeout=30)
+    assert response.status_code == 400 and "KMS.NotFoundException" in response.text, response.text
+    assert error_of(lambda: client.head_object(Bucket=bucket, Key="bad-key"))[1] == 404

@@ -37,6 +37,20 @@ extension Engine {
         return domain
     }
 
+    /// Makes sure every configured key's domain exists, so `preparedEncryptionDomain` can answer
+    /// without waiting (a POST form learns its encryption inside the synchronous form parser).
+    public func prepareEncryptionDomains() async throws {
+        for keyId in configuration.encryption.keys.keys.sorted() { _ = try await encryptionDomain(keyId: keyId) }
+    }
+
+    /// The domain of a configured key after `prepareEncryptionDomains`; throws if it is missing.
+    public func preparedEncryptionDomain(keyId: String) throws -> EncryptionDomain {
+        guard let domain = try existingEncryptionDomain(keyId: keyId) else {
+            throw EngineError.invalidRequest("the encryption domain of key \(keyId) is not prepared")
+        }
+        return domain
+    }
+
     /// The domain of `keyId` if its data key exists; nil when nothing was encrypted with it yet.
     /// Throws when the key is not configured (any more) or does not open the stored data key.
     public func existingEncryptionDomain(keyId: String) throws -> EncryptionDomain? {

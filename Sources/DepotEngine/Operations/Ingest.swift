@@ -88,8 +88,15 @@ public final class IngestSession {
     /// data key on first use); call before the first byte is written. The committed record says
     /// so in its internal metadata.
     public func encrypt(with encryption: ObjectEncryption) async throws {
+        encrypt(with: encryption, in: try await engine.encryptionDomain(keyId: encryption.keyId))
+    }
+
+    /// The same with the domain at hand (`Engine.preparedEncryptionDomain`), for callers that
+    /// cannot wait where the upload starts (a POST form's file begins inside the form parser).
+    public func encrypt(with encryption: ObjectEncryption, in domain: EncryptionDomain) {
         precondition(size == 0 && !finished, "encrypt(with:) after bytes were written")
-        domain = try await engine.encryptionDomain(keyId: encryption.keyId)
+        precondition(domain.keyId == encryption.keyId, "the domain of another key")
+        self.domain = domain
         self.encryption = encryption
     }
 
