@@ -284,3 +284,31 @@ def test_post_form_with_encryption_fields(server, client, bucket):
     response = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"x")}, timeout=30)
     assert response.status_code == 400 and "KMS.NotFoundException" in response.text, response.text
     assert error_of(lambda: client.head_object(Bucket=bucket, Key="bad-key"))[1] == 404
+
+
+def test_encrypted_objects_replicate_to_a_tier_decrypted(tmp_path):
+    """A tier gets the plaintext (through the engine's read path) and none of Depot's internal
+    encryption metadata; the local copy stays ciphertext."""
+    import time
+
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    config = write_config(str(tmp_path))
+    with open(config, "a") as f:
+        f.write(f"buckets: [recordings]\ntiers:\n  - {{ name: nas, type: filesystem, path: \"{nas}\" }}\n"
+                "policies:\n  - { name: mirror, match: { bucket: recordings }, replicate: { to: [nas] } }\n")
+    server = DepotServer(config=config, extra_env={"DEPOT_TEST_KEY_K2": KEY_K2_HEX}).start()
+    try:
+        client = server.client()
+        marker = b"TIERED-SECRET-" + uuid.uuid4().hex.encode()
+        body = pattern(marker, 2 << 20)
+        client.put_object(Bucket="recordings", Key="cam/x.mp4", Body=body, ServerSideEncryption="AES256")
+        deadline = time.time() + 60
+        while time.time() < deadline and client.head_object(
+                Bucket="recordings", Key="cam/x.mp4").get("ReplicationStatus") != "COMPLETED":
+            time.sleep(0.2)
+        assert (nas / "cam" / "x.mp4").read_bytes() == body
+        assert files_containing(str(nas), b"x-depot") == []
+        assert files_containing(server.data_dir, marker) == []
+    finally:
+        server.cleanup()
