@@ -84,7 +84,11 @@ extension S3Service {
 
     func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
         try authorize(c, .delete, bucket: bucket)
+        let hadLifecycle = lifecycleConfiguration(bucket: bucket) != nil
         try await engine.deleteBucket(bucket)
+        // Its lifecycle rules (policies in effect) go with it, so a new bucket of the same name
+        // does not inherit them.
+        if hadLifecycle { try await settings.lifecycleChanged() }
         return emptyResponse(.noContent)
     }
 

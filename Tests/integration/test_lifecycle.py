@@ -226,3 +226,15 @@ def test_rules_are_policies_that_act_and_survive_restart_and_rebuild(tmp_path):
         assert not [name for name in policies_by_name(Admin(server.endpoint)) if name.startswith("s3-lifecycle:")]
     finally:
         server.cleanup()
+
+
+def test_deleting_the_bucket_drops_its_rules_from_the_policies(depot, s3):
+    """A new bucket of the same name must not inherit the old one's rules."""
+    s3.create_bucket(Bucket="lc-gone")
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-gone", LifecycleConfiguration={"Rules": RULES[:1]})
+    admin = Admin(depot.endpoint)
+    assert "s3-lifecycle:lc-gone:tmp-1d" in policies_by_name(admin)
+    s3.delete_bucket(Bucket="lc-gone")
+    assert not [name for name in policies_by_name(admin) if name.startswith("s3-lifecycle:lc-gone:")]
+    s3.create_bucket(Bucket="lc-gone")
+    assert rules_of(s3, "lc-gone") is None
