@@ -238,3 +238,39 @@ def test_deleting_the_bucket_drops_its_rules_from_the_policies(depot, s3):
     assert not [name for name in policies_by_name(admin) if name.startswith("s3-lifecycle:lc-gone:")]
     s3.create_bucket(Bucket="lc-gone")
     assert rules_of(s3, "lc-gone") is None
+
+
+def test_awscli_and_minio_set_and_read_rules(depot, s3, tmp_path):
+    """`aws s3api put-bucket-lifecycle-configuration` and minio's set_bucket_lifecycle, as sent."""
+    import subprocess
+
+    from minio import Minio
+    from minio.commonconfig import ENABLED, Filter
+    from minio.lifecycleconfig import AbortIncompleteMultipartUpload, Expiration, LifecycleConfig, Rule
+
+    from conftest import aws_env
+
+    s3.create_bucket(Bucket="lc-clients")
+    rules = {"Rules": [{"ID": "cli", "Filter": {"Prefix": "cli/"}, "Status": "Enabled", "Expiration": {"Days": 2}}]}
+    path = tmp_path / "lifecycle.json"
+    path.write_text(json.dumps(rules))
+
+    def aws(*args):
+        result = subprocess.run(["aws", "--endpoint-url", depot.endpoint, "s3api", *args], env=aws_env(depot, tmp_path),
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+    aws("put-bucket-lifecycle-configuration", "--bucket", "lc-clients", "--lifecycle-configuration", f"file://{path}")
+    assert json.loads(aws("get-bucket-lifecycle-configuration", "--bucket", "lc-clients"))["Rules"] == rules["Rules"]
+
+    client = Minio(f"127.0.0.1:{depot.port}", ROOT_USER, ROOT_PASSWORD, secure=False)
+    client.set_bucket_lifecycle("lc-clients", LifecycleConfig([
+        Rule(ENABLED, rule_filter=Filter(prefix="mc/"), rule_id="mc", expiration=Expiration(days=5),
+             abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(3)),
+    ]))
+    (rule,) = client.get_bucket_lifecycle("lc-clients").rules
+    assert rule.rule_id == "mc" and rule.rule_filter.prefix == "mc/" and rule.expiration.days == 5
+    assert rule.abort_incomplete_multipart_upload.days_after_initiation == 3
+    assert "s3-lifecycle:lc-clients:mc" in policies_by_name(Admin(depot.endpoint))
+    client.delete_bucket_lifecycle("lc-clients")
+    assert client.get_bucket_lifecycle("lc-clients") is None
