@@ -191,6 +191,43 @@ struct ServerSideEncryptionTests {
         #expect(try rebuilt.get("sse", "kept") == bytes)
     }
 
+    @Test func aCopyByReferenceKeepsItsSourceDomainAndAnotherDomainIsRefused() async throws {
+        let dir = TemporaryDirectory()
+        let engine = try Engine(configuration: configuration(dir.path))
+        defer { engine.shutdown() }
+        try await engine.createBucket("sse", owner: "tester")
+        var random = TestRandom(seed: 16)
+        let bytes = random.bytes(50_000)
+        _ = try await putEncrypted(engine, "sse", "source", bytes)
+        // The maker forgets the encryption: the copy would read ciphertext as plaintext.
+        await #expect(throws: EngineError.self) {
+            _ = try await engine.copyObject(from: ("sse", "source"), to: ("sse", "plain-copy")) { original in
+                var record = original
+                record.systemMetadata = ObjectRecord.replacingEncryption(record.systemMetadata, with: nil)
+                return record
+            }
+        }
+        await #expect(throws: EngineError.self) {
+            _ = try await engine.copyObject(from: ("sse", "source"), to: ("sse", "k2-copy")) { original in
+                var record = original
+                record.systemMetadata = ObjectRecord.replacingEncryption(
+                    record.systemMetadata, with: ObjectEncryption(algorithm: "aws:kms", keyId: "k2"))
+                return record
+            }
+        }
+        #expect(try engine.openObject(bucket: "sse", key: "plain-copy") == nil)
+        // Same domain, another algorithm label: shared chunks, read back decrypted.
+        let copy = try await engine.copyObject(from: ("sse", "source"), to: ("sse", "kms-copy")) { original in
+            var record = original
+            record.systemMetadata = ObjectRecord.replacingEncryption(
+                record.systemMetadata, with: ObjectEncryption(algorithm: "aws:kms", keyId: "k1"))
+            return record
+        }
+        #expect(copy.encryption == ObjectEncryption(algorithm: "aws:kms", keyId: "k1"))
+        #expect(try engine.get("sse", "kms-copy") == bytes)
+        #expect(try engine.fsck().isClean)
+    }
+
     @Test func aWrongMasterKeyCannotOpenTheDomain() async throws {
         let dir = TemporaryDirectory()
         do {
