@@ -14,6 +14,7 @@ extension AdminAPI {
         AdminRoute(.post, "/admin/v1/policies") { api, call in
             let object = try call.object()
             guard let name = object["name"] as? String else { throw AdminFailure(.badRequest, "is required", field: "name") }
+            try api.refuseLifecyclePolicy(name)
             guard !api.configuration.policies.contains(where: { $0.name == name }) else {
                 throw AdminFailure(
                     .conflict, "a policy named \(name) exists; PUT /admin/v1/policies/\(name) replaces it", field: "name")

@@ -182,6 +182,8 @@ def test_rules_are_policies_that_act_and_survive_restart_and_rebuild(tmp_path):
         assert refused.returncode != 0 and "PutBucketLifecycleConfiguration" in refused.stderr, refused.stdout + refused.stderr
         refused = run_depot("policy", "put", "s3-lifecycle:rec:tmp-1d", "match.bucket=rec", env=env)
         assert refused.returncode != 0 and "lifecycle" in refused.stderr, refused.stdout + refused.stderr
+        status, body = admin.post("/admin/v1/policies", {"name": "s3-lifecycle:rec:new", "match": {"bucket": "rec"}})
+        assert status == 409 and "PutBucketLifecycleConfiguration" in str(body), body
 
         # And in the CLI: `depot policy list` and `dry-run`.
         listed = run_depot("policy", "list", env=env)

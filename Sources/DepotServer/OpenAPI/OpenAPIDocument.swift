@@ -133,8 +133,10 @@ components:
             versions: { type: string, enum: [all, current], default: all, description: "Versioned buckets: all also copies every version to .depot-versions/<version id>/<key>; current keeps only the current version at its plain key." }
         transition: { type: object, properties: { after: { type: string, example: 7d } } }
         lock: { type: object, description: 'Object Lock retention given at commit to new matching versions whose request named none (before the bucket default); only in buckets with Object Lock', properties: { mode: { type: string, enum: [GOVERNANCE, COMPLIANCE] }, days: { type: integer }, years: { type: integer } } }
-        expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] } } }
-        source: { type: string, readOnly: true }
+        expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] }, at: { type: string, readOnly: true, description: "S3 lifecycle Expiration/Date: every matching object expires then." }, roundedTo: { type: string, readOnly: true, description: "S3 lifecycle days count to the next midnight UTC." } } }
+        abortIncompleteUploads: { type: object, readOnly: true, description: "S3 lifecycle AbortIncompleteMultipartUpload.", properties: { after: { type: string } } }
+        lifecycle: { type: object, readOnly: true, description: "Made from an enabled rule of the bucket's S3 lifecycle configuration (source s3-lifecycle): changed only through PutBucketLifecycleConfiguration, refused here.", properties: { bucket: { type: string }, rule: { type: string }, readOnly: { type: boolean } } }
+        source: { type: string, readOnly: true, description: "config, api, api (overrides config), or s3-lifecycle." }
       example: { name: front-door, match: { bucket: recordings, key: "front-*/**/*.mp4" }, replicate: { to: [cloud] }, transition: { after: 7d } }
     Grant:
       type: object
