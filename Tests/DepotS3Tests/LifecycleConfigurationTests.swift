@@ -55,6 +55,17 @@ struct LifecycleConfigurationTests {
         #expect(try parse(text) == configuration)
     }
 
+    @Test func prefixesAndTagsKeepTheirSpaces() throws {
+        let configuration = try parse(
+            rules(
+                "<ID> x </ID><Filter><And><Prefix> cam/</Prefix><Tag><Key>a b</Key><Value> v </Value></Tag></And></Filter>"
+                    + "<Status> Enabled </Status><Expiration><Days> 1 </Days></Expiration>"))
+        #expect(
+            configuration.rules[0].filter.prefix == " cam/"
+                && configuration.rules[0].filter.tags == [.init(key: "a b", value: " v ")])
+        #expect(configuration.rules[0].id == "x" && configuration.rules[0].expirationDays == 1)
+    }
+
     @Test func aRuleWithoutAnIDGetsOne() throws {
         let configuration = try parse(
             rules("<Filter><Prefix>a/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>"))
@@ -218,6 +229,55 @@ struct LifecycleConfigurationTests {
             LifecyclePolicies.expirationHeader(configuration: configuration, bucket: "b", key: "cam/x", record: record)
                 == "expiry-date=\"Sat, 03 Jan 1970 00:00:00 GMT\", rule-id=\"early\"")
         #expect(LifecyclePolicies.expirationHeader(configuration: configuration, bucket: "b", key: "none", record: record) == nil)
+    }
+
+    /// Extreme numbers and mangled documents are refused with S3's errors, never a trap (integer
+    /// overflow in the size bounds or day counts would take the server down).
+    @Test func extremeAndMangledDocumentsAreRefusedNotCrashed() throws {
+        let huge = rules(
+            "<ID>h</ID><Filter><And><ObjectSizeGreaterThan>9223372036854775806</ObjectSizeGreaterThan>"
+                + "<ObjectSizeLessThan>9223372036854775807</ObjectSizeLessThan></And></Filter>"
+                + "<Status>Enabled</Status><Expiration><Days>2147483647</Days></Expiration>")
+        let policy = try #require(LifecyclePolicies.policy(bucket: "b", rule: try parse(huge).rules[0]))
+        #expect(policy.expiry(created: 0) != nil)
+        #expect(
+            refusal(rules("<ID>h</ID><Prefix/><Status>Enabled</Status><Expiration><Days>9999999999</Days></Expiration>"))?.code
+                == "InvalidArgument")
+        #expect(
+            refusal(
+                rules(
+                    "<ID>h</ID><Filter><ObjectSizeGreaterThan>99999999999999999999</ObjectSizeGreaterThan></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>"
+                ))?.code == "MalformedXML")
+        let valid = Array(
+            rules(
+                "<ID>a</ID><Filter><And><Prefix>p/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag><ObjectSizeGreaterThan>1</ObjectSizeGreaterThan></And></Filter>"
+                    + "<Status>Enabled</Status><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>"
+                    + "<AbortIncompleteMultipartUpload><DaysAfterInitiation>2</DaysAfterInitiation></AbortIncompleteMultipartUpload>"
+            ).utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        let alphabet = Array("<>/-0123456789:TZ. abcdefgh".utf8)
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<(1 + next() % 4) {
+                let at = next() % bytes.count
+                switch next() % 3 {
+                case 0: bytes[at] = alphabet[next() % alphabet.count]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(alphabet[next() % alphabet.count], at: at)
+                }
+            }
+            do {
+                let configuration = try LifecycleConfiguration(xml: bytes)
+                // Whatever is accepted writes back to a document that parses to the same rules.
+                #expect(try parse(configuration.document.text) == configuration)
+            } catch is S3Error {
+                continue
+            }
+        }
     }
 
     @Test func theEndpointTableRoutesTheLifecycleOperations() {

@@ -71,6 +71,8 @@ struct LifecycleConfiguration: Equatable, Sendable {
         }
     }
 
+    /// Values such as Status and Days without the whitespace of a pretty-printed document. Prefixes
+    /// and tag keys and values are taken as they are: a space there is part of the name.
     private static func trimmed(_ element: XMLElement) -> String {
         String(element.text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
@@ -195,7 +197,7 @@ struct LifecycleConfiguration: Equatable, Sendable {
         switch (legacy, element) {
         case (let prefix?, nil):
             guard prefix.children.isEmpty else { throw S3Error.malformedXML() }
-            return Filter(form: .legacyPrefix, prefix: trimmed(prefix))
+            return Filter(form: .legacyPrefix, prefix: prefix.text)
         case (nil, let element?):
             guard element.children.count <= 1 else { throw S3Error.malformedXML() }
             guard let only = element.children.first else { return Filter(form: .filter) }
@@ -220,9 +222,9 @@ struct LifecycleConfiguration: Equatable, Sendable {
         switch part.name {
         case "Prefix":
             guard filter.prefix == nil, part.children.isEmpty else { throw S3Error.malformedXML() }
-            filter.prefix = trimmed(part)
+            filter.prefix = part.text
         case "Tag":
-            guard let key = try single(part, "Key").map(trimmed), let value = try single(part, "Value").map(trimmed),
+            guard let key = try single(part, "Key").map(\.text), let value = try single(part, "Value").map(\.text),
                 part.children.count == 2
             else { throw S3Error.malformedXML() }
             guard !key.isEmpty, key.count <= 128, value.count <= 256 else {
