@@ -3,24 +3,11 @@ import DepotHashing
 import HTTPTypes
 import HummingbirdCore
 
-/// A bucket's default encryption (PutBucketEncryption): the algorithm and master key id new
-/// objects get when their request names none. Kept as the bucket document "encryption", in a
-/// canonical text form: the algorithm, then a newline and the key id when one was named.
-struct BucketEncryption: Equatable {
-    static let documentName = "encryption"
+/// The S3 form of a bucket's default encryption (DepotEngine's BucketDefaultEncryption, kept as
+/// the bucket document "encryption"): PutBucketEncryption's XML in, GetBucketEncryption's out.
+typealias BucketEncryption = BucketDefaultEncryption
 
-    var algorithm: String
-    var keyId: String?
-
-    var document: [UInt8] { Array((keyId.map { "\(algorithm)\n\($0)" } ?? algorithm).utf8) }
-
-    static func rule(of record: BucketRecord) -> BucketEncryption? {
-        guard let bytes = record.document(documentName) else { return nil }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        guard let first = lines.first else { return nil }
-        return BucketEncryption(algorithm: String(first), keyId: lines.count > 1 ? String(lines[1]) : nil)
-    }
-
+extension BucketDefaultEncryption {
     /// `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>
     /// <SSEAlgorithm>…</SSEAlgorithm>[<KMSMasterKeyID>…</KMSMasterKeyID>]…`: exactly one rule.
     init(xml bytes: [UInt8]) throws {
@@ -29,14 +16,8 @@ struct BucketEncryption: Equatable {
             let apply = root.child("Rule")?.child("ApplyServerSideEncryptionByDefault"),
             let algorithm = apply.child("SSEAlgorithm")?.text
         else { throw S3Error.malformedXML() }
-        self.algorithm = algorithm
         let keyId = apply.child("KMSMasterKeyID")?.text
-        self.keyId = keyId?.isEmpty == true ? nil : keyId
-    }
-
-    init(algorithm: String, keyId: String?) {
-        self.algorithm = algorithm
-        self.keyId = keyId
+        self.init(algorithm: algorithm, keyId: keyId?.isEmpty == true ? nil : keyId)
     }
 
     var xml: XMLWriter {

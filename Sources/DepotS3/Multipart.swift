@@ -53,15 +53,6 @@ extension S3Service {
     }
 
     /// The upload, checked to belong to this bucket and key.
-    /// A part's ingest, encrypted as its upload says (CreateMultipartUpload).
-    private func startPart(_ upload: UploadRecord, id: String, number: Int) async throws -> IngestSession {
-        let session = try engine.startPart(uploadId: id, number: number)
-        if let encryption = ObjectEncryption(metadata: upload.metadata.systemMetadata) {
-            try await session.encrypt(with: encryption)
-        }
-        return session
-    }
-
     func requireUpload(_ id: String, bucket: String, key: String) throws -> UploadRecord {
         guard let upload = try engine.upload(id), upload.bucket == bucket, upload.key == key else {
             throw S3Error.from(EngineError.noSuchUpload(id))
@@ -80,7 +71,7 @@ extension S3Service {
         try authorize(c, .write, bucket: bucket, key: key)
         let number = try partNumber(c)
         let id = c.request.query["uploadId"] ?? ""
-        let upload = try requireUpload(id, bucket: bucket, key: key)
+        _ = try requireUpload(id, bucket: bucket, key: key)
         var checksums = try DeclaredChecksums(c.request)
         let contentMD5 = try contentMD5Header(c.request)
         var headers = HTTPFields()
@@ -92,7 +83,7 @@ extension S3Service {
                 range = try copySourceRange(rangeText, size: reader.record.size)
             }
             try requireAllowedSize(UInt64(range.count))
-            let session = try await startPart(upload, id: id, number: number)
+            let session = try await engine.startUploadPart(uploadId: id, number: number)
             try await copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
             var xml = XMLWriter()
@@ -107,7 +98,7 @@ extension S3Service {
         try requireAllowedSize(length)
         // 507 (space) or 403 QuotaExceeded before the body is read
         try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
-        let session = try await startPart(upload, id: id, number: number)
+        let session = try await engine.startUploadPart(uploadId: id, number: number)
         try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         let verified = try checksums.verify()
         let part = try await session.commitPart(checksums: verified)

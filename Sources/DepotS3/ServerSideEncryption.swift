@@ -63,10 +63,9 @@ extension S3Service {
     /// What a new object in `bucket` is encrypted with: what the request's headers ask for, else
     /// the bucket's default (PutBucketEncryption), else nothing.
     func objectEncryption(_ value: (String) -> String?, bucket: String) throws -> ObjectEncryption? {
-        let keys = engine.configuration.encryption
-        if let requested = try ServerSideEncryption.requested(value, keys: keys) { return requested }
-        guard let record = try engine.bucket(bucket), let rule = BucketEncryption.rule(of: record) else { return nil }
-        return try ServerSideEncryption.resolve(
-            algorithm: rule.algorithm, keyId: rule.keyId, keys: keys, field: "the bucket's default encryption")
+        if let requested = try ServerSideEncryption.requested(value, keys: engine.configuration.encryption) {
+            return requested
+        }
+        return try engine.defaultEncryption(ofBucket: bucket)
     }
 }

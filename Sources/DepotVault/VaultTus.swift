@@ -82,6 +82,9 @@ extension VaultService {
         try authorize(account, .write, bucket: account.vault!.bucket, key: key)
         var metadata = recordingMetadata(account: account, filename: filename, values: values)
         metadata.systemMetadata += try recordingLockRequest(account: account)
+        // Every part follows the bucket's default encryption chosen here (startUploadPart).
+        metadata.systemMetadata = ObjectRecord.replacingEncryption(
+            metadata.systemMetadata, with: try engine.defaultEncryption(ofBucket: account.vault!.bucket))
         // 507 (space) or 403 (quota) now, not after PATCHes filled the device or the quota
         try engine.admitUpload(declaredBytes: length, owner: account.accessKey, bucket: account.vault!.bucket, key: key)
         let id = try await engine.createUpload(
@@ -108,7 +111,7 @@ extension VaultService {
             offset: offset, length: length)
         if let declared { try engine.admitUpload(declaredBytes: declared) }  // 507 before the body is read
         try checkPatchLimit(parts: nextPart - 1, declared: declared, remaining: length - offset)
-        let session = try engine.startPart(uploadId: id, number: nextPart)
+        let session = try await engine.startUploadPart(uploadId: id, number: nextPart)
         let (received, interruption) = try await receive(request.body, into: session, room: length - offset)
         // tus is resumable: what arrived before a break is kept as its own part, so a HEAD answers
         // the true offset and the client sends only the rest. The part's commit is durable before

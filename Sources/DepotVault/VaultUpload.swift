@@ -58,6 +58,10 @@ extension VaultService {
                 declaredBytes: declared, owner: account.accessKey, bucket: account.vault!.bucket, key: key)
         }
         let session = try engine.startIngest(bucket: account.vault!.bucket, key: key)
+        // The bucket's default encryption (S3 PutBucketEncryption) holds for recordings too.
+        if let encryption = try engine.defaultEncryption(ofBucket: account.vault!.bucket) {
+            try await session.encrypt(with: encryption)
+        }
         var received: UInt64 = 0
         do {
             for try await buffer in request.body {

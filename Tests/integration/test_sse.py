@@ -312,3 +312,56 @@ def test_encrypted_objects_replicate_to_a_tier_decrypted(tmp_path):
         assert files_containing(server.data_dir, marker) == []
     finally:
         server.cleanup()
+
+
+def test_vault_uploads_follow_the_bucket_default_and_download_decrypted(tmp_path):
+    """Kerberos Agent's doors (legacy POST, tus PATCHes) get the bucket's default encryption;
+    Vault downloads answer the plaintext; the tus ETag (an MD5 read back from the stored parts)
+    is the plaintext's."""
+    import base64
+    import hashlib
+
+    import requests
+
+    config = write_config(str(tmp_path))
+    with open(config, "a") as f:
+        f.write("buckets: [recordings]\naccounts:\n  - name: agents\n    accessKey: AGENTKEY\n"
+                "    secretKey: agent-secret-1\n    allow: [{ bucket: recordings, actions: [read, write, delete, list] }]\n"
+                "    vault: { directory: \"*\", bucket: recordings }\n")
+    server = DepotServer(config=config, extra_env={"DEPOT_TEST_KEY_K2": KEY_K2_HEX}).start()
+    try:
+        client = server.client()
+        client.put_bucket_encryption(Bucket="recordings", ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        auth = {"X-Kerberos-Storage-Accesskey": "AGENTKEY", "X-Kerberos-Storage-Secretaccesskey": "agent-secret-1",
+                "X-Kerberos-Storage-Provider": "", "X-Kerberos-Storage-Directory": "cam",
+                "X-Kerberos-Storage-Device": "agent-key-1", "X-Kerberos-Storage-Capture": "IPCamera",
+                "X-Kerberos-Storage-Cloudkey": ""}
+        marker = b"VAULT-SECRET-" + uuid.uuid4().hex.encode()
+        legacy = pattern(marker, 3 << 20)
+        r = requests.post(server.endpoint + "/api/storage", data=legacy, timeout=60,
+                          headers=dict(auth, **{"X-Kerberos-Storage-Filename": "legacy.mp4"}))
+        assert r.status_code == 200, r.text
+        resumable = pattern(marker, 9 << 20)
+        metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                            {"filename": "tus.mp4", "directory": "cam", "device": "agent-key-1"}.items())
+        r = requests.post(server.endpoint + "/api/storage/tus/", timeout=10, headers=dict(auth, **{
+            "Tus-Resumable": "1.0.0", "Upload-Length": str(len(resumable)), "Upload-Metadata": metadata,
+            "X-Kerberos-Storage-Filename": "tus.mp4"}))
+        assert r.status_code == 201, r.text
+        url = server.endpoint + "/api/storage/tus/" + r.headers["Location"].rsplit("/", 1)[-1]
+        for offset in range(0, len(resumable), 4 << 20):
+            r = requests.patch(url, data=resumable[offset:offset + (4 << 20)], timeout=60, headers=dict(auth, **{
+                "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset)}))
+            assert r.status_code == 204, r.text
+        for key, body in [("cam/legacy.mp4", legacy), ("cam/tus.mp4", resumable)]:
+            head = client.head_object(Bucket="recordings", Key=key)
+            assert head["ServerSideEncryption"] == "AES256", key
+            assert head["ETag"] == '"%s"' % hashlib.md5(body).hexdigest(), key
+            blob = requests.get(server.endpoint + "/api/storage/blob", timeout=60,
+                                headers=dict(auth, **{"X-Kerberos-Storage-Filename": key}))
+            assert blob.status_code == 200 and blob.content == body, key
+        assert files_containing(server.data_dir, marker) == []
+    finally:
+        server.cleanup()

@@ -71,6 +71,14 @@ extension Engine {
         try configuration.encryption.keys.keys.sorted().compactMap { try? existingEncryptionDomain(keyId: $0) }
     }
 
+    /// The domain of a key whose data key must exist already (chunks were stored in it).
+    func encryptionDomain(existing keyId: String) throws -> EncryptionDomain {
+        guard let domain = try existingEncryptionDomain(keyId: keyId) else {
+            throw EngineError.corrupt("the data key of encryption key \(keyId) is missing")
+        }
+        return domain
+    }
+
     /// The domain an encrypted object's chunks are in; throws when it cannot be opened.
     func domain(of record: ObjectRecord, bucket: String, key: String) throws -> EncryptionDomain? {
         guard let encryption = record.encryption else { return nil }

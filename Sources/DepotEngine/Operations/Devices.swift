@@ -99,6 +99,33 @@ extension Engine {
     public func uploadContentMD5(uploadId id: String) throws -> [UInt8] {
         let (partTable, chunkTable) = (environment.table("parts"), chunks)
         let prefix = Tables.partPrefix(upload: id)
+        // Encrypted parts are read back decrypted (their tag checked), by their chunk addresses.
+        let encryption = try upload(id).flatMap { ObjectEncryption(metadata: $0.metadata.systemMetadata) }
+        if let encryption {
+            let domain = try encryptionDomain(existing: encryption.keyId)
+            let refs: [(ChunkRef, RecordLocation)] = try environment.read { txn in
+                var out: [(ChunkRef, RecordLocation)] = []
+                try txn.scan(partTable, from: prefix) { key, value in
+                    guard key.starts(with: prefix) else { return false }
+                    for ref in try PartRecord.decode(value).manifest {
+                        guard let entry = try txn.get(chunkTable, ref.hash).map(ChunkEntry.decode) else {
+                            throw EngineError.corrupt("a chunk of upload \(id) is missing")
+                        }
+                        out.append((ref, entry.location))
+                    }
+                    return true
+                }
+                return out
+            }
+            let md5 = StreamingDigest(.md5)
+            for (ref, location) in refs {
+                let payload = try store.readPayload(location)
+                do {
+                    md5.update(try domain.open(payload, address: ref.hash))
+                } catch { throw EngineError.io("a chunk of upload \(id) at \(location) fails its authentication tag") }
+            }
+            return md5.finalize()
+        }
         let locations: [RecordLocation] = try environment.read { txn in
             var out: [RecordLocation] = []
             try txn.scan(partTable, from: prefix) { key, value in
