@@ -7,11 +7,14 @@ import Glibc
 ///   keys:
 ///     - { id: k1, file: /etc/depot/k1.key }   # 32 raw bytes, or 64 hex digits
 ///     - { id: k2, env: DEPOT_KEY_K2 }         # 64 hex digits
+///     - { id: k3, file: /etc/depot/k3-new.key, previous: [{ file: /etc/depot/k3-old.key }] }
 ///   default: k1                               # SSE-S3 and aws:kms without a key id
 /// ```
 public struct EncryptionSettings: Sendable, Equatable {
     public var keys: [String: [UInt8]] = [:]
     public var defaultKeyId: String?
+    /// Earlier keys of an id (`previous:`), for rotation.
+    public var previousKeys: [String: [[UInt8]]] = [:]
     public init() {}
 }
 
@@ -28,21 +31,13 @@ extension DepotConfiguration {
                 throw ConfigError(item["id"].path, "must be 1 to 128 letters, digits, '-', '_' or '.', got \"\(id)\"")
             }
             guard settings.keys[id] == nil else { throw ConfigError(item["id"].path, "key id \(id) is given twice") }
-            let file = try item["file"].string()
-            let variable = try item["env"].string()
-            switch (file, variable) {
-            case (let path?, nil): settings.keys[id] = try keyFromFile(path, field: item["file"].path)
-            case (nil, let name?):
-                guard let value = getenv(name) else {
-                    throw ConfigError(item["env"].path, "environment variable \(name) is not set")
-                }
-                guard let key = hexKey(String(cString: value)) else {
-                    throw ConfigError(item["env"].path, "environment variable \(name) must hold 64 hex digits (32 bytes)")
-                }
-                settings.keys[id] = key
-            default:
-                throw ConfigError(item.path, "needs exactly one of file or env")
+            settings.keys[id] = try keyMaterial(item)
+            // Rotation: the id's earlier keys, which still open data keys not yet wrapped again.
+            let previous = try item["previous"].items().map { old in
+                try old.requireMapping()
+                return try keyMaterial(old)
             }
+            if !previous.isEmpty { settings.previousKeys[id] = previous }
         }
         if let chosen = try node["default"].string() {
             guard settings.keys[chosen] != nil else {
@@ -55,6 +50,25 @@ extension DepotConfiguration {
             throw ConfigError(node["default"].path, "is required when encryption.keys lists more than one key")
         }
         return settings
+    }
+
+    /// A key from `file` or `env`: exactly one of them.
+    static func keyMaterial(_ item: ConfigNode) throws -> [UInt8] {
+        let file = try item["file"].string()
+        let variable = try item["env"].string()
+        switch (file, variable) {
+        case (let path?, nil): return try keyFromFile(path, field: item["file"].path)
+        case (nil, let name?):
+            guard let value = getenv(name) else {
+                throw ConfigError(item["env"].path, "environment variable \(name) is not set")
+            }
+            guard let key = hexKey(String(cString: value)) else {
+                throw ConfigError(item["env"].path, "environment variable \(name) must hold 64 hex digits (32 bytes)")
+            }
+            return key
+        default:
+            throw ConfigError(item.path, "needs exactly one of file or env")
+        }
     }
 
     /// 32 raw bytes, or 64 hex digits with an optional trailing newline.

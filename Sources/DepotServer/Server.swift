@@ -49,7 +49,8 @@ public final class DepotServer: Sendable {
             segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
             cacheWrittenData: configuration.storage.cacheWrittenData, reserve: configuration.storage.reserve,
             encryption: EncryptionKeys(
-                keys: configuration.encryption.keys, defaultKeyId: configuration.encryption.defaultKeyId))
+                keys: configuration.encryption.keys, defaultKeyId: configuration.encryption.defaultKeyId,
+                previousKeys: configuration.encryption.previousKeys))
         // Account records an earlier version stored in clear are sealed before the engine maps
         // the index, which the sealing compacts (issue 14 #7).
         try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)
@@ -170,6 +171,10 @@ public final class DepotServer: Sendable {
             throw ServerError.startup("server.address is not HOST:PORT")
         }
         try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
+        // Key rotation: data keys still wrapped by a `previous:` master key get the current one.
+        for keyId in try await engine.rewrapEncryptionDomains() {
+            logger.notice("encryption key \(keyId): its data key is now wrapped by the current master key")
+        }
         let scheme = configuration.server.tls == nil ? "http" : "https"
         let limiter = Self.connectionLimiter(configuration.server.maxConnections, logger: logger)
         let transferRate = TransferRateGuard.Settings(

@@ -34,7 +34,9 @@ struct StoreOptions: ParsableArguments {
         return EngineConfiguration(
             dataDirectory: c.storage.data, chunking: c.storage.chunking, segmentSize: c.storage.segmentSize,
             region: c.server.region, cacheWrittenData: c.storage.cacheWrittenData, reserve: c.storage.reserve,
-            encryption: EncryptionKeys(keys: c.encryption.keys, defaultKeyId: c.encryption.defaultKeyId))
+            encryption: EncryptionKeys(
+                keys: c.encryption.keys, defaultKeyId: c.encryption.defaultKeyId,
+                previousKeys: c.encryption.previousKeys))
     }
 }
 

@@ -40,6 +40,15 @@ struct EncryptionSettingsTests {
         #expect(settings.keys["hex"] == [UInt8](repeating: 0x0F, count: 32))
         #expect(settings.keys["env"] == [UInt8](repeating: 0x7A, count: 32))
         #expect(settings.defaultKeyId == "hex")
+        #expect(settings.previousKeys.isEmpty)
+        let rotating = try parse(
+            """
+            encryption:
+              keys:
+                - { id: k, file: \(hexPath), previous: [{ file: \(rawPath) }, { env: DEPOT_TEST_ENCRYPTION_KEY }] }
+            """)
+        #expect(rotating.keys["k"] == [UInt8](repeating: 0x0F, count: 32))
+        #expect(rotating.previousKeys["k"] == [raw, [UInt8](repeating: 0x7A, count: 32)])
         // One key is its own default; no section means no keys.
         #expect(try parse("encryption: { keys: [{ id: only, file: \(rawPath) }] }").defaultKeyId == "only")
         #expect(try parse("buckets: []").keys.isEmpty)
@@ -66,6 +75,11 @@ struct EncryptionSettingsTests {
             ("encryption: { keys: [{ id: a, file: \(rawPath) }], default: b }", "encryption.default"),
             ("encryption: { keys: [{ id: a, file: \(rawPath) }, { id: b, file: \(rawPath) }] }", "encryption.default"),
             ("encryption: { keys: [{ id: a, file: \(rawPath), extra: 1 }] }", "encryption.keys[0].extra"),
+            (
+                "encryption: { keys: [{ id: a, file: \(rawPath), previous: [{ file: \(shortPath) }] }] }",
+                "encryption.keys[0].previous[0].file"
+            ),
+            ("encryption: { keys: [{ id: a, file: \(rawPath), previous: [{}] }] }", "encryption.keys[0].previous[0]"),
         ]
         for (yaml, field) in cases {
             let error = #expect(throws: ConfigError.self) { try parse(yaml) }

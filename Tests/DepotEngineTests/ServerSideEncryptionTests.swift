@@ -228,6 +228,48 @@ struct ServerSideEncryptionTests {
         #expect(try engine.fsck().isClean)
     }
 
+    @Test func rotationRewrapsTheDataKeyWithoutRewritingObjects() async throws {
+        let dir = TemporaryDirectory()
+        var random = TestRandom(seed: 17)
+        let bytes = random.bytes(80_000)
+        var manifest: [ChunkRef] = []
+        do {
+            let engine = try Engine(configuration: configuration(dir.path))
+            defer { engine.shutdown() }
+            try await engine.createBucket("sse", owner: "tester")
+            manifest = try await putEncrypted(engine, "sse", "secret", bytes).manifest
+        }
+        let newKey = [UInt8](repeating: 42, count: 32)
+        var rotating = configuration(dir.path)
+        rotating.encryption.keys["k1"] = newKey
+        rotating.encryption.previousKeys["k1"] = [Self.masterKey]
+        do {
+            let engine = try Engine(configuration: rotating)
+            defer { engine.shutdown() }
+            // The previous key still opens the data key before the rewrap...
+            #expect(try engine.get("sse", "secret") == bytes)
+            #expect(try await engine.rewrapEncryptionDomains() == ["k1"])
+            #expect(try await engine.rewrapEncryptionDomains() == [])
+            // ...and new objects share the same domain (the data key did not change).
+            #expect(try await putEncrypted(engine, "sse", "again", bytes).manifest == manifest)
+        }
+        var rotated = configuration(dir.path)
+        rotated.encryption.keys["k1"] = newKey
+        do {
+            let engine = try Engine(configuration: rotated)
+            defer { engine.shutdown() }
+            #expect(try engine.get("sse", "secret") == bytes)
+            #expect(try engine.fsck().isClean)
+        }
+        // A rebuilt index takes the newest data key record: the one the new key opens.
+        _ = system("rm -rf '\(rotated.indexDirectory)'")
+        let report = try Engine.rebuildIndex(configuration: rotated)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        let rebuilt = try Engine(configuration: rotated)
+        defer { rebuilt.shutdown() }
+        #expect(try rebuilt.get("sse", "secret") == bytes)
+    }
+
     @Test func aWrongMasterKeyCannotOpenTheDomain() async throws {
         let dir = TemporaryDirectory()
         do {

@@ -365,3 +365,32 @@ def test_vault_uploads_follow_the_bucket_default_and_download_decrypted(tmp_path
         assert files_containing(server.data_dir, marker) == []
     finally:
         server.cleanup()
+
+
+def test_key_rotation_at_start_then_the_old_key_can_go(tmp_path):
+    old_key, new_key = tmp_path / "old.key", tmp_path / "new.key"
+    old_key.write_bytes(os.urandom(32))
+    new_key.write_bytes(os.urandom(32))
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"encryption: {{ keys: [{{ id: k1, file: {old_key} }}] }}\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        body = os.urandom(500_000)
+        client = server.client()
+        client.create_bucket(Bucket="rotate")
+        client.put_object(Bucket="rotate", Key="k", Body=body, ServerSideEncryption="AES256")
+        server.stop()
+        # A key that does not open the stored data key stops the start, naming the key.
+        config.write_text(f"encryption: {{ keys: [{{ id: k1, file: {new_key} }}] }}\n")
+        with pytest.raises(RuntimeError, match="encryption key k1 does not open"):
+            server.start()
+        config.write_text(f"encryption: {{ keys: [{{ id: k1, file: {new_key}, previous: [{{ file: {old_key} }}] }}] }}\n")
+        server.start()
+        assert "now wrapped by the current master key" in server.logs()
+        assert server.client().get_object(Bucket="rotate", Key="k")["Body"].read() == body
+        server.stop()
+        config.write_text(f"encryption: {{ keys: [{{ id: k1, file: {new_key} }}] }}\n")
+        server.start()
+        assert server.client().get_object(Bucket="rotate", Key="k")["Body"].read() == body
+    finally:
+        server.cleanup()

@@ -61,9 +61,51 @@ extension Engine {
         guard let masterKey = configuration.encryption.key(keyId) else {
             throw EngineError.io("objects are encrypted with key \(keyId), which the configuration does not have")
         }
-        let domain = try EncryptionDomain.unwrap(wrapped, keyId: keyId, masterKey: masterKey)
+        let domain = try unwrapDomain(wrapped, keyId: keyId, masterKey: masterKey).domain
         encryptionDomainCache.domains.withLock { $0[keyId] = domain }
         return domain
+    }
+
+    /// Opens a wrapped data key with the current master key, else with one of the id's previous
+    /// keys (`rotated` says so); throws when none opens it.
+    private func unwrapDomain(
+        _ wrapped: [UInt8], keyId: String, masterKey: [UInt8]
+    ) throws -> (domain: EncryptionDomain, rotated: Bool) {
+        do {
+            return (try EncryptionDomain.unwrap(wrapped, keyId: keyId, masterKey: masterKey), false)
+        } catch {
+            for previous in configuration.encryption.previousKeys[keyId] ?? [] {
+                if let domain = try? EncryptionDomain.unwrap(wrapped, keyId: keyId, masterKey: previous) {
+                    return (domain, true)
+                }
+            }
+            throw error
+        }
+    }
+
+    /// Key rotation: every data key still wrapped by a previous master key of its id is wrapped
+    /// again with the current one, logged and stored, so the previous key can then be removed
+    /// from the configuration. No object byte is rewritten: the data keys stay the same. Returns
+    /// the ids rewrapped.
+    public func rewrapEncryptionDomains() async throws -> [String] {
+        var rewrapped: [String] = []
+        let table = meta
+        for (keyId, masterKey) in configuration.encryption.keys.sorted(by: { $0.key < $1.key }) {
+            guard let wrapped = try environment.read({ txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) }),
+                try unwrapDomain(wrapped, keyId: keyId, masterKey: masterKey).rotated
+            else { continue }
+            let domain = try unwrapDomain(wrapped, keyId: keyId, masterKey: masterKey).domain
+            let fresh = try EncryptionDomain.wrap(domain.dataKey, keyId: keyId, masterKey: masterKey)
+            do {
+                try await committer.submit { txn, context in
+                    _ = try context.log(.encryptionDomain(keyId: keyId, wrappedKey: fresh))
+                    try txn.put(table, Engine.domainKey(keyId), fresh)
+                }
+            } catch { throw EngineError.wrap(error) }
+            encryptionDomainCache.domains.withLock { $0[keyId] = domain }
+            rewrapped.append(keyId)
+        }
+        return rewrapped
     }
 
     /// Every domain whose data key the configured master keys open (fsck's tag checks).

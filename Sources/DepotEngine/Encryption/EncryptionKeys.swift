@@ -7,10 +7,14 @@ public struct EncryptionKeys: Sendable {
     public var keys: [String: [UInt8]]
     /// The key SSE-S3 (`AES256`) and `aws:kms` without a key id use.
     public var defaultKeyId: String?
+    /// Earlier master keys of an id (rotation): data keys still wrapped by one of them open, and
+    /// `Engine.rewrapEncryptionDomains` wraps them again with the current key.
+    public var previousKeys: [String: [[UInt8]]]
 
-    public init(keys: [String: [UInt8]] = [:], defaultKeyId: String? = nil) {
+    public init(keys: [String: [UInt8]] = [:], defaultKeyId: String? = nil, previousKeys: [String: [[UInt8]]] = [:]) {
         self.keys = keys
         self.defaultKeyId = defaultKeyId
+        self.previousKeys = previousKeys
     }
 
     public static let none = EncryptionKeys()
