@@ -99,7 +99,10 @@ extension S3Service {
         // own (the copy shares its chunks; see ServerSideEncryption.swift).
         let requestedEncryption = try objectEncryption({ r.header($0) }, bucket: bucket)
         let sameObject = source.bucket == bucket && source.key == key && source.version == nil
-        if sameObject && directive == "COPY" && taggingDirective == "COPY" {
+        // Asking for encryption is a change of its own: copying an object onto itself with the
+        // header is how existing objects are encrypted in place.
+        let asksEncryption = r.header(ServerSideEncryption.algorithmHeader) != nil
+        if sameObject && directive == "COPY" && taggingDirective == "COPY" && !asksEncryption {
             throw S3Error(
                 "InvalidRequest", .badRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."

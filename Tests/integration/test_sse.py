@@ -131,7 +131,14 @@ def test_copy_keeps_or_changes_the_encryption(client, bucket):
     # Without headers, the copy stays as encrypted as its source (it shares its chunks).
     copied = client.copy_object(Bucket=bucket, Key="same", CopySource={"Bucket": bucket, "Key": "s3"})
     assert copied["ServerSideEncryption"] == "AES256"
-    for key, algorithm in [("to-s3", "AES256"), ("to-k2", "aws:kms"), ("same", "AES256")]:
+    # Copying an object onto itself with the header encrypts it in place (as `aws s3 cp --sse`);
+    # without any change it is still refused, as AWS refuses it.
+    copied = client.copy_object(Bucket=bucket, Key="plain", CopySource={"Bucket": bucket, "Key": "plain"},
+                                ServerSideEncryption="AES256")
+    assert copied["ServerSideEncryption"] == "AES256"
+    assert error_of(lambda: client.copy_object(
+        Bucket=bucket, Key="plain", CopySource={"Bucket": bucket, "Key": "plain"}))[0] == "InvalidRequest"
+    for key, algorithm in [("to-s3", "AES256"), ("to-k2", "aws:kms"), ("same", "AES256"), ("plain", "AES256")]:
         got = client.get_object(Bucket=bucket, Key=key)
         assert got["ServerSideEncryption"] == algorithm
         assert got["Body"].read() == body
