@@ -401,3 +401,32 @@ def test_key_rotation_at_start_then_the_old_key_can_go(tmp_path):
         assert server.client().get_object(Bucket="rotate", Key="k")["Body"].read() == body
     finally:
         server.cleanup()
+
+
+def test_awscli_sse_upload_multipart_and_in_place_encryption(server, bucket, tmp_path):
+    """`aws s3 cp --sse` (multipart above its threshold) and `--sse aws:kms --sse-kms-key-id`."""
+    import subprocess
+
+    from conftest import aws_env
+
+    env = aws_env(server, tmp_path, multipart_threshold="5MB")
+    source = tmp_path / "clip.mp4"
+    body = os.urandom(12 << 20)
+    source.write_bytes(body)
+
+    def aws(*args):
+        result = subprocess.run(["aws", "--endpoint-url", server.endpoint, *args], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    aws("s3", "cp", str(source), f"s3://{bucket}/s3.mp4", "--sse", "AES256")
+    aws("s3", "cp", str(source), f"s3://{bucket}/kms.mp4", "--sse", "aws:kms", "--sse-kms-key-id", "k2")
+    aws("s3", "cp", str(source), f"s3://{bucket}/plain.mp4")
+    aws("s3", "cp", f"s3://{bucket}/plain.mp4", f"s3://{bucket}/plain.mp4", "--sse", "AES256")
+    client = server.client()
+    for key, algorithm in [("s3.mp4", "AES256"), ("kms.mp4", "aws:kms"), ("plain.mp4", "AES256")]:
+        got = client.get_object(Bucket=bucket, Key=key)
+        assert got["ServerSideEncryption"] == algorithm, key
+        assert got["Body"].read() == body, key
+    assert client.head_object(Bucket=bucket, Key="kms.mp4")["SSEKMSKeyId"] == "k2"
