@@ -9,12 +9,16 @@ import Glibc
 ///     - { id: k2, env: DEPOT_KEY_K2 }         # 64 hex digits
 ///     - { id: k3, file: /etc/depot/k3-new.key, previous: [{ file: /etc/depot/k3-old.key }] }
 ///   default: k1                               # SSE-S3 and aws:kms without a key id
+///   allowCustomerKeysOverHTTP: false          # SSE-C keys over plain HTTP (tests, TLS-terminating proxy)
 /// ```
 public struct EncryptionSettings: Sendable, Equatable {
     public var keys: [String: [UInt8]] = [:]
     public var defaultKeyId: String?
     /// Earlier keys of an id (`previous:`), for rotation.
     public var previousKeys: [String: [[UInt8]]] = [:]
+    /// SSE-C requests over plain HTTP are refused (the key would cross the network in clear)
+    /// unless this is true: for a TLS-terminating proxy in front of Depot, or tests.
+    public var allowCustomerKeysOverHTTP = false
     public init() {}
 }
 
@@ -23,6 +27,7 @@ extension DepotConfiguration {
         var settings = EncryptionSettings()
         guard node.isPresent else { return settings }
         try node.requireMapping()
+        settings.allowCustomerKeysOverHTTP = try node["allowCustomerKeysOverHTTP"].bool(default: false)
         for item in try node["keys"].items() {
             try item.requireMapping()
             let id = try item["id"].requiredString()

@@ -50,7 +50,8 @@ public final class DepotServer: Sendable {
             cacheWrittenData: configuration.storage.cacheWrittenData, reserve: configuration.storage.reserve,
             encryption: EncryptionKeys(
                 keys: configuration.encryption.keys, defaultKeyId: configuration.encryption.defaultKeyId,
-                previousKeys: configuration.encryption.previousKeys))
+                previousKeys: configuration.encryption.previousKeys,
+                allowCustomerKeysOverHTTP: configuration.encryption.allowCustomerKeysOverHTTP))
         // Account records an earlier version stored in clear are sealed before the engine maps
         // the index, which the sealing compacts (issue 14 #7).
         try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)

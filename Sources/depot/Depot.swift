@@ -36,7 +36,8 @@ struct StoreOptions: ParsableArguments {
             region: c.server.region, cacheWrittenData: c.storage.cacheWrittenData, reserve: c.storage.reserve,
             encryption: EncryptionKeys(
                 keys: c.encryption.keys, defaultKeyId: c.encryption.defaultKeyId,
-                previousKeys: c.encryption.previousKeys))
+                previousKeys: c.encryption.previousKeys,
+                allowCustomerKeysOverHTTP: c.encryption.allowCustomerKeysOverHTTP))
     }
 }
 

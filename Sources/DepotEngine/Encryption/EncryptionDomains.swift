@@ -122,8 +122,13 @@ extension Engine {
     }
 
     /// The domain an encrypted object's chunks are in; throws when it cannot be opened.
-    func domain(of record: ObjectRecord, bucket: String, key: String) throws -> EncryptionDomain? {
+    /// An SSE-C object's domain comes from `customerKey` (CustomerKeyEncryption.Refusal without it
+    /// or with another key).
+    func domain(of record: ObjectRecord, bucket: String, key: String, customerKey: [UInt8]? = nil) throws -> EncryptionDomain? {
         guard let encryption = record.encryption else { return nil }
+        if CustomerKeyEncryption.isCustomerKey(encryption) {
+            return try CustomerKeyEncryption.domain(of: encryption, customerKey: customerKey)
+        }
         guard let domain = try existingEncryptionDomain(keyId: encryption.keyId) else {
             throw EngineError.corrupt("\(bucket)/\(key) is encrypted with key \(encryption.keyId), whose data key is missing")
         }

@@ -10,11 +10,17 @@ public struct EncryptionKeys: Sendable {
     /// Earlier master keys of an id (rotation): data keys still wrapped by one of them open, and
     /// `Engine.rewrapEncryptionDomains` wraps them again with the current key.
     public var previousKeys: [String: [[UInt8]]]
+    /// Whether SSE-C keys are taken over plain HTTP (`encryption.allowCustomerKeysOverHTTP`).
+    public var allowCustomerKeysOverHTTP: Bool
 
-    public init(keys: [String: [UInt8]] = [:], defaultKeyId: String? = nil, previousKeys: [String: [[UInt8]]] = [:]) {
+    public init(
+        keys: [String: [UInt8]] = [:], defaultKeyId: String? = nil, previousKeys: [String: [[UInt8]]] = [:],
+        allowCustomerKeysOverHTTP: Bool = false
+    ) {
         self.keys = keys
         self.defaultKeyId = defaultKeyId
         self.previousKeys = previousKeys
+        self.allowCustomerKeysOverHTTP = allowCustomerKeysOverHTTP
     }
 
     public static let none = EncryptionKeys()

@@ -148,7 +148,7 @@ extension Engine {
     /// exist. A delete marker opens with no bytes: the caller answers for it. `forBytes` false
     /// (HEAD) opens an evicted older version too, whose bytes no tier holds.
     public func openObject(
-        bucket: String, key: String, version: VersionSelector? = nil, forBytes: Bool = true
+        bucket: String, key: String, version: VersionSelector? = nil, forBytes: Bool = true, customerKey: [UInt8]? = nil
     ) throws -> ObjectReader? {
         let lease = self.lease()
         let (objectTable, chunkTable, versionTable) = (objects, chunks, self.versionTable)
@@ -179,7 +179,7 @@ extension Engine {
         }
         guard let (record, locations) = found else { return nil }
         let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
-        let domain = record.localState == .present ? try self.domain(of: record, bucket: bucket, key: key) : nil
+        let domain = record.localState == .present ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
         return ObjectReader(
             bucket: bucket, key: key, record: record, locations: locations, store: store, lease: lease, readThrough: source,
             domain: domain)
