@@ -97,11 +97,15 @@ extension S3Service {
         let replacement = try requestObjectMetadata(c, bucket: bucket)
         // The destination's encryption: asked for, else the bucket default, else the source's
         // own (the copy shares its chunks; see ServerSideEncryption.swift).
-        let requestedEncryption = try objectEncryption({ r.header($0) }, bucket: bucket)
+        // SSE-C: the destination's key, and the source's key (x-amz-copy-source-...-customer-*).
+        let customerKey = try requestCustomerKey(r)
+        let sourceCustomerKey = try requestCustomerKey(r, prefix: CustomerKeyHeaders.copySourcePrefix)
+        try refuseMixedEncryption(r, customerKey)
+        let requestedEncryption = customerKey == nil ? try objectEncryption({ r.header($0) }, bucket: bucket) : nil
         let sameObject = source.bucket == bucket && source.key == key && source.version == nil
         // Asking for encryption is a change of its own: copying an object onto itself with the
         // header is how existing objects are encrypted in place.
-        let asksEncryption = r.header(ServerSideEncryption.algorithmHeader) != nil
+        let asksEncryption = r.header(ServerSideEncryption.algorithmHeader) != nil || customerKey != nil
         if sameObject && directive == "COPY" && taggingDirective == "COPY" && !asksEncryption {
             throw S3Error(
                 "InvalidRequest", .badRequest,
@@ -111,9 +115,12 @@ extension S3Service {
         let request = r
         let owner = c.account.accessKey
         let precondition = try writePreconditions(r)
-        if let evicted = try engine.openObject(bucket: source.bucket, key: source.key, version: source.version),
+        if let evicted = try engine.openObject(
+            bucket: source.bucket, key: source.key, version: source.version, customerKey: sourceCustomerKey?.key),
             !evicted.record.isDeleteMarker,
             !evicted.isLocal || (requestedEncryption.map { $0.keyId != evicted.record.encryption?.keyId } ?? false)
+                // An SSE-C source or destination never shares chunks: its domain is its key's.
+                || customerKey != nil || CustomerKeyEncryption.isCustomerKey(evicted.record.encryption)
         {
             // Its chunks left with the transition, or are in another encryption domain than the
             // copy's, so there is nothing to share: the bytes are read (through from the tier,
@@ -132,10 +139,20 @@ extension S3Service {
             if taggingDirective == "REPLACE" { metadata.tags = replacement.tags }
             metadata.systemMetadata = withLockRequest(metadata.systemMetadata, from: replacement)
             let session = try engine.startIngest(bucket: bucket, key: key)
-            if let encryption = requestedEncryption ?? original.encryption { try await session.encrypt(with: encryption) }
+            // A copy of an SSE-C source without a destination key is not encrypted with the
+            // source's key (the server does not keep it): plaintext or the bucket's default.
+            let sourceEncryption = CustomerKeyEncryption.isCustomerKey(original.encryption) ? nil : original.encryption
+            if let customerKey {
+                let (encryption, domain) = CustomerKeyEncryption.newObject(customerKey: customerKey.key)
+                session.encrypt(with: encryption, in: domain)
+            } else if let encryption = requestedEncryption ?? sourceEncryption {
+                try await session.encrypt(with: encryption)
+            }
             try await copyBytes(evicted, range: 0..<original.size, into: session)
             let record = try await session.commit(metadata: metadata, precondition: precondition, origin: .s3("Copy"))
-            return copyObjectResult(record, sourceVersion: evicted.record.versionId)
+            var response = copyObjectResult(record, sourceVersion: evicted.record.versionId)
+            customerKey?.addHeaders(&response.headers)
+            return response
         }
         let sourceVersionId = LockedBox<String?>(nil)
         let record = try await engine.copyObject(

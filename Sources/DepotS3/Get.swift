@@ -14,11 +14,19 @@ extension S3Service {
         try authorize(c, .read, bucket: bucket, key: key)
         try requireBucket(bucket)
         let version = try requestedVersion(c)
-        guard let reader = try engine.openObject(bucket: bucket, key: key, version: version, forBytes: !isHead) else {
+        let customerKey = try requestCustomerKey(r)
+        // A missing or wrong key for an SSE-C object: CustomerKeyEncryption.Refusal (S3Error.from).
+        guard
+            let reader = try engine.openObject(
+                bucket: bucket, key: key, version: version, forBytes: !isHead, customerKey: customerKey?.key)
+        else {
             throw try missingObjectError(bucket: bucket, key: key, version: version, versionText: r.query["versionId"])
         }
         let record = reader.record
         if record.isDeleteMarker { throw deleteMarkerReadError(record) }
+        if customerKey != nil, !CustomerKeyEncryption.isCustomerKey(record.encryption) {
+            throw S3Error.invalidRequest("The encryption parameters are not applicable to this object.")
+        }
         let lastModified = record.created / 1000
 
         if let notModified = try evaluateReadPreconditions(r, record: record, lastModified: lastModified) {
@@ -41,6 +49,7 @@ extension S3Service {
         // Whether the bytes are local or, after a transition, read through from a tier.
         headers[.init("x-depot-local-copy")!] = record.localState == .present ? "present" : "evicted"
         addVersionHeaders(record, &headers)
+        customerKey?.addHeaders(&headers)
         addObjectLockHeaders(record, &headers)
         // Lifecycle rules expire current objects only.
         if version == nil { addExpirationHeader(bucket: bucket, key: key, record: record, to: &headers) }

@@ -17,7 +17,12 @@ extension S3Service {
         let r = c.request
         var metadata = try requestObjectMetadata(c, bucket: bucket)
         // Every part follows the upload's encryption (UploadPart refuses the headers).
-        let encryption = try objectEncryption({ r.header($0) }, bucket: bucket)
+        // SSE-C: every part must carry the same key (UploadPart); the key itself is not kept.
+        let customerKey = try requestCustomerKey(r)
+        try refuseMixedEncryption(r, customerKey)
+        let encryption =
+            try customerKey.map { CustomerKeyEncryption.newObject(customerKey: $0.key).0 }
+            ?? objectEncryption({ r.header($0) }, bucket: bucket)
         metadata.systemMetadata = ObjectRecord.replacingEncryption(metadata.systemMetadata, with: encryption)
         var algorithm = ""
         if let text = r.header("x-amz-checksum-algorithm") {
@@ -45,6 +50,7 @@ extension S3Service {
         }
         var response = xmlResponse(xml)
         ServerSideEncryption.addHeaders(encryption, &response.headers)
+        customerKey?.addHeaders(&response.headers)
         if !algorithm.isEmpty {
             response.headers[.init("x-amz-checksum-algorithm")!] = algorithm
             response.headers[.init("x-amz-checksum-type")!] = type
@@ -98,12 +104,27 @@ extension S3Service {
         try requireAllowedSize(length)
         // 507 (space) or 403 QuotaExceeded before the body is read
         try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
-        let session = try await engine.startUploadPart(uploadId: id, number: number)
+        let customerKey = try requestCustomerKey(c.request)
+        let session: IngestSession
+        do {
+            session = try await engine.startUploadPart(uploadId: id, number: number, customerKey: customerKey?.key)
+        } catch let refusal as CustomerKeyEncryption.Refusal {
+            throw refusal == .keyRequired
+                ? S3Error.invalidRequest(
+                    "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters."
+                )
+                : S3Error.invalidArgument(
+                    "The provided encryption parameters did not match the ones used originally (x-amz-server-side-encryption-customer-key).")
+        }
+        if customerKey != nil, !CustomerKeyEncryption.isCustomerKey(session.encryption) {
+            throw S3Error.invalidRequest("The encryption parameters are not applicable to this upload (it was not started with SSE-C).")
+        }
         try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         let verified = try checksums.verify()
         let part = try await session.commitPart(checksums: verified)
         headers[.eTag] = "\"\(part.etag)\""
         for (algorithm, value) in verified { headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value }
+        customerKey?.addHeaders(&headers)
         return emptyResponse(.ok, headers: headers)
     }
 

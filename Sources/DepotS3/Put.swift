@@ -18,9 +18,16 @@ extension S3Service {
         var checksums = try DeclaredChecksums(r)
         var metadata = try requestObjectMetadata(c, bucket: bucket)
         let precondition = try writePreconditions(r)
-        let encryption = try objectEncryption({ r.header($0) }, bucket: bucket)
+        let customerKey = try requestCustomerKey(r)
+        // SSE-C takes the place of any other encryption, the bucket's default too.
+        let encryption = customerKey == nil ? try objectEncryption({ r.header($0) }, bucket: bucket) : nil
+        try refuseMixedEncryption(r, customerKey)
         let session = try engine.startIngest(bucket: bucket, key: key)
         if let encryption { try await session.encrypt(with: encryption) }
+        if let customerKey {
+            let (encryption, domain) = CustomerKeyEncryption.newObject(customerKey: customerKey.key)
+            session.encrypt(with: encryption, in: domain)
+        }
 
         try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         metadata.checksums = try checksums.verify()
@@ -33,6 +40,7 @@ extension S3Service {
             headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
         }
         addVersionHeaders(record, &headers)
+        customerKey?.addHeaders(&headers)
         addExpirationHeader(bucket: bucket, key: key, record: record, to: &headers)
         return emptyResponse(.ok, headers: headers)
     }

@@ -91,6 +91,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         // A body the client stopped sending early, read by a handler that does not count it.
         if CutOffBody.isCutOff(error) { return .incompleteBody() }
         if error is TransferTooSlow { return .requestTimeout() }
+        if let refusal = error as? CustomerKeyEncryption.Refusal { return CustomerKeyHeaders.error(refusal) }
         guard let e = error as? EngineError else { return .internalError() }
         switch e {
         case .noSuchBucket(let b): return .noSuchBucket(b)

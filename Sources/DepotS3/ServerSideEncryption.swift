@@ -51,7 +51,8 @@ enum ServerSideEncryption {
     }
 
     static func addHeaders(_ encryption: ObjectEncryption?, _ headers: inout HTTPFields) {
-        guard let encryption else { return }
+        // SSE-C objects answer with the customer-key headers of the request (CustomerKeyHeaders).
+        guard let encryption, !CustomerKeyEncryption.isCustomerKey(encryption) else { return }
         headers[HTTPField.Name(algorithmHeader)!] = encryption.algorithm
         if encryption.algorithm == ObjectEncryption.sseKMS {
             headers[HTTPField.Name(keyIdHeader)!] = encryption.keyId

@@ -31,6 +31,8 @@ enum UnsupportedHeaders {
         "x-amz-copy-source-server-side-encryption-customer-key",
         "x-amz-copy-source-server-side-encryption-customer-key-md5",
     ]
+    /// The object writes that carry out SSE-C (GET and HEAD do too).
+    static let customerKeyEndpoints: [S3Endpoint] = [.putObject, .createMultipartUpload, .uploadPart, .copyObject]
     static let objectLock = ["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"]
 
     /// Throws 501 (or 400 InvalidStorageClass) when `endpoint` carries a header it cannot honour.
@@ -65,8 +67,6 @@ enum UnsupportedHeaders {
             }
         }
         switch endpoint {
-        case .getObject, .headObject:
-            try refuse(customerKey)
         case _ where endpoint.writesObject:
             // Object Lock headers are carried out on PUT, copy and CreateMultipartUpload (ObjectLock.swift).
             let lockCarriedOut = endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload
@@ -79,10 +79,13 @@ enum UnsupportedHeaders {
                 throw S3Error.invalidArgument(
                     "\(name) is not valid on a part: the upload's encryption is given at CreateMultipartUpload")
             }
+            // SSE-C is carried out on PUT, copy and multipart uploads (CustomerKeyHeaders.swift).
+            let customerKeyCarriedOut = customerKeyEndpoints.contains(endpoint)
             try refuse(
-                (encryptionCarriedOut ? ["x-amz-server-side-encryption-context"] : serverSideEncryption) + customerKey
-                    + (lockCarriedOut ? [] : objectLock))
-            if endpoint == .copyObject || endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
+                (encryptionCarriedOut ? ["x-amz-server-side-encryption-context"] : serverSideEncryption)
+                    + (customerKeyCarriedOut ? [] : customerKey) + (lockCarriedOut ? [] : objectLock))
+            // CopyObject reads an SSE-C source with its key (Copy.swift); UploadPartCopy does not.
+            if endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
             // ACLs of new objects and buckets are kept (ACL/ACLSettings.swift); a part has none of its own.
             if endpoint == .uploadPart || endpoint == .uploadPartCopy { try checkACL(value: value, names: names) }
             if let storageClass = value("x-amz-storage-class"), !storageClasses.contains(storageClass) {

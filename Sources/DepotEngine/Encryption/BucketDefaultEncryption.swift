@@ -40,10 +40,18 @@ extension Engine {
 
     /// A part of a multipart or tus upload, encrypted as its upload says (its metadata carries
     /// the encryption chosen at creation).
-    public func startUploadPart(uploadId id: String, number: Int) async throws -> IngestSession {
+    /// An SSE-C upload's parts need its `customerKey` (CustomerKeyEncryption.Refusal otherwise).
+    public func startUploadPart(uploadId id: String, number: Int, customerKey: [UInt8]? = nil) async throws -> IngestSession {
         guard let upload = try upload(id) else { throw EngineError.noSuchUpload(id) }
+        let encryption = ObjectEncryption(metadata: upload.metadata.systemMetadata)
+        if let encryption, CustomerKeyEncryption.isCustomerKey(encryption) {
+            let domain = try CustomerKeyEncryption.domain(of: encryption, customerKey: customerKey)
+            let session = try startPart(uploadId: id, number: number)
+            session.encrypt(with: encryption, in: domain)
+            return session
+        }
         let session = try startPart(uploadId: id, number: number)
-        if let encryption = ObjectEncryption(metadata: upload.metadata.systemMetadata) {
+        if let encryption {
             try await session.encrypt(with: encryption)
         }
         return session
