@@ -406,6 +406,13 @@ public final class TieringService: Service {
             logger.debug("replicated \(task.bucket)/\(task.key) to \(task.tier)")
             await tierAnswered(task.tier)
             return
+        } catch is CustomerKeyEncryption.Refusal {
+            // SSE-C: the customer's key left with its request; without it there is nothing to send.
+            if probe { breakers.withLock { $0[task.tier]?.probing = false } }
+            logger.warning("\(task.bucket)/\(task.key) is not replicated to \(task.tier): it is SSE-C encrypted")
+            outcome = .failed(
+                error: "SSE-C object: encrypted with a customer-provided key the server does not keep, so it cannot be replicated",
+                retryAt: Engine.now(), giveUp: true)
         } catch  where TierError.isPermanent(error) {
             // This object, not the tier: FAILED at once with the reason, and not counted by the
             // breaker, so one writer's odd keys cannot stall the tier for everybody else.

@@ -71,7 +71,7 @@ extension VaultService {
                 }
                 try buffer.withUnsafeReadableBytes { try session.write($0) }
             }
-        } catch where CutOffBody.isCutOff(error) {
+        } catch  where CutOffBody.isCutOff(error) {
             // The client's doing, so a 400, with a line saying how far the body got.
             let message = CutOffBody.describe(received: received, declared: declared)
             logger.warning("POST /api/storage \(key): \(message)")
@@ -98,7 +98,17 @@ extension VaultService {
 
     /// Streams a recording (Range honoured) with the headers Vault sends.
     func streamRecording(_ request: Request, bucket: String, key: String) throws -> Response {
-        guard let reader = try engine.openObject(bucket: bucket, key: key) else {
+        let opened: ObjectReader?
+        do {
+            opened = try engine.openObject(bucket: bucket, key: key)
+        } catch is CustomerKeyEncryption.Refusal {
+            // Vault has no way to send an SSE-C key; the object is read through S3 with it.
+            throw VaultError(
+                .badRequest,
+                "recording \(key) is encrypted with a customer-provided key (SSE-C); download it through S3 with that key",
+                code: "SSECustomerKeyRequired")
+        }
+        guard let reader = opened else {
             throw VaultError(.notFound, "no recording \(key)")
         }
         let size = reader.record.size

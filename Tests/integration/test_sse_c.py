@@ -230,3 +230,50 @@ def test_plain_http_is_refused_unless_allowed(tmp_path):
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
     finally:
         allowing.cleanup()
+
+
+def test_tier_replication_fails_clearly_and_vault_downloads_are_refused(tmp_path):
+    """The server keeps no customer key, so an SSE-C object cannot be sent to a tier (its replica
+    is FAILED at once, never retried) nor served by Vault (a JSON 400 naming SSE-C); a plaintext
+    control in the same bucket replicates and downloads (so the checks can fail)."""
+    import time
+
+    import requests
+
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    config = tmp_path / "depot.yaml"
+    config.write_text(
+        "encryption:\n  allowCustomerKeysOverHTTP: true\nbuckets: [recordings]\n"
+        f"tiers:\n  - {{ name: nas, type: filesystem, path: \"{nas}\" }}\n"
+        "policies:\n  - { name: mirror, match: { bucket: recordings }, replicate: { to: [nas] } }\n"
+        "accounts:\n  - name: agents\n    accessKey: AGENTKEY\n    secretKey: agent-secret-1\n"
+        "    allow: [{ bucket: recordings, actions: [read, write, delete, list] }]\n"
+        "    vault: { directory: \"*\", bucket: recordings }\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        client = server.client()
+        client.put_object(Bucket="recordings", Key="cam/secret.mp4", Body=b"customer secret", **SSE_C)
+        client.put_object(Bucket="recordings", Key="cam/plain.mp4", Body=b"plain control")
+
+        def status(key, **extra):
+            return client.head_object(Bucket="recordings", Key=key, **extra).get("ReplicationStatus")
+        deadline = time.time() + 30
+        while time.time() < deadline and (status("cam/secret.mp4", **SSE_C) != "FAILED"
+                                          or status("cam/plain.mp4") != "COMPLETED"):
+            time.sleep(0.2)
+        assert status("cam/plain.mp4") == "COMPLETED"
+        assert status("cam/secret.mp4", **SSE_C) == "FAILED"
+        assert (nas / "cam" / "plain.mp4").read_bytes() == b"plain control"
+        assert not (nas / "cam" / "secret.mp4").exists()
+        auth = {"X-Kerberos-Storage-Accesskey": "AGENTKEY", "X-Kerberos-Storage-Secretaccesskey": "agent-secret-1",
+                "X-Kerberos-Storage-Directory": "cam"}
+        blob = requests.get(server.endpoint + "/api/storage/blob", timeout=10,
+                            headers=dict(auth, **{"X-Kerberos-Storage-Filename": "cam/secret.mp4"}))
+        assert blob.status_code == 400, blob.text
+        assert "SSE-C" in blob.json()["data"] and b"customer secret" not in blob.content
+        plain = requests.get(server.endpoint + "/api/storage/blob", timeout=10,
+                             headers=dict(auth, **{"X-Kerberos-Storage-Filename": "cam/plain.mp4"}))
+        assert plain.status_code == 200 and plain.content == b"plain control"
+    finally:
+        server.cleanup()
