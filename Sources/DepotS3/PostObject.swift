@@ -34,6 +34,7 @@ extension S3Service {
         if !engine.configuration.encryption.isEmpty { try? await engine.prepareEncryptionDomains() }
         var size: UInt64 = 0
         var fileDone = false
+        var customerKey: CustomerKeyHeaders?
         for try await buffer in body {
             try buffer.withUnsafeReadableBytes { bytes in
                 try form.feed(bytes) { event in
@@ -52,10 +53,23 @@ extension S3Service {
                             }, owner: checked.account.accessKey, bucket: bucket, operation: "PostObject")
                         policy = checked.policy
                         account = checked.account
-                        let encryption = try objectEncryption(
-                            { name in formFields.first { $0.0.lowercased() == name }?.1 }, bucket: bucket)
+                        let field = { (name: String) in formFields.first { $0.0.lowercased() == name }?.1 }
+                        // SSE-C fields: the key is used for this upload only (CustomerKeyHeaders.swift).
+                        customerKey = try CustomerKeyHeaders.parse(
+                            field, secure: settings.urlScheme == "https",
+                            allowOverHTTP: engine.configuration.encryption.allowCustomerKeysOverHTTP)
+                        if customerKey != nil,
+                            let name = UnsupportedHeaders.serverSideEncryption.first(where: { field($0) != nil })
+                        {
+                            throw S3Error.invalidArgument(
+                                "\(name) cannot be combined with SSE-C (x-amz-server-side-encryption-customer-*)")
+                        }
+                        let encryption = customerKey == nil ? try objectEncryption(field, bucket: bucket) : nil
                         let started = try engine.startIngest(bucket: bucket, key: checked.key)
-                        if let encryption {
+                        if let customerKey {
+                            let (encryption, domain) = CustomerKeyEncryption.newObject(customerKey: customerKey.key)
+                            started.encrypt(with: encryption, in: domain)
+                        } else if let encryption {
                             started.encrypt(
                                 with: encryption, in: try engine.preparedEncryptionDomain(keyId: encryption.keyId))
                         }
@@ -94,6 +108,7 @@ extension S3Service {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
         addVersionHeaders(record, &headers)
+        customerKey?.addHeaders(&headers)
         // An absolute URL, as AWS and MinIO answer (clients and browsers follow or show it as is).
         let location = objectURL(r, bucket: bucket, key: key)
         headers[.location] = location

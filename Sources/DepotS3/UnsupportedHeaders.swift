@@ -32,7 +32,7 @@ enum UnsupportedHeaders {
         "x-amz-copy-source-server-side-encryption-customer-key-md5",
     ]
     /// The object writes that carry out SSE-C (GET and HEAD do too).
-    static let customerKeyEndpoints: [S3Endpoint] = [.putObject, .createMultipartUpload, .uploadPart, .copyObject]
+    static let customerKeyEndpoints: [S3Endpoint] = [.putObject, .createMultipartUpload, .uploadPart, .copyObject, .postObject]
     static let objectLock = ["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"]
 
     /// Throws 501 (or 400 InvalidStorageClass) when `endpoint` carries a header it cannot honour.

@@ -183,10 +183,12 @@ struct S3EndpointTests {
         // A read without SSE-C, and SSE on a listing, are not writes of an object.
         #expect(check(.get, "/b/k", []) == nil)
         #expect(try UnsupportedHeaders.check(formFields: [("acl", "private"), ("key", "k")]) == ())
-        // A form's SSE-S3/SSE-KMS fields are carried out (PostObject.swift); SSE-C is not.
+        // A form's SSE-S3/SSE-KMS and SSE-C fields are carried out (PostObject.swift); the
+        // encryption context is not.
         #expect(try UnsupportedHeaders.check(formFields: [("x-amz-server-side-encryption", "AES256")]) == ())
+        #expect(try UnsupportedHeaders.check(formFields: [("x-amz-server-side-encryption-customer-key", "k")]) == ())
         #expect(throws: S3Error.self) {
-            try UnsupportedHeaders.check(formFields: [("x-amz-server-side-encryption-customer-key", "k")])
+            try UnsupportedHeaders.check(formFields: [("x-amz-server-side-encryption-context", "e30=")])
         }
     }
 

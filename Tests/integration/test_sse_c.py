@@ -277,3 +277,28 @@ def test_tier_replication_fails_clearly_and_vault_downloads_are_refused(tmp_path
         assert plain.status_code == 200 and plain.content == b"plain control"
     finally:
         server.cleanup()
+
+
+def test_post_form_with_customer_key_fields(tls_server, s3, bucket):
+    """A browser-style POST form carries the SSE-C fields; the object needs the key to be read,
+    and a form whose key MD5 does not match stores nothing."""
+    import requests
+
+    server, cert = tls_server
+    ssec_fields = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+                   "x-amz-server-side-encryption-customer-key": base64.b64encode(KEY).decode(),
+                   "x-amz-server-side-encryption-customer-key-MD5": key_md5(KEY)}
+    form = s3.generate_presigned_post(bucket, "form.mp4", Fields=ssec_fields,
+                                      Conditions=[{name: value} for name, value in ssec_fields.items()])
+    body = os.urandom(50_000)
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("f", body)}, timeout=10, verify=cert)
+    assert posted.status_code == 204, posted.text
+    assert posted.headers["x-amz-server-side-encryption-customer-key-MD5"] == key_md5(KEY)
+    assert s3.get_object(Bucket=bucket, Key="form.mp4", **SSE_C)["Body"].read() == body
+    assert error_of(lambda: s3.get_object(Bucket=bucket, Key="form.mp4"))[1] == 400
+    wrong = dict(ssec_fields, **{"x-amz-server-side-encryption-customer-key-MD5": key_md5(OTHER_KEY)})
+    form = s3.generate_presigned_post(bucket, "wrong.mp4", Fields=wrong,
+                                      Conditions=[{name: value} for name, value in wrong.items()])
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("f", body)}, timeout=10, verify=cert)
+    assert posted.status_code == 400 and b"InvalidArgument" in posted.content, posted.text
+    assert error_of(lambda: s3.head_object(Bucket=bucket, Key="wrong.mp4"))[1] == 404
