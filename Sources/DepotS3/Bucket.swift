@@ -1,5 +1,6 @@
 import DepotConfig
 import DepotEngine
+import DepotHashing
 import DepotStorage
 import HTTPTypes
 import HummingbirdCore
@@ -120,6 +121,13 @@ extension S3Service {
         }
         if let declared = c.request.headers[.contentLength].flatMap(Int.init), declared != bytes.count {
             throw S3Error.incompleteBody()
+        }
+        // The signature covers the body only through these: a body that does not match them was
+        // changed on the way (or by a bug) and is never acted on. Checked here, once, for every
+        // small body (tagging, versioning, policies, ACLs, CORS, lifecycle, DeleteObjects, ...).
+        if let md5 = try contentMD5Header(c.request), md5 != DigestAlgorithm.md5.hash(bytes) { throw S3Error.badDigest() }
+        if case .sha256(let expected) = c.auth.payload, expected != DigestAlgorithm.sha256.hash(bytes) {
+            throw S3Error.contentSHA256Mismatch()
         }
         return bytes
     }

@@ -49,7 +49,6 @@ extension S3Service {
     func putBucketEncryption(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
         try requireBucket(bucket)
         let bytes = try await readSmallBody(c, body, limit: 64 << 10)
-        if let md5 = try contentMD5Header(c.request), md5 != DigestAlgorithm.md5.hash(bytes) { throw S3Error.badDigest() }
         var rule = try BucketEncryption(xml: bytes)
         let resolved = try ServerSideEncryption.resolve(
             algorithm: rule.algorithm, keyId: rule.keyId, keys: engine.configuration.encryption, field: "SSEAlgorithm")

@@ -60,7 +60,7 @@ final class PayloadReader {
                     }
                 }
             }
-        } catch where CutOffBody.isCutOff(error) {
+        } catch  where CutOffBody.isCutOff(error) {
             throw S3Error.incompleteBody(received: received, declared: declaredLength)
         }
         if let decoder {
@@ -70,11 +70,7 @@ final class PayloadReader {
         guard received == declaredLength else {
             throw S3Error.incompleteBody(received: received, declared: declaredLength)
         }
-        if let digest, digest.finalize() != expectedSHA256 {
-            throw S3Error(
-                "XAmzContentSHA256Mismatch", .badRequest,
-                "The provided 'x-amz-content-sha256' header does not match what was computed.")
-        }
+        if let digest, digest.finalize() != expectedSHA256 { throw S3Error.contentSHA256Mismatch() }
     }
 }
 

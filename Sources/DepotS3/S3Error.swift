@@ -62,6 +62,11 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             "RequestTimeout", .badRequest,
             "Your socket connection to the server was not read from or written to within the timeout period.")
     }
+    public static func contentSHA256Mismatch() -> S3Error {
+        S3Error(
+            "XAmzContentSHA256Mismatch", .badRequest,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.")
+    }
     public static func badDigest(_ what: String = "Content-MD5") -> S3Error {
         S3Error("BadDigest", .badRequest, "The \(what) you specified did not match what we received.")
     }
