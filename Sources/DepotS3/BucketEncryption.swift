@@ -1,5 +1,4 @@
 import DepotEngine
-import DepotHashing
 import HTTPTypes
 import HummingbirdCore
 

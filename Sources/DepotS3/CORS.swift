@@ -1,5 +1,4 @@
 import DepotEngine
-import DepotHashing
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
@@ -11,27 +10,13 @@ import NIOCore
 extension S3Service {
     /// The bucket's CORS configuration; nil when it has none, or when there is no such bucket.
     func corsConfiguration(bucket: String) -> CORSConfiguration? {
-        // A name the index cannot hold (too long) has no bucket, so no configuration either.
-        guard let record = try? engine.bucket(bucket), let bytes = record.document(CORSConfiguration.documentName) else {
-            return nil
-        }
-        do {
-            return try CORSConfiguration(xml: bytes)
-        } catch {
-            // Stored only after validation, so this is damage; no rule is safer than a guess.
-            logger.error("bucket \(bucket): the stored CORS configuration does not parse (\(error)); no CORS rule applies")
-            return nil
+        storedBucketDocument(bucket, CORSConfiguration.documentName, what: "CORS configuration") {
+            try CORSConfiguration(xml: $0)
         }
     }
 
     func getBucketCors(_ c: S3Context, bucket: String) throws -> Response {
-        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
-        guard let bytes = record.document(CORSConfiguration.documentName) else {
-            throw BucketConfiguration.cors.notConfigured(bucket: bucket)!
-        }
-        // Stored as the canonical document this answer is.
-        let headers: HTTPFields = [.contentType: "application/xml", .contentLength: String(bytes.count)]
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        try bucketDocumentResponse(bucket, CORSConfiguration.documentName, .cors)
     }
 
     /// Replaces the bucket's configuration with a valid one; a refused one changes nothing.

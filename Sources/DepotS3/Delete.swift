@@ -1,6 +1,5 @@
 import DepotConfig
 import DepotEngine
-import DepotHashing
 import HTTPTypes
 import HummingbirdCore
 

@@ -1,5 +1,4 @@
 import DepotEngine
-import DepotHashing
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
@@ -9,24 +8,13 @@ import NIOCore
 extension S3Service {
     /// The bucket's lifecycle configuration; nil when it has none (or no such bucket).
     func lifecycleConfiguration(bucket: String) -> LifecycleConfiguration? {
-        guard let record = try? engine.bucket(bucket), let bytes = record.document(LifecycleConfiguration.documentName)
-        else { return nil }
-        do {
-            return try LifecycleConfiguration(xml: bytes)
-        } catch {
-            logger.error("bucket \(bucket): the stored lifecycle configuration does not parse (\(error))")
-            return nil
+        storedBucketDocument(bucket, LifecycleConfiguration.documentName, what: "lifecycle configuration") {
+            try LifecycleConfiguration(xml: $0)
         }
     }
 
     func getBucketLifecycle(_ c: S3Context, bucket: String) throws -> Response {
-        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
-        guard let bytes = record.document(LifecycleConfiguration.documentName) else {
-            throw BucketConfiguration.lifecycle.notConfigured(bucket: bucket)!
-        }
-        // Stored as the canonical document this answer is.
-        let headers: HTTPFields = [.contentType: "application/xml", .contentLength: String(bytes.count)]
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        try bucketDocumentResponse(bucket, LifecycleConfiguration.documentName, .lifecycle)
     }
 
     /// Replaces the bucket's configuration with a valid one; a refused one changes nothing. The
