@@ -4,9 +4,8 @@ header and (Get, Delete) presigned. They are bucket settings, decided as tagging
 are: reading needs `list` on the bucket, changing needs `write` on all of it (a grant without a
 prefix). The answer must be what the grants say, and a refused call must change nothing."""
 import pytest
-import requests
 
-from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, s3_as, s3_call, shapes_server
+from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, presigned_bucket_call, s3_as, s3_call, shapes_server
 
 SEEDED = [{"ID": "seeded", "AllowedOrigins": ["http://player.example.com"], "AllowedMethods": ["GET"]}]
 WANTED = [{"ID": "wanted", "AllowedOrigins": ["*"], "AllowedMethods": ["PUT", "GET"], "AllowedHeaders": ["*"]}]
@@ -39,23 +38,13 @@ def delete_cors(server, shape):
     return s3_call(lambda: s3_as(server, shape).delete_bucket_cors(Bucket=BUCKET))
 
 
-def presigned(server, shape, operation, method):
-    url = s3_as(server, shape).generate_presigned_url(operation, Params={"Bucket": BUCKET}, ExpiresIn=300)
-    response = requests.request(method, url, timeout=15)
-    if response.status_code == 403:
-        assert "<Code>AccessDenied</Code>" in response.text, response.text
-        return False, None
-    assert response.status_code in (200, 204), response.text
-    return True, response.text
-
-
 def presigned_get(server, shape):
-    allowed, text = presigned(server, shape, "get_bucket_cors", "GET")
+    allowed, text = presigned_bucket_call(server, shape, "get_bucket_cors", "GET")
     return allowed, (SEEDED if allowed and "<ID>seeded</ID>" in text else text)
 
 
 def presigned_delete(server, shape):
-    return presigned(server, shape, "delete_bucket_cors", "DELETE")
+    return presigned_bucket_call(server, shape, "delete_bucket_cors", "DELETE")
 
 
 # name: (action needed on the bucket, run, the configuration afterwards when allowed)

@@ -7,10 +7,9 @@ refused call must change nothing. Also: an encrypted PUT is an ordinary PutObjec
 import os
 
 import pytest
-import requests
 
 from conftest import DepotServer
-from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, s3_as, s3_call
+from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, presigned_bucket_call, s3_as, s3_call
 
 SEEDED = {"SSEAlgorithm": "AES256"}
 WANTED = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "k2"}
@@ -61,23 +60,13 @@ def delete_encryption(server, shape):
     return s3_call(lambda: s3_as(server, shape).delete_bucket_encryption(Bucket=BUCKET))
 
 
-def presigned(server, shape, operation, method):
-    url = s3_as(server, shape).generate_presigned_url(operation, Params={"Bucket": BUCKET}, ExpiresIn=300)
-    response = requests.request(method, url, timeout=15)
-    if response.status_code == 403:
-        assert "<Code>AccessDenied</Code>" in response.text, response.text
-        return False, None
-    assert response.status_code in (200, 204), response.text
-    return True, response.text
-
-
 def presigned_get(server, shape):
-    allowed, text = presigned(server, shape, "get_bucket_encryption", "GET")
+    allowed, text = presigned_bucket_call(server, shape, "get_bucket_encryption", "GET")
     return allowed, (SEEDED if allowed and "<SSEAlgorithm>AES256</SSEAlgorithm>" in text else text)
 
 
 def presigned_delete(server, shape):
-    return presigned(server, shape, "delete_bucket_encryption", "DELETE")
+    return presigned_bucket_call(server, shape, "delete_bucket_encryption", "DELETE")
 
 
 # name: (action needed on the bucket, run, the configuration afterwards when allowed)

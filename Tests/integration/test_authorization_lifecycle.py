@@ -4,9 +4,8 @@ DeleteBucketLifecycle, signed in the header and (Get, Delete) presigned. They ar
 decided as CORS is: reading needs `list` on the bucket, changing needs `write` on all of it (a grant
 without a prefix). The answer must be what the grants say, and a refused call must change nothing."""
 import pytest
-import requests
 
-from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, s3_as, s3_call, shapes_server
+from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, presigned_bucket_call, s3_as, s3_call, shapes_server
 
 SEEDED = [{"ID": "seeded", "Filter": {"Prefix": "old/"}, "Status": "Enabled", "Expiration": {"Days": 30}}]
 WANTED = [{"ID": "wanted", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled", "Expiration": {"Days": 1}}]
@@ -40,23 +39,13 @@ def delete_lifecycle(server, shape):
     return s3_call(lambda: s3_as(server, shape).delete_bucket_lifecycle(Bucket=BUCKET))
 
 
-def presigned(server, shape, operation, method):
-    url = s3_as(server, shape).generate_presigned_url(operation, Params={"Bucket": BUCKET}, ExpiresIn=300)
-    response = requests.request(method, url, timeout=15)
-    if response.status_code == 403:
-        assert "<Code>AccessDenied</Code>" in response.text, response.text
-        return False, None
-    assert response.status_code in (200, 204), response.text
-    return True, response.text
-
-
 def presigned_get(server, shape):
-    allowed, text = presigned(server, shape, "get_bucket_lifecycle_configuration", "GET")
+    allowed, text = presigned_bucket_call(server, shape, "get_bucket_lifecycle_configuration", "GET")
     return allowed, (SEEDED if allowed and "<ID>seeded</ID>" in text else text)
 
 
 def presigned_delete(server, shape):
-    return presigned(server, shape, "delete_bucket_lifecycle", "DELETE")
+    return presigned_bucket_call(server, shape, "delete_bucket_lifecycle", "DELETE")
 
 
 # name: (action needed on the bucket, run, the configuration afterwards when allowed)

@@ -87,6 +87,18 @@ def bucket_allows(shape, action):
     return any(action in actions and (prefix == "" or action == "list") for prefix, actions in shape.grants)
 
 
+def presigned_bucket_call(server, shape, operation, method):
+    """A presigned bucket-setting call (boto3 `operation`, sent as `method`): (allowed, body);
+    a refusal must be AccessDenied, a success 200 or 204."""
+    url = s3_as(server, shape).generate_presigned_url(operation, Params={"Bucket": BUCKET}, ExpiresIn=300)
+    response = requests.request(method, url, timeout=15)
+    if response.status_code == 403:
+        assert "<Code>AccessDenied</Code>" in response.text, response.text
+        return False, None
+    assert response.status_code in (200, 204), response.text
+    return True, response.text
+
+
 def s3_as(server, shape):
     return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=shape.access,
                         aws_secret_access_key=shape.secret,

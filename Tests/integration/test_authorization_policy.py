@@ -12,7 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from test_authorization_matrix import BUCKET, ORIGINAL, SHAPES, s3_as, s3_call, shapes_server
+from test_authorization_matrix import BUCKET, ORIGINAL, SHAPES, presigned_bucket_call, s3_as, s3_call, shapes_server
 
 SEEDED_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Sid": "seeded", "Effect": "Allow", "Principal": {"AWS": ["VIEWER"]}, "Action": "s3:GetObject",
@@ -63,16 +63,6 @@ def unsigned(method, server, query, body=None):
     return False, None
 
 
-def presigned(server, shape, operation, method):
-    url = s3_as(server, shape).generate_presigned_url(operation, Params={"Bucket": BUCKET}, ExpiresIn=300)
-    response = requests.request(method, url, timeout=15)
-    if response.status_code == 403:
-        assert "<Code>AccessDenied</Code>" in response.text, response.text
-        return False, None
-    assert response.status_code in (200, 204), response.text
-    return True, response.text
-
-
 def signed(shape, call):
     return lambda server: s3_call(lambda: call(s3_as(server, shape)))
 
@@ -104,9 +94,9 @@ def operations(shape):
                       (SEEDED_POLICY, SEEDED_BLOCK)),
         "delete-block": ("full", signed(shape, lambda c: c.delete_public_access_block(Bucket=BUCKET)),
                          (SEEDED_POLICY, None)),
-        "presigned-get-policy": ("list", lambda s: presigned(s, shape, "get_bucket_policy", "GET"),
+        "presigned-get-policy": ("list", lambda s: presigned_bucket_call(s, shape, "get_bucket_policy", "GET"),
                                  (SEEDED_POLICY, SEEDED_BLOCK)),
-        "presigned-delete-policy": ("full", lambda s: presigned(s, shape, "delete_bucket_policy", "DELETE"),
+        "presigned-delete-policy": ("full", lambda s: presigned_bucket_call(s, shape, "delete_bucket_policy", "DELETE"),
                                     (None, SEEDED_BLOCK)),
     }
 
