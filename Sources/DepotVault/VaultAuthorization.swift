@@ -1,4 +1,5 @@
 import DepotConfig
+import HTTPTypes
 
 /// Authorization on the Vault API: the same question the S3 door asks (DepotConfig's
 /// `Account.allows`, DESIGN "Accounts and access"), on the final bucket and key — after a fixed
@@ -33,6 +34,29 @@ extension VaultService {
     /// bucket itself for `list`, else on the key).
     private func policyDenied(_ account: Account, _ action: Action, bucket: String, key: String) throws -> Bool {
         try policyDenies(account, Self.policyAction(action), bucket, action == .list ? nil : key)
+    }
+
+    /// The S3 action of a request on an open tus upload beyond the upload's own `s3:PutObject`:
+    /// HEAD reads its parts, DELETE aborts it (as ListParts and AbortMultipartUpload do on S3).
+    static func tusPolicyAction(_ method: HTTPRequest.Method) -> String? {
+        switch method {
+        case .head: "s3:ListMultipartUploadParts"
+        case .delete: "s3:AbortMultipartUpload"
+        default: nil
+        }
+    }
+
+    /// Throws Vault's JSON 403 unless `account` may go on with its tus upload of `key`: every
+    /// request on the upload is part of writing it (the account's `write` grant, and no Deny of
+    /// `s3:PutObject`), and HEAD and DELETE are refused as well by a Deny of the S3 action they
+    /// carry out (`tusPolicyAction`).
+    func authorizeTusRequest(_ method: HTTPRequest.Method, by account: Account, bucket: String, key: String) throws {
+        try authorize(account, .write, bucket: bucket, key: key)
+        if let action = Self.tusPolicyAction(method), try policyDenies(account, action, bucket, key) {
+            throw VaultError(
+                .forbidden, "the policy of bucket \(bucket) denies the account \(account.name) \(action) on \(key)",
+                code: "AccessDenied")
+        }
     }
 
     /// Throws Vault's JSON 403 unless `account` may do `action` on `key` in `bucket`.

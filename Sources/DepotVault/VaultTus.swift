@@ -34,6 +34,9 @@ extension VaultService {
         guard let upload = try engine.upload(id), upload.metadata.owner == account.accessKey,
             let length = upload.extra.first(where: { $0.0 == "tus-length" }).flatMap({ UInt64($0.1) })
         else { throw VaultError(.notFound, "no upload \(id)") }
+        // Asked again on every request on the upload (HEAD, PATCH, DELETE): an upload outliving a
+        // narrowing of the grants or a new Deny is neither continued, inspected nor ended by it.
+        try authorizeTusRequest(request.method, by: account, bucket: upload.bucket, key: upload.key)
         // A PATCH or DELETE has the upload to itself from before its offset is read to its answer.
         let exclusive = request.method == .patch || request.method == .delete
         if exclusive, !tusLocks.tryLock(id) {
@@ -56,8 +59,6 @@ extension VaultService {
             try await engine.abortUpload(uploadId: id)
             return Response(status: .noContent, headers: headers, body: ResponseBody())
         case .patch:
-            // Asked again on every PATCH: an upload outliving a narrowing of the grants stores nothing.
-            try authorize(account, .write, bucket: upload.bucket, key: upload.key)
             let forwarding = provider(named: upload.extra.first { $0.0 == "vault-provider" }?.1, of: account)
             return try await patch(
                 request, id: id, offset: offset, length: length, nextPart: (parts.last?.number ?? 0) + 1, headers: headers,
