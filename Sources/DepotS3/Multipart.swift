@@ -114,10 +114,12 @@ extension S3Service {
                     "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters."
                 )
                 : S3Error.invalidArgument(
-                    "The provided encryption parameters did not match the ones used originally (x-amz-server-side-encryption-customer-key).")
+                    "The provided encryption parameters did not match the ones used originally (x-amz-server-side-encryption-customer-key)."
+                )
         }
         if customerKey != nil, !CustomerKeyEncryption.isCustomerKey(session.encryption) {
-            throw S3Error.invalidRequest("The encryption parameters are not applicable to this upload (it was not started with SSE-C).")
+            throw S3Error.invalidRequest(
+                "The encryption parameters are not applicable to this upload (it was not started with SSE-C).")
         }
         try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
         let verified = try checksums.verify()
@@ -136,9 +138,13 @@ extension S3Service {
         {
             // A client retrying Complete after a timeout: the same answer, as AWS and MinIO give.
             _ = try await readSmallBody(c, body, limit: 4 << 20)
-            return completeResult(c.request, bucket: bucket, key: key, record: done)
+            return completeResult(
+                c.request, bucket: bucket, key: key, record: done,
+                customerKey: try completionCustomerKey(c.request, encryption: done.encryption))
         }
         let upload = try requireUpload(id, bucket: bucket, key: key)
+        let customerKey = try completionCustomerKey(
+            c.request, encryption: ObjectEncryption(metadata: upload.metadata.systemMetadata))
         let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 4 << 20))
         guard xml.name == "CompleteMultipartUpload" else { throw S3Error.malformedXML() }
         var requested: [(number: Int, etag: String?)] = []
@@ -195,7 +201,27 @@ extension S3Service {
             }
             return CompletedObject(etag: etag, checksums: [(algorithm.rawValue, value)], checksumType: checksumType)
         }
-        return completeResult(c.request, bucket: bucket, key: key, record: record)
+        return completeResult(c.request, bucket: bucket, key: key, record: record, customerKey: customerKey)
+    }
+
+    /// The SSE-C key a CompleteMultipartUpload carries (S3 takes it there, optionally), checked
+    /// against the upload as UploadPart checks a part's: another key is refused, and so is a key
+    /// for an upload that was not started with SSE-C. Without one the answer still names the
+    /// algorithm, but not the key's MD5, which Depot does not keep.
+    func completionCustomerKey(_ r: S3Request, encryption: ObjectEncryption?) throws -> CustomerKeyHeaders? {
+        guard let customerKey = try requestCustomerKey(r) else { return nil }
+        guard let encryption, CustomerKeyEncryption.isCustomerKey(encryption) else {
+            throw S3Error.invalidRequest(
+                "The encryption parameters are not applicable to this upload (it was not started with SSE-C).")
+        }
+        do {
+            try CustomerKeyEncryption.check(encryption, customerKey: customerKey.key)
+        } catch {
+            throw S3Error.invalidArgument(
+                "The provided encryption parameters did not match the ones used originally (x-amz-server-side-encryption-customer-key)."
+            )
+        }
+        return customerKey
     }
 
     /// The `x-amz-checksum-*` header of a CompleteMultipartUpload: the whole object's checksum (composite
@@ -217,7 +243,9 @@ extension S3Service {
         return nil
     }
 
-    func completeResult(_ r: S3Request, bucket: String, key: String, record: ObjectRecord) -> Response {
+    func completeResult(
+        _ r: S3Request, bucket: String, key: String, record: ObjectRecord, customerKey: CustomerKeyHeaders?
+    ) -> Response {
         var out = XMLWriter()
         out.group("CompleteMultipartUploadResult", namespace: true) { x in
             // Absolute, as AWS and MinIO answer (and as the POST Object answer is).
@@ -230,6 +258,12 @@ extension S3Service {
         }
         var response = xmlResponse(out)
         addVersionHeaders(record, &response.headers)
+        // The object's encryption, as S3 echoes it on Complete (and on PUT).
+        ServerSideEncryption.addHeaders(record, &response.headers)
+        if CustomerKeyEncryption.isCustomerKey(record.encryption) {
+            response.headers[HTTPField.Name(CustomerKeyHeaders.prefix + "algorithm")!] = "AES256"
+            customerKey?.addHeaders(&response.headers)
+        }
         return response
     }
 

@@ -31,6 +31,11 @@ public enum CustomerKeyEncryption {
         encryption?.keyId.hasPrefix(keyIdPrefix) == true
     }
 
+    /// Checks `customerKey` against an SSE-C object's (or upload's) record, throwing the refusal.
+    public static func check(_ encryption: ObjectEncryption, customerKey: [UInt8]?) throws(Refusal) {
+        _ = try domain(of: encryption, customerKey: customerKey)
+    }
+
     /// The domain of an SSE-C object's chunks, after checking `customerKey` against the record.
     static func domain(of encryption: ObjectEncryption, customerKey: [UInt8]?) throws(Refusal) -> EncryptionDomain {
         guard let customerKey else { throw .keyRequired }
