@@ -109,6 +109,10 @@ public final class Engine: Sendable {
         committer = Committer(environment: environment, store: store, nextSequence: sequence, logger: logger)
         // An index from before usage was kept, or rebuilt from the segments: count it once.
         do { try countUsageIfNeeded() } catch { logger.error("could not count the owners' usage for quotas: \(error)") }
+        // An index from before accounts and settings were logged: log them once (KeyedItems.swift).
+        do { try logKeyedItemsIfNeeded() } catch {
+            logger.error("could not log the stored accounts and settings for index rebuilds (next start retries): \(error)")
+        }
     }
 
     /// Finishes queued commits; the data directory is released when the engine is let go.

@@ -106,6 +106,8 @@ final class Committer: Sendable {
     let objects: Table
     let versions: Table
     let buckets: Table
+    /// The tables of `Tables.logged`, by name (compensation re-logs their items).
+    let keyedItemTables: [String: Table]
     let logger: Logger
     private let queue: Mutex<(pending: [Pending], stopping: Bool, sequence: UInt64)>
     private let wake = DispatchSemaphore(value: 0)
@@ -126,6 +128,7 @@ final class Committer: Sendable {
         self.objects = environment.table("objects")
         self.versions = environment.table("versions")
         self.buckets = environment.table("buckets")
+        self.keyedItemTables = Dictionary(uniqueKeysWithValues: Tables.logged.map { ($0, environment.table($0)) })
         self.logger = logger
         self.queue = Mutex(([], false, nextSequence))
         thread.async { [self] in loop() }

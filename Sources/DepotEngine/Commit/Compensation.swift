@@ -8,6 +8,8 @@ enum LoggedTarget: Hashable, Sendable {
     case version(bucket: String, key: String, order: UInt64)
     /// A master key's wrapped data key.
     case encryptionDomain(String)
+    /// An item of a logged table (`Tables.logged`).
+    case keyedItem(table: String, key: String)
 
     /// Each target once, in first-seen order.
     static func unique(_ targets: [LoggedTarget]) -> [LoggedTarget] {
@@ -23,6 +25,7 @@ enum LoggedTarget: Hashable, Sendable {
         case .objectCommit(let bucket, let key, _), .objectDelete(let bucket, let key): self = .object(bucket: bucket, key: key)
         case .bucketCreate(let name, _), .bucketDelete(let name): self = .bucket(name)
         case .encryptionDomain(let keyId, _): self = .encryptionDomain(keyId)
+        case .keyedItem(let table, let key, _): self = .keyedItem(table: table, key: key)
         }
     }
 }
@@ -64,6 +67,10 @@ extension Committer {
                     if let wrapped = try txn.get(meta, Engine.domainKey(keyId)) {
                         _ = try context.log(.encryptionDomain(keyId: keyId, wrappedKey: Array(wrapped)))
                     }
+                case .keyedItem(let table, let key):
+                    // The item as the index holds it, or its removal.
+                    guard let itemTable = keyedItemTables[table] else { continue }
+                    _ = try context.log(.keyedItem(table: table, key: key, value: try txn.get(itemTable, Array(key.utf8))))
                 }
             } catch {
                 // The next append would most likely fail the same way: keep the rest for later.

@@ -2,11 +2,12 @@ import DepotStorage
 
 extension Engine {
     /// Whether compaction must keep a record of a segment it empties: a chunk record the index
-    /// points at, a commit record of a current object or version, and the tombstones and bucket
-    /// records a rebuild still needs to replay the index as it is.
+    /// points at, a commit record of a current object or version, and the tombstones, bucket
+    /// and keyed item records a rebuild still needs to replay the index as it is.
     func compactionKeeps(_ record: ScannedRecord) throws -> Bool {
         let (chunkTable, objectTable, bucketTable, versionTable) = (chunks, objects, buckets, self.versionTable)
         let metaTable = meta
+        let itemTables = committer.keyedItemTables
         return try environment.read { txn in
             switch record.header.kind {
             case .chunk:
@@ -45,10 +46,21 @@ extension Engine {
             case .encryptionDomain:
                 // The record of the data key the index holds: without it a rebuilt index could
                 // not decrypt anything in that domain.
-                guard case .encryptionDomain(let keyId, let wrapped)? = try LogPayload.decode(
-                    kind: record.header.kind, payload: record.payload)
+                guard
+                    case .encryptionDomain(let keyId, let wrapped)? = try LogPayload.decode(
+                        kind: record.header.kind, payload: record.payload)
                 else { return false }
                 return try txn.get(metaTable, Engine.domainKey(keyId)).map(Array.init) == wrapped
+            case .keyedItem:
+                // The record saying what the index holds for the item (its value, or that it is
+                // gone: a removal still hides the older records that set it). The newest record
+                // of an item always says that, so replay never takes an older one.
+                guard
+                    case .keyedItem(let table, let key, let value)? = try LogPayload.decode(
+                        kind: record.header.kind, payload: record.payload),
+                    let itemTable = itemTables[table]
+                else { return false }
+                return try txn.get(itemTable, Array(key.utf8)) == value
             }
         }
     }

@@ -8,15 +8,22 @@ public struct RebuildReport: Sendable {
     public var records = 0
     public var buckets = 0
     public var objects = 0
+    /// Entries written to the versions table (versioned buckets' versions and delete markers).
+    public var versions = 0
     public var chunks = 0
+    /// Stored accounts (made by the admin API or `depot account add`), restored sealed.
+    public var accounts = 0
+    /// Admin-made `settings` items by kind: `tier`, `policy`, `job` (replication jobs).
+    public var settings: [String: Int] = [:]
+    public var encryptionDomains = 0
     public var problems: [String] = []
 }
 
 extension Engine {
     /// Rebuilds the LMDB index from the segment files alone, by replaying their log records in
-    /// sequence order (the newest record of each bucket and key wins) and recounting chunk
-    /// references from the surviving manifests. The new index is written beside the old one and
-    /// swapped in only when complete; the old one is kept as `index.previous`.
+    /// sequence order (the newest record of each bucket, key and logged item wins) and
+    /// recounting chunk references from the surviving manifests. The new index is written beside
+    /// the old one and swapped in only when complete; the old one is kept as `index.previous`.
     public static func rebuildIndex(
         configuration: EngineConfiguration, progress: (String) -> Void = { _ in }
     ) throws -> RebuildReport {
@@ -36,6 +43,8 @@ extension Engine {
         // manifests; the record CRC vouches for them here, their GCM tag on every read and in fsck.
         var sealedChunkLocations: [[UInt8]: RecordLocation] = [:]
         var domainState: [String: (sequence: UInt64, wrapped: [UInt8])] = [:]
+        // Items of the logged tables (accounts, settings): the newest record of each wins.
+        var itemState: [ItemName: (sequence: UInt64, value: [UInt8]?)] = [:]
         var bucketState: [String: (sequence: UInt64, record: BucketRecord?)] = [:]
         // Records without version fields (unversioned commits, deletes): the newest per key.
         var objectState: [ObjectName: (sequence: UInt64, location: RecordLocation, record: ObjectRecord?)] = [:]
@@ -61,14 +70,22 @@ extension Engine {
                         sealedChunkLocations[record.header.hash] = record.location
                     }
                 case .encryptionDomain:
-                    guard case .encryptionDomain(let keyId, let wrapped)? = try LogPayload.decode(
-                        kind: record.header.kind, payload: record.payload)
+                    guard
+                        case .encryptionDomain(let keyId, let wrapped)? = try LogPayload.decode(
+                            kind: record.header.kind, payload: record.payload)
                     else { return }
                     if (domainState[keyId]?.sequence ?? 0) <= seq { domainState[keyId] = (seq, wrapped) }
+                case .keyedItem:
+                    guard
+                        case .keyedItem(let table, let key, let value)? = try LogPayload.decode(
+                            kind: record.header.kind, payload: record.payload)
+                    else { return }
+                    let name = ItemName(table: table, key: key)
+                    if (itemState[name]?.sequence ?? 0) <= seq { itemState[name] = (seq, value) }
                 case .objectCommit, .objectDelete, .bucketCreate, .bucketDelete, .versionDelete:
                     guard let payload = try LogPayload.decode(kind: record.header.kind, payload: record.payload) else { return }
                     switch payload {
-                    case .encryptionDomain: break
+                    case .encryptionDomain, .keyedItem: break
                     case .objectCommit(let bucket, let key, let object) where object.versionOrder != 0:
                         let k = VersionName(bucket: bucket, key: key, order: object.versionOrder)
                         if (versionState[k]?.sequence ?? 0) <= seq { versionState[k] = (seq, record.location, object) }
@@ -147,6 +164,7 @@ extension Engine {
                     for object in newestFirst { for ref in object.heldChunks { references[ref.hash, default: 0] += 1 } }
                     if versioned {
                         for object in newestFirst { try txn.putVersion(versionTable, bucket: name.bucket, key: name.key, object) }
+                        report.versions += newestFirst.count
                     }
                     guard let current = newestFirst.first, !current.isDeleteMarker else { continue }
                     try txn.putObject(objects, bucket: name.bucket, key: name.key, current)
@@ -165,7 +183,23 @@ extension Engine {
                 }
                 for (keyId, state) in domainState {
                     try txn.put(meta, Engine.domainKey(keyId), state.wrapped)
+                    report.encryptionDomains += 1
                 }
+                for (name, state) in itemState {
+                    guard let value = state.value else { continue }
+                    guard Tables.logs(table: name.table, key: name.key) else {
+                        report.problems.append("a log record names \(name.table)/\(name.key), not an item Depot logs; left out")
+                        continue
+                    }
+                    try txn.put(environment.table(name.table), Array(name.key.utf8), value)
+                    if name.table == "accounts" {
+                        report.accounts += 1
+                    } else {
+                        report.settings[String(name.key.prefix { $0 != "/" }), default: 0] += 1
+                    }
+                }
+                // Every item restored has its record: none to log at the next start.
+                try txn.put(meta, Engine.keyedItemsLoggedKey, [1])
                 var w = BinaryWriter()
                 w.u64(maxSequence + 1)
                 try txn.put(meta, Tables.sequenceKey, w.bytes)
@@ -194,6 +228,12 @@ extension Engine {
 /// An object's bucket and key, as the log records name it.
 private struct ObjectName: Hashable {
     var bucket: String
+    var key: String
+}
+
+/// An item of a logged table (accounts, settings).
+private struct ItemName: Hashable {
+    var table: String
     var key: String
 }
 

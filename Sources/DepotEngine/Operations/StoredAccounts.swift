@@ -3,7 +3,8 @@ import DepotStorage
 
 /// Accounts managed at run time (`depot account add`, the admin API), kept in the index beside
 /// those of the configuration file. The engine stores them as opaque bytes; the configuration
-/// part owns their shape. Index-only: a rebuilt index does not bring them back.
+/// part owns their shape. Logged too, sealed as stored (KeyedItems.swift), so a rebuilt index
+/// brings them back and no segment file holds a secret in clear.
 ///
 /// A record holds the account's secret key, which SigV4 needs in clear, so it is sealed with
 /// AES-256-GCM under `<data>/secrets-key` (see `SecretsKey`), with the access key as associated
@@ -26,20 +27,14 @@ extension Engine {
     }
 
     public func storeAccount(accessKey: String, value: [UInt8]) async throws {
-        let table = environment.table("accounts")
         let sealed = try Self.sealAccount(
             value, accessKey: accessKey, key: SecretsKey.loadOrCreate(dataDirectory: configuration.dataDirectory))
-        do {
-            try await committer.submit { txn, _ in try txn.put(table, Array(accessKey.utf8), sealed) }
-        } catch { throw EngineError.wrap(error) }
+        try await writeKeyedItem(table: "accounts", key: accessKey, value: sealed)
     }
 
     @discardableResult
     public func removeStoredAccount(accessKey: String) async throws -> Bool {
-        let table = environment.table("accounts")
-        do {
-            return try await committer.submit { txn, _ in try txn.delete(table, Array(accessKey.utf8)) }
-        } catch { throw EngineError.wrap(error) }
+        try await writeKeyedItem(table: "accounts", key: accessKey, value: nil)
     }
 
     private func rawStoredAccounts() throws -> [(accessKey: String, value: [UInt8])] {

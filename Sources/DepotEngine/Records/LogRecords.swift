@@ -13,6 +13,9 @@ enum LogPayload {
     case versionDelete(bucket: String, key: String, order: UInt64)
     /// A master key's data key, wrapped by it (EncryptionDomains.swift).
     case encryptionDomain(keyId: String, wrappedKey: [UInt8])
+    /// One item of a table in `Tables.logged` set to `value`, or removed (nil): the newest
+    /// record of a table and key wins, as for buckets. Stored accounts are logged sealed.
+    case keyedItem(table: String, key: String, value: [UInt8]?)
 
     var kind: RecordKind {
         switch self {
@@ -22,6 +25,7 @@ enum LogPayload {
         case .bucketDelete: return .bucketDelete
         case .versionDelete: return .versionDelete
         case .encryptionDomain: return .encryptionDomain
+        case .keyedItem: return .keyedItem
         }
     }
 
@@ -47,6 +51,11 @@ enum LogPayload {
         case .encryptionDomain(let keyId, let wrappedKey):
             w.string(keyId)
             w.blob(wrappedKey)
+        case .keyedItem(let table, let key, let value):
+            w.string(table)
+            w.string(key)
+            w.u8(value == nil ? 0 : 1)
+            if let value { w.blob(value) }
         }
         return w.bytes
     }
@@ -62,6 +71,13 @@ enum LogPayload {
             case .bucketDelete: return .bucketDelete(name: try r.string())
             case .versionDelete: return .versionDelete(bucket: try r.string(), key: try r.string(), order: try r.varint())
             case .encryptionDomain: return .encryptionDomain(keyId: try r.string(), wrappedKey: try r.blob())
+            case .keyedItem:
+                let (table, key) = (try r.string(), try r.string())
+                switch try r.u8() {
+                case 0: return .keyedItem(table: table, key: key, value: nil)
+                case 1: return .keyedItem(table: table, key: key, value: try r.blob())
+                case let flag: throw EngineError.corrupt("keyed item record of \(table)/\(key): bad presence flag \(flag)")
+                }
             }
         }
     }
@@ -73,6 +89,20 @@ enum Tables {
         "meta", "buckets", "objects", "chunks", "segments", "uploads", "parts", "tasks", "outbox", "accounts", "devices",
         "settings", "completedUploads", "usage", "versions",
     ]
+
+    /// Tables whose items are kept in the segment log too (`.keyedItem` records), because they
+    /// hold what an admin made and nothing else can give back: stored accounts (sealed) and
+    /// the `settings` items written by `storeSetting` (tiers, policies, replication jobs; not the
+    /// event sinks' delivery cursors). The other tables are rebuilt from the object records or
+    /// are working state; DESIGN "LMDB tables" in the README says which is which.
+    static let logged: Set<String> = ["accounts", "settings"]
+
+    /// Whether an item is logged: every item of a logged table except the event sinks'
+    /// delivery cursors (`settings` keys `cursor/<sink>`), which move with every delivery and
+    /// which a rebuilt index, having no outbox, does not need.
+    static func logs(table: String, key: String) -> Bool {
+        logged.contains(table) && !(table == "settings" && key.hasPrefix("cursor/"))
+    }
 
     // objects keys: ObjectKeyLayout (bucket, 0x00, key; long keys hashed).
 

@@ -13,6 +13,9 @@ public enum RecordKind: UInt8, Sendable, CaseIterable {
     case versionDelete = 6
     /// An encryption domain's data key, wrapped by a master key (server-side encryption).
     case encryptionDomain = 7
+    /// A small keyed item of an index table set or removed (stored accounts, admin-made tiers
+    /// and policies): what a rebuild needs of the index state that is not about objects.
+    case keyedItem = 8
 }
 
 /// Where a record sits: its segment, the offset of its header, and its payload length.
