@@ -4,7 +4,7 @@ import Glibc
 
 /// A replication target (DESIGN "Tiers and policies").
 public struct TierSettings: Sendable, Equatable {
-    public enum Kind: String, Sendable { case s3, filesystem, gcs, azure }
+    public enum Kind: String, Sendable { case s3, filesystem, gcs, azure, vault }
 
     public var name: String
     public var kind: Kind
@@ -43,6 +43,10 @@ public struct TierSettings: Sendable, Equatable {
     public var account = ""
     public var accountKey = ""
     public var sas = ""
+    /// vault: the remote Vault's storage provider (`X-Kerberos-Storage-Provider`; empty: the
+    /// remote account's main provider). `endpoint` is the remote's API base (`https://host/api`),
+    /// `accessKey`/`secretKey` its account, `partSize` the tus chunk (VaultTier.swift).
+    public var provider = ""
 
     /// Where an object lands on the tier.
     public func remoteKey(bucket: String, key: String) -> String {
@@ -132,7 +136,7 @@ extension DepotConfiguration {
         let name = try node["name"].requiredString()
         let typeText = try node["type"].requiredString()
         guard let kind = TierSettings.Kind(rawValue: typeText) else {
-            throw ConfigError(node.path + ".type", "must be s3, filesystem, gcs or azure, got \"\(typeText)\"")
+            throw ConfigError(node.path + ".type", "must be s3, filesystem, gcs, azure or vault, got \"\(typeText)\"")
         }
         var tier = TierSettings(name: name, kind: kind)
         tier.prefix = try node["prefix"].string(default: "")
@@ -207,6 +211,8 @@ extension DepotConfiguration {
             guard (64 << 10...100 << 20).contains(tier.partSize) else {
                 throw ConfigError(node.path + ".blockSize", "must be from 64KiB to 100MiB")
             }
+        case .vault:
+            try parseVaultTier(node, into: &tier)
         }
         if node["bandwidth"].isPresent {
             let perSecond = try node["bandwidth"].byteSize(default: 0)

@@ -110,6 +110,12 @@ extension AdminAPI {
             out["multipartThreshold"] = tier.multipartThreshold
             out["partSize"] = tier.partSize
             out["objectLock"] = tier.objectLock
+        case .vault:
+            out["endpoint"] = tier.endpoint
+            out["provider"] = tier.provider
+            out["accessKey"] = tier.accessKey
+            out["secretKey"] = "********"
+            out["chunkSize"] = tier.partSize
         default:
             out["endpoint"] = tier.endpoint
             out["bucket"] = tier.bucket

@@ -128,6 +128,8 @@ public final class TieringService: Service {
                         logger.error("tier \(tier.name): \(error)")
                     }
                 case .azure: clients[tier.name] = AzureTier(settings: tier, client: httpClient)
+                case .vault:
+                    clients[tier.name] = VaultTier(settings: tier, client: httpClient, engine: engine, logger: logger)
                 }
             }
             if let rate = tier.bandwidth {

@@ -33,8 +33,10 @@ def run_depot(*args, timeout=600, check=False, env=None):
 class DepotServer:
     """One `depot serve` process on its own data directory."""
 
-    def __init__(self, data_dir=None, config=None, extra_env=None):
+    def __init__(self, data_dir=None, config=None, extra_env=None, address="127.0.0.1:0"):
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="depot-data-")
+        # A fixed port (instead of 0) lets a test restart the server where a peer still points.
+        self.address = address
         self.config = config
         self.extra_env = extra_env or {}
         self.process = None
@@ -46,7 +48,7 @@ class DepotServer:
         if not os.path.exists(DEPOT_BIN):
             raise RuntimeError(f"depot binary not found at {DEPOT_BIN}")
         env = dict(os.environ, DEPOT_ROOT_USER=ROOT_USER, DEPOT_ROOT_PASSWORD=ROOT_PASSWORD, **self.extra_env)
-        args = [DEPOT_BIN, "serve", "--address", "127.0.0.1:0", "--data", self.data_dir]
+        args = [DEPOT_BIN, "serve", "--address", self.address, "--data", self.data_dir]
         if self.config:
             args += ["--config", self.config]
         self.log = open(self.log_path, "ab")

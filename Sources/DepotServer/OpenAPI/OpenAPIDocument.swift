@@ -62,7 +62,7 @@ components:
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }
-          example: { error: "must be s3, filesystem, gcs or azure, got \"tape\"", field: type }
+          example: { error: "must be s3, filesystem, gcs, azure or vault, got \"tape\"", field: type }
     VaultError:
       description: 'Refused (Vault API errors are `{"data": message}` with the status).'
       content:
@@ -86,7 +86,7 @@ components:
       description: A replication target; the fields of a `tiers[]` entry of the configuration file.
       properties:
         name: { type: string }
-        type: { type: string, enum: [s3, gcs, azure, filesystem] }
+        type: { type: string, enum: [s3, gcs, azure, filesystem, vault] }
         prefix: { type: string }
         includeBucket: { type: boolean }
         concurrency: { type: integer, minimum: 1, maximum: 64 }
@@ -105,6 +105,8 @@ components:
         container: { type: string }
         accountKey: { type: string }
         sas: { type: string }
+        provider: { type: string, description: "vault: the remote Vault's storage provider (X-Kerberos-Storage-Provider)." }
+        chunkSize: { type: [integer, string], description: "gcs: the resumable chunk; vault: the tus PATCH size, 1MiB to 1GiB (default 8MiB)." }
         source: { type: string, enum: [config, api, "api (overrides config)"], readOnly: true }
       required: [type]
       example: { type: s3, endpoint: "https://s3.eu-west-1.amazonaws.com", region: eu-west-1, bucket: archive, accessKey: AKIA..., secretKey: "...", prefix: site-a/, concurrency: 4 }

@@ -1,0 +1,256 @@
+"""The `vault` tier: an edge Depot forwards recordings to a second, real Depot through its Vault
+API (tus 1.0.0, in chunkSize PATCHes, with the X-Kerberos-Storage-* fields), as chained Kerberos
+Vault sites do. Recordings uploaded to the edge through the Vault API (tus and the legacy POST)
+and through S3 arrive byte-identical with their camera metadata; a kill -9 of the remote, and of
+the edge, in the middle of a forward ends with the recording complete, and the forward continued
+the same tus upload from the offset the remote kept (the edge logs the offset it resumed at, the
+remote is left with no second, abandoned upload). Reads of a transitioned recording come back
+from the remote (GET /api/storage/blob), deletes propagate (DELETE /api/storage), and
+`depot tier check` pings the remote and its tus endpoint."""
+import base64
+import hashlib
+import os
+import re
+import time
+
+import pytest
+import requests
+
+from backends import free_port
+from conftest import DepotServer, run_depot
+
+MIB = 1 << 20
+ACCESS, SECRET = "AGENTKEY", "agent-secret-1234"
+AUTH = {"X-Kerberos-Storage-AccessKey": ACCESS, "X-Kerberos-Storage-SecretAccessKey": SECRET}
+ACCOUNT = f"""accounts:
+  - name: agents
+    accessKey: {ACCESS}
+    secretKey: "{SECRET}"
+    allow: [{{ bucket: rec, actions: [read, write, delete, list] }}]
+    vault: {{ directory: "*", bucket: rec }}
+"""
+
+
+def start_remote(tmp_path, port=None):
+    config = tmp_path / "remote.yaml"
+    config.write_text("buckets: [rec]\n" + ACCOUNT)
+    return DepotServer(config=str(config), address=f"127.0.0.1:{port or free_port()}").start()
+
+
+def start_edge(tmp_path, remote, tier_extra="", policy_extra="", storage=""):
+    config = tmp_path / "edge.yaml"
+    config.write_text(f"""{storage}buckets: [rec]
+{ACCOUNT}tiers:
+  - {{ name: hq, type: vault, endpoint: "{remote.endpoint}/api/", accessKey: {ACCESS}, secretKey: "{SECRET}",
+       chunkSize: 1MiB{tier_extra} }}
+policies:
+  - {{ name: forward, match: {{ bucket: rec }}, replicate: {{ to: [hq], deletes: true }}{policy_extra} }}
+""")
+    return DepotServer(config=str(config)).start()
+
+
+@pytest.fixture
+def sites(tmp_path):
+    started = []
+
+    def start(**edge_options):
+        remote = start_remote(tmp_path)
+        started.append(remote)
+        edge = start_edge(tmp_path, remote, **edge_options)
+        started.append(edge)
+        return edge, remote
+
+    yield start
+    for server in started:
+        server.cleanup()
+
+
+def tus_upload(server, directory, filename, data, fields, patch_size=2 * MIB):
+    """An agent's tus upload (Fps, Duration and Timestamp only in Upload-Metadata, as it sends them)."""
+    values = dict(fields, filename=filename, directory=directory)
+    metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in sorted(values.items()))
+    tus = {"Tus-Resumable": "1.0.0"}
+    r = requests.post(server.endpoint + "/api/storage/tus/", timeout=10, headers=dict(
+        AUTH, **tus, **{"Upload-Length": str(len(data)), "Upload-Metadata": metadata}))
+    assert r.status_code == 201, r.text
+    path = "/api/storage/tus/" + r.headers["Location"].rsplit("/", 1)[-1]
+    for offset in range(0, len(data), patch_size):
+        r = requests.patch(server.endpoint + path, data=data[offset:offset + patch_size], timeout=60, headers=dict(
+            AUTH, **tus, **{"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}))
+        assert r.status_code == 204, r.text
+
+
+def legacy_upload(server, directory, filename, data, headers):
+    r = requests.post(server.endpoint + "/api/storage", data=data, timeout=60, headers=dict(
+        AUTH, **{"X-Kerberos-Storage-FileName": filename, "X-Kerberos-Storage-Directory": directory}, **headers))
+    assert r.status_code == 200, r.text
+
+
+def wait_completed(s3, key, timeout=30):
+    deadline = time.time() + timeout
+    status = None
+    while time.time() < deadline:
+        status = s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
+        if status == "COMPLETED":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{key}: replication status {status}")
+
+
+def metadata_without_upload_time(server, key):
+    return {k: v for k, v in server.client().head_object(Bucket="rec", Key=key)["Metadata"].items() if k != "uploadtime"}
+
+
+def assert_arrived(edge, remote, key, data):
+    got = remote.client().get_object(Bucket="rec", Key=key)
+    assert hashlib.sha256(got["Body"].read()).hexdigest() == hashlib.sha256(data).hexdigest(), key
+    assert got["ContentType"] == "video/mp4"
+    edge_metadata = metadata_without_upload_time(edge, key)
+    remote_metadata = metadata_without_upload_time(remote, key)
+    # The remote also reads the Kerberos file-name fields, which an S3 upload to the edge lacks.
+    assert remote_metadata.items() >= edge_metadata.items(), (key, edge_metadata, remote_metadata)
+    return edge_metadata, remote_metadata
+
+
+CAMERA = {"device": "agent-7", "capture": "IPCamera", "fps": "25", "duration": "20452",
+          "timestamp": "1785934709414", "cloudkey": "hub-public-7"}
+
+
+def test_recordings_arrive_byte_identical_with_their_metadata(sites):
+    edge, remote = sites()
+    recordings = {
+        # tus, more than 3 chunks of the tier's 1 MiB, and not a multiple of it
+        "cedric/1700000000_6-967003_front door_200-200-400-400_24_769.mp4": (os.urandom(3 * MIB + 654321), "tus"),
+        "cedric/1700000001_6-967003_front door_0-0-0-0_-1_20452.mp4": (os.urandom(MIB), "tus"),  # exactly one
+        "yard/1700000002_6-967003_yard_0-0-0-0_3_1000.mp4": (os.urandom(777), "legacy"),
+        "yard/1700000003_6-967003_yard_0-0-0-0_3_1000.mp4": (os.urandom(2 * MIB + 1), "legacy"),
+        "s3cam/clip.mp4": (os.urandom(1 * MIB + 99), "s3"),
+    }
+    s3 = edge.client()
+    for key, (data, door) in recordings.items():
+        directory, filename = key.split("/")
+        if door == "tus":
+            tus_upload(edge, directory, filename, data, CAMERA)
+        elif door == "legacy":
+            legacy_upload(edge, directory, filename, data, {
+                "X-Kerberos-Storage-Device": "agent-9", "X-Kerberos-Storage-Capture": "IPCamera",
+                "X-Kerberos-Storage-Fps": "15"})
+        else:
+            s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4",
+                          Metadata={"productid": "s3-cam", "fps": "30", "capture": "IPCamera"})
+    for key in recordings:
+        wait_completed(s3, key)
+    for key, (data, door) in recordings.items():
+        edge_metadata, remote_metadata = assert_arrived(edge, remote, key, data)
+        if door != "s3":
+            assert remote_metadata == edge_metadata, key
+    tus_key = next(iter(recordings))
+    assert metadata_without_upload_time(remote, tus_key)["productid"] == "agent-7"
+    assert metadata_without_upload_time(remote, tus_key)["event-timestamp-ms"] == "1785934709414"
+    assert metadata_without_upload_time(remote, tus_key)["event-instancename"] == "front door"
+    # Every forward went through without a restart; the remote holds no unfinished upload.
+    assert "resuming upload" not in edge.logs() and "from the start" not in edge.logs()
+    assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+def test_read_through_delete_and_check(sites):
+    edge, remote = sites(storage="storage: { lifecycleInterval: 1s }\n",
+                         policy_extra=", transition: { after: 1s }")
+    s3 = edge.client()
+    data = os.urandom(2 * MIB + 4321)
+    key = "cam1/1700000000_6-967003_cam1_0-0-0-0_-1_5000.mp4"
+    s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4")
+    wait_completed(s3, key)
+    deadline = time.time() + 20
+    while s3.head_object(Bucket="rec", Key=key)["ResponseMetadata"]["HTTPHeaders"].get("x-depot-local-copy") != "evicted":
+        assert time.time() < deadline, "the recording was not evicted"
+        time.sleep(0.3)
+    # The edge no longer holds the bytes: whole and ranged reads come from the remote's Vault API.
+    assert s3.get_object(Bucket="rec", Key=key)["Body"].read() == data
+    part = s3.get_object(Bucket="rec", Key=key, Range="bytes=1048570-1148569")["Body"].read()
+    assert part == data[1048570:1148570]
+    check = run_depot("tier", "check", "hq", env={"DEPOT_ENDPOINT": edge.endpoint})
+    assert check.returncode == 0 and "ok" in check.stdout, check.stdout + check.stderr
+    # deletes: true removes the remote's copy.
+    s3.delete_object(Bucket="rec", Key=key)
+    deadline = time.time() + 20
+    while "Contents" in remote.client().list_objects_v2(Bucket="rec"):
+        assert time.time() < deadline, "the remote copy was not deleted"
+        time.sleep(0.2)
+
+
+def remote_upload_offset(remote):
+    """The bytes the remote has committed of its one tus upload (its parts, through S3)."""
+    s3 = remote.client()
+    uploads = s3.list_multipart_uploads(Bucket="rec").get("Uploads", [])
+    if not uploads:
+        return 0
+    upload = uploads[0]
+    parts = s3.list_parts(Bucket="rec", Key=upload["Key"], UploadId=upload["UploadId"]).get("Parts", [])
+    return sum(p["Size"] for p in parts)
+
+
+def wait_for_remote_offset(remote, at_least, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if remote_upload_offset(remote) >= at_least:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the remote did not reach offset {at_least}")
+
+
+def resumed_offsets(edge):
+    return [int(m) for m in re.findall(r"resuming upload \S+ of \S+ at offset (\d+)", edge.logs())]
+
+
+SLOW = ", bandwidth: 1MiB"
+BIG = 10 * MIB + 12345
+KEY = "cedric/1700000009_6-967003_gate_0-0-0-0_-1_60000.mp4"
+
+
+def test_remote_killed_mid_forward_resumes_at_its_offset(sites):
+    edge, remote = sites(tier_extra=SLOW)
+    data = os.urandom(BIG)
+    tus_upload(edge, "cedric", KEY.split("/")[1], data, CAMERA, patch_size=4 * MIB)
+    wait_for_remote_offset(remote, 2 * MIB)
+    remote.kill9()
+    remote.start()  # same port and data: the edge's tier still points at it
+    kept = remote_upload_offset(remote)
+    assert kept >= 2 * MIB
+    wait_completed(edge.client(), KEY, timeout=40)
+    assert_arrived(edge, remote, KEY, data)
+    # The edge asked the restarted remote for the offset and sent only the rest.
+    assert any(offset >= kept for offset in resumed_offsets(edge)), edge.logs()
+    assert "from the start" not in edge.logs()
+    assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+def test_edge_killed_mid_forward_resumes_after_its_restart(sites):
+    edge, remote = sites(tier_extra=SLOW)
+    data = os.urandom(BIG)
+    tus_upload(edge, "cedric", KEY.split("/")[1], data, CAMERA, patch_size=4 * MIB)
+    wait_for_remote_offset(remote, 2 * MIB)
+    edge.kill9()
+    edge.start()  # the same data: the task is still queued, and the tus upload's id is in the index
+    wait_completed(edge.client(), KEY, timeout=40)
+    assert_arrived(edge, remote, KEY, data)
+    assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), edge.logs()
+    assert "from the start" not in edge.logs()
+    assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+@pytest.mark.parametrize("tier, field", [
+    ('{ name: v, type: vault, accessKey: a, secretKey: b }', "tiers[0].endpoint"),
+    ('{ name: v, type: vault, endpoint: "vault:80/api", accessKey: a, secretKey: b }', "tiers[0].endpoint"),
+    ('{ name: v, type: vault, endpoint: "http://v/api", secretKey: b }', "tiers[0].accessKey"),
+    ('{ name: v, type: vault, endpoint: "http://v/api", accessKey: a }', "tiers[0].secretKey"),
+    ('{ name: v, type: vault, endpoint: "http://v/api", accessKey: a, secretKey: b, chunkSize: 512KiB }',
+     "tiers[0].chunkSize"),
+    ('{ name: v, type: vault, endpoint: "http://v/api", accessKey: a, secretKey: b, chunkSize: 2GiB }',
+     "tiers[0].chunkSize"),
+])
+def test_bad_vault_tier_settings_name_the_field(tmp_path, tier, field):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"tiers:\n  - {tier}\n")
+    result = run_depot("config", "check", str(path))
+    assert result.returncode != 0 and field in result.stdout + result.stderr, result.stdout + result.stderr
