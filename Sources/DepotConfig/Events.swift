@@ -13,6 +13,9 @@ public struct EventSettings: Sendable, Equatable {
     public var maxEvents = 1_000_000
     public var whenFull = WhenFull.refuse
     public var sinks: [SinkSettings] = []
+    /// The buckets' notification configurations (PutBucketNotificationConfiguration), by bucket:
+    /// not from the file, but read from the bucket documents when the configuration is built.
+    public var bucketRules: [String: [BucketNotificationRule]] = [:]
 
     public init() {}
 }
@@ -35,6 +38,9 @@ public struct SinkSettings: Sendable, Equatable {
     public var prefix = ""
     public var kinds: Set<EventRecord.Kind> = [.created, .removed]
     public var account: String?
+    /// Takes only what bucket notification configurations send it (as a MinIO target does): its
+    /// own match wants nothing.
+    public var bucketNotificationsOnly = false
     /// Per-attempt timeout, seconds.
     public var timeout = 10
 
@@ -71,7 +77,7 @@ public struct SinkSettings: Sendable, Equatable {
 
     /// Whether this sink wants the event.
     public func wants(_ event: EventRecord) -> Bool {
-        guard kinds.contains(event.kind) else { return false }
+        guard !bucketNotificationsOnly, kinds.contains(event.kind) else { return false }
         if !buckets.isEmpty && !buckets.contains(event.bucket) { return false }
         if !event.key.hasPrefix(prefix) { return false }
         if let account, account != event.principal { return false }
@@ -119,6 +125,11 @@ extension DepotConfiguration {
         sink.timeout = try node["timeout"].duration(default: 10)
         guard (1...300).contains(sink.timeout) else { throw ConfigError(node.path + ".timeout", "must be 1s to 300s") }
         sink.provider = try node["provider"].string(default: "depot")
+        sink.bucketNotificationsOnly = try node["bucketNotificationsOnly"].bool(default: false)
+        if sink.bucketNotificationsOnly && node["match"].isPresent {
+            throw ConfigError(
+                node.path + ".match", "a sink with bucketNotificationsOnly takes what bucket notifications send it, no match")
+        }
         let match = node["match"]
         try match.requireMapping()
         if let bucket = try match["bucket"].string() { sink.buckets = [bucket] }

@@ -57,9 +57,8 @@ public final class EventDispatcher: Service, Sendable {
     }
 
     private func configureEngine(_ settings: EventSettings) throws {
-        let kinds = settings.sinks.reduce(into: Set<EventRecord.Kind>()) { $0.formUnion($1.kinds) }
         try engine.configureOutbox(
-            kinds: kinds, maxEvents: settings.maxEvents, refuseWhenFull: settings.whenFull == .refuse,
+            kinds: settings.recordedKinds, maxEvents: settings.maxEvents, refuseWhenFull: settings.whenFull == .refuse,
             onCommitted: { [weak self] in self?.wakeAll() })
     }
 
@@ -86,10 +85,12 @@ public final class EventDispatcher: Service, Sendable {
                     let current = generation.load(ordering: .relaxed)
                     if current != seenGeneration {
                         seenGeneration = current
-                        for sink in settings.withLock({ $0.sinks }) {
+                        let configured = settings.withLock { $0 }
+                        for sink in configured.sinks {
+                            let routes = SinkRoutes(sink: sink, settings: configured)
                             runningLoops.add(1, ordering: .relaxed)
                             group.addTask {
-                                await self.drain(sink, generation: current)
+                                await self.drain(routes, generation: current)
                                 self.runningLoops.subtract(1, ordering: .relaxed)
                                 return false
                             }
@@ -129,8 +130,10 @@ public final class EventDispatcher: Service, Sendable {
         }
     }
 
-    /// One sink's loop: read after the cursor, deliver what the sink wants, move the cursor.
-    private func drain(_ sink: SinkSettings, generation started: Int) async {
+    /// One sink's loop: read after the cursor, deliver what the sink's routes want (its own match
+    /// and the bucket notifications naming it), move the cursor.
+    private func drain(_ routes: SinkRoutes, generation started: Int) async {
+        let sink = routes.sink
         let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let loopNumber = nextLoopNumber.add(1, ordering: .relaxed).newValue
         wakeups.withLock { $0[loopNumber] = continuation }
@@ -167,7 +170,11 @@ public final class EventDispatcher: Service, Sendable {
                 await pause(&wakeIterator, continuation, for: .seconds(2))
                 continue
             }
-            let messages = events.filter(sink.wants).map { EventFormat.message($0, sink: sink, region: region) }
+            let messages = events.compactMap { event in
+                routes.configurationId(for: event).map {
+                    EventFormat.message(event, sink: sink, configurationId: $0, region: region)
+                }
+            }
             do {
                 if !messages.isEmpty {
                     let sending = target
@@ -279,17 +286,20 @@ public final class EventDispatcher: Service, Sendable {
         }
     }
 
-    /// Per sink: backlog (events after its cursor), the oldest one's age, delivered, dropped,
-    /// and the last error.
+    /// Per sink: its ARN (what bucket notification configurations name it by), how many of them
+    /// do, backlog (events after its cursor), the oldest one's age, delivered, dropped, and the
+    /// last error.
     public func status() -> [[String: Any]] {
-        let sinks = settings.withLock { $0.sinks }
+        let configured = settings.withLock { $0 }
         let now = Engine.now()
-        return sinks.map { sink in
+        return configured.sinks.map { sink in
+            let routes = SinkRoutes(sink: sink, settings: configured)
             let state = states.withLock { $0[sink.name] } ?? SinkState()
             let pending = (try? engine.outboxEvents(after: state.cursor, limit: 100_000)) ?? []
-            let wanted = pending.filter(sink.wants)
+            let wanted = pending.filter { routes.configurationId(for: $0) != nil }
             var entry: [String: Any] = [
-                "name": sink.name, "type": sink.kind.rawValue, "format": sink.format.rawValue, "backlog": wanted.count,
+                "name": sink.name, "type": sink.kind.rawValue, "format": sink.format.rawValue, "arn": sink.arn,
+                "bucketNotifications": routes.ruleCount, "backlog": wanted.count,
                 "oldestPendingAgeSeconds": wanted.first.map { max(0, now - $0.time) / 1000 } ?? 0,
                 "delivered": state.delivered, "dropped": state.dropped, "failing": state.failing,
                 "lastError": state.lastError,

@@ -86,10 +86,12 @@ extension S3Service {
     func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
         try authorize(c, .delete, bucket: bucket)
         let hadLifecycle = lifecycleConfiguration(bucket: bucket) != nil
+        let hadNotifications = (try? engine.bucket(bucket))??.document(NotificationConfiguration.documentName) != nil
         try await engine.deleteBucket(bucket)
-        // Its lifecycle rules (policies in effect) go with it, so a new bucket of the same name
-        // does not inherit them.
+        // Its lifecycle rules (policies in effect) and notification rules (event routes) go with
+        // it, so a new bucket of the same name does not inherit them.
         if hadLifecycle { try await settings.lifecycleChanged() }
+        if hadNotifications { try await settings.notificationChanged() }
         return emptyResponse(.noContent)
     }
 

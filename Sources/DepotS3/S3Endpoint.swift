@@ -20,6 +20,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
     case getBucketCors, putBucketCors, deleteBucketCors
     case getBucketLifecycle, putBucketLifecycle, deleteBucketLifecycle
+    case getBucketNotification, putBucketNotification
     case getBucketEncryption, putBucketEncryption, deleteBucketEncryption
     case getBucketPolicy, putBucketPolicy, deleteBucketPolicy, getBucketPolicyStatus
     case getPublicAccessBlock, putPublicAccessBlock, deletePublicAccessBlock
@@ -146,6 +147,8 @@ public enum S3Endpoint: Equatable, Sendable {
         "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
         "GetBucketLifecycleConfiguration": .getBucketLifecycle, "PutBucketLifecycleConfiguration": .putBucketLifecycle,
         "DeleteBucketLifecycle": .deleteBucketLifecycle,
+        "GetBucketNotificationConfiguration": .getBucketNotification,
+        "PutBucketNotificationConfiguration": .putBucketNotification,
         "GetBucketEncryption": .getBucketEncryption, "PutBucketEncryption": .putBucketEncryption,
         "DeleteBucketEncryption": .deleteBucketEncryption,
         "GetBucketPolicy": .getBucketPolicy, "PutBucketPolicy": .putBucketPolicy, "DeleteBucketPolicy": .deleteBucketPolicy,
@@ -191,6 +194,8 @@ public enum S3Endpoint: Equatable, Sendable {
         case .getBucketLifecycle: "GetBucketLifecycleConfiguration"
         case .putBucketLifecycle: "PutBucketLifecycleConfiguration"
         case .deleteBucketLifecycle: "DeleteBucketLifecycle"
+        case .getBucketNotification: "GetBucketNotificationConfiguration"
+        case .putBucketNotification: "PutBucketNotificationConfiguration"
         case .getBucketEncryption: "GetBucketEncryption"
         case .putBucketEncryption: "PutBucketEncryption"
         case .deleteBucketEncryption: "DeleteBucketEncryption"
@@ -239,12 +244,12 @@ public enum S3Endpoint: Equatable, Sendable {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
             .getBucketAcl, .getBucketOwnershipControls, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
-            .getBucketLifecycle,
+            .getBucketLifecycle, .getBucketNotification,
             .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock, .getBucketEncryption:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
             .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject, .putBucketCors, .deleteBucketCors,
-            .putBucketLifecycle, .deleteBucketLifecycle,
+            .putBucketLifecycle, .deleteBucketLifecycle, .putBucketNotification,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl, .putBucketEncryption, .deleteBucketEncryption:

@@ -27,6 +27,11 @@ public struct S3Settings: Sendable {
     /// Called after a bucket's lifecycle configuration changed (or its bucket was deleted), so the
     /// server rebuilds the policies in effect from the stored lifecycle documents.
     public var lifecycleChanged: @Sendable () async throws -> Void = {}
+    /// Called after a bucket's notification configuration changed (or its bucket was deleted), so
+    /// the server rebuilds the event routes from the stored notification documents.
+    public var notificationChanged: @Sendable () async throws -> Void = {}
+    /// The event settings in effect: the sinks a notification configuration's ARNs may name.
+    public var eventSettings: @Sendable () -> EventSettings = { EventSettings() }
 
     public init(region: String, domain: String) {
         self.region = region
@@ -220,6 +225,8 @@ public final class S3Service: Sendable {
         case .getBucketLifecycle: return try getBucketLifecycle(c, bucket: bucket)
         case .putBucketLifecycle: return try await putBucketLifecycle(c, bucket: bucket, body: body)
         case .deleteBucketLifecycle: return try await deleteBucketLifecycle(c, bucket: bucket)
+        case .getBucketNotification: return try getBucketNotification(c, bucket: bucket)
+        case .putBucketNotification: return try await putBucketNotification(c, bucket: bucket, body: body)
         case .getBucketEncryption: return try getBucketEncryption(c, bucket: bucket)
         case .putBucketEncryption: return try await putBucketEncryption(c, bucket: bucket, body: body)
         case .deleteBucketEncryption: return try await deleteBucketEncryption(c, bucket: bucket)

@@ -28,7 +28,8 @@ public final class RuntimeConfiguration: Sendable {
     init(base: DepotConfiguration, engine: Engine, logger: Logger) throws {
         self.engine = engine
         self.logger = logger
-        let (current, origins, problems) = try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine)
+        let (current, origins, problems) = try Self.withBucketNotifications(
+            try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine), engine)
         for problem in problems { logger.warning("\(problem)") }
         state = Mutex(State(base: base, current: current, origins: origins))
     }
@@ -83,7 +84,8 @@ public final class RuntimeConfiguration: Sendable {
         let fresh = newBase ?? old.base
         let restartOnly = fresh.restartOnlyChanges(from: old.base)
         let base = fresh.keepingRestartOnlySettings(of: old.base)
-        let (current, origins, problems) = try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine)
+        let (current, origins, problems) = try Self.withBucketNotifications(
+            try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine), engine)
         for problem in problems { logger.warning("\(problem)") }
         state.withLock {
             $0.base = base

@@ -319,7 +319,9 @@ struct Events: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Each sink's backlog, oldest pending age, delivered and dropped counts, and last error.")
+            abstract:
+                "Each sink's ARN (what bucket notification configurations name it by), backlog, oldest pending age, delivered and dropped counts, and last error."
+        )
         @OptionGroup var admin: AdminOptions
 
         func run() async throws {
@@ -329,11 +331,22 @@ struct Events: AsyncParsableCommand {
                 lines.append(
                     pad("SINK", 16) + pad("TYPE", 10) + pad("BACKLOG", 9) + pad("OLDEST", 9) + pad("DELIVERED", 11)
                         + pad("DROPPED", 9) + "LAST ERROR")
-                for sink in result["sinks"] as? [[String: Any]] ?? [] {
+                let sinks = result["sinks"] as? [[String: Any]] ?? []
+                for sink in sinks {
                     lines.append(
                         pad("\(sink["name"] ?? "")", 16) + pad("\(sink["type"] ?? "")", 10) + pad("\(sink["backlog"] ?? 0)", 9)
                             + pad("\(sink["oldestPendingAgeSeconds"] ?? 0) s", 9) + pad("\(sink["delivered"] ?? 0)", 11)
                             + pad("\(sink["dropped"] ?? 0)", 9) + "\(sink["lastError"] ?? "")")
+                }
+                // The ARNs on lines of their own, whole, for the admin to copy into a bucket
+                // notification configuration (`aws s3api put-bucket-notification-configuration`, `mc event add`).
+                if !sinks.isEmpty {
+                    lines += ["", pad("SINK", 16) + pad("BUCKET NOTIFICATIONS", 22) + "ARN"]
+                    for sink in sinks {
+                        lines.append(
+                            pad("\(sink["name"] ?? "")", 16) + pad("\(sink["bucketNotifications"] ?? 0)", 22)
+                                + "\(sink["arn"] ?? "")")
+                    }
                 }
                 return lines.joined(separator: "\n")
             }

@@ -4,10 +4,15 @@ import Foundation
 
 /// Turns outbox records into the payload a sink's consumers expect.
 public enum EventFormat {
-    public static func message(_ event: EventRecord, sink: SinkSettings, region: String) -> EventMessage {
+    /// `configurationId`: the S3 format's `s3.configurationId` (the bucket notification
+    /// configuration that routed the event, else the sink's name).
+    public static func message(
+        _ event: EventRecord, sink: SinkSettings, configurationId: String? = nil, region: String
+    ) -> EventMessage {
         let object: [String: Any]
         switch sink.format {
-        case .s3: object = S3EventFormat.notification(event, configurationId: sink.name, region: region)
+        case .s3:
+            object = S3EventFormat.notification(event, configurationId: configurationId ?? sink.name, region: region)
         case .kerberos: object = KerberosEventFormat.event(event, provider: sink.provider)
         }
         let body =

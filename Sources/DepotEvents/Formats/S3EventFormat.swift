@@ -1,3 +1,4 @@
+import DepotConfig
 import DepotEngine
 import Foundation
 
@@ -40,22 +41,8 @@ public enum S3EventFormat {
         return ["Records": [record]]
     }
 
-    /// S3's names where S3 has one; Depot's replication and transition events follow its pattern.
-    public static func eventName(_ event: EventRecord) -> String {
-        switch event.kind {
-        case .created: return "s3:ObjectCreated:" + event.operation
-        case .removed:
-            switch event.operation {
-            case "Expired": return "s3:LifecycleExpiration:Delete"
-            case "DeleteMarkerCreated": return "s3:ObjectRemoved:DeleteMarkerCreated"
-            case "ExpiredDeleteMarkerCreated": return "s3:LifecycleExpiration:DeleteMarkerCreated"
-            default: return "s3:ObjectRemoved:Delete"
-            }
-        case .replicated: return "s3:Replication:OperationCompletedReplication"
-        case .replicationFailed: return "s3:Replication:OperationFailedReplication"
-        case .transitioned: return "s3:LifecycleTransition"
-        }
-    }
+    /// S3's names where S3 has one (the one mapping is S3EventName, which bucket notifications match).
+    public static func eventName(_ event: EventRecord) -> String { S3EventName.of(event) }
 
     /// Object keys in S3 events are form-encoded: spaces as `+`, everything else but unreserved
     /// characters and `/` percent-encoded.

@@ -42,6 +42,8 @@ enum PolicyActions {
         case .putBucketCors, .deleteBucketCors: "s3:PutBucketCORS"
         case .getBucketLifecycle: "s3:GetLifecycleConfiguration"
         case .putBucketLifecycle, .deleteBucketLifecycle: "s3:PutLifecycleConfiguration"
+        case .getBucketNotification: "s3:GetBucketNotification"
+        case .putBucketNotification: "s3:PutBucketNotification"
         case .getBucketEncryption: "s3:GetEncryptionConfiguration"
         case .putBucketEncryption, .deleteBucketEncryption: "s3:PutEncryptionConfiguration"
         case .getBucketConfiguration(let configuration): configurationAction(configuration)

@@ -278,7 +278,7 @@ paths:
     parameters: [{ $ref: "#/components/parameters/id" }]
     get: { tags: [admin-replication], operationId: getReplicationJob, summary: "An on-demand request's progress", responses: { "200": { description: Progress, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, total: 12, completed: 10, pending: 2, failed: 0, gone: 0, done: false } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/events:
-    get: { tags: [admin-events], operationId: getEventStatus, summary: "Per sink: backlog, oldest pending age, delivered, dropped, last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
+    get: { tags: [admin-events], operationId: getEventStatus, summary: "Per sink: its ARN (for bucket notification configurations) and how many name it, backlog, oldest pending age, delivered, dropped, last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /api/health:
     get: { tags: [vault], operationId: vaultHealth, summary: "Liveness of the Vault API", security: [], responses: { "200": { description: ok, content: { application/json: { example: { data: ok } } } } } }
   /api/ping:
