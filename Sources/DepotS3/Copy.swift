@@ -30,15 +30,25 @@ extension S3Service {
         return (String(decoded[..<slash]), key, selector)
     }
 
-    func openCopySource(_ c: S3Context, _ text: String) throws -> ObjectReader {
+    /// The source of an UploadPartCopy, opened with the SSE-C source key when the request carries
+    /// one (`x-amz-copy-source-server-side-encryption-customer-*`): an SSE-C source without it is
+    /// 400 InvalidRequest, with another key 403 AccessDenied (S3Error.from), and a key for a
+    /// source that is not SSE-C is 400 InvalidRequest, as GET answers.
+    func openCopySource(_ c: S3Context, _ text: String, customerKey: CustomerKeyHeaders? = nil) throws -> ObjectReader {
         let source = try parseCopySource(text)
         try authorize(c, .read, bucket: source.bucket, key: source.key, policyAction: Self.copySourceAction(source.version))
         try requireBucket(source.bucket)
-        guard let reader = try engine.openObject(bucket: source.bucket, key: source.key, version: source.version) else {
+        guard
+            let reader = try engine.openObject(
+                bucket: source.bucket, key: source.key, version: source.version, customerKey: customerKey?.key)
+        else {
             if let version = source.version { throw EngineError.noSuchVersion(key: source.key, versionId: version.text) }
             throw S3Error.noSuchKey(source.key)
         }
         if reader.record.isDeleteMarker { throw EngineError.deleteMarkerSource(source.key) }
+        if customerKey != nil, !CustomerKeyEncryption.isCustomerKey(reader.record.encryption) {
+            throw S3Error.invalidRequest("The encryption parameters are not applicable to this object (the copy source).")
+        }
         try checkCopySourceConditions(c.request, reader.record)
         return reader
     }
@@ -51,12 +61,15 @@ extension S3Service {
         let ifNoneMatch = r.header("x-amz-copy-source-if-none-match").map(unquoteETag)
         if let ifMatch {
             if ifMatch != record.etag && ifMatch != "*" { throw S3Error.preconditionFailed() }
-        } else if let since = r.header("x-amz-copy-source-if-unmodified-since").flatMap(HTTPDate.unixSeconds), lastModified > since {
+        } else if let since = r.header("x-amz-copy-source-if-unmodified-since").flatMap(HTTPDate.unixSeconds),
+            lastModified > since
+        {
             throw S3Error.preconditionFailed()
         }
         if let ifNoneMatch {
             if ifNoneMatch == record.etag || ifNoneMatch == "*" { throw S3Error.preconditionFailed() }
-        } else if let since = r.header("x-amz-copy-source-if-modified-since").flatMap(HTTPDate.unixSeconds), lastModified <= since {
+        } else if let since = r.header("x-amz-copy-source-if-modified-since").flatMap(HTTPDate.unixSeconds), lastModified <= since
+        {
             throw S3Error.preconditionFailed()
         }
     }

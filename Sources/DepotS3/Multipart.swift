@@ -82,14 +82,18 @@ extension S3Service {
         let contentMD5 = try contentMD5Header(c.request)
         var headers = HTTPFields()
 
+        // SSE-C: the part's key (the upload's) in the usual headers; an UploadPartCopy's source
+        // key in x-amz-copy-source-server-side-encryption-customer-*.
+        let customerKey = try requestCustomerKey(c.request)
         if let source = c.request.header("x-amz-copy-source") {
-            let reader = try openCopySource(c, source)
+            let sourceKey = try requestCustomerKey(c.request, prefix: CustomerKeyHeaders.copySourcePrefix)
+            let reader = try openCopySource(c, source, customerKey: sourceKey)
             var range = 0..<reader.record.size
             if let rangeText = c.request.header("x-amz-copy-source-range") {
                 range = try copySourceRange(rangeText, size: reader.record.size)
             }
             try requireAllowedSize(UInt64(range.count))
-            let session = try await engine.startUploadPart(uploadId: id, number: number)
+            let session = try await startPartSession(uploadId: id, number: number, customerKey: customerKey)
             try await copyBytes(reader, range: range, into: session)
             let part = try await session.commitPart()
             var xml = XMLWriter()
@@ -97,14 +101,30 @@ extension S3Service {
                 x.element("LastModified", iso8601(milliseconds: part.created))
                 x.element("ETag", "\"\(part.etag)\"")
             }
-            return xmlResponse(xml)
+            var response = xmlResponse(xml)
+            ServerSideEncryption.addHeaders(session.encryption, &response.headers)
+            customerKey?.addHeaders(&response.headers)
+            return response
         }
 
         let length = try declaredLength(c.request)
         try requireAllowedSize(length)
         // 507 (space) or 403 QuotaExceeded before the body is read
         try engine.admitUpload(declaredBytes: length, owner: c.account.accessKey, bucket: bucket, key: key)
-        let customerKey = try requestCustomerKey(c.request)
+        let session = try await startPartSession(uploadId: id, number: number, customerKey: customerKey)
+        try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
+        let verified = try checksums.verify()
+        let part = try await session.commitPart(checksums: verified)
+        headers[.eTag] = "\"\(part.etag)\""
+        for (algorithm, value) in verified { headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value }
+        customerKey?.addHeaders(&headers)
+        return emptyResponse(.ok, headers: headers)
+    }
+
+    /// A part's session, in its upload's encryption: an SSE-C upload's part needs the upload's
+    /// key (none 400 InvalidRequest, another 400 InvalidArgument), and a key is refused for an
+    /// upload that was not started with SSE-C.
+    func startPartSession(uploadId id: String, number: Int, customerKey: CustomerKeyHeaders?) async throws -> IngestSession {
         let session: IngestSession
         do {
             session = try await engine.startUploadPart(uploadId: id, number: number, customerKey: customerKey?.key)
@@ -121,13 +141,7 @@ extension S3Service {
             throw S3Error.invalidRequest(
                 "The encryption parameters are not applicable to this upload (it was not started with SSE-C).")
         }
-        try await receive(c, body: body, length: length, into: session, checksums: &checksums, contentMD5: contentMD5)
-        let verified = try checksums.verify()
-        let part = try await session.commitPart(checksums: verified)
-        headers[.eTag] = "\"\(part.etag)\""
-        for (algorithm, value) in verified { headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value }
-        customerKey?.addHeaders(&headers)
-        return emptyResponse(.ok, headers: headers)
+        return session
     }
 
     func completeMultipartUpload(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {

@@ -25,14 +25,11 @@ enum UnsupportedHeaders {
         "x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key",
         "x-amz-server-side-encryption-customer-key-md5",
     ]
-    /// SSE-C for the source of a copy.
-    static let copySourceCustomerKey = [
-        "x-amz-copy-source-server-side-encryption-customer-algorithm",
-        "x-amz-copy-source-server-side-encryption-customer-key",
-        "x-amz-copy-source-server-side-encryption-customer-key-md5",
+    /// The object writes that carry out SSE-C (GET and HEAD do too; CopyObject and UploadPartCopy
+    /// read an SSE-C source with x-amz-copy-source-server-side-encryption-customer-*).
+    static let customerKeyEndpoints: [S3Endpoint] = [
+        .putObject, .createMultipartUpload, .uploadPart, .uploadPartCopy, .copyObject, .postObject,
     ]
-    /// The object writes that carry out SSE-C (GET and HEAD do too).
-    static let customerKeyEndpoints: [S3Endpoint] = [.putObject, .createMultipartUpload, .uploadPart, .copyObject, .postObject]
     static let objectLock = ["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"]
 
     /// Throws 501 (or 400 InvalidStorageClass) when `endpoint` carries a header it cannot honour.
@@ -84,8 +81,6 @@ enum UnsupportedHeaders {
             try refuse(
                 (encryptionCarriedOut ? ["x-amz-server-side-encryption-context"] : serverSideEncryption)
                     + (customerKeyCarriedOut ? [] : customerKey) + (lockCarriedOut ? [] : objectLock))
-            // CopyObject reads an SSE-C source with its key (Copy.swift); UploadPartCopy does not.
-            if endpoint == .uploadPartCopy { try refuse(copySourceCustomerKey) }
             // ACLs of new objects and buckets are kept (ACL/ACLSettings.swift); a part has none of its own.
             if endpoint == .uploadPart || endpoint == .uploadPartCopy { try checkACL(value: value, names: names) }
             if let storageClass = value("x-amz-storage-class"), !storageClasses.contains(storageClass) {

@@ -117,3 +117,81 @@ def test_complete_echoes_the_customer_key_headers(s3, bucket):
     upload, parts = one_part_upload(s3, bucket, "p", b"plain")
     assert error_of(lambda: s3.complete_multipart_upload(
         Bucket=bucket, Key="p", UploadId=upload, MultipartUpload=parts, **SSE_C)) == ("InvalidRequest", 400)
+
+
+def test_upload_part_copy_from_an_sse_c_source(tls_server, s3, bucket):
+    server, _ = tls_server
+    marker = b"PART-COPY-SECRET-" + uuid.uuid4().hex.encode()
+    source = (marker * (PART // len(marker) + 1))[:PART + 1000]
+    s3.put_object(Bucket=bucket, Key="src", Body=source, **SSE_C)
+    copy = dict(Bucket=bucket, CopySource=f"{bucket}/src")
+
+    # Into an SSE-C upload under another key: the source key reads, the destination key seals.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="dst", **OTHER_SSE_C)["UploadId"]
+    part = s3.upload_part_copy(Key="dst", UploadId=upload, PartNumber=1, CopySourceRange=f"bytes=0-{PART - 1}",
+                               **copy, **SOURCE_SSE_C, **OTHER_SSE_C)
+    assert part["SSECustomerAlgorithm"] == "AES256" and part["SSECustomerKeyMD5"] == key_md5(OTHER_KEY)
+    last = s3.upload_part_copy(Key="dst", UploadId=upload, PartNumber=2, CopySourceRange=f"bytes={PART}-{len(source) - 1}",
+                               **copy, **SOURCE_SSE_C, **OTHER_SSE_C)
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]},
+                       {"PartNumber": 2, "ETag": last["CopyPartResult"]["ETag"]}]}
+    s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=upload, MultipartUpload=parts)
+    assert s3.get_object(Bucket=bucket, Key="dst", **OTHER_SSE_C)["Body"].read() == source
+    assert error_of(lambda: s3.get_object(Bucket=bucket, Key="dst", **SSE_C)) == ("AccessDenied", 403)
+
+    # Into a plaintext upload and an SSE-S3 upload: the part is in the upload's encryption.
+    for key, encryption in (("plain", {}), ("sse-s3", dict(ServerSideEncryption="AES256"))):
+        upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **encryption)["UploadId"]
+        part = s3.upload_part_copy(Key=key, UploadId=upload, PartNumber=1, **copy, **SOURCE_SSE_C)
+        assert part.get("ServerSideEncryption") == encryption.get("ServerSideEncryption")
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+        got = s3.get_object(Bucket=bucket, Key=key)
+        assert got["Body"].read() == source and got.get("ServerSideEncryption") == encryption.get("ServerSideEncryption")
+    # Only the plaintext copy put the marker on disk in the clear.
+    assert any(marker in open(os.path.join(d, f), "rb").read()
+               for d, _, files in os.walk(server.data_dir) for f in files)
+
+
+def test_upload_part_copy_refusals(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"customer bytes", **SSE_C)
+    s3.put_object(Bucket=bucket, Key="plain-src", Body=b"plain bytes")
+    copy = dict(Bucket=bucket, Key="dst", PartNumber=1)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
+    ssec_upload = s3.create_multipart_upload(Bucket=bucket, Key="dst", **SSE_C)["UploadId"]
+    # The source without its key, with another, and a key for a plaintext source: as GET answers.
+    assert error_of(lambda: s3.upload_part_copy(UploadId=upload, CopySource=f"{bucket}/src", **copy)) == (
+        "InvalidRequest", 400)
+    assert error_of(lambda: s3.upload_part_copy(
+        UploadId=upload, CopySource=f"{bucket}/src", CopySourceSSECustomerAlgorithm="AES256",
+        CopySourceSSECustomerKey=OTHER_KEY, **copy)) == ("AccessDenied", 403)
+    assert error_of(lambda: s3.upload_part_copy(
+        UploadId=upload, CopySource=f"{bucket}/plain-src", **SOURCE_SSE_C, **copy)) == ("InvalidRequest", 400)
+    # An SSE-C upload's part without the destination key, or with another one.
+    assert error_of(lambda: s3.upload_part_copy(
+        UploadId=ssec_upload, CopySource=f"{bucket}/plain-src", **copy)) == ("InvalidRequest", 400)
+    assert error_of(lambda: s3.upload_part_copy(
+        UploadId=ssec_upload, CopySource=f"{bucket}/plain-src", **OTHER_SSE_C, **copy)) == ("InvalidArgument", 400)
+    # A destination key for a plaintext upload.
+    assert error_of(lambda: s3.upload_part_copy(
+        UploadId=upload, CopySource=f"{bucket}/plain-src", **SSE_C, **copy)) == ("InvalidRequest", 400)
+    for upload_id in (upload, ssec_upload):
+        assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=upload_id).get("Parts", []) == []
+    # With the source key and the destination key, the SSE-C part is stored.
+    part = s3.upload_part_copy(UploadId=ssec_upload, CopySource=f"{bucket}/src", **SOURCE_SSE_C, **SSE_C, **copy)
+    assert part["SSECustomerKeyMD5"] == key_md5(KEY)
+    assert len(s3.list_parts(Bucket=bucket, Key="dst", UploadId=ssec_upload)["Parts"]) == 1
+
+
+def test_upload_part_copy_source_key_over_plain_http_is_refused():
+    server = DepotServer().start()
+    try:
+        client = server.client()
+        client.create_bucket(Bucket="plain")
+        client.put_object(Bucket="plain", Key="src", Body=b"x")
+        upload = client.create_multipart_upload(Bucket="plain", Key="dst")["UploadId"]
+        assert error_of(lambda: client.upload_part_copy(
+            Bucket="plain", Key="dst", UploadId=upload, PartNumber=1, CopySource="plain/src",
+            **SOURCE_SSE_C)) == ("InvalidRequest", 400)
+    finally:
+        server.cleanup()
