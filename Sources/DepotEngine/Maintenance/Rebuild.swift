@@ -7,6 +7,8 @@ public struct RebuildReport: Sendable {
     public var segments = 0
     public var records = 0
     public var buckets = 0
+    /// The buckets' named settings documents by name (`policy`, `cors`, `lifecycle`, ...).
+    public var bucketDocuments: [String: Int] = [:]
     public var objects = 0
     /// Entries written to the versions table (versioned buckets' versions and delete markers).
     public var versions = 0
@@ -133,6 +135,7 @@ extension Engine {
                     guard let bucket = state.record else { continue }
                     try txn.put(buckets, Array(name.utf8), bucket.encoded())
                     report.buckets += 1
+                    for document in bucket.documents { report.bucketDocuments[document.name, default: 0] += 1 }
                 }
                 // Every surviving version of every key, then the current one (the newest) indexed
                 // as the object unless it is a delete marker; each version holds its references.
