@@ -73,6 +73,15 @@ extension DepotConfiguration {
                 tier.name = name
                 if let i = merged.tiers.firstIndex(where: { $0.name == name }) {
                     merged.tiers[i] = tier
+                // Two tiers cannot be one class: the file's (or the earlier) tier keeps it.
+                if let storageClass = tier.storageClass,
+                    let other = merged.tiers.first(where: { $0.name != name && $0.storageClass == storageClass })
+                {
+                    problems.append(
+                        "tier \(name) from the admin API: storage class \(storageClass) is declared by tier \(other.name) too; \(name) keeps no class"
+                    )
+                    tier.storageClass = nil
+                }
                     origins["tier:" + name] = .apiOverridingFile
                 } else {
                     merged.tiers.append(tier)

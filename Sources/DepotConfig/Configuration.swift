@@ -253,6 +253,9 @@ public struct DepotConfiguration: Sendable {
             guard tierNames.insert(tier.name).inserted else {
                 throw ConfigError(item.path + ".name", "duplicate tier name \(tier.name)")
             }
+            if let storageClass = tier.storageClass, let other = config.tiers.first(where: { $0.storageClass == storageClass }) {
+                throw ConfigError(item.path + ".storageClass", "tier \(other.name) declares storage class \(storageClass) too")
+            }
             config.tiers.append(tier)
         }
         for item in try top["policies"].items() {

@@ -19,6 +19,10 @@ public struct TierSettings: Sendable, Equatable {
     public var bandwidth: Int?
     /// When copies may start (nil: always).
     public var window: TimeWindow?
+    /// The S3 storage class this tier is (`GLACIER_IR`, any upper-case name but STANDARD, as
+    /// MinIO's `mc ilm tier add` names tiers): PUTs with `x-amz-storage-class` and lifecycle
+    /// Transitions naming it send objects here (StorageClasses.swift). nil: no class.
+    public var storageClass: String?
     /// filesystem
     public var path = ""
     /// s3
@@ -103,6 +107,8 @@ public struct PolicySettings: Sendable, Equatable {
     /// (before the bucket's default); only in buckets with Object Lock, skipped elsewhere.
     public var lock: LockRetention?
 
+    /// Transition by date (milliseconds since the epoch; an S3 lifecycle `Transition/Date`).
+    public var transitionAt: Int64?
     /// Whether an object with this bucket, key, size, user metadata, owner and tags matches.
     public func matches(
         bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)], owner: String? = nil,
@@ -242,6 +248,12 @@ extension DepotConfiguration {
             do {
                 policy.glob = try KeyGlob(pattern)
             } catch let error as KeyGlobError {
+        if let storageClass = try node["storageClass"].string() {
+            if let problem = StorageClasses.problem(withDeclared: storageClass) {
+                throw ConfigError(node.path + ".storageClass", problem)
+            }
+            tier.storageClass = storageClass
+        }
                 throw ConfigError(match.path + ".key", error.description)
             }
         }

@@ -63,7 +63,9 @@ extension S3Service {
                     }
                 }
             }
-            if requested.contains("StorageClass") { x.element("StorageClass", "STANDARD") }
+            if requested.contains("StorageClass") {
+                x.element("StorageClass", settings.configurationView().storageClasses.listedClass(of: record))
+            }
             if requested.contains("ObjectSize") { x.element("ObjectSize", record.size) }
         }
         var response = xmlResponse(xml)

@@ -119,7 +119,9 @@ extension S3Service {
         // Asking for encryption is a change of its own: copying an object onto itself with the
         // header is how existing objects are encrypted in place.
         let asksEncryption = r.header(ServerSideEncryption.algorithmHeader) != nil || customerKey != nil
-        if sameObject && directive == "COPY" && taggingDirective == "COPY" && !asksEncryption {
+        // So is a storage class: copying onto itself with one moves an object to (or back from) a tier.
+        let asksStorageClass = r.header(Self.storageClassHeader) != nil
+        if sameObject && directive == "COPY" && taggingDirective == "COPY" && !asksEncryption && !asksStorageClass {
             throw S3Error(
                 "InvalidRequest", .badRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -204,8 +206,10 @@ extension S3Service {
     }
 }
 
-/// A copy's lock and ACL come from its own headers whatever the metadata directive (never the source's).
+/// A copy's lock, ACL and storage class come from its own headers whatever the metadata directive (never the source's).
 private func withLockRequest(_ system: [(String, String)], from request: ObjectMetadata) -> [(String, String)] {
-    func isOwn(_ name: String) -> Bool { ObjectLockRequest.isRequest(name) || name == ObjectRecord.cannedACLKey }
+    func isOwn(_ name: String) -> Bool {
+        ObjectLockRequest.isRequest(name) || name == ObjectRecord.cannedACLKey || name == StorageClasses.requestedKey
+    }
     return system.filter { !isOwn($0.0) } + request.systemMetadata.filter { isOwn($0.0) }
 }

@@ -51,6 +51,7 @@ extension S3Service {
         addVersionHeaders(record, &headers)
         customerKey?.addHeaders(&headers)
         addObjectLockHeaders(record, &headers)
+        addStorageClassHeader(record, to: &headers)
         // Lifecycle rules expire current objects only.
         if version == nil { addExpirationHeader(bucket: bucket, key: key, record: record, to: &headers) }
         applyResponseOverrides(r, &headers)

@@ -37,6 +37,7 @@ extension S3Service {
         _ x: inout XMLWriter, _ listing: ObjectListing, _ p: ListParameters, owner: Bool, versions: Bool = false
     ) {
         func enc(_ s: String) -> String { p.encodeURL ? SigV4Encoding.encode(s, keepSlash: true) : s }
+        let classes = settings.configurationView().storageClasses
         for (key, record) in listing.objects {
             x.group(versions ? "Version" : "Contents") { e in
                 e.element("Key", enc(key))
@@ -47,7 +48,7 @@ extension S3Service {
                 e.element("LastModified", iso8601(milliseconds: record.created))
                 e.element("ETag", "\"\(record.etag)\"")
                 e.element("Size", record.size)
-                e.element("StorageClass", "STANDARD")
+                e.element("StorageClass", classes.listedClass(of: record))
                 if owner {
                     e.group("Owner") { o in
                         o.element("ID", record.owner)

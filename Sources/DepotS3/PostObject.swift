@@ -35,6 +35,7 @@ extension S3Service {
         var size: UInt64 = 0
         var fileDone = false
         var customerKey: CustomerKeyHeaders?
+        var classPairs: [(String, String)] = []
         for try await buffer in body {
             try buffer.withUnsafeReadableBytes { bytes in
                 try form.feed(bytes) { event in
@@ -45,6 +46,7 @@ extension S3Service {
                         let checked = try checkPolicy(
                             fields: fields, bucket: bucket, filename: filename, fileContentType: fileType, request: r)
                         try UnsupportedHeaders.check(formFields: fields)
+                        classPairs = try storageClassPairs(fields.first { $0.0.lowercased() == Self.storageClassHeader }?.1)
                         // The form's `acl` field is the x-amz-acl header of a PUT.
                         let formFields = fields
                         aclPairs = try requestedObjectACLPairs(
@@ -102,7 +104,7 @@ extension S3Service {
             }
             if storedSystemHeaders.contains(lower) { metadata.systemMetadata.append((lower, value)) }
         }
-        metadata.systemMetadata += aclPairs
+        metadata.systemMetadata += aclPairs + classPairs
         let record = try await session.commit(metadata: metadata, origin: .s3("Post"))
         let key = session.key
         var headers = HTTPFields()

@@ -34,6 +34,9 @@ public struct S3Settings: Sendable {
     public var eventSettings: @Sendable () -> EventSettings = { EventSettings() }
 
     public init(region: String, domain: String) {
+    /// The configuration in effect as object requests read it (storage classes, lifecycle rules);
+    /// the server installs RuntimeConfiguration's, rebuilt with every change.
+    public var configurationView: @Sendable () -> S3ConfigurationView = { .empty }
         self.region = region
         self.domain = domain
     }
@@ -177,6 +180,7 @@ public final class S3Service: Sendable {
         try UnsupportedHeaders.check(r, for: endpoint)
         if endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload, let bucket = r.bucket {
             try requireObjectLockBucket(r, bucket: bucket)
+        try checkStorageClassHeader(r, for: endpoint)
         }
         guard auth.isAnonymous else { return try await handle(endpoint, c, body: body) }
         return try await hidingMissingKeys(c) { try await handle(endpoint, c, body: body) }

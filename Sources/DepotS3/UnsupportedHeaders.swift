@@ -8,13 +8,6 @@ enum UnsupportedHeaders {
     /// Canned ACLs that say nothing beyond "the owner has full control" (all a part may name).
     static let harmlessCannedACLs: Set<String> = ["private", "bucket-owner-full-control"]
 
-    /// AWS's storage classes. Depot keeps every object the same way; a valid class is accepted
-    /// (and reported back as STANDARD), an invalid one is refused as AWS refuses it.
-    static let storageClasses: Set<String> = [
-        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
-    ]
-
     /// Server-side encryption with keys Depot would manage (SSE-S3, SSE-KMS).
     static let serverSideEncryption = [
         "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
@@ -32,7 +25,8 @@ enum UnsupportedHeaders {
     ]
     static let objectLock = ["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"]
 
-    /// Throws 501 (or 400 InvalidStorageClass) when `endpoint` carries a header it cannot honour.
+    /// Throws 501 when `endpoint` carries a header it cannot honour. (`x-amz-storage-class` is
+    /// carried out: StorageClass/StorageClassRequest.swift.)
     static func check(_ r: S3Request, for endpoint: S3Endpoint) throws {
         try check(endpoint) {
             r.header($0)
@@ -83,9 +77,6 @@ enum UnsupportedHeaders {
                     + (customerKeyCarriedOut ? [] : customerKey) + (lockCarriedOut ? [] : objectLock))
             // ACLs of new objects and buckets are kept (ACL/ACLSettings.swift); a part has none of its own.
             if endpoint == .uploadPart || endpoint == .uploadPartCopy { try checkACL(value: value, names: names) }
-            if let storageClass = value("x-amz-storage-class"), !storageClasses.contains(storageClass) {
-                throw S3Error("InvalidStorageClass", .badRequest, "The storage class you specified is not valid: \(storageClass)")
-            }
         default:
             break
         }

@@ -143,6 +143,7 @@ extension S3Service {
             }
             for entry in listing.versions {
                 let record = entry.record
+            let classes = settings.configurationView().storageClasses
                 x.group(record.isDeleteMarker ? "DeleteMarker" : "Version") { e in
                     e.element("Key", enc(entry.key))
                     e.element("VersionId", record.versionId ?? "null")
@@ -151,7 +152,7 @@ extension S3Service {
                     if !record.isDeleteMarker {
                         e.element("ETag", "\"\(record.etag)\"")
                         e.element("Size", record.size)
-                        e.element("StorageClass", "STANDARD")
+                        e.element("StorageClass", classes.listedClass(of: record))
                     }
                     e.group("Owner") { o in
                         o.element("ID", record.owner)

@@ -56,7 +56,13 @@ extension AdminAPI {
         }
         let bytes = Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
         // Parsed exactly as the file's entries are: errors name the field.
-        _ = try DepotConfiguration.parseTierDocument(String(decoding: bytes, as: UTF8.self))
+        let parsed = try DepotConfiguration.parseTierDocument(String(decoding: bytes, as: UTF8.self))
+        if let storageClass = parsed.storageClass,
+            let other = configuration.tiers.first(where: { $0.name != name && $0.storageClass == storageClass })
+        {
+            throw AdminFailure(
+                .badRequest, "tier \(other.name) declares storage class \(storageClass) already", field: "storageClass")
+        }
         try await runtime.change(kind: "tier", name: name, document: bytes)
         return describe(try tier(name))
     }
@@ -98,6 +104,7 @@ extension AdminAPI {
         ]
         if let bandwidth = tier.bandwidth { out["bandwidth"] = bandwidth }
         if let window = tier.window { out["window"] = window.description }
+        if let storageClass = tier.storageClass { out["storageClass"] = storageClass }
         switch tier.kind {
         case .filesystem: out["path"] = tier.path
         case .s3:

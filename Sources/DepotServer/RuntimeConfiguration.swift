@@ -15,6 +15,8 @@ public final class RuntimeConfiguration: Sendable {
         var current: DepotConfiguration
         var origins: [String: SettingOrigin]
         var reloads = 0
+        /// What S3 object requests read of `current` (storage classes, lifecycle rules by bucket).
+        var s3View: S3ConfigurationView
     }
 
     private let state: Mutex<State>
@@ -31,10 +33,11 @@ public final class RuntimeConfiguration: Sendable {
         let (current, origins, problems) = try Self.withBucketNotifications(
             try Self.withLifecyclePolicies(base.applying(try Self.overlay(of: engine)), engine), engine)
         for problem in problems { logger.warning("\(problem)") }
-        state = Mutex(State(base: base, current: current, origins: origins))
+        state = Mutex(State(base: base, current: current, origins: origins, s3View: S3ConfigurationView(configuration: current)))
     }
 
     public var current: DepotConfiguration { state.withLock { $0.current } }
+    var s3View: S3ConfigurationView { state.withLock { $0.s3View } }
     var base: DepotConfiguration { state.withLock { $0.base } }
     func origin(_ item: String) -> SettingOrigin? { state.withLock { $0.origins[item] } }
     /// How many reloads took effect since start.
@@ -63,7 +66,7 @@ public final class RuntimeConfiguration: Sendable {
         _ engine: Engine
     ) throws -> (configuration: DepotConfiguration, origins: [String: SettingOrigin], problems: [String]) {
         var (configuration, origins, problems) = applied
-        let lifecycle = try LifecyclePolicies.all(engine: engine)
+        let lifecycle = try LifecyclePolicies.all(engine: engine, storageClasses: StorageClasses(tiers: configuration.tiers))
         for policy in lifecycle.policies {
             configuration.policies.append(policy)
             origins["policy:" + policy.name] = .lifecycle
@@ -98,6 +101,7 @@ public final class RuntimeConfiguration: Sendable {
     }
 
     /// Stores an admin API change, then rebuilds; `validate` sees the would-be configuration
+            $0.s3View = S3ConfigurationView(configuration: current)
     /// first and may refuse it, in which case nothing is stored.
     func change(
         kind: String, name: String, document: [UInt8]?,

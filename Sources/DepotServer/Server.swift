@@ -134,6 +134,7 @@ public final class DepotServer: Sendable {
         s3Settings.notificationChanged = { [runtime] in try await runtime.rebuild() }
         s3Settings.eventSettings = { [runtime] in runtime.current.events }
         s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
+        s3Settings.configurationView = { [runtime] in runtime.s3View }
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.

@@ -24,10 +24,8 @@ struct Retention: Sendable {
     @discardableResult
     func run() async -> Int {
         var expired = 0
-        for policy in policies where policy.transitionAfter != nil {
-            for bucket in buckets(of: policy) {
-                await transition(bucket: bucket, policy: policy, olderThan: Self.now() - Int64(policy.transitionAfter!) * 1000)
-            }
+        for policy in policies where policy.transitions {
+            for bucket in buckets(of: policy) { await transition(bucket: bucket, policy: policy, now: Self.now()) }
         }
         for policy in policies where policy.expires {
             for bucket in buckets(of: policy) {
@@ -63,16 +61,32 @@ struct Retention: Sendable {
         return (try? engine.listBuckets().map(\.name)) ?? []
     }
 
-    /// Evicts local copies that are old enough and confirmed on every target of the policy.
-    private func transition(bucket: String, policy: PolicySettings, olderThan cutoff: Int64) async {
+    /// Evicts local copies that are due and confirmed on every target of the policy. A due object
+    /// that a target has no copy of yet (written before the policy existed, or a policy that
+    /// copies only when due, as S3 lifecycle Transitions do) gets its copy queued first; it is
+    /// evicted when that copy is confirmed (TieringService) or by a later pass.
+    private func transition(bucket: String, policy: PolicySettings, now: Int64) async {
         var after = ""
         while true {
             guard let page = try? engine.listObjects(bucket: bucket, prefix: policy.prefix, startAfter: after, maxKeys: 500)
             else { return }
-            for (key, record) in page.objects where record.created < cutoff && record.localState == .present {
+            for (key, record) in page.objects
+            where policy.transitionDue(created: record.created).map({ $0 < now }) ?? false && record.localState == .present {
+                if Task.isCancelled { return }
                 guard
                     policy.matches(bucket: bucket, key: key, record: record)
                 else { continue }
+                let missing = policy.replicateTo.filter { tier in !record.replicas.contains { $0.tier == tier } }
+                if !missing.isEmpty {
+                    do {
+                        if try await engine.requestReplication(bucket: bucket, key: key, tiers: missing) {
+                            logger.info("transition: \(bucket)/\(key) is due (policy \(policy.name)); copying it to \(missing)")
+                        }
+                    } catch {
+                        logger.warning("transition: queuing the copy of \(bucket)/\(key) failed: \(error)")
+                    }
+                    continue
+                }
                 do {
                     if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: policy.replicateTo)
                     {

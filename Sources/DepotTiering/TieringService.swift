@@ -34,6 +34,8 @@ public final class TieringService: Service {
         var tiers: [String: any TierClient] = [:]
         var limiters: [String: BandwidthLimiter] = [:]
         var policies: [PolicySettings] = []
+        /// Declared storage classes: a version put in one is copied to its tier and evicted.
+        var storageClasses = StorageClasses(tiers: [])
         var retention: Retention
         var lifecycleInterval: Int64
     }
@@ -142,12 +144,16 @@ public final class TieringService: Service {
         generation.withLock {
             $0 = Generation(
                 tiers: clients, limiters: limiters, policies: configuration.policies,
-                retention: Retention(engine: engine, policies: effective, tiers: clients, logger: logger),
+                storageClasses: StorageClasses(tiers: configuration.tiers), retention: Retention(engine: engine, policies: effective, tiers: clients, logger: logger),
                 lifecycleInterval: Int64(configuration.storage.lifecycleInterval) * 1000)
         }
         let deleting = configuration.policies.filter { $0.propagateDeletes && !$0.replicateTo.isEmpty }
+        let storageClasses = StorageClasses(tiers: configuration.tiers)
         engine.setDeletePlanner { bucket, key, record in
-            deleting.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
+            var tiers = deleting.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
+            // An object put in a storage class lives on its tier: deleting it deletes it there.
+            if let tier = storageClasses.targetTier(of: record), !tiers.contains(tier) { tiers.append(tier) }
+            return tiers
         }
         let continuous = configuration.policies.filter { $0.mode == .continuous && !$0.replicateTo.isEmpty }
         // Continuous or on-demand: an on-demand request (`requestReplication`) keeps every
@@ -163,6 +169,8 @@ public final class TieringService: Service {
             for policy in continuous where policy.matches(bucket: bucket, key: key, record: record) {
                 for tier in policy.replicateTo where !targets.contains(tier) { targets.append(tier) }
             }
+            // Put in a declared storage class: its tier gets the object at once (then it is evicted).
+            if let tier = storageClasses.targetTier(of: record), !targets.contains(tier) { targets.append(tier) }
             return targets
         }
     }
@@ -407,6 +415,7 @@ public final class TieringService: Service {
             try await engine.finishTask(task, outcome: .completed)
             logger.debug("replicated \(task.bucket)/\(task.key) to \(task.tier)")
             await tierAnswered(task.tier)
+            if isCurrent { await evictIfMoved(bucket: task.bucket, key: task.key) }
             return
         } catch is CustomerKeyEncryption.Refusal {
             // SSE-C: the customer's key left with its request; without it there is nothing to send.
@@ -444,6 +453,38 @@ public final class TieringService: Service {
             try await engine.finishTask(task, outcome: outcome)
         } catch {
             logger.error("recording the outcome of a tier task failed: \(error)")
+        }
+    }
+
+    /// The tiers that must all hold a confirmed copy before the object's local copy goes, when it
+    /// is to go now: the tier of the storage class it was put in, or the targets of a transition
+    /// policy it is due under; nil when it stays.
+    func evictionTargets(bucket: String, key: String, record: ObjectRecord) -> [String]? {
+        let (policies, classes) = generation.withLock { ($0.policies, $0.storageClasses) }
+        if let tier = classes.targetTier(of: record) { return [tier] }
+        let now = Retention.now()
+        for policy in policies
+        where policy.transitions && (policy.transitionDue(created: record.created).map { $0 < now } ?? false)
+            && policy.matches(bucket: bucket, key: key, record: record)
+        {
+            return policy.replicateTo
+        }
+        return nil
+    }
+
+    /// After a copy was confirmed: evicts the local bytes of an object that was put in that
+    /// tier's storage class, or that a transition is moving there, once every tier it needs
+    /// holds it, so the move ends with the copy instead of at the next retention pass.
+    private func evictIfMoved(bucket: String, key: String) async {
+        do {
+            guard let record = try engine.headObject(bucket: bucket, key: key), record.localState == .present,
+                let targets = evictionTargets(bucket: bucket, key: key, record: record)
+            else { return }
+            if try await engine.evict(bucket: bucket, key: key, created: record.created, confirmedOn: targets) {
+                logger.info("moved \(bucket)/\(key) to \(targets.joined(separator: ", ")): its local copy was evicted")
+            }
+        } catch {
+            logger.warning("evicting the local copy of \(bucket)/\(key) failed: \(error)")
         }
     }
 

@@ -143,8 +143,33 @@ struct LifecycleConfigurationTests {
             (
                 rules(
                     "<ID>x</ID>" + filter
-                        + "<Status>Enabled</Status><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>"),
-                "NotImplemented", "Transition"
+                        + "<Status>Enabled</Status><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>"
+                        + "<Transition><Days>60</Days><StorageClass>DEEP</StorageClass></Transition>"),
+                "NotImplemented", "several Transition"
+            ),
+            (
+                rules(
+                    "<ID>x</ID>" + filter
+                        + "<Status>Enabled</Status><NoncurrentVersionTransition><NoncurrentDays>3</NoncurrentDays><StorageClass>G</StorageClass></NoncurrentVersionTransition>"
+                ),
+                "NotImplemented", "NoncurrentVersionTransition"
+            ),
+            (
+                rules("<ID>x</ID>" + filter + "<Status>Enabled</Status><Transition><Days>3</Days></Transition>"),
+                "MalformedXML", ""
+            ),
+            (
+                rules(
+                    "<ID>x</ID>" + filter
+                        + "<Status>Enabled</Status><Transition><Days>3</Days><Date>2030-01-01T00:00:00Z</Date><StorageClass>G</StorageClass></Transition>"
+                ),
+                "MalformedXML", ""
+            ),
+            (
+                rules(
+                    "<ID>x</ID>" + filter
+                        + "<Status>Enabled</Status><Transition><Days>-1</Days><StorageClass>G</StorageClass></Transition>"),
+                "InvalidArgument", "Transition.Days"
             ),
             (
                 rules(
@@ -182,7 +207,9 @@ struct LifecycleConfigurationTests {
                     + "<ObjectSizeGreaterThan>100</ObjectSizeGreaterThan><ObjectSizeLessThan>1000</ObjectSizeLessThan></And></Filter>"
                     + "<Status>Enabled</Status><Expiration><Days>1</Days></Expiration>",
                 "<ID>off</ID><Prefix/><Status>Disabled</Status><Expiration><Days>1</Days></Expiration>"))
-        let policies = try LifecyclePolicies.policies(bucket: "rec", document: Array(configuration.document.text.utf8))
+        let policies = try LifecyclePolicies.policies(
+            bucket: "rec", document: Array(configuration.document.text.utf8), storageClasses: StorageClasses(tiers: [])
+        ).policies
         #expect(policies.map(\.name) == ["s3-lifecycle:rec:and"])
         let policy = policies[0]
         #expect(policy.bucket == "rec" && policy.prefix == "cam/" && policy.tags == ["a": "1"])
@@ -204,7 +231,8 @@ struct LifecycleConfigurationTests {
                     + "<Expiration><Date>2030-01-01T00:00:00.000Z</Date></Expiration>"
                     + "<AbortIncompleteMultipartUpload><DaysAfterInitiation>3</DaysAfterInitiation></AbortIncompleteMultipartUpload>"
             ))
-        let policy = try #require(LifecyclePolicies.policy(bucket: "b", rule: configuration.rules[0]))
+        let policy = try #require(
+            LifecyclePolicies.policy(bucket: "b", rule: configuration.rules[0], storageClasses: StorageClasses(tiers: [])))
         #expect(policy.expiry(created: 0) == 1_893_456_000_000)
         #expect(policy.abortUploadsAfter == 3 * 86400)
         #expect(!policy.abortsUpload(created: 10 * day, now: 13 * day))
@@ -218,6 +246,32 @@ struct LifecycleConfigurationTests {
         #expect(!PolicySettings.named("none").expires)
     }
 
+    @Test func aTransitionMovesToTheTierOfItsClass() throws {
+        let glacier = try DepotConfiguration.parseTierDocument(
+            #"{"name": "cold", "type": "filesystem", "path": "/tmp/cold", "storageClass": "GLACIER_IR"}"#)
+        let classes = StorageClasses(tiers: [glacier])
+        let configuration = try parse(
+            rules(
+                "<ID>t</ID><Filter><Prefix>cam/</Prefix></Filter><Status>Enabled</Status>"
+                    + "<Transition><Days>2</Days><StorageClass>GLACIER_IR</StorageClass></Transition>",
+                "<ID>d</ID><Filter/><Status>Enabled</Status>"
+                    + "<Transition><Date>2030-01-01T00:00:00Z</Date><StorageClass>GLACIER_IR</StorageClass></Transition>",
+                "<ID>gone</ID><Filter/><Status>Enabled</Status>"
+                    + "<Transition><Days>1</Days><StorageClass>DEEP</StorageClass></Transition>"))
+        // GET returns the Transition as it was put.
+        #expect(try parse(configuration.document.text) == configuration)
+        let made = try LifecyclePolicies.policies(
+            bucket: "b", document: Array(configuration.document.text.utf8), storageClasses: classes)
+        #expect(made.policies.map { $0.name } == ["s3-lifecycle:b:t", "s3-lifecycle:b:d"])
+        // A class no tier declares any more: the rule is left out, and said so.
+        #expect(made.problems.count == 1 && made.problems[0].contains("DEEP"))
+        let byAge = made.policies[0]
+        #expect(byAge.replicateTo == ["cold"] && byAge.mode == PolicySettings.Mode.onDemand && byAge.propagateDeletes)
+        #expect(byAge.transitionDue(created: 100 * day + 1) == 103 * day)
+        #expect(byAge.expiry(created: 0) == nil)
+        #expect(made.policies[1].transitionDue(created: 0) == 1_893_456_000_000)
+    }
+
     @Test func theExpirationHeaderNamesTheEarliestRule() throws {
         let configuration = try parse(
             rules(
@@ -225,10 +279,13 @@ struct LifecycleConfigurationTests {
                 "<ID>early</ID><Prefix>cam/</Prefix><Status>Enabled</Status><Expiration><Days>2</Days></Expiration>",
                 "<ID>other</ID><Prefix>other/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>"))
         let record = ObjectRecord(size: 5, etag: "e", created: 0, owner: "o")
+        let policies = configuration.rules.compactMap {
+            LifecyclePolicies.policy(bucket: "b", rule: $0, storageClasses: StorageClasses(tiers: []))
+        }
         #expect(
-            LifecyclePolicies.expirationHeader(configuration: configuration, bucket: "b", key: "cam/x", record: record)
+            LifecyclePolicies.expirationHeader(policies: policies, bucket: "b", key: "cam/x", record: record)
                 == "expiry-date=\"Sat, 03 Jan 1970 00:00:00 GMT\", rule-id=\"early\"")
-        #expect(LifecyclePolicies.expirationHeader(configuration: configuration, bucket: "b", key: "none", record: record) == nil)
+        #expect(LifecyclePolicies.expirationHeader(policies: policies, bucket: "b", key: "none", record: record) == nil)
     }
 
     /// Extreme numbers and mangled documents are refused with S3's errors, never a trap (integer
@@ -238,7 +295,8 @@ struct LifecycleConfigurationTests {
             "<ID>h</ID><Filter><And><ObjectSizeGreaterThan>9223372036854775806</ObjectSizeGreaterThan>"
                 + "<ObjectSizeLessThan>9223372036854775807</ObjectSizeLessThan></And></Filter>"
                 + "<Status>Enabled</Status><Expiration><Days>2147483647</Days></Expiration>")
-        let policy = try #require(LifecyclePolicies.policy(bucket: "b", rule: try parse(huge).rules[0]))
+        let policy = try #require(
+            LifecyclePolicies.policy(bucket: "b", rule: try parse(huge).rules[0], storageClasses: StorageClasses(tiers: [])))
         #expect(policy.expiry(created: 0) != nil)
         #expect(
             refusal(rules("<ID>h</ID><Prefix/><Status>Enabled</Status><Expiration><Days>9999999999</Days></Expiration>"))?.code

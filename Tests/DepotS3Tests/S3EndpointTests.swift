@@ -174,8 +174,6 @@ struct S3EndpointTests {
         #expect(check(.put, "/b/k?partNumber=1&uploadId=u", [("x-amz-grant-read", "id=x")])?.code == "NotImplemented")
         #expect(check(.put, "/b/k?partNumber=1&uploadId=u", [("x-amz-acl", "public-read")])?.code == "NotImplemented")
         #expect(check(.put, "/b/k", [("x-amz-acl", "private")]) == nil)
-        #expect(check(.put, "/b/k", [("x-amz-storage-class", "STANDARD_IA")]) == nil)
-        #expect(check(.put, "/b/k", [("x-amz-storage-class", "FAST")])?.code == "InvalidStorageClass")
         #expect(check(.put, "/b", [("x-amz-bucket-object-lock-enabled", "true")]) == nil)
         #expect(
             check(.put, "/b/k", [("x-amz-copy-source", "/s/k"), ("x-amz-copy-source-server-side-encryption-customer-key", "k")])

@@ -127,13 +127,13 @@ def test_validation_errors_are_s3s_and_change_nothing(depot, s3):
         assert got_code == code, (body[:120], response.text)
         if named:
             assert named in message, (body[:120], message)
-    # Transition as boto3 sends it: 501 naming the element, not a silent success.
+    # A Transition to a class no tier declares (test_storage_classes.py has tiers): 400 naming it.
     with pytest.raises(botocore.exceptions.ClientError) as transition:
         s3.put_bucket_lifecycle_configuration(Bucket="lc-invalid", LifecycleConfiguration={"Rules": [
             {"ID": "t", "Filter": {"Prefix": ""}, "Status": "Enabled",
              "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}]})
-    assert transition.value.response["Error"]["Code"] == "NotImplemented"
-    assert "Transition" in transition.value.response["Error"]["Message"]
+    assert transition.value.response["Error"]["Code"] == "InvalidStorageClass"
+    assert "GLACIER" in transition.value.response["Error"]["Message"]
     assert rules_of(s3, "lc-invalid")[0]["ID"] == "kept"
 
 

@@ -102,6 +102,8 @@ extension S3Service {
         metadata.systemMetadata += try requestedObjectACLPairs(
             { c.request.header($0) }, owner: c.account.accessKey, bucket: bucket,
             operation: S3Endpoint(c.request).operationName)
+        // The class asked for (StorageClass/StorageClassRequest.swift); a copy's comes from its own request.
+        metadata.systemMetadata += try storageClassPairs(c.request.header(Self.storageClassHeader))
         return metadata
     }
 

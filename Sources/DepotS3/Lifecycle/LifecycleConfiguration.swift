@@ -6,10 +6,13 @@ import DepotStorage
 /// "lifecycle"). Each enabled rule is carried out as a Depot policy (LifecyclePolicies.swift), by
 /// the same retention pass as the configuration file's policies.
 ///
+/// A Transition names a storage class, and so the tier that declares it (StorageClasses.swift):
+/// the rule's policy moves matching objects there once they are old enough.
+///
 /// What Depot cannot carry out is refused with 501 naming the element, rather than stored and
-/// silently ignored: Transition and NoncurrentVersionTransition (storage classes are not mapped to
-/// tiers), NoncurrentVersionExpiration and ExpiredObjectDeleteMarker (retention expires current
-/// objects only).
+/// silently ignored: NoncurrentVersionTransition (older versions are not moved), more than one
+/// Transition in a rule, NoncurrentVersionExpiration and ExpiredObjectDeleteMarker (retention
+/// expires current objects only).
 struct LifecycleConfiguration: Equatable, Sendable {
     struct Filter: Equatable, Sendable {
         /// How the rule named its filter, kept so GET returns the same shape.
@@ -35,6 +38,15 @@ struct LifecycleConfiguration: Equatable, Sendable {
         /// Milliseconds since the epoch, at midnight UTC.
         var expirationDate: Int64?
         var abortUploadDays: Int?
+        var transition: Transition?
+    }
+
+    /// A rule's move to a storage class (a tier), by age or on a date.
+    struct Transition: Equatable, Sendable {
+        var days: Int?
+        /// Milliseconds since the epoch, at midnight UTC.
+        var date: Int64?
+        var storageClass: String
     }
 
     var rules: [Rule]
@@ -45,8 +57,7 @@ struct LifecycleConfiguration: Equatable, Sendable {
     static let maximumBytes = 256 << 10
     /// Elements of S3's schema that Depot refuses with 501, and why.
     static let unimplemented: [String: String] = [
-        "Transition": "storage classes are not mapped to Depot tiers yet",
-        "NoncurrentVersionTransition": "storage classes are not mapped to Depot tiers yet",
+        "NoncurrentVersionTransition": "Depot moves current objects to a storage class's tier, not older versions",
         "NoncurrentVersionExpiration": "Depot's retention does not expire noncurrent versions yet",
     ]
 
@@ -90,7 +101,7 @@ struct LifecycleConfiguration: Equatable, Sendable {
             "NoncurrentVersionTransition", "NoncurrentVersionExpiration",
         ]
         for child in element.children where !known.contains(child.name) { throw S3Error.malformedXML() }
-        for name in ["Transition", "NoncurrentVersionTransition", "NoncurrentVersionExpiration"]
+        for name in ["NoncurrentVersionTransition", "NoncurrentVersionExpiration"]
         where element.child(name) != nil {
             throw S3Error.notImplemented("the lifecycle rule element \(name) (\(unimplemented[name]!))")
         }
@@ -106,6 +117,12 @@ struct LifecycleConfiguration: Equatable, Sendable {
         if let expiration = try single(element, "Expiration") {
             try parseExpiration(expiration, into: &rule)
         }
+        let transitions = element.children("Transition")
+        guard transitions.count <= 1 else {
+            throw S3Error.notImplemented(
+                "several Transition elements in one lifecycle rule (Depot moves an object once, to one storage class's tier)")
+        }
+        if let transition = transitions.first { rule.transition = try parseTransition(transition) }
         if let abort = try single(element, "AbortIncompleteMultipartUpload") {
             guard abort.children.count == 1, let days = try single(abort, "DaysAfterInitiation") else {
                 throw S3Error.malformedXML()
@@ -116,7 +133,8 @@ struct LifecycleConfiguration: Equatable, Sendable {
                     "AbortIncompleteMultipartUpload: it cannot be specified with Tags (uploads have no tags yet).")
             }
         }
-        guard rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil else {
+        guard rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil || rule.transition != nil
+        else {
             throw S3Error.invalidRequest("At least one action needs to be specified in a rule (rule \(id)).")
         }
         return rule
@@ -144,6 +162,36 @@ struct LifecycleConfiguration: Equatable, Sendable {
         if let date { rule.expirationDate = try midnight(trimmed(date), field: "Expiration.Date") }
         guard rule.expirationDays != nil || rule.expirationDate != nil || expiration.child("ExpiredObjectDeleteMarker") != nil
         else { throw S3Error.malformedXML() }
+    }
+
+    /// `<Transition><Days>30</Days><StorageClass>GLACIER_IR</StorageClass></Transition>` (or `Date`):
+    /// the class is checked against the declared ones when the configuration is put.
+    private static func parseTransition(_ transition: XMLElement) throws -> Transition {
+        for child in transition.children where !["Days", "Date", "StorageClass"].contains(child.name) {
+            throw S3Error.malformedXML()
+        }
+        guard let storageClass = try single(transition, "StorageClass").map(trimmed), !storageClass.isEmpty else {
+            throw S3Error.malformedXML()
+        }
+        let days = try single(transition, "Days")
+        let date = try single(transition, "Date")
+        var result = Transition(storageClass: storageClass)
+        switch (days, date) {
+        case (let days?, nil):
+            // Zero is allowed for a transition (S3 moves such objects at the next midnight).
+            let text = trimmed(days)
+            guard !text.isEmpty, text.utf8.count <= 10, let value = Int(text) else { throw S3Error.malformedXML() }
+            guard value >= 0, value <= Int(Int32.max) else {
+                throw S3Error.invalidArgument("Transition.Days: '\(text)' must not be negative.")
+            }
+            result.days = value
+        case (nil, let date?):
+            result.date = try midnight(trimmed(date), field: "Transition.Date")
+        default:
+            // Neither, or both.
+            throw S3Error.malformedXML()
+        }
+        return result
     }
 
     private static func positiveDays(_ element: XMLElement, field: String) throws -> Int {
@@ -280,6 +328,13 @@ struct LifecycleConfiguration: Equatable, Sendable {
                         r.group("Expiration") { e in
                             if let days = rule.expirationDays { e.element("Days", days) }
                             if let date = rule.expirationDate { e.element("Date", Self.isoDate(date)) }
+                        }
+                    }
+                    if let transition = rule.transition {
+                        r.group("Transition") { t in
+                            if let days = transition.days { t.element("Days", days) }
+                            if let date = transition.date { t.element("Date", Self.isoDate(date)) }
+                            t.element("StorageClass", transition.storageClass)
                         }
                     }
                     if let days = rule.abortUploadDays {

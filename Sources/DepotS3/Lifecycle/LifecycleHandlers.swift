@@ -23,6 +23,18 @@ extension S3Service {
         try requireBucket(bucket)
         let bytes = try await readSmallBody(c, body, limit: LifecycleConfiguration.maximumBytes)
         let configuration = try LifecycleConfiguration(xml: bytes)
+        // A Transition names a class, and so a tier: one that no tier declares is refused as
+        // MinIO refuses a transition to an unknown tier.
+        let classes = settings.configurationView().storageClasses
+        for rule in configuration.rules {
+            guard let transition = rule.transition else { continue }
+            guard classes.tierOfClass[transition.storageClass] != nil else {
+                throw S3Error(
+                    "InvalidStorageClass", .badRequest,
+                    "The storage class you specified is not valid: \(transition.storageClass) (rule \(rule.id), Transition.StorageClass; no tier declares it)"
+                )
+            }
+        }
         try await engine.setBucketDocument(
             bucket, name: LifecycleConfiguration.documentName, Array(configuration.document.text.utf8))
         try await settings.lifecycleChanged()
@@ -36,11 +48,11 @@ extension S3Service {
         return emptyResponse(.noContent)
     }
 
-    /// Adds `x-amz-expiration` for a current object that a rule of its bucket will expire.
+    /// Adds `x-amz-expiration` for a current object that a rule of its bucket will expire, from
+    /// the rules in effect (a bucket without rules costs one dictionary lookup).
     func addExpirationHeader(bucket: String, key: String, record: ObjectRecord, to headers: inout HTTPFields) {
-        guard let configuration = lifecycleConfiguration(bucket: bucket),
-            let value = LifecyclePolicies.expirationHeader(
-                configuration: configuration, bucket: bucket, key: key, record: record)
+        guard let policies = settings.configurationView().lifecyclePolicies[bucket],
+            let value = LifecyclePolicies.expirationHeader(policies: policies, bucket: bucket, key: key, record: record)
         else { return }
         headers[.init("x-amz-expiration")!] = value
     }

@@ -13,20 +13,39 @@ public enum LifecyclePolicies {
     /// Whether a policy name is a lifecycle rule's.
     public static func isLifecyclePolicy(_ name: String) -> Bool { name.hasPrefix("s3-lifecycle:") }
 
-    /// The policies of the bucket's stored lifecycle document (enabled rules only).
-    public static func policies(bucket: String, document: [UInt8]) throws -> [PolicySettings] {
-        try LifecycleConfiguration(xml: document).rules.compactMap { policy(bucket: bucket, rule: $0) }
+    /// The policies of the bucket's stored lifecycle document (enabled rules only). A rule whose
+    /// Transition names a class no tier declares any more (its tier was removed or renamed its
+    /// class since) is left out and described in `problems`.
+    public static func policies(
+        bucket: String, document: [UInt8], storageClasses: StorageClasses
+    ) throws -> (policies: [PolicySettings], problems: [String]) {
+        var policies: [PolicySettings] = []
+        var problems: [String] = []
+        for rule in try LifecycleConfiguration(xml: document).rules {
+            if let transition = rule.transition, storageClasses.tierOfClass[transition.storageClass] == nil {
+                problems.append(
+                    "bucket \(bucket): lifecycle rule \(rule.id) moves objects to storage class \(transition.storageClass), which no tier declares; the rule is not applied"
+                )
+                continue
+            }
+            if let policy = policy(bucket: bucket, rule: rule, storageClasses: storageClasses) { policies.append(policy) }
+        }
+        return (policies, problems)
     }
 
     /// The policies of every bucket's lifecycle configuration, for the configuration in effect.
     /// A stored document that no longer parses is skipped and reported in `problems`.
-    public static func all(engine: Engine) throws -> (policies: [PolicySettings], problems: [String]) {
+    public static func all(
+        engine: Engine, storageClasses: StorageClasses
+    ) throws -> (policies: [PolicySettings], problems: [String]) {
         var policies: [PolicySettings] = []
         var problems: [String] = []
         for (name, bucket) in try engine.listBuckets() {
             guard let document = bucket.document(LifecycleConfiguration.documentName) else { continue }
             do {
-                policies += try Self.policies(bucket: name, document: document)
+                let made = try Self.policies(bucket: name, document: document, storageClasses: storageClasses)
+                policies += made.policies
+                problems += made.problems
             } catch {
                 problems.append(
                     "bucket \(name): its stored lifecycle configuration does not parse (\(error)); its rules are not applied")
@@ -35,7 +54,9 @@ public enum LifecyclePolicies {
         return (policies, problems)
     }
 
-    static func policy(bucket: String, rule: LifecycleConfiguration.Rule) -> PolicySettings? {
+    static func policy(
+        bucket: String, rule: LifecycleConfiguration.Rule, storageClasses: StorageClasses
+    ) -> PolicySettings? {
         guard rule.enabled else { return nil }
         var policy = PolicySettings.named(policyName(bucket: bucket, ruleID: rule.id))
         policy.bucket = bucket
@@ -48,21 +69,34 @@ public enum LifecyclePolicies {
         policy.expireAt = rule.expirationDate
         policy.abortUploadsAfter = rule.abortUploadDays.map { $0 * 86400 }
         policy.expireAtMidnightUTC = true
+        if let transition = rule.transition, let tier = storageClasses.tierOfClass[transition.storageClass] {
+            // Moved when due, not copied at every PUT: the retention pass queues the copy of an
+            // object that is due and evicts the local bytes once the tier confirmed it
+            // (Retention.swift). A transitioned object deleted (or expired) here is deleted
+            // from the tier too, as S3 deletes it from its class.
+            policy.replicateTo = [tier]
+            policy.mode = .onDemand
+            policy.propagateDeletes = true
+            policy.transitionAfter = transition.days.map { $0 * 86400 }
+            policy.transitionAt = transition.date
+        }
         return policy
     }
 
     /// The `x-amz-expiration` value for a current object that an enabled rule of the bucket will
     /// expire: the earliest such expiry and its rule, e.g.
     /// `expiry-date="Fri, 23 Dec 2012 00:00:00 GMT", rule-id="logs"`; nil when none will.
+    /// `policies` are the bucket's rules in effect (S3ConfigurationView), so no request reads or
+    /// parses the stored XML.
     static func expirationHeader(
-        configuration: LifecycleConfiguration, bucket: String, key: String, record: ObjectRecord
+        policies: [PolicySettings], bucket: String, key: String, record: ObjectRecord
     ) -> String? {
         var earliest: (time: Int64, rule: String)?
-        for rule in configuration.rules {
-            guard let policy = policy(bucket: bucket, rule: rule), policy.matches(bucket: bucket, key: key, record: record),
-                let time = policy.expiry(created: record.created)
+        let namePrefix = policyName(bucket: bucket, ruleID: "")
+        for policy in policies {
+            guard policy.matches(bucket: bucket, key: key, record: record), let time = policy.expiry(created: record.created)
             else { continue }
-            if earliest == nil || time < earliest!.time { earliest = (time, rule.id) }
+            if earliest == nil || time < earliest!.time { earliest = (time, String(policy.name.dropFirst(namePrefix.count))) }
         }
         guard let earliest else { return nil }
         let id = earliest.rule.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "%22")
