@@ -24,7 +24,7 @@ extension VaultTier {
 
     /// What the remote said about an upload.
     enum UploadState {
-        case at(offset: UInt64, length: UInt64?)
+        case at(offset: UInt64, length: UInt64?, etag: String? = nil)
         case gone(status: UInt)
     }
 
@@ -52,7 +52,7 @@ extension VaultTier {
                 }
                 if offset == nil {
                     switch try await head(current) {
-                    case .at(let reported, let length) where length == nil || length == record.size:
+                    case .at(let reported, let length, _) where length == nil || length == record.size:
                         if reported >= record.size {
                             // Every byte arrived but the upload never became a recording (its
                             // finishing failed): the agent's answer, start it again.
@@ -65,7 +65,7 @@ extension VaultTier {
                             )
                         }
                         offset = reported
-                    case .at(_, let length):
+                    case .at(_, let length, _):
                         throw Restart(reason: "upload \(current) has length \(length ?? 0), not \(record.size)")
                     case .gone(let status):
                         throw Restart(reason: "upload \(current) is gone (HTTP \(status))")
@@ -76,11 +76,12 @@ extension VaultTier {
                 switch try await patch(current, reader: reader, range: start..<end) {
                 case .gone(let status):
                     throw Restart(reason: "upload \(current) is gone (HTTP \(status))")
-                case .at(let reached, _):
+                case .at(let reached, _, let etag):
                     stalls = 0
                     offset = reached
                     if reached >= record.size {
                         try await sessions.remove(session)
+                        try Self.verify(etag: etag, of: record, remote: remote)
                         return
                     }
                 }
@@ -112,6 +113,17 @@ extension VaultTier {
     }
 
     static let tusHeader = [("Tus-Resumable", "1.0.0")]
+
+    /// The end-to-end check of a finished upload. A Vault answers the final PATCH with no checksum,
+    /// so there the remote's offset reaching the size is all there is; Depot's Vault adds the
+    /// recording's ETag (the MD5 of what it stored), which must be this object's MD5 (when it has
+    /// one: a multipart ETag is not an MD5). A mismatch fails the copy, and its retry uploads again.
+    static func verify(etag: String?, of record: ObjectRecord, remote: String) throws {
+        guard let etag, !record.etag.contains("-"), etag.count == 32 else { return }
+        guard etag == record.etag else {
+            throw TierError("the remote stored \(remote) with MD5 \(etag), but the recording's is \(record.etag)")
+        }
+    }
 
     /// An upload that must start again, and why.
     struct Restart: Error { let reason: String }
@@ -191,7 +203,8 @@ extension VaultTier {
             guard reached > range.lowerBound else {
                 throw Unexpected(description: "PATCH /storage/tus/\(id) at \(range.lowerBound): 204 without progress")
             }
-            return .at(offset: reached, length: nil)
+            let etag = reply.headers.first(name: "etag").map { $0.filter { $0 != "\"" } }
+            return .at(offset: reached, length: nil, etag: etag)
         case 404, 410:
             return .gone(status: reply.status)
         case 401, 403:

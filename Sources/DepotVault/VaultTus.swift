@@ -133,12 +133,17 @@ extension VaultService {
         }
         var headers = base
         headers[.init("Upload-Offset")!] = String(newOffset)
-        // The final PATCH answers only once the object is durably committed.
-        if newOffset == length { try await complete(id: id, forwarding: forwarding) }
+        // The final PATCH answers only once the object is durably committed, with its ETag (the
+        // MD5 of the recording), so a forwarding Depot (a `vault` tier) can check the bytes arrived.
+        if newOffset == length { headers[.eTag] = "\"" + (try await complete(id: id, forwarding: forwarding)) + "\"" }
         return Response(status: .noContent, headers: headers, body: ResponseBody())
     }
 
-    private func complete(id: String, forwarding: (provider: VaultProvider, bucket: String, key: String)?) async throws {
+    /// Turns the upload into the recording; returns its ETag (the hex MD5 of its bytes).
+    @discardableResult
+    private func complete(id: String, forwarding: (provider: VaultProvider, bucket: String, key: String)?) async throws
+        -> String
+    {
         let md5 = try engine.uploadContentMD5(uploadId: id)
         let parts = try engine.listParts(uploadId: id).parts.map { (number: $0.number, etag: String?.none) }
         _ = try await engine.completeUpload(uploadId: id, parts: parts, minimumPartSize: 0, origin: .vault("Put")) { _, _ in
@@ -147,6 +152,7 @@ extension VaultService {
         if let forwarding {
             try await forwardThroughProvider(forwarding.provider, bucket: forwarding.bucket, key: forwarding.key)
         }
+        return Hex.encode(md5)
     }
 
     /// Streams a PATCH body into `session`, at most `room` bytes. A failure of the body itself (the

@@ -6,12 +6,16 @@ the edge, in the middle of a forward ends with the recording complete, and the f
 the same tus upload from the offset the remote kept (the edge logs the offset it resumed at, the
 remote is left with no second, abandoned upload). Reads of a transitioned recording come back
 from the remote (GET /api/storage/blob), deletes propagate (DELETE /api/storage), and
-`depot tier check` pings the remote and its tus endpoint."""
+`depot tier check` pings the remote and its tus endpoint. Bytes changed on the way are caught by
+the ETag Depot's Vault answers the final PATCH with."""
 import base64
 import hashlib
+import http.client
 import os
 import re
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -37,11 +41,11 @@ def start_remote(tmp_path, port=None):
     return DepotServer(config=str(config), address=f"127.0.0.1:{port or free_port()}").start()
 
 
-def start_edge(tmp_path, remote, tier_extra="", policy_extra="", storage=""):
+def start_edge(tmp_path, remote, tier_extra="", policy_extra="", storage="", via=None):
     config = tmp_path / "edge.yaml"
     config.write_text(f"""{storage}buckets: [rec]
 {ACCOUNT}tiers:
-  - {{ name: hq, type: vault, endpoint: "{remote.endpoint}/api/", accessKey: {ACCESS}, secretKey: "{SECRET}",
+  - {{ name: hq, type: vault, endpoint: "{via or remote.endpoint}/api/", accessKey: {ACCESS}, secretKey: "{SECRET}",
        chunkSize: 1MiB{tier_extra} }}
 policies:
   - {{ name: forward, match: {{ bucket: rec }}, replicate: {{ to: [hq], deletes: true }}{policy_extra} }}
@@ -53,10 +57,12 @@ policies:
 def sites(tmp_path):
     started = []
 
-    def start(**edge_options):
+    def start(proxy=None, **edge_options):
         remote = start_remote(tmp_path)
         started.append(remote)
-        edge = start_edge(tmp_path, remote, **edge_options)
+        if proxy:
+            proxy.target = remote.port
+        edge = start_edge(tmp_path, remote, via=proxy and proxy.endpoint, **edge_options)
         started.append(edge)
         return edge, remote
 
@@ -237,6 +243,63 @@ def test_edge_killed_mid_forward_resumes_after_its_restart(sites):
     assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), edge.logs()
     assert "from the start" not in edge.logs()
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+class CorruptingProxy:
+    """Passes the edge's requests to the remote, flipping the first byte of every tus PATCH body
+    that starts at offset 0: the remote stores (and answers for) bytes the edge never had."""
+
+    def __init__(self):
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.command == "PATCH" and self.headers.get("Upload-Offset") == "0" and body:
+                    body = bytes([body[0] ^ 0xFF]) + body[1:]
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream = http.client.HTTPConnection("127.0.0.1", proxy.target, timeout=30)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                reply = upstream.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for name, value in reply.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                upstream.close()
+
+            do_GET = do_POST = do_PATCH = do_HEAD = do_DELETE = do_OPTIONS = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.target = None
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_bytes_changed_on_the_way_fail_the_copy(sites):
+    proxy = CorruptingProxy()
+    try:
+        edge, remote = sites(proxy=proxy, tier_extra=", maxAttempts: 1")
+        s3 = edge.client()
+        key = "cam1/changed.mp4"
+        s3.put_object(Bucket="rec", Key=key, Body=os.urandom(MIB + 5), ContentType="video/mp4")
+        deadline = time.time() + 20
+        while s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus") != "FAILED":
+            assert time.time() < deadline, "the changed copy was not refused"
+            time.sleep(0.2)
+        assert "but the recording's is" in edge.logs()
+    finally:
+        proxy.server.shutdown()
 
 
 @pytest.mark.parametrize("tier, field", [

@@ -318,7 +318,7 @@ paths:
   /api/storage/tus/{id}:
     parameters: [{ $ref: "#/components/parameters/id" }]
     head: { tags: [tus], operationId: tusOffset, summary: "The upload's offset", security: [{ vaultKeys: [] }], responses: { "200": { description: Upload-Offset and Upload-Length }, "404": { $ref: "#/components/responses/VaultError" } } }
-    patch: { tags: [tus], operationId: tusPatch, summary: "Append bytes at Upload-Offset", security: [{ vaultKeys: [] }], requestBody: { content: { application/offset+octet-stream: { schema: { type: string, format: binary } } } }, responses: { "204": { description: Appended }, "403": { $ref: "#/components/responses/VaultError" }, "409": { $ref: "#/components/responses/VaultError" }, "415": { $ref: "#/components/responses/VaultError" } } }
+    patch: { tags: [tus], operationId: tusPatch, summary: "Append bytes at Upload-Offset", security: [{ vaultKeys: [] }], requestBody: { content: { application/offset+octet-stream: { schema: { type: string, format: binary } } } }, responses: { "204": { description: "Appended; Upload-Offset is the new offset, and the final PATCH (the recording stored) also answers its ETag, the MD5 of its bytes" }, "403": { $ref: "#/components/responses/VaultError" }, "409": { $ref: "#/components/responses/VaultError" }, "415": { $ref: "#/components/responses/VaultError" } } }
     delete: { tags: [tus], operationId: tusDelete, summary: "Abandon an upload", security: [{ vaultKeys: [] }], responses: { "204": { description: Deleted } } }
     options: { tags: [tus], operationId: tusOptionsUpload, summary: "tus capabilities", security: [], responses: { "204": { description: Capabilities } } }
 """#
