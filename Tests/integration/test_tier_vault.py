@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from admin_client import Admin
 from backends import free_port
 from conftest import DepotServer, run_depot
 
@@ -300,6 +301,45 @@ def test_bytes_changed_on_the_way_fail_the_copy(sites):
         assert "but the recording's is" in edge.logs()
     finally:
         proxy.server.shutdown()
+
+
+def test_a_vault_tier_made_through_the_admin_api(tmp_path):
+    remote = start_remote(tmp_path)
+    config = tmp_path / "plain-edge.yaml"
+    config.write_text("buckets: [rec]\n" + ACCOUNT)
+    edge = DepotServer(config=str(config)).start()
+    try:
+        admin = Admin(edge.endpoint)
+        status, tier = admin.put("/admin/v1/tiers/hq", {
+            "type": "vault", "endpoint": remote.endpoint + "/api", "accessKey": ACCESS, "secretKey": SECRET,
+            "chunkSize": "2MiB", "prefix": "edge-1/"})
+        assert status == 201, tier
+        assert tier["secretKey"] == "********" and tier["chunkSize"] == 2 * MIB and tier["type"] == "vault"
+        # A document read back (masked secret) keeps the stored secret: the check still gets in.
+        status, _ = admin.put("/admin/v1/tiers/hq", {k: v for k, v in tier.items() if k != "source"})
+        assert status == 200  # (`source` is read-only)
+        status, check = admin.post("/admin/v1/tiers/hq/check")
+        assert status == 200 and check["ok"] is True, check
+        status, policy = admin.post("/admin/v1/policies", {
+            "name": "forward", "match": {"bucket": "rec"}, "replicate": {"to": ["hq"]}})
+        assert status == 201, policy
+        data = os.urandom(3 * MIB + 3)
+        legacy_upload(edge, "cam", "1700000000_6-967003_cam_0-0-0-0_-1_100.mp4", data, {})
+        key = "cam/1700000000_6-967003_cam_0-0-0-0_-1_100.mp4"
+        wait_completed(edge.client(), key)
+        assert remote.client().get_object(Bucket="rec", Key="edge-1/" + key)["Body"].read() == data
+        # Wrong credentials: the check says what the remote answered.
+        document = {k: v for k, v in tier.items() if k != "source"}
+        status, _ = admin.put("/admin/v1/tiers/hq", dict(document, secretKey="wrong"))
+        assert status == 200
+        status, check = admin.post("/admin/v1/tiers/hq/check")
+        assert check["ok"] is False and "HTTP 401" in check["error"], check
+        status, body = admin.put("/admin/v1/tiers/bad", {"type": "vault", "endpoint": "http://x/api", "accessKey": "a",
+                                                          "secretKey": "b", "chunkSize": "100KiB"})
+        assert status == 400 and body.get("field") == "chunkSize", body
+    finally:
+        edge.cleanup()
+        remote.cleanup()
 
 
 @pytest.mark.parametrize("tier, field", [
