@@ -85,6 +85,13 @@ extension ObjectRecord {
     }
 }
 
+extension ObjectMetadata {
+    /// The declared class a multipart upload was created with; nil for STANDARD.
+    public var requestedStorageClass: String? {
+        systemMetadata.first { $0.0 == StorageClasses.requestedKey }?.1
+    }
+}
+
 extension PolicySettings {
     /// Whether the policy moves objects to its tiers (by age or by date).
     public var transitions: Bool { transitionAfter != nil || transitionAt != nil }

@@ -303,7 +303,7 @@ extension S3Service {
             x.element("UploadId", id)
             x.group("Initiator") { i in i.element("ID", upload.metadata.owner) }
             x.group("Owner") { o in o.element("ID", upload.metadata.owner) }
-            x.element("StorageClass", "STANDARD")
+            x.element("StorageClass", upload.metadata.requestedStorageClass ?? StorageClasses.standard)
             x.element("PartNumberMarker", marker)
             if let last = parts.last { x.element("NextPartNumberMarker", last.number) }
             x.element("MaxParts", maxParts)
@@ -355,7 +355,7 @@ extension S3Service {
                     u.element("UploadId", item.id)
                     u.group("Initiator") { i in i.element("ID", item.upload.metadata.owner) }
                     u.group("Owner") { o in o.element("ID", item.upload.metadata.owner) }
-                    u.element("StorageClass", "STANDARD")
+                    u.element("StorageClass", item.upload.metadata.requestedStorageClass ?? StorageClasses.standard)
                     u.element("Initiated", iso8601(milliseconds: item.upload.created))
                     if !item.upload.checksumAlgorithm.isEmpty { u.element("ChecksumAlgorithm", item.upload.checksumAlgorithm) }
                 }

@@ -152,7 +152,12 @@ extension AdminAPI {
                 "readOnly": true,
             ]
         }
-        if let after = policy.transitionAfter { out["transition"] = ["after": "\(after)s"] }
+        if policy.transitions {
+            var transition: [String: Any] = [:]
+            if let after = policy.transitionAfter { transition["after"] = "\(after)s" }
+            if let date = policy.transitionAt { transition["at"] = iso8601(milliseconds: date) }
+            out["transition"] = transition
+        }
         if let lock = policy.lock { out["lock"] = lock.document }
         return out
     }

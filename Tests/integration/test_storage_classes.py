@@ -145,6 +145,17 @@ def test_transition_to_an_unknown_class_is_refused(tmp_path, moto):  # noqa: F81
         assert "DEEP_ARCHIVE" in response["Error"]["Message"]
         # Nothing changed.
         assert s3.get_bucket_lifecycle_configuration(Bucket="rec")["Rules"] == kept
+        # A dated Transition: the policy shows its date.
+        import datetime
+        dated = [{"ID": "dated", "Filter": {"Prefix": "d/"}, "Status": "Enabled",
+                  "Transitions": [{"Date": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc),
+                                   "StorageClass": "GLACIER_IR"}]}]
+        s3.put_bucket_lifecycle_configuration(Bucket="rec", LifecycleConfiguration={"Rules": dated})
+        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="rec")["Rules"]
+        assert rule["Transitions"][0]["Date"].year == 2030 and rule["Transitions"][0]["StorageClass"] == "GLACIER_IR"
+        status, body = Admin(server.endpoint).get("/admin/v1/policies")
+        policy = {p["name"]: p for p in body["policies"]}["s3-lifecycle:rec:dated"]
+        assert status == 200 and policy["transition"] == {"at": "2030-01-01T00:00:00.000Z"}, policy
         # Older versions are not moved: 501 naming the element.
         response = refused(lambda: s3.put_bucket_lifecycle_configuration(Bucket="rec", LifecycleConfiguration={"Rules": [
             {"ID": "nc", "Filter": {"Prefix": ""}, "Status": "Enabled",
@@ -199,6 +210,8 @@ def test_put_in_a_declared_class_moves_the_object_to_its_tier(tmp_path, moto):  
         # In its class from the PUT on, as AWS stores it directly into the class.
         assert s3.head_object(Bucket="rec", Key="put.bin")["StorageClass"] == "GLACIER_IR"
         upload = s3.create_multipart_upload(Bucket="rec", Key="multi.bin", StorageClass="GLACIER_IR")["UploadId"]
+        assert [u["StorageClass"] for u in s3.list_multipart_uploads(Bucket="rec")["Uploads"]] == ["GLACIER_IR"]
+        assert s3.list_parts(Bucket="rec", Key="multi.bin", UploadId=upload)["StorageClass"] == "GLACIER_IR"
         parts = [os.urandom(5 * 1024 * 1024), os.urandom(1234)]
         etags = [s3.upload_part(Bucket="rec", Key="multi.bin", UploadId=upload, PartNumber=i + 1, Body=p)["ETag"]
                  for i, p in enumerate(parts)]

@@ -93,6 +93,7 @@ components:
         maxAttempts: { type: integer }
         bandwidth: { type: [integer, string], description: "Bytes per second over all copies, e.g. 2MB." }
         window: { type: string, description: "Local-time windows such as 22:00-06:00." }
+        storageClass: { type: string, example: GLACIER_IR, description: "The S3 storage class this tier is (upper-case, not STANDARD, one tier per class): x-amz-storage-class and lifecycle Transitions naming it send objects here." }
         endpoint: { type: string }
         region: { type: string }
         bucket: { type: string }
@@ -133,7 +134,7 @@ components:
             mode: { type: string, enum: [continuous, on-demand] }
             deletes: { type: boolean }
             versions: { type: string, enum: [all, current], default: all, description: "Versioned buckets: all also copies every version to .depot-versions/<version id>/<key>; current keeps only the current version at its plain key." }
-        transition: { type: object, properties: { after: { type: string, example: 7d } } }
+        transition: { type: object, properties: { after: { type: string, example: 7d }, at: { type: string, readOnly: true, description: "S3 lifecycle Transition/Date: every matching object moves then." } } }
         lock: { type: object, description: 'Object Lock retention given at commit to new matching versions whose request named none (before the bucket default); only in buckets with Object Lock', properties: { mode: { type: string, enum: [GOVERNANCE, COMPLIANCE] }, days: { type: integer }, years: { type: integer } } }
         expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] }, at: { type: string, readOnly: true, description: "S3 lifecycle Expiration/Date: every matching object expires then." }, roundedTo: { type: string, readOnly: true, description: "S3 lifecycle days count to the next midnight UTC." } } }
         abortIncompleteUploads: { type: object, readOnly: true, description: "S3 lifecycle AbortIncompleteMultipartUpload.", properties: { after: { type: string } } }
