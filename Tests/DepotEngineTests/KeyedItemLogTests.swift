@@ -1,4 +1,5 @@
 import DepotStorage
+import Foundation
 import Glibc
 import Testing
 
@@ -116,6 +117,41 @@ struct KeyedItemLogTests {
         #expect(try rebuilt.storedAccounts().map(\.accessKey) == ["AK"])
     }
 
+    @Test func aFailedChangeIsSupersededSoARebuildKeepsWhatTheIndexHeld() async throws {
+        let dir = TemporaryDirectory()
+        let configuration = testConfiguration(dir.path)
+        do {
+            let engine = try Engine(configuration: configuration)
+            defer { engine.shutdown() }
+            try await engine.storeSetting(kind: "policy", name: "held", document: Array("good".utf8))
+            try await engine.storeSetting(kind: "policy", name: "kept", document: Array("kept".utf8))
+            let settings = engine.environment.table("settings")
+            // Each logs its change and writes the index, then fails as a full disk would.
+            for (key, value) in [("policy/held", Array("failed".utf8)), ("policy/new", [1]), ("policy/kept", nil)] {
+                await #expect(throws: FailedChange.self) {
+                    try await engine.committer.submit { txn, context in
+                        _ = try context.log(.keyedItem(table: "settings", key: key, value: value))
+                        if let value {
+                            try txn.put(settings, Array(key.utf8), value)
+                        } else {
+                            _ = try txn.delete(settings, Array(key.utf8))
+                        }
+                        throw FailedChange()
+                    }
+                }
+            }
+            #expect(try engine.storedSettings(kind: "policy").map(\.name) == ["held", "kept"])
+        }
+        _ = system("rm -rf '\(configuration.indexDirectory)'")
+        let report = try Engine.rebuildIndex(configuration: configuration)
+        #expect(report.settings == ["policy": 2])
+        let rebuilt = try Engine(configuration: configuration)
+        defer { rebuilt.shutdown() }
+        let policies = try rebuilt.storedSettings(kind: "policy")
+        #expect(policies.map(\.name) == ["held", "kept"])
+        #expect(policies.first?.document == Array("good".utf8))
+    }
+
     @Test func itemsOfAnIndexFromBeforeLoggingAreLoggedOnceAtStart() async throws {
         let dir = TemporaryDirectory()
         let configuration = testConfiguration(dir.path)
@@ -144,6 +180,8 @@ struct KeyedItemLogTests {
     }
 }
 
+private struct FailedChange: Error {}
+
 /// The ids of the segment files, ascending.
 private func segmentIds(_ directory: String) -> [UInt32] { SegmentStore.listSegmentIds(directory) }
 
@@ -156,11 +194,7 @@ private func segmentFilesContain(_ directory: String, _ needle: [UInt8]) -> Bool
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while case let n = fread(&buffer, 1, buffer.count, file), n > 0 { bytes += buffer[0..<n] }
-        if bytes.count >= needle.count,
-            (0...(bytes.count - needle.count)).contains(where: { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
-        {
-            return true
-        }
+        if Data(bytes).range(of: Data(needle)) != nil { return true }
     }
     return false
 }
