@@ -24,6 +24,8 @@ public enum SettingOrigin: String, Sendable {
     case apiOverridingFile = "api (overrides config)"
     /// An enabled rule of a bucket's S3 lifecycle configuration (changed only through S3).
     case lifecycle = "s3-lifecycle"
+    /// An enabled rule of a bucket's S3 replication configuration (changed only through S3).
+    case replication = "s3-replication"
 }
 
 extension DepotConfiguration {

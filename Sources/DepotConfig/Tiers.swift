@@ -106,6 +106,9 @@ public struct PolicySettings: Sendable, Equatable {
     /// The Object Lock retention given to each new matching version whose own request named none
     /// (before the bucket's default); only in buckets with Object Lock, skipped elsewhere.
     public var lock: LockRetention?
+    /// Objects one of these matches are left to it: an S3 replication rule of higher priority to
+    /// the same tier decides for them (its DeleteMarkerReplication applies, not this one's).
+    public var yieldsTo: [PolicySettings] = []
 
     /// Transition by date (milliseconds since the epoch; an S3 lifecycle `Transition/Date`).
     public var transitionAt: Int64?
@@ -125,6 +128,11 @@ public struct PolicySettings: Sendable, Equatable {
         }
         for (name, value) in tags {
             guard objectTags.contains(where: { $0.0 == name && $0.1 == value }) else { return false }
+        }
+        if yieldsTo.contains(where: {
+            $0.matches(bucket: bucket, key: key, size: size, metadata: userMetadata, owner: owner, tags: objectTags)
+        }) {
+            return false
         }
         return true
     }

@@ -85,11 +85,11 @@ extension S3Service {
 
     func deleteBucket(_ c: S3Context, bucket: String) async throws -> Response {
         try authorize(c, .delete, bucket: bucket)
-        let hadLifecycle = lifecycleConfiguration(bucket: bucket) != nil
+        let hadLifecycle = lifecycleConfiguration(bucket: bucket) != nil || hasReplicationConfiguration(bucket: bucket)
         let hadNotifications = (try? engine.bucket(bucket))??.document(NotificationConfiguration.documentName) != nil
         try await engine.deleteBucket(bucket)
-        // Its lifecycle rules (policies in effect) and notification rules (event routes) go with
-        // it, so a new bucket of the same name does not inherit them.
+        // Its lifecycle and replication rules (policies in effect) and notification rules (event
+        // routes) go with it, so a new bucket of the same name does not inherit them.
         if hadLifecycle { try await settings.lifecycleChanged() }
         if hadNotifications { try await settings.notificationChanged() }
         return emptyResponse(.noContent)

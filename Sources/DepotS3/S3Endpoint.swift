@@ -20,6 +20,7 @@ public enum S3Endpoint: Equatable, Sendable {
     case getObjectRetention, putObjectRetention, getObjectLegalHold, putObjectLegalHold
     case getBucketCors, putBucketCors, deleteBucketCors
     case getBucketLifecycle, putBucketLifecycle, deleteBucketLifecycle
+    case getBucketReplication, putBucketReplication, deleteBucketReplication
     case getBucketNotification, putBucketNotification
     case getBucketEncryption, putBucketEncryption, deleteBucketEncryption
     case getBucketPolicy, putBucketPolicy, deleteBucketPolicy, getBucketPolicyStatus
@@ -147,6 +148,8 @@ public enum S3Endpoint: Equatable, Sendable {
         "GetBucketCors": .getBucketCors, "PutBucketCors": .putBucketCors, "DeleteBucketCors": .deleteBucketCors,
         "GetBucketLifecycleConfiguration": .getBucketLifecycle, "PutBucketLifecycleConfiguration": .putBucketLifecycle,
         "DeleteBucketLifecycle": .deleteBucketLifecycle,
+        "GetBucketReplication": .getBucketReplication, "PutBucketReplication": .putBucketReplication,
+        "DeleteBucketReplication": .deleteBucketReplication,
         "GetBucketNotificationConfiguration": .getBucketNotification,
         "PutBucketNotificationConfiguration": .putBucketNotification,
         "GetBucketEncryption": .getBucketEncryption, "PutBucketEncryption": .putBucketEncryption,
@@ -194,6 +197,9 @@ public enum S3Endpoint: Equatable, Sendable {
         case .getBucketLifecycle: "GetBucketLifecycleConfiguration"
         case .putBucketLifecycle: "PutBucketLifecycleConfiguration"
         case .deleteBucketLifecycle: "DeleteBucketLifecycle"
+        case .getBucketReplication: "GetBucketReplication"
+        case .putBucketReplication: "PutBucketReplication"
+        case .deleteBucketReplication: "DeleteBucketReplication"
         case .getBucketNotification: "GetBucketNotificationConfiguration"
         case .putBucketNotification: "PutBucketNotificationConfiguration"
         case .getBucketEncryption: "GetBucketEncryption"
@@ -244,12 +250,13 @@ public enum S3Endpoint: Equatable, Sendable {
         switch self {
         case .listObjects, .listObjectsV2, .listObjectVersions, .listMultipartUploads, .getBucketTagging,
             .getBucketAcl, .getBucketOwnershipControls, .getBucketConfiguration, .getBucketVersioning, .getObjectLockConfiguration, .getBucketCors,
-            .getBucketLifecycle, .getBucketNotification,
+            .getBucketLifecycle, .getBucketNotification, .getBucketReplication,
             .getBucketPolicy, .getBucketPolicyStatus, .getPublicAccessBlock, .getBucketEncryption:
             .list
         case .createBucket, .putBucketTagging, .deleteBucketTagging, .putBucketAcl, .putBucketVersioning,
             .putObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold, .putObject, .putBucketCors, .deleteBucketCors,
-            .putBucketLifecycle, .deleteBucketLifecycle, .putBucketNotification,
+            .putBucketLifecycle, .deleteBucketLifecycle, .putBucketNotification, .putBucketReplication,
+            .deleteBucketReplication,
             .copyObject,
             .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload,
             .putObjectTagging, .deleteObjectTagging, .putObjectAcl, .putBucketEncryption, .deleteBucketEncryption:

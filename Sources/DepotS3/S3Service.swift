@@ -24,9 +24,11 @@ public struct S3Settings: Sendable {
     public var maxClockSkew: Int64 = 15 * 60
     /// `https` when the server listens with TLS: absolute URLs Depot writes (the POST answer's Location) use it.
     public var urlScheme = "http"
-    /// Called after a bucket's lifecycle configuration changed (or its bucket was deleted), so the
-    /// server rebuilds the policies in effect from the stored lifecycle documents.
+    /// Called after a bucket's lifecycle or replication configuration changed (or its bucket was
+    /// deleted), so the server rebuilds the policies in effect from the stored rule documents.
     public var lifecycleChanged: @Sendable () async throws -> Void = {}
+    /// The tiers in effect, which a replication rule's destination must name.
+    public var tiers: @Sendable () -> [TierSettings] = { [] }
     /// Called after a bucket's notification configuration changed (or its bucket was deleted), so
     /// the server rebuilds the event routes from the stored notification documents.
     public var notificationChanged: @Sendable () async throws -> Void = {}
@@ -229,6 +231,9 @@ public final class S3Service: Sendable {
         case .getBucketLifecycle: return try getBucketLifecycle(c, bucket: bucket)
         case .putBucketLifecycle: return try await putBucketLifecycle(c, bucket: bucket, body: body)
         case .deleteBucketLifecycle: return try await deleteBucketLifecycle(c, bucket: bucket)
+        case .getBucketReplication: return try getBucketReplication(c, bucket: bucket)
+        case .putBucketReplication: return try await putBucketReplication(c, bucket: bucket, body: body)
+        case .deleteBucketReplication: return try await deleteBucketReplication(c, bucket: bucket)
         case .getBucketNotification: return try getBucketNotification(c, bucket: bucket)
         case .putBucketNotification: return try await putBucketNotification(c, bucket: bucket, body: body)
         case .getBucketEncryption: return try getBucketEncryption(c, bucket: bucket)

@@ -102,7 +102,9 @@ extension S3Service {
         }
         switch status {
         case "Enabled": try await engine.setVersioning(bucket: bucket, .enabled)
-        case "Suspended": try await engine.setVersioning(bucket: bucket, .suspended)
+        case "Suspended":
+            try refuseSuspendingReplicatedBucket(bucket)
+            try await engine.setVersioning(bucket: bucket, .suspended)
         default: throw S3Error.malformedXML()
         }
         return emptyResponse(.ok)

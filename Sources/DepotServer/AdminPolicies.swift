@@ -50,14 +50,21 @@ extension AdminAPI {
         },
     ]
 
-    /// A policy made from a bucket's S3 lifecycle rule is changed through S3 only: an admin edit
-    /// here would be undone by the next rebuild from the bucket's lifecycle document.
+    /// A policy made from a bucket's S3 lifecycle or replication rule is changed through S3 only:
+    /// an admin edit here would be undone by the next rebuild from the bucket's document.
     func refuseLifecyclePolicy(_ name: String) throws {
-        guard LifecyclePolicies.isLifecyclePolicy(name) else { return }
-        throw AdminFailure(
-            .conflict,
-            "policy \(name) comes from a bucket's S3 lifecycle configuration; change it with PutBucketLifecycleConfiguration or DeleteBucketLifecycle"
-        )
+        if LifecyclePolicies.isLifecyclePolicy(name) {
+            throw AdminFailure(
+                .conflict,
+                "policy \(name) comes from a bucket's S3 lifecycle configuration; change it with PutBucketLifecycleConfiguration or DeleteBucketLifecycle"
+            )
+        }
+        if ReplicationPolicies.isReplicationPolicy(name) {
+            throw AdminFailure(
+                .conflict,
+                "policy \(name) comes from a bucket's S3 replication configuration; change it with PutBucketReplication or DeleteBucketReplication"
+            )
+        }
     }
 
     func policy(_ name: String) throws -> PolicySettings {
@@ -128,6 +135,8 @@ extension AdminAPI {
         if !policy.tags.isEmpty { match["tags"] = policy.tags }
         if let size = policy.minimumSize { match["minSize"] = size }
         if let size = policy.maximumSize { match["maxSize"] = size }
+        // Objects a higher-priority replication rule to the same tier matches are left to it.
+        if !policy.yieldsTo.isEmpty { match["yieldsTo"] = policy.yieldsTo.map(\.name) }
         var out: [String: Any] = [
             "name": policy.name, "match": match, "source": runtime.origin("policy:" + policy.name)?.rawValue ?? "config",
         ]
@@ -149,6 +158,13 @@ extension AdminAPI {
             // Made from the bucket's lifecycle rule: changed through S3, not here.
             out["lifecycle"] = [
                 "bucket": bucket, "rule": String(policy.name.dropFirst("s3-lifecycle:\(bucket):".count)),
+                "readOnly": true,
+            ]
+        }
+        if ReplicationPolicies.isReplicationPolicy(policy.name), let bucket = policy.bucket {
+            // Made from the bucket's replication rule: changed through S3, not here.
+            out["replication"] = [
+                "bucket": bucket, "rule": String(policy.name.dropFirst("s3-replication:\(bucket):".count)),
                 "readOnly": true,
             ]
         }

@@ -59,8 +59,9 @@ public final class RuntimeConfiguration: Sendable {
         return overlay
     }
 
-    /// Adds the policies of the buckets' S3 lifecycle rules (origin `s3-lifecycle`), read from the
-    /// stored lifecycle documents, so one retention pass carries out both kinds.
+    /// Adds the policies of the buckets' S3 lifecycle rules (origin `s3-lifecycle`) and replication
+    /// rules (origin `s3-replication`), read from the stored bucket documents, so one retention
+    /// pass and one tiering service carry out both kinds.
     static func withLifecyclePolicies(
         _ applied: (configuration: DepotConfiguration, origins: [String: SettingOrigin], problems: [String]),
         _ engine: Engine
@@ -71,7 +72,13 @@ public final class RuntimeConfiguration: Sendable {
             configuration.policies.append(policy)
             origins["policy:" + policy.name] = .lifecycle
         }
-        return (configuration, origins, problems + lifecycle.problems)
+        // Replication rules the same way (origin `s3-replication`), to the tiers in effect.
+        let replication = try ReplicationPolicies.all(engine: engine, tiers: configuration.tiers)
+        for policy in replication.policies {
+            configuration.policies.append(policy)
+            origins["policy:" + policy.name] = .replication
+        }
+        return (configuration, origins, problems + lifecycle.problems + replication.problems)
     }
 
     /// Makes `base` (a freshly read file, or the current one) with the stored overlay the

@@ -131,6 +131,7 @@ public final class DepotServer: Sendable {
         s3Settings.urlScheme = configuration.server.tls == nil ? "http" : "https"
         // A bucket's lifecycle rules are policies of the configuration in effect (RuntimeConfiguration).
         s3Settings.lifecycleChanged = { [runtime] in try await runtime.rebuild() }
+        s3Settings.tiers = { [runtime] in runtime.current.tiers }
         s3Settings.notificationChanged = { [runtime] in try await runtime.rebuild() }
         s3Settings.eventSettings = { [runtime] in runtime.current.events }
         s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)

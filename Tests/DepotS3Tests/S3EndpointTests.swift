@@ -15,7 +15,7 @@ struct S3EndpointTests {
     }
 
     @Test func unhandledBucketSubresourcesNeverDeleteOrCreateTheBucket() {
-        for name in ["website", "replication"] {
+        for name in ["website", "metrics"] {
             let delete = endpoint(.delete, "/b?\(name)")
             #expect(delete != .deleteBucket, "DELETE ?\(name)")
             guard case .notImplemented = delete else {
@@ -33,6 +33,9 @@ struct S3EndpointTests {
         #expect(endpoint(.put, "/b?ownershipControls") == .putBucketOwnershipControls)
         #expect(endpoint(.delete, "/b?ownershipControls") == .deleteBucketOwnershipControls)
         #expect(endpoint(.get, "/b?ownershipControls") == .getBucketOwnershipControls)
+        #expect(endpoint(.put, "/b?replication") == .putBucketReplication)
+        #expect(endpoint(.get, "/b?replication") == .getBucketReplication)
+        #expect(endpoint(.delete, "/b?replication") == .deleteBucketReplication)
     }
 
     @Test func unknownFlagsAreRefusedNotIgnored() {

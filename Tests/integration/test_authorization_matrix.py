@@ -75,10 +75,12 @@ policies:
     depot.cleanup()
 
 
-def shapes_server(tmp_path_factory, name):
-    """A server with every account shape and the bucket, for the matrices of bucket settings."""
-    config = tmp_path_factory.mktemp(name) / "depot.yaml"
-    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES))
+def shapes_server(tmp_path_factory, name, extra=lambda tmp: ""):
+    """A server with every account shape and the bucket, for the matrices of bucket settings;
+    `extra(tmp)` adds configuration (tiers) in the server's own temporary directory."""
+    tmp = tmp_path_factory.mktemp(name)
+    config = tmp / "depot.yaml"
+    config.write_text(f"buckets: [{BUCKET}]\naccounts:\n" + "".join(s.yaml() for s in SHAPES) + extra(tmp))
     return DepotServer(config=str(config)).start()
 
 

@@ -42,6 +42,8 @@ enum PolicyActions {
         case .putBucketCors, .deleteBucketCors: "s3:PutBucketCORS"
         case .getBucketLifecycle: "s3:GetLifecycleConfiguration"
         case .putBucketLifecycle, .deleteBucketLifecycle: "s3:PutLifecycleConfiguration"
+        case .getBucketReplication: "s3:GetReplicationConfiguration"
+        case .putBucketReplication, .deleteBucketReplication: "s3:PutReplicationConfiguration"
         case .getBucketNotification: "s3:GetBucketNotification"
         case .putBucketNotification: "s3:PutBucketNotification"
         case .getBucketEncryption: "s3:GetEncryptionConfiguration"
