@@ -155,27 +155,42 @@ struct KeyedItemLogTests {
     @Test func itemsOfAnIndexFromBeforeLoggingAreLoggedOnceAtStart() async throws {
         let dir = TemporaryDirectory()
         let configuration = testConfiguration(dir.path)
+        let legacySecret = "legacy-clear-secret-0123456789"
         do {
             let engine = try Engine(configuration: configuration)
             defer { engine.shutdown() }
-            // What an earlier version left: items written to the index alone, no flag.
-            let (settings, meta) = (engine.environment.table("settings"), engine.meta)
+            // What an earlier version left: items written to the index alone (an account in
+            // clear, as before sealing), no flag.
+            let (settings, accounts, meta) = (
+                engine.environment.table("settings"), engine.environment.table("accounts"), engine.meta
+            )
             try engine.environment.write { txn in
                 try txn.put(settings, Array("tier/legacy".utf8), Array("old".utf8))
                 try txn.put(settings, Array("cursor/hook".utf8), [0, 0, 0, 0, 0, 0, 0, 9])
+                try txn.put(accounts, Array("LEGACY".utf8), Array("{\"secretKey\":\"\(legacySecret)\"}".utf8))
                 _ = try txn.delete(meta, Engine.keyedItemsLoggedKey)
             }
         }
+        // A command opening the index before the server sealed the clear account logs nothing.
         do {
             let reopened = try Engine(configuration: configuration)
             reopened.shutdown()
         }
+        #expect(!segmentFilesContain(configuration.segmentDirectory, Array("old".utf8)))
+        // The server's start: sealing, then the engine, which logs every item once.
+        try Engine.sealStoredAccounts(configuration: configuration)
+        do {
+            let reopened = try Engine(configuration: configuration)
+            reopened.shutdown()
+        }
+        #expect(!segmentFilesContain(configuration.segmentDirectory, Array(legacySecret.utf8)))
         _ = system("rm -rf '\(configuration.indexDirectory)'")
         let report = try Engine.rebuildIndex(configuration: configuration)
-        #expect(report.settings == ["tier": 1])
+        #expect(report.settings == ["tier": 1] && report.accounts == 1)
         let rebuilt = try Engine(configuration: configuration)
         defer { rebuilt.shutdown() }
         #expect(try rebuilt.storedSettings(kind: "tier").map(\.document) == [Array("old".utf8)])
+        #expect(try rebuilt.storedAccounts().map(\.value) == [Array("{\"secretKey\":\"\(legacySecret)\"}".utf8)])
         #expect(try rebuilt.eventCursor(sink: "hook") == 0)
     }
 }

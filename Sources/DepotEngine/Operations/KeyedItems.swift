@@ -27,7 +27,8 @@ extension Engine {
 
     /// Items an index made before they were logged have no record: at the first start with
     /// this version each gets one (the accounts as they are stored, sealed), once, so a later
-    /// rebuild keeps them too. Blocks until that commit is durable.
+    /// rebuild keeps them too; not while an account is still in clear (`sealStoredAccounts`
+    /// seals those at the server's start, before this). Blocks until that commit is durable.
     func logKeyedItemsIfNeeded() throws {
         let metaTable = meta
         if try environment.read({ txn in try txn.contains(metaTable, Self.keyedItemsLoggedKey) }) { return }
@@ -35,13 +36,19 @@ extension Engine {
         let logged: Int = try committer.submitAndWait { txn, context in
             guard try !txn.contains(metaTable, Self.keyedItemsLoggedKey) else { return 0 }
             var items: [(table: String, key: String, value: [UInt8])] = []
+            var clearAccounts = false
             for (name, table) in tables {
                 try txn.scan(table) { key, value in
                     let itemKey = String(decoding: key, as: UTF8.self)
-                    if Tables.logs(table: name, key: itemKey) { items.append((name, itemKey, Array(value))) }
+                    guard Tables.logs(table: name, key: itemKey) else { return true }
+                    items.append((name, itemKey, Array(value)))
+                    clearAccounts = clearAccounts || (name == "accounts" && !Engine.isSealed(items.last!.value))
                     return true
                 }
             }
+            // An account an earlier version kept in clear must never reach a segment: a command
+            // that opens the index before the server's start has sealed it leaves it all for then.
+            if clearAccounts { return 0 }
             for item in items { _ = try context.log(.keyedItem(table: item.table, key: item.key, value: item.value)) }
             try txn.put(metaTable, Self.keyedItemsLoggedKey, [1])
             return items.count
