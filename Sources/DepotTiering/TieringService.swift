@@ -101,12 +101,13 @@ public final class TieringService: Service {
     /// with `replicate.versions: all` that match it); empty for a version without an id of its own.
     func versionCopyTiers(bucket: String, key: String, record: ObjectRecord) -> Set<String> {
         guard VersionCopyKey.versionId(of: record) != nil else { return [] }
-        let (policies, tiers) = generation.withLock { ($0.policies, $0.tiers) }
+        let (policies, tiers, classes) = generation.withLock { ($0.policies, $0.tiers, $0.storageClasses) }
         var targets: Set<String> = []
         for policy in policies
         where policy.replicateVersions == .all && policy.matches(bucket: bucket, key: key, record: record) {
             for tier in policy.replicateTo where tiers[tier] != nil { targets.insert(tier) }
         }
+        if let tier = classes.targetTier(of: record), tiers[tier] != nil { targets.insert(tier) }
         return targets
     }
 
@@ -161,7 +162,11 @@ public final class TieringService: Service {
         // version and another with the current one only gets every version.)
         let everyVersion = configuration.policies.filter { $0.replicateVersions == .all && !$0.replicateTo.isEmpty }
         engine.setVersionReplicationPlanner { bucket, key, record in
-            everyVersion.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
+            var tiers = everyVersion.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
+            // A version put in a storage class keeps its own copy there too: once evicted and
+            // replaced by a newer version, that copy holds its bytes (the plain key holds the newer).
+            if let tier = storageClasses.targetTier(of: record), !tiers.contains(tier) { tiers.append(tier) }
+            return tiers
         }
         installLockPlanner(configuration.policies)
         engine.setReplicationPlanner { bucket, key, record in

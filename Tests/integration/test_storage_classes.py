@@ -313,3 +313,26 @@ def test_tier_storage_class_settings_are_checked(tmp_path, moto):  # noqa: F811
         assert s3.get_object(Bucket="rec", Key="nas.bin")["Body"].read() == b"to the nas"
     finally:
         server.cleanup()
+
+
+def test_versions_put_in_a_class_keep_their_own_bytes(tmp_path, moto):  # noqa: F811
+    """In a versioned bucket each version put in a class is evicted; an older one still reads back
+    its own bytes (from its own copy on the tier), not the newer version's."""
+    moto_endpoint, tier = moto
+    server = start(tmp_path, moto_endpoint)
+    try:
+        s3 = server.client()
+        s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
+        first, second = os.urandom(100_000), os.urandom(120_000)
+        v1 = s3.put_object(Bucket="rec", Key="cam/v.mp4", Body=first, StorageClass="GLACIER_IR")["VersionId"]
+        wait_evicted(s3, "cam/v.mp4")
+        v2 = s3.put_object(Bucket="rec", Key="cam/v.mp4", Body=second, StorageClass="GLACIER_IR")["VersionId"]
+        wait_evicted(s3, "cam/v.mp4")
+        assert s3.get_object(Bucket="rec", Key="cam/v.mp4")["Body"].read() == second
+        old = s3.get_object(Bucket="rec", Key="cam/v.mp4", VersionId=v1)
+        assert old["StorageClass"] == "GLACIER_IR" and old["Body"].read() == first
+        assert s3.get_object(Bucket="rec", Key="cam/v.mp4", VersionId=v2)["Body"].read() == second
+        versions = s3.list_object_versions(Bucket="rec")["Versions"]
+        assert sorted(v["StorageClass"] for v in versions) == ["GLACIER_IR", "GLACIER_IR"]
+    finally:
+        server.cleanup()
