@@ -5,6 +5,7 @@ import DepotHashing
 import DepotSignedHTTP
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 
 /// The `vault` tier's upload: tus 1.0.0 as a Kerberos Agent speaks it (kerberos-vault.md §5.2).
 ///
@@ -83,6 +84,13 @@ extension VaultTier {
                         try await sessions.remove(session)
                         try Self.verify(etag: etag, of: record, remote: remote)
                         return
+                    }
+                    // A stop waits for copies under way; this one can pause at a chunk's end
+                    // and resume at the next start, so it does not hold the stop up.
+                    if Task.isShuttingDownGracefully {
+                        throw TierError(
+                            "\(remote): paused at offset \(reached) of \(record.size) for the shutdown; "
+                                + "upload \(current) resumes at the next start")
                     }
                 }
             } catch let restart as Restart {

@@ -342,6 +342,23 @@ def test_a_vault_tier_made_through_the_admin_api(tmp_path):
         remote.cleanup()
 
 
+def test_a_graceful_stop_pauses_the_forward_at_a_chunk_and_it_resumes(sites):
+    edge, remote = sites(tier_extra=SLOW)
+    data = os.urandom(BIG)
+    tus_upload(edge, "cedric", KEY.split("/")[1], data, CAMERA, patch_size=4 * MIB)
+    wait_for_remote_offset(remote, 2 * MIB)
+    started = time.time()
+    assert edge.stop() == 0
+    # The rest would take several seconds at 1 MiB/s: the copy paused at its chunk's end.
+    assert time.time() - started < 4
+    assert "for the shutdown" in edge.logs()
+    edge.start()
+    wait_completed(edge.client(), KEY, timeout=40)
+    assert_arrived(edge, remote, KEY, data)
+    assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), edge.logs()
+    assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
 @pytest.mark.parametrize("tier, field", [
     ('{ name: v, type: vault, accessKey: a, secretKey: b }', "tiers[0].endpoint"),
     ('{ name: v, type: vault, endpoint: "vault:80/api", accessKey: a, secretKey: b }', "tiers[0].endpoint"),
