@@ -14,21 +14,9 @@ import DepotStorage
 /// Transition in a rule, NoncurrentVersionExpiration and ExpiredObjectDeleteMarker (retention
 /// expires current objects only).
 struct LifecycleConfiguration: Equatable, Sendable {
-    struct Filter: Equatable, Sendable {
-        /// How the rule named its filter, kept so GET returns the same shape.
-        enum Form: Equatable, Sendable { case legacyPrefix, filter, and }
-        var form: Form = .filter
-        var prefix: String?
-        var tags: [Tag] = []
-        /// S3's bounds are strict: a size must be greater than / less than these.
-        var sizeGreaterThan: UInt64?
-        var sizeLessThan: UInt64?
-    }
-
-    struct Tag: Equatable, Sendable {
-        var key: String
-        var value: String
-    }
+    /// The rule's Filter, parsed and written as every bucket rule's (BucketRules/RuleFilter.swift).
+    typealias Filter = RuleFilter
+    typealias Tag = RuleFilter.Tag
 
     struct Rule: Equatable, Sendable {
         var id: String
@@ -76,23 +64,13 @@ struct LifecycleConfiguration: Equatable, Sendable {
             )
         }
         rules = try root.children.map(Self.rule)
-        var seen = Set<String>()
-        for rule in rules where !seen.insert(rule.id).inserted {
-            throw S3Error.invalidArgument("ID: rule ID must be unique. Found same ID for more than one rule: \(rule.id)")
-        }
+        try RuleXML.requireUniqueIDs(rules.map(\.id))
     }
 
-    /// Values such as Status and Days without the whitespace of a pretty-printed document. Prefixes
-    /// and tag keys and values are taken as they are: a space there is part of the name.
-    private static func trimmed(_ element: XMLElement) -> String {
-        String(element.text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-    }
+    private static func trimmed(_ element: XMLElement) -> String { RuleXML.trimmed(element) }
 
-    /// The one child named `name`, if any; two are malformed.
     private static func single(_ element: XMLElement, _ name: String) throws -> XMLElement? {
-        let found = element.children(name)
-        guard found.count <= 1 else { throw S3Error.malformedXML() }
-        return found.first
+        try RuleXML.single(element, name)
     }
 
     private static func rule(_ element: XMLElement) throws -> Rule {
@@ -105,15 +83,10 @@ struct LifecycleConfiguration: Equatable, Sendable {
         where element.child(name) != nil {
             throw S3Error.notImplemented("the lifecycle rule element \(name) (\(unimplemented[name]!))")
         }
-        var id = try single(element, "ID").map(trimmed) ?? ""
-        guard id.count <= 255 else {
-            throw S3Error.invalidArgument("ID: the ID of a lifecycle rule may be at most 255 characters long.")
-        }
-        if id.isEmpty { id = generatedID() }
-        guard let status = try single(element, "Status").map(trimmed), status == "Enabled" || status == "Disabled"
-        else { throw S3Error.malformedXML() }
-        let filter = try self.filter(element)
-        var rule = Rule(id: id, enabled: status == "Enabled", filter: filter)
+        let id = try RuleXML.ruleID(element, kind: "lifecycle")
+        let enabled = try RuleXML.isEnabled(element)
+        let filter = try RuleFilter.parse(rule: element, sizes: true)
+        var rule = Rule(id: id, enabled: enabled, filter: filter)
         if let expiration = try single(element, "Expiration") {
             try parseExpiration(expiration, into: &rule)
         }
@@ -239,82 +212,6 @@ struct LifecycleConfiguration: Equatable, Sendable {
         return era * 146_097 + doe - 719_468
     }
 
-    private static func filter(_ rule: XMLElement) throws -> Filter {
-        let legacy = try single(rule, "Prefix")
-        let element = try single(rule, "Filter")
-        switch (legacy, element) {
-        case (let prefix?, nil):
-            guard prefix.children.isEmpty else { throw S3Error.malformedXML() }
-            return Filter(form: .legacyPrefix, prefix: prefix.text)
-        case (nil, let element?):
-            guard element.children.count <= 1 else { throw S3Error.malformedXML() }
-            guard let only = element.children.first else { return Filter(form: .filter) }
-            if only.name == "And" {
-                var filter = Filter(form: .and)
-                for part in only.children { try add(part, to: &filter, inAnd: true) }
-                // An empty And is no filter S3 accepts.
-                guard !only.children.isEmpty else { throw S3Error.malformedXML() }
-                try checkSizes(filter)
-                return filter
-            }
-            var filter = Filter(form: .filter)
-            try add(only, to: &filter, inAnd: false)
-            return filter
-        default:
-            // Neither (S3 needs one of them) or both.
-            throw S3Error.malformedXML()
-        }
-    }
-
-    private static func add(_ part: XMLElement, to filter: inout Filter, inAnd: Bool) throws {
-        switch part.name {
-        case "Prefix":
-            guard filter.prefix == nil, part.children.isEmpty else { throw S3Error.malformedXML() }
-            filter.prefix = part.text
-        case "Tag":
-            guard let key = try single(part, "Key").map(\.text), let value = try single(part, "Value").map(\.text),
-                part.children.count == 2
-            else { throw S3Error.malformedXML() }
-            guard !key.isEmpty, key.count <= 128, value.count <= 256 else {
-                throw S3Error.invalidArgument("Filter.Tag: a tag key is 1 to 128 characters, a value at most 256.")
-            }
-            guard !filter.tags.contains(where: { $0.key == key }) else {
-                throw S3Error.invalidArgument("Filter.And.Tag: duplicate tag key \(key).")
-            }
-            filter.tags.append(Tag(key: key, value: value))
-        case "ObjectSizeGreaterThan", "ObjectSizeLessThan":
-            let text = trimmed(part)
-            guard part.children.isEmpty, !text.isEmpty, text.utf8.count <= 19,
-                text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) || text.hasPrefix("-"), let size = Int64(text)
-            else { throw S3Error.malformedXML() }
-            let field = (inAnd ? "Filter.And." : "Filter.") + part.name
-            guard size >= 0 else { throw S3Error.invalidArgument("\(field): '\(text)' must not be negative.") }
-            if part.name == "ObjectSizeGreaterThan" {
-                guard filter.sizeGreaterThan == nil else { throw S3Error.malformedXML() }
-                filter.sizeGreaterThan = UInt64(size)
-            } else {
-                guard filter.sizeLessThan == nil else { throw S3Error.malformedXML() }
-                guard size > 0 else { throw S3Error.invalidArgument("\(field): '\(text)' must be greater than 0.") }
-                filter.sizeLessThan = UInt64(size)
-            }
-        default:
-            throw S3Error.malformedXML()
-        }
-    }
-
-    private static func checkSizes(_ filter: Filter) throws {
-        if let greater = filter.sizeGreaterThan, let less = filter.sizeLessThan, greater >= less {
-            throw S3Error.invalidArgument(
-                "Filter.And.ObjectSizeGreaterThan: \(greater) must be less than ObjectSizeLessThan (\(less)).")
-        }
-    }
-
-    /// A rule ID for a rule that named none, as S3 makes one (random, 48 characters).
-    private static func generatedID() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        return String((0..<48).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
-    }
-
     /// The GetBucketLifecycleConfiguration document, also what is stored.
     var document: XMLWriter {
         var xml = XMLWriter()
@@ -322,7 +219,7 @@ struct LifecycleConfiguration: Equatable, Sendable {
             for rule in rules {
                 x.group("Rule") { r in
                     r.element("ID", rule.id)
-                    Self.write(rule.filter, to: &r)
+                    rule.filter.write(to: &r)
                     r.element("Status", rule.enabled ? "Enabled" : "Disabled")
                     if rule.expirationDays != nil || rule.expirationDate != nil {
                         r.group("Expiration") { e in
@@ -344,25 +241,6 @@ struct LifecycleConfiguration: Equatable, Sendable {
             }
         }
         return xml
-    }
-
-    private static func write(_ filter: Filter, to r: inout XMLWriter) {
-        func parts(_ p: inout XMLWriter) {
-            if let prefix = filter.prefix { p.element("Prefix", prefix) }
-            for tag in filter.tags {
-                p.group("Tag") { t in
-                    t.element("Key", tag.key)
-                    t.element("Value", tag.value)
-                }
-            }
-            if let size = filter.sizeGreaterThan { p.element("ObjectSizeGreaterThan", String(size)) }
-            if let size = filter.sizeLessThan { p.element("ObjectSizeLessThan", String(size)) }
-        }
-        switch filter.form {
-        case .legacyPrefix: r.element("Prefix", filter.prefix ?? "")
-        case .filter: r.group("Filter") { f in parts(&f) }
-        case .and: r.group("Filter") { f in f.group("And") { a in parts(&a) } }
-        }
     }
 
     /// `2030-01-01T00:00:00.000Z`, as S3 returns a rule's date.

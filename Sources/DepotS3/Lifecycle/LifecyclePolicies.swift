@@ -38,20 +38,11 @@ public enum LifecyclePolicies {
     public static func all(
         engine: Engine, storageClasses: StorageClasses
     ) throws -> (policies: [PolicySettings], problems: [String]) {
-        var policies: [PolicySettings] = []
-        var problems: [String] = []
-        for (name, bucket) in try engine.listBuckets() {
-            guard let document = bucket.document(LifecycleConfiguration.documentName) else { continue }
-            do {
-                let made = try Self.policies(bucket: name, document: document, storageClasses: storageClasses)
-                policies += made.policies
-                problems += made.problems
-            } catch {
-                problems.append(
-                    "bucket \(name): its stored lifecycle configuration does not parse (\(error)); its rules are not applied")
-            }
+        try BucketRulePolicies.all(
+            engine: engine, document: LifecycleConfiguration.documentName, what: "lifecycle configuration"
+        ) { bucket, document in
+            try policies(bucket: bucket, document: document, storageClasses: storageClasses)
         }
-        return (policies, problems)
     }
 
     static func policy(
@@ -59,12 +50,7 @@ public enum LifecyclePolicies {
     ) -> PolicySettings? {
         guard rule.enabled else { return nil }
         var policy = PolicySettings.named(policyName(bucket: bucket, ruleID: rule.id))
-        policy.bucket = bucket
-        policy.prefix = rule.filter.prefix ?? ""
-        for tag in rule.filter.tags { policy.tags[tag.key] = tag.value }
-        // S3's bounds are strict, the policy's inclusive.
-        if let greater = rule.filter.sizeGreaterThan { policy.minimumSize = Int(clamping: greater + 1) }
-        if let less = rule.filter.sizeLessThan { policy.maximumSize = Int(clamping: less - 1) }
+        rule.filter.apply(to: &policy, bucket: bucket)
         policy.expireAfter = rule.expirationDays.map { $0 * 86400 }
         policy.expireAt = rule.expirationDate
         policy.abortUploadsAfter = rule.abortUploadDays.map { $0 * 86400 }
