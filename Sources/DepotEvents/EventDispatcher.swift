@@ -166,6 +166,11 @@ public final class EventDispatcher: Service, Sendable {
                 await pause(&wakeIterator, continuation, for: .seconds(1))
                 continue
             }
+            // Routes are this loop's: a newer configuration (a bucket's notifications changed) may
+            // have come in since the check above, and events read after it must be matched by the
+            // next loop's routes. Still current here: every event read was committed before the
+            // change was acknowledged, so the old routes are the right ones for them.
+            guard current() else { break }
             if events.isEmpty {
                 await pause(&wakeIterator, continuation, for: .seconds(2))
                 continue
