@@ -5,6 +5,14 @@ import DepotSigV4
 import HummingbirdCore
 import NIOCore
 
+/// Keeps a network buffer's bytes alive and unchanged (ByteBuffer is copy-on-write: NIO reads the
+/// next bytes into a new buffer while this one is referenced) until the chunk they belong to is
+/// written.
+final class RetainedBuffer {
+    let buffer: ByteBuffer
+    init(_ buffer: ByteBuffer) { self.buffer = buffer }
+}
+
 /// Reads a request body the way its SigV4 payload mode says: plain bytes checked against a hex
 /// SHA-256 (or not checked, for UNSIGNED-PAYLOAD), or `aws-chunked` framing with chunk
 /// signatures and trailers. Either way the declared length is enforced, and the decoded bytes go
@@ -37,12 +45,17 @@ final class PayloadReader {
         }
     }
 
-    func read(_ body: RequestBody, _ sink: (UnsafeRawBufferPointer) throws -> Void) async throws {
+    /// `sink` receives the decoded bytes and a function returning an owner that keeps them valid
+    /// (the network buffer they are in), so that they can be written without a copy.
+    func read(
+        _ body: RequestBody, _ sink: (UnsafeRawBufferPointer, @escaping () -> AnyObject) throws -> Void
+    ) async throws {
         let digest = expectedSHA256 == nil ? nil : StreamingDigest(.sha256)
         var received: UInt64 = 0
         let limit = declaredLength
         do {
             for try await buffer in body {
+                let owner = { RetainedBuffer(buffer) as AnyObject }
                 try buffer.withUnsafeReadableBytes { bytes in
                     if decoder != nil {
                         try decoder!.feed(bytes) { decoded in
@@ -50,13 +63,13 @@ final class PayloadReader {
                             guard received <= limit else {
                                 throw AwsChunkedDecoder.malformed("more data than x-amz-decoded-content-length")
                             }
-                            try sink(decoded)
+                            try sink(decoded, owner)
                         }
                     } else {
                         received += UInt64(bytes.count)
                         guard received <= limit else { throw S3Error.incompleteBody() }
                         digest?.update(bytes)
-                        try sink(bytes)
+                        try sink(bytes, owner)
                     }
                 }
             }
@@ -84,8 +97,8 @@ extension S3Service {
     ) async throws {
         let payload = try PayloadReader(c, declaredLength: length)
         let running = checksums
-        try await payload.read(body) { bytes in
-            try session.write(bytes)
+        try await payload.read(body) { bytes, owner in
+            try session.write(bytes, owner: owner)
             running.update(bytes)
         }
         try checksums.acceptTrailers(payload.trailers)

@@ -100,13 +100,16 @@ public final class IngestSession {
         self.encryption = encryption
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    /// Takes the next bytes of the body. `owner`, when given, returns an object that keeps `bytes`
+    /// valid and unchanged while it lives (a box around the network buffer): the chunker then
+    /// writes large pieces to the segment from where they are instead of copying them.
+    public func write(_ bytes: UnsafeRawBufferPointer, owner: (() -> AnyObject)? = nil) throws {
         precondition(!finished, "write after finish")
         md5.update(bytes)
         size += UInt64(bytes.count)
         do {
-            // SHA-256 per piece while it is in cache (StreamingChunker.append(_:piece:_:)).
-            try chunker.append(bytes, piece: { self.sha256.update($0) }) { chunk in try self.store(chunk) }
+            // SHA-256 per piece while it is in cache (StreamingChunker.append(_:owner:piece:_:)).
+            try chunker.append(bytes, owner: owner, piece: { self.sha256.update($0) }) { chunk in try self.store(chunk) }
         } catch { throw EngineError.wrap(error) }
     }
 
@@ -118,7 +121,7 @@ public final class IngestSession {
         if !finished {
             finished = true
             do {
-                try chunker.finish { chunk in try self.store(chunk) }
+                try chunker.finishPieces { chunk in try self.store(chunk) }
             } catch { throw EngineError.wrap(error) }
             contentMD5 = md5.finalize()
         }
@@ -131,7 +134,7 @@ public final class IngestSession {
     /// Stores one complete chunk, whose bytes have all gone through `sha256` already. An
     /// encrypted upload's chunk is known by its domain address and stored as ciphertext + tag,
     /// so it deduplicates only against the same bytes in the same domain.
-    private func store(_ chunk: UnsafeRawBufferPointer) throws {
+    private func store(_ chunk: ChunkPieces) throws {
         let plaintextHash = sha256.finalize()
         let hash = domain?.address(ofPlaintextHash: plaintextHash) ?? plaintextHash
         manifest.append(ChunkRef(hash: hash, length: UInt32(chunk.count)))
@@ -142,12 +145,12 @@ public final class IngestSession {
         } else {
             let location: RecordLocation
             if let domain {
-                let sealed = try domain.seal(chunk, address: hash)
+                let sealed = try chunk.withContiguousBytes { try domain.seal($0, address: hash) }
                 try engine.store.ensureRoomForUpload(bytes: sealed.count)
                 location = try sealed.withUnsafeBytes { try engine.store.append(kind: .chunk, hash: hash, payload: $0) }
             } else {
                 try engine.store.ensureRoomForUpload(bytes: chunk.count)
-                location = try engine.store.append(kind: .chunk, hash: hash, payload: chunk)
+                location = try engine.store.append(kind: .chunk, hash: hash, pieces: chunk.pieces)
             }
             appendedHere[hash] = location
             placements.append(ChunkPlacement(hash: hash, location: location))

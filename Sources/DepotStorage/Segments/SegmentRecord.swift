@@ -61,18 +61,25 @@ public struct RecordHeader: Sendable, Equatable {
     public static func encode(
         kind: RecordKind, sequence: UInt64, hash: [UInt8], payload: UnsafeRawBufferPointer
     ) -> [UInt8] {
+        encode(kind: kind, sequence: sequence, hash: hash, pieces: [payload])
+    }
+
+    /// Encodes the header of a payload made of `pieces` in order.
+    public static func encode(
+        kind: RecordKind, sequence: UInt64, hash: [UInt8], pieces: [UnsafeRawBufferPointer]
+    ) -> [UInt8] {
         var w = BinaryWriter(capacity: size)
         w.u32(magic)
         w.u8(kind.rawValue)
         w.u8(0)
         w.u8(0)
         w.u8(0)
-        w.u32(UInt32(payload.count))
+        w.u32(UInt32(pieces.reduce(0) { $0 + $1.count }))
         w.u64(sequence)
         w.raw(hash.count == 32 ? hash : [UInt8](repeating: 0, count: 32))
         var crc = CRC32C()
         crc.update(w.bytes)
-        crc.update(payload)
+        for piece in pieces { crc.update(piece) }
         w.u32(crc.value)
         return w.bytes
     }

@@ -146,8 +146,17 @@ public final class SegmentStore: Sendable {
     public func append(
         kind: RecordKind, sequence: UInt64 = 0, hash: [UInt8] = [], payload: UnsafeRawBufferPointer
     ) throws -> RecordLocation {
-        let header = RecordHeader.encode(kind: kind, sequence: sequence, hash: hash, payload: payload)
-        let total = header.count + payload.count
+        try append(kind: kind, sequence: sequence, hash: hash, pieces: [payload])
+    }
+
+    /// Appends one record whose payload is `pieces` in order, written with one `pwritev` straight
+    /// from where they are (a chunk as it arrived in network buffers: StreamingChunker).
+    public func append(
+        kind: RecordKind, sequence: UInt64 = 0, hash: [UInt8] = [], pieces: [UnsafeRawBufferPointer]
+    ) throws -> RecordLocation {
+        let header = RecordHeader.encode(kind: kind, sequence: sequence, hash: hash, pieces: pieces)
+        let length = pieces.reduce(0) { $0 + $1.count }
+        let total = header.count + length
         return try state.withLock { st in
             if !st.activeCreated { try Self.createSegment(&st, directory: directory) }
             if st.activeSize + total > segmentSize && st.activeSize > Self.fileHeaderSize {
@@ -157,23 +166,28 @@ public final class SegmentStore: Sendable {
             }
             guard let fd = st.files[st.activeId] else { throw StorageError.io("active segment missing", EIO) }
             let offset = st.activeSize
-            try Self.writeAll(fd: fd, header: header, payload: payload, offset: offset)
+            try Self.writeAll(fd: fd, header: header, pieces: pieces, offset: offset)
             st.activeSize += total
             if st.dirty[st.activeId] == nil { st.dirty[st.activeId] = offset }
-            return RecordLocation(segment: st.activeId, offset: UInt64(offset), length: UInt32(payload.count))
+            return RecordLocation(segment: st.activeId, offset: UInt64(offset), length: UInt32(length))
         }
     }
 
-    private static func writeAll(fd: Int32, header: [UInt8], payload: UnsafeRawBufferPointer, offset: Int) throws {
+    private static func writeAll(fd: Int32, header: [UInt8], pieces: [UnsafeRawBufferPointer], offset: Int) throws {
         try header.withUnsafeBytes { h in
-            var iov = [
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress), iov_len: h.count),
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count),
-            ]
+            var iov = [iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress), iov_len: h.count)]
+            iov.reserveCapacity(pieces.count + 1)
+            for piece in pieces where piece.count > 0 {
+                iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: piece.baseAddress), iov_len: piece.count))
+            }
+            precondition(iov.count <= 1024, "more pieces than pwritev takes (IOV_MAX)")
             var done = 0
-            let total = h.count + payload.count
+            let total = iov.reduce(0) { $0 + $1.iov_len }
+            var first = 0
             while done < total {
-                let n = iov.withUnsafeMutableBufferPointer { pwritev(fd, $0.baseAddress, Int32($0.count), off_t(offset + done)) }
+                let n = iov.withUnsafeMutableBufferPointer {
+                    pwritev(fd, $0.baseAddress! + first, Int32($0.count - first), off_t(offset + done))
+                }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw StorageError.fromErrno("append to segment")
@@ -182,11 +196,12 @@ public final class SegmentStore: Sendable {
                 done += n
                 // Advance the iovecs past what was written (short writes are rare but legal).
                 var skip = n
-                for i in iov.indices {
-                    let take = min(skip, iov[i].iov_len)
-                    iov[i].iov_base = iov[i].iov_base.map { $0 + take }
-                    iov[i].iov_len -= take
+                while skip > 0 && first < iov.count {
+                    let take = min(skip, iov[first].iov_len)
+                    iov[first].iov_base = iov[first].iov_base.map { $0 + take }
+                    iov[first].iov_len -= take
                     skip -= take
+                    if iov[first].iov_len == 0 { first += 1 }
                 }
             }
         }
