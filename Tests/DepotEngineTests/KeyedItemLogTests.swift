@@ -152,6 +152,28 @@ struct KeyedItemLogTests {
         #expect(policies.first?.document == Array("good".utf8))
     }
 
+    @Test func aFailedChangeOfAnAccountStillInClearIsNotSupersededWithItsSecret() async throws {
+        let dir = TemporaryDirectory()
+        let configuration = testConfiguration(dir.path)
+        let secret = "clear-secret-from-an-earlier-version"
+        let engine = try Engine(configuration: configuration)
+        defer { engine.shutdown() }
+        let accounts = engine.environment.table("accounts")
+        try engine.environment.write { txn in
+            try txn.put(accounts, Array("LEGACY".utf8), Array("{\"secretKey\":\"\(secret)\"}".utf8))
+        }
+        await #expect(throws: FailedChange.self) {
+            try await engine.committer.submit { txn, context in
+                _ = try context.log(.keyedItem(table: "accounts", key: "LEGACY", value: nil))
+                _ = try txn.delete(accounts, Array("LEGACY".utf8))
+                throw FailedChange()
+            }
+        }
+        try await engine.storeSetting(kind: "tier", name: "after", document: [1])
+        #expect(try engine.storedAccounts().map(\.accessKey) == ["LEGACY"])
+        #expect(!segmentFilesContain(configuration.segmentDirectory, Array(secret.utf8)))
+    }
+
     @Test func itemsOfAnIndexFromBeforeLoggingAreLoggedOnceAtStart() async throws {
         let dir = TemporaryDirectory()
         let configuration = testConfiguration(dir.path)

@@ -70,7 +70,11 @@ extension Committer {
                 case .keyedItem(let table, let key):
                     // The item as the index holds it, or its removal.
                     guard let itemTable = keyedItemTables[table] else { continue }
-                    _ = try context.log(.keyedItem(table: table, key: key, value: try txn.get(itemTable, Array(key.utf8))))
+                    let value = try txn.get(itemTable, Array(key.utf8))
+                    // An account an earlier version kept in clear (not sealed yet) never goes to
+                    // a segment, even to supersede a failed change.
+                    if table == "accounts", let value, !Engine.isSealed(value) { continue }
+                    _ = try context.log(.keyedItem(table: table, key: key, value: value))
                 }
             } catch {
                 // The next append would most likely fail the same way: keep the rest for later.
