@@ -8,6 +8,7 @@ rules); S3's refusals, which change nothing."""
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -215,9 +216,14 @@ def test_minio_client_round_trip_and_the_rule_as_a_policy(setup):
     assert dry.returncode == 0, dry.stderr
     assert [o["key"] for o in json.loads(dry.stdout)["objects"]] == ["tagged/a.mp4"], dry.stdout
 
-    # It survives a restart (a bucket document, not process state).
-    server.restart()
+    # It survives a restart and an index rebuild (a bucket document, logged with the bucket).
+    server.stop()
+    shutil.rmtree(os.path.join(server.data_dir, "index"))
+    rebuilt = run_depot("fsck", "--data", server.data_dir, "--rebuild-index")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    server.start()
     assert "s3-replication:minio-rec:tagged" in policies_by_name(server)
+    assert server.client().get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Role"] == ROLE
     mc = Minio(f"127.0.0.1:{server.port}", ROOT_USER, ROOT_PASSWORD, secure=False)
     mc.delete_bucket_replication(bucket)
     assert mc.get_bucket_replication(bucket) is None

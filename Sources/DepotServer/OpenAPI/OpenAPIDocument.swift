@@ -127,6 +127,7 @@ components:
             tags: { type: object, additionalProperties: { type: string } }
             minSize: { type: [integer, string] }
             maxSize: { type: [integer, string] }
+            yieldsTo: { type: array, items: { type: string }, readOnly: true, description: "S3 replication: the higher-priority rules to the same tier that decide for the objects they match." }
         replicate:
           type: object
           properties:
@@ -139,7 +140,8 @@ components:
         expire: { type: object, properties: { after: { type: string, example: 30d }, where: { type: string, enum: [local, tiers, everywhere] }, at: { type: string, readOnly: true, description: "S3 lifecycle Expiration/Date: every matching object expires then." }, roundedTo: { type: string, readOnly: true, description: "S3 lifecycle days count to the next midnight UTC." } } }
         abortIncompleteUploads: { type: object, readOnly: true, description: "S3 lifecycle AbortIncompleteMultipartUpload.", properties: { after: { type: string } } }
         lifecycle: { type: object, readOnly: true, description: "Made from an enabled rule of the bucket's S3 lifecycle configuration (source s3-lifecycle): changed only through PutBucketLifecycleConfiguration, refused here.", properties: { bucket: { type: string }, rule: { type: string }, readOnly: { type: boolean } } }
-        source: { type: string, readOnly: true, description: "config, api, api (overrides config), or s3-lifecycle." }
+        replication: { type: object, readOnly: true, description: "Made from an enabled rule of the bucket's S3 replication configuration (source s3-replication): changed only through PutBucketReplication, refused here.", properties: { bucket: { type: string }, rule: { type: string }, readOnly: { type: boolean } } }
+        source: { type: string, readOnly: true, description: "config, api, api (overrides config), s3-lifecycle or s3-replication." }
       example: { name: front-door, match: { bucket: recordings, key: "front-*/**/*.mp4" }, replicate: { to: [cloud] }, transition: { after: 7d } }
     Grant:
       type: object
