@@ -223,12 +223,13 @@ struct Tier: AsyncParsableCommand {
         func run() async throws {
             let result = try await admin.call(.GET, "/admin/v1/tiers")
             admin.emit(result) {
-                var lines = [pad("NAME", 16) + pad("TYPE", 12) + pad("SOURCE", 24) + "WHERE"]
+                var lines = [pad("NAME", 16) + pad("TYPE", 12) + pad("CLASS", 16) + pad("SOURCE", 24) + "WHERE"]
                 for tier in result["tiers"] as? [[String: Any]] ?? [] {
                     let place = (tier["path"] ?? tier["endpoint"].map { "\($0)/\(tier["bucket"] ?? "")" }) ?? ""
+                    // The S3 storage class the tier declares (StorageClasses.swift), "-" for none.
                     lines.append(
-                        pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + pad("\(tier["source"] ?? "")", 24)
-                            + "\(place)")
+                        pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12)
+                            + pad("\(tier["storageClass"] ?? "-")", 16) + pad("\(tier["source"] ?? "")", 24) + "\(place)")
                 }
                 return lines.joined(separator: "\n")
             }

@@ -305,6 +305,14 @@ def test_tier_storage_class_settings_are_checked(tmp_path, moto):  # noqa: F811
         assert status == 400 and "storageClass" in json.dumps(body), body
         status, body = admin.put("/admin/v1/tiers/nas", {"type": "filesystem", "path": str(tmp_path), "storageClass": "NAS"})
         assert status in (200, 201) and body["storageClass"] == "NAS", body
+        # The CLI: `depot tier put` takes the field, `depot tier list` shows each tier's class.
+        env = {"DEPOT_ENDPOINT": server.endpoint}
+        put = run_depot("tier", "put", "cli", "type=filesystem", f"path={tmp_path}", "storageClass=GLACIER_IR", env=env)
+        assert put.returncode != 0 and "storageClass" in put.stdout + put.stderr, put.stdout + put.stderr
+        listed = run_depot("tier", "list", env=env)
+        assert listed.returncode == 0, listed.stderr
+        rows = {line.split()[0]: line.split()[2] for line in listed.stdout.splitlines()[1:]}
+        assert rows == {"cold": "GLACIER_IR", "nas": "NAS"}, listed.stdout
         # The new class is accepted at once.
         s3 = server.client()
         s3.put_object(Bucket="rec", Key="nas.bin", Body=b"to the nas", StorageClass="NAS")
