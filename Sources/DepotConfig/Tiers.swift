@@ -38,6 +38,8 @@ public struct TierSettings: Sendable, Equatable {
     /// bucket without Object Lock refuses those headers).
     public var objectLock = false
     public var partSize = 16 << 20
+    /// s3: the backend's own encryption of every copy (TierEncryption.swift); nil: its default.
+    public var serverSideEncryption: TierEncryption?
     /// gcs: a service account's JSON key (its text); empty with a custom endpoint means no
     /// authentication (emulators).
     public var credentials = ""
@@ -88,6 +90,8 @@ public struct PolicySettings: Sendable, Equatable {
     /// plain key; an unversioned bucket sees no difference. `current`: only the plain key, which
     /// each newer version replaces.
     public var replicateVersions: Versions = .all
+    /// How objects Depot stores encrypted are sent (TierEncryption.swift).
+    public var encryptedObjects: EncryptedObjectCopies = .plaintext
     public enum ExpireWhere: String, Sendable { case local, tiers, everywhere }
     /// Retention: delete objects older than this many seconds (nil: keep forever).
     public var expireAfter: Int?
@@ -176,6 +180,7 @@ extension DepotConfiguration {
             tier.objectLock = try node["objectLock"].bool(default: false)
             tier.partSize = try node["partSize"].byteSize(default: tier.partSize)
             guard tier.partSize >= 5 << 20 else { throw ConfigError(node.path + ".partSize", "must be at least 5MiB") }
+            tier.serverSideEncryption = try parseTierEncryption(node, kind: kind)
         case .gcs:
             tier.bucket = try node["bucket"].requiredString()
             tier.endpoint = try node["endpoint"].string(default: "https://storage.googleapis.com")
@@ -228,6 +233,7 @@ extension DepotConfiguration {
         case .vault:
             try parseVaultTier(node, into: &tier)
         }
+        if kind != .s3 { _ = try parseTierEncryption(node, kind: kind) }  // refused, naming the field
         if node["bandwidth"].isPresent {
             let perSecond = try node["bandwidth"].byteSize(default: 0)
             guard perSecond >= 64 << 10 else {
@@ -304,6 +310,7 @@ extension DepotConfiguration {
                 throw ConfigError(replicate.path + ".versions", "must be all or current")
             }
             policy.replicateVersions = chosen
+            policy.encryptedObjects = try parseEncryptedObjectCopies(replicate, tiers: tiers, to: policy.replicateTo)
         }
         let expire = node["expire"]
         if expire.isPresent {

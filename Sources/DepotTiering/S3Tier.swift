@@ -47,10 +47,17 @@ public struct S3Tier: TierClient {
         return try await http.fetch(request, timeout: timeout, bodyLimit: 1 << 20)
     }
 
-    private func metadataHeaders(_ record: ObjectRecord) -> [(String, String)] {
-        var headers: [(String, String)] = [("content-type", record.contentType)]
-        for (name, value) in record.headerMetadata { headers.append((name, value)) }
-        for (name, value) in record.replicatedMetadata { headers.append(("x-amz-meta-" + name, value)) }
+    /// A sealed copy carries no content type, header metadata or user metadata of the object
+    /// (they stay with Depot), only Depot's own `depot-*` entries and `depot-sealed-copy`.
+    private func metadataHeaders(_ record: ObjectRecord, sealed: Bool = false) -> [(String, String)] {
+        var headers: [(String, String)] = [("content-type", sealed ? "application/octet-stream" : record.contentType)]
+        if !sealed { for (name, value) in record.headerMetadata { headers.append((name, value)) } }
+        for (name, value) in record.replicatedMetadata where !sealed || name.hasPrefix("depot-") {
+            headers.append(("x-amz-meta-" + name, value))
+        }
+        if sealed { headers.append(("x-amz-meta-depot-sealed-copy", SealedCopy.format)) }
+        // The tier's own encryption at rest (tiers[].serverSideEncryption).
+        headers += settings.serverSideEncryption?.headers ?? []
         // A bucket with Object Lock keeps the copy under the version's own retention and hold.
         if settings.objectLock {
             if let mode = record.lockModeName, let until = record.retainUntilText {
@@ -63,38 +70,50 @@ public struct S3Tier: TierClient {
     }
 
     public func upload(_ reader: ObjectReader, bucket: String, key: String) async throws {
-        let remote = settings.remoteKey(bucket: bucket, key: key)
-        if reader.record.size > UInt64(settings.multipartThreshold) {
-            try await multipartUpload(reader, remote: remote)
+        try await upload(reader.record, body: .plaintext(reader), remote: settings.remoteKey(bucket: bucket, key: key))
+    }
+
+    /// The object's ciphertext as a sealed copy (DepotEngine SealedCopy.swift).
+    public func uploadSealed(_ reader: ObjectReader, trailer: [UInt8], bucket: String, key: String) async throws {
+        try await upload(
+            reader.record, body: .sealed(reader, trailer: trailer), remote: settings.remoteKey(bucket: bucket, key: key))
+    }
+
+    private func upload(_ record: ObjectRecord, body: TierBody, remote: String) async throws {
+        if body.size > UInt64(settings.multipartThreshold) {
+            try await multipartUpload(record, body: body, remote: remote)
         } else {
-            try await singleUpload(reader, remote: remote)
+            try await singleUpload(record, body: body, remote: remote)
         }
     }
 
-    private func singleUpload(_ reader: ObjectReader, remote: String) async throws {
-        let record = reader.record
-        var headers = metadataHeaders(record)
-        headers.append(("content-length", String(record.size)))
-        let plainMD5 = record.etag.contains("-") ? nil : Hex.decode(record.etag)
-        if let md5 = plainMD5 { headers.append(("content-md5", Base64.encode(md5))) }
-        let body = HTTPClientRequest.Body.stream(
-            ObjectPieces(reader: reader, range: 0..<record.size), length: .known(Int64(record.size)))
-        let response = try await send(.PUT, key: remote, headers: headers, body: body)
+    /// Whether the store's ETag is the MD5 of what it received: not under SSE-KMS, where AWS
+    /// answers another value (Content-MD5 still makes the store check the bytes).
+    private var etagIsMD5: Bool { !(settings.serverSideEncryption?.isKMS ?? false) }
+
+    private func singleUpload(_ record: ObjectRecord, body: TierBody, remote: String) async throws {
+        var headers = metadataHeaders(record, sealed: body.isSealed)
+        headers.append(("content-length", String(body.size)))
+        // A plaintext multipart object's MD5 is not known without reading it; a sealed copy's is read once.
+        let md5 = body.isSealed ? try await body.md5() : body.knownMD5
+        if let md5 { headers.append(("content-md5", Base64.encode(md5))) }
+        let stream = HTTPClientRequest.Body.stream(body.pieces(0..<body.size), length: .known(Int64(body.size)))
+        let response = try await send(.PUT, key: remote, headers: headers, body: stream)
         guard response.status == 200 else {
             throw TierError.refused(
                 "PUT \(remote): HTTP \(response.status) \(errorText(response.body))", status: Int(response.status))
         }
-        if let md5 = plainMD5 {
+        if let md5, etagIsMD5 {
             let returned = response.headers.first(name: "etag")?.replacingQuotes() ?? ""
             guard returned == Hex.encode(md5) else {
-                throw TierError("PUT \(remote): the store's ETag \(returned) is not the object's MD5")
+                throw TierError("PUT \(remote): the store's ETag \(returned) is not the MD5 of what was sent")
             }
         }
     }
 
-    private func multipartUpload(_ reader: ObjectReader, remote: String) async throws {
-        let record = reader.record
-        let created = try await send(.POST, key: remote, query: "uploads=", headers: metadataHeaders(record))
+    private func multipartUpload(_ record: ObjectRecord, body tierBody: TierBody, remote: String) async throws {
+        let created = try await send(
+            .POST, key: remote, query: "uploads=", headers: metadataHeaders(record, sealed: tierBody.isSealed))
         guard created.status == 200, let uploadId = xmlValue("UploadId", in: created.body) else {
             throw TierError.refused(
                 "CreateMultipartUpload \(remote): HTTP \(created.status) \(errorText(created.body))",
@@ -103,7 +122,8 @@ public struct S3Tier: TierClient {
         let encodedId = SigV4Encoding.encode(uploadId)
         do {
             let partSize = UInt64(settings.partSize)
-            let count = Int((record.size + partSize - 1) / partSize)
+            let count = Int((tierBody.size + partSize - 1) / partSize)
+            let etagIsMD5 = self.etagIsMD5
             var etags = [String](repeating: "", count: count)
             let parallel = max(1, min(4, settings.concurrency))
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -113,20 +133,20 @@ public struct S3Tier: TierClient {
                     next += 1
                     group.addTask {
                         let start = UInt64(index) * partSize
-                        let end = min(record.size, start + partSize)
+                        let end = min(tierBody.size, start + partSize)
                         let md5 = StreamingDigest(.md5)
-                        for try await buffer in ObjectPieces(reader: reader, range: start..<end) {
+                        for try await buffer in tierBody.pieces(start..<end) {
                             buffer.withUnsafeReadableBytes { md5.update($0) }
                         }
                         let digest = md5.finalize()
                         let body = HTTPClientRequest.Body.stream(
-                            ObjectPieces(reader: reader, range: start..<end), length: .known(Int64(end - start)))
+                            tierBody.pieces(start..<end), length: .known(Int64(end - start)))
                         let response = try await send(
                             .PUT, key: remote, query: "partNumber=\(index + 1)&uploadId=\(encodedId)",
                             headers: [("content-length", String(end - start)), ("content-md5", Base64.encode(digest))], body: body
                         )
                         guard response.status == 200, let etag = response.headers.first(name: "etag")?.replacingQuotes(),
-                            etag == Hex.encode(digest)
+                            etag == Hex.encode(digest) || !etagIsMD5
                         else {
                             throw TierError(
                                 "UploadPart \(index + 1) of \(remote): HTTP \(response.status) \(errorText(response.body))")
@@ -153,7 +173,7 @@ public struct S3Tier: TierClient {
                 throw TierError("CompleteMultipartUpload \(remote): HTTP \(completed.status) \(errorText(completed.body))")
             }
             let expected = Hex.encode(DigestAlgorithm.md5.hash(etags.flatMap { Hex.decode($0) ?? [] })) + "-\(count)"
-            if let returned = xmlValue("ETag", in: completed.body)?.replacingQuotes(), returned != expected {
+            if etagIsMD5, let returned = xmlValue("ETag", in: completed.body)?.replacingQuotes(), returned != expected {
                 throw TierError("CompleteMultipartUpload \(remote): ETag \(returned), expected \(expected)")
             }
         } catch {

@@ -16,6 +16,19 @@ public protocol TierClient: Sendable {
     func delete(bucket: String, key: String) async throws
     /// Writes, reads back and deletes a probe object; throws with what failed.
     func check() async throws
+    /// Writes an encrypted object's sealed copy (`replicate.encryptedObjects: ciphertext`,
+    /// DepotEngine SealedCopy.swift): `reader` opened with `sealed: true`. S3 tiers only.
+    func uploadSealed(_ reader: ObjectReader, trailer: [UInt8], bucket: String, key: String) async throws
+}
+
+extension TierClient {
+    /// The configuration allows ciphertext copies to s3 tiers only; a tier kind without them
+    /// refuses this object for good rather than storing plaintext in its place.
+    public func uploadSealed(_ reader: ObjectReader, trailer: [UInt8], bucket: String, key: String) async throws {
+        throw TierError(
+            "a \(settings.kind.rawValue) tier cannot hold ciphertext copies (replicate.encryptedObjects: ciphertext)",
+            permanent: true)
+    }
 }
 
 extension ObjectRecord {

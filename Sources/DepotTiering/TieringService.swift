@@ -86,15 +86,50 @@ public final class TieringService: Service {
             guard let tier = up ?? holders.first, let client = tiers[tier] else {
                 throw TierError("no configured tier holds a confirmed copy of \(bucket)/\(key)")
             }
-            guard versionTiers.contains(tier), let versionId = VersionCopyKey.versionId(of: record) else {
-                return client.download(bucket: bucket, key: key, range: range)
+            var remoteKey = key
+            if versionTiers.contains(tier), let versionId = VersionCopyKey.versionId(of: record) {
+                remoteKey = VersionCopyKey.key(key, versionId: versionId)
             }
-            return client.download(bucket: bucket, key: VersionCopyKey.key(key, versionId: versionId), range: range)
+            let fetch: @Sendable (Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error> = { [remoteKey] in
+                client.download(bucket: bucket, key: remoteKey, range: $0)
+            }
+            // An encrypted object's copy may be sealed (`encryptedObjects: ciphertext`): opened here.
+            guard let domain = try engine.sealedCopyDomain(of: record) else { return fetch(range) }
+            return SealedCopyReadThrough.stream(record, range: range, domain: domain, fetch: fetch)
         }
         engine.setVersionCopyCheck { bucket, key, record in
             let tiers = service.versionCopyTiers(bucket: bucket, key: key, record: record)
             return record.replicas.contains { $0.state == .completed && tiers.contains($0.tier) }
         }
+    }
+
+    /// Whether `tier` gets encrypted objects like this one as sealed copies: a policy sending it
+    /// there says `replicate.encryptedObjects: ciphertext` (one such policy is enough: an object
+    /// asked to go as ciphertext never goes as plaintext).
+    func sendsCiphertext(tier: String, bucket: String, key: String, record: ObjectRecord?) -> Bool {
+        guard let record, record.encryption != nil else { return false }
+        let policies = generation.withLock { $0.policies }
+        return policies.contains {
+            $0.encryptedObjects == .ciphertext && $0.replicateTo.contains(tier)
+                && $0.matches(bucket: bucket, key: key, record: record)
+        }
+    }
+
+    /// Sends a copy: the plaintext, or for an encrypted object whose policy asks for it, its
+    /// sealed copy (ciphertext and the wrapped data key, DepotEngine SealedCopy.swift).
+    private func send(_ reader: ObjectReader, to client: any TierClient, bucket: String, key: String, sealed: Bool)
+        async throws
+    {
+        guard sealed, let encryption = reader.record.encryption else {
+            return try await client.upload(reader, bucket: bucket, key: key)
+        }
+        guard reader.isLocal else {
+            throw TierError(
+                "\(bucket)/\(key) was moved off this server: its ciphertext is no longer here to send", permanent: true)
+        }
+        let wrapped = CustomerKeyEncryption.isCustomerKey(encryption) ? nil : try engine.wrappedDataKey(keyId: encryption.keyId)
+        try await client.uploadSealed(
+            reader, trailer: SealedCopy.trailer(reader.record, wrappedDataKey: wrapped), bucket: bucket, key: key)
     }
 
     /// The configured tiers that keep every version of this object under its own key (policies
@@ -387,12 +422,15 @@ public final class TieringService: Service {
                 await tierAnswered(task.tier)
                 return
             }
-            var source = try engine.openObject(bucket: task.bucket, key: task.key)
+            // Ciphertext copies open the object without its key (SSE-C too): sealedPayload only.
+            let sealed = sendsCiphertext(
+                tier: task.tier, bucket: task.bucket, key: task.key, record: try engine.headObject(bucket: task.bucket, key: task.key))
+            var source = try engine.openObject(bucket: task.bucket, key: task.key, sealed: sealed)
             let isCurrent = source?.record.created == task.objectCreated
             if !isCurrent {
                 // Replaced since: a task for every version still copies it to its own key.
                 source = try engine.olderVersionOrder(of: task).flatMap {
-                    try engine.openObject(bucket: task.bucket, key: task.key, version: .order($0))
+                    try engine.openObject(bucket: task.bucket, key: task.key, version: .order($0), sealed: sealed)
                 }
             }
             guard let reader = source else {
@@ -409,12 +447,13 @@ public final class TieringService: Service {
             // The version's own copy first, so a COMPLETED version always has one; then, while
             // it is current, the plain key other readers of the tier expect.
             if task.everyVersion, let versionId = VersionCopyKey.versionId(of: reader.record) {
-                try await client.upload(
-                    reader, bucket: task.bucket, key: VersionCopyKey.key(task.key, versionId: versionId))
+                try await send(
+                    reader, to: client, bucket: task.bucket, key: VersionCopyKey.key(task.key, versionId: versionId),
+                    sealed: sealed)
                 meter.record(tier: task.tier, bytes: reader.record.size, at: Engine.now())
             }
             if isCurrent {
-                try await client.upload(reader, bucket: task.bucket, key: task.key)
+                try await send(reader, to: client, bucket: task.bucket, key: task.key, sealed: sealed)
                 meter.record(tier: task.tier, bytes: reader.record.size, at: Engine.now())
             }
             try await engine.finishTask(task, outcome: .completed)
@@ -427,7 +466,8 @@ public final class TieringService: Service {
             if probe { breakers.withLock { $0[task.tier]?.probing = false } }
             logger.warning("\(task.bucket)/\(task.key) is not replicated to \(task.tier): it is SSE-C encrypted")
             outcome = .failed(
-                error: "SSE-C object: encrypted with a customer-provided key the server does not keep, so it cannot be replicated",
+                error: "SSE-C object: encrypted with a customer-provided key the server does not keep, so it cannot be "
+                    + "replicated in plaintext (a policy with replicate.encryptedObjects: ciphertext sends its ciphertext)",
                 retryAt: Engine.now(), giveUp: true)
         } catch  where TierError.isPermanent(error) {
             // This object, not the tier: FAILED at once with the reason, and not counted by the

@@ -25,8 +25,8 @@ public final class ObjectReader: @unchecked Sendable {
     public let bucket: String
     public let key: String
     public let record: ObjectRecord
-    private let locations: [RecordLocation]
-    private let store: SegmentStore
+    let locations: [RecordLocation]
+    let store: SegmentStore
     private let lease: ReclaimLease
     /// Where an evicted object's bytes come from (the tiering part's source, if installed).
     let readThrough: ReadThrough?
@@ -146,9 +146,12 @@ public final class ObjectReader: @unchecked Sendable {
 extension Engine {
     /// Opens an object (or, with `version`, that version of it) for reading; nil when it does not
     /// exist. A delete marker opens with no bytes: the caller answers for it. `forBytes` false
-    /// (HEAD) opens an evicted older version too, whose bytes no tier holds.
+    /// (HEAD) opens an evicted older version too, whose bytes no tier holds. `sealed` opens an
+    /// encrypted object without its domain (no key needed, SSE-C too) for `sealedPayload` only,
+    /// to send its ciphertext to a tier (SealedCopy.swift): never read such a reader's `bytes`.
     public func openObject(
-        bucket: String, key: String, version: VersionSelector? = nil, forBytes: Bool = true, customerKey: [UInt8]? = nil
+        bucket: String, key: String, version: VersionSelector? = nil, forBytes: Bool = true, customerKey: [UInt8]? = nil,
+        sealed: Bool = false
     ) throws -> ObjectReader? {
         let lease = self.lease()
         let (objectTable, chunkTable, versionTable) = (objects, chunks, self.versionTable)
@@ -179,7 +182,7 @@ extension Engine {
         }
         guard let (record, locations) = found else { return nil }
         let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
-        let domain = record.localState == .present ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
+        let domain = record.localState == .present && !sealed ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
         return ObjectReader(
             bucket: bucket, key: key, record: record, locations: locations, store: store, lease: lease, readThrough: source,
             domain: domain)

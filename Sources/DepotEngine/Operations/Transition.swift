@@ -41,7 +41,10 @@ extension Engine {
         do {
             return try await committer.submit { txn, context in
                 guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else { return false }
+                // An SSE-C object stays local: reading it back from a tier would need the
+                // client's key, which a read-through cannot carry (its tier copy is a backup).
                 guard record.created == created, record.localState == .present, !tiers.isEmpty,
+                    !CustomerKeyEncryption.isCustomerKey(record.encryption),
                     tiers.allSatisfy({ tier in record.replicas.contains { $0.tier == tier && $0.state == .completed } })
                 else { return false }
                 let held = record.heldChunks
