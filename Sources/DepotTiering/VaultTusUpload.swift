@@ -19,6 +19,8 @@ import ServiceLifecycle
 /// - At most `maximumStalls` attempts in a row without progress, with backoff from 500 ms doubling
 ///   to 3 s between them (the agent's bounds); then the copy fails with the last error, the
 ///   tiering service retries it later with its own backoff, and the stored id resumes it then.
+/// - A remote without tus (404, 405 or 501 to the creation) gets the legacy single POST
+///   (VaultLegacyUpload.swift), as the agent falls back to it.
 extension VaultTier {
     static let maximumStalls = 4
     static let maximumRestarts = 2
@@ -46,7 +48,16 @@ extension VaultTier {
             try Task.checkCancellation()
             do {
                 guard let current = id else {
-                    let created = try await create(record, remote: remote, directory: directory, filename: filename)
+                    let created: String
+                    do {
+                        created = try await create(record, remote: remote, directory: directory, filename: filename)
+                    } catch let refusal as TusUnsupported {
+                        logger.info(
+                            "tier \(settings.name): the remote has no tus uploads (HTTP \(refusal.status)); sending \(remote) in one POST /storage"
+                        )
+                        try await legacyUpload(reader, remote: remote, directory: directory, filename: filename)
+                        return
+                    }
                     try await sessions.save(session, id: created)
                     (id, offset) = (created, 0)
                     continue
@@ -165,9 +176,7 @@ extension VaultTier {
             }
             return id
         case 404, 405, 501:
-            throw TierError(
-                "POST \(settings.endpoint)/storage/tus/: HTTP \(reply.status): the remote offers no tus uploads there "
-                    + "(endpoint must be the Vault API base, e.g. https://vault.example/api)")
+            throw TusUnsupported(status: reply.status)
         default:
             throw TierError.refused(
                 "POST /storage/tus/ for \(remote): HTTP \(reply.status) \(Self.errorText(reply))", status: Int(reply.status))

@@ -246,11 +246,13 @@ def test_edge_killed_mid_forward_resumes_after_its_restart(sites):
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
 
 
-class CorruptingProxy:
-    """Passes the edge's requests to the remote, flipping the first byte of every tus PATCH body
-    that starts at offset 0: the remote stores (and answers for) bytes the edge never had."""
+class Proxy:
+    """Passes the edge's requests to the remote. `corrupt`: flips the first byte of every tus
+    PATCH body that starts at offset 0, so the remote stores (and answers for) bytes the edge
+    never had. `without_tus`: answers 404 to everything under /api/storage/tus, as a Vault that
+    offers no tus uploads."""
 
-    def __init__(self):
+    def __init__(self, corrupt=False, without_tus=False):
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -259,7 +261,12 @@ class CorruptingProxy:
             def forward(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                if self.command == "PATCH" and self.headers.get("Upload-Offset") == "0" and body:
+                if without_tus and self.path.startswith("/api/storage/tus"):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if corrupt and self.command == "PATCH" and self.headers.get("Upload-Offset") == "0" and body:
                     body = bytes([body[0] ^ 0xFF]) + body[1:]
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.target, timeout=30)
@@ -288,7 +295,7 @@ class CorruptingProxy:
 
 
 def test_bytes_changed_on_the_way_fail_the_copy(sites):
-    proxy = CorruptingProxy()
+    proxy = Proxy(corrupt=True)
     try:
         edge, remote = sites(proxy=proxy, tier_extra=", maxAttempts: 1")
         s3 = edge.client()
@@ -357,6 +364,29 @@ def test_a_graceful_stop_pauses_the_forward_at_a_chunk_and_it_resumes(sites):
     assert_arrived(edge, remote, KEY, data)
     assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), edge.logs()
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+def test_a_remote_without_tus_gets_the_legacy_post(sites):
+    proxy = Proxy(without_tus=True)
+    try:
+        edge, remote = sites(proxy=proxy)
+        s3 = edge.client()
+        recordings = {"cedric/1700000000_6-967003_front door_200-200-400-400_24_769.mp4": os.urandom(3 * MIB + 5),
+                      "s3cam/clip.mp4": os.urandom(1000)}
+        for key, data in recordings.items():
+            directory, filename = key.split("/")
+            if directory == "cedric":
+                tus_upload(edge, directory, filename, data, CAMERA)
+            else:
+                s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4", Metadata={"productid": "s3-cam"})
+        for key, data in recordings.items():
+            wait_completed(s3, key)
+            edge_metadata, remote_metadata = assert_arrived(edge, remote, key, data)
+            if key.startswith("cedric/"):
+                assert remote_metadata == edge_metadata, key
+        assert "the remote has no tus uploads (HTTP 404)" in edge.logs()
+    finally:
+        proxy.server.shutdown()
 
 
 @pytest.mark.parametrize("tier, field", [
