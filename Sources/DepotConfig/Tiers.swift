@@ -248,6 +248,12 @@ extension DepotConfiguration {
                 throw ConfigError(node.path + ".window", error.reason)
             }
         }
+        if let storageClass = try node["storageClass"].string() {
+            if let problem = StorageClasses.problem(withDeclared: storageClass) {
+                throw ConfigError(node.path + ".storageClass", problem)
+            }
+            tier.storageClass = storageClass
+        }
         return tier
     }
 
@@ -262,12 +268,6 @@ extension DepotConfiguration {
             do {
                 policy.glob = try KeyGlob(pattern)
             } catch let error as KeyGlobError {
-        if let storageClass = try node["storageClass"].string() {
-            if let problem = StorageClasses.problem(withDeclared: storageClass) {
-                throw ConfigError(node.path + ".storageClass", problem)
-            }
-            tier.storageClass = storageClass
-        }
                 throw ConfigError(match.path + ".key", error.description)
             }
         }
