@@ -349,6 +349,21 @@ def test_a_vault_tier_made_through_the_admin_api(tmp_path):
         remote.cleanup()
 
 
+def test_an_upload_gone_on_the_remote_starts_over(sites):
+    edge, remote = sites(tier_extra=SLOW)
+    data = os.urandom(4 * MIB + 1)
+    tus_upload(edge, "cedric", KEY.split("/")[1], data, CAMERA)
+    wait_for_remote_offset(remote, MIB)
+    # The remote drops the upload (as an expiry would): the next PATCH or HEAD gets 404.
+    s3 = remote.client()
+    upload = s3.list_multipart_uploads(Bucket="rec")["Uploads"][0]
+    s3.abort_multipart_upload(Bucket="rec", Key=upload["Key"], UploadId=upload["UploadId"])
+    wait_completed(edge.client(), KEY, timeout=30)
+    assert_arrived(edge, remote, KEY, data)
+    assert re.search(r"upload \S+ is gone \(HTTP 404\); uploading \S+ from the start", edge.logs()), edge.logs()
+    assert s3.list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
 def test_a_graceful_stop_pauses_the_forward_at_a_chunk_and_it_resumes(sites):
     edge, remote = sites(tier_extra=SLOW)
     data = os.urandom(BIG)
