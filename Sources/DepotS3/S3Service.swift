@@ -34,11 +34,11 @@ public struct S3Settings: Sendable {
     public var notificationChanged: @Sendable () async throws -> Void = {}
     /// The event settings in effect: the sinks a notification configuration's ARNs may name.
     public var eventSettings: @Sendable () -> EventSettings = { EventSettings() }
-
-    public init(region: String, domain: String) {
     /// The configuration in effect as object requests read it (storage classes, lifecycle rules);
     /// the server installs RuntimeConfiguration's, rebuilt with every change.
     public var configurationView: @Sendable () -> S3ConfigurationView = { .empty }
+
+    public init(region: String, domain: String) {
         self.region = region
         self.domain = domain
     }
@@ -180,9 +180,9 @@ public final class S3Service: Sendable {
             throw EngineError.keyTooLong(maximum: Engine.maximumKeyLength)
         }
         try UnsupportedHeaders.check(r, for: endpoint)
+        try checkStorageClassHeader(r, for: endpoint)
         if endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload, let bucket = r.bucket {
             try requireObjectLockBucket(r, bucket: bucket)
-        try checkStorageClassHeader(r, for: endpoint)
         }
         guard auth.isAnonymous else { return try await handle(endpoint, c, body: body) }
         return try await hidingMissingKeys(c) { try await handle(endpoint, c, body: body) }
