@@ -36,6 +36,9 @@ public final class TieringService: Service {
         var policies: [PolicySettings] = []
         /// Declared storage classes: a version put in one is copied to its tier and evicted.
         var storageClasses = StorageClasses(tiers: [])
+        /// Whether the next lifecycle pass also runs the StorageClassSweep (after start, and after
+        /// a change of the declared classes).
+        var classSweepDue = false
         var retention: Retention
         var lifecycleInterval: Int64
     }
@@ -180,7 +183,9 @@ public final class TieringService: Service {
         generation.withLock {
             $0 = Generation(
                 tiers: clients, limiters: limiters, policies: configuration.policies,
-                storageClasses: StorageClasses(tiers: configuration.tiers), retention: Retention(engine: engine, policies: effective, tiers: clients, logger: logger),
+                storageClasses: StorageClasses(tiers: configuration.tiers),
+                classSweepDue: previous.classSweepDue || StorageClasses(tiers: configuration.tiers) != previous.storageClasses,
+                retention: Retention(engine: engine, policies: effective, tiers: clients, logger: logger),
                 lifecycleInterval: Int64(configuration.storage.lifecycleInterval) * 1000)
         }
         let deleting = configuration.policies.filter { $0.propagateDeletes && !$0.replicateTo.isEmpty }
@@ -288,7 +293,11 @@ public final class TieringService: Service {
     private func runLifecycle() async {
         var first = true
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (retention, interval) = generation.withLock { ($0.retention, $0.lifecycleInterval) }
+            let (retention, interval, sweep) = generation.withLock { g in
+                defer { g.classSweepDue = false }
+                let sweep = g.classSweepDue ? StorageClassSweep(engine: engine, classes: g.storageClasses, logger: logger) : nil
+                return (g.retention, g.lifecycleInterval, sweep)
+            }
             do {
                 let wait = first ? min(interval, 2000) : interval
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(wait)) }
@@ -297,6 +306,7 @@ public final class TieringService: Service {
             if Task.isShuttingDownGracefully { return }
             let expired = await retention.run()
             if expired > 0 { logger.info("retention expired \(expired) objects") }
+            await sweep?.run()
         }
     }
 

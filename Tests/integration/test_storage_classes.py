@@ -344,3 +344,35 @@ def test_versions_put_in_a_class_keep_their_own_bytes(tmp_path, moto):  # noqa: 
         assert sorted(v["StorageClass"] for v in versions) == ["GLACIER_IR", "GLACIER_IR"]
     finally:
         server.cleanup()
+
+
+def test_a_class_moved_to_another_tier_takes_its_waiting_objects_along(tmp_path, moto):  # noqa: F811
+    """An object put in a class whose tier never answered, then was removed: when another tier
+    declares the class, the object is copied there and evicted (the sweep after the change)."""
+    from backends import free_port
+
+    moto_endpoint, _ = moto
+    server = start(tmp_path, moto_endpoint)
+    try:
+        admin = Admin(server.endpoint)
+        status, body = admin.put("/admin/v1/tiers/dead", {
+            "type": "s3", "endpoint": f"http://127.0.0.1:{free_port()}", "bucket": "gone", "accessKey": "k",
+            "secretKey": "s", "storageClass": "OFFSITE"})
+        assert status == 201, body
+        s3 = server.client()
+        data = os.urandom(50_000)
+        s3.put_object(Bucket="rec", Key="waiting.bin", Body=data, StorageClass="OFFSITE")
+        time.sleep(1.5)
+        assert local_copy(s3, "waiting.bin") == "present"
+        status, body = admin.delete("/admin/v1/tiers/dead")
+        assert status == 200, body
+        nas = tmp_path / "nas"
+        nas.mkdir()
+        status, body = admin.put("/admin/v1/tiers/nas", {"type": "filesystem", "path": str(nas), "storageClass": "OFFSITE"})
+        assert status == 201, body
+        wait_evicted(s3, "waiting.bin", timeout=30)
+        assert (nas / "waiting.bin").read_bytes() == data
+        got = s3.get_object(Bucket="rec", Key="waiting.bin")
+        assert got["StorageClass"] == "OFFSITE" and got["Body"].read() == data
+    finally:
+        server.cleanup()
