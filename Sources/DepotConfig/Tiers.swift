@@ -83,6 +83,9 @@ public struct PolicySettings: Sendable, Equatable {
     public var mode: Mode = .continuous
     /// Whether deleting an object locally deletes its copies on the tiers (off by default).
     public var propagateDeletes = false
+    /// With `propagateDeletes`: whether a DELETE naming a version removes that version's copies
+    /// too. S3 replication rules replicate delete markers only, never deletes by version id.
+    public var propagatesVersionDeletes = true
     /// Which versions of a key in a versioned bucket go to the tiers (`replicate.versions`).
     public enum Versions: String, Sendable { case current, all }
     /// `all` (the default): in a versioned bucket each version with an id of its own also goes

@@ -141,10 +141,15 @@ extension AdminAPI {
             "name": policy.name, "match": match, "source": runtime.origin("policy:" + policy.name)?.rawValue ?? "config",
         ]
         if !policy.replicateTo.isEmpty {
-            out["replicate"] = [
+            var replicate: [String: Any] = [
                 "to": policy.replicateTo, "mode": policy.mode.rawValue, "deletes": policy.propagateDeletes,
                 "versions": policy.replicateVersions.rawValue,
             ]
+            if policy.propagateDeletes && !policy.propagatesVersionDeletes {
+                // An S3 replication rule's DeleteMarkerReplication: delete markers only.
+                replicate["deleteMarkersOnly"] = true
+            }
+            out["replicate"] = replicate
         }
         if policy.expires {
             var expire: [String: Any] = ["where": policy.expireWhere.rawValue]

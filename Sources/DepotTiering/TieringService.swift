@@ -190,8 +190,10 @@ public final class TieringService: Service {
         }
         let deleting = configuration.policies.filter { $0.propagateDeletes && !$0.replicateTo.isEmpty }
         let storageClasses = StorageClasses(tiers: configuration.tiers)
-        engine.setDeletePlanner { bucket, key, record in
-            var tiers = deleting.filter { $0.matches(bucket: bucket, key: key, record: record) }.flatMap(\.replicateTo)
+        engine.setDeletePlanner { bucket, key, record, byVersion in
+            var tiers = deleting.filter {
+                (!byVersion || $0.propagatesVersionDeletes) && $0.matches(bucket: bucket, key: key, record: record)
+            }.flatMap(\.replicateTo)
             // An object put in a storage class lives on its tier: deleting it deletes it there.
             if let tier = storageClasses.targetTier(of: record), !tiers.contains(tier) { tiers.append(tier) }
             return tiers

@@ -194,7 +194,9 @@ def test_minio_client_round_trip_and_the_rule_as_a_policy(setup):
     assert policy["source"] == "s3-replication"
     assert policy["replication"] == {"bucket": bucket, "rule": "tagged", "readOnly": True}
     assert policy["match"] == {"bucket": bucket, "prefix": "tagged/", "tags": {"team": "a"}}
-    assert policy["replicate"] == {"to": ["cloud2"], "mode": "continuous", "deletes": False, "versions": "all"}
+    wanted = {"to": ["cloud2"], "mode": "continuous", "deletes": False, "versions": "all"}
+    assert {name: policy["replicate"].get(name) for name in wanted} == wanted, policy["replicate"]
+    assert "deleteMarkersOnly" not in policy["replicate"]
     status, body = Admin(server.endpoint).post("/admin/v1/policies", {"name": "s3-replication:minio-rec:new",
                                                                       "match": {"bucket": bucket}})
     assert status == 409 and "PutBucketReplication" in str(body), body
@@ -246,14 +248,20 @@ def test_delete_markers_follow_the_rule_of_highest_priority(setup):
     assert policies["s3-replication:marker-rec:all"]["match"]["yieldsTo"] == ["s3-replication:marker-rec:kept"]
     assert policies["s3-replication:marker-rec:all"]["replicate"]["deletes"] is True
     assert policies["s3-replication:marker-rec:kept"]["replicate"]["deletes"] is False
-    for key in ("kept/x.mp4", "gone/y.mp4"):
-        s3.put_object(Bucket=bucket, Key=key, Body=key.encode() * 100)
-    for key in ("kept/x.mp4", "gone/y.mp4"):
+    assert policies["s3-replication:marker-rec:all"]["replicate"]["deleteMarkersOnly"] is True
+    versions = {}
+    for key in ("kept/x.mp4", "gone/y.mp4", "by-id/z.mp4"):
+        versions[key] = s3.put_object(Bucket=bucket, Key=key, Body=key.encode() * 100)["VersionId"]
+    for key in ("kept/x.mp4", "gone/y.mp4", "by-id/z.mp4"):
         wait_for_status(s3, bucket, key)
         assert remote(tier, "archive", f"{bucket}/{key}") == key.encode() * 100
+    # A DELETE naming the version is never replicated, as in S3, even under DeleteMarkerReplication.
+    s3.delete_object(Bucket=bucket, Key="by-id/z.mp4", VersionId=versions["by-id/z.mp4"])
+    for key in ("kept/x.mp4", "gone/y.mp4"):
         s3.delete_object(Bucket=bucket, Key=key)
     wait_until(lambda: remote(tier, "archive", f"{bucket}/gone/y.mp4") is None, "the delete marker on the tier")
     assert remote(tier, "archive", f"{bucket}/kept/x.mp4") == b"kept/x.mp4" * 100
+    assert remote(tier, "archive", f"{bucket}/by-id/z.mp4") == b"by-id/z.mp4" * 100
 
 
 def error_of(response):

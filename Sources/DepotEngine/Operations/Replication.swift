@@ -14,7 +14,10 @@ public enum TaskOutcome: Sendable {
 }
 
 /// Decides, inside a delete's commit, which tiers' confirmed copies must be deleted too.
-public typealias DeletePlanner = @Sendable (_ bucket: String, _ key: String, _ record: ObjectRecord) -> [String]
+/// `byVersion`: the DELETE named this version (S3 replication rules do not propagate those).
+public typealias DeletePlanner = @Sendable (
+    _ bucket: String, _ key: String, _ record: ObjectRecord, _ byVersion: Bool
+) -> [String]
 
 /// Where a tier keeps a version's own copy (policies with `replicate.versions: all`): under a
 /// prefix of its own, apart from the plain keys other readers of the tier list and read, and
@@ -60,7 +63,7 @@ extension Engine {
         let keeping = Set(versioned(bucket, key, record))
         let table = environment.table("tasks")
         let now = Engine.now()
-        for tier in deleting(bucket, key, record)
+        for tier in deleting(bucket, key, record, true)
         where keeping.contains(tier) && record.replicas.contains(where: { $0.tier == tier && $0.state == .completed }) {
             var task = TierTask(
                 kind: .delete, bucket: bucket, key: VersionCopyKey.key(key, versionId: versionId),
@@ -123,11 +126,15 @@ extension Engine {
     }
 
     /// Called inside a delete's commit: queues deletes of the tiers' confirmed copies.
-    func planDeletes(bucket: String, key: String, record: ObjectRecord, txn: borrowing Transaction) throws {
+    /// `byVersion`: a DELETE naming the version (not one that made a delete marker or removed an
+    /// unversioned object).
+    func planDeletes(
+        bucket: String, key: String, record: ObjectRecord, byVersion: Bool = false, txn: borrowing Transaction
+    ) throws {
         guard let planner = plannerBox.deletePlanner.withLock({ $0 })?.function else { return }
         let table = environment.table("tasks")
         let now = Engine.now()
-        for tier in planner(bucket, key, record)
+        for tier in planner(bucket, key, record, byVersion)
         where record.replicas.contains(where: { $0.tier == tier && $0.state == .completed }) {
             let task = TierTask(kind: .delete, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
             try txn.put(table, TierTask.tableKey(due: now, id: nextTaskId()), task.encoded())

@@ -249,7 +249,7 @@ extension Engine {
                     // A promoted version's copy replaces the tiers' plain key instead (a delete
                     // queued too could run after it).
                     if !promotes || newest[1].localState != .present {
-                        try engine.planDeletes(bucket: bucket, key: key, record: holder, txn: txn)
+                        try engine.planDeletes(bucket: bucket, key: key, record: holder, byVersion: true, txn: txn)
                     }
                     try txn.deleteObject(engine.objects, bucket: bucket, key: key)
                 }

@@ -9,8 +9,8 @@ import DepotEngine
 /// - Every version is replicated (`replicate.versions: all`), as S3 replicates every version to
 ///   its versioned destination: the tier's plain key holds the current one.
 /// - DeleteMarkerReplication Enabled is `replicate.deletes: true`: a delete marker removes the
-///   tier's plain key (the versions' own copies stay). Unlike S3, a DELETE naming a version of
-///   such an object also removes that version's copy on the tier.
+///   tier's plain key (the versions' own copies stay). As in S3, a DELETE naming a version is
+///   never passed on (`propagatesVersionDeletes: false`, whatever DeleteMarkerReplication says).
 /// - Priority: where rules to one tier overlap, the higher priority (then the earlier rule)
 ///   decides, as in S3; a lower rule's policy yields to it for those objects (`yieldsTo`).
 public enum ReplicationPolicies {
@@ -72,6 +72,8 @@ public enum ReplicationPolicies {
             policy.mode = .continuous
             policy.replicateVersions = .all
             policy.propagateDeletes = rule.replicatesDeleteMarkers
+            // As S3: a delete marker is replicated, a DELETE naming a version never is.
+            policy.propagatesVersionDeletes = false
             policies.append(policy)
         }
         // In the document's order, as `depot policy list` shows them.

@@ -134,6 +134,7 @@ components:
             to: { type: array, items: { type: string } }
             mode: { type: string, enum: [continuous, on-demand] }
             deletes: { type: boolean }
+            deleteMarkersOnly: { type: boolean, readOnly: true, description: "S3 replication DeleteMarkerReplication: a delete marker removes the tier's copy, a DELETE naming a version does not." }
             versions: { type: string, enum: [all, current], default: all, description: "Versioned buckets: all also copies every version to .depot-versions/<version id>/<key>; current keeps only the current version at its plain key." }
         transition: { type: object, properties: { after: { type: string, example: 7d }, at: { type: string, readOnly: true, description: "S3 lifecycle Transition/Date: every matching object moves then." } } }
         lock: { type: object, description: 'Object Lock retention given at commit to new matching versions whose request named none (before the bucket default); only in buckets with Object Lock', properties: { mode: { type: string, enum: [GOVERNANCE, COMPLIANCE] }, days: { type: integer }, years: { type: integer } } }
