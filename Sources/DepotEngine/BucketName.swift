@@ -17,6 +17,8 @@ public enum ReservedPath: String, CaseIterable, Sendable {
     case metrics
     /// `/health/live` and `/health/ready`.
     case health
+    /// MinIO's health probes, `/minio/health/live`, `/ready` and `/cluster` (HealthEndpoints).
+    case minio
     /// Browsers ask for it on their own at every visit of the console or the documentation.
     case favicon = "favicon.ico"
 

@@ -36,6 +36,7 @@ public final class DepotServer: Sendable {
     let gauges: StorageGauges
     let swagger: SwaggerUI
     let admin: AdminAPI
+    let health: HealthEndpoints
     let logger: Logger
 
     /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
@@ -82,6 +83,7 @@ public final class DepotServer: Sendable {
         self.events = events
         _ = DepotMetrics.registry  // bootstraps swift-metrics once
         swagger = SwaggerUI(configured: nil)
+        health = HealthEndpoints(engine: engine, dataDirectory: data)
         gauges = StorageGauges(
             engine: engine, tiering: tiering, events: events, tierNames: { runtime.current.tiers.map(\.name) }, logger: logger)
         var reloader: (@Sendable () async throws -> [String])?
@@ -298,18 +300,6 @@ public final class DepotServer: Sendable {
         }
     }
 
-    private func readinessProblem() -> String? {
-        do {
-            _ = try engine.listBuckets(limit: 1)
-        } catch { return "the index does not answer" }
-        let probe = configuration.storage.data + "/.ready-probe"
-        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return "the data directory is not writable" }
-        close(fd)
-        unlink(probe)
-        return nil
-    }
-
     /// Picks the front door by path prefix: `/api/` is the Vault API, `/admin/` the admin API,
     /// everything else S3. Returns the front door's name too: the `api` of metrics and the log.
     private func dispatch(_ request: Request, path: String) async -> (api: String, response: Response) {
@@ -344,20 +334,9 @@ public final class DepotServer: Sendable {
         } else if let documentation = documentationResponse(path: path, method: request.method) {
             outcome.record { $0.operation = "documentation" }
             response = documentation
-        } else if path == ReservedPath.health.path + "/live" {
-            outcome.record { $0.operation = "health/live" }
-            response = Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
-        } else if path == ReservedPath.health.path + "/ready" {
-            // Ready only when the index answers and the data directory takes writes.
-            outcome.record { $0.operation = "health/ready" }
-            let problem = readinessProblem()
-            response = Response(
-                status: problem == nil ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
-                body: .init(
-                    byteBuffer: ByteBuffer(
-                        string: problem.map { "{\"status\":\"unavailable\",\"reason\":\"\($0)\"}" } ?? "{\"status\":\"ok\"}")))
+        } else if let probe = health.response(target: target, method: request.method) {
+            outcome.record { $0.operation = probe.operation }
+            response = probe.response
         } else {
             // Every front door and operation: `100 Continue` on the body's first read, if asked for.
             let request = ContinueOnFirstRead.applied(to: request, channel: channel)

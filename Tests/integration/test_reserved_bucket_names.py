@@ -9,7 +9,7 @@ import requests
 from conftest import run_depot
 
 # Every top-level path Depot answers itself (DESIGN.md, "One port, reserved names").
-RESERVED = ["api", "admin", "console", "swagger", "openapi.json", "metrics", "health", "favicon.ico"]
+RESERVED = ["api", "admin", "console", "swagger", "openapi.json", "metrics", "health", "minio", "favicon.ico"]
 
 
 @pytest.mark.parametrize("name", [n for n in RESERVED if n != "api"])
