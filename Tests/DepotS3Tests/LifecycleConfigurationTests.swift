@@ -257,14 +257,19 @@ struct LifecycleConfigurationTests {
                 "<ID>d</ID><Filter/><Status>Enabled</Status>"
                     + "<Transition><Date>2030-01-01T00:00:00Z</Date><StorageClass>GLACIER_IR</StorageClass></Transition>",
                 "<ID>gone</ID><Filter/><Status>Enabled</Status>"
+                    + "<Transition><Days>1</Days><StorageClass>DEEP</StorageClass></Transition>",
+                "<ID>half</ID><Filter/><Status>Enabled</Status><Expiration><Days>9</Days></Expiration>"
                     + "<Transition><Days>1</Days><StorageClass>DEEP</StorageClass></Transition>"))
         // GET returns the Transition as it was put.
         #expect(try parse(configuration.document.text) == configuration)
         let made = try LifecyclePolicies.policies(
             bucket: "b", document: Array(configuration.document.text.utf8), storageClasses: classes)
-        #expect(made.policies.map { $0.name } == ["s3-lifecycle:b:t", "s3-lifecycle:b:d"])
-        // A class no tier declares any more: the rule is left out, and said so.
-        #expect(made.problems.count == 1 && made.problems[0].contains("DEEP"))
+        #expect(made.policies.map { $0.name } == ["s3-lifecycle:b:t", "s3-lifecycle:b:d", "s3-lifecycle:b:half"])
+        // A class no tier declares any more: the Transition is not carried out, and said so; the
+        // rule's expiry still is.
+        #expect(made.problems.count == 2 && made.problems.allSatisfy { $0.contains("DEEP") })
+        #expect(made.policies[2].expireAfter == 9 * 86400 && !made.policies[2].transitions)
+        #expect(made.policies[2].replicateTo.isEmpty)
         let byAge = made.policies[0]
         #expect(byAge.replicateTo == ["cold"] && byAge.mode == PolicySettings.Mode.onDemand && byAge.propagateDeletes)
         #expect(byAge.transitionDue(created: 100 * day + 1) == 103 * day)

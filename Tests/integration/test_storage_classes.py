@@ -376,3 +376,38 @@ def test_a_class_moved_to_another_tier_takes_its_waiting_objects_along(tmp_path,
         assert got["StorageClass"] == "OFFSITE" and got["Body"].read() == data
     finally:
         server.cleanup()
+
+
+def test_a_rule_whose_class_is_gone_keeps_its_expiry(tmp_path, moto):  # noqa: F811
+    """When no tier declares a rule's Transition class any more, the Transition stops and the
+    rule's Expiration goes on: the policy keeps its expiry and x-amz-expiration (read from the
+    rules in effect) still names the rule; with the class back, the policy moves objects again."""
+    moto_endpoint, _ = moto
+    server = start(tmp_path, moto_endpoint)
+    try:
+        s3 = server.client()
+        s3.put_bucket_lifecycle_configuration(Bucket="rec", LifecycleConfiguration={"Rules": [
+            {"ID": "mixed", "Filter": {"Prefix": "cam/"}, "Status": "Enabled", "Expiration": {"Days": 30},
+             "Transitions": [{"Days": 7, "StorageClass": "GLACIER_IR"}]}]})
+        s3.put_object(Bucket="rec", Key="cam/a.mp4", Body=b"a")
+        admin = Admin(server.endpoint)
+
+        def mixed():
+            status, body = admin.get("/admin/v1/policies")
+            assert status == 200, body
+            return {p["name"]: p for p in body["policies"]}["s3-lifecycle:rec:mixed"]
+        assert mixed()["replicate"]["to"] == ["cold"] and mixed()["transition"] == {"after": f"{7 * DAY}s"}
+        assert 'rule-id="mixed"' in s3.head_object(Bucket="rec", Key="cam/a.mp4")["Expiration"]
+        # The file's tier replaced through the API with another class.
+        status, body = admin.put("/admin/v1/tiers/cold", {
+            "type": "s3", "endpoint": moto_endpoint, "bucket": "archive", "accessKey": "tier-key",
+            "secretKey": "tier-secret", "storageClass": "DEEP"})
+        assert status == 200, body
+        policy = mixed()
+        assert "transition" not in policy and "replicate" not in policy and policy["expire"]["after"] == f"{30 * DAY}s", policy
+        assert 'rule-id="mixed"' in s3.head_object(Bucket="rec", Key="cam/a.mp4")["Expiration"]
+        status, body = admin.delete("/admin/v1/tiers/cold")
+        assert status == 200, body
+        assert mixed()["replicate"]["to"] == ["cold"]
+    finally:
+        server.cleanup()

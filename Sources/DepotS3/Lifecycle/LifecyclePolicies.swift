@@ -15,7 +15,7 @@ public enum LifecyclePolicies {
 
     /// The policies of the bucket's stored lifecycle document (enabled rules only). A rule whose
     /// Transition names a class no tier declares any more (its tier was removed or renamed its
-    /// class since) is left out and described in `problems`.
+    /// class since) keeps its other actions, without the Transition, as `problems` says.
     public static func policies(
         bucket: String, document: [UInt8], storageClasses: StorageClasses
     ) throws -> (policies: [PolicySettings], problems: [String]) {
@@ -24,9 +24,10 @@ public enum LifecyclePolicies {
         for rule in try LifecycleConfiguration(xml: document).rules {
             if let transition = rule.transition, storageClasses.tierOfClass[transition.storageClass] == nil {
                 problems.append(
-                    "bucket \(bucket): lifecycle rule \(rule.id) moves objects to storage class \(transition.storageClass), which no tier declares; the rule is not applied"
+                    "bucket \(bucket): lifecycle rule \(rule.id) moves objects to storage class \(transition.storageClass), which no tier declares; its Transition is not carried out"
                 )
-                continue
+                // Its expiry and upload aborts still apply: dropping them would keep data for good.
+                guard rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil else { continue }
             }
             if let policy = policy(bucket: bucket, rule: rule, storageClasses: storageClasses) { policies.append(policy) }
         }
