@@ -117,6 +117,8 @@ extension S3Service {
         let part = try await session.commitPart(checksums: verified)
         headers[.eTag] = "\"\(part.etag)\""
         for (algorithm, value) in verified { headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value }
+        // The part is in its upload's encryption, and says so as S3 does.
+        ServerSideEncryption.addHeaders(session.encryption, &headers)
         customerKey?.addHeaders(&headers)
         return emptyResponse(.ok, headers: headers)
     }

@@ -143,7 +143,7 @@ extension AdminAPI {
         if !policy.replicateTo.isEmpty {
             var replicate: [String: Any] = [
                 "to": policy.replicateTo, "mode": policy.mode.rawValue, "deletes": policy.propagateDeletes,
-                "versions": policy.replicateVersions.rawValue,
+                "versions": policy.replicateVersions.rawValue, "encryptedObjects": policy.encryptedObjects.rawValue,
             ]
             if policy.propagateDeletes && !policy.propagatesVersionDeletes {
                 // An S3 replication rule's DeleteMarkerReplication: delete markers only.

@@ -117,6 +117,11 @@ extension AdminAPI {
             out["multipartThreshold"] = tier.multipartThreshold
             out["partSize"] = tier.partSize
             out["objectLock"] = tier.objectLock
+            if let encryption = tier.serverSideEncryption {
+                var shown: [String: Any] = ["algorithm": encryption.algorithm]
+                if let kmsKeyId = encryption.kmsKeyId { shown["kmsKeyId"] = kmsKeyId }
+                out["serverSideEncryption"] = shown
+            }
         case .vault:
             out["endpoint"] = tier.endpoint
             out["provider"] = tier.provider

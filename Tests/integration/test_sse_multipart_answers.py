@@ -86,6 +86,15 @@ def one_part_upload(s3, bucket, key, body, **encryption):
     return upload, {"Parts": [{"PartNumber": 1, "ETag": etag}]}
 
 
+def test_upload_part_names_the_uploads_encryption(s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="k", ServerSideEncryption="aws:kms", SSEKMSKeyId="k1")
+    part = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload["UploadId"], PartNumber=1, Body=b"part")
+    assert part["ServerSideEncryption"] == "aws:kms" and part["SSEKMSKeyId"] == "k1"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="p")
+    part = s3.upload_part(Bucket=bucket, Key="p", UploadId=upload["UploadId"], PartNumber=1, Body=b"part")
+    assert "ServerSideEncryption" not in part
+
+
 def test_complete_echoes_sse_s3_and_kms(s3, bucket):
     upload, parts = one_part_upload(s3, bucket, "s3", b"sse-s3 body", ServerSideEncryption="AES256")
     done = s3.complete_multipart_upload(Bucket=bucket, Key="s3", UploadId=upload, MultipartUpload=parts)

@@ -24,6 +24,7 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from admin_client import Admin
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
 from test_tiering import moto, wait_for_status  # noqa: F401  (moto is a fixture)
 
@@ -200,6 +201,14 @@ def test_transition_to_a_ciphertext_tier_reads_back_plaintext(tmp_path, moto):  
         for start, end in ((0, 0), (1_000_000, 5_000_123), (len(body) - 10, len(body) - 1)):
             ranged = s3.get_object(Bucket="rec", Key="old.mp4", Range=f"bytes={start}-{end}")["Body"].read()
             assert ranged == body[start:end + 1], (start, end)
+        # A sealed copy changed on the tier fails its tag: the read breaks off, never serves garbage.
+        blob = bytearray(remote.get_object(Bucket="archive", Key="old.mp4")["Body"].read())
+        blob[16 + 100] ^= 0x01
+        remote.put_object(Bucket="archive", Key="old.mp4", Body=bytes(blob))
+        with pytest.raises(Exception):
+            tampered = s3.get_object(Bucket="rec", Key="old.mp4", Range="bytes=0-99")
+            assert tampered["Body"].read() == body[:100]
+        assert s3.get_object(Bucket="rec", Key="old.mp4", Range=f"bytes={len(body) - 100}-")["Body"].read() == body[-100:]
         # The SSE-C object's copy is COMPLETED but it is not evicted: a read needs the client's key.
         assert s3.head_object(Bucket="rec", Key="customer.mp4", **SSE_C)["ReplicationStatus"] == "COMPLETED"
         time.sleep(2.5)
@@ -227,3 +236,29 @@ def test_settings_a_tier_cannot_honour_are_refused(tmp_path, tier_text, policy_t
     config.write_text(f"tiers:\n  - {tier_text}\n{policy_text}")
     checked = run_depot("config", "check", str(config))
     assert checked.returncode == 1 and field in checked.stdout + checked.stderr, checked.stdout + checked.stderr
+
+
+def test_admin_api_takes_and_shows_the_settings(tmp_path, moto):  # noqa: F811
+    endpoint, remote = moto
+    config = write_config(tmp_path, "buckets: [rec]\n")
+    server = DepotServer(config=config).start()
+    try:
+        admin = Admin(server.endpoint)
+        status, made = admin.put("/admin/v1/tiers/cloud", {
+            "type": "s3", "endpoint": endpoint, "bucket": "archive", "accessKey": "k", "secretKey": "s",
+            "serverSideEncryption": {"algorithm": "aws:kms", "kmsKeyId": "tier-key-9"}})
+        assert status == 201, made
+        assert made["serverSideEncryption"] == {"algorithm": "aws:kms", "kmsKeyId": "tier-key-9"}
+        status, made = admin.put("/admin/v1/tiers/nas", {"type": "filesystem", "path": str(tmp_path),
+                                                         "serverSideEncryption": "AES256"})
+        assert status == 400 and "serverSideEncryption" in json.dumps(made), made
+        status, policy = admin.post("/admin/v1/policies", {
+            "name": "sealed", "match": {"bucket": "rec"}, "replicate": {"to": ["cloud"], "encryptedObjects": "ciphertext"}})
+        assert status == 201 and policy["replicate"]["encryptedObjects"] == "ciphertext", policy
+        s3 = server.client()
+        s3.put_object(Bucket="rec", Key="a.mp4", Body=b"api secret", ServerSideEncryption="AES256")
+        wait_for_status(s3, "rec", "a.mp4")
+        stored = remote.get_object(Bucket="archive", Key="a.mp4")
+        assert stored["ServerSideEncryption"] == "aws:kms" and stored["Body"].read()[:16] == MAGIC
+    finally:
+        server.cleanup()
