@@ -80,6 +80,14 @@ extension VaultTier {
                     case .at(_, let length, _):
                         throw Restart(reason: "upload \(current) has length \(length ?? 0), not \(record.size)")
                     case .gone(let status):
+                        // A final PATCH whose answer was lost finished the upload: the remote
+                        // already holds the recording, which its ETag can prove.
+                        if try await remoteHolds(record, remote: remote) {
+                            try await sessions.remove(session)
+                            logger.info(
+                                "tier \(settings.name): upload \(current) is gone, and the remote holds \(remote) with its MD5")
+                            return
+                        }
                         throw Restart(reason: "upload \(current) is gone (HTTP \(status))")
                     }
                 }
@@ -132,6 +140,18 @@ extension VaultTier {
     }
 
     static let tusHeader = [("Tus-Resumable", "1.0.0")]
+
+    /// Whether the remote serves this very recording at `remote` already: a one-byte read of it
+    /// whose ETag is the object's MD5 (Depot's Vault sends it; a Vault does not, and then the
+    /// answer is no). Objects without a plain MD5 (multipart) are never taken as held.
+    func remoteHolds(_ record: ObjectRecord, remote: String) async throws -> Bool {
+        guard !record.etag.contains("-") else { return false }
+        let probe = request(.GET, "/storage/blob", headers: [("X-Kerberos-Storage-FileName", remote), ("Range", "bytes=0-0")])
+        guard let reply = try? await client.fetch(probe, timeout: .seconds(30), bodyLimit: 64 << 10),
+            reply.status == 206 || reply.status == 200
+        else { return false }
+        return reply.headers.first(name: "etag")?.filter({ $0 != "\"" }) == record.etag
+    }
 
     /// The end-to-end check of a finished upload. A Vault answers the final PATCH with no checksum,
     /// so there the remote's offset reaching the size is all there is; Depot's Vault adds the

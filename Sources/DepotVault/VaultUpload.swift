@@ -127,6 +127,8 @@ extension VaultService {
             throw VaultError(.rangeNotSatisfiable, "range outside the recording (\(size) bytes)")
         }
         headers[.contentType] = reader.record.contentType
+        // The recording's ETag (its MD5), so a forwarding Depot can tell the copy it holds is this one.
+        headers[.eTag] = "\"\(reader.record.etag)\""
         headers[.contentDisposition] = VaultContentDisposition.attachment(filename: key)
         headers[.init("Content-Description")!] = "File Transfer"
         headers[.acceptRanges] = "bytes"

@@ -93,6 +93,12 @@ def legacy_upload(server, directory, filename, data, headers):
     assert r.status_code == 200, r.text
 
 
+def full_log(server):
+    """The server's whole log (`logs()` keeps only its tail, which access log lines fill)."""
+    with open(server.log_path, "rb") as f:
+        return f.read().decode(errors="replace")
+
+
 def wait_completed(s3, key, timeout=30):
     deadline = time.time() + timeout
     status = None
@@ -156,7 +162,7 @@ def test_recordings_arrive_byte_identical_with_their_metadata(sites):
     assert metadata_without_upload_time(remote, tus_key)["event-timestamp-ms"] == "1785934709414"
     assert metadata_without_upload_time(remote, tus_key)["event-instancename"] == "front door"
     # Every forward went through without a restart; the remote holds no unfinished upload.
-    assert "resuming upload" not in edge.logs() and "from the start" not in edge.logs()
+    assert "resuming upload" not in full_log(edge) and "from the start" not in full_log(edge)
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
 
 
@@ -207,7 +213,7 @@ def wait_for_remote_offset(remote, at_least, timeout=20):
 
 
 def resumed_offsets(edge):
-    return [int(m) for m in re.findall(r"resuming upload \S+ of \S+ at offset (\d+)", edge.logs())]
+    return [int(m) for m in re.findall(r"resuming upload \S+ of \S+ at offset (\d+)", full_log(edge))]
 
 
 SLOW = ", bandwidth: 1MiB"
@@ -227,8 +233,8 @@ def test_remote_killed_mid_forward_resumes_at_its_offset(sites):
     wait_completed(edge.client(), KEY, timeout=40)
     assert_arrived(edge, remote, KEY, data)
     # The edge asked the restarted remote for the offset and sent only the rest.
-    assert any(offset >= kept for offset in resumed_offsets(edge)), edge.logs()
-    assert "from the start" not in edge.logs()
+    assert any(offset >= kept for offset in resumed_offsets(edge)), full_log(edge)[-3000:]
+    assert "from the start" not in full_log(edge)
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
 
 
@@ -241,8 +247,8 @@ def test_edge_killed_mid_forward_resumes_after_its_restart(sites):
     edge.start()  # the same data: the task is still queued, and the tus upload's id is in the index
     wait_completed(edge.client(), KEY, timeout=40)
     assert_arrived(edge, remote, KEY, data)
-    assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), edge.logs()
-    assert "from the start" not in edge.logs()
+    assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), full_log(edge)[-3000:]
+    assert "from the start" not in full_log(edge)
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
 
 
@@ -250,9 +256,11 @@ class Proxy:
     """Passes the edge's requests to the remote. `corrupt`: flips the first byte of every tus
     PATCH body that starts at offset 0, so the remote stores (and answers for) bytes the edge
     never had. `without_tus`: answers 404 to everything under /api/storage/tus, as a Vault that
-    offers no tus uploads."""
+    offers no tus uploads. `lose_final_answer`: the remote's answer to the final PATCH (the one
+    with an ETag) never reaches the edge, once: the connection closes instead."""
 
-    def __init__(self, corrupt=False, without_tus=False):
+    def __init__(self, corrupt=False, without_tus=False, lose_final_answer=False):
+        self.answers_lost = 0
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -273,6 +281,12 @@ class Proxy:
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 reply = upstream.getresponse()
                 data = reply.read()
+                if (lose_final_answer and not proxy.answers_lost and self.command == "PATCH"
+                        and reply.getheader("ETag")):
+                    proxy.answers_lost += 1
+                    upstream.close()
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.getheaders():
                     if name.lower() not in ("content-length", "connection", "transfer-encoding"):
@@ -305,7 +319,7 @@ def test_bytes_changed_on_the_way_fail_the_copy(sites):
         while s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus") != "FAILED":
             assert time.time() < deadline, "the changed copy was not refused"
             time.sleep(0.2)
-        assert "but the recording's is" in edge.logs()
+        assert "but the recording's is" in full_log(edge)
     finally:
         proxy.server.shutdown()
 
@@ -360,7 +374,7 @@ def test_an_upload_gone_on_the_remote_starts_over(sites):
     s3.abort_multipart_upload(Bucket="rec", Key=upload["Key"], UploadId=upload["UploadId"])
     wait_completed(edge.client(), KEY, timeout=30)
     assert_arrived(edge, remote, KEY, data)
-    assert re.search(r"upload \S+ is gone \(HTTP 404\); uploading \S+ from the start", edge.logs()), edge.logs()
+    assert re.search(r"upload \S+ is gone \(HTTP 404\); uploading \S+ from the start", full_log(edge)), full_log(edge)[-3000:]
     assert s3.list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
 
 
@@ -373,12 +387,29 @@ def test_a_graceful_stop_pauses_the_forward_at_a_chunk_and_it_resumes(sites):
     assert edge.stop() == 0
     # The rest would take several seconds at 1 MiB/s: the copy paused at its chunk's end.
     assert time.time() - started < 4
-    assert "for the shutdown" in edge.logs()
+    assert "for the shutdown" in full_log(edge)
     edge.start()
     wait_completed(edge.client(), KEY, timeout=40)
     assert_arrived(edge, remote, KEY, data)
-    assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), edge.logs()
+    assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), full_log(edge)[-3000:]
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+def test_a_lost_answer_to_the_final_patch_is_not_sent_again(sites):
+    proxy = Proxy(lose_final_answer=True)
+    try:
+        edge, remote = sites(proxy=proxy)
+        s3 = edge.client()
+        data = os.urandom(2 * MIB + 3)
+        s3.put_object(Bucket="rec", Key="cam1/lost.mp4", Body=data, ContentType="video/mp4")
+        wait_completed(s3, "cam1/lost.mp4")
+        assert proxy.answers_lost == 1
+        assert_arrived(edge, remote, "cam1/lost.mp4", data)
+        # The HEAD after the cut found the upload finished, and the remote's copy its MD5.
+        assert "the remote holds cam1/lost.mp4 with its MD5" in full_log(edge)
+        assert "from the start" not in full_log(edge)
+    finally:
+        proxy.server.shutdown()
 
 
 def test_a_remote_without_tus_gets_the_legacy_post(sites):
@@ -399,7 +430,7 @@ def test_a_remote_without_tus_gets_the_legacy_post(sites):
             edge_metadata, remote_metadata = assert_arrived(edge, remote, key, data)
             if key.startswith("cedric/"):
                 assert remote_metadata == edge_metadata, key
-        assert "the remote has no tus uploads (HTTP 404)" in edge.logs()
+        assert "the remote has no tus uploads (HTTP 404)" in full_log(edge)
     finally:
         proxy.server.shutdown()
 
