@@ -110,6 +110,8 @@ public struct PolicySettings: Sendable, Equatable {
     public var abortUploadsAfter: Int?
     /// Evict the local copy this many seconds after creation, once every replicate target holds it.
     public var transitionAfter: Int?
+    /// Transition by date (milliseconds since the epoch; an S3 lifecycle `Transition/Date`).
+    public var transitionAt: Int64?
     /// The Object Lock retention given to each new matching version whose own request named none
     /// (before the bucket's default); only in buckets with Object Lock, skipped elsewhere.
     public var lock: LockRetention?
@@ -117,8 +119,6 @@ public struct PolicySettings: Sendable, Equatable {
     /// the same tier decides for them (its DeleteMarkerReplication applies, not this one's).
     public var yieldsTo: [PolicySettings] = []
 
-    /// Transition by date (milliseconds since the epoch; an S3 lifecycle `Transition/Date`).
-    public var transitionAt: Int64?
     /// Whether an object with this bucket, key, size, user metadata, owner and tags matches.
     public func matches(
         bucket: String, key: String, size: UInt64, metadata userMetadata: [(String, String)], owner: String? = nil,

@@ -143,9 +143,9 @@ extension S3Service {
                 if let next = listing.nextKeyMarker { x.element("NextKeyMarker", enc(next)) }
                 if let next = listing.nextVersionIdMarker { x.element("NextVersionIdMarker", next) }
             }
+            let classes = settings.configurationView().storageClasses
             for entry in listing.versions {
                 let record = entry.record
-            let classes = settings.configurationView().storageClasses
                 x.group(record.isDeleteMarker ? "DeleteMarker" : "Version") { e in
                     e.element("Key", enc(entry.key))
                     e.element("VersionId", record.versionId ?? "null")

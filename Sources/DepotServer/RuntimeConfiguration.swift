@@ -101,6 +101,7 @@ public final class RuntimeConfiguration: Sendable {
             $0.base = base
             $0.current = current
             $0.origins = origins
+            $0.s3View = S3ConfigurationView(configuration: current)
             if isReload { $0.reloads += 1 }
         }
         for effect in effects.withLock({ $0 }) { try await effect(current) }
@@ -108,7 +109,6 @@ public final class RuntimeConfiguration: Sendable {
     }
 
     /// Stores an admin API change, then rebuilds; `validate` sees the would-be configuration
-            $0.s3View = S3ConfigurationView(configuration: current)
     /// first and may refuse it, in which case nothing is stored.
     func change(
         kind: String, name: String, document: [UInt8]?,
