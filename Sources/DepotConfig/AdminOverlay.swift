@@ -73,8 +73,6 @@ extension DepotConfiguration {
             do {
                 var tier = try Self.parseTierDocument(document)
                 tier.name = name
-                if let i = merged.tiers.firstIndex(where: { $0.name == name }) {
-                    merged.tiers[i] = tier
                 // Two tiers cannot be one class: the file's (or the earlier) tier keeps it.
                 if let storageClass = tier.storageClass,
                     let other = merged.tiers.first(where: { $0.name != name && $0.storageClass == storageClass })
@@ -84,6 +82,8 @@ extension DepotConfiguration {
                     )
                     tier.storageClass = nil
                 }
+                if let i = merged.tiers.firstIndex(where: { $0.name == name }) {
+                    merged.tiers[i] = tier
                     origins["tier:" + name] = .apiOverridingFile
                 } else {
                     merged.tiers.append(tier)
