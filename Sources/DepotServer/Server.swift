@@ -136,8 +136,9 @@ public final class DepotServer: Sendable {
         s3Settings.tiers = { [runtime] in runtime.current.tiers }
         s3Settings.notificationChanged = { [runtime] in try await runtime.rebuild() }
         s3Settings.eventSettings = { [runtime] in runtime.current.events }
-        s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
+        // Storage classes and lifecycle rules as object requests read them (S3ConfigurationView).
         s3Settings.configurationView = { [runtime] in runtime.s3View }
+        s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.
