@@ -326,7 +326,7 @@ public final class DepotServer: Sendable {
         var api = "system"
         if path == ReservedPath.metrics.path && request.method == .get {
             outcome.record { $0.operation = "metrics" }
-            try? gauges.refreshIfNeverRan()
+            try? gauges.prepareForScrape()
             let body = DepotMetrics.exposition()
             response = Response(
                 status: .ok,
@@ -363,7 +363,7 @@ public final class DepotServer: Sendable {
         let operation = decided.operation ?? RequestMetrics.unknownOperation
         metrics.finish(
             api: api, operation: operation, status: response.status.code, bytesIn: bytesIn,
-            bytesOut: request.method == .head ? 0 : bytesOut)
+            bytesOut: request.method == .head ? 0 : bytesOut, errorCode: decided.errorCode)
         // The access log: failures at info, the rest at debug (DEPOT_LOG_LEVEL=debug shows them).
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue), "path": .string(path),

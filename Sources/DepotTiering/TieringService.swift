@@ -23,6 +23,8 @@ public final class TieringService: Service {
     private let running = Mutex<[String: Int]>([:])
     private let inFlight = Mutex<Set<[UInt8]>>([])
     private let meter = ThroughputMeter()
+    /// Failed task attempts per tier since start (each retry counts): the metrics' failure rate.
+    private let failedAttempts = Mutex<[String: UInt64]>([:])
     /// Signalled when a copy finishes, so its slot is refilled at once rather than at the next
     /// poll (with 4 slots and 8 MiB copies, waiting for the poll left the tier idle a third of
     /// the time).
@@ -245,6 +247,9 @@ public final class TieringService: Service {
 
     /// Bytes confirmed on `tier` since start.
     public func bytesReplicated(tier: String) -> UInt64 { meter.total(tier: tier) }
+
+    /// Failed task attempts on `tier` since start, retries included.
+    public func failures(tier: String) -> UInt64 { failedAttempts.withLock { $0[tier] ?? 0 } }
 
     /// The client of a configured tier (for `depot tier check` through the admin API).
     public func client(named name: String) -> (any TierClient)? { generation.withLock { $0.tiers[name] } }
@@ -506,6 +511,7 @@ public final class TieringService: Service {
                 error: "\(error)", retryAt: Engine.now() + delay,
                 giveUp: !probe && attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))
         }
+        failedAttempts.withLock { $0[task.tier, default: 0] += 1 }
         do {
             try await engine.finishTask(task, outcome: outcome)
         } catch {

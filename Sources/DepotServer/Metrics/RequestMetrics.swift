@@ -22,7 +22,7 @@ enum DepotMetrics {
     static func exposition() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        return buffer
+        return MetricHelp.exposition(addingHelpTo: buffer)
     }
 }
 
@@ -42,7 +42,7 @@ struct RequestMetrics {
     }
 
     /// Counts the finished request.
-    func finish(api: String, operation: String, status: Int, bytesIn: Int, bytesOut: Int) {
+    func finish(api: String, operation: String, status: Int, bytesIn: Int, bytesOut: Int, errorCode: String? = nil) {
         let statusClass = "\(status / 100)xx"
         let dimensions = [("api", api), ("operation", operation), ("status", statusClass)]
         Counter(label: "depot_requests_total", dimensions: dimensions).increment()
@@ -50,6 +50,11 @@ struct RequestMetrics {
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         Timer(label: "depot_request_duration_seconds", dimensions: [("api", api), ("operation", operation)])
             .recordNanoseconds(nanoseconds)
+        // The code is the server's own choice from a fixed set (S3, Vault and admin codes), never client text.
+        if status >= 400 {
+            Counter(label: "depot_request_errors_total", dimensions: [("api", api), ("code", errorCode ?? "HTTP\(status)")])
+                .increment()
+        }
         if bytesIn > 0 { Counter(label: "depot_bytes_received_total", dimensions: [("api", api)]).increment(by: bytesIn) }
         if bytesOut > 0 { Counter(label: "depot_bytes_sent_total", dimensions: [("api", api)]).increment(by: bytesOut) }
     }

@@ -41,10 +41,34 @@ final class StorageGauges: Service, Sendable {
     }
 
     private let refreshed = Atomic<Bool>(false)
+    /// Per tier, the failures already added to `depot_replication_failures_total`.
+    private let countedFailures = Mutex<[String: UInt64]>([:])
 
     /// The first scrape after start must not see empty gauges.
     func refreshIfNeverRan() throws {
         if !refreshed.load(ordering: .relaxed) { try refresh() }
+    }
+
+    /// Before every scrape: the gauges if they never ran, and the counters that cost nothing
+    /// to bring up to date (a failing tier shows at once, not at the next refresh).
+    func prepareForScrape() throws {
+        refreshReplicationFailures()
+        try refreshIfNeverRan()
+    }
+
+    /// `depot_replication_failures_total` per tier: a counter fed with the failures since the
+    /// last call, so Prometheus' rate() and increase() work on it.
+    func refreshReplicationFailures() {
+        for tier in tierNames() {
+            // Under the lock, so two refreshes at once never count the same failures twice.
+            let added = countedFailures.withLock { counted in
+                let failures = tiering.failures(tier: tier)
+                let before = counted[tier] ?? 0
+                counted[tier] = max(before, failures)
+                return failures > before ? failures - before : 0
+            }
+            Counter(label: "depot_replication_failures_total", dimensions: [("tier", tier)]).increment(by: Int64(added))
+        }
     }
 
     func refresh() throws {
@@ -86,6 +110,7 @@ final class StorageGauges: Service, Sendable {
             Gauge(label: "depot_space_reserve_bytes").record(Int64(space.reserveBytes))
             Gauge(label: "depot_space_refusals").record(space.refusals)
         }
+        refreshReplicationFailures()
         let backlog = try engine.taskBacklog()
         let now = Engine.now()
         for tier in tierNames() {
