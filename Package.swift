@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The web console's server-rendered pages (Sources/DepotConsole).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // System libraries: LMDB for the index, OpenSSL libcrypto for every hash, HMAC and signature.
@@ -133,10 +135,22 @@ let package = Package(
             dependencies: ["CRdKafka", "CRabbitMQ", .product(name: "Logging", package: "swift-log")],
             exclude: ["README-brokers.md"]
         ),
+        // 1. The web console at /console/: sign-in, recordings (README "Console").
+        .target(
+            name: "DepotConsole",
+            dependencies: [
+                "DepotS3", "DepotEngine", "DepotConfig", "DepotSigV4", "DepotHashing", "DepotObjectBody",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
+                "DepotConsole", "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DepotConfig
+import DepotConsole
 import DepotEngine
 import DepotEvents
 import DepotObjectBody
@@ -28,6 +29,7 @@ public final class DepotServer: Sendable {
     let engine: Engine
     let s3: S3Service
     let vault: VaultService
+    let console: ConsoleService
     let accounts: AccountStore
     let root: Account
     let httpClient: HTTPClient
@@ -142,6 +144,9 @@ public final class DepotServer: Sendable {
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.
+        console = ConsoleService(
+            engine: engine, s3: s3, accounts: accounts, region: configuration.server.region,
+            secure: configuration.server.tls != nil, logger: logger)
     static func createBuckets(_ names: [String], engine: Engine, owner: String) async throws {
         for name in names where try engine.bucket(name) == nil {
             try await engine.createBucket(name, owner: owner)
@@ -302,7 +307,8 @@ public final class DepotServer: Sendable {
     }
 
     /// Picks the front door by path prefix: `/api/` is the Vault API, `/admin/` the admin API,
-    /// everything else S3. Returns the front door's name too: the `api` of metrics and the log.
+    /// `/console` the web console (and `/` for a browser, BrowserVisit), everything else S3.
+    /// Returns the front door's name too: the `api` of metrics and the log.
     private func dispatch(_ request: Request, path: String) async -> (api: String, response: Response) {
         if ReservedPath.api.covers(path) || path.hasPrefix(ReservedPath.api.path + "?") {
             return ("vault", await vault.respond(to: request))
@@ -315,6 +321,14 @@ public final class DepotServer: Sendable {
 
     private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
         let target = request.head.path ?? "/"
+        if ReservedPath.console.covers(path) || path.hasPrefix(ReservedPath.console.path + "?") {
+            return ("console", await console.respond(to: request))
+        }
+        // A person's browser at `/` goes to the console; S3 clients (signed, no Accept: text/html) never do.
+        if BrowserVisit.wantsConsole(method: request.method, target: path, headers: request.headers) {
+            RequestOutcome.current?.record { $0.operation = "console" }
+            return ("console", ConsoleService.redirectToConsole())
+        }
         let question = target.firstIndex(of: "?")
         let path = String(question.map { target[..<$0] } ?? target[...])
         let metrics = RequestMetrics()

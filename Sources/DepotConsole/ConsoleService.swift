@@ -1,0 +1,216 @@
+import DepotConfig
+import DepotEngine
+import DepotHashing
+import DepotObjectBody
+import DepotS3
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// The web console under `/console/` (README "Console"): server-rendered pages for people, on the
+/// server's own port. Sign-in takes an account's keys (or root's); every page and action is
+/// limited by the S3 door's access rule for that account (S3Service.consoleAllows), and reading
+/// an object goes through the S3 door itself with a presigned URL, so Range requests, SSE and
+/// Object Lock behave exactly as for any S3 client.
+public final class ConsoleService: Sendable {
+    let engine: Engine
+    let s3: S3Service
+    let accounts: any AccountDirectory
+    let region: String
+    /// Over TLS: cookies get `Secure`, and policies see `aws:SecureTransport`.
+    let secure: Bool
+    let sessions: SessionStore
+    let throttle: SignInThrottle
+    let logger: Logger
+
+    static let sessionCookie = "depot_console"
+    /// The token of the sign-in form before there is a session (double-submit: form and cookie must match).
+    static let signInCookie = "depot_console_signin"
+
+    public init(
+        engine: Engine, s3: S3Service, accounts: any AccountDirectory, region: String, secure: Bool, logger: Logger
+    ) {
+        self.engine = engine
+        self.s3 = s3
+        self.accounts = accounts
+        self.region = region
+        self.secure = secure
+        self.logger = logger
+        sessions = SessionStore()
+        throttle = SignInThrottle()
+    }
+
+    /// The answer to `/` when a browser asks for it (BrowserVisit decides when): the console.
+    public static func redirectToConsole() -> Response { redirect("/console/") }
+
+    /// Every request under `/console`.
+    public func respond(to request: Request) async -> Response {
+        let target = request.head.path ?? "/console/"
+        let question = target.firstIndex(of: "?")
+        let path = String(question.map { target[..<$0] } ?? target[...])
+        let query = HTTPForm.fields(question.map { target[target.index(after: $0)...] } ?? "")
+        RequestOutcome.current?.record { $0.operation = "console" }
+        if path.hasPrefix("/console/assets/") {
+            guard request.method == .get || request.method == .head,
+                let asset = Assets.asset(named: String(path.dropFirst("/console/assets/".count)))
+            else { return problem(.notFound, "Not found", "There is no such page.", nil) }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: asset.type, .contentLength: String(asset.body.utf8.count),
+                    .cacheControl: "public, max-age=3600", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                ], body: .init(byteBuffer: ByteBuffer(string: asset.body)))
+        }
+        let cookies = HTTPForm.cookies(request.headers)
+        let session = cookies[Self.sessionCookie].flatMap { sessions.session($0) }
+        let account = session.flatMap { accounts.account(accessKey: $0.accessKey) }.flatMap { $0.enabled ? $0 : nil }
+        switch (request.method, path) {
+        case (.get, "/console"), (.get, "/console/"):
+            return Self.redirect(account == nil ? "/console/signin" : "/console/buckets")
+        case (.get, "/console/signin"):
+            return signInPage(error: nil, accessKey: "")
+        case (.post, "/console/signin"):
+            return await signIn(request, cookies: cookies)
+        default: break
+        }
+        guard let session, let account else {
+            // Not signed in (or the session ended): pages send the browser to sign in; forms are refused.
+            if request.method == .get { return Self.redirect("/console/signin") }
+            return problem(.forbidden, "Not signed in", "Sign in first; your session may have expired.", nil)
+        }
+        let viewer = Viewer(account: account, session: session)
+        if request.method == .post {
+            guard let form = await formFields(request) else {
+                return problem(.contentTooLarge, "Form too large", "The form holds more than the console accepts.", viewer)
+            }
+            guard let token = form["csrf"], constantTimeEquals(token, session.csrfToken) else {
+                return problem(
+                    .forbidden, "Refused", "The form's security token is missing or wrong (CSRF). Reload the page and try again.",
+                    viewer)
+            }
+            switch path {
+            case "/console/signout": return signOut(session)
+            case "/console/delete": return await deleteObject(form, viewer: viewer, request: request)
+            default: return problem(.notFound, "Not found", "There is no such form.", viewer)
+            }
+        }
+        guard request.method == .get || request.method == .head else {
+            return problem(.methodNotAllowed, "Not allowed", "\(request.method) is not used by the console.", viewer)
+        }
+        switch path {
+        case "/console/buckets": return bucketsPage(viewer)
+        case "/console/list": return listPage(query, viewer: viewer)
+        case "/console/object": return objectPage(query, viewer: viewer, host: host(of: request))
+        default: return problem(.notFound, "Not found", "There is no such page.", viewer)
+        }
+    }
+
+    // MARK: Sign-in and sign-out
+
+    private func signInPage(error: String?, accessKey: String, status: HTTPResponse.Status = .ok) -> Response {
+        let token = SessionStore.token()
+        var values: [String: Any] = ["title": "Sign in", "signinToken": token, "accessKey": accessKey]
+        if let error { values["error"] = error }
+        var response = page("signin", values, status: status)
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, token, maxAge: 900)))
+        return response
+    }
+
+    private func signIn(_ request: Request, cookies: [String: String]) async -> Response {
+        let address = RequestContext.clientAddress ?? "unknown"
+        guard throttle.mayTry(address) else {
+            var response = signInPage(
+                error: "Too many failed sign-ins from this address; wait a few minutes.", accessKey: "",
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(throttle.windowSeconds)
+            return response
+        }
+        guard let form = await formFields(request) else {
+            return problem(.contentTooLarge, "Form too large", "The form holds more than the console accepts.", nil)
+        }
+        guard let expected = cookies[Self.signInCookie], let token = form["csrf"], constantTimeEquals(expected, token) else {
+            return problem(
+                .forbidden, "Refused", "The form's security token is missing or wrong (CSRF). Reload the page and try again.", nil
+            )
+        }
+        let accessKey = form["accessKey"] ?? ""
+        guard let account = accounts.account(accessKey: accessKey), account.enabled,
+            constantTimeEquals(account.secretKey, form["secretKey"] ?? "")
+        else {
+            throttle.recordFailure(address)
+            RequestOutcome.current?.record { $0.errorCode = "SignInFailed" }
+            return signInPage(error: "Wrong access key or secret key.", accessKey: accessKey, status: .unauthorized)
+        }
+        RequestOutcome.current?.record { $0.accessKey = account.accessKey }
+        // Always a new id, whatever cookie came with the form (no session fixation).
+        let session = sessions.create(accessKey: account.accessKey)
+        var response = Self.redirect("/console/buckets")
+        response.headers.append(
+            HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.id, maxAge: Int(sessions.lifetimeSeconds))))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, "", maxAge: 0)))
+        return response
+    }
+
+    private func signOut(_ session: ConsoleSession) -> Response {
+        sessions.remove(session.id)
+        var response = Self.redirect("/console/signin")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
+        return response
+    }
+
+    /// HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it), Secure over TLS.
+    private func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
+    private func formFields(_ request: Request) async -> [String: String]? {
+        var body = request.body
+        guard let bytes = try? await body.collect(upTo: HTTPForm.maximumBodyBytes) else { return nil }
+        return HTTPForm.fields(String(decoding: bytes.readableBytesView, as: UTF8.self))
+    }
+
+    // MARK: Rendering
+
+    /// The signed-in person, for the page header and the access checks.
+    struct Viewer {
+        let account: Account
+        let session: ConsoleSession
+    }
+
+    func page(_ template: String, _ values: [String: Any], viewer: Viewer? = nil, status: HTTPResponse.Status = .ok)
+        -> Response
+    {
+        var values = values
+        if let viewer {
+            values["user"] = viewer.account.name.isEmpty ? viewer.account.accessKey : viewer.account.name
+            values["csrf"] = viewer.session.csrfToken
+        }
+        let html = Templates.library.render(values, withTemplate: template) ?? ""
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .contentLength: String(html.utf8.count), .cacheControl: "no-store",
+                // Only the console's own script, styles, forms and the S3 door's media: injected markup could run nothing.
+                HTTPField.Name("Content-Security-Policy")!:
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                // Presigned links in the page must not leak to other sites through Referer.
+                HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            ], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func problem(_ status: HTTPResponse.Status, _ heading: String, _ message: String, _ viewer: Viewer?) -> Response {
+        RequestOutcome.current?.record { $0.errorCode = heading.replacingOccurrences(of: " ", with: "") }
+        return page("problem", ["title": heading, "heading": heading, "message": message], viewer: viewer, status: status)
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .contentLength: "0", .cacheControl: "no-store"])
+    }
+
+    /// The Host the browser used: presigned URLs sign it, and the browser sends it back unchanged.
+    func host(of request: Request) -> String {
+        request.head.authority ?? "localhost"
+    }
+}
