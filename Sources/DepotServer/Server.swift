@@ -220,6 +220,8 @@ public final class DepotServer: Sendable {
                 await AcceptBackoff.install(on: channel, logger: logger)
                 let port = channel.localAddress?.port ?? address.port
                 onListening("\(scheme)://\(address.host):\(port)")
+                // systemd (Type=notify): started once the port takes connections.
+                SystemdNotify.send("READY=1\nSTATUS=listening on \(scheme)://\(address.host):\(port)")
             })
         let maintenance = MaintenanceService(
             engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry,

@@ -37,6 +37,8 @@ enum ShutdownSignals {
                     Task { await onHangup() }
                     continue
                 }
+                // systemd: the stop is under way (requests in flight finish first).
+                SystemdNotify.send("STOPPING=1")
                 Task { await group.triggerGracefulShutdown() }
                 return
             }
