@@ -318,3 +318,76 @@ def test_failed_sign_ins_are_rate_limited_per_address(tmp_path):
         assert "depot_console=" not in limited.headers.get("Set-Cookie", "").replace("depot_console_signin", "")
     finally:
         server.cleanup()
+
+
+def test_recordings_page_through_the_listing_and_filter_by_day(server, browser):
+    """120 recordings under one folder come 50 a page through continuation links, each once; the
+    day filter keeps the Vault recording of 2025-12-05 (its event-timestamp) and drops it on another day."""
+    from concurrent.futures import ThreadPoolExecutor
+    from selenium.webdriver.common.by import By
+    client = server.client()
+    keys = [f"cam1/many/clip-{i:04d}.mp4" for i in range(120)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: client.put_object(Bucket="rec", Key=k, Body=b"x"), keys))
+    sign_in(browser, server, "CAM1KEY", "cam1-secret-1234")
+    browser.get(server.endpoint + "/console/list?bucket=rec&prefix=cam1/many/")
+    seen, pages = [], 0
+    while True:
+        pages += 1
+        seen += [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#recordings td.key a")]
+        following = browser.find_elements(By.ID, "next-page")
+        if not following:
+            break
+        following[0].click()
+        assert pages < 5
+    assert pages == 3 and seen == keys, (pages, len(seen))
+    shot(browser, "8-last-page")
+    for day, expected in [("2025-12-05", [f"cam1/{CAM1_FILE}"]), ("2025-12-06", [])]:
+        browser.get(server.endpoint + "/console/list?" + urllib.parse.urlencode({"bucket": "rec", "prefix": "cam1/", "day": day}))
+        assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#recordings td.key a")] == expected, day
+    browser.get(server.endpoint + "/console/list?bucket=rec&prefix=cam1/&day=yesterday")
+    assert "The day must be written YYYY-MM-DD" in browser.page_source
+
+
+def test_camera_account_deletes_its_own_recording_in_the_browser(server, browser):
+    from selenium.webdriver.common.by import By
+    key = "cam1/to-delete.mp4"
+    server.client().put_object(Bucket="rec", Key=key, Body=b"x")
+    sign_in(browser, server, "CAM1KEY", "cam1-secret-1234")
+    browser.get(server.endpoint + "/console/object?" + urllib.parse.urlencode({"bucket": "rec", "key": key}))
+    browser.find_element(By.ID, "delete").click()
+    browser.switch_to.alert.accept()  # the script asks first
+    wait_for(lambda: "/console/list" in browser.current_url, what="the listing after the delete")
+    assert key not in browser.page_source
+    with pytest.raises(server.client().exceptions.ClientError):
+        server.client().head_object(Bucket="rec", Key=key)
+    # A forged delete form naming another camera's recording is refused, and that recording stays.
+    session, _ = signed_in_session(server, "CAM1KEY", "cam1-secret-1234")
+    token = csrf_of(session, server, "/console/buckets")
+    refused = session.post(server.endpoint + "/console/delete", allow_redirects=False, timeout=10,
+                           data={"bucket": "rec", "key": "cam2/" + CAM2_FILE, "csrf": token})
+    assert refused.status_code == 403 and "Access denied" in refused.text
+    assert server.client().head_object(Bucket="rec", Key="cam2/" + CAM2_FILE)["ContentLength"] > 0
+
+
+def test_session_cookie_is_secure_over_tls(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    config = tmp_path / "depot.yaml"
+    config.write_text(f"server:\n  tls: {{ certificate: {cert}, key: {key} }}\n")
+    server = DepotServer(config=str(config)).start()
+    try:
+        session = requests.Session()
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the session's own CA
+        session.verify = str(cert)
+        page = session.get(server.endpoint + "/console/signin", timeout=10)
+        assert "Secure" in page.headers["Set-Cookie"]
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        answer = session.post(server.endpoint + "/console/signin", allow_redirects=False, timeout=10,
+                              data={"csrf": token, "accessKey": ROOT_USER, "secretKey": ROOT_PASSWORD})
+        cookie = [c for c in answer.headers["Set-Cookie"].split(", ") if c.startswith("depot_console=")][0]
+        assert "; Secure" in cookie and "HttpOnly" in cookie, cookie
+    finally:
+        server.cleanup()
