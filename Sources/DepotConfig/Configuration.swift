@@ -101,6 +101,11 @@ public struct ServerSettings: Sendable, Equatable {
     public var tls: TLSSettings?
     public var maxObjectSize: Int = 5 << 40
     public var logFormat: String = "text"
+    /// The lowest level written: trace, debug, info, notice, warning, error or critical
+    /// (`DEPOT_LOG_LEVEL` overrides it).
+    public var logLevel: String = "info"
+    /// Which requests get an access line: every one, failures only (status 400 and up), or none.
+    public var accessLog: AccessLogMode = .all
     /// Client connections open at once; more are accepted and closed at once. Nil: 4096, or
     /// less when the open-file limit is lower (the server lowers it to what the limit allows).
     public var maxConnections: Int?
@@ -109,6 +114,16 @@ public struct ServerSettings: Sendable, Equatable {
     /// (uploads with S3's RequestTimeout). 0 turns the check off.
     public var minTransferRate: Int = 1024
     public var transferRateWindow: Int = 30
+}
+
+/// `server.accessLog`: which requests the server writes an access line for.
+public enum AccessLogMode: String, Sendable, Equatable {
+    case all, errors, off
+}
+
+extension ServerSettings {
+    /// The names `server.logLevel` and `DEPOT_LOG_LEVEL` take (swift-log's levels).
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 }
 
 public struct StorageSettings: Sendable, Equatable {
@@ -199,6 +214,16 @@ public struct DepotConfiguration: Sendable {
         guard ["text", "json"].contains(config.server.logFormat) else {
             throw ConfigError("server.logFormat", "must be text or json")
         }
+        config.server.logLevel = try server["logLevel"].string(default: config.server.logLevel)
+        guard ServerSettings.logLevels.contains(config.server.logLevel) else {
+            throw ConfigError(
+                "server.logLevel", "must be one of \(ServerSettings.logLevels.joined(separator: ", ")), got \"\(config.server.logLevel)\"")
+        }
+        let accessLog = try server["accessLog"].string(default: config.server.accessLog.rawValue)
+        guard let accessLogMode = AccessLogMode(rawValue: accessLog) else {
+            throw ConfigError("server.accessLog", "must be all, errors or off, got \"\(accessLog)\"")
+        }
+        config.server.accessLog = accessLogMode
         let tls = server["tls"]
         if tls.isPresent {
             config.server.tls = TLSSettings(

@@ -10,6 +10,11 @@ public final class RequestOutcome: Sendable {
         public var operation: String?
         public var errorCode: String?
         public var accessKey: String?
+        /// The name of the account the access key authenticated as (nil until it did).
+        public var account: String?
+        /// The bucket and object key the request addressed, as the front door parsed them.
+        public var bucket: String?
+        public var key: String?
     }
 
     @TaskLocal public static var current: RequestOutcome?

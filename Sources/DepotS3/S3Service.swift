@@ -95,7 +95,11 @@ public final class S3Service: Sendable {
             return errorResponse(error, resource: "/", requestId: requestId, method: request.method)
         }
         let endpoint = S3Endpoint(s3)
-        outcome?.record { $0.operation = endpoint.operationName }
+        outcome?.record {
+            $0.operation = endpoint.operationName
+            $0.bucket = s3.bucket
+            $0.key = s3.key
+        }
         var response: Response
         do {
             response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId)
@@ -155,7 +159,10 @@ public final class S3Service: Sendable {
                 throw S3Error.invalidRequest("Request specific response headers cannot be used for anonymous GET requests.")
             }
         } else {
-            RequestOutcome.current?.record { $0.accessKey = auth.account.accessKey }
+            RequestOutcome.current?.record {
+                $0.accessKey = auth.account.accessKey
+                $0.account = auth.account.name
+            }
         }
         let c = S3Context(
             request: r, account: auth.account, requestId: requestId, auth: auth, endpoint: endpoint, bucketAccess: access)

@@ -25,11 +25,13 @@ struct AdminAPI: Sendable {
     let started: Int64
     /// Reads the configuration file again; nil when the server runs on the embedded default.
     let reloader: (@Sendable () async throws -> [String])?
+    /// Live requests for `GET /admin/v1/trace` (AdminTrace.swift).
+    var trace = TraceHub()
     var configuration: DepotConfiguration { runtime.current }
 
     /// Every admin operation. The OpenAPI document and its test are checked against this list.
     static let routes: [AdminRoute] =
-        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes + eventRoutes
+        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes + eventRoutes + traceRoutes
 
     func respond(to request: Request) async -> Response {
         let target = request.head.path ?? "/"
@@ -57,6 +59,7 @@ struct AdminAPI: Sendable {
                 let call = AdminRequest(
                     parameters: parameters, query: AdminRequest.parseQuery(query), body: Array(bytes.readableBytesView))
                 let reply = try await route.handler(self, call)
+                if let response = reply.response { return response }
                 return json(reply.body, status: reply.status)
             }
         } catch let failure as AdminFailure {
@@ -93,6 +96,7 @@ struct AdminAPI: Sendable {
             _ = try verifier.verify(claim, secretKey: account.secretKey, now: Int(now.tv_sec))
             // Server-wide only (Grant.problem): an account stored by an earlier version with a
             // scoped admin grant is refused here rather than given the whole server.
+            RequestOutcome.current?.record { $0.account = account.name }
             guard account.allows(.admin, bucket: "*") else {
                 throw AdminFailure(.forbidden, "the account \(account.name) lacks the admin action", code: "AccessDenied")
             }
@@ -217,9 +221,16 @@ struct AdminRequest: Sendable {
 struct AdminReply {
     let status: HTTPResponse.Status
     let body: Any
+    /// A reply that is not one JSON document (the trace's stream): sent as it is.
+    var response: Response?
     init(_ body: Any, status: HTTPResponse.Status = .ok) {
         self.body = body
         self.status = status
+    }
+    init(response: Response) {
+        self.status = response.status
+        self.body = [:] as [String: Any]
+        self.response = response
     }
 }
 

@@ -38,6 +38,7 @@ public final class DepotServer: Sendable {
     let gauges: StorageGauges
     let swagger: SwaggerUI
     let admin: AdminAPI
+    let accessLog: AccessLog
     let health: HealthEndpoints
     let logger: Logger
 
@@ -88,13 +89,15 @@ public final class DepotServer: Sendable {
         health = HealthEndpoints(engine: engine, dataDirectory: data)
         gauges = StorageGauges(
             engine: engine, tiering: tiering, events: events, tierNames: { runtime.current.tiers.map(\.name) }, logger: logger)
+        let trace = TraceHub()
+        accessLog = AccessLog(logger: logger, trace: trace)
         var reloader: (@Sendable () async throws -> [String])?
         if let source {
             reloader = { try await runtime.rebuild(base: try source.load(), isReload: true) }
         }
         admin = AdminAPI(
             engine: engine, accounts: accounts, tiering: tiering, events: events, runtime: runtime, started: Engine.now(),
-            reloader: reloader)
+            reloader: reloader, trace: trace)
         let forwardEngine = engine
         let tiering = tiering
         let (engine, root) = (engine, root)
@@ -336,6 +339,8 @@ public final class DepotServer: Sendable {
         let metrics = RequestMetrics()
         // The front door's own decision (its endpoint table's operation), error code and access key.
         let outcome = RequestOutcome()
+        // The bytes that actually moved, for the access log (ByteCounting.swift).
+        let (received, sent) = (ByteCount(), ByteCount())
         let requestId = RequestContext.makeId()
         var response: Response
         // The API that answered; the server's own endpoints are `system`, each under a fixed name.
@@ -356,11 +361,14 @@ public final class DepotServer: Sendable {
             response = probe.response
         } else {
             // Every front door and operation: `100 Continue` on the body's first read, if asked for.
-            let request = ContinueOnFirstRead.applied(to: request, channel: channel)
+            let request = CountedRequestBody.applied(
+                to: ContinueOnFirstRead.applied(to: request, channel: channel), counter: received)
             (api, response) = await RequestContext.$id.withValue(requestId) {
                 await RequestContext.$clientAddress.withValue(channel.remoteAddress?.ipAddress) {
                     await RequestOutcome.$current.withValue(outcome) {
-                        await dispatch(request, path: target)
+                        await ConnectionContext.$closed.withValue(channel.closeFuture) {
+                            await dispatch(request, path: target)
+                        }
                     }
                 }
             }
@@ -372,28 +380,28 @@ public final class DepotServer: Sendable {
         let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0
         let closeAfter = response.status.code >= 400 && hasBody
         if closeAfter { response.headers[.connection] = "close" }
-        let bytesIn = request.headers[.contentLength].flatMap(Int.init) ?? 0
-        let bytesOut = response.headers[.contentLength].flatMap(Int.init) ?? 0
-        try await responseWriter.write(response: response.head, body: response.body)
+        let counted = CountingBodyWriter.counted(response.body, counter: sent)
+        // The access line is written whether or not the client stayed for the whole answer.
+        var written: (any Error)?
+        do {
+            try await responseWriter.write(response: response.head, body: counted)
+        } catch {
+            written = error
+        }
         let decided = outcome.fields
         let operation = decided.operation ?? RequestMetrics.unknownOperation
         metrics.finish(
-            api: api, operation: operation, status: response.status.code, bytesIn: bytesIn,
-            bytesOut: request.method == .head ? 0 : bytesOut, errorCode: decided.errorCode)
-        // The access log: failures at info, the rest at debug (DEPOT_LOG_LEVEL=debug shows them).
-        var metadata: Logger.Metadata = [
-            "method": .string(request.method.rawValue), "path": .string(path),
-            "status": .stringConvertible(response.status.code),
-            "api": .string(api), "operation": .string(operation), "bytes_in": .stringConvertible(bytesIn),
-            "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible(metrics.elapsedMilliseconds),
-            "request_id": .string(requestId),
-        ]
-        // A failure names its error code and the access key presented: a wrong secret
-        // (SignatureDoesNotMatch, WrongSecretKey) reads differently from a denied prefix
-        // (AccessDenied). The key is the client's text, so its length is bounded.
-        if let code = decided.errorCode { metadata["error_code"] = .string(code) }
-        if let key = decided.accessKey { metadata["access_key"] = .string(String(key.prefix(128))) }
-        logger.log(level: response.status.code >= 400 ? .info : .debug, "request", metadata: metadata)
+            api: api, operation: operation, status: response.status.code, bytesIn: received.value, bytesOut: sent.value,
+            errorCode: decided.errorCode)
+        accessLog.record(
+            AccessRecord(
+                requestId: requestId, api: api, operation: operation, method: request.method.rawValue, path: path,
+                status: response.status.code, errorCode: decided.errorCode, accessKey: decided.accessKey,
+                account: decided.account, bucket: decided.bucket, key: decided.key, bytesIn: received.value,
+                bytesOut: sent.value, durationMilliseconds: metrics.elapsedMilliseconds,
+                clientAddress: channel.remoteAddress?.ipAddress, userAgent: request.headers[.userAgent]),
+            mode: configuration.server.accessLog)
+        if let written { throw written }
         if closeAfter { await RefusedBodyDrain.drainThenClose(channel) }
     }
 }

@@ -176,6 +176,7 @@ public final class VaultService: Sendable {
         guard constantTimeEquals(account.secretKey, secret) else {
             throw VaultError(.unauthorized, notFound, code: "WrongSecretKey")
         }
+        RequestOutcome.current?.record { $0.account = account.name }
         guard account.enabled, account.vault?.enabled == true else {
             throw VaultError(.forbidden, "the account \(account.name) is disabled", code: "AccountDisabled")
         }
@@ -200,6 +201,10 @@ public final class VaultService: Sendable {
         guard !directory.split(separator: "/").contains(".."), !directory.hasPrefix("/") else {
             throw VaultError(.badRequest, "invalid directory \(directory)")
         }
+        RequestOutcome.current?.record {
+            $0.bucket = account.vault?.bucket
+            $0.key = directory + "/" + filename
+        }
         return directory + "/" + filename
     }
 
@@ -217,6 +222,10 @@ public final class VaultService: Sendable {
         let key = name.contains("/") || fixed == "*" ? name : fixed + "/" + name
         if fixed != "*" && !key.hasPrefix(fixed + "/") {
             throw VaultError(.forbidden, "\(key) is outside this account's directory", code: "AccessDenied")
+        }
+        RequestOutcome.current?.record {
+            $0.bucket = account.vault?.bucket
+            $0.key = key
         }
         try authorize(account, action, bucket: account.vault!.bucket, key: key)
         guard try engine.headObject(bucket: account.vault!.bucket, key: key) != nil else {

@@ -27,7 +27,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let data { configuration.storage.data = data }
         if let logFormat, !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
-        let level = getenv("DEPOT_LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0)) } ?? .info
+        // DEPOT_LOG_LEVEL, else server.logLevel (checked when the file was read).
+        let levelName = getenv("DEPOT_LOG_LEVEL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        guard let level = Logger.Level(rawValue: levelName ?? configuration.server.logLevel) else {
+            throw CommandFailure(
+                "DEPOT_LOG_LEVEL must be one of \(ServerSettings.logLevels.joined(separator: ", ")), got \"\(levelName ?? "")\"")
+        }
         let json = (logFormat ?? configuration.server.logFormat) == "json"
         LoggingSystem.bootstrap(
             { label, provider in

@@ -46,7 +46,17 @@ public struct JSONLogHandler: LogHandler {
     static func plain(_ value: Logger.Metadata.Value) -> Any {
         switch value {
         case .string(let text): return text
-        case .stringConvertible(let value): return "\(value)"
+        // Counts, sizes, durations and statuses stay numbers for the log collector.
+        case .stringConvertible(let value):
+            switch value {
+            case let number as Int: return number
+            case let number as Int64: return number
+            case let number as UInt64: return number
+            case let number as UInt32: return number
+            case let number as Double: return number.isFinite ? number : "\(number)"
+            case let flag as Bool: return flag
+            default: return "\(value)"
+            }
         case .array(let values): return values.map(plain)
         case .dictionary(let values): return values.mapValues(plain)
         }

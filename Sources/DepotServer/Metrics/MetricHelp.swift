@@ -43,6 +43,9 @@ enum MetricHelp {
         "depot_event_oldest_pending_seconds": "Age of the oldest event waiting for delivery, by sink.",
         "depot_events_delivered": "Events delivered since the server started, by sink.",
         "depot_events_dropped": "Events given up on since the server started, by sink.",
+        // The live trace (TraceHub).
+        "depot_trace_subscribers": "Live request traces (GET /admin/v1/trace, depot trace) running now.",
+        "depot_trace_dropped_total": "Trace lines dropped because a trace reader fell behind.",
     ]
 
     /// `exposition` with a `# HELP` line before every `# TYPE` line whose series has a text.

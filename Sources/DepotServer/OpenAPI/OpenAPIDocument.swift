@@ -283,6 +283,29 @@ paths:
     get: { tags: [admin-replication], operationId: getReplicationJob, summary: "An on-demand request's progress", responses: { "200": { description: Progress, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, total: 12, completed: 10, pending: 2, failed: 0, gone: 0, done: false } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/events:
     get: { tags: [admin-events], operationId: getEventStatus, summary: "Per sink: its ARN (for bucket notification configurations) and how many name it, backlog, oldest pending age, delivered, dropped, last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
+  /admin/v1/trace:
+    get:
+      tags: [admin-server]
+      operationId: traceRequests
+      summary: "Live requests as they finish (like mc admin trace): one JSON object per line, streamed"
+      description: |
+        A chunked `application/x-ndjson` stream. The first line is `{"notice": "tracing", …filters}`;
+        then one line per finished request that passes the filters, with the access log's fields
+        (time, request_id, api, operation, method, path, status, error_code, access_key, account,
+        bucket, key, bytes_in, bytes_out, duration_ms, client, user_agent). A reader that falls
+        behind loses requests rather than slowing the server: its buffer holds 1000 lines, and a
+        line `{"notice": "dropped N requests: …", "dropped": N}` says how many went. An empty line
+        goes out every 10 s when nothing else does. At most 4 traces at once (429 TooManyTraces).
+        The stream ends when the client closes it or the server stops.
+      parameters:
+        - { name: errors, in: query, required: false, schema: { type: boolean }, description: "Only requests answered with status 400 and up" }
+        - { name: account, in: query, required: false, schema: { type: string }, description: "Only requests of this account (its name, or the access key presented)" }
+        - { name: bucket, in: query, required: false, schema: { type: string } }
+        - { name: api, in: query, required: false, schema: { type: string, enum: [s3, vault, admin, console, system] } }
+      responses:
+        "200": { description: "The stream", content: { application/x-ndjson: { example: '{"access_key":"CAM7KEY","api":"s3","bucket":"rec","bytes_in":0,"bytes_out":243,"client":"10.0.0.7","duration_ms":0.61,"error_code":"AccessDenied","key":"cam8/1.mp4","method":"PUT","operation":"PutObject","path":"/rec/cam8/1.mp4","request_id":"…","status":403,"time":"2026-01-01T00:00:00.000Z"}' } } }
+        "400": { $ref: "#/components/responses/Error" }
+        "429": { $ref: "#/components/responses/Error" }
   /api/health:
     get: { tags: [vault], operationId: vaultHealth, summary: "Liveness of the Vault API", security: [], responses: { "200": { description: ok, content: { application/json: { example: { data: ok } } } } } }
   /api/ping:
