@@ -86,12 +86,14 @@ private final class PullBox<Iterator: AsyncIteratorProtocol>: @unchecked Sendabl
 /// Read-through of an encrypted object whose tier copy may be sealed: the copy's first 16 bytes
 /// say which it is. A plaintext copy streams as it is; a sealed one is fetched for the chunks the
 /// range needs, each opened with the object's domain (its tag checked) and cut to the range.
+/// The domain is asked for only then (a plaintext copy needs none); a sealed copy without its
+/// domain is an error, never served as ciphertext.
 enum SealedCopyReadThrough {
     static func stream(
-        _ record: ObjectRecord, range: Range<UInt64>, domain: EncryptionDomain,
+        _ record: ObjectRecord, range: Range<UInt64>, domain: @escaping @Sendable () throws -> EncryptionDomain?,
         fetch: @escaping @Sendable (Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error>
     ) -> AsyncThrowingStream<[UInt8], Error> {
-        let reader = SealedRangeReader(record: record, range: range, domain: domain, fetch: fetch)
+        let reader = SealedRangeReader(record: record, range: range, openDomain: domain, fetch: fetch)
         return AsyncThrowingStream(unfolding: { try await reader.next() })
     }
 }
@@ -99,7 +101,8 @@ enum SealedCopyReadThrough {
 private final class SealedRangeReader: @unchecked Sendable {
     let record: ObjectRecord
     let range: Range<UInt64>
-    let domain: EncryptionDomain
+    let openDomain: @Sendable () throws -> EncryptionDomain?
+    private var domain: EncryptionDomain?
     let fetch: @Sendable (Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error>
     private var started = false
     /// A plaintext copy: its bytes as they come.
@@ -110,12 +113,12 @@ private final class SealedRangeReader: @unchecked Sendable {
     private var pending: [UInt8] = []
 
     init(
-        record: ObjectRecord, range: Range<UInt64>, domain: EncryptionDomain,
+        record: ObjectRecord, range: Range<UInt64>, openDomain: @escaping @Sendable () throws -> EncryptionDomain?,
         fetch: @escaping @Sendable (Range<UInt64>) -> AsyncThrowingStream<[UInt8], Error>
     ) {
         self.record = record
         self.range = range
-        self.domain = domain
+        self.openDomain = openDomain
         self.fetch = fetch
     }
 
@@ -131,6 +134,10 @@ private final class SealedRangeReader: @unchecked Sendable {
             if Array(head.prefix(SealedCopy.magic.count)) != SealedCopy.magic {
                 passthrough = fetch(range).makeAsyncIterator()
             } else {
+                guard let domain = try openDomain() else {
+                    throw TierError("the sealed copy of \(record.etag) has no encryption domain to open it with")
+                }
+                self.domain = domain
                 var plainStart: UInt64 = 0
                 for (index, payload) in SealedCopy.payloadRanges(record).enumerated() {
                     let plainEnd = plainStart + UInt64(record.manifest[index].length)
@@ -156,6 +163,7 @@ private final class SealedRangeReader: @unchecked Sendable {
         }
         let payload = Array(pending[..<length])
         pending.removeFirst(length)
+        guard let domain else { return nil }
         let plaintext = try domain.openSealedPayload(payload, address: record.manifest[chunk.index].hash)
         let from = Int(max(range.lowerBound, chunk.plainStart) - chunk.plainStart)
         let to = Int(min(range.upperBound, chunk.plainStart + UInt64(plaintext.count)) - chunk.plainStart)

@@ -99,8 +99,9 @@ public final class TieringService: Service {
                 client.download(bucket: bucket, key: remoteKey, range: $0)
             }
             // An encrypted object's copy may be sealed (`encryptedObjects: ciphertext`): opened here.
-            guard let domain = try engine.sealedCopyDomain(of: record) else { return fetch(range) }
-            return SealedCopyReadThrough.stream(record, range: range, domain: domain, fetch: fetch)
+            guard record.encryption != nil else { return fetch(range) }
+            return SealedCopyReadThrough.stream(
+                record, range: range, domain: { try engine.sealedCopyDomain(of: record) }, fetch: fetch)
         }
         engine.setVersionCopyCheck { bucket, key, record in
             let tiers = service.versionCopyTiers(bucket: bucket, key: key, record: record)

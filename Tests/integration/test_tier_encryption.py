@@ -218,6 +218,30 @@ def test_transition_to_a_ciphertext_tier_reads_back_plaintext(tmp_path, moto):  
         server.cleanup()
 
 
+def test_transition_of_an_encrypted_object_with_a_plaintext_copy(tmp_path, moto):  # noqa: F811
+    """The read-through tells a plaintext copy of an encrypted object from a sealed one by its
+    first bytes, and streams it as it is."""
+    endpoint, remote = moto
+    config = write_config(tmp_path, "storage: { lifecycleInterval: 1s }\nbuckets: [rec]\ntiers:\n"
+                          + tier("cloud", endpoint, "archive", ", serverSideEncryption: AES256")
+                          + "policies:\n  - { name: move, match: { bucket: rec }, transition: { after: 7d },"
+                            " replicate: { to: [cloud] } }\n")
+    server = DepotServer(config=config, extra_env={"DEPOT_CLOCK_OFFSET_SECONDS": str(8 * 86400)}).start()
+    try:
+        s3 = server.client()
+        body = os.urandom(3 << 20)
+        s3.put_object(Bucket="rec", Key="old.mp4", Body=body, ServerSideEncryption="AES256")
+        deadline = time.time() + 60
+        while time.time() < deadline and s3.head_object(Bucket="rec", Key="old.mp4")["ResponseMetadata"][
+                "HTTPHeaders"]["x-depot-local-copy"] != "evicted":
+            time.sleep(0.3)
+        assert remote.get_object(Bucket="archive", Key="old.mp4")["Body"].read() == body
+        assert s3.get_object(Bucket="rec", Key="old.mp4")["Body"].read() == body
+        assert s3.get_object(Bucket="rec", Key="old.mp4", Range="bytes=5-10")["Body"].read() == body[5:11]
+    finally:
+        server.cleanup()
+
+
 @pytest.mark.parametrize("tier_text, policy_text, field", [
     ('{ name: nas, type: filesystem, path: /tmp, serverSideEncryption: AES256 }', "", "tiers[0].serverSideEncryption"),
     ('{ name: c, type: s3, endpoint: "http://127.0.0.1:1", bucket: b, accessKey: k, secretKey: s,'
