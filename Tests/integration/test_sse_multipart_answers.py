@@ -204,3 +204,32 @@ def test_upload_part_copy_source_key_over_plain_http_is_refused():
             **SOURCE_SSE_C)) == ("InvalidRequest", 400)
     finally:
         server.cleanup()
+
+
+def test_minio_multipart_and_compose_with_a_customer_key(tls_server, bucket):
+    """The minio client's own multipart upload (it sends the key on every part) and its
+    compose_object (UploadPartCopy from SSE-C sources into an SSE-C upload)."""
+    import io
+
+    import urllib3
+    from minio import Minio
+    from minio.commonconfig import ComposeSource
+    from minio.sse import SseCustomerKey
+
+    from conftest import ROOT_PASSWORD, ROOT_USER
+
+    server, cert = tls_server
+    mc = Minio(server.endpoint.split("//", 1)[1], access_key=ROOT_USER, secret_key=ROOT_PASSWORD, secure=True,
+               http_client=urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=cert))
+    ssec, other = SseCustomerKey(KEY), SseCustomerKey(OTHER_KEY)
+    first, second = os.urandom(PART + 123), os.urandom(1 << 20)
+    mc.put_object(bucket, "a", io.BytesIO(first), len(first), sse=ssec, part_size=PART)
+    mc.put_object(bucket, "b", io.BytesIO(second), len(second), sse=ssec)
+    mc.compose_object(bucket, "ab", [ComposeSource(bucket, "a", ssec=ssec), ComposeSource(bucket, "b", ssec=ssec)],
+                      sse=other)
+    response = mc.get_object(bucket, "ab", ssec=other)
+    try:
+        assert response.read() == first + second
+    finally:
+        response.close()
+        response.release_conn()
