@@ -36,20 +36,21 @@ ACCOUNT = f"""accounts:
 """
 
 
-def start_remote(tmp_path, port=None):
+def start_remote(tmp_path, port=None, config_text=None):
     config = tmp_path / "remote.yaml"
-    config.write_text("buckets: [rec]\n" + ACCOUNT)
+    config.write_text(config_text or "buckets: [rec]\n" + ACCOUNT)
     return DepotServer(config=str(config), address=f"127.0.0.1:{port or free_port()}").start()
 
 
-def start_edge(tmp_path, remote, tier_extra="", policy_extra="", storage="", via=None):
+def start_edge(tmp_path, remote, tier_extra="", policy_extra="", storage="", via=None,
+               replicate="{ to: [hq], deletes: true }"):
     config = tmp_path / "edge.yaml"
     config.write_text(f"""{storage}buckets: [rec]
 {ACCOUNT}tiers:
   - {{ name: hq, type: vault, endpoint: "{via or remote.endpoint}/api/", accessKey: {ACCESS}, secretKey: "{SECRET}",
        chunkSize: 1MiB{tier_extra} }}
 policies:
-  - {{ name: forward, match: {{ bucket: rec }}, replicate: {{ to: [hq], deletes: true }}{policy_extra} }}
+  - {{ name: forward, match: {{ bucket: rec }}, replicate: {replicate}{policy_extra} }}
 """)
     return DepotServer(config=str(config)).start()
 
@@ -58,8 +59,8 @@ policies:
 def sites(tmp_path):
     started = []
 
-    def start(proxy=None, **edge_options):
-        remote = start_remote(tmp_path)
+    def start(proxy=None, remote_config=None, **edge_options):
+        remote = start_remote(tmp_path, config_text=remote_config)
         started.append(remote)
         if proxy:
             proxy.target = remote.port
@@ -164,6 +165,41 @@ def test_recordings_arrive_byte_identical_with_their_metadata(sites):
     # Every forward went through without a restart; the remote holds no unfinished upload.
     assert "resuming upload" not in full_log(edge) and "from the start" not in full_log(edge)
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
+
+
+REMOTE_WITH_PROVIDERS = f"""buckets: [rec, archive]
+providers:
+  - {{ name: main, bucket: rec }}
+  - {{ name: archive, bucket: archive }}
+accounts:
+  - name: agents
+    accessKey: {ACCESS}
+    secretKey: "{SECRET}"
+    allow: [{{ bucket: "*", actions: [read, write, delete, list] }}]
+    vault: {{ directory: "*", providers: [main, archive] }}
+"""
+
+
+def test_on_demand_forward_to_a_remote_provider(sites):
+    # Kerberos Vault's on-demand forwarding: nothing goes until POST /api/storage/forward/media
+    # asks for a recording; it then lands in the remote provider the tier names.
+    edge, remote = sites(remote_config=REMOTE_WITH_PROVIDERS, tier_extra=", provider: archive",
+                         replicate="{ to: [hq], mode: on-demand }")
+    data = os.urandom(MIB + 17)
+    key = "cedric/1700000000_6-967003_porch_0-0-0-0_-1_3000.mp4"
+    legacy_upload(edge, "cedric", key.split("/")[1], data, {"X-Kerberos-Storage-Device": "agent-3"})
+    s3 = edge.client()
+    time.sleep(1)
+    assert "ReplicationStatus" not in s3.head_object(Bucket="rec", Key=key)
+    assert "Contents" not in remote.client().list_objects_v2(Bucket="archive")
+    r = requests.post(edge.endpoint + "/api/storage/forward/media", timeout=10,
+                      headers=dict(AUTH, **{"X-Kerberos-Storage-FileName": key}))
+    assert r.status_code == 200, r.text
+    wait_completed(s3, key)
+    got = remote.client().get_object(Bucket="archive", Key=key)
+    assert got["Body"].read() == data and got["Metadata"]["productid"] == "agent-3"
+    assert got["Metadata"]["provider"] == "archive"
+    assert "Contents" not in remote.client().list_objects_v2(Bucket="rec")
 
 
 def test_read_through_delete_and_check(sites):
