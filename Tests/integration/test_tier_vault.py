@@ -202,6 +202,27 @@ def test_on_demand_forward_to_a_remote_provider(sites):
     assert "Contents" not in remote.client().list_objects_v2(Bucket="rec")
 
 
+def test_three_chained_sites(tmp_path):
+    # edge → region → HQ, each a Depot: the region's own vault tier forwards what arrived from the edge.
+    (tmp_path / "region").mkdir()
+    (tmp_path / "edge").mkdir()
+    servers = [start_remote(tmp_path)]
+    try:
+        servers.append(start_edge(tmp_path / "region", servers[0]))
+        servers.append(start_edge(tmp_path / "edge", servers[1]))
+        hq, region, edge = servers
+        data = os.urandom(2 * MIB + 11)
+        key = "cedric/1700000000_6-967003_gate_0-0-0-0_-1_9000.mp4"
+        tus_upload(edge, "cedric", key.split("/")[1], data, CAMERA)
+        wait_completed(edge.client(), key)
+        wait_completed(region.client(), key)
+        _, at_hq = assert_arrived(edge, hq, key, data)
+        assert at_hq == metadata_without_upload_time(edge, key)
+    finally:
+        for server in servers:
+            server.cleanup()
+
+
 def test_read_through_delete_and_check(sites):
     edge, remote = sites(storage="storage: { lifecycleInterval: 1s }\n",
                          policy_extra=", transition: { after: 1s }")
