@@ -7,7 +7,10 @@ the same tus upload from the offset the remote kept (the edge logs the offset it
 remote is left with no second, abandoned upload). Reads of a transitioned recording come back
 from the remote (GET /api/storage/blob), deletes propagate (DELETE /api/storage), and
 `depot tier check` pings the remote and its tus endpoint. Bytes changed on the way are caught by
-the ETag Depot's Vault answers the final PATCH with."""
+the ETag Depot's Vault answers the final PATCH with; a lost answer to the final PATCH is not sent
+again; an upload the remote dropped starts over; a graceful stop pauses at a chunk; a remote
+without tus gets the legacy POST; on-demand forwarding reaches a remote provider; three Depots
+chain (edge → region → HQ). Proxies in front of the real remote make the faults."""
 import base64
 import hashlib
 import http.client
