@@ -35,7 +35,7 @@ enum Assets {
         table.list{width:100%;border-collapse:collapse;background:#fff;border:1px solid #d8dee8}
         .list th,.list td{text-align:left;padding:6px 9px;border-bottom:1px solid #e6eaf0;vertical-align:top}
         .list th{background:#eef2f7;font-size:13px}
-        td.key,h1.key{word-break:break-all}.num{text-align:right;white-space:nowrap}
+        td.key,h1.key{word-break:break-all}.num,.list td.num{text-align:right;white-space:nowrap}
         .facts th{text-align:left;padding:4px 14px 4px 0;color:#4a5568;font-weight:600;vertical-align:top}
         .facts td{word-break:break-all}
         .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;background:#e2e8f0;margin:1px 0}

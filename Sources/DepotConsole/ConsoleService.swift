@@ -100,6 +100,7 @@ public final class ConsoleService: Sendable {
         }
         switch path {
         case "/console/buckets": return bucketsPage(viewer)
+        case "/console/dashboard": return dashboardPage(viewer)
         case "/console/list": return listPage(query, viewer: viewer)
         case "/console/object": return objectPage(query, viewer: viewer, host: host(of: request))
         default: return problem(.notFound, "Not found", "There is no such page.", viewer)
@@ -185,6 +186,7 @@ public final class ConsoleService: Sendable {
         if let viewer {
             values["user"] = viewer.account.name.isEmpty ? viewer.account.accessKey : viewer.account.name
             values["csrf"] = viewer.session.csrfToken
+            values["admin"] = mayViewServer(viewer)
         }
         let html = Templates.library.render(values, withTemplate: template) ?? ""
         return Response(

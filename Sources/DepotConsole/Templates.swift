@@ -18,7 +18,7 @@ enum Templates {
         <header class="top">
           <a class="brand" href="/console/">Depot</a>
           {{#user}}
-          <nav aria-label="Main"><a href="/console/buckets">Recordings</a></nav>
+          <nav aria-label="Main"><a href="/console/buckets">Recordings</a>{{#admin}}<a href="/console/dashboard">Dashboard</a>{{/admin}}</nav>
           <form method="post" action="/console/signout" class="signout">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <span class="who" title="Signed in as">{{user}}</span>
@@ -149,6 +149,24 @@ enum Templates {
         {{> foot}}
         """
 
+    static let dashboard = """
+        {{> head}}
+        <h1>Dashboard</h1>
+        <h2>Storage</h2>
+        <table class="facts" id="storage">
+          <tbody>{{#storage}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/storage}}</tbody>
+        </table>
+        <h2>Replication backlog</h2>
+        {{^hasBacklog}}<p id="no-backlog">Nothing waits for a tier.</p>{{/hasBacklog}}
+        {{#hasBacklog}}
+        <table class="list" id="backlog">
+          <thead><tr><th scope="col">Tier</th><th scope="col">Tasks waiting</th><th scope="col">Oldest due for</th></tr></thead>
+          <tbody>{{#backlog}}<tr><td>{{tier}}</td><td class="num">{{count}}</td><td>{{oldest}}</td></tr>{{/backlog}}</tbody>
+        </table>
+        {{/hasBacklog}}
+        {{> foot}}
+        """
+
     static let problem = """
         {{> head}}
         <section class="card narrow">
@@ -164,6 +182,7 @@ enum Templates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("head", head), ("foot", foot), ("signin", signIn), ("buckets", buckets), ("list", list), ("object", object),
+            ("dashboard", dashboard),
             ("problem", problem),
         ] {
             do { try library.register(text, named: name) } catch { fatalError("console template \(name): \(error)") }

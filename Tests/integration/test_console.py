@@ -35,8 +35,11 @@ pytestmark = pytest.mark.skipif(
 CONFIG = """buckets: [rec]
 tiers:
   - { name: nas, type: filesystem, path: "NAS_PATH" }
+  - { name: offline, type: s3, endpoint: "http://127.0.0.1:9", region: us-east-1, bucket: gone,
+      accessKey: k, secretKey: s }
 policies:
   - { name: cam1-to-nas, match: { bucket: rec, prefix: "cam1/1764" }, replicate: { to: [nas] } }
+  - { name: cam2-to-offline, match: { bucket: rec, prefix: "cam2/1764" }, replicate: { to: [offline] } }
 accounts:
   - name: cam1
     accessKey: CAM1KEY
@@ -421,3 +424,19 @@ def test_object_lock_state_is_shown(server, browser):
     assert "locked" not in browser.find_element(By.TAG_NAME, "main").text
     browser.get(server.endpoint + "/console/list?bucket=locked")
     assert "Access denied" in browser.page_source
+
+
+def test_dashboard_shows_storage_and_the_backlog_of_an_unreachable_tier_to_admins_only(server, browser):
+    from selenium.webdriver.common.by import By
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.find_element(By.LINK_TEXT, "Dashboard").click()
+    storage = browser.find_element(By.ID, "storage").text
+    assert "Stored after deduplication" in storage and "Device free" in storage, storage
+    # cam2's recording waits for the tier nobody answers for.
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#backlog tbody tr")]
+    assert any(r.startswith("offline 1") for r in rows), rows
+    shot(browser, "9-dashboard")
+    sign_in(browser, server, "CAM1KEY", "cam1-secret-1234")
+    assert not browser.find_elements(By.LINK_TEXT, "Dashboard")
+    browser.get(server.endpoint + "/console/dashboard")
+    assert "Access denied" in browser.page_source and "Device free" not in browser.page_source
