@@ -12,7 +12,7 @@ from conftest import run_depot
 RESERVED = ["api", "admin", "console", "swagger", "openapi.json", "metrics", "health", "minio", "favicon.ico"]
 
 
-@pytest.mark.parametrize("name", [n for n in RESERVED if n != "api"])
+@pytest.mark.parametrize("name", [n for n in RESERVED if n not in ("api", "console")])
 def test_create_bucket_refuses_reserved_names(s3, name):
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         s3.create_bucket(Bucket=name)
@@ -22,11 +22,13 @@ def test_create_bucket_refuses_reserved_names(s3, name):
     assert f"reserved for Depot's own /{name} path" in error["Error"]["Message"]
 
 
-def test_api_never_reaches_s3(s3):
-    # `/api` itself belongs to the Vault API, so CreateBucket never even reaches S3 there.
+@pytest.mark.parametrize("name", ["api", "console"])
+def test_api_and_console_never_reach_s3(s3, name):
+    # `/api` itself belongs to the Vault API and `/console` to the web console, so CreateBucket
+    # never even reaches S3 there.
     with pytest.raises(botocore.exceptions.ClientError):
-        s3.create_bucket(Bucket="api")
-    assert "api" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        s3.create_bucket(Bucket=name)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
 def test_own_paths_still_answered_and_ordinary_dotted_names_work(depot, s3):
