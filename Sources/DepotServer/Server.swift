@@ -40,6 +40,8 @@ public final class DepotServer: Sendable {
     let admin: AdminAPI
     let accessLog: AccessLog
     let health: HealthEndpoints
+    /// The `export AWS_…` lines printed once listening, on the first start on the data directory.
+    let firstStart: FirstStartBanner?
     let logger: Logger
 
     /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
@@ -60,9 +62,16 @@ public final class DepotServer: Sendable {
         // the index, which the sealing compacts (issue 14 #7).
         try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)
         engine = try Engine(configuration: engineConfiguration, logger: logger)
+        let isFirstStart = access(data + "/" + FirstStartBanner.firstStartMarker, F_OK) != 0
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)
         }
+        let environmentPassword = getenv("DEPOT_ROOT_PASSWORD").map { String(cString: $0) }
+        firstStart =
+            isFirstStart
+            ? FirstStartBanner(
+                accessKey: root.accessKey, secret: root.secretKey == environmentPassword ? nil : root.secretKey,
+                region: configuration.server.region) : nil
         let runtime = try RuntimeConfiguration(base: configuration, engine: engine, logger: logger)
         self.runtime = runtime
         let effective = runtime.current
@@ -223,6 +232,10 @@ public final class DepotServer: Sendable {
                 await AcceptBackoff.install(on: channel, logger: logger)
                 let port = channel.localAddress?.port ?? address.port
                 onListening("\(scheme)://\(address.host):\(port)")
+                if let banner = self.firstStart {
+                    print(banner.text(listeningOn: "\(scheme)://\(address.host):\(port)"))
+                    fflush(nil)
+                }
                 // systemd (Type=notify): started once the port takes connections.
                 SystemdNotify.send("READY=1\nSTATUS=listening on \(scheme)://\(address.host):\(port)")
             })
