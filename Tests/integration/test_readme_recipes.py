@@ -184,3 +184,15 @@ def test_export_line_names_a_connectable_address_for_a_wildcard_listener(tmp_pat
         assert re.search(r"AWS_ENDPOINT_URL=http://127\.0\.0\.1:\d+ ", line), line
     finally:
         server.stop()
+
+
+def test_export_line_quotes_what_the_shell_would_split(tmp_path):
+    # An access key with a space and a quote still pastes as one word.
+    env = clean_env(tmp_path, DEPOT_ROOT_USER="o'brien site key", DEPOT_ROOT_PASSWORD="chosen-Pa55word")
+    server = FreshDepot(str(tmp_path / "data"), env)
+    try:
+        variables = exported(server.export_line(), env)
+        assert variables["AWS_ACCESS_KEY_ID"] == "o'brien site key"
+        assert variables["AWS_SECRET_ACCESS_KEY"] == "chosen-Pa55word"
+    finally:
+        server.stop()
