@@ -35,10 +35,9 @@ extension S3Service {
         }
     }
 
-    /// DeleteObjects: up to 1000 keys in one request, each reported, or only errors when Quiet.
-    func deleteObjects(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
-        try requireBucket(bucket)
-        let bytes = try await readSmallBody(c, body, limit: 2 << 20)
+    /// A DeleteObjects body (also the fuzz target's door): Quiet, and the keys (with their
+    /// version ids) in order, at most 1000.
+    static func parseDeleteObjects(_ bytes: [UInt8]) throws -> (quiet: Bool, entries: [(key: String, versionId: String?)]) {
         let xml = try XMLElement.parse(bytes)
         guard xml.name == "Delete" else { throw S3Error.malformedXML() }
         let quiet = xml.child("Quiet")?.text.lowercased() == "true"
@@ -47,6 +46,13 @@ extension S3Service {
             return (key, object.child("VersionId")?.text)
         }
         guard entries.count <= 1000 else { throw S3Error.malformedXML() }
+        return (quiet, entries)
+    }
+
+    /// DeleteObjects: up to 1000 keys in one request, each reported, or only errors when Quiet.
+    func deleteObjects(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
+        try requireBucket(bucket)
+        let (quiet, entries) = try Self.parseDeleteObjects(try await readSmallBody(c, body, limit: 2 << 20))
         var out = XMLWriter()
         var results: [(key: String, versionId: String?, outcome: Result<Engine.DeleteOutcome, S3Error>)] = []
         let origin = ChangeOrigin.s3("Delete", principal: c.account.accessKey)

@@ -9,6 +9,11 @@ extension S3Service {
     func getObjectLockConfiguration(_ c: S3Context, bucket: String) throws -> Response {
         guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
         guard let lock = record.objectLock else { throw BucketConfiguration.objectLock.notConfigured(bucket: bucket)! }
+        return xmlResponse(Self.objectLockDocument(lock))
+    }
+
+    /// The GetObjectLockConfiguration document of a bucket's lock settings.
+    static func objectLockDocument(_ lock: BucketObjectLock) -> XMLWriter {
         var xml = XMLWriter()
         xml.group("ObjectLockConfiguration", namespace: true) { x in
             x.element("ObjectLockEnabled", "Enabled")
@@ -22,7 +27,7 @@ extension S3Service {
                 }
             }
         }
-        return xmlResponse(xml)
+        return xml
     }
 
     func putObjectLockConfiguration(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {

@@ -6,7 +6,12 @@ import HummingbirdCore
 extension S3Service {
     /// Reads a `<Tagging><TagSet><Tag><Key/><Value/></Tag>…` body with S3's limits.
     func parseTagging(_ c: S3Context, _ body: RequestBody, maxTags: Int) async throws -> [(String, String)] {
-        let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 64 << 10))
+        try Self.parseTagging(try await readSmallBody(c, body, limit: 64 << 10), maxTags: maxTags)
+    }
+
+    /// The body alone (also the fuzz target's door): the tags in order, or S3's error naming the problem.
+    static func parseTagging(_ bytes: [UInt8], maxTags: Int) throws -> [(String, String)] {
+        let xml = try XMLElement.parse(bytes)
         guard xml.name == "Tagging", let set = xml.child("TagSet") else { throw S3Error.malformedXML() }
         var tags: [(String, String)] = []
         for tag in set.children("Tag") {
@@ -27,6 +32,11 @@ extension S3Service {
     }
 
     func taggingResponse(_ tags: [(String, String)]) -> Response {
+        xmlResponse(Self.taggingDocument(tags))
+    }
+
+    /// The GetObjectTagging / GetBucketTagging document.
+    static func taggingDocument(_ tags: [(String, String)]) -> XMLWriter {
         var xml = XMLWriter()
         xml.group("Tagging", namespace: true) { x in
             x.group("TagSet") { s in
@@ -38,7 +48,7 @@ extension S3Service {
                 }
             }
         }
-        return xmlResponse(xml)
+        return xml
     }
 
     func objectTagging(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {

@@ -87,27 +87,42 @@ extension S3Service {
     /// MFA delete is not offered (501); anything else is MalformedXML.
     func putBucketVersioning(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
         try requireBucket(bucket)
-        let xml = try XMLElement.parse(try await readSmallBody(c, body, limit: 64 << 10))
+        let status = try Self.parseVersioningConfiguration(
+            try await readSmallBody(c, body, limit: 64 << 10), mfaHeader: c.request.header("x-amz-mfa") != nil)
+        switch status {
+        // Only MfaDelete=Disabled: nothing changes.
+        case nil: break
+        case .enabled?: try await engine.setVersioning(bucket: bucket, .enabled)
+        case .suspended?:
+            try refuseSuspendingReplicatedBucket(bucket)
+            try await engine.setVersioning(bucket: bucket, .suspended)
+        }
+        return emptyResponse(.ok)
+    }
+
+    /// What a PutBucketVersioning body asks for (also the fuzz target's door): the status, or nil
+    /// when it only says MfaDelete=Disabled. MFA delete itself is 501 (also when `mfaHeader`).
+    static func parseVersioningConfiguration(_ bytes: [UInt8], mfaHeader: Bool) throws -> RequestedVersioning? {
+        let xml = try XMLElement.parse(bytes)
         guard xml.name == "VersioningConfiguration" else { throw S3Error.malformedXML() }
         if let mfa = xml.child("MfaDelete")?.text {
             guard mfa == "Enabled" || mfa == "Disabled" else { throw S3Error.malformedXML() }
-            if mfa == "Enabled" || c.request.header("x-amz-mfa") != nil {
+            if mfa == "Enabled" || mfaHeader {
                 throw S3Error.notImplemented("MFA delete (PutBucketVersioning with MfaDelete)")
             }
         }
         guard let status = xml.child("Status")?.text else {
-            // Only MfaDelete=Disabled: nothing changes.
-            if xml.child("MfaDelete") != nil { return emptyResponse(.ok) }
+            if xml.child("MfaDelete") != nil { return nil }
             throw S3Error.malformedXML()
         }
-        switch status {
-        case "Enabled": try await engine.setVersioning(bucket: bucket, .enabled)
-        case "Suspended":
-            try refuseSuspendingReplicatedBucket(bucket)
-            try await engine.setVersioning(bucket: bucket, .suspended)
-        default: throw S3Error.malformedXML()
-        }
-        return emptyResponse(.ok)
+        guard let requested = RequestedVersioning(rawValue: status) else { throw S3Error.malformedXML() }
+        return requested
+    }
+
+    /// The two states a client can put a bucket's versioning in.
+    enum RequestedVersioning: String, Sendable {
+        case enabled = "Enabled"
+        case suspended = "Suspended"
     }
 
     /// ListObjectVersions of a versioned bucket (an unversioned one is listed by List.swift).

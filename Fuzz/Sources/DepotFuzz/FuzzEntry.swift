@@ -1,18 +1,21 @@
+import DepotS3
 import DepotSigV4
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The parser under test, chosen once from the FUZZ_TARGET environment variable.
-private let selectedTarget: FuzzTarget = {
-    guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name)
-    else {
-        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
-        print("depot-fuzz: set FUZZ_TARGET to one of: \(names)")
-        exit(2)
+/// The parser under test, chosen once from the FUZZ_TARGET environment variable: one of
+/// FuzzTarget's, or a bucket document's (DocumentTargets).
+private let selectedTarget: @Sendable ([UInt8]) -> Void = {
+    let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
+    if let target = FuzzTarget(rawValue: name) { return { target.run($0) } }
+    if let document = S3DocumentFuzzEntryPoints.Document(rawValue: name) {
+        return { DocumentTargets.run(document, $0) }
     }
-    return target
+    let names = FuzzTarget.allCases.map(\.rawValue) + S3DocumentFuzzEntryPoints.Document.allCases.map(\.rawValue)
+    print("depot-fuzz: set FUZZ_TARGET to one of: \(names.joined(separator: ", "))")
+    exit(2)
 }()
 
 /// libFuzzer calls this once per input. A crash, trap or sanitizer report is the finding;
@@ -20,7 +23,7 @@ private let selectedTarget: FuzzTarget = {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
-    selectedTarget.run(Array(bytes))
+    selectedTarget(Array(bytes))
     return 0
 }
 
