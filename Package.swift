@@ -196,6 +196,7 @@ let package = Package(
         .testTarget(name: "DepotConfigTests", dependencies: ["DepotConfig"]),
         .testTarget(name: "DepotEventsTests", dependencies: ["DepotEvents", "DepotEngine", "DepotConfig"]),
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
+        .testTarget(name: "DepotConsoleTests", dependencies: ["DepotConsole"]),
         .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig", "S3ReferenceExamples"]),
         .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],

@@ -20,15 +20,21 @@ final class SessionStore: Sendable {
     let capacity: Int
     let idleSeconds: Int64
     let lifetimeSeconds: Int64
+    /// Seconds on a clock that only goes forward; tests pass their own.
+    let clock: @Sendable () -> Int64
     private let sessions = Mutex<[String: ConsoleSession]>([:])
 
-    init(capacity: Int = 1024, idleSeconds: Int64 = 30 * 60, lifetimeSeconds: Int64 = 12 * 3600) {
+    init(
+        capacity: Int = 1024, idleSeconds: Int64 = 30 * 60, lifetimeSeconds: Int64 = 12 * 3600,
+        clock: @escaping @Sendable () -> Int64 = SessionStore.now
+    ) {
         self.capacity = capacity
         self.idleSeconds = idleSeconds
         self.lifetimeSeconds = lifetimeSeconds
+        self.clock = clock
     }
 
-    static func now() -> Int64 {
+    @Sendable static func now() -> Int64 {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Int64(t.tv_sec)
@@ -40,7 +46,7 @@ final class SessionStore: Sendable {
     /// A new session for `accessKey`, always under a new id: an id the browser held before
     /// signing in (set by anyone) never becomes a signed-in session (no session fixation).
     func create(accessKey: String) -> ConsoleSession {
-        let now = Self.now()
+        let now = clock()
         let session = ConsoleSession(
             id: Self.token(), accessKey: accessKey, csrfToken: Self.token(), created: now, lastSeen: now)
         sessions.withLock { table in
@@ -55,7 +61,7 @@ final class SessionStore: Sendable {
 
     /// The live session of `id` (its idle clock restarted), or nil.
     func session(_ id: String) -> ConsoleSession? {
-        let now = Self.now()
+        let now = clock()
         return sessions.withLock { table in
             guard var session = table[id] else { return nil }
             if expired(session, now: now) {

@@ -8,17 +8,25 @@ final class SignInThrottle: Sendable {
     let limit: Int
     let windowSeconds: Int64
     let capacity: Int
+    let clock: @Sendable () -> Int64
     private let failures = Mutex<[String: [Int64]]>([:])
 
-    init(limit: Int = 5, windowSeconds: Int64 = 300, capacity: Int = 4096) {
+    init(
+        limit: Int = 5, windowSeconds: Int64 = 300, capacity: Int = 4096,
+        clock: @escaping @Sendable () -> Int64 = SessionStore.now
+    ) {
         self.limit = limit
         self.windowSeconds = windowSeconds
         self.capacity = capacity
+        self.clock = clock
     }
+
+    /// How many addresses are remembered (at most `capacity`).
+    var addressCount: Int { failures.withLock { $0.count } }
 
     /// Whether `address` may try to sign in now.
     func mayTry(_ address: String) -> Bool {
-        let now = SessionStore.now()
+        let now = clock()
         return failures.withLock { table in
             let recent = (table[address] ?? []).filter { now - $0 < windowSeconds }
             table[address] = recent.isEmpty ? nil : recent
@@ -27,11 +35,14 @@ final class SignInThrottle: Sendable {
     }
 
     func recordFailure(_ address: String) {
-        let now = SessionStore.now()
+        let now = clock()
         failures.withLock { table in
             if table[address] == nil, table.count >= capacity {
                 table = table.filter { entry in entry.value.contains { now - $0 < windowSeconds } }
-                if table.count >= capacity { table.removeAll() }
+                // Still full: forget the address whose latest failure is oldest, not everyone's count.
+                if table.count >= capacity, let stalest = table.min(by: { ($0.value.last ?? 0) < ($1.value.last ?? 0) }) {
+                    table[stalest.key] = nil
+                }
             }
             table[address, default: []].append(now)
         }
