@@ -7,8 +7,16 @@ import Foundation
 /// `depot account add`); those of the configuration file are shown but edited in the file.
 extension AdminAPI {
     static let accountRoutes: [AdminRoute] = [
-        AdminRoute(.get, "/admin/v1/accounts") { api, _ in
-            AdminReply(["accounts": try api.allAccounts().map { api.describe($0.account, origin: $0.origin) }])
+        AdminRoute(.get, "/admin/v1/accounts") { api, call in
+            // Paged and filtered (AdminPaging.swift): ?prefix= on the name, ?enabled=, ?source=.
+            let filter = AdminFilter(query: call.query)
+            let accounts = try api.allAccounts().map { api.describe($0.account, origin: $0.origin) }.filter {
+                filter.keeps($0, prefixField: "name", exact: ["enabled": "enabled", "source": "source"])
+            }
+            return AdminReply(
+                try AdminPage(call.query).reply("accounts", accounts) {
+                    "\($0["name"] ?? "")\u{0}\($0["accessKey"] ?? "")"
+                })
         },
         AdminRoute(.post, "/admin/v1/accounts") { api, call in
             AdminReply(try await api.createAccount(try call.object()), status: .created)

@@ -8,8 +8,13 @@ import Foundation
 /// says which stored objects a policy, saved or not, would match.
 extension AdminAPI {
     static let policyRoutes: [AdminRoute] = [
-        AdminRoute(.get, "/admin/v1/policies") { api, _ in
-            AdminReply(["policies": api.configuration.policies.map(api.describe)])
+        AdminRoute(.get, "/admin/v1/policies") { api, call in
+            // Paged and filtered (AdminPaging.swift): ?prefix= on the name, ?source=.
+            let filter = AdminFilter(query: call.query)
+            let policies = api.configuration.policies.map(api.describe).filter {
+                filter.keeps($0, prefixField: "name", exact: ["source": "source"])
+            }
+            return AdminReply(try AdminPage(call.query).reply("policies", policies) { $0["name"] as? String ?? "" })
         },
         AdminRoute(.post, "/admin/v1/policies") { api, call in
             let object = try call.object()

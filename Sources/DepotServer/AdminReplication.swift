@@ -9,7 +9,17 @@ import Foundation
 extension AdminAPI {
     static let replicationRoutes: [AdminRoute] = [
         AdminRoute(.get, "/admin/v1/replication") { api, _ in AdminReply(["tiers": try api.replicationBacklog()]) },
-        AdminRoute(.get, "/admin/v1/replication/failed") { api, _ in AdminReply(try api.failedReplications()) },
+        AdminRoute(.get, "/admin/v1/replication/failed") { api, call in
+            // Paged and filtered (AdminPaging.swift): ?bucket=, ?tier=, ?prefix= on the key.
+            let filter = AdminFilter(query: call.query)
+            let failed = (try api.failedReplications()["failed"] as? [[String: Any]] ?? []).filter {
+                filter.keeps($0, prefixField: "key", exact: ["bucket": "bucket", "tier": "tier"])
+            }
+            return AdminReply(
+                try AdminPage(call.query).reply("failed", failed) { item in
+                    ["bucket", "key", "tier", "versionId"].map { "\(item[$0] ?? "")" }.joined(separator: "\u{0}")
+                })
+        },
         AdminRoute(.post, "/admin/v1/replication/retry") { api, call in
             AdminReply(try await api.retryFailed(try call.object()))
         },
@@ -69,9 +79,22 @@ extension AdminAPI {
         guard !keys.isEmpty || request["prefix"] != nil || request["policy"] != nil else {
             throw AdminFailure(.badRequest, "give keys, a prefix or a policy", field: "keys")
         }
+        // Only work not yet done is queued: a copy already confirmed on the tier, or already on
+        // its way there, is counted as such (the engine's request leaves it as it is).
         var queued: [String] = []
+        var replicated: [String] = []
+        var inProgress: [String] = []
         var missing: [String] = []
         for key in keys {
+            switch try engine.headObject(bucket: bucket, key: key)?.replicas.first(where: { $0.tier == tier })?.state {
+            case .completed?:
+                replicated.append(key)
+                continue
+            case .failed?, nil: break
+            default:
+                inProgress.append(key)
+                continue
+            }
             if try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) {
                 queued.append(key)
             } else {
@@ -79,9 +102,16 @@ extension AdminAPI {
             }
         }
         let id = Hex.encode(secureRandomBytes(8))
-        let job: [String: Any] = ["id": id, "bucket": bucket, "tier": tier, "keys": queued, "created": Engine.now()]
+        // The job follows every object it names, those already copied included, so its counts
+        // add up to what was asked for.
+        let job: [String: Any] = [
+            "id": id, "bucket": bucket, "tier": tier, "keys": queued + inProgress + replicated, "created": Engine.now(),
+        ]
         try await engine.storeSetting(kind: "job", name: id, document: Array(try JSONSerialization.data(withJSONObject: job)))
-        return ["job": id, "bucket": bucket, "tier": tier, "queued": queued.count, "missing": missing]
+        return [
+            "job": id, "bucket": bucket, "tier": tier, "queued": queued.count, "alreadyReplicated": replicated.count,
+            "alreadyQueued": inProgress.count, "missing": missing,
+        ]
     }
 
     private func matchingKeys(
@@ -105,6 +135,9 @@ extension AdminAPI {
         else { throw AdminFailure(.notFound, "no replication job \(id)") }
         var counts = ["completed": 0, "pending": 0, "failed": 0, "gone": 0]
         var failed: [[String: Any]] = []
+        // Bytes of the objects the job names, and of those whose copy is confirmed (progress and ETA).
+        var bytes: UInt64 = 0
+        var completedBytes: UInt64 = 0
         for key in job["keys"] as? [String] ?? [] {
             guard let record = try engine.headObject(bucket: bucket, key: key),
                 let replica = record.replicas.first(where: { $0.tier == tier })
@@ -112,8 +145,11 @@ extension AdminAPI {
                 counts["gone", default: 0] += 1
                 continue
             }
+            bytes += record.size
             switch replica.state {
-            case .completed: counts["completed", default: 0] += 1
+            case .completed:
+                counts["completed", default: 0] += 1
+                completedBytes += record.size
             case .failed:
                 counts["failed", default: 0] += 1
                 failed.append(["key": key, "lastError": replica.lastError, "attempts": replica.attempts])
@@ -124,7 +160,8 @@ extension AdminAPI {
         return [
             "job": id, "bucket": bucket, "tier": tier, "created": job["created"] ?? 0, "total": total,
             "completed": counts["completed"]!, "pending": counts["pending"]!, "failed": counts["failed"]!,
-            "gone": counts["gone"]!, "done": counts["pending"]! == 0, "failures": failed,
+            "gone": counts["gone"]!, "done": counts["pending"]! == 0, "failures": failed, "bytes": bytes,
+            "completedBytes": completedBytes,
         ]
     }
 

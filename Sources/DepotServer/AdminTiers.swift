@@ -7,8 +7,13 @@ import Foundation
 /// the base; deleting an API tier that overrides a file tier brings the file's back.
 extension AdminAPI {
     static let tierRoutes: [AdminRoute] = [
-        AdminRoute(.get, "/admin/v1/tiers") { api, _ in
-            AdminReply(["tiers": api.configuration.tiers.map(api.describe)])
+        AdminRoute(.get, "/admin/v1/tiers") { api, call in
+            // Paged and filtered (AdminPaging.swift): ?prefix= on the name, ?type=, ?source=.
+            let filter = AdminFilter(query: call.query)
+            let tiers = api.configuration.tiers.map(api.describe).filter {
+                filter.keeps($0, prefixField: "name", exact: ["type": "type", "source": "source"])
+            }
+            return AdminReply(try AdminPage(call.query).reply("tiers", tiers) { $0["name"] as? String ?? "" })
         },
         AdminRoute(.post, "/admin/v1/tiers") { api, call in
             let object = try call.object()

@@ -4,23 +4,29 @@ import DepotEngine
 import DepotHashing
 
 /// `depot account add|list|update|remove`: accounts kept in the index, beside the configuration
-/// file's. With `--data` (or `--config`) they open the data directory directly, for setting up
-/// a server that is stopped; otherwise they go through the running server's admin API
-/// (`--endpoint`, admin keys from DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY or the root credentials),
-/// and changes apply at once.
+/// file's. With `--data` they open the data directory directly, for setting up a server that is
+/// stopped; otherwise they go through the running server's admin API (found as every admin
+/// command finds it: `--endpoint`, DEPOT_ENDPOINT, or `server.address` of `--config`; admin keys
+/// from DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY or the root credentials), and changes apply at once.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account", abstract: "Manage accounts: through the admin API, or offline with --data.",
         subcommands: [Add.self, List.self, Update.self, Remove.self])
 
     /// The admin API connection of the account commands. Their `--access-key`/`--secret-key`
-    /// name the account being made, so the admin's keys come from the environment only.
+    /// name the account being made, so the admin's keys come from the environment only; their
+    /// `--config` (StoreOptions) locates the server too.
     struct Connection: ParsableArguments {
-        @Option(help: "The server's URL (admin API mode).") var endpoint: String?
+        @Option(help: "The server's URL (admin API mode; default: DEPOT_ENDPOINT, else server.address of --config).")
+        var endpoint: String?
         @Option(help: "The server's region (default: DEPOT_REGION, else asked of the server).") var region: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
-        var admin: AdminClient { AdminClient(endpoint: endpoint, region: region, json: json) }
+        func admin(_ store: StoreOptions) -> AdminClient { admin(config: store.config) }
+
+        func admin(config: String?) -> AdminClient {
+            AdminClient(endpoint: endpoint, config: config, region: region, json: json)
+        }
     }
 
     static func grants(bucket: String, prefix: String, actions: String) throws -> [[String: Any]] {
@@ -44,15 +50,15 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         func run() async throws {
-            if store.data == nil && store.config == nil {
+            if store.data == nil {
                 var document: [String: Any] = [
                     "name": name, "allow": try AccountCommand.grants(bucket: bucket, prefix: prefix, actions: actions),
                 ]
                 if let accessKey { document["accessKey"] = accessKey }
                 if let secretKey { document["secretKey"] = secretKey }
                 if let vaultBucket { document["vault"] = ["directory": vaultDirectory ?? "*", "bucket": vaultBucket] }
-                let result = try await connection.admin.call(.POST, "/admin/v1/accounts", body: document)
-                connection.admin.emit(result) {
+                let result = try await connection.admin(store).call(.POST, "/admin/v1/accounts", body: document)
+                connection.admin(store).emit(result) {
                     "account \(name) added\n  access key: \(result["accessKey"] ?? "")\n  secret key: \(result["secretKey"] ?? "")   (shown once)"
                 }
                 return
@@ -81,23 +87,30 @@ struct AccountCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List accounts, a page at a time, optionally filtered (filters and pages: admin API mode).")
         @OptionGroup var store: StoreOptions
+        @Option(help: "Only accounts whose name starts with this.") var prefix: String?
+        @Option(help: "Only enabled (true) or disabled (false) accounts.") var enabled: Bool?
+        @Option(help: "Only accounts from this source (config, api).") var source: String?
+        @OptionGroup var page: PageOptions
         @OptionGroup var connection: Connection
         func run() async throws {
-            if store.data == nil && store.config == nil {
-                let result = try await connection.admin.call(.GET, "/admin/v1/accounts")
-                connection.admin.emit(result) {
-                    var lines = [pad("NAME", 18) + pad("ACCESS KEY", 24) + pad("SOURCE", 8) + pad("ENABLED", 9) + "GRANTS"]
-                    for account in result["accounts"] as? [[String: Any]] ?? [] {
+            if store.data == nil {
+                let result = try await connection.admin(store).call(
+                    .GET, "/admin/v1/accounts",
+                    query: page.query(["prefix": prefix, "enabled": enabled.map(String.init), "source": source]))
+                connection.admin(store).emit(result) {
+                    let rows = (result["accounts"] as? [[String: Any]] ?? []).map { account -> [String] in
                         let grants = (account["allow"] as? [[String: Any]] ?? []).map {
                             "\($0["bucket"] ?? "")/\($0["prefix"] ?? "") \(($0["actions"] as? [String] ?? []).joined(separator: ","))"
                         }
-                        lines.append(
-                            pad("\(account["name"] ?? "")", 18) + pad("\(account["accessKey"] ?? "")", 24)
-                                + pad("\(account["source"] ?? "")", 8) + pad("\(account["enabled"] ?? "")", 9)
-                                + grants.joined(separator: "; "))
+                        return [
+                            show(account["name"]), show(account["accessKey"]), show(account["source"]),
+                            show(account["enabled"]), grants.joined(separator: "; "),
+                        ]
                     }
-                    return lines.joined(separator: "\n")
+                    return table(["NAME", "ACCESS KEY", "SOURCE", "ENABLED", "GRANTS"], rows) + PageOptions.footer(result)
                 }
                 return
             }
@@ -124,15 +137,23 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "Bucket the account may use (* for all); with --actions.") var bucket: String = "*"
         @Option(help: "Key prefix within the bucket; with --actions.") var prefix: String = ""
         @Option(help: "Comma-separated actions: read,write,delete,list,admin (replaces the grants).") var actions: String?
-        @Flag(inversion: .prefixedEnableDisable, help: "Enable or disable the account.") var enabled: Bool?
+        @Flag(help: "Let the account sign requests again.") var enable = false
+        @Flag(help: "Refuse the account's requests (it stays, with its objects).") var disable = false
         @OptionGroup var connection: Connection
+        @Option(help: "A configuration file whose server.address locates the server.") var config: String?
+
+        func validate() throws {
+            if enable && disable { throw ValidationError("give --enable or --disable, not both") }
+        }
+
         func run() async throws {
             var document: [String: Any] = [:]
             if let actions { document["allow"] = try AccountCommand.grants(bucket: bucket, prefix: prefix, actions: actions) }
-            if let enabled { document["enabled"] = enabled }
+            if enable || disable { document["enabled"] = enable }
             guard !document.isEmpty else { throw ValidationError("give --actions, --enable or --disable") }
-            let result = try await connection.admin.call(.PATCH, "/admin/v1/accounts/\(accessKey)", body: document)
-            connection.admin.emit(result) { "account \(accessKey) updated (enabled: \(result["enabled"] ?? ""))" }
+            let admin = connection.admin(config: config)
+            let result = try await admin.call(.PATCH, "/admin/v1/accounts/\(accessKey)", body: document)
+            admin.emit(result) { "account \(accessKey) updated (enabled: \(show(result["enabled"])))" }
         }
     }
 
@@ -141,9 +162,9 @@ struct AccountCommand: AsyncParsableCommand {
         @Argument(help: "The access key.") var accessKey: String
         @OptionGroup var connection: Connection
         func run() async throws {
-            if store.data == nil && store.config == nil {
-                let result = try await connection.admin.call(.DELETE, "/admin/v1/accounts/\(accessKey)")
-                connection.admin.emit(result) { "account \(accessKey) removed" }
+            if store.data == nil {
+                let result = try await connection.admin(store).call(.DELETE, "/admin/v1/accounts/\(accessKey)")
+                connection.admin(store).emit(result) { "account \(accessKey) removed" }
                 return
             }
             let engine = try Engine(configuration: try store.engineConfiguration())

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DepotConfig
 import DepotEngine
+import DepotServer
 import Glibc
 
 @main
@@ -9,9 +10,10 @@ struct Depot: AsyncParsableCommand {
         commandName: "depot",
         abstract:
             "A storage gateway for video-surveillance recordings: S3 and Kerberos Vault in front, a deduplicating chunk store inside.",
+        version: "depot \(DepotVersion.current)",
         subcommands: [
             Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self, Status.self, Tier.self, Replicate.self,
-            Replication.self, AccountCommand.self, PolicyCommand.self, Events.self, Routes.self,
+            Replication.self, AccountCommand.self, PolicyCommand.self, Events.self, VersionCommand.self, Routes.self,
         ])
 }
 

@@ -48,7 +48,10 @@ struct Fsck: ParsableCommand {
     func run() throws {
         let configuration = try store.engineConfiguration()
         if rebuildIndex {
-            let report = try Engine.rebuildIndex(configuration: configuration) { printError($0) }
+            let rebuildProgress = ProgressReporter(task: "fsck --rebuild-index")
+            let report = try Engine.rebuildIndex(
+                configuration: configuration, progress: rebuildProgress.note, advance: rebuildProgress.update)
+            rebuildProgress.finish()
             print(
                 "rebuilt index: \(report.buckets) buckets, \(report.objects) objects, \(report.chunks) chunks from \(report.records) records in \(report.segments) segments"
             )
@@ -58,7 +61,9 @@ struct Fsck: ParsableCommand {
         }
         let engine = try Engine(configuration: configuration)
         defer { engine.shutdown() }
-        let report = try engine.fsck { printError($0) }
+        let progress = ProgressReporter(task: "fsck")
+        let report = try engine.fsck(progress: progress.note, advance: progress.update)
+        progress.finish()
         for tail in report.tornTails { print("note: \(tail) (torn tail of an interrupted write; harmless)") }
         for problem in report.problems { print("problem: \(problem)") }
         print(
@@ -80,7 +85,9 @@ struct GC: AsyncParsableCommand {
     func run() async throws {
         let engine = try Engine(configuration: try store.engineConfiguration())
         defer { engine.shutdown() }
-        let report = try await engine.compact(threshold: threshold) { printError($0) }
+        let progress = ProgressReporter(task: "gc")
+        let report = try await engine.compact(threshold: threshold, progress: progress.note, advance: progress.update)
+        progress.finish()
         print(
             "gc: compacted \(report.segmentsCompacted) segments, copied \(report.bytesCopied) bytes, reclaimed \(report.bytesReclaimed) bytes, punched \(report.bytesPunched) bytes of dead records"
         )

@@ -8,19 +8,23 @@ struct PolicyCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Put.self, Delete.self, DryRun.self])
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List policies, a page at a time, optionally filtered.")
+        @Option(help: "Only policies whose name starts with this.") var prefix: String?
+        @Option(help: "Only policies from this source (config, api, s3-lifecycle, s3-replication, …).") var source: String?
+        @OptionGroup var page: PageOptions
         @OptionGroup var admin: AdminOptions
         func run() async throws {
-            let result = try await admin.call(.GET, "/admin/v1/policies")
+            let result = try await admin.call(
+                .GET, "/admin/v1/policies", query: page.query(["prefix": prefix, "source": source]))
             admin.emit(result) {
-                var lines = [pad("NAME", 24) + pad("SOURCE", 24) + pad("REPLICATE TO", 24) + "MATCH"]
-                for policy in result["policies"] as? [[String: Any]] ?? [] {
+                let rows = (result["policies"] as? [[String: Any]] ?? []).map { policy -> [String] in
                     let replicate = (policy["replicate"] as? [String: Any])?["to"] as? [String] ?? []
-                    let match = (policy["match"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted()
-                    lines.append(
-                        pad("\(policy["name"] ?? "")", 24) + pad("\(policy["source"] ?? "")", 24)
-                            + pad(replicate.joined(separator: ","), 24) + match.joined(separator: " "))
+                    let match = (policy["match"] as? [String: Any] ?? [:]).map { "\($0.key)=\(show($0.value))" }.sorted()
+                    return [
+                        show(policy["name"]), show(policy["source"]), show(replicate), match.joined(separator: " "),
+                    ]
                 }
-                return lines.joined(separator: "\n")
+                return table(["NAME", "SOURCE", "REPLICATE TO", "MATCH"], rows) + PageOptions.footer(result)
             }
         }
     }
@@ -30,7 +34,7 @@ struct PolicyCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         func run() async throws {
             let result = try await admin.call(.GET, "/admin/v1/policies/\(name)")
-            admin.emit(result) { prettyJSON(result) }
+            admin.emit(result) { readable(result) }
         }
     }
 
@@ -85,9 +89,4 @@ struct PolicyCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-func prettyJSON(_ object: Any) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self)
 }

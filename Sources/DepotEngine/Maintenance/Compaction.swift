@@ -26,7 +26,9 @@ extension Engine {
     /// retires those segments; their files are deleted once no upload or read still uses them.
     /// The emptiest segments go first: they free the most for the least copying, and a segment
     /// with nothing live needs no free space at all, so a full device recovers with them.
-    public func compact(threshold: Double = 0.5, progress: (String) -> Void = { _ in }) async throws -> CompactionReport {
+    public func compact(
+        threshold: Double = 0.5, progress: (String) -> Void = { _ in }, advance: (WorkProgress) -> Void = { _ in }
+    ) async throws -> CompactionReport {
         var report = CompactionReport()
         guard compactionRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return report  // another pass is running; it does the same work
@@ -43,8 +45,18 @@ extension Engine {
             candidates.append((id, size, live))
         }
         candidates.sort { Double($0.live) / Double($0.size) < Double($1.live) / Double($1.size) }
+        // Progress in segment bytes gone through: each candidate's size once it is done.
+        var meter = WorkProgress(
+            phase: "compacting segments", count: 0, unit: "segments",
+            totalBytes: candidates.reduce(UInt64(0)) { $0 + UInt64($1.size) })
+        advance(meter)
         for (id, size, live) in candidates {
             try Task.checkCancellation()
+            defer {
+                meter.count += 1
+                meter.bytes += UInt64(size)
+                advance(meter)
+            }
             // Copying live records needs room for them (the reserve may be used); a segment
             // that does not fit now waits for a later pass instead of filling the device.
             if live > 0, let space = store.deviceSpace(), space.free < live + live / 8 + (1 << 20) {

@@ -20,7 +20,9 @@ extension Engine {
     /// entry: each chunk entry points at an intact record of that hash, each manifest's chunks
     /// exist, sizes add up, and reference counts equal the manifest references; every Object Lock
     /// in the index is one the log carries, on a version whose chunks exist (FsckLocks.swift).
-    public func fsck(progress: (String) -> Void = { _ in }) throws -> FsckReport {
+    public func fsck(
+        progress: (String) -> Void = { _ in }, advance: (WorkProgress) -> Void = { _ in }
+    ) throws -> FsckReport {
         var report = FsckReport()
         var intactChunks: [RecordLocation: [UInt8]] = [:]
         var lockProof = LockProof()
@@ -30,11 +32,18 @@ extension Engine {
         // Encrypted chunks are verified by their GCM tag: their hash is an address, not a SHA-256.
         let domains = try openableEncryptionDomains()
         let customerKeyChunks = try customerKeyChunkAddresses()
+        var meter = WorkProgress(
+            phase: "verifying segments", count: 0, unit: "records",
+            totalBytes: WorkProgress.segmentBytes(ids.map { store.path(of: $0) }))
+        var bytesBefore: UInt64 = 0
         for (index, id) in ids.enumerated() {
             report.segments += 1
             // Past damage: one bad record must not hide the intact ones after it.
             let summary = try SegmentScanner.scan(path: store.path(of: id), segment: id, pastDamage: true) { record in
                 report.records += 1
+                meter.count = report.records
+                meter.bytes = bytesBefore + record.location.offset + UInt64(record.location.length)
+                advance(meter)
                 try lockProof.noteLogRecord(record)
                 guard record.header.kind == .chunk else { return }
                 report.chunkRecords += 1
@@ -63,6 +72,10 @@ extension Engine {
                 report.tornTails.append("segment \(id): \(summary.trailingBytes) bytes after the last valid record")
             }
             progress("segment \(index + 1)/\(ids.count): \(summary.records) records verified")
+            bytesBefore += WorkProgress.segmentBytes([store.path(of: id)])
+            // The whole file is read, past its last record (a torn tail, unused room).
+            meter.bytes = bytesBefore
+            advance(meter)
         }
 
         let (objectTable, chunkTable, partTable) = (objects, chunks, environment.table("parts"))
@@ -71,6 +84,7 @@ extension Engine {
             var expected: [[UInt8]: UInt64] = [:]
             try txn.scan(objectTable) { key, value in
                 report.objects += 1
+                if report.objects % 256 == 0 { advance(WorkProgress(phase: "checking the index", count: report.objects, unit: "objects")) }
                 guard let (bucket, objectKey) = ObjectKeyLayout.name(indexKey: key, value: value) else {
                     report.problems.append(
                         "object entry \(String(decoding: key.prefix { $0 != 0xFF }, as: UTF8.self).replacingNul())…: "

@@ -27,7 +27,8 @@ extension Engine {
     /// recounting chunk references from the surviving manifests. The new index is written beside
     /// the old one and swapped in only when complete; the old one is kept as `index.previous`.
     public static func rebuildIndex(
-        configuration: EngineConfiguration, progress: (String) -> Void = { _ in }
+        configuration: EngineConfiguration, progress: (String) -> Void = { _ in },
+        advance: (WorkProgress) -> Void = { _ in }
     ) throws -> RebuildReport {
         var report = RebuildReport()
         PrivateFiles.makeDirectory(configuration.dataDirectory)
@@ -55,12 +56,21 @@ extension Engine {
         var maxSequence: UInt64 = 0
         let ids = SegmentStore.listSegmentIds(configuration.segmentDirectory)
         let digest = StreamingDigest(.sha256)
+        let paths = ids.map {
+            "\(configuration.segmentDirectory)/\(String(repeating: "0", count: max(0, 8 - String($0).count)))\($0).seg"
+        }
+        var meter = WorkProgress(
+            phase: "replaying segments", count: 0, unit: "records", totalBytes: WorkProgress.segmentBytes(paths))
+        var bytesBefore: UInt64 = 0
         for (n, id) in ids.enumerated() {
             report.segments += 1
-            let path = "\(configuration.segmentDirectory)/\(String(repeating: "0", count: max(0, 8 - String(id).count)))\(id).seg"
+            let path = paths[n]
             // Past damage: a bad record must not cost the log records after it.
             let summary = try SegmentScanner.scan(path: path, segment: id, pastDamage: true) { record in
                 report.records += 1
+                meter.count = report.records
+                meter.bytes = bytesBefore + record.location.offset + UInt64(record.location.length)
+                advance(meter)
                 let seq = record.header.sequence
                 maxSequence = max(maxSequence, seq)
                 switch record.header.kind {
@@ -110,6 +120,10 @@ extension Engine {
             report.problems += summary.damage.map { "\($0); its records were not replayed" }
             if summary.trailingBytes > 0 { progress("segment \(id): ignoring \(summary.trailingBytes) bytes of torn tail") }
             progress("segment \(n + 1)/\(ids.count): \(summary.records) records")
+            bytesBefore += WorkProgress.segmentBytes([path])
+            // The whole file is read, past its last record (a torn tail, unused room).
+            meter.bytes = bytesBefore
+            advance(meter)
         }
 
         let target = configuration.dataDirectory + "/index.rebuild"

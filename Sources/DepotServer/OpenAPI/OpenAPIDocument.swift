@@ -50,6 +50,10 @@ components:
     key: { name: key, in: path, required: true, schema: { type: string }, description: "The object key (may contain slashes).", example: front-door/1700000000_clip.mp4 }
     id: { name: id, in: path, required: true, schema: { type: string } }
     limit: { name: limit, in: query, required: false, schema: { type: integer, default: 100 } }
+    pageLimit: { name: limit, in: query, required: false, description: "At most this many items (a page).", schema: { type: integer, minimum: 1, maximum: 1000, default: 1000 } }
+    after: { name: after, in: query, required: false, description: "The `next` token of the page before: the page starts after it.", schema: { type: string } }
+    namePrefix: { name: prefix, in: query, required: false, description: "Only items whose name starts with this.", schema: { type: string } }
+    sourceFilter: { name: source, in: query, required: false, description: "Only items from this source (config, api, s3-lifecycle, …).", schema: { type: string } }
     vaultAccessKey: { name: X-Kerberos-Storage-AccessKey, in: header, required: true, schema: { type: string } }
     vaultSecretKey: { name: X-Kerberos-Storage-SecretAccessKey, in: header, required: true, schema: { type: string } }
     vaultFileName: { name: X-Kerberos-Storage-FileName, in: header, required: true, schema: { type: string }, example: 1700000000_6-967003_front-door_200-200-400-400_24_769.mp4 }
@@ -185,7 +189,7 @@ paths:
   /admin/v1/server/reload:
     post: { tags: [admin-server], operationId: reloadServer, summary: "Read the configuration file again (as SIGHUP does)", responses: { "200": { $ref: "#/components/responses/Object" }, "400": { $ref: "#/components/responses/Error" }, "409": { $ref: "#/components/responses/Error" } } }
   /admin/v1/tiers:
-    get: { tags: [admin-tiers], operationId: listTiers, summary: "List tiers", responses: { "200": { description: Tiers, content: { application/json: { schema: { type: object, properties: { tiers: { type: array, items: { $ref: "#/components/schemas/Tier" } } } } } } } } }
+    get: { tags: [admin-tiers], operationId: listTiers, summary: "List tiers, a page at a time (`truncated`, and `next` for `after` when more follow)", parameters: [{ $ref: "#/components/parameters/pageLimit" }, { $ref: "#/components/parameters/after" }, { $ref: "#/components/parameters/namePrefix" }, { $ref: "#/components/parameters/sourceFilter" }, { name: type, in: query, required: false, description: "Only tiers of this type.", schema: { type: string } }], responses: { "200": { description: Tiers, content: { application/json: { schema: { type: object, properties: { tiers: { type: array, items: { $ref: "#/components/schemas/Tier" } } } } } } } } }
     post:
       tags: [admin-tiers]
       operationId: createTier
@@ -206,7 +210,7 @@ paths:
     parameters: [{ $ref: "#/components/parameters/name" }]
     post: { tags: [admin-tiers], operationId: checkTier, summary: "Write, read back and delete a probe object", responses: { "200": { description: "ok, or what failed", content: { application/json: { example: { tier: cloud, ok: false, error: "writing a probe object failed: HTTP 403 AccessDenied" } } } } } }
   /admin/v1/policies:
-    get: { tags: [admin-policies], operationId: listPolicies, summary: "List policies", responses: { "200": { $ref: "#/components/responses/Object" } } }
+    get: { tags: [admin-policies], operationId: listPolicies, summary: "List policies, a page at a time (`truncated`, and `next` for `after` when more follow)", parameters: [{ $ref: "#/components/parameters/pageLimit" }, { $ref: "#/components/parameters/after" }, { $ref: "#/components/parameters/namePrefix" }, { $ref: "#/components/parameters/sourceFilter" }], responses: { "200": { $ref: "#/components/responses/Object" } } }
     post:
       tags: [admin-policies]
       operationId: createPolicy
@@ -235,7 +239,7 @@ paths:
     parameters: [{ $ref: "#/components/parameters/name" }, { $ref: "#/components/parameters/limit" }]
     post: { tags: [admin-policies], operationId: dryRunPolicy, summary: "Which stored objects a saved policy matches", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/accounts:
-    get: { tags: [admin-accounts], operationId: listAccounts, summary: "List accounts (never their secrets)", responses: { "200": { $ref: "#/components/responses/Object" } } }
+    get: { tags: [admin-accounts], operationId: listAccounts, summary: "List accounts (never their secrets), a page at a time (`truncated`, and `next` for `after` when more follow)", parameters: [{ $ref: "#/components/parameters/pageLimit" }, { $ref: "#/components/parameters/after" }, { $ref: "#/components/parameters/namePrefix" }, { $ref: "#/components/parameters/sourceFilter" }, { name: enabled, in: query, required: false, description: "Only enabled (true) or disabled (false) accounts.", schema: { type: boolean } }], responses: { "200": { $ref: "#/components/responses/Object" } } }
     post:
       tags: [admin-accounts]
       operationId: createAccount
@@ -263,7 +267,7 @@ paths:
   /admin/v1/replication:
     get: { tags: [admin-replication], operationId: getReplicationBacklog, summary: "Backlog, oldest pending age and rate per tier", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/replication/failed:
-    get: { tags: [admin-replication], operationId: listFailedReplications, summary: "Copies that gave up, with their last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
+    get: { tags: [admin-replication], operationId: listFailedReplications, summary: "Copies that gave up, with their last error, a page at a time (`truncated`, and `next` for `after` when more follow)", parameters: [{ $ref: "#/components/parameters/pageLimit" }, { $ref: "#/components/parameters/after" }, { name: bucket, in: query, required: false, schema: { type: string } }, { name: tier, in: query, required: false, schema: { type: string } }, { name: prefix, in: query, required: false, description: "Only keys starting with this.", schema: { type: string } }], responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/replication/retry:
     post:
       tags: [admin-replication]
@@ -277,10 +281,10 @@ paths:
       operationId: requestReplication
       summary: On-demand replication by keys, prefix and time range, or a policy backfill
       requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/ReplicationRequest" } } } }
-      responses: { "202": { description: Queued, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, bucket: recordings, tier: cloud, queued: 12, missing: [] } } } }, "400": { $ref: "#/components/responses/Error" } }
+      responses: { "202": { description: Queued, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, bucket: recordings, tier: cloud, queued: 12, alreadyReplicated: 3, alreadyQueued: 0, missing: [] } } } }, "400": { $ref: "#/components/responses/Error" } }
   /admin/v1/replication/jobs/{id}:
     parameters: [{ $ref: "#/components/parameters/id" }]
-    get: { tags: [admin-replication], operationId: getReplicationJob, summary: "An on-demand request's progress", responses: { "200": { description: Progress, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, total: 12, completed: 10, pending: 2, failed: 0, gone: 0, done: false } } } }, "404": { $ref: "#/components/responses/Error" } } }
+    get: { tags: [admin-replication], operationId: getReplicationJob, summary: "An on-demand request's progress: objects completed, pending, failed and gone (of those it named, already replicated ones included), and bytes", responses: { "200": { description: Progress, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, bucket: recordings, tier: cloud, total: 12, completed: 10, pending: 2, failed: 0, gone: 0, done: false, bytes: 125829120, completedBytes: 104857600, failures: [] } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/events:
     get: { tags: [admin-events], operationId: getEventStatus, summary: "Per sink: its ARN (for bucket notification configurations) and how many name it, backlog, oldest pending age, delivered, dropped, last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/trace:
