@@ -67,14 +67,16 @@ struct PolicyCommand: AsyncParsableCommand {
             commandName: "dry-run", abstract: "Which stored objects a policy matches (a saved one, or one given here).")
         @Argument(help: "A saved policy's name, or field=value settings of a policy to try.") var settings: [String] = []
         @Option(help: "A JSON or YAML file with the policy to try.") var from: String?
+        @Option(help: "List at most this many of the matching objects (all are counted; default 100).") var limit: Int?
         @OptionGroup var admin: AdminOptions
         func run() async throws {
             let result: [String: Any]
+            let query = limit.map { [("limit", String($0))] } ?? []
             if settings.count == 1 && !settings[0].contains("=") && from == nil {
-                result = try await admin.call(.POST, "/admin/v1/policies/\(settings[0])/dry-run")
+                result = try await admin.call(.POST, "/admin/v1/policies/\(settings[0])/dry-run", query: query)
             } else {
                 let document = try AdminDocument.build(from: from, settings: settings)
-                result = try await admin.call(.POST, "/admin/v1/policies/dry-run", body: document)
+                result = try await admin.call(.POST, "/admin/v1/policies/dry-run", query: query, body: document)
             }
             admin.emit(result) {
                 var lines = ["\(result["matches"] ?? 0) objects, \(result["bytes"] ?? 0) bytes"]
@@ -85,6 +87,9 @@ struct PolicyCommand: AsyncParsableCommand {
                     let kept = (object["keptByObjectLock"] as? String).map { "  kept: \($0)" } ?? ""
                     lines.append("  \(object["bucket"] ?? "")/\(object["key"] ?? "")  \(object["size"] ?? 0) bytes\(kept)")
                 }
+                let listed = (result["objects"] as? [Any])?.count ?? 0
+                let matches = (result["matches"] as? NSNumber)?.intValue ?? 0
+                if matches > listed { lines.append("  … and \(matches - listed) more (--limit lists more)") }
                 return lines.joined(separator: "\n")
             }
         }

@@ -223,6 +223,10 @@ policies:
         counts = json.loads(depot("replication", "job", job, "--json", "--config", config).stdout)
         assert counts["completed"] == 4 and counts["done"] is True and counts["completedBytes"] == counts["bytes"] > 200_000
         assert depot("replication", "job", "0000000000000000", "--config", config).returncode == 1
+        # The dry run lists a page of what it matches and counts the rest.
+        dry = depot("policy", "dry-run", "on-ask", "--limit", "2", "--config", config)
+        assert dry.returncode == 0 and dry.stdout.startswith("4 objects"), dry.stdout + dry.stderr
+        assert dry.stdout.count("rec/cam/") == 2 and "and 2 more" in dry.stdout, dry.stdout
         # One object's copies per tier.
         shown = depot("replication", "show", "rec", "cam/1.mp4", "--config", config)
         assert shown.returncode == 0, shown.stderr
