@@ -37,7 +37,7 @@ enum Assets {
         .list th{background:#eef2f7;font-size:13px}
         td.key,h1.key{word-break:break-all}.num,.list td.num{text-align:right;white-space:nowrap}
         .facts th{text-align:left;padding:4px 14px 4px 0;color:#4a5568;font-weight:600;vertical-align:top}
-        .facts td{word-break:break-all}
+        .facts td{overflow-wrap:anywhere}
         .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;background:#e2e8f0;margin:1px 0}
         .badge.COMPLETED{background:#d3f0dc}.badge.FAILED{background:#f8d3d0}.badge.PENDING{background:#fdf0c4}
         .muted{color:#66758a;font-size:13px}
@@ -48,7 +48,7 @@ enum Assets {
         video{display:block;width:100%;max-width:800px;max-height:60vh;background:#000;border-radius:4px;margin:6px 0 12px}
         .actions{display:flex;gap:10px;align-items:center}.inline{display:inline;margin:0}
         .pager{display:flex;justify-content:space-between;margin-top:12px}
-        @media (max-width:600px){.list th:nth-child(3),.list td:nth-child(3),.list th:nth-child(6),.list td:nth-child(6){display:none}}
+        @media (max-width:600px){#recordings th:nth-child(3),#recordings td:nth-child(3),#recordings th:nth-child(6),#recordings td:nth-child(6){display:none}}
         """
 
     /// Small and optional: the pages work without it (forms post, links navigate). It asks before

@@ -80,6 +80,10 @@ public final class ConsoleService: Sendable {
             return problem(.forbidden, "Not signed in", "Sign in first; your session may have expired.", nil)
         }
         let viewer = Viewer(account: account, session: session)
+        RequestOutcome.current?.record {
+            $0.accessKey = account.accessKey
+            $0.account = account.name
+        }
         if request.method == .post {
             guard let form = await formFields(request) else {
                 return problem(.contentTooLarge, "Form too large", "The form holds more than the console accepts.", viewer)

@@ -440,3 +440,24 @@ def test_dashboard_shows_storage_and_the_backlog_of_an_unreachable_tier_to_admin
     assert not browser.find_elements(By.LINK_TEXT, "Dashboard")
     browser.get(server.endpoint + "/console/dashboard")
     assert "Access denied" in browser.page_source and "Device free" not in browser.page_source
+
+
+def test_pages_fit_a_phone_sized_window_without_sideways_scrolling(server, browser):
+    from selenium.webdriver.common.by import By
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    try:
+        browser.set_window_size(390, 844)
+        for path in ["/console/buckets", "/console/list?bucket=rec&prefix=cam1/",
+                     "/console/object?" + urllib.parse.urlencode({"bucket": "rec", "key": "cam1/" + CAM1_FILE}),
+                     "/console/dashboard"]:
+            browser.get(server.endpoint + path)
+            width = browser.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert width[0] <= width[1], (path, width)
+        shot(browser, "10-phone-dashboard")
+        # Pages are reached by keyboard: every link and button is focusable, inputs have labels.
+        for field in browser.find_elements(By.CSS_SELECTOR, "main input:not([type=hidden])"):
+            assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']")
+    finally:
+        browser.set_window_size(1280, 800)
+    lines = [line for line in access_lines(server) if "api=console" in line and "path=/console/dashboard" in line]
+    assert any("access_key=" + ROOT_USER in line for line in lines), lines
