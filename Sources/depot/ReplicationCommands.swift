@@ -32,6 +32,14 @@ struct Replicate: AsyncParsableCommand {
         if let since { body["since"] = since * 1000 }
         if let policy { body["policy"] = policy }
         let result = try await admin.call(.POST, "/admin/v1/replicate", body: body)
+        // With --json --wait one document: the request's answer, and the job's final state under "final".
+        if admin.json && wait.wait, let job = result["job"] as? String {
+            return try await wait.follow(job: job, admin: admin) { final in
+                var merged = result
+                merged["final"] = final
+                return merged
+            }
+        }
         admin.emit(result) {
             let missing = result["missing"] as? [String] ?? []
             var line = "queued \(result["queued"] ?? 0) objects for \(tier)"
@@ -65,7 +73,9 @@ struct JobWaitOptions: ParsableArguments {
 
     /// Polls the job once a second until nothing is pending (or the timeout), showing progress,
     /// then prints its final counts.
-    func follow(job id: String, admin: AdminOptions) async throws {
+    func follow(
+        job id: String, admin: AdminOptions, json: ([String: Any]) -> [String: Any] = { $0 }
+    ) async throws {
         let progress = ProgressReporter(task: "replicate")
         let deadline = timeout.map { ProgressReporter.now() + $0 }
         var state = try await admin.call(.GET, "/admin/v1/replication/jobs/\(id)")
@@ -88,7 +98,7 @@ struct JobWaitOptions: ParsableArguments {
             totalCount: Self.int(state["total"]), bytes: UInt64(Self.int(state["completedBytes"])),
             totalBytes: UInt64(Self.int(state["bytes"])))
         progress.finish()
-        admin.emit(state) { JobText.summary(state) }
+        admin.emit(json(state)) { JobText.summary(state) }
         if Self.int(state["failed"]) > 0 { throw ExitCode(1) }
     }
 

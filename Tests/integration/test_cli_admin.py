@@ -215,6 +215,9 @@ policies:
         assert again.returncode == 0, again.stdout + again.stderr
         assert "queued 3 objects for nas (1 already replicated)" in again.stdout, again.stdout
         assert "4 completed, 0 pending" in again.stdout, again.stdout
+        merged = depot("replicate", "rec", "cam/3.mp4", "--tier", "nas", "--wait", "--json", "--config", config)
+        merged = json.loads(merged.stdout)
+        assert merged["alreadyReplicated"] == 1 and merged["final"]["completed"] == 1 and merged["final"]["done"] is True
         once_more = depot("replicate", "rec", "--prefix", "cam/", "--tier", "nas", "--config", config)
         assert "queued 0 objects for nas (4 already replicated)" in once_more.stdout, once_more.stdout
         job = once_more.stdout.split("job ")[1].split(":")[0]
