@@ -14,6 +14,9 @@ public struct TierSettings: Sendable, Equatable {
     public var concurrency = 4
     /// Copies that failed this many times are marked FAILED (and listed) instead of retried.
     public var maxAttempts = 12
+    /// Seconds of failing without a single success after which the tier counts as failing:
+    /// `depot_tier_failing` goes to 1 and one warning is logged (one more when it recovers).
+    public var failingAfter = 300
     /// Upper bound on the bytes per second sent to this tier, over all its copies at once
     /// (nil: unlimited), so replication does not starve a site's uplink of live video.
     public var bandwidth: Int?
@@ -166,6 +169,8 @@ extension DepotConfiguration {
         guard (1...64).contains(tier.concurrency) else { throw ConfigError(node.path + ".concurrency", "must be from 1 to 64") }
         tier.maxAttempts = try node["maxAttempts"].int(default: 12)
         guard tier.maxAttempts >= 1 else { throw ConfigError(node.path + ".maxAttempts", "must be at least 1") }
+        tier.failingAfter = try node["failingAfter"].duration(default: tier.failingAfter)
+        guard tier.failingAfter >= 1 else { throw ConfigError(node.path + ".failingAfter", "must be at least 1s") }
         switch kind {
         case .filesystem:
             tier.path = try node["path"].requiredString()

@@ -31,20 +31,9 @@ extension AdminAPI {
         },
     ]
 
-    /// Per tier: queued tasks, the age of the oldest, and bytes per second over the last minute.
-    func replicationBacklog() throws -> [[String: Any]] {
-        let backlog = try engine.taskBacklog()
-        let now = Engine.now()
-        return configuration.tiers.map { tier in
-            let entry = backlog[tier.name]
-            return [
-                "name": tier.name, "type": tier.kind.rawValue, "backlog": entry?.count ?? 0,
-                "oldestPendingAgeSeconds": entry.map { max(0, now - $0.oldestDue) / 1000 } ?? 0,
-                "bytesPerSecond": tiering.bytesPerSecond(tier: tier.name),
-                "bytesReplicated": tiering.bytesReplicated(tier: tier.name),
-            ]
-        }
-    }
+    /// Per tier: backlog, oldest pending age, rate, breaker, last error and failing state
+    /// (AdminTierStatus.swift).
+    func replicationBacklog() throws -> [[String: Any]] { try tierStatus() }
 
     /// On-demand replication: `{"bucket", "tier", "keys": [...] | "prefix" [, "since", "until"] |
     /// "policy"}` (times in ms since the epoch). Returns a job id to follow its progress.

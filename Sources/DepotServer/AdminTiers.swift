@@ -104,7 +104,7 @@ extension AdminAPI {
     func describe(_ tier: TierSettings) -> [String: Any] {
         var out: [String: Any] = [
             "name": tier.name, "type": tier.kind.rawValue, "prefix": tier.prefix, "includeBucket": tier.includeBucket,
-            "concurrency": tier.concurrency, "maxAttempts": tier.maxAttempts,
+            "concurrency": tier.concurrency, "maxAttempts": tier.maxAttempts, "failingAfterSeconds": tier.failingAfter,
             "source": runtime.origin("tier:" + tier.name)?.rawValue ?? "config",
         ]
         if let bandwidth = tier.bandwidth { out["bandwidth"] = bandwidth }

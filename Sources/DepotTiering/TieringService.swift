@@ -20,6 +20,8 @@ public final class TieringService: Service {
     let pollInterval: Duration
     private let generation: Mutex<Generation>
     private let breakers = Mutex<[String: Breaker]>([:])
+    /// Each tier's last error and failing state (TierHealth.swift).
+    let health: TierHealthBook
     private let running = Mutex<[String: Int]>([:])
     private let inFlight = Mutex<Set<[UInt8]>>([])
     private let meter = ThroughputMeter()
@@ -69,6 +71,7 @@ public final class TieringService: Service {
         self.logger = logger
         self.maxAttempts = maxAttempts
         self.pollInterval = pollInterval
+        health = TierHealthBook(logger: logger)
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         generation = Mutex(
             Generation(retention: Retention(engine: engine, policies: [], tiers: [:], logger: logger), lifecycleInterval: 60_000))
@@ -182,6 +185,7 @@ public final class TieringService: Service {
             }
         }
         cancelTasksOfRemovedTiers(configured: Set(configuration.tiers.map(\.name)))
+        health.keep(only: Set(configuration.tiers.map(\.name)))
         let effective = configuration.effectivePolicies
         generation.withLock {
             $0 = Generation(
@@ -243,6 +247,15 @@ public final class TieringService: Service {
         }
     }
 
+    /// A tier's circuit breaker and failure history, for `depot status` and the metrics.
+    public func status(tier: String) -> TierStatus {
+        let breaker = breakers.withLock { $0[tier] } ?? Breaker()
+        let state: TierStatus.BreakerState = breaker.isDown ? (breaker.probing ? .halfOpen : .open) : .closed
+        return TierStatus(
+            health: health.health(of: tier), breaker: state, consecutiveFailures: breaker.consecutiveFailures,
+            nextProbeAt: breaker.isDown && !breaker.probing ? breaker.openUntil : nil)
+    }
+
     /// Bytes confirmed on `tier` per second, over the last minute.
     public func bytesPerSecond(tier: String) -> Double { meter.perSecond(tier: tier, at: Engine.now()) }
 
@@ -276,6 +289,8 @@ public final class TieringService: Service {
                 // returns at once then, and a loop that only knew graceful shutdown spun on it.
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     dispatchDueTasks(into: &group)
+                    health.checkFailing(
+                        now: Engine.now(), thresholds: generation.withLock { $0.tiers.mapValues(\.settings.failingAfter) })
                     await pause(wakeup: &wakeup)
                 }
                 // Let running copies finish; unstarted tasks stay queued for the next start.
@@ -384,6 +399,7 @@ public final class TieringService: Service {
         guard let task else {
             // Nothing left to send: the tier counts as up again.
             breakers.withLock { $0[tier] = Breaker() }
+            health.idle(tier: tier, at: Engine.now())
             return
         }
         guard inFlight.withLock({ $0.insert(task.handle).inserted }) else {
@@ -414,6 +430,7 @@ public final class TieringService: Service {
 
     /// Records a success on the tier's breaker; if the tier was down, retries its queue now.
     private func tierAnswered(_ tier: String) async {
+        health.succeeded(tier: tier, at: Engine.now())
         let wasDown = breakers.withLock { all in
             let down = all[tier]?.isDown ?? false
             all[tier] = Breaker()
@@ -508,6 +525,7 @@ public final class TieringService: Service {
                 all[task.tier] = breaker
             }
             logger.warning("replicating \(task.bucket)/\(task.key) to \(task.tier) failed (attempt \(attempts)): \(error)")
+            health.failed(tier: task.tier, error: "\(error)", at: now)
             outcome = .failed(
                 error: "\(error)", retryAt: Engine.now() + delay,
                 giveUp: !probe && attempts >= min(maxAttempts, UInt32(client.settings.maxAttempts)))

@@ -9,7 +9,7 @@ import NIOHTTP1
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Show the server's version, uptime, the data device's free space and reserve, accounts' usage against their quotas, and replication backlog per tier."
+            "Show the server's version, uptime, the data device's free space and reserve, accounts' usage against their quotas, and per tier its backlog, oldest pending age, breaker, failing state and last error."
     )
     @OptionGroup var admin: AdminOptions
 
@@ -44,13 +44,7 @@ struct Status: AsyncParsableCommand {
                 lines.append("PUBLIC bucket \(bucket["name"] ?? "?"): \(reasons)")
             }
             lines.append("")
-            lines.append(pad("TIER", 16) + pad("TYPE", 12) + pad("BACKLOG", 10) + pad("OLDEST PENDING", 16) + "RATE (1 MIN)")
-            for tier in status["tiers"] as? [[String: Any]] ?? [] {
-                let rate = (tier["bytesPerSecond"] as? Double) ?? 0
-                lines.append(
-                    pad("\(tier["name"] ?? "")", 16) + pad("\(tier["type"] ?? "")", 12) + pad("\(tier["backlog"] ?? 0)", 10)
-                        + pad("\(tier["oldestPendingAgeSeconds"] ?? 0) s", 16) + String(format: "%.1f MB/s", rate / 1e6))
-            }
+            lines += tierStatusLines(status["tiers"] as? [[String: Any]] ?? [])
             return lines.joined(separator: "\n")
         }
     }

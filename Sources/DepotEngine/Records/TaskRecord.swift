@@ -25,6 +25,10 @@ public struct TierTask: Sendable, Equatable {
     public var everyVersion = false
     /// Where the task sits in the table (due time and id); set when read.
     public var handle: [UInt8] = []
+    /// When the work was first queued (ms since the epoch). Retries keep it, so the age of a
+    /// tier's oldest pending work keeps growing while the tier fails, where the due time of a
+    /// retry moves on with each attempt.
+    public var queued: Int64
 
     public init(
         kind: Kind, bucket: String, key: String, objectCreated: Int64, tier: String, attempts: UInt32 = 0,
@@ -37,6 +41,7 @@ public struct TierTask: Sendable, Equatable {
         self.objectCreated = objectCreated
         self.tier = tier
         self.attempts = attempts
+        self.queued = Engine.now()
     }
 
     func encoded() -> [UInt8] {
@@ -50,6 +55,7 @@ public struct TierTask: Sendable, Equatable {
         w.varint(UInt64(attempts))
         w.bool(onDemand)
         w.bool(everyVersion)
+        w.signed(queued)
         return w.bytes
     }
 
@@ -62,6 +68,8 @@ public struct TierTask: Sendable, Equatable {
         // Tasks queued before the flag existed end here.
         task.onDemand = (try? r.bool()) ?? false
         task.everyVersion = (try? r.bool()) ?? false
+        // Tasks queued before the time was kept: their object's creation is the closest guess.
+        task.queued = (try? r.signed()) ?? task.objectCreated
         return task
     }
 

@@ -34,7 +34,10 @@ enum MetricHelp {
         "depot_space_refusals": "Upload chunks refused for want of space since the server started.",
         // Replication (StorageGauges).
         "depot_replication_backlog": "Tier tasks (copies and deletes) waiting, by tier.",
-        "depot_replication_oldest_pending_seconds": "Age of the oldest waiting tier task, by tier.",
+        "depot_replication_oldest_pending_seconds": "Age of the oldest waiting tier task since it was first queued (retries keep it), by tier.",
+        "depot_tier_failing": "1 while the tier has failed for longer than its failingAfter without a success, by tier.",
+        "depot_tier_breaker_open": "1 while the tier's circuit breaker holds its copies back (open or probing), by tier.",
+        "depot_tier_consecutive_failures": "Failed attempts in a row on the tier since its last success, by tier.",
         "depot_replication_bytes_per_second": "Bytes copied to the tier per second, recent average, by tier.",
         "depot_replicated_bytes": "Bytes copied to the tier since the server started, by tier.",
         "depot_replication_failures_total": "Failed tier task attempts (each retry counts), by tier.",

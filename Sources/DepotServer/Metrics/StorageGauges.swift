@@ -54,6 +54,7 @@ final class StorageGauges: Service, Sendable {
     func prepareForScrape() throws {
         refreshReplicationFailures()
         try refreshIfNeverRan()
+        try TierGauges.refreshIfStale(self)
     }
 
     /// `depot_replication_failures_total` per tier: a counter fed with the failures since the
@@ -111,18 +112,7 @@ final class StorageGauges: Service, Sendable {
             Gauge(label: "depot_space_refusals").record(space.refusals)
         }
         refreshReplicationFailures()
-        let backlog = try engine.taskBacklog()
-        let now = Engine.now()
-        for tier in tierNames() {
-            let entry = backlog[tier]
-            Gauge(label: "depot_replication_backlog", dimensions: [("tier", tier)]).record(entry?.count ?? 0)
-            Gauge(label: "depot_replication_oldest_pending_seconds", dimensions: [("tier", tier)])
-                .record(Double(entry.map { max(0, now - $0.oldestDue) } ?? 0) / 1000)
-            Gauge(label: "depot_replication_bytes_per_second", dimensions: [("tier", tier)])
-                .record(tiering.bytesPerSecond(tier: tier))
-            Gauge(label: "depot_replicated_bytes", dimensions: [("tier", tier)]).record(
-                Int64(tiering.bytesReplicated(tier: tier)))
-        }
+        try TierGauges.refresh(self)
         for sink in events.status() {
             let name = sink["name"] as? String ?? ""
             Gauge(label: "depot_event_backlog", dimensions: [("sink", name)]).record(sink["backlog"] as? Int ?? 0)

@@ -95,6 +95,7 @@ components:
         includeBucket: { type: boolean }
         concurrency: { type: integer, minimum: 1, maximum: 64 }
         maxAttempts: { type: integer }
+        failingAfter: { type: [integer, string], description: "How long the tier may fail without one success before it counts as failing (depot_tier_failing 1, one warning log line), e.g. 5m (the default). Shown as failingAfterSeconds." }
         bandwidth: { type: [integer, string], description: "Bytes per second over all copies, e.g. 2MB." }
         window: { type: string, description: "Local-time windows such as 22:00-06:00." }
         storageClass: { type: string, example: GLACIER_IR, description: "The S3 storage class this tier is (upper-case, not STANDARD, one tier per class): x-amz-storage-class and lifecycle Transitions naming it send objects here." }
@@ -183,7 +184,7 @@ security:
   - sigv4: []
 paths:
   /admin/v1/status:
-    get: { tags: [admin-server], operationId: getStatus, summary: "Version, uptime, replication backlog per tier, and each public bucket (publicBuckets: name and what makes it public)", responses: { "200": { $ref: "#/components/responses/Object" }, "403": { $ref: "#/components/responses/Error" } } }
+    get: { tags: [admin-server], operationId: getStatus, summary: "Version, uptime, each public bucket (publicBuckets: name and what makes it public), and per tier (tiers): backlog, oldestPendingAgeSeconds (since the oldest task was first queued), bytesPerSecond, breaker (closed, open, half-open) with consecutiveFailures and nextProbeInSeconds, failing, failingForSeconds, failingAfterSeconds, lastError { message, time, ageSeconds } and lastSuccess", responses: { "200": { $ref: "#/components/responses/Object" }, "403": { $ref: "#/components/responses/Error" } } }
   /admin/v1/server:
     get: { tags: [admin-server], operationId: getServer, summary: "Version, uptime and the configuration in effect (secrets masked)", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/server/reload:
