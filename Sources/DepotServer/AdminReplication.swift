@@ -12,7 +12,8 @@ extension AdminAPI {
         AdminRoute(.get, "/admin/v1/replication/failed") { api, call in
             // Paged and filtered (AdminPaging.swift): ?bucket=, ?tier=, ?prefix= on the key.
             let filter = AdminFilter(query: call.query)
-            let failed = (try api.failedReplications()["failed"] as? [[String: Any]] ?? []).filter {
+            let scope = ReplicaScope(bucket: call.query["bucket"], prefix: call.query["prefix"] ?? "")
+            let failed = (try api.failedReplications(in: scope)["failed"] as? [[String: Any]] ?? []).filter {
                 filter.keeps($0, prefixField: "key", exact: ["bucket": "bucket", "tier": "tier"])
             }
             return AdminReply(
@@ -156,15 +157,15 @@ extension AdminAPI {
 
     /// Every object with a FAILED replica, with the tier, attempts and last error; then older
     /// versions' FAILED copies, each with its `versionId`.
-    func failedReplications() throws -> [String: Any] {
+    func failedReplications(in scope: ReplicaScope = ReplicaScope()) throws -> [String: Any] {
         var failed: [[String: Any]] = []
-        try forEachFailedReplica { bucket, key, replica in
+        try forEachFailedReplica(in: scope) { bucket, key, replica in
             failed.append([
                 "bucket": bucket, "key": key, "tier": replica.tier, "attempts": replica.attempts,
                 "lastError": replica.lastError, "updated": replica.updated,
             ])
         }
-        try forEachFailedOlderVersion { bucket, key, record, replica in
+        try forEachFailedOlderVersion(in: scope) { bucket, key, record, replica in
             failed.append([
                 "bucket": bucket, "key": key, "versionId": record.versionId ?? "null", "tier": replica.tier,
                 "attempts": replica.attempts, "lastError": replica.lastError, "updated": replica.updated,
@@ -205,13 +206,16 @@ extension AdminAPI {
 
     /// The FAILED copies of versioned buckets' older versions (not the current ones, which
     /// `forEachFailedReplica` finds), paging through each bucket's versions.
-    private func forEachFailedOlderVersion(_ body: (String, String, ObjectRecord, TierReplica) throws -> Void) throws {
-        for bucket in try engine.listBuckets() {
+    private func forEachFailedOlderVersion(
+        in scope: ReplicaScope = ReplicaScope(), _ body: (String, String, ObjectRecord, TierReplica) throws -> Void
+    ) throws {
+        for bucket in try engine.listBuckets() where scope.bucket.map({ $0 == bucket.name }) ?? true {
             var keyMarker = ""
             var versionMarker: VersionSelector?
             while true {
                 let page = try engine.listVersions(
-                    bucket: bucket.name, keyMarker: keyMarker, versionIdMarker: versionMarker, maxKeys: 1000)
+                    bucket: bucket.name, prefix: scope.prefix, keyMarker: keyMarker, versionIdMarker: versionMarker,
+                    maxKeys: 1000)
                 for entry in page.versions where !entry.isLatest && !entry.record.isDeleteMarker {
                     for replica in entry.record.replicas where replica.state == .failed {
                         try body(bucket.name, entry.key, entry.record, replica)
@@ -224,11 +228,14 @@ extension AdminAPI {
         }
     }
 
-    private func forEachFailedReplica(_ body: (String, String, TierReplica) throws -> Void) throws {
-        for bucket in try engine.listBuckets() {
+    private func forEachFailedReplica(
+        in scope: ReplicaScope = ReplicaScope(), _ body: (String, String, TierReplica) throws -> Void
+    ) throws {
+        for bucket in try engine.listBuckets() where scope.bucket.map({ $0 == bucket.name }) ?? true {
             var after = ""
             while true {
-                let page = try engine.listObjects(bucket: bucket.name, startAfter: after, maxKeys: 1000)
+                let page = try engine.listObjects(
+                    bucket: bucket.name, prefix: scope.prefix, startAfter: after, maxKeys: 1000)
                 for (key, record) in page.objects {
                     for replica in record.replicas where replica.state == .failed { try body(bucket.name, key, replica) }
                 }
@@ -237,4 +244,11 @@ extension AdminAPI {
             }
         }
     }
+}
+
+/// The objects a failed-replication listing walks: one bucket's (or all), under a key prefix, so
+/// a filtered listing reads only those instead of every object of every bucket.
+struct ReplicaScope {
+    var bucket: String?
+    var prefix = ""
 }

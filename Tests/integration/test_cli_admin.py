@@ -193,12 +193,15 @@ def test_every_list_pages_and_filters(depot, tmp_path):
 def test_replication_show_job_and_wait(tmp_path):
     nas = tmp_path / "nas"
     nas.mkdir()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the tier wants a directory: every copy to it fails")
     server, config = start_with_config(tmp_path, f"""
 server: {{ address: ADDRESS }}
 buckets: [rec]
 tiers:
   - {{ name: nas, type: filesystem, path: "{nas}" }}
   - {{ name: gone, type: s3, endpoint: "http://127.0.0.1:{free_port()}", bucket: b, accessKey: k, secretKey: s, maxAttempts: 10 }}
+  - {{ name: broken, type: filesystem, path: "{blocked}/sub", maxAttempts: 1 }}
 policies:
   - {{ name: on-ask, match: {{ bucket: rec }}, replicate: {{ to: [nas, gone], mode: on-demand }} }}
 """)
@@ -243,5 +246,24 @@ policies:
         assert time.time() - started < 30
         pending = depot("replication", "show", "rec", "cam/2.mp4", "--config", config)
         assert "gone" in pending.stdout and "PENDING" in pending.stdout, pending.stdout
+        # Failed copies, filtered by tier, bucket and key prefix.
+        failing = depot("replicate", "rec", "cam/0.mp4", "cam/1.mp4", "--tier", "broken", "--wait", "--timeout", "60",
+                        "--config", config)
+        assert failing.returncode == 1 and "2 failed" in failing.stdout, failing.stdout + failing.stderr
+
+        def failed_keys(*filters):
+            listed = depot("replication", "list", *filters, "--json", "--config", config)
+            assert listed.returncode == 0, listed.stderr
+            return [(f["key"], f["tier"]) for f in json.loads(listed.stdout)["failed"]]
+
+        assert failed_keys("--tier", "broken") == [("cam/0.mp4", "broken"), ("cam/1.mp4", "broken")]
+        assert failed_keys("--prefix", "cam/1") == [("cam/1.mp4", "broken")]
+        assert failed_keys("--bucket", "other") == [] and failed_keys("--tier", "nas") == []
+        assert failed_keys("--limit", "1") == [("cam/0.mp4", "broken")]
+        text = depot("replication", "list", "--limit", "1", "--config", config).stdout
+        token = text.splitlines()[-1].split()[-1].rstrip(")")
+        assert [line.split()[1] for line in text.splitlines()[1:-1]] == ["cam/0.mp4"], text
+        rest = depot("replication", "list", "--limit", "1", "--after", token, "--config", config).stdout
+        assert [line.split()[1] for line in rest.splitlines()[1:]] == ["cam/1.mp4"], rest
     finally:
         server.cleanup()
