@@ -92,27 +92,32 @@ extension ConsoleService {
             } catch {
                 return problem(.internalServerError, "Listing failed", "The index did not answer: \(error)", viewer)
             }
-            for folder in listing.commonPrefixes where rows.count + folders.count < Self.pageRows {
-                folders.append(["name": folder, "link": listLink(bucket: bucket, prefix: folder)])
-                after = folder
-            }
-            for (key, record) in listing.objects {
+            // Folders and keys in the engine's (UTF-8) order, so that a page ends at one point of the listing.
+            var entries: [(name: String, record: ObjectRecord?)] =
+                listing.commonPrefixes.map { ($0, nil) } + listing.objects.map { ($0.key, $0.record) }
+            entries.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            var taken = 0
+            while taken < entries.count, rows.count + folders.count < Self.pageRows, scanned < Self.scanLimit {
+                let entry = entries[taken]
+                taken += 1
+                after = entry.name
+                guard let record = entry.record else {
+                    folders.append(["name": entry.name, "link": listLink(bucket: bucket, prefix: entry.name)])
+                    continue
+                }
                 scanned += 1
-                after = key
-                let recordCamera = Self.camera(of: key, record: record, under: prefix)
+                let recordCamera = Self.camera(of: entry.name, record: record, under: prefix)
                 if !recordCamera.isEmpty { cameras.insert(recordCamera) }
                 if !camera.isEmpty && recordCamera != camera { continue }
                 if let range = Self.dayRange(day), !range.contains(Self.recordedAt(record)) { continue }
-                rows.append(row(bucket: bucket, key: key, record: record, camera: recordCamera))
-                if rows.count >= Self.pageRows { break }
+                rows.append(row(bucket: bucket, key: entry.name, record: record, camera: recordCamera))
             }
-            let full = rows.count + folders.count >= Self.pageRows
-            if full || scanned >= Self.scanLimit {
-                if listing.isTruncated || full { resumeAfter = after }
+            let more = taken < entries.count || listing.isTruncated
+            if rows.count + folders.count >= Self.pageRows || scanned >= Self.scanLimit {
+                if more { resumeAfter = after }
                 break walk
             }
             guard listing.isTruncated else { break walk }
-            if let last = listing.lastReturned { after = max(after, last) }
         }
         var crumbs: [[String: Any]] = [["name": bucket, "link": listLink(bucket: bucket, prefix: first)]]
         var walked = ""

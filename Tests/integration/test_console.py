@@ -461,3 +461,30 @@ def test_pages_fit_a_phone_sized_window_without_sideways_scrolling(server, brows
         browser.set_window_size(1280, 800)
     lines = [line for line in access_lines(server) if "api=console" in line and "path=/console/dashboard" in line]
     assert any("access_key=" + ROOT_USER in line for line in lines), lines
+
+
+def test_pages_of_folders_and_recordings_together_show_each_once_in_order(server, browser):
+    """Folders (cameras' directories) and recordings side by side, in the listing's order: 50
+    recordings fill the first page exactly, so the folders after them start the second page
+    (they were shown on the first page and again on the second)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from selenium.webdriver.common.by import By
+    client = server.client()
+    expected = ([f"cam1/mixed/a-{i:03d}.mp4" for i in range(50)] + [f"cam1/mixed/b-{i:03d}/" for i in range(5)]
+                + [f"cam1/mixed/c-{i:03d}.mp4" for i in range(10)])
+    keys = [name + "clip.mp4" if name.endswith("/") else name for name in expected]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: client.put_object(Bucket="rec", Key=k, Body=b"x"), keys))
+    sign_in(browser, server, "CAM1KEY", "cam1-secret-1234")
+    browser.get(server.endpoint + "/console/list?bucket=rec&prefix=cam1/mixed/")
+    seen, pages = [], 0
+    while True:
+        pages += 1
+        entries = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".folders a, #recordings td.key a")]
+        seen += sorted(entries, key=lambda name: name.encode())
+        following = browser.find_elements(By.ID, "next-page")
+        if not following:
+            break
+        following[0].click()
+        assert pages < 5
+    assert pages == 2 and seen == expected, (pages, seen)
