@@ -15,10 +15,11 @@ from event_receiver import Receiver
 DASHBOARD = os.path.join(REPO, "Config", "grafana-dashboard.json")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 # What the dashboard is for (issue 19): ingest, egress, errors by code, latency, replication
-# backlog and failures per tier, event sink backlog, disk free (and days left from it).
+# backlog and failures per tier, event sink backlog, disk free (and days left from it), and the
+# alert-ready flag of a tier that keeps failing.
 REQUIRED = {"depot_bytes_received_total", "depot_bytes_sent_total", "depot_request_errors_total",
             "depot_request_duration_seconds_bucket", "depot_replication_backlog", "depot_replication_failures_total",
-            "depot_event_backlog", "depot_device_free_bytes", "depot_space_reserve_bytes"}
+            "depot_event_backlog", "depot_device_free_bytes", "depot_space_reserve_bytes", "depot_tier_failing"}
 
 
 def exposition(server):
