@@ -27,7 +27,7 @@ extension PolicySettings {
 
     /// S3 counts lifecycle days to the next midnight UTC after creation plus the days; Depot's
     /// own policies count exact seconds.
-    private func roundedToMidnight(_ time: Int64) -> Int64 {
+    func roundedToMidnight(_ time: Int64) -> Int64 {
         guard expireAtMidnightUTC else { return time }
         let day = Self.dayMilliseconds
         return time % day == 0 ? time : (time / day + 1) * day

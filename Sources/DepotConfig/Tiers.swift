@@ -108,6 +108,16 @@ public struct PolicySettings: Sendable, Equatable {
     /// Whether an age-based expiry falls at the next midnight UTC after `created + expireAfter`,
     /// as S3 lifecycle rules count days (see `PolicyExpiry.swift`).
     public var expireAtMidnightUTC = false
+    /// Versioned buckets: a noncurrent version (one a newer version or delete marker replaced)
+    /// is deleted this many seconds after it became noncurrent (`expire.noncurrentAfter`, an S3
+    /// lifecycle `NoncurrentVersionExpiration/NoncurrentDays`); nil: kept (PolicyVersionExpiry.swift).
+    public var expireNoncurrentAfter: Int?
+    /// With `expireNoncurrentAfter`: each key's newest this many noncurrent versions are kept
+    /// whatever their age (`expire.keepNewerNoncurrent`, S3's `NewerNoncurrentVersions`).
+    public var keepNewerNoncurrent: Int?
+    /// Remove a delete marker that is its key's current version with no older version left
+    /// (`expire.expiredDeleteMarkers`, S3's `Expiration/ExpiredObjectDeleteMarker`).
+    public var expireDeleteMarkers = false
     /// Abort multipart uploads under the prefix this many seconds after they began (an S3
     /// lifecycle `AbortIncompleteMultipartUpload`; nil: only `storage.uploadExpiry` applies).
     public var abortUploadsAfter: Int?
@@ -323,8 +333,15 @@ extension DepotConfiguration {
         let expire = node["expire"]
         if expire.isPresent {
             try expire.requireMapping()
-            policy.expireAfter = try expire["after"].duration(default: 0)
-            guard (policy.expireAfter ?? 0) > 0 else { throw ConfigError(expire.path + ".after", "is required, e.g. 30d") }
+            try parseVersionExpiry(expire, into: &policy)
+            // `after` may be left out only when the policy expires versions instead.
+            if expire["after"].isPresent || !policy.expiresVersions {
+                policy.expireAfter = try expire["after"].duration(default: 0)
+                guard (policy.expireAfter ?? 0) > 0 else {
+                    throw ConfigError(
+                        expire.path + ".after", "is required, e.g. 30d (unless noncurrentAfter or expiredDeleteMarkers is given)")
+                }
+            }
             let place = try expire["where"].string(default: "local")
             guard let parsed = PolicySettings.ExpireWhere(rawValue: place) else {
                 throw ConfigError(expire.path + ".where", "must be local, tiers or everywhere")

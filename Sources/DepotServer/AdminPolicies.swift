@@ -128,7 +128,11 @@ extension AdminAPI {
                 after = last
             }
         }
-        return ["policy": policy.name, "matches": count, "bytes": bytes, "keptByObjectLock": locked, "objects": sample]
+        var result: [String: Any] = [
+            "policy": policy.name, "matches": count, "bytes": bytes, "keptByObjectLock": locked, "objects": sample,
+        ]
+        if policy.expiresVersions { result["versions"] = try versionDryRun(policy, buckets: buckets, limit: limit) }
+        return result
     }
 
     func describe(_ policy: PolicySettings) -> [String: Any] {
@@ -156,11 +160,15 @@ extension AdminAPI {
             }
             out["replicate"] = replicate
         }
-        if policy.expires {
+        if policy.expires || policy.expiresVersions {
             var expire: [String: Any] = ["where": policy.expireWhere.rawValue]
             if let after = policy.expireAfter { expire["after"] = "\(after)s" }
             if let date = policy.expireAt { expire["at"] = iso8601(milliseconds: date) }
             if policy.expireAtMidnightUTC { expire["roundedTo"] = "midnight UTC" }
+            // Versioned buckets (PolicyVersionExpiry.swift).
+            if let after = policy.expireNoncurrentAfter { expire["noncurrentAfter"] = "\(after)s" }
+            if let keep = policy.keepNewerNoncurrent { expire["keepNewerNoncurrent"] = keep }
+            if policy.expireDeleteMarkers { expire["expiredDeleteMarkers"] = true }
             out["expire"] = expire
         }
         if let after = policy.abortUploadsAfter { out["abortIncompleteUploads"] = ["after": "\(after)s"] }

@@ -32,6 +32,11 @@ struct Retention: Sendable {
                 expired += await expire(bucket: bucket, policy: policy, now: Self.now())
             }
         }
+        for policy in policies where policy.expiresVersions {
+            for bucket in buckets(of: policy) {
+                expired += await expireVersions(bucket: bucket, policy: policy, now: Self.now())
+            }
+        }
         for policy in policies where policy.abortUploadsAfter != nil {
             for bucket in buckets(of: policy) { await abortUploads(bucket: bucket, policy: policy, now: Self.now()) }
         }

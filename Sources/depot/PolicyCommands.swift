@@ -90,6 +90,18 @@ struct PolicyCommand: AsyncParsableCommand {
                 let listed = (result["objects"] as? [Any])?.count ?? 0
                 let matches = (result["matches"] as? NSNumber)?.intValue ?? 0
                 if matches > listed { lines.append("  … and \(matches - listed) more (--limit lists more)") }
+                if let versions = result["versions"] as? [String: Any] {
+                    // Version expiry (noncurrent versions, lone delete markers): what it would remove now.
+                    lines.append(
+                        "versions: \(versions["wouldRemove"] ?? 0) to remove, \(versions["bytes"] ?? 0) bytes, "
+                            + "\(versions["keptByObjectLock"] ?? 0) kept by Object Lock")
+                    for version in versions["versions"] as? [[String: Any]] ?? [] {
+                        let kept = (version["keptByObjectLock"] as? String).map { "  kept: \($0)" } ?? ""
+                        lines.append(
+                            "  \(version["bucket"] ?? "")/\(version["key"] ?? "") version \(version["versionId"] ?? "")"
+                                + " (\(version["reason"] ?? ""))\(kept)")
+                    }
+                }
                 return lines.joined(separator: "\n")
             }
         }

@@ -174,16 +174,23 @@ struct LifecycleConfigurationTests {
             (
                 rules(
                     "<ID>x</ID>" + filter
-                        + "<Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays></NoncurrentVersionExpiration>"
+                        + "<Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>0</NoncurrentDays></NoncurrentVersionExpiration>"
                 ),
-                "NotImplemented", "NoncurrentVersionExpiration"
+                "InvalidArgument", "NoncurrentVersionExpiration.NoncurrentDays"
             ),
             (
                 rules(
                     "<ID>x</ID>" + filter
-                        + "<Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"
+                        + "<Status>Enabled</Status><NoncurrentVersionExpiration><NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration>"
                 ),
-                "NotImplemented", "ExpiredObjectDeleteMarker"
+                "MalformedXML", ""
+            ),
+            (
+                rules(
+                    "<ID>x</ID>" + filter
+                        + "<Status>Enabled</Status><Expiration><Date>2030-01-01T00:00:00Z</Date><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"
+                ),
+                "InvalidArgument", "ExpiredObjectDeleteMarker"
             ),
         ]
         for (xml, code, named) in cases {

@@ -4,7 +4,7 @@ rule a Depot policy (origin s3-lifecycle) in `depot policy list`, `dry-run` and 
 refused for edits there; `x-amz-expiration` on HEAD, GET and PUT; the rules survive a restart and
 `fsck --rebuild-index`, and act: with the retention clock moved forward (DEPOT_CLOCK_OFFSET_SECONDS)
 matching objects expire and stale multipart uploads are aborted. What Depot does not carry out is
-501 naming the element."""
+501 naming the element (versioned-bucket rules: test_lifecycle_versions.py)."""
 import datetime
 import hashlib
 import json
@@ -108,11 +108,22 @@ INVALID = [
         b"<Rule><ID>r%d</ID><Prefix/><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>" % i
         for i in range(1001)) + b"</LifecycleConfiguration>", 400, "InvalidArgument", "1000"),
     (b"<LifecycleConfiguration><Rule><ID>x</ID><Prefix/><Status>Enabled</Status>"
-     b"<NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays></NoncurrentVersionExpiration>"
-     b"</Rule></LifecycleConfiguration>", 501, "NotImplemented", "NoncurrentVersionExpiration"),
+     b"<NoncurrentVersionExpiration><NoncurrentDays>0</NoncurrentDays></NoncurrentVersionExpiration>"
+     b"</Rule></LifecycleConfiguration>", 400, "InvalidArgument", "NoncurrentDays"),
     (b"<LifecycleConfiguration><Rule><ID>x</ID><Prefix/><Status>Enabled</Status>"
-     b"<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"
-     b"</Rule></LifecycleConfiguration>", 501, "NotImplemented", "ExpiredObjectDeleteMarker"),
+     b"<NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays><NewerNoncurrentVersions>101"
+     b"</NewerNoncurrentVersions></NoncurrentVersionExpiration>"
+     b"</Rule></LifecycleConfiguration>", 400, "InvalidArgument", "NewerNoncurrentVersions"),
+    (b"<LifecycleConfiguration><Rule><ID>x</ID><Prefix/><Status>Enabled</Status>"
+     b"<Expiration><Days>3</Days><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"
+     b"</Rule></LifecycleConfiguration>", 400, "InvalidArgument", "ExpiredObjectDeleteMarker"),
+    (b"<LifecycleConfiguration><Rule><ID>x</ID><Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>"
+     b"<Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"
+     b"</Rule></LifecycleConfiguration>", 400, "InvalidArgument", "Tags"),
+    (b"<LifecycleConfiguration><Rule><ID>x</ID><Prefix/><Status>Enabled</Status>"
+     b"<NoncurrentVersionTransition><NoncurrentDays>3</NoncurrentDays><StorageClass>X</StorageClass>"
+     b"</NoncurrentVersionTransition></Rule></LifecycleConfiguration>", 501, "NotImplemented",
+     "NoncurrentVersionTransition"),
 ]
 
 

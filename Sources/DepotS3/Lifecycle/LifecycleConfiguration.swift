@@ -10,9 +10,9 @@ import DepotStorage
 /// the rule's policy moves matching objects there once they are old enough.
 ///
 /// What Depot cannot carry out is refused with 501 naming the element, rather than stored and
-/// silently ignored: NoncurrentVersionTransition (older versions are not moved), more than one
-/// Transition in a rule, NoncurrentVersionExpiration and ExpiredObjectDeleteMarker (retention
-/// expires current objects only).
+/// silently ignored: NoncurrentVersionTransition (older versions are not moved) and more than one
+/// Transition in a rule. NoncurrentVersionExpiration and ExpiredObjectDeleteMarker expire
+/// versions of versioned buckets (PolicyVersionExpiry.swift).
 struct LifecycleConfiguration: Equatable, Sendable {
     /// The rule's Filter, parsed and written as every bucket rule's (BucketRules/RuleFilter.swift).
     typealias Filter = RuleFilter
@@ -27,6 +27,11 @@ struct LifecycleConfiguration: Equatable, Sendable {
         var expirationDate: Int64?
         var abortUploadDays: Int?
         var transition: Transition?
+        /// NoncurrentVersionExpiration: NoncurrentDays and NewerNoncurrentVersions.
+        var noncurrentDays: Int?
+        var newerNoncurrentVersions: Int?
+        /// Expiration/ExpiredObjectDeleteMarker true.
+        var expiredObjectDeleteMarker = false
     }
 
     /// A rule's move to a storage class (a tier), by age or on a date.
@@ -45,8 +50,7 @@ struct LifecycleConfiguration: Equatable, Sendable {
     static let maximumBytes = 256 << 10
     /// Elements of S3's schema that Depot refuses with 501, and why.
     static let unimplemented: [String: String] = [
-        "NoncurrentVersionTransition": "Depot moves current objects to a storage class's tier, not older versions",
-        "NoncurrentVersionExpiration": "Depot's retention does not expire noncurrent versions yet",
+        "NoncurrentVersionTransition": "Depot moves current objects to a storage class's tier, not older versions"
     ]
 
     init(rules: [Rule]) { self.rules = rules }
@@ -79,8 +83,7 @@ struct LifecycleConfiguration: Equatable, Sendable {
             "NoncurrentVersionTransition", "NoncurrentVersionExpiration",
         ]
         for child in element.children where !known.contains(child.name) { throw S3Error.malformedXML() }
-        for name in ["NoncurrentVersionTransition", "NoncurrentVersionExpiration"]
-        where element.child(name) != nil {
+        for name in ["NoncurrentVersionTransition"] where element.child(name) != nil {
             throw S3Error.notImplemented("the lifecycle rule element \(name) (\(unimplemented[name]!))")
         }
         let id = try RuleXML.ruleID(element, kind: "lifecycle")
@@ -96,6 +99,9 @@ struct LifecycleConfiguration: Equatable, Sendable {
                 "several Transition elements in one lifecycle rule (Depot moves an object once, to one storage class's tier)")
         }
         if let transition = transitions.first { rule.transition = try parseTransition(transition) }
+        if let noncurrent = try single(element, "NoncurrentVersionExpiration") {
+            try parseNoncurrentExpiration(noncurrent, into: &rule)
+        }
         if let abort = try single(element, "AbortIncompleteMultipartUpload") {
             guard abort.children.count == 1, let days = try single(abort, "DaysAfterInitiation") else {
                 throw S3Error.malformedXML()
@@ -106,7 +112,9 @@ struct LifecycleConfiguration: Equatable, Sendable {
                     "AbortIncompleteMultipartUpload: it cannot be specified with Tags (uploads have no tags yet).")
             }
         }
-        guard rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil || rule.transition != nil
+        guard
+            rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil || rule.transition != nil
+                || rule.noncurrentDays != nil || rule.expiredObjectDeleteMarker
         else {
             throw S3Error.invalidRequest("At least one action needs to be specified in a rule (rule \(id)).")
         }
@@ -120,21 +128,41 @@ struct LifecycleConfiguration: Equatable, Sendable {
         if let marker = try single(expiration, "ExpiredObjectDeleteMarker") {
             let value = trimmed(marker)
             guard value == "true" || value == "false" else { throw S3Error.malformedXML() }
-            if value == "true" {
-                throw S3Error.notImplemented(
-                    "the lifecycle rule element Expiration.ExpiredObjectDeleteMarker (Depot's retention does not remove delete markers yet)"
-                )
+            rule.expiredObjectDeleteMarker = value == "true"
+            guard !rule.expiredObjectDeleteMarker || rule.filter.tags.isEmpty else {
+                throw S3Error.invalidArgument(
+                    "ExpiredObjectDeleteMarker: it cannot be specified with Tags (delete markers have no tags).")
             }
         }
         let days = try single(expiration, "Days")
         let date = try single(expiration, "Date")
-        guard days == nil || date == nil else {
+        guard days == nil || date == nil, !rule.expiredObjectDeleteMarker || (days == nil && date == nil) else {
             throw S3Error.invalidArgument("Expiration: only one of Days, Date and ExpiredObjectDeleteMarker may be given.")
         }
         if let days { rule.expirationDays = try positiveDays(days, field: "Expiration.Days") }
         if let date { rule.expirationDate = try midnight(trimmed(date), field: "Expiration.Date") }
         guard rule.expirationDays != nil || rule.expirationDate != nil || expiration.child("ExpiredObjectDeleteMarker") != nil
         else { throw S3Error.malformedXML() }
+    }
+
+    /// `<NoncurrentVersionExpiration><NoncurrentDays>30</NoncurrentDays>
+    /// <NewerNoncurrentVersions>3</NewerNoncurrentVersions></NoncurrentVersionExpiration>`.
+    private static func parseNoncurrentExpiration(_ element: XMLElement, into rule: inout Rule) throws {
+        for child in element.children where !["NoncurrentDays", "NewerNoncurrentVersions"].contains(child.name) {
+            throw S3Error.malformedXML()
+        }
+        guard let days = try single(element, "NoncurrentDays") else { throw S3Error.malformedXML() }
+        rule.noncurrentDays = try positiveDays(days, field: "NoncurrentVersionExpiration.NoncurrentDays")
+        if let newer = try single(element, "NewerNoncurrentVersions") {
+            let text = trimmed(newer)
+            guard !text.isEmpty, text.utf8.count <= 10, let value = Int(text) else { throw S3Error.malformedXML() }
+            // S3 keeps at most 100 newer noncurrent versions.
+            guard (1...100).contains(value) else {
+                throw S3Error.invalidArgument(
+                    "NoncurrentVersionExpiration.NewerNoncurrentVersions: '\(text)' must be from 1 to 100.")
+            }
+            rule.newerNoncurrentVersions = value
+        }
     }
 
     /// `<Transition><Days>30</Days><StorageClass>GLACIER_IR</StorageClass></Transition>` (or `Date`):
@@ -221,10 +249,11 @@ struct LifecycleConfiguration: Equatable, Sendable {
                     r.element("ID", rule.id)
                     rule.filter.write(to: &r)
                     r.element("Status", rule.enabled ? "Enabled" : "Disabled")
-                    if rule.expirationDays != nil || rule.expirationDate != nil {
+                    if rule.expirationDays != nil || rule.expirationDate != nil || rule.expiredObjectDeleteMarker {
                         r.group("Expiration") { e in
                             if let days = rule.expirationDays { e.element("Days", days) }
                             if let date = rule.expirationDate { e.element("Date", Self.isoDate(date)) }
+                            if rule.expiredObjectDeleteMarker { e.element("ExpiredObjectDeleteMarker", "true") }
                         }
                     }
                     if let transition = rule.transition {
@@ -232,6 +261,12 @@ struct LifecycleConfiguration: Equatable, Sendable {
                             if let days = transition.days { t.element("Days", days) }
                             if let date = transition.date { t.element("Date", Self.isoDate(date)) }
                             t.element("StorageClass", transition.storageClass)
+                        }
+                    }
+                    if let days = rule.noncurrentDays {
+                        r.group("NoncurrentVersionExpiration") { n in
+                            n.element("NoncurrentDays", days)
+                            if let newer = rule.newerNoncurrentVersions { n.element("NewerNoncurrentVersions", newer) }
                         }
                     }
                     if let days = rule.abortUploadDays {

@@ -27,7 +27,10 @@ public enum LifecyclePolicies {
                     "bucket \(bucket): lifecycle rule \(rule.id) moves objects to storage class \(transition.storageClass), which no tier declares; its Transition is not carried out"
                 )
                 // Its expiry and upload aborts still apply: dropping them would keep data for good.
-                guard rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil else { continue }
+                guard
+                    rule.expirationDays != nil || rule.expirationDate != nil || rule.abortUploadDays != nil
+                        || rule.noncurrentDays != nil || rule.expiredObjectDeleteMarker
+                else { continue }
             }
             if let policy = policy(bucket: bucket, rule: rule, storageClasses: storageClasses) { policies.append(policy) }
         }
@@ -56,6 +59,9 @@ public enum LifecyclePolicies {
         policy.expireAt = rule.expirationDate
         policy.abortUploadsAfter = rule.abortUploadDays.map { $0 * 86400 }
         policy.expireAtMidnightUTC = true
+        policy.expireNoncurrentAfter = rule.noncurrentDays.map { $0 * 86400 }
+        policy.keepNewerNoncurrent = rule.newerNoncurrentVersions
+        policy.expireDeleteMarkers = rule.expiredObjectDeleteMarker
         if let transition = rule.transition, let tier = storageClasses.tierOfClass[transition.storageClass] {
             // Moved when due, not copied at every PUT: the retention pass queues the copy of an
             // object that is due and evicts the local bytes once the tier confirmed it
