@@ -93,12 +93,15 @@ def test_the_promql_reader_finds_names_and_only_names():
 def make_server(tmp_path, receiver):
     nas = tmp_path / "nas"
     nas.mkdir()
+    # A tier that fails at once: its directory would have to be made under a regular file.
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_bytes(b"")
     config = tmp_path / "depot.yaml"
     config.write_text(f"""
 buckets: [rec]
 tiers:
   - {{ name: nas, type: filesystem, path: "{nas}" }}
-  - {{ name: down, type: s3, endpoint: "http://127.0.0.1:9", bucket: archive, accessKey: k, secretKey: s }}
+  - {{ name: down, type: filesystem, path: "{blocked}/tier" }}
 policies:
   - {{ name: copies, match: {{ bucket: rec }}, replicate: {{ to: [nas, down] }} }}
 events:
@@ -121,7 +124,7 @@ def test_every_series_has_help_and_type_and_the_dashboard_names_only_exported_se
         except s3.exceptions.NoSuchKey:
             pass
         requests.get(server.endpoint + "/minio/health/ready", timeout=10)
-        # The tier on a closed port fails its copy; the counter shows it at the next scrape.
+        # The blocked tier fails its copy; the counter shows it at the next scrape.
         deadline = time.time() + 30
         while True:
             text = exposition(server)
