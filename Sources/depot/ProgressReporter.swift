@@ -72,7 +72,8 @@ final class ProgressReporter {
         guard let sample = latest else { return }
         let line = Self.format(task: task, sample, seconds: Self.now() - started)
         if onTerminal {
-            write(text: "\r\u{1B}[K" + line)
+            // Cut to the terminal's width: a wrapped line would not be redrawn in place.
+            write(text: "\r\u{1B}[K" + String(line.prefix(max(20, Self.terminalColumns() - 1))))
             lineDrawn = true
         } else {
             printError(line)
@@ -124,6 +125,13 @@ final class ProgressReporter {
         let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
         return hours > 0
             ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%d:%02d", minutes, secs)
+    }
+
+    /// The width of the terminal on stderr (80 when it does not say).
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     static func now() -> Double {

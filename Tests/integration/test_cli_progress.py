@@ -1,11 +1,14 @@
 """Progress of long commands (fsck, fsck --rebuild-index, gc, replicate --wait): on a terminal one
 line redrawn with \\r (driven here in a real pseudo-terminal), elsewhere plain periodic lines;
 each with the count, bytes, rate and time left."""
+import fcntl
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
+import termios
 import time
 
 from backends import free_port
@@ -21,9 +24,11 @@ def env(**extra):
     return base
 
 
-def in_terminal(*args, environment=None, timeout=120):
-    """Runs depot with stderr on a pseudo-terminal; returns (exit code, stdout, what the terminal got)."""
+def in_terminal(*args, environment=None, timeout=120, columns=200):
+    """Runs depot with stderr on a pseudo-terminal `columns` wide; returns (exit code, stdout,
+    what the terminal got)."""
     controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     process = subprocess.Popen([DEPOT_BIN, *args], stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL,
                                env=environment or env())
     os.close(terminal)
@@ -82,6 +87,10 @@ def test_fsck_rebuild_and_gc_draw_one_line_on_a_terminal(tmp_path):
     code, out, screen = in_terminal("fsck", "--config", config, "--data", data)
     last = re.findall("\r\x1b\\[K(fsck: verifying segments: [^\r\n]*)", screen)
     assert last and "(100%)" in last[-1], last
+    # A narrow terminal: the line is cut to fit, so it still redraws in place instead of wrapping.
+    code, out, screen = in_terminal("fsck", "--config", config, "--data", data, columns=50)
+    narrow = re.findall("\r\x1b\\[K(fsck: [^\r\n]*)", screen)
+    assert code == 0 and narrow and all(len(line) <= 49 for line in narrow), narrow
 
 
 def test_plain_lines_when_not_on_a_terminal(tmp_path):
