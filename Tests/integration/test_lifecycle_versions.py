@@ -160,3 +160,31 @@ def test_noncurrent_versions_and_expired_delete_markers(tmp_path):
         assert s3.get_object(Bucket="locked", Key="nc/c.mp4", VersionId=locked[0])["Body"].read() == b"nc/c.mp4 v0" * 10
     finally:
         server.cleanup()
+
+
+def test_minio_sets_and_reads_version_rules(depot, s3):
+    """minio-py's set_bucket_lifecycle, as `mc ilm rule add --noncurrent-expire-days` sends it."""
+    from minio import Minio
+    from minio.commonconfig import ENABLED, Filter
+    from minio.lifecycleconfig import Expiration, LifecycleConfig, NoncurrentVersionExpiration, Rule
+
+    from conftest import ROOT_PASSWORD, ROOT_USER
+
+    s3.create_bucket(Bucket="lcv-minio")
+    s3.put_bucket_versioning(Bucket="lcv-minio", VersioningConfiguration={"Status": "Enabled"})
+    client = Minio(f"127.0.0.1:{depot.port}", ROOT_USER, ROOT_PASSWORD, secure=False)
+    client.set_bucket_lifecycle("lcv-minio", LifecycleConfig([
+        Rule(ENABLED, rule_filter=Filter(prefix="cam/"), rule_id="old",
+             noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=7, newer_noncurrent_versions=3)),
+        Rule(ENABLED, rule_filter=Filter(prefix=""), rule_id="markers",
+             expiration=Expiration(expired_object_delete_marker=True)),
+    ]))
+    rules = {rule.rule_id: rule for rule in client.get_bucket_lifecycle("lcv-minio").rules}
+    assert rules["old"].noncurrent_version_expiration.noncurrent_days == 7
+    assert rules["old"].noncurrent_version_expiration.newer_noncurrent_versions == 3
+    assert rules["markers"].expiration.expired_object_delete_marker is True
+    status, listed = Admin(depot.endpoint).get("/admin/v1/policies")
+    assert status == 200, listed
+    (body,) = [p for p in listed["policies"] if p["name"] == "s3-lifecycle:lcv-minio:old"]
+    assert body["expire"]["noncurrentAfter"] == f"{7 * DAY}s", body
+    assert body["expire"]["keepNewerNoncurrent"] == 3 and "after" not in body["expire"], body
