@@ -40,6 +40,9 @@ struct AdminClient {
     var secretKey: String?
     var region: String?
     var json = false
+    /// Seconds to wait for an answer: long enough for a backfill request, which queues every
+    /// object a policy matches before it answers.
+    var requestTimeout: Int64 = 120
 
     /// Sends a SigV4-signed admin request and returns the decoded JSON body. A refusal by the
     /// server is a `CommandFailure` with the server's message (exit 1); a server that cannot be
@@ -115,7 +118,7 @@ struct AdminClient {
             method, HTTPEndpoint(url: base), path: path, query: query,
             unsignedHeaders: payload == nil ? [] : [("content-type", "application/json")],
             body: payload.map { .signed(Array($0)) } ?? .empty)
-        let reply = try await signed.fetch(request, timeout: .seconds(120), bodyLimit: 16 << 20)
+        let reply = try await signed.fetch(request, timeout: .seconds(requestTimeout), bodyLimit: 16 << 20)
         return (reply.status, reply.body)
     }
 

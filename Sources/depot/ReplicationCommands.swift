@@ -31,7 +31,10 @@ struct Replicate: AsyncParsableCommand {
         if let prefix { body["prefix"] = prefix }
         if let since { body["since"] = since * 1000 }
         if let policy { body["policy"] = policy }
-        let result = try await admin.call(.POST, "/admin/v1/replicate", body: body)
+        // The server queues every object before it answers: a backfill of many takes a while.
+        var client = admin.client
+        client.requestTimeout = 3600
+        let result = try await client.call(.POST, "/admin/v1/replicate", body: body)
         // With --json --wait one document: the request's answer, and the job's final state under "final".
         if admin.json && wait.wait, let job = result["job"] as? String {
             return try await wait.follow(job: job, admin: admin) { final in
