@@ -60,16 +60,11 @@ struct AdminClient {
         // Each segment (a tier, policy or object key part) encoded the SigV4 way: `/` inside a
         // key is the only separator the server splits at.
         let path = SigV4Encoding.encode(path, keepSlash: true)
-        // Sorted, as SigV4's canonical query is.
-        let query = query.sorted { $0.0 < $1.0 }.map { SigV4Encoding.encode($0.0) + "=" + SigV4Encoding.encode($0.1) }
-            .joined(separator: "&")
-        guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
-            let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
-        else { throw CommandFailure("give --access-key/--secret-key or set DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY") }
+        let query = Self.encodedQuery(query)
+        let credentials = try signingCredentials()
         if let reason = target.unreachableReason() {
             throw CommandFailure("cannot reach the admin API at \(target.url): \(reason)\(target.origin)")
         }
-        let credentials = SigV4Credentials(accessKey: access, secretKey: secret)
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let reply: (status: UInt, body: [UInt8])
@@ -88,6 +83,20 @@ struct AdminClient {
             throw CommandFailure("\(field)\(message) (\(reply.status) from \(target.url))")
         }
         return object
+    }
+
+    /// The keys requests are signed with: the flags, else the environment.
+    func signingCredentials() throws -> SigV4Credentials {
+        guard let access = accessKey ?? environment("DEPOT_ACCESS_KEY") ?? environment("DEPOT_ROOT_USER"),
+            let secret = secretKey ?? environment("DEPOT_SECRET_KEY") ?? environment("DEPOT_ROOT_PASSWORD")
+        else { throw CommandFailure("give --access-key/--secret-key or set DEPOT_ACCESS_KEY/DEPOT_SECRET_KEY") }
+        return SigV4Credentials(accessKey: access, secretKey: secret)
+    }
+
+    /// The query string, sorted as SigV4's canonical query is.
+    static func encodedQuery(_ query: [(String, String)]) -> String {
+        query.sorted { $0.0 < $1.0 }.map { SigV4Encoding.encode($0.0) + "=" + SigV4Encoding.encode($0.1) }
+            .joined(separator: "&")
     }
 
     /// The request, signed for the chosen region, and once more for the server's if it refused that.

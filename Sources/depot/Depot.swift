@@ -13,7 +13,7 @@ struct Depot: AsyncParsableCommand {
         version: "depot \(DepotVersion.current)",
         subcommands: [
             Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self, Status.self, Tier.self, Replicate.self,
-            Replication.self, AccountCommand.self, PolicyCommand.self, Events.self, VersionCommand.self, Routes.self,
+            Replication.self, AccountCommand.self, PolicyCommand.self, Events.self, VersionCommand.self, Routes.self, Trace.self,
         ])
 }
 

@@ -4,7 +4,9 @@ buffer), ending when the reader goes away."""
 import contextlib
 import http.client
 import json
+import os
 import socket
+import subprocess
 import queue
 import re
 import threading
@@ -19,7 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from conftest import DEPOT_BIN, ROOT_PASSWORD, ROOT_USER, DepotServer
 
 CONFIG = """buckets: [rec, other]
 accounts:
@@ -170,3 +172,45 @@ def test_trace_needs_the_admin_action(server):
     refused = Trace(server, access="CAM7KEY", secret="camera7-secret-1234")
     assert refused.status == 403
     assert requests.get(f"{server.endpoint}/admin/v1/trace", timeout=10).status_code == 401
+
+
+def test_depot_trace_errors_prints_a_refusal_live_and_ends_with_the_client(server):
+    env = dict(os.environ, DEPOT_ROOT_USER=ROOT_USER, DEPOT_ROOT_PASSWORD=ROOT_PASSWORD)
+    process = subprocess.Popen([DEPOT_BIN, "trace", "--errors", "--endpoint", server.endpoint],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        # It says on stderr when the server has started tracing.
+        assert "tracing failed requests" in process.stderr.readline()
+        cam = camera(server)
+        cam.put_object(Bucket="rec", Key="cam7/fine.mp4", Body=b"x")
+        with pytest.raises(botocore.exceptions.ClientError):
+            cam.put_object(Bucket="rec", Key="cam8/refused.mp4", Body=b"x")
+        line = process.stdout.readline()
+        assert " 403 AccessDenied s3 PutObject CAM7KEY (camera7) rec/cam8/refused.mp4 " in line, line
+        assert "fine.mp4" not in line and "127.0.0.1" in line
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    deadline = time.time() + 10
+    while subscribers(server) > 0 and time.time() < deadline:
+        time.sleep(0.2)
+    assert subscribers(server) == 0
+
+
+def test_depot_trace_json_with_a_bucket_filter_and_a_refusal(server):
+    env = dict(os.environ, DEPOT_ROOT_USER=ROOT_USER, DEPOT_ROOT_PASSWORD=ROOT_PASSWORD)
+    process = subprocess.Popen([DEPOT_BIN, "trace", "--json", "--bucket", "other", "--endpoint", server.endpoint],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert "bucket other" in process.stderr.readline()
+        camera(server).put_object(Bucket="rec", Key="cam7/a", Body=b"x")
+        camera(server).put_object(Bucket="other", Key="b", Body=b"yy")
+        line = json.loads(process.stdout.readline())
+        assert line["bucket"] == "other" and line["key"] == "b" and line["bytes_in"] == 2, line
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # Without the admin action the command prints the server's refusal and exits 1.
+    done = subprocess.run([DEPOT_BIN, "trace", "--endpoint", server.endpoint, "--access-key", "CAM7KEY",
+                           "--secret-key", "camera7-secret-1234"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "admin action" in done.stderr and "403" in done.stderr, done

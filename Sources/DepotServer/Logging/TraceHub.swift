@@ -96,7 +96,8 @@ final class TraceHub: Sendable {
     }
 }
 
-/// The connection of the request being answered: a trace stream ends when it closes.
+/// The connection of the request being answered: a trace stream ends when it is seen to close
+/// (the heartbeat's failed write notices the rest, AdminTrace.swift).
 enum ConnectionContext {
     @TaskLocal static var closed: EventLoopFuture<Void>?
 }

@@ -300,7 +300,7 @@ paths:
         bucket, key, bytes_in, bytes_out, duration_ms, client, user_agent). A reader that falls
         behind loses requests rather than slowing the server: its buffer holds 1000 lines, and a
         line `{"notice": "dropped N requests: …", "dropped": N}` says how many went. An empty line
-        goes out every 10 s when nothing else does. At most 4 traces at once (429 TooManyTraces).
+        goes out every 2 s when nothing else does (a reader that went away is noticed by the failed write). At most 4 traces at once (429 TooManyTraces).
         The stream ends when the client closes it or the server stops.
       parameters:
         - { name: errors, in: query, required: false, schema: { type: boolean }, description: "Only requests answered with status 400 and up" }
