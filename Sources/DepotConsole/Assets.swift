@@ -46,7 +46,8 @@ enum Assets {
         .folders a{display:inline-block;padding:4px 10px;background:#fff;border:1px solid #d8dee8;border-radius:4px}
         .crumbs{font-size:13px;margin-top:4px;word-break:break-all}
         video{display:block;width:100%;max-width:800px;max-height:60vh;background:#000;border-radius:4px;margin:6px 0 12px}
-        .actions{display:flex;gap:10px;align-items:center}.inline{display:inline;margin:0}
+        .actions{display:flex;flex-wrap:wrap;gap:10px;align-items:center}.inline{display:inline-flex;gap:8px;align-items:center;margin:0}
+        .inline-label{display:inline;margin:0}select{padding:6px 8px;border:1px solid #aab4c3;border-radius:4px;font:inherit}
         .pager{display:flex;justify-content:space-between;margin-top:12px}
         @media (max-width:600px){#recordings th:nth-child(3),#recordings td:nth-child(3),#recordings th:nth-child(6),#recordings td:nth-child(6){display:none}}
         """

@@ -22,6 +22,8 @@ public final class ConsoleService: Sendable {
     let secure: Bool
     let sessions: SessionStore
     let throttle: SignInThrottle
+    /// The tiers in effect (they change with reloads and the admin API): where "Replicate now" may copy to.
+    let tierNames: @Sendable () -> [String]
     let logger: Logger
 
     static let sessionCookie = "depot_console"
@@ -29,8 +31,10 @@ public final class ConsoleService: Sendable {
     static let signInCookie = "depot_console_signin"
 
     public init(
-        engine: Engine, s3: S3Service, accounts: any AccountDirectory, region: String, secure: Bool, logger: Logger
+        engine: Engine, s3: S3Service, accounts: any AccountDirectory, region: String, secure: Bool, logger: Logger,
+        tierNames: @escaping @Sendable () -> [String] = { [] }
     ) {
+        self.tierNames = tierNames
         self.engine = engine
         self.s3 = s3
         self.accounts = accounts
@@ -96,6 +100,7 @@ public final class ConsoleService: Sendable {
             switch path {
             case "/console/signout": return signOut(session)
             case "/console/delete": return await deleteObject(form, viewer: viewer, request: request)
+            case "/console/replicate": return await replicateObject(form, viewer: viewer)
             default: return problem(.notFound, "Not found", "There is no such form.", viewer)
             }
         }

@@ -175,6 +175,15 @@ extension ConsoleService {
             "metadata": record.userMetadata.map { ["name": $0.0, "value": $0.1] },
             "mayDelete": allows(viewer, .delete(key: key), bucket: bucket), "playable": playable,
         ]
+        if mayViewServer(viewer) {
+            // Tiers holding no copy yet, or whose copy failed: "Replicate now" offers them (a retry for a failed one).
+            let offered = tierNames().filter { tier in
+                guard let replica = record.replicas.first(where: { $0.tier == tier }) else { return true }
+                return replica.state == .failed
+            }
+            values["replicateTiers"] = offered
+            values["mayReplicate"] = !offered.isEmpty
+        }
         do {
             if playable {
                 values["playURL"] = try PresignedLinks.url(
@@ -220,6 +229,33 @@ extension ConsoleService {
         }
         let parent = key.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         return Self.redirect(listLink(bucket: bucket, prefix: parent.isEmpty ? "" : parent + "/"))
+    }
+
+    /// On-demand replication, and the retry of a failed copy: the engine queues a copy of the
+    /// current version to the tier (as the admin API's `POST /admin/v1/replication` does). Tiers are
+    /// server-wide, so only an account with `admin` may.
+    func replicateObject(_ form: [String: String], viewer: Viewer) async -> Response {
+        let bucket = form["bucket"] ?? ""
+        let key = form["key"] ?? ""
+        let tier = form["tier"] ?? ""
+        guard mayViewServer(viewer) else {
+            return problem(.forbidden, "Access denied", "Replicating to a tier needs the admin action.", viewer)
+        }
+        guard tierNames().contains(tier) else {
+            return problem(.badRequest, "No such tier", "tier: there is no tier named \(tier).", viewer)
+        }
+        do {
+            guard try await engine.requestReplication(bucket: bucket, key: key, tiers: [tier]) else {
+                return problem(.notFound, "No such recording", "There is no \(key) in \(bucket).", viewer)
+            }
+        } catch {
+            return problem(.internalServerError, "Not queued", "The copy to \(tier) could not be queued: \(error)", viewer)
+        }
+        RequestOutcome.current?.record {
+            $0.bucket = bucket
+            $0.key = key
+        }
+        return Self.redirect(objectLink(bucket: bucket, key: key))
     }
 
     // MARK: Links and formatting

@@ -134,6 +134,16 @@ enum Templates {
             <button type="submit" class="danger" id="delete">Delete</button>
           </form>
           {{/mayDelete}}
+          {{#mayReplicate}}
+          <form method="post" action="/console/replicate" class="inline" id="replicate-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="bucket" value="{{bucket}}">
+            <input type="hidden" name="key" value="{{key}}">
+            <label for="tier" class="inline-label">Copy to tier</label>
+            <select id="tier" name="tier">{{#replicateTiers}}<option value="{{.}}">{{.}}</option>{{/replicateTiers}}</select>
+            <button type="submit" id="replicate">Replicate now</button>
+          </form>
+          {{/mayReplicate}}
         </div>
         <table class="facts">
           <tbody>

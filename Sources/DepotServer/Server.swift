@@ -153,12 +153,13 @@ public final class DepotServer: Sendable {
         // Storage classes and lifecycle rules as object requests read them (S3ConfigurationView).
         s3Settings.configurationView = { [runtime] in runtime.s3View }
         s3 = S3Service(engine: engine, accounts: accounts, settings: s3Settings, logger: logger)
+        console = ConsoleService(
+            engine: engine, s3: s3, accounts: accounts, region: configuration.server.region,
+            secure: configuration.server.tls != nil, logger: logger,
+            tierNames: { [runtime] in runtime.current.tiers.map(\.name) })
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.
-        console = ConsoleService(
-            engine: engine, s3: s3, accounts: accounts, region: configuration.server.region,
-            secure: configuration.server.tls != nil, logger: logger)
     static func createBuckets(_ names: [String], engine: Engine, owner: String) async throws {
         for name in names where try engine.bucket(name) == nil {
             try await engine.createBucket(name, owner: owner)
@@ -334,11 +335,6 @@ public final class DepotServer: Sendable {
         if path.hasPrefix(ReservedPath.admin.path + "/") {
             return ("admin", await admin.respond(to: request))
         }
-        return ("s3", await s3.respond(to: request))
-    }
-
-    private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
-        let target = request.head.path ?? "/"
         if ReservedPath.console.covers(path) || path.hasPrefix(ReservedPath.console.path + "?") {
             return ("console", await console.respond(to: request))
         }
@@ -347,6 +343,11 @@ public final class DepotServer: Sendable {
             RequestOutcome.current?.record { $0.operation = "console" }
             return ("console", ConsoleService.redirectToConsole())
         }
+        return ("s3", await s3.respond(to: request))
+    }
+
+    private func respond(_ request: Request, _ responseWriter: consuming ResponseWriter, channel: any Channel) async throws {
+        let target = request.head.path ?? "/"
         let question = target.firstIndex(of: "?")
         let path = String(question.map { target[..<$0] } ?? target[...])
         let metrics = RequestMetrics()

@@ -488,3 +488,36 @@ def test_pages_of_folders_and_recordings_together_show_each_once_in_order(server
         following[0].click()
         assert pages < 5
     assert pages == 2 and seen == expected, (pages, seen)
+
+
+def test_admin_replicates_a_recording_on_demand_and_a_camera_account_may_not(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    key = "cam1/on-demand.mp4"  # no policy copies it on its own
+    server.client().put_object(Bucket="rec", Key=key, Body=b"on demand")
+    page = server.endpoint + "/console/object?" + urllib.parse.urlencode({"bucket": "rec", "key": key})
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(page)
+    assert "local only" in browser.find_element(By.CSS_SELECTOR, "table.facts").text
+    tiers = Select(browser.find_element(By.ID, "tier"))
+    assert sorted(o.text for o in tiers.options) == ["nas", "offline"]
+    tiers.select_by_visible_text("nas")
+    browser.find_element(By.ID, "replicate").click()
+
+    def copied():
+        browser.get(page)
+        return "nas: COMPLETED" in browser.find_element(By.CSS_SELECTOR, "table.facts").text
+    wait_for(copied, timeout=15, what="nas: COMPLETED after Replicate now")
+    # A tier already holding the copy is not offered again.
+    assert [o.text for o in Select(browser.find_element(By.ID, "tier")).options] == ["offline"]
+    shot(browser, "11-replicated-on-demand")
+    sign_in(browser, server, "CAM1KEY", "cam1-secret-1234")
+    browser.get(page)
+    assert not browser.find_elements(By.ID, "replicate")
+    session, _ = signed_in_session(server, "CAM1KEY", "cam1-secret-1234")
+    token = csrf_of(session, server, "/console/buckets")
+    refused = session.post(server.endpoint + "/console/replicate", allow_redirects=False, timeout=10,
+                           data={"bucket": "rec", "key": key, "tier": "offline", "csrf": token})
+    assert refused.status_code == 403 and "admin" in refused.text
+    browser.get(page)
+    assert "offline" not in browser.find_element(By.CSS_SELECTOR, "table.facts").text  # nothing was queued
