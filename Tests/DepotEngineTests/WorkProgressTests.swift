@@ -24,7 +24,10 @@ struct WorkProgressTests {
 
         seen = []
         _ = try await engine!.compact(threshold: 0.5, advance: { seen.append($0) })
-        #expect(seen.first?.count == 0 && seen.allSatisfy { $0.unit == "segments" })
+        #expect(seen.allSatisfy { $0.unit == "segments" })
+        #expect(seen.first { $0.phase == "compacting segments" }?.count == 0)
+        let punchScan = seen.filter { $0.phase == "finding dead records" }
+        #expect(punchScan.last.map { $0.count > 1 && $0.bytes == $0.totalBytes } == true)
         #expect(seen.last.map { $0.bytes == $0.totalBytes } == true)
         engine!.shutdown()
         engine = nil

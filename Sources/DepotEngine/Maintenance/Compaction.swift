@@ -34,7 +34,7 @@ extension Engine {
             return report  // another pass is running; it does the same work
         }
         defer { compactionRunning.store(false, ordering: .releasing) }
-        report.bytesPunched = try await punchDeadRecords(progress: progress) ?? 0
+        report.bytesPunched = try await punchDeadRecords(progress: progress, advance: advance) ?? 0
         let active = store.activeSegmentId
         var candidates: [(id: UInt32, size: Int, live: UInt64)] = []
         for id in store.segmentIds where id < active {

@@ -12,7 +12,9 @@ extension Engine {
     /// deduplicated against one fails instead, see `addReferences`); wait once more for the
     /// reads that began before that mark; only then punch. Waits are bounded: a pass that
     /// cannot wait leaves the work to the next one.
-    func punchDeadRecords(progress: (String) -> Void) async throws -> UInt64? {
+    func punchDeadRecords(
+        progress: (String) -> Void, advance: (WorkProgress) -> Void = { _ in }
+    ) async throws -> UInt64? {
         guard !store.cannotPunchHoles.load(ordering: .relaxed) else { return nil }
         let active = store.activeSegmentId
         let chunkTable = chunks
@@ -21,9 +23,18 @@ extension Engine {
         var scanned: [UInt32: PunchScanMemory.Figures] = [:]
         let sealed = store.segmentIds.filter { $0 < active && !reclaim.isRetired($0) }
         punchScans.keepOnly(sealed)
+        // Progress over the sealed segments' allocated bytes, each counted once it is looked at.
+        var meter = WorkProgress(
+            phase: "finding dead records", count: 0, unit: "segments",
+            totalBytes: sealed.reduce(UInt64(0)) { $0 + UInt64(store.allocatedBytes(of: $1)) })
         for id in sealed {
             try Task.checkCancellation()
             let allocated = UInt64(store.allocatedBytes(of: id))
+            defer {
+                meter.count += 1
+                meter.bytes += allocated
+                advance(meter)
+            }
             let live = try liveBytes(of: id)
             // Worth a scan only when an eighth of what the file occupies is dead.
             guard allocated > live + max(64 << 10, allocated / 8) else { continue }
