@@ -214,3 +214,55 @@ def test_depot_trace_json_with_a_bucket_filter_and_a_refusal(server):
     done = subprocess.run([DEPOT_BIN, "trace", "--endpoint", server.endpoint, "--access-key", "CAM7KEY",
                            "--secret-key", "camera7-secret-1234"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "admin action" in done.stderr and "403" in done.stderr, done
+
+
+def test_a_reader_that_falls_behind_loses_lines_and_is_told_how_many(server):
+    """The reader takes 100 KB/s while 12000 requests finish: its buffer (1000 lines) and the
+    socket's fill up, the rest are dropped (never waited for: the requests stay fast), and the
+    reader is told how many it lost."""
+    request = AWSRequest(method="GET", url=f"{server.endpoint}/admin/v1/trace", data=b"")
+    S3SigV4Auth(Credentials(ROOT_USER, ROOT_PASSWORD), "s3", "us-east-1").add_auth(request)
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server's send backs up soon
+    reader.connect(("127.0.0.1", server.port))
+    head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    reader.sendall(f"GET /admin/v1/trace HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{head}\r\n".encode())
+    received, loading = [b""], [True]
+
+    def read_slowly():
+        reader.settimeout(15)
+        deadline = time.time() + 40
+        while b'"dropped"' not in received[0] and time.time() < deadline:
+            chunk = reader.recv(1024)
+            if not chunk:
+                break
+            received[0] += chunk
+            if loading[0]:
+                time.sleep(0.01)
+
+    thread = threading.Thread(target=read_slowly, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    try:
+        load = socket.create_connection(("127.0.0.1", server.port))
+        started = time.time()
+        for batch in range(120):
+            load.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n" * 100)
+            answers = b""
+            while answers.count(b"HTTP/1.1 200") < 100:
+                answers += load.recv(65536)
+        elapsed = time.time() - started
+        loading[0] = False
+        load.close()
+        assert elapsed < 30, elapsed
+        thread.join(timeout=30)
+        data = received[0]
+        notice = next((line for line in data.split(b"\n") if b'"dropped"' in line), None)
+        assert notice, (len(data), data[-500:])
+        # Each notice counts what was lost since the reader last took a line.
+        assert json.loads(notice[notice.index(b"{"):])["dropped"] >= 1, notice
+        metrics = requests.get(f"{server.endpoint}/metrics", timeout=10).text
+        total = re.search(r"^depot_trace_dropped_total(?:\{\})? (\S+)$", metrics, re.M)
+        assert total and float(total.group(1)) > 1000, metrics[-2000:]
+    finally:
+        reader.close()
