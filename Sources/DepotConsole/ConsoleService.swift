@@ -110,6 +110,7 @@ public final class ConsoleService: Sendable {
         switch path {
         case "/console/buckets": return bucketsPage(viewer)
         case "/console/dashboard": return dashboardPage(viewer)
+        case "/console/cameras": return camerasPage(viewer)
         case "/console/list": return listPage(query, viewer: viewer)
         case "/console/object": return objectPage(query, viewer: viewer, host: host(of: request))
         default: return problem(.notFound, "Not found", "There is no such page.", viewer)

@@ -18,7 +18,7 @@ enum Templates {
         <header class="top">
           <a class="brand" href="/console/">Depot</a>
           {{#user}}
-          <nav aria-label="Main"><a href="/console/buckets">Recordings</a>{{#admin}}<a href="/console/dashboard">Dashboard</a>{{/admin}}</nav>
+          <nav aria-label="Main"><a href="/console/buckets">Recordings</a><a href="/console/cameras">Cameras</a>{{#admin}}<a href="/console/dashboard">Dashboard</a>{{/admin}}</nav>
           <form method="post" action="/console/signout" class="signout">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <span class="who" title="Signed in as">{{user}}</span>
@@ -177,6 +177,29 @@ enum Templates {
         {{> foot}}
         """
 
+    static let cameras = """
+        {{> head}}
+        <h1>Cameras</h1>
+        {{^hasCameras}}<p>No camera has sent a heartbeat for this account.</p>{{/hasCameras}}
+        {{#hasCameras}}
+        <div class="scroll">
+        <table class="list" id="cameras">
+          <thead><tr><th scope="col">Camera</th><th scope="col">Status</th><th scope="col">Last seen (UTC)</th>
+            <th scope="col">Device</th><th scope="col">Agent</th>{{#showAccounts}}<th scope="col">Accounts</th>{{/showAccounts}}</tr></thead>
+          <tbody>
+          {{#cameras}}
+          <tr><td>{{camera}}</td><td><span class="badge {{status}}">{{status}}</span></td><td>{{lastSeen}}</td>
+              <td class="key">{{key}}{{#hostname}} <span class="muted">({{hostname}})</span>{{/hostname}}</td><td>{{version}}</td>
+              {{#showAccounts}}<td>{{accounts}}</td>{{/showAccounts}}</tr>
+          {{/cameras}}
+          </tbody>
+        </table>
+        </div>
+        {{#truncated}}<p class="muted">Only the most recently seen devices are shown.</p>{{/truncated}}
+        {{/hasCameras}}
+        {{> foot}}
+        """
+
     static let problem = """
         {{> head}}
         <section class="card narrow">
@@ -192,7 +215,7 @@ enum Templates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("head", head), ("foot", foot), ("signin", signIn), ("buckets", buckets), ("list", list), ("object", object),
-            ("dashboard", dashboard),
+            ("dashboard", dashboard), ("cameras", cameras),
             ("problem", problem),
         ] {
             do { try library.register(text, named: name) } catch { fatalError("console template \(name): \(error)") }

@@ -521,3 +521,35 @@ def test_admin_replicates_a_recording_on_demand_and_a_camera_account_may_not(ser
     assert refused.status_code == 403 and "admin" in refused.text
     browser.get(page)
     assert "offline" not in browser.find_element(By.CSS_SELECTOR, "table.facts").text  # nothing was queued
+
+
+def heartbeat(server, body, access=None, secret=None):
+    headers = {"Content-Type": "application/json"}
+    if access:
+        headers.update({"X-Kerberos-Storage-AccessKey": access, "X-Kerberos-Storage-SecretAccessKey": secret})
+    response = requests.post(server.endpoint + "/api/devices/heartbeat", json=body, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_cameras_page_lists_an_accounts_own_devices_and_every_device_for_admins(server, browser):
+    from selenium.webdriver.common.by import By
+    heartbeat(server, {"key": "agent-frontdoor", "cameraname": "frontdoor", "hostname": "pi-1", "version": "3.2.1"},
+              "CAM1KEY", "cam1-secret-1234")
+    heartbeat(server, {"key": "agent-backyard", "cameraname": "backyard", "hostname": "pi-2", "version": "3.2.1"},
+              "CAM2KEY", "cam2-secret-1234")
+    heartbeat(server, {"key": "agent-stray", "cameraname": "<b onmouseover=window.__xss=3>stray</b>"})
+    sign_in(browser, server, "CAM1KEY", "cam1-secret-1234")
+    browser.find_element(By.LINK_TEXT, "Cameras").click()
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#cameras tbody tr")]
+    assert len(rows) == 1 and rows[0].startswith("frontdoor ONLINE") and "agent-frontdoor (pi-1) 3.2.1" in rows[0], rows
+    assert "Accounts" not in browser.find_element(By.ID, "cameras").text
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/cameras")
+    rows = {r.find_element(By.CSS_SELECTOR, "td.key").text.split()[0]: r.text
+            for r in browser.find_elements(By.CSS_SELECTOR, "#cameras tbody tr")}
+    assert {"agent-frontdoor", "agent-backyard", "agent-stray"} <= set(rows), rows
+    assert rows["agent-backyard"].endswith("CAM2KEY") and rows["agent-frontdoor"].endswith("CAM1KEY")
+    assert "<b onmouseover=window.__xss=3>stray</b>" in rows["agent-stray"]
+    assert "()" not in rows["agent-stray"]  # no host name: nothing shown for it
+    assert not browser.find_elements(By.CSS_SELECTOR, "#cameras b")
+    shot(browser, "12-cameras")
