@@ -7,8 +7,18 @@ import Foundation
 /// one object (what support asks first when a recording is "missing from the cloud").
 extension AdminAPI {
     static let bucketRoutes: [AdminRoute] = [
-        AdminRoute(.get, "/admin/v1/buckets") { api, _ in
-            AdminReply(["buckets": try api.engine.listBuckets().map { try api.usage(of: $0.name) }])
+        AdminRoute(.get, "/admin/v1/buckets") { api, call in
+            // Paged and filtered by name (AdminPaging.swift) before any usage is counted: counting
+            // reads every object of a bucket, so a page costs only its own buckets.
+            let filter = AdminFilter(query: call.query)
+            let names = try api.engine.listBuckets().map { ["name": $0.name] as [String: Any] }.filter {
+                filter.keeps($0, prefixField: "name")
+            }
+            var page = try AdminPage(call.query).reply("buckets", names) { $0["name"] as? String ?? "" }
+            page["buckets"] = try (page["buckets"] as? [[String: Any]] ?? []).map {
+                try api.usage(of: $0["name"] as? String ?? "")
+            }
+            return AdminReply(page)
         },
         AdminRoute(.get, "/admin/v1/buckets/{bucket}") { api, call in
             let bucket = call.parameter("bucket")

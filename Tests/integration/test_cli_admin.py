@@ -185,6 +185,17 @@ def test_every_list_pages_and_filters(depot, tmp_path):
     assert rows(run("account", "list", "--enabled", "false")) == ["user-1"]
     assert len(rows(run("account", "list", "--prefix", "user-", "--limit", "2"))) == 2
 
+    # The admin API's bucket usage list pages and filters by name too (usage counted per page).
+    from admin_client import Admin
+    s3 = depot.client()
+    for name in ["b-1", "b-2", "b-3", "other"]:
+        s3.create_bucket(Bucket=name)
+    status, body = Admin(depot.endpoint).get("/admin/v1/buckets?limit=2&prefix=b-")
+    assert status == 200 and [b["name"] for b in body["buckets"]] == ["b-1", "b-2"] and body["truncated"], body
+    assert "objects" in body["buckets"][0]
+    status, body = Admin(depot.endpoint).get(f"/admin/v1/buckets?limit=2&prefix=b-&after={body['next']}")
+    assert [b["name"] for b in body["buckets"]] == ["b-3"] and body["truncated"] is False and "next" not in body
+
     failed = run("replication", "list", "--failed", "--bucket", "rec", "--tier", "nas", "--prefix", "x/", "--limit", "5")
     assert failed.returncode == 0 and failed.stdout.startswith("BUCKET"), failed.stderr
     assert run("replication", "list", "--status", "pending").returncode == 64

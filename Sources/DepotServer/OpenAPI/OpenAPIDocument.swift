@@ -258,7 +258,7 @@ paths:
       responses: { "200": { description: Updated }, "400": { $ref: "#/components/responses/Error" }, "409": { $ref: "#/components/responses/Error" } }
     delete: { tags: [admin-accounts], operationId: deleteAccount, summary: "Delete an API account", responses: { "200": { $ref: "#/components/responses/Object" }, "409": { $ref: "#/components/responses/Error" } } }
   /admin/v1/buckets:
-    get: { tags: [admin-buckets], operationId: listBucketUsage, summary: "Usage per bucket: objects, logical bytes, stored bytes after dedup", responses: { "200": { $ref: "#/components/responses/Object" } } }
+    get: { tags: [admin-buckets], operationId: listBucketUsage, summary: "Usage per bucket: objects, logical bytes, stored bytes after dedup; a page at a time (`truncated`, and `next` for `after` when more follow)", parameters: [{ $ref: "#/components/parameters/pageLimit" }, { $ref: "#/components/parameters/after" }, { $ref: "#/components/parameters/namePrefix" }], responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/buckets/{bucket}:
     parameters: [{ $ref: "#/components/parameters/bucket" }]
     get: { tags: [admin-buckets], operationId: getBucketUsage, summary: "One bucket's usage, and what makes it public (`public`: its policy granting to everyone...; empty when nothing does)", responses: { "200": { description: Usage, content: { application/json: { example: { name: recordings, objects: 2, logicalBytes: 6291456, storedBytes: 3145728, dedupRatio: 2.0, chunks: 3, evictedObjects: 0, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0, public: [] } } } }, "404": { $ref: "#/components/responses/Error" } } }
