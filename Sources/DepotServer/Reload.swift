@@ -27,6 +27,8 @@ extension DepotConfiguration {
         if server.region != old.server.region { changed.append("server.region") }
         if server.domain != old.server.domain { changed.append("server.domain") }
         if server.maxObjectSize != old.server.maxObjectSize { changed.append("server.maxObjectSize") }
+        // The log handlers are made once, at start.
+        if server.logLevel != old.server.logLevel { changed.append("server.logLevel") }
         if storage.data != old.storage.data { changed.append("storage.data") }
         if storage.chunking != old.storage.chunking { changed.append("storage.chunking") }
         if storage.segmentSize != old.storage.segmentSize { changed.append("storage.segmentSize") }
@@ -38,6 +40,8 @@ extension DepotConfiguration {
     func keepingRestartOnlySettings(of old: DepotConfiguration) -> DepotConfiguration {
         var merged = self
         merged.server = old.server
+        // Read at every request: a reload turns the access log on, to errors only or off at once.
+        merged.server.accessLog = server.accessLog
         merged.storage.data = old.storage.data
         merged.storage.chunking = old.storage.chunking
         merged.storage.segmentSize = old.storage.segmentSize

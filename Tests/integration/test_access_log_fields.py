@@ -168,3 +168,21 @@ def test_log_level_from_the_configuration_and_the_environment(tmp_path):
     with pytest.raises(RuntimeError) as failed:
         DepotServer(config=str(config)).start()
     assert "server.logLevel" in str(failed.value)
+
+
+def test_a_reload_changes_the_access_log_at_once_and_names_the_log_level_as_restart_only(tmp_path):
+    from admin_client import Admin
+    server = start(tmp_path)
+    config = tmp_path / "depot.yaml"
+    try:
+        camera(server).put_object(Bucket="rec", Key="cam7/before.mp4", Body=b"x")
+        assert request_lines(server, 1)
+        config.write_text("server: { accessLog: off, logLevel: debug }\n" + CONFIG)
+        code, body = Admin(server.endpoint).post("/admin/v1/server/reload")
+        assert code == 200 and "server.logLevel" in body["needsRestart"], body
+        camera(server).put_object(Bucket="rec", Key="cam7/after.mp4", Body=b"x")
+        time.sleep(0.5)
+        logged = open(server.log_path).read()
+        assert "key=cam7/before.mp4" in logged and "key=cam7/after.mp4" not in logged
+    finally:
+        server.cleanup()
