@@ -143,6 +143,7 @@ extension RebuildReport {
             lines.append("restored: \(count) bucket \(name) documents")
         }
         lines.append("restored: \(encryptionDomains) encryption domains (wrapped data keys)")
+        lines.append("restored: \(requeuedCopies) pending tier copies queued again")
         return lines
     }
 }

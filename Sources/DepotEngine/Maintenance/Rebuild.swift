@@ -18,6 +18,8 @@ public struct RebuildReport: Sendable {
     /// Admin-made `settings` items by kind: `tier`, `policy`, `job` (replication jobs).
     public var settings: [String: Int] = [:]
     public var encryptionDomains = 0
+    /// Tier copies the restored records show PENDING, queued again (tasks are not logged).
+    public var requeuedCopies = 0
     public var problems: [String] = []
 }
 
@@ -175,6 +177,10 @@ extension Engine {
                 }
                 for (name, state) in versionState { survive(ObjectName(bucket: name.bucket, key: name.key), state) }
                 let versionTable = environment.table("versions")
+                // The tasks table is working state that no log record carries: every copy the
+                // restored records still show PENDING gets its task queued again below, or it
+                // would stay PENDING for ever (a re-queue request skips copies already on their way).
+                var pendingCopies: [TierTask] = []
                 for (name, found) in keyVersions {
                     let versioned = bucketState[name.bucket]?.record?.versioning != .unversioned
                     let newestFirst = found.map { versioned ? $0.asVersion : $0 }.sorted { $0.effectiveOrder > $1.effectiveOrder }
@@ -183,10 +189,26 @@ extension Engine {
                         for object in newestFirst { try txn.putVersion(versionTable, bucket: name.bucket, key: name.key, object) }
                         report.versions += newestFirst.count
                     }
+                    for (index, object) in newestFirst.enumerated() where !object.isDeleteMarker {
+                        for replica in object.replicas where replica.state == .pending {
+                            var task = TierTask(
+                                kind: .replicate, bucket: name.bucket, key: name.key, objectCreated: object.created,
+                                tier: replica.tier)
+                            // Older versions hold copies of their own only under `replicate.versions: all`.
+                            task.everyVersion = index > 0
+                            pendingCopies.append(task)
+                        }
+                    }
                     guard let current = newestFirst.first, !current.isDeleteMarker else { continue }
                     try txn.putObject(objects, bucket: name.bucket, key: name.key, current)
                     report.objects += 1
                 }
+                let tasks = environment.table("tasks")
+                let taskIdBase = UInt64(Engine.now()) << 20
+                for (n, task) in pendingCopies.enumerated() {
+                    try txn.put(tasks, TierTask.tableKey(due: Engine.now(), id: taskIdBase &+ UInt64(n)), task.encoded())
+                }
+                report.requeuedCopies = pendingCopies.count
                 for (hash, count) in references {
                     guard let location = chunkLocations[hash] else { continue }
                     try txn.put(chunks, hash, ChunkEntry(location: location, references: count).encoded())
