@@ -8,7 +8,6 @@ admin API. One real server per module, one bucket per test."""
 import json
 import os
 import shutil
-import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -21,7 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from admin_client import Admin
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
+from conftest import DepotServer, run_depot
+from tls_support import start_tls_server, tls_client
 
 # Accounts besides root: a viewer (read and list), a camera (write only), and an owner with
 # full control of the `site-*` buckets.
@@ -457,18 +457,9 @@ def test_secure_transport_condition_over_plain_http(server, bucket):
 
 
 def test_secure_transport_condition_over_tls(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True)
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"server:\n  tls: {{ certificate: {cert}, key: {key} }}\n")
-    tls = DepotServer(config=str(config)).start()
+    tls, cert = start_tls_server(tmp_path)
     try:
-        s3 = boto3.client("s3", endpoint_url=tls.endpoint, region_name="us-east-1", verify=str(cert),
-                          aws_access_key_id=ROOT_USER, aws_secret_access_key=ROOT_PASSWORD,
-                          config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        s3 = tls_client(tls, cert)
         s3.create_bucket(Bucket="secure")
         s3.put_object(Bucket="secure", Key="a.mp4", Body=b"over tls")
         s3.put_bucket_policy(Bucket="secure", Policy=json.dumps(TLS_ONLY).replace("BUCKET", "secure"))

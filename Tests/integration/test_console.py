@@ -20,6 +20,7 @@ import requests
 from botocore.config import Config
 
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, aws_env
+from tls_support import start_tls_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -385,13 +386,7 @@ def test_camera_account_deletes_its_own_recording_in_the_browser(server, browser
 
 
 def test_session_cookie_is_secure_over_tls(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    config = tmp_path / "depot.yaml"
-    config.write_text(f"server:\n  tls: {{ certificate: {cert}, key: {key} }}\n")
-    server = DepotServer(config=str(config)).start()
+    server, cert = start_tls_server(tmp_path)
     try:
         session = requests.Session()
         session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the session's own CA

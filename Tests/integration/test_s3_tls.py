@@ -2,36 +2,22 @@
 (STREAMING-UNSIGNED-PAYLOAD-TRAILER, Transfer-Encoding: chunked, trailing CRC32)."""
 import hashlib
 import os
-import subprocess
 
-import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from tls_support import start_tls_server, tls_client
 
 
 @pytest.fixture(scope="module")
 def tls_depot(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True)
-    config = directory / "depot.yaml"
-    config.write_text(f"server:\n  tls: {{ certificate: {cert}, key: {key} }}\n")
-    server = DepotServer(config=str(config)).start()
-    assert server.endpoint.startswith("https://")
-    yield server, str(cert)
+    server, cert = start_tls_server(tmp_path_factory.mktemp("tls"))
+    yield server, cert
     server.cleanup()
 
 
 def client(server, cert):
-    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", verify=cert,
-                        aws_access_key_id=ROOT_USER, aws_secret_access_key=ROOT_PASSWORD,
-                        config=Config(retries={"max_attempts": 1}))
+    return tls_client(server, cert)
 
 
 def test_put_get_over_tls_with_trailing_checksum(tls_depot):

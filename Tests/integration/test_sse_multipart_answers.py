@@ -12,15 +12,13 @@
 import base64
 import hashlib
 import os
-import subprocess
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from conftest import DepotServer
+from tls_support import start_tls_server, tls_client
 
 KEY = os.urandom(32)
 OTHER_KEY = os.urandom(32)
@@ -33,28 +31,17 @@ PART = 5 << 20
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sse-mpu-tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True)
     master = directory / "k1.key"
     master.write_bytes(os.urandom(32))
-    config = directory / "depot.yaml"
-    config.write_text(f"server:\n  tls: {{ certificate: {cert}, key: {key} }}\n"
-                      f"encryption:\n  keys:\n    - {{ id: k1, file: {master} }}\n  default: k1\n")
-    server = DepotServer(config=str(config)).start()
-    assert server.endpoint.startswith("https://")
-    yield server, str(cert)
+    server, cert = start_tls_server(
+        directory, f"encryption:\n  keys:\n    - {{ id: k1, file: {master} }}\n  default: k1\n")
+    yield server, cert
     server.cleanup()
 
 
 @pytest.fixture(scope="module")
 def s3(tls_server):
-    server, cert = tls_server
-    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", verify=cert,
-                        aws_access_key_id=ROOT_USER, aws_secret_access_key=ROOT_PASSWORD,
-                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    return tls_client(*tls_server)
 
 
 @pytest.fixture
