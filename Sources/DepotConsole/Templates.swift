@@ -162,9 +162,21 @@ enum Templates {
     static let dashboard = """
         {{> head}}
         <h1>Dashboard</h1>
+        <h2>Ingest</h2>
+        <div class="charts">
+        {{#charts}}
+        <figure class="chart">
+          <figcaption>{{title}}: <span class="total">{{summary}}</span></figcaption>
+          <svg id="{{id}}" width="100%" height="{{height}}" role="img" aria-label="{{title}}: {{summary}}" viewBox="0 0 {{width}} {{height}}" preserveAspectRatio="none" data-total-bytes="{{totalBytes}}" data-total-objects="{{totalObjects}}">
+            <rect class="frame" x="0" y="0" width="{{width}}" height="{{height}}" fill="none" stroke="#ccc"></rect>
+            {{#bars}}<rect class="bar" x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}" fill="#2a6fb0" data-bytes="{{bytes}}"><title>{{label}}</title></rect>{{/bars}}
+          </svg>
+        </figure>
+        {{/charts}}
+        </div>
         <h2>Storage</h2>
         <table class="facts" id="storage">
-          <tbody>{{#storage}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/storage}}</tbody>
+          <tbody>{{#storage}}<tr id="stat-{{id}}"><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/storage}}</tbody>
         </table>
         <h2>Replication backlog</h2>
         {{^hasBacklog}}<p id="no-backlog">Nothing waits for a tier.</p>{{/hasBacklog}}

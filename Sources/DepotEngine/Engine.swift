@@ -57,6 +57,8 @@ public final class Engine: Sendable {
     let lockPlannerBox = LockPlannerBox()
     /// Unwrapped data keys of server-side encryption (EncryptionDomains.swift).
     let encryptionDomainCache = EncryptionDomainCache()
+    /// Bytes and objects committed per minute over the last day (the console's ingest charts).
+    public let ingestHistory = IngestHistory()
     let lockFile: Int32
 
     let buckets: Table

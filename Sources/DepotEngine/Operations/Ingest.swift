@@ -176,11 +176,13 @@ public final class IngestSession {
         record.manifest = manifest
         let committed = record
         do {
-            return try await engine.committer.submit { txn, context in
+            let stored = try await engine.committer.submit { txn, context in
                 try engine.commitObject(
                     bucket: bucket, key: key, record: committed, placements: placements, precondition: precondition,
                     origin: origin, txn: txn, context: context)
             }
+            engine.ingestHistory.record(bytes: stored.size, at: Engine.now())
+            return stored
         } catch {
             let wrapped = EngineError.wrap(error)
             // Refused by the quota before anything was logged or referenced: the chunks only

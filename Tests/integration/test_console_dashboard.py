@@ -1,0 +1,107 @@
+"""The console's dashboard, recordings timeline and filters, and a failed replication retried
+from the browser (issue 20 items 2-4), in a real headless Chromium against the real server.
+
+The module's server counts every byte the tests upload (`put`), so the dashboard's last-hour
+chart must show exactly that total. Recordings carry the user metadata a Kerberos Agent sends
+(event-instancename, event-timestamp, duration, fps). The `flaky` tier is a filesystem tier under
+a path whose parent is a regular file: every copy fails at once (ENOTDIR is about the path, so
+FAILED without retries); once the file is replaced by a directory, the console's retry copies it."""
+import os
+import random
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from test_console import browser, shot, sign_in, wait_for, pytestmark  # noqa: F401  (fixture, skip rule)
+
+CONFIG = """buckets: [rec]
+tiers:
+  - { name: flaky, type: filesystem, path: "FLAKY_PATH", maxAttempts: 1 }
+policies:
+  - { name: failing-to-flaky, match: { bucket: rec, prefix: "retry/" }, replicate: { to: [flaky] } }
+"""
+DAY = 1764892800  # 2025-12-05T00:00:00Z
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("console-dashboard")
+    blocker = directory / "blocker"
+    blocker.write_text("a file where the tier expects a directory")
+    config = directory / "depot.yaml"
+    config.write_text(CONFIG.replace("FLAKY_PATH", str(blocker / "nas")))
+    server = DepotServer(config=str(config)).start()
+    server.uploaded = []
+    server.blocker = blocker
+    yield server
+    server.cleanup()
+
+
+def put(server, key, body, metadata=None):
+    server.client().put_object(Bucket="rec", Key=key, Body=body, Metadata=metadata or {}, ContentType="video/mp4")
+    server.uploaded.append(len(body))
+
+
+def recording(server, camera, seconds, duration_ms="3000", fps="15"):
+    key = f"{camera}/{seconds}_6-967003_{camera}_200-200-400-400_24_{duration_ms}.mp4"
+    put(server, key, b"mp4 " + key.encode(), {
+        "event-instancename": camera, "event-timestamp": str(seconds), "duration": duration_ms, "fps": fps})
+    return key
+
+
+def test_dashboard_charts_count_the_uploads_and_show_the_dedup_ratio(server, browser):
+    from selenium.webdriver.common.by import By
+    same = random.Random(7).randbytes(2 * 1024 * 1024)
+    put(server, "dedup/first.bin", same)
+    put(server, "dedup/second.bin", same)  # the same bytes again: stored once
+    put(server, "dedup/small.bin", b"small")
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/dashboard")
+    for chart in ("ingest-hour", "ingest-day"):
+        svg = browser.find_element(By.ID, chart)
+        assert svg.tag_name == "svg"
+        assert int(svg.get_attribute("data-total-bytes")) == sum(server.uploaded), chart
+        assert int(svg.get_attribute("data-total-objects")) == len(server.uploaded), chart
+        bars = svg.find_elements(By.CSS_SELECTOR, "rect.bar")
+        assert 1 <= len(bars) <= 2 and sum(int(b.get_attribute("data-bytes")) for b in bars) == sum(server.uploaded)
+    ratio = browser.find_element(By.CSS_SELECTOR, "#stat-dedup td").text
+    assert ratio.endswith("×") and float(ratio[:-1]) >= 1.8, ratio
+    assert "4.0 MiB" in browser.find_element(By.CSS_SELECTOR, "#stat-logical td").text
+    days_left = browser.find_element(By.CSS_SELECTOR, "#stat-days-left td").text
+    assert "days" in days_left or "years" in days_left or "hours" in days_left, days_left
+    assert browser.find_element(By.CSS_SELECTOR, "#stat-devices td").text == "0 / 0"
+    shot(browser, "20-dashboard-charts")
+
+
+def test_a_failed_replication_is_retried_from_the_console_once_the_tier_is_back(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    key = "retry/clip.mp4"
+    put(server, key, b"a recording the tier cannot take yet")
+    page = server.endpoint + "/console/object?" + urllib.parse.urlencode({"bucket": "rec", "key": key})
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+
+    def shows(state):
+        browser.get(page)
+        return f"flaky: {state}" in browser.find_element(By.CSS_SELECTOR, "table.facts").text
+    wait_for(lambda: shows("FAILED"), timeout=15, what="flaky: FAILED")
+    assert "Not a directory" in browser.find_element(By.CSS_SELECTOR, "table.facts").text
+    listing = server.endpoint + "/console/list?" + urllib.parse.urlencode({"bucket": "rec", "prefix": "retry/"})
+    browser.get(listing)
+    assert "flaky: FAILED" in browser.find_element(By.ID, "recordings").text
+    shot(browser, "21-replication-failed")
+    # The tier comes back: its path can be created now.
+    os.remove(server.blocker)
+    os.mkdir(server.blocker)
+    started = time.time()
+    browser.get(page)
+    Select(browser.find_element(By.ID, "tier")).select_by_visible_text("flaky")
+    browser.find_element(By.ID, "replicate").click()
+    wait_for(lambda: shows("COMPLETED"), timeout=15, what="flaky: COMPLETED after the retry")
+    assert time.time() - started < 20
+    with open(server.blocker / "nas" / "retry" / "clip.mp4", "rb") as copy:
+        assert copy.read() == b"a recording the tier cannot take yet"
+    assert not browser.find_elements(By.ID, "replicate")  # nothing left to retry
+    shot(browser, "22-replication-retried")
