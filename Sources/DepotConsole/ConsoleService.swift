@@ -24,6 +24,8 @@ public final class ConsoleService: Sendable {
     let throttle: SignInThrottle
     /// The tiers in effect (they change with reloads and the admin API): where "Replicate now" may copy to.
     let tierNames: @Sendable () -> [String]
+    /// The admin API's own handlers, for the tier, policy, account and event pages (ConsoleAdmin.swift).
+    let admin: ConsoleAdminCall?
     let logger: Logger
 
     static let sessionCookie = "depot_console"
@@ -32,8 +34,9 @@ public final class ConsoleService: Sendable {
 
     public init(
         engine: Engine, s3: S3Service, accounts: any AccountDirectory, region: String, secure: Bool, logger: Logger,
-        tierNames: @escaping @Sendable () -> [String] = { [] }
+        tierNames: @escaping @Sendable () -> [String] = { [] }, admin: ConsoleAdminCall? = nil
     ) {
+        self.admin = admin
         self.tierNames = tierNames
         self.engine = engine
         self.s3 = s3
@@ -101,6 +104,10 @@ public final class ConsoleService: Sendable {
             case "/console/signout": return signOut(session)
             case "/console/delete": return await deleteObject(form, viewer: viewer, request: request)
             case "/console/replicate": return await replicateObject(form, viewer: viewer)
+            case "/console/tiers": return await createTier(form, viewer: viewer)
+            case "/console/tiers/check": return await checkTier(form, viewer: viewer)
+            case "/console/policies": return await submitPolicy(form, viewer: viewer)
+            case "/console/accounts": return await createAccount(form, viewer: viewer)
             default: return problem(.notFound, "Not found", "There is no such form.", viewer)
             }
         }
@@ -111,6 +118,11 @@ public final class ConsoleService: Sendable {
         case "/console/buckets": return bucketsPage(viewer)
         case "/console/dashboard": return dashboardPage(viewer)
         case "/console/cameras": return camerasPage(viewer)
+        case "/console/tiers": return await tiersPage(viewer)
+        case "/console/tier": return await tierPage(query["name"] ?? "", viewer: viewer)
+        case "/console/policies": return await policiesPage(viewer)
+        case "/console/accounts": return await accountsPage(viewer)
+        case "/console/events": return await eventsPage(viewer)
         case "/console/list": return listPage(query, viewer: viewer)
         case "/console/object": return objectPage(query, viewer: viewer, host: host(of: request))
         default: return problem(.notFound, "Not found", "There is no such page.", viewer)

@@ -18,7 +18,7 @@ enum Templates {
         <header class="top">
           <a class="brand" href="/console/">Depot</a>
           {{#user}}
-          <nav aria-label="Main"><a href="/console/buckets">Recordings</a><a href="/console/cameras">Cameras</a>{{#admin}}<a href="/console/dashboard">Dashboard</a>{{/admin}}</nav>
+          <nav aria-label="Main"><a href="/console/buckets">Recordings</a><a href="/console/cameras">Cameras</a>{{#admin}}<a href="/console/dashboard">Dashboard</a><a href="/console/tiers">Tiers</a><a href="/console/policies">Policies</a><a href="/console/accounts">Accounts</a><a href="/console/events">Events</a>{{/admin}}</nav>
           <form method="post" action="/console/signout" class="signout">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <span class="who" title="Signed in as">{{user}}</span>
@@ -229,7 +229,7 @@ enum Templates {
             ("head", head), ("foot", foot), ("signin", signIn), ("buckets", buckets), ("list", list), ("object", object),
             ("dashboard", dashboard), ("cameras", cameras),
             ("problem", problem),
-        ] {
+        ] + AdminTemplates.all {
             do { try library.register(text, named: name) } catch { fatalError("console template \(name): \(error)") }
         }
         return library

@@ -104,9 +104,10 @@ public final class DepotServer: Sendable {
         if let source {
             reloader = { try await runtime.rebuild(base: try source.load(), isReload: true) }
         }
-        admin = AdminAPI(
+        let adminAPI = AdminAPI(
             engine: engine, accounts: accounts, tiering: tiering, events: events, runtime: runtime, started: Engine.now(),
             reloader: reloader, trace: trace)
+        admin = adminAPI
         let forwardEngine = engine
         let tiering = tiering
         let (engine, root) = (engine, root)
@@ -156,7 +157,8 @@ public final class DepotServer: Sendable {
         console = ConsoleService(
             engine: engine, s3: s3, accounts: accounts, region: configuration.server.region,
             secure: configuration.server.tls != nil, logger: logger,
-            tierNames: { [runtime] in runtime.current.tiers.map(\.name) })
+            tierNames: { [runtime] in runtime.current.tiers.map(\.name) },
+            admin: { [adminAPI] method, path, body in await adminAPI.consoleCall(method: method, path: path, body: body) })
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.

@@ -1,0 +1,137 @@
+/// The templates of the tier, policy, account and event pages (registered with the others in
+/// `Templates.library`). As there, every value goes through `{{ }}`, which HTML-escapes it.
+enum AdminTemplates {
+    static let tiers = """
+        {{> head}}
+        <h1>Tiers</h1>
+        {{#hasTiers}}
+        <table class="list" id="tiers">
+          <thead><tr><th scope="col">Tier</th><th scope="col">Type</th><th scope="col">Defined in</th></tr></thead>
+          <tbody>{{#tiers}}<tr><td><a href="{{link}}">{{name}}</a></td><td>{{type}}</td><td>{{source}}</td></tr>{{/tiers}}</tbody>
+        </table>
+        {{/hasTiers}}
+        <h2>New tier</h2>
+        {{#error}}<p class="error" role="alert" id="form-error">{{error}}</p>{{/error}}
+        <form method="post" action="/console/tiers" id="tier-form" class="card">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="t-name">Name</label><input id="t-name" name="name" required value="{{form_name}}">
+          <label for="t-type">Type</label>
+          <select id="t-type" name="type"><option value="filesystem"{{#type_filesystem}} selected{{/type_filesystem}}>filesystem</option><option value="s3"{{#type_s3}} selected{{/type_s3}}>s3</option></select>
+          <label for="t-path">Path (filesystem)</label><input id="t-path" name="path" value="{{form_path}}">
+          <label for="t-endpoint">Endpoint (s3)</label><input id="t-endpoint" name="endpoint" value="{{form_endpoint}}">
+          <label for="t-region">Region (s3)</label><input id="t-region" name="region" value="{{form_region}}">
+          <label for="t-bucket">Bucket (s3)</label><input id="t-bucket" name="bucket" value="{{form_bucket}}">
+          <label for="t-prefix">Prefix (s3)</label><input id="t-prefix" name="prefix" value="{{form_prefix}}">
+          <label for="t-access">Access key (s3)</label><input id="t-access" name="accessKey" value="{{form_accessKey}}">
+          <label for="t-secret">Secret key (s3)</label><input id="t-secret" name="secretKey" type="password" autocomplete="off">
+          <button type="submit" id="create-tier">Create tier</button>
+        </form>
+        {{> foot}}
+        """
+
+    static let tier = """
+        {{> head}}
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/console/tiers">Tiers</a> /</nav>
+        <h1>{{name}}</h1>
+        <table class="facts" id="tier-facts"><tbody>{{#facts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/facts}}</tbody></table>
+        <form method="post" action="/console/tiers/check" class="inline" id="check-form">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="name" value="{{name}}">
+          <button type="submit" id="check">Check</button>
+        </form>
+        {{#checked}}
+        <h2>Check {{#checkOK}}passed{{/checkOK}}{{^checkOK}}failed{{/checkOK}}</h2>
+        <table class="facts" id="check-result"><tbody>{{#checkFacts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/checkFacts}}</tbody></table>
+        {{/checked}}
+        {{> foot}}
+        """
+
+    static let policies = """
+        {{> head}}
+        <h1>Policies</h1>
+        {{#hasPolicies}}
+        <div class="scroll">
+        <table class="list" id="policies">
+          <thead><tr><th scope="col">Policy</th><th scope="col">Match</th><th scope="col">Replicate</th><th scope="col">Defined in</th></tr></thead>
+          <tbody>{{#policies}}<tr><td>{{name}}</td><td class="key">{{match}}</td><td class="key">{{replicate}}</td><td>{{source}}</td></tr>{{/policies}}</tbody>
+        </table>
+        </div>
+        {{/hasPolicies}}
+        <h2>New policy</h2>
+        {{#error}}<p class="error" role="alert" id="form-error">{{error}}</p>{{/error}}
+        {{#dryRun}}
+        <section id="dry-run" class="card"><h3>Dry run</h3>
+          <p>Matches <strong id="dry-matches">{{dryMatches}}</strong> stored objects ({{dryBytes}} bytes).</p>
+          <ul>{{#dryObjects}}<li class="key">{{bucket}}/{{key}} ({{size}} bytes)</li>{{/dryObjects}}</ul>
+        </section>
+        {{/dryRun}}
+        <form method="post" action="/console/policies" id="policy-form" class="card">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="p-name">Name</label><input id="p-name" name="name" value="{{form_name}}">
+          <label for="p-bucket">Bucket</label><input id="p-bucket" name="bucket" value="{{form_bucket}}">
+          <label for="p-prefix">Key prefix</label><input id="p-prefix" name="prefix" value="{{form_prefix}}">
+          <label for="p-tier">Replicate to tier</label><input id="p-tier" name="tier" value="{{form_tier}}" list="tier-names">
+          <datalist id="tier-names">{{#tierNames}}<option value="{{.}}">{{/tierNames}}</datalist>
+          <button type="submit" name="action" value="dryrun" id="dry-run-button">Dry run</button>
+          <button type="submit" name="action" value="save" id="save-policy">Save policy</button>
+        </form>
+        {{> foot}}
+        """
+
+    static let accounts = """
+        {{> head}}
+        <h1>Accounts</h1>
+        {{#created}}
+        <section class="card" id="new-account" role="status">
+          <h2>Account created</h2>
+          <p>Copy the secret key now: it is shown this once.</p>
+          <table class="facts"><tbody>
+            <tr><th scope="row">Access key</th><td id="new-access-key">{{newAccessKey}}</td></tr>
+            <tr><th scope="row">Secret key</th><td id="new-secret-key">{{newSecretKey}}</td></tr>
+          </tbody></table>
+        </section>
+        {{/created}}
+        {{#hasAccounts}}
+        <div class="scroll">
+        <table class="list" id="accounts">
+          <thead><tr><th scope="col">Name</th><th scope="col">Access key</th><th scope="col">Enabled</th><th scope="col">Grants</th><th scope="col">Defined in</th></tr></thead>
+          <tbody>{{#accounts}}<tr><td>{{name}}</td><td class="key">{{accessKey}}</td><td>{{enabled}}</td><td class="key">{{allow}}</td><td>{{source}}</td></tr>{{/accounts}}</tbody>
+        </table>
+        </div>
+        {{/hasAccounts}}
+        <h2>New account</h2>
+        {{#error}}<p class="error" role="alert" id="form-error">{{error}}</p>{{/error}}
+        <form method="post" action="/console/accounts" id="account-form" class="card">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="a-template">Template</label>
+          <select id="a-template" name="template">{{#templates}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/templates}}</select>
+          <label for="a-name">Name</label><input id="a-name" name="name" value="{{form_name}}">
+          <label for="a-bucket">Bucket</label><input id="a-bucket" name="bucket" value="{{form_bucket}}">
+          <label for="a-prefix">Key prefix</label><input id="a-prefix" name="prefix" value="{{form_prefix}}">
+          <button type="submit" id="create-account">Create account</button>
+        </form>
+        {{> foot}}
+        """
+
+    static let events = """
+        {{> head}}
+        <h1>Event sinks</h1>
+        <p>Events waiting in the outbox: <span id="outbox">{{outbox}}</span></p>
+        {{^hasSinks}}<p>No event sink is configured.</p>{{/hasSinks}}
+        {{#hasSinks}}
+        <div class="scroll">
+        <table class="list" id="sinks">
+          <thead><tr><th scope="col">Sink</th><th scope="col">Type</th><th scope="col">Backlog</th><th scope="col">Oldest pending (s)</th>
+            <th scope="col">Delivered</th><th scope="col">Dropped</th><th scope="col">Last error</th></tr></thead>
+          <tbody>{{#sinks}}<tr><td>{{name}}</td><td>{{type}}</td><td class="num">{{backlog}}</td><td class="num">{{oldestPendingAgeSeconds}}</td>
+            <td class="num">{{delivered}}</td><td class="num">{{dropped}}</td><td>{{#lastError}}<span class="error">{{lastError}}</span>{{/lastError}}{{^lastError}}—{{/lastError}}</td></tr>{{/sinks}}</tbody>
+        </table>
+        </div>
+        {{/hasSinks}}
+        {{> foot}}
+        """
+
+    static let all: [(String, String)] = [
+        ("tiers", tiers), ("tier", tier), ("policies", policies), ("accounts", accounts), ("events", events),
+    ]
+}

@@ -1,0 +1,49 @@
+import HummingbirdCore
+
+/// Policies: the list and a create form whose `Dry run` shows what the policy would match before
+/// it is saved (the admin API's dry run of an unsaved policy).
+extension ConsoleService {
+    func policiesPage(
+        _ viewer: Viewer, form: [String: String] = [:], error: AdminAnswer? = nil, dryRun: AdminAnswer? = nil
+    ) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        let list = await adminCall("GET", "/admin/v1/policies?limit=1000")
+        let rows = (list.object["policies"] as? [[String: Any]] ?? []).map { policy -> [String: Any] in
+            [
+                "name": policy["name"] ?? "", "source": policy["source"] ?? "",
+                "match": Self.text(policy["match"] ?? [:]), "replicate": Self.text(policy["replicate"] ?? ""),
+            ]
+        }
+        var values: [String: Any] = [
+            "title": "Policies", "policies": rows, "hasPolicies": !rows.isEmpty, "tierNames": tierNames(),
+        ]
+        for name in ["name", "bucket", "prefix", "tier"] { values["form_" + name] = form[name] ?? "" }
+        if let error { values["error"] = error.error }
+        if let dryRun, dryRun.ok {
+            values["dryRun"] = true
+            values["dryMatches"] = Self.text(dryRun.object["matches"] ?? 0)
+            values["dryBytes"] = Self.text(dryRun.object["bytes"] ?? 0)
+            values["dryObjects"] = (dryRun.object["objects"] as? [[String: Any]] ?? []).prefix(20).map {
+                ["bucket": $0["bucket"] ?? "", "key": $0["key"] ?? "", "size": Self.text($0["size"] ?? 0)]
+            }
+        }
+        return page("policies", values, viewer: viewer, status: error == nil ? .ok : .badRequest)
+    }
+
+    /// `action=dryrun` answers with the dry run and the form still filled in; `action=save` creates.
+    func submitPolicy(_ form: [String: String], viewer: Viewer) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        var match = Self.filled(form, ["bucket", "prefix"])
+        if match["prefix"] == nil { match["prefix"] = "" }
+        var document: [String: Any] = ["match": match]
+        if let tier = form["tier"], !tier.isEmpty { document["replicate"] = ["to": [tier]] }
+        if form["action"] == "dryrun" {
+            let answer = await adminCall("POST", "/admin/v1/policies/dry-run", document)
+            return await policiesPage(viewer, form: form, error: answer.ok ? nil : answer, dryRun: answer)
+        }
+        if let name = form["name"], !name.isEmpty { document["name"] = name }
+        let answer = await adminCall("POST", "/admin/v1/policies", document)
+        guard answer.ok else { return await policiesPage(viewer, form: form, error: answer) }
+        return Self.redirect("/console/policies")
+    }
+}
