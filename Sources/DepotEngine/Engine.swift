@@ -35,12 +35,25 @@ public struct EngineConfiguration: Sendable {
     public var segmentDirectory: String { dataDirectory + "/segments" }
 }
 
+/// The chunk store of the engine's data paths (ingest, commit logging, reads): they call only
+/// what `ChunkStore` (DepotStorage) requires of it. This is the storage-backend seam of issue
+/// 21: another store conforms to `ChunkStore` and takes this name's place. It is a concrete
+/// type, not `any ChunkStore`, so the hot paths stay statically dispatched (no existential
+/// call per chunk); making the data paths generic over it is the next step when a second
+/// store exists. Maintenance (compaction, hole punching, fsck's segment scan, the reserve
+/// ballast) uses `Engine.store` as the `SegmentStore` it is.
+typealias DataPathChunkStore = SegmentStore
+
 /// The storage engine: ingest, read, delete and list over the chunk store. It knows nothing of
 /// HTTP; the front doors turn its answers and `EngineError`s into their own dialects.
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     let environment: LMDBEnvironment
+    /// The segment files: the data paths' chunk store (`dataPathStore`) and the subject of
+    /// segment maintenance.
     let store: SegmentStore
+    /// The same store, seen as the data paths see it (`DataPathChunkStore`).
+    var dataPathStore: DataPathChunkStore { store }
     let committer: Committer
     let logger: Logger
     let reclaim: ReclaimGate
@@ -92,11 +105,11 @@ public final class Engine: Sendable {
             close(lockFile)
             throw EngineError.wrap(error)
         }
-        buckets = environment.table("buckets")
-        objects = environment.table("objects")
-        chunks = environment.table("chunks")
-        segments = environment.table("segments")
-        meta = environment.table("meta")
+        buckets = environment.table(.buckets)
+        objects = environment.table(.objects)
+        chunks = environment.table(.chunks)
+        segments = environment.table(.segments)
+        meta = environment.table(.meta)
         // The objects table's layout assumes LMDB takes keys of 511 bytes (ObjectKeyLayout).
         guard environment.maxKeySize >= ObjectKeyLayout.indexKeyLimit else {
             close(lockFile)

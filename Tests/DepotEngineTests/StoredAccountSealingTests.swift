@@ -12,7 +12,7 @@ struct StoredAccountSealingTests {
     static let record = Array(#"{"name":"cam","accessKey":"CAMKEY","secretKey":"the-secret-value-123"}"#.utf8)
 
     func rawRecord(_ engine: Engine, _ accessKey: String) throws -> [UInt8]? {
-        let table = engine.environment.table("accounts")
+        let table = engine.environment.table(.accounts)
         return try engine.environment.read { txn in try txn.get(table, Array(accessKey.utf8)).map { Array($0) } }
     }
 
@@ -41,7 +41,7 @@ struct StoredAccountSealingTests {
         let directory = TemporaryDirectory()
         do {
             let engine = try Engine(configuration: testConfiguration(directory.path))
-            let table = engine.environment.table("accounts")
+            let table = engine.environment.table(.accounts)
             try engine.environment.write { txn in try txn.put(table, Array("CAMKEY".utf8), Self.record) }
             #expect(try engine.storedAccounts().map(\.value) == [Self.record])
             engine.shutdown()
@@ -93,7 +93,7 @@ struct StoredAccountSealingTests {
         defer { engine.shutdown() }
         try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
         let raw = try #require(try rawRecord(engine, "CAMKEY"))
-        let table = engine.environment.table("accounts")
+        let table = engine.environment.table(.accounts)
         try engine.environment.write { txn in try txn.put(table, Array("OTHER".utf8), raw) }
         #expect(try engine.storedAccounts().map(\.accessKey) == ["CAMKEY"])
     }

@@ -6,7 +6,7 @@ import Synchronization
 /// What an index change sees while it runs inside a commit batch: the log to append its record
 /// to, and running per-segment live-byte deltas.
 final class CommitContext {
-    let store: SegmentStore
+    let store: DataPathChunkStore
     var nextSequence: UInt64
     var liveDelta: [UInt32: Int64] = [:]
     /// Outbox entries written in this batch: the event dispatcher is woken once it commits.
@@ -15,7 +15,7 @@ final class CommitContext {
     /// request or its batch not commit. Run newest first.
     private var undo: [() -> Void] = []
 
-    init(store: SegmentStore, nextSequence: UInt64) {
+    init(store: DataPathChunkStore, nextSequence: UInt64) {
         self.store = store
         self.nextSequence = nextSequence
     }
@@ -100,7 +100,7 @@ final class Committer: Sendable {
     private final class ResultBox<R>: @unchecked Sendable { var value: R? }
 
     private let environment: LMDBEnvironment
-    private let store: SegmentStore
+    private let store: DataPathChunkStore
     let meta: Table
     private let segments: Table
     let objects: Table
@@ -120,14 +120,14 @@ final class Committer: Sendable {
     /// Called after a batch that wrote outbox entries is durable (wakes the event dispatcher).
     let eventsCommitted = Mutex<FunctionBox<@Sendable () -> Void>?>(nil)
 
-    init(environment: LMDBEnvironment, store: SegmentStore, nextSequence: UInt64, logger: Logger) {
+    init(environment: LMDBEnvironment, store: DataPathChunkStore, nextSequence: UInt64, logger: Logger) {
         self.environment = environment
         self.store = store
-        self.meta = environment.table("meta")
-        self.segments = environment.table("segments")
-        self.objects = environment.table("objects")
-        self.versions = environment.table("versions")
-        self.buckets = environment.table("buckets")
+        self.meta = environment.table(.meta)
+        self.segments = environment.table(.segments)
+        self.objects = environment.table(.objects)
+        self.versions = environment.table(.versions)
+        self.buckets = environment.table(.buckets)
         self.keyedItemTables = Dictionary(uniqueKeysWithValues: Tables.logged.map { ($0, environment.table($0)) })
         self.logger = logger
         self.queue = Mutex(([], false, nextSequence))

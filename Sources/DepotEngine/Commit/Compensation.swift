@@ -73,7 +73,7 @@ extension Committer {
                     let value = try txn.get(itemTable, Array(key.utf8))
                     // An account an earlier version kept in clear (not sealed yet) never goes to
                     // a segment, even to supersede a failed change.
-                    if table == "accounts", let value, !Engine.isSealed(value) { continue }
+                    if table == IndexTable.accounts.rawValue, let value, !Engine.isSealed(value) { continue }
                     _ = try context.log(.keyedItem(table: table, key: key, value: value))
                 }
             } catch {

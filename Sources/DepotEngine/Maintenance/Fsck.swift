@@ -78,7 +78,7 @@ extension Engine {
             advance(meter)
         }
 
-        let (objectTable, chunkTable, partTable) = (objects, chunks, environment.table("parts"))
+        let (objectTable, chunkTable, partTable) = (objects, chunks, environment.table(.parts))
         try environment.read { txn in
             try damage.findChunks(txn: txn, table: chunkTable)
             var expected: [[UInt8]: UInt64] = [:]

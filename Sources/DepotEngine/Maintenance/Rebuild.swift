@@ -143,8 +143,8 @@ extension Engine {
         do {
             let environment = try LMDBEnvironment(path: target, tables: Tables.all)
             let (buckets, objects, chunks, segments, meta) = (
-                environment.table("buckets"), environment.table("objects"), environment.table("chunks"),
-                environment.table("segments"), environment.table("meta")
+                environment.table(.buckets), environment.table(.objects), environment.table(.chunks),
+                environment.table(.segments), environment.table(.meta)
             )
             try environment.write { txn in
                 for (name, state) in bucketState {
@@ -176,7 +176,7 @@ extension Engine {
                     survive(name, state)
                 }
                 for (name, state) in versionState { survive(ObjectName(bucket: name.bucket, key: name.key), state) }
-                let versionTable = environment.table("versions")
+                let versionTable = environment.table(.versions)
                 // The tasks table is working state that no log record carries: every copy the
                 // restored records still show PENDING gets its task queued again below, or it
                 // would stay PENDING for ever (a re-queue request skips copies already on their way).
@@ -203,7 +203,7 @@ extension Engine {
                     try txn.putObject(objects, bucket: name.bucket, key: name.key, current)
                     report.objects += 1
                 }
-                let tasks = environment.table("tasks")
+                let tasks = environment.table(.tasks)
                 let taskIdBase = UInt64(Engine.now()) << 20
                 for (n, task) in pendingCopies.enumerated() {
                     try txn.put(tasks, TierTask.tableKey(due: Engine.now(), id: taskIdBase &+ UInt64(n)), task.encoded())
@@ -231,7 +231,7 @@ extension Engine {
                         continue
                     }
                     try txn.put(environment.table(name.table), Array(name.key.utf8), value)
-                    if name.table == "accounts" {
+                    if name.table == IndexTable.accounts.rawValue {
                         report.accounts += 1
                     } else {
                         report.settings[String(name.key.prefix { $0 != "/" }), default: 0] += 1

@@ -40,7 +40,7 @@ extension Engine {
     /// A heartbeat: the device is seen now and says `info`; `owner` is the account whose
     /// credentials came with it, if any.
     public func recordHeartbeat(device: String, info: [(String, String)], owner: String? = nil) async throws {
-        let table = environment.table("devices")
+        let table = environment.table(.devices)
         let now = Engine.now()
         do {
             try await committer.submit { txn, _ in
@@ -60,7 +60,7 @@ extension Engine {
     /// Makes `device` one of `owner`'s devices (an authenticated upload named it). Writes only
     /// when the device is not the owner's yet, so a camera's uploads cost one read.
     public func bindDevice(_ device: String, owner: String) async throws {
-        let table = environment.table("devices")
+        let table = environment.table(.devices)
         let key = Array(device.utf8)
         let known = try environment.read { txn in
             try txn.get(table, key).map { value in try value.withUnsafeBytes { try DeviceRecord.decode(key: device, $0) } }
@@ -82,7 +82,7 @@ extension Engine {
 
     /// Every device, or with `owner` only that account's devices.
     public func devices(owner: String? = nil) throws -> [DeviceRecord] {
-        let table = environment.table("devices")
+        let table = environment.table(.devices)
         return try environment.read { txn in
             var out: [DeviceRecord] = []
             try txn.scan(table) { key, value in
@@ -97,7 +97,7 @@ extension Engine {
     /// MD5 of an upload's parts in order, read back from the segments (tus uploads arrive in
     /// several requests, possibly across restarts, so no single request saw every byte).
     public func uploadContentMD5(uploadId id: String) throws -> [UInt8] {
-        let (partTable, chunkTable) = (environment.table("parts"), chunks)
+        let (partTable, chunkTable) = (environment.table(.parts), chunks)
         let prefix = Tables.partPrefix(upload: id)
         // Encrypted parts are read back decrypted (their tag checked), by their chunk addresses.
         let encryption = try upload(id).flatMap { ObjectEncryption(metadata: $0.metadata.systemMetadata) }

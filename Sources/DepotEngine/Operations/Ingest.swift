@@ -146,11 +146,11 @@ public final class IngestSession {
             let location: RecordLocation
             if let domain {
                 let sealed = try chunk.withContiguousBytes { try domain.seal($0, address: hash) }
-                try engine.store.ensureRoomForUpload(bytes: sealed.count)
-                location = try sealed.withUnsafeBytes { try engine.store.append(kind: .chunk, hash: hash, payload: $0) }
+                try engine.dataPathStore.ensureRoomForUpload(bytes: sealed.count)
+                location = try sealed.withUnsafeBytes { try engine.dataPathStore.append(kind: .chunk, hash: hash, payload: $0) }
             } else {
-                try engine.store.ensureRoomForUpload(bytes: chunk.count)
-                location = try engine.store.append(kind: .chunk, hash: hash, pieces: chunk.pieces)
+                try engine.dataPathStore.ensureRoomForUpload(bytes: chunk.count)
+                location = try engine.dataPathStore.append(kind: .chunk, hash: hash, pieces: chunk.pieces)
             }
             appendedHere[hash] = location
             placements.append(ChunkPlacement(hash: hash, location: location))

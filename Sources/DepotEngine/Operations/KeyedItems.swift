@@ -8,9 +8,10 @@ extension Engine {
     /// Sets `key` of `table` to `value`, or removes it (nil). Returns whether anything changed;
     /// an unchanged item writes no record.
     @discardableResult
-    func writeKeyedItem(table name: String, key: String, value: [UInt8]?) async throws -> Bool {
+    func writeKeyedItem(table which: IndexTable, key: String, value: [UInt8]?) async throws -> Bool {
+        let name = which.rawValue
         assert(Tables.logs(table: name, key: key), "\(name)/\(key) is not an item of a logged table")
-        let table = environment.table(name)
+        let table = environment.table(which)
         do {
             return try await committer.submit { txn, context in
                 let indexKey = Array(key.utf8)
@@ -42,7 +43,7 @@ extension Engine {
                     let itemKey = String(decoding: key, as: UTF8.self)
                     guard Tables.logs(table: name, key: itemKey) else { return true }
                     items.append((name, itemKey, Array(value)))
-                    clearAccounts = clearAccounts || (name == "accounts" && !Engine.isSealed(items.last!.value))
+                    clearAccounts = clearAccounts || (name == IndexTable.accounts.rawValue && !Engine.isSealed(items.last!.value))
                     return true
                 }
             }

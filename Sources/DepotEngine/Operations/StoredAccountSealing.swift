@@ -71,7 +71,7 @@ extension Engine {
         guard !clear.isEmpty else { return report }
         let sealingKey = try SecretsKey.loadOrCreate(dataDirectory: configuration.dataDirectory)
         let sealed = try clear.map { ($0.accessKey, try sealAccount($0.value, accessKey: $0.accessKey, key: sealingKey)) }
-        let table = environment.table("accounts")
+        let table = environment.table(.accounts)
         try environment.write { txn in
             for (accessKey, value) in sealed { try txn.put(table, Array(accessKey.utf8), value) }
         }

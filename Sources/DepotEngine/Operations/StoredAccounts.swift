@@ -29,12 +29,12 @@ extension Engine {
     public func storeAccount(accessKey: String, value: [UInt8]) async throws {
         let sealed = try Self.sealAccount(
             value, accessKey: accessKey, key: SecretsKey.loadOrCreate(dataDirectory: configuration.dataDirectory))
-        try await writeKeyedItem(table: "accounts", key: accessKey, value: sealed)
+        try await writeKeyedItem(table: .accounts, key: accessKey, value: sealed)
     }
 
     @discardableResult
     public func removeStoredAccount(accessKey: String) async throws -> Bool {
-        try await writeKeyedItem(table: "accounts", key: accessKey, value: nil)
+        try await writeKeyedItem(table: .accounts, key: accessKey, value: nil)
     }
 
     private func rawStoredAccounts() throws -> [(accessKey: String, value: [UInt8])] {
@@ -42,7 +42,7 @@ extension Engine {
     }
 
     static func rawStoredAccounts(in environment: LMDBEnvironment) throws -> [(accessKey: String, value: [UInt8])] {
-        let table = environment.table("accounts")
+        let table = environment.table(.accounts)
         return try environment.read { txn in
             var out: [(String, [UInt8])] = []
             try txn.scan(table) { key, value in

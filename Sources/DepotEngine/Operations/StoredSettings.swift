@@ -5,7 +5,7 @@ import DepotStorage
 /// Logged too (KeyedItems.swift), so a rebuilt index brings them back.
 extension Engine {
     public func storedSettings(kind: String) throws -> [(name: String, document: [UInt8])] {
-        let table = environment.table("settings")
+        let table = environment.table(.settings)
         let prefix = Array((kind + "/").utf8)
         return try environment.read { txn in
             var out: [(String, [UInt8])] = []
@@ -19,11 +19,11 @@ extension Engine {
     }
 
     public func storeSetting(kind: String, name: String, document: [UInt8]) async throws {
-        try await writeKeyedItem(table: "settings", key: kind + "/" + name, value: document)
+        try await writeKeyedItem(table: .settings, key: kind + "/" + name, value: document)
     }
 
     @discardableResult
     public func removeSetting(kind: String, name: String) async throws -> Bool {
-        try await writeKeyedItem(table: "settings", key: kind + "/" + name, value: nil)
+        try await writeKeyedItem(table: .settings, key: kind + "/" + name, value: nil)
     }
 }

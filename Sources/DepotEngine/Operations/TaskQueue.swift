@@ -6,7 +6,7 @@ import DepotStorage
 extension Engine {
     /// The oldest queued task for `tier`, whatever its due time.
     public func firstTask(tier: String, scanLimit: Int = 100_000) throws -> TierTask? {
-        let table = environment.table("tasks")
+        let table = environment.table(.tasks)
         return try environment.read { txn in
             var found: TierTask?
             var scanned = 0
@@ -27,7 +27,7 @@ extension Engine {
     /// Makes every task of `tier` due now; returns how many were moved forward.
     @discardableResult
     public func retryNow(tier: String) async throws -> Int {
-        let table = environment.table("tasks")
+        let table = environment.table(.tasks)
         let now = Engine.now()
         var moved = 0
         while true {
@@ -63,7 +63,7 @@ extension Engine {
     /// copies are dropped. Returns how many tasks were cancelled.
     @discardableResult
     public func cancelTasks(tier: String, reason: String) async throws -> Int {
-        let table = environment.table("tasks")
+        let table = environment.table(.tasks)
         var cancelled = 0
         while true {
             // Batches keep each read short; every task's outcome is its own small commit.
@@ -90,7 +90,7 @@ extension Engine {
 
     /// The queued tasks of one object, with their due times (for the admin API's object status).
     public func tasks(bucket: String, key: String, scanLimit: Int = 1_000_000) throws -> [(task: TierTask, due: Int64)] {
-        let table = environment.table("tasks")
+        let table = environment.table(.tasks)
         return try environment.read { txn in
             var found: [(TierTask, Int64)] = []
             var scanned = 0

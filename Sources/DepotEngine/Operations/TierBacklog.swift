@@ -19,7 +19,7 @@ public struct TierBacklog: Sendable, Equatable {
 extension Engine {
     /// The queued tasks of every tier, with the age of the oldest (one walk of the task table).
     public func tierBacklogs() throws -> [String: TierBacklog] {
-        let table = environment.table("tasks")
+        let table = environment.table(.tasks)
         return try environment.read { txn in
             var backlogs: [String: TierBacklog] = [:]
             try txn.scan(table) { key, value in

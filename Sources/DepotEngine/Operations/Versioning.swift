@@ -101,7 +101,7 @@ extension Engine {
         }
     }
 
-    var versionTable: Table { environment.table("versions") }
+    var versionTable: Table { environment.table(.versions) }
 
     // MARK: PutBucketVersioning
 

@@ -83,25 +83,24 @@ enum LogPayload {
     }
 }
 
-/// Table names and key layouts of the LMDB environment (DESIGN "LMDB tables").
+/// Key layouts of the LMDB environment's tables, and which tables are logged; the tables
+/// themselves are `IndexTable` (README "LMDB tables").
 enum Tables {
-    static let all = [
-        "meta", "buckets", "objects", "chunks", "segments", "uploads", "parts", "tasks", "outbox", "accounts", "devices",
-        "settings", "completedUploads", "usage", "versions",
-    ]
+    /// Every table's LMDB name (the list itself is `IndexTable`).
+    static let all = IndexTable.allCases.map(\.rawValue)
 
     /// Tables whose items are kept in the segment log too (`.keyedItem` records), because they
     /// hold what an admin made and nothing else can give back: stored accounts (sealed) and
     /// the `settings` items written by `storeSetting` (tiers, policies, replication jobs; not the
     /// event sinks' delivery cursors). The other tables are rebuilt from the object records or
     /// are working state; DESIGN "LMDB tables" in the README says which is which.
-    static let logged: Set<String> = ["accounts", "settings"]
+    static let logged = Set(IndexTable.allCases.filter(\.isKeyedItemLogged).map(\.rawValue))
 
     /// Whether an item is logged: every item of a logged table except the event sinks'
     /// delivery cursors (`settings` keys `cursor/<sink>`), which move with every delivery and
     /// which a rebuilt index, having no outbox, does not need.
     static func logs(table: String, key: String) -> Bool {
-        logged.contains(table) && !(table == "settings" && key.hasPrefix("cursor/"))
+        logged.contains(table) && !(table == IndexTable.settings.rawValue && key.hasPrefix("cursor/"))
     }
 
     // objects keys: ObjectKeyLayout (bucket, 0x00, key; long keys hashed).

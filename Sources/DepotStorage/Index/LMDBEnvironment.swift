@@ -76,6 +76,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
         pthread_rwlock_destroy(&resizeLock)
     }
 
+    /// The names of the tables this environment opened.
+    public var tableNames: Set<String> { Set(databases.keys) }
+
     public func table(_ name: String) -> Table {
         guard let dbi = databases[name] else { preconditionFailure("unknown LMDB table \(name)") }
         return Table(dbi: dbi, name: name)
