@@ -124,6 +124,7 @@ public final class ConsoleService: Sendable {
         case "/console/accounts": return await accountsPage(viewer)
         case "/console/events": return await eventsPage(viewer)
         case "/console/list": return listPage(query, viewer: viewer)
+        case "/console/timeline": return timelinePage(query, viewer: viewer)
         case "/console/object": return objectPage(query, viewer: viewer, host: host(of: request))
         default: return problem(.notFound, "Not found", "There is no such page.", viewer)
         }

@@ -67,10 +67,13 @@ extension ConsoleService {
         }
         let camera = query["camera"] ?? ""
         let day = query["day"] ?? ""
-        guard day.isEmpty || Self.dayRange(day) != nil else {
-            return problem(.badRequest, "Bad day", "The day must be written YYYY-MM-DD, not \(day).", viewer)
+        let (from, to) = (query["from"] ?? "", query["to"] ?? "")
+        let window: Range<Int64>?
+        switch Self.timeWindow(day: day, from: from, to: to) {
+        case .success(let range): window = range
+        case .failure(let refusal): return problem(.badRequest, refusal.heading, refusal.message, viewer)
         }
-        let filtered = !camera.isEmpty || !day.isEmpty
+        let filtered = !camera.isEmpty || window != nil
         var after = ""
         if let token = query["after"], !token.isEmpty {
             guard let bytes = Hex.decode(token), let key = String(validating: bytes, as: UTF8.self) else {
@@ -109,7 +112,7 @@ extension ConsoleService {
                 let recordCamera = Self.camera(of: entry.name, record: record, under: prefix)
                 if !recordCamera.isEmpty { cameras.insert(recordCamera) }
                 if !camera.isEmpty && recordCamera != camera { continue }
-                if let range = Self.dayRange(day), !range.contains(Self.recordedAt(record)) { continue }
+                if let window, !window.contains(Self.recordedAt(record)) { continue }
                 rows.append(row(bucket: bucket, key: entry.name, record: record, camera: recordCamera))
             }
             let more = taken < entries.count || listing.isTruncated
@@ -126,17 +129,22 @@ extension ConsoleService {
             crumbs.append(["name": String(part), "link": listLink(bucket: bucket, prefix: first + walked)])
         }
         var values: [String: Any] = [
-            "title": bucket, "bucket": bucket, "prefix": prefix, "camera": camera, "day": day, "rows": rows,
+            "title": bucket, "bucket": bucket, "prefix": prefix, "camera": camera, "day": day, "from": from, "to": to,
+            "rows": rows,
             "hasRows": !rows.isEmpty, "folders": folders, "hasFolders": !folders.isEmpty, "crumbs": crumbs,
             "cameras": cameras.sorted(), "filtered": filtered,
         ]
         if filtered { values["scanned"] = "\(scanned) recordings looked through" }
+        if !camera.isEmpty, !day.isEmpty {
+            values["timeline"] =
+                "/console/timeline?" + HTTPForm.query([("bucket", bucket), ("prefix", prefix), ("camera", camera), ("day", day)])
+        }
         if let resumeAfter {
             values["next"] =
                 "/console/list?"
                 + HTTPForm.query([
-                    ("bucket", bucket), ("prefix", prefix), ("camera", camera), ("day", day),
-                    ("after", Hex.encode(Array(resumeAfter.utf8))),
+                    ("bucket", bucket), ("prefix", prefix), ("camera", camera), ("day", day), ("from", from),
+                    ("to", to), ("after", Hex.encode(Array(resumeAfter.utf8))),
                 ])
         }
         return page("list", values, viewer: viewer)
@@ -146,6 +154,8 @@ extension ConsoleService {
         [
             "key": key, "link": objectLink(bucket: bucket, key: key), "camera": camera,
             "time": Self.time(milliseconds: Self.recordedAt(record)), "size": Self.size(record.size),
+            "duration": Self.durationMilliseconds(record).map(Self.seconds) ?? "—",
+            "fps": Self.metadata("fps", of: record) ?? "—",
             "replicas": Self.replicas(record),
             "lock": Self.lock(record.lock),
         ]
@@ -283,6 +293,62 @@ extension ConsoleService {
             return seconds * 1000
         }
         return record.created
+    }
+
+    /// A Kerberos Agent's user metadata value (`duration`, `fps`), when it sent a non-empty one.
+    static func metadata(_ name: String, of record: ObjectRecord) -> String? {
+        record.userMetadata.first(where: { $0.0 == name }).map(\.1).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The recording's length from the agent's `duration` metadata (milliseconds).
+    static func durationMilliseconds(_ record: ObjectRecord) -> Int64? {
+        metadata("duration", of: record).flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    static func seconds(_ milliseconds: Int64) -> String { String(format: "%.1f s", Double(milliseconds) / 1000) }
+
+    struct FilterRefusal: Error {
+        let heading: String
+        let message: String
+    }
+
+    /// The time filters as one window: a day (`YYYY-MM-DD`), and/or `from`/`to` (`YYYY-MM-DDTHH:MM`,
+    /// UTC, as a datetime-local field sends it; `to` excluded); nil when none is given.
+    static func timeWindow(day: String, from: String, to: String) -> Result<Range<Int64>?, FilterRefusal> {
+        var lower = Int64.min
+        var upper = Int64.max
+        if !day.isEmpty {
+            guard let range = dayRange(day) else {
+                return .failure(FilterRefusal(heading: "Bad day", message: "The day must be written YYYY-MM-DD, not \(day)."))
+            }
+            (lower, upper) = (range.lowerBound, range.upperBound)
+        }
+        for (name, text) in [("from", from), ("to", to)] where !text.isEmpty {
+            guard let ms = minuteTime(text) else {
+                return .failure(
+                    FilterRefusal(
+                        heading: "Bad \(name)", message: "\(name) must be written YYYY-MM-DDTHH:MM (UTC), not \(text)."))
+            }
+            if name == "from" { lower = max(lower, ms) } else { upper = min(upper, ms) }
+        }
+        if lower == .min && upper == .max { return .success(nil) }
+        guard lower < upper else {
+            return .failure(FilterRefusal(heading: "Bad time range", message: "from must come before to (and within the day)."))
+        }
+        return .success(lower..<upper)
+    }
+
+    /// `2026-12-05T14:30` (seconds optional) as milliseconds, UTC.
+    static func minuteTime(_ text: String) -> Int64? {
+        let parts = text.split(separator: "T", omittingEmptySubsequences: false)
+        guard parts.count == 2, let day = dayRange(String(parts[0])) else { return nil }
+        let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        guard (2...3).contains(clock.count), clock.allSatisfy({ $0.count == 2 }),
+            let hour = Int(clock[0]), let minute = Int(clock[1]), (0..<24).contains(hour), (0..<60).contains(minute)
+        else { return nil }
+        let second = clock.count == 3 ? Int(clock[2]) : 0
+        guard let second, (0..<60).contains(second) else { return nil }
+        return day.lowerBound + Int64(hour * 3600 + minute * 60 + second) * 1000
     }
 
     /// `2026-12-05` as the milliseconds of that UTC day.

@@ -86,6 +86,8 @@ enum Templates {
           <div><label for="camera">Camera</label><input id="camera" name="camera" value="{{camera}}" list="cameras"></div>
           <datalist id="cameras">{{#cameras}}<option value="{{.}}">{{/cameras}}</datalist>
           <div><label for="day">Day (UTC)</label><input id="day" name="day" type="date" value="{{day}}"></div>
+          <div><label for="from">From (UTC)</label><input id="from" name="from" type="datetime-local" value="{{from}}"></div>
+          <div><label for="to">To (UTC)</label><input id="to" name="to" type="datetime-local" value="{{to}}"></div>
           <button type="submit">Search</button>
         </form>
         {{#hasFolders}}
@@ -93,15 +95,18 @@ enum Templates {
         <ul class="folders">{{#folders}}<li><a href="{{link}}">{{name}}</a></li>{{/folders}}</ul>
         {{/hasFolders}}
         <h2>Recordings</h2>
+        {{#timeline}}<p><a id="timeline-link" href="{{timeline}}">Show this camera's day as a timeline</a></p>{{/timeline}}
         {{^rows}}<p>No recordings {{#filtered}}match in this page of the bucket{{/filtered}}{{^filtered}}here{{/filtered}}.</p>{{/rows}}
         {{#hasRows}}
         <div class="scroll">
         <table class="list" id="recordings">
           <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Key</th><th scope="col">Camera</th>
+            <th scope="col">Duration</th><th scope="col">FPS</th>
             <th scope="col">Size</th><th scope="col">Replication</th><th scope="col">Lock</th></tr></thead>
           <tbody>
           {{#rows}}
           <tr><td>{{time}}</td><td class="key"><a href="{{link}}">{{key}}</a></td><td>{{camera}}</td>
+              <td class="num duration">{{duration}}</td><td class="num fps">{{fps}}</td>
               <td class="num">{{size}}</td>
               <td>{{#replicas}}<span class="badge {{state}}">{{tier}}: {{state}}</span> {{/replicas}}{{^replicas}}<span class="muted">local only</span>{{/replicas}}</td>
               <td>{{lock}}</td></tr>
@@ -227,7 +232,7 @@ enum Templates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("head", head), ("foot", foot), ("signin", signIn), ("buckets", buckets), ("list", list), ("object", object),
-            ("dashboard", dashboard), ("cameras", cameras),
+            ("dashboard", dashboard), ("cameras", cameras), ("timeline", RecordingsTimeline.template),
             ("problem", problem),
         ] + AdminTemplates.all {
             do { try library.register(text, named: name) } catch { fatalError("console template \(name): \(error)") }

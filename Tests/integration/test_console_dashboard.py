@@ -105,3 +105,45 @@ def test_a_failed_replication_is_retried_from_the_console_once_the_tier_is_back(
         assert copy.read() == b"a recording the tier cannot take yet"
     assert not browser.find_elements(By.ID, "replicate")  # nothing left to retry
     shot(browser, "22-replication-retried")
+
+
+def test_timeline_places_a_cameras_recordings_by_time_and_the_list_filters_by_time_range(server, browser):
+    from selenium.webdriver.common.by import By
+    morning = recording(server, "porch", DAY + 8 * 3600 + 15 * 60, duration_ms="600000", fps="25")  # 08:15, 10 min
+    afternoon = recording(server, "porch", DAY + 14 * 3600 + 30 * 60)  # 14:30
+    next_night = recording(server, "porch", DAY + 86400 + 3600)  # 2025-12-06 01:00
+    other_camera = recording(server, "garage", DAY + 9 * 3600)
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/list?" + urllib.parse.urlencode(
+        {"bucket": "rec", "prefix": "", "camera": "porch", "day": "2025-12-05"}))
+    rows = {r.find_element(By.CSS_SELECTOR, "td.key").text: r for r in browser.find_elements(By.CSS_SELECTOR, "#recordings tbody tr")}
+    assert set(rows) == {morning, afternoon}, list(rows)
+    assert rows[morning].find_element(By.CSS_SELECTOR, "td.duration").text == "600.0 s"
+    assert rows[morning].find_element(By.CSS_SELECTOR, "td.fps").text == "25"
+    assert rows[afternoon].find_element(By.CSS_SELECTOR, "td.duration").text == "3.0 s"
+    browser.find_element(By.ID, "timeline-link").click()
+    blocks = {b.get_attribute("data-key"): b for b in browser.find_elements(By.CSS_SELECTOR, "#timeline a rect.block")}
+    assert set(blocks) == {morning, afternoon}, list(blocks)
+    assert (blocks[morning].get_attribute("data-hour"), blocks[morning].get_attribute("data-minute")) == ("8", "15")
+    assert (blocks[afternoon].get_attribute("data-hour"), blocks[afternoon].get_attribute("data-minute")) == ("14", "30")
+    # Drawn where they happen: the 14:30 block lies lower (a later hour) and further right (later in its hour).
+    first, second = blocks[morning].rect, blocks[afternoon].rect
+    assert second["y"] > first["y"] and second["x"] > first["x"]
+    assert first["width"] > 10 * second["width"]  # 10 minutes against 3 seconds (drawn at least 3 units wide)
+    shot(browser, "23-timeline")
+    blocks[afternoon].click()
+    wait_for(lambda: "/console/object?" in browser.current_url, what="the recording's page from its block")
+    assert browser.find_element(By.CSS_SELECTOR, "h1.key").text == afternoon
+    # A range across midnight: 14:00 on the 5th to 02:00 on the 6th keeps the afternoon and the night.
+    for start, end, expected in [("2025-12-05T14:00", "2025-12-06T02:00", {afternoon, next_night}),
+                                 ("2025-12-05T08:00", "2025-12-05T08:16", {morning, }),
+                                 ("2025-12-05T08:16", "2025-12-05T14:30", {other_camera})]:
+        browser.get(server.endpoint + "/console/list?" + urllib.parse.urlencode(
+            {"bucket": "rec", "prefix": "", "from": start, "to": end}))
+        keys = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#recordings td.key a")}
+        assert keys == expected, (start, end, keys)
+    shot(browser, "24-time-range")
+    browser.get(server.endpoint + "/console/list?bucket=rec&from=2025-12-05T25:00")
+    assert "from must be written YYYY-MM-DDTHH:MM" in browser.page_source
+    browser.get(server.endpoint + "/console/list?bucket=rec&from=2025-12-06T00:00&to=2025-12-05T00:00")
+    assert "from must come before to" in browser.page_source
