@@ -117,14 +117,18 @@ enum AdminTemplates {
         {{> head}}
         <h1>Event sinks</h1>
         <p>Events waiting in the outbox: <span id="outbox">{{outbox}}</span></p>
+        {{#validated}}
+        <p id="validation" role="status" class="{{^delivered}}error{{/delivered}}">Test event to {{sink}}: {{#delivered}}delivered{{/delivered}}{{^delivered}}not delivered: {{error}}{{/delivered}}</p>
+        {{/validated}}
         {{^hasSinks}}<p>No event sink is configured.</p>{{/hasSinks}}
         {{#hasSinks}}
         <div class="scroll">
         <table class="list" id="sinks">
           <thead><tr><th scope="col">Sink</th><th scope="col">Type</th><th scope="col">Backlog</th><th scope="col">Oldest pending (s)</th>
-            <th scope="col">Delivered</th><th scope="col">Dropped</th><th scope="col">Last error</th></tr></thead>
+            <th scope="col">Delivered</th><th scope="col">Dropped</th><th scope="col">Last error</th><th scope="col">Check</th></tr></thead>
           <tbody>{{#sinks}}<tr><td>{{name}}</td><td>{{type}}</td><td class="num">{{backlog}}</td><td class="num">{{oldestPendingAgeSeconds}}</td>
-            <td class="num">{{delivered}}</td><td class="num">{{dropped}}</td><td>{{#lastError}}<span class="error">{{lastError}}</span>{{/lastError}}{{^lastError}}—{{/lastError}}</td></tr>{{/sinks}}</tbody>
+            <td class="num">{{delivered}}</td><td class="num">{{dropped}}</td><td>{{#lastError}}<span class="error">{{lastError}}</span>{{/lastError}}{{^lastError}}—{{/lastError}}</td>
+            <td><form method="post" action="/console/events/validate" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="name" value="{{name}}"><button type="submit" id="validate-{{name}}">Validate</button></form></td></tr>{{/sinks}}</tbody>
         </table>
         </div>
         {{/hasSinks}}

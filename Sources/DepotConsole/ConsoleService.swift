@@ -108,6 +108,7 @@ public final class ConsoleService: Sendable {
             case "/console/tiers/check": return await checkTier(form, viewer: viewer)
             case "/console/policies": return await submitPolicy(form, viewer: viewer)
             case "/console/accounts": return await createAccount(form, viewer: viewer)
+            case "/console/events/validate": return await validateSink(form, viewer: viewer)
             default: return problem(.notFound, "Not found", "There is no such form.", viewer)
             }
         }

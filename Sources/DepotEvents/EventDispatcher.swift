@@ -18,7 +18,7 @@ public final class EventDispatcher: Service, Sendable {
     let client: HTTPClient
     let logger: Logger
     let region: String
-    private let settings: Mutex<EventSettings>
+    let settings: Mutex<EventSettings>
     private let states = Mutex<[String: SinkState]>([:])
     /// The wake-up of every running sink loop, by a number of its own: after a reload a sink's new
     /// loop runs beside the old one for a moment, so the sink's name would not tell them apart
@@ -221,7 +221,7 @@ public final class EventDispatcher: Service, Sendable {
         _ = try? await untilCancelled { await closing.shutdown() }
     }
 
-    private func makeSink(_ sink: SinkSettings) throws -> any EventSink {
+    func makeSink(_ sink: SinkSettings) throws -> any EventSink {
         switch sink.kind {
         case .webhook: return WebhookSink(settings: sink, client: client)
         case .sqs: return SQSSink(settings: sink, client: client)

@@ -11,6 +11,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from admin_client import Admin
+from event_receiver import Receiver
 from test_console import browser, csrf_of, pytestmark, shot, sign_in, signed_in_session, wait_for  # noqa: F401
 
 CONFIG = """buckets: [rec]
@@ -22,6 +24,7 @@ accounts:
 events:
   sinks:
     - { name: hook, type: webhook, url: "http://127.0.0.1:9/events", format: s3 }
+    - { name: good, type: webhook, url: "RECEIVER_URL/events", format: s3, match: { bucket: none } }
 """
 ADMIN_PAGES = ["/console/tiers", "/console/tier?name=archive", "/console/policies", "/console/accounts",
                "/console/events"]
@@ -30,6 +33,7 @@ ADMIN_FORMS = {
     "/console/tiers/check": {"name": "archive"},
     "/console/policies": {"name": "forged", "bucket": "rec", "prefix": "x/", "action": "save"},
     "/console/accounts": {"template": "viewer", "name": "forged", "bucket": "rec"},
+    "/console/events/validate": {"name": "good"},
 }
 
 
@@ -37,12 +41,15 @@ ADMIN_FORMS = {
 def server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("console-admin")
     config = directory / "depot.yaml"
-    config.write_text(CONFIG)
+    receiver = Receiver().start()
+    config.write_text(CONFIG.replace("RECEIVER_URL", receiver.url))
     server = DepotServer(config=str(config)).start()
+    server.receiver = receiver
     server.tier_path = str(directory / "archive")
     os.mkdir(server.tier_path)
     yield server
     server.cleanup()
+    receiver.stop()
 
 
 def fill(driver, values):
@@ -168,3 +175,28 @@ def test_each_admin_form_refuses_a_missing_or_wrong_csrf_token(server):
             assert answer.status_code == 403 and "CSRF" in answer.text, (path, answer.status_code)
     for page in ["/console/tiers", "/console/policies", "/console/accounts"]:
         assert "forged" not in session.get(server.endpoint + page, timeout=10).text, page
+
+
+def test_validate_sends_a_test_event_through_each_sink_and_shows_the_result(server, browser):
+    from selenium.webdriver.common.by import By
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/events")
+    browser.find_element(By.ID, "validate-good").click()
+    result = wait_for(lambda: browser.find_elements(By.ID, "validation"), what="the good sink's result")[0].text
+    assert result == "Test event to good: delivered", result
+    tests = [body for body in server.receiver.bodies("/events") if body.get("Event") == "s3:TestEvent"]
+    assert len(tests) == 1 and tests[0]["Sink"] == "good"
+    browser.find_element(By.ID, "validate-hook").click()
+    result = wait_for(lambda: browser.find_elements(By.ID, "validation"), what="the broken sink's result")[0].text
+    assert result.startswith("Test event to hook: not delivered:") and "refused" in result, result
+    shot(browser, "admin-events-validate")
+
+
+def test_admin_api_validate_names_the_sink_and_leaves_its_counters(server):
+    admin = Admin(server.endpoint)
+    status, body = admin.post("/admin/v1/events/nope/validate")
+    assert status == 404 and "nope" in body["error"], body
+    status, body = admin.post("/admin/v1/events/good/validate")
+    assert status == 200 and body == {"sink": "good", "delivered": True}, body
+    good = [sink for sink in admin.get("/admin/v1/events")[1]["sinks"] if sink["name"] == "good"][0]
+    assert good["delivered"] == 0 and good["backlog"] == 0  # a test event is not an outbox event

@@ -288,6 +288,9 @@ paths:
     get: { tags: [admin-replication], operationId: getReplicationJob, summary: "An on-demand request's progress: objects completed, pending, failed and gone (of those it named, already replicated ones included), and bytes", responses: { "200": { description: Progress, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, bucket: recordings, tier: cloud, total: 12, completed: 10, pending: 2, failed: 0, gone: 0, done: false, bytes: 125829120, completedBytes: 104857600, failures: [] } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/events:
     get: { tags: [admin-events], operationId: getEventStatus, summary: "Per sink: its ARN (for bucket notification configurations) and how many name it, backlog, oldest pending age, delivered, dropped, last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
+  /admin/v1/events/{name}/validate:
+    parameters: [{ $ref: "#/components/parameters/name" }]
+    post: { tags: [admin-events], operationId: validateEventSink, summary: "Sends one s3:TestEvent through the sink's own delivery path (not the outbox: its backlog and counters stay); delivered, or the destination's error", responses: { "200": { description: Result, content: { application/json: { example: { sink: hook, delivered: false, error: "connection refused" } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/trace:
     get:
       tags: [admin-server]
