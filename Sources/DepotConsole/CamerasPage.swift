@@ -30,6 +30,14 @@ extension ConsoleService {
             if let hostname = info["hostname"], !hostname.isEmpty { row["hostname"] = hostname }
             // Only an admin sees which accounts a device belongs to (other accounts' keys are theirs).
             if everyone { row["accounts"] = device.owners.joined(separator: ", ") }
+            // Camera names are not unique across accounts: a recording is linked only where the viewer may read it.
+            if let latest = engine.latestRecordings.latest(device: device.key, camera: info["cameraname"] ?? ""),
+                allows(viewer, .read(key: latest.key), bucket: latest.bucket)
+            {
+                row["lastRecording"] = String(latest.key.split(separator: "/").last ?? Substring(latest.key))
+                row["lastRecordingLink"] = objectLink(bucket: latest.bucket, key: latest.key)
+                row["lastRecordingTime"] = Self.time(milliseconds: latest.at)
+            }
             return row
         }
         return page(

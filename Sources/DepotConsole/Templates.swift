@@ -202,11 +202,12 @@ enum Templates {
         <div class="scroll">
         <table class="list" id="cameras">
           <thead><tr><th scope="col">Camera</th><th scope="col">Status</th><th scope="col">Last seen (UTC)</th>
-            <th scope="col">Device</th><th scope="col">Agent</th>{{#showAccounts}}<th scope="col">Accounts</th>{{/showAccounts}}</tr></thead>
+            <th scope="col">Device</th><th scope="col">Agent</th><th scope="col">Last recording</th>{{#showAccounts}}<th scope="col">Accounts</th>{{/showAccounts}}</tr></thead>
           <tbody>
           {{#cameras}}
           <tr><td>{{camera}}</td><td><span class="badge {{status}}">{{status}}</span></td><td>{{lastSeen}}</td>
               <td class="key">{{key}}{{#hostname}} <span class="muted">({{hostname}})</span>{{/hostname}}</td><td>{{version}}</td>
+              <td class="last-recording">{{#lastRecordingLink}}<a href="{{lastRecordingLink}}" title="{{lastRecordingTime}}">{{lastRecording}}</a>{{/lastRecordingLink}}{{^lastRecordingLink}}<span class="muted">none since start</span>{{/lastRecordingLink}}</td>
               {{#showAccounts}}<td>{{accounts}}</td>{{/showAccounts}}</tr>
           {{/cameras}}
           </tbody>

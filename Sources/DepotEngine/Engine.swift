@@ -72,6 +72,8 @@ public final class Engine: Sendable {
     let encryptionDomainCache = EncryptionDomainCache()
     /// Bytes and objects committed per minute over the last day (the console's ingest charts).
     public let ingestHistory = IngestHistory()
+    /// Each camera's newest recording since start (the console's cameras page).
+    public let latestRecordings = LatestRecordings()
     let lockFile: Int32
 
     let buckets: Table

@@ -147,3 +147,26 @@ def test_timeline_places_a_cameras_recordings_by_time_and_the_list_filters_by_ti
     assert "from must be written YYYY-MM-DDTHH:MM" in browser.page_source
     browser.get(server.endpoint + "/console/list?bucket=rec&from=2025-12-06T00:00&to=2025-12-05T00:00")
     assert "from must come before to" in browser.page_source
+
+
+def test_cameras_page_links_each_cameras_last_recording(server, browser):
+    import requests
+    from selenium.webdriver.common.by import By
+    for key, name in [("agent-porch", "porch"), ("agent-attic", "attic")]:
+        answer = requests.post(server.endpoint + "/api/devices/heartbeat", timeout=10,
+                               json={"key": key, "cameraname": name, "version": "3.2.1"})
+        assert answer.status_code == 200, answer.text
+    older = recording(server, "porch", DAY + 20 * 3600)
+    newest = recording(server, "porch", DAY + 21 * 3600)  # committed last: the camera's last recording
+    assert older != newest
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/cameras")
+    cells = {r.find_element(By.CSS_SELECTOR, "td.key").text.split()[0]: r.find_element(By.CSS_SELECTOR, "td.last-recording")
+             for r in browser.find_elements(By.CSS_SELECTOR, "#cameras tbody tr")}
+    assert cells["agent-attic"].text == "none since start"
+    link = cells["agent-porch"].find_element(By.TAG_NAME, "a")
+    assert link.text == newest.split("/")[-1]
+    shot(browser, "25-cameras-last-recording")
+    link.click()
+    wait_for(lambda: "/console/object?" in browser.current_url, what="the last recording's page")
+    assert browser.find_element(By.CSS_SELECTOR, "h1.key").text == newest

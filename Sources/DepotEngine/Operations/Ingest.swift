@@ -182,6 +182,7 @@ public final class IngestSession {
                     origin: origin, txn: txn, context: context)
             }
             engine.ingestHistory.record(bytes: stored.size, at: Engine.now())
+            engine.latestRecordings.record(bucket: bucket, key: key, userMetadata: stored.userMetadata, at: stored.created)
             return stored
         } catch {
             let wrapped = EngineError.wrap(error)
