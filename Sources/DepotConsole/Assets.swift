@@ -17,7 +17,7 @@ enum Assets {
         .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:4px 8px;z-index:2}
         .top{display:flex;flex-wrap:wrap;align-items:center;gap:16px;padding:10px 20px;background:#17263d;color:#fff}
         .top a{color:#fff;text-decoration:none}.brand{font-weight:700;font-size:18px;letter-spacing:.5px}
-        .top nav{flex:1}.top nav a{margin-right:14px}
+        .top nav{flex:1;min-width:0;display:flex;flex-wrap:wrap;gap:4px 14px}
         .signout{display:flex;gap:8px;align-items:center;margin:0}.who{opacity:.85;font-size:13px;word-break:break-all}
         main{max-width:1200px;margin:0 auto;padding:16px 20px}
         h1{font-size:22px;margin:8px 0 14px;word-break:break-all}h2{font-size:17px;margin:18px 0 8px}

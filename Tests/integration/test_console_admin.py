@@ -200,3 +200,16 @@ def test_admin_api_validate_names_the_sink_and_leaves_its_counters(server):
     assert status == 200 and body == {"sink": "good", "delivered": True}, body
     good = [sink for sink in admin.get("/admin/v1/events")[1]["sinks"] if sink["name"] == "good"][0]
     assert good["delivered"] == 0 and good["backlog"] == 0  # a test event is not an outbox event
+
+
+def test_admin_pages_fit_a_phone_sized_window(server, browser):
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    try:
+        browser.set_window_size(390, 844)
+        for path in ["/console/buckets", "/console/tiers", "/console/policies", "/console/accounts", "/console/events"]:
+            browser.get(server.endpoint + path)
+            width = browser.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert width[0] <= width[1], (path, width)
+        shot(browser, "admin-phone-events")
+    finally:
+        browser.set_window_size(1280, 800)
