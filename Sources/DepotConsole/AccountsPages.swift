@@ -20,6 +20,7 @@ extension ConsoleService {
                 "name": account["name"] ?? "", "accessKey": account["accessKey"] ?? "",
                 "enabled": Self.text(account["enabled"] ?? true), "source": account["source"] ?? "",
                 "allow": Self.text(account["allow"] ?? []),
+                "link": "/console/account?" + HTTPForm.query([("accessKey", account["accessKey"] as? String ?? "")]),
             ]
         }
         var values: [String: Any] = [
@@ -52,5 +53,19 @@ extension ConsoleService {
         let answer = await adminCall("POST", "/admin/v1/accounts", document)
         guard answer.ok else { return await accountsPage(viewer, form: form, error: answer) }
         return await accountsPage(viewer, created: answer.object)
+    }
+
+    /// An account's settings as the admin API describes them (never its secret key).
+    func accountPage(_ accessKey: String, viewer: Viewer) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        let answer = await adminCall("GET", "/admin/v1/accounts/" + HTTPForm.encode(accessKey))
+        guard answer.ok else { return problem(.notFound, "No such account", answer.error, viewer) }
+        let name = answer.object["name"] as? String ?? accessKey
+        return page(
+            "detail",
+            [
+                "title": "Account \(name)", "name": name, "facts": Self.facts(answer.object), "listLink": "/console/accounts",
+                "listName": "Accounts",
+            ], viewer: viewer)
     }
 }

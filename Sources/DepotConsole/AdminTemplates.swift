@@ -53,7 +53,7 @@ enum AdminTemplates {
         <div class="scroll">
         <table class="list" id="policies">
           <thead><tr><th scope="col">Policy</th><th scope="col">Match</th><th scope="col">Replicate</th><th scope="col">Defined in</th></tr></thead>
-          <tbody>{{#policies}}<tr><td>{{name}}</td><td class="key">{{match}}</td><td class="key">{{replicate}}</td><td>{{source}}</td></tr>{{/policies}}</tbody>
+          <tbody>{{#policies}}<tr><td><a href="{{link}}">{{name}}</a></td><td class="key">{{match}}</td><td class="key">{{replicate}}</td><td>{{source}}</td></tr>{{/policies}}</tbody>
         </table>
         </div>
         {{/hasPolicies}}
@@ -95,7 +95,7 @@ enum AdminTemplates {
         <div class="scroll">
         <table class="list" id="accounts">
           <thead><tr><th scope="col">Name</th><th scope="col">Access key</th><th scope="col">Enabled</th><th scope="col">Grants</th><th scope="col">Defined in</th></tr></thead>
-          <tbody>{{#accounts}}<tr><td>{{name}}</td><td class="key">{{accessKey}}</td><td>{{enabled}}</td><td class="key">{{allow}}</td><td>{{source}}</td></tr>{{/accounts}}</tbody>
+          <tbody>{{#accounts}}<tr><td><a href="{{link}}">{{name}}</a></td><td class="key">{{accessKey}}</td><td>{{enabled}}</td><td class="key">{{allow}}</td><td>{{source}}</td></tr>{{/accounts}}</tbody>
         </table>
         </div>
         {{/hasAccounts}}
@@ -135,7 +135,20 @@ enum AdminTemplates {
         {{> foot}}
         """
 
-    static let all: [(String, String)] = [
+    /// A policy's or an account's page: its settings as the admin API describes them.
+    static let detail = """
+        {{> head}}
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="{{listLink}}">{{listName}}</a> /</nav>
+        <h1 class="key">{{name}}</h1>
+        <table class="facts" id="detail-facts"><tbody>{{#facts}}<tr><th scope="row">{{name}}</th><td class="key">{{value}}</td></tr>{{/facts}}</tbody></table>
+        {{#dryRun}}
+        <h2>What it matches now</h2>
+        <p id="dry-matches-saved">{{matches}} stored objects ({{bytes}} bytes)</p>
+        {{/dryRun}}
+        {{> foot}}
+        """
+
+    static let all: [(String, String)] = [ ("detail", detail),
         ("tiers", tiers), ("tier", tier), ("policies", policies), ("accounts", accounts), ("events", events),
     ]
 }

@@ -43,8 +43,12 @@ extension ConsoleService {
     /// A JSON value as one line of text for a facts table.
     static func text(_ value: Any) -> String {
         if let string = value as? String { return string }
+        // JSON's true and false arrive as NSNumber too (1 and 0); Foundation marks them by their class.
+        if let number = value as? NSNumber, String(describing: type(of: number)) == "__NSCFBoolean" {
+            return number.boolValue ? "true" : "false"
+        }
         if let number = value as? NSNumber { return number.stringValue }
-        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) {
             return String(decoding: data, as: UTF8.self)
         }
         return "\(value)"

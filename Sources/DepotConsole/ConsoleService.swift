@@ -117,11 +117,13 @@ public final class ConsoleService: Sendable {
         }
         switch path {
         case "/console/buckets": return bucketsPage(viewer)
-        case "/console/dashboard": return dashboardPage(viewer)
+        case "/console/dashboard": return await dashboardPage(viewer)
         case "/console/cameras": return camerasPage(viewer)
         case "/console/tiers": return await tiersPage(viewer)
         case "/console/tier": return await tierPage(query["name"] ?? "", viewer: viewer)
         case "/console/policies": return await policiesPage(viewer)
+        case "/console/policy": return await policyPage(query["name"] ?? "", viewer: viewer)
+        case "/console/account": return await accountPage(query["accessKey"] ?? "", viewer: viewer)
         case "/console/accounts": return await accountsPage(viewer)
         case "/console/events": return await eventsPage(viewer)
         case "/console/list": return listPage(query, viewer: viewer)

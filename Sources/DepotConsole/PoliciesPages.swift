@@ -12,6 +12,7 @@ extension ConsoleService {
             [
                 "name": policy["name"] ?? "", "source": policy["source"] ?? "",
                 "match": Self.text(policy["match"] ?? [:]), "replicate": Self.text(policy["replicate"] ?? ""),
+                "link": "/console/policy?" + HTTPForm.query([("name", policy["name"] as? String ?? "")]),
             ]
         }
         var values: [String: Any] = [
@@ -45,5 +46,24 @@ extension ConsoleService {
         let answer = await adminCall("POST", "/admin/v1/policies", document)
         guard answer.ok else { return await policiesPage(viewer, form: form, error: answer) }
         return Self.redirect("/console/policies")
+    }
+
+    /// A policy's settings and, from the admin API's dry run of the saved policy, what it matches now.
+    func policyPage(_ name: String, viewer: Viewer) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        let path = "/admin/v1/policies/" + HTTPForm.encode(name)
+        let answer = await adminCall("GET", path)
+        guard answer.ok else { return problem(.notFound, "No such policy", answer.error, viewer) }
+        var values: [String: Any] = [
+            "title": "Policy \(name)", "name": name, "facts": Self.facts(answer.object), "listLink": "/console/policies",
+            "listName": "Policies",
+        ]
+        let dryRun = await adminCall("POST", path + "/dry-run?limit=0")
+        if dryRun.ok {
+            values["dryRun"] = [
+                "matches": Self.text(dryRun.object["matches"] ?? 0), "bytes": Self.text(dryRun.object["bytes"] ?? 0),
+            ]
+        }
+        return page("detail", values, viewer: viewer)
     }
 }

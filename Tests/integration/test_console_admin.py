@@ -26,8 +26,8 @@ events:
     - { name: hook, type: webhook, url: "http://127.0.0.1:9/events", format: s3 }
     - { name: good, type: webhook, url: "RECEIVER_URL/events", format: s3, match: { bucket: none } }
 """
-ADMIN_PAGES = ["/console/tiers", "/console/tier?name=archive", "/console/policies", "/console/accounts",
-               "/console/events"]
+ADMIN_PAGES = ["/console/tiers", "/console/tier?name=archive", "/console/policies", "/console/policy?name=x",
+               "/console/accounts", "/console/account?accessKey=CAM1KEY", "/console/events"]
 ADMIN_FORMS = {
     "/console/tiers": {"name": "forged", "type": "filesystem", "path": "/tmp"},
     "/console/tiers/check": {"name": "archive"},
@@ -100,6 +100,11 @@ def test_tier_and_policy_made_in_the_browser_replicate_a_boto3_upload(server, br
     s3.put_object(Bucket="rec", Key="fs/new.mp4", Body=b"n" * 2000)
     wait_for(lambda: s3.head_object(Bucket="rec", Key="fs/new.mp4").get("ReplicationStatus") == "COMPLETED",
              timeout=20, what="the copy to the tier made in the browser")
+    # The policy's own page: its settings and what the saved policy matches now (both recordings).
+    browser.find_element(By.LINK_TEXT, "fs-to-archive").click()
+    wait_for(lambda: browser.find_elements(By.ID, "dry-matches-saved"), what="the policy's page")
+    assert browser.find_element(By.ID, "dry-matches-saved").text == "2 stored objects (2100 bytes)"
+    assert "archive" in browser.find_element(By.ID, "detail-facts").text
 
 
 def test_a_bad_field_is_shown_next_to_the_form_naming_the_field(server, browser):
@@ -131,6 +136,10 @@ def test_camera_account_from_the_template_writes_to_its_prefix_only(server, brow
     shot(browser, "admin-account-created")
     browser.get(server.endpoint + "/console/accounts")
     assert access in browser.page_source and secret not in browser.page_source  # shown once
+    browser.find_element(By.LINK_TEXT, "cam9").click()
+    facts = wait_for(lambda: browser.find_elements(By.ID, "detail-facts"), what="the account's page")[0].text
+    assert access in facts and '"prefix":"cam9/"' in facts and "enabled true" in facts
+    assert secret not in browser.page_source
     camera = s3_client(server, access, secret)
     camera.put_object(Bucket="rec", Key="cam9/clip.mp4", Body=b"c" * 10)
     for attempt in [lambda: camera.put_object(Bucket="rec", Key="cam1/clip.mp4", Body=b"x"),
