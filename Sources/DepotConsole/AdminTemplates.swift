@@ -148,7 +148,8 @@ enum AdminTemplates {
         {{> foot}}
         """
 
-    static let all: [(String, String)] = [ ("detail", detail),
+    static let all: [(String, String)] = [
+        ("detail", detail),
         ("tiers", tiers), ("tier", tier), ("policies", policies), ("accounts", accounts), ("events", events),
     ]
 }
