@@ -187,10 +187,23 @@ enum Templates {
         {{^hasBacklog}}<p id="no-backlog">Nothing waits for a tier.</p>{{/hasBacklog}}
         {{#hasBacklog}}
         <table class="list" id="backlog">
-          <thead><tr><th scope="col">Tier</th><th scope="col">Tasks waiting</th><th scope="col">Oldest due for</th></tr></thead>
-          <tbody>{{#backlog}}<tr><td>{{tier}}</td><td class="num">{{count}}</td><td>{{oldest}}</td></tr>{{/backlog}}</tbody>
+          <thead><tr><th scope="col">Tier</th><th scope="col">Tasks waiting</th><th scope="col">Oldest waiting for</th>
+            <th scope="col">State</th><th scope="col">Failures in a row</th><th scope="col">Last error</th></tr></thead>
+          <tbody>{{#backlog}}<tr><td>{{tier}}</td><td class="num">{{count}}</td><td>{{oldest}}</td>
+            <td><span class="badge {{state}}">{{state}}</span>{{#breaker}} <span class="muted">breaker {{breaker}}</span>{{/breaker}}</td>
+            <td class="num">{{failures}}</td><td>{{#lastError}}<span class="error-text">{{lastError}}</span>{{/lastError}}</td></tr>{{/backlog}}</tbody>
         </table>
         {{/hasBacklog}}
+        <h2>Event sinks</h2>
+        {{^hasSinks}}<p id="no-sinks">No event sink is configured.</p>{{/hasSinks}}
+        {{#hasSinks}}
+        <table class="list" id="sinks">
+          <thead><tr><th scope="col">Sink</th><th scope="col">Type</th><th scope="col">State</th><th scope="col">Waiting</th>
+            <th scope="col">Delivered</th><th scope="col">Last error</th></tr></thead>
+          <tbody>{{#sinks}}<tr><td>{{name}}</td><td>{{type}}</td><td><span class="badge {{state}}">{{state}}</span></td>
+            <td class="num">{{backlog}}</td><td class="num">{{delivered}}</td><td>{{lastError}}</td></tr>{{/sinks}}</tbody>
+        </table>
+        {{/hasSinks}}
         {{> foot}}
         """
 
