@@ -9,7 +9,7 @@ import HummingbirdCore
 extension ConsoleService {
     func mayViewServer(_ viewer: Viewer) -> Bool { viewer.account.allows(.admin, bucket: "*") }
 
-    func dashboardPage(_ viewer: Viewer) -> Response {
+    func dashboardPage(_ viewer: Viewer) async -> Response {
         guard mayViewServer(viewer) else {
             return problem(
                 .forbidden, "Access denied", "The dashboard shows the whole server: it needs the admin action.", viewer)
@@ -67,18 +67,59 @@ extension ConsoleService {
                 "id": "devices", "name": "Devices online / offline", "value": "\(online) / \(devices.count - online)",
             ])
         }
-        let backlog = ((try? engine.taskBacklog()) ?? [:]).sorted { $0.key < $1.key }.map { tier, entry in
-            [
-                "tier": tier, "count": "\(entry.count)",
-                "oldest": entry.count == 0 ? "—" : Self.duration(seconds: max(0, now - entry.oldestDue) / 1000),
-            ] as [String: Any]
-        }
+        let tiers = await tierRows(now: now)
+        let sinks = await sinkRows()
         return page(
             "dashboard",
             [
-                "title": "Dashboard", "charts": charts, "storage": storage, "backlog": backlog,
-                "hasBacklog": !backlog.isEmpty,
+                "title": "Dashboard", "charts": charts, "storage": storage, "backlog": tiers,
+                "hasBacklog": !tiers.isEmpty, "sinks": sinks, "hasSinks": !sinks.isEmpty,
             ], viewer: viewer)
+    }
+
+    /// Each tier's backlog and health as the admin API's `GET /admin/v1/replication` reports it
+    /// (TierHealth: failing, breaker, consecutive failures, last error); without the admin API
+    /// (a console made in a unit test), the engine's backlog alone.
+    private func tierRows(now: Int64) async -> [[String: Any]] {
+        let answer = await adminCall("GET", "/admin/v1/replication")
+        guard answer.ok, let tiers = answer.object["tiers"] as? [[String: Any]] else {
+            return ((try? engine.taskBacklog()) ?? [:]).sorted { $0.key < $1.key }.map { tier, entry in
+                [
+                    "tier": tier, "count": "\(entry.count)",
+                    "oldest": entry.count == 0 ? "—" : Self.duration(seconds: max(0, now - entry.oldestDue) / 1000),
+                    "state": "—", "failures": "—",
+                ] as [String: Any]
+            }
+        }
+        return tiers.map { tier in
+            let count = (tier["backlog"] as? Int) ?? 0
+            let failing = (tier["failing"] as? Bool) ?? false
+            var row: [String: Any] = [
+                "tier": Self.text(tier["name"] ?? ""), "count": "\(count)",
+                "oldest": count == 0 ? "—" : Self.duration(seconds: Int64((tier["oldestPendingAgeSeconds"] as? Int) ?? 0)),
+                "state": failing ? "FAILING" : "OK", "breaker": Self.text(tier["breaker"] ?? ""),
+                "failures": Self.text(tier["consecutiveFailures"] ?? 0),
+            ]
+            if let error = tier["lastError"] as? [String: Any], let message = error["message"] as? String {
+                row["lastError"] = message
+            }
+            return row
+        }
+    }
+
+    /// Each event sink's backlog, deliveries and last error (`GET /admin/v1/events`).
+    private func sinkRows() async -> [[String: Any]] {
+        let answer = await adminCall("GET", "/admin/v1/events")
+        guard answer.ok, let sinks = answer.object["sinks"] as? [[String: Any]] else { return [] }
+        return sinks.map { sink in
+            var row: [String: Any] = [
+                "name": Self.text(sink["name"] ?? ""), "type": Self.text(sink["type"] ?? ""),
+                "backlog": Self.text(sink["backlog"] ?? 0), "delivered": Self.text(sink["delivered"] ?? 0),
+                "state": (sink["failing"] as? Bool) == true ? "FAILING" : "OK",
+            ]
+            if let error = sink["lastError"] as? String, !error.isEmpty { row["lastError"] = error }
+            return row
+        }
     }
 
     /// Chart geometry: the SVG's drawing box.
