@@ -186,6 +186,7 @@ enum Templates {
         <h2>Replication backlog</h2>
         {{^hasBacklog}}<p id="no-backlog">Nothing waits for a tier.</p>{{/hasBacklog}}
         {{#hasBacklog}}
+        <div class="scroll">
         <table class="list" id="backlog">
           <thead><tr><th scope="col">Tier</th><th scope="col">Tasks waiting</th><th scope="col">Oldest waiting for</th>
             <th scope="col">State</th><th scope="col">Failures in a row</th><th scope="col">Last error</th></tr></thead>
@@ -193,16 +194,19 @@ enum Templates {
             <td><span class="badge {{state}}">{{state}}</span>{{#breaker}} <span class="muted">breaker {{breaker}}</span>{{/breaker}}</td>
             <td class="num">{{failures}}</td><td>{{#lastError}}<span class="error-text">{{lastError}}</span>{{/lastError}}</td></tr>{{/backlog}}</tbody>
         </table>
+        </div>
         {{/hasBacklog}}
         <h2>Event sinks</h2>
         {{^hasSinks}}<p id="no-sinks">No event sink is configured.</p>{{/hasSinks}}
         {{#hasSinks}}
+        <div class="scroll">
         <table class="list" id="sinks">
           <thead><tr><th scope="col">Sink</th><th scope="col">Type</th><th scope="col">State</th><th scope="col">Waiting</th>
             <th scope="col">Delivered</th><th scope="col">Last error</th></tr></thead>
           <tbody>{{#sinks}}<tr><td>{{name}}</td><td>{{type}}</td><td><span class="badge {{state}}">{{state}}</span></td>
             <td class="num">{{backlog}}</td><td class="num">{{delivered}}</td><td>{{lastError}}</td></tr>{{/sinks}}</tbody>
         </table>
+        </div>
         {{/hasSinks}}
         {{> foot}}
         """
