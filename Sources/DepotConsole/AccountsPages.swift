@@ -55,17 +55,33 @@ extension ConsoleService {
         return await accountsPage(viewer, created: answer.object)
     }
 
-    /// An account's settings as the admin API describes them (never its secret key).
-    func accountPage(_ accessKey: String, viewer: Viewer) async -> Response {
+    /// An account's settings as the admin API describes them (never its secret key); for an
+    /// account made through the API, enable/disable and delete.
+    func accountPage(_ accessKey: String, viewer: Viewer, error: AdminAnswer? = nil, confirmDelete: Bool = false) async
+        -> Response
+    {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
         let answer = await adminCall("GET", "/admin/v1/accounts/" + HTTPForm.encode(accessKey))
         guard answer.ok else { return problem(.notFound, "No such account", answer.error, viewer) }
         let name = answer.object["name"] as? String ?? accessKey
+        var values: [String: Any] = [
+            "title": "Account \(name)", "name": name, "facts": Self.facts(answer.object), "listLink": "/console/accounts",
+            "listName": "Accounts",
+        ]
+        if let error { values["error"] = error.error }
+        let source = answer.object["source"] as? String ?? "config"
+        if source == "api" {
+            values["editable"] = true
+            values["isEnabled"] = answer.object["enabled"] as? Bool ?? true
+            values.merge(
+                Self.deleteValues(
+                    what: "account", name: name, keyField: "accessKey", keyValue: accessKey, page: "/console/account",
+                    action: "/console/accounts/delete", confirm: confirmDelete)
+            ) { $1 }
+        } else {
+            values["lockedReason"] = Self.lockedReason("account", name, source: source)
+        }
         return page(
-            "detail",
-            [
-                "title": "Account \(name)", "name": name, "facts": Self.facts(answer.object), "listLink": "/console/accounts",
-                "listName": "Accounts",
-            ], viewer: viewer)
+            "detail", values, viewer: viewer, status: error == nil ? .ok : (error!.status == 409 ? .conflict : .badRequest))
     }
 }

@@ -33,7 +33,8 @@ enum AdminTemplates {
         {{> head}}
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/console/tiers">Tiers</a> /</nav>
         <h1>{{name}}</h1>
-        <table class="facts" id="tier-facts"><tbody>{{#facts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/facts}}</tbody></table>
+        {{#error}}<p class="error" role="alert" id="form-error">{{error}}</p>{{/error}}
+        <table class="facts" id="tier-facts"><caption>Settings</caption><tbody>{{#facts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/facts}}</tbody></table>
         <form method="post" action="/console/tiers/check" class="inline" id="check-form">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="name" value="{{name}}">
@@ -43,6 +44,9 @@ enum AdminTemplates {
         <h2>Check {{#checkOK}}passed{{/checkOK}}{{^checkOK}}failed{{/checkOK}}</h2>
         <table class="facts" id="check-result"><tbody>{{#checkFacts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/checkFacts}}</tbody></table>
         {{/checked}}
+        {{> locked}}
+        {{> tierEdit}}
+        {{> deleteBox}}
         {{> foot}}
         """
 
@@ -135,21 +139,9 @@ enum AdminTemplates {
         {{> foot}}
         """
 
-    /// A policy's or an account's page: its settings as the admin API describes them.
-    static let detail = """
-        {{> head}}
-        <nav class="crumbs" aria-label="Breadcrumb"><a href="{{listLink}}">{{listName}}</a> /</nav>
-        <h1 class="key">{{name}}</h1>
-        <table class="facts" id="detail-facts"><tbody>{{#facts}}<tr><th scope="row">{{name}}</th><td class="key">{{value}}</td></tr>{{/facts}}</tbody></table>
-        {{#dryRun}}
-        <h2>What it matches now</h2>
-        <p id="dry-matches-saved">{{matches}} stored objects ({{bytes}} bytes)</p>
-        {{/dryRun}}
-        {{> foot}}
-        """
-
-    static let all: [(String, String)] = [
-        ("detail", detail),
-        ("tiers", tiers), ("tier", tier), ("policies", policies), ("accounts", accounts), ("events", events),
-    ]
+    static let all: [(String, String)] =
+        [
+            ("detail", EditTemplates.detail),
+            ("tiers", tiers), ("tier", tier), ("policies", policies), ("accounts", accounts), ("events", events),
+        ] + EditTemplates.all
 }

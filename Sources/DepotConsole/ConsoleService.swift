@@ -109,7 +109,9 @@ public final class ConsoleService: Sendable {
             case "/console/policies": return await submitPolicy(form, viewer: viewer)
             case "/console/accounts": return await createAccount(form, viewer: viewer)
             case "/console/events/validate": return await validateSink(form, viewer: viewer)
-            default: return problem(.notFound, "Not found", "There is no such form.", viewer)
+            default:
+                if let answer = await submitEdit(path, form, viewer: viewer) { return answer }
+                return problem(.notFound, "Not found", "There is no such form.", viewer)
             }
         }
         guard request.method == .get || request.method == .head else {
@@ -120,10 +122,13 @@ public final class ConsoleService: Sendable {
         case "/console/dashboard": return await dashboardPage(viewer)
         case "/console/cameras": return camerasPage(viewer)
         case "/console/tiers": return await tiersPage(viewer)
-        case "/console/tier": return await tierPage(query["name"] ?? "", viewer: viewer)
+        case "/console/tier":
+            return await tierPage(query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
         case "/console/policies": return await policiesPage(viewer)
-        case "/console/policy": return await policyPage(query["name"] ?? "", viewer: viewer)
-        case "/console/account": return await accountPage(query["accessKey"] ?? "", viewer: viewer)
+        case "/console/policy":
+            return await policyPage(query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
+        case "/console/account":
+            return await accountPage(query["accessKey"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
         case "/console/accounts": return await accountsPage(viewer)
         case "/console/events": return await eventsPage(viewer)
         case "/console/list": return listPage(query, viewer: viewer)

@@ -48,8 +48,12 @@ extension ConsoleService {
         return Self.redirect("/console/policies")
     }
 
-    /// A policy's settings and, from the admin API's dry run of the saved policy, what it matches now.
-    func policyPage(_ name: String, viewer: Viewer) async -> Response {
+    /// A policy's settings and, from the admin API's dry run of the saved policy, what it matches
+    /// now; for a policy made through the API, an edit form (with its own dry run) and delete.
+    func policyPage(
+        _ name: String, viewer: Viewer, error: AdminAnswer? = nil, edit: [String: String]? = nil,
+        editDryRun: AdminAnswer? = nil, confirmDelete: Bool = false
+    ) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
         let path = "/admin/v1/policies/" + HTTPForm.encode(name)
         let answer = await adminCall("GET", path)
@@ -64,6 +68,32 @@ extension ConsoleService {
                 "matches": Self.text(dryRun.object["matches"] ?? 0), "bytes": Self.text(dryRun.object["bytes"] ?? 0),
             ]
         }
-        return page("detail", values, viewer: viewer)
+        if let error { values["error"] = error.error }
+        if let reason = Self.lockedReason("policy", name, source: answer.object["source"] as? String ?? "config") {
+            values["lockedReason"] = reason
+        } else {
+            values["editable"] = true
+            values["tierNames"] = tierNames()
+            let match = answer.object["match"] as? [String: Any] ?? [:]
+            let replicate = answer.object["replicate"] as? [String: Any] ?? [:]
+            values["edit_bucket"] = edit?["bucket"] ?? match["bucket"] as? String ?? ""
+            values["edit_prefix"] = edit?["prefix"] ?? match["prefix"] as? String ?? ""
+            values["edit_tier"] = edit?["tier"] ?? (replicate["to"] as? [String])?.first ?? ""
+            if let editDryRun, editDryRun.ok {
+                values["dryRunEdit"] = true
+                values["dryMatches"] = Self.text(editDryRun.object["matches"] ?? 0)
+                values["dryBytes"] = Self.text(editDryRun.object["bytes"] ?? 0)
+                values["dryObjects"] = (editDryRun.object["objects"] as? [[String: Any]] ?? []).prefix(20).map {
+                    ["bucket": $0["bucket"] ?? "", "key": $0["key"] ?? "", "size": Self.text($0["size"] ?? 0)]
+                }
+            }
+            values.merge(
+                Self.deleteValues(
+                    what: "policy", name: name, keyField: "name", keyValue: name, page: "/console/policy",
+                    action: "/console/policies/delete", confirm: confirmDelete)
+            ) { $1 }
+        }
+        return page(
+            "detail", values, viewer: viewer, status: error == nil ? .ok : (error!.status == 409 ? .conflict : .badRequest))
     }
 }

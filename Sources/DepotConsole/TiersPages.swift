@@ -32,7 +32,12 @@ extension ConsoleService {
         return Self.redirect("/console/tier?" + HTTPForm.query([("name", form["name"] ?? "")]))
     }
 
-    func tierPage(_ name: String, viewer: Viewer, check: AdminAnswer? = nil) async -> Response {
+    /// A tier's settings, `Check`, and (for a tier made through the API) its edit form, prefilled
+    /// with the secret masked (a masked secret sent back keeps the stored one), and delete.
+    func tierPage(
+        _ name: String, viewer: Viewer, check: AdminAnswer? = nil, error: AdminAnswer? = nil,
+        edit: [String: String]? = nil, confirmDelete: Bool = false
+    ) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
         let answer = await adminCall("GET", "/admin/v1/tiers/" + HTTPForm.encode(name))
         guard answer.ok else { return problem(.notFound, "No such tier", answer.error, viewer) }
@@ -42,7 +47,31 @@ extension ConsoleService {
             values["checkOK"] = check.ok
             values["checkFacts"] = check.ok ? Self.facts(check.object) : [["name": "error", "value": check.error]]
         }
-        return page("tier", values, viewer: viewer)
+        if let error { values["error"] = error.error }
+        let type = answer.object["type"] as? String ?? ""
+        let source = answer.object["source"] as? String ?? "config"
+        if let reason = Self.lockedReason("tier", name, source: source) {
+            values["lockedReason"] = reason
+        } else {
+            values.merge(
+                Self.deleteValues(
+                    what: "tier", name: name, keyField: "name", keyValue: name, page: "/console/tier",
+                    action: "/console/tiers/delete", confirm: confirmDelete)
+            ) { $1 }
+            if type == "filesystem" || type == "s3" {
+                values["editable"] = true
+                values["isFilesystem"] = type == "filesystem"
+                values["edit_type"] = type
+                for field in ["path", "endpoint", "region", "bucket", "prefix", "accessKey", "secretKey"] {
+                    // After a refused edit the form shows what was typed (a typed secret is not sent back).
+                    let typed = field == "secretKey" ? nil : edit?[field]
+                    values["edit_" + field] = typed ?? answer.object[field].map { Self.text($0) } ?? ""
+                }
+            } else {
+                values["lockedReason"] = "a \(type) tier is edited through the admin API (PUT /admin/v1/tiers/\(name))"
+            }
+        }
+        return page("tier", values, viewer: viewer, status: error == nil ? .ok : (error!.status == 409 ? .conflict : .badRequest))
     }
 
     func checkTier(_ form: [String: String], viewer: Viewer) async -> Response {

@@ -16,6 +16,8 @@ from event_receiver import Receiver
 from test_console import browser, csrf_of, pytestmark, shot, sign_in, signed_in_session, wait_for  # noqa: F401
 
 CONFIG = """buckets: [rec]
+tiers:
+  - { name: filetier, type: filesystem, path: "FILE_TIER_PATH" }
 accounts:
   - name: cam1
     accessKey: CAM1KEY
@@ -34,6 +36,13 @@ ADMIN_FORMS = {
     "/console/policies": {"name": "forged", "bucket": "rec", "prefix": "x/", "action": "save"},
     "/console/accounts": {"template": "viewer", "name": "forged", "bucket": "rec"},
     "/console/events/validate": {"name": "good"},
+    # The edit and delete forms (their targets are made by keep_me below and must survive).
+    "/console/tiers/edit": {"name": "keep-me", "path": "/tmp/forged"},
+    "/console/tiers/delete": {"name": "keep-me"},
+    "/console/policies/edit": {"name": "keep-me", "bucket": "rec", "prefix": "forged/", "action": "save"},
+    "/console/policies/delete": {"name": "keep-me"},
+    "/console/accounts/enable": {"accessKey": "KEEPMEKEY", "enabled": "false"},
+    "/console/accounts/delete": {"accessKey": "KEEPMEKEY"},
 }
 
 
@@ -42,7 +51,8 @@ def server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("console-admin")
     config = directory / "depot.yaml"
     receiver = Receiver().start()
-    config.write_text(CONFIG.replace("RECEIVER_URL", receiver.url))
+    os.mkdir(directory / "filetier")
+    config.write_text(CONFIG.replace("RECEIVER_URL", receiver.url).replace("FILE_TIER_PATH", str(directory / "filetier")))
     server = DepotServer(config=str(config)).start()
     server.receiver = receiver
     server.tier_path = str(directory / "archive")
@@ -164,7 +174,29 @@ def test_event_sinks_show_backlog_and_last_error(server, browser):
     shot(browser, "admin-events")
 
 
+def keep_me(server):
+    """A tier, a policy and an account made through the admin API that the refused forms aim at."""
+    admin = Admin(server.endpoint)
+    path = os.path.join(server.tier_path, "keep-me")
+    os.makedirs(path, exist_ok=True)
+    assert admin.put("/admin/v1/tiers/keep-me", {"type": "filesystem", "path": path})[0] in (200, 201)
+    assert admin.put("/admin/v1/policies/keep-me", {"match": {"bucket": "rec", "prefix": "keep/"},
+                                                     "replicate": {"to": ["keep-me"]}})[0] in (200, 201)
+    if admin.get("/admin/v1/accounts/KEEPMEKEY")[0] == 404:
+        status, body = admin.post("/admin/v1/accounts", {"name": "keep", "accessKey": "KEEPMEKEY",
+                                                         "allow": [{"bucket": "rec", "actions": ["read"]}]})
+        assert status == 201, body
+    return admin, path
+
+
+def assert_kept(admin, path):
+    assert admin.get("/admin/v1/tiers/keep-me")[1]["path"] == path
+    assert admin.get("/admin/v1/policies/keep-me")[1]["match"]["prefix"] == "keep/"
+    assert admin.get("/admin/v1/accounts/KEEPMEKEY")[1]["enabled"] is True
+
+
 def test_a_camera_account_gets_403_on_every_admin_page_and_form(server):
+    admin, kept_path = keep_me(server)
     session, _ = signed_in_session(server, "CAM1KEY", "cam1-secret-1234")
     token = csrf_of(session, server, "/console/buckets")
     for path in ADMIN_PAGES:
@@ -174,9 +206,11 @@ def test_a_camera_account_gets_403_on_every_admin_page_and_form(server):
         answer = session.post(server.endpoint + path, data=dict(data, csrf=token), timeout=10, allow_redirects=False)
         assert answer.status_code == 403, (path, answer.status_code)
     assert "forged" not in session.get(server.endpoint + "/console/buckets", timeout=10).text
+    assert_kept(admin, kept_path)
 
 
 def test_each_admin_form_refuses_a_missing_or_wrong_csrf_token(server):
+    admin, kept_path = keep_me(server)
     session, _ = signed_in_session(server, ROOT_USER, ROOT_PASSWORD)
     for path, data in ADMIN_FORMS.items():
         for forged in [data, dict(data, csrf="0" * 64)]:
@@ -184,6 +218,7 @@ def test_each_admin_form_refuses_a_missing_or_wrong_csrf_token(server):
             assert answer.status_code == 403 and "CSRF" in answer.text, (path, answer.status_code)
     for page in ["/console/tiers", "/console/policies", "/console/accounts"]:
         assert "forged" not in session.get(server.endpoint + page, timeout=10).text, page
+    assert_kept(admin, kept_path)
 
 
 def test_validate_sends_a_test_event_through_each_sink_and_shows_the_result(server, browser):
@@ -222,3 +257,184 @@ def test_admin_pages_fit_a_phone_sized_window(server, browser):
         shot(browser, "admin-phone-events")
     finally:
         browser.set_window_size(1280, 800)
+
+
+def text_of(driver, element_id):
+    """The element's text, or "" while the page is being replaced (no element yet, or a stale one)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    try:
+        return driver.find_element(By.ID, element_id).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
+
+
+def files_under(path):
+    return [os.path.join(root, name) for root, _, names in os.walk(path) for name in names]
+
+
+def test_edit_a_tiers_path_in_the_browser_and_the_next_copy_goes_there(server, browser):
+    from selenium.webdriver.common.by import By
+    admin = Admin(server.endpoint)
+    first, second = os.path.join(server.tier_path, "edit-a"), os.path.join(server.tier_path, "edit-b")
+    os.makedirs(first, exist_ok=True)
+    os.makedirs(second, exist_ok=True)
+    assert admin.put("/admin/v1/tiers/edited", {"type": "filesystem", "path": first, "concurrency": 3})[0] == 201
+    assert admin.put("/admin/v1/policies/to-edited", {"match": {"bucket": "rec", "prefix": "ed/"},
+                                                       "replicate": {"to": ["edited"]}})[0] == 201
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/tier?name=edited")
+    assert browser.find_element(By.ID, "e-path").get_attribute("value") == first  # prefilled
+    fill(browser, {"e-path": second})
+    browser.find_element(By.ID, "save-tier").click()
+    wait_for(lambda: second in text_of(browser, "tier-facts"), what="the edited path on the tier's page")
+    shot(browser, "admin-tier-edited")
+    tier = admin.get("/admin/v1/tiers/edited")[1]
+    assert tier["path"] == second and tier["concurrency"] == 3, tier  # what the form does not show is kept
+    s3 = server.client()
+    s3.put_object(Bucket="rec", Key="ed/clip.mp4", Body=b"e" * 300)
+    wait_for(lambda: s3.head_object(Bucket="rec", Key="ed/clip.mp4").get("ReplicationStatus") == "COMPLETED",
+             timeout=20, what="the copy to the edited tier")
+    assert files_under(second) and not files_under(first)
+
+
+def test_a_bad_tier_edit_names_the_field_and_changes_nothing(server, browser):
+    from selenium.webdriver.common.by import By
+    admin = Admin(server.endpoint)
+    path = os.path.join(server.tier_path, "bad-edit")
+    os.makedirs(path, exist_ok=True)
+    assert admin.put("/admin/v1/tiers/bad-edit", {"type": "filesystem", "path": path})[0] in (200, 201)
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/tier?name=bad-edit")
+    field = browser.find_element(By.ID, "e-path")
+    browser.execute_script("arguments[0].removeAttribute('required')", field)  # as a script-less client could send
+    field.clear()
+    browser.find_element(By.ID, "save-tier").click()
+    error = wait_for(lambda: browser.find_elements(By.ID, "form-error"), what="the edit's error")[0].text
+    assert error.startswith("path"), error
+    shot(browser, "admin-tier-edit-error")
+    assert admin.get("/admin/v1/tiers/bad-edit")[1]["path"] == path
+
+
+def test_an_s3_tiers_secret_is_masked_in_the_edit_form_and_kept_when_left_masked(server, browser):
+    from selenium.webdriver.common.by import By
+    admin = Admin(server.endpoint)
+    document = {"type": "s3", "endpoint": "http://127.0.0.1:9", "region": "us-east-1", "bucket": "far",
+                "accessKey": "FARKEY", "secretKey": "far-secret-value-1"}
+    assert admin.put("/admin/v1/tiers/far", document)[0] in (200, 201)
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/tier?name=far")
+    assert browser.find_element(By.ID, "e-secret").get_attribute("value") == "********"
+    assert "far-secret-value-1" not in browser.page_source
+    fill(browser, {"e-region": "eu-west-1"})
+    browser.find_element(By.ID, "save-tier").click()
+    wait_for(lambda: "eu-west-1" in text_of(browser, "tier-facts"), what="the edited region")
+    # The stored secret is still the one given: the settings table holds the admin-made tier.
+    dump = admin.get("/admin/v1/tiers/far")[1]
+    assert dump["region"] == "eu-west-1" and dump["secretKey"] == "********"
+    assert admin.put("/admin/v1/tiers/far", dict(document, region="eu-west-1", secretKey="********"))[0] == 200
+
+
+def test_edit_a_policy_after_its_dry_run(server, browser):
+    from selenium.webdriver.common.by import By
+    admin = Admin(server.endpoint)
+    server.client().put_object(Bucket="rec", Key="pb/one.mp4", Body=b"p" * 50)
+    assert admin.put("/admin/v1/policies/editable", {"match": {"bucket": "rec", "prefix": "pa/"},
+                                                      "expire": {"after": "30d"}})[0] in (200, 201)
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/policy?name=editable")
+    assert browser.find_element(By.ID, "pe-prefix").get_attribute("value") == "pa/"
+    fill(browser, {"pe-prefix": "pb/"})
+    browser.find_element(By.ID, "edit-dry-run-button").click()
+    assert wait_for(lambda: browser.find_elements(By.ID, "edit-dry-matches"))[0].text == "1"
+    assert "pb/one.mp4" in browser.find_element(By.ID, "edit-dry-run").text
+    assert admin.get("/admin/v1/policies/editable")[1]["match"]["prefix"] == "pa/"  # the dry run saved nothing
+    assert browser.find_element(By.ID, "pe-prefix").get_attribute("value") == "pb/"
+    shot(browser, "admin-policy-edit-dry-run")
+    browser.find_element(By.ID, "save-policy-edit").click()
+    # The dry run's answer is at /console/policies/edit; the save redirects to the policy's page.
+    wait_for(lambda: "/console/policy?name=editable" in browser.current_url, what="the policy's page after saving")
+    policy = admin.get("/admin/v1/policies/editable")[1]
+    assert policy["match"]["prefix"] == "pb/" and policy["expire"]["after"] == "2592000s", policy
+
+
+def test_delete_a_policy_a_tier_and_an_account_after_confirming(server, browser):
+    from selenium.webdriver.common.by import By
+    admin = Admin(server.endpoint)
+    path = os.path.join(server.tier_path, "doomed")
+    os.makedirs(path, exist_ok=True)
+    assert admin.put("/admin/v1/tiers/doomed", {"type": "filesystem", "path": path})[0] in (200, 201)
+    assert admin.put("/admin/v1/policies/doomed", {"match": {"bucket": "rec", "prefix": "dd/"},
+                                                    "replicate": {"to": ["doomed"]}})[0] in (200, 201)
+    status, account = admin.post("/admin/v1/accounts", {"name": "doomed", "allow": [{"bucket": "rec", "actions": ["read"]}]})
+    assert status == 201, account
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+
+    # The tier first: the admin API refuses while a policy replicates to it, and the page says why.
+    browser.get(server.endpoint + "/console/tier?name=doomed")
+    browser.find_element(By.ID, "delete-link").click()
+    wait_for(lambda: browser.find_elements(By.ID, "confirm-delete"), what="the confirm step")
+    assert admin.get("/admin/v1/tiers/doomed")[0] == 200  # asking deleted nothing
+    browser.find_element(By.ID, "confirm-delete").click()
+    error = wait_for(lambda: browser.find_elements(By.ID, "form-error"), what="the refusal")[0].text
+    assert "doomed" in error and "replicate" in error, error
+
+    browser.get(server.endpoint + "/console/policy?name=doomed")
+    browser.find_element(By.ID, "delete-link").click()
+    shot(browser, "admin-policy-confirm-delete")
+    browser.find_element(By.ID, "confirm-delete").click()
+    wait_for(lambda: browser.current_url.endswith("/console/policies"), what="the policy list")
+    assert admin.get("/admin/v1/policies/doomed")[0] == 404
+
+    browser.get(server.endpoint + "/console/tier?name=doomed")
+    browser.find_element(By.ID, "delete-link").click()
+    browser.find_element(By.ID, "confirm-delete").click()
+    wait_for(lambda: browser.current_url.endswith("/console/tiers"), what="the tier list")
+    assert admin.get("/admin/v1/tiers/doomed")[0] == 404
+
+    # The account: disable, enable, then delete.
+    browser.get(server.endpoint + "/console/account?accessKey=" + account["accessKey"])
+    browser.find_element(By.ID, "toggle-enabled").click()
+    wait_for(lambda: text_of(browser, "toggle-enabled") == "Enable account", what="the disabled account")
+    assert admin.get("/admin/v1/accounts/" + account["accessKey"])[1]["enabled"] is False
+    browser.find_element(By.ID, "toggle-enabled").click()
+    wait_for(lambda: text_of(browser, "toggle-enabled") == "Disable account", what="the enabled account")
+    assert admin.get("/admin/v1/accounts/" + account["accessKey"])[1]["enabled"] is True
+    browser.find_element(By.ID, "delete-link").click()
+    browser.find_element(By.ID, "cancel-delete").click()  # cancel leaves it
+    assert admin.get("/admin/v1/accounts/" + account["accessKey"])[0] == 200
+    browser.find_element(By.ID, "delete-link").click()
+    browser.find_element(By.ID, "confirm-delete").click()
+    wait_for(lambda: browser.current_url.endswith("/console/accounts"), what="the account list")
+    assert admin.get("/admin/v1/accounts/" + account["accessKey"])[0] == 404
+
+
+def test_items_from_the_file_or_from_s3_say_why_they_cannot_be_edited(server, browser):
+    from selenium.webdriver.common.by import By
+    s3 = server.client()
+    s3.put_bucket_lifecycle_configuration(Bucket="rec", LifecycleConfiguration={"Rules": [
+        {"ID": "old", "Status": "Enabled", "Filter": {"Prefix": "lc/"}, "Expiration": {"Days": 30}}]})
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    for page, reason in [("/console/tier?name=filetier", "defined in the configuration file"),
+                         ("/console/policy?name=s3-lifecycle:rec:old", "PutBucketLifecycleConfiguration"),
+                         ("/console/account?accessKey=CAM1KEY", "defined in the configuration file")]:
+        browser.get(server.endpoint + page)
+        note = browser.find_element(By.ID, "not-editable").text
+        assert reason in note, (page, note)
+        for control in ["save-tier", "save-policy-edit", "toggle-enabled", "delete-link"]:
+            assert not browser.find_elements(By.ID, control), (page, control)
+    shot(browser, "admin-file-tier")
+    # A form sent anyway is refused with the reason, and the file's tier stays as it is.
+    session, _ = signed_in_session(server, ROOT_USER, ROOT_PASSWORD)
+    token = csrf_of(session, server, "/console/tiers")
+    admin = Admin(server.endpoint)
+    before = admin.get("/admin/v1/tiers/filetier")[1]
+    for path, data in [("/console/tiers/edit", {"name": "filetier", "path": "/tmp"}),
+                       ("/console/tiers/delete", {"name": "filetier"}),
+                       ("/console/policies/edit", {"name": "s3-lifecycle:rec:old", "prefix": "x/", "action": "save"}),
+                       ("/console/accounts/delete", {"accessKey": "CAM1KEY"})]:
+        answer = session.post(server.endpoint + path, data=dict(data, csrf=token), timeout=10, allow_redirects=False)
+        assert answer.status_code == 409 and "form-error" in answer.text, (path, answer.status_code)
+    assert admin.get("/admin/v1/tiers/filetier")[1] == before
+    assert admin.get("/admin/v1/accounts/CAM1KEY")[0] == 200
+    s3.delete_bucket_lifecycle(Bucket="rec")
