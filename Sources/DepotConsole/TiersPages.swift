@@ -44,7 +44,8 @@ extension ConsoleService {
         var values: [String: Any] = ["title": "Tier \(name)", "name": name, "facts": Self.facts(answer.object)]
         if let check {
             values["checked"] = true
-            values["checkOK"] = check.ok
+            // The check's answer is 200 either way: whether the tier answered is its `ok` field.
+            values["checkOK"] = check.ok && (check.object["ok"] as? Bool ?? false)
             values["checkFacts"] = check.ok ? Self.facts(check.object) : [["name": "error", "value": check.error]]
         }
         if let error { values["error"] = error.error }
