@@ -13,7 +13,8 @@ enum Assets {
         *{box-sizing:border-box}
         body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;background:#f4f6f9}
         a{color:#1452a8}
-        a:focus,button:focus,input:focus{outline:3px solid #f0a500;outline-offset:1px}
+        a:focus,button:focus,input:focus,select:focus,textarea:focus,video:focus,summary:focus{outline:3px solid #f0a500;outline-offset:1px}
+        figure.player{margin:0}figure.player figcaption{color:#555;font-size:.9em}
         .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:4px 8px;z-index:2}
         .top{display:flex;flex-wrap:wrap;align-items:center;gap:16px;padding:10px 20px;background:#17263d;color:#fff}
         .top a{color:#fff;text-decoration:none}.brand{font-weight:700;font-size:18px;letter-spacing:.5px}

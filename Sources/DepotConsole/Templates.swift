@@ -127,7 +127,10 @@ enum Templates {
         </nav>
         <h1 class="key">{{key}}</h1>
         {{#playable}}
-        <video id="player" controls muted preload="metadata" src="{{playURL}}"></video>
+        <figure class="player">
+          <video id="player" controls muted preload="metadata" src="{{playURL}}" aria-label="Recording {{key}}" aria-describedby="player-caption"></video>
+          <figcaption id="player-caption">Recording {{key}}, recorded {{time}} UTC</figcaption>
+        </figure>
         {{/playable}}
         <div class="actions">
           <a class="button" id="download" href="{{downloadURL}}">Download</a>
