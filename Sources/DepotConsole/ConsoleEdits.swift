@@ -15,7 +15,8 @@ extension ConsoleService {
         case "s3-replication":
             return
                 "\(what) \(name) comes from a bucket's S3 replication configuration; change it with PutBucketReplication or DeleteBucketReplication"
-        default: return "\(what) \(name) is defined in the configuration file (\(source)); change it there"
+        case "config": return "\(what) \(name) is defined in the configuration file; change it there"
+        default: return "\(what) \(name) comes from \(source); change it there"
         }
     }
 

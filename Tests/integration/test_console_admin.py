@@ -226,12 +226,14 @@ def test_validate_sends_a_test_event_through_each_sink_and_shows_the_result(serv
     sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
     browser.get(server.endpoint + "/console/events")
     browser.find_element(By.ID, "validate-good").click()
-    result = wait_for(lambda: browser.find_elements(By.ID, "validation"), what="the good sink's result")[0].text
+    result = wait_for(lambda: text_of(browser, "validation"), what="the good sink's result")
     assert result == "Test event to good: delivered", result
     tests = [body for body in server.receiver.bodies("/events") if body.get("Event") == "s3:TestEvent"]
     assert len(tests) == 1 and tests[0]["Sink"] == "good"
     browser.find_element(By.ID, "validate-hook").click()
-    result = wait_for(lambda: browser.find_elements(By.ID, "validation"), what="the broken sink's result")[0].text
+    # The page before the click shows the good sink's result: wait for the broken one's.
+    result = wait_for(lambda: "hook" in text_of(browser, "validation") and text_of(browser, "validation"),
+                      what="the broken sink's result")
     assert result.startswith("Test event to hook: not delivered:") and "refused" in result, result
     shot(browser, "admin-events-validate")
 
