@@ -73,12 +73,22 @@ def signed_streaming_put(depot, bucket, key, data, chunk_size=64 * 1024, tamper_
     with socket.create_connection(("127.0.0.1", depot.port), timeout=30) as sock:
         sock.sendall(request.encode() + body)
         response = b""
-        while b"\r\n\r\n" not in response:
+        # The head, then as many body bytes as it declares (they may come in a later segment).
+        while b"\r\n\r\n" not in response or len(response.split(b"\r\n\r\n", 1)[1]) < declared_length(response):
             part = sock.recv(65536)
             if not part:
                 break
             response += part
     return response.split(b"\r\n", 1)[0].decode(), response
+
+
+def declared_length(response):
+    head = response.split(b"\r\n\r\n", 1)[0].decode(errors="replace").lower()
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip() == "content-length":
+            return int(value.strip())
+    return 0
 
 
 def test_signed_chunks_are_verified_and_decoded(depot, s3, bucket):
