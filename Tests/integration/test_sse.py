@@ -9,11 +9,11 @@ import os
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 from minio import Minio
 from minio.sse import SseKMS, SseS3
 
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
+from sse_support import error_of, files_containing, pattern
 
 KEY_K2_HEX = "8f" * 32
 
@@ -49,29 +49,10 @@ def bucket(client):
     return name
 
 
-def error_of(call):
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def pattern(marker, size):
-    """`marker` repeated with random bytes between, `size` bytes: recognisable, not all alike."""
-    out = bytearray()
-    while len(out) < size:
-        out += marker + os.urandom(16)
-    return bytes(out[:size])
 
 
-def files_containing(root, needle):
-    found = []
-    for directory, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as f:
-                if needle in f.read():
-                    found.append(path)
-    return found
 
 
 def test_sse_s3_put_get_head_echo_and_no_plaintext_on_disk(server, client, bucket):

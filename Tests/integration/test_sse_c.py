@@ -13,12 +13,12 @@ import uuid
 
 import pytest
 import urllib3
-from botocore.exceptions import ClientError
 from minio import Minio
 from minio.error import S3Error as MinioS3Error
 from minio.sse import SseCustomerKey
 
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
+from sse_support import error_of, files_containing, key_md5, pattern
 from tls_support import start_tls_server, tls_client
 
 KEY = os.urandom(32)
@@ -46,33 +46,12 @@ def bucket(s3):
     return name
 
 
-def error_of(call):
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def key_md5(key):
-    return base64.b64encode(hashlib.md5(key).digest()).decode()
 
 
-def pattern(marker, size):
-    out = bytearray()
-    while len(out) < size:
-        out += marker + os.urandom(16)
-    return bytes(out[:size])
 
 
-def files_containing(root, needle):
-    found = []
-    for directory, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as f:
-                if needle in f.read():
-                    found.append(path)
-    return found
 
 
 def test_put_get_head_range_echo_and_no_plaintext_on_disk(tls_server, s3, bucket):

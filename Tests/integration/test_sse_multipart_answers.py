@@ -9,15 +9,13 @@
   x-amz-copy-source-server-side-encryption-customer-*; the part is stored under the upload's own
   encryption (an SSE-C upload's part needs the destination key in the usual headers). A missing or
   wrong source key gets S3's errors. Before, an SSE-C source answered 501."""
-import base64
-import hashlib
 import os
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
 from conftest import DepotServer
+from sse_support import error_of, key_md5
 from tls_support import start_tls_server, tls_client
 
 KEY = os.urandom(32)
@@ -51,15 +49,8 @@ def bucket(s3):
     return name
 
 
-def error_of(call):
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def key_md5(key):
-    return base64.b64encode(hashlib.md5(key).digest()).decode()
 
 
 def headers_of(response):
