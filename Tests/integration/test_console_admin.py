@@ -262,13 +262,18 @@ def test_admin_pages_fit_a_phone_sized_window(server, browser):
 
 
 def text_of(driver, element_id):
-    """The element's text, or "" while the page is being replaced (no element yet, or a stale one)."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    """The element's text, or "" while the page is being replaced (no element yet, a stale one, or
+    Chromium's "Node with given id does not belong to the document" for a node of the old page)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     try:
         return driver.find_element(By.ID, element_id).text
     except (NoSuchElementException, StaleElementReferenceException):
         return ""
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return ""
+        raise
 
 
 def files_under(path):
