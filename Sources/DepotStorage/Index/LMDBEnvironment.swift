@@ -15,7 +15,8 @@ func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
     if rc != 0 { throw LMDBError(code: rc, operation: operation()) }
 }
 
-/// The one LMDB environment of a data directory.
+/// The one LMDB environment of a data directory: the default `IndexStore` (IndexStore.swift).
+/// Map size, growth, `usage()` and `copyCompacted(to:)` are LMDB's own and stay off the protocol.
 ///
 /// LMDB's environment is thread-safe; transactions are not, so every transaction here lives inside
 /// one synchronous call and never crosses an `await`. Writers are serialised by the caller (the
@@ -81,7 +82,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     public func table(_ name: String) -> Table {
         guard let dbi = databases[name] else { preconditionFailure("unknown LMDB table \(name)") }
-        return Table(dbi: dbi, name: name)
+        return Table(name: name, number: dbi)
     }
 
     /// A read-only snapshot for the duration of `body`.
@@ -96,7 +97,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
         }
         try check(rc, "txn_begin(read)")
-        let transaction = Transaction(txn: txn!)
+        let transaction = Transaction(lmdb: txn!)
         defer { mdb_txn_abort(txn) }
         return try body(transaction)
     }
@@ -121,7 +122,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 pthread_rwlock_unlock(&resizeLock)
                 throw LMDBError(code: rc, operation: "txn_begin(write)")
             }
-            let transaction = Transaction(txn: txn!)
+            let transaction = Transaction(lmdb: txn!)
             let result: T
             do {
                 result = try body(transaction)
@@ -190,10 +191,4 @@ public final class LMDBEnvironment: @unchecked Sendable {
         let newSize = mapSize * 2
         if mdb_env_set_mapsize(env, newSize) == 0 { mapSize = newSize }
     }
-}
-
-/// A named database inside the environment.
-public struct Table: Sendable {
-    let dbi: MDB_dbi
-    public let name: String
 }

@@ -1,12 +1,14 @@
 import CLMDB
 import Glibc
 
-/// A transaction handle, valid only inside the `read`/`write` closure that produced it.
-/// Values returned by `get` are copied out, because LMDB's pointers die with the transaction.
-public struct Transaction: ~Copyable {
+/// The LMDB side of `Transaction` (its fast path): one LMDB transaction, valid only inside the
+/// `read`/`write` closure that produced it. Values returned by `get` are copied out, because
+/// LMDB's pointers die with the transaction. The documentation of each operation is on
+/// `Transaction`.
+struct LMDBTransaction {
     let txn: OpaquePointer
 
-    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
+    func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
         try key.withUnsafeBytes { k in
             var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var mv = MDB_val()
@@ -17,7 +19,7 @@ public struct Transaction: ~Copyable {
         }
     }
 
-    public func contains(_ table: Table, _ key: [UInt8]) throws -> Bool {
+    func contains(_ table: Table, _ key: [UInt8]) throws -> Bool {
         try key.withUnsafeBytes { k in
             var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var mv = MDB_val()
@@ -28,7 +30,7 @@ public struct Transaction: ~Copyable {
         }
     }
 
-    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+    func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
         try key.withUnsafeBytes { k in
             try value.withUnsafeBytes { v in
                 var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
@@ -38,9 +40,7 @@ public struct Transaction: ~Copyable {
         }
     }
 
-    /// Deletes `key`; returns false when it was not there.
-    @discardableResult
-    public func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
+    func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
         try key.withUnsafeBytes { k in
             var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             let rc = mdb_del(txn, table.dbi, &mk, nil)
@@ -50,10 +50,8 @@ public struct Transaction: ~Copyable {
         }
     }
 
-    /// Walks keys in byte order starting at the first key >= `from`, until `body` returns false.
-    /// The key and value buffers are valid only during the call.
-    public func scan(
-        _ table: Table, from: [UInt8] = [],
+    func scan(
+        _ table: Table, from: [UInt8],
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         var cursor: OpaquePointer?
@@ -79,28 +77,23 @@ public struct Transaction: ~Copyable {
         if rc != MDB_NOTFOUND { try check(rc, "cursor_get \(table.name)") }
     }
 
-    /// Number of entries in a table.
-    public func count(_ table: Table) throws -> Int {
+    func count(_ table: Table) throws -> Int {
         var st = MDB_stat()
         try check(mdb_stat(txn, table.dbi, &st), "stat \(table.name)")
         return st.ms_entries
     }
 
-    /// Removes every entry of a table (used by index rebuild).
-    public func clear(_ table: Table) throws {
+    func clear(_ table: Table) throws {
         try check(mdb_drop(txn, table.dbi, 0), "drop \(table.name)")
     }
 
-    /// Runs `body` in a child transaction of this write transaction: if it throws, every change it
-    /// made is undone and this transaction is as it was before; otherwise its changes become part
-    /// of this one (still committed or aborted as a whole). One request of a group commit runs
-    /// like this, so a request that fails midway leaves nothing of itself behind.
-    public func nested<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+    /// A child transaction (LMDB nests write transactions): aborted when `body` throws.
+    func nested<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
         var child: OpaquePointer?
         try check(mdb_txn_begin(mdb_txn_env(txn), txn, 0, &child), "txn_begin(nested)")
         let result: T
         do {
-            result = try body(Transaction(txn: child!))
+            result = try body(Transaction(lmdb: child!))
         } catch {
             mdb_txn_abort(child)
             throw error
