@@ -227,7 +227,7 @@ enum Templates {
           {{#cameras}}
           <tr><td>{{camera}}</td><td><span class="badge {{status}}">{{status}}</span></td><td>{{lastSeen}}</td>
               <td class="key">{{key}}{{#hostname}} <span class="muted">({{hostname}})</span>{{/hostname}}</td><td>{{version}}</td>
-              <td class="last-recording">{{#lastRecordingLink}}<a href="{{lastRecordingLink}}" title="{{lastRecordingTime}}">{{lastRecording}}</a>{{/lastRecordingLink}}{{^lastRecordingLink}}<span class="muted">none since start</span>{{/lastRecordingLink}}</td>
+              <td class="last-recording">{{#lastRecordingLink}}<a href="{{lastRecordingLink}}" title="{{lastRecordingTime}}">{{lastRecording}}</a>{{/lastRecordingLink}}{{^lastRecordingLink}}<span class="muted">none recorded</span>{{/lastRecordingLink}}</td>
               {{#showAccounts}}<td>{{accounts}}</td>{{/showAccounts}}</tr>
           {{/cameras}}
           </tbody>

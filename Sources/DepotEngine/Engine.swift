@@ -72,7 +72,7 @@ public final class Engine: Sendable {
     let encryptionDomainCache = EncryptionDomainCache()
     /// Bytes and objects committed per minute over the last day (the console's ingest charts).
     public let ingestHistory = IngestHistory()
-    /// Each camera's newest recording since start (the console's cameras page).
+    /// Each camera's newest recording (the console's cameras page), kept with the ingest history.
     public let latestRecordings = LatestRecordings()
     let lockFile: Int32
 
@@ -130,10 +130,13 @@ public final class Engine: Sendable {
         do { try logKeyedItemsIfNeeded() } catch {
             logger.error("could not log the stored accounts and settings for index rebuilds (next start retries): \(error)")
         }
+        // The console's figures from before the restart (IngestHistoryFile.swift).
+        restoreIngestHistory()
     }
 
     /// Finishes queued commits; the data directory is released when the engine is let go.
     public func shutdown() {
+        saveIngestHistory()
         committer.shutdown()
     }
 

@@ -247,7 +247,7 @@ public final class DepotServer: Sendable {
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
-            .init(service: gauges), .init(service: HeapTrimmer(logger: logger)),
+            .init(service: gauges), .init(service: HeapTrimmer(logger: logger)), .init(service: IngestHistoryKeeper(engine: engine)),
             .init(service: SpaceRecovery(engine: engine, segmentSize: configuration.storage.segmentSize, logger: logger)),
         ]
         if let path = source?.path {

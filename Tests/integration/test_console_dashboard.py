@@ -172,7 +172,7 @@ def test_cameras_page_links_each_cameras_last_recording(server, browser):
     browser.get(server.endpoint + "/console/cameras")
     cells = {r.find_element(By.CSS_SELECTOR, "td.key").text.split()[0]: r.find_element(By.CSS_SELECTOR, "td.last-recording")
              for r in browser.find_elements(By.CSS_SELECTOR, "#cameras tbody tr")}
-    assert cells["agent-attic"].text == "none since start"
+    assert cells["agent-attic"].text == "none recorded"
     link = cells["agent-porch"].find_element(By.TAG_NAME, "a")
     assert link.text == newest.split("/")[-1]
     shot(browser, "25-cameras-last-recording")

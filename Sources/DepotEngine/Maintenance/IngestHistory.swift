@@ -2,7 +2,8 @@ import Synchronization
 
 /// What was stored, minute by minute, over the last day: the console's ingest charts and the
 /// "days of recording left" estimate. Bounded (one slot per minute of 24 h, overwritten as the
-/// ring comes round) and in memory only: a restart starts the history again.
+/// ring comes round); kept across restarts in the data directory's `ingest-history` file
+/// (IngestHistoryFile.swift), written at most once a minute and at a clean shutdown.
 public final class IngestHistory: Sendable {
     public static let slots = 24 * 60
 
@@ -21,6 +22,10 @@ public final class IngestHistory: Sendable {
     }
 
     private let ring = Mutex<[Sample]>(Array(repeating: Sample(), count: IngestHistory.slots))
+    /// Counts every change, so a save can tell whether there is anything new to write.
+    let changes = Atomic<UInt64>(0)
+    /// The `changes` count the file holds; held while a save writes, so two saves never interleave.
+    let saved = Mutex<UInt64>(0)
 
     public init() {}
 
@@ -28,10 +33,36 @@ public final class IngestHistory: Sendable {
     public func record(bytes: UInt64, at milliseconds: Int64) {
         let minute = milliseconds / 60_000
         ring.withLock { ring in
-            let slot = Int(minute % Int64(Self.slots))
+            let slot = Self.slot(of: minute)
             if ring[slot].minute != minute { ring[slot] = Sample(minute: minute) }
             ring[slot].bytes += bytes
             ring[slot].objects += 1
+        }
+        changes.add(1, ordering: .relaxed)
+    }
+
+    static func slot(of minute: Int64) -> Int {
+        Int(((minute % Int64(slots)) + Int64(slots)) % Int64(slots))
+    }
+
+    /// The slots that hold a minute, oldest first (what the file keeps).
+    func recordedSamples() -> [Sample] {
+        ring.withLock { ring in ring.filter { $0.minute >= 0 }.sorted { $0.minute < $1.minute } }
+    }
+
+    /// Puts samples read back from the file into their slots; a slot already holding a newer
+    /// minute keeps it, and one holding the same minute adds the two (commits since start).
+    func restore(_ samples: [Sample]) {
+        ring.withLock { ring in
+            for sample in samples where sample.minute >= 0 {
+                let slot = Self.slot(of: sample.minute)
+                if ring[slot].minute < sample.minute {
+                    ring[slot] = sample
+                } else if ring[slot].minute == sample.minute {
+                    ring[slot].bytes += sample.bytes
+                    ring[slot].objects += sample.objects
+                }
+            }
         }
     }
 
@@ -43,7 +74,7 @@ public final class IngestHistory: Sendable {
         return ring.withLock { ring in
             (0..<count).map { back in
                 let minute = last - Int64(count - 1 - back)
-                let slot = ring[Int(((minute % Int64(Self.slots)) + Int64(Self.slots)) % Int64(Self.slots))]
+                let slot = ring[Self.slot(of: minute)]
                 return slot.minute == minute ? slot : Sample(minute: minute)
             }
         }

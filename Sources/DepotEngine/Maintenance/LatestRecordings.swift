@@ -1,10 +1,10 @@
 import Synchronization
 
-/// The newest recording committed for each camera since the server started, for the console's
-/// cameras page: found by the device key (`productid`) and the camera name (`event-instancename`)
-/// a Kerberos Agent puts in its uploads' metadata. In memory and bounded: once `capacity` cameras
-/// are known, a new one replaces the one that recorded longest ago. After a restart a camera
-/// shows its last recording again with its next upload.
+/// The newest recording committed for each camera, for the console's cameras page: found by the
+/// device key (`productid`) and the camera name (`event-instancename`) a Kerberos Agent puts in
+/// its uploads' metadata. Bounded: once `capacity` cameras are known, a new one replaces the one
+/// that recorded longest ago. Kept across restarts in the same file as the ingest history
+/// (IngestHistoryFile.swift), since finding it again would mean reading every object's metadata.
 public final class LatestRecordings: Sendable {
     public struct Recording: Sendable, Equatable {
         public var bucket: String
@@ -39,6 +39,21 @@ public final class LatestRecordings: Sendable {
                 {
                     latest[oldest] = nil
                 }
+                latest[name] = recording
+            }
+        }
+    }
+
+    /// Every name with its recording (what the file keeps).
+    func entries() -> [(name: String, recording: Recording)] {
+        latest.withLock { latest in latest.map { ($0.key, $0.value) } }
+    }
+
+    /// Puts entries read back from the file in place; a name recorded since start keeps its newer recording.
+    func restore(_ entries: [(name: String, recording: Recording)]) {
+        latest.withLock { latest in
+            for (name, recording) in entries where latest.count < Self.capacity || latest[name] != nil {
+                if let known = latest[name], known.at >= recording.at { continue }
                 latest[name] = recording
             }
         }

@@ -181,8 +181,7 @@ public final class IngestSession {
                     bucket: bucket, key: key, record: committed, placements: placements, precondition: precondition,
                     origin: origin, txn: txn, context: context)
             }
-            engine.ingestHistory.record(bytes: stored.size, at: Engine.now())
-            engine.latestRecordings.record(bucket: bucket, key: key, userMetadata: stored.userMetadata, at: stored.created)
+            engine.recordIngest(bucket: bucket, key: key, record: stored)
             return stored
         } catch {
             let wrapped = EngineError.wrap(error)

@@ -94,10 +94,10 @@ extension Engine {
         let (uploadTable, partTable) = (environment.table(.uploads), environment.table(.parts))
         let completedTable = environment.table(.completedUploads)
         do {
-            return try await committer.submit { txn, context in
+            let (object, made) = try await committer.submit { txn, context -> (ObjectRecord, (bucket: String, key: String)?) in
                 guard let upload = try txn.get(uploadTable, Array(id.utf8)).map(UploadRecord.decode) else {
                     // A repeat that raced the first Complete: the same object, unchanged.
-                    if let object = try engine.completedObject(uploadId: id, txn: txn) { return object }
+                    if let object = try engine.completedObject(uploadId: id, txn: txn) { return (object, nil) }
                     throw EngineError.noSuchUpload(id)
                 }
                 var all: [Int: PartRecord] = [:]
@@ -155,8 +155,12 @@ extension Engine {
                         .encoded())
                 try engine.installVersion(
                     plan, bucket: upload.bucket, key: upload.key, record: record, txn: txn, context: context)
-                return record
+                return (record, (upload.bucket, upload.key))
             }
+            // Counted like a single PUT (IngestSession.commit): the dashboard's ingest and the
+            // cameras' last recording see multipart and tus uploads too; a repeated Complete does not count again.
+            if let made { recordIngest(bucket: made.bucket, key: made.key, record: object) }
+            return object
         } catch { throw EngineError.wrap(error) }
     }
 
