@@ -147,6 +147,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Cluster mode's shared chunk store: records in pack objects on an S3-compatible store,
+        // read through a local block cache (README "Chunks in pack objects").
+        .target(
+            name: "DepotPackStore",
+            dependencies: [
+                "DepotStorage", "DepotHashing", "DepotSigV4", "DepotSignedHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DepotServer",
             dependencies: [
@@ -198,6 +211,7 @@ let package = Package(
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
         .testTarget(name: "DepotConsoleTests", dependencies: ["DepotConsole"]),
         .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig", "S3ReferenceExamples"]),
+        .testTarget(name: "DepotPackStoreTests", dependencies: ["DepotPackStore", "DepotStorage"]),
         .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],
     swiftLanguageModes: [.v6]
