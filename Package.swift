@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // The web console's server-rendered pages (Sources/DepotConsole).
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // Cluster mode's index in PostgreSQL (Sources/DepotCluster).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // System libraries: LMDB for the index, OpenSSL libcrypto for every hash, HMAC and signature.
@@ -160,10 +162,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Cluster mode: the PostgreSQL index's schema and migrations, the node registry and its
+        // heartbeat (README "Cluster mode"). Above the engine (DepotConfig already imports it), so
+        // the server wires a cluster index into the engine, never the engine into the cluster.
+        .target(
+            name: "DepotCluster",
+            dependencies: [
+                "DepotStorage", "DepotConfig", "DepotEngine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotConsole", "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
+                "DepotConsole", "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotCluster", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -182,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "depot",
             dependencies: [
-                "DepotServer", "DepotEngine", "DepotConfig", "DepotSigV4", "DepotSignedHTTP", "Yams",
+                "DepotServer", "DepotCluster", "DepotEngine", "DepotConfig", "DepotSigV4", "DepotSignedHTTP", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

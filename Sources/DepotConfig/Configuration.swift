@@ -157,6 +157,8 @@ public struct DepotConfiguration: Sendable {
     public var providers: [VaultProvider] = []
     /// Master keys of server-side encryption (EncryptionSettings.swift).
     public var encryption = EncryptionSettings()
+    /// Cluster mode (Cluster.swift); nil: embedded mode.
+    public var cluster: ClusterSettings?
 
     public init() {}
 
@@ -290,6 +292,7 @@ public struct DepotConfiguration: Sendable {
         config.encryption = try parseEncryption(top["encryption"])
         config.providers = try parseProviders(top["providers"], tiers: config.tiers)
         try resolveAccountProviders(&config.accounts, providers: config.providers)
+        config.cluster = try parseCluster(top["cluster"])
         try top.finish()
         return config
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DepotCluster
 import DepotConfig
 import DepotConsole
 import DepotEngine
@@ -43,12 +44,21 @@ public final class DepotServer: Sendable {
     /// The `export AWS_…` lines printed once listening, on the first start on the data directory.
     let firstStart: FirstStartBanner?
     let logger: Logger
+    /// Cluster mode: this node's registration and heartbeat in the cluster index (nil: embedded).
+    let clusterNode: NodeHeartbeat?
+    /// PUT and POST requests in progress, the `in_flight` a cluster node reports.
+    let writesInFlight = InFlightCount()
 
     /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
     /// configuration from; without one, the configuration is fixed.
     public init(configuration: DepotConfiguration, source: ConfigurationSource? = nil, logger: Logger) throws {
         self.source = source
         self.logger = logger
+        clusterNode = configuration.cluster.map { [writesInFlight] cluster in
+            NodeHeartbeat(
+                settings: cluster, version: DepotVersion.current, address: configuration.server.address,
+                inFlight: { writesInFlight.current }, logger: logger)
+        }
         let data = configuration.storage.data
         let engineConfiguration = EngineConfiguration(
             dataDirectory: data, chunking: configuration.storage.chunking,
@@ -235,6 +245,7 @@ public final class DepotServer: Sendable {
                 await AcceptBackoff.install(on: channel, logger: logger)
                 let port = channel.localAddress?.port ?? address.port
                 onListening("\(scheme)://\(address.host):\(port)")
+                self.clusterNode?.announce(address: "\(scheme)://\(address.host):\(port)")
                 if let banner = self.firstStart {
                     print(banner.text(listeningOn: "\(scheme)://\(address.host):\(port)"))
                     fflush(nil)
@@ -250,6 +261,7 @@ public final class DepotServer: Sendable {
             .init(service: gauges), .init(service: HeapTrimmer(logger: logger)), .init(service: IngestHistoryKeeper(engine: engine)),
             .init(service: SpaceRecovery(engine: engine, segmentSize: configuration.storage.segmentSize, logger: logger)),
         ]
+        if let clusterNode { services.append(.init(service: clusterNode)) }
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
         }
@@ -358,6 +370,9 @@ public final class DepotServer: Sendable {
         // The bytes that actually moved, for the access log (ByteCounting.swift).
         let (received, sent) = (ByteCount(), ByteCount())
         let requestId = RequestContext.makeId()
+        let mayWrite = clusterNode != nil && (request.method == .put || request.method == .post)
+        if mayWrite { writesInFlight.enter() }
+        defer { if mayWrite { writesInFlight.leave() } }
         var response: Response
         // The API that answered; the server's own endpoints are `system`, each under a fixed name.
         var api = "system"

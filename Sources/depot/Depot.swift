@@ -14,6 +14,7 @@ struct Depot: AsyncParsableCommand {
         subcommands: [
             Serve.self, ConfigCommand.self, Fsck.self, GC.self, IndexCommand.self, Status.self, Tier.self, Replicate.self,
             Replication.self, AccountCommand.self, PolicyCommand.self, Events.self, VersionCommand.self, Routes.self, Trace.self,
+            ClusterCommand.self,
         ])
 }
 

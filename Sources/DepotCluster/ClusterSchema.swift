@@ -1,0 +1,67 @@
+import DepotEngine
+
+/// The cluster index's schema, as numbered migrations that `depot` applies itself
+/// (`depot cluster init`, and `depot serve` at start): the one list of them. A released
+/// migration is never edited; a change is a new migration appended with the next number.
+///
+/// Layering: DepotCluster imports DepotEngine (for `IndexTable`) and sits above it, beside the
+/// front doors; the engine never imports DepotCluster. DepotConfig already depends on the
+/// engine, so the other direction would be a cycle, and the engine only needs the storage
+/// seam's protocols (DepotStorage), which a cluster index implements. The server wires a
+/// cluster index into the engine.
+public enum ClusterSchema {
+    public struct Migration: Sendable {
+        public let version: Int
+        /// What it does, for `depot cluster init`'s output.
+        public let summary: String
+        /// Run in order in one transaction; one statement each (the extended query protocol
+        /// takes one at a time).
+        public let statements: [String]
+    }
+
+    /// Every migration, in version order, numbered from 1 without gaps.
+    public static let migrations: [Migration] = [
+        Migration(
+            version: 1,
+            summary: "index tables (one per IndexTable, bytea keys in byte order) and the node registry",
+            statements: IndexTable.allCases.map { table in
+                // bytea compares bytewise (memcmp, then length), the order LMDB keeps keys in,
+                // so a range scan over `k` visits keys in the same order as the embedded index.
+                "CREATE TABLE \(tableName(table)) (k bytea PRIMARY KEY, v bytea NOT NULL)"
+            } + [
+                """
+                CREATE TABLE depot_nodes (
+                    name text PRIMARY KEY, version text, address text, started_at timestamptz,
+                    heartbeat_at timestamptz, in_flight int)
+                """
+            ])
+    ]
+
+    /// The version a fully migrated database is at.
+    public static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The table holding one of the index's tables (`depot_objects`, ...).
+    public static func tableName(_ table: IndexTable) -> String { "depot_" + tableName(rawValue: table.rawValue) }
+
+    /// IndexTable raw values are camelCase (`completedUploads`); PostgreSQL folds unquoted
+    /// names to lower case, so the table is `depot_completed_uploads`.
+    static func tableName(rawValue: String) -> String {
+        var name = ""
+        for character in rawValue {
+            if character.isUppercase {
+                name += "_" + character.lowercased()
+            } else {
+                name.append(character)
+            }
+        }
+        return name
+    }
+
+    /// The table recording which migrations ran (created outside the numbered migrations, so the
+    /// migrator can read it before anything else).
+    static let migrationsTable = "depot_schema_migrations"
+
+    /// The key of the advisory lock every migrator takes first: "depot" in ASCII, a constant no
+    /// other application on a shared server is likely to use.
+    static let migrationLockKey: Int64 = 0x64_6570_6f74
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import DepotCluster
+import DepotConfig
+import DepotServer
+import Foundation
+import Logging
+
+/// `depot cluster init|status|nodes`: the cluster index's schema and node registry
+/// (README "Cluster mode"). They talk to PostgreSQL directly, not to a server, so they work
+/// before any node runs.
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Cluster mode: create or migrate the PostgreSQL index's schema, show the nodes.",
+        subcommands: [Init.self, ClusterStatus.self, Nodes.self])
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or migrate the cluster index's schema (idempotent; safe while nodes run or start).")
+        @OptionGroup var target: ClusterTarget
+
+        func run() async throws {
+            let location = try target.location()
+            let outcome = try await target.using(location) { try await SchemaMigrator(database: $0).migrate() }
+            if outcome.applied.isEmpty {
+                print("cluster index \(location): schema version \(outcome.to), up to date (nothing to do)")
+            } else {
+                for version in outcome.applied {
+                    let summary = ClusterSchema.migrations.first { $0.version == version }?.summary ?? ""
+                    print("applied migration \(version): \(summary)")
+                }
+                print("cluster index \(location): schema version \(outcome.to) (was \(outcome.from))")
+            }
+        }
+    }
+
+    struct ClusterStatus: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract:
+                "The schema version and each node: version, heartbeat age, alive or dead (no heartbeat for 15 s), uploads in flight."
+        )
+        @OptionGroup var target: ClusterTarget
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let location = try target.location()
+            let (version, nodes) = try await target.using(location) { database in
+                let version = try await SchemaMigrator.version(of: database)
+                // Before `init` (or a node's first start) there is no node table yet: no nodes.
+                return (version, version == 0 ? [] : try await NodeRegistry(database: database).nodes())
+            }
+            if json {
+                printJSON([
+                    "index": location.description, "schemaVersion": version, "knownSchemaVersion": ClusterSchema.latestVersion,
+                    "aliveWithinSeconds": NodeRegistry.aliveWithinSeconds, "nodes": nodes.map(describe),
+                ])
+                return
+            }
+            var lines = ["cluster index \(location): schema version \(version) (this depot knows \(ClusterSchema.latestVersion))"]
+            if version == 0 { lines.append("not initialised: run `depot cluster init`") }
+            lines.append(
+                "nodes: \(nodes.filter(\.isAlive).count) alive of \(nodes.count) (alive: a heartbeat within \(Int(NodeRegistry.aliveWithinSeconds)) s)"
+            )
+            if !nodes.isEmpty {
+                lines.append(
+                    table(
+                        ["NODE", "VERSION", "HEARTBEAT", "STATE", "IN-FLIGHT", "ADDRESS"],
+                        nodes.map { node in
+                            [
+                                node.name, node.version, node.heartbeatAge.map { String(format: "%.1fs ago", $0) } ?? "never",
+                                node.isAlive ? "alive" : "dead", String(node.inFlight), node.address,
+                            ]
+                        }))
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Nodes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the nodes registered in the cluster index.")
+        @OptionGroup var target: ClusterTarget
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let location = try target.location()
+            let nodes = try await target.using(location) { database in
+                try await SchemaMigrator.version(of: database) == 0 ? [] : try await NodeRegistry(database: database).nodes()
+            }
+            if json {
+                printJSON(nodes.map(describe))
+                return
+            }
+            let started = ISO8601DateFormatter()
+            print(
+                table(
+                    ["NODE", "VERSION", "ADDRESS", "STARTED", "STATE"],
+                    nodes.map { node in
+                        [
+                            node.name, node.version, node.address, node.startedAt.map(started.string) ?? "",
+                            node.isAlive ? "alive" : "dead",
+                        ]
+                    }))
+        }
+    }
+}
+
+/// Where the cluster index is: `--index URL`, else the configuration's `cluster.index`.
+struct ClusterTarget: ParsableArguments {
+    @Option(name: .long, help: "Configuration file whose cluster.index names the PostgreSQL database.")
+    var config: String?
+
+    @Option(name: .long, help: "The cluster index, postgres://USER:PASSWORD@HOST:PORT/DATABASE (overrides cluster.index).")
+    var index: String?
+
+    func location() throws -> PostgresLocation {
+        if let index {
+            do {
+                return try PostgresLocation.parse(index)
+            } catch {
+                throw ValidationError("--index \(error.reason)")
+            }
+        }
+        guard let cluster = try loadConfiguration(config).cluster else {
+            throw CommandFailure(
+                config == nil
+                    ? "no cluster index: pass --index postgres://... or --config with a cluster: section"
+                    : "\(config!): no cluster: section (cluster.index names the PostgreSQL database)")
+        }
+        return cluster.index
+    }
+
+    /// Runs `body` against the database; its errors become the command's message.
+    func using<T: Sendable>(
+        _ location: PostgresLocation, _ body: @escaping @Sendable (ClusterDatabase) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "depot.cluster")
+        logger.logLevel = .critical
+        do {
+            return try await ClusterDatabase.using(location, logger: logger, body)
+        } catch let error as ClusterDatabaseError {
+            throw CommandFailure("cluster index \(location): \(error)")
+        }
+    }
+}
+
+private func describe(_ node: ClusterNode) -> [String: Any] {
+    [
+        "name": node.name, "version": node.version, "address": node.address, "inFlight": node.inFlight, "alive": node.isAlive,
+        "heartbeatAgeSeconds": node.heartbeatAge ?? NSNull(),
+        "startedAt": node.startedAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull(),
+    ]
+}
+
+private func printJSON(_ value: Any) {
+    let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+    print(String(decoding: data, as: UTF8.self))
+}

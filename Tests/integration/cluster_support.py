@@ -1,0 +1,149 @@
+"""A private PostgreSQL for cluster-mode tests: `initdb` in a temporary directory, `postgres` on a
+free loopback port, stopped and removed at the end. Debian's `postgresql` package provides the
+binaries (the Makefile's deps install it). initdb refuses to run as root, so as root the server
+runs as the package's `postgres` user (or a `depot-pg` user made here when that is missing)."""
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+PG_USER = "depot"
+PG_PASSWORD = "cluster-test-Pa55"
+PG_DATABASE = "depot"
+
+
+def postgres_bin_dir():
+    """The directory holding initdb, pg_ctl and postgres (the newest Debian version, else PATH)."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if candidates:
+        return os.path.dirname(candidates[-1])
+    found = shutil.which("initdb")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    raise RuntimeError("PostgreSQL's initdb not found: install Debian's postgresql package (make deps)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_account():
+    """The unprivileged account the server runs as when the tests run as root; None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "depot-pg"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            pass
+    subprocess.run(["useradd", "--system", "--no-create-home", "depot-pg"], check=True, capture_output=True)
+    return "depot-pg"
+
+
+class PostgresCluster:
+    """One private PostgreSQL server; `dsn` is the postgres:// URL depot's cluster.index takes."""
+
+    def __init__(self):
+        self.bin = postgres_bin_dir()
+        self.account = server_account()
+        self.base = tempfile.mkdtemp(prefix="depot-pg-")
+        self.data = os.path.join(self.base, "data")
+        self.sockets = os.path.join(self.base, "sockets")
+        self.log_path = os.path.join(self.base, "postgres.log")
+        self.port = free_port()
+        os.makedirs(self.sockets)
+        if self.account:
+            # The temporary directory is root's, mode 0700: the server's account needs its own.
+            info = pwd.getpwnam(self.account)
+            for path in (self.base, self.sockets):
+                os.chown(path, info.pw_uid, info.pw_gid)
+        self.dsn = f"postgres://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{self.port}/{PG_DATABASE}"
+
+    def _run(self, *args, timeout=60):
+        command = [os.path.join(self.bin, args[0]), *args[1:]]
+        if self.account:
+            command = ["runuser", "-u", self.account, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:2])} failed ({result.returncode}): {result.stderr}{self.logs()}")
+        return result
+
+    def create(self):
+        password_file = os.path.join(self.base, "password")
+        with open(password_file, "w") as f:
+            f.write(PG_PASSWORD + "\n")
+        if self.account:
+            info = pwd.getpwnam(self.account)
+            os.chown(password_file, info.pw_uid, info.pw_gid)
+        # Password (SCRAM) over TCP, the way depot connects; trust on the private socket, for setup.
+        self._run(
+            "initdb", "-D", self.data, "-U", PG_USER, f"--pwfile={password_file}", "--auth-host=scram-sha-256",
+            "--auth-local=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        os.remove(password_file)
+        self.start()
+        self._run("createdb", "-h", self.sockets, "-p", str(self.port), "-U", PG_USER, PG_DATABASE)
+        return self
+
+    def start(self):
+        # fsync off and small buffers: a throwaway test server, started and stopped in seconds.
+        options = (
+            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=60")
+        self._run("pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "-t", "30", "-o", options, "start")
+
+    def stop(self):
+        self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "30", "stop")
+
+    def psql(self, sql, database=PG_DATABASE):
+        """Runs SQL over the private socket; returns the unaligned, tuples-only output."""
+        return self._run(
+            "psql", "-h", self.sockets, "-p", str(self.port), "-U", PG_USER, "-d", database, "-X", "-A", "-t",
+            "-v", "ON_ERROR_STOP=1", "-c", sql).stdout.strip()
+
+    def logs(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def destroy(self):
+        try:
+            self.stop()
+        except Exception:
+            pass
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A private PostgreSQL server for the module's tests (one initdb per module, ~2 s)."""
+    cluster = PostgresCluster().create()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def fresh_database(postgres):
+    """A new, empty database on the module's server; yields its DSN."""
+    name = "t" + os.urandom(6).hex()
+    postgres.psql(f"CREATE DATABASE {name}")
+    yield postgres.dsn.rsplit("/", 1)[0] + "/" + name
+
+
+def cluster_config(path, dsn, node, extra=""):
+    """Writes a configuration file whose cluster section points at `dsn`; returns its path."""
+    with open(path, "w") as f:
+        f.write(f"cluster:\n  index: \"{dsn}\"\n  node: {node}\n{extra}")
+    return str(path)

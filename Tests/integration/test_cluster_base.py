@@ -1,0 +1,133 @@
+"""Cluster mode's base (issue 21): `depot cluster init|status|nodes` against a real, private
+PostgreSQL, the schema's migrations, the node registry and its heartbeat, and a database
+outage that the server rides out."""
+import json
+import subprocess
+import time
+
+import requests
+
+from cluster_support import PostgresCluster, cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
+from conftest import DEPOT_BIN, DepotServer, run_depot
+
+
+def init(dsn):
+    return run_depot("cluster", "init", "--index", dsn, timeout=90)
+
+
+def status(dsn):
+    result = run_depot("cluster", "status", "--index", dsn, "--json", timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def wait_for_node(dsn, name, fresh_within=5.0, timeout=30):
+    """The node's row once its heartbeat is younger than `fresh_within` seconds."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = status(dsn)
+        for node in last["nodes"]:
+            if node["name"] == name and node["heartbeatAgeSeconds"] is not None and node["heartbeatAgeSeconds"] < fresh_within:
+                return node
+        time.sleep(0.5)
+    raise AssertionError(f"node {name} has no fresh heartbeat after {timeout}s: {last}")
+
+
+def test_init_creates_the_schema_once_and_a_second_run_has_nothing_to_do(postgres, fresh_database):
+    first = init(fresh_database)
+    assert first.returncode == 0, first.stderr
+    assert "applied migration 1" in first.stdout and "schema version 1" in first.stdout
+    database = fresh_database.rsplit("/", 1)[1]
+    tables = postgres.psql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", database)
+    names = set(tables.split())
+    assert {"depot_schema_migrations", "depot_nodes", "depot_objects", "depot_buckets", "depot_completed_uploads"} <= names
+    # The index tables are ordered key-value tables with bytea keys (bytewise order, as LMDB).
+    columns = postgres.psql(
+        "SELECT column_name || ':' || data_type FROM information_schema.columns WHERE table_name = 'depot_objects' "
+        "ORDER BY ordinal_position", database)
+    assert columns.split() == ["k:bytea", "v:bytea"]
+
+    second = init(fresh_database)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to do" in second.stdout and "schema version 1" in second.stdout
+    assert "applied" not in second.stdout
+    assert postgres.psql("SELECT count(*) FROM depot_schema_migrations", database) == "1"
+
+
+def test_two_inits_at_once_both_succeed_and_apply_each_migration_once(postgres, fresh_database):
+    runs = [
+        subprocess.Popen([DEPOT_BIN, "cluster", "init", "--index", fresh_database], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=90) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    applied = [out for out, _ in outputs if "applied migration 1" in out]
+    assert len(applied) == 1, outputs
+    database = fresh_database.rsplit("/", 1)[1]
+    assert postgres.psql("SELECT count(*) FROM depot_schema_migrations", database) == "1"
+
+
+def test_a_serving_node_registers_and_keeps_a_fresh_heartbeat(fresh_database, tmp_path):
+    config = cluster_config(tmp_path / "depot.yaml", fresh_database, "node-a")
+    server = DepotServer(config=config).start()
+    try:
+        # No `depot cluster init` first: a node brings the schema up itself.
+        node = wait_for_node(fresh_database, "node-a")
+        assert node["alive"] is True
+        assert node["address"] == server.endpoint
+        first_age = node["heartbeatAgeSeconds"]
+        time.sleep(4)
+        # Beats keep coming (every 3 s): the age stays small instead of growing with time.
+        node = wait_for_node(fresh_database, "node-a")
+        assert node["heartbeatAgeSeconds"] < 4, (first_age, node)
+        text = run_depot("cluster", "status", "--index", fresh_database, timeout=60)
+        assert text.returncode == 0, text.stderr
+        assert "schema version 1" in text.stdout and "node-a" in text.stdout and "alive" in text.stdout
+        listed = run_depot("cluster", "nodes", "--config", config, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        assert "node-a" in listed.stdout and server.endpoint in listed.stdout
+    finally:
+        server.cleanup()
+
+
+def test_a_bad_cluster_index_is_refused_at_start_naming_the_field(tmp_path):
+    config = cluster_config(tmp_path / "depot.yaml", "mysql://u:topsecret@127.0.0.1:3306/depot", "node-a")
+    result = subprocess.run(
+        [DEPOT_BIN, "serve", "--config", config, "--address", "127.0.0.1:0", "--data", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "cluster.index" in result.stderr and "postgres://" in result.stderr, result.stderr
+    assert "topsecret" not in result.stderr
+    refused = run_depot("cluster", "init", "--config", config, timeout=30)
+    assert refused.returncode != 0 and "cluster.index" in refused.stderr, refused.stderr
+
+
+def test_the_server_rides_out_a_database_outage_and_its_heartbeat_resumes(tmp_path):
+    database = PostgresCluster().create()
+    server = None
+    try:
+        config = cluster_config(tmp_path / "depot.yaml", database.dsn, "node-outage")
+        server = DepotServer(config=config).start()
+        wait_for_node(database.dsn, "node-outage")
+        database.stop()
+        # Unreachable: the command fails, quickly and saying so, instead of hanging.
+        started = time.time()
+        down = run_depot("cluster", "status", "--index", database.dsn, timeout=60)
+        assert down.returncode != 0 and "cluster index" in down.stderr, down.stderr
+        assert time.time() - started < 20
+        for _ in range(8):
+            assert requests.get(server.endpoint + "/health/live", timeout=5).status_code == 200
+            time.sleep(0.5)
+        assert server.process.poll() is None
+        database.start()
+        # Back: the heartbeat resumes without a restart (backoff is at most 8 s).
+        node = wait_for_node(database.dsn, "node-outage", fresh_within=3, timeout=30)
+        assert node["alive"] is True
+        logs = server.logs()
+        assert "unreachable" in logs and "reachable again" in logs, logs[-3000:]
+    finally:
+        if server:
+            server.cleanup()
+        database.destroy()
