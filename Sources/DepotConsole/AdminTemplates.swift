@@ -1,55 +1,6 @@
-/// The templates of the tier, policy, account and event pages (registered with the others in
-/// `Templates.library`). As there, every value goes through `{{ }}`, which HTML-escapes it.
+/// The templates of the policy, account and event pages (the tier pages' are in TierTemplates),
+/// registered with the others in `Templates.library`. As there, every value goes through `{{ }}`, which HTML-escapes it.
 enum AdminTemplates {
-    static let tiers = """
-        {{> head}}
-        <h1>Tiers</h1>
-        {{#hasTiers}}
-        <table class="list" id="tiers">
-          <thead><tr><th scope="col">Tier</th><th scope="col">Type</th><th scope="col">Defined in</th></tr></thead>
-          <tbody>{{#tiers}}<tr><td><a href="{{link}}">{{name}}</a></td><td>{{type}}</td><td>{{source}}</td></tr>{{/tiers}}</tbody>
-        </table>
-        {{/hasTiers}}
-        <h2>New tier</h2>
-        {{#error}}<p class="error" role="alert" id="form-error">{{error}}</p>{{/error}}
-        <form method="post" action="/console/tiers" id="tier-form" class="card">
-          <input type="hidden" name="csrf" value="{{csrf}}">
-          <label for="t-name">Name</label><input id="t-name" name="name" required value="{{form_name}}">
-          <label for="t-type">Type</label>
-          <select id="t-type" name="type"><option value="filesystem"{{#type_filesystem}} selected{{/type_filesystem}}>filesystem</option><option value="s3"{{#type_s3}} selected{{/type_s3}}>s3</option></select>
-          <label for="t-path">Path (filesystem)</label><input id="t-path" name="path" value="{{form_path}}">
-          <label for="t-endpoint">Endpoint (s3)</label><input id="t-endpoint" name="endpoint" value="{{form_endpoint}}">
-          <label for="t-region">Region (s3)</label><input id="t-region" name="region" value="{{form_region}}">
-          <label for="t-bucket">Bucket (s3)</label><input id="t-bucket" name="bucket" value="{{form_bucket}}">
-          <label for="t-prefix">Prefix (s3)</label><input id="t-prefix" name="prefix" value="{{form_prefix}}">
-          <label for="t-access">Access key (s3)</label><input id="t-access" name="accessKey" value="{{form_accessKey}}">
-          <label for="t-secret">Secret key (s3)</label><input id="t-secret" name="secretKey" type="password" autocomplete="off">
-          <button type="submit" id="create-tier">Create tier</button>
-        </form>
-        {{> foot}}
-        """
-
-    static let tier = """
-        {{> head}}
-        <nav class="crumbs" aria-label="Breadcrumb"><a href="/console/tiers">Tiers</a> /</nav>
-        <h1>{{name}}</h1>
-        {{#error}}<p class="error" role="alert" id="form-error">{{error}}</p>{{/error}}
-        <table class="facts" id="tier-facts"><caption>Settings</caption><tbody>{{#facts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/facts}}</tbody></table>
-        <form method="post" action="/console/tiers/check" class="inline" id="check-form">
-          <input type="hidden" name="csrf" value="{{csrf}}">
-          <input type="hidden" name="name" value="{{name}}">
-          <button type="submit" id="check">Check</button>
-        </form>
-        {{#checked}}
-        <h2>Check {{#checkOK}}passed{{/checkOK}}{{^checkOK}}failed{{/checkOK}}</h2>
-        <table class="facts" id="check-result"><tbody>{{#checkFacts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/checkFacts}}</tbody></table>
-        {{/checked}}
-        {{> locked}}
-        {{> tierEdit}}
-        {{> deleteBox}}
-        {{> foot}}
-        """
-
     static let policies = """
         {{> head}}
         <h1>Policies</h1>
@@ -130,18 +81,19 @@ enum AdminTemplates {
         <table class="list" id="sinks">
           <thead><tr><th scope="col">Sink</th><th scope="col">Type</th><th scope="col">Backlog</th><th scope="col">Oldest pending (s)</th>
             <th scope="col">Delivered</th><th scope="col">Dropped</th><th scope="col">Last error</th><th scope="col">Check</th></tr></thead>
-          <tbody>{{#sinks}}<tr><td>{{name}}</td><td>{{type}}</td><td class="num">{{backlog}}</td><td class="num">{{oldestPendingAgeSeconds}}</td>
+          <tbody>{{#sinks}}<tr><td><a href="{{link}}">{{name}}</a></td><td>{{type}}</td><td class="num">{{backlog}}</td><td class="num">{{oldestPendingAgeSeconds}}</td>
             <td class="num">{{delivered}}</td><td class="num">{{dropped}}</td><td>{{#lastError}}<span class="error">{{lastError}}</span>{{/lastError}}{{^lastError}}—{{/lastError}}</td>
             <td><form method="post" action="/console/events/validate" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="name" value="{{name}}"><button type="submit" id="validate-{{name}}">Validate</button></form></td></tr>{{/sinks}}</tbody>
         </table>
         </div>
         {{/hasSinks}}
+        {{> sinkCreate}}
         {{> foot}}
         """
 
     static let all: [(String, String)] =
         [
             ("detail", EditTemplates.detail),
-            ("tiers", tiers), ("tier", tier), ("policies", policies), ("accounts", accounts), ("events", events),
-        ] + EditTemplates.all
+            ("policies", policies), ("accounts", accounts), ("events", events),
+        ] + EditTemplates.all + TierTemplates.all + EventTemplates.all
 }

@@ -50,6 +50,9 @@ enum Assets {
         .actions{display:flex;flex-wrap:wrap;gap:10px;align-items:center}.inline{display:inline-flex;gap:8px;align-items:center;margin:0}
         .inline-label{display:inline;margin:0}select{padding:6px 8px;border:1px solid #aab4c3;border-radius:4px;font:inherit}
         .pager{display:flex;justify-content:space-between;margin-top:12px}
+        div.flag{display:flex;align-items:center;gap:8px;margin:10px 0 4px}div.flag input{width:auto}div.flag label{margin:0}
+        textarea{width:100%;padding:7px 9px;border:1px solid #aab4c3;border-radius:4px;font:13px/1.4 ui-monospace,monospace}
+        .field-hint{margin:2px 0 0}[aria-invalid=true]{border-color:#b3261e;outline:2px solid #b3261e}
         @media (max-width:600px){#recordings th:nth-child(3),#recordings td:nth-child(3),#recordings th:nth-child(6),#recordings td:nth-child(6){display:none}}
         """
 
@@ -61,6 +64,10 @@ enum Assets {
           form.addEventListener('submit', function (event) {
             if (!window.confirm(form.getAttribute('data-confirm'))) { event.preventDefault(); }
           });
+        });
+        // A menu that picks which fields a form shows (a tier's type) loads them as soon as it changes.
+        document.querySelectorAll('select[data-submit-on-change]').forEach(function (select) {
+          select.addEventListener('change', function () { select.form.submit(); });
         });
         var player = document.getElementById('player');
         if (player) {

@@ -44,35 +44,6 @@ extension ConsoleService {
         }
     }
 
-    /// Settings of a tier the form does not show, carried over from the tier in effect so that an
-    /// edit of its path or endpoint does not reset them.
-    static let tierSettingsKept = [
-        "includeBucket", "concurrency", "maxAttempts", "bandwidth", "window", "storageClass", "pathStyle",
-        "multipartThreshold", "partSize", "objectLock",
-    ]
-
-    func editTier(_ form: [String: String], viewer: Viewer) async -> Response {
-        if let refused = refuseUnlessAdmin(viewer) { return refused }
-        let name = form["name"] ?? ""
-        let path = "/admin/v1/tiers/" + HTTPForm.encode(name)
-        let current = await adminCall("GET", path)
-        guard current.ok else { return problem(.notFound, "No such tier", current.error, viewer) }
-        let source = current.object["source"] as? String ?? "config"
-        if let reason = Self.lockedReason("tier", name, source: source) {
-            return await tierPage(name, viewer: viewer, error: AdminAnswer(status: 409, object: ["error": reason]))
-        }
-        var document: [String: Any] = [:]
-        for key in Self.tierSettingsKept { document[key] = current.object[key] }
-        let type = current.object["type"] as? String ?? ""
-        document["type"] = type
-        let fields = type == "filesystem" ? ["path"] : ["endpoint", "region", "bucket", "prefix", "accessKey", "secretKey"]
-        for (key, value) in Self.filled(form, fields) { document[key] = value }
-        if type == "filesystem" { document["prefix"] = current.object["prefix"] }
-        let answer = await adminCall("PUT", path, document.compactMapValues { $0 })
-        guard answer.ok else { return await tierPage(name, viewer: viewer, error: answer, edit: form) }
-        return Self.redirect("/console/tier?" + HTTPForm.query([("name", name)]))
-    }
-
     /// `action=dryrun` shows what the edited policy would match and keeps the form; `action=save` saves it.
     func editPolicy(_ form: [String: String], viewer: Viewer) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }

@@ -121,7 +121,7 @@ public final class ConsoleService: Sendable {
         case "/console/buckets": return bucketsPage(viewer)
         case "/console/dashboard": return await dashboardPage(viewer)
         case "/console/cameras": return camerasPage(viewer)
-        case "/console/tiers": return await tiersPage(viewer)
+        case "/console/tiers": return await tiersPage(viewer, form: ["type": query["type"] ?? ""])
         case "/console/tier":
             return await tierPage(query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
         case "/console/policies": return await policiesPage(viewer)

@@ -23,27 +23,6 @@ enum EditTemplates {
         {{/deletable}}
         """
 
-    static let tierEdit = """
-        {{#editable}}
-        <h2>Edit tier</h2>
-        <form method="post" action="/console/tiers/edit" id="tier-edit-form" class="card">
-          <input type="hidden" name="csrf" value="{{csrf}}">
-          <input type="hidden" name="name" value="{{name}}">
-          <input type="hidden" name="type" value="{{edit_type}}">
-          {{#isFilesystem}}<label for="e-path">Path</label><input id="e-path" name="path" required value="{{edit_path}}">{{/isFilesystem}}
-          {{^isFilesystem}}
-          <label for="e-endpoint">Endpoint</label><input id="e-endpoint" name="endpoint" value="{{edit_endpoint}}">
-          <label for="e-region">Region</label><input id="e-region" name="region" value="{{edit_region}}">
-          <label for="e-bucket">Bucket</label><input id="e-bucket" name="bucket" value="{{edit_bucket}}">
-          <label for="e-prefix">Prefix</label><input id="e-prefix" name="prefix" value="{{edit_prefix}}">
-          <label for="e-access">Access key</label><input id="e-access" name="accessKey" value="{{edit_accessKey}}">
-          <label for="e-secret">Secret key (left masked: kept)</label><input id="e-secret" name="secretKey" type="password" autocomplete="off" value="{{edit_secretKey}}">
-          {{/isFilesystem}}
-          <button type="submit" id="save-tier">Save tier</button>
-        </form>
-        {{/editable}}
-        """
-
     static let policyEdit = """
         {{#editable}}
         <h2>Edit policy</h2>
@@ -96,7 +75,7 @@ enum EditTemplates {
         """
 
     static let all: [(String, String)] = [
-        ("locked", locked), ("deleteBox", deleteBox), ("tierEdit", tierEdit), ("policyEdit", policyEdit),
+        ("locked", locked), ("deleteBox", deleteBox), ("policyEdit", policyEdit),
         ("accountEdit", accountEdit),
     ]
 }

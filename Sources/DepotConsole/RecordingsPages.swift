@@ -376,7 +376,8 @@ extension ConsoleService {
     /// Each tier's copy: its state, and the last error when there is one.
     static func replicas(_ record: ObjectRecord) -> [[String: Any]] {
         record.replicas.map { replica in
-            var row: [String: Any] = ["tier": replica.tier, "state": replica.state.s3Name]
+            // A FAILED copy is retried no more on its own: the page offers a Retry (admins only).
+            var row: [String: Any] = ["tier": replica.tier, "state": replica.state.s3Name, "retryable": replica.state == .failed]
             if !replica.lastError.isEmpty { row["error"] = replica.lastError }
             return row
         }

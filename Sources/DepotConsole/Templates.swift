@@ -159,7 +159,8 @@ enum Templates {
           <tr><th scope="row">Size</th><td>{{size}}</td></tr>
           <tr><th scope="row">Type</th><td>{{contentType}}</td></tr>
           <tr><th scope="row">ETag</th><td>{{etag}}</td></tr>
-          <tr><th scope="row">Replication</th><td>{{#replicas}}<span class="badge {{state}}">{{tier}}: {{state}}</span>{{#error}} <span class="muted">{{error}}</span>{{/error}}<br>{{/replicas}}{{^replicas}}local only{{/replicas}}</td></tr>
+          <tr><th scope="row">Replication</th><td>{{#replicas}}<span class="badge {{state}}">{{tier}}: {{state}}</span>{{#error}} <span class="muted">{{error}}</span>{{/error}}{{#retryable}}{{#mayReplicate}}
+            <form method="post" action="/console/replicate" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="bucket" value="{{bucket}}"><input type="hidden" name="key" value="{{key}}"><input type="hidden" name="tier" value="{{tier}}"><button type="submit" id="retry-{{tier}}" aria-label="Retry the copy to {{tier}}">Retry</button></form>{{/mayReplicate}}{{/retryable}}<br>{{/replicas}}{{^replicas}}local only{{/replicas}}</td></tr>
           <tr><th scope="row">Lock</th><td>{{lock}}</td></tr>
           {{#metadata}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/metadata}}
           </tbody>

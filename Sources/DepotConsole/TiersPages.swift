@@ -1,9 +1,12 @@
 import HummingbirdCore
 
-/// Tiers: the list with a create form, a detail page with `Check` (the admin API's tier check).
+/// Tiers: the list with a create form, a detail page with `Check` (the admin API's tier check),
+/// and for a tier made through the API its edit form. Both forms cover every tier type the admin
+/// API accepts (TierForm.swift); every change is the admin API's own POST or PUT, so it validates
+/// exactly as the API does and its error names the field.
 extension ConsoleService {
-    static let tierFields = ["name", "type", "path", "endpoint", "region", "bucket", "prefix", "accessKey", "secretKey"]
-
+    /// The list and the create form for `form["type"]` (filesystem when none is chosen). After a
+    /// refused create, `form` is what was typed (secrets excepted) and `error` the admin API's answer.
     func tiersPage(_ viewer: Viewer, form: [String: String] = [:], error: AdminAnswer? = nil) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
         let list = await adminCall("GET", "/admin/v1/tiers?limit=1000")
@@ -14,26 +17,39 @@ extension ConsoleService {
                 "link": "/console/tier?" + HTTPForm.query([("name", name)]),
             ]
         }
-        var values: [String: Any] = ["title": "Tiers", "tiers": rows, "hasTiers": !rows.isEmpty]
-        for name in Self.tierFields where name != "secretKey" { values["form_" + name] = form[name] ?? "" }
-        values["type_" + (form["type"] ?? "filesystem")] = true
-        if let error { values["error"] = error.error }
+        let kind = TierForm.kinds.contains(form["type"] ?? "") ? form["type"]! : "filesystem"
+        var values: [String: Any] = [
+            "title": "Tiers", "tiers": rows, "hasTiers": !rows.isEmpty, "kind": kind, "form_name": form["name"] ?? "",
+            "kinds": TierForm.kinds.map { ["kind": $0, "selected": $0 == kind] },
+            "fields": Self.marked(
+                TierForm.values(kind: kind, idPrefix: "t", typed: error == nil ? nil : form, current: nil, editing: false),
+                invalid: error?.field),
+        ]
+        if let error {
+            values["error"] = error.error
+            values["nameInvalid"] = error.field == "name"
+        }
         return page("tiers", values, viewer: viewer, status: error == nil ? .ok : .badRequest)
     }
 
     func createTier(_ form: [String: String], viewer: Viewer) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
-        var document = Self.filled(form, Self.tierFields)
-        // A filesystem tier has no S3 fields and an S3 tier no path: the other type's leftovers are dropped.
-        let s3Only = ["endpoint", "region", "bucket", "prefix", "accessKey", "secretKey"]
-        if document["type"] as? String == "filesystem" { s3Only.forEach { document[$0] = nil } } else { document["path"] = nil }
+        let kind = form["type"] ?? ""
+        guard TierForm.kinds.contains(kind) else {
+            let refusal = AdminAnswer(
+                status: 400,
+                object: ["field": "type", "error": "must be \(TierForm.kinds.joined(separator: ", ")), got \"\(kind)\""])
+            return await tiersPage(viewer, error: refusal)
+        }
+        var document = TierForm.document(kind: kind, form: form, current: nil)
+        if let name = Self.filled(form, ["name"])["name"] { document["name"] = name }
         let answer = await adminCall("POST", "/admin/v1/tiers", document)
         guard answer.ok else { return await tiersPage(viewer, form: form, error: answer) }
         return Self.redirect("/console/tier?" + HTTPForm.query([("name", form["name"] ?? "")]))
     }
 
     /// A tier's settings, `Check`, and (for a tier made through the API) its edit form, prefilled
-    /// with the secret masked (a masked secret sent back keeps the stored one), and delete.
+    /// from its settings with every secret left blank (blank keeps the stored one), and delete.
     func tierPage(
         _ name: String, viewer: Viewer, check: AdminAnswer? = nil, error: AdminAnswer? = nil,
         edit: [String: String]? = nil, confirmDelete: Bool = false
@@ -49,7 +65,7 @@ extension ConsoleService {
             values["checkFacts"] = check.ok ? Self.facts(check.object) : [["name": "error", "value": check.error]]
         }
         if let error { values["error"] = error.error }
-        let type = answer.object["type"] as? String ?? ""
+        let kind = answer.object["type"] as? String ?? ""
         let source = answer.object["source"] as? String ?? "config"
         if let reason = Self.lockedReason("tier", name, source: source) {
             values["lockedReason"] = reason
@@ -59,20 +75,30 @@ extension ConsoleService {
                     what: "tier", name: name, keyField: "name", keyValue: name, page: "/console/tier",
                     action: "/console/tiers/delete", confirm: confirmDelete)
             ) { $1 }
-            if type == "filesystem" || type == "s3" {
-                values["editable"] = true
-                values["isFilesystem"] = type == "filesystem"
-                values["edit_type"] = type
-                for field in ["path", "endpoint", "region", "bucket", "prefix", "accessKey", "secretKey"] {
-                    // After a refused edit the form shows what was typed (a typed secret is not sent back).
-                    let typed = field == "secretKey" ? nil : edit?[field]
-                    values["edit_" + field] = typed ?? answer.object[field].map { Self.text($0) } ?? ""
-                }
-            } else {
-                values["lockedReason"] = "a \(type) tier is edited through the admin API (PUT /admin/v1/tiers/\(name))"
-            }
+            values["editable"] = true
+            values["kind"] = kind
+            values["fields"] = Self.marked(
+                TierForm.values(kind: kind, idPrefix: "e", typed: edit, current: answer.object, editing: true),
+                invalid: error?.field)
         }
         return page("tier", values, viewer: viewer, status: error == nil ? .ok : (error!.status == 409 ? .conflict : .badRequest))
+    }
+
+    /// Replaces the tier with the edit form's settings; its type stays (the form has no other's fields).
+    func editTier(_ form: [String: String], viewer: Viewer) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        let name = form["name"] ?? ""
+        let path = "/admin/v1/tiers/" + HTTPForm.encode(name)
+        let current = await adminCall("GET", path)
+        guard current.ok else { return problem(.notFound, "No such tier", current.error, viewer) }
+        let source = current.object["source"] as? String ?? "config"
+        if let reason = Self.lockedReason("tier", name, source: source) {
+            return await tierPage(name, viewer: viewer, error: AdminAnswer(status: 409, object: ["error": reason]))
+        }
+        let kind = current.object["type"] as? String ?? ""
+        let answer = await adminCall("PUT", path, TierForm.document(kind: kind, form: form, current: current.object))
+        guard answer.ok else { return await tierPage(name, viewer: viewer, error: answer, edit: form) }
+        return Self.redirect("/console/tier?" + HTTPForm.query([("name", name)]))
     }
 
     func checkTier(_ form: [String: String], viewer: Viewer) async -> Response {
@@ -80,5 +106,16 @@ extension ConsoleService {
         let name = form["name"] ?? ""
         let check = await adminCall("POST", "/admin/v1/tiers/" + HTTPForm.encode(name) + "/check")
         return await tierPage(name, viewer: viewer, check: check)
+    }
+
+    /// Marks the field the admin API's error names (`serverSideEncryption.algorithm` marks
+    /// `serverSideEncryption`), so a screen reader announces it as the invalid one.
+    static func marked(_ rows: [[String: Any]], invalid field: String?) -> [[String: Any]] {
+        rows.map { row in
+            var row = row
+            let name = row["name"] as? String ?? ""
+            row["invalid"] = field.map { $0 == name || $0.hasPrefix(name + ".") || $0.hasPrefix(name + "[") } ?? false
+            return row
+        }
     }
 }

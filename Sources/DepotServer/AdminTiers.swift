@@ -56,8 +56,12 @@ extension AdminAPI {
         var document = object
         document["name"] = name
         // A document read back from GET carries masked secrets: keep the stored ones.
-        if let current = configuration.tiers.first(where: { $0.name == name }), document["secretKey"] as? String == "********" {
-            document["secretKey"] = current.secretKey
+        if let current = configuration.tiers.first(where: { $0.name == name }) {
+            let stored = [
+                "secretKey": current.secretKey, "credentials": current.credentials, "accountKey": current.accountKey,
+                "sas": current.sas,
+            ]
+            for (field, secret) in stored where document[field] as? String == Self.maskedSecret { document[field] = secret }
         }
         let bytes = Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
         // Parsed exactly as the file's entries are: errors name the field.
@@ -118,7 +122,7 @@ extension AdminAPI {
             out["bucket"] = tier.bucket
             out["pathStyle"] = tier.pathStyle
             out["accessKey"] = tier.accessKey
-            out["secretKey"] = "********"
+            out["secretKey"] = Self.maskedSecret
             out["multipartThreshold"] = tier.multipartThreshold
             out["partSize"] = tier.partSize
             out["objectLock"] = tier.objectLock
@@ -131,12 +135,26 @@ extension AdminAPI {
             out["endpoint"] = tier.endpoint
             out["provider"] = tier.provider
             out["accessKey"] = tier.accessKey
-            out["secretKey"] = "********"
+            out["secretKey"] = Self.maskedSecret
             out["chunkSize"] = tier.partSize
-        default:
+        case .gcs:
             out["endpoint"] = tier.endpoint
             out["bucket"] = tier.bucket
+            if !tier.credentials.isEmpty { out["credentials"] = Self.maskedSecret }
+            if !tier.tokenURI.isEmpty { out["tokenUri"] = tier.tokenURI }
+            out["chunkSize"] = tier.partSize
+        case .azure:
+            out["endpoint"] = tier.endpoint
+            out["account"] = tier.account
+            out["container"] = tier.bucket
+            if !tier.accountKey.isEmpty { out["accountKey"] = Self.maskedSecret }
+            if !tier.sas.isEmpty { out["sas"] = Self.maskedSecret }
+            out["blockThreshold"] = tier.multipartThreshold
+            out["blockSize"] = tier.partSize
         }
         return out
     }
+
+    /// How a stored secret is shown; sent back in a PUT, it keeps the stored one.
+    static let maskedSecret = "********"
 }

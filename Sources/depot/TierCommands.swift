@@ -52,7 +52,7 @@ struct Tier: AsyncParsableCommand {
                 .GET, "/admin/v1/tiers", query: page.query(["prefix": prefix, "type": type, "source": source]))
             admin.emit(result) {
                 let rows = (result["tiers"] as? [[String: Any]] ?? []).map { tier -> [String] in
-                    let place = (tier["path"] ?? tier["endpoint"].map { "\($0)/\(tier["bucket"] ?? "")" }) ?? ""
+                    let place = (tier["path"] ?? tier["endpoint"].map { "\($0)/\(tier["bucket"] ?? tier["container"] ?? "")" }) ?? ""
                     // The S3 storage class the tier declares (StorageClasses.swift), "-" for none.
                     return [
                         show(tier["name"]), show(tier["type"]), show(tier["storageClass"]), show(tier["source"]), show(place),

@@ -66,6 +66,12 @@ class TcpProxy:
     def stop(self):
         listener, self.listener = self.listener, None
         if listener:
+            # close() alone leaves the accept() blocked in another thread holding the socket, which
+            # goes on accepting new connections; shutdown() stops it listening and wakes accept().
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         with self.lock:
             for conn in list(self.connections):

@@ -103,14 +103,15 @@ components:
         region: { type: string }
         bucket: { type: string }
         accessKey: { type: string }
-        secretKey: { type: string, description: "Shown as ******** in replies." }
+        secretKey: { type: string, description: "Shown as ******** in replies; any secret sent back as ******** keeps the stored one." }
         objectLock: { type: boolean, description: "s3: the bucket has Object Lock; copies of locked versions keep their retention and legal hold." }
         path: { type: string }
+        credentials: { type: string, description: "gcs: a service account's JSON key (its text). Shown as ******** in replies." }
         credentialsFile: { type: string }
         account: { type: string }
         container: { type: string }
-        accountKey: { type: string }
-        sas: { type: string }
+        accountKey: { type: string, description: "azure: Shown as ******** in replies." }
+        sas: { type: string, description: "azure: Shown as ******** in replies." }
         provider: { type: string, description: "vault: the remote Vault's storage provider (X-Kerberos-Storage-Provider)." }
         chunkSize: { type: [integer, string], description: "gcs: the resumable chunk; vault: the tus PATCH size, 1MiB to 1GiB (default 8MiB)." }
         source: { type: string, enum: [config, api, "api (overrides config)"], readOnly: true }
