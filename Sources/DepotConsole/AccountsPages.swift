@@ -1,3 +1,4 @@
+import DepotConfig
 import HummingbirdCore
 
 /// Accounts: the list and a create form from templates; the new secret is shown once, on the
@@ -46,6 +47,18 @@ extension ConsoleService {
                 viewer, form: form,
                 error: AdminAnswer(status: 400, object: ["error": "is not one of the templates", "field": "template"]))
         }
+        // A camera writes into one bucket under its own prefix: without them the grant would reach
+        // every bucket or every key, which is not what the template promises.
+        if template.id == "camera" {
+            for field in ["bucket", "prefix"] where Self.filled(form, [field]).isEmpty {
+                return await accountsPage(
+                    viewer, form: form,
+                    error: AdminAnswer(
+                        status: 400,
+                        object: ["error": "the camera template needs one (a camera writes only there)", "field": field]
+                    ))
+            }
+        }
         var grant = Self.filled(form, ["bucket", "prefix"])
         grant["actions"] = template.actions
         var document: [String: Any] = ["allow": [grant]]
@@ -57,9 +70,10 @@ extension ConsoleService {
 
     /// An account's settings as the admin API describes them (never its secret key); for an
     /// account made through the API, enable/disable and delete.
-    func accountPage(_ accessKey: String, viewer: Viewer, error: AdminAnswer? = nil, confirmDelete: Bool = false) async
-        -> Response
-    {
+    func accountPage(
+        _ accessKey: String, viewer: Viewer, error: AdminAnswer? = nil, confirmDelete: Bool = false,
+        edit: [String: String]? = nil
+    ) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
         let answer = await adminCall("GET", "/admin/v1/accounts/" + HTTPForm.encode(accessKey))
         guard answer.ok else { return problem(.notFound, "No such account", answer.error, viewer) }
@@ -71,8 +85,12 @@ extension ConsoleService {
         if let error { values["error"] = error.error }
         let source = answer.object["source"] as? String ?? "config"
         if source == "api" {
-            values["editable"] = true
+            values["accountEditable"] = true
             values["isEnabled"] = answer.object["enabled"] as? Bool ?? true
+            let rows = edit.map(Self.grantRows(form:)) ?? Self.grantRows(allow: answer.object["allow"] as? [[String: Any]] ?? [])
+            values["grantRows"] = rows
+            values["grantRowCount"] = String(rows.count)
+            values["hasGrantRows"] = true
             values.merge(
                 Self.deleteValues(
                     what: "account", name: name, keyField: "accessKey", keyValue: accessKey, page: "/console/account",
@@ -83,5 +101,97 @@ extension ConsoleService {
         }
         return page(
             "detail", values, viewer: viewer, status: error == nil ? .ok : (error!.status == 409 ? .conflict : .badRequest))
+    }
+
+    // MARK: Editing an account's grants
+
+    /// The most grant rows one form is read for (an account's own grants plus a blank one to add).
+    static let maximumGrantRows = 1000
+
+    /// `allow` replaced by the form's rows (a row marked remove, or left blank, is left out),
+    /// through the admin API's `PATCH`, so it is validated there and a refusal names the grant.
+    func editAccountGrants(_ form: [String: String], viewer: Viewer) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        let accessKey = form["accessKey"] ?? ""
+        var allow: [[String: Any]] = []
+        var formRowOfGrant: [Int] = []
+        for row in 0..<min(Int(form["rows"] ?? "") ?? 0, Self.maximumGrantRows) {
+            guard form["remove-\(row)"] == nil else { continue }
+            let bucket = form["bucket-\(row)"]?.trimmingCharacters(in: .whitespaces) ?? ""
+            let prefix = form["prefix-\(row)"] ?? ""
+            let actions = Action.allCases.map(\.rawValue).filter { form["action-\(row)-\($0)"] != nil }
+            if bucket.isEmpty && prefix.isEmpty && actions.isEmpty { continue }
+            // An empty bucket is the admin API's default, every bucket ("*").
+            var grant: [String: Any] = ["prefix": prefix, "actions": actions]
+            if !bucket.isEmpty { grant["bucket"] = bucket }
+            allow.append(grant)
+            formRowOfGrant.append(row)
+        }
+        let answer = await adminCall("PATCH", "/admin/v1/accounts/" + HTTPForm.encode(accessKey), ["allow": allow])
+        guard answer.ok else {
+            return await accountPage(
+                accessKey, viewer: viewer, error: Self.namingFormRow(answer, formRowOfGrant), edit: form)
+        }
+        return Self.redirect("/console/account?" + HTTPForm.query([("accessKey", accessKey)]))
+    }
+
+    /// The admin API names a grant by its place in the list it was sent (`allow[1].actions`);
+    /// blank and removed rows were not sent, so the name is turned to the form's own row.
+    static func namingFormRow(_ answer: AdminAnswer, _ formRowOfGrant: [Int]) -> AdminAnswer {
+        guard let field = answer.field, field.hasPrefix("allow["), let close = field.firstIndex(of: "]"),
+            let sent = Int(field[field.index(field.startIndex, offsetBy: 6)..<close]), formRowOfGrant.indices.contains(sent)
+        else { return answer }
+        var object = answer.object
+        let row = formRowOfGrant[sent]
+        object["field"] = "allow[\(row)]" + field[field.index(after: close)...]
+        object["error"] = "(grant \(row + 1)) " + (answer.object["error"] as? String ?? "refused")
+        return AdminAnswer(status: answer.status, object: object)
+    }
+
+    /// One row of the grants form.
+    struct GrantRow {
+        var bucket = ""
+        var prefix = ""
+        var actions: Set<String> = []
+        var removed = false
+        var isBlank: Bool { bucket.isEmpty && prefix.isEmpty && actions.isEmpty && !removed }
+    }
+
+    /// The edit form's rows from the account's grants, and a blank one to add a grant.
+    static func grantRows(allow: [[String: Any]]) -> [[String: Any]] {
+        grantRows(
+            allow.map {
+                GrantRow(
+                    bucket: $0["bucket"] as? String ?? "*", prefix: $0["prefix"] as? String ?? "",
+                    actions: Set(($0["actions"] as? [String]) ?? []))
+            })
+    }
+
+    /// The rows as the form sent them, remove marks included (kept after a refusal, so nothing
+    /// typed is lost).
+    static func grantRows(form: [String: String]) -> [[String: Any]] {
+        grantRows(
+            (0..<min(Int(form["rows"] ?? "") ?? 0, maximumGrantRows)).map { row in
+                GrantRow(
+                    bucket: form["bucket-\(row)"] ?? "", prefix: form["prefix-\(row)"] ?? "",
+                    actions: Set(Action.allCases.map(\.rawValue).filter { form["action-\(row)-\($0)"] != nil }),
+                    removed: form["remove-\(row)"] != nil)
+            })
+    }
+
+    /// The rows as the template shows them, ending with a blank one to add a grant.
+    static func grantRows(_ given: [GrantRow]) -> [[String: Any]] {
+        var rows = given
+        if rows.last.map({ !$0.isBlank }) ?? true { rows.append(GrantRow()) }
+        return rows.enumerated().map { index, row in
+            let blank = index == rows.count - 1
+            return [
+                "index": String(index), "legend": blank ? "Add a grant" : "Grant \(index + 1)", "bucket": row.bucket,
+                "prefix": row.prefix, "blank": blank, "removed": row.removed,
+                "actions": Action.allCases.map {
+                    ["action": $0.rawValue, "checked": row.actions.contains($0.rawValue)] as [String: Any]
+                },
+            ]
+        }
     }
 }

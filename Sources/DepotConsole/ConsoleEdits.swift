@@ -39,6 +39,7 @@ extension ConsoleService {
         case "/console/policies/edit": return await editPolicy(form, viewer: viewer)
         case "/console/policies/delete": return await deleteItem(form, viewer: viewer, kind: "policy")
         case "/console/accounts/enable": return await setAccountEnabled(form, viewer: viewer)
+        case "/console/accounts/grants": return await editAccountGrants(form, viewer: viewer)
         case "/console/accounts/delete": return await deleteItem(form, viewer: viewer, kind: "account")
         default: return nil
         }

@@ -51,15 +51,23 @@ public final class ConsoleService: Sendable {
     /// The answer to `/` when a browser asks for it (BrowserVisit decides when): the console.
     public static func redirectToConsole() -> Response { redirect("/console/") }
 
-    /// Every request under `/console`.
+    /// Every request under `/console`. HEAD is answered as GET (same routing, status and headers,
+    /// Content-Length included) with the body left out, here for every page and asset at once.
     public func respond(to request: Request) async -> Response {
+        guard request.method == .head else { return await route(request, method: request.method) }
+        let answer = await route(request, method: .get)
+        return Response(status: answer.status, headers: answer.headers, body: ResponseBody())
+    }
+
+    /// The console's routes, the one place they are registered.
+    private func route(_ request: Request, method: HTTPRequest.Method) async -> Response {
         let target = request.head.path ?? "/console/"
         let question = target.firstIndex(of: "?")
         let path = String(question.map { target[..<$0] } ?? target[...])
         let query = HTTPForm.fields(question.map { target[target.index(after: $0)...] } ?? "")
         RequestOutcome.current?.record { $0.operation = "console" }
         if path.hasPrefix("/console/assets/") {
-            guard request.method == .get || request.method == .head,
+            guard method == .get,
                 let asset = Assets.asset(named: String(path.dropFirst("/console/assets/".count)))
             else { return problem(.notFound, "Not found", "There is no such page.", nil) }
             return Response(
@@ -72,7 +80,7 @@ public final class ConsoleService: Sendable {
         let cookies = HTTPForm.cookies(request.headers)
         let session = cookies[Self.sessionCookie].flatMap { sessions.session($0) }
         let account = session.flatMap { accounts.account(accessKey: $0.accessKey) }.flatMap { $0.enabled ? $0 : nil }
-        switch (request.method, path) {
+        switch (method, path) {
         case (.get, "/console"), (.get, "/console/"):
             return Self.redirect(account == nil ? "/console/signin" : "/console/buckets")
         case (.get, "/console/signin"):
@@ -83,7 +91,7 @@ public final class ConsoleService: Sendable {
         }
         guard let session, let account else {
             // Not signed in (or the session ended): pages send the browser to sign in; forms are refused.
-            if request.method == .get { return Self.redirect("/console/signin") }
+            if method == .get { return Self.redirect("/console/signin") }
             return problem(.forbidden, "Not signed in", "Sign in first; your session may have expired.", nil)
         }
         let viewer = Viewer(account: account, session: session)
@@ -91,7 +99,7 @@ public final class ConsoleService: Sendable {
             $0.accessKey = account.accessKey
             $0.account = account.name
         }
-        if request.method == .post {
+        if method == .post {
             guard let form = await formFields(request) else {
                 return problem(.contentTooLarge, "Form too large", "The form holds more than the console accepts.", viewer)
             }
@@ -114,8 +122,8 @@ public final class ConsoleService: Sendable {
                 return problem(.notFound, "Not found", "There is no such form.", viewer)
             }
         }
-        guard request.method == .get || request.method == .head else {
-            return problem(.methodNotAllowed, "Not allowed", "\(request.method) is not used by the console.", viewer)
+        guard method == .get else {
+            return problem(.methodNotAllowed, "Not allowed", "\(method) is not used by the console.", viewer)
         }
         switch path {
         case "/console/buckets": return bucketsPage(viewer)

@@ -45,15 +45,35 @@ enum EditTemplates {
         {{/editable}}
         """
 
+    /// Keyed on `accountEditable`, not `editable`: the detail page is shared with policies, and an
+    /// account's page must not show the policy edit form (nor a policy's the account's controls).
     static let accountEdit = """
-        {{#editable}}
+        {{#accountEditable}}
         <form method="post" action="/console/accounts/enable" class="inline" id="enable-form">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="accessKey" value="{{keyValue}}">
           <input type="hidden" name="enabled" value="{{^isEnabled}}true{{/isEnabled}}{{#isEnabled}}false{{/isEnabled}}">
           <button type="submit" id="toggle-enabled">{{#isEnabled}}Disable account{{/isEnabled}}{{^isEnabled}}Enable account{{/isEnabled}}</button>
         </form>
-        {{/editable}}
+        {{#hasGrantRows}}
+        <h2>Edit grants</h2>
+        <form method="post" action="/console/accounts/grants" id="grants-form" class="card">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="accessKey" value="{{keyValue}}">
+          <input type="hidden" name="rows" value="{{grantRowCount}}">
+          {{#grantRows}}
+          <fieldset class="grant" id="grant-{{index}}">
+            <legend>{{legend}}</legend>
+            <label for="g{{index}}-bucket">Bucket (* for every bucket)</label><input id="g{{index}}-bucket" name="bucket-{{index}}" value="{{bucket}}">
+            <label for="g{{index}}-prefix">Key prefix</label><input id="g{{index}}-prefix" name="prefix-{{index}}" value="{{prefix}}">
+            {{#actions}}<label class="check" for="g{{index}}-{{action}}"><input type="checkbox" id="g{{index}}-{{action}}" name="action-{{index}}-{{action}}" value="1"{{#checked}} checked{{/checked}}>{{action}}</label>{{/actions}}
+            {{^blank}}<label class="check" for="g{{index}}-remove"><input type="checkbox" id="g{{index}}-remove" name="remove-{{index}}" value="1"{{#removed}} checked{{/removed}}>remove this grant</label>{{/blank}}
+          </fieldset>
+          {{/grantRows}}
+          <button type="submit" id="save-grants">Save grants</button>
+        </form>
+        {{/hasGrantRows}}
+        {{/accountEditable}}
         """
 
     /// A policy's or an account's page: its settings, what a policy matches now, and the edit parts.

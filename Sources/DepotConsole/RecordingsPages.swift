@@ -19,13 +19,19 @@ extension ConsoleService {
 
     // MARK: Buckets
 
-    /// The prefixes `account` may list in `bucket`: its allow list's (most specific first is not
-    /// needed: the first one the access rule admits is where browsing starts).
+    /// The prefixes `account` may list in `bucket` (the first one is where browsing starts): its
+    /// allow list's, then the whole bucket and the prefixes the bucket's policy names, since a
+    /// policy (or ACL) may let it list where its own grants do not. Each is kept only if the
+    /// access rule admits listing there, so a bucket it cannot reach has none.
     func listablePrefixes(_ viewer: Viewer, bucket: String) -> [String] {
-        let grants = viewer.account.grants.filter { $0.actions.contains(.list) && ($0.bucket == "*" || $0.bucket == bucket) }
-        var prefixes = grants.map(\.prefix)
-        if prefixes.contains("") { prefixes = [""] }
-        return prefixes.filter { allows(viewer, .list(prefix: $0), bucket: bucket) }
+        let granted = viewer.account.grants.filter { $0.actions.contains(.list) && ($0.bucket == "*" || $0.bucket == bucket) }
+        var candidates: [String] = []
+        for prefix in granted.map(\.prefix) + s3.consoleListPrefixProposals(bucket: bucket)
+        where !candidates.contains(prefix) {
+            candidates.append(prefix)
+        }
+        let allowed = candidates.filter { allows(viewer, .list(prefix: $0), bucket: bucket) }
+        return allowed.contains("") ? [""] : allowed
     }
 
     func allows(_ viewer: Viewer, _ operation: ConsoleOperation, bucket: String) -> Bool {
