@@ -153,6 +153,8 @@ def test_root_browses_to_a_vault_recording_and_plays_it_over_range_requests(serv
     camera = browser.find_element(By.ID, "camera")
     camera.send_keys("frontdoor")
     browser.find_element(By.CSS_SELECTOR, ".filters button").click()
+    # The click returns before the filtered page is there: read its rows once the browser is on it.
+    wait_for(lambda: "camera=frontdoor" in browser.current_url, what="the filtered list")
     rows = browser.find_elements(By.CSS_SELECTOR, "#recordings tbody tr")
     assert len(rows) == 1 and "2025-12-05" in rows[0].text, [r.text for r in rows]
     shot(browser, "3-recordings-filtered")
