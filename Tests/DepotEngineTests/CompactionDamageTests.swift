@@ -41,7 +41,7 @@ struct CompactionDamageTests {
         let table = engine.chunks
         let live = try records.map { record in
             try record.header.kind == .chunk
-                && engine.environment.read { txn in
+                && engine.indexStore.read { txn in
                     try txn.get(table, record.header.hash).map(ChunkEntry.decode)?.location == record.location
                 }
         }
@@ -85,7 +85,7 @@ struct CompactionDamageTests {
         // The intact live chunk records after the damage were copied out of segment 1.
         let table = engine.chunks
         for record in after {
-            let now = try engine.environment.read { txn in
+            let now = try engine.indexStore.read { txn in
                 try txn.get(table, record.header.hash).map(ChunkEntry.decode)?.location
             }
             #expect(now != nil && now?.segment != 1, "\(record.location) -> \(String(describing: now))")
@@ -180,7 +180,7 @@ struct CompactionDamageTests {
                 guard i >= records.count / 2, records[i].header.kind == .objectCommit,
                     case .some(.objectCommit(_, let key, _)) = try LogPayload.decode(
                         kind: .objectCommit, payload: records[i].payload),
-                    try engine.environment.read({ txn in
+                    try engine.indexStore.read({ txn in
                         try txn.object(objectTable, bucket: "cams", key: key, withManifest: false)?.commitLocation
                     }) == records[i].location
                 else { return nil }

@@ -26,7 +26,7 @@ struct FsckLockTests {
         #expect(try engine.fsck().problems == [])
 
         let (versions, objects, chunks) = (engine.versionTable, engine.objects, engine.chunks)
-        try engine.environment.write { txn in
+        try engine.indexStore.write { txn in
             // A legal hold on a version whose log records never had one.
             var forged = try #require(try txn.version(versions, bucket: "evidence", key: "a", .order(plain.versionOrder)))
             forged.lock.legalHold = true

@@ -42,7 +42,7 @@ struct HolePunchingTests {
         }
         let table = engine.chunks
         return try records.map { record in
-            let liveAt = try engine.environment.read { txn in
+            let liveAt = try engine.indexStore.read { txn in
                 try txn.get(table, record.header.hash).map(ChunkEntry.decode)?.location
             }
             return Written(location: record.location, payload: record.payload, live: liveAt == record.location)

@@ -11,7 +11,7 @@ struct IndexTableTests {
         let dir = TemporaryDirectory()
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
-        #expect(engine.environment.tableNames == Set(IndexTable.allCases.map(\.rawValue)))
+        #expect(engine.indexStore.tableNames == Set(IndexTable.allCases.map(\.rawValue)))
     }
 
     @Test func aRebuiltIndexHasEveryTable() async throws {
@@ -25,7 +25,7 @@ struct IndexTableTests {
         _ = try Engine.rebuildIndex(configuration: configuration)
         let engine = try Engine(configuration: configuration)
         defer { engine.shutdown() }
-        #expect(engine.environment.tableNames == Set(IndexTable.allCases.map(\.rawValue)))
+        #expect(engine.indexStore.tableNames == Set(IndexTable.allCases.map(\.rawValue)))
         #expect(try engine.storedSettings(kind: "tier").count == 1)
     }
 

@@ -125,7 +125,7 @@ struct KeyedItemLogTests {
             defer { engine.shutdown() }
             try await engine.storeSetting(kind: "policy", name: "held", document: Array("good".utf8))
             try await engine.storeSetting(kind: "policy", name: "kept", document: Array("kept".utf8))
-            let settings = engine.environment.table(.settings)
+            let settings = engine.indexStore.table(.settings)
             // Each logs its change and writes the index, then fails as a full disk would.
             for (key, value) in [("policy/held", Array("failed".utf8)), ("policy/new", [1]), ("policy/kept", nil)] {
                 await #expect(throws: FailedChange.self) {
@@ -158,8 +158,8 @@ struct KeyedItemLogTests {
         let secret = "clear-secret-from-an-earlier-version"
         let engine = try Engine(configuration: configuration)
         defer { engine.shutdown() }
-        let accounts = engine.environment.table(.accounts)
-        try engine.environment.write { txn in
+        let accounts = engine.indexStore.table(.accounts)
+        try engine.indexStore.write { txn in
             try txn.put(accounts, Array("LEGACY".utf8), Array("{\"secretKey\":\"\(secret)\"}".utf8))
         }
         await #expect(throws: FailedChange.self) {
@@ -184,9 +184,9 @@ struct KeyedItemLogTests {
             // What an earlier version left: items written to the index alone (an account in
             // clear, as before sealing), no flag.
             let (settings, accounts, meta) = (
-                engine.environment.table(.settings), engine.environment.table(.accounts), engine.meta
+                engine.indexStore.table(.settings), engine.indexStore.table(.accounts), engine.meta
             )
-            try engine.environment.write { txn in
+            try engine.indexStore.write { txn in
                 try txn.put(settings, Array("tier/legacy".utf8), Array("old".utf8))
                 try txn.put(settings, Array("cursor/hook".utf8), [0, 0, 0, 0, 0, 0, 0, 9])
                 try txn.put(accounts, Array("LEGACY".utf8), Array("{\"secretKey\":\"\(legacySecret)\"}".utf8))

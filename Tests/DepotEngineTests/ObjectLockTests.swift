@@ -61,12 +61,12 @@ struct ObjectLockTests {
             // A put in a locked bucket records the time it saw.
             try await engine.put("evidence", "a", [1, 2, 3])
             let meta = engine.meta
-            let stored = try engine.environment.read { txn in try txn.get(meta, Engine.lockClockKey) }
+            let stored = try engine.indexStore.read { txn in try txn.get(meta, Engine.lockClockKey) }
             #expect(stored != nil)
             // As if an earlier run's clock had read ten days later than this one's.
             var w = BinaryWriter()
             w.u64(UInt64(recorded))
-            try engine.environment.write { txn in try txn.put(meta, Engine.lockClockKey, w.bytes) }
+            try engine.indexStore.write { txn in try txn.put(meta, Engine.lockClockKey, w.bytes) }
             engine.shutdown()
         }
         let engine = try Engine(configuration: configuration)

@@ -12,8 +12,8 @@ struct StoredAccountSealingTests {
     static let record = Array(#"{"name":"cam","accessKey":"CAMKEY","secretKey":"the-secret-value-123"}"#.utf8)
 
     func rawRecord(_ engine: Engine, _ accessKey: String) throws -> [UInt8]? {
-        let table = engine.environment.table(.accounts)
-        return try engine.environment.read { txn in try txn.get(table, Array(accessKey.utf8)).map { Array($0) } }
+        let table = engine.indexStore.table(.accounts)
+        return try engine.indexStore.read { txn in try txn.get(table, Array(accessKey.utf8)).map { Array($0) } }
     }
 
     func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
@@ -41,8 +41,8 @@ struct StoredAccountSealingTests {
         let directory = TemporaryDirectory()
         do {
             let engine = try Engine(configuration: testConfiguration(directory.path))
-            let table = engine.environment.table(.accounts)
-            try engine.environment.write { txn in try txn.put(table, Array("CAMKEY".utf8), Self.record) }
+            let table = engine.indexStore.table(.accounts)
+            try engine.indexStore.write { txn in try txn.put(table, Array("CAMKEY".utf8), Self.record) }
             #expect(try engine.storedAccounts().map(\.value) == [Self.record])
             engine.shutdown()
         }
@@ -93,8 +93,8 @@ struct StoredAccountSealingTests {
         defer { engine.shutdown() }
         try await engine.storeAccount(accessKey: "CAMKEY", value: Self.record)
         let raw = try #require(try rawRecord(engine, "CAMKEY"))
-        let table = engine.environment.table(.accounts)
-        try engine.environment.write { txn in try txn.put(table, Array("OTHER".utf8), raw) }
+        let table = engine.indexStore.table(.accounts)
+        try engine.indexStore.write { txn in try txn.put(table, Array("OTHER".utf8), raw) }
         #expect(try engine.storedAccounts().map(\.accessKey) == ["CAMKEY"])
     }
 

@@ -99,7 +99,7 @@ final class Committer: Sendable {
 
     private final class ResultBox<R>: @unchecked Sendable { var value: R? }
 
-    private let environment: LMDBEnvironment
+    private let indexStore: any IndexStore
     private let store: DataPathChunkStore
     let meta: Table
     private let segments: Table
@@ -120,15 +120,15 @@ final class Committer: Sendable {
     /// Called after a batch that wrote outbox entries is durable (wakes the event dispatcher).
     let eventsCommitted = Mutex<FunctionBox<@Sendable () -> Void>?>(nil)
 
-    init(environment: LMDBEnvironment, store: DataPathChunkStore, nextSequence: UInt64, logger: Logger) {
-        self.environment = environment
+    init(indexStore: any IndexStore, store: DataPathChunkStore, nextSequence: UInt64, logger: Logger) {
+        self.indexStore = indexStore
         self.store = store
-        self.meta = environment.table(.meta)
-        self.segments = environment.table(.segments)
-        self.objects = environment.table(.objects)
-        self.versions = environment.table(.versions)
-        self.buckets = environment.table(.buckets)
-        self.keyedItemTables = Dictionary(uniqueKeysWithValues: Tables.logged.map { ($0, environment.table($0)) })
+        self.meta = indexStore.table(.meta)
+        self.segments = indexStore.table(.segments)
+        self.objects = indexStore.table(.objects)
+        self.versions = indexStore.table(.versions)
+        self.buckets = indexStore.table(.buckets)
+        self.keyedItemTables = Dictionary(uniqueKeysWithValues: Tables.logged.map { ($0, indexStore.table($0)) })
         self.logger = logger
         self.queue = Mutex(([], false, nextSequence))
         thread.async { [self] in loop() }
@@ -217,7 +217,7 @@ final class Committer: Sendable {
         let owed = unsuperseded.withLock { $0 }
         var stillOwed: [LoggedTarget] = []
         do {
-            try environment.write { txn in
+            try indexStore.write { txn in
                 // A retry after the map grew starts from scratch; what the first attempt appended
                 // is superseded like a failed batch's records.
                 stillOwed = owed + context.rollbackAll()
@@ -229,7 +229,9 @@ final class Committer: Sendable {
                     let mark = context.mark()
                     do {
                         try txn.nested { request in try pending.run(request, context) }
-                    } catch let error as LMDBError where error.isMapFull {
+                    } catch let error as any IndexTransactionFailure where error.endsWholeTransaction {
+                        // LMDB's map is full (the batch is retried once it grew), or the index is
+                        // unreachable: not this request's fault, the whole batch stops.
                         throw error
                     } catch {
                         // All or nothing: its nested transaction is aborted, the others go on.

@@ -56,7 +56,7 @@ extension Engine {
     public func existingEncryptionDomain(keyId: String) throws -> EncryptionDomain? {
         if let cached = encryptionDomainCache.domains.withLock({ $0[keyId] }) { return cached }
         let table = meta
-        guard let wrapped = try environment.read({ txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) })
+        guard let wrapped = try indexStore.read({ txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) })
         else { return nil }
         guard let masterKey = configuration.encryption.key(keyId) else {
             throw EngineError.io("objects are encrypted with key \(keyId), which the configuration does not have")
@@ -91,7 +91,7 @@ extension Engine {
         var rewrapped: [String] = []
         let table = meta
         for (keyId, masterKey) in configuration.encryption.keys.sorted(by: { $0.key < $1.key }) {
-            guard let wrapped = try environment.read({ txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) }),
+            guard let wrapped = try indexStore.read({ txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) }),
                 try unwrapDomain(wrapped, keyId: keyId, masterKey: masterKey).rotated
             else { continue }
             let domain = try unwrapDomain(wrapped, keyId: keyId, masterKey: masterKey).domain

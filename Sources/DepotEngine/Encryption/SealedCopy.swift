@@ -73,7 +73,7 @@ extension Engine {
     /// copy's trailer); nil when nothing was encrypted with that key.
     public func wrappedDataKey(keyId: String) throws -> [UInt8]? {
         let table = meta
-        return try environment.read { txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) }
+        return try indexStore.read { txn in try txn.get(table, Engine.domainKey(keyId)).map(Array.init) }
     }
 
     /// The domain that opens a sealed copy of `record` read back from a tier: its key id's, for

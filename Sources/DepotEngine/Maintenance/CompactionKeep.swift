@@ -8,7 +8,7 @@ extension Engine {
         let (chunkTable, objectTable, bucketTable, versionTable) = (chunks, objects, buckets, self.versionTable)
         let metaTable = meta
         let itemTables = committer.keyedItemTables
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             switch record.header.kind {
             case .chunk:
                 let entry = try txn.get(chunkTable, record.header.hash).map(ChunkEntry.decode)

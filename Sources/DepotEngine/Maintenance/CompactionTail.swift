@@ -9,7 +9,7 @@ extension Engine {
     /// versions tables; compaction makes it only for a segment whose scan stopped early.
     func commitRecordsIndexed(in segment: UInt32, from offset: Int) throws -> [String] {
         let (objectTable, versionTable) = (objects, self.versionTable)
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             var names: [String] = []
             // The current version of a versioned key is in both tables: named once.
             var seen: Set<RecordLocation> = []

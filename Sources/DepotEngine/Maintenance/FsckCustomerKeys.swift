@@ -4,7 +4,7 @@ extension Engine {
     /// records' CRC (the segment scan does) and that the index places them, nothing more.
     func customerKeyChunkAddresses() throws -> Set<[UInt8]> {
         let (objectTable, versionTable) = (objects, self.versionTable)
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             var addresses = Set<[UInt8]>()
             for table in [objectTable, versionTable] {
                 try txn.scan(table) { _, value in

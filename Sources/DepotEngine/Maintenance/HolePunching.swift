@@ -111,7 +111,7 @@ extension Engine {
         in id: UInt32, walked: [WalkedRecord]
     ) throws -> (dead: [(hash: [UInt8], location: RecordLocation)], complete: Bool) {
         let (chunkTable, segmentTable) = (chunks, segments)
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             let live = try txn.get(segmentTable, Tables.segmentKey(id)).map { try $0.decode { try $0.u64() } } ?? 0
             var liveFound: UInt64 = 0
             var dead: [(hash: [UInt8], location: RecordLocation)] = []

@@ -7,7 +7,7 @@ extension Engine {
     /// out: a rebuild may legitimately find the same chunk or record in another copy.
     public func dumpIndex(_ emit: (String) -> Void) throws {
         let (bucketTable, objectTable, chunkTable, versionTable) = (buckets, objects, chunks, self.versionTable)
-        try environment.read { txn in
+        try indexStore.read { txn in
             try txn.scan(bucketTable) { key, value in
                 var r = BinaryReader(value)
                 let b = try BucketRecord.decode(&r)

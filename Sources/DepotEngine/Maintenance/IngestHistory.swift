@@ -86,7 +86,7 @@ extension Engine {
     /// (before deduplication), as the quotas count it.
     public func totalUsage() throws -> StorageUsage {
         let table = usageTable
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             var total = StorageUsage()
             try txn.scan(table, from: []) { _, value in
                 // Skipped, not fatal: a figure for a page must not fail on one odd row.

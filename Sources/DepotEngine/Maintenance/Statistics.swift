@@ -23,7 +23,8 @@ extension Engine {
             stats.segmentBytes += UInt64(store.size(of: id))
             stats.liveBytes += try liveBytes(of: id)
         }
-        let usage = environment.usage()
+        // The map's figures are an LMDB file's own; another index store reports none.
+        let usage = lmdbIndexFile?.usage() ?? (used: 0, mapSize: 0)
         stats.indexUsedBytes = usage.used
         stats.indexMapBytes = usage.mapSize
         stats.outboxEvents = outboxCount

@@ -11,7 +11,7 @@ extension Engine {
     func writeKeyedItem(table which: IndexTable, key: String, value: [UInt8]?) async throws -> Bool {
         let name = which.rawValue
         assert(Tables.logs(table: name, key: key), "\(name)/\(key) is not an item of a logged table")
-        let table = environment.table(which)
+        let table = indexStore.table(which)
         do {
             return try await committer.submit { txn, context in
                 let indexKey = Array(key.utf8)
@@ -32,8 +32,8 @@ extension Engine {
     /// seals those at the server's start, before this). Blocks until that commit is durable.
     func logKeyedItemsIfNeeded() throws {
         let metaTable = meta
-        if try environment.read({ txn in try txn.contains(metaTable, Self.keyedItemsLoggedKey) }) { return }
-        let tables = Tables.logged.sorted().map { ($0, environment.table($0)) }
+        if try indexStore.read({ txn in try txn.contains(metaTable, Self.keyedItemsLoggedKey) }) { return }
+        let tables = Tables.logged.sorted().map { ($0, indexStore.table($0)) }
         let logged: Int = try committer.submitAndWait { txn, context in
             guard try !txn.contains(metaTable, Self.keyedItemsLoggedKey) else { return 0 }
             var items: [(table: String, key: String, value: [UInt8])] = []

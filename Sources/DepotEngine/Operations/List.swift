@@ -25,7 +25,7 @@ extension Engine {
             layout: ObjectKeyLayout(bucket: bucket), prefix: Array(prefix.utf8), delimiter: Array(delimiter.utf8),
             startAfter: Array(startAfter.utf8), maxKeys: maxKeys, withManifests: withManifests)
         // S3 answers max-keys=0 with an empty, untruncated page.
-        try environment.read { txn in try walk.run(txn, table) }
+        try indexStore.read { txn in try walk.run(txn, table) }
         return walk.listing
     }
 

@@ -23,7 +23,7 @@ extension Engine {
     public func createUpload(_ upload: UploadRecord) async throws -> String {
         try checkKeyLength(bucket: upload.bucket, key: upload.key)
         let id = Hex.encode(secureRandomBytes(16))
-        let (bucketTable, uploadTable) = (buckets, environment.table(.uploads))
+        let (bucketTable, uploadTable) = (buckets, indexStore.table(.uploads))
         do {
             try await committer.submit { txn, _ in
                 guard try txn.contains(bucketTable, Array(upload.bucket.utf8)) else {
@@ -36,8 +36,8 @@ extension Engine {
     }
 
     public func upload(_ id: String) throws -> UploadRecord? {
-        let table = environment.table(.uploads)
-        return try environment.read { txn in try txn.get(table, Array(id.utf8)).map(UploadRecord.decode) }
+        let table = indexStore.table(.uploads)
+        return try indexStore.read { txn in try txn.get(table, Array(id.utf8)).map(UploadRecord.decode) }
     }
 
     /// Opens an ingest session whose bytes become part `number` of upload `id`.
@@ -50,9 +50,9 @@ extension Engine {
     public func listParts(uploadId id: String, after: Int = 0, limit: Int = 10000) throws -> (
         parts: [PartRecord], isTruncated: Bool
     ) {
-        let table = environment.table(.parts)
+        let table = indexStore.table(.parts)
         let prefix = Tables.partPrefix(upload: id)
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             var parts: [PartRecord] = []
             var truncated = false
             try txn.scan(table, from: Tables.partKey(upload: id, number: after + 1)) { key, value in
@@ -70,8 +70,8 @@ extension Engine {
 
     /// Uploads in progress, in upload-id order, optionally only those of one bucket.
     public func listUploads(bucket: String? = nil) throws -> [(id: String, upload: UploadRecord)] {
-        let table = environment.table(.uploads)
-        return try environment.read { txn in
+        let table = indexStore.table(.uploads)
+        return try indexStore.read { txn in
             var out: [(String, UploadRecord)] = []
             try txn.scan(table) { key, value in
                 let upload = try UploadRecord.decode(Array(value))
@@ -91,8 +91,8 @@ extension Engine {
     ) async throws -> ObjectRecord {
         try checkOutboxRoom()
         let engine = self
-        let (uploadTable, partTable) = (environment.table(.uploads), environment.table(.parts))
-        let completedTable = environment.table(.completedUploads)
+        let (uploadTable, partTable) = (indexStore.table(.uploads), indexStore.table(.parts))
+        let completedTable = indexStore.table(.completedUploads)
         do {
             let (object, made) = try await committer.submit { txn, context -> (ObjectRecord, (bucket: String, key: String)?) in
                 guard let upload = try txn.get(uploadTable, Array(id.utf8)).map(UploadRecord.decode) else {
@@ -167,7 +167,7 @@ extension Engine {
     /// Drops an upload and its parts; their chunks become garbage unless shared.
     public func abortUpload(uploadId id: String) async throws {
         let engine = self
-        let (uploadTable, partTable) = (environment.table(.uploads), environment.table(.parts))
+        let (uploadTable, partTable) = (indexStore.table(.uploads), indexStore.table(.parts))
         do {
             try await committer.submit { txn, context in
                 guard try txn.contains(uploadTable, Array(id.utf8)) else { throw EngineError.noSuchUpload(id) }
@@ -196,8 +196,8 @@ extension Engine {
             try? await abortUpload(uploadId: id)
             expired += 1
         }
-        let completedTable = environment.table(.completedUploads)
-        let forgotten: [[UInt8]] = try environment.read { txn in
+        let completedTable = indexStore.table(.completedUploads)
+        let forgotten: [[UInt8]] = try indexStore.read { txn in
             var keys: [[UInt8]] = []
             try txn.scan(completedTable) { key, value in
                 if try CompletedUploadRecord.decode(Array(value)).completed < cutoff { keys.append(Array(key)) }
@@ -217,8 +217,8 @@ extension Engine {
     /// the upload completed recently (within the upload expiry) into that key and the object still has the ETag
     /// it completed with (it was not overwritten or deleted since).
     public func recentlyCompletedObject(uploadId id: String, bucket: String, key: String) throws -> ObjectRecord? {
-        let table = environment.table(.completedUploads)
-        return try environment.read { txn in
+        let table = indexStore.table(.completedUploads)
+        return try indexStore.read { txn in
             guard let done = try txn.get(table, Array(id.utf8)).map(CompletedUploadRecord.decode),
                 done.bucket == bucket, done.key == key
             else { return nil }
@@ -228,7 +228,7 @@ extension Engine {
 
     func completedObject(uploadId id: String, txn: borrowing Transaction) throws -> ObjectRecord? {
         guard
-            let done = try txn.get(environment.table(.completedUploads), Array(id.utf8)).map(CompletedUploadRecord.decode),
+            let done = try txn.get(indexStore.table(.completedUploads), Array(id.utf8)).map(CompletedUploadRecord.decode),
             let object = try txn.object(objects, bucket: done.bucket, key: done.key),
             object.etag == done.etag
         else { return nil }
@@ -246,7 +246,7 @@ extension IngestSession {
             number: partNumber, size: size, md5: contentMD5, created: Engine.now(), checksums: checksums, manifest: manifestSoFar)
         let placements = placementsSoFar
         let engine = self.engine
-        let (uploadTable, partTable) = (engine.environment.table(.uploads), engine.environment.table(.parts))
+        let (uploadTable, partTable) = (engine.indexStore.table(.uploads), engine.indexStore.table(.parts))
         do {
             return try await engine.committer.submit { txn, context in
                 guard try txn.contains(uploadTable, Array(uploadId.utf8)) else { throw EngineError.noSuchUpload(uploadId) }

@@ -68,7 +68,7 @@ extension Engine {
     /// The time retentions are compared with: never earlier than a time the index has recorded.
     public func lockNow() throws -> Int64 {
         let table = meta
-        let stored = try environment.read { txn in try Self.storedLockClock(txn, table) }
+        let stored = try indexStore.read { txn in try Self.storedLockClock(txn, table) }
         return max(Self.now(), stored)
     }
 

@@ -34,8 +34,8 @@ extension Engine {
     /// Counts the outbox's entries (and corrects the running count).
     @discardableResult
     public func countOutbox() throws -> Int {
-        let table = environment.table(.outbox)
-        let n = try environment.read { txn in
+        let table = indexStore.table(.outbox)
+        let n = try indexStore.read { txn in
             var n = 0
             try txn.scan(table) { _, _ in
                 n += 1
@@ -64,7 +64,7 @@ extension Engine {
         var event = event
         event.sequence = sequence
         if event.time == 0 { event.time = Engine.now() }
-        try txn.put(environment.table(.outbox), EventRecord.tableKey(sequence), event.encoded())
+        try txn.put(indexStore.table(.outbox), EventRecord.tableKey(sequence), event.encoded())
         context.eventsWritten += 1
         outboxBox.count.add(1, ordering: .relaxed)
         let box = outboxBox
@@ -85,8 +85,8 @@ extension Engine {
 
     /// Events after `sequence`, oldest first.
     public func outboxEvents(after sequence: UInt64, limit: Int) throws -> [EventRecord] {
-        let table = environment.table(.outbox)
-        return try environment.read { txn in
+        let table = indexStore.table(.outbox)
+        return try indexStore.read { txn in
             var events: [EventRecord] = []
             try txn.scan(table, from: EventRecord.tableKey(sequence &+ 1)) { key, value in
                 let found = EventRecord.sequence(of: key)
@@ -104,10 +104,10 @@ extension Engine {
     /// Removes the events every sink has delivered (those up to `sequence`); returns how many.
     @discardableResult
     public func trimOutbox(through sequence: UInt64) async throws -> Int {
-        let table = environment.table(.outbox)
+        let table = indexStore.table(.outbox)
         var removed = 0
         while true {
-            let keys: [[UInt8]] = try environment.read { txn in
+            let keys: [[UInt8]] = try indexStore.read { txn in
                 var keys: [[UInt8]] = []
                 try txn.scan(table) { key, _ in
                     guard EventRecord.sequence(of: key) <= sequence else { return false }
@@ -129,14 +129,14 @@ extension Engine {
 
     /// A sink's delivery cursor: the sequence of the last event it delivered (or skipped).
     public func eventCursor(sink: String) throws -> UInt64 {
-        let table = environment.table(.settings)
-        return try environment.read { txn in
+        let table = indexStore.table(.settings)
+        return try indexStore.read { txn in
             try txn.get(table, Array(("cursor/" + sink).utf8)).map { try $0.decode { try $0.u64() } } ?? 0
         }
     }
 
     public func setEventCursor(sink: String, to sequence: UInt64) async throws {
-        let table = environment.table(.settings)
+        let table = indexStore.table(.settings)
         var w = BinaryWriter()
         w.u64(sequence)
         let value = w.bytes

@@ -64,7 +64,7 @@ extension Engine {
     /// What `owner` owns, as last committed.
     public func usage(of owner: String) throws -> StorageUsage {
         let table = usageTable
-        return try environment.read { txn in try Self.usage(of: owner, table: table, txn: txn) }
+        return try indexStore.read { txn in try Self.usage(of: owner, table: table, txn: txn) }
     }
 
     static func usage(of owner: String, table: Table, txn: borrowing Transaction) throws -> StorageUsage {
@@ -142,7 +142,7 @@ extension Engine {
     /// A part of upload `uploadId` is stored under `partKey` (replacing any earlier one there):
     /// its owner's `uploading` grows by the difference, refused past the byte quota.
     func chargeUploadedPart(uploadId: String, partKey: [UInt8], size: UInt64, txn: borrowing Transaction) throws {
-        let (uploads, parts, table) = (environment.table(.uploads), environment.table(.parts), usageTable)
+        let (uploads, parts, table) = (indexStore.table(.uploads), indexStore.table(.parts), usageTable)
         guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner,
             !owner.isEmpty
         else { return }
@@ -162,7 +162,7 @@ extension Engine {
     /// Upload `uploadId` completes or is aborted: its parts' bytes leave its owner's `uploading`
     /// (a completed object's are then counted as the object's).
     func releaseUploadedParts(uploadId: String, txn: borrowing Transaction) throws {
-        let (uploads, parts, table) = (environment.table(.uploads), environment.table(.parts), usageTable)
+        let (uploads, parts, table) = (indexStore.table(.uploads), indexStore.table(.parts), usageTable)
         guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner,
             !owner.isEmpty
         else { return }
@@ -179,7 +179,7 @@ extension Engine {
         try Self.store(usage, of: owner, table: table, txn: txn)
     }
 
-    var usageTable: Table { environment.table(.usage) }
+    var usageTable: Table { indexStore.table(.usage) }
 
     static let usageCountedKey = Array("usageCounted.v2".utf8)
 
@@ -187,10 +187,10 @@ extension Engine {
     /// the segments, which do not hold the counters): from then on commits keep them.
     func countUsageIfNeeded() throws {
         let (metaTable, objectTable, table, versionTable) = (meta, objects, usageTable, self.versionTable)
-        let (uploadTable, partTable) = (environment.table(.uploads), environment.table(.parts))
-        let counted = try environment.read { txn in try txn.contains(metaTable, Self.usageCountedKey) }
+        let (uploadTable, partTable) = (indexStore.table(.uploads), indexStore.table(.parts))
+        let counted = try indexStore.read { txn in try txn.contains(metaTable, Self.usageCountedKey) }
         guard !counted else { return }
-        let owners = try environment.write { txn in
+        let owners = try indexStore.write { txn in
             try txn.clear(table)
             var usage: [String: StorageUsage] = [:]
             try txn.scan(objectTable) { _, value in

@@ -61,7 +61,7 @@ extension Engine {
             let versioned = plannerBox.versionPlanner.withLock({ $0 })?.function
         else { return }
         let keeping = Set(versioned(bucket, key, record))
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         let now = Engine.now()
         for tier in deleting(bucket, key, record, true)
         where keeping.contains(tier) && record.replicas.contains(where: { $0.tier == tier && $0.state == .completed }) {
@@ -82,7 +82,7 @@ extension Engine {
         bucket: String, key: String, record: inout ObjectRecord, txn: borrowing Transaction
     ) throws {
         guard record.localState == .present, let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         let now = Engine.now()
         for tier in planner(bucket, key, record) {
             guard let index = record.replicas.firstIndex(where: { $0.tier == tier && $0.state == .completed }) else {
@@ -114,7 +114,7 @@ extension Engine {
     /// (nil: gone, or the task is not for every version).
     public func olderVersionOrder(of task: TierTask) throws -> UInt64? {
         let engine = self
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             guard let found = try engine.taskVersion(task, txn: txn), !found.isCurrent else { return nil }
             return found.record.versionOrder
         }
@@ -132,7 +132,7 @@ extension Engine {
         bucket: String, key: String, record: ObjectRecord, byVersion: Bool = false, txn: borrowing Transaction
     ) throws {
         guard let planner = plannerBox.deletePlanner.withLock({ $0 })?.function else { return }
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         let now = Engine.now()
         for tier in planner(bucket, key, record, byVersion)
         where record.replicas.contains(where: { $0.tier == tier && $0.state == .completed }) {
@@ -162,7 +162,7 @@ extension Engine {
         let everyVersion = Set(plannerBox.versionPlanner.withLock({ $0 })?.function(bucket, key, record) ?? [])
         let now = Engine.now()
         record.replicas = tiers.map { TierReplica(tier: $0, state: .pending, updated: now) }
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         for tier in tiers {
             var task = TierTask(kind: .replicate, bucket: bucket, key: key, objectCreated: record.created, tier: tier)
             task.everyVersion = everyVersion.contains(tier)
@@ -182,8 +182,8 @@ extension Engine {
     public func dueTasks(
         now: Int64 = Engine.now(), limit: Int = 64, skipping: Set<String> = [], scanLimit: Int = 8192
     ) throws -> [TierTask] {
-        let table = environment.table(.tasks)
-        return try environment.read { txn in
+        let table = indexStore.table(.tasks)
+        return try indexStore.read { txn in
             var tasks: [TierTask] = []
             var scanned = 0
             try txn.scan(table) { key, value in
@@ -201,8 +201,8 @@ extension Engine {
 
     /// Number of queued tasks and the due time of the oldest, per tier.
     public func taskBacklog() throws -> [String: (count: Int, oldestDue: Int64)] {
-        let table = environment.table(.tasks)
-        return try environment.read { txn in
+        let table = indexStore.table(.tasks)
+        return try indexStore.read { txn in
             var backlog: [String: (Int, Int64)] = [:]
             try txn.scan(table) { key, value in
                 let task = try TierTask.decode(value)
@@ -219,7 +219,7 @@ extension Engine {
     /// A task whose object has since changed or gone is simply dropped.
     public func finishTask(_ task: TierTask, outcome: TaskOutcome) async throws {
         let engine = self
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         do {
             try await committer.submit { txn, context in
                 try txn.delete(table, task.handle)
@@ -287,7 +287,7 @@ extension Engine {
     @discardableResult
     public func retryVersionReplication(bucket: String, key: String, order: UInt64, tier: String) async throws -> Bool {
         let engine = self
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         do {
             return try await committer.submit { txn, context in
                 if let current = try txn.object(engine.objects, bucket: bucket, key: key, withManifest: false),
@@ -319,7 +319,7 @@ extension Engine {
     @discardableResult
     public func requestReplication(bucket: String, key: String, tiers: [String]) async throws -> Bool {
         let engine = self
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         do {
             return try await committer.submit { txn, context in
                 guard var record = try txn.object(engine.objects, bucket: bucket, key: key) else { return false }

@@ -38,12 +38,12 @@ extension Engine {
     }
 
     private func rawStoredAccounts() throws -> [(accessKey: String, value: [UInt8])] {
-        try Self.rawStoredAccounts(in: environment)
+        try Self.rawStoredAccounts(in: indexStore)
     }
 
-    static func rawStoredAccounts(in environment: LMDBEnvironment) throws -> [(accessKey: String, value: [UInt8])] {
-        let table = environment.table(.accounts)
-        return try environment.read { txn in
+    static func rawStoredAccounts(in indexStore: any IndexStore) throws -> [(accessKey: String, value: [UInt8])] {
+        let table = indexStore.table(.accounts)
+        return try indexStore.read { txn in
             var out: [(String, [UInt8])] = []
             try txn.scan(table) { key, value in
                 out.append((String(decoding: key, as: UTF8.self), Array(value)))

@@ -5,9 +5,9 @@ import DepotStorage
 /// Logged too (KeyedItems.swift), so a rebuilt index brings them back.
 extension Engine {
     public func storedSettings(kind: String) throws -> [(name: String, document: [UInt8])] {
-        let table = environment.table(.settings)
+        let table = indexStore.table(.settings)
         let prefix = Array((kind + "/").utf8)
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             var out: [(String, [UInt8])] = []
             try txn.scan(table, from: prefix) { key, value in
                 guard key.starts(with: prefix) else { return false }

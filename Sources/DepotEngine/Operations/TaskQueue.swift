@@ -6,8 +6,8 @@ import DepotStorage
 extension Engine {
     /// The oldest queued task for `tier`, whatever its due time.
     public func firstTask(tier: String, scanLimit: Int = 100_000) throws -> TierTask? {
-        let table = environment.table(.tasks)
-        return try environment.read { txn in
+        let table = indexStore.table(.tasks)
+        return try indexStore.read { txn in
             var found: TierTask?
             var scanned = 0
             try txn.scan(table) { key, value in
@@ -27,12 +27,12 @@ extension Engine {
     /// Makes every task of `tier` due now; returns how many were moved forward.
     @discardableResult
     public func retryNow(tier: String) async throws -> Int {
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         let now = Engine.now()
         var moved = 0
         while true {
             // Batches keep each commit (and the time the committer is held) small.
-            let batch: [([UInt8], [UInt8])] = try environment.read { txn in
+            let batch: [([UInt8], [UInt8])] = try indexStore.read { txn in
                 var out: [([UInt8], [UInt8])] = []
                 try txn.scan(table) { key, value in
                     if TierTask.dueTime(of: key) > now, try TierTask.decode(value).tier == tier {
@@ -63,11 +63,11 @@ extension Engine {
     /// copies are dropped. Returns how many tasks were cancelled.
     @discardableResult
     public func cancelTasks(tier: String, reason: String) async throws -> Int {
-        let table = environment.table(.tasks)
+        let table = indexStore.table(.tasks)
         var cancelled = 0
         while true {
             // Batches keep each read short; every task's outcome is its own small commit.
-            let batch: [TierTask] = try environment.read { txn in
+            let batch: [TierTask] = try indexStore.read { txn in
                 var out: [TierTask] = []
                 try txn.scan(table) { key, value in
                     var task = try TierTask.decode(value)
@@ -90,8 +90,8 @@ extension Engine {
 
     /// The queued tasks of one object, with their due times (for the admin API's object status).
     public func tasks(bucket: String, key: String, scanLimit: Int = 1_000_000) throws -> [(task: TierTask, due: Int64)] {
-        let table = environment.table(.tasks)
-        return try environment.read { txn in
+        let table = indexStore.table(.tasks)
+        return try indexStore.read { txn in
             var found: [(TierTask, Int64)] = []
             var scanned = 0
             try txn.scan(table) { tableKey, value in

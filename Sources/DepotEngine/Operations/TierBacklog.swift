@@ -19,8 +19,8 @@ public struct TierBacklog: Sendable, Equatable {
 extension Engine {
     /// The queued tasks of every tier, with the age of the oldest (one walk of the task table).
     public func tierBacklogs() throws -> [String: TierBacklog] {
-        let table = environment.table(.tasks)
-        return try environment.read { txn in
+        let table = indexStore.table(.tasks)
+        return try indexStore.read { txn in
             var backlogs: [String: TierBacklog] = [:]
             try txn.scan(table) { key, value in
                 let task = try TierTask.decode(value)

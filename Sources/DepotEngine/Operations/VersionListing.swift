@@ -27,7 +27,7 @@ extension Engine {
     ) throws -> VersionListing {
         let table = versionTable
         guard maxKeys > 0 else { return VersionListing() }
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             // The marker's place: after every version of the key, or after the version named.
             var markerOrder: UInt64?
             if !keyMarker.isEmpty, let selector = versionIdMarker {
@@ -222,7 +222,7 @@ extension Engine {
     public func forEachNoncurrentVersion(bucket: String, _ body: (ObjectRecord) throws -> Void) throws {
         let table = versionTable
         let prefix = VersionKeyLayout(bucket: bucket).bucketPrefix
-        try environment.read { txn in
+        try indexStore.read { txn in
             var previousKey: String?
             try txn.scan(table, from: prefix) { indexKey, value in
                 guard ByteOrder.starts(indexKey, with: prefix) else { return false }

@@ -101,7 +101,7 @@ extension Engine {
         }
     }
 
-    var versionTable: Table { environment.table(.versions) }
+    var versionTable: Table { indexStore.table(.versions) }
 
     // MARK: PutBucketVersioning
 
@@ -145,7 +145,7 @@ extension Engine {
     /// The version `selector` names (a delete marker included), or nil.
     public func objectVersion(bucket: String, key: String, _ selector: VersionSelector) throws -> ObjectRecord? {
         let (objectTable, table) = (objects, versionTable)
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             if let current = try txn.object(objectTable, bucket: bucket, key: key), selector.matches(current) {
                 return current
             }
@@ -157,7 +157,7 @@ extension Engine {
     /// 404 with `x-amz-delete-marker`); nil otherwise.
     public func latestDeleteMarker(bucket: String, key: String) throws -> ObjectRecord? {
         let table = versionTable
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             try txn.versions(table, bucket: bucket, key: key, limit: 1).first.flatMap { $0.isDeleteMarker ? $0 : nil }
         }
     }

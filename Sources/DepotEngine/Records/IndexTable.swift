@@ -1,11 +1,11 @@
 import DepotStorage
 
 /// The index's tables: the one list of them. Every lookup goes through a case
-/// (`environment.table(.tasks)`), so a misspelt table is a compile error and a new table is
+/// (`indexStore.table(.tasks)`), so a misspelt table is a compile error and a new table is
 /// added here, with its rebuild fate decided (`rebuildFate`, an exhaustive switch;
 /// IndexTableTests checks that the engine and a rebuilt index open exactly these tables).
-/// The raw values are the LMDB database names and the table names in `keyedItem` log
-/// records: never rename one.
+/// The raw values are the table names in every index store (LMDB's database names, the
+/// PostgreSQL index's tables) and in `keyedItem` log records: never rename one.
 ///
 /// README "LMDB tables" describes the same fates for operators.
 public enum IndexTable: String, CaseIterable, Sendable {
@@ -75,7 +75,7 @@ public enum IndexTable: String, CaseIterable, Sendable {
     var isKeyedItemLogged: Bool { self == .accounts || self == .settings }
 }
 
-extension LMDBEnvironment {
-    /// The handle of one of the index's tables.
+extension IndexStore {
+    /// The handle of one of the index's tables (in any index store: LMDB, memory, PostgreSQL).
     func table(_ table: IndexTable) -> Table { self.table(table.rawValue) }
 }
