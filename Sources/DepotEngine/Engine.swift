@@ -48,7 +48,14 @@ typealias DataPathChunkStore = SegmentStore
 /// HTTP; the front doors turn its answers and `EngineError`s into their own dialects.
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
-    let environment: LMDBEnvironment
+    /// The index (issue 21's seam): every read and commit goes through `IndexStore`, so the
+    /// engine runs over LMDB (the default) or any other store given to `init(configuration:
+    /// indexStore:logger:)`. Its transactions stay LMDB's statically dispatched calls when it
+    /// is LMDB (Transaction.swift).
+    let indexStore: any IndexStore
+    /// The same index as an LMDB file, when it is one (nil for an injected store): only what is
+    /// about the file itself uses it (map-size metrics in `statistics()`).
+    let lmdbIndexFile: LMDBEnvironment?
     /// The segment files: the data paths' chunk store (`dataPathStore`) and the subject of
     /// segment maintenance.
     let store: SegmentStore
@@ -87,7 +94,17 @@ public final class Engine: Sendable {
 
     /// Opens the data directory, taking an exclusive lock on it so that two processes never
     /// write the same store.
-    public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "depot.engine")) throws {
+    public convenience init(configuration: EngineConfiguration, logger: Logger = Logger(label: "depot.engine")) throws {
+        try self.init(configuration: configuration, indexStore: nil, logger: logger)
+    }
+
+    /// The same, over `indexStore` instead of the LMDB index in the data directory (nil: that
+    /// one, as `init(configuration:logger:)`). The store must hold every table of `IndexTable`;
+    /// the segments and the lock stay in the data directory.
+    public init(
+        configuration: EngineConfiguration, indexStore injected: (any IndexStore)?,
+        logger: Logger = Logger(label: "depot.engine")
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         PrivateFiles.makeDirectory(configuration.dataDirectory)
@@ -99,7 +116,18 @@ public final class Engine: Sendable {
         }
         lockFile = try DataDirectoryLock.acquire(configuration.dataDirectory)
         do {
-            environment = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
+            if let injected {
+                let missing = Set(Tables.all).subtracting(injected.tableNames)
+                guard missing.isEmpty else {
+                    throw EngineError.io("the index store lacks the tables \(missing.sorted().joined(separator: ", "))")
+                }
+                indexStore = injected
+                lmdbIndexFile = injected as? LMDBEnvironment
+            } else {
+                let file = try LMDBEnvironment(path: configuration.indexDirectory, tables: Tables.all)
+                indexStore = file
+                lmdbIndexFile = file
+            }
             store = try SegmentStore(
                 directory: configuration.segmentDirectory, segmentSize: configuration.segmentSize,
                 keepsSyncedPagesCached: configuration.cacheWrittenData, reserve: configuration.reserve)
@@ -107,23 +135,24 @@ public final class Engine: Sendable {
             close(lockFile)
             throw EngineError.wrap(error)
         }
-        buckets = environment.table(.buckets)
-        objects = environment.table(.objects)
-        chunks = environment.table(.chunks)
-        segments = environment.table(.segments)
-        meta = environment.table(.meta)
-        // The objects table's layout assumes LMDB takes keys of 511 bytes (ObjectKeyLayout).
-        guard environment.maxKeySize >= ObjectKeyLayout.indexKeyLimit else {
+        buckets = indexStore.table(.buckets)
+        objects = indexStore.table(.objects)
+        chunks = indexStore.table(.chunks)
+        segments = indexStore.table(.segments)
+        meta = indexStore.table(.meta)
+        // The objects table's layout assumes the index takes keys of 511 bytes (ObjectKeyLayout).
+        guard indexStore.maxKeySize >= ObjectKeyLayout.indexKeyLimit else {
             close(lockFile)
             throw EngineError.io(
-                "liblmdb takes keys of at most \(environment.maxKeySize) bytes; Depot needs \(ObjectKeyLayout.indexKeyLimit)")
+                "the index takes keys of at most \(indexStore.maxKeySize) bytes (liblmdb's MDB_MAXKEYSIZE for LMDB); Depot needs \(ObjectKeyLayout.indexKeyLimit)"
+            )
         }
         let metaTable = meta
-        let sequence = try environment.read { txn in
+        let sequence = try indexStore.read { txn in
             try txn.get(metaTable, Tables.sequenceKey).map { try $0.decode { try $0.u64() } } ?? 1
         }
         reclaim = ReclaimGate()
-        committer = Committer(environment: environment, store: store, nextSequence: sequence, logger: logger)
+        committer = Committer(indexStore: indexStore, store: store, nextSequence: sequence, logger: logger)
         // An index from before usage was kept, or rebuilt from the segments: count it once.
         do { try countUsageIfNeeded() } catch { logger.error("could not count the owners' usage for quotas: \(error)") }
         // An index from before accounts and settings were logged: log them once (KeyedItems.swift).
@@ -201,7 +230,7 @@ public final class Engine: Sendable {
 
     public func bucket(_ name: String) throws -> BucketRecord? {
         let table = buckets
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             try txn.get(table, Array(name.utf8)).map { try $0.decode { try BucketRecord.decode(&$0) } }
         }
     }
@@ -209,7 +238,7 @@ public final class Engine: Sendable {
     /// Buckets in name order, starting after `after`, at most `limit`.
     public func listBuckets(after: String = "", limit: Int = .max) throws -> [(name: String, record: BucketRecord)] {
         let table = buckets
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             var out: [(String, BucketRecord)] = []
             let start = after.isEmpty ? [] : Array(after.utf8) + [0]
             try txn.scan(table, from: start) { key, value in
@@ -261,12 +290,12 @@ public final class Engine: Sendable {
 
     public func headObject(bucket: String, key: String) throws -> ObjectRecord? {
         let table = objects
-        return try environment.read { txn in try txn.object(table, bucket: bucket, key: key) }
+        return try indexStore.read { txn in try txn.object(table, bucket: bucket, key: key) }
     }
 
     func chunkEntry(_ hash: [UInt8]) throws -> ChunkEntry? {
         let table = chunks
-        return try environment.read { txn in try txn.get(table, hash).map { try ChunkEntry.decode($0) } }
+        return try indexStore.read { txn in try txn.get(table, hash).map { try ChunkEntry.decode($0) } }
     }
 
     // MARK: Reference counting (runs inside commit batches)

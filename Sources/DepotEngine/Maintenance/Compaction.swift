@@ -17,7 +17,7 @@ extension Engine {
     /// Live bytes recorded for a segment (chunk records still referenced by the index).
     func liveBytes(of segment: UInt32) throws -> UInt64 {
         let table = segments
-        return try environment.read { txn in
+        return try indexStore.read { txn in
             try txn.get(table, Tables.segmentKey(segment)).map { try $0.decode { try $0.u64() } } ?? 0
         }
     }

@@ -78,8 +78,8 @@ extension Engine {
             advance(meter)
         }
 
-        let (objectTable, chunkTable, partTable) = (objects, chunks, environment.table(.parts))
-        try environment.read { txn in
+        let (objectTable, chunkTable, partTable) = (objects, chunks, indexStore.table(.parts))
+        try indexStore.read { txn in
             try damage.findChunks(txn: txn, table: chunkTable)
             var expected: [[UInt8]: UInt64] = [:]
             try txn.scan(objectTable) { key, value in

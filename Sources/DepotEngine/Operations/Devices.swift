@@ -40,7 +40,7 @@ extension Engine {
     /// A heartbeat: the device is seen now and says `info`; `owner` is the account whose
     /// credentials came with it, if any.
     public func recordHeartbeat(device: String, info: [(String, String)], owner: String? = nil) async throws {
-        let table = environment.table(.devices)
+        let table = indexStore.table(.devices)
         let now = Engine.now()
         do {
             try await committer.submit { txn, _ in
@@ -60,9 +60,9 @@ extension Engine {
     /// Makes `device` one of `owner`'s devices (an authenticated upload named it). Writes only
     /// when the device is not the owner's yet, so a camera's uploads cost one read.
     public func bindDevice(_ device: String, owner: String) async throws {
-        let table = environment.table(.devices)
+        let table = indexStore.table(.devices)
         let key = Array(device.utf8)
-        let known = try environment.read { txn in
+        let known = try indexStore.read { txn in
             try txn.get(table, key).map { value in try value.withUnsafeBytes { try DeviceRecord.decode(key: device, $0) } }
         }
         if known?.owners.contains(owner) == true { return }
@@ -82,8 +82,8 @@ extension Engine {
 
     /// Every device, or with `owner` only that account's devices.
     public func devices(owner: String? = nil) throws -> [DeviceRecord] {
-        let table = environment.table(.devices)
-        return try environment.read { txn in
+        let table = indexStore.table(.devices)
+        return try indexStore.read { txn in
             var out: [DeviceRecord] = []
             try txn.scan(table) { key, value in
                 let record = try DeviceRecord.decode(key: String(decoding: key, as: UTF8.self), value)
@@ -97,13 +97,13 @@ extension Engine {
     /// MD5 of an upload's parts in order, read back from the segments (tus uploads arrive in
     /// several requests, possibly across restarts, so no single request saw every byte).
     public func uploadContentMD5(uploadId id: String) throws -> [UInt8] {
-        let (partTable, chunkTable) = (environment.table(.parts), chunks)
+        let (partTable, chunkTable) = (indexStore.table(.parts), chunks)
         let prefix = Tables.partPrefix(upload: id)
         // Encrypted parts are read back decrypted (their tag checked), by their chunk addresses.
         let encryption = try upload(id).flatMap { ObjectEncryption(metadata: $0.metadata.systemMetadata) }
         if let encryption {
             let domain = try encryptionDomain(existing: encryption.keyId)
-            let refs: [(ChunkRef, RecordLocation)] = try environment.read { txn in
+            let refs: [(ChunkRef, RecordLocation)] = try indexStore.read { txn in
                 var out: [(ChunkRef, RecordLocation)] = []
                 try txn.scan(partTable, from: prefix) { key, value in
                     guard key.starts(with: prefix) else { return false }
@@ -126,7 +126,7 @@ extension Engine {
             }
             return md5.finalize()
         }
-        let locations: [RecordLocation] = try environment.read { txn in
+        let locations: [RecordLocation] = try indexStore.read { txn in
             var out: [RecordLocation] = []
             try txn.scan(partTable, from: prefix) { key, value in
                 guard key.starts(with: prefix) else { return false }

@@ -155,7 +155,7 @@ extension Engine {
     ) throws -> ObjectReader? {
         let lease = self.lease()
         let (objectTable, chunkTable, versionTable) = (objects, chunks, self.versionTable)
-        let found: (ObjectRecord, [RecordLocation])? = try environment.read { txn in
+        let found: (ObjectRecord, [RecordLocation])? = try indexStore.read { txn in
             var found = try txn.object(objectTable, bucket: bucket, key: key)
             if let version, found.map({ version.matches($0) }) != true {
                 found = try txn.version(versionTable, bucket: bucket, key: key, version)
