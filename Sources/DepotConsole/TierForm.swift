@@ -184,6 +184,8 @@ enum TierForm {
                 if !typed.isEmpty { document[field.name] = typed }
             }
         }
+        // A GCS key named by its file replaces the stored one: the mask would put the old one back over it.
+        if document["credentialsFile"] != nil, document["credentials"] as? String == masked { document["credentials"] = nil }
         // The admin API takes encryption as one field: the algorithm, or it and the KMS key.
         if let keyId = document.removeValue(forKey: "kmsKeyId") {
             document["serverSideEncryption"] = ["algorithm": document["serverSideEncryption"] ?? "", "kmsKeyId": keyId]

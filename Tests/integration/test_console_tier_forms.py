@@ -153,7 +153,8 @@ def test_every_setting_of_each_type_goes_in_through_the_form_and_comes_back_in_t
     assert admin.get(f"/admin/v1/tiers/{name}")[1] == tier
 
 
-def test_a_gcs_tier_made_and_edited_in_the_browser_replicates_to_the_emulator(server, browser, emulator):  # noqa: F811
+def test_a_gcs_tier_made_and_edited_in_the_browser_replicates_to_the_emulator(server, browser, emulator,  # noqa: F811
+                                                                              tmp_path):
     from selenium.webdriver.common.by import By
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -199,6 +200,24 @@ def test_a_gcs_tier_made_and_edited_in_the_browser_replicates_to_the_emulator(se
         assert "Check passed" in browser.page_source
         # Still signed with the kept key (a lost key would leave the requests unauthenticated).
         assert proxy.authorizations[seen:] and set(proxy.authorizations[seen:]) == {"Bearer token-from-test"}
+
+        # A new key named by its file replaces the kept one: its own token endpoint is the one asked now.
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        new_tokens = TokenEndpoint(new_key.public_key(), email)
+        key_file = tmp_path / "new-key.json"
+        key_file.write_text(json.dumps({"type": "service_account", "client_email": email, "token_uri": new_tokens.url,
+                                        "private_key": new_key.private_bytes(
+                                            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()).decode()}))
+        set_fields(browser, "e", {"credentialsFile": str(key_file)})
+        browser.find_element(By.ID, "save-tier").click()
+        wait_for(lambda: "/console/tier?name=gcs" in browser.current_url and not browser.find_elements(By.ID, "check-result")
+                 and browser.find_elements(By.ID, "check"), what="the tier's page after the key change")
+        browser.find_element(By.ID, "check").click()
+        wait_for(lambda: browser.find_elements(By.ID, "check-result"), what="the third check's result")
+        assert "Check passed" in browser.page_source
+        assert new_tokens.calls, "the new key was not used"
+        new_tokens.server.shutdown()
 
         status, body = Admin(server.endpoint).put("/admin/v1/policies/to-gcs", {
             "match": {"bucket": "rec", "prefix": "gcs/"}, "replicate": {"to": ["gcs"]}})
