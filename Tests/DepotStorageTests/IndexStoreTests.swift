@@ -1,13 +1,28 @@
+import DepotCluster
+import DepotConfig
 import DepotStorage
 import Glibc
+import Logging
 import Testing
 
 /// The semantics every `IndexStore` must have, checked with the same test body against LMDB and
 /// the memory store (and, through `IndexStoreKind`, against any store added later).
 struct IndexStoreTests {
     enum IndexStoreKind: String, CaseIterable, CustomTestStringConvertible {
-        case lmdb, memory
+        case lmdb, memory, postgres
         var testDescription: String { rawValue }
+
+        /// PostgreSQL (cluster mode's index) when DEPOT_TEST_POSTGRES_INDEX names a database:
+        /// Tests/integration/test_cluster_index.py starts a private server and runs these tests
+        /// against it.
+        static var allCases: [IndexStoreKind] {
+            postgresLocation == nil ? [.lmdb, .memory] : [.lmdb, .memory, .postgres]
+        }
+
+        static var postgresLocation: PostgresLocation? {
+            guard let url = getenv("DEPOT_TEST_POSTGRES_INDEX").map({ String(cString: $0) }), !url.isEmpty else { return nil }
+            return try? PostgresLocation.parse(url)
+        }
     }
 
     /// A fresh store with tables "a" and "b", removed (LMDB's directory) when `body` returns.
@@ -15,6 +30,17 @@ struct IndexStoreTests {
         switch kind {
         case .memory:
             try body(MemoryIndexStore(tables: ["a", "b"]))
+        case .postgres:
+            // Tables of their own per test (tests run in parallel on one database).
+            let prefix = "index_test_\(UInt64.random(in: 0..<UInt64.max))"
+            let store = PostgresIndex(
+                location: IndexStoreKind.postgresLocation!, tables: [("a", prefix + "_a"), ("b", prefix + "_b")],
+                logger: Logger(label: "index-store-tests"))
+            for table in ["a", "b"] {
+                try store.execute("CREATE TABLE \(prefix)_\(table) (k bytea PRIMARY KEY, v bytea NOT NULL)")
+            }
+            defer { for table in ["a", "b"] { try? store.execute("DROP TABLE \(prefix)_\(table)") } }
+            try body(store)
         case .lmdb:
             var template = Array("/tmp/depot-index-XXXXXX".utf8CString)
             let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
@@ -188,5 +214,31 @@ struct IndexStoreTests {
             #expect(try store.read { try $0.get(a, Self.bytes("k")) } == [2])
             #expect(store.maxKeySize >= 511)
         }
+    }
+    /// The committer ends a whole batch (and LMDB retries it after growing the map) only on an
+    /// `IndexTransactionFailure` that says so: LMDB's full map does, a refused key does not.
+    @Test func onlyLMDBsFullMapEndsTheWholeTransaction() throws {
+        var template = Array("/tmp/depot-index-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        defer { _ = system("rm -rf '\(dir)'") }
+        let store = try LMDBEnvironment(path: dir + "/index", tables: ["a"], initialMapSize: 64 << 10)
+        let a = store.table("a")
+        var verdicts: [Bool] = []
+        try store.write { txn in
+            verdicts = []
+            for attempt in [[UInt8](repeating: 7, count: 4000), []] {
+                do {
+                    try txn.nested { child in
+                        // 400 KB into a 64 KiB map; an empty key LMDB refuses outright.
+                        for i in 0..<100 where !attempt.isEmpty { try child.put(a, Self.bytes("key-\(i)"), attempt) }
+                        if attempt.isEmpty { try child.put(a, [], [1]) }
+                    }
+                } catch let error as any IndexTransactionFailure {
+                    verdicts.append(error.endsWholeTransaction)
+                }
+            }
+        }
+        #expect(verdicts == [true, false])
+        #expect(try store.read { try $0.count(a) } == 0)
     }
 }
