@@ -227,7 +227,7 @@ let package = Package(
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
         .testTarget(name: "DepotConsoleTests", dependencies: ["DepotConsole"]),
         .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig", "S3ReferenceExamples"]),
-        .testTarget(name: "DepotPackStoreTests", dependencies: ["DepotPackStore", "DepotStorage"]),
+        .testTarget(name: "DepotPackStoreTests", dependencies: ["DepotPackStore", "DepotStorage", "DepotEngine"]),
         .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],
     swiftLanguageModes: [.v6]

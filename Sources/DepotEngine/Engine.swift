@@ -16,6 +16,9 @@ public struct EngineConfiguration: Sendable {
     public var reserve: SpaceReserve
     /// The master keys of server-side encryption (`encryption:`); none by default.
     public var encryption: EncryptionKeys
+    /// The chunk store of the data paths when it is not the local segments (cluster mode's
+    /// pack objects, `PackChunkStore` in DepotPackStore); nil: the segments (DataPathStore.swift).
+    public var chunkStore: (any ChunkStore)? = nil
 
     public init(
         dataDirectory: String, chunking: ChunkerParameters = .standard, segmentSize: Int = 1 << 30,
@@ -37,12 +40,12 @@ public struct EngineConfiguration: Sendable {
 
 /// The chunk store of the engine's data paths (ingest, commit logging, reads): they call only
 /// what `ChunkStore` (DepotStorage) requires of it. This is the storage-backend seam of issue
-/// 21: another store conforms to `ChunkStore` and takes this name's place. It is a concrete
-/// type, not `any ChunkStore`, so the hot paths stay statically dispatched (no existential
-/// call per chunk); making the data paths generic over it is the next step when a second
-/// store exists. Maintenance (compaction, hole punching, fsck's segment scan, the reserve
-/// ballast) uses `Engine.store` as the `SegmentStore` it is.
-typealias DataPathChunkStore = SegmentStore
+/// 21: `DataPathStore` is the local segments or the store given in
+/// `EngineConfiguration.chunkStore`, an enum so the segment path stays statically dispatched
+/// (DataPathStore.swift). Maintenance (compaction, hole punching, fsck's segment scan, the
+/// reserve ballast) uses `Engine.store` as the `SegmentStore` it is, and is skipped when the
+/// chunks are elsewhere (`segmentMaintenanceApplies`).
+typealias DataPathChunkStore = DataPathStore
 
 /// The storage engine: ingest, read, delete and list over the chunk store. It knows nothing of
 /// HTTP; the front doors turn its answers and `EngineError`s into their own dialects.
@@ -59,8 +62,8 @@ public final class Engine: Sendable {
     /// The segment files: the data paths' chunk store (`dataPathStore`) and the subject of
     /// segment maintenance.
     let store: SegmentStore
-    /// The same store, seen as the data paths see it (`DataPathChunkStore`).
-    var dataPathStore: DataPathChunkStore { store }
+    /// The data paths' chunk store (`DataPathChunkStore`): `store`, or the configured one.
+    let dataPathStore: DataPathChunkStore
     let committer: Committer
     let logger: Logger
     let reclaim: ReclaimGate
@@ -152,7 +155,8 @@ public final class Engine: Sendable {
             try txn.get(metaTable, Tables.sequenceKey).map { try $0.decode { try $0.u64() } } ?? 1
         }
         reclaim = ReclaimGate()
-        committer = Committer(indexStore: indexStore, store: store, nextSequence: sequence, logger: logger)
+        dataPathStore = configuration.chunkStore.map { .other($0) } ?? .segments(store)
+        committer = Committer(indexStore: indexStore, store: dataPathStore, nextSequence: sequence, logger: logger)
         // An index from before usage was kept, or rebuilt from the segments: count it once.
         do { try countUsageIfNeeded() } catch { logger.error("could not count the owners' usage for quotas: \(error)") }
         // An index from before accounts and settings were logged: log them once (KeyedItems.swift).
@@ -313,13 +317,13 @@ public final class Engine: Sendable {
                 // A deduplicated chunk whose last reference went while this upload ran may have
                 // been punched out since (HolePunching.swift): its bytes are gone, so the upload
                 // fails (clients retry a 500) rather than store zeros.
-                if store.wasDiscarded(location) {
+                if dataPathStore.wasDiscarded(location) {
                     throw EngineError.io("chunk \(location) was reclaimed while this upload ran; retry the upload")
                 }
                 if reclaim.isRetired(location.segment) {
-                    let payload = try store.readPayload(location)
+                    let payload = try dataPathStore.readPayload(location)
                     location = try payload.withUnsafeBytes {
-                        try store.append(kind: .chunk, hash: placement.hash, payload: $0)
+                        try dataPathStore.append(kind: .chunk, hash: placement.hash, payload: $0)
                     }
                 }
                 try txn.put(chunks, placement.hash, ChunkEntry(location: location, references: 1).encoded())

@@ -30,6 +30,7 @@ extension Engine {
         threshold: Double = 0.5, progress: (String) -> Void = { _ in }, advance: (WorkProgress) -> Void = { _ in }
     ) async throws -> CompactionReport {
         var report = CompactionReport()
+        guard segmentMaintenanceApplies("compaction and hole punching") else { return report }
         guard compactionRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return report  // another pass is running; it does the same work
         }

@@ -24,6 +24,7 @@ extension Engine {
         progress: (String) -> Void = { _ in }, advance: (WorkProgress) -> Void = { _ in }
     ) throws -> FsckReport {
         var report = FsckReport()
+        guard segmentMaintenanceApplies("fsck's segment scan") else { return report }
         var intactChunks: [RecordLocation: [UInt8]] = [:]
         var lockProof = LockProof()
         var damage = FsckDamage()

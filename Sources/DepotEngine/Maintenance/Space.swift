@@ -50,7 +50,9 @@ extension Engine {
     }
 
     /// Makes the space ballast when there is room (the server only; see SpaceBallast.swift).
-    public func refillBallast() { store.refillBallast() }
+    public func refillBallast() {
+        if segmentMaintenanceApplies("the space reserve's ballast") { store.refillBallast() }
+    }
 
     /// Gives the ballast's space back; true when it held some.
     @discardableResult
@@ -67,7 +69,7 @@ extension Engine {
     /// a near-full device is the wrong place to find out).
     public func ensureRoomForUpload(bytes: UInt64) throws {
         do {
-            try store.ensureRoomForUpload(bytes: Int(clamping: bytes))
+            try dataPathStore.ensureRoomForUpload(bytes: Int(clamping: bytes))
         } catch { throw EngineError.wrap(error) }
     }
 }

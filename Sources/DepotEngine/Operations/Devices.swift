@@ -119,7 +119,7 @@ extension Engine {
             }
             let md5 = StreamingDigest(.md5)
             for (ref, location) in refs {
-                let payload = try store.readPayload(location)
+                let payload = try dataPathStore.readPayload(location)
                 do {
                     md5.update(try domain.open(payload, address: ref.hash))
                 } catch { throw EngineError.io("a chunk of upload \(id) at \(location) fails its authentication tag") }
@@ -145,7 +145,7 @@ extension Engine {
         for location in locations {
             try buffer.withUnsafeMutableBytes { out in
                 let slice = UnsafeMutableRawBufferPointer(rebasing: out[0..<Int(location.length)])
-                try store.read(location, into: slice)
+                try dataPathStore.read(location, into: slice)
                 md5.update(UnsafeRawBufferPointer(slice))
             }
         }

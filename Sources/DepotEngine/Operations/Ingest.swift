@@ -81,7 +81,7 @@ public final class IngestSession {
         for location in appendedHere.values {
             abandoned[location.segment, default: 0] += RecordHeader.size + Int(location.length)
         }
-        engine.store.noteAbandoned(abandoned)
+        engine.dataPathStore.noteAbandoned(abandoned)
     }
 
     /// Encrypts every chunk of this upload in the domain of `encryption.keyId` (creating its

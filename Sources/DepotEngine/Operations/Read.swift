@@ -184,7 +184,7 @@ extension Engine {
         let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
         let domain = record.localState == .present && !sealed ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
         return ObjectReader(
-            bucket: bucket, key: key, record: record, locations: locations, store: store, lease: lease, readThrough: source,
+            bucket: bucket, key: key, record: record, locations: locations, store: dataPathStore, lease: lease, readThrough: source,
             domain: domain)
     }
 }

@@ -1,0 +1,107 @@
+import DepotStorage
+import Logging
+import Synchronization
+
+/// The chunk store of the engine's data paths (ingest, commit logging, reads), chosen once at
+/// start: the local segments (embedded mode, the default) or a store given in
+/// `EngineConfiguration.chunkStore` (cluster mode's `PackChunkStore`, DepotPackStore).
+///
+/// An enum rather than `any ChunkStore` so the segment path stays what it was: each call is a
+/// switch on a two-case tag, then a direct, statically dispatched (and inlinable) call into
+/// `SegmentStore`; only the other store goes through its protocol witness table.
+enum DataPathStore: Sendable {
+    case segments(SegmentStore)
+    case other(any ChunkStore)
+
+    @inline(__always)
+    func append(kind: RecordKind, sequence: UInt64 = 0, hash: [UInt8] = [], pieces: [UnsafeRawBufferPointer]) throws
+        -> RecordLocation
+    {
+        switch self {
+        case .segments(let store): return try store.append(kind: kind, sequence: sequence, hash: hash, pieces: pieces)
+        case .other(let store): return try store.append(kind: kind, sequence: sequence, hash: hash, pieces: pieces)
+        }
+    }
+
+    @inline(__always)
+    func append(kind: RecordKind, sequence: UInt64 = 0, hash: [UInt8] = [], payload: UnsafeRawBufferPointer) throws
+        -> RecordLocation
+    {
+        try append(kind: kind, sequence: sequence, hash: hash, pieces: [payload])
+    }
+
+    @inline(__always)
+    func read(_ location: RecordLocation, skip: Int = 0, into buffer: UnsafeMutableRawBufferPointer) throws {
+        switch self {
+        case .segments(let store): try store.read(location, skip: skip, into: buffer)
+        case .other(let store): try store.read(location, skip: skip, into: buffer)
+        }
+    }
+
+    @inline(__always)
+    func readPayload(_ location: RecordLocation) throws -> [UInt8] {
+        switch self {
+        case .segments(let store): return try store.readPayload(location)
+        case .other(let store): return try store.readPayload(location)
+        }
+    }
+
+    @inline(__always)
+    func prefetch(_ location: RecordLocation) {
+        switch self {
+        case .segments(let store): store.prefetch(location)
+        case .other(let store): store.prefetch(location)
+        }
+    }
+
+    @discardableResult
+    func syncDirty() throws -> Int {
+        switch self {
+        case .segments(let store): return try store.syncDirty()
+        case .other(let store): return try store.syncDirty()
+        }
+    }
+
+    func ensureRoomForUpload(bytes: Int) throws {
+        switch self {
+        case .segments(let store): try store.ensureRoomForUpload(bytes: bytes)
+        case .other(let store): try store.ensureRoomForUpload(bytes: bytes)
+        }
+    }
+
+    func wasDiscarded(_ location: RecordLocation) -> Bool {
+        switch self {
+        case .segments(let store): return store.wasDiscarded(location)
+        case .other(let store): return store.wasDiscarded(location)
+        }
+    }
+
+    /// What an upload dropped before its commit appended: segments may seal early for compaction
+    /// (SegmentStore.noteAbandoned); another store has nothing to do with it.
+    func noteAbandoned(_ bytesBySegment: [UInt32: Int]) {
+        if case .segments(let store) = self { store.noteAbandoned(bytesBySegment) }
+    }
+
+    var isSegments: Bool {
+        if case .segments = self { return true } else { return false }
+    }
+}
+
+extension Engine {
+    /// True when the engine keeps its chunks in the local segments. Segment maintenance
+    /// (compaction, hole punching, fsck's scan, the reserve ballast) asks first: with another
+    /// chunk store it has nothing to work on and is skipped, said once per kind in the log.
+    func segmentMaintenanceApplies(_ what: String) -> Bool {
+        if dataPathStore.isSegments { return true }
+        let first = SkippedMaintenance.noted.withLock { $0.insert(what).inserted }
+        if first {
+            logger.notice("\(what) skipped: chunks are in the configured chunk store (pack objects), not in local segments")
+        }
+        return false
+    }
+}
+
+/// The maintenance kinds already logged as skipped (one line each per process).
+enum SkippedMaintenance {
+    static let noted = Mutex<Set<String>>([])
+}
