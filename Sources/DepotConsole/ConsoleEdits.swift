@@ -64,14 +64,7 @@ extension ConsoleService {
         match["bucket"] = Self.filled(form, ["bucket"])["bucket"]
         match["prefix"] = form["prefix"]?.trimmingCharacters(in: .whitespaces) ?? ""
         document["match"] = match
-        if let tier = Self.filled(form, ["tier"])["tier"] {
-            var replicate = document["replicate"] as? [String: Any] ?? [:]
-            replicate["to"] = [tier]
-            replicate["deleteMarkersOnly"] = nil
-            document["replicate"] = replicate
-        } else {
-            document["replicate"] = nil
-        }
+        document["replicate"] = Self.replication(form, current: document["replicate"] as? [String: Any])
         if form["action"] == "dryrun" {
             var unnamed = document
             unnamed["name"] = nil
