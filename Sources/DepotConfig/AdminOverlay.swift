@@ -6,13 +6,15 @@ import Yams
 /// the file, so the API and the file accept exactly the same settings and name fields the same
 /// way. An item of the overlay replaces the file's item of the same name.
 public struct AdminOverlay: Sendable {
-    /// Tier and policy documents by name.
+    /// Tier, policy and event sink documents by name.
     public var tiers: [String: String] = [:]
     public var policies: [String: String] = [:]
+    public var sinks: [String: String] = [:]
 
-    public init(tiers: [String: String] = [:], policies: [String: String] = [:]) {
+    public init(tiers: [String: String] = [:], policies: [String: String] = [:], sinks: [String: String] = [:]) {
         self.tiers = tiers
         self.policies = policies
+        self.sinks = sinks
     }
 }
 
@@ -45,6 +47,14 @@ extension DepotConfiguration {
         return policy
     }
 
+    /// Parses an event sink as sent to the admin API (the file's `events.sinks[]` fields).
+    public static func parseSinkDocument(_ json: String) throws -> SinkSettings {
+        let node = try documentNode(json)
+        let sink = try parseSink(node)
+        try node.finish()
+        return sink
+    }
+
     static func documentNode(_ json: String) throws -> ConfigNode {
         let root: Yams.Node?
         do {
@@ -69,6 +79,7 @@ extension DepotConfiguration {
         var problems: [String] = []
         for tier in tiers { origins["tier:" + tier.name] = .file }
         for policy in policies { origins["policy:" + policy.name] = .file }
+        for sink in events.sinks { origins["sink:" + sink.name] = .file }
         for (name, document) in overlay.tiers.sorted(by: { $0.key < $1.key }) {
             do {
                 var tier = try Self.parseTierDocument(document)
@@ -106,6 +117,21 @@ extension DepotConfiguration {
                 }
             } catch {
                 problems.append("policy \(name) from the admin API is ignored: \(error)")
+            }
+        }
+        for (name, document) in overlay.sinks.sorted(by: { $0.key < $1.key }) {
+            do {
+                var sink = try Self.parseSinkDocument(document)
+                sink.name = name
+                if let i = merged.events.sinks.firstIndex(where: { $0.name == name }) {
+                    merged.events.sinks[i] = sink
+                    origins["sink:" + name] = .apiOverridingFile
+                } else {
+                    merged.events.sinks.append(sink)
+                    origins["sink:" + name] = .api
+                }
+            } catch {
+                problems.append("event sink \(name) from the admin API is ignored: \(error)")
             }
         }
         return (merged, origins, problems)

@@ -116,7 +116,8 @@ public final class ConsoleService: Sendable {
             case "/console/tiers/check": return await checkTier(form, viewer: viewer)
             case "/console/policies": return await submitPolicy(form, viewer: viewer)
             case "/console/accounts": return await createAccount(form, viewer: viewer)
-            case "/console/events/validate": return await validateSink(form, viewer: viewer)
+            case "/console/events", "/console/events/edit", "/console/events/delete", "/console/events/validate":
+                return await submitSinkForm(path, form, viewer: viewer)
             default:
                 if let answer = await submitEdit(path, form, viewer: viewer) { return answer }
                 return problem(.notFound, "Not found", "There is no such form.", viewer)
@@ -138,7 +139,9 @@ public final class ConsoleService: Sendable {
         case "/console/account":
             return await accountPage(query["accessKey"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
         case "/console/accounts": return await accountsPage(viewer)
-        case "/console/events": return await eventsPage(viewer)
+        case "/console/events": return await eventsPage(viewer, kind: query["type"] ?? "")
+        case "/console/event":
+            return await sinkPage(query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
         case "/console/list": return listPage(query, viewer: viewer)
         case "/console/timeline": return timelinePage(query, viewer: viewer)
         case "/console/object": return objectPage(query, viewer: viewer, host: host(of: request))

@@ -31,7 +31,8 @@ struct AdminAPI: Sendable {
 
     /// Every admin operation. The OpenAPI document and its test are checked against this list.
     static let routes: [AdminRoute] =
-        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes + eventRoutes + traceRoutes
+        serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes + eventRoutes + sinkRoutes
+        + traceRoutes
 
     func respond(to request: Request) async -> Response {
         let target = request.head.path ?? "/"

@@ -56,6 +56,9 @@ public final class RuntimeConfiguration: Sendable {
         for (name, document) in try engine.storedSettings(kind: "policy") {
             overlay.policies[name] = String(decoding: document, as: UTF8.self)
         }
+        for (name, document) in try engine.storedSettings(kind: "sink") {
+            overlay.sinks[name] = String(decoding: document, as: UTF8.self)
+        }
         return overlay
     }
 
@@ -118,7 +121,11 @@ public final class RuntimeConfiguration: Sendable {
             let candidate: DepotConfiguration = try {
                 var overlay = try Self.overlay(of: engine)
                 let text = document.map { String(decoding: $0, as: UTF8.self) }
-                if kind == "tier" { overlay.tiers[name] = text } else { overlay.policies[name] = text }
+                switch kind {
+                case "tier": overlay.tiers[name] = text
+                case "sink": overlay.sinks[name] = text
+                default: overlay.policies[name] = text
+                }
                 return base.applying(overlay).configuration
             }()
             try validate(candidate)

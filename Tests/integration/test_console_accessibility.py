@@ -129,6 +129,6 @@ def test_the_keyboard_reaches_the_main_content_from_the_top_of_every_page(server
         assert skip.text == "Skip to content" or skip.get_attribute("class") == "skip", page
         skip.send_keys(Keys.ENTER)
         assert tab(browser) == main_first, page
-    # Pages with nothing to operate in their main content here (no cameras, no sinks; figures only).
-    assert without_controls == ["/console/dashboard", "/console/cameras", "/console/events"], without_controls
+    # Pages with nothing to operate in their main content here (no cameras; figures only).
+    assert without_controls == ["/console/dashboard", "/console/cameras"], without_controls
     shot(browser, "a11y-focus")

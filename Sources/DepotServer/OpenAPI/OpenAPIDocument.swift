@@ -85,6 +85,19 @@ components:
     VaultMessage:
       type: object
       properties: { data: {} }
+    Sink:
+      type: object
+      description: "Where events go; the fields of an `events.sinks[]` entry of the configuration file (webhook url, secret, headers; sqs queueUrl or queueName, endpoint, region, accessKey, secretKey; kafka brokers, topic, sasl, tls, caFile; rabbitmq url, exchange, routingKey, caFile)."
+      properties:
+        name: { type: string }
+        type: { type: string, enum: [webhook, sqs, kafka, rabbitmq] }
+        format: { type: string, enum: [s3, kerberos] }
+        timeout: { type: [integer, string] }
+        match: { type: object, properties: { bucket: { type: string }, prefix: { type: string }, account: { type: string }, events: { type: array, items: { type: string } } } }
+        url: { type: string }
+        secret: { type: string }
+      required: [type]
+      example: { name: hook, type: webhook, url: "https://hooks.example.com/depot", secret: signing-secret, match: { bucket: recordings, events: [created] } }
     Tier:
       type: object
       description: A replication target; the fields of a `tiers[]` entry of the configuration file.
@@ -289,6 +302,22 @@ paths:
     get: { tags: [admin-replication], operationId: getReplicationJob, summary: "An on-demand request's progress: objects completed, pending, failed and gone (of those it named, already replicated ones included), and bytes", responses: { "200": { description: Progress, content: { application/json: { example: { job: 8f3a2b1c0d9e8f7a, bucket: recordings, tier: cloud, total: 12, completed: 10, pending: 2, failed: 0, gone: 0, done: false, bytes: 125829120, completedBytes: 104857600, failures: [] } } } }, "404": { $ref: "#/components/responses/Error" } } }
   /admin/v1/events:
     get: { tags: [admin-events], operationId: getEventStatus, summary: "Per sink: its ARN (for bucket notification configurations) and how many name it, backlog, oldest pending age, delivered, dropped, last error", responses: { "200": { $ref: "#/components/responses/Object" } } }
+    post:
+      tags: [admin-events]
+      operationId: createEventSink
+      summary: "Create an event sink (409 if the name exists); it starts at once and is kept across restarts"
+      requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Sink" } } } }
+      responses: { "201": { description: "Created: the sink as GET shows it" }, "400": { $ref: "#/components/responses/Error" }, "409": { $ref: "#/components/responses/Error" } }
+  /admin/v1/events/{name}:
+    parameters: [{ $ref: "#/components/parameters/name" }]
+    get: { tags: [admin-events], operationId: getEventSink, summary: "An event sink's settings (secrets shown as ********), its source and its delivery status (backlog, last error)", responses: { "200": { description: The sink, content: { application/json: { schema: { $ref: "#/components/schemas/Sink" } } } }, "404": { $ref: "#/components/responses/Error" } } }
+    put:
+      tags: [admin-events]
+      operationId: putEventSink
+      summary: "Create or replace an event sink; a secret sent back as ******** keeps the stored one"
+      requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Sink" } } } }
+      responses: { "200": { description: Replaced }, "201": { description: Created }, "400": { $ref: "#/components/responses/Error" } }
+    delete: { tags: [admin-events], operationId: deleteEventSink, summary: "Delete an API event sink (a file sink it overrode comes back)", responses: { "200": { $ref: "#/components/responses/Object" }, "404": { $ref: "#/components/responses/Error" }, "409": { $ref: "#/components/responses/Error" } } }
   /admin/v1/events/{name}/validate:
     parameters: [{ $ref: "#/components/parameters/name" }]
     post: { tags: [admin-events], operationId: validateEventSink, summary: "Sends one s3:TestEvent through the sink's own delivery path (not the outbox: its backlog and counters stay); delivered, or the destination's error", responses: { "200": { description: Result, content: { application/json: { example: { sink: hook, delivered: false, error: "connection refused" } } } }, "404": { $ref: "#/components/responses/Error" } } }
