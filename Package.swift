@@ -207,7 +207,8 @@ let package = Package(
         ),
 
         .testTarget(name: "DepotHashingTests", dependencies: ["DepotHashing"]),
-        .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage"]),
+        // DepotCluster: IndexStoreTests run the same checks against the PostgreSQL index too.
+        .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage", "DepotCluster", "DepotConfig"]),
         .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
         // The S3 API reference's worked examples, shared by the test targets that check against them.
         .target(name: "S3ReferenceExamples", path: "Tests/S3ReferenceExamples"),

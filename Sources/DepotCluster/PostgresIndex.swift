@@ -1,0 +1,254 @@
+import DepotConfig
+import DepotEngine
+import DepotStorage
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Cluster mode's index: the index seam (`IndexStore`) over PostgreSQL, one
+/// `k bytea primary key, v bytea` table per index table (migration 1, `ClusterSchema`).
+///
+/// - read: a `READ ONLY` `REPEATABLE READ` transaction, one consistent snapshot like LMDB's.
+/// - write: one transaction, committed when the body returns, rolled back when it throws.
+/// - nested: a `SAVEPOINT`, rolled back to when the child throws.
+/// - scan: keyset pages (`WHERE k >= $1 ORDER BY k LIMIT n`, then `k > last`), so a long walk
+///   never holds a whole table in memory.
+///
+/// Calls block the calling thread (the seam is synchronous; see `BlockingPostgres` for why
+/// futures and never an event-loop thread) and each is bounded by `timeout`.
+///
+/// Not yet wired into the engine: writes run at READ COMMITTED and rely on the engine's one
+/// committer per node; writers on several nodes need serializable transactions and a retry of
+/// the batch, which comes with that wiring.
+public final class PostgresIndex: IndexStore {
+    let names: [String]
+    /// The SQL table of each entry of `names`.
+    let sqlNames: [String]
+    let connections: IndexConnections
+    /// The bound on one statement's answer.
+    let timeout: Double
+    public let maxKeySize: Int
+
+    /// Rows fetched per scan page.
+    static let scanPageSize = 256
+
+    /// `tables`: each index table's name and the SQL table holding it (a plain lower-case
+    /// identifier). `maxKeySize` stays well under PostgreSQL's b-tree entry limit (~2.7 KB).
+    public init(
+        location: PostgresLocation, tables: [(name: String, sqlName: String)], maxConnections: Int = 8,
+        timeout: Double = 10, maxKeySize: Int = 2000, logger: Logger
+    ) {
+        for table in tables {
+            precondition(
+                !table.sqlName.isEmpty
+                    && table.sqlName.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 },
+                "SQL table name \(table.sqlName) must be a lower-case identifier")
+        }
+        names = tables.map(\.name)
+        sqlNames = tables.map(\.sqlName)
+        self.timeout = timeout
+        self.maxKeySize = maxKeySize
+        connections = IndexConnections(location: location, maximum: maxConnections, timeout: timeout, logger: logger)
+    }
+
+    /// The engine's tables (`IndexTable`), in the tables migration 1 made.
+    public convenience init(location: PostgresLocation, logger: Logger) {
+        self.init(
+            location: location, tables: IndexTable.allCases.map { ($0.rawValue, ClusterSchema.tableName($0)) }, logger: logger)
+    }
+
+    deinit { connections.close() }
+
+    public var tableNames: Set<String> { Set(names) }
+
+    public func table(_ name: String) -> Table {
+        guard let index = names.firstIndex(of: name) else { preconditionFailure("unknown index table \(name)") }
+        return Table(name: name, number: UInt32(index))
+    }
+
+    func sqlName(_ table: Table) -> String {
+        let index = Int(table.number)
+        precondition(index < names.count && names[index] == table.name, "table \(table.name) is not this store's")
+        return sqlNames[index]
+    }
+
+    public func read<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", readOnly: true, body)
+    }
+
+    public func write<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN", readOnly: false, body)
+    }
+
+    /// A committed transaction is durable when COMMIT answers (synchronous_commit is the
+    /// server's business): nothing left to do.
+    public func sync() throws {}
+
+    /// Runs SQL outside any index transaction (creating or dropping tables in tests).
+    public func execute(_ sql: String) throws {
+        let connection = try connections.take()
+        var usable = true
+        defer { connections.giveBack(connection, usable: usable) }
+        do {
+            _ = try BlockingPostgres.wait(connection.query(sql, []), seconds: timeout, operation: "running \(sql.prefix(40))")
+        } catch let error as PostgresIndexError {
+            usable = error.connectionIsUsable
+            throw error
+        }
+    }
+
+    private func transaction<T>(begin: String, readOnly: Bool, _ body: (borrowing Transaction) throws -> T) throws -> T {
+        let connection = try connections.take()
+        let txn = PostgresTransaction(connection: connection, index: self, readOnly: readOnly)
+        do {
+            try txn.run(begin, [], operation: "starting a transaction")
+            // PostgreSQL takes a REPEATABLE READ snapshot at the first statement, not at BEGIN;
+            // LMDB's read sees the index as of its start, and so does this one.
+            if readOnly { try txn.run("SELECT 1", [], operation: "taking a snapshot") }
+            let result = try body(Transaction(backend: txn))
+            if txn.aborted {
+                // A statement failed outside a savepoint and the body went on: PostgreSQL would
+                // turn COMMIT into a silent ROLLBACK, so say it.
+                throw PostgresIndexError.invalid("a statement failed earlier in this transaction; nothing was committed")
+            }
+            try txn.run(readOnly ? "ROLLBACK" : "COMMIT", [], operation: readOnly ? "ending a read" : "committing")
+            connections.giveBack(connection, usable: true)
+            return result
+        } catch {
+            var usable = (error as? PostgresIndexError)?.connectionIsUsable ?? true
+            if usable {
+                do { try txn.run("ROLLBACK", [], operation: "rolling back") } catch { usable = false }
+            }
+            connections.giveBack(connection, usable: usable)
+            throw error
+        }
+    }
+}
+
+/// One transaction on one connection; used by one thread during one `read`/`write` call.
+final class PostgresTransaction: IndexTransactionBackend {
+    let connection: PostgresConnection
+    let index: PostgresIndex
+    let readOnly: Bool
+    /// A statement failed and no savepoint rollback undid it: PostgreSQL refuses everything
+    /// until then.
+    var aborted = false
+    private var savepoints = 0
+
+    init(connection: PostgresConnection, index: PostgresIndex, readOnly: Bool) {
+        self.connection = connection
+        self.index = index
+        self.readOnly = readOnly
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ binds: [PostgresData], operation: String) throws -> PostgresQueryResult {
+        do {
+            return try BlockingPostgres.wait(connection.query(sql, binds), seconds: index.timeout, operation: operation)
+        } catch {
+            aborted = true
+            throw error
+        }
+    }
+
+    private func writable(_ table: Table) throws -> String {
+        guard !readOnly else { throw PostgresIndexError.invalid("write to table \(table.name) in a read transaction") }
+        return index.sqlName(table)
+    }
+
+    private static func bytes(_ row: PostgresRow, column: Int = 0) throws -> [UInt8] {
+        let cells = row.makeRandomAccess()
+        guard var buffer = try cells[column].decode(ByteBuffer?.self) else { return [] }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+
+    func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
+        let rows = try run(
+            "SELECT v FROM \(index.sqlName(table)) WHERE k = $1", [PostgresData(bytes: key)], operation: "reading \(table.name)")
+        guard let row = rows.first else { return nil }
+        return try Self.bytes(row)
+    }
+
+    func contains(_ table: Table, _ key: [UInt8]) throws -> Bool {
+        try !run(
+            "SELECT 1 FROM \(index.sqlName(table)) WHERE k = $1", [PostgresData(bytes: key)], operation: "reading \(table.name)"
+        )
+        .isEmpty
+    }
+
+    func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+        let sql = try writable(table)
+        // LMDB refuses empty and over-long keys; so does this store, so code fits both.
+        guard !key.isEmpty else { throw PostgresIndexError.invalid("empty key in table \(table.name)") }
+        guard key.count <= index.maxKeySize else {
+            throw PostgresIndexError.invalid(
+                "key of \(key.count) bytes in table \(table.name); the longest is \(index.maxKeySize)")
+        }
+        try run(
+            "INSERT INTO \(sql) (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            [PostgresData(bytes: key), PostgresData(bytes: value)], operation: "writing \(table.name)")
+    }
+
+    func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
+        let sql = try writable(table)
+        return try !run(
+            "DELETE FROM \(sql) WHERE k = $1 RETURNING 1", [PostgresData(bytes: key)], operation: "deleting from \(table.name)"
+        )
+        .isEmpty
+    }
+
+    func scan(
+        _ table: Table, from: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let sql = index.sqlName(table)
+        var bound = from
+        var inclusive = true
+        while true {
+            let rows = try run(
+                "SELECT k, v FROM \(sql) WHERE k \(inclusive ? ">=" : ">") $1 ORDER BY k LIMIT \(PostgresIndex.scanPageSize)",
+                [PostgresData(bytes: bound)], operation: "scanning \(table.name)")
+            for row in rows {
+                let key = try Self.bytes(row, column: 0)
+                let value = try Self.bytes(row, column: 1)
+                let goOn = try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try body(k, v) } }
+                if !goOn { return }
+                bound = key
+            }
+            guard rows.count == PostgresIndex.scanPageSize else { return }
+            inclusive = false
+        }
+    }
+
+    func count(_ table: Table) throws -> Int {
+        let rows = try run("SELECT count(*) FROM \(index.sqlName(table))", [], operation: "counting \(table.name)")
+        guard let row = rows.first else { return 0 }
+        return Int(try row.makeRandomAccess()[0].decode(Int64.self))
+    }
+
+    func clear(_ table: Table) throws {
+        // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe for other nodes' open snapshots.
+        try run("DELETE FROM \(try writable(table))", [], operation: "clearing \(table.name)")
+    }
+
+    func nested<T>(_ body: (any IndexTransactionBackend) throws -> T) throws -> T {
+        savepoints += 1
+        let name = "depot_\(savepoints)"
+        defer { savepoints -= 1 }
+        let abortedBefore = aborted
+        try run("SAVEPOINT \(name)", [], operation: "starting a savepoint")
+        do {
+            let result = try body(self)
+            if !aborted { try run("RELEASE SAVEPOINT \(name)", [], operation: "releasing a savepoint") }
+            return result
+        } catch let error as PostgresIndexError where !error.connectionIsUsable {
+            throw error
+        } catch {
+            // Exactly the child's changes go; a failed statement inside it no longer blocks the
+            // transaction.
+            try run("ROLLBACK TO SAVEPOINT \(name)", [], operation: "rolling back a savepoint")
+            try run("RELEASE SAVEPOINT \(name)", [], operation: "releasing a savepoint")
+            aborted = abortedBefore
+            throw error
+        }
+    }
+}

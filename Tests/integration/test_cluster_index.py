@@ -1,0 +1,27 @@
+"""Cluster mode's PostgreSQL index (issue 21 item 2): the index seam's semantics tests
+(Tests/DepotStorageTests/IndexStoreTests.swift, PostgresIndexTests.swift) run against a private
+PostgreSQL. Those Swift tests run only when DEPOT_TEST_POSTGRES_INDEX names a database; this test
+starts the server, sets it and runs the test bundle of the build DEPOT_BIN belongs to."""
+import os
+import re
+import subprocess
+
+from cluster_support import fresh_database, postgres  # noqa: F401 (fixtures)
+from conftest import DEPOT_BIN, REPO
+
+
+def test_the_index_store_semantics_hold_on_postgresql(fresh_database):
+    # The test bundle the same build made beside DEPOT_BIN (`swift build --build-tests`; `make
+    # test` does), run directly: `swift test` would wait for SwiftPM's build lock.
+    bundle = os.path.join(os.path.dirname(DEPOT_BIN), "depotPackageTests.xctest")
+    assert os.path.exists(bundle), f"{bundle} not built: run swift build --build-tests"
+    result = subprocess.run(
+        [bundle, "--testing-library", "swift-testing", "--filter", "IndexStoreTests|PostgresIndexTests"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, DEPOT_TEST_POSTGRES_INDEX=fresh_database, NO_COLOR="1"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    # The PostgreSQL cases ran (the shared tests take it as a third kind) and none failed.
+    assert re.search(r"putGetContainsDeleteAndTablesAreSeparate\(kind:\) with 3 test cases passed", output), output[-4000:]
+    assert "Suite PostgresIndexTests passed" in output, output[-4000:]
+    assert "✘" not in output, output[-6000:]
