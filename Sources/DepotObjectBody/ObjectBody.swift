@@ -15,10 +15,14 @@ public func objectResponseBody(_ reader: ObjectReader, range: Range<UInt64>) thr
         var window = SendWindow()
         for try await piece in bytes {
             try await window.waitForRoom()
-            var buffer = allocator.buffer(capacity: piece.count)
-            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
-                try piece.copy(into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
-                return piece.count
+            // Off the event loop when the read may wait for the disk (BlockingReads).
+            let buffer = try await BlockingReads.run(count: piece.count) {
+                var buffer = allocator.buffer(capacity: piece.count)
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
+                    try piece.copy(into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
+                    return piece.count
+                }
+                return buffer
             }
             window.track(buffer)
             try await writer.write(buffer)
