@@ -1,5 +1,6 @@
 import DepotHashing
 import Dispatch
+import Foundation
 import Testing
 
 /// Multi-buffer MD5 against OpenSSL's MD5: every kernel the CPU has, every lane count 1...16,
@@ -133,6 +134,58 @@ struct MultiBufferMD5Tests {
         }
     }
 
+    /// Pieces handed over with an owner (the network buffer, in a server) are hashed where they
+    /// are: large ones are queued in place and their owners held until hashed, small ones and
+    /// pieces without an owner copied, the block joining two pieces copied too. Every digest
+    /// matches OpenSSL's, and every owner is released once the streams are done.
+    @Test(arguments: kernels)
+    func serviceHashesOwnedPiecesInPlace(kernel: MD5Kernel) async {
+        await onOwnThread {
+            var generator = Generator(state: 0x94D0_49BB_1331_11EB &+ UInt64(kernel.rawValue))
+            let service = MultiBufferMD5(kernel: kernel, window: 256 << 10, minimumKernelLanes: 1)
+            let live = PieceCounter()
+            let count = 10
+            let inputs = (0..<count).map { index in generator.bytes(index == 0 ? 0 : generator.below(3 << 20)) }
+            var streams = (0..<count).map { _ in service.makeStream() }
+            var offsets = [Int](repeating: 0, count: count)
+            var open = Set(0..<count)
+            while !open.isEmpty {
+                let index = open.randomElement(using: &generator)!
+                // Mostly network-sized pieces (some a multiple of 64 bytes), some tiny, some large.
+                let size: Int
+                switch generator.below(4) {
+                case 0: size = 1 + generator.below(2000)
+                case 1: size = 64 * (1 + generator.below(2048))
+                default: size = 1 + generator.below(200_000)
+                }
+                let piece = min(inputs[index].count - offsets[index], size)
+                let box = OwnedPiece(Array(inputs[index][offsets[index]..<offsets[index] + piece]), counter: live)
+                let withOwner = generator.below(5) != 0
+                box.bytes.withUnsafeBytes { bytes in
+                    streams[index].update(
+                        bytes,
+                        owner: withOwner
+                            ? {
+                                live.noteKept()
+                                return box
+                            } : nil)
+                }
+                offsets[index] += piece
+                if offsets[index] == inputs[index].count {
+                    open.remove(index)
+                    #expect(
+                        streams[index].finalize() == DigestAlgorithm.md5.hash(inputs[index]),
+                        "kernel \(kernel) stream \(index) length \(inputs[index].count)")
+                }
+            }
+            streams.removeAll()
+            #expect(live.owned > 0, "no piece was kept in place")
+            // The worker drops the owners of the runs it finished just after its last pass.
+            for _ in 0..<200 where live.count > 0 { usleep(10_000) }
+            #expect(live.count == 0, "owners still held after every stream finished")
+        }
+    }
+
     /// Writers on threads of their own, each feeding its stream in random pieces, with the
     /// production defaults (OpenSSL for lone passes); some streams are dropped unfinished.
     @Test func serviceConcurrentWriters() async {
@@ -163,6 +216,31 @@ struct MultiBufferMD5Tests {
 }
 
 extension MultiBufferMD5Tests.Generator: RandomNumberGenerator {}
+
+/// Counts the piece owners alive and the pieces the service kept (asked for their owner).
+final class PieceCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var alive = 0
+    private var kept = 0
+    var count: Int { lock.withLock { alive } }
+    var owned: Int { lock.withLock { kept } }
+    func change(_ delta: Int) { lock.withLock { alive += delta } }
+    func noteKept() { lock.withLock { kept += 1 } }
+}
+
+/// A piece's bytes, standing in for a network buffer: alive while the service holds it.
+final class OwnedPiece: @unchecked Sendable {
+    let bytes: [UInt8]
+    let counter: PieceCounter
+
+    init(_ bytes: [UInt8], counter: PieceCounter) {
+        self.bytes = bytes
+        self.counter = counter
+        counter.change(1)
+    }
+
+    deinit { counter.change(-1) }
+}
 
 /// Runs blocking work (writers wait on the service) on a dispatch thread, never on one of the
 /// cooperative threads the rest of the suite needs.

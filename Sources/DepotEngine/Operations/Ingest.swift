@@ -105,7 +105,7 @@ public final class IngestSession {
     /// writes large pieces to the segment from where they are instead of copying them.
     public func write(_ bytes: UnsafeRawBufferPointer, owner: (() -> AnyObject)? = nil) throws {
         precondition(!finished, "write after finish")
-        md5.update(bytes)
+        md5.update(bytes, owner: owner)
         size += UInt64(bytes.count)
         do {
             // SHA-256 per piece while it is in cache (StreamingChunker.append(_:owner:piece:_:)).
