@@ -179,7 +179,7 @@ let package = Package(
         .target(
             name: "DepotServer",
             dependencies: [
-                "DepotConsole", "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotCluster", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
+                "DepotConsole", "DepotS3", "DepotVault", "DepotTiering", "DepotEvents", "DepotCluster", "DepotPackStore", "DepotEngine", "DepotConfig", "CDepotSystem", "Yams",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

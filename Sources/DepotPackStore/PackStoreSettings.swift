@@ -38,10 +38,13 @@ public struct PackStoreSettings: Sendable {
 
     /// One request's bound (connect, send, answer), in seconds.
     public var requestTimeoutSeconds: Double = 60
-    public var connectTimeoutSeconds: Double = 5
+    /// A refused connection is retried inside the HTTP client until this passes, so it is what
+    /// one attempt at an unreachable store costs: short, since the commit batch waits on it.
+    public var connectTimeoutSeconds: Double = 2
     /// Attempts per request on a connection failure, a timeout or a 5xx/429 answer, with
-    /// exponential backoff from `retryBaseDelaySeconds` (capped at 2 s) between them.
-    public var attempts: Int = 4
+    /// exponential backoff from `retryBaseDelaySeconds` (capped at 2 s) between them: a sync
+    /// against a store that refuses connections fails in about 7 s.
+    public var attempts: Int = 3
     public var retryBaseDelaySeconds: Double = 0.2
     /// The longest `syncDirty()` waits for the packs it must make durable before it fails.
     public var syncTimeoutSeconds: Double = 120

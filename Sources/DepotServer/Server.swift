@@ -60,7 +60,7 @@ public final class DepotServer: Sendable {
                 inFlight: { writesInFlight.current }, logger: logger)
         }
         let data = configuration.storage.data
-        let engineConfiguration = EngineConfiguration(
+        var engineConfiguration = EngineConfiguration(
             dataDirectory: data, chunking: configuration.storage.chunking,
             segmentSize: configuration.storage.segmentSize, region: configuration.server.region,
             cacheWrittenData: configuration.storage.cacheWrittenData, reserve: configuration.storage.reserve,
@@ -68,6 +68,7 @@ public final class DepotServer: Sendable {
                 keys: configuration.encryption.keys, defaultKeyId: configuration.encryption.defaultKeyId,
                 previousKeys: configuration.encryption.previousKeys,
                 allowCustomerKeysOverHTTP: configuration.encryption.allowCustomerKeysOverHTTP))
+        try engineConfiguration.chooseChunkStore(configuration.cluster, logger: logger)
         // Account records an earlier version stored in clear are sealed before the engine maps
         // the index, which the sealing compacts (issue 14 #7).
         try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)
