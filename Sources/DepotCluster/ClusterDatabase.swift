@@ -66,6 +66,12 @@ public final class ClusterDatabase: Sendable {
         _ location: PostgresLocation, logger: Logger, _ body: @escaping @Sendable (ClusterDatabase) async throws -> T
     ) async throws -> T {
         let database = ClusterDatabase(location: location, maximumConnections: 2, logger: logger)
+        // One direct connection first: a server that is down or refuses the login is reported at
+        // once with its reason (connection refused, password authentication failed), where the
+        // pool would keep retrying until the operation's timeout and say only that.
+        try await database.withDedicatedConnection(
+            "connecting", timeout: Double(connectTimeoutSeconds) + 1
+        ) { _ in }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await database.run()
