@@ -19,7 +19,7 @@ extension ClusterSettings {
 extension EngineConfiguration {
     /// Sets the engine's chunk store from the `cluster:` section: pack objects in the configured
     /// S3-compatible store (README "Chunks in pack objects"), or the local segments as before.
-    mutating func chooseChunkStore(_ cluster: ClusterSettings?, logger: Logger) throws {
+    public mutating func chooseChunkStore(_ cluster: ClusterSettings?, logger: Logger) throws {
         guard let settings = cluster?.packStoreSettings(dataDirectory: dataDirectory) else { return }
         chunkStore = try PackChunkStore(settings: settings, logger: logger)
         logger.notice(

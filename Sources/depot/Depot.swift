@@ -3,6 +3,7 @@ import DepotConfig
 import DepotEngine
 import DepotServer
 import Glibc
+import Logging
 
 @main
 struct Depot: AsyncParsableCommand {
@@ -34,13 +35,16 @@ struct StoreOptions: ParsableArguments {
 
     func engineConfiguration() throws -> EngineConfiguration {
         let c = try load()
-        return EngineConfiguration(
+        var configuration = EngineConfiguration(
             dataDirectory: c.storage.data, chunking: c.storage.chunking, segmentSize: c.storage.segmentSize,
             region: c.server.region, cacheWrittenData: c.storage.cacheWrittenData, reserve: c.storage.reserve,
             encryption: EncryptionKeys(
                 keys: c.encryption.keys, defaultKeyId: c.encryption.defaultKeyId,
                 previousKeys: c.encryption.previousKeys,
                 allowCustomerKeysOverHTTP: c.encryption.allowCustomerKeysOverHTTP))
+        // With cluster.chunks the records are in pack objects, for these commands as for serve.
+        try configuration.chooseChunkStore(c.cluster, logger: Logger(label: "depot"))
+        return configuration
     }
 }
 

@@ -1,7 +1,8 @@
 """Cluster mode's shared chunk store (issue 21 item 3) through the real server: with
 `cluster.chunks` pointing at a real moto_server, objects written through the S3 API go into pack
 objects (`<prefix>packs/<writer>/<sequence>`), nothing goes to the local segments, and after a
-restart with the read cache emptied the objects read back byte-identical from the packs; with the
+restart with the read cache emptied the objects read back byte-identical from the packs (an index
+rebuild from the empty local segments is refused); with the
 store gone, cached reads go on and writes fail with an error in bounded time."""
 import os
 import shutil
@@ -14,7 +15,7 @@ from botocore.config import Config
 
 from backends import Moto
 from cluster_support import cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
 
 
 def chunks_section(moto, cache):
@@ -58,6 +59,9 @@ def test_objects_go_into_packs_and_read_back_through_a_cold_cache(fresh_database
         assert "chunks go to pack objects at " + moto.endpoint in server.logs()
 
         server.stop()
+        # The log is in the packs: a rebuild from the (empty) local segments is refused, not run.
+        rebuild = run_depot("fsck", "--rebuild-index", "--config", config, "--data", server.data_dir, timeout=60)
+        assert rebuild.returncode != 0 and "not supported yet" in rebuild.stdout + rebuild.stderr, rebuild
         shutil.rmtree(cache)
         server.start()
         s3 = server.client()

@@ -33,6 +33,12 @@ extension Engine {
         advance: (WorkProgress) -> Void = { _ in }
     ) throws -> RebuildReport {
         var report = RebuildReport()
+        // The log is in the pack objects then, not in local segments: a rebuild from the (empty)
+        // segments would leave an empty index.
+        guard configuration.chunkStore == nil else {
+            throw EngineError.invalidRequest(
+                "the chunks are in the configured chunk store (cluster.chunks): rebuilding the index from pack objects is not supported yet")
+        }
         PrivateFiles.makeDirectory(configuration.dataDirectory)
         let lock: Int32
         do {
