@@ -102,7 +102,11 @@ public final class NodeHeartbeat: Service, Sendable {
         if !outcome.applied.isEmpty {
             logger.notice("cluster index \(settings.index): schema migrated from version \(outcome.from) to \(outcome.to)")
         }
-        try await registry.register(name: settings.node, version: version, address: url, inFlight: inFlight())
+        if let other = try await registry.register(name: settings.node, version: version, address: url, inFlight: inFlight()) {
+            logger.error(
+                "node name \(settings.node) was in use by a live node at \(other): give each node its own cluster.node, or the two overwrite each other's heartbeat"
+            )
+        }
         registered = true
         logger.info("node \(settings.node) registered in cluster index \(settings.index)")
     }

@@ -30,8 +30,21 @@ public struct NodeRegistry: Sendable {
     public init(database: ClusterDatabase) { self.database = database }
 
     /// Inserts or refreshes this node's row (a restart keeps the name and resets started_at).
-    public func register(name: String, version: String, address: String, inFlight: Int) async throws {
+    /// Returns the address of another live node that held the name (two nodes configured with
+    /// one name would overwrite each other's heartbeat), for the caller to warn about.
+    @discardableResult
+    public func register(name: String, version: String, address: String, inFlight: Int) async throws -> String? {
         try await database.withConnection("registering node \(name)") { connection in
+            let previous = try await connection.query(
+                """
+                SELECT coalesce(address, ''), extract(epoch FROM now() - heartbeat_at)::float8
+                FROM depot_nodes WHERE name = \(name)
+                """, logger: Self.logger)
+            var clash: String? = nil
+            for try await (other, age) in previous.decode((String, Double?).self)
+            where other != address && (age ?? .infinity) <= Self.aliveWithinSeconds {
+                clash = other
+            }
             try await connection.query(
                 """
                 INSERT INTO depot_nodes (name, version, address, started_at, heartbeat_at, in_flight)
@@ -39,6 +52,7 @@ public struct NodeRegistry: Sendable {
                 ON CONFLICT (name) DO UPDATE SET version = excluded.version, address = excluded.address,
                     started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, in_flight = excluded.in_flight
                 """, logger: Self.logger)
+            return clash
         }
     }
 

@@ -137,3 +137,37 @@ def test_the_server_rides_out_a_database_outage_and_its_heartbeat_resumes(tmp_pa
         if server:
             server.cleanup()
         database.destroy()
+
+
+def test_a_node_starts_and_serves_while_the_database_is_down(tmp_path):
+    # A port nothing listens on: the node still starts, answers, and says what it waits for.
+    dead_port = __import__("cluster_support").free_port()
+    config = cluster_config(tmp_path / "depot.yaml", f"postgres://depot:pw@127.0.0.1:{dead_port}/depot", "node-early")
+    server = DepotServer(config=config).start(timeout=30)
+    try:
+        assert requests.get(server.endpoint + "/health/live", timeout=5).status_code == 200
+        deadline = time.time() + 10
+        while "unreachable" not in server.logs() and time.time() < deadline:
+            time.sleep(0.2)
+        assert "unreachable" in server.logs() and "node-early keeps serving" in server.logs()
+        assert "pw@" not in server.logs()
+        assert requests.get(server.endpoint + "/health/live", timeout=5).status_code == 200
+    finally:
+        server.cleanup()
+
+
+def test_two_nodes_given_one_name_are_reported(fresh_database, tmp_path):
+    config = cluster_config(tmp_path / "depot.yaml", fresh_database, "twin")
+    first = DepotServer(config=config).start()
+    second = None
+    try:
+        wait_for_node(fresh_database, "twin")
+        second = DepotServer(config=config).start()
+        deadline = time.time() + 15
+        while "was in use by a live node" not in second.logs() and time.time() < deadline:
+            time.sleep(0.2)
+        assert f"was in use by a live node at {first.endpoint}" in second.logs()
+    finally:
+        first.cleanup()
+        if second:
+            second.cleanup()
