@@ -53,11 +53,13 @@ final class PackObjectClient: Sendable {
         self.endpoint = endpoint
     }
 
-    /// Stops the client and its event loop; requests after this fail at once.
+    /// Stops the client and its event loop; requests after this fail at once. It does not wait
+    /// (callbacks on a dispatch queue), so it is safe from any thread, an event loop's included:
+    /// the store may be let go wherever the engine's last reference goes.
     func shutdown() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try? http.syncShutdown()
-        try? group.syncShutdownGracefully()
+        let group = self.group
+        http.shutdown(queue: .global()) { _ in group.shutdownGracefully(queue: .global()) { _ in } }
     }
 
     struct Reply {
