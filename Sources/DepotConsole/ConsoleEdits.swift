@@ -36,6 +36,7 @@ extension ConsoleService {
         switch path {
         case "/console/tiers/edit": return await editTier(form, viewer: viewer)
         case "/console/tiers/delete": return await deleteItem(form, viewer: viewer, kind: "tier")
+        case "/console/tiers/retry": return await retryFailedCopies(form, viewer: viewer)
         case "/console/policies/edit": return await editPolicy(form, viewer: viewer)
         case "/console/policies/delete": return await deleteItem(form, viewer: viewer, kind: "policy")
         case "/console/accounts/enable": return await setAccountEnabled(form, viewer: viewer)

@@ -132,7 +132,9 @@ public final class ConsoleService: Sendable {
         case "/console/cameras": return camerasPage(viewer)
         case "/console/tiers": return await tiersPage(viewer, form: ["type": query["type"] ?? ""])
         case "/console/tier":
-            return await tierPage(query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")
+            return await tierPage(
+                query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete",
+                showFailed: query["failed"] == "show")
         case "/console/policies": return await policiesPage(viewer)
         case "/console/policy":
             return await policyPage(query["name"] ?? "", viewer: viewer, confirmDelete: query["confirm"] == "delete")

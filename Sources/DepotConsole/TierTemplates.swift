@@ -56,6 +56,26 @@ enum TierTemplates {
         <h2>Check {{#checkOK}}passed{{/checkOK}}{{^checkOK}}failed{{/checkOK}}</h2>
         <table class="facts" id="check-result"><tbody>{{#checkFacts}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/checkFacts}}</tbody></table>
         {{/checked}}
+        <h2>Failed copies</h2>
+        {{#retried}}<p role="status" id="retried">{{retriedText}}</p>{{/retried}}
+        {{^showingFailed}}<p><a class="button" id="show-failed" href="{{failedLink}}">Show failed copies</a></p>{{/showingFailed}}
+        {{#showingFailed}}
+        {{^hasFailed}}<p id="no-failed">No copy to this tier is FAILED.</p>{{/hasFailed}}
+        {{#hasFailed}}
+        <div class="scroll">
+        <table class="list" id="failed-copies">
+          <thead><tr><th scope="col">Recording</th><th scope="col">Version</th><th scope="col">Attempts</th><th scope="col">Last error</th></tr></thead>
+          <tbody>{{#failed}}<tr><td class="key"><a href="{{link}}">{{bucket}}/{{key}}</a></td><td class="key">{{version}}</td><td class="num">{{attempts}}</td><td>{{lastError}}</td></tr>{{/failed}}</tbody>
+        </table>
+        </div>
+        {{#moreFailed}}<p class="muted">The first {{failedShown}} are listed; the retry queues them all.</p>{{/moreFailed}}
+        <form method="post" action="/console/tiers/retry" class="inline" id="retry-failed-form">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="name" value="{{name}}">
+          <button type="submit" id="retry-failed">Retry every failed copy</button>
+        </form>
+        {{/hasFailed}}
+        {{/showingFailed}}
         {{> locked}}
         {{> tierEdit}}
         {{> deleteBox}}
@@ -69,7 +89,7 @@ enum TierTemplates {
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="name" value="{{name}}">
           <input type="hidden" name="type" value="{{kind}}">
-          <p class="muted">A {{kind}} tier (the type cannot change: delete the tier and make a new one)</p>
+          <p class="muted">Type {{kind}} (it cannot change: delete the tier and make a new one)</p>
           {{> tierFields}}
           <button type="submit" id="save-tier">Save tier</button>
         </form>

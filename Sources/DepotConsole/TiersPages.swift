@@ -52,7 +52,7 @@ extension ConsoleService {
     /// from its settings with every secret left blank (blank keeps the stored one), and delete.
     func tierPage(
         _ name: String, viewer: Viewer, check: AdminAnswer? = nil, error: AdminAnswer? = nil,
-        edit: [String: String]? = nil, confirmDelete: Bool = false
+        edit: [String: String]? = nil, confirmDelete: Bool = false, showFailed: Bool = false, retried: AdminAnswer? = nil
     ) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
         let answer = await adminCall("GET", "/admin/v1/tiers/" + HTTPForm.encode(name))
@@ -65,6 +65,7 @@ extension ConsoleService {
             values["checkFacts"] = check.ok ? Self.facts(check.object) : [["name": "error", "value": check.error]]
         }
         if let error { values["error"] = error.error }
+        values.merge(await failedCopies(name, show: showFailed, retried: retried)) { $1 }
         let kind = answer.object["type"] as? String ?? ""
         let source = answer.object["source"] as? String ?? "config"
         if let reason = Self.lockedReason("tier", name, source: source) {
@@ -106,6 +107,52 @@ extension ConsoleService {
         let name = form["name"] ?? ""
         let check = await adminCall("POST", "/admin/v1/tiers/" + HTTPForm.encode(name) + "/check")
         return await tierPage(name, viewer: viewer, check: check)
+    }
+
+    /// The copies to this tier that are FAILED (no longer retried on their own), listed only when
+    /// asked: the admin API finds them by walking every object, too much for each page view.
+    func failedCopies(_ tier: String, show: Bool, retried: AdminAnswer?) async -> [String: Any] {
+        var values: [String: Any] = [
+            "failedLink": "/console/tier?" + HTTPForm.query([("name", tier), ("failed", "show")]),
+            "failedShown": Self.failedShown,
+        ]
+        if let retried {
+            values["retried"] = true
+            values["retriedText"] =
+                retried.ok ? "\(Self.text(retried.object["requeued"] ?? 0)) copies queued again" : retried.error
+        }
+        guard show else { return values }
+        let answer = await adminCall(
+            "GET", "/admin/v1/replication/failed?" + HTTPForm.query([("tier", tier), ("limit", "\(Self.failedShown)")]))
+        guard answer.ok else {
+            values["error"] = answer.error
+            return values
+        }
+        let failed = answer.object["failed"] as? [[String: Any]] ?? []
+        values["showingFailed"] = true
+        values["hasFailed"] = !failed.isEmpty
+        values["moreFailed"] = answer.object["truncated"] as? Bool ?? false
+        values["failed"] = failed.map { copy -> [String: Any] in
+            let bucket = copy["bucket"] as? String ?? ""
+            let key = copy["key"] as? String ?? ""
+            return [
+                "bucket": bucket, "key": key, "version": copy["versionId"] ?? "current",
+                "attempts": Self.text(copy["attempts"] ?? 0),
+                "lastError": copy["lastError"] ?? "", "link": objectLink(bucket: bucket, key: key),
+            ]
+        }
+        return values
+    }
+
+    /// How many FAILED copies the tier's page lists (the retry queues them all).
+    static let failedShown = 50
+
+    /// Queues every FAILED copy to the tier again (the admin API's `POST /admin/v1/replication/retry`).
+    func retryFailedCopies(_ form: [String: String], viewer: Viewer) async -> Response {
+        if let refused = refuseUnlessAdmin(viewer) { return refused }
+        let name = form["name"] ?? ""
+        let answer = await adminCall("POST", "/admin/v1/replication/retry", ["tier": name])
+        return await tierPage(name, viewer: viewer, showFailed: true, retried: answer)
     }
 
     /// Marks the field the admin API's error names (`serverSideEncryption.algorithm` marks

@@ -142,3 +142,45 @@ def test_a_tier_and_policy_made_in_the_browser_replicate_to_moto_and_a_failed_co
     show(browser, browser.find_element(By.CSS_SELECTOR, "table.facts"))
     shot(browser, "replication-6-retried")
     assert in_moto(moto, "cam1/" + SECOND) == movie
+
+
+def test_after_an_outage_the_tiers_page_lists_the_failed_copies_and_retries_them_all(server, moto, browser):
+    from selenium.webdriver.common.by import By
+    from admin_client import Admin
+    admin = Admin(server.endpoint)
+    status, body = admin.put("/admin/v1/tiers/moto", {
+        "type": "s3", "endpoint": f"http://127.0.0.1:{moto.proxy.port}", "bucket": "archive", "prefix": "site-a/",
+        "accessKey": "tier-key", "secretKey": "tier-secret", "maxAttempts": 1})
+    assert status == 201, body
+    status, body = admin.put("/admin/v1/policies/to-moto", {"match": {"bucket": "rec", "prefix": "out/"},
+                                                            "replicate": {"to": ["moto"]}})
+    assert status == 201, body
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    browser.get(server.endpoint + "/console/tier?name=moto")
+    browser.find_element(By.ID, "show-failed").click()
+    wait_for(lambda: text_of(browser, "no-failed"), what="no failed copies yet")
+
+    moto.proxy.stop()
+    s3 = server.client()
+    keys = [f"out/clip-{i}.mp4" for i in range(3)]
+    for key in keys:
+        s3.put_object(Bucket="rec", Key=key, Body=key.encode() * 100)
+
+    def listed():
+        browser.get(server.endpoint + "/console/tier?name=moto&failed=show")
+        return all(f"rec/{key}" in text_of(browser, "failed-copies") for key in keys)
+    wait_for(listed, timeout=20, what="the three failed copies on the tier's page")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#failed-copies tbody tr")
+    assert len(rows) == 3 and all("current 1" in row.text for row in rows), [row.text for row in rows]
+    show(browser, browser.find_element(By.ID, "failed-copies"))
+    shot(browser, "replication-7-tier-failed-copies")
+
+    moto.proxy.start()
+    browser.find_element(By.ID, "retry-failed").click()
+    assert wait_for(lambda: text_of(browser, "retried"), what="the retry's answer") == "3 copies queued again"
+    for key in keys:
+        wait_for(lambda: s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus") == "COMPLETED", timeout=20,
+                 what=f"{key} copied after the retry")
+        assert moto.client.get_object(Bucket="archive", Key="site-a/" + key)["Body"].read() == key.encode() * 100
+    browser.get(server.endpoint + "/console/tier?name=moto&failed=show")
+    assert text_of(browser, "no-failed") == "No copy to this tier is FAILED."
