@@ -39,6 +39,7 @@ ADMIN_FORMS = {
     # The edit and delete forms (their targets are made by keep_me below and must survive).
     "/console/tiers/edit": {"name": "keep-me", "path": "/tmp/forged"},
     "/console/tiers/delete": {"name": "keep-me"},
+    "/console/tiers/retry": {"name": "keep-me"},
     "/console/policies/edit": {"name": "keep-me", "bucket": "rec", "prefix": "forged/", "action": "save"},
     "/console/policies/delete": {"name": "keep-me"},
     "/console/accounts/enable": {"accessKey": "KEEPMEKEY", "enabled": "false"},
