@@ -34,6 +34,9 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The event outbox is at its bound and `events.outbox.whenFull` says to refuse new writes.
     case outboxFull
     case shuttingDown
+    /// The chunk store (cluster mode's object store) cannot be reached for now: the write was
+    /// not stored, and a retry may succeed (503 with Retry-After).
+    case chunkStoreUnavailable(String)
     case dataDirectoryInUse(String)
     case corrupt(String)
     case io(String)
@@ -63,6 +66,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .quotaExceeded(let detail): return "Quota exceeded: \(detail)"
         case .outboxFull: return "Event delivery is behind: the outbox is full; retry later"
         case .shuttingDown: return "The server is shutting down"
+        case .chunkStoreUnavailable(let detail): return "The chunk store cannot be reached; retry later (\(detail))"
         case .dataDirectoryInUse(let detail): return "The data directory is in use by another process: \(detail)"
         case .corrupt(let what): return "Stored data is corrupt: \(what)"
         case .io(let what): return "I/O error: \(what)"

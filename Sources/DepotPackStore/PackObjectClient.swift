@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DepotHashing
 import DepotSigV4
 import DepotSignedHTTP
+import DepotStorage
 import Dispatch
 import Glibc
 import NIOCore
@@ -11,9 +12,10 @@ import Synchronization
 
 /// A failed exchange with the object store, naming the request; `transient` when trying again
 /// may succeed (no connection, no answer in time, 5xx, 429, 409 on a conditional PUT).
-public struct PackStoreError: Error, CustomStringConvertible, Sendable {
+public struct PackStoreError: ChunkStoreFailure, Sendable {
     public let description: String
     public let transient: Bool
+    public var isTransient: Bool { transient }
 
     init(_ description: String, transient: Bool) {
         self.description = description

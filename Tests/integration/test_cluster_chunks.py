@@ -3,7 +3,7 @@
 objects (`<prefix>packs/<writer>/<sequence>`), nothing goes to the local segments, and after a
 restart with the read cache emptied the objects read back byte-identical from the packs (an index
 rebuild from the empty local segments is refused); with the
-store gone, cached reads go on and writes fail with an error in bounded time."""
+store gone, cached reads go on and writes fail in bounded time with 503 SlowDown (clients retry)."""
 import os
 import shutil
 import time
@@ -81,7 +81,8 @@ def test_objects_go_into_packs_and_read_back_through_a_cold_cache(fresh_database
         started = time.time()
         with pytest.raises(botocore.exceptions.ClientError) as refused:
             once.put_object(Bucket="recordings", Key="cam-9/late.mp4", Body=os.urandom(50_000))
-        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] >= 500
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert refused.value.response["Error"]["Code"] == "SlowDown"
         assert time.time() - started < 15
         with pytest.raises(botocore.exceptions.ClientError):
             s3.head_object(Bucket="recordings", Key="cam-9/late.mp4")

@@ -19,7 +19,10 @@ enum DataPathStore: Sendable {
     {
         switch self {
         case .segments(let store): return try store.append(kind: kind, sequence: sequence, hash: hash, pieces: pieces)
-        case .other(let store): return try store.append(kind: kind, sequence: sequence, hash: hash, pieces: pieces)
+        case .other(let store):
+            do { return try store.append(kind: kind, sequence: sequence, hash: hash, pieces: pieces) } catch {
+                throw Self.engineError(error)
+            }
         }
     }
 
@@ -34,7 +37,8 @@ enum DataPathStore: Sendable {
     func read(_ location: RecordLocation, skip: Int = 0, into buffer: UnsafeMutableRawBufferPointer) throws {
         switch self {
         case .segments(let store): try store.read(location, skip: skip, into: buffer)
-        case .other(let store): try store.read(location, skip: skip, into: buffer)
+        case .other(let store):
+            do { try store.read(location, skip: skip, into: buffer) } catch { throw Self.engineError(error) }
         }
     }
 
@@ -42,7 +46,8 @@ enum DataPathStore: Sendable {
     func readPayload(_ location: RecordLocation) throws -> [UInt8] {
         switch self {
         case .segments(let store): return try store.readPayload(location)
-        case .other(let store): return try store.readPayload(location)
+        case .other(let store):
+            do { return try store.readPayload(location) } catch { throw Self.engineError(error) }
         }
     }
 
@@ -58,14 +63,16 @@ enum DataPathStore: Sendable {
     func syncDirty() throws -> Int {
         switch self {
         case .segments(let store): return try store.syncDirty()
-        case .other(let store): return try store.syncDirty()
+        case .other(let store):
+            do { return try store.syncDirty() } catch { throw Self.engineError(error) }
         }
     }
 
     func ensureRoomForUpload(bytes: Int) throws {
         switch self {
         case .segments(let store): try store.ensureRoomForUpload(bytes: bytes)
-        case .other(let store): try store.ensureRoomForUpload(bytes: bytes)
+        case .other(let store):
+            do { try store.ensureRoomForUpload(bytes: bytes) } catch { throw Self.engineError(error) }
         }
     }
 
@@ -80,6 +87,17 @@ enum DataPathStore: Sendable {
     /// (SegmentStore.noteAbandoned); another store has nothing to do with it.
     func noteAbandoned(_ bytesBySegment: [UInt32: Int]) {
         if case .segments(let store) = self { store.noteAbandoned(bytesBySegment) }
+    }
+
+    /// Another store's failure as the engine's: a transient one (`ChunkStoreFailure`, the object
+    /// store unreachable) is `chunkStoreUnavailable`, which the front doors answer with 503 so
+    /// clients retry; the segments' errors are left as they were (the callers wrap them).
+    static func engineError(_ error: any Error) -> any Error {
+        if let failure = error as? any ChunkStoreFailure {
+            return failure.isTransient
+                ? EngineError.chunkStoreUnavailable(failure.description) : EngineError.io(failure.description)
+        }
+        return EngineError.wrap(error)
     }
 
     var isSegments: Bool {

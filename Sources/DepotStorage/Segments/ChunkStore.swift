@@ -42,3 +42,10 @@ extension ChunkStore {
 }
 
 extension SegmentStore: ChunkStore {}
+
+/// A failure of a chunk store that is not the local segments (an object store): `isTransient`
+/// when the store is unreachable or overloaded for now, so the engine answers "retry later"
+/// (503) instead of an internal error.
+public protocol ChunkStoreFailure: Error, CustomStringConvertible {
+    var isTransient: Bool { get }
+}
