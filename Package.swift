@@ -209,7 +209,8 @@ let package = Package(
         .testTarget(name: "DepotHashingTests", dependencies: ["DepotHashing"]),
         // DepotCluster: IndexStoreTests run the same checks against the PostgreSQL index too.
         .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage", "DepotCluster", "DepotConfig"]),
-        .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine"]),
+        // DepotCluster: PostgresIndexEngineTests run the engine over the PostgreSQL index.
+        .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine", "DepotCluster", "DepotConfig"]),
         // The S3 API reference's worked examples, shared by the test targets that check against them.
         .target(name: "S3ReferenceExamples", path: "Tests/S3ReferenceExamples"),
         .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4", "S3ReferenceExamples"]),

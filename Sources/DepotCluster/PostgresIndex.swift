@@ -4,6 +4,7 @@ import DepotStorage
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Cluster mode's index: the index seam (`IndexStore`) over PostgreSQL, one
 /// `k bytea primary key, v bytea` table per index table (migration 1, `ClusterSchema`).
@@ -28,6 +29,10 @@ public final class PostgresIndex: IndexStore {
     /// The bound on one statement's answer.
     let timeout: Double
     public let maxKeySize: Int
+    /// Held for the whole of a write: one writer at a time in this process, as LMDB's write
+    /// transaction is. The engine relies on it (a read-modify-write outside the committer, such
+    /// as creating a counter or a key, must not interleave with another).
+    private let writer = Mutex<Void>(())
 
     /// Rows fetched per scan page.
     static let scanPageSize = 256
@@ -77,7 +82,11 @@ public final class PostgresIndex: IndexStore {
     }
 
     public func write<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN", readOnly: false, body)
+        var outcome: Result<T, any Error>?
+        writer.withLock { _ in
+            outcome = Result { try transaction(begin: "BEGIN", readOnly: false, body) }
+        }
+        return try outcome!.get()
     }
 
     /// A committed transaction is durable when COMMIT answers (synchronous_commit is the

@@ -1,7 +1,8 @@
 """Cluster mode's PostgreSQL index (issue 21 item 2): the index seam's semantics tests
 (Tests/DepotStorageTests/IndexStoreTests.swift, PostgresIndexTests.swift) run against a private
 PostgreSQL. Those Swift tests run only when DEPOT_TEST_POSTGRES_INDEX names a database; this test
-starts the server, sets it and runs the test bundle of the build DEPOT_BIN belongs to."""
+starts the server, sets it and runs the test bundle of the build DEPOT_BIN belongs to; likewise the
+engine over the PostgreSQL index (PostgresIndexEngineTests)."""
 import os
 import re
 import subprocess
@@ -25,3 +26,20 @@ def test_the_index_store_semantics_hold_on_postgresql(fresh_database):
     assert re.search(r"putGetContainsDeleteAndTablesAreSeparate\(kind:\) with 3 test cases passed", output), output[-4000:]
     assert "Suite PostgresIndexTests passed" in output, output[-4000:]
     assert "✘" not in output, output[-6000:]
+
+
+def test_the_engine_runs_over_the_postgresql_index(postgres, fresh_database):
+    """Tests/DepotEngineTests/PostgresIndexEngineTests.swift: ingest, ranged reads, dedup, list,
+    multipart, delete and fsck with every index row in PostgreSQL (migrated by the test)."""
+    bundle = os.path.join(os.path.dirname(DEPOT_BIN), "depotPackageTests.xctest")
+    assert os.path.exists(bundle), f"{bundle} not built: run swift build --build-tests"
+    result = subprocess.run(
+        [bundle, "--testing-library", "swift-testing", "--filter", "PostgresIndexEngineTests"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, DEPOT_TEST_POSTGRES_ENGINE=fresh_database, NO_COLOR="1"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "Suite PostgresIndexEngineTests passed" in output, output[-4000:]
+    database = fresh_database.rsplit("/", 1)[1]
+    # The engine's rows really are in PostgreSQL (meta keeps its counters after every delete).
+    assert int(postgres.psql("SELECT count(*) FROM depot_meta", database)) > 0
