@@ -130,3 +130,48 @@ struct CRC32CLaneTests {
         }
     }
 }
+
+/// On CPUs with AVX-512 and VPCLMULQDQ, inputs of 256 bytes and more go through the carry-less
+/// multiplication fold (checksums.c); the others through the crc32 instruction. Every length
+/// 0...1100 (each step of the fold's 256-, 64- and 16-byte stages and its tail) at several
+/// alignments, and long random runs, chained or whole, must equal a bit-by-bit reference.
+struct CRC32CFoldTests {
+    static func reference(_ bytes: UnsafeRawBufferPointer, _ start: UInt32 = 0) -> UInt32 {
+        var crc = ~start
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    @Test func foldEqualsTheBitwiseReference() {
+        var generator = SplitMix(seed: 23)
+        let data = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        data.withUnsafeBytes { buffer in
+            for length in 0...1100 {
+                let start = length % 7
+                let slice = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
+                var crc = CRC32C()
+                crc.update(slice)
+                #expect(crc.value == Self.reference(slice), "length \(length) at offset \(start)")
+            }
+            for (start, length) in [(0, 65_536), (5, 65_537 + 63), (1, 250_001), (3, 299_000)] {
+                let slice = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
+                var whole = CRC32C()
+                whole.update(slice)
+                // Chained through pieces that cross the fold's 256-byte steps unevenly.
+                var chained = CRC32C()
+                var offset = 0
+                while offset < slice.count {
+                    let end = min(slice.count, offset + 1 + Int(generator.next() % 5000))
+                    chained.update(UnsafeRawBufferPointer(rebasing: slice[offset..<end]))
+                    offset = end
+                }
+                let expected = Self.reference(slice)
+                #expect(whole.value == expected, "length \(length) at offset \(start)")
+                #expect(chained.value == expected, "chained, length \(length) at offset \(start)")
+            }
+        }
+    }
+}
