@@ -15,7 +15,9 @@ import Synchronization
 /// thread can deadlock once every pool thread blocks that way. PostgresNIO's EventLoopFuture API
 /// completes on its own event-loop threads, so the blocked caller always gets its answer (or its
 /// timeout). Blocking an event-loop thread would deadlock the connection it waits for, so it is
-/// refused outright.
+/// refused outright. `depot serve` runs its request tasks on NIO's event loops (the NIO task
+/// executor), so the server may call this index only from threads of its own (a thread pool, as
+/// large reads already use), never straight from a request task.
 enum BlockingPostgres {
     /// Waits for `future`, at most `seconds`.
     static func wait<T: Sendable>(_ future: EventLoopFuture<T>, seconds: Double, operation: String) throws -> T {
