@@ -229,7 +229,9 @@ let package = Package(
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
         .testTarget(name: "DepotConsoleTests", dependencies: ["DepotConsole"]),
         .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig", "S3ReferenceExamples"]),
-        .testTarget(name: "DepotPackStoreTests", dependencies: ["DepotPackStore", "DepotStorage", "DepotEngine"]),
+        .testTarget(
+            name: "DepotPackStoreTests",
+            dependencies: ["DepotPackStore", "DepotStorage", "DepotEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DepotEventBrokersTests", dependencies: ["DepotEventBrokers", "CRdKafka", "CRabbitMQ"]),
     ],
     swiftLanguageModes: [.v6]

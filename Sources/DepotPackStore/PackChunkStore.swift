@@ -20,10 +20,15 @@ public final class PackChunkStore: ChunkStore, @unchecked Sendable {
     let writer: PackWriter
     let cache: PackBlockCache
 
-    public init(settings: PackStoreSettings, logger: Logger = Logger(label: "depot.packs")) throws {
+    public convenience init(settings: PackStoreSettings, logger: Logger = Logger(label: "depot.packs")) throws {
+        try self.init(settings: settings, logger: logger, writer: nil)
+    }
+
+    /// The same, naming its first packs after `writer` (tests: two writers with one id).
+    init(settings: PackStoreSettings, logger: Logger, writer writerId: UInt32?) throws {
         self.settings = settings
         client = PackObjectClient(settings: settings)
-        writer = PackWriter(client: client, settings: settings, logger: logger)
+        writer = PackWriter(client: client, settings: settings, logger: logger, writer: writerId)
         do {
             cache = try PackBlockCache(
                 directory: settings.cachePath, capacity: settings.cacheSize, blockSize: settings.cacheBlockSize,

@@ -48,11 +48,12 @@ final class PackWriter: @unchecked Sendable {
     /// Counts finished upload attempts (appends waiting for memory wake on it).
     private var uploadsFinished = 0
 
-    init(client: PackObjectClient, settings: PackStoreSettings, logger: Logger) {
+    /// `writer` names the first packs (tests use it to draw a taken id); random by default.
+    init(client: PackObjectClient, settings: PackStoreSettings, logger: Logger, writer: UInt32? = nil) {
         self.client = client
         self.settings = settings
         self.logger = logger
-        writer = PackId.randomWriter()
+        self.writer = writer ?? PackId.randomWriter()
     }
 
     var writerId: UInt32 { monitor.withLock { writer } }

@@ -1,6 +1,7 @@
 import DepotStorage
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -204,5 +205,42 @@ struct PackChunkStoreTests {
             let size = (try? FileManager.default.attributesOfItem(atPath: path + "/" + name)[.size] as? Int) ?? 0
             return total + (size ?? 0)
         }
+    }
+}
+
+/// Two writers that drew the same id: the second never overwrites the first's pack
+/// (`If-None-Match: *`); its pack is reported lost (sync error, records discarded) and its next
+/// packs carry a new writer id.
+struct PackNameCollisionTests {
+    @Test func aTakenPackNameIsNeverOverwrittenAndTheWriterMovesToANewId() throws {
+        let moto = try MotoServer()
+        defer { moto.stop() }
+        let settings = { PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: PackChunkStoreTests.temporaryDirectory()) }
+        let first = try PackChunkStore(settings: settings(), logger: Logger(label: "test"), writer: 0x0BAD_CAFE)
+        defer { first.shutdown() }
+        try first.createBucketIfMissing()
+        let original = PackChunkStoreTests.payload(1, size: 5000)
+        let originalLocation = try PackChunkStoreTests.append(first, original)
+        try first.syncDirty()
+
+        let second = try PackChunkStore(settings: settings(), logger: Logger(label: "test"), writer: 0x0BAD_CAFE)
+        defer { second.shutdown() }
+        let clash = try PackChunkStoreTests.append(second, PackChunkStoreTests.payload(2, size: 7000))
+        #expect(PackLocation(clash).pack == PackLocation(originalLocation).pack)
+        #expect(throws: PackStoreError.self) { try second.syncDirty() }
+        #expect(second.wasDiscarded(clash))
+        #expect(second.writerId != 0x0BAD_CAFE)
+
+        // The first writer's pack is intact, read by a third store with a cold cache.
+        let reader = try PackChunkStore(settings: settings())
+        defer { reader.shutdown() }
+        #expect(try reader.readPayload(originalLocation) == original)
+
+        // The second writer goes on under its new id.
+        let later = PackChunkStoreTests.payload(3, size: 3000)
+        let laterLocation = try PackChunkStoreTests.append(second, later)
+        #expect(try second.syncDirty() == 1)
+        #expect(PackLocation(laterLocation).pack.writer == second.writerId)
+        #expect(try reader.readPayload(laterLocation) == later)
     }
 }
