@@ -22,15 +22,8 @@ enum AdminTemplates {
         {{/dryRun}}
         <form method="post" action="/console/policies" id="policy-form" class="card">
           <input type="hidden" name="csrf" value="{{csrf}}">
-          <label for="p-name">Name</label><input id="p-name" name="name" value="{{form_name}}">
-          <label for="p-bucket">Bucket</label><input id="p-bucket" name="bucket" value="{{form_bucket}}">
-          <label for="p-prefix">Key prefix</label><input id="p-prefix" name="prefix" value="{{form_prefix}}">
-          <label for="p-tier">Replicate to tiers (comma-separated)</label><input id="p-tier" name="tier" value="{{form_tier}}" list="tier-names">
-          <datalist id="tier-names">{{#tierNames}}<option value="{{.}}">{{/tierNames}}</datalist>
-          <label for="p-mode">Replication</label>
-          <select id="p-mode" name="mode" aria-describedby="p-mode-hint">{{#modes}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/modes}}</select>
-          <p class="field-hint muted" id="p-mode-hint">continuous: each recording as it arrives; on demand: only when asked (Replicate now)</p>
-          <div class="flag"><input type="checkbox" id="p-deletes" name="deletes" value="true"{{#form_deletes}} checked{{/form_deletes}}><label for="p-deletes">Delete a recording's copies when it is deleted here</label></div>
+          <label for="p-name">Name</label><input id="p-name" name="name" value="{{form_name}}"{{#nameInvalid}} aria-invalid="true"{{/nameInvalid}}>
+          {{> policyFields}}
           <button type="submit" name="action" value="dryrun" id="dry-run-button">Dry run</button>
           <button type="submit" name="action" value="save" id="save-policy">Save policy</button>
         </form>
@@ -98,6 +91,6 @@ enum AdminTemplates {
     static let all: [(String, String)] =
         [
             ("detail", EditTemplates.detail),
-            ("policies", policies), ("accounts", accounts), ("events", events),
+            ("policies", policies), ("policyFields", PolicyForm.template), ("accounts", accounts), ("events", events),
         ] + EditTemplates.all + TierTemplates.all + EventTemplates.all
 }

@@ -50,11 +50,12 @@ enum Assets {
         .actions{display:flex;flex-wrap:wrap;gap:10px;align-items:center}.inline{display:inline-flex;gap:8px;align-items:center;margin:0}
         .inline-label{display:inline;margin:0}select{padding:6px 8px;border:1px solid #aab4c3;border-radius:4px;font:inherit}
         .pager{display:flex;justify-content:space-between;margin-top:12px}
-        fieldset.grant{border:1px solid #d8dee8;border-radius:4px;margin:10px 0;padding:6px 12px 10px}fieldset.grant legend{font-weight:600}
-        label.check{display:inline-flex;align-items:center;gap:5px;font-weight:400;margin:8px 14px 0 0}label.check input{width:auto}
         div.flag{display:flex;align-items:center;gap:8px;margin:10px 0 4px}div.flag input{width:auto}div.flag label{margin:0}
         textarea{width:100%;padding:7px 9px;border:1px solid #aab4c3;border-radius:4px;font:13px/1.4 ui-monospace,monospace}
         .field-hint{margin:2px 0 0}[aria-invalid=true]{border-color:#b3261e;outline:2px solid #b3261e}
+        fieldset.grant{border:1px solid #d8dee8;border-radius:4px;margin:10px 0;padding:6px 12px 10px}fieldset.grant legend{font-weight:600}
+        label.check{display:inline-flex;align-items:center;gap:5px;font-weight:400;margin:8px 14px 0 0}label.check input{width:auto}
+        fieldset.part{border:1px solid #d8dee8;border-radius:4px;margin:12px 0;padding:4px 12px 10px;min-width:0}fieldset.part legend{font-weight:600}
         @media (max-width:600px){#recordings th:nth-child(3),#recordings td:nth-child(3),#recordings th:nth-child(6),#recordings td:nth-child(6){display:none}}
         """
 

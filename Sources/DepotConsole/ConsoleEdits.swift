@@ -56,16 +56,9 @@ extension ConsoleService {
         if let reason = Self.lockedReason("policy", name, source: current.object["source"] as? String ?? "config") {
             return await policyPage(name, viewer: viewer, error: AdminAnswer(status: 409, object: ["error": reason]))
         }
-        // The policy as it is, with the form's match and replication target laid over it (its
-        // expiry, retention and other match fields stay as they are).
-        var document = current.object
-        document["source"] = nil
-        var match = document["match"] as? [String: Any] ?? [:]
-        match["yieldsTo"] = nil
-        match["bucket"] = Self.filled(form, ["bucket"])["bucket"]
-        match["prefix"] = form["prefix"]?.trimmingCharacters(in: .whitespaces) ?? ""
-        document["match"] = match
-        document["replicate"] = Self.replication(form, current: document["replicate"] as? [String: Any])
+        // The form has every field a policy document takes (PolicyForm.swift): it replaces the policy.
+        var document = PolicyForm.document(form)
+        document["name"] = name
         if form["action"] == "dryrun" {
             var unnamed = document
             unnamed["name"] = nil

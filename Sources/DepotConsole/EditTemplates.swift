@@ -35,14 +35,7 @@ enum EditTemplates {
         <form method="post" action="/console/policies/edit" id="policy-edit-form" class="card">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="name" value="{{name}}">
-          <label for="pe-bucket">Bucket</label><input id="pe-bucket" name="bucket" value="{{edit_bucket}}">
-          <label for="pe-prefix">Key prefix</label><input id="pe-prefix" name="prefix" value="{{edit_prefix}}">
-          <label for="pe-tier">Replicate to tiers (comma-separated)</label><input id="pe-tier" name="tier" value="{{edit_tier}}" list="tier-names">
-          <datalist id="tier-names">{{#tierNames}}<option value="{{.}}">{{/tierNames}}</datalist>
-          <label for="pe-mode">Replication</label>
-          <select id="pe-mode" name="mode" aria-describedby="pe-mode-hint">{{#modes}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/modes}}</select>
-          <p class="field-hint muted" id="pe-mode-hint">continuous: each recording as it arrives; on demand: only when asked (Replicate now)</p>
-          <div class="flag"><input type="checkbox" id="pe-deletes" name="deletes" value="true"{{#edit_deletes}} checked{{/edit_deletes}}><label for="pe-deletes">Delete a recording's copies when it is deleted here</label></div>
+          {{> policyFields}}
           <button type="submit" name="action" value="dryrun" id="edit-dry-run-button">Dry run</button>
           <button type="submit" name="action" value="save" id="save-policy-edit">Save policy</button>
         </form>

@@ -18,9 +18,10 @@ extension ConsoleService {
         var values: [String: Any] = [
             "title": "Policies", "policies": rows, "hasPolicies": !rows.isEmpty, "tierNames": tierNames(),
         ]
-        for name in ["name", "bucket", "prefix", "tier"] { values["form_" + name] = form[name] ?? "" }
-        values["modes"] = Self.replicationModes(selected: form["mode"] ?? "continuous")
-        values["form_deletes"] = form["deletes"] == "true"
+        values["form_name"] = form["name"] ?? ""
+        values["nameInvalid"] = error?.field == "name"
+        values["sections"] = PolicyForm.values(
+            idPrefix: "p", typed: form.isEmpty ? nil : form, current: nil, invalid: error?.field)
         if let error { values["error"] = error.error }
         if let dryRun, dryRun.ok {
             values["dryRun"] = true
@@ -36,10 +37,7 @@ extension ConsoleService {
     /// `action=dryrun` answers with the dry run and the form still filled in; `action=save` creates.
     func submitPolicy(_ form: [String: String], viewer: Viewer) async -> Response {
         if let refused = refuseUnlessAdmin(viewer) { return refused }
-        var match = Self.filled(form, ["bucket", "prefix"])
-        if match["prefix"] == nil { match["prefix"] = "" }
-        var document: [String: Any] = ["match": match]
-        document["replicate"] = Self.replication(form, current: nil)
+        var document = PolicyForm.document(form)
         if form["action"] == "dryrun" {
             let answer = await adminCall("POST", "/admin/v1/policies/dry-run", document)
             return await policiesPage(viewer, form: form, error: answer.ok ? nil : answer, dryRun: answer)
@@ -76,13 +74,8 @@ extension ConsoleService {
         } else {
             values["editable"] = true
             values["tierNames"] = tierNames()
-            let match = answer.object["match"] as? [String: Any] ?? [:]
-            let replicate = answer.object["replicate"] as? [String: Any] ?? [:]
-            values["edit_bucket"] = edit?["bucket"] ?? match["bucket"] as? String ?? ""
-            values["edit_prefix"] = edit?["prefix"] ?? match["prefix"] as? String ?? ""
-            values["edit_tier"] = edit?["tier"] ?? (replicate["to"] as? [String])?.joined(separator: ", ") ?? ""
-            values["modes"] = Self.replicationModes(selected: edit?["mode"] ?? replicate["mode"] as? String ?? "continuous")
-            values["edit_deletes"] = edit.map { $0["deletes"] == "true" } ?? (replicate["deletes"] as? Bool ?? false)
+            values["sections"] = PolicyForm.values(
+                idPrefix: "pe", typed: edit, current: answer.object, invalid: error?.field)
             if let editDryRun, editDryRun.ok {
                 values["dryRunEdit"] = true
                 values["dryMatches"] = Self.text(editDryRun.object["matches"] ?? 0)
@@ -99,29 +92,5 @@ extension ConsoleService {
         }
         return page(
             "detail", values, viewer: viewer, status: error == nil ? .ok : (error!.status == 409 ? .conflict : .badRequest))
-    }
-
-    /// The policy's `replicate` from the form: the tiers named (comma-separated), the mode and
-    /// whether deletes reach the copies, laid over the policy's own (`current`, so its versions
-    /// and encryptedObjects stay); nil when no tier is named. Values are passed on as typed: the
-    /// admin API refuses a wrong one naming it (`replicate.to[1]`, `replicate.mode`).
-    static func replication(_ form: [String: String], current: [String: Any]?) -> [String: Any]? {
-        let tiers = (form["tier"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
-        guard !tiers.isEmpty else { return nil }
-        var replicate = current ?? [:]
-        replicate["to"] = tiers
-        replicate["mode"] = form["mode"].flatMap { $0.isEmpty ? nil : $0 } ?? "continuous"
-        replicate["deletes"] = form["deletes"] == "true"
-        replicate["deleteMarkersOnly"] = nil  // shown for S3 replication rules, not a setting
-        return replicate
-    }
-
-    /// The replication mode menu's options, as the admin API names them.
-    static func replicationModes(selected: String) -> [[String: Any]] {
-        [
-            ["value": "continuous", "label": "continuous", "selected": selected == "continuous"],
-            ["value": "on-demand", "label": "on demand", "selected": selected == "on-demand"],
-        ]
     }
 }

@@ -65,15 +65,4 @@ struct TierFormTests {
         #expect(marked.filter { $0["invalid"] as? Bool == true }.compactMap { $0["name"] as? String } == ["serverSideEncryption"])
         #expect(ConsoleService.marked(rows, invalid: nil).allSatisfy { $0["invalid"] as? Bool == false })
     }
-
-    @Test func aPolicysReplicationFromTheForm() {
-        #expect(ConsoleService.replication(["tier": " , "], current: nil) == nil)
-        let current: [String: Any] = ["to": ["old"], "versions": "current", "deleteMarkersOnly": true]
-        let replicate = ConsoleService.replication(["tier": "nas1, nas2 ,", "mode": "on-demand"], current: current)
-        #expect(replicate?["to"] as? [String] == ["nas1", "nas2"])
-        #expect(replicate?["mode"] as? String == "on-demand" && replicate?["deletes"] as? Bool == false)
-        #expect(replicate?["versions"] as? String == "current" && replicate?["deleteMarkersOnly"] == nil)
-        #expect(
-            ConsoleService.replication(["tier": "nas1", "deletes": "true"], current: nil)?["mode"] as? String == "continuous")
-    }
 }
