@@ -29,11 +29,13 @@ struct EngineOverPacksTests {
     }
 
     @Test func objectsLiveInPacksAndSurviveARestartWithAColdCache() async throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
         let moto = try MotoServer()
         defer { moto.stop() }
-        let data = PackChunkStoreTests.temporaryDirectory()
+        let data = scratch.directory()
         let first = try PackChunkStore(
-            settings: PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: PackChunkStoreTests.temporaryDirectory()))
+            settings: PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: scratch.directory()))
         try first.createBucketIfMissing()
         let bytes = PackChunkStoreTests.payload(11, size: 700_001)
         do {
@@ -54,7 +56,7 @@ struct EngineOverPacksTests {
         #expect(segmentFiles.filter { $0.hasSuffix(".seg") }.isEmpty, "no record went to a local segment")
 
         let second = try PackChunkStore(
-            settings: PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: PackChunkStoreTests.temporaryDirectory()))
+            settings: PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: scratch.directory()))
         defer { second.shutdown() }
         let engine = try Engine(configuration: configuration(data, second))
         defer { engine.shutdown() }

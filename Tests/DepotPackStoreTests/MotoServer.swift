@@ -111,3 +111,18 @@ final class SilentListener {
 
     deinit { close(fd) }
 }
+
+/// A test's temporary directories (caches, data, downloaded packs), all under one root that the
+/// test removes at its end.
+final class Scratch {
+    let root = NSTemporaryDirectory() + "depot-packs-" + UUID().uuidString
+
+    /// A new empty directory under the root.
+    func directory() -> String {
+        let path = root + "/" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+}

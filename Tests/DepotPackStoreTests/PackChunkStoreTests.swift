@@ -12,12 +12,6 @@ import Testing
 /// concurrent readers of one block cost one GET; a store that is down or hangs fails the sync
 /// in bounded time, and an unsynced record is still served from memory.
 struct PackChunkStoreTests {
-    static func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "depot-packs-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     static func settings(endpoint: String, cache: String, cacheSize: Int = 64 << 20) -> PackStoreSettings {
         var settings = PackStoreSettings(
             endpoint: endpoint, bucket: "chunks", accessKey: "pack-key", secretKey: "pack-secret", prefix: "depot/",
@@ -47,11 +41,13 @@ struct PackChunkStoreTests {
     }
 
     @Test func recordsComeBackByteIdenticalThroughAColdCacheThatKeepsItsBound() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
         let moto = try MotoServer()
         defer { moto.stop() }
         let sizes = [0, 1, 55, 4095, 4096, 65_536, 70_001, 300_000, 12, 131_072, 9_999]
         var written: [(RecordLocation, [UInt8])] = []
-        let writer = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: Self.temporaryDirectory()))
+        let writer = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: scratch.directory()))
         try writer.createBucketIfMissing()
         for index in 0..<60 {
             let bytes = Self.payload(index, size: sizes[index % sizes.count])
@@ -69,7 +65,7 @@ struct PackChunkStoreTests {
         writer.shutdown()
 
         // A fresh instance with a cold cache smaller than the data reads everything back.
-        let cacheDirectory = Self.temporaryDirectory()
+        let cacheDirectory = scratch.directory()
         let cacheSize = 512 << 10
         let reader = try PackChunkStore(
             settings: Self.settings(endpoint: moto.endpoint, cache: cacheDirectory, cacheSize: cacheSize))
@@ -101,9 +97,11 @@ struct PackChunkStoreTests {
     }
 
     @Test func aStoredPackIsASegmentFileTheScannerReads() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
         let moto = try MotoServer()
         defer { moto.stop() }
-        let store = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: Self.temporaryDirectory()))
+        let store = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: scratch.directory()))
         defer { store.shutdown() }
         try store.createBucketIfMissing()
         let records = (0..<5).map { Self.payload($0, size: 1000 * $0 + 3) }
@@ -111,7 +109,7 @@ struct PackChunkStoreTests {
         try store.syncDirty()
         let pack = PackLocation(locations[0]).pack
         let whole = try store.client.getRange(pack, 0..<(1 << 20))
-        let path = Self.temporaryDirectory() + "/pack.seg"
+        let path = scratch.directory() + "/pack.seg"
         FileManager.default.createFile(atPath: path, contents: Data(whole))
         var scanned: [[UInt8]] = []
         var offsets: [Int] = []
@@ -125,16 +123,18 @@ struct PackChunkStoreTests {
     }
 
     @Test func concurrentReadersOfOneBlockFetchItOnce() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
         let moto = try MotoServer()
         defer { moto.stop() }
-        let writer = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: Self.temporaryDirectory()))
+        let writer = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: scratch.directory()))
         try writer.createBucketIfMissing()
         let bytes = Self.payload(7, size: 40_000)
         let location = try Self.append(writer, bytes)
         try writer.syncDirty()
         writer.shutdown()
 
-        let reader = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: Self.temporaryDirectory()))
+        let reader = try PackChunkStore(settings: Self.settings(endpoint: moto.endpoint, cache: scratch.directory()))
         defer { reader.shutdown() }
         let matches = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 16) { _ in
@@ -145,10 +145,12 @@ struct PackChunkStoreTests {
     }
 
     @Test func aStoreThatIsDownFailsTheSyncInBoundedTimeAndLosesNothingInMemory() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
         for endpointKind in ["refusing", "silent"] {
             let silent = try SilentListener()
             let port = endpointKind == "silent" ? silent.port : try freePort()
-            var settings = Self.settings(endpoint: "http://127.0.0.1:\(port)", cache: Self.temporaryDirectory())
+            var settings = Self.settings(endpoint: "http://127.0.0.1:\(port)", cache: scratch.directory())
             settings.requestTimeoutSeconds = 0.5
             settings.connectTimeoutSeconds = 0.5
             settings.attempts = 2
@@ -169,7 +171,9 @@ struct PackChunkStoreTests {
     }
 
     @Test func appendsStopAtTheMemoryBoundWhenUploadsFail() throws {
-        var settings = Self.settings(endpoint: "http://127.0.0.1:\(try freePort())", cache: Self.temporaryDirectory())
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        var settings = Self.settings(endpoint: "http://127.0.0.1:\(try freePort())", cache: scratch.directory())
         settings.maxBufferedBytes = 512 << 10
         settings.requestTimeoutSeconds = 0.5
         settings.attempts = 1
@@ -213,9 +217,11 @@ struct PackChunkStoreTests {
 /// packs carry a new writer id.
 struct PackNameCollisionTests {
     @Test func aTakenPackNameIsNeverOverwrittenAndTheWriterMovesToANewId() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
         let moto = try MotoServer()
         defer { moto.stop() }
-        let settings = { PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: PackChunkStoreTests.temporaryDirectory()) }
+        let settings = { PackChunkStoreTests.settings(endpoint: moto.endpoint, cache: scratch.directory()) }
         let first = try PackChunkStore(settings: settings(), logger: Logger(label: "test"), writer: 0x0BAD_CAFE)
         defer { first.shutdown() }
         try first.createBucketIfMissing()
