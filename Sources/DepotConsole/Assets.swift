@@ -36,13 +36,13 @@ enum Assets {
         table.list{width:100%;border-collapse:collapse;background:#fff;border:1px solid #d8dee8}
         .list th,.list td{text-align:left;padding:6px 9px;border-bottom:1px solid #e6eaf0;vertical-align:top}
         .list th{background:#eef2f7;font-size:13px}
-        td.key,h1.key{word-break:break-all}.num,.list td.num{text-align:right;white-space:nowrap}
+        td.key,h1.key,li.key{word-break:break-all}.num,.list td.num{text-align:right;white-space:nowrap}
         .facts th{text-align:left;padding:4px 14px 4px 0;color:#4a5568;font-weight:600;vertical-align:top}
         .facts td{overflow-wrap:anywhere}
         .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;background:#e2e8f0;margin:1px 0}
         .badge.COMPLETED,.badge.ONLINE{background:#d3f0dc}.badge.OFFLINE{background:#e2e8f0}.badge.FAILED{background:#f8d3d0}.badge.PENDING{background:#fdf0c4}
         .muted{color:#66758a;font-size:13px}
-        .error{color:#b3261e}.notice{background:#e3f1ff;border:1px solid #b6d6f5;padding:8px 12px;border-radius:4px}
+        .error{color:#b3261e;overflow-wrap:anywhere}.notice{background:#e3f1ff;border:1px solid #b6d6f5;padding:8px 12px;border-radius:4px}
         .folders{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:8px}
         .folders a{display:inline-block;padding:4px 10px;background:#fff;border:1px solid #d8dee8;border-radius:4px}
         .crumbs{font-size:13px;margin-top:4px;word-break:break-all}

@@ -132,3 +132,28 @@ def test_a_policy_made_in_the_form_with_an_expiry_deletes_old_recordings(server,
     while "short/old.mp4" in keys() and time.time() < deadline:
         time.sleep(0.3)
     assert keys() == ["long/kept.mp4"]
+
+
+def test_a_dry_run_of_long_keys_and_an_error_quoting_a_long_value_fit_a_phone(server, browser):
+    """Keys and typed values have no spaces to wrap at: the dry run's list and the error quoting
+    the value used to push the page sideways (1023 px wide at a 375 px viewport)."""
+    from selenium.webdriver.common.by import By
+    long_prefix = "long/" + "a" * 60 + "/"
+    server.client().put_object(Bucket="rec", Key=long_prefix + "b" * 60 + ".mp4", Body=b"x")
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    try:
+        browser.set_window_size(390, 844)
+        browser.get(server.endpoint + "/console/policies")
+        fill(browser, {"p-bucket": "rec", "p-prefix": long_prefix})
+        browser.find_element(By.ID, "dry-run-button").click()
+        wait_for(lambda: text_of(browser, "dry-matches") == "1", what="the dry run")
+        widths = browser.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], ("dry run", widths)
+        fill(browser, {"p-name": "phone", "p-expireAfter": "x" * 80})
+        browser.find_element(By.ID, "save-policy").click()
+        wait_for(lambda: text_of(browser, "form-error").startswith("expire.after"), what="the form's error")
+        widths = browser.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], ("error", widths)
+        shot(browser, "policy-phone-error")
+    finally:
+        browser.set_window_size(1280, 800)
