@@ -124,6 +124,19 @@ def sign_in(driver, server, access, secret):
     wait_for(lambda: driver.current_url.endswith("/console/buckets"), what="the buckets page after sign-in")
 
 
+def submit(driver, button, timeout=15):
+    """Clicks a form's submit button and waits until the answer has replaced the page. Selenium's
+    click returns before the POST is sent: a browser.get right after it (a wait that reloads the
+    page) cancels the submission, which then never reaches the server. That made a test that
+    clicks Retry and then reloads the page until COMPLETED fail now and then on a loaded machine."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(old_page))
+
+
 def wait_for(predicate, timeout=10, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -14,7 +14,7 @@ import urllib.parse
 import pytest
 
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
-from test_console import browser, shot, sign_in, wait_for, pytestmark  # noqa: F401  (fixture, skip rule)
+from test_console import browser, shot, sign_in, submit, wait_for, pytestmark  # noqa: F401  (fixture, skip rule)
 
 CONFIG = """buckets: [rec]
 tiers:
@@ -103,7 +103,8 @@ def test_a_failed_replication_is_retried_from_the_console_once_the_tier_is_back(
     started = time.time()
     browser.get(page)
     Select(browser.find_element(By.ID, "tier")).select_by_visible_text("flaky")
-    browser.find_element(By.ID, "replicate").click()
+    # The retry's POST answered (a reload started before it was sent would cancel it).
+    submit(browser, browser.find_element(By.ID, "replicate"))
     try:
         wait_for(lambda: shows("COMPLETED"), timeout=18, what="flaky: COMPLETED after the retry")
     except AssertionError:  # what the page and the server said, to tell a slow worker from a lost retry

@@ -12,7 +12,7 @@ import pytest
 from backends import Moto, TcpProxy
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 from test_console import (browser, movie, pytestmark, shot, sign_in, vault_upload,  # noqa: F401
-                          wait_for)
+                          submit, wait_for)
 from test_console_admin import fill, text_of
 
 CONFIG = """buckets: [rec]
@@ -135,8 +135,8 @@ def test_a_tier_and_policy_made_in_the_browser_replicate_to_moto_and_a_failed_co
 
     # moto back: Retry copies it; the page says so and moto holds the same bytes.
     moto.proxy.start()
-    browser.find_element(By.ID, "retry-moto").click()
-    wait_for(lambda: "/console/object" in browser.current_url, what="the recording's page after Retry")
+    submit(browser, browser.find_element(By.ID, "retry-moto"))  # answered before the page is reloaded
+    assert "/console/object" in browser.current_url
     wait_for_state(browser, server, "cam1/" + SECOND, "COMPLETED")
     assert not browser.find_elements(By.ID, "retry-moto")
     show(browser, browser.find_element(By.CSS_SELECTOR, "table.facts"))
