@@ -112,6 +112,8 @@ public final class ConsoleService: Sendable {
             case "/console/signout": return signOut(session)
             case "/console/delete": return await deleteObject(form, viewer: viewer, request: request)
             case "/console/replicate": return await replicateObject(form, viewer: viewer)
+            case "/console/lock/legal-hold": return await setLegalHold(form, viewer: viewer, request: request)
+            case "/console/lock/retention": return await setRetention(form, viewer: viewer, request: request)
             case "/console/tiers": return await createTier(form, viewer: viewer)
             case "/console/tiers/check": return await checkTier(form, viewer: viewer)
             case "/console/policies": return await submitPolicy(form, viewer: viewer)

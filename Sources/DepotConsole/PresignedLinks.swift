@@ -13,7 +13,7 @@ enum PresignedLinks {
     /// The path and query (`/bucket/key?X-Amz-...`) for `method` on the object, valid at `host`.
     static func url(
         method: String, bucket: String, key: String, account: Account, host: String, region: String,
-        parameters: [(String, String)] = []
+        parameters: [(String, String)] = [], signedHeaders: [(String, String)] = []
     ) throws -> String {
         let path = "/" + SigV4Encoding.encodePath(bucket) + "/" + SigV4Encoding.encodePath(key)
         let rawQuery = SigV4Encoding.queryString(parameters)
@@ -23,7 +23,7 @@ enum PresignedLinks {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let query = try signer.presign(
-            SigV4Request(method: method, rawPath: path, rawQuery: rawQuery, headers: [("host", host)]),
+            SigV4Request(method: method, rawPath: path, rawQuery: rawQuery, headers: [("host", host)] + signedHeaders.map { (name: $0.0, value: $0.1) }),
             expires: expirySeconds, time: Int(now.tv_sec))
         return path + "?" + query
     }

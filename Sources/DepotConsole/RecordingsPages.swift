@@ -169,7 +169,10 @@ extension ConsoleService {
 
     // MARK: One recording
 
-    func objectPage(_ query: [String: String], viewer: Viewer, host: String) -> Response {
+    func objectPage(
+        _ query: [String: String], viewer: Viewer, host: String, lockError: LockFieldError? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         let bucket = query["bucket"] ?? ""
         let key = query["key"] ?? ""
         // The same answer for a key that exists and one that does not: a refused account learns nothing.
@@ -191,6 +194,7 @@ extension ConsoleService {
             "metadata": record.userMetadata.map { ["name": $0.0, "value": $0.1] },
             "mayDelete": allows(viewer, .delete(key: key), bucket: bucket), "playable": playable,
         ]
+        values.merge(lockControls(bucket: bucket, key: key, record: record, viewer: viewer, error: lockError)) { $1 }
         if mayViewServer(viewer) {
             // Tiers holding no copy yet, or whose copy failed: "Replicate now" offers them (a retry for a failed one).
             let offered = tierNames().filter { tier in
@@ -212,7 +216,7 @@ extension ConsoleService {
         } catch {
             return problem(.internalServerError, "Cannot link", "No link could be signed for this recording: \(error)", viewer)
         }
-        return page("object", values, viewer: viewer)
+        return page("object", values, viewer: viewer, status: status)
     }
 
     /// A delete through the S3 door itself (a presigned DELETE made and answered inside the server),

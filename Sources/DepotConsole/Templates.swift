@@ -153,6 +153,7 @@ enum Templates {
           </form>
           {{/mayReplicate}}
         </div>
+        {{> objectLock}}
         <table class="facts">
           <tbody>
           <tr><th scope="row">Time (UTC)</th><td>{{time}}</td></tr>
@@ -255,7 +256,7 @@ enum Templates {
         for (name, text) in [
             ("head", head), ("foot", foot), ("signin", signIn), ("buckets", buckets), ("list", list), ("object", object),
             ("dashboard", dashboard), ("cameras", cameras), ("timeline", RecordingsTimeline.template),
-            ("problem", problem),
+            ("problem", problem), ("objectLock", LockActionsTemplate.text),
         ] + AdminTemplates.all {
             do { try library.register(text, named: name) } catch { fatalError("console template \(name): \(error)") }
         }

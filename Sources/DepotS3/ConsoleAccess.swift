@@ -12,6 +12,10 @@ public enum ConsoleOperation: Sendable {
     case read(key: String)
     /// DeleteObject of `key`.
     case delete(key: String)
+    /// PutObjectLegalHold on `key`.
+    case setLegalHold(key: String)
+    /// PutObjectRetention on `key`.
+    case setRetention(key: String)
 }
 
 extension S3Service {
@@ -35,11 +39,24 @@ extension S3Service {
             (action, key, allowListAllows) = ("s3:GetObject", name, account.allows(.read, bucket: bucket, key: name))
         case .delete(let name):
             (action, key, allowListAllows) = ("s3:DeleteObject", name, account.allows(.delete, bucket: bucket, key: name))
+        case .setLegalHold(let name):
+            // The S3 door's allow-list check for both is `write` (S3Endpoint.requiredAction).
+            (action, key, allowListAllows) = ("s3:PutObjectLegalHold", name, account.allows(.write, bucket: bucket, key: name))
+        case .setRetention(let name):
+            (action, key, allowListAllows) = ("s3:PutObjectRetention", name, account.allows(.write, bucket: bucket, key: name))
         }
         guard let access = try? bucketAccess(bucket) else { return false }
         let request = AccessRequest(
             principal: principal, isAdmin: account.allows(.admin, bucket: "*"), allowListAllows: allowListAllows,
             question: PolicyQuestion(principal: principal, action: action, bucket: bucket, key: key, facts: facts))
         return decideAccess(request, access: access)
+    }
+}
+
+extension S3Service {
+    /// Whether `account` may lift or shorten a GOVERNANCE retention on `key` (Depot's
+    /// s3:BypassGovernanceRetention is the `admin` action there): the S3 door's and the console's one rule.
+    public static func mayBypassGovernance(_ account: Account, bucket: String, key: String) -> Bool {
+        account.allows(.admin, bucket: bucket, key: key)
     }
 }

@@ -119,7 +119,7 @@ extension S3Service {
     /// (Depot's s3:BypassGovernanceRetention).
     func bypassesGovernance(_ c: S3Context, bucket: String, key: String) -> Bool {
         c.request.header("x-amz-bypass-governance-retention")?.lowercased() == "true"
-            && c.account.allows(.admin, bucket: bucket, key: key)
+            && Self.mayBypassGovernance(c.account, bucket: bucket, key: key)
     }
 
     /// GET and HEAD's lock headers.
