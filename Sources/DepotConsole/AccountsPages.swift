@@ -4,11 +4,22 @@ import HummingbirdCore
 /// Accounts: the list and a create form from templates; the new secret is shown once, on the
 /// answer to the form (the admin API keeps no readable copy to show again).
 extension ConsoleService {
-    /// The templates' grants: what each kind of client needs and nothing more.
-    static let accountTemplates: [(id: String, label: String, actions: [String])] = [
-        ("camera", "Camera: write-only to a prefix", ["write"]),
-        ("viewer", "Viewer: read-only", ["read"]),
-        ("ml", "ML worker: read + list", ["read", "list"]),
+    /// The templates' grants: what each kind of client needs and nothing more. `required`: the
+    /// fields the template cannot do without (refused naming the field when left empty).
+    /// - camera: writes its recordings under its own prefix, and cannot read back or list others'.
+    /// - viewer: an investigator who must find recordings and play them: listing is how the
+    ///   console (and any S3 browser) finds them, so read alone showed no buckets at all. Every
+    ///   bucket when none is named, else the buckets named (comma-separated), under the prefix if given.
+    /// - ML worker: a service that analyses recordings: it lists what arrived and reads it, in the
+    ///   one bucket and prefix it is named for (a service key is scoped to its job, unlike a
+    ///   person's). Nothing more: its results (labels, detections) go to its own store or back
+    ///   through an event sink, never into the recordings, so a compromised model host can
+    ///   neither change nor delete evidence; it learns of new recordings from event sinks, which
+    ///   need no grant.
+    static let accountTemplates: [(id: String, label: String, actions: [String], required: [String])] = [
+        ("camera", "Camera: write-only to a prefix", ["write"], ["bucket", "prefix"]),
+        ("viewer", "Viewer: find and play recordings (read + list; every bucket, or those named)", ["read", "list"], []),
+        ("ml", "ML worker: read + list in one bucket and prefix", ["read", "list"], ["bucket", "prefix"]),
     ]
 
     func accountsPage(_ viewer: Viewer, form: [String: String] = [:], error: AdminAnswer? = nil, created: [String: Any]? = nil)
@@ -47,21 +58,31 @@ extension ConsoleService {
                 viewer, form: form,
                 error: AdminAnswer(status: 400, object: ["error": "is not one of the templates", "field": "template"]))
         }
-        // A camera writes into one bucket under its own prefix: without them the grant would reach
-        // every bucket or every key, which is not what the template promises.
-        if template.id == "camera" {
-            for field in ["bucket", "prefix"] where Self.filled(form, [field]).isEmpty {
-                return await accountsPage(
-                    viewer, form: form,
-                    error: AdminAnswer(
-                        status: 400,
-                        object: ["error": "the camera template needs one (a camera writes only there)", "field": field]
-                    ))
-            }
+        // A camera writes, and an ML worker reads, in one bucket under one prefix: without them the
+        // grant would reach every bucket or every key, which is not what the template promises.
+        for field in template.required where Self.filled(form, [field]).isEmpty {
+            return await accountsPage(
+                viewer, form: form,
+                error: AdminAnswer(
+                    status: 400,
+                    object: ["error": "the \(template.id) template needs one (it works only there)", "field": field]))
         }
-        var grant = Self.filled(form, ["bucket", "prefix"])
-        grant["actions"] = template.actions
-        var document: [String: Any] = ["allow": [grant]]
+        // A viewer may be given several buckets (comma-separated): one grant each. Other
+        // templates name one bucket, passed on as typed for the admin API to judge.
+        let typedBuckets = (form["bucket"] ?? "").trimmingCharacters(in: .whitespaces)
+        let buckets =
+            template.id == "viewer"
+            ? typedBuckets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : (typedBuckets.isEmpty ? [] : [typedBuckets])
+        let prefix = Self.filled(form, ["prefix"])["prefix"] as? String
+        // No bucket named: the admin API's default, every bucket.
+        let allow: [[String: Any]] = (buckets.isEmpty ? [nil] : buckets.map { Optional($0) }).map { bucket in
+            var grant: [String: Any] = ["actions": template.actions]
+            if let bucket { grant["bucket"] = bucket }
+            if let prefix { grant["prefix"] = prefix }
+            return grant
+        }
+        var document: [String: Any] = ["allow": allow]
         if let name = form["name"], !name.isEmpty { document["name"] = name }
         let answer = await adminCall("POST", "/admin/v1/accounts", document)
         guard answer.ok else { return await accountsPage(viewer, form: form, error: answer) }

@@ -58,7 +58,8 @@ enum AdminTemplates {
           <label for="a-template">Template</label>
           <select id="a-template" name="template">{{#templates}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/templates}}</select>
           <label for="a-name">Name</label><input id="a-name" name="name" value="{{form_name}}">
-          <label for="a-bucket">Bucket</label><input id="a-bucket" name="bucket" value="{{form_bucket}}">
+          <label for="a-bucket">Bucket</label><input id="a-bucket" name="bucket" value="{{form_bucket}}" aria-describedby="a-bucket-hint">
+          <p class="field-hint muted" id="a-bucket-hint">a viewer may have several, comma-separated, or none: every bucket</p>
           <label for="a-prefix">Key prefix</label><input id="a-prefix" name="prefix" value="{{form_prefix}}">
           <button type="submit" id="create-account">Create account</button>
         </form>

@@ -66,12 +66,14 @@ def test_each_template_makes_its_grants_and_the_keys_do_just_that(server, browse
     from selenium.webdriver.common.by import By
     sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
     made = {}
-    for template, name, prefix in [("camera", "cam7", "cam7/"), ("viewer", "view1", ""), ("ml", "ml1", "")]:
-        made[template] = create_in_browser(browser, server, template, name, "rec", prefix)
+    for template, name, bucket, prefix in [("camera", "cam7", "rec", "cam7/"), ("viewer", "view1", "", ""),
+                                           ("ml", "ml1", "rec", "cam7/")]:
+        made[template] = create_in_browser(browser, server, template, name, bucket, prefix)
         shot(browser, f"accounts-created-{template}")
     assert grants_of(server, made["camera"][0]) == [{"bucket": "rec", "prefix": "cam7/", "actions": ["write"]}]
-    assert grants_of(server, made["viewer"][0]) == [{"bucket": "rec", "prefix": "", "actions": ["read"]}]
-    assert grants_of(server, made["ml"][0]) == [{"bucket": "rec", "prefix": "", "actions": ["list", "read"]}]
+    # The viewer with no bucket named: every bucket.
+    assert grants_of(server, made["viewer"][0]) == [{"bucket": "*", "prefix": "", "actions": ["list", "read"]}]
+    assert grants_of(server, made["ml"][0]) == [{"bucket": "rec", "prefix": "cam7/", "actions": ["list", "read"]}]
 
     camera = client_of(server, *made["camera"])
     camera.put_object(Bucket="rec", Key="cam7/clip.mp4", Body=b"c" * 7)
@@ -80,16 +82,23 @@ def test_each_template_makes_its_grants_and_the_keys_do_just_that(server, browse
     assert refused(lambda: camera.get_object(Bucket="rec", Key="cam7/clip.mp4")) == "AccessDenied"
     assert server.client().head_object(Bucket="rec", Key="cam7/clip.mp4")["ContentLength"] == 7
 
+    # An investigator finds recordings in every bucket and plays them, and changes nothing.
     viewer = client_of(server, *made["viewer"])
     assert viewer.get_object(Bucket="rec", Key="clips/one.mp4")["Body"].read() == b"r" * 10
-    assert refused(lambda: viewer.list_objects_v2(Bucket="rec")) == "AccessDenied"
+    assert {o["Key"] for o in viewer.list_objects_v2(Bucket="rec")["Contents"]} >= {"clips/one.mp4", "cam7/clip.mp4"}
+    assert [o["Key"] for o in viewer.list_objects_v2(Bucket="other")["Contents"]] == ["clips/two.mp4"]
     assert refused(lambda: viewer.put_object(Bucket="rec", Key="clips/new.mp4", Body=b"x")) == "AccessDenied"
+    assert refused(lambda: viewer.delete_object(Bucket="rec", Key="clips/one.mp4")) == "AccessDenied"
 
+    # The ML worker: its bucket and prefix only, read and list, nothing written or deleted.
     worker = client_of(server, *made["ml"])
-    keys = [o["Key"] for o in worker.list_objects_v2(Bucket="rec").get("Contents", [])]
-    assert "clips/one.mp4" in keys and "cam7/clip.mp4" in keys
+    keys = [o["Key"] for o in worker.list_objects_v2(Bucket="rec", Prefix="cam7/").get("Contents", [])]
+    assert keys == ["cam7/clip.mp4"]
     assert worker.get_object(Bucket="rec", Key="cam7/clip.mp4")["Body"].read() == b"c" * 7
-    assert refused(lambda: worker.delete_object(Bucket="rec", Key="clips/one.mp4")) == "AccessDenied"
+    assert refused(lambda: worker.get_object(Bucket="rec", Key="clips/one.mp4")) == "AccessDenied"
+    assert refused(lambda: worker.list_objects_v2(Bucket="other")) == "AccessDenied"
+    assert refused(lambda: worker.put_object(Bucket="rec", Key="cam7/labels.json", Body=b"{}")) == "AccessDenied"
+    assert refused(lambda: worker.delete_object(Bucket="rec", Key="cam7/clip.mp4")) == "AccessDenied"
 
     # The secrets were on the answers to the create forms only: not on the list, nor on any account's page.
     browser.get(server.endpoint + "/console/accounts")
@@ -100,12 +109,31 @@ def test_each_template_makes_its_grants_and_the_keys_do_just_that(server, browse
         assert browser.find_elements(By.ID, "grants-form") and secret not in browser.page_source
 
 
-def test_the_camera_template_names_a_missing_bucket_or_prefix(server, browser):
+def test_a_viewer_signs_in_and_finds_recordings_in_the_buckets_it_was_given(server, browser):
+    """The viewer template once granted read only: signed in, the investigator saw no buckets."""
+    from selenium.webdriver.common.by import By
+    sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
+    access, secret = create_in_browser(browser, server, "viewer", "investigator", " other , rec2 ")
+    assert grants_of(server, access) == [{"bucket": "other", "prefix": "", "actions": ["list", "read"]},
+                                         {"bucket": "rec2", "prefix": "", "actions": ["list", "read"]}]
+    browser.delete_all_cookies()
+    sign_in(browser, server, access, secret)
+    buckets = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "main a") if a.text in ("rec", "other")]
+    assert buckets == ["other"], buckets  # the bucket it was given, not rec
+    browser.find_element(By.LINK_TEXT, "other").click()
+    wait_for(lambda: "clips/" in browser.page_source or "two.mp4" in browser.page_source, what="other's recordings")
+    browser.get(server.endpoint + "/console/object?bucket=other&key=clips/two.mp4")
+    assert "20 B" in browser.find_element(By.CSS_SELECTOR, "table.facts").text
+    shot(browser, "accounts-viewer-signed-in")
+
+
+@pytest.mark.parametrize("template", ["camera", "ml"])
+def test_the_camera_and_ml_templates_name_a_missing_bucket_or_prefix(server, browser, template):
     from selenium.webdriver.common.by import By
     sign_in(browser, server, ROOT_USER, ROOT_PASSWORD)
     for values, field in [({"a-bucket": "rec", "a-prefix": ""}, "prefix"), ({"a-bucket": "", "a-prefix": "x/"}, "bucket")]:
         browser.get(server.endpoint + "/console/accounts")
-        fill(browser, dict({"a-template": "camera", "a-name": "half-camera"}, **values))
+        fill(browser, dict({"a-template": template, "a-name": "half-camera"}, **values))
         browser.find_element(By.ID, "create-account").click()
         error = wait_for(lambda: text_of(browser, "form-error"), what="the form's error")
         assert error.startswith(field + ":"), error
@@ -124,7 +152,8 @@ def test_edit_a_viewers_grants_in_the_browser_and_its_keys_follow(server, browse
     browser.get(server.endpoint + "/console/account?accessKey=" + access)
     # Prefilled: the template's grant, then a blank row to add one.
     assert browser.find_element(By.ID, "g0-bucket").get_attribute("value") == "rec"
-    assert browser.find_element(By.ID, "g0-read").is_selected() and not browser.find_element(By.ID, "g0-list").is_selected()
+    assert browser.find_element(By.ID, "g0-read").is_selected() and browser.find_element(By.ID, "g0-list").is_selected()
+    assert not browser.find_element(By.ID, "g0-write").is_selected()
     assert browser.find_element(By.ID, "g1-bucket").get_attribute("value") == ""
     fill(browser, {"g1-bucket": "other", "g1-prefix": "clips/"})
     browser.find_element(By.ID, "g1-read").click()
@@ -132,7 +161,7 @@ def test_edit_a_viewers_grants_in_the_browser_and_its_keys_follow(server, browse
     wait_for(lambda: '"bucket":"other"' in text_of(browser, "detail-facts"), what="the new grant on the account's page")
     shot(browser, "accounts-grants-edited")
     assert secret not in browser.page_source
-    assert grants_of(server, access) == [{"bucket": "rec", "prefix": "", "actions": ["read"]},
+    assert grants_of(server, access) == [{"bucket": "rec", "prefix": "", "actions": ["list", "read"]},
                                          {"bucket": "other", "prefix": "clips/", "actions": ["read"]}]
     # At once, with the same keys: the added bucket reads, and only under the grant's prefix.
     assert viewer.get_object(Bucket="other", Key="clips/two.mp4")["Body"].read() == b"o" * 20
