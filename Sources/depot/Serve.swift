@@ -20,8 +20,8 @@ struct Serve: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
-        // Tasks on NIO's event loops from here on, before the server starts (ConcurrencyOnEventLoops).
-        ConcurrencyOnEventLoops.installUnlessDisabled()
+        // DEPOT_NIO_EXECUTOR=1: tasks on NIO's event loops from here on (ConcurrencyOnEventLoops).
+        ConcurrencyOnEventLoops.installIfAsked()
         var configuration = try loadConfiguration(config)
         if let address {
             guard HostPort.parse(address) != nil else { throw ValidationError("--address must be HOST:PORT") }
