@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
                     handler.logLevel = level
                     return handler
                 }
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                var handler = TextLogHandler(label: label, metadataProvider: provider)
                 handler.logLevel = level
                 return handler
             }, metadataProvider: requestMetadataProvider)
