@@ -18,7 +18,7 @@ extension ConsoleService {
     ///   need no grant.
     static let accountTemplates: [(id: String, label: String, actions: [String], required: [String])] = [
         ("camera", "Camera: write-only to a prefix", ["write"], ["bucket", "prefix"]),
-        ("viewer", "Viewer: find and play recordings (read + list; every bucket, or those named)", ["read", "list"], []),
+        ("viewer", "Viewer: read + list, to find and play recordings", ["read", "list"], []),
         ("ml", "ML worker: read + list in one bucket and prefix", ["read", "list"], ["bucket", "prefix"]),
     ]
 

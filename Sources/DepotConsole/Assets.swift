@@ -48,7 +48,7 @@ enum Assets {
         .crumbs{font-size:13px;margin-top:4px;word-break:break-all}
         video{display:block;width:100%;max-width:800px;max-height:60vh;background:#000;border-radius:4px;margin:6px 0 12px}
         .actions{display:flex;flex-wrap:wrap;gap:10px;align-items:center}.inline{display:inline-flex;gap:8px;align-items:center;margin:0}
-        .inline-label{display:inline;margin:0}select{padding:6px 8px;border:1px solid #aab4c3;border-radius:4px;font:inherit}
+        .inline-label{display:inline;margin:0}select{max-width:100%;padding:6px 8px;border:1px solid #aab4c3;border-radius:4px;font:inherit}
         .pager{display:flex;justify-content:space-between;margin-top:12px}
         div.flag{display:flex;align-items:center;gap:8px;margin:10px 0 4px}div.flag input{width:auto}div.flag label{margin:0}
         textarea{width:100%;padding:7px 9px;border:1px solid #aab4c3;border-radius:4px;font:13px/1.4 ui-monospace,monospace}

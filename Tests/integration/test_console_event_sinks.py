@@ -18,6 +18,9 @@ from admin_client import Admin
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 from event_receiver import Receiver
 from test_console import browser, csrf_of, pytestmark, shot, sign_in, signed_in_session, wait_for  # noqa: F401
+# text_of: "" while a page is being replaced (the old page's element, found a moment before, can be
+# gone by the next find, which made the waits below fail now and then).
+from test_console_admin import text_of
 
 SECRET = "webhook-signing-secret-42"
 CONFIG = """buckets: [rec]
@@ -92,7 +95,7 @@ def test_webhook_sink_made_in_the_browser_validates_and_delivers_signed_events(s
     browser.get(server.endpoint + "/console/event?name=browser-hook")
     fill(browser, {"se-match-prefix": "keep/"})
     browser.find_element(By.ID, "save-sink").click()
-    wait_for(lambda: browser.find_elements(By.ID, "sink-facts") and "keep/" in browser.find_element(By.ID, "sink-facts").text,
+    wait_for(lambda: "keep/" in text_of(browser, "sink-facts"),
              what="the edited sink's page")
     assert SECRET not in browser.page_source
     server.client().put_object(Bucket="rec", Key="skip/ignored.mp4", Body=b"ignored")
@@ -155,7 +158,7 @@ def test_every_sink_type_has_a_form_and_a_file_sink_is_not_editable(server, brow
     assert browser.find_element(By.ID, "se-url").get_attribute("value") == "amqp://depot:********@127.0.0.1:5672/"
     fill(browser, {"se-routingKey": "cams"})
     browser.find_element(By.ID, "save-sink").click()
-    wait_for(lambda: browser.find_elements(By.ID, "sink-facts") and "cams" in browser.find_element(By.ID, "sink-facts").text,
+    wait_for(lambda: "cams" in text_of(browser, "sink-facts"),
              what="the edited rabbit sink")
     browser.get(server.endpoint + "/console/event?name=from-file")
     assert "defined in the configuration file" in browser.find_element(By.ID, "not-editable").text
