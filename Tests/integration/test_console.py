@@ -512,7 +512,7 @@ def test_admin_replicates_a_recording_on_demand_and_a_camera_account_may_not(ser
     tiers = Select(browser.find_element(By.ID, "tier"))
     assert sorted(o.text for o in tiers.options) == ["nas", "offline"]
     tiers.select_by_visible_text("nas")
-    browser.find_element(By.ID, "replicate").click()
+    submit(browser, browser.find_element(By.ID, "replicate"))  # answered before copied() reloads the page
 
     def copied():
         browser.get(page)
