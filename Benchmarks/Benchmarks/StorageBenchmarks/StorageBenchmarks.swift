@@ -67,6 +67,47 @@ let benchmarks: @Sendable () -> Void = {
         try store.syncDirty()
     }
 
+    // The index seam (issue 21) put a backend switch in every Transaction call; these two show
+    // what a read-heavy request path pays for it: point gets and an ordered walk, no fsync.
+    Benchmark(
+        "LMDB point reads (1000 gets per read transaction)",
+        configuration: .init(metrics: [.wallClock, .throughput], timeUnits: .microseconds, maxDuration: .seconds(5))
+    ) { benchmark in
+        let (environment, table, directory) = try Benchmark.filledIndex(entries: 100_000)
+        defer { _ = system("rm -rf '\(directory)'") }
+        let keys = (0..<1000).map { Benchmark.indexKey(UInt64($0 * 97 % 100_000)) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let found = try environment.read { txn in
+                var found = 0
+                for key in keys where try txn.get(table, key) != nil { found += 1 }
+                return found
+            }
+            blackHole(found)
+        }
+    }
+
+    Benchmark(
+        "LMDB ordered scan (10000 entries per read transaction)",
+        configuration: .init(metrics: [.wallClock, .throughput], timeUnits: .microseconds, maxDuration: .seconds(5))
+    ) { benchmark in
+        let (environment, table, directory) = try Benchmark.filledIndex(entries: 100_000)
+        defer { _ = system("rm -rf '\(directory)'") }
+        let from = Benchmark.indexKey(50_000)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let walked = try environment.read { txn in
+                var walked = 0
+                try txn.scan(table, from: from) { key, value in
+                    walked += key.count + value.count
+                    return walked < 10_000 * 96
+                }
+                return walked
+            }
+            blackHole(walked)
+        }
+    }
+
     Benchmark(
         "LMDB batched commit (100 puts per durable transaction)",
         configuration: .init(metrics: [.wallClock, .throughput], timeUnits: .microseconds, maxDuration: .seconds(5))
@@ -86,6 +127,26 @@ let benchmarks: @Sendable () -> Void = {
                 }
             }
         }
+    }
+}
+
+extension Benchmark {
+    /// An index table of `count` entries with 32-byte keys (8-byte counter, big-endian, then
+    /// padding: the shape of chunk-hash and object keys) and 64-byte values.
+    static func filledIndex(entries count: UInt64) throws -> (LMDBEnvironment, Table, String) {
+        let directory = temporaryDirectory()
+        let environment = try LMDBEnvironment(path: directory + "/index", tables: ["t"])
+        let table = environment.table("t")
+        try environment.write { txn in
+            for counter in 0..<count {
+                try txn.put(table, indexKey(counter), [UInt8](repeating: 1, count: 64))
+            }
+        }
+        return (environment, table, directory)
+    }
+
+    static func indexKey(_ counter: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: counter.bigEndian) { Array($0) } + [UInt8](repeating: 7, count: 24)
     }
 }
 
