@@ -20,7 +20,7 @@ from event_receiver import Receiver
 from test_console import browser, csrf_of, pytestmark, shot, sign_in, signed_in_session, wait_for  # noqa: F401
 # text_of: "" while a page is being replaced (the old page's element, found a moment before, can be
 # gone by the next find, which made the waits below fail now and then).
-from test_console_admin import text_of
+from test_console_admin import fill, text_of
 
 SECRET = "webhook-signing-secret-42"
 CONFIG = """buckets: [rec]
@@ -46,18 +46,6 @@ def server(tmp_path_factory):
     yield server
     server.cleanup()
     receiver.stop()
-
-
-def fill(driver, values):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-    for element_id, value in values.items():
-        element = driver.find_element(By.ID, element_id)
-        if element.tag_name == "select":
-            Select(element).select_by_value(value)
-        else:
-            element.clear()
-            element.send_keys(value)
 
 
 def signed(body, secret=SECRET):
