@@ -83,6 +83,13 @@ public enum PostgresIndexError: Error, CustomStringConvertible, IndexTransaction
         }
     }
 
+    /// Another transaction changed what this one read or wrote (serialization failure, deadlock):
+    /// running the transaction again on a new snapshot may succeed.
+    public var isWriteConflict: Bool {
+        if case .refused(_, _, let state) = self { return state == "40001" || state == "40P01" }
+        return false
+    }
+
     /// Whether the connection the error came from can still be used.
     var connectionIsUsable: Bool {
         if case .unreachable = self { return false }

@@ -1,6 +1,7 @@
 import DepotConfig
 import DepotEngine
 import DepotStorage
+import Glibc
 import Logging
 import NIOCore
 import PostgresNIO
@@ -18,9 +19,7 @@ import Synchronization
 /// Calls block the calling thread (the seam is synchronous; see `BlockingPostgres` for why
 /// futures and never an event-loop thread) and each is bounded by `timeout`.
 ///
-/// Not yet wired into the engine: writes run at READ COMMITTED and rely on the engine's one
-/// committer per node; writers on several nodes need serializable transactions and a retry of
-/// the batch, which comes with that wiring.
+/// Writes from several nodes: REPEATABLE READ with the whole body re-run on a conflict (`write`).
 public final class PostgresIndex: IndexStore {
     let names: [String]
     /// The SQL table of each entry of `names`.
@@ -66,6 +65,9 @@ public final class PostgresIndex: IndexStore {
 
     public var tableNames: Set<String> { Set(names) }
 
+    /// Every cluster node writes the same tables.
+    public var isSharedBetweenNodes: Bool { true }
+
     public func table(_ name: String) -> Table {
         guard let index = names.firstIndex(of: name) else { preconditionFailure("unknown index table \(name)") }
         return Table(name: name, number: UInt32(index))
@@ -81,12 +83,38 @@ public final class PostgresIndex: IndexStore {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", readOnly: true, body)
     }
 
+    /// Several nodes write the same tables, each with its own committer. A write runs at
+    /// REPEATABLE READ, so a batch that read a row another node changed since its snapshot (a
+    /// bucket, a chunk's reference count, the sequence number) fails with a serialization
+    /// failure (40001) or a deadlock (40P01) instead of overwriting it; the whole body then runs
+    /// again on a new snapshot (the `IndexStore` contract lets a write body run more than once:
+    /// the committer starts each run from scratch). After `writeAttempts` the error goes to the
+    /// caller, and the engine answers 503 SlowDown (`EngineError.indexUnavailable`).
     public func write<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
-        var outcome: Result<T, any Error>?
-        writer.withLock { _ in
-            outcome = Result { try transaction(begin: "BEGIN", readOnly: false, body) }
+        var attempt = 1
+        while true {
+            var outcome: Result<T, any Error>?
+            writer.withLock { _ in
+                outcome = Result { try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", readOnly: false, body) }
+            }
+            switch outcome! {
+            case .success(let value): return value
+            case .failure(let error as PostgresIndexError) where error.isWriteConflict && attempt < Self.writeAttempts:
+                usleep(Self.retryDelayMicroseconds(attempt: attempt))
+                attempt += 1
+            case .failure(let error): throw error
+            }
         }
-        return try outcome!.get()
+    }
+
+    /// Runs of one write body before a conflict is the caller's (bounded: a batch never spins).
+    static let writeAttempts = 8
+
+    /// Jittered exponential backoff (2, 4, 8 … ms, at most 100 ms, each between half and all of
+    /// that), so two nodes that conflicted do not meet again at the same moment.
+    static func retryDelayMicroseconds(attempt: Int) -> UInt32 {
+        let ceiling = min(100_000, 1_000 << min(attempt, 10))
+        return UInt32(Int.random(in: (ceiling / 2)...ceiling))
     }
 
     /// A committed transaction is durable when COMMIT answers (synchronous_commit is the

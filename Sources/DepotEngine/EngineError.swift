@@ -37,6 +37,10 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The chunk store (cluster mode's object store) cannot be reached for now: the write was
     /// not stored, and a retry may succeed (503 with Retry-After).
     case chunkStoreUnavailable(String)
+    /// The shared index (cluster mode's PostgreSQL) cannot be reached, or other nodes' writes
+    /// kept conflicting with this batch past its retries: nothing was stored, a retry may
+    /// succeed (503 SlowDown with Retry-After).
+    case indexUnavailable(String)
     case dataDirectoryInUse(String)
     case corrupt(String)
     case io(String)
@@ -67,6 +71,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .outboxFull: return "Event delivery is behind: the outbox is full; retry later"
         case .shuttingDown: return "The server is shutting down"
         case .chunkStoreUnavailable(let detail): return "The chunk store cannot be reached; retry later (\(detail))"
+        case .indexUnavailable(let detail): return "The cluster index is unavailable; retry later (\(detail))"
         case .dataDirectoryInUse(let detail): return "The data directory is in use by another process: \(detail)"
         case .corrupt(let what): return "Stored data is corrupt: \(what)"
         case .io(let what): return "I/O error: \(what)"
@@ -85,6 +90,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             }
         case let e as LMDBError where e.isNoSpace || e.isMapFull: return EngineError.noSpace
         case let e as LMDBError: return EngineError.io(e.description)
+        case let e as any IndexTransactionFailure where e.endsWholeTransaction:
+            return EngineError.indexUnavailable("\(e)")
         default: return error
         }
     }

@@ -171,6 +171,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             return S3Error("ServiceUnavailable", .serviceUnavailable, "The server is shutting down; please retry.")
         case .chunkStoreUnavailable:
             return S3Error("SlowDown", .serviceUnavailable, "Please reduce your request rate: the chunk store cannot be reached.")
+        case .indexUnavailable:
+            return S3Error("SlowDown", .serviceUnavailable, "Please reduce your request rate: the cluster index is busy or cannot be reached.")
         case .dataDirectoryInUse, .corrupt, .io: return .internalError(e.description)
         }
     }

@@ -69,10 +69,13 @@ public final class DepotServer: Sendable {
                 previousKeys: configuration.encryption.previousKeys,
                 allowCustomerKeysOverHTTP: configuration.encryption.allowCustomerKeysOverHTTP))
         try engineConfiguration.chooseChunkStore(configuration.cluster, logger: logger)
+        // Cluster mode: the shared PostgreSQL index (schema prepared by `ClusterIndexSetup.prepare`);
+        // nil keeps embedded mode's LMDB index, the same path as before.
+        let sharedIndex = ClusterIndexSetup.index(configuration.cluster, logger: logger)
         // Account records an earlier version stored in clear are sealed before the engine maps
-        // the index, which the sealing compacts (issue 14 #7).
-        try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger)
-        engine = try Engine(configuration: engineConfiguration, logger: logger)
+        // the index, which the sealing compacts (issue 14 #7). The shared index never held any.
+        if sharedIndex == nil { try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger) }
+        engine = try Engine(configuration: engineConfiguration, indexStore: sharedIndex, logger: logger)
         let isFirstStart = access(data + "/" + FirstStartBanner.firstStartMarker, F_OK) != 0
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)

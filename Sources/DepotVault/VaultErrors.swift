@@ -33,7 +33,7 @@ struct VaultError: Error, Sendable {
         case .objectLocked: return VaultError(.forbidden, e.description, code: "ObjectLocked")
         case .preconditionFailed, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty:
             return VaultError(.conflict, e.description)
-        case .shuttingDown, .outboxFull, .chunkStoreUnavailable: return VaultError(.serviceUnavailable, e.description)
+        case .shuttingDown, .outboxFull, .chunkStoreUnavailable, .indexUnavailable: return VaultError(.serviceUnavailable, e.description)
         case .invalidObjectState(let key):
             // Evicted after a transition and no tier can serve it now: say so, never send it empty.
             return VaultError(.serviceUnavailable, "the recording \(key) is held on a tier that cannot serve it now")

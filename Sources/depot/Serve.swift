@@ -20,9 +20,11 @@ struct Serve: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
-        // DEPOT_NIO_EXECUTOR=1: tasks on NIO's event loops from here on (ConcurrencyOnEventLoops).
-        ConcurrencyOnEventLoops.installIfAsked()
         var configuration = try loadConfiguration(config)
+        // DEPOT_NIO_EXECUTOR=1: tasks on NIO's event loops from here on (ConcurrencyOnEventLoops).
+        // Not in cluster mode: the PostgreSQL index blocks its caller, which must never be an
+        // event loop (BlockingPostgres).
+        if !ClusterIndexSetup.sharesIndex(configuration.cluster) { ConcurrencyOnEventLoops.installIfAsked() }
         if let address {
             guard HostPort.parse(address) != nil else { throw ValidationError("--address must be HOST:PORT") }
             configuration.server.address = address
@@ -56,6 +58,7 @@ struct Serve: AsyncParsableCommand {
             guard let path else { return try DepotConfiguration.parse(yaml: DepotConfiguration.defaultYAML) }
             return try ConfigurationFile.load(path)
         }
+        try await ClusterIndexSetup.prepare(configuration.cluster, logger: logger)
         let server = try DepotServer(configuration: configuration, source: source, logger: logger)
         try await server.run { url in
             print("depot listening on \(url)")

@@ -212,7 +212,8 @@ final class Committer: Sendable {
     }
 
     private func run(_ batch: [Pending]) {
-        let startSequence = queue.withLock { $0.sequence }
+        let cachedSequence = queue.withLock { $0.sequence }
+        var startSequence = cachedSequence
         var context = CommitContext(store: store, nextSequence: startSequence)
         let owed = unsuperseded.withLock { $0 }
         var stillOwed: [LoggedTarget] = []
@@ -221,6 +222,14 @@ final class Committer: Sendable {
                 // A retry after the map grew starts from scratch; what the first attempt appended
                 // is superseded like a failed batch's records.
                 stillOwed = owed + context.rollbackAll()
+                if indexStore.isSharedBetweenNodes {
+                    // Cluster mode: other nodes' committers take sequence numbers too (they key
+                    // the event outbox), so the next free one is the index's, read in this batch's
+                    // snapshot; a node that took the same ones meanwhile makes this batch conflict
+                    // and run again (PostgresIndex.write).
+                    let stored = try txn.get(meta, Tables.sequenceKey).map { try $0.decode { try $0.u64() } } ?? 1
+                    startSequence = max(cachedSequence, stored)
+                }
                 context = CommitContext(store: store, nextSequence: startSequence)
                 // Records of earlier batches that did not commit: superseded first, in this batch.
                 stillOwed = compensate(stillOwed, txn: txn, context: context)

@@ -29,6 +29,11 @@ public protocol IndexStore: AnyObject, Sendable {
     /// Makes every committed write durable (after writes done with relaxed durability).
     func sync() throws
 
+    /// Whether other processes (cluster nodes) write this index too, so what this process last
+    /// wrote is not necessarily what the index holds (the committer then reads its sequence
+    /// number inside each batch instead of keeping it in memory).
+    var isSharedBetweenNodes: Bool { get }
+
     /// The longest key, in bytes, the store takes (the engine refuses to start below its need).
     var maxKeySize: Int { get }
 }
@@ -98,3 +103,8 @@ public struct Table: Sendable {
 }
 
 extension LMDBEnvironment: IndexStore {}
+
+extension IndexStore {
+    /// A store in one process's data directory (LMDB, memory) is written by that process alone.
+    public var isSharedBetweenNodes: Bool { false }
+}

@@ -1,0 +1,58 @@
+import DepotCluster
+import DepotConfig
+import DepotStorage
+import Logging
+
+/// Cluster mode's index (README "Cluster mode"): with both `cluster.index` and `cluster.chunks`,
+/// the engine runs over the PostgreSQL index every node shares; otherwise over the LMDB index in
+/// the data directory, exactly as in embedded mode.
+///
+/// Why some state stays per node (README "Cluster mode"): the engine keeps in memory only what is
+/// cheap to be stale about, and the one value whose staleness broke other nodes' writes, the
+/// sequence number keying records and event outbox rows, is read from the index in every batch
+/// (`IndexStore.isSharedBetweenNodes`). Still per node: quota limits and admin-changed
+/// configuration (taken at start and on this node's own changes), the outbox size behind
+/// `whenFull`, opened encryption data keys, console figures; event delivery and tiering tasks are
+/// not yet claimed per node.
+///
+/// Why index reads block request tasks: the index seam is synchronous, so a request handler on
+/// Swift's cooperative pool waits on its thread for PostgreSQL (bounded, `BlockingPostgres`); the
+/// answers complete on NIO's threads, so this costs throughput, never a deadlock. Hence no
+/// event-loop executor in cluster mode (`depot serve` skips `DEPOT_NIO_EXECUTOR`).
+public enum ClusterIndexSetup {
+    /// Whether `cluster` puts the engine's index in PostgreSQL. `cluster.index` alone keeps the
+    /// index local (LMDB) and uses PostgreSQL for the node's heartbeat only: an index shared by
+    /// nodes whose chunks sit in their own local segments would point at bytes the others cannot
+    /// read, so the shared index needs the shared chunk store (`cluster.chunks`).
+    public static func sharesIndex(_ cluster: ClusterSettings?) -> Bool {
+        cluster?.chunks != nil
+    }
+
+    /// Creates or migrates the shared index's schema before the engine opens it (idempotent and
+    /// safe while other nodes start: `SchemaMigrator` holds an advisory lock). Nothing to do
+    /// outside cluster mode.
+    public static func prepare(_ cluster: ClusterSettings?, logger: Logger) async throws {
+        guard let cluster, sharesIndex(cluster) else { return }
+        let outcome = try await ClusterDatabase.using(cluster.index, logger: logger) {
+            try await SchemaMigrator(database: $0).migrate()
+        }
+        if !outcome.applied.isEmpty {
+            logger.notice("cluster index \(cluster.index): schema version \(outcome.to) (was \(outcome.from))")
+        }
+    }
+
+    /// The index the engine runs over: the shared PostgreSQL index in cluster mode, nil (the
+    /// data directory's LMDB) otherwise. `prepare` must have run first.
+    static func index(_ cluster: ClusterSettings?, logger: Logger) -> (any IndexStore)? {
+        guard let cluster, sharesIndex(cluster) else {
+            if let cluster {
+                logger.warning(
+                    "cluster.index without cluster.chunks: the index stays in this node's data directory (LMDB) and PostgreSQL holds only its heartbeat (\(cluster.index)); set cluster.chunks to share the namespace"
+                )
+            }
+            return nil
+        }
+        logger.notice("index in PostgreSQL at \(cluster.index), shared by every node of the cluster")
+        return PostgresIndex(location: cluster.index, logger: logger)
+    }
+}
