@@ -78,6 +78,15 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A shared index's failure (cluster mode: PostgreSQL unreachable, or a conflict past the
+    /// retries) that reached a front door as it was, as reads outside a commit do: a retry may
+    /// succeed, so 503, not 500. nil for anything else (LMDB's errors keep their own mapping).
+    public static func indexFailure(_ error: Error) -> EngineError? {
+        guard !(error is LMDBError), let failure = error as? any IndexTransactionFailure, failure.endsWholeTransaction
+        else { return nil }
+        return .indexUnavailable("\(failure)")
+    }
+
     /// Maps storage and index failures to engine errors.
     static func wrap(_ error: Error) -> Error {
         switch error {

@@ -97,7 +97,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         if CutOffBody.isCutOff(error) { return .incompleteBody() }
         if error is TransferTooSlow { return .requestTimeout() }
         if let refusal = error as? CustomerKeyEncryption.Refusal { return CustomerKeyHeaders.error(refusal) }
-        guard let e = error as? EngineError else { return .internalError() }
+        guard let e = (error as? EngineError) ?? EngineError.indexFailure(error) else { return .internalError() }
         switch e {
         case .noSuchBucket(let b): return .noSuchBucket(b)
         case .noSuchKey(let k): return .noSuchKey(k)

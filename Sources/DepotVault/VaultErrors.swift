@@ -23,7 +23,9 @@ struct VaultError: Error, Sendable {
     static func from(_ error: Error) -> VaultError {
         if let e = error as? VaultError { return e }
         if let slow = error as? TransferTooSlow { return VaultError(.requestTimeout, slow.description) }
-        guard let e = error as? EngineError else { return VaultError(.internalServerError, "\(error)") }
+        guard let e = (error as? EngineError) ?? EngineError.indexFailure(error) else {
+            return VaultError(.internalServerError, "\(error)")
+        }
         switch e {
         case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: return VaultError(.notFound, e.description)
         case .keyTooLong, .invalidBucketName, .invalidRequest, .invalidPart, .invalidPartOrder, .entityTooSmall, .deleteMarkerSource, .deleteMarkerTarget:

@@ -4,16 +4,21 @@ as the shared chunk store), serve one namespace. What one node writes, the other
 byte-identical; the same content uploaded through two nodes at once is stored once (one row per
 chunk in depot_chunks); concurrent PUTs through all three nodes all commit (the nodes' batches
 conflict in PostgreSQL and are re-run, PostgresIndex.write); a delete through one node is seen
-by the others."""
+by the others; while the shared index is unreachable writes get 503 SlowDown (not 500), and
+they resume without a restart."""
 import concurrent.futures
 import hashlib
 import os
+import time
 
+import boto3
+import botocore.exceptions
 import pytest
+from botocore.config import Config
 
-from backends import Moto
+from backends import Moto, TcpProxy
 from cluster_support import cluster_config, postgres  # noqa: F401 (fixture)
-from conftest import DepotServer
+from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 
 
 def chunks_section(moto, cache):
@@ -138,3 +143,47 @@ def test_a_delete_through_node_c_is_seen_by_node_a(cluster):
     c.delete_object(Bucket="gone", Key="keep.mp4")
     c.delete_bucket(Bucket="gone")
     assert "gone" not in [bucket["Name"] for bucket in a.list_buckets()["Buckets"]]
+
+
+def test_writes_get_503_slowdown_while_the_shared_index_is_unreachable_and_resume_after(postgres, tmp_path):  # noqa: F811
+    database = "t" + os.urandom(6).hex()
+    postgres.psql(f"CREATE DATABASE {database}")
+    proxy = TcpProxy(postgres.port)
+    proxy.start()
+    dsn = f"{postgres.dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
+    moto = Moto()
+    node = None
+    try:
+        moto.client.create_bucket(Bucket="depot-chunks")
+        config = cluster_config(tmp_path / "depot.yaml", dsn, "node-o", chunks_section(moto, tmp_path / "cache"))
+        node = DepotServer(config=config).start()
+        s3 = node.client()
+        s3.create_bucket(Bucket="outage")
+        s3.put_object(Bucket="outage", Key="before.mp4", Body=b"before")
+        once = boto3.client(
+            "s3", endpoint_url=node.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
+            aws_secret_access_key=ROOT_PASSWORD,
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, read_timeout=60))
+        proxy.stop()
+        started = time.time()
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            once.put_object(Bucket="outage", Key="during.mp4", Body=os.urandom(10_000))
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503, refused.value.response
+        assert refused.value.response["Error"]["Code"] == "SlowDown"
+        assert time.time() - started < 25
+        proxy.start()
+        deadline = time.time() + 30
+        while True:
+            try:
+                once.put_object(Bucket="outage", Key="after.mp4", Body=b"after")
+                break
+            except botocore.exceptions.ClientError as error:
+                assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 503, error.response
+                assert time.time() < deadline, "writes did not resume"
+                time.sleep(0.5)
+        assert sorted(item["Key"] for item in s3.list_objects_v2(Bucket="outage")["Contents"]) == ["after.mp4", "before.mp4"]
+    finally:
+        if node:
+            node.cleanup()
+        proxy.stop()
+        moto.stop()
