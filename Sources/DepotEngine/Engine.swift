@@ -38,15 +38,6 @@ public struct EngineConfiguration: Sendable {
     public var segmentDirectory: String { dataDirectory + "/segments" }
 }
 
-/// The chunk store of the engine's data paths (ingest, commit logging, reads): they call only
-/// what `ChunkStore` (DepotStorage) requires of it. This is the storage-backend seam of issue
-/// 21: `DataPathStore` is the local segments or the store given in
-/// `EngineConfiguration.chunkStore`, an enum so the segment path stays statically dispatched
-/// (DataPathStore.swift). Maintenance (compaction, hole punching, fsck's segment scan, the
-/// reserve ballast) uses `Engine.store` as the `SegmentStore` it is, and is skipped when the
-/// chunks are elsewhere (`segmentMaintenanceApplies`).
-typealias DataPathChunkStore = DataPathStore
-
 /// The storage engine: ingest, read, delete and list over the chunk store. It knows nothing of
 /// HTTP; the front doors turn its answers and `EngineError`s into their own dialects.
 public final class Engine: Sendable {
@@ -62,8 +53,11 @@ public final class Engine: Sendable {
     /// The segment files: the data paths' chunk store (`dataPathStore`) and the subject of
     /// segment maintenance.
     let store: SegmentStore
-    /// The data paths' chunk store (`DataPathChunkStore`): `store`, or the configured one.
-    let dataPathStore: DataPathChunkStore
+    /// The data paths' chunk store (ingest, commit logging, reads; issue 21's seam): `store`, or
+    /// the store given in `EngineConfiguration.chunkStore`. Maintenance (compaction, hole
+    /// punching, fsck's segment scan, the reserve ballast) uses `store` as the `SegmentStore` it
+    /// is, and is skipped when the chunks are elsewhere (`segmentMaintenanceApplies`).
+    let dataPathStore: DataPathStore
     let committer: Committer
     let logger: Logger
     let reclaim: ReclaimGate

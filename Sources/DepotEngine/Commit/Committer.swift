@@ -6,7 +6,7 @@ import Synchronization
 /// What an index change sees while it runs inside a commit batch: the log to append its record
 /// to, and running per-segment live-byte deltas.
 final class CommitContext {
-    let store: DataPathChunkStore
+    let store: DataPathStore
     var nextSequence: UInt64
     var liveDelta: [UInt32: Int64] = [:]
     /// Outbox entries written in this batch: the event dispatcher is woken once it commits.
@@ -15,7 +15,7 @@ final class CommitContext {
     /// request or its batch not commit. Run newest first.
     private var undo: [() -> Void] = []
 
-    init(store: DataPathChunkStore, nextSequence: UInt64) {
+    init(store: DataPathStore, nextSequence: UInt64) {
         self.store = store
         self.nextSequence = nextSequence
     }
@@ -100,7 +100,7 @@ final class Committer: Sendable {
     private final class ResultBox<R>: @unchecked Sendable { var value: R? }
 
     private let indexStore: any IndexStore
-    private let store: DataPathChunkStore
+    private let store: DataPathStore
     let meta: Table
     private let segments: Table
     let objects: Table
@@ -120,7 +120,7 @@ final class Committer: Sendable {
     /// Called after a batch that wrote outbox entries is durable (wakes the event dispatcher).
     let eventsCommitted = Mutex<FunctionBox<@Sendable () -> Void>?>(nil)
 
-    init(indexStore: any IndexStore, store: DataPathChunkStore, nextSequence: UInt64, logger: Logger) {
+    init(indexStore: any IndexStore, store: DataPathStore, nextSequence: UInt64, logger: Logger) {
         self.indexStore = indexStore
         self.store = store
         self.meta = indexStore.table(.meta)

@@ -26,7 +26,7 @@ public final class ObjectReader: @unchecked Sendable {
     public let key: String
     public let record: ObjectRecord
     let locations: [RecordLocation]
-    let store: DataPathChunkStore
+    let store: DataPathStore
     private let lease: ReclaimLease
     /// Where an evicted object's bytes come from (the tiering part's source, if installed).
     let readThrough: ReadThrough?
@@ -36,7 +36,7 @@ public final class ObjectReader: @unchecked Sendable {
     private let opened = Mutex<(chunk: Int, plaintext: [UInt8])?>(nil)
 
     init(
-        bucket: String, key: String, record: ObjectRecord, locations: [RecordLocation], store: DataPathChunkStore,
+        bucket: String, key: String, record: ObjectRecord, locations: [RecordLocation], store: DataPathStore,
         lease: ReclaimLease, readThrough: ReadThrough?, domain: EncryptionDomain? = nil
     ) {
         self.domain = domain

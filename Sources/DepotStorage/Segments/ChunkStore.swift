@@ -6,8 +6,8 @@
 /// is inherently about segment files (compaction, hole punching, fsck's scan, the reserve
 /// ballast, segment ids and sizes) stays on `SegmentStore` itself and is not part of this
 /// protocol: a store of another shape (issue 21's pack objects in an S3 store) brings its own.
-/// The engine names its data-path store through `DataPathChunkStore` (DepotEngine), a concrete
-/// type, so these calls stay statically dispatched; see there.
+/// The engine holds its data-path store as `DataPathStore` (DepotEngine), an enum of
+/// `SegmentStore` or `any ChunkStore`, so the segment calls stay statically dispatched.
 public protocol ChunkStore: AnyObject, Sendable {
     /// Appends one record whose payload is `pieces` in order and returns where it landed.
     func append(kind: RecordKind, sequence: UInt64, hash: [UInt8], pieces: [UnsafeRawBufferPointer]) throws
