@@ -17,10 +17,16 @@ public enum BlockingReads {
     static let offloadedPieceBytes = 64 << 10
     private static let queue = DispatchQueue(label: "depot.blocking-reads", attributes: .concurrent)
 
-    /// Runs `read` (which reads `count` bytes from the segments) where it may block.
-    static func run<T: Sendable>(count: Int, _ read: @escaping @Sendable () throws -> T) async throws -> T {
-        guard count >= offloadedPieceBytes, offloading.load(ordering: .relaxed) else { return try read() }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+    /// Whether a read of `count` bytes should leave this thread (`elsewhere`).
+    @inline(__always)
+    static func offloads(_ count: Int) -> Bool {
+        count >= offloadedPieceBytes && offloading.load(ordering: .relaxed)
+    }
+
+    /// Runs `read` on a dispatch thread, where it may block, and waits for it without holding
+    /// the caller's thread.
+    static func elsewhere<T: Sendable>(_ read: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             queue.async { continuation.resume(with: Result { try read() }) }
         }
     }

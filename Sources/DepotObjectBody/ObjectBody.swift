@@ -15,18 +15,25 @@ public func objectResponseBody(_ reader: ObjectReader, range: Range<UInt64>) thr
         var window = SendWindow()
         for try await piece in bytes {
             try await window.waitForRoom()
-            // Off the event loop when the read may wait for the disk (BlockingReads).
-            let buffer = try await BlockingReads.run(count: piece.count) {
-                var buffer = allocator.buffer(capacity: piece.count)
-                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
-                    try piece.copy(into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
-                    return piece.count
-                }
-                return buffer
-            }
+            // Off the event loop when the read may wait for the disk (BlockingReads); otherwise
+            // read here, with no closure to allocate on a small GET's path.
+            let buffer =
+                BlockingReads.offloads(piece.count)
+                ? try await BlockingReads.elsewhere { try load(piece, allocator) }
+                : try load(piece, allocator)
             window.track(buffer)
             try await writer.write(buffer)
         }
         try await writer.finish(nil)
     }
+}
+
+/// One piece's bytes, read from the store into a new buffer.
+private func load(_ piece: ObjectBytePiece, _ allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    var buffer = allocator.buffer(capacity: piece.count)
+    try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { out in
+        try piece.copy(into: UnsafeMutableRawBufferPointer(rebasing: out[0..<piece.count]))
+        return piece.count
+    }
+    return buffer
 }
