@@ -261,6 +261,20 @@ func validateName(_ name: String, what: String) throws {
     }
 }
 
+/// The document of a PUT of a named item (tier, policy, sink) with the path's name in it: a body
+/// naming another item is refused, naming the field. `nameMayDiffer` for a path that is not an
+/// item's name (a policy's dry run).
+func documentNamed(_ name: String, what: String, from object: [String: Any], nameMayDiffer: Bool = false) throws
+    -> [String: Any]
+{
+    if let given = object["name"] as? String, given != name, !nameMayDiffer {
+        throw AdminFailure(.badRequest, "the body names \(what) \(given) but the path names \(name)", field: "name")
+    }
+    var document = object
+    document["name"] = name
+    return document
+}
+
 /// The version `depot --version` and the admin API report.
 public enum DepotVersion {
     public static let current = "0.1.0"

@@ -44,11 +44,7 @@ extension AdminAPI {
     /// Creates or replaces a sink; the document has the fields of an `events.sinks[]` entry.
     func putSink(name: String, object: [String: Any]) async throws -> [String: Any] {
         try validateName(name, what: "event sink")
-        if let given = object["name"] as? String, given != name {
-            throw AdminFailure(.badRequest, "the body names sink \(given) but the path names \(name)", field: "name")
-        }
-        var document = object
-        document["name"] = name
+        var document = try documentNamed(name, what: "sink", from: object)
         // What GET adds besides the settings.
         for shown in ["source", "status", "arn"] { document[shown] = nil }
         if let current = configuration.events.sinks.first(where: { $0.name == name }) {

@@ -80,11 +80,7 @@ extension AdminAPI {
     }
 
     func policyDocument(name: String, object: [String: Any]) throws -> [UInt8] {
-        if let given = object["name"] as? String, given != name, name != "dry-run" {
-            throw AdminFailure(.badRequest, "the body names policy \(given) but the path names \(name)", field: "name")
-        }
-        var document = object
-        document["name"] = name
+        let document = try documentNamed(name, what: "policy", from: object, nameMayDiffer: name == "dry-run")
         return Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
     }
 

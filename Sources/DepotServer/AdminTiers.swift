@@ -50,11 +50,7 @@ extension AdminAPI {
     /// Creates or replaces a tier; the document has the fields of a `tiers[]` entry.
     func putTier(name: String, object: [String: Any]) async throws -> [String: Any] {
         try validateName(name, what: "tier")
-        if let given = object["name"] as? String, given != name {
-            throw AdminFailure(.badRequest, "the body names tier \(given) but the path names \(name)", field: "name")
-        }
-        var document = object
-        document["name"] = name
+        var document = try documentNamed(name, what: "tier", from: object)
         // A document read back from GET carries masked secrets: keep the stored ones.
         if let current = configuration.tiers.first(where: { $0.name == name }) {
             let stored = [

@@ -125,6 +125,26 @@ def test_invalid_policies_and_environment_references(tmp_path, nas=None):
         server.cleanup()
 
 
+def test_a_body_naming_another_item_than_its_path_is_refused_naming_the_field(tmp_path):
+    """PUT /admin/v1/{tiers,policies,events}/NAME with a body whose name is another item's: 400 on
+    `name`, nothing made; the policy dry run's path is no item's name, so its body may name any."""
+    server, admin, _ = start(tmp_path, "buckets: [rec]\n")
+    try:
+        for path, document in [
+            ("/admin/v1/tiers/nas", {"name": "other", "type": "filesystem", "path": str(tmp_path)}),
+            ("/admin/v1/policies/keep", {"name": "other", "match": {"bucket": "rec"}}),
+            ("/admin/v1/events/hook", {"name": "other", "type": "webhook", "url": "http://127.0.0.1:9/"}),
+        ]:
+            status, body = admin.put(path, document)
+            assert status == 400 and body["field"] == "name", (path, body)
+            assert "but the path names" in body["error"], (path, body)
+            assert admin.get(path)[0] == 404, path
+        status, body = admin.post("/admin/v1/policies/dry-run", {"name": "draft", "match": {"bucket": "rec"}})
+        assert status == 200, body
+    finally:
+        server.cleanup()
+
+
 def test_api_items_override_the_files_and_deleting_them_restores_the_files(tmp_path):
     nas = tmp_path / "nas"
     nas.mkdir()
