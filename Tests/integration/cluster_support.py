@@ -142,6 +142,21 @@ def fresh_database(postgres):
     yield postgres.dsn.rsplit("/", 1)[0] + "/" + name
 
 
+def chunks_section(moto, cache):
+    """The `chunks:` and `cache:` lines of a cluster section: packs in moto's depot-chunks bucket
+    under site-a/, a 64 MiB read cache at `cache` (append to cluster_config's section)."""
+    return (
+        "  chunks:\n"
+        f"    endpoint: {moto.endpoint}\n"
+        "    bucket: depot-chunks\n"
+        "    accessKey: tier-key\n"
+        "    secretKey: tier-secret\n"
+        "    prefix: site-a/\n"
+        "  cache:\n"
+        f"    path: {cache}\n"
+        "    size: 64MiB\n")
+
+
 def cluster_config(path, dsn, node, extra=""):
     """Writes a configuration file whose cluster section points at `dsn`; returns its path."""
     with open(path, "w") as f:

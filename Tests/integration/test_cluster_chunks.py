@@ -14,21 +14,8 @@ import pytest
 from botocore.config import Config
 
 from backends import Moto
-from cluster_support import cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
+from cluster_support import chunks_section, cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
-
-
-def chunks_section(moto, cache):
-    return (
-        "  chunks:\n"
-        f"    endpoint: {moto.endpoint}\n"
-        "    bucket: depot-chunks\n"
-        "    accessKey: tier-key\n"
-        "    secretKey: tier-secret\n"
-        "    prefix: site-a/\n"
-        "  cache:\n"
-        f"    path: {cache}\n"
-        "    size: 64MiB\n")
 
 
 def pack_keys(moto):

@@ -17,21 +17,8 @@ import pytest
 from botocore.config import Config
 
 from backends import Moto, TcpProxy
-from cluster_support import cluster_config, postgres  # noqa: F401 (fixture)
+from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
-
-
-def chunks_section(moto, cache):
-    return (
-        "  chunks:\n"
-        f"    endpoint: {moto.endpoint}\n"
-        "    bucket: depot-chunks\n"
-        "    accessKey: tier-key\n"
-        "    secretKey: tier-secret\n"
-        "    prefix: site-a/\n"
-        "  cache:\n"
-        f"    path: {cache}\n"
-        "    size: 64MiB\n")
 
 
 class Cluster:
