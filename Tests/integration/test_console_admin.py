@@ -4,6 +4,7 @@ made in the browser replicate a boto3 upload, a bad field is named as the admin 
 an account made from the camera template writes to its prefix only, and none of it is open to
 a non-admin account or to a form without its CSRF token. Screenshots go to test_console's dir."""
 import os
+import re
 
 import boto3
 import pytest
@@ -43,8 +44,17 @@ ADMIN_FORMS = {
     "/console/policies/edit": {"name": "keep-me", "bucket": "rec", "prefix": "forged/", "action": "save"},
     "/console/policies/delete": {"name": "keep-me"},
     "/console/accounts/enable": {"accessKey": "KEEPMEKEY", "enabled": "false"},
+    "/console/accounts/grants": {"accessKey": "KEEPMEKEY", "bucket-0": "rec", "write-0": "on"},
     "/console/accounts/delete": {"accessKey": "KEEPMEKEY"},
+    "/console/events": {"type": "webhook", "name": "forged", "url": "http://127.0.0.1:9/"},
+    "/console/events/edit": {"name": "keep-me", "type": "webhook", "url": "http://127.0.0.1:9/forged"},
+    "/console/events/delete": {"name": "keep-me"},
 }
+# The console's other forms: any signed-in account may send them, and the access rule decides per
+# object (test_console.py, test_console_lock.py, test_console_reach.py refuse them across cameras).
+OBJECT_FORMS = {"/console/signout", "/console/delete", "/console/replicate", "/console/lock/legal-hold",
+                "/console/lock/retention"}
+CONSOLE_SOURCES = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "DepotConsole")
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +193,8 @@ def keep_me(server):
     assert admin.put("/admin/v1/tiers/keep-me", {"type": "filesystem", "path": path})[0] in (200, 201)
     assert admin.put("/admin/v1/policies/keep-me", {"match": {"bucket": "rec", "prefix": "keep/"},
                                                      "replicate": {"to": ["keep-me"]}})[0] in (200, 201)
+    sink = {"type": "webhook", "url": server.receiver.url + "/keep"}
+    assert admin.put("/admin/v1/events/keep-me", sink)[0] in (200, 201)
     if admin.get("/admin/v1/accounts/KEEPMEKEY")[0] == 404:
         status, body = admin.post("/admin/v1/accounts", {"name": "keep", "accessKey": "KEEPMEKEY",
                                                          "allow": [{"bucket": "rec", "actions": ["read"]}]})
@@ -193,7 +205,27 @@ def keep_me(server):
 def assert_kept(admin, path):
     assert admin.get("/admin/v1/tiers/keep-me")[1]["path"] == path
     assert admin.get("/admin/v1/policies/keep-me")[1]["match"]["prefix"] == "keep/"
-    assert admin.get("/admin/v1/accounts/KEEPMEKEY")[1]["enabled"] is True
+    account = admin.get("/admin/v1/accounts/KEEPMEKEY")[1]
+    assert account["enabled"] is True and account["allow"] == [{"bucket": "rec", "prefix": "", "actions": ["read"]}], account
+    assert admin.get("/admin/v1/events/keep-me")[1]["url"].endswith("/keep")
+    assert admin.get("/admin/v1/events/forged")[0] == 404
+
+
+def test_every_form_the_console_takes_is_in_the_refusal_matrix():
+    """The POST forms in the console's sources (ConsoleService's switch, the edit and sink
+    forms): each is an admin form the two tests below send, or an object form whose refusals the
+    recordings tests check; a form added later that is in neither fails here."""
+    found = set()
+    for name in ["ConsoleService.swift", "ConsoleEdits.swift", "EventsPages.swift"]:
+        with open(os.path.join(CONSOLE_SOURCES, name)) as f:
+            text = f.read()
+        if name == "ConsoleService.swift":
+            text = text[text.index("if method == .post {"):text.index("guard method == .get else")]
+        for case in re.findall(r'^\s*case ("/console/[^:]*):', text, re.M):
+            found |= set(re.findall(r'"(/console/[a-z/-]+)"', case))
+    found -= {"/console/signin"}
+    assert found == set(ADMIN_FORMS) | OBJECT_FORMS, (found - set(ADMIN_FORMS) - OBJECT_FORMS,
+                                                      set(ADMIN_FORMS) - found)
 
 
 def test_a_camera_account_gets_403_on_every_admin_page_and_form(server):
