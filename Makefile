@@ -1,7 +1,7 @@
 # Depot's two set-up commands: `make run` and `make test`. Each installs what it needs first.
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium chromium-driver ffmpeg librdkafka-dev librabbitmq-dev rabbitmq-server systemd postgresql
+APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium chromium-driver ffmpeg librdkafka-dev librabbitmq-dev rabbitmq-server systemd postgresql haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Kafka: Depot links Debian's librdkafka (2.0.2 on Debian 12), which cannot talk to the test broker
 # (tansu); every command here loads the newer, ABI-compatible librdkafka.so.1 that the confluent-kafka
@@ -13,7 +13,7 @@ export LD_LIBRARY_PATH := $(BROKERS_DIR)/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRAR
 # rebuild every module). `make bench` builds without it.
 BUILD_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build run test unit integration bench bench-peers bench-build bench-micro fuzz
+.PHONY: deps build run test unit integration bench bench-peers bench-cluster bench-build bench-micro fuzz
 
 # System libraries for the systemLibrary targets, and the Python clients the integration tests drive.
 deps:
@@ -58,6 +58,12 @@ bench: bench-build
 # is the phase length, BENCH_PEERS=depot,rgw,swift,moto the servers and their order.
 bench-peers: bench-build
 	$(PYTHON) Benchmarks/bench_peers.py
+
+# Cluster mode against embedded mode (one node; index in a private PostgreSQL with fsync on, packs on
+# moto_server), index commits and rows per object, and pgbench's bounds: replaces its section of
+# Benchmarks/RESULTS.md. BENCH_CLUSTER_SECONDS=10 is the phase length.
+bench-cluster: bench-build
+	$(PYTHON) Benchmarks/bench_cluster.py
 
 bench-build: deps
 	$(SWIFT) build -c release --product depot
