@@ -114,6 +114,12 @@ public struct ServerSettings: Sendable, Equatable {
     /// (uploads with S3's RequestTimeout). 0 turns the check off.
     public var minTransferRate: Int = 1024
     public var transferRateWindow: Int = 30
+    /// Seconds a stopping node keeps serving with its readiness probes failing, so a load
+    /// balancer takes it out of rotation first (spent only when readiness was probed lately).
+    public var drainDelay: Int = 5
+    /// Seconds a stop waits, once the listener is closed, for requests in flight to finish
+    /// (and the background services to stop) before cancelling what is left.
+    public var drainTimeout: Int = 10
 }
 
 /// `server.accessLog`: which requests the server writes an access line for.
@@ -212,6 +218,11 @@ public struct DepotConfiguration: Sendable {
         config.server.transferRateWindow = try server["transferRateWindow"].duration(default: config.server.transferRateWindow)
         guard config.server.transferRateWindow >= 1 else {
             throw ConfigError("server.transferRateWindow", "must be at least 1s")
+        }
+        config.server.drainDelay = try server["drainDelay"].duration(default: config.server.drainDelay)
+        config.server.drainTimeout = try server["drainTimeout"].duration(default: config.server.drainTimeout)
+        guard config.server.drainTimeout >= 1 else {
+            throw ConfigError("server.drainTimeout", "must be at least 1s")
         }
         guard ["text", "json"].contains(config.server.logFormat) else {
             throw ConfigError("server.logFormat", "must be text or json")

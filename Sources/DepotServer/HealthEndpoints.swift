@@ -13,9 +13,14 @@ import NIOCore
 /// `X-Minio-Server-Status: offline` otherwise. The cluster probes name their quorum in
 /// `X-Minio-Write-Quorum` / `X-Minio-Read-Quorum` (1: Depot is one node with one drive), and
 /// `?maintenance=true` answers 412, as a MinIO node does whose going down would cost the quorum.
+///
+/// While the node drains before a stop (Drain), every readiness probe fails (`/health/ready`
+/// says `the node is shutting down`) and liveness stays 200: a balancer takes the node out of
+/// rotation, and nothing restarts it for being dead.
 struct HealthEndpoints: Sendable {
     let engine: Engine
     let dataDirectory: String
+    let drain: Drain
 
     /// The probe `path` names, or nil when it is no health path.
     enum Probe: String {
@@ -52,6 +57,15 @@ struct HealthEndpoints: Sendable {
     }
 
     private func answer(_ probe: Probe, maintenance: Bool) -> Response {
+        if probe != .live && probe != .minioLive {
+            drain.probed()
+            if drain.isDraining {
+                if probe == .ready {
+                    return json(.serviceUnavailable, "{\"status\":\"unavailable\",\"reason\":\"the node is shutting down\"}")
+                }
+                return offline()
+            }
+        }
         switch probe {
         case .live:
             return json(.ok, "{\"status\":\"ok\"}")

@@ -109,7 +109,7 @@ public final class DepotServer: Sendable {
         self.events = events
         _ = DepotMetrics.registry  // bootstraps swift-metrics once
         swagger = SwaggerUI(configured: nil)
-        health = HealthEndpoints(engine: engine, dataDirectory: data)
+        health = HealthEndpoints(engine: engine, dataDirectory: data, drain: Drain(delay: configuration.server.drainDelay))
         gauges = StorageGauges(
             engine: engine, tiering: tiering, events: events, tierNames: { runtime.current.tiers.map(\.name) }, logger: logger)
         let trace = TraceHub()
@@ -191,8 +191,9 @@ public final class DepotServer: Sendable {
         return configuration.accounts + stored
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish, and
-    /// closes the engine after the last commit.
+    /// Runs until SIGTERM or SIGINT, then drains (readiness fails for `server.drainDelay` while
+    /// everything is still served, when a balancer probes readiness), stops accepting, lets
+    /// requests in flight finish, and closes the engine after the last commit.
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         do {
             try await serve(onListening: onListening)
@@ -270,16 +271,14 @@ public final class DepotServer: Sendable {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
-        // A graceful stop is bounded: what is still running after this is cancelled (requests in
-        // flight fail, event deliveries stay in the outbox, tier copies stay queued).
-        groupConfiguration.maximumGracefulShutdownDuration = Self.gracefulStopBound
+        // A graceful stop is bounded (server.drainTimeout): what is still running after this is
+        // cancelled (requests in flight fail, event deliveries stay in the outbox, tier copies
+        // stay queued).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.server.drainTimeout)
         let group = ServiceGroup(configuration: groupConfiguration)
-        ShutdownSignals.install(group) { await self.reloadLoggingErrors("SIGHUP") }
+        ShutdownSignals.install(group, drain: health.drain, logger: logger) { await self.reloadLoggingErrors("SIGHUP") }
         try await group.run()
     }
-
-    /// How long SIGTERM/SIGINT waits for the services to finish before cancelling them.
-    public static let gracefulStopBound: Duration = .seconds(10)
 
     /// The listener's failure to bind, said the way an operator fixes it.
     static func startupProblem(_ error: any Error, address: String) -> ServerError? {
