@@ -48,6 +48,8 @@ public final class DepotServer: Sendable {
     let clusterNode: NodeHeartbeat?
     /// PUT and POST requests in progress, the `in_flight` a cluster node reports.
     let writesInFlight = InFlightCount()
+    /// Whether this node runs each background pass over the index (ClusterCoordination).
+    let leadership: any MaintenanceLeadership
 
     /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
     /// configuration from; without one, the configuration is fixed.
@@ -76,6 +78,8 @@ public final class DepotServer: Sendable {
         // the index, which the sealing compacts (issue 14 #7). The shared index never held any.
         if sharedIndex == nil { try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger) }
         engine = try Engine(configuration: engineConfiguration, indexStore: sharedIndex, logger: logger)
+        let leadership = ClusterCoordination.leadership(configuration.cluster, logger: logger)
+        self.leadership = leadership
         let isFirstStart = access(data + "/" + FirstStartBanner.firstStartMarker, F_OK) != 0
         root = try RootCredentials.load(dataDirectory: data) { message in
             print(message)
@@ -97,7 +101,8 @@ public final class DepotServer: Sendable {
         // shutdown stops the process with an assertion instead of the startup error's message.
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         self.httpClient = httpClient
-        tiering = TieringService(engine: engine, configuration: effective, httpClient: httpClient, logger: logger)
+        tiering = TieringService(
+            engine: engine, configuration: effective, httpClient: httpClient, logger: logger, leadership: leadership)
         let events: EventDispatcher
         do {
             events = try EventDispatcher(
@@ -260,7 +265,7 @@ public final class DepotServer: Sendable {
             })
         let maintenance = MaintenanceService(
             engine: engine, interval: configuration.storage.gcInterval, uploadExpiry: configuration.storage.uploadExpiry,
-            logger: logger)
+            leadership: leadership, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
             .init(service: gauges), .init(service: HeapTrimmer(logger: logger)), .init(service: IngestHistoryKeeper(engine: engine)),
@@ -446,6 +451,9 @@ struct MaintenanceService: Service {
     let engine: Engine
     let interval: Int
     let uploadExpiry: Int
+    /// Cluster mode: one node at a time expires abandoned uploads in the shared index. Compaction
+    /// stays every node's: it works on this node's own segments (with packs, it does nothing).
+    let leadership: any MaintenanceLeadership
     let logger: Logger
 
     func run() async throws {
@@ -454,11 +462,13 @@ struct MaintenanceService: Service {
             return
         }
         while await pauseUnlessShuttingDown(.seconds(interval)) {
-            do {
-                let expired = try await engine.expireUploads(olderThan: Int64(uploadExpiry) * 1000)
-                if expired > 0 { logger.info("expired \(expired) abandoned uploads") }
-            } catch {
-                logger.error("expiring abandoned uploads failed: \(error)")
+            if await leadership.mayRun(.abandonedUploads) {
+                do {
+                    let expired = try await engine.expireUploads(olderThan: Int64(uploadExpiry) * 1000)
+                    if expired > 0 { logger.info("expired \(expired) abandoned uploads") }
+                } catch {
+                    logger.error("expiring abandoned uploads failed: \(error)")
+                }
             }
             do {
                 let report = try await engine.compact()

@@ -18,6 +18,8 @@ public final class TieringService: Service {
     let logger: Logger
     let maxAttempts: UInt32
     let pollInterval: Duration
+    /// Whether this node runs the lifecycle pass (cluster mode: one node at a time).
+    let leadership: any MaintenanceLeadership
     private let generation: Mutex<Generation>
     private let breakers = Mutex<[String: Breaker]>([:])
     /// Each tier's last error and failing state (TierHealth.swift).
@@ -64,13 +66,14 @@ public final class TieringService: Service {
 
     public init(
         engine: Engine, configuration: DepotConfiguration, httpClient: HTTPClient, logger: Logger, maxAttempts: UInt32 = 12,
-        pollInterval: Duration = .milliseconds(200)
+        pollInterval: Duration = .milliseconds(200), leadership: any MaintenanceLeadership = SoleNodeLeadership()
     ) {
         self.engine = engine
         self.httpClient = httpClient
         self.logger = logger
         self.maxAttempts = maxAttempts
         self.pollInterval = pollInterval
+        self.leadership = leadership
         health = TierHealthBook(logger: logger)
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         generation = Mutex(
@@ -315,18 +318,28 @@ public final class TieringService: Service {
 
     private func runLifecycle() async {
         var first = true
+        var leading = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (retention, interval, sweep) = generation.withLock { g in
-                defer { g.classSweepDue = false }
-                let sweep = g.classSweepDue ? StorageClassSweep(engine: engine, classes: g.storageClasses, logger: logger) : nil
-                return (g.retention, g.lifecycleInterval, sweep)
-            }
+            let interval = generation.withLock { $0.lifecycleInterval }
             do {
                 let wait = first ? min(interval, 2000) : interval
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(wait)) }
             } catch { return }
             first = false
             if Task.isShuttingDownGracefully { return }
+            // Cluster mode: one node at a time runs the pass over the shared index; the others skip.
+            guard await leadership.mayRun(.lifecycle) else {
+                leading = false
+                continue
+            }
+            let (retention, sweep) = generation.withLock { g in
+                defer { g.classSweepDue = false }
+                // A node that just took the pass over sweeps once, as at start.
+                let sweep =
+                    g.classSweepDue || !leading ? StorageClassSweep(engine: engine, classes: g.storageClasses, logger: logger) : nil
+                return (g.retention, sweep)
+            }
+            leading = true
             let expired = await retention.run()
             if expired > 0 { logger.info("retention expired \(expired) objects") }
             await sweep?.run()
