@@ -19,6 +19,11 @@ public final class NodeHeartbeat: Service, Sendable {
     /// The address nodes and load balancers reach this node at, and whether the listener
     /// announced it yet.
     private let address: Mutex<(url: String, announced: Bool)>
+    /// The registry as read after this node's last heartbeat, and when (for the metrics, which
+    /// are scraped without waiting on PostgreSQL); nil before the first heartbeat.
+    private let lastView = Mutex<(nodes: [ClusterNode], at: ContinuousClock.Instant)?>(nil)
+    /// Whether this node's last heartbeat reached the database.
+    private let indexReachable = Atomic<Bool>(false)
 
     /// The longest pause between attempts while the database is unreachable.
     public static let maximumBackoffSeconds: Double = 8
@@ -32,6 +37,27 @@ public final class NodeHeartbeat: Service, Sendable {
         self.logger = logger
         self.address = Mutex((address, false))
         database = ClusterDatabase(location: settings.index, maximumConnections: 2, operationTimeout: 5, logger: logger)
+    }
+
+    /// This node's name in the registry (`cluster.node`).
+    public var nodeName: String { settings.node }
+    /// The cluster index, without its password.
+    public var indexDescription: String { settings.index.description }
+    /// Requests that may be writing in progress on this node now.
+    public var uploadsInFlight: Int { inFlight() }
+    /// Whether this node's last heartbeat reached the database.
+    public var isIndexReachable: Bool { indexReachable.load(ordering: .relaxed) }
+
+    /// Every registered node, read from the database now (bounded like every call).
+    public func nodes() async throws -> [ClusterNode] { try await NodeRegistry(database: database).nodes() }
+
+    /// The registry as of this node's last heartbeat, with the heartbeat ages brought forward to
+    /// now (this node's own clock), for the metrics; nil before the first heartbeat.
+    public var lastKnownNodes: [ClusterNode]? {
+        guard let view = lastView.withLock({ $0 }) else { return nil }
+        let elapsed = ContinuousClock.now - view.at
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return view.nodes.map { $0.aged(by: seconds) }
     }
 
     /// The URL the server listens on, once it is known (port 0 picks one at start).
@@ -66,6 +92,10 @@ public final class NodeHeartbeat: Service, Sendable {
             var pause = NodeRegistry.heartbeatIntervalSeconds
             do {
                 try await beatOnce(registered: &registered)
+                indexReachable.store(true, ordering: .relaxed)
+                if let nodes = try? await NodeRegistry(database: database).nodes() {
+                    lastView.withLock { $0 = (nodes, ContinuousClock.now) }
+                }
                 if outage {
                     logger.notice("cluster index \(settings.index) reachable again; node \(settings.node) heartbeat resumed")
                 }
@@ -74,6 +104,7 @@ public final class NodeHeartbeat: Service, Sendable {
             } catch is CancellationError {
                 return
             } catch {
+                indexReachable.store(false, ordering: .relaxed)
                 if !outage {
                     logger.error(
                         "cluster index \(settings.index) unreachable (\(error)); node \(settings.node) keeps serving and retries")

@@ -15,6 +15,16 @@ public struct ClusterNode: Sendable, Equatable {
 
     /// Alive: a heartbeat within `NodeRegistry.aliveWithinSeconds`.
     public var isAlive: Bool { (heartbeatAge ?? .infinity) <= NodeRegistry.aliveWithinSeconds }
+
+    /// For a dead node, its last heartbeat: the moment it was last known to serve (nil when alive).
+    public var downSince: Date? { isAlive ? nil : heartbeatAt ?? startedAt }
+
+    /// The same row `seconds` later (a view read a moment ago, shown now).
+    public func aged(by seconds: Double) -> ClusterNode {
+        ClusterNode(
+            name: name, version: version, address: address, startedAt: startedAt, heartbeatAt: heartbeatAt,
+            heartbeatAge: heartbeatAge.map { $0 + max(0, seconds) }, inFlight: inFlight)
+    }
 }
 
 /// The `depot_nodes` table: nodes register at start and beat every few seconds.

@@ -1,3 +1,4 @@
+import DepotCluster
 import DepotConfig
 import DepotEngine
 import DepotEvents
@@ -27,12 +28,15 @@ struct AdminAPI: Sendable {
     let reloader: (@Sendable () async throws -> [String])?
     /// Live requests for `GET /admin/v1/trace` (AdminTrace.swift).
     var trace = TraceHub()
+    /// Cluster mode: this node's registration, through which `GET /admin/v1/cluster` reads the
+    /// registry (nil: embedded).
+    var cluster: NodeHeartbeat? = nil
     var configuration: DepotConfiguration { runtime.current }
 
     /// Every admin operation. The OpenAPI document and its test are checked against this list.
     static let routes: [AdminRoute] =
         serverRoutes + tierRoutes + policyRoutes + accountRoutes + bucketRoutes + replicationRoutes + eventRoutes + sinkRoutes
-        + traceRoutes
+        + traceRoutes + clusterRoutes
 
     func respond(to request: Request) async -> Response {
         let target = request.head.path ?? "/"

@@ -125,7 +125,7 @@ public final class DepotServer: Sendable {
         }
         let adminAPI = AdminAPI(
             engine: engine, accounts: accounts, tiering: tiering, events: events, runtime: runtime, started: Engine.now(),
-            reloader: reloader, trace: trace)
+            reloader: reloader, trace: trace, cluster: clusterNode)
         admin = adminAPI
         let forwardEngine = engine
         let tiering = tiering
@@ -387,6 +387,7 @@ public final class DepotServer: Sendable {
         if path == ReservedPath.metrics.path && request.method == .get {
             outcome.record { $0.operation = "metrics" }
             try? gauges.prepareForScrape()
+            ClusterGauges.record(clusterNode)
             let body = DepotMetrics.exposition()
             response = Response(
                 status: .ok,

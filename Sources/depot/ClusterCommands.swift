@@ -68,7 +68,7 @@ struct ClusterCommand: AsyncParsableCommand {
                         nodes.map { node in
                             [
                                 node.name, node.version, node.heartbeatAge.map { String(format: "%.1fs ago", $0) } ?? "never",
-                                node.isAlive ? "alive" : "dead", String(node.inFlight), node.address,
+                                stateText(node), String(node.inFlight), node.address,
                             ]
                         }))
             }
@@ -97,7 +97,7 @@ struct ClusterCommand: AsyncParsableCommand {
                     nodes.map { node in
                         [
                             node.name, node.version, node.address, node.startedAt.map(started.string) ?? "",
-                            node.isAlive ? "alive" : "dead",
+                            stateText(node),
                         ]
                     }))
         }
@@ -146,9 +146,17 @@ struct ClusterTarget: ParsableArguments {
 private func describe(_ node: ClusterNode) -> [String: Any] {
     [
         "name": node.name, "version": node.version, "address": node.address, "inFlight": node.inFlight, "alive": node.isAlive,
-        "heartbeatAgeSeconds": node.heartbeatAge ?? NSNull(),
+        "state": node.isAlive ? "up" : "down", "heartbeatAgeSeconds": node.heartbeatAge ?? NSNull(),
         "startedAt": node.startedAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull(),
+        "heartbeatAt": node.heartbeatAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull(),
+        "downSince": node.downSince.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull(),
     ]
+}
+
+/// `alive`, or `down since TIME` (its last heartbeat) once a node missed 15 s of heartbeats.
+private func stateText(_ node: ClusterNode) -> String {
+    guard let since = node.downSince else { return node.isAlive ? "alive" : "down" }
+    return "down since \(ISO8601DateFormatter().string(from: since))"
 }
 
 private func printJSON(_ value: Any) {

@@ -199,6 +199,8 @@ security:
 paths:
   /admin/v1/status:
     get: { tags: [admin-server], operationId: getStatus, summary: "Version, uptime, each public bucket (publicBuckets: name and what makes it public), and per tier (tiers): backlog, oldestPendingAgeSeconds (since the oldest task was first queued), bytesPerSecond, breaker (closed, open, half-open) with consecutiveFailures and nextProbeInSeconds, failing, failingForSeconds, failingAfterSeconds, lastError { message, time, ageSeconds } and lastSuccess", responses: { "200": { $ref: "#/components/responses/Object" }, "403": { $ref: "#/components/responses/Error" } } }
+  /admin/v1/cluster:
+    get: { tags: [admin-server], operationId: getCluster, summary: "Cluster mode: each registered node (name, version, address, startedAt, heartbeatAt, heartbeatAgeSeconds, state up or down, downSince for a down node: its last heartbeat, inFlight: uploads in progress at its last heartbeat) and for the cluster up, down and inFlight, read from the cluster index at the call; 503 while it cannot be reached. Embedded mode answers 200 with mode embedded and no nodes", responses: { "200": { $ref: "#/components/responses/Object" }, "503": { $ref: "#/components/responses/Error" } } }
   /admin/v1/server:
     get: { tags: [admin-server], operationId: getServer, summary: "Version, uptime and the configuration in effect (secrets masked)", responses: { "200": { $ref: "#/components/responses/Object" } } }
   /admin/v1/server/reload:
