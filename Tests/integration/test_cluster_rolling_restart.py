@@ -1,0 +1,261 @@
+"""A rolling restart of a three-node cluster behind HAProxy loses no request (issue 21 item 4).
+
+Three `depot serve` nodes (a private PostgreSQL as the shared index, moto_server as the chunk
+store) behind a real HAProxy running Config/haproxy-cluster.cfg, the README's configuration,
+with only its addresses swapped for loopback ports. Client threads (boto3 with its standard
+retries) PUT, GET, HEAD and LIST their own objects through HAProxy, checking every body's
+sha256, while each node in turn gets SIGTERM, exits, starts again and is back in HAProxy's
+rotation before the next one goes. No client request may fail, and every acknowledged object
+must read back byte-identical at the end. What makes this work: a stopping node fails its
+readiness probe first (server.drainDelay) and HAProxy's health check takes it out of rotation
+before its listener closes; requests in flight finish (server.drainTimeout)."""
+import concurrent.futures
+import csv
+import hashlib
+import io
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from backends import Moto
+from cluster_support import chunks_section, cluster_config, free_port, postgres  # noqa: F401 (fixture)
+from conftest import REPO, ROOT_PASSWORD, ROOT_USER, DepotServer
+
+HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed (Debian's haproxy package; make deps installs it)")
+
+NODE_NAMES = ["gw-1", "gw-2", "gw-3"]
+
+
+def haproxy_config(lb_port, stats_port, node_ports):
+    """The README's Config/haproxy-cluster.cfg with loopback addresses, logging to stdout."""
+    text = open(os.path.join(REPO, "Config", "haproxy-cluster.cfg")).read()
+    replacements = [("log /dev/log local0", "log stdout format raw local0"),
+                    ("bind :9000", f"bind 127.0.0.1:{lb_port}"),
+                    ("bind 127.0.0.1:8404", f"bind 127.0.0.1:{stats_port}")]
+    for index, port in enumerate(node_ports):
+        replacements.append((f"10.0.0.1{index + 1}:9000", f"127.0.0.1:{port}"))
+    for old, new in replacements:
+        assert old in text, f"Config/haproxy-cluster.cfg no longer has {old!r}: update this test"
+        text = text.replace(old, new)
+    return text
+
+
+class Balancer:
+    """HAProxy in the foreground on `config`; `states()` reads its stats page."""
+
+    def __init__(self, config_text, lb_port, stats_port):
+        self.directory = tempfile.mkdtemp(prefix="depot-haproxy-")
+        self.config = os.path.join(self.directory, "haproxy.cfg")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(self.directory, "haproxy.log")
+        self.endpoint = f"http://127.0.0.1:{lb_port}"
+        self.stats = f"http://127.0.0.1:{stats_port}/;csv"
+        check = subprocess.run([HAPROXY, "-c", "-q", "-f", self.config], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([HAPROXY, "-db", "-f", self.config], stdout=self.log, stderr=self.log)
+
+    def states(self):
+        """{(backend, server): status} from the stats CSV."""
+        with urllib.request.urlopen(self.stats, timeout=5) as answer:
+            text = answer.read().decode()
+        rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
+        return {(row["pxname"], row["svname"]): row["status"] for row in rows}
+
+    def counters(self, proxy, server):
+        with urllib.request.urlopen(self.stats, timeout=5) as answer:
+            text = answer.read().decode()
+        for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
+            if row["pxname"] == proxy and row["svname"] == server:
+                return row
+        raise KeyError((proxy, server))
+
+    def wait_up(self, name, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            assert self.process.poll() is None, f"haproxy exited: {self.logs()}"
+            try:
+                states = self.states()
+                if all(states.get((backend, name), "").startswith("UP") for backend in ("depot_nodes", "depot_console")):
+                    return
+            except OSError:
+                pass
+            assert time.time() < deadline, f"HAProxy did not put {name} back in rotation: {self.logs()}"
+            time.sleep(0.2)
+
+    def logs(self, tail=6000):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()[-tail:] if tail else f.read()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
+    database = "t" + os.urandom(6).hex()
+    postgres.psql(f"CREATE DATABASE {database}")
+    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
+    moto = Moto()
+    nodes, balancer = [], None
+    try:
+        moto.client.create_bucket(Bucket="depot-chunks")
+        ports = [free_port() for _ in NODE_NAMES]
+        for name, port in zip(NODE_NAMES, ports):
+            directory = tmp_path_factory.mktemp(name)
+            # The default drain settings (drainDelay 5s, drainTimeout 10s): what the README promises.
+            config = cluster_config(directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache"))
+            nodes.append(DepotServer(config=config, address=f"127.0.0.1:{port}").start())
+        lb_port, stats_port = free_port(), free_port()
+        balancer = Balancer(haproxy_config(lb_port, stats_port, ports), lb_port, stats_port)
+        for name in NODE_NAMES:
+            balancer.wait_up(name)
+        yield nodes, balancer
+    finally:
+        if balancer:
+            balancer.stop()
+        for node in nodes:
+            node.cleanup()
+        moto.stop()
+
+
+class Clients:
+    """Client threads through the balancer. Each writes its own keys; every request's failure
+    (after boto3's standard retries) and every wrong body is recorded."""
+
+    def __init__(self, endpoint, bucket, threads=4):
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.threads = threads
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.acknowledged = {}  # key -> sha256 of the body the PUT was acknowledged for
+        self.failures = []
+        self.operations = 0
+        self.retried_attempts = 0
+
+    def client(self):
+        s3 = boto3.client(
+            "s3", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
+            aws_secret_access_key=ROOT_PASSWORD,
+            config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"},
+                          connect_timeout=5, read_timeout=60))
+
+        def count_retry(**kwargs):
+            # Seen before the retry handler decides: an attempt that failed (and is retried).
+            response, caught = kwargs.get("response"), kwargs.get("caught_exception")
+            if caught is not None or (response and response[0].status_code >= 500):
+                with self.lock:
+                    self.retried_attempts += 1
+
+        s3.meta.events.register_first("needs-retry.s3", count_retry)
+        return s3
+
+    def failed(self, what, error):
+        with self.lock:
+            self.failures.append(f"{what}: {error!r}")
+
+    def run(self, worker):
+        s3 = self.client()
+        rng = random.Random(worker)
+        mine = {}
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            key = f"w{worker}/clip-{n:05d}.mp4"
+            body = os.urandom(rng.choice([3_000, 40_000, 300_000, 1_500_000]))
+            digest = hashlib.sha256(body).hexdigest()
+            try:
+                s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+                mine[key] = digest
+                with self.lock:
+                    self.acknowledged[key] = digest
+                head = s3.head_object(Bucket=self.bucket, Key=key)
+                if head["ContentLength"] != len(body):
+                    self.failed(f"HEAD {key}", f"length {head['ContentLength']} != {len(body)}")
+                earlier = rng.choice(list(mine))
+                read = s3.get_object(Bucket=self.bucket, Key=earlier)["Body"].read()
+                if hashlib.sha256(read).hexdigest() != mine[earlier]:
+                    self.failed(f"GET {earlier}", f"{len(read)} bytes that differ")
+                if n % 4 == 0:
+                    listed = set()
+                    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"w{worker}/"):
+                        listed |= {item["Key"] for item in page.get("Contents", [])}
+                    missing = set(mine) - listed
+                    if missing:
+                        self.failed(f"LIST w{worker}/", f"acknowledged keys missing: {sorted(missing)[:5]}")
+            except Exception as error:  # noqa: BLE001 (every failure is the finding)
+                self.failed(f"worker {worker} step {n}", error)
+            with self.lock:
+                self.operations += 1
+
+
+def test_each_node_restarted_in_turn_behind_haproxy_fails_no_client_request(cluster):
+    nodes, balancer = cluster
+    setup = boto3.client(
+        "s3", endpoint_url=balancer.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
+        aws_secret_access_key=ROOT_PASSWORD, config=Config(s3={"addressing_style": "path"}))
+    setup.create_bucket(Bucket="rolling")
+    clients = Clients(balancer.endpoint, "rolling")
+    restarts = []
+    with concurrent.futures.ThreadPoolExecutor(clients.threads) as pool:
+        workers = [pool.submit(clients.run, worker) for worker in range(clients.threads)]
+        try:
+            time.sleep(2)
+            for name, node in zip(NODE_NAMES, nodes):
+                began = time.time()
+                code = node.stop(timeout=40)  # SIGTERM, then wait for the exit
+                stopped = time.time()
+                assert code == 0, f"{name} exited with {code}: {node.logs()[-3000:]}"
+                node.start()
+                balancer.wait_up(name)
+                restarts.append((name, round(stopped - began, 1), round(time.time() - stopped, 1)))
+                time.sleep(1)
+        finally:
+            clients.stop.set()
+            for worker in workers:
+                worker.result(timeout=120)
+    backend = balancer.counters("depot_nodes", "BACKEND")
+    summary = (f"{clients.operations} steps, {len(clients.acknowledged)} objects, "
+               f"{clients.retried_attempts} attempts retried by boto3, HAProxy retries {backend['wretr']} "
+               f"redispatches {backend['wredis']}, restarts (name, stop s, back s): {restarts}")
+    print(summary)
+    assert clients.failures == [], f"{summary}\nfailures: {clients.failures[:10]}\n{balancer.logs()}"
+    assert len(restarts) == 3 and clients.operations >= 30, summary
+    for name, node in zip(NODE_NAMES, nodes):
+        # Each stop drained: HAProxy probes readiness, so the delay was spent.
+        assert "readiness now fails; serving 5 s more" in node.logs(), name
+    # HAProxy took each node out of rotation because its readiness probe answered 503 while it
+    # was still serving (Layer7), not because connections were refused after it closed (Layer4).
+    log = balancer.logs(tail=None)
+    changes = [line for line in log.splitlines() if "Server depot_" in line]
+    for name in NODE_NAMES:
+        down = [line for line in changes if f"Server depot_nodes/{name} is DOWN" in line]
+        assert down and all("Layer7 wrong status, code: 503" in line for line in down), changes
+    # Every acknowledged object, read back through the balancer, is byte-identical.
+    reader = clients.client()
+    for key, digest in sorted(clients.acknowledged.items()):
+        body = reader.get_object(Bucket="rolling", Key=key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == digest, key
+    listed = set()
+    for page in reader.get_paginator("list_objects_v2").paginate(Bucket="rolling"):
+        listed |= {item["Key"] for item in page.get("Contents", [])}
+    assert listed == set(clients.acknowledged) or set(clients.acknowledged) <= listed
