@@ -2,6 +2,7 @@ import DepotStorage
 import Dispatch
 import Glibc
 import Logging
+import NIOCore
 
 /// The local disk cache of pack bytes: fixed-size blocks (`cacheBlockSize`) of packs, one file
 /// each (`<writer>-<sequence>-<block>.blk`), evicted least recently used first once their sizes
@@ -168,6 +169,42 @@ final class PackBlockCache: @unchecked Sendable {
                 evictLocked()
             }
             monitor.broadcast()
+        }
+    }
+
+    /// Keeps the blocks of a pack this node just stored (write-through): a recording read soon
+    /// after it was written (the console's latest clip, an ML worker woken by its event) on the
+    /// node that took it is then served from local disk instead of Range GETs of the store.
+    /// Blocks already cached or being fetched are left alone; a pack larger than half the cache
+    /// is not kept, so one upload never flushes everything readers use.
+    func keep(_ pack: PackId, _ bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0, bytes.readableBytes <= capacity / 2 else { return }
+        let blocks = (bytes.readableBytes + blockSize - 1) / blockSize
+        for index in 0..<blocks {
+            let key = BlockKey(pack: pack, index: index)
+            let wanted = monitor.withLock { entries[key] == nil && inFlight[key] == nil }
+            guard wanted else { continue }
+            let start = index * blockSize
+            let block = bytes.getBytes(at: bytes.readerIndex + start, length: min(blockSize, bytes.readableBytes - start))!
+            guard writeBlockFile(key, block) else { return }
+            monitor.withLock {
+                clock += 1
+                if let old = entries[key] { totalBytes -= old.size }
+                entries[key] = (block.count, clock)
+                totalBytes += block.count
+                evictLocked()
+            }
+        }
+    }
+
+    /// Drops every cached block of a pack (compaction deleted it from the store).
+    func forget(_ pack: PackId) {
+        monitor.withLock {
+            for (key, entry) in entries where key.pack == pack {
+                entries[key] = nil
+                totalBytes -= entry.size
+                unlink(path(key))
+            }
         }
     }
 

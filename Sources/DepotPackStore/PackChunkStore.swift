@@ -37,6 +37,10 @@ public final class PackChunkStore: ChunkStore, @unchecked Sendable {
             client.shutdown()
             throw error
         }
+        if settings.cacheWrites {
+            let cache = self.cache
+            writer.onStored = { pack, bytes in cache.keep(pack, bytes) }
+        }
     }
 
     deinit { client.shutdown() }

@@ -28,6 +28,10 @@ public struct PackStoreSettings: Sendable {
     /// is the chunker's average chunk: a chunk read costs one or two GETs, and a block seldom
     /// carries many bytes nobody asked for.
     public var cacheBlockSize: Int = 1 << 20
+    /// Whether each pack this node stores is also kept in the read cache (write-through), so
+    /// recordings read soon after they arrive do not go back to the store. Off: the cache holds
+    /// only what was read.
+    public var cacheWrites: Bool = true
 
     public var packTargetSize: Int = 32 << 20
     /// Bytes of packs held in memory (the open one plus sealed ones not yet durable). An append

@@ -45,6 +45,8 @@ final class PackWriter: @unchecked Sendable {
     /// Packs whose name another writer had taken (PackId): their records are gone.
     private var lost: Set<PackId> = []
     private(set) var packsStored = 0
+    /// Called with each pack once the store holds it, outside the lock (the read cache keeps it).
+    var onStored: (@Sendable (PackId, ByteBuffer) -> Void)?
     /// Counts finished upload attempts (appends waiting for memory wake on it).
     private var uploadsFinished = 0
 
@@ -187,6 +189,7 @@ final class PackWriter: @unchecked Sendable {
             startUploadsLocked()
             monitor.broadcast()
         }
+        if case .success(.stored) = outcome { onStored?(id, bytes) }
     }
 
     private func forgetLocked(_ id: PackId, _ size: Int) {

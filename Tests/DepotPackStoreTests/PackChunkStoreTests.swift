@@ -122,6 +122,38 @@ struct PackChunkStoreTests {
         #expect(summary.trailingBytes == 0)
     }
 
+    @Test func packsThisNodeStoredAreReadFromItsCacheWithoutAGetAndNotWhenWriteThroughIsOff() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let moto = try MotoServer()
+        defer { moto.stop() }
+        for cacheWrites in [true, false] {
+            var settings = Self.settings(endpoint: moto.endpoint, cache: scratch.directory())
+            settings.cacheWrites = cacheWrites
+            let store = try PackChunkStore(settings: settings)
+            defer { store.shutdown() }
+            try store.createBucketIfMissing()
+            let written = try (0..<12).map { index in
+                let bytes = Self.payload(index + 100, size: 50_000 + index * 7)
+                return (try Self.append(store, bytes), bytes)
+            }
+            try store.syncDirty()
+            let packBytes = 16 + written.reduce(0) { $0 + Int($1.0.length) + RecordHeader.size }
+            if cacheWrites {
+                // The cache keeps each pack once its upload has answered (just after the sync).
+                let deadline = Date().addingTimeInterval(10)
+                while store.cachedBytes < packBytes - 64 && Date() < deadline { usleep(20_000) }
+            }
+            for (location, bytes) in written { #expect(try store.readPayload(location) == bytes) }
+            if cacheWrites {
+                #expect(store.rangeGetsSent == 0, "every record was read from the blocks kept at upload")
+            } else {
+                #expect(store.rangeGetsSent > 0)
+                #expect(store.cachedBytes > 0, "reads still fill the cache")
+            }
+        }
+    }
+
     @Test func concurrentReadersOfOneBlockFetchItOnce() throws {
         let scratch = Scratch()
         defer { scratch.remove() }
