@@ -186,7 +186,9 @@ cluster:
             commits_after, rows_after = postgres.stats()
             packs_after, stored_after = pack_objects(store)
             operations = result.get("operations") or 0
-            if operations:
+            # Only PUT phases: a GET writes no index row, and what PostgreSQL counts during one is
+            # its own autoanalyze after the PUTs (pg_statistic rows) and the heartbeat.
+            if operations and op == "put":
                 result["indexCommitsPerObject"] = (commits_after - commits) / operations
                 result["indexRowsPerObject"] = (rows_after - rows) / operations
             if op == "put" and result.get("bytes"):
