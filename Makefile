@@ -1,7 +1,7 @@
 # Depot's two set-up commands: `make run` and `make test`. Each installs what it needs first.
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium chromium-driver ffmpeg librdkafka-dev librabbitmq-dev rabbitmq-server systemd postgresql haproxy
+APT_PACKAGES := liblmdb-dev libssl-dev pkg-config curl rclone openssl chromium chromium-driver ffmpeg librdkafka-dev librabbitmq-dev rabbitmq-server systemd postgresql haproxy nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Kafka: Depot links Debian's librdkafka (2.0.2 on Debian 12), which cannot talk to the test broker
 # (tansu); every command here loads the newer, ABI-compatible librdkafka.so.1 that the confluent-kafka

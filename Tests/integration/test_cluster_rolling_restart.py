@@ -5,7 +5,8 @@ store) behind a real HAProxy running Config/haproxy-cluster.cfg, the README's co
 with only its addresses swapped for loopback ports. Client threads (boto3 with its standard
 retries) PUT, GET, HEAD and LIST their own objects through HAProxy, checking every body's
 sha256, while each node in turn gets SIGTERM, exits, starts again and is back in HAProxy's
-rotation before the next one goes. No client request may fail, and every acknowledged object
+rotation before the next one goes. Half the client threads go through nginx running
+Config/nginx-cluster.conf instead (passive checks only), when nginx is installed. No client request may fail, and every acknowledged object
 must read back byte-identical at the end. What makes this work: a stopping node fails its
 readiness probe first (server.drainDelay) and HAProxy's health check takes it out of rotation
 before its listener closes; requests in flight finish (server.drainTimeout)."""
@@ -31,6 +32,7 @@ from cluster_support import chunks_section, cluster_config, free_port, postgres 
 from conftest import REPO, ROOT_PASSWORD, ROOT_USER, DepotServer
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed (Debian's haproxy package; make deps installs it)")
 
 NODE_NAMES = ["gw-1", "gw-2", "gw-3"]
@@ -48,6 +50,60 @@ def haproxy_config(lb_port, stats_port, node_ports):
         assert old in text, f"Config/haproxy-cluster.cfg no longer has {old!r}: update this test"
         text = text.replace(old, new)
     return text
+
+
+def nginx_config(directory, port, node_ports):
+    """The README's Config/nginx-cluster.conf with loopback addresses and files in `directory`."""
+    text = open(os.path.join(REPO, "Config", "nginx-cluster.conf")).read()
+    replacements = [("listen 9000;", f"listen 127.0.0.1:{port};"),
+                    ("pid /run/nginx-depot.pid;", f"pid {directory}/nginx.pid;"),
+                    ("/var/log/nginx/", f"{directory}/")]
+    for index, node_port in enumerate(node_ports):
+        replacements.append((f"10.0.0.1{index + 1}:9000", f"127.0.0.1:{node_port}"))
+    for old, new in replacements:
+        assert old in text, f"Config/nginx-cluster.conf no longer has {old!r}: update this test"
+        text = text.replace(old, new)
+    return text
+
+
+class Nginx:
+    """nginx in the foreground on the README's configuration."""
+
+    def __init__(self, port, node_ports):
+        self.directory = tempfile.mkdtemp(prefix="depot-nginx-")
+        os.chmod(self.directory, 0o755)
+        self.config = os.path.join(self.directory, "nginx.conf")
+        with open(self.config, "w") as f:
+            f.write(nginx_config(self.directory, port, node_ports))
+        self.endpoint = f"http://127.0.0.1:{port}"
+        check = subprocess.run([NGINX, "-t", "-q", "-c", self.config, "-p", self.directory], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        self.process = subprocess.Popen([NGINX, "-c", self.config, "-p", self.directory, "-g", "daemon off;"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                urllib.request.urlopen(self.endpoint + "/health/live", timeout=2).read()
+                return
+            except OSError:
+                assert self.process.poll() is None and time.time() < deadline, f"nginx did not start: {self.logs()}"
+                time.sleep(0.1)
+
+    def logs(self):
+        try:
+            with open(os.path.join(self.directory, "depot-error.log"), errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class Balancer:
@@ -115,7 +171,7 @@ def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
     postgres.psql(f"CREATE DATABASE {database}")
     dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
     moto = Moto()
-    nodes, balancer = [], None
+    nodes, balancer, nginx = [], None, None
     try:
         moto.client.create_bucket(Bucket="depot-chunks")
         ports = [free_port() for _ in NODE_NAMES]
@@ -128,21 +184,26 @@ def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
         balancer = Balancer(haproxy_config(lb_port, stats_port, ports), lb_port, stats_port)
         for name in NODE_NAMES:
             balancer.wait_up(name)
-        yield nodes, balancer
+        if NGINX:
+            nginx = Nginx(free_port(), ports)
+        yield nodes, balancer, nginx
     finally:
         if balancer:
             balancer.stop()
+        if nginx:
+            nginx.stop()
         for node in nodes:
             node.cleanup()
         moto.stop()
 
 
 class Clients:
-    """Client threads through the balancer. Each writes its own keys; every request's failure
-    (after boto3's standard retries) and every wrong body is recorded."""
+    """Client threads through the balancers (worker i through endpoints[i % len]). Each writes
+    its own keys; every request's failure (after boto3's standard retries) and every wrong body
+    is recorded."""
 
-    def __init__(self, endpoint, bucket, threads=4):
-        self.endpoint = endpoint
+    def __init__(self, endpoints, bucket, threads=4):
+        self.endpoints = endpoints
         self.bucket = bucket
         self.threads = threads
         self.stop = threading.Event()
@@ -152,9 +213,9 @@ class Clients:
         self.operations = 0
         self.retried_attempts = 0
 
-    def client(self):
+    def client(self, endpoint):
         s3 = boto3.client(
-            "s3", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
+            "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
             aws_secret_access_key=ROOT_PASSWORD,
             config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"},
                           connect_timeout=5, read_timeout=60))
@@ -174,7 +235,8 @@ class Clients:
             self.failures.append(f"{what}: {error!r}")
 
     def run(self, worker):
-        s3 = self.client()
+        endpoint = self.endpoints[worker % len(self.endpoints)]
+        s3 = self.client(endpoint)
         rng = random.Random(worker)
         mine = {}
         n = 0
@@ -203,18 +265,18 @@ class Clients:
                     if missing:
                         self.failed(f"LIST w{worker}/", f"acknowledged keys missing: {sorted(missing)[:5]}")
             except Exception as error:  # noqa: BLE001 (every failure is the finding)
-                self.failed(f"worker {worker} step {n}", error)
+                self.failed(f"worker {worker} through {endpoint} step {n}", error)
             with self.lock:
                 self.operations += 1
 
 
 def test_each_node_restarted_in_turn_behind_haproxy_fails_no_client_request(cluster):
-    nodes, balancer = cluster
+    nodes, balancer, nginx = cluster
     setup = boto3.client(
         "s3", endpoint_url=balancer.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
         aws_secret_access_key=ROOT_PASSWORD, config=Config(s3={"addressing_style": "path"}))
     setup.create_bucket(Bucket="rolling")
-    clients = Clients(balancer.endpoint, "rolling")
+    clients = Clients([balancer.endpoint] + ([nginx.endpoint] if nginx else []), "rolling")
     restarts = []
     with concurrent.futures.ThreadPoolExecutor(clients.threads) as pool:
         workers = [pool.submit(clients.run, worker) for worker in range(clients.threads)]
@@ -238,7 +300,8 @@ def test_each_node_restarted_in_turn_behind_haproxy_fails_no_client_request(clus
                f"{clients.retried_attempts} attempts retried by boto3, HAProxy retries {backend['wretr']} "
                f"redispatches {backend['wredis']}, restarts (name, stop s, back s): {restarts}")
     print(summary)
-    assert clients.failures == [], f"{summary}\nfailures: {clients.failures[:10]}\n{balancer.logs()}"
+    assert clients.failures == [], (
+        f"{summary}\nfailures: {clients.failures[:10]}\n{balancer.logs()}\n{nginx.logs() if nginx else ''}")
     assert len(restarts) == 3 and clients.operations >= 30, summary
     for name, node in zip(NODE_NAMES, nodes):
         # Each stop drained: HAProxy probes readiness, so the delay was spent.
@@ -251,7 +314,7 @@ def test_each_node_restarted_in_turn_behind_haproxy_fails_no_client_request(clus
         down = [line for line in changes if f"Server depot_nodes/{name} is DOWN" in line]
         assert down and all("Layer7 wrong status, code: 503" in line for line in down), changes
     # Every acknowledged object, read back through the balancer, is byte-identical.
-    reader = clients.client()
+    reader = clients.client(balancer.endpoint)
     for key, digest in sorted(clients.acknowledged.items()):
         body = reader.get_object(Bucket="rolling", Key=key)["Body"].read()
         assert hashlib.sha256(body).hexdigest() == digest, key
