@@ -3,7 +3,8 @@
 Three real `depot serve` nodes share a private PostgreSQL index and moto_server as the chunk
 store (the `cluster` fixture of test_cluster_nodes.py). Twenty distinct multi-MiB objects are
 uploaded at once, spread over the three nodes, and node C's process gets SIGKILL while they run.
-Then, through the surviving nodes A and B:
+Node C also reads three objects in a loop meanwhile, so its block cache is being written at the
+kill. Then, through the surviving nodes A and B:
 - every upload that was answered 200 is listed and reads back byte-identical (sha256);
 - no partial object is visible: every listed key is one of the uploads, and whether it was
   acknowledged or not, HEAD gives its full size and GET its exact bytes;
@@ -11,7 +12,8 @@ Then, through the surviving nodes A and B:
   one is completed through A (its part was acknowledged by C, so it must be durable), one aborted
   through B;
 - A and B take new uploads;
-and node C restarted on the same data directory and configuration serves everything.
+and node C restarted on the same data directory and configuration (its block cache included)
+serves everything byte-identical.
 """
 import concurrent.futures
 import hashlib
@@ -85,6 +87,24 @@ def test_kill_9_of_a_node_during_20_uploads_loses_no_acknowledged_object_and_sho
     parts = {"mp/complete-me.mp4": os.urandom(5 * MIB + 1234), "mp/abort-me.mp4": os.urandom(64 * 1024)}
     multipart = {key: start_multipart_on(clients[2], key, part) for key, part in parts.items()}
 
+    # Objects node C reads while it dies: its block cache is being written at the kill, and what
+    # it holds after the restart must still read back exact.
+    warm = {f"warm/{i}.mp4": os.urandom(3 * MIB + i) for i in range(3)}
+    for key, body in warm.items():
+        clients[0].put_object(Bucket="crash", Key=key, Body=body)
+    stop_reading = threading.Event()
+
+    def read_through_c():
+        while not stop_reading.is_set():
+            for key in warm:
+                try:
+                    clients[2].get_object(Bucket="crash", Key=key)["Body"].read()
+                except Exception:  # noqa: BLE001 - the kill ends these reads with some error
+                    return
+
+    reader = threading.Thread(target=read_through_c, daemon=True)
+    reader.start()
+
     bodies = {f"cam-{i % 4}/clip-{i:02}.mp4": os.urandom(2 * MIB + 97_531 * i) for i in range(UPLOADS)}
     acknowledged, failed = set(), {}
     lock = threading.Lock()
@@ -107,6 +127,8 @@ def test_kill_9_of_a_node_during_20_uploads_loses_no_acknowledged_object_and_sho
         assert first_answers.wait(60), f"no upload was answered: {failed}"
         c.kill9()
         concurrent.futures.wait(futures, timeout=120)
+    stop_reading.set()
+    reader.join(30)
     survivors = [clients[0], clients[1]]
     through_c = {key for index, key in enumerate(bodies) if index % 3 == 2}
     # Uploads through A and B do not depend on C: all of them are acknowledged.
@@ -115,6 +137,7 @@ def test_kill_9_of_a_node_during_20_uploads_loses_no_acknowledged_object_and_sho
 
     for client in survivors:
         keys = listed(client, "crash", "cam-")
+        assert {key for key in listed(client, "crash") if not key.startswith("cam-")} == set(warm)
         assert acknowledged <= set(keys), sorted(acknowledged - set(keys))
         for key, size in keys.items():
             # No partial object: whatever is listed, acknowledged or not, is whole and correct.
@@ -154,9 +177,9 @@ def test_kill_9_of_a_node_during_20_uploads_loses_no_acknowledged_object_and_sho
     assert time.time() - started < 30
     revived = c.client()
     keys = listed(revived, "crash")
-    expected = acknowledged | set(after) | {"mp/complete-me.mp4"}
+    expected = acknowledged | set(after) | set(warm) | {"mp/complete-me.mp4"}
     assert expected <= set(keys), sorted(expected - set(keys))
-    everything = {**bodies, **after, "mp/complete-me.mp4": parts["mp/complete-me.mp4"]}
+    everything = {**bodies, **after, **warm, "mp/complete-me.mp4": parts["mp/complete-me.mp4"]}
     for key in keys:
         assert sha(revived.get_object(Bucket="crash", Key=key)["Body"].read()) == sha(everything[key]), key
     revived.put_object(Bucket="crash", Key="after/revived.mp4", Body=b"back")
