@@ -34,7 +34,8 @@ public final class ConsoleService: Sendable {
 
     public init(
         engine: Engine, s3: S3Service, accounts: any AccountDirectory, region: String, secure: Bool, logger: Logger,
-        tierNames: @escaping @Sendable () -> [String] = { [] }, admin: ConsoleAdminCall? = nil
+        tierNames: @escaping @Sendable () -> [String] = { [] }, admin: ConsoleAdminCall? = nil,
+        sharedSessionKey: [UInt8]? = nil
     ) {
         self.admin = admin
         self.tierNames = tierNames
@@ -44,7 +45,8 @@ public final class ConsoleService: Sendable {
         self.region = region
         self.secure = secure
         self.logger = logger
-        sessions = SessionStore()
+        // Cluster mode: sessions signed with the key every node shares (SessionStore).
+        sessions = SessionStore(sharedKey: sharedSessionKey)
         throttle = SignInThrottle()
     }
 

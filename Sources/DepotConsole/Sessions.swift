@@ -16,22 +16,38 @@ struct ConsoleSession: Sendable {
 /// The console's sessions, in memory only (a restart signs everyone out). Bounded: at most
 /// `capacity` sessions; a session unused for `idleSeconds` or older than `lifetimeSeconds` is
 /// gone, and when full the least recently used one makes room.
+///
+/// Cluster mode (`sharedKey`, derived from `cluster.keyFile`): a browser behind a load balancer
+/// without stickiness signs in through one node and goes on through any other, so a session id
+/// is signed (`SharedSessionToken`) and carries its account and its start on the wall clock, and
+/// its CSRF token derives from it; a node that has not seen an id checks the signature and takes
+/// the session in. What stays per node: the idle clock (a node taking a session in starts it
+/// anew; the lifetime holds on every node) and sign-out, which ends the session on the node that
+/// answered it and clears the browser's cookie, while a copy of the cookie kept elsewhere stays
+/// valid on the other nodes until it is idle there or its lifetime ends.
 final class SessionStore: Sendable {
     let capacity: Int
     let idleSeconds: Int64
     let lifetimeSeconds: Int64
     /// Seconds on a clock that only goes forward; tests pass their own.
     let clock: @Sendable () -> Int64
+    /// Seconds since 1970, the clock nodes share (cluster mode's session starts).
+    let wallClock: @Sendable () -> Int64
+    /// Cluster mode's key signing session ids; nil: random ids known to this process only.
+    let sharedKey: [UInt8]?
     private let sessions = Mutex<[String: ConsoleSession]>([:])
 
     init(
         capacity: Int = 1024, idleSeconds: Int64 = 30 * 60, lifetimeSeconds: Int64 = 12 * 3600,
-        clock: @escaping @Sendable () -> Int64 = SessionStore.now
+        clock: @escaping @Sendable () -> Int64 = SessionStore.now, sharedKey: [UInt8]? = nil,
+        wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
     ) {
         self.capacity = capacity
         self.idleSeconds = idleSeconds
         self.lifetimeSeconds = lifetimeSeconds
         self.clock = clock
+        self.sharedKey = sharedKey
+        self.wallClock = wallClock
     }
 
     @Sendable static func now() -> Int64 {
@@ -47,8 +63,20 @@ final class SessionStore: Sendable {
     /// signing in (set by anyone) never becomes a signed-in session (no session fixation).
     func create(accessKey: String) -> ConsoleSession {
         let now = clock()
-        let session = ConsoleSession(
-            id: Self.token(), accessKey: accessKey, csrfToken: Self.token(), created: now, lastSeen: now)
+        let session: ConsoleSession
+        if let sharedKey {
+            let id = SharedSessionToken.make(accessKey: accessKey, started: wallClock(), key: sharedKey)
+            session = ConsoleSession(
+                id: id, accessKey: accessKey, csrfToken: SharedSessionToken.csrfToken(id: id, key: sharedKey), created: now,
+                lastSeen: now)
+        } else {
+            session = ConsoleSession(id: Self.token(), accessKey: accessKey, csrfToken: Self.token(), created: now, lastSeen: now)
+        }
+        insert(session, now: now)
+        return session
+    }
+
+    private func insert(_ session: ConsoleSession, now: Int64) {
         sessions.withLock { table in
             table = table.filter { !expired($0.value, now: now) }
             if table.count >= capacity, let oldest = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
@@ -56,12 +84,26 @@ final class SessionStore: Sendable {
             }
             table[session.id] = session
         }
+    }
+
+    /// A session another node signed in (cluster mode): taken in when its signature holds and its
+    /// lifetime has not ended, its idle clock starting now.
+    private func adopted(_ id: String, now: Int64) -> ConsoleSession? {
+        guard let sharedKey, let token = SharedSessionToken.verify(id, key: sharedKey) else { return nil }
+        let age = wallClock() - token.started
+        // A start in the future beyond clock skew is not one this cluster made.
+        guard age >= -300, age <= lifetimeSeconds else { return nil }
+        let session = ConsoleSession(
+            id: id, accessKey: token.accessKey, csrfToken: SharedSessionToken.csrfToken(id: id, key: sharedKey),
+            created: now - max(0, age), lastSeen: now)
+        insert(session, now: now)
         return session
     }
 
     /// The live session of `id` (its idle clock restarted), or nil.
     func session(_ id: String) -> ConsoleSession? {
         let now = clock()
+        if sharedKey != nil, sessions.withLock({ $0[id] == nil }) { return adopted(id, now: now) }
         return sessions.withLock { table in
             guard var session = table[id] else { return nil }
             if expired(session, now: now) {
@@ -80,5 +122,36 @@ final class SessionStore: Sendable {
 
     private func expired(_ session: ConsoleSession, now: Int64) -> Bool {
         now - session.lastSeen > idleSeconds || now - session.created > lifetimeSeconds
+    }
+}
+
+/// Cluster mode's console session ids: `<nonce>.<started>.<account>.<signature>`, the nonce 128
+/// random bits (hex), `started` the wall clock's seconds, the account's access key in hex, and
+/// an HMAC-SHA256 over the rest under the key the nodes share. The CSRF token is an HMAC of the
+/// id under the same key, so every node derives the same one and none can be forged.
+enum SharedSessionToken {
+    static func make(accessKey: String, started: Int64, key: [UInt8]) -> String {
+        let body = Hex.encode(secureRandomBytes(16)) + "." + String(started) + "." + Hex.encode(Array(accessKey.utf8))
+        return body + "." + signature(body, key: key)
+    }
+
+    /// The account and start of a well-formed id whose signature holds; nil otherwise.
+    static func verify(_ id: String, key: [UInt8]) -> (accessKey: String, started: Int64)? {
+        guard id.utf8.count <= 1024 else { return nil }
+        let parts = id.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, let started = Int64(parts[1]) else { return nil }
+        let body = parts[0..<3].joined(separator: ".")
+        guard constantTimeEquals(String(parts[3]), signature(body, key: key)),
+            let accessKey = Hex.decode(String(parts[2])).map({ String(decoding: $0, as: UTF8.self) })
+        else { return nil }
+        return (accessKey, started)
+    }
+
+    static func csrfToken(id: String, key: [UInt8]) -> String {
+        Hex.encode(HMAC.sha256(key: key, message: Array("depot-console-csrf|\(id)".utf8)))
+    }
+
+    private static func signature(_ body: String, key: [UInt8]) -> String {
+        Hex.encode(HMAC.sha256(key: key, message: Array("depot-console-session|\(body)".utf8)))
     }
 }

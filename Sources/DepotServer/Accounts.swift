@@ -32,14 +32,23 @@ public final class AccountStore: AccountDirectory {
 
 /// The root account's credentials: from `DEPOT_ROOT_USER` / `DEPOT_ROOT_PASSWORD`, or generated
 /// on the first start, printed once and kept in `<data>/root-credentials` (mode 0600).
+/// In cluster mode (`clusterKey` given) they are derived from the cluster's key instead of the
+/// data directory's file, so every node has the same root without a secret in the shared
+/// database (ClusterKey.rootCredentials); the variables still win, set alike on every node.
 public enum RootCredentials {
-    public static func load(dataDirectory: String, announce: (String) -> Void) throws -> Account {
+    public static func load(dataDirectory: String, clusterKey: ClusterKey? = nil, announce: (String) -> Void) throws
+        -> Account
+    {
         let path = dataDirectory + "/root-credentials"
         if let chosen = try fromEnvironment(
             user: getenv("DEPOT_ROOT_USER").map { String(cString: $0) },
             password: getenv("DEPOT_ROOT_PASSWORD").map { String(cString: $0) }, storedIn: path)
         {
             return chosen
+        }
+        if let clusterKey {
+            let (user, password) = clusterKey.rootCredentials
+            return rootAccount(user, password)
         }
         if let text = readFile(path) {
             let lines = text.split(separator: "\n").map(String.init)
