@@ -8,6 +8,7 @@ with `downSince` by the admin API, and `depot_cluster_nodes_down` / `depot_clust
 cluster series."""
 import http.client
 import json
+import os
 import re
 import time
 import urllib.parse
@@ -15,7 +16,8 @@ import urllib.parse
 import requests
 
 from admin_client import Admin
-from cluster_support import postgres  # noqa: F401 (fixture)
+from backends import Moto, TcpProxy
+from cluster_support import PG_PASSWORD, chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
 from conftest import DepotServer, run_depot
 from test_cluster_crash import cluster  # noqa: F401 (fixture: three nodes)
 
@@ -140,6 +142,37 @@ def test_a_killed_node_is_shown_down_since_its_last_heartbeat(cluster):  # noqa:
     # Restarted, it is up again.
     c.start()
     wait_for(lambda: by_name(cluster_view(a))["node-c"]["state"] == "up" or None, 10, "node C up again")
+
+
+def test_while_the_index_is_unreachable_the_cluster_route_answers_503_in_bounded_time_and_the_gauge_says_so(
+    postgres, tmp_path  # noqa: F811
+):
+    database = "t" + os.urandom(6).hex()
+    postgres.psql(f"CREATE DATABASE {database}")
+    proxy = TcpProxy(postgres.port).start()
+    dsn = f"{postgres.dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
+    moto = Moto()
+    node = None
+    try:
+        moto.client.create_bucket(Bucket="depot-chunks")
+        config = cluster_config(tmp_path / "depot.yaml", dsn, "node-o", chunks_section(moto, tmp_path / "cache"))
+        node = DepotServer(config=config).start()
+        wait_for(lambda: metric(node.endpoint, "depot_cluster_nodes_up") == 1, 10, "the node's first view")
+        assert metric(node.endpoint, "depot_cluster_index_reachable") == 1
+        proxy.stop()
+        started = time.time()
+        status, body = Admin(node.endpoint).get("/admin/v1/cluster")
+        assert status == 503 and "cannot be reached" in body["error"] and PG_PASSWORD not in body["error"], body
+        assert time.time() - started < 12
+        wait_for(lambda: metric(node.endpoint, "depot_cluster_index_reachable") == 0, 15, "reachable 0")
+        proxy.start()
+        wait_for(lambda: Admin(node.endpoint).get("/admin/v1/cluster")[0] == 200, 20, "the route answering again")
+        wait_for(lambda: metric(node.endpoint, "depot_cluster_index_reachable") == 1, 20, "reachable 1 again")
+    finally:
+        if node:
+            node.cleanup()
+        proxy.stop()
+        moto.stop()
 
 
 def test_embedded_mode_answers_the_cluster_route_with_its_mode_and_exports_no_cluster_series():
