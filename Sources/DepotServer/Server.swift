@@ -161,7 +161,8 @@ public final class DepotServer: Sendable {
             }, urlSigningKey: urlSigningKey,
             urlScheme: configuration.server.tls == nil ? "http" : "https",
             uploadExpiry: Int64(configuration.storage.uploadExpiry),
-            maxObjectSize: UInt64(configuration.server.maxObjectSize), logger: logger)
+            maxObjectSize: UInt64(configuration.server.maxObjectSize),
+            uploadLocks: ClusterIndexSetup.uploadLocks(configuration.cluster, logger: logger), logger: logger)
         var s3Settings = S3Settings(region: configuration.server.region, domain: configuration.server.domain)
         s3Settings.maxObjectSize = UInt64(configuration.server.maxObjectSize)
         s3Settings.urlScheme = configuration.server.tls == nil ? "http" : "https"

@@ -26,17 +26,20 @@ public final class VaultService: Sendable {
     let urlScheme: String
     /// Abandoned uploads are aborted this long after creation (the engine's upload expiry).
     let uploadExpiry: Int64
-    /// tus uploads with a PATCH or DELETE in progress (VaultTusLimits.swift).
-    let tusLocks = TusUploadLocks()
+    /// tus uploads with a PATCH or DELETE in progress: this process's (VaultTusLimits.swift), or
+    /// the cluster's in cluster mode (any node may serve the next PATCH).
+    let tusLocks: any UploadLocks
 
     public init(
         engine: Engine, accounts: @escaping @Sendable () -> [Account],
         forward: @escaping @Sendable (_ bucket: String, _ key: String) async throws -> Bool = { _, _ in false },
-        policyDenies: @escaping @Sendable (_ account: Account, _ action: String, _ bucket: String, _ key: String?) throws ->
+        policyDenies:
+            @escaping @Sendable (_ account: Account, _ action: String, _ bucket: String, _ key: String?) throws ->
             Bool,
         urlSigningKey: [UInt8], urlScheme: String = "http", uploadExpiry: Int64 = 7 * 86400,
-        maxObjectSize: UInt64 = 5 << 40, logger: Logger
+        maxObjectSize: UInt64 = 5 << 40, uploadLocks: (any UploadLocks)? = nil, logger: Logger
     ) {
+        self.tusLocks = uploadLocks ?? TusUploadLocks()
         self.maxUploadSize = min(5 << 30, maxObjectSize)
         self.uploadExpiry = uploadExpiry
         self.urlSigningKey = urlSigningKey

@@ -39,12 +39,28 @@ extension VaultService {
         try authorizeTusRequest(request.method, by: account, bucket: upload.bucket, key: upload.key)
         // A PATCH or DELETE has the upload to itself from before its offset is read to its answer.
         let exclusive = request.method == .patch || request.method == .delete
-        if exclusive, !tusLocks.tryLock(id) {
+        if exclusive, try await !tusLocks.tryLock(id) {
             throw VaultError(
                 .init(code: 423, reasonPhrase: "Locked"),
                 "another PATCH or DELETE of upload \(id) is in progress; retry when it has ended (HEAD gives the offset)")
         }
-        defer { if exclusive { tusLocks.unlock(id) } }
+        // (A defer cannot await: every way out of the switch below passes through `answer`.)
+        let answer: Result<Response, any Error>
+        do {
+            answer = .success(
+                try await tusLocked(request, id: id, upload: upload, length: length, account: account, headers: headers))
+        } catch {
+            answer = .failure(error)
+        }
+        if exclusive { await tusLocks.unlock(id) }
+        return try answer.get()
+    }
+
+    /// HEAD, PATCH or DELETE of upload `id`, a PATCH or DELETE with the upload's lock held.
+    private func tusLocked(
+        _ request: Request, id: String, upload: UploadRecord, length: UInt64, account: Account, headers base: HTTPFields
+    ) async throws -> Response {
+        var headers = base
         let parts = try engine.listParts(uploadId: id, limit: Self.tusPatchLimit).parts
 
         headers[.init("Upload-Expires")!] = httpDate(seconds: upload.created / 1000 + uploadExpiry)
@@ -117,7 +133,17 @@ extension VaultService {
         // tus is resumable: what arrived before a break is kept as its own part, so a HEAD answers
         // the true offset and the client sends only the rest. The part's commit is durable before
         // any answer, so the offset never claims bytes that are not stored.
-        if received > 0 { _ = try await session.commitPart() }
+        if received > 0 {
+            // A cluster's lock lives as long as this node's database session: if that ended while
+            // the body came, another node may be appending to the upload, so nothing is kept.
+            guard await tusLocks.stillHeld(id) else {
+                throw VaultError(
+                    .serviceUnavailable,
+                    "the lock on upload \(id) was lost while the PATCH was received (the cluster index's session ended): nothing of it was kept; HEAD gives the offset"
+                )
+            }
+            _ = try await session.commitPart()
+        }
         let newOffset = offset + received
         if let interruption {
             let got = declared.map { "received \(received) of \($0) bytes" } ?? "received \(received) bytes of a chunked body"

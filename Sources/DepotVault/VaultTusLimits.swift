@@ -1,16 +1,21 @@
+import DepotEngine
 import Glibc
 import Synchronization
 
 /// tus uploads that have a PATCH or DELETE running. Two PATCHes of one upload at once would both
 /// start at the same offset and become the same part, the later replacing the earlier's bytes;
 /// so the second is refused with 423 Locked, as tusd answers (the tus 1.0 protocol leaves
-/// concurrent requests to the server). The data directory's lock keeps a second process out,
-/// so a lock in this process is enough.
-final class TusUploadLocks: Sendable {
+/// concurrent requests to the server). In embedded mode the data directory's lock keeps a
+/// second process out, so a lock in this process is enough; cluster mode gives the Vault the
+/// cluster's locks instead (`UploadLocks`, AdvisoryUploadLocks).
+final class TusUploadLocks: UploadLocks {
     private let held = Mutex<Set<String>>([])
 
     /// Takes the upload's lock; false when a PATCH or DELETE of it holds it already.
     func tryLock(_ id: String) -> Bool { held.withLock { $0.insert(id).inserted } }
+
+    /// Nothing takes a lock of this process away from its holder.
+    func stillHeld(_ id: String) -> Bool { true }
 
     func unlock(_ id: String) { _ = held.withLock { $0.remove(id) } }
 }
