@@ -25,6 +25,8 @@ public final class PostgresIndex: IndexStore {
     /// The SQL table of each entry of `names`.
     let sqlNames: [String]
     let connections: IndexConnections
+    /// Recently read rows, answered from while PostgreSQL cannot be reached (OutageReadCache).
+    let outageCache: OutageReadCache
     /// The bound on one statement's answer.
     let timeout: Double
     public let maxKeySize: Int
@@ -53,6 +55,7 @@ public final class PostgresIndex: IndexStore {
         self.timeout = timeout
         self.maxKeySize = maxKeySize
         connections = IndexConnections(location: location, maximum: maxConnections, timeout: timeout, logger: logger)
+        outageCache = OutageReadCache(logger: logger)
     }
 
     /// The engine's tables (`IndexTable`), in the tables migration 1 made.
@@ -79,8 +82,21 @@ public final class PostgresIndex: IndexStore {
         return sqlNames[index]
     }
 
+    /// A read that cannot reach PostgreSQL before its body starts is answered from this node's
+    /// `outageCache` when every row it asks for is one the outage rule lets it serve (GET/HEAD of
+    /// an object read shortly before the outage); otherwise it fails as before (503). A body that
+    /// started on PostgreSQL is never run a second time.
     public func read<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", readOnly: true, body)
+        var began = false
+        do {
+            return try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", readOnly: true) {
+                (txn: borrowing Transaction) throws -> T in
+                began = true
+                return try body(txn)
+            }
+        } catch let error as PostgresIndexError where !began && !error.connectionIsUsable {
+            return try body(Transaction(backend: OutageSnapshot(cache: outageCache, outage: error)))
+        }
     }
 
     /// Several nodes write the same tables, each with its own committer. A write runs at
@@ -135,8 +151,15 @@ public final class PostgresIndex: IndexStore {
     }
 
     private func transaction<T>(begin: String, readOnly: Bool, _ body: (borrowing Transaction) throws -> T) throws -> T {
-        let connection = try connections.take()
+        let connection: PostgresConnection
+        do {
+            connection = try connections.take()
+        } catch {
+            outageCache.indexFailed(error)
+            throw error
+        }
         let txn = PostgresTransaction(connection: connection, index: self, readOnly: readOnly)
+        defer { txn.finish() }
         do {
             try txn.run(begin, [], operation: "starting a transaction")
             // PostgreSQL takes a REPEATABLE READ snapshot at the first statement, not at BEGIN;
@@ -150,9 +173,11 @@ public final class PostgresIndex: IndexStore {
             }
             try txn.run(readOnly ? "ROLLBACK" : "COMMIT", [], operation: readOnly ? "ending a read" : "committing")
             connections.giveBack(connection, usable: true)
+            outageCache.indexAnswered()
             return result
         } catch {
             var usable = (error as? PostgresIndexError)?.connectionIsUsable ?? true
+            if usable { outageCache.indexAnswered() } else { outageCache.indexFailed(error) }
             if usable {
                 do { try txn.run("ROLLBACK", [], operation: "rolling back") } catch { usable = false }
             }
@@ -171,11 +196,35 @@ final class PostgresTransaction: IndexTransactionBackend {
     /// until then.
     var aborted = false
     private var savepoints = 0
+    /// A read: its registration with the outage cache, and when it began (its rows were true
+    /// then). A write: the rows it touched, dropped from the cache when it ends (nil: all).
+    private let read: (token: UInt64, started: ContinuousClock.Instant)?
+    private var written: [OutageReadCache.Key]? = []
 
     init(connection: PostgresConnection, index: PostgresIndex, readOnly: Bool) {
         self.connection = connection
         self.index = index
         self.readOnly = readOnly
+        read = readOnly ? index.outageCache.beginRead() : nil
+    }
+
+    /// Tells the outage cache the transaction ended (once, committed or not).
+    func finish() {
+        if let read {
+            index.outageCache.endRead(read.token)
+        } else if written?.isEmpty != true {
+            index.outageCache.forget(written)
+        }
+    }
+
+    /// What a read saw under `key`, kept for an outage.
+    private func keep(_ table: Table, _ key: [UInt8], _ value: [UInt8]?) {
+        guard let read else { return }
+        index.outageCache.record(table: table.number, key: key, value: value, confirmed: read.started)
+    }
+
+    private func touched(_ table: Table, _ key: [UInt8]) {
+        written?.append(OutageReadCache.Key(table: table.number, key: key))
     }
 
     @discardableResult
@@ -202,15 +251,14 @@ final class PostgresTransaction: IndexTransactionBackend {
     func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
         let rows = try run(
             "SELECT v FROM \(index.sqlName(table)) WHERE k = $1", [PostgresData(bytes: key)], operation: "reading \(table.name)")
-        guard let row = rows.first else { return nil }
-        return try Self.bytes(row)
+        let value = try rows.first.map { try Self.bytes($0) }
+        keep(table, key, value)
+        return value
     }
 
     func contains(_ table: Table, _ key: [UInt8]) throws -> Bool {
-        try !run(
-            "SELECT 1 FROM \(index.sqlName(table)) WHERE k = $1", [PostgresData(bytes: key)], operation: "reading \(table.name)"
-        )
-        .isEmpty
+        // The value too (not SELECT 1): an outage may need it where this node only asked whether it exists.
+        try get(table, key) != nil
     }
 
     func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
@@ -221,6 +269,7 @@ final class PostgresTransaction: IndexTransactionBackend {
             throw PostgresIndexError.invalid(
                 "key of \(key.count) bytes in table \(table.name); the longest is \(index.maxKeySize)")
         }
+        touched(table, key)
         try run(
             "INSERT INTO \(sql) (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
             [PostgresData(bytes: key), PostgresData(bytes: value)], operation: "writing \(table.name)")
@@ -228,6 +277,7 @@ final class PostgresTransaction: IndexTransactionBackend {
 
     func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
         let sql = try writable(table)
+        touched(table, key)
         return try !run(
             "DELETE FROM \(sql) WHERE k = $1 RETURNING 1", [PostgresData(bytes: key)], operation: "deleting from \(table.name)"
         )
@@ -264,6 +314,7 @@ final class PostgresTransaction: IndexTransactionBackend {
 
     func clear(_ table: Table) throws {
         // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe for other nodes' open snapshots.
+        written = nil
         try run("DELETE FROM \(try writable(table))", [], operation: "clearing \(table.name)")
     }
 

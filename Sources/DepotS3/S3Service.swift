@@ -324,8 +324,8 @@ public final class S3Service: Sendable {
             x.element("RequestId", requestId)
         }
         var response = xmlResponse(xml, status: error.status)
-        response.headers[.init("x-amz-request-id")!] = requestId
-        for (name, value) in error.headers { if let field = HTTPField.Name(name) { response.headers[field] = value } }
+        // The request id, Retry-After and the error's own headers, as on a HEAD.
+        for field in headers { response.headers[field.name] = field.value }
         return response
     }
 }

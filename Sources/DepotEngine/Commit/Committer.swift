@@ -109,6 +109,9 @@ final class Committer: Sendable {
     /// The tables of `Tables.logged`, by name (compensation re-logs their items).
     let keyedItemTables: [String: Table]
     let logger: Logger
+    /// Set while batches fail because the shared index cannot be reached: each would fail the
+    /// same way until it is back, so only the first is logged (the index logs the outage's end).
+    private let indexOutageLogged = Atomic<Bool>(false)
     private let queue: Mutex<(pending: [Pending], stopping: Bool, sequence: UInt64)>
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -266,6 +269,7 @@ final class Committer: Sendable {
             queue.withLock { $0.sequence = context.nextSequence }
             unsuperseded.withLock { $0 = LoggedTarget.unique(stillOwed) }
             for pending in batch { pending.finish(pending.error) }
+            indexOutageLogged.store(false, ordering: .relaxed)
             if context.eventsWritten > 0, let wake = eventsCommitted.withLock({ $0 })?.function { wake() }
         } catch {
             // Sequence numbers handed out in a failed batch are skipped, never reused. The records
@@ -273,7 +277,12 @@ final class Committer: Sendable {
             let appended = context.rollbackAll()
             unsuperseded.withLock { $0 = LoggedTarget.unique(owed + appended) }
             queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }
-            logger.error("commit batch of \(batch.count) failed: \(error)")
+            if EngineError.indexFailure(error) == nil {
+                logger.error("commit batch of \(batch.count) failed: \(error)")
+            } else if !indexOutageLogged.exchange(true, ordering: .relaxed) {
+                logger.error(
+                    "commit batch of \(batch.count) failed: \(error); writes get 503 until the index answers (logged once)")
+            }
             for pending in batch { pending.finish(pending.error ?? error) }
         }
     }

@@ -31,11 +31,17 @@ final class StorageGauges: Service, Sendable {
     }
 
     func run() async throws {
+        // Said once per run of failures (a cluster index outage lasts many intervals), and once
+        // when a refresh succeeds again.
+        var failing = false
         repeat {
             do {
                 try refresh()
+                if failing { logger.notice("refreshing the storage metrics works again") }
+                failing = false
             } catch {
-                logger.warning("refreshing the storage metrics failed: \(error)")
+                if !failing { logger.warning("refreshing the storage metrics failed: \(error); retried every \(interval)") }
+                failing = true
             }
         } while await pauseUnlessShuttingDown(interval)
     }
