@@ -120,6 +120,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// Seconds a stop waits, once the listener is closed, for requests in flight to finish
     /// (and the background services to stop) before cancelling what is left.
     public var drainTimeout: Int = 10
+    /// Load balancers and reverse proxies whose `X-Forwarded-For` names the client
+    /// (ForwardedClient); empty: the client is always the connection's peer.
+    public var trustedProxies: [IPRange] = []
 }
 
 /// `server.accessLog`: which requests the server writes an access line for.
@@ -223,6 +226,16 @@ public struct DepotConfiguration: Sendable {
         config.server.drainTimeout = try server["drainTimeout"].duration(default: config.server.drainTimeout)
         guard config.server.drainTimeout >= 1 else {
             throw ConfigError("server.drainTimeout", "must be at least 1s")
+        }
+        if server["trustedProxies"].isPresent {
+            config.server.trustedProxies = try server["trustedProxies"].items().map { item in
+                let text = try item.requiredString()
+                guard let range = IPRange(text) else {
+                    throw ConfigError(
+                        item.path, "must be an IP address or a CIDR range such as 10.0.0.0/24, got \"\(text)\"")
+                }
+                return range
+            }
         }
         guard ["text", "json"].contains(config.server.logFormat) else {
             throw ConfigError("server.logFormat", "must be text or json")

@@ -41,6 +41,8 @@ public final class DepotServer: Sendable {
     let admin: AdminAPI
     let accessLog: AccessLog
     let health: HealthEndpoints
+    /// The client's address behind trusted proxies (server.trustedProxies).
+    let forwardedClient: ForwardedClient
     /// The `export AWS_…` lines printed once listening, on the first start on the data directory.
     let firstStart: FirstStartBanner?
     let logger: Logger
@@ -115,6 +117,7 @@ public final class DepotServer: Sendable {
         _ = DepotMetrics.registry  // bootstraps swift-metrics once
         swagger = SwaggerUI(configured: nil)
         health = HealthEndpoints(engine: engine, dataDirectory: data, drain: Drain(delay: configuration.server.drainDelay))
+        forwardedClient = ForwardedClient(trustedProxies: configuration.server.trustedProxies)
         gauges = StorageGauges(
             engine: engine, tiering: tiering, events: events, tierNames: { runtime.current.tiers.map(\.name) }, logger: logger)
         let trace = TraceHub()
@@ -379,6 +382,7 @@ public final class DepotServer: Sendable {
         // The bytes that actually moved, for the access log (ByteCounting.swift).
         let (received, sent) = (ByteCount(), ByteCount())
         let requestId = RequestContext.makeId()
+        let clientAddress = forwardedClient.address(peer: channel.remoteAddress?.ipAddress, headers: request.headers)
         let mayWrite = clusterNode != nil && (request.method == .put || request.method == .post)
         if mayWrite { writesInFlight.enter() }
         defer { if mayWrite { writesInFlight.leave() } }
@@ -405,7 +409,7 @@ public final class DepotServer: Sendable {
             let request = CountedRequestBody.applied(
                 to: ContinueOnFirstRead.applied(to: request, channel: channel), counter: received)
             (api, response) = await RequestContext.$id.withValue(requestId) {
-                await RequestContext.$clientAddress.withValue(channel.remoteAddress?.ipAddress) {
+                await RequestContext.$clientAddress.withValue(clientAddress) {
                     await RequestOutcome.$current.withValue(outcome) {
                         await ConnectionContext.$closed.withValue(channel.closeFuture) {
                             await dispatch(request, path: target)
@@ -440,7 +444,7 @@ public final class DepotServer: Sendable {
                 status: response.status.code, errorCode: decided.errorCode, accessKey: decided.accessKey,
                 account: decided.account, bucket: decided.bucket, key: decided.key, bytesIn: received.value,
                 bytesOut: sent.value, durationMilliseconds: metrics.elapsedMilliseconds,
-                clientAddress: channel.remoteAddress?.ipAddress, userAgent: request.headers[.userAgent]),
+                clientAddress: clientAddress, userAgent: request.headers[.userAgent]),
             mode: configuration.server.accessLog)
         if let written { throw written }
         if closeAfter { await RefusedBodyDrain.drainThenClose(channel) }

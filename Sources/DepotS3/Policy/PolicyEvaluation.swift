@@ -1,3 +1,5 @@
+import DepotConfig
+
 /// Who a request comes from, as a bucket policy sees it.
 public enum PolicyPrincipal: Sendable, Equatable {
     /// An unsigned request: only statements with Principal `*` can be about it.
