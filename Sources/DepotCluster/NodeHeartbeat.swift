@@ -43,7 +43,7 @@ public final class NodeHeartbeat: Service, Sendable {
     public var nodeName: String { settings.node }
     /// The cluster index, without its password.
     public var indexDescription: String { settings.index.description }
-    /// Requests that may be writing in progress on this node now.
+    /// Uploads in progress on this node now.
     public var uploadsInFlight: Int { inFlight() }
     /// Whether this node's last heartbeat reached the database.
     public var isIndexReachable: Bool { indexReachable.load(ordering: .relaxed) }
@@ -143,8 +143,9 @@ public final class NodeHeartbeat: Service, Sendable {
     }
 }
 
-/// Requests that may be writing (PUT, POST) in progress on this node, for `in_flight` in
-/// `depot_nodes`: a node about to be restarted shows whether it still has uploads running.
+/// Uploads in progress on this node (the server decides which requests count: UploadRequests),
+/// for `in_flight` in `depot_nodes`: a node about to be restarted shows whether it still has
+/// uploads running.
 public final class InFlightCount: Sendable {
     private let count = Atomic<Int>(0)
     public init() {}

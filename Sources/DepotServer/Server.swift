@@ -48,7 +48,7 @@ public final class DepotServer: Sendable {
     let logger: Logger
     /// Cluster mode: this node's registration and heartbeat in the cluster index (nil: embedded).
     let clusterNode: NodeHeartbeat?
-    /// PUT and POST requests in progress, the `in_flight` a cluster node reports.
+    /// Uploads in progress (UploadRequests), the `in_flight` a cluster node reports.
     let writesInFlight = InFlightCount()
     /// Whether this node runs each background pass over the index (ClusterCoordination).
     let leadership: any MaintenanceLeadership
@@ -383,7 +383,7 @@ public final class DepotServer: Sendable {
         let (received, sent) = (ByteCount(), ByteCount())
         let requestId = RequestContext.makeId()
         let clientAddress = forwardedClient.address(peer: channel.remoteAddress?.ipAddress, headers: request.headers)
-        let mayWrite = clusterNode != nil && (request.method == .put || request.method == .post)
+        let mayWrite = clusterNode != nil && UploadRequests.counts(method: request.method, path: path)
         if mayWrite { writesInFlight.enter() }
         defer { if mayWrite { writesInFlight.leave() } }
         var response: Response

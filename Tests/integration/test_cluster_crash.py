@@ -29,6 +29,14 @@ from conftest import DepotServer
 
 MIB = 1 << 20
 UPLOADS = 20
+# A Vault agent account (vault_agent_server's keys) for the tus uploads of test_cluster_status.
+AGENT_ACCOUNT = """accounts:
+  - name: agent
+    accessKey: AGENTKEY
+    secretKey: "agent-secret-1234"
+    allow: [{ bucket: busy, actions: [read, write, delete, list] }]
+    vault: { directory: "*", bucket: busy }
+"""
 
 
 def sha(data):
@@ -56,7 +64,8 @@ def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
         moto.client.create_bucket(Bucket="depot-chunks")
         for name in ["node-a", "node-b", "node-c"]:
             directory = tmp_path_factory.mktemp(name)
-            config = cluster_config(directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache"))
+            config = cluster_config(
+                directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache") + AGENT_ACCOUNT)
             nodes.append(DepotServer(config=config).start())
         yield Cluster(postgres, database, nodes)
     finally:

@@ -6,6 +6,7 @@ moto_server chunk store): uploads in progress on a node show in its heartbeat's 
 with `downSince` by the admin API, and `depot_cluster_nodes_down` / `depot_cluster_node_up` at
 `/metrics`; embedded mode answers `GET /admin/v1/cluster` with `mode: embedded` and exports no
 cluster series."""
+import base64
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ from backends import Moto, TcpProxy
 from cluster_support import PG_PASSWORD, chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
 from conftest import DepotServer, run_depot
 from test_cluster_crash import cluster  # noqa: F401 (fixture: three nodes)
+from vault_agent_server import VAULT_HEADERS
 
 MIB = 1 << 20
 
@@ -74,12 +76,35 @@ def start_slow_put(node, bucket, key, length):
     return connection
 
 
+def start_slow_tus_patch(node, key, length):
+    """A tus upload (the Vault agents' resumable kind) whose PATCH stops after 1 MiB of `length`."""
+    directory, filename = key.split("/")
+    metadata = ",".join(f"{name} {base64.b64encode(value.encode()).decode()}"
+                        for name, value in {"filename": filename, "directory": directory}.items())
+    created = requests.post(node.endpoint + "/api/storage/tus/", timeout=30, headers=dict(
+        VAULT_HEADERS, **{"Tus-Resumable": "1.0.0", "Upload-Length": str(length), "Upload-Metadata": metadata}))
+    assert created.status_code == 201, created.text
+    path = "/api/storage/tus/" + created.headers["Location"].rsplit("/", 1)[-1]
+    connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+    connection.putrequest("PATCH", path)
+    for name, value in dict(VAULT_HEADERS, **{
+            "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0",
+            "Content-Length": str(length)}).items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    connection.send(b"\1" * MIB)
+    return connection
+
+
 def test_uploads_in_progress_show_per_node_in_the_admin_api_the_status_command_and_the_metrics(cluster):  # noqa: F811
-    a, b, _ = cluster.nodes
+    a, b, c = cluster.nodes
     a.client().create_bucket(Bucket="busy")
     slow = [start_slow_put(b, "busy", f"slow-{i}.mp4", 4 * MIB) for i in range(2)]
+    # A tus PATCH counts as an upload too.
+    tus = start_slow_tus_patch(c, "cam-1/tus.mp4", 4 * MIB)
     # The next heartbeat (every 3 s) carries node B's count; node A reads it from the registry.
     seen = wait_for(lambda: by_name(cluster_view(a))["node-b"]["inFlight"] >= 2 or None, 10, "node B's uploads shown")
+    wait_for(lambda: by_name(cluster_view(a))["node-c"]["inFlight"] == 1 or None, 10, "node C's tus PATCH shown")
     assert seen
     view = cluster_view(a)
     assert view["mode"] == "cluster" and view["node"] == "node-a"
@@ -110,7 +135,12 @@ def test_uploads_in_progress_show_per_node_in_the_admin_api_the_status_command_a
         connection.send(b"\0" * (3 * MIB))
         assert connection.getresponse().status == 200
         connection.close()
+    tus.send(b"\1" * (3 * MIB))
+    assert tus.getresponse().status == 204
+    tus.close()
     wait_for(lambda: by_name(cluster_view(a))["node-b"]["inFlight"] == 0, 10, "node B's count back to 0")
+    wait_for(lambda: by_name(cluster_view(a))["node-c"]["inFlight"] == 0, 10, "node C's count back to 0")
+    assert a.client().head_object(Bucket="busy", Key="cam-1/tus.mp4")["ContentLength"] == 4 * MIB
 
 
 def test_a_killed_node_is_shown_down_since_its_last_heartbeat(cluster):  # noqa: F811

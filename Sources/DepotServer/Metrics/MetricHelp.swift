@@ -50,10 +50,10 @@ enum MetricHelp {
         "depot_cluster_nodes_up": "Cluster nodes whose heartbeat is recent (within 15 s), as this node last read the registry.",
         "depot_cluster_nodes_down": "Registered cluster nodes without a heartbeat for 15 s, as this node last read the registry.",
         "depot_cluster_node_up": "1 while the node's heartbeat is recent, 0 once it missed 15 s of them, by node.",
-        "depot_cluster_node_in_flight": "Uploads (PUT and POST requests) the node had in progress at its last heartbeat, by node (0 when down).",
+        "depot_cluster_node_in_flight": "Uploads (S3 PUT and POST, Vault POST, tus PATCH) the node had in progress at its last heartbeat, by node (0 when down).",
         "depot_cluster_node_heartbeat_age_seconds": "Seconds since the node's last heartbeat, by node.",
         "depot_cluster_index_reachable": "1 while this node's heartbeat reaches the cluster index (PostgreSQL), else 0.",
-        "depot_uploads_in_flight": "Uploads (PUT and POST requests) in progress on this node now (cluster mode).",
+        "depot_uploads_in_flight": "Uploads (S3 PUT and POST, Vault POST, tus PATCH) in progress on this node now (cluster mode).",
         // The live trace (TraceHub).
         "depot_trace_subscribers": "Live request traces (GET /admin/v1/trace, depot trace) running now.",
         "depot_trace_dropped_total": "Trace lines dropped because a trace reader fell behind.",
