@@ -72,8 +72,23 @@ struct AdminAPI: Sendable {
         } catch let error as ConfigError {
             let field = error.path.hasPrefix(".") ? String(error.path.dropFirst()) : error.path
             return errorResponse(AdminFailure(.badRequest, error.message, field: field))
+        } catch let error as EngineError {
+            return errorResponse(Self.failure(error))
         } catch {
+            // Cluster mode's index unreachable (or conflicting past its retries): a retry may work.
+            if let unavailable = EngineError.indexFailure(error) { return errorResponse(Self.failure(unavailable)) }
             return errorResponse(AdminFailure(.internalServerError, "\(error)"))
+        }
+    }
+
+    /// An engine error that says "retry later" (the cluster index or chunk store away, shutting
+    /// down) is 503 with Retry-After, as the S3 door answers it; any other is a server fault.
+    static func failure(_ error: EngineError) -> AdminFailure {
+        switch error {
+        case .indexUnavailable, .chunkStoreUnavailable, .shuttingDown:
+            return AdminFailure(.serviceUnavailable, error.description, code: "SlowDown")
+        default:
+            return AdminFailure(.internalServerError, "\(error)")
         }
     }
 
@@ -124,7 +139,9 @@ struct AdminAPI: Sendable {
         RequestOutcome.current?.record { $0.errorCode = failure.code }
         var body: [String: Any] = ["error": failure.message]
         if let field = failure.field { body["field"] = field }
-        return json(body, status: failure.status)
+        var response = json(body, status: failure.status)
+        if failure.status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+        return response
     }
 }
 
