@@ -177,8 +177,11 @@ def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
         ports = [free_port() for _ in NODE_NAMES]
         for name, port in zip(NODE_NAMES, ports):
             directory = tmp_path_factory.mktemp(name)
-            # The default drain settings (drainDelay 5s, drainTimeout 10s): what the README promises.
+            # The default drain settings (drainDelay 5s, drainTimeout 10s): what the README promises;
+            # the balancers are trusted proxies, as the README sets them up.
             config = cluster_config(directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache"))
+            with open(config, "a") as f:
+                f.write("server:\n  trustedProxies: [127.0.0.1]\n")
             nodes.append(DepotServer(config=config, address=f"127.0.0.1:{port}").start())
         lb_port, stats_port = free_port(), free_port()
         balancer = Balancer(haproxy_config(lb_port, stats_port, ports), lb_port, stats_port)
