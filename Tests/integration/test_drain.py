@@ -5,8 +5,12 @@ connections), then closes its listener and exits once the requests in flight are
 probing readiness: nobody to tell, the stop begins at once. A second SIGTERM skips the delay."""
 import http.client
 import json
+import os
 import signal
+import socket
 import time
+
+import pytest
 
 from conftest import DepotServer, run_depot
 
@@ -100,3 +104,38 @@ def test_drain_settings_are_checked_naming_the_field(tmp_path):
         result = run_depot("config", "check", str(config))
         assert result.returncode == 1
         assert f"server.{field}" in result.stderr + result.stdout
+
+
+def test_an_upload_in_flight_outlives_the_drain_delay_and_the_listener_and_is_stored(tmp_path):
+    server = node(tmp_path, "1s")
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="drain")
+        url = s3.generate_presigned_url("put_object", Params={"Bucket": "drain", "Key": "slow.mp4"}, ExpiresIn=300)
+        path = url.split(str(server.port), 1)[1]
+        body = os.urandom(24 * 65536)
+        assert probe(server, "/health/ready")[0] == 200
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.putrequest("PUT", path)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        started = time.time()
+        for index in range(24):  # about 3 s of upload
+            if index == 2:
+                server.process.send_signal(signal.SIGTERM)
+            if index == 18:
+                # The drain delay is over: the listener is closed while this upload goes on.
+                with pytest.raises(OSError):
+                    socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+            connection.send(body[index * 65536:(index + 1) * 65536])
+            time.sleep(0.125)
+        response = connection.getresponse()
+        answered = time.time() - started
+        assert response.status == 200, response.read()
+        assert answered > 2.5
+        server.process.wait(timeout=20)
+        assert server.process.returncode == 0
+        server.start()
+        assert server.client().get_object(Bucket="drain", Key="slow.mp4")["Body"].read() == body
+    finally:
+        server.cleanup()
