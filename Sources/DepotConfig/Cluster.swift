@@ -12,6 +12,7 @@ import Glibc
 ///   chunks: { endpoint: http://127.0.0.1:9100, bucket: depot-chunks, region: us-east-1,
 ///             accessKey: AK, secretKey: SK, prefix: packs/ }
 ///   cache: { path: /var/cache/depot, size: 20GiB }
+///   keyFile: /etc/depot/cluster.key   # the same file on every node (ClusterKey.swift)
 /// ```
 public struct ClusterSettings: Sendable, Equatable {
     /// Where the shared index lives (`cluster.index`).
@@ -22,12 +23,19 @@ public struct ClusterSettings: Sendable, Equatable {
     public var chunks: ClusterChunkStore?
     /// The local read cache of chunks (`cluster.cache`); nil until the section is given.
     public var cache: ClusterChunkCache?
+    /// The key every node is given (`cluster.keyFile`, ClusterKey.swift), read when the
+    /// configuration is; required with `chunks` (a shared index).
+    public var key: ClusterKey?
 
-    public init(index: PostgresLocation, node: String, chunks: ClusterChunkStore? = nil, cache: ClusterChunkCache? = nil) {
+    public init(
+        index: PostgresLocation, node: String, chunks: ClusterChunkStore? = nil, cache: ClusterChunkCache? = nil,
+        key: ClusterKey? = nil
+    ) {
         self.index = index
         self.node = node
         self.chunks = chunks
         self.cache = cache
+        self.key = key
     }
 
     /// Node names: what a hostname may hold, so they read well in `depot cluster status`.
@@ -216,9 +224,19 @@ extension DepotConfiguration {
         if let problem = ClusterSettings.nodeNameProblem(name) {
             throw ConfigError(node.path + ".node", "\"\(name)\" is not a valid node name: \(problem)")
         }
+        let chunks = try parseClusterChunks(node["chunks"])
+        // The nodes of a shared index must share the keys that seal what it holds (ClusterKey).
+        var key: ClusterKey? = nil
+        if let path = try node["keyFile"].string() {
+            key = ClusterKey(material: try keyFromFile(path, field: node.path + ".keyFile"))
+        } else if chunks != nil {
+            throw ConfigError(
+                node.path + ".keyFile",
+                "is required with cluster.chunks: every node of a cluster must be given the same key file (make one with `depot cluster keygen FILE`)"
+            )
+        }
         return ClusterSettings(
-            index: index, node: name, chunks: try parseClusterChunks(node["chunks"]),
-            cache: try parseClusterCache(node["cache"]))
+            index: index, node: name, chunks: chunks, cache: try parseClusterCache(node["cache"]), key: key)
     }
 
     static func parseClusterChunks(_ node: ConfigNode) throws -> ClusterChunkStore? {

@@ -19,6 +19,9 @@ public struct EngineConfiguration: Sendable {
     /// The chunk store of the data paths when it is not the local segments (cluster mode's
     /// pack objects, `PackChunkStore` in DepotPackStore); nil: the segments (DataPathStore.swift).
     public var chunkStore: (any ChunkStore)? = nil
+    /// The key sealing stored account records when it is not `<data>/secrets-key` (cluster
+    /// mode: derived from `cluster.keyFile`, the same on every node; SecretsKey.swift).
+    public var accountSealingKey: [UInt8]? = nil
 
     public init(
         dataDirectory: String, chunking: ChunkerParameters = .standard, segmentSize: Int = 1 << 30,

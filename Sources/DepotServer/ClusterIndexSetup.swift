@@ -29,16 +29,31 @@ public enum ClusterIndexSetup {
     }
 
     /// Creates or migrates the shared index's schema before the engine opens it (idempotent and
-    /// safe while other nodes start: `SchemaMigrator` holds an advisory lock). Nothing to do
-    /// outside cluster mode.
+    /// safe while other nodes start: `SchemaMigrator` holds an advisory lock), then checks that
+    /// this node's `cluster.keyFile` is the cluster's key (`ClusterKeyCheck`; the first node
+    /// records it), so a node given another key refuses to start. Nothing to do outside
+    /// cluster mode.
     public static func prepare(_ cluster: ClusterSettings?, logger: Logger) async throws {
         guard let cluster, sharesIndex(cluster) else { return }
-        let outcome = try await ClusterDatabase.using(cluster.index, logger: logger) {
-            try await SchemaMigrator(database: $0).migrate()
+        let (outcome, recordedKey) = try await ClusterDatabase.using(cluster.index, logger: logger) { database in
+            let outcome = try await SchemaMigrator(database: database).migrate()
+            // The configuration refuses cluster.chunks without cluster.keyFile.
+            guard let key = cluster.key else { return (outcome, false) }
+            return (outcome, try await ClusterKeyCheck.verify(key, database: database))
         }
         if !outcome.applied.isEmpty {
             logger.notice("cluster index \(cluster.index): schema version \(outcome.to) (was \(outcome.from))")
         }
+        if recordedKey, let key = cluster.key {
+            logger.notice("cluster index \(cluster.index): recorded the cluster key's check value \(key.checkValue)")
+        }
+    }
+
+    /// The cluster's key when the index is shared (its nodes must share their secrets), nil
+    /// otherwise: the one place deciding whether secrets come from `cluster.keyFile` or from the
+    /// data directory.
+    static func sharedKey(_ cluster: ClusterSettings?) -> ClusterKey? {
+        sharesIndex(cluster) ? cluster?.key : nil
     }
 
     /// The index the engine runs over: the shared PostgreSQL index in cluster mode, nil (the

@@ -73,6 +73,10 @@ public final class DepotServer: Sendable {
                 previousKeys: configuration.encryption.previousKeys,
                 allowCustomerKeysOverHTTP: configuration.encryption.allowCustomerKeysOverHTTP))
         try engineConfiguration.chooseChunkStore(configuration.cluster, logger: logger)
+        // Cluster mode: the secrets every node must share derive from cluster.keyFile (ClusterKey);
+        // nil keeps embedded mode's files in the data directory.
+        let clusterKey = ClusterIndexSetup.sharedKey(configuration.cluster)
+        engineConfiguration.accountSealingKey = clusterKey?.accountSealingKey
         // Cluster mode: the shared PostgreSQL index (schema prepared by `ClusterIndexSetup.prepare`);
         // nil keeps embedded mode's LMDB index, the same path as before.
         let sharedIndex = ClusterIndexSetup.index(configuration.cluster, logger: logger)
@@ -83,7 +87,7 @@ public final class DepotServer: Sendable {
         let leadership = ClusterCoordination.leadership(configuration.cluster, logger: logger)
         self.leadership = leadership
         let isFirstStart = access(data + "/" + FirstStartBanner.firstStartMarker, F_OK) != 0
-        root = try RootCredentials.load(dataDirectory: data) { message in
+        root = try RootCredentials.load(dataDirectory: data, clusterKey: clusterKey) { message in
             print(message)
         }
         let environmentPassword = getenv("DEPOT_ROOT_PASSWORD").map { String(cString: $0) }
@@ -98,7 +102,9 @@ public final class DepotServer: Sendable {
         let accounts = AccountStore(root: root, configured: try Self.accounts(of: effective, engine: engine))
         self.accounts = accounts
         engine.setQuotas(Account.quotas(of: accounts.configured()))
-        let urlSigningKey = try SecretFile.load(path: data + "/url-signing-key", bytes: 32)
+        // The file is made in cluster mode too: it marks this data directory's first start.
+        let urlSigningFile = try SecretFile.load(path: data + "/url-signing-key", bytes: 32)
+        let urlSigningKey = clusterKey?.urlSigningKey ?? urlSigningFile
         // Made after everything that can fail but the event sinks: a client dropped without a
         // shutdown stops the process with an assertion instead of the startup error's message.
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -181,7 +187,8 @@ public final class DepotServer: Sendable {
             engine: engine, s3: s3, accounts: accounts, region: configuration.server.region,
             secure: configuration.server.tls != nil, logger: logger,
             tierNames: { [runtime] in runtime.current.tiers.map(\.name) },
-            admin: { [adminAPI] method, path, body in await adminAPI.consoleCall(method: method, path: path, body: body) })
+            admin: { [adminAPI] method, path, body in await adminAPI.consoleCall(method: method, path: path, body: body) },
+            sharedSessionKey: clusterKey?.consoleSessionKey)
     }
 
     /// Creates the buckets the configuration lists, owned by the root account.

@@ -5,13 +5,13 @@ import DepotServer
 import Foundation
 import Logging
 
-/// `depot cluster init|status|nodes`: the cluster index's schema and node registry
+/// `depot cluster init|status|nodes|keygen`: the cluster index's schema and node registry, and the key every node shares
 /// (README "Cluster mode"). They talk to PostgreSQL directly, not to a server, so they work
 /// before any node runs.
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cluster", abstract: "Cluster mode: create or migrate the PostgreSQL index's schema, show the nodes.",
-        subcommands: [Init.self, ClusterStatus.self, Nodes.self])
+        commandName: "cluster", abstract: "Cluster mode: create or migrate the PostgreSQL index's schema, show the nodes, make the cluster's key file.",
+        subcommands: [Init.self, ClusterStatus.self, Nodes.self, Keygen.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import DepotConfig
+import Glibc
 import Testing
 
 @Suite struct ClusterSettingsTests {
@@ -7,6 +8,8 @@ import Testing
     }
 
     @Test func theWholeSectionParses() throws {
+        let keyFile = try Self.keyFile(String(repeating: "ab", count: 32) + "\n")
+        defer { unlink(keyFile) }
         let config = try DepotConfiguration.parse(
             yaml: """
                 cluster:
@@ -14,6 +17,7 @@ import Testing
                   node: gw-1
                   chunks: { endpoint: "http://127.0.0.1:9100", bucket: depot-chunks, accessKey: AK, secretKey: SK, prefix: packs/ }
                   cache: { path: /var/cache/depot, size: 2GiB }
+                  keyFile: \(keyFile)
                 """)
         let cluster = try #require(config.cluster)
         #expect(
@@ -27,6 +31,53 @@ import Testing
                     endpoint: "http://127.0.0.1:9100", bucket: "depot-chunks", region: "us-east-1", accessKey: "AK",
                     secretKey: "SK", prefix: "packs/"))
         #expect(cluster.cache == ClusterChunkCache(path: "/var/cache/depot", size: 2 << 30))
+        #expect(cluster.key == ClusterKey(material: [UInt8](repeating: 0xab, count: 32)))
+    }
+
+    /// A file holding `text`, for `cluster.keyFile`.
+    static func keyFile(_ text: String) throws -> String {
+        var template = Array("/tmp/depot-cluster-key-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        try #require(fd >= 0)
+        _ = text.utf8CString.dropLast().withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return String(cString: template)
+    }
+
+    @Test func aSharedIndexNeedsTheClusterKeyFileAndAGoodOne() throws {
+        let chunks = "chunks: { endpoint: \"http://x\", bucket: bbb, accessKey: a, secretKey: s }"
+        #expect(throws: ConfigError.self) { try DepotConfiguration.parse(yaml: "cluster: { index: \"postgres://u@h/d\", \(chunks) }") }
+        do {
+            _ = try DepotConfiguration.parse(yaml: "cluster: { index: \"postgres://u@h/d\", \(chunks) }")
+        } catch let error as ConfigError {
+            #expect(error.path == "cluster.keyFile" && error.message.contains("is required with cluster.chunks"), "\(error)")
+        }
+        let short = try Self.keyFile("abcd\n")
+        defer { unlink(short) }
+        do {
+            _ = try DepotConfiguration.parse(yaml: "cluster: { index: \"postgres://u@h/d\", \(chunks), keyFile: \(short) }")
+            Issue.record("accepted a 5-byte key file")
+        } catch let error as ConfigError {
+            #expect(error.path == "cluster.keyFile" && error.message.contains("64 hex digits"), "\(error)")
+        }
+        do {
+            _ = try DepotConfiguration.parse(yaml: "cluster: { index: \"postgres://u@h/d\", keyFile: /nonexistent/k }")
+            Issue.record("accepted a missing key file")
+        } catch let error as ConfigError {
+            #expect(error.path == "cluster.keyFile" && error.message.contains("cannot read"), "\(error)")
+        }
+    }
+
+    @Test func theDerivedKeysAreDistinctAndTheCheckValueIsStable() {
+        let key = ClusterKey(material: [UInt8](repeating: 7, count: 32))
+        let other = ClusterKey(material: [UInt8](repeating: 8, count: 32))
+        let derived = [key.accountSealingKey, key.urlSigningKey, key.consoleSessionKey]
+        #expect(Set(derived.map { $0.description }).count == 3 && derived.allSatisfy { $0.count == 32 })
+        #expect(!derived.contains([UInt8](repeating: 7, count: 32)))
+        #expect(key.checkValue == ClusterKey(material: [UInt8](repeating: 7, count: 32)).checkValue)
+        #expect(key.checkValue != other.checkValue && key.checkValue.count == 32)
+        #expect(key.rootCredentials.accessKey != other.rootCredentials.accessKey)
+        #expect(key.rootCredentials.accessKey.hasPrefix("depot-") && key.rootCredentials.secretKey.count == 40)
     }
 
     @Test func theNodeNameDefaultsToTheHostName() throws {

@@ -3,6 +3,7 @@ free loopback port, stopped and removed at the end. Debian's `postgresql` packag
 binaries (the Makefile's deps install it). initdb refuses to run as root, so as root the server
 runs as the package's `postgres` user (or a `depot-pg` user made here when that is missing)."""
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -157,8 +158,22 @@ def chunks_section(moto, cache):
         "    size: 64MiB\n")
 
 
-def cluster_config(path, dsn, node, extra=""):
-    """Writes a configuration file whose cluster section points at `dsn`; returns its path."""
+def cluster_key_file(path, dsn):
+    """Writes the test cluster's key for `dsn` at `path` (`cluster.keyFile`): derived from the
+    database's name, so every node of one test cluster gets the same key (nodes with another key
+    refuse to start, ClusterKeyCheck) and each cluster another one."""
+    database = dsn.rsplit("/", 1)[-1]
     with open(path, "w") as f:
-        f.write(f"cluster:\n  index: \"{dsn}\"\n  node: {node}\n{extra}")
+        f.write(hashlib.sha256(f"depot-test-cluster-key:{database}".encode()).hexdigest() + "\n")
+    os.chmod(path, 0o600)
+    return str(path)
+
+
+def cluster_config(path, dsn, node, extra="", key_file=None):
+    """Writes a configuration file whose cluster section points at `dsn`; returns its path. The
+    cluster key is `key_file`, else the test cluster's key for `dsn` (cluster_key_file), written
+    beside the file."""
+    key_file = key_file or cluster_key_file(str(path) + ".key", dsn)
+    with open(path, "w") as f:
+        f.write(f"cluster:\n  index: \"{dsn}\"\n  node: {node}\n  keyFile: {key_file}\n{extra}")
     return str(path)

@@ -60,8 +60,11 @@ public struct EncryptionDomain: Sendable {
             let dataKey = try AES256GCM.open(wrapped, key: masterKey, associatedData: wrapContext(keyId))
             return EncryptionDomain(keyId: keyId, dataKey: dataKey)
         } catch {
+            // Names the configuration field: in cluster mode every node must be given the same
+            // master keys, and a node given another file stops here at its start.
             throw EngineError.io(
-                "the data key of encryption key \(keyId) does not open with the configured key (wrong key file or variable?)")
+                "encryption.keys (id \(keyId)): the data key of encryption key \(keyId) does not open with the configured key (another key file or variable than the one it was made with? every node of a cluster needs the same)"
+            )
         }
     }
 

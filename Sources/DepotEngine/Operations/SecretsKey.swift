@@ -10,8 +10,24 @@ import Synchronization
 /// (their access keys are unknown to the server) and the start log names them; restoring the
 /// file brings them back, removing and re-adding them replaces them. An existing file of the
 /// wrong size is never overwritten: that would lose the key for good.
+///
+/// In cluster mode the key is not this file: `EngineConfiguration.accountSealingKey`, derived
+/// from the `cluster.keyFile` every node is given, so a record sealed through one node opens on
+/// every node, and a copy of the shared database alone opens none (ClusterKey.swift).
 enum SecretsKey {
     static func path(dataDirectory: String) -> String { dataDirectory + "/secrets-key" }
+
+    /// The key of `configuration`: the one it is given, else the data directory's file (nil
+    /// when missing or not 32 bytes).
+    static func load(_ configuration: EngineConfiguration) -> [UInt8]? {
+        configuration.accountSealingKey ?? load(dataDirectory: configuration.dataDirectory)
+    }
+
+    /// The key of `configuration`: the one it is given, else the data directory's file, made
+    /// now when there is none yet.
+    static func loadOrCreate(_ configuration: EngineConfiguration) throws -> [UInt8] {
+        try configuration.accountSealingKey ?? loadOrCreate(dataDirectory: configuration.dataDirectory)
+    }
 
     /// The key, or nil when the file is missing or is not 32 bytes.
     static func load(dataDirectory: String) -> [UInt8]? {

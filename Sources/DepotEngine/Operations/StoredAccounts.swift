@@ -18,7 +18,7 @@ extension Engine {
     /// The stored accounts that can be read: clear ones, and sealed ones the key opens. Those
     /// the key does not open (lost or replaced `secrets-key`) are left out, and so refused.
     public func storedAccounts() throws -> [(accessKey: String, value: [UInt8])] {
-        let key = SecretsKey.load(dataDirectory: configuration.dataDirectory)
+        let key = SecretsKey.load(configuration)
         return try rawStoredAccounts().compactMap { accessKey, value in
             guard Self.isSealed(value) else { return (accessKey, value) }
             guard let key, let opened = Self.openSealed(value, accessKey: accessKey, key: key) else { return nil }
@@ -28,7 +28,7 @@ extension Engine {
 
     public func storeAccount(accessKey: String, value: [UInt8]) async throws {
         let sealed = try Self.sealAccount(
-            value, accessKey: accessKey, key: SecretsKey.loadOrCreate(dataDirectory: configuration.dataDirectory))
+            value, accessKey: accessKey, key: SecretsKey.loadOrCreate(configuration))
         try await writeKeyedItem(table: .accounts, key: accessKey, value: sealed)
     }
 
