@@ -156,6 +156,10 @@ def pack_objects(client):
 def bench_cluster(workdir, postgres):
     moto, moto_port, store = start_moto()
     config = os.path.join(workdir, "cluster.yaml")
+    # cluster.keyFile: the key every node of a cluster shares (README "Cluster mode").
+    key_file = os.path.join(workdir, "cluster.key")
+    with open(key_file, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
     with open(config, "w") as f:
         f.write(f"""buckets: [bench]
 storage: {{ gcIntervalSeconds: 0 }}
@@ -164,6 +168,7 @@ cluster:
   node: bench-1
   chunks: {{ endpoint: "http://127.0.0.1:{moto_port}", bucket: depot-chunks, accessKey: k, secretKey: s, prefix: bench/ }}
   cache: {{ path: "{os.path.join(workdir, 'cache')}", size: 4GiB }}
+  keyFile: "{key_file}"
 """)
     port = run_bench.free_port()
     env = dict(os.environ, DEPOT_ROOT_USER=run_bench.ROOT[0], DEPOT_ROOT_PASSWORD=run_bench.ROOT[1])
