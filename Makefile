@@ -38,6 +38,17 @@ test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
+	$(CLUSTER_RUN)
+
+# The real-client suites (awscli, minio, s3cmd, rclone, the agent-like Vault client, boto3's
+# put/get/list/multipart/copy/delete) again, each server a cluster node: index in PostgreSQL,
+# chunks in packs on moto_server (DEPOT_TEST_CLUSTER=1, Tests/integration/cluster_mode.py).
+CLUSTER_CLIENT_TESTS := $(addprefix Tests/integration/,test_clients_awscli.py test_clients_minio.py \
+	test_clients_s3cmd.py test_clients_rclone.py test_vault.py test_vault_fidelity.py test_tus_resume.py \
+	test_tus_headers.py test_tus_limits.py test_range_requests.py test_basic_s3.py test_s3_copy.py \
+	test_s3_edges.py test_s3_subresources.py test_presigned.py test_s3_streaming.py)
+CLUSTER_RUN = DEPOT_TEST_CLUSTER=1 DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider \
+	$(CLUSTER_CLIENT_TESTS)
 
 unit: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
@@ -45,6 +56,7 @@ unit: deps
 
 integration: build
 	DEPOT_BIN=$(CURDIR)/.build/release/depot $(PYTHON) -m pytest -q -p no:cacheprovider Tests/integration
+	$(CLUSTER_RUN)
 
 # Depot against this machine's limits and moto_server, in one run: writes Benchmarks/RESULTS.md.
 # PEERS=1 also runs bench-peers' comparison after it.

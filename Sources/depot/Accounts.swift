@@ -2,6 +2,8 @@ import ArgumentParser
 import DepotConfig
 import DepotEngine
 import DepotHashing
+import DepotServer
+import Logging
 
 /// `depot account add|list|update|remove`: accounts kept in the index, beside the configuration
 /// file's. With `--data` they open the data directory directly, for setting up a server that is
@@ -79,7 +81,7 @@ struct AccountCommand: AsyncParsableCommand {
             let grant = Grant(bucket: bucket, prefix: prefix, actions: granted)
             if let problem = grant.problem { throw ValidationError("--actions: \(problem)") }
             let account = Account(name: name, accessKey: key, secretKey: secret, grants: [grant], vault: vault)
-            let engine = try Engine(configuration: try store.engineConfiguration())
+            let engine = try await store.openAccountsEngine()
             defer { engine.shutdown() }
             try await StoredAccounts.save(account, in: engine)
             print("account \(name) added\n  access key: \(key)\n  secret key: \(secret)   (shown once)")
@@ -115,7 +117,7 @@ struct AccountCommand: AsyncParsableCommand {
                 return
             }
             let configured = try store.load().accounts
-            let engine = try Engine(configuration: try store.engineConfiguration())
+            let engine = try await store.openAccountsEngine()
             defer { engine.shutdown() }
             print(pad("NAME", 18) + pad("ACCESS KEY", 24) + pad("SOURCE", 8) + "GRANTS")
             func line(_ account: Account, _ source: String) -> String {
@@ -167,7 +169,7 @@ struct AccountCommand: AsyncParsableCommand {
                 connection.admin(store).emit(result) { "account \(accessKey) removed" }
                 return
             }
-            let engine = try Engine(configuration: try store.engineConfiguration())
+            let engine = try await store.openAccountsEngine()
             defer { engine.shutdown() }
             guard try await engine.removeStoredAccount(accessKey: accessKey) else {
                 throw ValidationError(
@@ -175,5 +177,13 @@ struct AccountCommand: AsyncParsableCommand {
             }
             print("account \(accessKey) removed")
         }
+    }
+}
+
+extension StoreOptions {
+    /// The engine the offline (`--data`) account commands work on: the data directory's index,
+    /// or in cluster mode the shared one the nodes read accounts from (OfflineEngine).
+    func openAccountsEngine() async throws -> Engine {
+        try await OfflineEngine.open(try load(), engineConfiguration: try engineConfiguration(), logger: Logger(label: "depot"))
     }
 }

@@ -13,6 +13,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+import cluster_mode
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPOT_BIN = os.environ.get("DEPOT_BIN", os.path.join(REPO, ".build", "release", "depot"))
 ROOT_USER = "depot-test-root"
@@ -49,8 +51,12 @@ class DepotServer:
             raise RuntimeError(f"depot binary not found at {DEPOT_BIN}")
         env = dict(os.environ, DEPOT_ROOT_USER=ROOT_USER, DEPOT_ROOT_PASSWORD=ROOT_PASSWORD, **self.extra_env)
         args = [DEPOT_BIN, "serve", "--address", self.address, "--data", self.data_dir]
-        if self.config:
-            args += ["--config", self.config]
+        # DEPOT_TEST_CLUSTER=1: the same server as a cluster node (cluster_mode.py says how).
+        config = cluster_mode.node_config(self) if cluster_mode.ENABLED else self.config
+        # What offline commands on this server's store are given (`--config`), in either mode.
+        self.config_in_use = config
+        if config:
+            args += ["--config", config]
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, env=env)
         deadline = time.time() + timeout

@@ -221,11 +221,13 @@ def test_signed_urls_work_until_they_expire(vault):
 def test_accounts_added_with_the_cli_work_after_a_restart(vault):
     from conftest import run_depot
     vault.stop()
-    added = run_depot("account", "add", "--data", vault.data_dir, "--name", "cam-7", "--access-key", "CAM7",
+    # With the server's configuration: a cluster node's accounts are in the shared index.
+    store = ["--data", vault.data_dir, "--config", vault.config_in_use]
+    added = run_depot("account", "add", *store, "--name", "cam-7", "--access-key", "CAM7",
                       "--secret-key", "cam7-s3cr3t!", "--bucket", "recordings", "--prefix", "cam7/",
                       "--vault-directory", "cam7", "--vault-bucket", "recordings")
     assert added.returncode == 0 and "cam7-s3cr3t!" in added.stdout, added.stderr
-    listed = run_depot("account", "list", "--data", vault.data_dir)
+    listed = run_depot("account", "list", *store)
     assert "CAM7" in listed.stdout and "index" in listed.stdout
     vault.start()
     r = requests.post(vault.endpoint + "/api/storage", timeout=10, data=b"clip",
@@ -233,7 +235,8 @@ def test_accounts_added_with_the_cli_work_after_a_restart(vault):
     assert r.status_code == 200, r.text
     assert vault.client().get_object(Bucket="recordings", Key="cam7/c.mp4")["Body"].read() == b"clip"
     vault.stop()
-    assert run_depot("account", "remove", "--data", vault.data_dir, "CAM7").returncode == 0
+    removed = run_depot("account", "remove", *store, "CAM7")
+    assert removed.returncode == 0, removed.stderr
     vault.start()
     r = requests.post(vault.endpoint + "/api/ping", headers=auth("CAM7", "cam7-s3cr3t!"), timeout=10)
     assert r.status_code == 401
