@@ -34,7 +34,19 @@ public enum ClusterSchema {
                     name text PRIMARY KEY, version text, address text, started_at timestamptz,
                     heartbeat_at timestamptz, in_flight int)
                 """
-            ])
+            ]),
+        // Claims with leases on the two work queues (IndexClaims, PostgresIndex+Claims.swift).
+        // Columns on the rows, not a separate claims table: a claim lives and dies with its row,
+        // so finishing a task (its commit deletes the row) or delivering an event (the row is
+        // deleted) drops the claim in the same statement, a rescheduled task (a new key) starts
+        // unclaimed, and no claim can outlive its work. The index's own put (`ON CONFLICT DO
+        // UPDATE SET v`) never touches them.
+        Migration(
+            version: 2,
+            summary: "claims with leases on tier tasks and event outbox rows (claimed_by, lease_until)",
+            statements: [IndexTable.tasks, IndexTable.outbox].map { table in
+                "ALTER TABLE \(tableName(table)) ADD COLUMN claimed_by text, ADD COLUMN lease_until timestamptz"
+            }),
     ]
 
     /// The version a fully migrated database is at.

@@ -30,6 +30,10 @@ public final class PostgresIndex: IndexStore {
     /// The bound on one statement's answer.
     let timeout: Double
     public let maxKeySize: Int
+    /// This node's name on the claims it takes (IndexClaims, PostgresIndex+Claims.swift).
+    public let claimant: String
+    /// How long a claim holds without renewal (`cluster.leaseSeconds`).
+    public let leaseSeconds: Double
     /// Held for the whole of a write: one writer at a time in this process, as LMDB's write
     /// transaction is. The engine relies on it (a read-modify-write outside the committer, such
     /// as creating a counter or a key, must not interleave with another).
@@ -42,7 +46,8 @@ public final class PostgresIndex: IndexStore {
     /// identifier). `maxKeySize` stays well under PostgreSQL's b-tree entry limit (~2.7 KB).
     public init(
         location: PostgresLocation, tables: [(name: String, sqlName: String)], maxConnections: Int = 8,
-        timeout: Double = 10, maxKeySize: Int = 2000, logger: Logger
+        timeout: Double = 10, maxKeySize: Int = 2000, claimant: String = ClusterSettings.hostName(),
+        leaseSeconds: Double = Double(ClusterSettings.defaultLeaseSeconds), logger: Logger
     ) {
         for table in tables {
             precondition(
@@ -54,14 +59,20 @@ public final class PostgresIndex: IndexStore {
         sqlNames = tables.map(\.sqlName)
         self.timeout = timeout
         self.maxKeySize = maxKeySize
+        self.claimant = claimant
+        self.leaseSeconds = leaseSeconds
         connections = IndexConnections(location: location, maximum: maxConnections, timeout: timeout, logger: logger)
         outageCache = OutageReadCache(logger: logger)
     }
 
     /// The engine's tables (`IndexTable`), in the tables migration 1 made.
-    public convenience init(location: PostgresLocation, logger: Logger) {
+    public convenience init(
+        location: PostgresLocation, claimant: String = ClusterSettings.hostName(),
+        leaseSeconds: Double = Double(ClusterSettings.defaultLeaseSeconds), logger: Logger
+    ) {
         self.init(
-            location: location, tables: IndexTable.allCases.map { ($0.rawValue, ClusterSchema.tableName($0)) }, logger: logger)
+            location: location, tables: IndexTable.allCases.map { ($0.rawValue, ClusterSchema.tableName($0)) },
+            claimant: claimant, leaseSeconds: leaseSeconds, logger: logger)
     }
 
     deinit { connections.close() }

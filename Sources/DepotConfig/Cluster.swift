@@ -26,6 +26,16 @@ public struct ClusterSettings: Sendable, Equatable {
     /// The key every node is given (`cluster.keyFile`, ClusterKey.swift), read when the
     /// configuration is; required with `chunks` (a shared index).
     public var key: ClusterKey?
+    /// How long a node's claim on a tier task or an event outbox row holds without renewal
+    /// (`cluster.leaseSeconds`): after a node dies, its claimed work waits this long before
+    /// another node takes it over. A running claim is renewed every third of it.
+    public var leaseSeconds: Int = ClusterSettings.defaultLeaseSeconds
+
+    /// 30 s: ten times the heartbeat, so a busy database or a slow renewal never lets a live
+    /// node's claim lapse, while a dead node's work waits half a minute.
+    public static let defaultLeaseSeconds = 30
+    /// Renewals come every third of the lease; under 2 s they would be most of the claims' traffic.
+    public static let leaseSecondsRange = 2...3600
 
     public init(
         index: PostgresLocation, node: String, chunks: ClusterChunkStore? = nil, cache: ClusterChunkCache? = nil,
@@ -235,8 +245,17 @@ extension DepotConfiguration {
                 "is required with cluster.chunks: every node of a cluster must be given the same key file (make one with `depot cluster keygen FILE`)"
             )
         }
-        return ClusterSettings(
+        var settings = ClusterSettings(
             index: index, node: name, chunks: chunks, cache: try parseClusterCache(node["cache"]), key: key)
+        let leaseSeconds = try node["leaseSeconds"].int(default: ClusterSettings.defaultLeaseSeconds)
+        guard ClusterSettings.leaseSecondsRange.contains(leaseSeconds) else {
+            throw ConfigError(
+                node.path + ".leaseSeconds",
+                "must be \(ClusterSettings.leaseSecondsRange.lowerBound) to \(ClusterSettings.leaseSecondsRange.upperBound) seconds, got \(leaseSeconds)"
+            )
+        }
+        settings.leaseSeconds = leaseSeconds
+        return settings
     }
 
     static func parseClusterChunks(_ node: ConfigNode) throws -> ClusterChunkStore? {

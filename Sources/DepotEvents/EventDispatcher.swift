@@ -86,7 +86,16 @@ public final class EventDispatcher: Service, Sendable {
                     if current != seenGeneration {
                         seenGeneration = current
                         let configured = settings.withLock { $0 }
-                        for sink in configured.sinks {
+                        // Cluster mode: one loop claims batches of the shared outbox for every sink.
+                        if engine.claimsWork && !configured.sinks.isEmpty {
+                            runningLoops.add(1, ordering: .relaxed)
+                            group.addTask {
+                                await self.drainClaimed(configured, generation: current)
+                                self.runningLoops.subtract(1, ordering: .relaxed)
+                                return false
+                            }
+                        }
+                        for sink in configured.sinks where !engine.claimsWork {
                             let routes = SinkRoutes(sink: sink, settings: configured)
                             runningLoops.add(1, ordering: .relaxed)
                             group.addTask {
@@ -96,7 +105,8 @@ public final class EventDispatcher: Service, Sendable {
                             }
                         }
                     }
-                    await housekeeping()
+                    // Cursors and trimming are embedded mode's; claimed events are deleted once delivered.
+                    if !engine.claimsWork { await housekeeping() }
                     try? await Task.sleep(for: .seconds(1))
                 }
                 wakeAll()
@@ -219,6 +229,118 @@ public final class EventDispatcher: Service, Sendable {
         }
         let closing = target
         _ = try? await untilCancelled { await closing.shutdown() }
+    }
+
+    /// Cluster mode's loop (README "Cluster mode"): claims a batch of the oldest events no node
+    /// holds (`Engine.claimOutboxEvents`, a lease renewed while the batch is under way), delivers
+    /// it to every sink whose routes want its events, and deletes the rows once all of them took
+    /// it. So each event goes out once in normal operation, from whichever node claimed it; when
+    /// a node dies mid-batch its lease lapses and another node delivers the batch again (at least
+    /// once). A sink that fails is retried with backoff while the claim is held, and sinks that
+    /// took the batch are not sent it again. Order holds within a batch; batches claimed by
+    /// different nodes go out side by side. There are no cursors: the outbox holds exactly what
+    /// is still to deliver.
+    private func drainClaimed(_ configured: EventSettings, generation started: Int) async {
+        let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let loopNumber = nextLoopNumber.add(1, ordering: .relaxed).newValue
+        wakeups.withLock { $0[loopNumber] = continuation }
+        defer { wakeups.withLock { _ = $0.removeValue(forKey: loopNumber) } }
+        var wakeIterator = wake.makeAsyncIterator()
+        var targets: [(routes: SinkRoutes, sink: any EventSink)] = []
+        for sink in configured.sinks {
+            do {
+                targets.append((SinkRoutes(sink: sink, settings: configured), try makeSink(sink)))
+            } catch {
+                record(sink.name, error: "\(error)")
+                logger.error("event sink \(sink.name) cannot start: \(error)")
+            }
+        }
+        func current() -> Bool {
+            !Task.isShuttingDownGracefully && !Task.isCancelled && generation.load(ordering: .relaxed) == started
+        }
+        let lease = engine.claimLeaseSeconds ?? 30
+        while current() && !targets.isEmpty {
+            let events: [EventRecord]
+            do {
+                events = try engine.claimOutboxEvents(limit: 100)
+            } catch {
+                logger.error("claiming events of the outbox failed: \(error)")
+                await pause(&wakeIterator, continuation, for: .seconds(1))
+                continue
+            }
+            guard !events.isEmpty else {
+                // Other nodes' commits do not wake this one: a short poll.
+                await pause(&wakeIterator, continuation, for: .seconds(1))
+                continue
+            }
+            let sequences = events.map(\.sequence)
+            let engine = engine
+            let logger = logger
+            // Renews the batch's lease every third of it while it is delivered or retried.
+            let renewal = Task {
+                while !Task.isCancelled {
+                    guard (try? await Task.sleep(for: .milliseconds(Int(lease * 1000 / 3)))) != nil else { return }
+                    do { _ = try engine.renewOutboxClaims(sequences) } catch {
+                        logger.warning("renewing the claim on \(sequences.count) events failed: \(error)")
+                    }
+                }
+            }
+            var pending = Array(targets.indices)
+            var failures = 0
+            while !pending.isEmpty && current() {
+                var failed: [Int] = []
+                for index in pending {
+                    let (routes, target) = targets[index]
+                    let sink = routes.sink
+                    let messages = events.compactMap { event in
+                        routes.configurationId(for: event).map {
+                            EventFormat.message(event, sink: sink, configurationId: $0, region: region)
+                        }
+                    }
+                    do {
+                        if !messages.isEmpty { try await untilCancelled { try await target.deliver(messages) } }
+                        states.withLock {
+                            $0[sink.name, default: SinkState()].delivered += UInt64(messages.count)
+                            $0[sink.name]?.failing = false
+                        }
+                    } catch {
+                        if Task.isCancelled { break }
+                        failed.append(index)
+                        record(sink.name, error: "\(error)")
+                        if sink.kind == .kafka || sink.kind == .rabbitmq, let fresh = try? makeSink(sink) {
+                            targets[index].sink = fresh
+                            await target.shutdown()
+                        }
+                        if failures == 0 || (failures + 1) % 20 == 0 {
+                            logger.warning(
+                                "event sink \(sink.name): delivery failed (attempt \(failures + 1)), will retry: \(error)")
+                        }
+                    }
+                }
+                if Task.isCancelled { break }
+                pending = failed
+                guard !pending.isEmpty else { break }
+                failures += 1
+                let deadline = ContinuousClock.now + Self.backoff(failures)
+                while ContinuousClock.now < deadline && current() {
+                    await pause(&wakeIterator, continuation, for: deadline - ContinuousClock.now)
+                }
+            }
+            renewal.cancel()
+            do {
+                if pending.isEmpty {
+                    try engine.removeDeliveredEvents(sequences)
+                } else {
+                    // Stopping or reloading with sinks still to serve: the batch goes back whole
+                    // (a sink that already took it gets it again: at least once).
+                    try engine.releaseOutboxClaims(sequences)
+                }
+            } catch {
+                // The rows stay claimed until the lease lapses; then a node delivers them again.
+                logger.error("ending the claim on \(sequences.count) events failed: \(error)")
+            }
+        }
+        for (_, target) in targets { _ = try? await untilCancelled { await target.shutdown() } }
     }
 
     func makeSink(_ sink: SinkSettings) throws -> any EventSink {

@@ -12,8 +12,8 @@ import Logging
 /// sequence number keying records and event outbox rows, is read from the index in every batch
 /// (`IndexStore.isSharedBetweenNodes`). Still per node: quota limits and admin-changed
 /// configuration (taken at start and on this node's own changes), the outbox size behind
-/// `whenFull`, opened encryption data keys, console figures; event delivery and tiering tasks are
-/// not yet claimed per node.
+/// `whenFull`, opened encryption data keys, console figures. Tier tasks and event outbox rows are
+/// claimed by one node at a time with a lease (`IndexClaims`, PostgresIndex+Claims.swift).
 ///
 /// Why index reads block request tasks: the index seam is synchronous, so a request handler on
 /// Swift's cooperative pool waits on its thread for PostgreSQL (bounded, `BlockingPostgres`); the
@@ -68,6 +68,8 @@ public enum ClusterIndexSetup {
             return nil
         }
         logger.notice("index in PostgreSQL at \(cluster.index), shared by every node of the cluster")
-        return PostgresIndex(location: cluster.index, logger: logger)
+        // Claims on tier tasks and outbox rows carry the node's name and last cluster.leaseSeconds.
+        return PostgresIndex(
+            location: cluster.index, claimant: cluster.node, leaseSeconds: Double(cluster.leaseSeconds), logger: logger)
     }
 }

@@ -26,6 +26,8 @@ public final class TieringService: Service {
     let health: TierHealthBook
     private let running = Mutex<[String: Int]>([:])
     private let inFlight = Mutex<Set<[UInt8]>>([])
+    /// When the claims of `inFlight` were last renewed (cluster mode).
+    private let claimsRenewedAt = Mutex(ContinuousClock.now)
     private let meter = ThroughputMeter()
     /// Failed task attempts per tier since start (each retry counts): the metrics' failure rate.
     private let failedAttempts = Mutex<[String: UInt64]>([:])
@@ -292,6 +294,7 @@ public final class TieringService: Service {
                 // returns at once then, and a loop that only knew graceful shutdown spun on it.
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     dispatchDueTasks(into: &group)
+                    renewClaimsIfDue()
                     health.checkFailing(
                         now: Engine.now(), thresholds: generation.withLock { $0.tiers.mapValues(\.settings.failingAfter) })
                     await pause(wakeup: &wakeup)
@@ -373,20 +376,35 @@ public final class TieringService: Service {
         guard unavailable.count < tiers.count else { return }
         let tasks: [TierTask]
         do {
-            tasks = try engine.dueTasks(now: now, limit: 256, skipping: unavailable)
+            // Cluster mode: claimed for this node, as many as the open tiers have free slots
+            // (a claim this node cannot start at once would only keep the task from another).
+            let limit =
+                engine.claimsWork
+                ? tiers.filter { !unavailable.contains($0.key) }.reduce(0) { sum, tier in
+                    sum + max(0, tier.value.settings.concurrency - counts[tier.key, default: 0])
+                } : 256
+            tasks = try engine.claimDueTasks(now: now, limit: limit, skipping: unavailable)
         } catch {
             logger.error("reading the task queue failed: \(error)")
             return
         }
+        var notStarted: [[UInt8]] = []
+        defer { releaseClaims(notStarted) }
         for task in tasks {
-            guard let client = tiers[task.tier] else { continue }
+            guard let client = tiers[task.tier] else {
+                notStarted.append(task.handle)
+                continue
+            }
             let admitted: Bool = running.withLock { counts in
                 guard counts[task.tier, default: 0] < client.settings.concurrency else { return false }
                 guard inFlight.withLock({ $0.insert(task.handle).inserted }) else { return false }
                 counts[task.tier, default: 0] += 1
                 return true
             }
-            guard admitted else { continue }
+            guard admitted else {
+                notStarted.append(task.handle)
+                continue
+            }
             let limiter = limiters[task.tier]
             group.addTask { [self] in
                 await BandwidthLimiter.$current.withValue(limiter) {
@@ -399,12 +417,48 @@ public final class TieringService: Service {
         }
     }
 
+    /// Cluster mode: gives back claimed tasks this node did not start (their tier filled up
+    /// meanwhile, or is not configured here), so another node may take them at once.
+    private func releaseClaims(_ handles: [[UInt8]]) {
+        guard !handles.isEmpty else { return }
+        do { try engine.releaseTaskClaims(handles) } catch {
+            logger.warning("releasing \(handles.count) claimed tier tasks failed (their leases will lapse): \(error)")
+        }
+    }
+
+    /// Cluster mode: renews the leases of the tasks under way here every third of the lease, so
+    /// a long copy keeps its claim; a copy whose claim was lost (this node could not renew in
+    /// time and another took the task over) finishes, and its outcome is dropped if the other
+    /// node finished first (`finishTask` changes nothing for a task no longer queued).
+    private func renewClaimsIfDue() {
+        guard let lease = engine.claimLeaseSeconds else { return }
+        let now = ContinuousClock.now
+        let due = claimsRenewedAt.withLock { last -> Bool in
+            guard now - last >= .milliseconds(Int64(lease * 1000 / 3)) else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let handles = Array(inFlight.withLock { $0 })
+        guard !handles.isEmpty else { return }
+        do {
+            let held = try engine.renewTaskClaims(handles)
+            if held.count < handles.count {
+                logger.warning(
+                    "\(handles.count - held.count) tier tasks running here lost their claim (finished or taken over by another node)"
+                )
+            }
+        } catch {
+            logger.warning("renewing the claims of \(handles.count) running tier tasks failed: \(error)")
+        }
+    }
+
     /// Sends one task to a tier that is down, due or not: real work makes a better probe than a
     /// test object, and if it gets through, the tier's waiting copies are retried at once.
     private func probe(tier: String, client: any TierClient, limiter: BandwidthLimiter?, into group: inout TaskGroup<Void>) {
         let task: TierTask?
         do {
-            task = try engine.firstTask(tier: tier)
+            task = try engine.claimFirstTask(tier: tier)
         } catch {
             logger.error("reading the task queue failed: \(error)")
             task = nil

@@ -44,15 +44,24 @@ struct ClusterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let location = try target.location()
-            let (version, nodes) = try await target.using(location) { database in
+            let (version, nodes, claims) = try await target.using(location) { database in
                 let version = try await SchemaMigrator.version(of: database)
                 // Before `init` (or a node's first start) there is no node table yet: no nodes.
-                return (version, version == 0 ? [] : try await NodeRegistry(database: database).nodes())
+                let registry = NodeRegistry(database: database)
+                return (
+                    version, version == 0 ? [] : try await registry.nodes(),
+                    version < NodeRegistry.claimsSchemaVersion ? [:] : try await registry.claims()
+                )
             }
             if json {
                 printJSON([
                     "index": location.description, "schemaVersion": version, "knownSchemaVersion": ClusterSchema.latestVersion,
-                    "aliveWithinSeconds": NodeRegistry.aliveWithinSeconds, "nodes": nodes.map(describe),
+                    "aliveWithinSeconds": NodeRegistry.aliveWithinSeconds,
+                    "nodes": nodes.map { node in
+                        // Claims: tier tasks and outbox events whose lease has not ended.
+                        let held = claims[node.name] ?? NodeClaims()
+                        return describe(node).merging(["claims": ["tasks": held.tasks, "events": held.events]]) { $1 }
+                    },
                 ])
                 return
             }
@@ -64,11 +73,12 @@ struct ClusterCommand: AsyncParsableCommand {
             if !nodes.isEmpty {
                 lines.append(
                     table(
-                        ["NODE", "VERSION", "HEARTBEAT", "STATE", "IN-FLIGHT", "ADDRESS"],
+                        ["NODE", "VERSION", "HEARTBEAT", "STATE", "IN-FLIGHT", "CLAIMS", "ADDRESS"],
                         nodes.map { node in
                             [
                                 node.name, node.version, node.heartbeatAge.map { String(format: "%.1fs ago", $0) } ?? "never",
-                                stateText(node), String(node.inFlight), node.address,
+                                stateText(node), String(node.inFlight), claimsText(claims[node.name] ?? NodeClaims()),
+                                node.address,
                             ]
                         }))
             }
@@ -141,6 +151,11 @@ struct ClusterTarget: ParsableArguments {
             throw CommandFailure("cluster index \(location): \(error)")
         }
     }
+}
+
+/// A node's live claims for the status table: "2 tasks, 1 event".
+private func claimsText(_ claims: NodeClaims) -> String {
+    "\(claims.tasks) task\(claims.tasks == 1 ? "" : "s"), \(claims.events) event\(claims.events == 1 ? "" : "s")"
 }
 
 private func describe(_ node: ClusterNode) -> [String: Any] {

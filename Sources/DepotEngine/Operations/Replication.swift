@@ -216,13 +216,18 @@ extension Engine {
     }
 
     /// Records a task's outcome on the object it was for, and removes or reschedules the task.
-    /// A task whose object has since changed or gone is simply dropped.
+    /// A task whose object has since changed or gone is simply dropped; a task no longer queued
+    /// (finished already) changes nothing.
     public func finishTask(_ task: TierTask, outcome: TaskOutcome) async throws {
         let engine = self
         let table = indexStore.table(.tasks)
         do {
             try await committer.submit { txn, context in
-                try txn.delete(table, task.handle)
+                // Already finished (a node whose claim lapsed while another node took the task
+                // over and finished it, or a cancel racing the run): its outcome was recorded
+                // then, and recording this one too would apply it twice (a second retry task, a
+                // second Replicated event).
+                guard try txn.delete(table, task.handle) else { return }
                 if task.kind == .delete {
                     // The object is gone locally; only the tier's copy is at stake.
                     if case .failed(_, let retryAt, let giveUp) = outcome, !giveUp {
