@@ -317,14 +317,19 @@ public final class Engine: Sendable {
                 if dataPathStore.wasDiscarded(location) {
                     throw EngineError.io("chunk \(location) was reclaimed while this upload ran; retry the upload")
                 }
-                if reclaim.isRetired(location.segment) {
+                // Cluster mode: a pack compaction retired (PackCompaction.swift) is read, not pointed into.
+                let retired =
+                    dataPathStore.isSegments
+                    ? reclaim.isRetired(location.segment) : try isPackRetired(dataPathStore.liveUnit(location), txn: txn)
+                if retired {
                     let payload = try dataPathStore.readPayload(location)
                     location = try payload.withUnsafeBytes {
                         try dataPathStore.append(kind: .chunk, hash: placement.hash, payload: $0)
                     }
                 }
                 try txn.put(chunks, placement.hash, ChunkEntry(location: location, references: 1).encoded())
-                context.liveDelta[location.segment, default: 0] += Int64(RecordHeader.size) + Int64(location.length)
+                context.liveDelta[dataPathStore.liveUnit(location), default: 0] +=
+                    Int64(RecordHeader.size) + Int64(location.length)
             }
         }
     }
@@ -340,7 +345,7 @@ public final class Engine: Sendable {
                 try txn.put(chunks, ref.hash, entry.encoded())
             } else {
                 try txn.delete(chunks, ref.hash)
-                context.liveDelta[entry.location.segment, default: 0] -=
+                context.liveDelta[dataPathStore.liveUnit(entry.location), default: 0] -=
                     Int64(RecordHeader.size) + Int64(entry.location.length)
             }
         }

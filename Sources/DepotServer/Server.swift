@@ -464,8 +464,8 @@ struct MaintenanceService: Service {
     let engine: Engine
     let interval: Int
     let uploadExpiry: Int
-    /// Cluster mode: one node at a time expires abandoned uploads in the shared index. Compaction
-    /// stays every node's: it works on this node's own segments (with packs, it does nothing).
+    /// Cluster mode: one node at a time expires abandoned uploads in the shared index and
+    /// compacts the shared store's packs (embedded mode: the only node does both).
     let leadership: any MaintenanceLeadership
     let logger: Logger
 
@@ -483,6 +483,7 @@ struct MaintenanceService: Service {
                     logger.error("expiring abandoned uploads failed: \(error)")
                 }
             }
+            guard await leadership.mayRun(.compaction) else { continue }
             do {
                 let report = try await engine.compact()
                 for problem in report.problems { logger.error("compaction: \(problem)") }

@@ -8,7 +8,8 @@ import Synchronization
 final class CommitContext {
     let store: DataPathStore
     var nextSequence: UInt64
-    var liveDelta: [UInt32: Int64] = [:]
+    /// Keyed by segment, or by pack in cluster mode (`LiveUnit`: a pack's sequence alone is not unique).
+    var liveDelta: [LiveUnit: Int64] = [:]
     /// Outbox entries written in this batch: the event dispatcher is woken once it commits.
     var eventsWritten = 0
     /// Undoes a change a request made outside the index (an in-memory counter), should the
@@ -25,7 +26,7 @@ final class CommitContext {
 
     /// What the context holds before a request runs, to return to if the request fails.
     struct Mark {
-        let liveDelta: [UInt32: Int64]
+        let liveDelta: [LiveUnit: Int64]
         let eventsWritten: Int
         let undoCount: Int
         let loggedCount: Int
@@ -65,6 +66,10 @@ final class CommitContext {
             try store.append(kind: payload.kind, sequence: sequence, payload: $0)
         }
         logged.append(LoggedTarget(payload))
+        // A pack holding a committed record gets its live-bytes row even when no chunk of it is
+        // live (0): `depot fsck` tells such a pack from an orphan of a writer killed before its
+        // commit by that row. (Segments: a zero delta writes nothing, as before.)
+        liveDelta[store.liveUnit(location), default: 0] += 0
         return (location, sequence)
     }
 
@@ -251,8 +256,8 @@ final class Committer: Sendable {
                         pending.error = error
                     }
                 }
-                for (segment, delta) in context.liveDelta where delta != 0 {
-                    let key = Tables.segmentKey(segment)
+                for (unit, delta) in context.liveDelta where delta != 0 || unit.isPack {
+                    let key = unit.indexKey
                     let current = try txn.get(segments, key).map { try $0.decode { try $0.u64() } } ?? 0
                     var w = BinaryWriter()
                     w.u64(UInt64(max(0, Int64(current) + delta)))

@@ -30,6 +30,16 @@ extension Engine {
         threshold: Double = 0.5, progress: (String) -> Void = { _ in }, advance: (WorkProgress) -> Void = { _ in }
     ) async throws -> CompactionReport {
         var report = CompactionReport()
+        if let packs = dataPathStore.packs {
+            // Cluster mode: the chunks are in pack objects (PackCompaction.swift).
+            guard compactionRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+                return report
+            }
+            defer { compactionRunning.store(false, ordering: .releasing) }
+            var settings = PackCompactionSettings()
+            settings.threshold = threshold
+            return try await compactPacks(packs, settings: settings, progress: progress)
+        }
         guard segmentMaintenanceApplies("compaction and hole punching") else { return report }
         guard compactionRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return report  // another pass is running; it does the same work
@@ -175,8 +185,8 @@ extension Engine {
                 entry.location = move.to
                 try txn.put(chunkTable, move.hash, entry.encoded())
                 let bytes = Int64(RecordHeader.size) + Int64(move.to.length)
-                context.liveDelta[move.to.segment, default: 0] += bytes
-                context.liveDelta[id, default: 0] -= bytes
+                context.liveDelta[LiveUnit(segment: move.to.segment), default: 0] += bytes
+                context.liveDelta[LiveUnit(segment: id), default: 0] -= bytes
             }
             for move in commits {
                 if var version = try txn.versionEntry(versionTable, bucket: move.bucket, key: move.key, order: move.order),
@@ -194,10 +204,10 @@ extension Engine {
             guard retiring else { return nil }
             // In commit order: a commit since the scan may have brought a dead record back.
             let stored = try txn.get(segmentTable, Tables.segmentKey(id)).map { try $0.decode { try $0.u64() } } ?? 0
-            let remaining = Int64(stored) + context.liveDelta[id, default: 0]
+            let remaining = Int64(stored) + context.liveDelta[LiveUnit(segment: id), default: 0]
             guard remaining <= 0 else { return UInt64(remaining) }
             try txn.delete(segmentTable, Tables.segmentKey(id))
-            context.liveDelta[id] = nil
+            context.liveDelta[LiveUnit(segment: id)] = nil
             gate.retire(id)
             return nil
         }

@@ -103,6 +103,18 @@ enum DataPathStore: Sendable {
     var isSegments: Bool {
         if case .segments = self { return true } else { return false }
     }
+
+    /// The segment or pack whose live bytes a record counts in (LiveUnit): a segment's offset
+    /// never names a writer, whatever the segment size.
+    func liveUnit(_ location: RecordLocation) -> LiveUnit {
+        isSegments ? LiveUnit(segment: location.segment) : LiveUnit(location)
+    }
+
+    /// The pack store, in cluster mode (pack compaction, fsck).
+    var packs: (any PackMaintenanceStore)? {
+        if case .other(let store) = self { return store as? any PackMaintenanceStore }
+        return nil
+    }
 }
 
 extension Engine {
