@@ -24,6 +24,7 @@ import time
 import urllib.request
 
 import boto3
+import requests
 import pytest
 from botocore.config import Config
 
@@ -325,3 +326,16 @@ def test_each_node_restarted_in_turn_behind_haproxy_fails_no_client_request(clus
     for page in reader.get_paginator("list_objects_v2").paginate(Bucket="rolling"):
         listed |= {item["Key"] for item in page.get("Contents", [])}
     assert listed == set(clients.acknowledged) or set(clients.acknowledged) <= listed
+
+
+def test_a_console_browser_sticks_to_one_node(cluster):
+    _, balancer, _ = cluster
+    first = requests.get(balancer.endpoint + "/console/signin", allow_redirects=False, timeout=10)
+    node = first.cookies.get("depot-node")
+    assert node in NODE_NAMES, first.headers
+    for _ in range(6):
+        again = requests.get(balancer.endpoint + "/console/signin", cookies={"depot-node": node},
+                             allow_redirects=False, timeout=10)
+        assert again.status_code == first.status_code
+    served = [line for line in balancer.logs(tail=None).splitlines() if "/console/signin" in line]
+    assert len(served) >= 7 and all(f"depot_console/{node} " in line for line in served[-6:]), served[-6:]
