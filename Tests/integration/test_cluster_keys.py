@@ -197,6 +197,16 @@ def test_a_console_session_signed_in_on_a_works_on_b(cluster):
     assert deleted.status_code in (200, 303), deleted.text
     assert "console/gone.mp4" not in [o["Key"] for o in cluster.s3(cluster.a).list_objects_v2(
         Bucket="rec", Prefix="console/").get("Contents", [])]
+    # The object page's download link (presigned with the signed-in account's keys) made by A
+    # opens through B, as behind a balancer: both requests carry the balancer's Host.
+    cluster.s3(cluster.a).put_object(Bucket="rec", Key="console/clip.mp4", Body=b"console clip")
+    balancer = {"Host": "depot.example:9000"}
+    page = requests.get(cluster.a.endpoint + "/console/object", params={"bucket": "rec", "key": "console/clip.mp4"},
+                        cookies={"depot_console": session}, headers=balancer, allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text
+    link = re.search(r'id="download" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert "X-Amz-Signature=" in link
+    assert requests.get(cluster.b.endpoint + link, headers=balancer, timeout=10).content == b"console clip"
     # A forged or altered session id is no session on any node.
     forged = session[:-1] + ("0" if session[-1] != "0" else "1")
     for node in (cluster.a, cluster.b):
