@@ -215,7 +215,8 @@ class Clients:
         self.acknowledged = {}  # key -> sha256 of the body the PUT was acknowledged for
         self.failures = []
         self.operations = 0
-        self.retried_attempts = 0
+        self.retried_attempts = {endpoint: 0 for endpoint in endpoints}
+        self.retry_reasons = []
 
     def client(self, endpoint):
         s3 = boto3.client(
@@ -228,8 +229,11 @@ class Clients:
             # Seen before the retry handler decides: an attempt that failed (and is retried).
             response, caught = kwargs.get("response"), kwargs.get("caught_exception")
             if caught is not None or (response and response[0].status_code >= 500):
+                reason = repr(caught) if caught is not None else (
+                    f"{response[0].status_code} {response[1].get('Error', {}).get('Code')}")
                 with self.lock:
-                    self.retried_attempts += 1
+                    self.retried_attempts[endpoint] += 1
+                    self.retry_reasons.append(f"{endpoint} {kwargs.get('operation').name if kwargs.get('operation') else ''}: {reason}")
 
         s3.meta.events.register_first("needs-retry.s3", count_retry)
         return s3
@@ -301,8 +305,9 @@ def test_each_node_restarted_in_turn_behind_haproxy_fails_no_client_request(clus
                 worker.result(timeout=120)
     backend = balancer.counters("depot_nodes", "BACKEND")
     summary = (f"{clients.operations} steps, {len(clients.acknowledged)} objects, "
-               f"{clients.retried_attempts} attempts retried by boto3, HAProxy retries {backend['wretr']} "
-               f"redispatches {backend['wredis']}, restarts (name, stop s, back s): {restarts}")
+               f"attempts retried by boto3 per balancer {clients.retried_attempts}, HAProxy retries {backend['wretr']} "
+               f"redispatches {backend['wredis']}, restarts (name, stop s, back s): {restarts}, "
+               f"retried: {clients.retry_reasons[:6]}")
     print(summary)
     assert clients.failures == [], (
         f"{summary}\nfailures: {clients.failures[:10]}\n{balancer.logs()}\n{nginx.logs() if nginx else ''}")
