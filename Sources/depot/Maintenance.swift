@@ -3,6 +3,7 @@ import DepotConfig
 import DepotEngine
 import DepotServer
 import Glibc
+import Logging
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +46,24 @@ struct Fsck: ParsableCommand {
     @Flag(name: .long, help: "Rebuild the LMDB index from the segment files alone (stop the server first).")
     var rebuildIndex = false
 
+    @Flag(name: .long, help: "Cluster mode: read back every chunk record (default: a sample of each pack).")
+    var full = false
+
+    @Flag(name: .long, help: "Cluster mode: delete orphan packs (no index row points into them) older than --orphan-age.")
+    var removeOrphans = false
+
+    @Option(name: .long, help: "Cluster mode: seconds after which an unreferenced pack is an orphan, not an upload committing.")
+    var orphanAge: Double = 3600
+
     func run() throws {
+        let loaded = try store.load()
+        if ClusterFsck.applies(loaded) {
+            try runCluster(loaded)
+            return
+        }
+        guard !full, !removeOrphans else {
+            throw ValidationError("--full and --remove-orphans apply in cluster mode; embedded fsck reads every record")
+        }
         let configuration = try store.engineConfiguration()
         if rebuildIndex {
             let rebuildProgress = ProgressReporter(task: "fsck --rebuild-index")
@@ -68,6 +86,32 @@ struct Fsck: ParsableCommand {
         for problem in report.problems { print("problem: \(problem)") }
         print(
             "fsck: \(report.segments) segments, \(report.records) records, \(report.chunkRecords) chunks (\(report.bytesVerified) bytes) verified, \(report.objects) objects: "
+                + (report.isClean ? "clean" : "\(report.problems.count) problems"))
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+extension Fsck {
+    /// Cluster mode: the shared index against the pack store, while the nodes serve (ClusterFsck).
+    func runCluster(_ configuration: DepotConfiguration) throws {
+        guard !rebuildIndex else {
+            throw ValidationError("--rebuild-index works on a data directory's segments; cluster mode's index is PostgreSQL")
+        }
+        guard orphanAge >= 0 else { throw ValidationError("--orphan-age must be 0 or more seconds") }
+        var options = PackFsckOptions()
+        options.full = full
+        options.removeOrphans = removeOrphans
+        options.orphanAgeSeconds = orphanAge
+        options.verifyContentHash = configuration.encryption.keys.isEmpty
+        let progress = ProgressReporter(task: "fsck")
+        let report = try ClusterFsck.run(
+            configuration, options: options, logger: Logger(label: "depot.fsck"), progress: progress.note)
+        progress.finish()
+        for line in report.liveSummary { print(line) }
+        for note in report.notes { print("note: \(note)") }
+        for problem in report.problems { print("problem: \(problem)") }
+        print(
+            "fsck: \(report.packs) packs (\(report.packBytes) bytes), \(report.chunks) chunks, \(report.recordsVerified) records (\(report.bytesVerified) bytes) verified, \(report.objects) objects: "
                 + (report.isClean ? "clean" : "\(report.problems.count) problems"))
         if !report.isClean { throw ExitCode(1) }
     }
