@@ -254,3 +254,19 @@ def test_a_node_given_another_key_file_refuses_to_start_naming_the_field(cluster
     assert "encryption.keys (id k1)" in str(refused.value), str(refused.value)
     c = cluster.start("node-c")
     assert cluster.s3(c).get_object(Bucket="rec", Key="sse/for-c.bin")["Body"].read() == b"to c"
+
+
+def test_a_tier_made_through_node_a_is_sealed_in_the_shared_index_and_opens_on_node_b(cluster):
+    """Admin-made documents hold secrets (a tier's secret key): in the shared database they are
+    sealed with a key derived from the cluster key, and another node opens them."""
+    cluster.moto.client.create_bucket(Bucket="archive")
+    secret = "tier-secret-" + os.urandom(8).hex()
+    status, tier = cluster.admin(cluster.a).put("/admin/v1/tiers/cloud", {
+        "type": "s3", "endpoint": cluster.moto.endpoint, "bucket": "archive", "accessKey": "tier-key",
+        "secretKey": secret, "prefix": "keys/"})
+    assert status == 201, tier
+    stored = cluster.sql("SELECT string_agg(encode(v, 'escape'), '') FROM depot_settings")
+    assert stored and secret not in stored and "archive" not in stored
+    start_without_root_variables(cluster.b)
+    status, seen = cluster.admin(cluster.b).get("/admin/v1/tiers/cloud")
+    assert status == 200 and seen["bucket"] == "archive" and seen["source"] == "api", seen
