@@ -11,8 +11,11 @@ import Synchronization
 ///
 /// While the server is unreachable, attempts are spaced by a backoff doubling from 0.5 s to
 /// 8 s; a caller in between fails at once instead of waiting for a connect timeout, so requests
-/// get a quick error (503) rather than a slow one. Every wait is bounded: for a free connection
-/// (`timeout`), for a connect (`ClusterDatabase.connectTimeoutSeconds`).
+/// get a quick error (503, or an answer from the outage cache) rather than a slow one. Once the
+/// backoff has passed, one caller tries again while the others still fail at once: a server
+/// that went silent (a dropped route, a firewall) costs one caller its connect timeout per
+/// attempt, not every caller that arrives meanwhile. Every wait is bounded: for a free
+/// connection (`timeout`), for a connect (`ClusterDatabase.connectTimeoutSeconds`).
 final class IndexConnections: Sendable {
     private struct State {
         var idle: [PostgresConnection] = []
@@ -20,6 +23,8 @@ final class IndexConnections: Sendable {
         /// Set after a failed connect: no new attempt before this instant.
         var retryAfter: ContinuousClock.Instant?
         var backoff: Double = 0.5
+        /// After a failed connect, the one attempt in flight, if any.
+        var probing = false
         var closed = false
     }
 
@@ -61,7 +66,10 @@ final class IndexConnections: Sendable {
             while let connection = s.idle.popLast() {
                 if !connection.isClosed { return (connection, 0, nil) }
             }
-            if let after = s.retryAfter, now < after { return (nil, 0, after) }
+            if let after = s.retryAfter {
+                if now < after || s.probing { return (nil, 0, max(after, now)) }
+                s.probing = true
+            }
             s.nextId += 1
             return (nil, s.nextId, nil)
         }
@@ -69,29 +77,35 @@ final class IndexConnections: Sendable {
         if let waitUntil {
             let seconds = Double((waitUntil - now).components.attoseconds) / 1e18 + Double((waitUntil - now).components.seconds)
             throw PostgresIndexError.unreachable(
-                operation: "connecting to \(location)", reason: "unreachable, next attempt in \(String(format: "%.1f", seconds))s"
-            )
+                operation: "connecting to \(location)",
+                reason: seconds > 0
+                    ? "unreachable, next attempt in \(String(format: "%.1f", seconds))s"
+                    : "unreachable, another caller is reconnecting")
         }
         var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: .disable)
         configuration.options.connectTimeout = .seconds(ClusterDatabase.connectTimeoutSeconds)
         configuration.options.additionalStartupParameters = ClusterDatabase.startupParameters
+        let connecting = PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id,
+            logger: ClusterDatabase.quiet(logger))
         do {
             let connection = try BlockingPostgres.wait(
-                PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id,
-                    logger: ClusterDatabase.quiet(logger)),
-                seconds: Double(ClusterDatabase.connectTimeoutSeconds) + 1, operation: "connecting to \(location)")
+                connecting, seconds: Double(ClusterDatabase.connectTimeoutSeconds) + 1, operation: "connecting to \(location)")
             state.withLock {
                 $0.retryAfter = nil
                 $0.backoff = 0.5
+                $0.probing = false
             }
             return connection
         } catch {
+            // A server that answers after the wait gave up: its connection is closed, not leaked.
+            connecting.whenSuccess { Self.close($0) }
             state.withLock {
                 $0.retryAfter = .now + .milliseconds(Int64($0.backoff * 1000))
                 $0.backoff = min($0.backoff * 2, Self.maximumBackoffSeconds)
+                $0.probing = false
             }
             throw error
         }

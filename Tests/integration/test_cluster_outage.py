@@ -10,7 +10,10 @@ answered byte-identical from its outage cache of index rows (OutageReadCache) an
 store, readiness fails while liveness holds, the node's CPU stays low and its log short. After
 `pg_ctl start` writes succeed within seconds without restarting depot, and everything written
 before is there, and nothing refused during the outage."""
+import concurrent.futures
 import os
+import socket
+import threading
 import time
 
 import boto3
@@ -20,7 +23,7 @@ import requests
 from botocore.config import Config
 
 from admin_client import Admin
-from backends import Moto
+from backends import Moto, TcpProxy
 from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture, private to this module)
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 
@@ -199,3 +202,88 @@ def test_postgresql_stopped_for_30_s_writes_get_503_cached_reads_continue_and_ev
     # The node's own writes after the outage are read back, not an older cached row.
     s3.put_object(Bucket="outage", Key="cam-1/small.jpg", Body=b"replaced")
     assert s3.get_object(Bucket="outage", Key="cam-1/small.jpg")["Body"].read() == b"replaced"
+
+
+class SilentListener:
+    """Accepts TCP connections on `port` and never answers on them: a PostgreSQL whose packets
+    are dropped (a firewall, a dead route) rather than one that refuses connections."""
+
+    def __init__(self, port):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen(64)
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.held.append(self.listener.accept()[0])
+            except OSError:
+                return
+
+    def close(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_request(postgres, tmp_path):  # noqa: F811
+    """While connects hang (no refusal, no answer), one caller waits out each reconnect attempt
+    (about 6 s) and every other request is answered at once: cached reads keep working."""
+    database = "t" + os.urandom(6).hex()
+    postgres.psql(f"CREATE DATABASE {database}")
+    proxy = TcpProxy(postgres.port).start()
+    dsn = f"{postgres.dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
+    moto = Moto()
+    node = silent = None
+    try:
+        moto.client.create_bucket(Bucket="depot-chunks")
+        config = cluster_config(tmp_path / "depot.yaml", dsn, "node-silent", chunks_section(moto, tmp_path / "cache"))
+        node = DepotServer(config=config).start()
+        s3 = node.client()
+        s3.create_bucket(Bucket="silent")
+        body = os.urandom(200_000)
+        s3.put_object(Bucket="silent", Key="clip.mp4", Body=body)
+        assert s3.get_object(Bucket="silent", Key="clip.mp4")["Body"].read() == body
+        proxy.stop()
+        silent = SilentListener(proxy.port)
+        cut = time.time()
+        durations = []
+        lock = threading.Lock()
+
+        def reader():
+            client = boto3.client(
+                "s3", endpoint_url=node.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
+                aws_secret_access_key=ROOT_PASSWORD,
+                config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, read_timeout=30))
+            until = time.time() + 14
+            while time.time() < until:
+                started = time.time()
+                assert client.get_object(Bucket="silent", Key="clip.mp4")["Body"].read() == body
+                with lock:
+                    durations.append((started - cut, time.time() - started))
+                time.sleep(0.2)
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            for done in [pool.submit(reader) for _ in range(4)]:
+                done.result()
+        # The requests in flight when the outage starts each wait once (nothing has failed yet,
+        # so each makes its own connection); after that first failure, reconnect attempts start
+        # 0.5, 1, 2 s … after the previous one gave up, and each holds one caller (or a
+        # background pass): two or three in the remaining time, not four readers each time.
+        later_slow = [d for at, d in durations if at > 7 and d > 2]
+        assert len(durations) > 60 and len(later_slow) <= 3, (len(durations), sorted(d for _, d in durations)[-8:])
+        assert max(d for _, d in durations) < 9, sorted(d for _, d in durations)[-8:]
+    finally:
+        if silent:
+            silent.close()
+        if node:
+            node.cleanup()
+        proxy.stop()
+        moto.stop()
