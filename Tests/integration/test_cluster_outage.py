@@ -9,7 +9,9 @@ SlowDown quickly (S3 XML with Retry-After; Vault's JSON 503), GET/HEAD of object
 answered byte-identical from its outage cache of index rows (OutageReadCache) and the chunk
 store, readiness fails while liveness holds, the node's CPU stays low and its log short. After
 `pg_ctl start` writes succeed within seconds without restarting depot, and everything written
-before is there, and nothing refused during the outage."""
+before is there, and nothing refused during the outage. A second test makes the database silent
+(connects hang instead of being refused): one caller waits out each reconnect attempt, the
+other requests are answered at once."""
 import concurrent.futures
 import os
 import socket
