@@ -47,6 +47,15 @@ public enum ClusterSchema {
             statements: [IndexTable.tasks, IndexTable.outbox].map { table in
                 "ALTER TABLE \(tableName(table)) ADD COLUMN claimed_by text, ADD COLUMN lease_until timestamptz"
             }),
+        // The configuration generation (ConfigurationGeneration): bumped in the transaction of
+        // every change the nodes build their configuration from, polled by every node.
+        Migration(
+            version: 3,
+            summary: "the configuration generation other nodes follow (depot_generations)",
+            statements: [
+                "CREATE TABLE depot_generations (name text PRIMARY KEY, value bigint NOT NULL)",
+                "INSERT INTO depot_generations (name, value) VALUES ('configuration', 0)",
+            ]),
     ]
 
     /// The version a fully migrated database is at.

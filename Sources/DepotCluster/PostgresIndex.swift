@@ -177,6 +177,11 @@ public final class PostgresIndex: IndexStore {
             // LMDB's read sees the index as of its start, and so does this one.
             if readOnly { try txn.run("SELECT 1", [], operation: "taking a snapshot") }
             let result = try body(Transaction(backend: txn))
+            // The other nodes follow configuration changes by this counter (ConfigurationGeneration),
+            // bumped in the change's own transaction so whoever sees it sees the change.
+            if txn.changesConfiguration && !txn.aborted {
+                try txn.run(ConfigurationGeneration.bumpSQL, [], operation: "noting a configuration change")
+            }
             if txn.aborted {
                 // A statement failed outside a savepoint and the body went on: PostgreSQL would
                 // turn COMMIT into a silent ROLLBACK, so say it.
@@ -206,6 +211,8 @@ final class PostgresTransaction: IndexTransactionBackend {
     /// A statement failed and no savepoint rollback undid it: PostgreSQL refuses everything
     /// until then.
     var aborted = false
+    /// A write touched what the nodes build their configuration from (ConfigurationGeneration).
+    var changesConfiguration = false
     private var savepoints = 0
     /// A read: its registration with the outage cache, and when it began (its rows were true
     /// then). A write: the rows it touched, dropped from the cache when it ends (nil: all).
@@ -281,6 +288,7 @@ final class PostgresTransaction: IndexTransactionBackend {
                 "key of \(key.count) bytes in table \(table.name); the longest is \(index.maxKeySize)")
         }
         touched(table, key)
+        if ConfigurationGeneration.covers(table: table.name, key: key) { changesConfiguration = true }
         try run(
             "INSERT INTO \(sql) (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
             [PostgresData(bytes: key), PostgresData(bytes: value)], operation: "writing \(table.name)")
@@ -289,6 +297,7 @@ final class PostgresTransaction: IndexTransactionBackend {
     func delete(_ table: Table, _ key: [UInt8]) throws -> Bool {
         let sql = try writable(table)
         touched(table, key)
+        if ConfigurationGeneration.covers(table: table.name, key: key) { changesConfiguration = true }
         return try !run(
             "DELETE FROM \(sql) WHERE k = $1 RETURNING 1", [PostgresData(bytes: key)], operation: "deleting from \(table.name)"
         )
@@ -325,6 +334,7 @@ final class PostgresTransaction: IndexTransactionBackend {
 
     func clear(_ table: Table) throws {
         // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe for other nodes' open snapshots.
+        if ConfigurationGeneration.coversClearing(table: table.name) { changesConfiguration = true }
         written = nil
         try run("DELETE FROM \(try writable(table))", [], operation: "clearing \(table.name)")
     }

@@ -10,9 +10,11 @@ import Logging
 /// Why some state stays per node (README "Cluster mode"): the engine keeps in memory only what is
 /// cheap to be stale about, and the one value whose staleness broke other nodes' writes, the
 /// sequence number keying records and event outbox rows, is read from the index in every batch
-/// (`IndexStore.isSharedBetweenNodes`). Still per node: quota limits and admin-changed
-/// configuration (taken at start and on this node's own changes), the outbox size behind
-/// `whenFull`, opened encryption data keys, console figures. Tier tasks and event outbox rows are
+/// (`IndexStore.isSharedBetweenNodes`). Admin-changed configuration (tiers, policies, sinks,
+/// accounts and their quota limits, bucket documents) follows other nodes' changes within a second
+/// (`ConfigurationGeneration`), and the background passes over the shared index run on one node at
+/// a time (`AdvisoryLockLeadership`; both wired in ClusterCoordination.swift). Still per node: the
+/// outbox size behind `whenFull`, opened encryption data keys, console figures. Tier tasks and event outbox rows are
 /// claimed by one node at a time with a lease (`IndexClaims`, PostgresIndex+Claims.swift).
 ///
 /// Why index reads block request tasks: the index seam is synchronous, so a request handler on

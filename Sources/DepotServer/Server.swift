@@ -52,6 +52,8 @@ public final class DepotServer: Sendable {
     let writesInFlight = InFlightCount()
     /// Whether this node runs each background pass over the index (ClusterCoordination).
     let leadership: any MaintenanceLeadership
+    /// Cluster mode: follows configuration changes made through other nodes (nil: embedded).
+    let configurationFollower: ConfigurationFollower?
 
     /// `source` is where reloads (SIGHUP, a change to the file, the admin API) read the
     /// configuration from; without one, the configuration is fixed.
@@ -84,6 +86,7 @@ public final class DepotServer: Sendable {
         // the index, which the sealing compacts (issue 14 #7). The shared index never held any.
         if sharedIndex == nil { try Engine.sealStoredAccounts(configuration: engineConfiguration, logger: logger) }
         engine = try Engine(configuration: engineConfiguration, indexStore: sharedIndex, logger: logger)
+        let generationAtStart = ClusterCoordination.generationAtStart(of: sharedIndex, logger: logger)
         let leadership = ClusterCoordination.leadership(configuration.cluster, logger: logger)
         self.leadership = leadership
         let isFirstStart = access(data + "/" + FirstStartBanner.firstStartMarker, F_OK) != 0
@@ -146,6 +149,8 @@ public final class DepotServer: Sendable {
             engine.setQuotas(Account.quotas(of: accounts.configured()))
             try await Self.createBuckets(configuration.bucketsToCreate, engine: engine, owner: root.accessKey)
         }
+        configurationFollower = ClusterCoordination.follower(
+            configuration.cluster, index: sharedIndex, baseline: generationAtStart, runtime: runtime, logger: logger)
         vault = VaultService(
             engine: engine, accounts: { accounts.configured() },
             forward: { bucket, key in
@@ -280,9 +285,12 @@ public final class DepotServer: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: maintenance), .init(service: tiering), .init(service: events),
             .init(service: gauges), .init(service: HeapTrimmer(logger: logger)), .init(service: IngestHistoryKeeper(engine: engine)),
-            .init(service: SpaceRecovery(engine: engine, segmentSize: configuration.storage.segmentSize, logger: logger)),
+            .init(
+                service: SpaceRecovery(
+                    engine: engine, segmentSize: configuration.storage.segmentSize, leadership: leadership, logger: logger)),
         ]
         if let clusterNode { services.append(.init(service: clusterNode)) }
+        if let configurationFollower { services.append(.init(service: configurationFollower)) }
         if let path = source?.path {
             services.append(.init(service: ConfigurationWatcher(path: path) { reason in await self.reloadLoggingErrors(reason) }))
         }

@@ -9,6 +9,9 @@ import ServiceLifecycle
 struct SpaceRecovery: Service {
     let engine: Engine
     let segmentSize: Int
+    /// Cluster mode: `engine.compact()` compacts the shared store's packs, which one node at a time
+    /// does (the `compaction` pass); embedded mode's only node always may.
+    let leadership: any MaintenanceLeadership
     let logger: Logger
     var interval: Duration = .seconds(1)
 
@@ -32,6 +35,7 @@ struct SpaceRecovery: Service {
                 }
                 refusalsSeen = space?.refusals ?? refusalsSeen
                 abandonedSeen = space?.abandonedBytes ?? abandonedSeen
+                guard await leadership.mayRun(.compaction) else { continue }
                 let report = try await engine.compact()
                 deadAfterLastPass = try engine.deadSegmentBytes()
                 for problem in report.problems { logger.error("space recovery: \(problem)") }
