@@ -12,7 +12,8 @@ import Synchronization
 /// others, and without slowing uploads, which only write the outbox. Events every sink is past
 /// are trimmed. When the outbox reaches its bound, `whenFull: refuse` makes new uploads wait
 /// (503 SlowDown, in the engine), and `dropOldest` moves the laggard's cursor on, counted and
-/// logged.
+/// logged. In cluster mode the nodes share the outbox and claim it in batches instead
+/// (`drainClaimed`): no cursors, each batch delivered by the node that claimed it, then deleted.
 public final class EventDispatcher: Service, Sendable {
     let engine: Engine
     let client: HTTPClient

@@ -8,7 +8,9 @@ import Synchronization
 /// Carries out tier tasks: takes due tasks from the index, runs them with bounded concurrency per
 /// tier, and records each outcome in the object's commit log. Failures retry with exponential
 /// backoff and jitter; a tier that keeps failing is paused (circuit breaker) and probed with a
-/// single task until it answers again. Tasks live in LMDB, so retries survive restarts.
+/// single task until it answers again. Tasks live in the index, so retries survive restarts. In
+/// cluster mode each node claims the tasks it runs (`Engine.claimDueTasks`, a lease renewed while
+/// the copy runs), so a task is run by one node, and by another only once that lease has ended.
 ///
 /// Tiers and policies can change while it runs (`apply`, on a configuration reload): copies
 /// under way finish with the client they started with, new tasks use the new settings.
