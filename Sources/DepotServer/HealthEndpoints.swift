@@ -87,11 +87,18 @@ struct HealthEndpoints: Sendable {
         }
     }
 
-    /// Why the store cannot serve reads now, or nil: the index does not answer.
+    /// Why the store cannot serve reads now, or nil: the index does not answer. In cluster mode
+    /// the node still answers reads of objects it read shortly before (its outage cache), but a
+    /// balancer should send traffic to a node that reaches the index.
     func readProblem() -> String? {
         do {
             _ = try engine.listBuckets(limit: 1)
-        } catch { return "the index does not answer" }
+        } catch {
+            if EngineError.indexFailure(error) != nil {
+                return "the cluster index (PostgreSQL) cannot be reached: writes and listings get 503 until it answers"
+            }
+            return "the index does not answer"
+        }
         return nil
     }
 
