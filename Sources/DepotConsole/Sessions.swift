@@ -23,8 +23,8 @@ struct ConsoleSession: Sendable {
 /// its CSRF token derives from it; a node that has not seen an id checks the signature and takes
 /// the session in. What stays per node: the idle clock (a node taking a session in starts it
 /// anew; the lifetime holds on every node) and sign-out, which ends the session on the node that
-/// answered it and clears the browser's cookie, while a copy of the cookie kept elsewhere stays
-/// valid on the other nodes until it is idle there or its lifetime ends.
+/// answered it for good (`ended`) and clears the browser's cookie, while a copy of the cookie kept
+/// elsewhere stays valid on the other nodes until it is idle there or its lifetime ends.
 final class SessionStore: Sendable {
     let capacity: Int
     let idleSeconds: Int64
@@ -36,6 +36,10 @@ final class SessionStore: Sendable {
     /// Cluster mode's key signing session ids; nil: random ids known to this process only.
     let sharedKey: [UInt8]?
     private let sessions = Mutex<[String: ConsoleSession]>([:])
+    /// Cluster mode: ids this node ended (signed out, or idle or past their lifetime here), with
+    /// when, so a valid signature never brings them back on this node. Bounded: an entry goes
+    /// once its session's lifetime is surely over, and past `4 × capacity` the oldest goes.
+    private let ended = Mutex<[String: Int64]>([:])
 
     init(
         capacity: Int = 1024, idleSeconds: Int64 = 30 * 60, lifetimeSeconds: Int64 = 12 * 3600,
@@ -77,19 +81,33 @@ final class SessionStore: Sendable {
     }
 
     private func insert(_ session: ConsoleSession, now: Int64) {
-        sessions.withLock { table in
-            table = table.filter { !expired($0.value, now: now) }
+        let gone = sessions.withLock { table in
+            let gone = table.keys.filter { expired(table[$0]!, now: now) }
+            for id in gone { table[id] = nil }
             if table.count >= capacity, let oldest = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
                 table[oldest.key] = nil
             }
             table[session.id] = session
+            return gone
+        }
+        remember(ended: gone, now: now)
+    }
+
+    /// Cluster mode: these ids may not be taken in again on this node (`ended`).
+    private func remember(ended ids: [String], now: Int64) {
+        guard sharedKey != nil, !ids.isEmpty else { return }
+        ended.withLock { ended in
+            for id in ids { ended[id] = now }
+            ended = ended.filter { now - $0.value <= lifetimeSeconds }
+            while ended.count > 4 * capacity, let oldest = ended.min(by: { $0.value < $1.value }) { ended[oldest.key] = nil }
         }
     }
 
     /// A session another node signed in (cluster mode): taken in when its signature holds and its
     /// lifetime has not ended, its idle clock starting now.
     private func adopted(_ id: String, now: Int64) -> ConsoleSession? {
-        guard let sharedKey, let token = SharedSessionToken.verify(id, key: sharedKey) else { return nil }
+        guard let sharedKey, ended.withLock({ $0[id] == nil }), let token = SharedSessionToken.verify(id, key: sharedKey)
+        else { return nil }
         let age = wallClock() - token.started
         // A start in the future beyond clock skew is not one this cluster made.
         guard age >= -300, age <= lifetimeSeconds else { return nil }
@@ -104,19 +122,24 @@ final class SessionStore: Sendable {
     func session(_ id: String) -> ConsoleSession? {
         let now = clock()
         if sharedKey != nil, sessions.withLock({ $0[id] == nil }) { return adopted(id, now: now) }
-        return sessions.withLock { table in
-            guard var session = table[id] else { return nil }
+        let (session, endedNow) = sessions.withLock { table -> (ConsoleSession?, Bool) in
+            guard var session = table[id] else { return (nil, false) }
             if expired(session, now: now) {
                 table[id] = nil
-                return nil
+                return (nil, true)
             }
             session.lastSeen = now
             table[id] = session
-            return session
+            return (session, false)
         }
+        if endedNow { remember(ended: [id], now: now) }
+        return session
     }
 
-    func remove(_ id: String) { _ = sessions.withLock { $0.removeValue(forKey: id) } }
+    func remove(_ id: String) {
+        _ = sessions.withLock { $0.removeValue(forKey: id) }
+        remember(ended: [id], now: clock())
+    }
 
     var count: Int { sessions.withLock { $0.count } }
 

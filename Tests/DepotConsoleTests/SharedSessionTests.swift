@@ -50,4 +50,21 @@ struct SharedSessionTests {
         wall.advance(100)
         #expect(node(wall, lifetime: 200).session(session.id) == nil)
     }
+
+    @Test func aSessionEndedOnANodeIsNotTakenInThereAgain() throws {
+        let wall = ManualClock()
+        let monotonic = ManualClock()
+        let a = node(wall)
+        let b = SessionStore(idleSeconds: 60, lifetimeSeconds: 1_000, clock: monotonic.read, sharedKey: key, wallClock: wall.read)
+        let signedOut = a.create(accessKey: "CAM-1")
+        let idle = a.create(accessKey: "CAM-2")
+        #expect(b.session(signedOut.id) != nil && b.session(idle.id) != nil)
+        b.remove(signedOut.id)
+        #expect(b.session(signedOut.id) == nil)
+        monotonic.advance(61)
+        wall.advance(61)
+        #expect(b.session(idle.id) == nil)
+        #expect(b.session(idle.id) == nil)  // idle here: its valid signature does not bring it back
+        #expect(a.session(signedOut.id) != nil)  // another node still has it (README says so)
+    }
 }

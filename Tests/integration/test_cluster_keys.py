@@ -207,6 +207,14 @@ def test_a_console_session_signed_in_on_a_works_on_b(cluster):
     link = re.search(r'id="download" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
     assert "X-Amz-Signature=" in link
     assert requests.get(cluster.b.endpoint + link, headers=balancer, timeout=10).content == b"console clip"
+    # Signing out through B ends the session there for good (its valid signature does not bring it
+    # back on B); a copy of the cookie still works on A (README: sign-out is per node).
+    out = requests.post(cluster.b.endpoint + "/console/signout", cookies={"depot_console": session},
+                        data={"csrf": pages[cluster.b.endpoint]}, allow_redirects=False, timeout=10)
+    assert out.status_code == 303 and out.headers["Location"] == "/console/signin"
+    again = requests.get(cluster.b.endpoint + "/console/buckets", cookies={"depot_console": session},
+                         allow_redirects=False, timeout=10)
+    assert again.status_code == 303 and again.headers["Location"] == "/console/signin"
     # A forged or altered session id is no session on any node.
     forged = session[:-1] + ("0" if session[-1] != "0" else "1")
     for node in (cluster.a, cluster.b):
