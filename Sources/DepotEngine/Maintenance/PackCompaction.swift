@@ -40,7 +40,12 @@ public struct PackCompactionSettings: Sendable {
     }
 }
 
-/// The retirement rows of the `segments` table: `R`, writer, sequence (9 bytes) -> retired at (ms).
+/// The retirement rows of the `segments` table: `R`, writer, sequence (9 bytes) -> retired at (ms),
+/// then, once the pack is deleted from the store, retired at and deleted at (16 bytes). The row
+/// outlives the pack (17 bytes per pack compacted): an upload that deduplicated onto a chunk of
+/// the pack more than the grace period before its commit, and whose chunk lost its last reference
+/// meanwhile, still finds the pack retired, tries to copy the chunk out of it and fails, instead of
+/// pointing the index at a pack that is gone.
 enum PackRetirement {
     static let prefix: UInt8 = 0x52
 
@@ -63,7 +68,7 @@ extension Engine {
         return try indexStore.read { txn in try txn.get(table, unit.indexKey).map { try $0.decode { try $0.u64() } } ?? 0 }
     }
 
-    /// Live bytes by pack, and the packs retired with when (ms), as the index holds them.
+    /// Live bytes by pack, and the packs retired but not yet deleted with when (ms), as the index holds them.
     func packLedger() throws -> (live: [LiveUnit: UInt64], retired: [LiveUnit: Int64]) {
         let table = segments
         return try indexStore.read { txn in
@@ -71,7 +76,8 @@ extension Engine {
             var retired: [LiveUnit: Int64] = [:]
             try txn.scan(table) { key, value in
                 if let unit = PackRetirement.unit(ofKey: key) {
-                    retired[unit] = Int64(bitPattern: try Array(value).decode { try $0.u64() })
+                    // Still in the store: the deletion after the grace period is to come.
+                    if value.count == 8 { retired[unit] = Int64(bitPattern: try Array(value).decode { try $0.u64() }) }
                 } else if key.count == 8, let unit = LiveUnit(indexKey: key) {
                     live[unit] = try Array(value).decode { try $0.u64() }
                 }
@@ -95,7 +101,10 @@ extension Engine {
             packs.forgetCached(unit)
             let table = segments
             try await committer.submit { txn, _ in
-                try txn.delete(table, PackRetirement.key(unit))
+                var gone = BinaryWriter()
+                gone.u64(UInt64(at))
+                gone.u64(UInt64(Engine.now()))
+                try txn.put(table, PackRetirement.key(unit), gone.bytes)
                 try txn.delete(table, unit.indexKey)
             }
             progress("pack \(unit): deleted from the store (retired \((now - at) / 1000) s ago)")
