@@ -168,6 +168,11 @@ def test_postgresql_stopped_for_30_s_writes_get_503_cached_reads_continue_and_ev
             # Only HEAD read it before: the record's chunk locations are cached, the bytes come
             # from the chunk store.
             assert once.get_object(Bucket="outage", Key="cam-2/headed.mp4")["Body"].read() == bodies["cam-2/headed.mp4"]
+            # Vault's download of a cached object too.
+            blob = requests.get(node.endpoint + "/api/storage/blob", timeout=10, headers={
+                "X-Kerberos-Storage-AccessKey": "AGENTKEY", "X-Kerberos-Storage-SecretAccessKey": "agent-secret-1234",
+                "X-Kerberos-Storage-Filename": "cam-1/small.jpg"})
+            assert blob.status_code == 200 and blob.content == bodies["cam-1/small.jpg"], (blob.status_code, blob.text[:200])
             rounds += 1
             time.sleep(3)
         cpu_used = cpu_seconds(node.pid) - cpu_start
