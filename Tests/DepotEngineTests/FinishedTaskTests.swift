@@ -63,5 +63,19 @@ struct FinishedTaskTests {
         _ = try await engine.deleteObject(bucket: bucket, key: "held")
         engine.setReplicationPlanner(nil)
         try await finishTwice(engine, bucket: bucket + "-2")
+
+        // A tier that answers again has its waiting tasks moved to now (`retryNow`): not one that
+        // another node holds (its probe runs it), which would then be run twice.
+        engine.setReplicationPlanner { _, _, _ in ["nas"] }
+        _ = try await engine.put(bucket, "later", [7])
+        let first = try engine.claimDueTasks(now: Engine.now() + 60_000)
+        #expect(first.count == 1)
+        try await engine.finishTask(first[0], outcome: .failed(error: "down", retryAt: Engine.now() + 600_000, giveUp: false))
+        let probe = try other.claim(tasks, through: nil, limit: 1, scanLimit: 100, accept: nil)
+        #expect(probe.count == 1)
+        #expect(try await engine.retryNow(tier: "nas") == 0)
+        try other.release(tasks, keys: probe.map(\.key))
+        #expect(try await engine.retryNow(tier: "nas") == 1)
+        #expect(try engine.claimDueTasks(now: Engine.now() + 1000).map(\.key) == ["later"])
     }
 }

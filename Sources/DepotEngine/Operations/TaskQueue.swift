@@ -32,15 +32,30 @@ extension Engine {
         var moved = 0
         while true {
             // Batches keep each commit (and the time the committer is held) small.
-            let batch: [([UInt8], [UInt8])] = try indexStore.read { txn in
-                var out: [([UInt8], [UInt8])] = []
-                try txn.scan(table) { key, value in
-                    if TierTask.dueTime(of: key) > now, try TierTask.decode(value).tier == tier {
-                        out.append((Array(key), Array(value)))
+            let batch: [([UInt8], [UInt8])]
+            if let claims {
+                // Cluster mode: only tasks no node holds are moved, claimed first, so a task another
+                // node is running (a probe takes one due or not) is not queued a second time.
+                do {
+                    batch = try claims.claim(
+                        table, through: nil, limit: 1000, scanLimit: 100_000,
+                        accept: { key, value in
+                            try key.withUnsafeBytes { TierTask.dueTime(of: $0) } > now
+                                && value.withUnsafeBytes { try TierTask.decode($0) }.tier == tier
+                        }
+                    ).map { ($0.key, $0.value) }
+                } catch { throw EngineError.wrap(error) }
+            } else {
+                batch = try indexStore.read { txn in
+                    var out: [([UInt8], [UInt8])] = []
+                    try txn.scan(table) { key, value in
+                        if TierTask.dueTime(of: key) > now, try TierTask.decode(value).tier == tier {
+                            out.append((Array(key), Array(value)))
+                        }
+                        return out.count < 1000
                     }
-                    return out.count < 1000
+                    return out
                 }
-                return out
             }
             guard !batch.isEmpty else { return moved }
             let engine = self
