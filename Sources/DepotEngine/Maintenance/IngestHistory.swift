@@ -88,14 +88,21 @@ extension Engine {
         let table = usageTable
         return try indexStore.read { txn in
             var total = StorageUsage()
-            try txn.scan(table, from: []) { _, value in
+            var shards = UsageChange()
+            try txn.scan(table, from: []) { key, value in
                 // Skipped, not fatal: a figure for a page must not fail on one odd row.
+                if UsageRows.isShard(key) {
+                    // Cluster mode: each node's signed changes (UsageRows).
+                    if let change = try? UsageRows.decodeShard(Array(value)) { shards += change }
+                    return true
+                }
                 guard let usage = try? StorageUsage.decode(Array(value)) else { return true }
                 total.bytes += usage.bytes
                 total.objects += usage.objects
                 return true
             }
-            return total
+            shards.uploading = 0
+            return total.applying(shards)
         }
     }
 }

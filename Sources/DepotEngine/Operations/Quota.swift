@@ -63,12 +63,8 @@ extension Engine {
 
     /// What `owner` owns, as last committed.
     public func usage(of owner: String) throws -> StorageUsage {
-        let table = usageTable
-        return try indexStore.read { txn in try Self.usage(of: owner, table: table, txn: txn) }
-    }
-
-    static func usage(of owner: String, table: Table, txn: borrowing Transaction) throws -> StorageUsage {
-        try txn.get(table, Array(owner.utf8)).map(StorageUsage.decode) ?? StorageUsage()
+        let (table, sharded) = (usageTable, usageShard != nil)
+        return try indexStore.read { txn in try Self.usage(of: owner, table: table, sharded: sharded, txn: txn) }
     }
 
     /// Refuses, before the body is read, an upload whose declared size would take `owner` past
@@ -101,33 +97,29 @@ extension Engine {
     /// exact after any crash: `added` is the new version (nil for a delete), `removed` the one it
     /// replaces. An owner whose bytes or objects grow past its quota has the commit refused.
     func chargeUsage(added: ObjectRecord?, removed: ObjectRecord?, txn: borrowing Transaction) throws {
-        var deltas: [String: (bytes: Int64, objects: Int64)] = [:]
+        var deltas: [String: UsageChange] = [:]
         if let removed {
-            deltas[removed.owner, default: (0, 0)].bytes -= Int64(clamping: removed.size)
-            deltas[removed.owner, default: (0, 0)].objects -= 1
+            deltas[removed.owner, default: UsageChange()] += UsageChange(bytes: -Int64(clamping: removed.size), objects: -1)
         }
         if let added {
-            deltas[added.owner, default: (0, 0)].bytes += Int64(clamping: added.size)
-            deltas[added.owner, default: (0, 0)].objects += 1
+            deltas[added.owner, default: UsageChange()] += UsageChange(bytes: Int64(clamping: added.size), objects: 1)
         }
-        let table = usageTable
         // An object without an owner account (an anonymous upload a public bucket admitted) counts for nobody.
-        for (owner, delta) in deltas where delta != (0, 0) && !owner.isEmpty {
-            let current = try Self.usage(of: owner, table: table, txn: txn)
-            let next = StorageUsage(
-                bytes: UInt64(max(0, Int64(clamping: current.bytes) + delta.bytes)),
-                objects: UInt64(max(0, Int64(clamping: current.objects) + delta.objects)), uploading: current.uploading)
-            if let quota = quota(of: owner) {
-                if let limit = quota.bytes, delta.bytes > 0, next.heldBytes > limit {
-                    throw EngineError.quotaExceeded(
-                        "the object would take account \(owner) to \(next.heldBytes) bytes; its quota is \(limit)")
-                }
-                if let limit = quota.objects, delta.objects > 0, next.objects > limit {
-                    throw EngineError.quotaExceeded(
-                        "the object would take account \(owner) to \(next.objects) objects; its quota is \(limit)")
+        for (owner, delta) in deltas where delta != UsageChange() && !owner.isEmpty {
+            var check: ((StorageUsage) throws -> Void)?
+            if let quota = quota(of: owner), quota.bytes != nil || quota.objects != nil {
+                check = { next in
+                    if let limit = quota.bytes, delta.bytes > 0, next.heldBytes > limit {
+                        throw EngineError.quotaExceeded(
+                            "the object would take account \(owner) to \(next.heldBytes) bytes; its quota is \(limit)")
+                    }
+                    if let limit = quota.objects, delta.objects > 0, next.objects > limit {
+                        throw EngineError.quotaExceeded(
+                            "the object would take account \(owner) to \(next.objects) objects; its quota is \(limit)")
+                    }
                 }
             }
-            try Self.store(next, of: owner, table: table, txn: txn)
+            try changeUsage(of: owner, by: delta, txn: txn, check: check)
         }
     }
 
@@ -142,27 +134,31 @@ extension Engine {
     /// A part of upload `uploadId` is stored under `partKey` (replacing any earlier one there):
     /// its owner's `uploading` grows by the difference, refused past the byte quota.
     func chargeUploadedPart(uploadId: String, partKey: [UInt8], size: UInt64, txn: borrowing Transaction) throws {
-        let (uploads, parts, table) = (indexStore.table(.uploads), indexStore.table(.parts), usageTable)
+        let (uploads, parts) = (indexStore.table(.uploads), indexStore.table(.parts))
         guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner,
             !owner.isEmpty
         else { return }
         let replaced =
             try txn.get(parts, partKey).map { v in try v.withUnsafeBytes { try PartRecord.decode($0, withManifest: false) }.size }
             ?? 0
-        var usage = try Self.usage(of: owner, table: table, txn: txn)
-        usage.uploading = UInt64(max(0, Int64(clamping: usage.uploading) + Int64(clamping: size) - Int64(clamping: replaced)))
-        if size > replaced, let limit = quota(of: owner)?.bytes, usage.heldBytes > limit {
-            throw EngineError.quotaExceeded(
-                "the part would take account \(owner) to \(usage.heldBytes) bytes (\(usage.uploading) in uploads in progress); its quota is \(limit)"
-            )
+        var check: ((StorageUsage) throws -> Void)?
+        if size > replaced, let limit = quota(of: owner)?.bytes {
+            check = { usage in
+                if usage.heldBytes > limit {
+                    throw EngineError.quotaExceeded(
+                        "the part would take account \(owner) to \(usage.heldBytes) bytes (\(usage.uploading) in uploads in progress); its quota is \(limit)"
+                    )
+                }
+            }
         }
-        try Self.store(usage, of: owner, table: table, txn: txn)
+        try changeUsage(
+            of: owner, by: UsageChange(uploading: Int64(clamping: size) - Int64(clamping: replaced)), txn: txn, check: check)
     }
 
     /// Upload `uploadId` completes or is aborted: its parts' bytes leave its owner's `uploading`
     /// (a completed object's are then counted as the object's).
     func releaseUploadedParts(uploadId: String, txn: borrowing Transaction) throws {
-        let (uploads, parts, table) = (indexStore.table(.uploads), indexStore.table(.parts), usageTable)
+        let (uploads, parts) = (indexStore.table(.uploads), indexStore.table(.parts))
         guard let owner = try txn.get(uploads, Array(uploadId.utf8)).map(UploadRecord.decode)?.metadata.owner,
             !owner.isEmpty
         else { return }
@@ -174,9 +170,8 @@ extension Engine {
             return true
         }
         guard total > 0 else { return }
-        var usage = try Self.usage(of: owner, table: table, txn: txn)
-        usage.uploading -= min(usage.uploading, total)
-        try Self.store(usage, of: owner, table: table, txn: txn)
+        // Below zero is clamped where the usage is read (StorageUsage.applying).
+        try changeUsage(of: owner, by: UsageChange(uploading: -Int64(clamping: total)), txn: txn)
     }
 
     var usageTable: Table { indexStore.table(.usage) }
