@@ -56,7 +56,28 @@ public enum ClusterSchema {
                 "CREATE TABLE depot_generations (name text PRIMARY KEY, value bigint NOT NULL)",
                 "INSERT INTO depot_generations (name, value) VALUES ('configuration', 0)",
             ]),
+        // The commit sequence as a PostgreSQL sequence (PostgresIndex+Sequence.swift) instead of
+        // the `depot_meta` row every batch of every node wrote; it starts at the row's value (the
+        // next free number, a little-endian u64), so a running cluster's numbers go on rising.
+        Migration(
+            version: 4,
+            summary: "the commit sequence nodes take numbers from without conflicts (depot_sequence)",
+            statements: [
+                "CREATE SEQUENCE \(sequenceName) INCREMENT BY \(sequenceBlockSize) MINVALUE 1",
+                """
+                SELECT setval('\(sequenceName)', GREATEST(1, COALESCE((SELECT
+                    get_byte(v, 0)::bigint | (get_byte(v, 1)::bigint << 8) | (get_byte(v, 2)::bigint << 16)
+                    | (get_byte(v, 3)::bigint << 24) | (get_byte(v, 4)::bigint << 32) | (get_byte(v, 5)::bigint << 40)
+                    | (get_byte(v, 6)::bigint << 48) | ((get_byte(v, 7)::bigint & 127) << 56)
+                    FROM depot_meta WHERE k = '\\x73657175656e6365'::bytea AND length(v) = 8), 1)), false)
+                """,
+            ]),
     ]
+
+    /// The PostgreSQL sequence the commit sequence's blocks come from (migration 4).
+    public static let sequenceName = "depot_sequence"
+    /// Numbers per `nextval` (the sequence's increment): a batch logging more takes another block.
+    public static let sequenceBlockSize: UInt64 = 256
 
     /// The version a fully migrated database is at.
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

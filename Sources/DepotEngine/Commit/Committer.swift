@@ -16,9 +16,23 @@ final class CommitContext {
     /// request or its batch not commit. Run newest first.
     private var undo: [() -> Void] = []
 
+    /// Cluster mode: where blocks of numbers come from (`SharedSequenceSource`), and the end of
+    /// the block in hand. The first block is taken at the first record, inside the batch's
+    /// transaction after its snapshot.
+    private let sharedSequence: (any SharedSequenceSource)?
+    private var sequenceLimit = UInt64.max
+
     init(store: DataPathStore, nextSequence: UInt64) {
         self.store = store
         self.nextSequence = nextSequence
+        self.sharedSequence = nil
+    }
+
+    init(store: DataPathStore, sharedSequence: any SharedSequenceSource) {
+        self.store = store
+        self.nextSequence = 0
+        self.sequenceLimit = 0
+        self.sharedSequence = sharedSequence
     }
 
     /// Registers how to undo a change made outside the index.
@@ -59,7 +73,7 @@ final class CommitContext {
     /// Appends a log record. Callers validate first and log second: anything after `log` may only
     /// write the index, so a rejected request never leaves a record that a rebuild would replay.
     func log(_ payload: LogPayload) throws -> (location: RecordLocation, sequence: UInt64) {
-        let sequence = nextSequence
+        let sequence = try upcomingSequence()
         nextSequence += 1
         let bytes = payload.encoded()
         let location = try bytes.withUnsafeBytes {
@@ -71,6 +85,16 @@ final class CommitContext {
         // commit by that row. (Segments: a zero delta writes nothing, as before.)
         liveDelta[store.liveUnit(location), default: 0] += 0
         return (location, sequence)
+    }
+
+    /// The number the next `log` gives its record (taking a block of the shared sequence first
+    /// when the one in hand is used up).
+    func upcomingSequence() throws -> UInt64 {
+        if nextSequence >= sequenceLimit, let sharedSequence {
+            let block = try sharedSequence.reserveSequenceBlock()
+            (nextSequence, sequenceLimit) = (block.lowerBound, block.upperBound)
+        }
+        return nextSequence
     }
 
     /// What each record appended in this batch changes, in order.
@@ -220,8 +244,7 @@ final class Committer: Sendable {
     }
 
     private func run(_ batch: [Pending]) {
-        let cachedSequence = queue.withLock { $0.sequence }
-        var startSequence = cachedSequence
+        let startSequence = queue.withLock { $0.sequence }
         var context = CommitContext(store: store, nextSequence: startSequence)
         let owed = unsuperseded.withLock { $0 }
         var stillOwed: [LoggedTarget] = []
@@ -230,15 +253,16 @@ final class Committer: Sendable {
                 // A retry after the map grew starts from scratch; what the first attempt appended
                 // is superseded like a failed batch's records.
                 stillOwed = owed + context.rollbackAll()
-                if indexStore.isSharedBetweenNodes {
-                    // Cluster mode: other nodes' committers take sequence numbers too (they key
-                    // the event outbox), so the next free one is the index's, read in this batch's
-                    // snapshot; a node that took the same ones meanwhile makes this batch conflict
-                    // and run again (PostgresIndex.write).
-                    let stored = try txn.get(meta, Tables.sequenceKey).map { try $0.decode { try $0.u64() } } ?? 1
-                    startSequence = max(cachedSequence, stored)
+                // Cluster mode: other nodes' committers take sequence numbers too (they key the
+                // event outbox), from the index's shared sequence, so no row every batch writes
+                // makes the nodes' batches conflict (SharedSequenceSource; a re-run takes new
+                // numbers). Embedded mode: the next free number is this process's.
+                let sharedSequence = txn.sharedSequence
+                if let sharedSequence {
+                    context = CommitContext(store: store, sharedSequence: sharedSequence)
+                } else {
+                    context = CommitContext(store: store, nextSequence: startSequence)
                 }
-                context = CommitContext(store: store, nextSequence: startSequence)
                 // Records of earlier batches that did not commit: superseded first, in this batch.
                 stillOwed = compensate(stillOwed, txn: txn, context: context)
                 for pending in batch {
@@ -263,7 +287,7 @@ final class Committer: Sendable {
                     w.u64(UInt64(max(0, Int64(current) + delta)))
                     try txn.put(segments, key, w.bytes)
                 }
-                if context.nextSequence != startSequence {
+                if sharedSequence == nil, context.nextSequence != startSequence {
                     var w = BinaryWriter()
                     w.u64(context.nextSequence)
                     try txn.put(meta, Tables.sequenceKey, w.bytes)
@@ -271,7 +295,7 @@ final class Committer: Sendable {
                 // Segment bytes become durable before the index commit that points at them.
                 try store.syncDirty()
             }
-            queue.withLock { $0.sequence = context.nextSequence }
+            queue.withLock { $0.sequence = max($0.sequence, context.nextSequence) }
             unsuperseded.withLock { $0 = LoggedTarget.unique(stillOwed) }
             for pending in batch { pending.finish(pending.error) }
             indexOutageLogged.store(false, ordering: .relaxed)

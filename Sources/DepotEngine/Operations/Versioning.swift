@@ -59,7 +59,7 @@ extension Engine {
     ) throws -> (location: RecordLocation, sequence: UInt64) {
         try applyObjectLock(plan, bucket: bucket, key: key, record: &record)
         if plan.state != .unversioned {
-            record.versionOrder = context.nextSequence
+            record.versionOrder = try context.upcomingSequence()
             record.isNullVersion = plan.state == .suspended
         }
         let (location, sequence) = try context.log(.objectCommit(bucket: bucket, key: key, record: record))
