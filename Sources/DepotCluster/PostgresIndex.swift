@@ -98,14 +98,25 @@ public final class PostgresIndex: IndexStore {
     /// an object read shortly before the outage); otherwise it fails as before (503). A body that
     /// started on PostgreSQL is never run a second time.
     public func read<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
-        var began = false
+        try snapshotRead(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    /// One row, with one statement and no transaction around it: a single statement sees one
+    /// consistent state by itself, so BEGIN, the snapshot and ROLLBACK would only add round
+    /// trips (a GET's bucket lookups). The outage cache serves and learns it as any read.
+    public func readOne(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
+        try snapshotRead(begin: nil) { txn in try txn.get(table, key) }
+    }
+
+    /// `begin` nil: `body` makes one statement, run on its own.
+    private func snapshotRead<T>(begin: String?, _ body: (borrowing Transaction) throws -> T) throws -> T {
+        // "Started on PostgreSQL" is "PostgreSQL answered one of its statements": BEGIN is not
+        // waited for (PostgresTransaction.send), so a connection that broke while idle fails at
+        // the next statement, before anything of PostgreSQL was seen.
+        var answered = false
         do {
-            return try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", readOnly: true) {
-                (txn: borrowing Transaction) throws -> T in
-                began = true
-                return try body(txn)
-            }
-        } catch let error as PostgresIndexError where !began && !error.connectionIsUsable {
+            return try transaction(begin: begin, readOnly: true, answered: &answered, body)
+        } catch let error as PostgresIndexError where !answered && !error.connectionIsUsable {
             return try body(Transaction(backend: OutageSnapshot(cache: outageCache, outage: error)))
         }
     }
@@ -122,7 +133,10 @@ public final class PostgresIndex: IndexStore {
         while true {
             var outcome: Result<T, any Error>?
             writer.withLock { _ in
-                outcome = Result { try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", readOnly: false, body) }
+                var answered = false
+                outcome = Result {
+                    try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", readOnly: false, answered: &answered, body)
+                }
             }
             switch outcome! {
             case .success(let value): return value
@@ -161,7 +175,14 @@ public final class PostgresIndex: IndexStore {
         }
     }
 
-    private func transaction<T>(begin: String, readOnly: Bool, _ body: (borrowing Transaction) throws -> T) throws -> T {
+    /// Round trips: BEGIN, SAVEPOINT, RELEASE and a read's ROLLBACK are queued on the connection
+    /// without waiting (`PostgresTransaction.send`); the next statement waited for settles them,
+    /// so a read costs one round trip per statement it makes, and a failure among them still
+    /// fails the transaction (COMMIT is waited for and settles everything before it).
+    /// `answered`: whether PostgreSQL answered any statement of this transaction.
+    private func transaction<T>(
+        begin: String?, readOnly: Bool, answered: inout Bool, _ body: (borrowing Transaction) throws -> T
+    ) throws -> T {
         let connection: PostgresConnection
         do {
             connection = try connections.take()
@@ -170,32 +191,54 @@ public final class PostgresIndex: IndexStore {
             throw error
         }
         let txn = PostgresTransaction(connection: connection, index: self, readOnly: readOnly)
-        defer { txn.finish() }
+        defer {
+            answered = txn.answered
+            txn.finish()
+        }
         do {
-            try txn.run(begin, [], operation: "starting a transaction")
-            // PostgreSQL takes a REPEATABLE READ snapshot at the first statement, not at BEGIN;
-            // LMDB's read sees the index as of its start, and so does this one.
-            if readOnly { try txn.run("SELECT 1", [], operation: "taking a snapshot") }
+            if let begin {
+                txn.send(begin, operation: "starting a transaction")
+                // PostgreSQL takes a REPEATABLE READ snapshot at the first statement, not at BEGIN;
+                // LMDB's read sees the index as of its start, and so does this one.
+                if readOnly { try txn.run("SELECT 1", [], operation: "taking a snapshot") }
+            }
             let result = try body(Transaction(backend: txn))
             // The other nodes follow configuration changes by this counter (ConfigurationGeneration),
             // bumped in the change's own transaction so whoever sees it sees the change.
             if txn.changesConfiguration && !txn.aborted {
                 try txn.run(ConfigurationGeneration.bumpSQL, [], operation: "noting a configuration change")
             }
+            // The connection broke under a statement whose failure the body did not pass on:
+            // what it made of that is not an answer.
+            if let broken = txn.broken { throw broken }
             if txn.aborted {
                 // A statement failed outside a savepoint and the body went on: PostgreSQL would
                 // turn COMMIT into a silent ROLLBACK, so say it.
                 throw PostgresIndexError.invalid("a statement failed earlier in this transaction; nothing was committed")
             }
-            try txn.run(readOnly ? "ROLLBACK" : "COMMIT", [], operation: readOnly ? "ending a read" : "committing")
+            if begin == nil {
+                // A statement on its own: nothing to end.
+            } else if readOnly {
+                // Nothing to wait for: the connection's next transaction queues behind it, and a
+                // failure there is a broken connection, which its next user finds.
+                txn.send("ROLLBACK", operation: "ending a read")
+            } else {
+                try txn.run("COMMIT", [], operation: "committing")
+            }
             connections.giveBack(connection, usable: true)
             outageCache.indexAnswered()
             return result
         } catch {
             var usable = (error as? PostgresIndexError)?.connectionIsUsable ?? true
             if usable { outageCache.indexAnswered() } else { outageCache.indexFailed(error) }
-            if usable {
-                do { try txn.run("ROLLBACK", [], operation: "rolling back") } catch { usable = false }
+            if usable && begin != nil {
+                // What was queued before is undone by the ROLLBACK whatever it answered.
+                txn.forgetUnchecked()
+                if readOnly {
+                    txn.send("ROLLBACK", operation: "ending a read")
+                } else {
+                    do { try txn.run("ROLLBACK", [], operation: "rolling back") } catch { usable = false }
+                }
             }
             connections.giveBack(connection, usable: usable)
             throw error
@@ -245,14 +288,54 @@ final class PostgresTransaction: IndexTransactionBackend {
         written?.append(OutageReadCache.Key(table: table.number, key: key))
     }
 
+    /// Statements sent without waiting for their answer (`send`), oldest first.
+    private var unchecked: [(answer: EventLoopFuture<PostgresQueryResult>, operation: String)] = []
+    /// PostgreSQL answered a statement of this transaction.
+    private(set) var answered = false
+    /// The connection failure a statement met (the body may have caught it and gone on).
+    private(set) var broken: PostgresIndexError?
+
+    /// Queues `sql` on the connection without waiting: PostgresNIO runs a connection's queries in
+    /// the order they were made, so the next `run` finds it done and settles it. For statements
+    /// that fail only with the connection or with the transaction already refused (BEGIN,
+    /// SAVEPOINT, RELEASE, a read's ROLLBACK), where a round trip of their own buys nothing.
+    func send(_ sql: String, operation: String) {
+        unchecked.append((connection.query(sql, []), operation))
+    }
+
+    /// Drops the statements sent and not yet settled (a ROLLBACK follows them).
+    func forgetUnchecked() { unchecked.removeAll() }
+
     @discardableResult
     func run(_ sql: String, _ binds: [PostgresData], operation: String) throws -> PostgresQueryResult {
-        do {
-            return try BlockingPostgres.wait(connection.query(sql, binds), seconds: index.timeout, operation: operation)
-        } catch {
-            aborted = true
-            throw error
+        let answer = connection.query(sql, binds)
+        let outcome = Result { try BlockingPostgres.wait(answer, seconds: index.timeout, operation: operation) }
+        // The statements queued before this one answered first; the earliest failure is the
+        // cause (a refused BEGIN or SAVEPOINT fails what follows it). After a lost connection
+        // or a timeout they may never answer: not waited for.
+        let earlier = unchecked
+        unchecked.removeAll()
+        var failure: (any Error)?
+        if case .failure(let error as PostgresIndexError) = outcome, !error.connectionIsUsable {
+            failure = error
+        } else {
+            for statement in earlier {
+                do {
+                    _ = try BlockingPostgres.wait(statement.answer, seconds: index.timeout, operation: statement.operation)
+                } catch {
+                    failure = error
+                    break
+                }
+            }
         }
+        if failure == nil, case .failure(let error) = outcome { failure = error }
+        if let failure {
+            aborted = true
+            if let error = failure as? PostgresIndexError, !error.connectionIsUsable { broken = error }
+            throw failure
+        }
+        answered = true
+        return try outcome.get()
     }
 
     private func writable(_ table: Table) throws -> String {
@@ -334,8 +417,8 @@ final class PostgresTransaction: IndexTransactionBackend {
 
     func clear(_ table: Table) throws {
         // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe for other nodes' open snapshots.
-        if ConfigurationGeneration.coversClearing(table: table.name) { changesConfiguration = true }
         written = nil
+        if ConfigurationGeneration.coversClearing(table: table.name) { changesConfiguration = true }
         try run("DELETE FROM \(try writable(table))", [], operation: "clearing \(table.name)")
     }
 
@@ -344,10 +427,10 @@ final class PostgresTransaction: IndexTransactionBackend {
         let name = "depot_\(savepoints)"
         defer { savepoints -= 1 }
         let abortedBefore = aborted
-        try run("SAVEPOINT \(name)", [], operation: "starting a savepoint")
+        send("SAVEPOINT \(name)", operation: "starting a savepoint")
         do {
             let result = try body(self)
-            if !aborted { try run("RELEASE SAVEPOINT \(name)", [], operation: "releasing a savepoint") }
+            if !aborted { send("RELEASE SAVEPOINT \(name)", operation: "releasing a savepoint") }
             return result
         } catch let error as PostgresIndexError where !error.connectionIsUsable {
             throw error

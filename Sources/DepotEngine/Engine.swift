@@ -230,10 +230,7 @@ public final class Engine: Sendable {
     }
 
     public func bucket(_ name: String) throws -> BucketRecord? {
-        let table = buckets
-        return try indexStore.read { txn in
-            try txn.get(table, Array(name.utf8)).map { try $0.decode { try BucketRecord.decode(&$0) } }
-        }
+        try indexStore.readOne(buckets, Array(name.utf8)).map { try $0.decode { try BucketRecord.decode(&$0) } }
     }
 
     /// Buckets in name order, starting after `after`, at most `limit`.
@@ -290,13 +287,11 @@ public final class Engine: Sendable {
     }
 
     public func headObject(bucket: String, key: String) throws -> ObjectRecord? {
-        let table = objects
-        return try indexStore.read { txn in try txn.object(table, bucket: bucket, key: key) }
+        try indexStore.object(objects, bucket: bucket, key: key)
     }
 
     func chunkEntry(_ hash: [UInt8]) throws -> ChunkEntry? {
-        let table = chunks
-        return try indexStore.read { txn in try txn.get(table, hash).map { try ChunkEntry.decode($0) } }
+        try indexStore.readOne(chunks, hash).map { try ChunkEntry.decode($0) }
     }
 
     // MARK: Reference counting (runs inside commit batches)

@@ -200,6 +200,49 @@ struct IndexStoreTests {
         }
     }
 
+    /// `readOne` (one statement, no transaction, on PostgreSQL) answers what a read's `get` does.
+    @Test(arguments: IndexStoreKind.allCases)
+    func readOneAnswersAsAReadsGet(kind: IndexStoreKind) throws {
+        try withStore(kind) { store in
+            let (a, b) = (store.table("a"), store.table("b"))
+            #expect(try store.readOne(a, Self.bytes("k")) == nil)
+            try store.write { txn in
+                try txn.put(a, Self.bytes("k"), [1, 2])
+                try txn.put(b, Self.bytes("k"), [])
+            }
+            #expect(try store.readOne(a, Self.bytes("k")) == [1, 2])
+            #expect(try store.readOne(b, Self.bytes("k")) == [])
+            #expect(try store.readOne(a, Self.bytes("k2")) == nil)
+            try store.write { txn in _ = try txn.delete(a, Self.bytes("k")) }
+            #expect(try store.readOne(a, Self.bytes("k")) == nil)
+            // Many in a row reuse the pooled connections (nothing left open or queued behind).
+            for _ in 0..<50 { #expect(try store.readOne(b, Self.bytes("k")) == []) }
+        }
+    }
+
+    /// A request that fails inside a write leaves nothing of its own, and the batch's other work
+    /// commits: the savepoints are queued without waiting for their answers on PostgreSQL.
+    @Test(arguments: IndexStoreKind.allCases)
+    func aFailedNestedWriteLeavesOnlyItsSiblings(kind: IndexStoreKind) throws {
+        try withStore(kind) { store in
+            let a = store.table("a")
+            struct Refused: Error {}
+            try store.write { txn in
+                try txn.nested { child in try child.put(a, Self.bytes("one"), [1]) }
+                #expect(throws: Refused.self) {
+                    try txn.nested { child in
+                        try child.put(a, Self.bytes("two"), [2])
+                        throw Refused()
+                    }
+                }
+                try txn.nested { child in try child.put(a, Self.bytes("three"), [3]) }
+            }
+            #expect(try store.readOne(a, Self.bytes("one")) == [1])
+            #expect(try store.readOne(a, Self.bytes("two")) == nil)
+            #expect(try store.readOne(a, Self.bytes("three")) == [3])
+        }
+    }
+
     @Test(arguments: IndexStoreKind.allCases)
     func aReadSeesOnlyCommittedWritesAndCannotWrite(kind: IndexStoreKind) throws {
         try withStore(kind) { store in

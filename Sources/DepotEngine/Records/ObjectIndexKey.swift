@@ -88,6 +88,26 @@ extension ObjectKeyLayout {
     }
 }
 
+extension ObjectRecord {
+    /// The record of `key` in an `objects` value, or nil when it is a hashed entry carrying
+    /// another key.
+    static func decodeEntry(_ value: [UInt8], key: String, isHashed: Bool, withManifest: Bool) throws -> ObjectRecord? {
+        try value.withUnsafeBytes { bytes in
+            if isHashed, try ObjectRecord.storedKey(inValue: bytes) != key { return nil }
+            return try ObjectRecord.decodeValue(bytes, withManifest: withManifest)
+        }
+    }
+}
+
+extension IndexStore {
+    /// The object's record read on its own (`readOne`: one statement on PostgreSQL).
+    func object(_ table: Table, bucket: String, key: String) throws -> ObjectRecord? {
+        let (indexKey, isHashed) = ObjectKeyLayout(bucket: bucket).indexKey(key)
+        guard let value = try readOne(table, indexKey) else { return nil }
+        return try ObjectRecord.decodeEntry(value, key: key, isHashed: isHashed, withManifest: true)
+    }
+}
+
 /// Reads and writes of the `objects` table by (bucket, key): every access goes through here, so
 /// the layout above is applied and checked in one place.
 extension Transaction {
@@ -96,10 +116,7 @@ extension Transaction {
     func object(_ table: Table, bucket: String, key: String, withManifest: Bool = true) throws -> ObjectRecord? {
         let (indexKey, isHashed) = ObjectKeyLayout(bucket: bucket).indexKey(key)
         guard let value = try get(table, indexKey) else { return nil }
-        return try value.withUnsafeBytes { bytes in
-            if isHashed, try ObjectRecord.storedKey(inValue: bytes) != key { return nil }
-            return try ObjectRecord.decodeValue(bytes, withManifest: withManifest)
-        }
+        return try ObjectRecord.decodeEntry(value, key: key, isHashed: isHashed, withManifest: withManifest)
     }
 
     func containsObject(_ table: Table, bucket: String, key: String) throws -> Bool {

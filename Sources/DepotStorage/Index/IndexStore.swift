@@ -19,6 +19,10 @@ public protocol IndexStore: AnyObject, Sendable {
     /// A consistent read-only snapshot for the duration of `body`. A write inside it fails.
     func read<T>(_ body: (borrowing Transaction) throws -> T) throws -> T
 
+    /// One row's value (nil: none), as `read { try $0.get(table, key) }` answers it. A store that
+    /// pays round trips to start and end a transaction (PostgreSQL) reads it with one statement.
+    func readOne(_ table: Table, _ key: [UInt8]) throws -> [UInt8]?
+
     /// One write transaction, committed as a whole when `body` returns and left without a trace
     /// when it throws. A store may run `body` again from scratch (LMDB after growing its map, a
     /// database after a serialization failure), so `body` must be repeatable: it touches only
@@ -107,4 +111,6 @@ extension LMDBEnvironment: IndexStore {}
 extension IndexStore {
     /// A store in one process's data directory (LMDB, memory) is written by that process alone.
     public var isSharedBetweenNodes: Bool { false }
+
+    public func readOne(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? { try read { try $0.get(table, key) } }
 }
