@@ -269,7 +269,7 @@ def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_requ
                 "s3", endpoint_url=node.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_USER,
                 aws_secret_access_key=ROOT_PASSWORD,
                 config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, read_timeout=30))
-            until = time.time() + 14
+            until = time.time() + 12
             while time.time() < until:
                 started = time.time()
                 assert client.get_object(Bucket="silent", Key="clip.mp4")["Body"].read() == body
@@ -285,7 +285,7 @@ def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_requ
         # 0.5, 1, 2 s … after the previous one gave up, and each holds one caller (or a
         # background pass): two or three in the remaining time, not four readers each time.
         later_slow = [d for at, d in durations if at > 7 and d > 2]
-        assert len(durations) > 60 and len(later_slow) <= 3, (len(durations), sorted(d for _, d in durations)[-8:])
+        assert len(durations) > 50 and len(later_slow) <= 3, (len(durations), sorted(d for _, d in durations)[-8:])
         assert max(d for _, d in durations) < 9, sorted(d for _, d in durations)[-8:]
     finally:
         if silent:
