@@ -283,7 +283,7 @@ def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_requ
         # The requests in flight when the outage starts each wait once (nothing has failed yet,
         # so each makes its own connection); after that first failure, reconnect attempts start
         # 0.5, 1, 2 s … after the previous one gave up, and each holds one caller (or a
-        # background pass): two or three in the remaining time, not four readers each time.
+        # background pass): one or two in the remaining time, not four readers each time.
         later_slow = [d for at, d in durations if at > 7 and d > 2]
         assert len(durations) > 50 and len(later_slow) <= 3, (len(durations), sorted(d for _, d in durations)[-8:])
         assert max(d for _, d in durations) < 9, sorted(d for _, d in durations)[-8:]
