@@ -127,6 +127,12 @@ struct GC: AsyncParsableCommand {
     var threshold: Double = 0.5
 
     func run() async throws {
+        if ClusterFsck.applies(try store.load()) {
+            // Over a local index it would find no pack to compact and say so, which misleads.
+            throw CommandFailure(
+                "in cluster mode the nodes compact the packs themselves every storage.gcIntervalSeconds, one node at a time (README \"Pack compaction and fsck in cluster mode\"); depot gc works on a data directory's segments"
+            )
+        }
         let engine = try Engine(configuration: try store.engineConfiguration())
         defer { engine.shutdown() }
         let progress = ProgressReporter(task: "gc")

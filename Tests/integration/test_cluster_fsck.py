@@ -187,3 +187,9 @@ def test_an_orphan_pack_is_a_note_while_young_a_problem_when_old_and_removable(c
     for item in a.list_objects_v2(Bucket="rec", Prefix="before/")["Contents"]:
         a.get_object(Bucket="rec", Key=item["Key"])["Body"].read()
     assert cluster.fsck("--full")[0] == 0
+
+
+def test_depot_gc_with_a_cluster_configuration_says_the_nodes_compact(cluster):
+    result = subprocess.run([DEPOT_BIN, "gc", "--config", cluster.config], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "the nodes compact the packs themselves" in result.stderr
