@@ -82,8 +82,8 @@ final class CommitContext {
         logged.append(LoggedTarget(payload))
         // A pack holding a committed record gets its live-bytes row even when no chunk of it is
         // live (0): `depot fsck` tells such a pack from an orphan of a writer killed before its
-        // commit by that row. (Segments: a zero delta writes nothing, as before.)
-        liveDelta[store.liveUnit(location), default: 0] += 0
+        // commit by that row. (Segments: nothing to note, the path stays as it was.)
+        if !store.isSegments { liveDelta[store.liveUnit(location), default: 0] += 0 }
         return (location, sequence)
     }
 
