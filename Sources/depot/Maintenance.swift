@@ -39,11 +39,13 @@ struct ConfigCommand: ParsableCommand {
 
 struct Fsck: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify every chunk hash and manifest; with --rebuild-index, rebuild the index from the segments.")
+        abstract:
+            "Verify every chunk hash and manifest; with --rebuild-index, rebuild the index from the segments (cluster mode: from the packs into an empty database).")
 
     @OptionGroup var store: StoreOptions
 
-    @Flag(name: .long, help: "Rebuild the LMDB index from the segment files alone (stop the server first).")
+    @Flag(name: .long, help:
+            "Rebuild the index from the log alone (stop the server first): LMDB from the segment files, or in cluster mode PostgreSQL (freshly initialised) from the packs.")
     var rebuildIndex = false
 
     @Flag(name: .long, help: "Cluster mode: read back every chunk record (default: a sample of each pack).")
@@ -94,8 +96,19 @@ struct Fsck: ParsableCommand {
 extension Fsck {
     /// Cluster mode: the shared index against the pack store, while the nodes serve (ClusterFsck).
     func runCluster(_ configuration: DepotConfiguration) throws {
-        guard !rebuildIndex else {
-            throw ValidationError("--rebuild-index works on a data directory's segments; cluster mode's index is PostgreSQL")
+        if rebuildIndex {
+            guard !full, !removeOrphans else { throw ValidationError("--full and --remove-orphans do not apply to --rebuild-index") }
+            let progress = ProgressReporter(task: "fsck --rebuild-index")
+            let report = try ClusterRebuild.run(
+                configuration, logger: Logger(label: "depot.rebuild"), progress: progress.note, advance: progress.update)
+            progress.finish()
+            print(
+                "rebuilt index: \(report.buckets) buckets, \(report.objects) objects, \(report.chunks) chunks from \(report.records) records in \(report.segments) packs"
+            )
+            for line in report.restoredLines { print(line) }
+            for problem in report.problems { print("problem: \(problem)") }
+            if !report.problems.isEmpty { throw ExitCode(1) }
+            return
         }
         guard orphanAge >= 0 else { throw ValidationError("--orphan-age must be 0 or more seconds") }
         var options = PackFsckOptions()
