@@ -43,6 +43,14 @@ class Cluster:
             text = f.read()
         return text.count("could not serialize access") + text.count("deadlock detected")
 
+    def conflicting_statements(self):
+        """The statements PostgreSQL refused with a serialization failure, counted (for a failure message)."""
+        with open(self.postgres.log_path, errors="replace") as f:
+            lines = f.read().splitlines()
+        return collections.Counter(
+            lines[i + 1].split("STATEMENT:", 1)[-1].strip()[:90] for i, line in enumerate(lines[:-1])
+            if "could not serialize access" in line or "deadlock detected" in line)
+
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
@@ -194,3 +202,51 @@ def test_the_sequence_migration_starts_where_an_existing_clusters_meta_row_left_
     first, second = int(sql("SELECT nextval('depot_sequence')")), int(sql("SELECT nextval('depot_sequence')"))
     assert first == next_free
     assert second == next_free + 256
+
+
+def test_puts_into_an_object_lock_bucket_through_three_nodes_do_not_conflict(cluster):
+    """Every PUT into an Object Lock bucket records the lock clock (the time no retention is
+    judged before); one `lockClock` row written by every node made their batches conflict. Each
+    node records its own now, and the clock is the latest of them."""
+    root = [node.client() for node in cluster.nodes]
+    root[0].create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True)
+    root[0].put_object_lock_configuration(Bucket="locked", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    failures_before = cluster.serialization_failures()
+    errors, stored = collections.Counter(), []
+    lock = threading.Lock()
+    deadline = time.time() + 6
+
+    def writer(node_index, thread_index):
+        number = 0
+        while time.time() < deadline:
+            key = f"n{node_index}/t{thread_index}/{number}"
+            number += 1
+            try:
+                root[node_index].put_object(Bucket="locked", Key=key, Body=os.urandom(200))
+            except ClientError as error:
+                with lock:
+                    errors[error.response["Error"]["Code"]] += 1
+                continue
+            with lock:
+                stored.append(key)
+
+    with concurrent.futures.ThreadPoolExecutor(24) as pool:
+        for job in [pool.submit(writer, n, t) for n in range(3) for t in range(8)]:
+            job.result()
+    failures = cluster.serialization_failures() - failures_before
+    print(f"{len(stored)} locked PUTs through 3 nodes; errors {dict(errors)}; serialization failures {failures}")
+    assert not errors, (errors, cluster.conflicting_statements())
+    assert len(stored) > 60, len(stored)
+    assert failures <= 2, (failures, cluster.conflicting_statements())
+    # Each node kept its own clock row, and the retention holds through every node.
+    clocks = cluster.sql("SELECT count(*) FROM depot_meta WHERE k >= 'lockClock'::bytea || '\\x00'::bytea "
+                         "AND k < 'lockClock'::bytea || '\\x01'::bytea")
+    assert int(clocks) == 3, clocks
+    for client in root:
+        retention = client.get_object_retention(Bucket="locked", Key=stored[0])["Retention"]
+        assert retention["Mode"] == "GOVERNANCE"
+        with pytest.raises(ClientError) as refused:
+            client.delete_object(Bucket="locked", Key=stored[0], VersionId=client.head_object(
+                Bucket="locked", Key=stored[0])["VersionId"])
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"

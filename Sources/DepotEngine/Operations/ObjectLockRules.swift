@@ -67,26 +67,39 @@ extension Engine {
 
     /// The time retentions are compared with: never earlier than a time the index has recorded.
     public func lockNow() throws -> Int64 {
-        let table = meta
-        let stored = try indexStore.read { txn in try Self.storedLockClock(txn, table) }
+        let (table, sharded) = (meta, nodeShard != nil)
+        let stored = try indexStore.read { txn in try Self.storedLockClock(txn, table, sharded: sharded) }
         return max(Self.now(), stored)
     }
 
-    /// `lockNow`, recording it in the index when it is later than what is recorded.
+    /// `lockNow`, recording it in the index when it is later than what is recorded. Cluster mode:
+    /// each node records its own time under `lockClock`, 0x00, node name, and the clock is the
+    /// latest of them all (and of the `lockClock` row a rebuild writes): one row every node's PUT
+    /// into an Object Lock bucket rewrote made the nodes' batches conflict, and reading another
+    /// node's row does not.
     func advanceLockClock(txn: borrowing Transaction) throws -> Int64 {
-        let stored = try Self.storedLockClock(txn, meta)
+        let shard = nodeShard
+        let stored = try Self.storedLockClock(txn, meta, sharded: shard != nil)
         let now = max(Self.now(), stored)
         if now > stored {
             var w = BinaryWriter()
             w.u64(UInt64(now))
-            try txn.put(meta, Self.lockClockKey, w.bytes)
+            let key = shard.map { Self.lockClockKey + [0] + Array($0.utf8) } ?? Self.lockClockKey
+            try txn.put(meta, key, w.bytes)
         }
         return now
     }
 
-    private static func storedLockClock(_ txn: borrowing Transaction, _ meta: Table) throws -> Int64 {
-        guard let bytes = try txn.get(meta, lockClockKey) else { return 0 }
-        return Int64(clamping: try bytes.decode { try $0.u64() })
+    private static func storedLockClock(_ txn: borrowing Transaction, _ meta: Table, sharded: Bool) throws -> Int64 {
+        var latest = try txn.get(meta, lockClockKey).map { Int64(clamping: try $0.decode { try $0.u64() }) } ?? 0
+        guard sharded else { return latest }
+        let prefix = lockClockKey + [0]
+        try txn.scan(meta, from: prefix) { key, value in
+            guard key.starts(with: prefix) else { return false }
+            latest = max(latest, Int64(clamping: try Array(value).decode { try $0.u64() }))
+            return true
+        }
+        return latest
     }
 
     /// Sets a new version's lock fields. The retention is, first found: the one its front door

@@ -63,7 +63,7 @@ extension Engine {
 
     /// What `owner` owns, as last committed.
     public func usage(of owner: String) throws -> StorageUsage {
-        let (table, sharded) = (usageTable, usageShard != nil)
+        let (table, sharded) = (usageTable, nodeShard != nil)
         return try indexStore.read { txn in try Self.usage(of: owner, table: table, sharded: sharded, txn: txn) }
     }
 

@@ -58,8 +58,10 @@ enum UsageRows {
 }
 
 extension Engine {
-    /// This node's shard name in cluster mode; nil in embedded mode (one row per account).
-    var usageShard: String? { indexStore.claims?.claimant }
+    /// Cluster mode: this node's name on the rows each node keeps its own of, so that no row is
+    /// written by every node's batches (usage shards here, the Object Lock clock); nil in
+    /// embedded mode (one row each).
+    var nodeShard: String? { indexStore.claims?.claimant }
 
     /// What `owner` owns in `txn`'s view: its row plus, in cluster mode, its nodes' shards.
     static func usage(of owner: String, table: Table, sharded: Bool, txn: borrowing Transaction) throws -> StorageUsage {
@@ -86,7 +88,7 @@ extension Engine {
         check: ((StorageUsage) throws -> Void)? = nil
     ) throws {
         let table = usageTable
-        guard let shard = usageShard else {
+        guard let shard = nodeShard else {
             let next = try Self.usage(of: owner, table: table, sharded: false, txn: txn).applying(change)
             try check?(next)
             try Self.store(next, of: owner, table: table, txn: txn)
