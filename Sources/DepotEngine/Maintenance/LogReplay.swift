@@ -24,12 +24,17 @@ struct LogReplay {
     /// The highest sequence number any record carries (the index's next one is above it).
     private(set) var maxSequence: UInt64 = 0
     private let digest = StreamingDigest(.sha256)
+    /// Packs that hold a record: each gets its live-bytes row, 0 when no chunk in it is live, as
+    /// commits write it (README "Pack compaction and fsck in cluster mode"), so compaction and
+    /// fsck see it as a pack of the index, not an orphan whose log records could be deleted.
+    private var packsSeen: Set<LiveUnit> = []
 
     /// Takes one intact record at its place (`record.location` must be where the index will
     /// point: a segment location, or a pack's).
     mutating func take(_ record: ScannedRecord) throws {
         let seq = record.header.sequence
         maxSequence = max(maxSequence, seq)
+        if case let unit = LiveUnit(record.location), unit.isPack { packsSeen.insert(unit) }
         switch record.header.kind {
         case .chunk:
             digest.update(record.payload)
@@ -95,6 +100,7 @@ struct LogReplay {
             self.bucketState, self.objectState, self.versionState, self.chunkLocations
         )
         let (domainState, itemState, maxSequence) = (self.domainState, self.itemState, self.maxSequence)
+        let packsSeen = self.packsSeen
         // The body may run again (a store's retry): it builds its report from scratch each time.
         let start = report
         report = try index.write { txn in
@@ -169,6 +175,7 @@ struct LogReplay {
                 liveBytes[LiveUnit(location), default: 0] += UInt64(RecordHeader.size) + UInt64(location.length)
                 report.chunks += 1
             }
+            for unit in packsSeen where liveBytes[unit] == nil { liveBytes[unit] = 0 }
             for (unit, bytes) in liveBytes {
                 var w = BinaryWriter()
                 w.u64(bytes)
