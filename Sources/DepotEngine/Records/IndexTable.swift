@@ -9,9 +9,11 @@ import DepotStorage
 ///
 /// README "LMDB tables" describes the same fates for operators.
 public enum IndexTable: String, CaseIterable, Sendable {
-    /// Counters and markers, each under its own key: the commit sequence (`Tables.sequenceKey`),
-    /// the Object Lock clock, the encryption domains' wrapped data keys, one-time markers (usage
-    /// counted, keyed items logged). Rebuild: recomputed, domains restored from their records.
+    /// Counters and markers, each under its own key: the commit sequence (`Tables.sequenceKey`;
+    /// cluster mode takes it from PostgreSQL's `depot_sequence` instead, `SharedSequenceSource`),
+    /// the Object Lock clock (cluster mode: one per node, the latest counts), the encryption
+    /// domains' wrapped data keys, one-time markers (usage counted, keyed items logged).
+    /// Rebuild: recomputed, domains restored from their records.
     case meta
     /// `BucketRecord` by bucket name, with its named documents. Rebuild: restored from the
     /// bucketCreate/bucketDelete log records.
@@ -49,7 +51,9 @@ public enum IndexTable: String, CaseIterable, Sendable {
     /// sinks' delivery cursors (`cursor/<sink>`). Rebuild: documents restored from `keyedItem`
     /// records; cursors are not logged (they go with the outbox).
     case settings
-    /// `StorageUsage` per account. Rebuild: counted again from the objects at the next start.
+    /// `StorageUsage` per account; in cluster mode also one row of signed changes per account and
+    /// node (`UsageRows`), so no row is written by every node. Rebuild: counted again from the
+    /// objects at the next start.
     case usage
 
     /// What `fsck --rebuild-index` does with a table's contents.
