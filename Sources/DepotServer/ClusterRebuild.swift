@@ -12,8 +12,10 @@ import Logging
 /// database's commit sequence past every record's number, so a node's next commit is newer
 /// than anything in the log.
 public enum ClusterRebuild {
+    /// `force`: empty a filled index first (PostgresIndex.emptyForRebuild), refused while a
+    /// node's heartbeat is fresh.
     public static func run(
-        _ configuration: DepotConfiguration, logger: Logger, progress: (String) -> Void,
+        _ configuration: DepotConfiguration, force: Bool = false, logger: Logger, progress: (String) -> Void,
         advance: (WorkProgress) -> Void
     ) throws -> RebuildReport {
         guard var cluster = configuration.cluster, ClusterIndexSetup.sharesIndex(cluster) else {
@@ -33,6 +35,7 @@ public enum ClusterRebuild {
             throw ServerError.startup("fsck --rebuild-index: the configured chunk store has no packs to read")
         }
         let index = PostgresIndex(location: cluster.index, logger: logger)
+        if force { try index.emptyForRebuild() }
         let report = try Engine.rebuildIndex(fromPacks: packs, into: index, progress: progress, advance: advance)
         // Where the schema takes numbers from a PostgreSQL sequence (depot_sequence), that is
         // what nodes use, not the meta row the rebuild wrote: move it past the log's numbers.

@@ -48,6 +48,11 @@ struct Fsck: ParsableCommand {
             "Rebuild the index from the log alone (stop the server first): LMDB from the segment files, or in cluster mode PostgreSQL (freshly initialised) from the packs.")
     var rebuildIndex = false
 
+    @Flag(
+        name: .long,
+        help: "Cluster mode, with --rebuild-index: empty the filled shared index first (refused while a node's heartbeat is fresh).")
+    var force = false
+
     @Flag(name: .long, help: "Cluster mode: read back every chunk record (default: a sample of each pack).")
     var full = false
 
@@ -63,8 +68,9 @@ struct Fsck: ParsableCommand {
             try runCluster(loaded)
             return
         }
-        guard !full, !removeOrphans else {
-            throw ValidationError("--full and --remove-orphans apply in cluster mode; embedded fsck reads every record")
+        guard !full, !removeOrphans, !force else {
+            throw ValidationError(
+                "--full, --remove-orphans and --force apply in cluster mode; embedded fsck reads every record and rebuilds beside the old index")
         }
         let configuration = try store.engineConfiguration()
         if rebuildIndex {
@@ -100,7 +106,7 @@ extension Fsck {
             guard !full, !removeOrphans else { throw ValidationError("--full and --remove-orphans do not apply to --rebuild-index") }
             let progress = ProgressReporter(task: "fsck --rebuild-index")
             let report = try ClusterRebuild.run(
-                configuration, logger: Logger(label: "depot.rebuild"), progress: progress.note, advance: progress.update)
+                configuration, force: force, logger: Logger(label: "depot.rebuild"), progress: progress.note, advance: progress.update)
             progress.finish()
             print(
                 "rebuilt index: \(report.buckets) buckets, \(report.objects) objects, \(report.chunks) chunks from \(report.records) records in \(report.segments) packs"
@@ -110,6 +116,7 @@ extension Fsck {
             if !report.problems.isEmpty { throw ExitCode(1) }
             return
         }
+        guard !force || rebuildIndex else { throw ValidationError("--force goes with --rebuild-index") }
         guard orphanAge >= 0 else { throw ValidationError("--orphan-age must be 0 or more seconds") }
         var options = PackFsckOptions()
         options.full = full

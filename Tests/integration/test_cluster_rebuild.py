@@ -156,3 +156,21 @@ def test_rebuild_from_the_packs_of_two_writers_restores_the_index(setting):
     assert cd.get_object(Bucket="cams", Key="clip-5.mp4")["Body"].read() == later
     assert cd.get_object(Bucket="history", Key="door.mp4")["Body"].read() == later
     assert len(versions(cd, "history")) == 6
+
+    # --force empties a filled index first, but never under a running node (its heartbeat is fresh).
+    code, out = depot(configs[1], "fsck", "--rebuild-index", "--force")
+    assert code != 0 and "node-b" in out and "stop them first" in out, out
+    assert cd.get_object(Bucket="cams", Key="clip-5.mp4")["Body"].read() == later
+    assert d.stop() == 0
+    # Backdated as 15 s without a heartbeat would leave the rows, rather than waiting that long.
+    postgres.psql("UPDATE depot_nodes SET heartbeat_at = now() - interval '1 minute'", database=database)
+    code, out = depot(configs[1], "fsck", "--rebuild-index", "--force")
+    assert code == 0, out
+    assert "rebuilt index: 2 buckets," in out, out
+    a.start()
+    ca = a.client()
+    assert listed(ca, "cams") == sorted(expected)
+    assert ca.get_object(Bucket="cams", Key="clip-5.mp4")["Body"].read() == later
+    assert len(versions(ca, "history")) == 6
+    code, out = depot(configs[0], "fsck")
+    assert code == 0, out
