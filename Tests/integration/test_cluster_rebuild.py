@@ -5,8 +5,9 @@ dropped and made again (`depot cluster init`), and `depot fsck --rebuild-index` 
 records of every writer's packs into it (newest record per key wins, whatever pack it is in).
 A node started afterwards on a fresh data directory lists and reads every live object
 byte-identical, deleted ones stay deleted, overwritten ones show the newest bytes, the versions
-are as before, a write after the rebuild is newer than everything replayed, and fsck is clean.
-A second rebuild into the now filled index is refused."""
+are as before, a write after the rebuild is newer than everything replayed (a second rebuild keeps
+it), and fsck is clean. A rebuild into a filled index is refused; with --force it empties the index
+first, but not while a node's heartbeat is fresh."""
 import os
 import subprocess
 
