@@ -53,10 +53,11 @@ def server_account():
 class PostgresCluster:
     """One private PostgreSQL server; `dsn` is the postgres:// URL depot's cluster.index takes."""
 
-    def __init__(self):
+    def __init__(self, directory=None):
+        """`directory`: where its temporary directory goes (default: the system's temp dir)."""
         self.bin = postgres_bin_dir()
         self.account = server_account()
-        self.base = tempfile.mkdtemp(prefix="depot-pg-")
+        self.base = tempfile.mkdtemp(prefix="depot-pg-", dir=directory)
         self.data = os.path.join(self.base, "data")
         self.sockets = os.path.join(self.base, "sockets")
         self.log_path = os.path.join(self.base, "postgres.log")
