@@ -69,7 +69,11 @@ class DurablePostgres(PostgresCluster):
             return int(f.readline())
 
     def stats(self):
-        out = self.psql("SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
+        # Commits that wrote: transaction ids handed out (the next id to come, which asking
+        # does not take). pg_stat_database's xact_commit also counts every statement run on its
+        # own, such as the index's one-row reads (IndexStore.readOne), which write nothing.
+        out = self.psql("SELECT txid_snapshot_xmax(txid_current_snapshot()), "
+                        "tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
                         f"WHERE datname = '{PG_DATABASE}'")
         commits, rows = out.split("|")
         return int(commits), int(rows)
