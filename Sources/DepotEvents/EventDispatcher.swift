@@ -80,6 +80,7 @@ public final class EventDispatcher: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Bool.self) { group in
                 var seenGeneration = -1
+                var sharedRounds = 0
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     // A new configuration ends every sink's loop (they check the generation) and
                     // starts one per sink it names; cursors are in the index, so nothing is lost.
@@ -106,8 +107,14 @@ public final class EventDispatcher: Service, Sendable {
                             }
                         }
                     }
-                    // Cursors and trimming are embedded mode's; claimed events are deleted once delivered.
-                    if !engine.claimsWork { await housekeeping() }
+                    // Cursors and trimming are embedded mode's; claimed events are deleted once
+                    // delivered, and the shared outbox's bound is enforced every few seconds.
+                    if !engine.claimsWork {
+                        await housekeeping()
+                    } else {
+                        sharedRounds += 1
+                        if sharedRounds % 5 == 0 { await sharedOutboxHousekeeping() }
+                    }
                     try? await Task.sleep(for: .seconds(1))
                 }
                 wakeAll()
@@ -261,7 +268,7 @@ public final class EventDispatcher: Service, Sendable {
         }
         let lease = engine.claimLeaseSeconds ?? 30
         while current() && !targets.isEmpty {
-            let events: [EventRecord]
+            var events: [EventRecord]
             do {
                 events = try engine.claimOutboxEvents(limit: 100)
             } catch {
@@ -326,11 +333,18 @@ public final class EventDispatcher: Service, Sendable {
                 while ContinuousClock.now < deadline && current() {
                     await pause(&wakeIterator, continuation, for: deadline - ContinuousClock.now)
                 }
+                // While a sink was away the full shared outbox may have dropped some of these
+                // (whenFull: dropOldest), or another node taken over a lapsed claim: send only
+                // the events this node still holds.
+                if let held = try? engine.renewOutboxClaims(events.map(\.sequence)), held.count < events.count {
+                    events = events.filter { held.contains($0.sequence) }
+                    if events.isEmpty { pending = [] }
+                }
             }
             renewal.cancel()
             do {
                 if pending.isEmpty {
-                    try engine.removeDeliveredEvents(sequences)
+                    try engine.removeDeliveredEvents(events.map(\.sequence))
                 } else {
                     // Stopping or reloading with sinks still to serve: the batch goes back whole
                     // (a sink that already took it gets it again: at least once).
@@ -411,6 +425,30 @@ public final class EventDispatcher: Service, Sendable {
                     "event sink \(sink.name) is behind and the outbox is full: dropped its \(moved) oldest events (whenFull: dropOldest)"
                 )
             }
+        }
+    }
+
+    /// Cluster mode's outbox is shared: its size is counted in the index (every node's events, so
+    /// `whenFull: refuse` refuses at the cluster's bound, not at this node's share of it), and
+    /// `dropOldest` drops the cluster's oldest events, a tenth of the bound below it, which every
+    /// sink then misses (counted as dropped for each). Two nodes trimming at once both start at
+    /// the oldest key, so they mostly delete the same events.
+    private func sharedOutboxHousekeeping() async {
+        let current = settings.withLock { $0 }
+        guard !current.sinks.isEmpty, let count = try? engine.countOutbox() else { return }
+        guard current.whenFull == .dropOldest, count > current.maxEvents else { return }
+        let excess = count - current.maxEvents * 9 / 10
+        do {
+            guard let last = try engine.outboxEvents(after: 0, limit: excess).last else { return }
+            let dropped = try await engine.trimOutbox(through: last.sequence)
+            guard dropped > 0 else { return }
+            states.withLock { all in
+                for sink in current.sinks { all[sink.name, default: SinkState()].dropped += UInt64(dropped) }
+            }
+            logger.warning(
+                "the shared event outbox is full: dropped its \(dropped) oldest events for every sink (whenFull: dropOldest)")
+        } catch {
+            logger.error("trimming the shared outbox failed: \(error)")
         }
     }
 

@@ -35,14 +35,8 @@ extension Engine {
     @discardableResult
     public func countOutbox() throws -> Int {
         let table = indexStore.table(.outbox)
-        let n = try indexStore.read { txn in
-            var n = 0
-            try txn.scan(table) { _, _ in
-                n += 1
-                return true
-            }
-            return n
-        }
+        // The store's own count: LMDB keeps it, PostgreSQL counts without sending the rows.
+        let n = try indexStore.read { txn in try txn.count(table) }
         outboxBox.count.store(n, ordering: .relaxed)
         return n
     }
