@@ -120,35 +120,13 @@ public actor AdvisoryLockLeadership: MaintenanceLeadership {
     }
 
     private func ask(_ connection: PostgresConnection, _ query: PostgresQuery, operation: String) async throws -> Bool {
-        let logger = logger
-        return try await withDeadline(seconds: Self.timeoutSeconds, operation: operation) {
-            let rows = try await connection.query(query, logger: logger)
-            for try await answer in rows.decode(Bool.self) { return answer }
-            throw ClusterDatabaseError.failed(operation: operation, reason: "no row in the answer")
-        }
+        try await AdvisoryLockSession.ask(
+            connection, query, operation: operation, timeoutSeconds: Self.timeoutSeconds, logger: logger)
     }
 
     static func connect(location: PostgresLocation, node: String, logger: Logger) async throws -> PostgresConnection {
-        var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(ClusterDatabase.connectTimeoutSeconds)
-        configuration.options.additionalStartupParameters =
-            ClusterDatabase.startupParameters.filter { $0.0 != "application_name" } + [
-                ("application_name", applicationName(node: node)),
-                // A holder that vanished without closing its socket is noticed by PostgreSQL
-                // (10 s idle, then 3 probes 5 s apart), which then ends its session and frees its locks.
-                ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3"),
-            ]
-        let settings = configuration
-        let quiet = ClusterDatabase.quiet(logger)
-        return try await withDeadline(seconds: timeoutSeconds, operation: "opening the maintenance session") {
-            do {
-                return try await PostgresConnection.connect(configuration: settings, id: 0, logger: quiet)
-            } catch let error as PSQLError {
-                throw ClusterDatabaseError.failed(
-                    operation: "opening the maintenance session", reason: ClusterDatabase.describe(error))
-            }
-        }
+        try await AdvisoryLockSession.open(
+            location: location, applicationName: applicationName(node: node), purpose: "the maintenance session",
+            timeoutSeconds: timeoutSeconds, logger: logger)
     }
 }
