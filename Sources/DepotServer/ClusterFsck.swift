@@ -20,33 +20,8 @@ public enum ClusterFsck {
     public static func run(
         _ configuration: DepotConfiguration, options: PackFsckOptions, logger: Logger, progress: (String) -> Void
     ) throws -> PackFsckReport {
-        guard var cluster = configuration.cluster, ClusterIndexSetup.sharesIndex(cluster) else {
-            throw ServerError.startup("fsck in cluster mode needs cluster.index and cluster.chunks")
+        try ClusterPacksOffline.with(configuration, command: "fsck", logger: logger) { packs, index in
+            try Engine.fsckPacks(index: index, packs: packs, options: options, progress: progress)
         }
-        var template = Array("/tmp/depot-fsck-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw ServerError.startup("fsck: cannot make a temporary directory for its read cache")
-        }
-        let cacheDirectory = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { removeTree(cacheDirectory) }
-        cluster.cache = ClusterChunkCache(path: cacheDirectory, size: ClusterChunkCache.minimumSize)
-        var engineConfiguration = EngineConfiguration(dataDirectory: cacheDirectory)
-        try engineConfiguration.chooseChunkStore(cluster, logger: logger)
-        guard let packs = engineConfiguration.chunkStore as? any PackMaintenanceStore else {
-            throw ServerError.startup("fsck: the configured chunk store has no packs to check")
-        }
-        let index = PostgresIndex(location: cluster.index, logger: logger)
-        return try Engine.fsckPacks(index: index, packs: packs, options: options, progress: progress)
-    }
-
-    /// Removes the fsck's own cache directory and the block files in it.
-    private static func removeTree(_ path: String) {
-        guard let directory = opendir(path) else { return }
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { unlink(path + "/" + name) }
-        }
-        closedir(directory)
-        rmdir(path)
     }
 }
