@@ -2,6 +2,7 @@
 free loopback port, stopped and removed at the end. Debian's `postgresql` package provides the
 binaries (the Makefile's deps install it). initdb refuses to run as root, so as root the server
 runs as the package's `postgres` user (or a `depot-pg` user made here when that is missing)."""
+import contextlib
 import glob
 import hashlib
 import os
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import types
 
 import pytest
 
@@ -178,3 +180,38 @@ def cluster_config(path, dsn, node, extra="", key_file=None):
     with open(path, "w") as f:
         f.write(f"cluster:\n  index: \"{dsn}\"\n  node: {node}\n  keyFile: {key_file}\n{extra}")
     return str(path)
+
+
+def new_database(postgres):
+    """Creates an empty database on `postgres`; returns its name and DSN."""
+    name = "t" + os.urandom(6).hex()
+    postgres.psql(f"CREATE DATABASE {name}")
+    return name, postgres.dsn.rsplit("/", 1)[0] + "/" + name
+
+
+@contextlib.contextmanager
+def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None):
+    """The nodes `names` of one new cluster, started: a fresh database on `postgres` as the index,
+    moto_server as the chunk store (bucket depot-chunks), each node in a directory of its own with
+    `chunks_section` plus `extra` (text, or a function of the node's name and directory) after its
+    cluster section. Yields a namespace with database, dsn, moto, nodes and configs; every node and
+    moto are stopped at the end."""
+    from backends import Moto
+    from conftest import DepotServer
+
+    database, dsn = new_database(postgres)
+    moto = Moto()
+    nodes, configs = [], []
+    try:
+        moto.client.create_bucket(Bucket="depot-chunks")
+        for name in names:
+            directory = tmp_path_factory.mktemp(name)
+            more = extra(name, directory) if callable(extra) else extra
+            configs.append(cluster_config(directory / "depot.yaml", dsn, name,
+                                          chunks_section(moto, directory / "cache") + more))
+            nodes.append(DepotServer(config=configs[-1], extra_env=extra_env).start())
+        yield types.SimpleNamespace(database=database, dsn=dsn, moto=moto, nodes=nodes, configs=configs)
+    finally:
+        for node in nodes:
+            node.cleanup()
+        moto.stop()

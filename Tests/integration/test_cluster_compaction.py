@@ -11,9 +11,7 @@ import time
 
 import pytest
 
-from backends import Moto
-from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
-from conftest import DepotServer
+from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
 
 PACKS = "site-a/packs/"
 COMPACTION_LOCK = (0x64_6570_6f74 << 8) | 3
@@ -49,23 +47,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
-    nodes = []
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        for name in ["node-a", "node-b"]:
-            directory = tmp_path_factory.mktemp(name)
-            extra = chunks_section(moto, directory / "cache") + "storage: { gcIntervalSeconds: 1 }\n"
-            config = cluster_config(directory / "depot.yaml", dsn, name, extra)
-            nodes.append(DepotServer(config=config, extra_env={"DEPOT_PACK_GRACE_SECONDS": "2"}).start())
-        yield Cluster(postgres, database, moto, nodes)
-    finally:
-        for node in nodes:
-            node.cleanup()
-        moto.stop()
+    with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b"], "storage: { gcIntervalSeconds: 1 }\n",
+                       extra_env={"DEPOT_PACK_GRACE_SECONDS": "2"}) as started:
+        yield Cluster(postgres, started.database, started.moto, started.nodes)
 
 
 def test_compaction_repacks_what_deletes_left_and_every_remaining_object_reads_back(cluster):

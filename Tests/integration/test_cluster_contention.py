@@ -20,9 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from admin_client import Admin
-from backends import Moto
-from cluster_support import chunks_section, cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
-from conftest import DepotServer, run_depot
+from cluster_support import cluster_nodes, fresh_database, postgres  # noqa: F401 (fixtures)
+from conftest import run_depot
 from event_receiver import Receiver
 
 THREADS_PER_NODE = 16
@@ -56,29 +55,16 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
     receiver = Receiver().start()
-    nodes = []
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        events = f"""events:
+    events = f"""events:
   sinks:
     - {{ name: hook, type: webhook, url: "{receiver.url}/s3", format: s3, match: {{ events: [created] }} }}
 """
-        for name in ["node-a", "node-b", "node-c"]:
-            directory = tmp_path_factory.mktemp(name)
-            extra = chunks_section(moto, directory / "cache") + events
-            config = cluster_config(directory / "depot.yaml", dsn, name, extra)
-            nodes.append(DepotServer(config=config).start())
-        yield Cluster(postgres, database, nodes, receiver)
+    try:
+        with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b", "node-c"], events) as started:
+            yield Cluster(postgres, started.database, started.nodes, receiver)
     finally:
-        for node in nodes:
-            node.cleanup()
         receiver.stop()
-        moto.stop()
 
 
 def account_client(node, made):

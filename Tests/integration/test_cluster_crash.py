@@ -23,9 +23,7 @@ import time
 
 import pytest
 
-from backends import Moto
-from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
-from conftest import DepotServer
+from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
 
 MIB = 1 << 20
 UPLOADS = 20
@@ -55,23 +53,8 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
-    nodes = []
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        for name in ["node-a", "node-b", "node-c"]:
-            directory = tmp_path_factory.mktemp(name)
-            config = cluster_config(
-                directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache") + AGENT_ACCOUNT)
-            nodes.append(DepotServer(config=config).start())
-        yield Cluster(postgres, database, nodes)
-    finally:
-        for node in nodes:
-            node.cleanup()
-        moto.stop()
+    with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b", "node-c"], AGENT_ACCOUNT) as started:
+        yield Cluster(postgres, started.database, started.nodes)
 
 
 def listed(client, bucket, prefix=""):

@@ -11,9 +11,8 @@ import threading
 
 import pytest
 
-from backends import Moto
-from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
-from conftest import DEPOT_BIN, DepotServer
+from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
+from conftest import DEPOT_BIN
 
 PACKS = "site-a/packs/"
 
@@ -53,26 +52,10 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
-    nodes = []
-    configs = []
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        for name in ["node-a", "node-b"]:
-            directory = tmp_path_factory.mktemp(name)
-            # No compaction: the tests damage packs and must find them where they left them.
-            extra = chunks_section(moto, directory / "cache") + "storage: { gcIntervalSeconds: 0 }\n"
-            configs.append(cluster_config(directory / "depot.yaml", dsn, name, extra))
-            nodes.append(DepotServer(config=configs[-1]).start())
-        nodes[0].client().create_bucket(Bucket="rec")
-        yield Cluster(moto, nodes, configs[0])
-    finally:
-        for node in nodes:
-            node.cleanup()
-        moto.stop()
+    # No compaction: the tests damage packs and must find them where they left them.
+    with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b"], "storage: { gcIntervalSeconds: 0 }\n") as started:
+        started.nodes[0].client().create_bucket(Bucket="rec")
+        yield Cluster(started.moto, started.nodes, started.configs[0])
 
 
 def test_a_healthy_cluster_is_clean_while_uploads_run_through_both_nodes(cluster):

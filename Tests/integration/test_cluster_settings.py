@@ -13,9 +13,7 @@ import pytest
 from botocore.config import Config
 
 from admin_client import Admin
-from backends import Moto
-from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
-from conftest import DepotServer
+from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
 
 # One poll a second: a change is seen well within this (the bound also covers a loaded machine).
 FOLLOW_SECONDS = 8
@@ -41,23 +39,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
-    nodes = []
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        moto.client.create_bucket(Bucket="archive")
-        for name in ["node-a", "node-b"]:
-            directory = tmp_path_factory.mktemp(name)
-            config = cluster_config(directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache"))
-            nodes.append(DepotServer(config=config).start())
-        yield Cluster(postgres, database, moto, nodes)
-    finally:
-        for node in nodes:
-            node.cleanup()
-        moto.stop()
+    with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b"]) as started:
+        started.moto.client.create_bucket(Bucket="archive")
+        yield Cluster(postgres, started.database, started.moto, started.nodes)
 
 
 def status_of(admin, path):
