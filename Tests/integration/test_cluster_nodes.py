@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 
 from backends import Moto, TcpProxy
-from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
+from cluster_support import chunks_section, cluster_config, cluster_nodes, postgres  # noqa: F401 (fixture)
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 
 
@@ -33,23 +33,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
-    nodes = []
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        for name in ["node-a", "node-b", "node-c"]:
-            directory = tmp_path_factory.mktemp(name)
-            config = cluster_config(directory / "depot.yaml", dsn, name, chunks_section(moto, directory / "cache"))
-            nodes.append(DepotServer(config=config).start())
-        assert "index in PostgreSQL at" in nodes[0].logs()
-        yield Cluster(postgres, database, nodes)
-    finally:
-        for node in nodes:
-            node.cleanup()
-        moto.stop()
+    with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b", "node-c"]) as started:
+        assert "index in PostgreSQL at" in started.nodes[0].logs()
+        yield Cluster(postgres, started.database, started.nodes)
 
 
 def listed(client, bucket, prefix=""):
