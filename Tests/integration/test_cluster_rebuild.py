@@ -10,6 +10,7 @@ it), and fsck is clean. A rebuild into a filled index is refused; with --force i
 first, but not while a node's heartbeat is fresh."""
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -159,6 +160,12 @@ def test_rebuild_from_the_packs_of_two_writers_restores_the_index(setting):
     assert len(versions(cd, "history")) == 6
 
     # --force empties a filled index first, but never under a running node (its heartbeat is fresh).
+    # The node registers just after its listener is up (NodeHeartbeat): wait for its row, which a
+    # loaded machine may write a moment after the requests above were answered.
+    deadline = time.time() + 20
+    while not postgres.psql("SELECT name FROM depot_nodes WHERE name = 'node-b' AND heartbeat_at > now() - "
+                            "interval '10 seconds'", database=database) and time.time() < deadline:
+        time.sleep(0.1)
     code, out = depot(configs[1], "fsck", "--rebuild-index", "--force")
     assert code != 0 and "node-b" in out and "stop them first" in out, out
     assert cd.get_object(Bucket="cams", Key="clip-5.mp4")["Body"].read() == later
