@@ -36,6 +36,15 @@ def server(tmp_path_factory):
     server.cleanup()
 
 
+def is_stale(element):
+    from selenium.common.exceptions import StaleElementReferenceException
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+
+
 def copied(server, tier, key):
     return os.path.exists(os.path.join(server.tiers[tier], key))
 
@@ -74,8 +83,13 @@ def test_a_policy_to_two_tiers_with_deletes_then_edited_to_one_tier_on_demand(se
     fill(browser, {"pe-tier": "nas2", "pe-mode": "on-demand"})
     browser.find_element(By.ID, "pe-deletes").click()
     shot(browser, "policy-edit-on-demand")
-    browser.find_element(By.ID, "save-policy-edit").click()
-    wait_for(lambda: "/console/policy?name=both" in browser.current_url, what="the policy's page after saving")
+    save = browser.find_element(By.ID, "save-policy-edit")
+    save.click()
+    # The edit page posts to itself and comes back to the same address, so the address alone says
+    # nothing about whether the save has happened (CI read the policy before it had): wait for the
+    # page that was clicked to be replaced by the one answering the post.
+    wait_for(lambda: is_stale(save), what="the policy's page answering the save")
+    assert "/console/policy?name=both" in browser.current_url
     replicate = Admin(server.endpoint).get("/admin/v1/policies/both")[1]["replicate"]
     assert replicate["to"] == ["nas2"] and replicate["deletes"] is False and replicate["mode"] == "on-demand"
     assert Select(browser.find_element(By.ID, "pe-mode")).first_selected_option.get_attribute("value") == "on-demand"
