@@ -95,15 +95,28 @@ class TcpProxy:
                 continue
             with self.lock:
                 self.connections.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for source, target, upstream_bound in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(source, target, upstream_bound), daemon=True).start()
 
-    def _pipe(self, source, sink):
+    def _pump(self, source, target, upstream_bound):
+        """Carries one direction of one connection (`upstream_bound`: the client's side, towards the
+        target). The hook for proxies that watch or slow traffic: they override this and hand
+        `_pipe` what to do with each read."""
+        self._pipe(source, target)
+
+    # Bytes asked of recv() at a time; a proxy that slows traffic reads less, so it moves in small steps.
+    READ_SIZE = 262144
+
+    def _pipe(self, source, sink, on_read=None):
+        """Copies source to sink until either end closes, then closes both; `on_read(data)` sees each
+        read before it goes on (and may sleep to slow the copy)."""
         try:
             while True:
-                data = source.recv(262144)
+                data = source.recv(self.READ_SIZE)
                 if not data:
                     break
+                if on_read:
+                    on_read(data)
                 sink.sendall(data)
         except OSError:
             pass

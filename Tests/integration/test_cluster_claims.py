@@ -9,9 +9,7 @@ import collections
 import json
 import os
 import re
-import socket
 import subprocess
-import threading
 import time
 
 import pytest
@@ -29,52 +27,31 @@ class CountingProxy(TcpProxy):
     """A TcpProxy that records the path of every PUT request sent through it (the tier's copies)
     and, while `throttle` is set, forwards the request side at about `throttle` bytes/s."""
 
+    READ_SIZE = 16384  # small reads, so a throttled copy moves in small steps
+
     def __init__(self, target_port):
         super().__init__(target_port)
         self.puts = []
         self.throttle = None
 
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.connections.update((client, upstream))
-            threading.Thread(target=self._requests, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
-
-    def _requests(self, source, sink):
+    def _pump(self, source, target, upstream_bound):
+        if not upstream_bound:
+            return super()._pump(source, target, upstream_bound)
         tail = b""
-        try:
-            while True:
-                data = source.recv(16384 if self.throttle else 262144)
-                if not data:
-                    break
-                # A request line may straddle two reads: look at the end of the last one too.
-                window = tail + data
-                for match in PUT_LINE.finditer(window):
-                    if match.end() > len(tail):
-                        with self.lock:
-                            self.puts.append(match.group(1).decode())
-                tail = window[-300:]
-                if self.throttle:
-                    time.sleep(len(data) / self.throttle)
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+
+        def record_puts_and_throttle(data):
+            nonlocal tail
+            # A request line may straddle two reads: look at the end of the last one too.
+            window = tail + data
+            for match in PUT_LINE.finditer(window):
+                if match.end() > len(tail):
+                    with self.lock:
+                        self.puts.append(match.group(1).decode())
+            tail = window[-300:]
+            if self.throttle:
+                time.sleep(len(data) / self.throttle)
+
+        self._pipe(source, target, record_puts_and_throttle)
 
 
 class Cluster:
