@@ -17,5 +17,7 @@ uint64_t depot_crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length
 
 /* Multi-buffer MD5 (the S3 ETag across concurrent uploads). */
 #include "depot_md5.h"
+/* Multi-buffer SHA-256 (chunk addresses across concurrent uploads). */
+#include "depot_sha256.h"
 
 #endif

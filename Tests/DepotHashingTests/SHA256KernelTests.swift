@@ -1,0 +1,119 @@
+import DepotHashing
+import Testing
+
+/// Multi-buffer SHA-256 against OpenSSL's SHA-256: every kernel the CPU has, every lane count
+/// 1...16 (more lanes than a kernel's width run in several passes), the lengths around the
+/// padding boundaries, lanes that end at different times, and streams fed over many calls.
+struct SHA256KernelTests {
+    static let kernels = SHA256Kernel.allCases.filter(\.isSupported)
+    typealias Generator = MultiBufferMD5Tests.Generator
+
+    static let edgeLengths = MultiBufferMD5Tests.edgeLengths
+
+    @Test func knownAnswers() {
+        // FIPS 180-4 examples (NIST's SHA256.pdf): "abc" and the two-block message.
+        for kernel in Self.kernels {
+            let digests = kernel.digests([
+                Array("abc".utf8), Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8), [],
+            ])
+            #expect(Hex.encode(digests[0]) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            #expect(Hex.encode(digests[1]) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+            #expect(Hex.encode(digests[2]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        }
+    }
+
+    @Test(arguments: kernels)
+    func everyLaneCountAndEdgeLength(kernel: SHA256Kernel) async {
+        await onOwnThread {
+            var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(kernel.rawValue))
+            for lanes in 1...16 {
+                // Each lane its own length, so lanes end at different passes of the same run.
+                let inputs = (0..<lanes).map { lane in
+                    generator.bytes(Self.edgeLengths[(lanes + lane) % Self.edgeLengths.count])
+                }
+                let digests = kernel.digests(inputs)
+                for (lane, input) in inputs.enumerated() {
+                    #expect(
+                        digests[lane] == DigestAlgorithm.sha256.hash(input),
+                        "kernel \(kernel) lanes \(lanes) lane \(lane) length \(input.count)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: kernels)
+    func randomLengthsUpToTenMiB(kernel: SHA256Kernel) async {
+        await onOwnThread {
+            var generator = Generator(state: 0xD1B5_4A32_D192_ED03 &+ UInt64(kernel.rawValue))
+            // One lane of 10 MiB, one of a few MiB, the rest short or medium: lanes finish far apart.
+            let lanes = 16
+            let inputs = (0..<lanes).map { lane -> [UInt8] in
+                switch lane {
+                case 0: return generator.bytes(10 << 20)
+                case 1: return generator.bytes(1 + generator.below(3 << 20))
+                case 2: return generator.bytes(64 * generator.below(4096))
+                default: return generator.bytes(generator.below(lane.isMultiple(of: 2) ? 300_000 : 2000))
+                }
+            }
+            let digests = kernel.digests(inputs)
+            for (lane, input) in inputs.enumerated() {
+                #expect(
+                    digests[lane] == DigestAlgorithm.sha256.hash(input),
+                    "kernel \(kernel) lane \(lane) length \(input.count)")
+            }
+        }
+    }
+
+    /// Streams fed over many calls, as a hashing service does: each call gives every lane a random
+    /// number of blocks (often 0), lanes come and go, and states carry over between calls.
+    @Test(arguments: kernels)
+    func statesCarryAcrossCalls(kernel: SHA256Kernel) async {
+        await onOwnThread {
+            var generator = Generator(state: 0x2545_F491_4F6C_DD1D &+ UInt64(kernel.rawValue))
+            let lanes = 1 + generator.below(16)
+            let inputs = (0..<lanes).map { _ in generator.bytes(generator.below(200_000)) }
+            let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * lanes)
+            let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: lanes)
+            let blocks = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
+            defer {
+                states.deallocate()
+                data.deallocate()
+                blocks.deallocate()
+            }
+            var done = [Int](repeating: 0, count: lanes)
+            (0..<lanes).forEach { SHA256Kernel.initialize(state: states + 8 * $0) }
+            let joined = inputs.map { input in
+                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, input.count), alignment: 64)
+                copy.copyBytes(from: input)
+                return copy
+            }
+            defer { joined.forEach { $0.deallocate() } }
+            while (0..<lanes).contains(where: { done[$0] < inputs[$0].count / 64 }) {
+                for lane in 0..<lanes {
+                    let left = inputs[lane].count / 64 - done[lane]
+                    let count = generator.below(3) == 0 ? 0 : min(left, generator.below(300))
+                    blocks[lane] = count
+                    data[lane] = UnsafePointer(
+                        joined[lane].baseAddress!.advanced(by: 64 * done[lane]).assumingMemoryBound(to: UInt8.self))
+                    done[lane] += count
+                }
+                kernel.run(states: states, data: data, blocks: blocks, lanes: lanes)
+            }
+            for lane in 0..<lanes {
+                let whole = done[lane] * 64
+                let digest = SHA256Kernel.finish(
+                    state: states + 8 * lane, tail: UnsafeRawPointer(joined[lane].baseAddress!) + whole,
+                    tailLength: inputs[lane].count - whole, totalLength: inputs[lane].count)
+                #expect(
+                    digest == DigestAlgorithm.sha256.hash(inputs[lane]),
+                    "kernel \(kernel) lane \(lane) length \(inputs[lane].count)")
+            }
+        }
+    }
+
+    @Test func kernelForLanesRunsOnThisCPU() {
+        for lanes in 1...16 {
+            #expect(SHA256Kernel.forLanes(lanes).isSupported, "lanes \(lanes)")
+        }
+    }
+}
