@@ -88,21 +88,6 @@ extension Engine {
         return report
     }
 
-    private struct ChunkMove: Sendable {
-        var hash: [UInt8]
-        var from: RecordLocation
-        var to: RecordLocation
-    }
-
-    private struct CommitMove: Sendable {
-        var bucket: String
-        var key: String
-        var sequence: UInt64
-        var to: RecordLocation
-        /// The version the record is of (its order), for the versions table.
-        var order: UInt64
-    }
-
     /// What compacting one segment did: the bytes it copied, and why the segment had to stay
     /// (nil when it was retired).
     private struct SegmentOutcome {
@@ -170,37 +155,13 @@ extension Engine {
             for (header, location) in keptLog {
                 let (to, move) = try copyLogRecord(header, at: location)
                 outcome.copied += UInt64(RecordHeader.size) + UInt64(location.length)
-                if let move {
-                    commitMoves.append(
-                        CommitMove(bucket: move.bucket, key: move.key, sequence: move.sequence, to: to, order: move.order))
-                }
+                if let move { commitMoves.append(move) }
             }
         }
         let (moves, commits, gate, segmentTable, retiring) = (chunkMoves, commitMoves, reclaim, segments, outcome.kept == nil)
-        let (chunkTable, objectTable, versionTable) = (chunks, objects, self.versionTable)
+        let moveCommit = compactionMoveCommit
         let stillLive: UInt64? = try await committer.submit { txn, context in
-            for move in moves {
-                guard var entry = try txn.get(chunkTable, move.hash).map(ChunkEntry.decode), entry.location == move.from
-                else { continue }
-                entry.location = move.to
-                try txn.put(chunkTable, move.hash, entry.encoded())
-                let bytes = Int64(RecordHeader.size) + Int64(move.to.length)
-                context.liveDelta[LiveUnit(segment: move.to.segment), default: 0] += bytes
-                context.liveDelta[LiveUnit(segment: id), default: 0] -= bytes
-            }
-            for move in commits {
-                if var version = try txn.versionEntry(versionTable, bucket: move.bucket, key: move.key, order: move.order),
-                    version.sequence == move.sequence
-                {
-                    version.commitLocation = move.to
-                    try txn.putVersion(versionTable, bucket: move.bucket, key: move.key, version)
-                }
-                guard var record = try txn.object(objectTable, bucket: move.bucket, key: move.key),
-                    record.sequence == move.sequence
-                else { continue }
-                record.commitLocation = move.to
-                try txn.putObject(objectTable, bucket: move.bucket, key: move.key, record)
-            }
+            try moveCommit.apply(moves, commits, leaving: LiveUnit(segment: id), txn: txn, context: context)
             guard retiring else { return nil }
             // In commit order: a commit since the scan may have brought a dead record back.
             let stored = try txn.get(segmentTable, Tables.segmentKey(id)).map { try $0.decode { try $0.u64() } } ?? 0
@@ -223,7 +184,7 @@ extension Engine {
     /// returns where it landed and, for an object commit, what the index must be told.
     private func copyLogRecord(
         _ header: RecordHeader, at location: RecordLocation
-    ) throws -> (RecordLocation, (bucket: String, key: String, sequence: UInt64, order: UInt64)?) {
+    ) throws -> (RecordLocation, CommitMove?) {
         let payload = try store.readPayload(location)
         let again = payload.withUnsafeBytes {
             RecordHeader.encode(kind: header.kind, sequence: header.sequence, hash: header.hash, payload: $0)
@@ -234,10 +195,6 @@ extension Engine {
         let to = try payload.withUnsafeBytes {
             try store.append(kind: header.kind, sequence: header.sequence, hash: header.hash, payload: $0)
         }
-        guard header.kind == .objectCommit,
-            case .some(.objectCommit(let bucket, let key, let object)) = try LogPayload.decode(
-                kind: .objectCommit, payload: payload)
-        else { return (to, nil) }
-        return (to, (bucket, key, header.sequence, object.versionOrder != 0 ? object.versionOrder : header.sequence))
+        return (to, try CommitMove(copied: header, payload: payload, to: to))
     }
 }

@@ -160,23 +160,9 @@ extension Engine {
         /// Why the pack stays (nil: it is retired by the commit).
         var kept: String?
         var damaged = false
-        var moves: [Move] = []
+        var moves: [ChunkMove] = []
         var commitMoves: [CommitMove] = []
         var logCopies: [RecordLocation] = []
-    }
-
-    private struct Move: Sendable {
-        var hash: [UInt8]
-        var from: RecordLocation
-        var to: RecordLocation
-    }
-
-    private struct CommitMove: Sendable {
-        var bucket: String
-        var key: String
-        var sequence: UInt64
-        var order: UInt64
-        var to: RecordLocation
     }
 
     /// Copies a pack's live records (chunks the index points at, log records a rebuild needs:
@@ -205,7 +191,7 @@ extension Engine {
             let size = UInt64(RecordHeader.size + record.payload.count)
             copy.copied += size
             chunkBytesFound += size
-            copy.moves.append(Move(hash: record.header.hash, from: record.location, to: to))
+            copy.moves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
         }
         if let damage = summary.damage.first {
             copy.kept =
@@ -233,12 +219,9 @@ extension Engine {
             }
             copy.logCopies.append(to)
             copy.copied += UInt64(RecordHeader.size + record.payload.count)
-            guard record.header.kind == .objectCommit,
-                case .some(.objectCommit(let bucket, let key, let object)) = try LogPayload.decode(
-                    kind: .objectCommit, payload: record.payload)
-            else { continue }
-            let order = object.versionOrder != 0 ? object.versionOrder : record.header.sequence
-            copy.commitMoves.append(CommitMove(bucket: bucket, key: key, sequence: record.header.sequence, order: order, to: to))
+            if let move = try CommitMove(copied: record.header, payload: record.payload, to: to) {
+                copy.commitMoves.append(move)
+            }
         }
         return copy
     }
@@ -248,41 +231,19 @@ extension Engine {
     /// Returns the live bytes of packs that were to be retired but still hold some (a reference
     /// added meanwhile): they stay, for the next round.
     private func commitCopies(_ copies: [PackCopy]) async throws -> [LiveUnit: UInt64] {
-        let (chunkTable, objectTable, versionTable, segmentTable) = (chunks, objects, self.versionTable, segments)
-        let store = dataPathStore
+        let (moveCommit, segmentTable, store) = (compactionMoveCommit, segments, dataPathStore)
         let now = Engine.now()
         return try await committer.submit { txn, context in
             var stillLive: [LiveUnit: UInt64] = [:]
             for copy in copies {
                 let unit = copy.unit
-                for move in copy.moves {
-                    guard var entry = try txn.get(chunkTable, move.hash).map(ChunkEntry.decode), entry.location == move.from
-                    else { continue }
-                    entry.location = move.to
-                    try txn.put(chunkTable, move.hash, entry.encoded())
-                    let size = Int64(RecordHeader.size) + Int64(move.to.length)
-                    context.liveDelta[store.liveUnit(move.to), default: 0] += size
-                    context.liveDelta[unit, default: 0] -= size
-                }
+                try moveCommit.apply(copy.moves, copy.commitMoves, leaving: unit, txn: txn, context: context)
                 // Kept log records count as live where they land: a pack of nothing but them
                 // would otherwise be repacked every round. (Never subtracted: an over-count keeps
                 // a pack a little longer, never loses a record.)
                 for location in copy.logCopies {
                     context.liveDelta[store.liveUnit(location), default: 0] +=
                         Int64(RecordHeader.size) + Int64(location.length)
-                }
-                for move in copy.commitMoves {
-                    if var version = try txn.versionEntry(versionTable, bucket: move.bucket, key: move.key, order: move.order),
-                        version.sequence == move.sequence
-                    {
-                        version.commitLocation = move.to
-                        try txn.putVersion(versionTable, bucket: move.bucket, key: move.key, version)
-                    }
-                    guard var record = try txn.object(objectTable, bucket: move.bucket, key: move.key),
-                        record.sequence == move.sequence
-                    else { continue }
-                    record.commitLocation = move.to
-                    try txn.putObject(objectTable, bucket: move.bucket, key: move.key, record)
                 }
                 guard copy.kept == nil else { continue }
                 let stored = try txn.get(segmentTable, unit.indexKey).map { try $0.decode { try $0.u64() } } ?? 0
