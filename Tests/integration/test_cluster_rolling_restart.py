@@ -39,32 +39,42 @@ pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installe
 NODE_NAMES = ["gw-1", "gw-2", "gw-3"]
 
 
-def haproxy_config(lb_port, stats_port, node_ports):
-    """The README's Config/haproxy-cluster.cfg with loopback addresses, logging to stdout."""
-    text = open(os.path.join(REPO, "Config", "haproxy-cluster.cfg")).read()
-    replacements = [("log /dev/log local0", "log stdout format raw local0"),
-                    ("bind :9000", f"bind 127.0.0.1:{lb_port}"),
-                    ("bind 127.0.0.1:8404", f"bind 127.0.0.1:{stats_port}")]
-    for index, port in enumerate(node_ports):
-        replacements.append((f"10.0.0.1{index + 1}:9000", f"127.0.0.1:{port}"))
-    for old, new in replacements:
-        assert old in text, f"Config/haproxy-cluster.cfg no longer has {old!r}: update this test"
+def loopback_config(name, node_ports, replacements):
+    """The README's Config/<name> with the nodes (10.0.0.11:9000, ...) at their loopback ports and
+    `replacements` made; each text replaced must still be in the file, so the test follows it."""
+    text = open(os.path.join(REPO, "Config", name)).read()
+    nodes = [(f"10.0.0.1{index + 1}:9000", f"127.0.0.1:{port}") for index, port in enumerate(node_ports)]
+    for old, new in [*replacements, *nodes]:
+        assert old in text, f"Config/{name} no longer has {old!r}: update this test"
         text = text.replace(old, new)
     return text
+
+
+def haproxy_config(lb_port, stats_port, node_ports):
+    """Config/haproxy-cluster.cfg, logging to stdout."""
+    return loopback_config("haproxy-cluster.cfg", node_ports, [
+        ("log /dev/log local0", "log stdout format raw local0"),
+        ("bind :9000", f"bind 127.0.0.1:{lb_port}"),
+        ("bind 127.0.0.1:8404", f"bind 127.0.0.1:{stats_port}")])
 
 
 def nginx_config(directory, port, node_ports):
-    """The README's Config/nginx-cluster.conf with loopback addresses and files in `directory`."""
-    text = open(os.path.join(REPO, "Config", "nginx-cluster.conf")).read()
-    replacements = [("listen 9000;", f"listen 127.0.0.1:{port};"),
-                    ("pid /run/nginx-depot.pid;", f"pid {directory}/nginx.pid;"),
-                    ("/var/log/nginx/", f"{directory}/")]
-    for index, node_port in enumerate(node_ports):
-        replacements.append((f"10.0.0.1{index + 1}:9000", f"127.0.0.1:{node_port}"))
-    for old, new in replacements:
-        assert old in text, f"Config/nginx-cluster.conf no longer has {old!r}: update this test"
-        text = text.replace(old, new)
-    return text
+    """Config/nginx-cluster.conf with its pid and log files in `directory`."""
+    return loopback_config("nginx-cluster.conf", node_ports, [
+        ("listen 9000;", f"listen 127.0.0.1:{port};"),
+        ("pid /run/nginx-depot.pid;", f"pid {directory}/nginx.pid;"),
+        ("/var/log/nginx/", f"{directory}/")])
+
+
+def stop_in_the_foreground(process, directory):
+    """Stops a balancer run in the foreground (SIGTERM, then SIGKILL after 10 s) and removes its files."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 class Nginx:
@@ -98,13 +108,7 @@ class Nginx:
             return ""
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        stop_in_the_foreground(self.process, self.directory)
 
 
 class Balancer:
@@ -123,17 +127,18 @@ class Balancer:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen([HAPROXY, "-db", "-f", self.config], stdout=self.log, stderr=self.log)
 
-    def states(self):
-        """{(backend, server): status} from the stats CSV."""
+    def stats_rows(self):
+        """The stats CSV, a dict per proxy and server."""
         with urllib.request.urlopen(self.stats, timeout=5) as answer:
             text = answer.read().decode()
-        rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
-        return {(row["pxname"], row["svname"]): row["status"] for row in rows}
+        return list(csv.DictReader(io.StringIO(text.lstrip("# "))))
+
+    def states(self):
+        """{(backend, server): status}."""
+        return {(row["pxname"], row["svname"]): row["status"] for row in self.stats_rows()}
 
     def counters(self, proxy, server):
-        with urllib.request.urlopen(self.stats, timeout=5) as answer:
-            text = answer.read().decode()
-        for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
+        for row in self.stats_rows():
             if row["pxname"] == proxy and row["svname"] == server:
                 return row
         raise KeyError((proxy, server))
@@ -156,14 +161,8 @@ class Balancer:
             return f.read()[-tail:] if tail else f.read()
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_in_the_foreground(self.process, self.directory)
         self.log.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
