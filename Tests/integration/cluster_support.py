@@ -12,7 +12,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import types
 
 import pytest
 
@@ -146,13 +145,18 @@ def fresh_database(postgres):
     yield postgres.dsn.rsplit("/", 1)[0] + "/" + name
 
 
+# Where chunks_section puts the packs: moto's bucket, and the key prefix of the packs in it.
+PACK_BUCKET = "depot-chunks"
+PACKS = "site-a/packs/"
+
+
 def chunks_section(moto, cache):
-    """The `chunks:` and `cache:` lines of a cluster section: packs in moto's depot-chunks bucket
-    under site-a/, a 64 MiB read cache at `cache` (append to cluster_config's section)."""
+    """The `chunks:` and `cache:` lines of a cluster section: packs in moto's PACK_BUCKET under
+    site-a/, a 64 MiB read cache at `cache` (append to cluster_config's section)."""
     return (
         "  chunks:\n"
         f"    endpoint: {moto.endpoint}\n"
-        "    bucket: depot-chunks\n"
+        f"    bucket: {PACK_BUCKET}\n"
         "    accessKey: tier-key\n"
         "    secretKey: tier-secret\n"
         "    prefix: site-a/\n"
@@ -189,13 +193,33 @@ def new_database(postgres):
     return name, postgres.dsn.rsplit("/", 1)[0] + "/" + name
 
 
+class StartedCluster:
+    """What `cluster_nodes` started: the index database on `postgres` (name and DSN), moto holding
+    the packs, the nodes and their configuration files."""
+
+    def __init__(self, postgres, database, dsn, moto, nodes, configs):
+        self.postgres, self.database, self.dsn = postgres, database, dsn
+        self.moto, self.nodes, self.configs = moto, nodes, configs
+
+    def sql(self, query):
+        """Runs SQL on the cluster's index database; returns psql's unaligned, tuples-only output."""
+        return self.postgres.psql(query, database=self.database)
+
+    def packs(self):
+        """{key: size} of every pack in the store."""
+        found = {}
+        for page in self.moto.client.get_paginator("list_objects_v2").paginate(Bucket=PACK_BUCKET, Prefix=PACKS):
+            for item in page.get("Contents", []):
+                found[item["Key"]] = item["Size"]
+        return found
+
+
 @contextlib.contextmanager
 def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None):
     """The nodes `names` of one new cluster, started: a fresh database on `postgres` as the index,
     moto_server as the chunk store (bucket depot-chunks), each node in a directory of its own with
     `chunks_section` plus `extra` (text, or a function of the node's name and directory) after its
-    cluster section. Yields a namespace with database, dsn, moto, nodes and configs; every node and
-    moto are stopped at the end."""
+    cluster section. Yields a StartedCluster; every node and moto are stopped at the end."""
     from backends import Moto
     from conftest import DepotServer
 
@@ -203,14 +227,14 @@ def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None):
     moto = Moto()
     nodes, configs = [], []
     try:
-        moto.client.create_bucket(Bucket="depot-chunks")
+        moto.client.create_bucket(Bucket=PACK_BUCKET)
         for name in names:
             directory = tmp_path_factory.mktemp(name)
             more = extra(name, directory) if callable(extra) else extra
             configs.append(cluster_config(directory / "depot.yaml", dsn, name,
                                           chunks_section(moto, directory / "cache") + more))
             nodes.append(DepotServer(config=configs[-1], extra_env=extra_env).start())
-        yield types.SimpleNamespace(database=database, dsn=dsn, moto=moto, nodes=nodes, configs=configs)
+        yield StartedCluster(postgres, database, dsn, moto, nodes, configs)
     finally:
         for node in nodes:
             node.cleanup()

@@ -18,6 +18,7 @@ from backends import Moto, TcpProxy
 from cluster_support import chunks_section, cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
 from conftest import DEPOT_BIN, REPO, DepotServer, run_depot
 from event_receiver import Receiver
+from waiting import wait_for
 
 LEASE_SECONDS = 3
 PUT_LINE = re.compile(rb"PUT (/[^ ]*) HTTP/1\.1\r\n")
@@ -116,16 +117,6 @@ def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
             proxy.stop()
         receiver.stop()
         moto.stop()
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def archived(cluster, prefix):

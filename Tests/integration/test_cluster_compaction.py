@@ -12,44 +12,15 @@ import time
 import pytest
 
 from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
+from waiting import wait_for
 
-PACKS = "site-a/packs/"
 COMPACTION_LOCK = (0x64_6570_6f74 << 8) | 3
-
-
-def wait_for(predicate, timeout=45, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Cluster:
-    def __init__(self, postgres, database, moto, nodes):
-        self.postgres = postgres
-        self.database = database
-        self.moto = moto
-        self.nodes = nodes
-
-    def sql(self, query):
-        return self.postgres.psql(query, database=self.database)
-
-    def packs(self):
-        """{key: size} of every pack in the store."""
-        found = {}
-        for page in self.moto.client.get_paginator("list_objects_v2").paginate(Bucket="depot-chunks", Prefix=PACKS):
-            for item in page.get("Contents", []):
-                found[item["Key"]] = item["Size"]
-        return found
-
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
     with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b"], "storage: { gcIntervalSeconds: 1 }\n",
                        extra_env={"DEPOT_PACK_GRACE_SECONDS": "2"}) as started:
-        yield Cluster(postgres, started.database, started.moto, started.nodes)
+        yield started
 
 
 def test_compaction_repacks_what_deletes_left_and_every_remaining_object_reads_back(cluster):
@@ -81,10 +52,10 @@ def test_compaction_repacks_what_deletes_left_and_every_remaining_object_reads_b
     # Compaction retires the emptied packs, and deletes them once their grace period passed.
     # The deletes' own packs (a tombstone each) are repacked too, into the compacting node's pack.
     wait_for(lambda: sum(cluster.packs().values()) < sum(before.values()) * 0.5
-             and len(cluster.packs()) < len(before) * 0.5, what="the store to shrink")
+             and len(cluster.packs()) < len(before) * 0.5, 45, "the store to shrink")
     # A retirement row outlives its pack (16 bytes once deleted: retired at, deleted at).
     wait_for(lambda: int(cluster.sql("SELECT count(*) FROM depot_segments WHERE length(k) = 9 AND length(v) = 8")) == 0,
-             what="retired packs to be deleted")
+             45, "retired packs to be deleted")
     assert int(cluster.sql("SELECT count(*) FROM depot_segments WHERE length(k) = 9 AND length(v) = 16")) > 0
     after = cluster.packs()
     print(f"packs {len(before)} -> {len(after)}, bytes {sum(before.values())} -> {sum(after.values())}")

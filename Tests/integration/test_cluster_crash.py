@@ -41,20 +41,10 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-class Cluster:
-    def __init__(self, postgres, database, nodes):
-        self.postgres = postgres
-        self.database = database
-        self.nodes = nodes
-
-    def sql(self, query):
-        return self.postgres.psql(query, database=self.database)
-
-
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
     with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b", "node-c"], AGENT_ACCOUNT) as started:
-        yield Cluster(postgres, started.database, started.nodes)
+        yield started
 
 
 def listed(client, bucket, prefix=""):

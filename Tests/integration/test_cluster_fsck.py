@@ -11,24 +11,16 @@ import threading
 
 import pytest
 
-from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
+from cluster_support import PACK_BUCKET, PACKS, cluster_nodes, postgres  # noqa: F401 (fixture)
 from conftest import DEPOT_BIN
-
-PACKS = "site-a/packs/"
 
 
 class Cluster:
-    def __init__(self, moto, nodes, config):
-        self.moto = moto
-        self.nodes = nodes
-        self.config = config
+    """The started cluster, with fsck run on node A's configuration and the packs' bytes at hand."""
 
-    def packs(self):
-        found = {}
-        for page in self.moto.client.get_paginator("list_objects_v2").paginate(Bucket="depot-chunks", Prefix=PACKS):
-            for item in page.get("Contents", []):
-                found[item["Key"]] = item["Size"]
-        return found
+    def __init__(self, started):
+        self.moto, self.nodes, self.config = started.moto, started.nodes, started.configs[0]
+        self.packs = started.packs
 
     def fsck(self, *args):
         result = subprocess.run([DEPOT_BIN, "fsck", "--config", self.config, *args],
@@ -44,10 +36,10 @@ class Cluster:
         return new[0]
 
     def pack_bytes(self, key):
-        return self.moto.client.get_object(Bucket="depot-chunks", Key=key)["Body"].read()
+        return self.moto.client.get_object(Bucket=PACK_BUCKET, Key=key)["Body"].read()
 
     def put_pack(self, key, body):
-        self.moto.client.put_object(Bucket="depot-chunks", Key=key, Body=body)
+        self.moto.client.put_object(Bucket=PACK_BUCKET, Key=key, Body=body)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +47,7 @@ def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
     # No compaction: the tests damage packs and must find them where they left them.
     with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b"], "storage: { gcIntervalSeconds: 0 }\n") as started:
         started.nodes[0].client().create_bucket(Bucket="rec")
-        yield Cluster(started.moto, started.nodes, started.configs[0])
+        yield Cluster(started)
 
 
 def test_a_healthy_cluster_is_clean_while_uploads_run_through_both_nodes(cluster):
@@ -98,7 +90,7 @@ def test_a_pack_deleted_from_the_store_is_reported_with_its_objects(cluster):
     a = cluster.nodes[0].client()
     pack = cluster.put_new(a, "rec", "lost/clip.mp4", os.urandom(120_000))
     saved = cluster.pack_bytes(pack)
-    cluster.moto.client.delete_object(Bucket="depot-chunks", Key=pack)
+    cluster.moto.client.delete_object(Bucket=PACK_BUCKET, Key=pack)
     try:
         code, out = cluster.fsck()
         assert code == 1, out

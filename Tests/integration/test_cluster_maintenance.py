@@ -6,25 +6,16 @@ advisory lock (AdvisoryLockLeadership): one node expires every object, the other
 killed with SIGKILL, the holder's session ends, its lock frees and another node takes the pass over."""
 import os
 import re
-import time
 
 import pytest
 
 from backends import Moto
 from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
 from conftest import DepotServer
+from waiting import wait_for
 
 LIFECYCLE_LOCK = (0x64_6570_6f74 << 8) | 1
 TWO_DAYS = str(2 * 86400)
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

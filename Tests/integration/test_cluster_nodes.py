@@ -21,21 +21,11 @@ from cluster_support import chunks_section, cluster_config, cluster_nodes, postg
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 
 
-class Cluster:
-    def __init__(self, postgres, database, nodes):
-        self.postgres = postgres
-        self.database = database
-        self.nodes = nodes
-
-    def sql(self, query):
-        return self.postgres.psql(query, database=self.database)
-
-
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
     with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b", "node-c"]) as started:
         assert "index in PostgreSQL at" in started.nodes[0].logs()
-        yield Cluster(postgres, started.database, started.nodes)
+        yield started
 
 
 def listed(client, bucket, prefix=""):

@@ -6,21 +6,12 @@ drains. (Events a node already held in a claimed batch, at most 100 per node, ma
 after they were dropped: the retry skips only those it finds gone before its next attempt.)"""
 import json
 import os
-import time
 
 from backends import Moto
 from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
 from conftest import DepotServer, run_depot
 from event_receiver import Receiver
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from waiting import wait_for
 
 
 def test_the_shared_outbox_keeps_its_bound_by_dropping_the_clusters_oldest(postgres, tmp_path):  # noqa: F811

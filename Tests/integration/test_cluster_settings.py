@@ -13,6 +13,7 @@ import pytest
 from botocore.config import Config
 
 from admin_client import Admin
+import waiting
 from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
 
 # One poll a second: a change is seen well within this (the bound also covers a loaded machine).
@@ -20,12 +21,7 @@ FOLLOW_SECONDS = 8
 
 
 def wait_for(predicate, timeout=FOLLOW_SECONDS, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return waiting.wait_for(predicate, timeout, what, every=0.1)
 
 
 class Cluster:

@@ -22,6 +22,7 @@ from cluster_support import PG_PASSWORD, chunks_section, cluster_config, postgre
 from conftest import DepotServer, run_depot
 from test_cluster_crash import cluster  # noqa: F401 (fixture: three nodes)
 from vault_agent_server import VAULT_HEADERS
+from waiting import wait_for
 
 MIB = 1 << 20
 
@@ -36,16 +37,6 @@ def metric(endpoint, name, node=None):
     text = requests.get(endpoint + "/metrics", timeout=10).text
     found = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.M)
     return float(found.group(1)) if found else None
-
-
-def wait_for(check, seconds, what):
-    deadline = time.time() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.time() < deadline, f"{what} within {seconds} s"
-        time.sleep(0.3)
 
 
 def cluster_view(node):
