@@ -18,9 +18,9 @@ enum {
     DEPOT_SHA256_KERNEL_SHANI = 1,
     /* SHA extensions, two streams' rounds interleaved to hide sha256rnds2's latency. */
     DEPOT_SHA256_KERNEL_SHANI_X2 = 2,
-    /* AVX-512VL on ymm registers: 8 streams, one per 32-bit lane. */
+    /* AVX-512 (F, VL, BW) on ymm registers: 8 streams, one per 32-bit lane. */
     DEPOT_SHA256_KERNEL_AVX512_8 = 3,
-    /* AVX-512F on zmm registers: 16 streams. */
+    /* AVX-512 (F, BW) on zmm registers: 16 streams. */
     DEPOT_SHA256_KERNEL_AVX512_16 = 4,
 };
 
