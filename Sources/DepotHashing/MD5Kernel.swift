@@ -18,7 +18,7 @@ import CDepotChecksums
 ///
 /// So 16 concurrent uploads cost 8-14x less CPU for their ETags than with OpenSSL. A lone stream
 /// does not gain: in a quieter run OpenSSL did 580-590 MiB/s, the scalar kernel 450-470 and one
-/// AVX-512 lane alone 515, so passes with a single stream go to OpenSSL (`MultiBufferMD5`).
+/// AVX-512 lane alone 515, so passes with a single stream go to OpenSSL (`MultiBufferHashing`).
 public enum MD5Kernel: Int32, Sendable, CaseIterable {
     case scalar = 0
     case avx2 = 1
@@ -46,38 +46,9 @@ public enum MD5Kernel: Int32, Sendable, CaseIterable {
     /// The MD5 of each input (at most 16), computed together in one multi-buffer run.
     public func digests(_ inputs: [[UInt8]]) -> [[UInt8]] {
         precondition(inputs.count <= Int(DEPOT_MD5_MAX_LANES), "digests: at most 16 inputs")
-        let lanes = inputs.count
-        let total = inputs.reduce(0) { $0 + $1.count }
-        let joined = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, total), alignment: 64)
-        let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * max(1, lanes))
-        let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: max(1, lanes))
-        let blocks = UnsafeMutablePointer<Int>.allocate(capacity: max(1, lanes))
-        defer {
-            joined.deallocate()
-            states.deallocate()
-            data.deallocate()
-            blocks.deallocate()
-        }
-        var offset = 0
-        for (lane, input) in inputs.enumerated() {
-            input.withUnsafeBytes { source in
-                if !source.isEmpty {
-                    UnsafeMutableRawBufferPointer(rebasing: joined[offset..<offset + source.count]).copyMemory(
-                        from: source)
-                }
-            }
-            data[lane] = UnsafePointer(joined.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self))
-            blocks[lane] = input.count / 64
-            depot_md5_init_state(states + 4 * lane)
-            offset += input.count
-        }
-        run(states: states, data: data, blocks: blocks, lanes: lanes)
-        return (0..<lanes).map { lane in
-            let whole = blocks[lane] * 64
-            return Self.finish(
-                state: states + 4 * lane, tail: UnsafeRawPointer(data[lane]!) + whole,
-                tailLength: inputs[lane].count - whole, totalLength: inputs[lane].count)
-        }
+        return laneDigests(
+            inputs, stateWords: 4, initialize: { depot_md5_init_state($0) },
+            run: { run(states: $0, data: $1, blocks: $2, lanes: $3) }, finish: Self.finish)
     }
 
     /// Pads the last `tailLength` (< 64) bytes and returns the 16-byte digest.

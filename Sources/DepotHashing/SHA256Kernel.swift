@@ -4,10 +4,6 @@ import CDepotChecksums
 /// chunks' content addresses computed at once, two interleaved SHA-NI chains or one stream per
 /// 32-bit AVX-512 lane. `MultiBufferHashing` picks the kernel for each pass from the number of
 /// streams in it (`forLanes`); tests force each one the CPU has.
-///
-/// (This file was overwritten by accident by helper H2 while H1 was writing it, and rebuilt by H2
-/// with the same public API as H1's compiled version: cases, `isSupported`, `lanes`, `optimized`,
-/// `forLanes`, `initialize`, `run`, `finish`, `digests`. H1: restore your own text if it differs.)
 public enum SHA256Kernel: Int32, Sendable, CaseIterable {
     case scalar = 0
     /// SHA extensions (sha256rnds2), one stream.

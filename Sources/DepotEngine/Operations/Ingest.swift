@@ -45,9 +45,12 @@ public final class IngestSession {
     let engine: Engine
     private var chunker: StreamingChunker
     /// The ETag's MD5, in the shared multi-buffer service: hashed off this thread while chunking
-    /// and SHA-256 go on, side by side with the other uploads' in SIMD lanes.
-    private let md5 = MultiBufferMD5.shared.makeStream()
-    private let sha256 = StreamingDigest(.sha256)
+    /// goes on, side by side with the other uploads' in SIMD lanes.
+    private let md5 = MultiBufferHashing.shared.makeMD5Stream()
+    /// The current chunk's SHA-256 (its address), in the same service: the worker hashes the
+    /// body's network buffers for this upload's MD5 lane and then for this lane while they are in
+    /// cache; `store` waits for the chunk's last pass before its dedup lookup.
+    private let sha256 = MultiBufferHashing.shared.makeSHA256Stream()
     private var manifest: [ChunkRef] = []
     private var placements: [ChunkPlacement] = []
     private var appendedHere: [[UInt8]: RecordLocation] = [:]
@@ -108,8 +111,11 @@ public final class IngestSession {
         md5.update(bytes, owner: owner)
         size += UInt64(bytes.count)
         do {
-            // SHA-256 per piece while it is in cache (StreamingChunker.append(_:owner:piece:_:)).
-            try chunker.append(bytes, owner: owner, piece: { self.sha256.update($0) }) { chunk in try self.store(chunk) }
+            // SHA-256 per piece as it arrives (StreamingChunker.append(_:owner:piece:_:)), in place
+            // in the network buffer the chunker keeps until the chunk is written.
+            try chunker.append(bytes, owner: owner, piece: { self.sha256.update($0, owner: owner) }) { chunk in
+                try self.store(chunk)
+            }
         } catch { throw EngineError.wrap(error) }
     }
 

@@ -8,23 +8,32 @@ import Dispatch
     import Darwin
 #endif
 
-/// One MD5 service that many concurrent uploads feed, so their ETags are computed side by side in
-/// SIMD lanes (`MD5Kernel`): 16 cameras uploading together cost about what one did before.
+/// One hashing service that many concurrent uploads feed, so that their hashes are computed side
+/// by side in SIMD lanes: each upload's MD5 (the S3 ETag, `MD5Kernel`) and the SHA-256 of each of
+/// its chunks (the content address, `SHA256Kernel`). 16 cameras uploading together cost about what
+/// one did before.
 ///
-/// Each upload holds an `MD5Stream`. Its `update` queues the piece's whole 64-byte blocks for the
-/// worker where they are, holding the network buffer they arrived in (pieces of 32 KiB or more
-/// with an owner), or copies small pieces into a staging buffer that is queued once full; a
-/// stream holds at most `window` bytes queued, so memory per upload is bounded and a writer the
-/// hashing falls behind is held back. One worker thread takes the blocks waiting in up to 16
-/// streams and runs them through the kernel in one pass. Streams with nothing waiting simply sit out a pass, and
-/// streams that end at different times never wait for each other: `finalize` hashes its own last
-/// blocks and the padded tail on the caller's thread. A block run that has a pass to itself goes
-/// through OpenSSL, faster than one SIMD lane alone (`minimumKernelLanes`). Small uploads never wake the worker at all:
+/// Each stream (an upload's MD5, or its current chunk's SHA-256) is a `HashStream`. Its `update`
+/// queues the piece's whole 64-byte blocks for the worker where they are, holding the network
+/// buffer they arrived in (pieces of 32 KiB or more with an owner), or copies small pieces into a
+/// staging buffer that is queued once full; a stream holds at most `window` bytes queued, so
+/// memory per upload is bounded and a writer the hashing falls behind is held back. One worker
+/// thread takes the blocks waiting in up to 16 streams of each function and runs them through the
+/// kernels in one pass: the MD5 lanes first, then the SHA-256 lanes, which are mostly the same
+/// uploads' same network buffers, so the second function reads them from cache. Streams with
+/// nothing waiting simply sit out a pass, and streams that end at different times never wait for
+/// each other: `finalize` hashes its own last blocks and the padded tail on the caller's thread. A
+/// function's block runs that have a pass to themselves go through OpenSSL, faster than one SIMD
+/// lane alone (`LaneFunction.minimumKernelLanes`). Small streams never wake the worker at all:
 /// below `wakeThreshold` waiting bytes, `finalize` does everything on the caller's thread.
+///
+/// A chunk's address is needed before the chunk is written (the deduplication lookup), so the
+/// ingest waits in `finalize` for the worker's pass over its chunk when one is under way; the MD5
+/// is only needed at the end of the upload.
 ///
 /// Measured (release, `swiftc -O` of this module with a driver in /tmp; writers feeding 64 MiB
 /// each in 64 KiB pieces, on the 2-core AVX-512 machine at load 5-9 from parallel builds, so
-/// ranges): MiB hashed per CPU-second of the whole process, writers' copies included.
+/// ranges): MiB of MD5 hashed per CPU-second of the whole process, writers' copies included.
 ///
 /// Hashing large owned pieces in place instead of copying every byte into a ring first (the
 /// copy was 3.0-3.2% of a 32 MiB PUT's server samples): A/B of release servers under 8 x 32 MiB
@@ -37,26 +46,23 @@ import Dispatch
 /// |       1 | 566-583                 | 495-543 (the ring copy) | 1 (OpenSSL)        |
 /// |       8 | 572-583                 | 1,950-2,660             | 7.5 of 8           |
 /// |      16 | 574-578                 | 2,520-3,770             | 15.5 of 16         |
-public final class MultiBufferMD5: @unchecked Sendable {
-    /// The service of the process: every upload's ETag.
-    public static let shared = MultiBufferMD5(minimumKernelLanes: environmentMinimumKernelLanes())
+public final class MultiBufferHashing: @unchecked Sendable {
+    /// The service of the process: every upload's ETag and every chunk's address.
+    public static let shared = MultiBufferHashing(
+        md5MinimumKernelLanes: environmentMinimumKernelLanes("DEPOT_MD5_KERNEL_MIN_LANES"),
+        sha256MinimumKernelLanes: environmentMinimumKernelLanes("DEPOT_SHA256_KERNEL_MIN_LANES"))
 
-    /// Test hook: `DEPOT_MD5_KERNEL_MIN_LANES=1` makes a server run the SIMD kernel on every pass,
-    /// so integration tests (debug builds, where the default leaves every pass to OpenSSL) check
-    /// the ETags the kernel computes.
-    static func environmentMinimumKernelLanes() -> Int? {
-        getenv("DEPOT_MD5_KERNEL_MIN_LANES").flatMap { Int(String(cString: $0)) }.map { max(1, $0) }
+    /// Test hooks: `DEPOT_MD5_KERNEL_MIN_LANES=1` and `DEPOT_SHA256_KERNEL_MIN_LANES=1` make a
+    /// server run the SIMD kernels on every pass, so integration tests (debug builds, where the
+    /// default leaves every pass to OpenSSL) check the ETags and chunk addresses they compute.
+    static func environmentMinimumKernelLanes(_ name: String) -> Int? {
+        getenv(name).flatMap { Int(String(cString: $0)) }.map { max(1, $0) }
     }
 
-    public let kernel: MD5Kernel
+    /// The functions, by `LaneFunction.Kind` raw value.
+    let functions: [LaneFunction]
     /// Bytes a stream may hold unhashed before its writer waits.
     let window: Int
-    /// Passes with fewer streams than this hash them one after another with OpenSSL instead:
-    /// one SIMD lane alone is slower than OpenSSL (515 against 580 MiB/s), two are faster. In a
-    /// debug build the kernels are unoptimized (C at -O0: 16 AVX-512 lanes do 176 MiB/s in
-    /// total) and never beat OpenSSL, so every pass goes to OpenSSL; tests pass 1 to run the
-    /// kernel on every pass.
-    let minimumKernelLanes: Int
     /// The worker is woken once a stream has this much waiting: below it, handing the bytes over
     /// would cost more than hashing them on the caller's thread at `finalize`.
     static let wakeThreshold = 64 << 10
@@ -89,18 +95,31 @@ public final class MultiBufferMD5: @unchecked Sendable {
     private var streams: [LaneState] = []
     private var workerRunning = false
     private var nextStart = 0
-    private let workerQueue = DispatchQueue(label: "depot.md5.multibuffer")
+    private let workerQueue = DispatchQueue(label: "depot.hashing.multibuffer")
 
-    public init(kernel: MD5Kernel = .best, window: Int = 1 << 20, minimumKernelLanes: Int? = nil) {
-        self.kernel = kernel.isSupported ? kernel : .scalar
+    /// `sha256Kernel` forces one SHA-256 kernel on every kernel pass (tests); by default each
+    /// pass runs the one measured fastest for its number of streams. A minimum of 1 runs the
+    /// kernel on every pass (tests); nil takes the function's default.
+    public init(
+        md5Kernel: MD5Kernel = .best, sha256Kernel: SHA256Kernel? = nil, window: Int = 1 << 20,
+        md5MinimumKernelLanes: Int? = nil, sha256MinimumKernelLanes: Int? = nil
+    ) {
+        functions = LaneFunction.Kind.allCases.map { kind in
+            switch kind {
+            case .md5: return .md5(kernel: md5Kernel, minimumKernelLanes: md5MinimumKernelLanes)
+            case .sha256: return .sha256(forced: sha256Kernel, minimumKernelLanes: sha256MinimumKernelLanes)
+            }
+        }
         self.window = max(Self.stagingCapacity, window / 64 * 64)
-        // The scalar kernel (a CPU without AVX2) never beats OpenSSL: every pass then goes to OpenSSL.
-        let kernelPays = self.kernel != .scalar && depot_md5_kernels_optimized() != 0
-        self.minimumKernelLanes = minimumKernelLanes ?? (kernelPays ? 2 : Int.max)
     }
 
-    /// A new stream, for one upload.
-    public func makeStream() -> MD5Stream { MD5Stream(service: self) }
+    /// A new MD5 stream, for one upload's ETag.
+    public func makeMD5Stream() -> HashStream { HashStream(service: self, function: functions[LaneFunction.Kind.md5.rawValue]) }
+
+    /// A new SHA-256 stream, for the content addresses of one upload's chunks (one after another).
+    public func makeSHA256Stream() -> HashStream {
+        HashStream(service: self, function: functions[LaneFunction.Kind.sha256.rawValue])
+    }
 
     // MARK: Writers
 
@@ -198,9 +217,9 @@ public final class MultiBufferMD5: @unchecked Sendable {
         let staged = lane.staged
         let stagedBlocks = (staged?.count ?? 0) / 64
         if let staged, stagedBlocks > 0 { hashAlone(lane, from: UnsafeRawPointer(staged.bytes), blocks: stagedBlocks) }
-        let digest = MD5Kernel.finish(
-            state: lane.state, tail: staged.map { UnsafeRawPointer($0.bytes) + stagedBlocks * 64 },
-            tailLength: (staged?.count ?? 0) - stagedBlocks * 64, totalLength: lane.written)
+        let digest = lane.function.finish(
+            lane.state, staged.map { UnsafeRawPointer($0.bytes) + stagedBlocks * 64 },
+            (staged?.count ?? 0) - stagedBlocks * 64, lane.written)
         monitor.lock()
         unregister(lane)
         monitor.unlock()
@@ -227,14 +246,7 @@ public final class MultiBufferMD5: @unchecked Sendable {
     }
 
     private func hashAlone(_ lane: LaneState, from data: UnsafeRawPointer, blocks: Int) {
-        guard blocks > 0 else { return }
-        if minimumKernelLanes > 1 {
-            depot_openssl_md5_blocks(lane.state, data, blocks)
-        } else {
-            var pointer: UnsafePointer<UInt8>? = data.assumingMemoryBound(to: UInt8.self)
-            var count = blocks
-            kernel.run(states: lane.state, data: &pointer, blocks: &count, lanes: 1)
-        }
+        lane.function.hashAlone(lane.state, from: data, blocks: blocks)
     }
 
     // MARK: The worker
@@ -258,48 +270,54 @@ public final class MultiBufferMD5: @unchecked Sendable {
         let blocks: Int
     }
 
-    /// Claims the streams for the next pass, taking turns. With at least `minimumKernelLanes`
-    /// streams holding whole blocks, up to 16 of them go through the kernel together. With fewer,
-    /// only streams holding `wakeThreshold` bytes are taken (through OpenSSL, one after another):
-    /// the others wait to share a later pass, since hashing each small remainder alone would
-    /// forgo the lanes. Nothing waits for ever: a writer's full window and a `finalize` waiting
-    /// on the worker are above the threshold, and smaller remainders are hashed by `finalize`.
-    /// Each lane's pass covers one queued run (a network buffer's blocks, or a staging buffer's);
-    /// the single block that joins two network buffers is hashed alone just before, so it does
-    /// not cost its lane a whole pass. Called with the lock held.
-    private func claimBatch() -> [Claim] {
+    /// Claims the streams for the next pass, taking turns, for each function apart. With at least
+    /// the function's `minimumKernelLanes` streams holding whole blocks, up to 16 of them go
+    /// through its kernel together. With fewer, only streams holding `wakeThreshold` bytes are
+    /// taken (through OpenSSL, one after another): the others wait to share a later pass, since
+    /// hashing each small remainder alone would forgo the lanes. Nothing waits for ever: a
+    /// writer's full window and a `finalize` waiting on the worker are above the threshold, and
+    /// smaller remainders are hashed by `finalize`. Each lane's pass covers one queued run (a
+    /// network buffer's blocks, or a staging buffer's); the single block that joins two network
+    /// buffers is hashed alone just before, so it does not cost its lane a whole pass. Returns the
+    /// claims of each function, by `LaneFunction.Kind` raw value. Called with the lock held.
+    private func claimBatch() -> [[Claim]] {
         let count = streams.count
         guard count > 0 else { return [] }
-        var ready: [LaneState] = []
-        for step in 0..<count where ready.count < Int(DEPOT_MD5_MAX_LANES) {
+        let most = Int(DEPOT_MD5_MAX_LANES)
+        var ready: [[LaneState]] = functions.map { _ in [] }
+        for step in 0..<count {
             let lane = streams[(nextStart + step) % count]
+            let kind = lane.function.kind.rawValue
             // Claimed first: a claimed stream's queue head may be moving under its claimer.
-            if !lane.claimed, lane.queuedBlocks > 0 { ready.append(lane) }
+            if !lane.claimed, lane.queuedBlocks > 0, ready[kind].count < most { ready[kind].append(lane) }
         }
         nextStart = (nextStart + 1) % count
-        let kernelPass = ready.count >= minimumKernelLanes
-        if !kernelPass { ready.removeAll { $0.queuedBlocks * 64 < Self.wakeThreshold } }
-        return ready.map { lane in
-            // A lane alone in OpenSSL has no partners to keep waiting: it takes all it can.
-            let limit = kernelPass ? Self.blocksPerPass : 16 * Self.blocksPerPass
-            var lead: [(UnsafeRawPointer, Int)] = []
-            var index = 0
-            while index + 1 < lane.segments.count, lane.segments[index].remaining <= Self.leadBlocks {
-                let segment = lane.segments[index]
-                lead.append((segment.base + segment.consumed * 64, segment.remaining))
-                index += 1
+        return functions.map { function in
+            var lanes = ready[function.kind.rawValue]
+            let kernelPass = lanes.count >= function.minimumKernelLanes
+            if !kernelPass { lanes.removeAll { $0.queuedBlocks * 64 < Self.wakeThreshold } }
+            return lanes.map { lane in
+                // A lane alone in OpenSSL has no partners to keep waiting: it takes all it can.
+                let limit = kernelPass ? Self.blocksPerPass : 16 * Self.blocksPerPass
+                var lead: [(UnsafeRawPointer, Int)] = []
+                var index = 0
+                while index + 1 < lane.segments.count, lane.segments[index].remaining <= Self.leadBlocks {
+                    let segment = lane.segments[index]
+                    lead.append((segment.base + segment.consumed * 64, segment.remaining))
+                    index += 1
+                }
+                let main = lane.segments[index]
+                lane.claimed = true
+                return Claim(
+                    lane: lane, lead: lead, leadSegments: index, data: main.base + main.consumed * 64,
+                    blocks: min(main.remaining, limit))
             }
-            let main = lane.segments[index]
-            lane.claimed = true
-            return Claim(
-                lane: lane, lead: lead, leadSegments: index, data: main.base + main.consumed * 64,
-                blocks: min(main.remaining, limit))
         }
     }
 
     private func runWorker() {
         let lanes = Int(DEPOT_MD5_MAX_LANES)
-        let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * lanes)
+        let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * lanes)
         let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: lanes)
         let blocks = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
         defer {
@@ -309,37 +327,44 @@ public final class MultiBufferMD5: @unchecked Sendable {
         }
         monitor.lock()
         while true {
-            let batch = claimBatch()
-            if batch.isEmpty {
-                if !workReady.wait(monitor, milliseconds: Self.idleMilliseconds), claimBatch().isEmpty {
+            var batch = claimBatch()
+            if batch.allSatisfy(\.isEmpty) {
+                if workReady.wait(monitor, milliseconds: Self.idleMilliseconds) { continue }
+                // Idle for a while: one more look, and the claims it makes are run (dropping them
+                // left their streams claimed for ever, and their `finalize` waiting with them).
+                batch = claimBatch()
+                if batch.allSatisfy(\.isEmpty) {
                     workerRunning = false
                     monitor.unlock()
                     return
                 }
-                continue
             }
             monitor.unlock()
-            for claim in batch {
-                for (start, count) in claim.lead { hashAlone(claim.lane, from: start, blocks: count) }
-            }
-            if batch.count < minimumKernelLanes {
-                for claim in batch { hashAlone(claim.lane, from: claim.data, blocks: claim.blocks) }
-            } else {
-                for (index, claim) in batch.enumerated() {
-                    (states + 4 * index).update(from: claim.lane.state, count: 4)
+            // MD5 first, then SHA-256 over (mostly) the same network buffers, still in cache.
+            for (function, claims) in zip(functions, batch) where !claims.isEmpty {
+                for claim in claims {
+                    for (start, count) in claim.lead { hashAlone(claim.lane, from: start, blocks: count) }
+                }
+                if claims.count < function.minimumKernelLanes {
+                    for claim in claims { hashAlone(claim.lane, from: claim.data, blocks: claim.blocks) }
+                    continue
+                }
+                let words = function.stateWords
+                for (index, claim) in claims.enumerated() {
+                    (states + words * index).update(from: claim.lane.state, count: words)
                     data[index] = claim.data.assumingMemoryBound(to: UInt8.self)
                     blocks[index] = claim.blocks
                 }
-                kernel.run(states: states, data: data, blocks: blocks, lanes: batch.count)
-                for (index, claim) in batch.enumerated() {
-                    claim.lane.state.update(from: states + 4 * index, count: 4)
+                function.kernel(states, data, blocks, claims.count)
+                for (index, claim) in claims.enumerated() {
+                    claim.lane.state.update(from: states + words * index, count: words)
                 }
             }
             // Owners of finished runs are released after the lock (a network buffer's release
             // may free memory): collected here, dropped at the end of the iteration.
             var finished: [Segment] = []
             monitor.lock()
-            for claim in batch {
+            for claim in batch.joined() {
                 claim.lane.consume(leadSegments: claim.leadSegments, blocks: claim.blocks, into: &finished)
                 claim.lane.claimed = false
             }
@@ -349,117 +374,4 @@ public final class MultiBufferMD5: @unchecked Sendable {
             monitor.lock()
         }
     }
-}
-
-/// A run of whole 64-byte blocks queued for the worker, kept valid by `owner`.
-struct Segment {
-    let owner: AnyObject
-    let base: UnsafeRawPointer
-    let blocks: Int
-    /// Bytes this run counts against the stream's window: a kept network buffer counts as the
-    /// buffer it pins, whatever part of it the run covers.
-    let pins: Int
-    var consumed = 0
-    var remaining: Int { blocks - consumed }
-
-    init(owner: AnyObject, base: UnsafeRawPointer, blocks: Int, pins: Int) {
-        self.owner = owner
-        self.base = base
-        self.blocks = blocks
-        self.pins = pins
-    }
-}
-
-/// Bytes copied for the stream (small pieces, pieces without an owner, the partial blocks at the
-/// ends of kept pieces). Written by the stream's writer until handed over, then only read.
-final class StagedBytes: @unchecked Sendable {
-    let bytes: UnsafeMutableRawPointer
-    let capacity: Int
-    private(set) var count = 0
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-    }
-
-    deinit { bytes.deallocate() }
-
-    func append(_ source: UnsafeRawBufferPointer) {
-        guard let base = source.baseAddress, !source.isEmpty else { return }
-        (bytes + count).copyMemory(from: base, byteCount: source.count)
-        count += source.count
-    }
-}
-
-/// One stream's bytes and state. `segments`, `queuedBlocks`, `pinned`, `claimed` and
-/// `registered` are guarded by the service's lock; `state` belongs to whoever claimed the stream;
-/// `staged` and `written` to the stream's writer.
-final class LaneState: @unchecked Sendable {
-    var segments: [Segment] = []
-    var queuedBlocks = 0
-    var pinned = 0
-    var staged: StagedBytes?
-    /// Bytes written since the stream began.
-    var written = 0
-    var claimed = false
-    var registered = false
-    let state = UnsafeMutablePointer<UInt32>.allocate(capacity: 4)
-
-    init() { depot_md5_init_state(state) }
-
-    deinit { state.deallocate() }
-
-    /// Records a pass: the lead runs and `blocks` of the next run are hashed. Runs used up move
-    /// to `finished` (their owners are released by the caller, outside the lock).
-    func consume(leadSegments: Int, blocks: Int, into finished: inout [Segment]) {
-        for _ in 0..<leadSegments {
-            let segment = segments.removeFirst()
-            queuedBlocks -= segment.remaining
-            pinned -= segment.pins
-            finished.append(segment)
-        }
-        segments[0].consumed += blocks
-        queuedBlocks -= blocks
-        if segments[0].remaining == 0 {
-            let segment = segments.removeFirst()
-            pinned -= segment.pins
-            finished.append(segment)
-        }
-    }
-
-    /// Back to an empty stream. Called only once the service no longer sees it.
-    func reset() {
-        segments.removeAll()
-        queuedBlocks = 0
-        pinned = 0
-        staged = nil
-        written = 0
-        claimed = false
-        depot_md5_init_state(state)
-    }
-}
-
-/// One upload's MD5 through the shared service: the contract of `StreamingDigest` (`update`
-/// pieces of any size, then `finalize`), used by one caller at a time. `update` may wait for the
-/// service when the stream's window is full. Dropping a stream without finalizing it is fine.
-public final class MD5Stream: @unchecked Sendable {
-    private let service: MultiBufferMD5
-    private let lane = LaneState()
-
-    init(service: MultiBufferMD5) { self.service = service }
-
-    deinit { service.release(lane) }
-
-    public func update(_ bytes: UnsafeRawBufferPointer) { service.write(lane, bytes, owner: nil) }
-
-    /// `owner` returns an object that keeps `bytes` valid and unchanged while it lives (the
-    /// network buffer they are in): a large piece is then hashed in place instead of copied.
-    public func update(_ bytes: UnsafeRawBufferPointer, owner: (() -> AnyObject)?) {
-        service.write(lane, bytes, owner: owner)
-    }
-
-    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-    /// The 16-byte MD5 of everything written; the stream is then empty again, ready for reuse.
-    public func finalize() -> [UInt8] { service.finish(lane) }
 }

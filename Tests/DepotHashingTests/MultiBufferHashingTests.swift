@@ -1,0 +1,263 @@
+import DepotHashing
+import Dispatch
+import Foundation
+import Testing
+
+/// The shared multi-buffer service against OpenSSL, for each function it runs (an upload's MD5,
+/// a chunk's SHA-256) and each kernel the CPU has: many streams fed at once in random pieces,
+/// owned pieces hashed in place, streams ending at different times, writers on their own threads,
+/// and an upload's MD5 and its chunks' SHA-256 fed the same buffers as the ingest does.
+struct MultiBufferHashingTests {
+    typealias Generator = MultiBufferMD5Tests.Generator
+
+    /// One function through one kernel, run on every pass (minimum lanes 1) unless `everyPass` is off.
+    struct Case: Sendable, CustomStringConvertible {
+        let sha256: Bool
+        let kernel: Int32
+
+        static let all =
+            MD5Kernel.allCases.filter(\.isSupported).map { Case(sha256: false, kernel: $0.rawValue) }
+            + SHA256Kernel.allCases.filter(\.isSupported).map { Case(sha256: true, kernel: $0.rawValue) }
+
+        var description: String {
+            sha256 ? "sha256 \(SHA256Kernel(rawValue: kernel)!)" : "md5 \(MD5Kernel(rawValue: kernel)!)"
+        }
+
+        func service(window: Int, everyPass: Bool = true) -> MultiBufferHashing {
+            let minimum = everyPass ? 1 : nil
+            return sha256
+                ? MultiBufferHashing(
+                    sha256Kernel: SHA256Kernel(rawValue: kernel), window: window, sha256MinimumKernelLanes: minimum)
+                : MultiBufferHashing(
+                    md5Kernel: MD5Kernel(rawValue: kernel)!, window: window, md5MinimumKernelLanes: minimum)
+        }
+
+        func stream(_ service: MultiBufferHashing) -> HashStream {
+            sha256 ? service.makeSHA256Stream() : service.makeMD5Stream()
+        }
+
+        func expected(_ input: [UInt8]) -> [UInt8] {
+            (sha256 ? DigestAlgorithm.sha256 : .md5).hash(input)
+        }
+    }
+
+    @Test func sha256KnownAnswers() {
+        // FIPS 180-4 examples, through the service's stream (OpenSSL and the kernel on every pass).
+        for service in [MultiBufferHashing(window: 64 << 10), MultiBufferHashing(sha256MinimumKernelLanes: 1)] {
+            let stream = service.makeSHA256Stream()
+            #expect(Hex.encode(stream.finalize()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+            stream.update(Array("abc".utf8))
+            #expect(Hex.encode(stream.finalize()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        }
+    }
+
+    /// Many streams interleaved on one thread in random pieces: the worker sees lanes come and go,
+    /// windows fill (the writer waits), and streams end at different times.
+    @Test(arguments: Case.all)
+    func interleavedStreams(function: Case) async {
+        await onOwnThread {
+            var generator = Generator(state: 0x2545_F491_4F6C_DD1D &+ UInt64(function.kernel))
+            // A small window so backpressure happens.
+            let service = function.service(window: 128 << 10)
+            let count = 20
+            let lengths = (0..<count).map { index -> Int in
+                switch index % 5 {
+                case 0: return 0
+                case 1: return MultiBufferMD5Tests.edgeLengths[generator.below(MultiBufferMD5Tests.edgeLengths.count)]
+                case 2: return generator.below(2 << 20)
+                case 3: return 64 * (1 + generator.below(8000))
+                default: return generator.below(200_000)
+                }
+            }
+            let inputs = lengths.map { generator.bytes($0) }
+            let streams = (0..<count).map { _ in function.stream(service) }
+            var offsets = [Int](repeating: 0, count: count)
+            var open = Set(0..<count)
+            while !open.isEmpty {
+                let index = open.randomElement(using: &generator)!
+                let piece = min(inputs[index].count - offsets[index], 1 + generator.below(100_000))
+                inputs[index].withUnsafeBytes { all in
+                    streams[index].update(UnsafeRawBufferPointer(rebasing: all[offsets[index]..<offsets[index] + piece]))
+                }
+                offsets[index] += piece
+                if offsets[index] == inputs[index].count {
+                    open.remove(index)
+                    #expect(
+                        streams[index].finalize() == function.expected(inputs[index]),
+                        "\(function) stream \(index) length \(inputs[index].count)")
+                }
+            }
+        }
+    }
+
+    /// Pieces handed over with an owner (the network buffer, in a server) are hashed where they
+    /// are: large ones are queued in place and their owners held until hashed, small ones and
+    /// pieces without an owner copied, the block joining two pieces copied too. Every digest
+    /// matches OpenSSL's, and every owner is released once the streams are done.
+    @Test(arguments: Case.all)
+    func ownedPiecesHashedInPlace(function: Case) async {
+        await onOwnThread {
+            var generator = Generator(state: 0x94D0_49BB_1331_11EB &+ UInt64(function.kernel))
+            let service = function.service(window: 256 << 10)
+            let live = PieceCounter()
+            let count = 10
+            let inputs = (0..<count).map { index in generator.bytes(index == 0 ? 0 : generator.below(3 << 20)) }
+            var streams = (0..<count).map { _ in function.stream(service) }
+            var offsets = [Int](repeating: 0, count: count)
+            var open = Set(0..<count)
+            while !open.isEmpty {
+                let index = open.randomElement(using: &generator)!
+                // Mostly network-sized pieces (some a multiple of 64 bytes), some tiny, some large.
+                let size: Int
+                switch generator.below(4) {
+                case 0: size = 1 + generator.below(2000)
+                case 1: size = 64 * (1 + generator.below(2048))
+                default: size = 1 + generator.below(200_000)
+                }
+                let piece = min(inputs[index].count - offsets[index], size)
+                let box = OwnedPiece(Array(inputs[index][offsets[index]..<offsets[index] + piece]), counter: live)
+                let withOwner = generator.below(5) != 0
+                box.bytes.withUnsafeBytes { bytes in
+                    streams[index].update(
+                        bytes,
+                        owner: withOwner
+                            ? {
+                                live.noteKept()
+                                return box
+                            } : nil)
+                }
+                offsets[index] += piece
+                if offsets[index] == inputs[index].count {
+                    open.remove(index)
+                    #expect(
+                        streams[index].finalize() == function.expected(inputs[index]),
+                        "\(function) stream \(index) length \(inputs[index].count)")
+                }
+            }
+            streams.removeAll()
+            #expect(live.owned > 0, "no piece was kept in place")
+            // The worker drops the owners of the runs it finished just after its last pass.
+            for _ in 0..<200 where live.count > 0 { usleep(10_000) }
+            #expect(live.count == 0, "owners still held after every stream finished")
+        }
+    }
+
+    /// Uploads as the ingest feeds them, on threads of their own: each writer's network-sized
+    /// owned pieces go to its upload's MD5 stream and, cut into chunks of random lengths, to its
+    /// SHA-256 stream, which is finalized at every chunk end (reused for the next chunk) while
+    /// the other writers go on. 16 writers, lengths from 0 to 6 MiB, so they end at different
+    /// times; once with every pass through the kernels, once with the production defaults; some
+    /// uploads are dropped unfinished. Every ETag and every chunk address equals OpenSSL's.
+    @Test(arguments: [true, false])
+    func uploadsFeedBothFunctions(everyPass: Bool) async {
+        let service =
+            everyPass
+            ? MultiBufferHashing(window: 256 << 10, md5MinimumKernelLanes: 1, sha256MinimumKernelLanes: 1)
+            : MultiBufferHashing(window: 256 << 10)
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<16 {
+                group.addTask {
+                    await onOwnThread {
+                        var generator = Generator(state: 0x5851_F42D_4C95_7F2D &+ UInt64(writer))
+                        let input = generator.bytes(writer == 0 ? 0 : generator.below(6 << 20))
+                        let md5 = service.makeMD5Stream()
+                        let sha256 = service.makeSHA256Stream()
+                        var chunkStart = 0
+                        var chunkEnd = min(input.count, 1 + generator.below(2 << 20))
+                        var offset = 0
+                        while offset < input.count {
+                            let piece = min(input.count - offset, 64 << 10, 1 + generator.below(80_000))
+                            let box = OwnedPiece(Array(input[offset..<offset + piece]), counter: PieceCounter())
+                            box.bytes.withUnsafeBytes { bytes in
+                                md5.update(bytes, owner: { box })
+                                // The piece cut at chunk ends, as StreamingChunker hands it over.
+                                var done = 0
+                                while done < piece {
+                                    let part = min(piece - done, chunkEnd - (offset + done))
+                                    sha256.update(UnsafeRawBufferPointer(rebasing: bytes[done..<done + part]), owner: { box })
+                                    done += part
+                                    if offset + done == chunkEnd {
+                                        #expect(
+                                            sha256.finalize() == DigestAlgorithm.sha256.hash(input[chunkStart..<chunkEnd]),
+                                            "writer \(writer) chunk at \(chunkStart) of \(chunkEnd - chunkStart)")
+                                        chunkStart = chunkEnd
+                                        chunkEnd = min(input.count, chunkEnd + 1 + generator.below(2 << 20))
+                                    }
+                                }
+                            }
+                            offset += piece
+                        }
+                        if writer % 7 == 6 { return }  // Abandoned: dropping the streams must not hang.
+                        #expect(md5.finalize() == DigestAlgorithm.md5.hash(input), "writer \(writer) length \(input.count)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writers on threads of their own with the production defaults (OpenSSL for lone passes);
+    /// some streams are dropped unfinished.
+    @Test(arguments: Case.all)
+    func concurrentWriters(function: Case) async {
+        let service = function.service(window: 256 << 10, everyPass: false)
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<12 {
+                group.addTask {
+                    await onOwnThread {
+                        var generator = Generator(state: 0x5851_F42D_4C95_7F2D &+ UInt64(writer))
+                        let input = generator.bytes(writer == 0 ? 0 : generator.below(3 << 20))
+                        let stream = function.stream(service)
+                        var offset = 0
+                        while offset < input.count {
+                            let piece = min(input.count - offset, 1 + generator.below(200_000))
+                            input.withUnsafeBytes { stream.update(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + piece])) }
+                            offset += piece
+                        }
+                        if writer % 5 == 4 { return }  // Abandoned: dropping it must release the worker's hold.
+                        #expect(stream.finalize() == function.expected(input), "writer \(writer) length \(input.count)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Regression: blocks queued below the wake threshold while the worker idled were claimed by
+    /// its last look before stopping and then dropped, so the stream stayed claimed and its
+    /// `finalize` waited for ever. Now they are hashed (or left for `finalize`).
+    @Test func blocksQueuedWhileTheWorkerIdlesAreNotLost() async {
+        let service = MultiBufferHashing(window: 1 << 20, md5MinimumKernelLanes: 1, sha256MinimumKernelLanes: 1)
+        var generator = Generator(state: 77)
+        let input = generator.bytes(160 << 10)
+        let finished = DispatchSemaphore(value: 0)
+        let result = ResultBox()
+        DispatchQueue(label: "idle-claim-writer").async {
+            let stream = service.makeSHA256Stream()
+            let first = OwnedPiece(Array(input[0..<(120 << 10)]), counter: PieceCounter())
+            // 120 KiB wakes the worker, which hashes it and then idles.
+            first.bytes.withUnsafeBytes { stream.update($0, owner: { first }) }
+            usleep(50_000)
+            // 40 KiB in place: queued below the wake threshold, so no wakeup; the worker's idle
+            // wait (200 ms) runs out with it waiting.
+            let second = OwnedPiece(Array(input[(120 << 10)...]), counter: PieceCounter())
+            second.bytes.withUnsafeBytes { stream.update($0, owner: { second }) }
+            usleep(400_000)
+            result.set(stream.finalize())
+            finished.signal()
+        }
+        let done = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            DispatchQueue(label: "idle-claim-wait").async {
+                continuation.resume(returning: finished.wait(timeout: .now() + 10) == .success)
+            }
+        }
+        #expect(done, "finalize did not return within 10 s")
+        if done { #expect(result.value == DigestAlgorithm.sha256.hash(input)) }
+    }
+}
+
+/// A digest handed from a writer thread to the test.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [UInt8] = []
+    var value: [UInt8] { lock.withLock { stored } }
+    func set(_ digest: [UInt8]) { lock.withLock { stored = digest } }
+}
