@@ -33,9 +33,20 @@ int depot_sha256_kernel_lanes(int kernel);
    kernels run several times slower than OpenSSL's SHA-256, so callers then prefer OpenSSL. */
 int depot_sha256_kernels_optimized(void);
 
-/* The kernel that hashes the most bytes per CPU-second on this CPU for a pass with `lanes`
-   streams that have work, among those the CPU supports (SCALAR when it has none of them).
-   See sha256_multibuffer.c for the measurements behind the choice. */
+/* The kernel that hashes the most bytes per CPU-second for a pass with `lanes` streams that have
+   work, among those the CPU supports (SCALAR when it has none of them): 1 lane SHANI, 2-6 SHANI_X2,
+   7-8 AVX512_8, 9-16 AVX512_16. Why, measured on this 2-vCPU Xeon (SHA-NI, AVX-512), cc -O2, MB
+   per CPU-second, 1 MiB streams fed 64 KiB per lane per call, same figures within 3% with both
+   cores busy (Benchmarks/MICRO-RESULTS.md, 2026-12-05, sweep of 1-16 lanes at load 8.6):
+       lanes        1      2      4      6      7      8      9     10     16
+       OpenSSL   1434   1427   1426   1424   1426   1425   1421   1423   1418  (one stream at a time)
+       SHANI     1438   1413   1432   1428   1419   1423   1429   1422   1422
+       SHANI_X2  1434   1710   1719   1719   1666   1716   1675   1700   1683
+       AVX512_8   284    551   1108   1644   1867   2139   1229   1348   2087
+       AVX512_16  195    386    771   1148   1333   1514   1700   1883   2933
+   One stream's rounds are one serial chain, so a lone stream gains nothing; a second SHA-NI chain
+   fills its latency (+20%), and the SIMD lanes pay once 7 (ymm) or 9 (zmm) of them have work.
+   Unoptimized builds (depot_sha256_kernels_optimized() == 0) are slower than OpenSSL throughout. */
 int depot_sha256_kernel_for_lanes(int lanes);
 
 /* Sets the eight state words of a new stream (FIPS 180-4 5.3.3). */
