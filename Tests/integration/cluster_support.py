@@ -195,11 +195,13 @@ def new_database(postgres):
 
 class StartedCluster:
     """What `cluster_nodes` started: the index database on `postgres` (name and DSN), moto holding
-    the packs, the nodes and their configuration files."""
+    the packs, the nodes and their configuration files, and the TcpProxy the nodes reach the index
+    through, when they were asked to (None otherwise)."""
 
-    def __init__(self, postgres, database, dsn, moto, nodes, configs):
+    def __init__(self, postgres, database, dsn, moto, nodes, configs, proxy=None):
         self.postgres, self.database, self.dsn = postgres, database, dsn
         self.moto, self.nodes, self.configs = moto, nodes, configs
+        self.proxy = proxy
 
     def sql(self, query):
         """Runs SQL on the cluster's index database; returns psql's unaligned, tuples-only output."""
@@ -215,15 +217,21 @@ class StartedCluster:
 
 
 @contextlib.contextmanager
-def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None):
+def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None, index_through_proxy=False):
     """The nodes `names` of one new cluster, started: a fresh database on `postgres` as the index,
     moto_server as the chunk store (bucket depot-chunks), each node in a directory of its own with
     `chunks_section` plus `extra` (text, or a function of the node's name and directory) after its
-    cluster section. Yields a StartedCluster; every node and moto are stopped at the end."""
-    from backends import Moto
+    cluster section. With `index_through_proxy`, the nodes reach PostgreSQL through a TcpProxy
+    (`proxy.stop()` is an index outage). Yields a StartedCluster; every node, the proxy and moto
+    are stopped at the end."""
+    from backends import Moto, TcpProxy
     from conftest import DepotServer
 
     database, dsn = new_database(postgres)
+    proxy = None
+    if index_through_proxy:
+        proxy = TcpProxy(postgres.port).start()
+        dsn = f"{dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
     moto = Moto()
     nodes, configs = [], []
     try:
@@ -234,8 +242,10 @@ def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None):
             configs.append(cluster_config(directory / "depot.yaml", dsn, name,
                                           chunks_section(moto, directory / "cache") + more))
             nodes.append(DepotServer(config=configs[-1], extra_env=extra_env).start())
-        yield StartedCluster(postgres, database, dsn, moto, nodes, configs)
+        yield StartedCluster(postgres, database, dsn, moto, nodes, configs, proxy)
     finally:
         for node in nodes:
             node.cleanup()
+        if proxy:
+            proxy.stop()
         moto.stop()

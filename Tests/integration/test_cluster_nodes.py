@@ -16,9 +16,8 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from backends import Moto, TcpProxy
-from cluster_support import chunks_section, cluster_config, cluster_nodes, postgres  # noqa: F401 (fixture)
-from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
+from cluster_support import cluster_nodes, postgres  # noqa: F401 (fixture)
+from conftest import ROOT_PASSWORD, ROOT_USER
 
 
 @pytest.fixture(scope="module")
@@ -108,18 +107,9 @@ def test_a_delete_through_node_c_is_seen_by_node_a(cluster):
     assert "gone" not in [bucket["Name"] for bucket in a.list_buckets()["Buckets"]]
 
 
-def test_writes_get_503_slowdown_while_the_shared_index_is_unreachable_and_resume_after(postgres, tmp_path):  # noqa: F811
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    proxy = TcpProxy(postgres.port)
-    proxy.start()
-    dsn = f"{postgres.dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
-    moto = Moto()
-    node = None
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        config = cluster_config(tmp_path / "depot.yaml", dsn, "node-o", chunks_section(moto, tmp_path / "cache"))
-        node = DepotServer(config=config).start()
+def test_writes_get_503_slowdown_while_the_shared_index_is_unreachable_and_resume_after(postgres, tmp_path_factory):  # noqa: F811
+    with cluster_nodes(postgres, tmp_path_factory, ["node-o"], index_through_proxy=True) as started:
+        node, proxy = started.nodes[0], started.proxy
         s3 = node.client()
         s3.create_bucket(Bucket="outage")
         s3.put_object(Bucket="outage", Key="before.mp4", Body=b"before")
@@ -145,8 +135,3 @@ def test_writes_get_503_slowdown_while_the_shared_index_is_unreachable_and_resum
                 assert time.time() < deadline, "writes did not resume"
                 time.sleep(0.5)
         assert sorted(item["Key"] for item in s3.list_objects_v2(Bucket="outage")["Contents"]) == ["after.mp4", "before.mp4"]
-    finally:
-        if node:
-            node.cleanup()
-        proxy.stop()
-        moto.stop()

@@ -13,6 +13,7 @@ before is there, and nothing refused during the outage. A second test makes the 
 (connects hang instead of being refused): one caller waits out each reconnect attempt, the
 other requests are answered at once."""
 import concurrent.futures
+import contextlib
 import os
 import socket
 import threading
@@ -25,8 +26,8 @@ import requests
 from botocore.config import Config
 
 from admin_client import Admin
-from backends import Moto, TcpProxy
-from cluster_support import chunks_section, cluster_config, postgres  # noqa: F401 (fixture, private to this module)
+from backends import Moto
+from cluster_support import chunks_section, cluster_config, cluster_nodes, postgres  # noqa: F401 (fixture, private to this module)
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer
 
 OUTAGE_SECONDS = 30
@@ -240,26 +241,19 @@ class SilentListener:
             conn.close()
 
 
-def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_request(postgres, tmp_path):  # noqa: F811
+def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_request(postgres, tmp_path_factory):  # noqa: F811
     """While connects hang (no refusal, no answer), one caller waits out each reconnect attempt
     (about 6 s) and every other request is answered at once: cached reads keep working."""
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    proxy = TcpProxy(postgres.port).start()
-    dsn = f"{postgres.dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
-    moto = Moto()
-    node = silent = None
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        config = cluster_config(tmp_path / "depot.yaml", dsn, "node-silent", chunks_section(moto, tmp_path / "cache"))
-        node = DepotServer(config=config).start()
+    with cluster_nodes(postgres, tmp_path_factory, ["node-silent"], index_through_proxy=True) as started, \
+            contextlib.ExitStack() as closing:
+        node, proxy = started.nodes[0], started.proxy
         s3 = node.client()
         s3.create_bucket(Bucket="silent")
         body = os.urandom(200_000)
         s3.put_object(Bucket="silent", Key="clip.mp4", Body=body)
         assert s3.get_object(Bucket="silent", Key="clip.mp4")["Body"].read() == body
         proxy.stop()
-        silent = SilentListener(proxy.port)
+        closing.callback(SilentListener(proxy.port).close)  # before the node stops (the stack exits first)
         cut = time.time()
         durations = []
         lock = threading.Lock()
@@ -287,10 +281,4 @@ def test_a_silent_database_costs_one_caller_per_reconnect_attempt_not_every_requ
         later_slow = [d for at, d in durations if at > 7 and d > 2]
         assert len(durations) > 50 and len(later_slow) <= 3, (len(durations), sorted(d for _, d in durations)[-8:])
         assert max(d for _, d in durations) < 9, sorted(d for _, d in durations)[-8:]
-    finally:
-        if silent:
-            silent.close()
-        if node:
-            node.cleanup()
-        proxy.stop()
-        moto.stop()
+

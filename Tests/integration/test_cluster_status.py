@@ -9,7 +9,6 @@ cluster series."""
 import base64
 import http.client
 import json
-import os
 import re
 import time
 import urllib.parse
@@ -17,8 +16,7 @@ import urllib.parse
 import requests
 
 from admin_client import Admin
-from backends import Moto, TcpProxy
-from cluster_support import PG_PASSWORD, chunks_section, cluster_config, postgres  # noqa: F401 (fixture)
+from cluster_support import PG_PASSWORD, cluster_nodes, postgres  # noqa: F401 (fixture)
 from conftest import DepotServer, run_depot
 from test_cluster_crash import cluster  # noqa: F401 (fixture: three nodes)
 from vault_agent_server import VAULT_HEADERS
@@ -166,18 +164,10 @@ def test_a_killed_node_is_shown_down_since_its_last_heartbeat(cluster):  # noqa:
 
 
 def test_while_the_index_is_unreachable_the_cluster_route_answers_503_in_bounded_time_and_the_gauge_says_so(
-    postgres, tmp_path  # noqa: F811
+    postgres, tmp_path_factory  # noqa: F811
 ):
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    proxy = TcpProxy(postgres.port).start()
-    dsn = f"{postgres.dsn.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{database}"
-    moto = Moto()
-    node = None
-    try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        config = cluster_config(tmp_path / "depot.yaml", dsn, "node-o", chunks_section(moto, tmp_path / "cache"))
-        node = DepotServer(config=config).start()
+    with cluster_nodes(postgres, tmp_path_factory, ["node-o"], index_through_proxy=True) as started:
+        node, proxy = started.nodes[0], started.proxy
         wait_for(lambda: metric(node.endpoint, "depot_cluster_nodes_up") == 1, 10, "the node's first view")
         assert metric(node.endpoint, "depot_cluster_index_reachable") == 1
         proxy.stop()
@@ -189,11 +179,6 @@ def test_while_the_index_is_unreachable_the_cluster_route_answers_503_in_bounded
         proxy.start()
         wait_for(lambda: Admin(node.endpoint).get("/admin/v1/cluster")[0] == 200, 20, "the route answering again")
         wait_for(lambda: metric(node.endpoint, "depot_cluster_index_reachable") == 1, 20, "reachable 1 again")
-    finally:
-        if node:
-            node.cleanup()
-        proxy.stop()
-        moto.stop()
 
 
 def test_embedded_mode_answers_the_cluster_route_with_its_mode_and_exports_no_cluster_series():
