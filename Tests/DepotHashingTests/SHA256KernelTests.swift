@@ -64,50 +64,57 @@ struct SHA256KernelTests {
         }
     }
 
-    /// Streams fed over many calls, as a hashing service does: each call gives every lane a random
-    /// number of blocks (often 0), lanes come and go, and states carry over between calls.
+    /// Streams fed over many calls, as a hashing service does: for every lane count, each call gives
+    /// every lane a random number of blocks (often 0), so lanes come and go and end at different
+    /// calls, and states carry over between calls.
     @Test(arguments: kernels)
     func statesCarryAcrossCalls(kernel: SHA256Kernel) async {
         await onOwnThread {
             var generator = Generator(state: 0x2545_F491_4F6C_DD1D &+ UInt64(kernel.rawValue))
-            let lanes = 1 + generator.below(16)
-            let inputs = (0..<lanes).map { _ in generator.bytes(generator.below(200_000)) }
-            let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * lanes)
-            let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: lanes)
-            let blocks = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
-            defer {
-                states.deallocate()
-                data.deallocate()
-                blocks.deallocate()
+            for lanes in 1...16 {
+                let inputs = (0..<lanes).map { _ in generator.bytes(generator.below(40_000)) }
+                Self.checkFedOverCalls(kernel: kernel, inputs: inputs, generator: &generator)
             }
-            var done = [Int](repeating: 0, count: lanes)
-            (0..<lanes).forEach { SHA256Kernel.initialize(state: states + 8 * $0) }
-            let joined = inputs.map { input in
-                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, input.count), alignment: 64)
-                copy.copyBytes(from: input)
-                return copy
-            }
-            defer { joined.forEach { $0.deallocate() } }
-            while (0..<lanes).contains(where: { done[$0] < inputs[$0].count / 64 }) {
-                for lane in 0..<lanes {
-                    let left = inputs[lane].count / 64 - done[lane]
-                    let count = generator.below(3) == 0 ? 0 : min(left, generator.below(300))
-                    blocks[lane] = count
-                    data[lane] = UnsafePointer(
-                        joined[lane].baseAddress!.advanced(by: 64 * done[lane]).assumingMemoryBound(to: UInt8.self))
-                    done[lane] += count
-                }
-                kernel.run(states: states, data: data, blocks: blocks, lanes: lanes)
-            }
+        }
+    }
+
+    static func checkFedOverCalls(kernel: SHA256Kernel, inputs: [[UInt8]], generator: inout Generator) {
+        let lanes = inputs.count
+        let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * lanes)
+        let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: lanes)
+        let blocks = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
+        let copies = inputs.map { input in
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, input.count), alignment: 64)
+            copy.copyBytes(from: input)
+            return copy
+        }
+        defer {
+            states.deallocate()
+            data.deallocate()
+            blocks.deallocate()
+            copies.forEach { $0.deallocate() }
+        }
+        var done = [Int](repeating: 0, count: lanes)
+        (0..<lanes).forEach { SHA256Kernel.initialize(state: states + 8 * $0) }
+        while (0..<lanes).contains(where: { done[$0] < inputs[$0].count / 64 }) {
             for lane in 0..<lanes {
-                let whole = done[lane] * 64
-                let digest = SHA256Kernel.finish(
-                    state: states + 8 * lane, tail: UnsafeRawPointer(joined[lane].baseAddress!) + whole,
-                    tailLength: inputs[lane].count - whole, totalLength: inputs[lane].count)
-                #expect(
-                    digest == DigestAlgorithm.sha256.hash(inputs[lane]),
-                    "kernel \(kernel) lane \(lane) length \(inputs[lane].count)")
+                let left = inputs[lane].count / 64 - done[lane]
+                let count = generator.below(3) == 0 ? 0 : min(left, generator.below(120))
+                blocks[lane] = count
+                data[lane] = UnsafePointer(
+                    copies[lane].baseAddress!.advanced(by: 64 * done[lane]).assumingMemoryBound(to: UInt8.self))
+                done[lane] += count
             }
+            kernel.run(states: states, data: data, blocks: blocks, lanes: lanes)
+        }
+        for lane in 0..<lanes {
+            let whole = done[lane] * 64
+            let digest = SHA256Kernel.finish(
+                state: states + 8 * lane, tail: UnsafeRawPointer(copies[lane].baseAddress!) + whole,
+                tailLength: inputs[lane].count - whole, totalLength: inputs[lane].count)
+            #expect(
+                digest == DigestAlgorithm.sha256.hash(inputs[lane]),
+                "kernel \(kernel) lanes \(lanes) lane \(lane) length \(inputs[lane].count)")
         }
     }
 
