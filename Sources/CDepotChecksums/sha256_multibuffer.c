@@ -134,29 +134,53 @@ static void scalar_blocks(uint32_t state[8], const uint8_t *p, size_t count) {
     }
 }
 
+#if defined(__x86_64__)
+// Runs the lanes with work through a multi-lane kernel, packed so that no slot of a pass goes to a
+// lane without blocks, and longest first, so that each pass (or SHA-NI pair) holds lanes of similar
+// length and few blocks run with idle slots beside them.
+static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
+    int order[DEPOT_SHA256_MAX_LANES], count = 0;
+    for (int lane = 0; lane < lanes; lane++) {
+        if (blocks[lane] == 0) continue;
+        int at = count++;
+        for (; at > 0 && blocks[order[at - 1]] < blocks[lane]; at--) order[at] = order[at - 1];
+        order[at] = lane;
+    }
+    uint32_t packed_states[8 * DEPOT_SHA256_MAX_LANES];
+    const uint8_t *packed_data[DEPOT_SHA256_MAX_LANES];
+    size_t packed_blocks[DEPOT_SHA256_MAX_LANES];
+    for (int i = 0; i < count; i++) {
+        memcpy(packed_states + 8 * i, states + 8 * order[i], 32);
+        packed_data[i] = data[order[i]];
+        packed_blocks[i] = blocks[order[i]];
+    }
+    const int width = depot_sha256_kernel_lanes(kernel);
+    for (int first = 0; first < count; first += width) {
+        const int group = count - first < width ? count - first : width;
+        uint32_t *const group_states = packed_states + 8 * first;
+        if (kernel == DEPOT_SHA256_KERNEL_SHANI_X2)
+            depot_sha256_x2_shani(group_states, packed_data + first, packed_blocks + first, group);
+        else if (kernel == DEPOT_SHA256_KERNEL_AVX512_8)
+            depot_sha256_x8_avx512(group_states, packed_data + first, packed_blocks + first, group);
+        else
+            depot_sha256_x16_avx512(group_states, packed_data + first, packed_blocks + first, group);
+    }
+    for (int i = 0; i < count; i++) memcpy(states + 8 * order[i], packed_states + 8 * i, 32);
+}
+#endif
+
 void depot_sha256_multi_blocks(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks,
                                int lanes) {
     if (lanes > DEPOT_SHA256_MAX_LANES) lanes = DEPOT_SHA256_MAX_LANES;
     if (!depot_sha256_kernel_supported(kernel)) kernel = DEPOT_SHA256_KERNEL_SCALAR;
 #if defined(__x86_64__)
-    const int width = depot_sha256_kernel_lanes(kernel);
+    if (kernel == DEPOT_SHA256_KERNEL_SHANI) {
+        for (int lane = 0; lane < lanes; lane++)
+            if (blocks[lane] > 0) depot_sha256_x1_shani(states + 8 * lane, data[lane], blocks[lane]);
+        return;
+    }
     if (kernel != DEPOT_SHA256_KERNEL_SCALAR) {
-        for (int first = 0; first < lanes; first += width) {
-            const int group = lanes - first < width ? lanes - first : width;
-            uint32_t *const lane_states = states + 8 * first;
-            switch (kernel) {
-            case DEPOT_SHA256_KERNEL_SHANI:
-                if (blocks[first] > 0) depot_sha256_x1_shani(lane_states, data[first], blocks[first]);
-                break;
-            case DEPOT_SHA256_KERNEL_SHANI_X2:
-                depot_sha256_x2_shani(lane_states, data + first, blocks + first, group);
-                break;
-            case DEPOT_SHA256_KERNEL_AVX512_8:
-                depot_sha256_x8_avx512(lane_states, data + first, blocks + first, group);
-                break;
-            default: depot_sha256_x16_avx512(lane_states, data + first, blocks + first, group); break;
-            }
-        }
+        run_packed(kernel, states, data, blocks, lanes);
         return;
     }
 #endif
