@@ -11,6 +11,7 @@ from botocore.config import Config
 from admin_client import Admin
 from backends import Moto
 from conftest import DepotServer, run_depot, ROOT_PASSWORD, ROOT_USER
+from waiting import wait_for
 
 
 @pytest.fixture
@@ -25,15 +26,6 @@ def start(tmp_path, text):
     config.write_text(text)
     server = DepotServer(config=str(config)).start()
     return server, Admin(server.endpoint), config
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def s3_tier(moto, **extra):

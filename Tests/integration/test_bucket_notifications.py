@@ -23,6 +23,7 @@ from admin_client import Admin
 from backends import Moto
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, aws_env, run_depot
 from event_receiver import Receiver
+from waiting import wait_for
 
 HOOK_ARN = "arn:minio:sqs::hook:webhook"
 QUEUE_ARN = "arn:minio:sqs::queue:sqs"
@@ -59,15 +60,6 @@ events:
         accessKey: sqs-key, secretKey: sqs-secret, bucketNotificationsOnly: true }}
 {extra_sinks}""")
     return DepotServer(config=str(path)).start()
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def records(receiver, path):

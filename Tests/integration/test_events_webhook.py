@@ -14,6 +14,7 @@ import requests
 
 from conftest import DepotServer, run_depot
 from event_receiver import Receiver
+import waiting
 
 SECRET = "hook-s3cret"
 
@@ -40,12 +41,7 @@ events:
 
 
 def wait_for(predicate, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return waiting.wait_for(predicate, timeout, what, every=0.1)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from minio.replicationconfig import DeleteMarkerReplication, Destination, Replic
 from admin_client import Admin
 from backends import Moto
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, aws_env, run_depot
+from waiting import wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/depot-replication"
 
@@ -81,17 +82,8 @@ def remote(tier, bucket, key):
         return None
 
 
-def wait_until(predicate, what, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def wait_for_status(s3, bucket, key, want="COMPLETED"):
-    wait_until(lambda: s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus") == want, f"{key} {want}")
+    wait_for(lambda: s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus") == want, what=f"{key} {want}")
 
 
 def policies_by_name(server):
@@ -259,7 +251,7 @@ def test_delete_markers_follow_the_rule_of_highest_priority(setup):
     s3.delete_object(Bucket=bucket, Key="by-id/z.mp4", VersionId=versions["by-id/z.mp4"])
     for key in ("kept/x.mp4", "gone/y.mp4"):
         s3.delete_object(Bucket=bucket, Key=key)
-    wait_until(lambda: remote(tier, "archive", f"{bucket}/gone/y.mp4") is None, "the delete marker on the tier")
+    wait_for(lambda: remote(tier, "archive", f"{bucket}/gone/y.mp4") is None, what="the delete marker on the tier")
     assert remote(tier, "archive", f"{bucket}/kept/x.mp4") == b"kept/x.mp4" * 100
     assert remote(tier, "archive", f"{bucket}/by-id/z.mp4") == b"by-id/z.mp4" * 100
 

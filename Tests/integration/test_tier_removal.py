@@ -3,10 +3,10 @@ stopped) cancels its queued tasks visibly: each copy it was to make turns FAILED
 "tier X was removed" (listed by the admin API's failed list), so nothing waits for ever on a tier
 that will never answer again and the objects can expire."""
 import socket
-import time
 
 from admin_client import Admin
 from conftest import DepotServer
+from waiting import wait_for
 
 
 def unused_port():
@@ -17,15 +17,6 @@ def unused_port():
 
 def status(s3, key):
     return s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def dead_tier():

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from conftest import DepotServer
+from waiting import wait_for
 
 PADDED = 4096  # configuration files padded to one size, so an edit can be hidden from the file watch
 
@@ -43,15 +44,6 @@ policies:
 
 def status(s3, key):
     return s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
