@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "DepotHashing", dependencies: ["COpenSSL", "CDepotChecksums"]),
         .target(
             name: "DepotStorage",
-            dependencies: ["CLMDB", "DepotHashing", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLMDB", "CDepotChecksums", "DepotHashing", .product(name: "Logging", package: "swift-log")]
         ),
         // 2. Engine: ingest, read, delete, list, multipart; knows nothing of HTTP.
         .target(

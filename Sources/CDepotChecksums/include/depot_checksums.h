@@ -19,5 +19,7 @@ uint64_t depot_crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length
 #include "depot_md5.h"
 /* Multi-buffer SHA-256 (chunk addresses across concurrent uploads). */
 #include "depot_sha256.h"
+/* The Gear-hash scan of FastCDC (content-defined chunking). */
+#include "depot_fastcdc.h"
 
 #endif
