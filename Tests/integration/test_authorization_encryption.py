@@ -9,7 +9,8 @@ import os
 import pytest
 
 from conftest import DepotServer
-from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, presigned_bucket_call, s3_as, s3_call
+from test_authorization_matrix import (BUCKET, SHAPES, presigned_bucket_call, presigned_setting_read, s3_as, s3_call,
+                                       setting_answers_as_the_grants_say)
 
 SEEDED = {"SSEAlgorithm": "AES256"}
 WANTED = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "k2"}
@@ -61,8 +62,7 @@ def delete_encryption(server, shape):
 
 
 def presigned_get(server, shape):
-    allowed, text = presigned_bucket_call(server, shape, "get_bucket_encryption", "GET")
-    return allowed, (SEEDED if allowed and "<SSEAlgorithm>AES256</SSEAlgorithm>" in text else text)
+    return presigned_setting_read(server, shape, "get_bucket_encryption", SEEDED, "<SSEAlgorithm>AES256</SSEAlgorithm>")
 
 
 def presigned_delete(server, shape):
@@ -82,14 +82,8 @@ OPERATIONS = {
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
 def test_encryption_operations_answer_as_the_grants_say(server, shape, operation):
-    action, run, after = OPERATIONS[operation]
-    seed(server)
-    expected = bucket_allows(shape, action)
-    allowed, read = run(server, shape)
-    assert allowed == expected, f"{shape.name} {operation}: allowed={allowed}, grants say {expected}"
-    if allowed and action == "list":
-        assert read == SEEDED
-    assert rule(server) == (after if allowed else SEEDED)
+    setting_answers_as_the_grants_say(
+        server, shape, operation, OPERATIONS, SEEDED, seed=lambda: seed(server), current=lambda: rule(server))
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)

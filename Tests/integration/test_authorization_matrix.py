@@ -101,6 +101,31 @@ def presigned_bucket_call(server, shape, operation, method):
     return True, response.text
 
 
+def presigned_setting_read(server, shape, operation, seeded, marker):
+    """A presigned GET of a bucket setting (boto3 `operation`): (allowed, `seeded` when the answer
+    holds `marker`, which only the seeded setting has, else the answer's text)."""
+    allowed, text = presigned_bucket_call(server, shape, operation, "GET")
+    return allowed, (seeded if allowed and marker in text else text)
+
+
+def setting_answers_as_the_grants_say(server, shape, operation, operations, seeded, seed, current):
+    """One cell of a bucket setting's matrix (CORS, lifecycle, notifications, replication,
+    encryption). `operations[operation]` is (the action it needs on the bucket, how to run it as a
+    shape, the setting it leaves when allowed); `seed()` stores `seeded` first and `current()` reads
+    the setting back as root. The answer must be what the shape's grants say, an allowed read must
+    return the seeded setting, and a refused call must change nothing. Returns the setting left."""
+    action, run, after = operations[operation]
+    seed()
+    expected = bucket_allows(shape, action)
+    allowed, read = run(server, shape)
+    assert allowed == expected, f"{shape.name} {operation}: allowed={allowed}, grants say {expected}"
+    if allowed and action == "list":
+        assert read == seeded
+    left = after if allowed else seeded
+    assert current() == left
+    return left
+
+
 def s3_as(server, shape):
     return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=shape.access,
                         aws_secret_access_key=shape.secret,
@@ -398,6 +423,15 @@ OPERATIONS = {
     "vault-forward": ({"read"}, vault_forward, effect_none),
 }
 VAULT_UPLOADS = {"vault-legacy-post", "vault-tus"}
+
+
+def test_the_bucket_setting_matrices_cover_both_answers():
+    """Some shape is refused and some allowed for `list` and for `write` on a whole bucket, so the
+    bucket settings' matrices (test_authorization_cors, _lifecycle, _notification, _replication,
+    _encryption) can fail both ways."""
+    for action in ("list", "write"):
+        answers = {bucket_allows(shape, action) for shape in SHAPES}
+        assert answers == {True, False}, action
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

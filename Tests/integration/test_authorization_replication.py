@@ -7,7 +7,8 @@ the stored configuration nor the policies in effect."""
 import pytest
 
 from admin_client import Admin
-from test_authorization_matrix import BUCKET, SHAPES, bucket_allows, presigned_bucket_call, s3_as, s3_call, shapes_server
+from test_authorization_matrix import (BUCKET, SHAPES, presigned_bucket_call, presigned_setting_read, s3_as, s3_call,
+                                       setting_answers_as_the_grants_say, shapes_server)
 
 
 def rules(rule_id, prefix):
@@ -60,8 +61,7 @@ def delete_replication(server, shape):
 
 
 def presigned_get(server, shape):
-    allowed, text = presigned_bucket_call(server, shape, "get_bucket_replication", "GET")
-    return allowed, (SEEDED if allowed and "<ID>seeded</ID>" in text else text)
+    return presigned_setting_read(server, shape, "get_bucket_replication", SEEDED, "<ID>seeded</ID>")
 
 
 def presigned_delete(server, shape):
@@ -85,19 +85,7 @@ def policies_of(document):
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
 def test_replication_operations_answer_as_the_grants_say(server, shape, operation):
-    action, run, after = OPERATIONS[operation]
-    server.client().put_bucket_replication(Bucket=BUCKET, ReplicationConfiguration=SEEDED)
-    expected = bucket_allows(shape, action)
-    allowed, read = run(server, shape)
-    assert allowed == expected, f"{shape.name} {operation}: allowed={allowed}, grants say {expected}"
-    if allowed and action == "list":
-        assert read == SEEDED
-    assert configuration(server) == (after if allowed else SEEDED)
-    assert replication_policies(server) == policies_of(after if allowed else SEEDED)
-
-
-def test_the_matrix_covers_both_answers():
-    """Some shape is refused and some allowed for each action, so the matrix can fail both ways."""
-    for action in ("list", "write"):
-        answers = {bucket_allows(shape, action) for shape in SHAPES}
-        assert answers == {True, False}, action
+    left = setting_answers_as_the_grants_say(
+        server, shape, operation, OPERATIONS, SEEDED, current=lambda: configuration(server),
+        seed=lambda: server.client().put_bucket_replication(Bucket=BUCKET, ReplicationConfiguration=SEEDED))
+    assert replication_policies(server) == policies_of(left)
