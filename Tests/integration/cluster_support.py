@@ -220,8 +220,8 @@ class StartedCluster:
 def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None, index_through_proxy=False):
     """The nodes `names` of one new cluster, started: a fresh database on `postgres` as the index,
     moto_server as the chunk store (bucket depot-chunks), each node in a directory of its own with
-    `chunks_section` plus `extra` (text, or a function of the node's name and directory) after its
-    cluster section. With `index_through_proxy`, the nodes reach PostgreSQL through a TcpProxy
+    `chunks_section` plus `extra` (text, or a function of the node's name, its directory and moto)
+    after its cluster section. With `index_through_proxy`, the nodes reach PostgreSQL through a TcpProxy
     (`proxy.stop()` is an index outage). Yields a StartedCluster; every node, the proxy and moto
     are stopped at the end."""
     from backends import Moto, TcpProxy
@@ -238,7 +238,7 @@ def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None, i
         moto.client.create_bucket(Bucket=PACK_BUCKET)
         for name in names:
             directory = tmp_path_factory.mktemp(name)
-            more = extra(name, directory) if callable(extra) else extra
+            more = extra(name, directory, moto) if callable(extra) else extra
             configs.append(cluster_config(directory / "depot.yaml", dsn, name,
                                           chunks_section(moto, directory / "cache") + more))
             nodes.append(DepotServer(config=configs[-1], extra_env=extra_env).start())

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from backends import Moto, TcpProxy
-from cluster_support import chunks_section, cluster_config, fresh_database, postgres  # noqa: F401 (fixtures)
-from conftest import DEPOT_BIN, REPO, DepotServer, run_depot
+from backends import TcpProxy
+from cluster_support import cluster_config, cluster_nodes, fresh_database, postgres  # noqa: F401 (fixtures)
+from conftest import DEPOT_BIN, REPO, run_depot
 from event_receiver import Receiver
 from waiting import wait_for
 
@@ -56,17 +56,12 @@ class CountingProxy(TcpProxy):
 
 
 class Cluster:
-    def __init__(self, postgres, database, dsn, nodes, proxies, moto, receiver):
-        self.postgres = postgres
-        self.database = database
-        self.dsn = dsn
-        self.nodes = nodes
-        self.proxies = proxies
-        self.moto = moto
-        self.receiver = receiver
+    """The started cluster, each node's counting proxy to the tier, and the event receiver."""
 
-    def sql(self, query):
-        return self.postgres.psql(query, database=self.database)
+    def __init__(self, started, proxies, receiver):
+        self.nodes, self.moto, self.dsn, self.sql = started.nodes, started.moto, started.dsn, started.sql
+        self.proxies = proxies
+        self.receiver = receiver
 
     def tier_puts(self, key):
         """Per node, the PUTs of `key` that reached the tier through its proxy."""
@@ -77,8 +72,16 @@ class Cluster:
             record["s3"]["object"]["key"] for body in self.receiver.bodies("/s3") for record in body["Records"])
 
 
-def node_extra(moto, directory, proxy, receiver):
-    return chunks_section(moto, directory / "cache") + f"""  leaseSeconds: {LEASE_SECONDS}
+@pytest.fixture(scope="module")
+def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
+    receiver = Receiver().start()
+    proxies = []
+
+    def node_extra(name, directory, moto):
+        """Each node reaches the tier (moto) through a proxy of its own, which counts its copies."""
+        proxy = CountingProxy(moto.port).start()
+        proxies.append(proxy)
+        return f"""  leaseSeconds: {LEASE_SECONDS}
 tiers:
   - {{ name: cloud, type: s3, endpoint: "http://127.0.0.1:{proxy.port}", region: us-east-1, bucket: archive,
        prefix: site-a/, accessKey: tier-key, secretKey: tier-secret, concurrency: 4 }}
@@ -91,32 +94,14 @@ events:
     - {{ name: hook, type: webhook, url: "{receiver.url}/s3", format: s3, match: {{ events: [created] }} }}
 """
 
-
-@pytest.fixture(scope="module")
-def cluster(postgres, tmp_path_factory):  # noqa: F811 (fixture)
-    database = "t" + os.urandom(6).hex()
-    postgres.psql(f"CREATE DATABASE {database}")
-    dsn = postgres.dsn.rsplit("/", 1)[0] + "/" + database
-    moto = Moto()
-    receiver = Receiver().start()
-    nodes, proxies = [], []
     try:
-        moto.client.create_bucket(Bucket="depot-chunks")
-        for name in ["node-a", "node-b", "node-c"]:
-            directory = tmp_path_factory.mktemp(name)
-            proxy = CountingProxy(moto.port).start()
-            proxies.append(proxy)
-            config = cluster_config(directory / "depot.yaml", dsn, name, node_extra(moto, directory, proxy, receiver))
-            nodes.append(DepotServer(config=config).start())
-        nodes[0].client().create_bucket(Bucket="rec")
-        yield Cluster(postgres, database, dsn, nodes, proxies, moto, receiver)
+        with cluster_nodes(postgres, tmp_path_factory, ["node-a", "node-b", "node-c"], node_extra) as started:
+            started.nodes[0].client().create_bucket(Bucket="rec")
+            yield Cluster(started, proxies, receiver)
     finally:
-        for node in nodes:
-            node.cleanup()
         for proxy in proxies:
             proxy.stop()
         receiver.stop()
-        moto.stop()
 
 
 def archived(cluster, prefix):
