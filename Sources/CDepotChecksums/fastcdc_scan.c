@@ -1,8 +1,8 @@
 // The Gear-hash scan of FastCDC, written for Depot (see include/depot_fastcdc.h and FastCDC.swift).
 //
-// Why C: the same loop written in Swift came out 10-20% slower than here (measured 2026-12-05,
+// Why C: the same loop written in Swift came out 8-16% slower than here (measured 2026-12-05,
 // Benchmarks/MICRO-RESULTS.md), because Swift has no way to mark the rare cut branches unlikely:
-// its code put taken jumps in the hot path and spilled the mask. The loop is bound by how many
+// its code put taken jumps in the hot path. The loop is bound by how many
 // instructions and branches it issues per byte, so the layout matters.
 #include "depot_fastcdc.h"
 
