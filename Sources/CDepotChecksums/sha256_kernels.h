@@ -7,6 +7,9 @@
 /* The 64 round constants K of FIPS 180-4 4.2.2, 64-byte aligned for vector loads. */
 extern const uint32_t depot_sha256_k[64];
 
+/* Writes to `order` the lanes that have blocks, most blocks first; returns how many there are. */
+int depot_sha256_order_lanes(const size_t *blocks, int lanes, int order[16]);
+
 #if defined(__x86_64__)
 /* One stream with the SHA extensions. */
 void depot_sha256_x1_shani(uint32_t state[8], const uint8_t *data, size_t blocks);

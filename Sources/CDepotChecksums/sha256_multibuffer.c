@@ -134,18 +134,24 @@ static void scalar_blocks(uint32_t state[8], const uint8_t *p, size_t count) {
     }
 }
 
-#if defined(__x86_64__)
-// Runs the lanes with work through a multi-lane kernel, packed so that no slot of a pass goes to a
-// lane without blocks, and longest first, so that each pass (or SHA-NI pair) holds lanes of similar
-// length and few blocks run with idle slots beside them.
-static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
-    int order[DEPOT_SHA256_MAX_LANES], count = 0;
+int depot_sha256_order_lanes(const size_t *blocks, int lanes, int order[DEPOT_SHA256_MAX_LANES]) {
+    int count = 0;
     for (int lane = 0; lane < lanes; lane++) {
         if (blocks[lane] == 0) continue;
         int at = count++;
         for (; at > 0 && blocks[order[at - 1]] < blocks[lane]; at--) order[at] = order[at - 1];
         order[at] = lane;
     }
+    return count;
+}
+
+#if defined(__x86_64__)
+// Runs the lanes with work through a multi-lane kernel, packed so that no slot of a pass goes to a
+// lane without blocks, and longest first, so that each pass (or SHA-NI pair) holds lanes of similar
+// length and few blocks run with idle slots beside them.
+static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
+    int order[DEPOT_SHA256_MAX_LANES];
+    const int count = depot_sha256_order_lanes(blocks, lanes, order);
     uint32_t packed_states[8 * DEPOT_SHA256_MAX_LANES];
     const uint8_t *packed_data[DEPOT_SHA256_MAX_LANES];
     size_t packed_blocks[DEPOT_SHA256_MAX_LANES];

@@ -10,9 +10,9 @@ public enum SHA256Kernel: Int32, Sendable, CaseIterable {
     case shaNI = 1
     /// SHA extensions, two streams' rounds interleaved.
     case shaNIx2 = 2
-    /// AVX-512VL on ymm registers: 8 streams.
+    /// AVX-512 (F, VL, BW) on ymm registers: 8 streams.
     case avx512x8 = 3
-    /// AVX-512F on zmm registers: 16 streams.
+    /// AVX-512 (F, BW) on zmm registers: 16 streams.
     case avx512x16 = 4
 
     public var isSupported: Bool { depot_sha256_kernel_supported(rawValue) != 0 }
@@ -23,7 +23,9 @@ public enum SHA256Kernel: Int32, Sendable, CaseIterable {
     /// True when the C kernels were compiled with optimization (not in a debug build).
     public static var optimized: Bool { depot_sha256_kernels_optimized() != 0 }
 
-    /// The kernel measured fastest (bytes per CPU-second) for a pass of `lanes` streams.
+    /// The kernel measured fastest (bytes per CPU-second) for a pass of `lanes` streams with work:
+    /// on this machine SHA-NI for 1, two SHA-NI chains for 2-6, AVX-512 ymm for 7-8, zmm for 9-16
+    /// (the table is in depot_sha256.h and Benchmarks/MICRO-RESULTS.md).
     public static func forLanes(_ lanes: Int) -> SHA256Kernel {
         SHA256Kernel(rawValue: depot_sha256_kernel_for_lanes(Int32(lanes))) ?? .scalar
     }
@@ -40,6 +42,19 @@ public enum SHA256Kernel: Int32, Sendable, CaseIterable {
         precondition(lanes <= Int(DEPOT_SHA256_MAX_LANES), "run: at most 16 lanes")
         blocks.withMemoryRebound(to: size_t.self, capacity: lanes) { counts in
             depot_sha256_multi_blocks(rawValue, states, data, counts, Int32(lanes))
+        }
+    }
+
+    /// Runs whole 64-byte blocks of up to 16 streams, choosing the kernels for the lengths at hand
+    /// (depot_sha256_multi_blocks_auto): the longest lanes in AVX-512 while enough lanes are busy,
+    /// the rest in SHA-NI pairs. Measured 31-45% faster than one kernel when lanes bring unequal work.
+    public static func runChoosingKernels(
+        states: UnsafeMutablePointer<UInt32>, data: UnsafePointer<UnsafePointer<UInt8>?>,
+        blocks: UnsafePointer<Int>, lanes: Int
+    ) {
+        precondition(lanes <= Int(DEPOT_SHA256_MAX_LANES), "runChoosingKernels: at most 16 lanes")
+        blocks.withMemoryRebound(to: size_t.self, capacity: lanes) { counts in
+            depot_sha256_multi_blocks_auto(states, data, counts, Int32(lanes))
         }
     }
 

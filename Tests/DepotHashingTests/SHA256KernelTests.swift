@@ -44,25 +44,28 @@ struct SHA256KernelTests {
     @Test(arguments: kernels)
     func randomLengthsUpToTenMiB(kernel: SHA256Kernel) async {
         await onOwnThread {
-            var generator = Generator(state: 0xD1B5_4A32_D192_ED03 &+ UInt64(kernel.rawValue))
-            // One lane of 10 MiB, one of a few MiB, the rest short or medium: lanes finish far apart.
-            let lanes = 16
-            let inputs = (0..<lanes).map { lane -> [UInt8] in
-                switch lane {
-                case 0: return generator.bytes(10 << 20)
-                case 1: return generator.bytes(1 + generator.below(3 << 20))
-                case 2: return generator.bytes(64 * generator.below(4096))
-                default: return generator.bytes(generator.below(lane.isMultiple(of: 2) ? 300_000 : 2000))
-                }
-            }
+            let (inputs, expected) = Self.largeInputs
             let digests = kernel.digests(inputs)
             for (lane, input) in inputs.enumerated() {
-                #expect(
-                    digests[lane] == DigestAlgorithm.sha256.hash(input),
-                    "kernel \(kernel) lane \(lane) length \(input.count)")
+                #expect(digests[lane] == expected[lane], "kernel \(kernel) lane \(lane) length \(input.count)")
             }
         }
     }
+
+    /// One lane of 10 MiB, one of a few MiB, the rest short or medium, so lanes finish far apart;
+    /// made once and shared by every kernel's run (generating them is most of a debug build's time).
+    static let largeInputs: (inputs: [[UInt8]], digests: [[UInt8]]) = {
+        var generator = Generator(state: 0xD1B5_4A32_D192_ED03)
+        let inputs = (0..<16).map { lane -> [UInt8] in
+            switch lane {
+            case 0: return generator.bytes(10 << 20)
+            case 1: return generator.bytes(1 + generator.below(3 << 20))
+            case 2: return generator.bytes(64 * generator.below(4096))
+            default: return generator.bytes(generator.below(lane.isMultiple(of: 2) ? 300_000 : 2000))
+            }
+        }
+        return (inputs, inputs.map { DigestAlgorithm.sha256.hash($0) })
+    }()
 
     /// Streams fed over many calls, as a hashing service does: for every lane count, each call gives
     /// every lane a random number of blocks (often 0), so lanes come and go and end at different
@@ -73,12 +76,35 @@ struct SHA256KernelTests {
             var generator = Generator(state: 0x2545_F491_4F6C_DD1D &+ UInt64(kernel.rawValue))
             for lanes in 1...16 {
                 let inputs = (0..<lanes).map { _ in generator.bytes(generator.below(40_000)) }
-                Self.checkFedOverCalls(kernel: kernel, inputs: inputs, generator: &generator)
+                Self.checkFedOverCalls(label: "kernel \(kernel)", inputs: inputs, generator: &generator) {
+                    kernel.run(states: $0, data: $1, blocks: $2, lanes: $3)
+                }
             }
         }
     }
 
-    static func checkFedOverCalls(kernel: SHA256Kernel, inputs: [[UInt8]], generator: inout Generator) {
+    /// The same for the call that chooses its kernels by the lengths at hand, and the 10 MiB inputs
+    /// (a long lane beside short ones: AVX-512 for the common part, SHA-NI for the long tail).
+    @Test func kernelsChosenPerCall() async {
+        await onOwnThread {
+            var generator = Generator(state: 0x6A09_E667_BB67_AE85)
+            for lanes in 1...16 {
+                let inputs = (0..<lanes).map { _ in generator.bytes(generator.below(40_000)) }
+                Self.checkFedOverCalls(label: "chosen", inputs: inputs, generator: &generator) {
+                    SHA256Kernel.runChoosingKernels(states: $0, data: $1, blocks: $2, lanes: $3)
+                }
+            }
+            let (inputs, expected) = Self.largeInputs
+            Self.checkFedOverCalls(label: "chosen, large", inputs: inputs, expected: expected, generator: &generator) {
+                SHA256Kernel.runChoosingKernels(states: $0, data: $1, blocks: $2, lanes: $3)
+            }
+        }
+    }
+
+    static func checkFedOverCalls(
+        label: String, inputs: [[UInt8]], expected: [[UInt8]]? = nil, generator: inout Generator,
+        run: (UnsafeMutablePointer<UInt32>, UnsafePointer<UnsafePointer<UInt8>?>, UnsafePointer<Int>, Int) -> Void
+    ) {
         let lanes = inputs.count
         let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * lanes)
         let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: lanes)
@@ -105,7 +131,7 @@ struct SHA256KernelTests {
                     copies[lane].baseAddress!.advanced(by: 64 * done[lane]).assumingMemoryBound(to: UInt8.self))
                 done[lane] += count
             }
-            kernel.run(states: states, data: data, blocks: blocks, lanes: lanes)
+            run(states, data, blocks, lanes)
         }
         for lane in 0..<lanes {
             let whole = done[lane] * 64
@@ -113,8 +139,8 @@ struct SHA256KernelTests {
                 state: states + 8 * lane, tail: UnsafeRawPointer(copies[lane].baseAddress!) + whole,
                 tailLength: inputs[lane].count - whole, totalLength: inputs[lane].count)
             #expect(
-                digest == DigestAlgorithm.sha256.hash(inputs[lane]),
-                "kernel \(kernel) lanes \(lanes) lane \(lane) length \(inputs[lane].count)")
+                digest == (expected?[lane] ?? DigestAlgorithm.sha256.hash(inputs[lane])),
+                "\(label) lanes \(lanes) lane \(lane) length \(inputs[lane].count)")
         }
     }
 
