@@ -118,13 +118,10 @@ extension Engine {
                 keptLog.append((record.header, record.location))
                 return
             }
-            let to = try record.payload.withUnsafeBytes {
-                try store.append(kind: .chunk, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
-            }
-            let bytes = UInt64(RecordHeader.size + record.payload.count)
+            let (move, bytes) = try copyChunk(record)
             outcome.copied += bytes
             liveFound += bytes
-            chunkMoves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
+            chunkMoves.append(move)
         }
         if let damage = summary.damage.first {
             let more = summary.damage.count > 1 ? " (and \(summary.damage.count - 1) more damaged stretches)" : ""

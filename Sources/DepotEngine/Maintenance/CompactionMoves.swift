@@ -72,6 +72,16 @@ struct CompactionMoveCommit: Sendable {
 }
 
 extension Engine {
+    /// Copies a live chunk record compaction keeps into the open segment or pack; returns its move
+    /// (applied by the commit step, if the chunk still points where the record was) and the bytes copied.
+    func copyChunk(_ record: ScannedRecord) throws -> (move: ChunkMove, bytes: UInt64) {
+        let to = try record.payload.withUnsafeBytes {
+            try dataPathStore.append(kind: .chunk, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
+        }
+        let move = ChunkMove(hash: record.header.hash, from: record.location, to: to)
+        return (move, UInt64(RecordHeader.size + record.payload.count))
+    }
+
     /// The tables and store compaction's commit step needs, taken out for a commit closure.
     var compactionMoveCommit: CompactionMoveCommit {
         CompactionMoveCommit(chunks: chunks, objects: objects, versions: versionTable, store: dataPathStore)

@@ -185,13 +185,10 @@ extension Engine {
                 logRecords.append(record)
                 return
             }
-            let to = try record.payload.withUnsafeBytes {
-                try dataPathStore.append(kind: .chunk, sequence: record.header.sequence, hash: record.header.hash, payload: $0)
-            }
-            let size = UInt64(RecordHeader.size + record.payload.count)
-            copy.copied += size
-            chunkBytesFound += size
-            copy.moves.append(ChunkMove(hash: record.header.hash, from: record.location, to: to))
+            let (move, bytes) = try copyChunk(record)
+            copy.copied += bytes
+            chunkBytesFound += bytes
+            copy.moves.append(move)
         }
         if let damage = summary.damage.first {
             copy.kept =
