@@ -21,6 +21,14 @@ struct LaneFunction: @unchecked Sendable {
     }
 
     let kind: Kind
+    /// The same function in OpenSSL's EVP, for streams hashed on their writer's thread.
+    let algorithm: DigestAlgorithm
+    /// True when streams skip the service and hash on their writer's thread whenever no pass
+    /// could use the kernel (`minimumKernelLanes` is `Int.max`): a chunk's address is waited for
+    /// at the chunk's end, so handing its blocks to the worker only to run OpenSSL there adds
+    /// hand-offs and waits and saves nothing. The ETag's MD5 still goes to the worker then,
+    /// since nobody waits for it before the upload's end: it runs beside the chunking.
+    let inlineWithoutKernel: Bool
     /// 32-bit words of state per stream.
     let stateWords: Int
     /// Passes with fewer streams of this function hash them one after another with OpenSSL
@@ -52,7 +60,8 @@ struct LaneFunction: @unchecked Sendable {
         let kernel = kernel.isSupported ? kernel : .scalar
         let pays = kernel != .scalar && depot_md5_kernels_optimized() != 0
         return LaneFunction(
-            kind: .md5, stateWords: 4, minimumKernelLanes: minimumKernelLanes ?? (pays ? 2 : Int.max),
+            kind: .md5, algorithm: .md5, inlineWithoutKernel: false, stateWords: 4,
+            minimumKernelLanes: minimumKernelLanes ?? (pays ? 2 : Int.max),
             initialize: { depot_md5_init_state($0) }, openSSL: { depot_openssl_md5_blocks($0, $1, $2) },
             kernel: { kernel.run(states: $0, data: $1, blocks: $2, lanes: $3) }, finish: MD5Kernel.finish)
     }
@@ -66,7 +75,8 @@ struct LaneFunction: @unchecked Sendable {
             SHA256Kernel.optimized
             ? (2...Int(DEPOT_SHA256_MAX_LANES)).first { SHA256Kernel.forLanes($0).lanes > 1 } : nil
         return LaneFunction(
-            kind: .sha256, stateWords: 8, minimumKernelLanes: minimumKernelLanes ?? paying ?? Int.max,
+            kind: .sha256, algorithm: .sha256, inlineWithoutKernel: true, stateWords: 8,
+            minimumKernelLanes: minimumKernelLanes ?? paying ?? Int.max,
             initialize: SHA256Kernel.initialize(state:), openSSL: { depot_openssl_sha256_blocks($0, $1, $2) },
             kernel: { (forced ?? SHA256Kernel.forLanes($3)).run(states: $0, data: $1, blocks: $2, lanes: $3) },
             finish: SHA256Kernel.finish)

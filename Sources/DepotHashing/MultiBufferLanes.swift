@@ -100,24 +100,30 @@ final class LaneState: @unchecked Sendable {
 public final class HashStream: @unchecked Sendable {
     private let service: MultiBufferHashing
     private let lane: LaneState
+    /// Set when this stream hashes on its writer's thread (`LaneFunction.inlineWithoutKernel`).
+    private let inline: StreamingDigest?
 
     init(service: MultiBufferHashing, function: LaneFunction) {
         self.service = service
         lane = LaneState(function)
+        inline =
+            function.inlineWithoutKernel && function.minimumKernelLanes == Int.max
+            ? StreamingDigest(function.algorithm) : nil
     }
 
-    deinit { service.release(lane) }
+    deinit { if inline == nil { service.release(lane) } }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) { service.write(lane, bytes, owner: nil) }
+    public func update(_ bytes: UnsafeRawBufferPointer) { update(bytes, owner: nil) }
 
     /// `owner` returns an object that keeps `bytes` valid and unchanged while it lives (the
     /// network buffer they are in): a large piece is then hashed in place instead of copied.
     public func update(_ bytes: UnsafeRawBufferPointer, owner: (() -> AnyObject)?) {
+        if let inline { return inline.update(bytes) }
         service.write(lane, bytes, owner: owner)
     }
 
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest of everything written; the stream is then empty again, ready for reuse.
-    public func finalize() -> [UInt8] { service.finish(lane) }
+    public func finalize() -> [UInt8] { inline?.finalize() ?? service.finish(lane) }
 }
