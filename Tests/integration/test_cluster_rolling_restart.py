@@ -31,6 +31,7 @@ from botocore.config import Config
 from backends import Moto
 from cluster_support import chunks_section, cluster_config, free_port, postgres  # noqa: F401 (fixture)
 from conftest import REPO, ROOT_PASSWORD, ROOT_USER, DepotServer
+from waiting import stop_process
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -67,13 +68,8 @@ def nginx_config(directory, port, node_ports):
 
 
 def stop_in_the_foreground(process, directory):
-    """Stops a balancer run in the foreground (SIGTERM, then SIGKILL after 10 s) and removes its files."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """Stops a balancer run in the foreground and removes its files."""
+    stop_process(process)
     shutil.rmtree(directory, ignore_errors=True)
 
 

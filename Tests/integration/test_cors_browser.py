@@ -19,6 +19,8 @@ import urllib.parse
 import botocore
 import pytest
 
+from waiting import stop_process
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make deps installs it)")
 
@@ -130,12 +132,7 @@ class PageServer:
             assert self.reported.wait(timeout), "the page did not report within the bound"
             return self.result
         finally:
-            browser.terminate()
-            try:
-                browser.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                browser.kill()
-                browser.wait()
+            stop_process(browser)
             log.close()
 
     def close(self):

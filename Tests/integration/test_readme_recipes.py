@@ -17,6 +17,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import DEPOT_BIN, REPO
+from waiting import stop_process
 
 README = os.path.join(REPO, "README.md")
 RECIPES = {"awscli", "s3cmd", "rclone", "mc", "minio-py", "boto3"}
@@ -68,12 +69,7 @@ class FreshDepot:
         return line
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout=20)
 
 
 def exported(line, env=None):

@@ -1,4 +1,5 @@
-"""The one bounded wait the integration tests share."""
+"""The bounded waits the integration tests share."""
+import subprocess
 import time
 
 
@@ -13,3 +14,14 @@ def wait_for(predicate, timeout=30, what="condition", every=0.2):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(every)
+
+
+def stop_process(process, timeout=10):
+    """Stops a helper process (a balancer, a browser, a shell): SIGTERM, then SIGKILL if it has not
+    exited after `timeout` seconds; returns its exit code."""
+    process.terminate()
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
