@@ -5,8 +5,8 @@ import HummingbirdCore
 
 extension S3Service {
     func deleteObject(_ c: S3Context, bucket: String, key: String) async throws -> Response {
-        try authorize(c, .delete, bucket: bucket, key: key)
-        try requireBucket(bucket)
+        // Authorized by the dispatcher (the endpoint's `.delete`); the bucket record is the one it read.
+        _ = try requireBucket(c, bucket)
         let precondition = try deletePreconditions(c.request)
         let origin = ChangeOrigin.s3("Delete", principal: c.account.accessKey)
         let outcome: Engine.DeleteOutcome
@@ -51,7 +51,7 @@ extension S3Service {
 
     /// DeleteObjects: up to 1000 keys in one request, each reported, or only errors when Quiet.
     func deleteObjects(_ c: S3Context, bucket: String, body: RequestBody) async throws -> Response {
-        try requireBucket(bucket)
+        _ = try requireBucket(c, bucket)
         let (quiet, entries) = try Self.parseDeleteObjects(try await readSmallBody(c, body, limit: 2 << 20))
         var out = XMLWriter()
         var results: [(key: String, versionId: String?, outcome: Result<Engine.DeleteOutcome, S3Error>)] = []

@@ -11,8 +11,8 @@ extension S3Service {
     func getObject(_ c: S3Context, bucket: String, key: String) throws -> Response {
         let r = c.request
         let isHead = r.method == .head
-        try authorize(c, .read, bucket: bucket, key: key)
-        try requireBucket(bucket)
+        // Authorized by the dispatcher (the endpoint's `.read`); the bucket record is the one it read.
+        _ = try requireBucket(c, bucket)
         let version = try requestedVersion(c)
         let customerKey = try requestCustomerKey(r)
         // A missing or wrong key for an SSE-C object: CustomerKeyEncryption.Refusal (S3Error.from).

@@ -105,12 +105,13 @@ extension S3Service {
     }
 
     /// A lock asked for in a bucket without Object Lock: 400 InvalidRequest, before any byte.
-    func requireObjectLockBucket(_ r: S3Request, bucket: String) throws {
+    func requireObjectLockBucket(_ c: S3Context, bucket: String) throws {
+        let r = c.request
         guard
             r.header(Self.lockModeHeader) != nil || r.header(Self.lockUntilHeader) != nil
                 || r.header(Self.legalHoldHeader) != nil
         else { return }
-        guard let record = try engine.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
+        let record = try requireBucket(c, bucket)
         guard record.objectLock != nil else { throw S3Error.invalidRequest("Bucket is missing Object Lock Configuration") }
     }
 

@@ -8,7 +8,8 @@ import NIOCore
 extension S3Service {
     func putObject(_ c: S3Context, bucket: String, key: String, body: RequestBody) async throws -> Response {
         let r = c.request
-        try authorize(c, .write, bucket: bucket, key: key)
+        // Authorized by the dispatcher (the endpoint's `.write`); the bucket record is the one it read.
+        let bucketRecord = try requireBucket(c, bucket)
         try engine.checkKeyLength(bucket: bucket, key: key)
         let length = try declaredLength(r)
         try requireAllowedSize(length)
@@ -20,9 +21,9 @@ extension S3Service {
         let precondition = try writePreconditions(r)
         let customerKey = try requestCustomerKey(r)
         // SSE-C takes the place of any other encryption, the bucket's default too.
-        let encryption = customerKey == nil ? try objectEncryption({ r.header($0) }, bucket: bucket) : nil
+        let encryption = customerKey == nil ? try objectEncryption({ r.header($0) }, bucket: bucket, record: bucketRecord) : nil
         try refuseMixedEncryption(r, customerKey)
-        let session = try engine.startIngest(bucket: bucket, key: key)
+        let session = try engine.startIngest(bucket: bucket, key: key, record: bucketRecord)
         if let encryption { try await session.encrypt(with: encryption) }
         if let customerKey {
             let (encryption, domain) = CustomerKeyEncryption.newObject(customerKey: customerKey.key)

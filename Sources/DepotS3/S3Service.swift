@@ -189,7 +189,7 @@ public final class S3Service: Sendable {
         try UnsupportedHeaders.check(r, for: endpoint)
         try checkStorageClassHeader(r, for: endpoint)
         if endpoint == .putObject || endpoint == .copyObject || endpoint == .createMultipartUpload, let bucket = r.bucket {
-            try requireObjectLockBucket(r, bucket: bucket)
+            try requireObjectLockBucket(c, bucket: bucket)
         }
         guard auth.isAnonymous else { return try await handle(endpoint, c, body: body) }
         return try await hidingMissingKeys(c) { try await handle(endpoint, c, body: body) }
@@ -206,16 +206,16 @@ public final class S3Service: Sendable {
         case .deleteBucket: return try await deleteBucket(c, bucket: bucket)
         case .getBucketLocation: return try getBucketLocation(c, bucket: bucket)
         case .listObjects:
-            try requireBucket(bucket)
+            _ = try requireBucket(c, bucket)
             return try listObjectsV1(c, bucket: bucket)
         case .listObjectsV2:
-            try requireBucket(bucket)
+            _ = try requireBucket(c, bucket)
             return try listObjectsV2(c, bucket: bucket)
         case .listObjectVersions:
-            try requireBucket(bucket)
+            _ = try requireBucket(c, bucket)
             return try listObjectVersions(c, bucket: bucket)
         case .listMultipartUploads:
-            try requireBucket(bucket)
+            _ = try requireBucket(c, bucket)
             return try listMultipartUploads(c, bucket: bucket)
         case .getBucketTagging, .putBucketTagging, .deleteBucketTagging:
             return try await bucketTagging(c, bucket: bucket, body: body)
@@ -287,6 +287,17 @@ public final class S3Service: Sendable {
     /// Throws NoSuchBucket unless the bucket exists.
     func requireBucket(_ bucket: String) throws {
         guard try engine.bucket(bucket) != nil else { throw S3Error.noSuchBucket(bucket) }
+    }
+
+    /// The record of `bucket`, or NoSuchBucket. The request's own bucket was read once, before
+    /// its authorization (`S3Context.bucketAccess`), and that record serves the whole request:
+    /// each `engine.bucket` is an LMDB read and decode, and in cluster mode a PostgreSQL round
+    /// trip (a GET read it twice and a PUT three times before, RESULTS-NOTES "Cluster mode's cost").
+    /// Another bucket (a copy's source) is read now.
+    func requireBucket(_ c: S3Context, _ bucket: String) throws -> BucketRecord {
+        let record = try bucket == c.request.bucket ? c.bucketAccess.record : engine.bucket(bucket)
+        guard let record else { throw S3Error.noSuchBucket(bucket) }
+        return record
     }
 
     // MARK: Responses

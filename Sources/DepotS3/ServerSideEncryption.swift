@@ -69,4 +69,12 @@ extension S3Service {
         }
         return try engine.defaultEncryption(ofBucket: bucket)
     }
+
+    /// The same, from a bucket record the request has already read (a PUT's, S3Context.bucketAccess).
+    func objectEncryption(_ value: (String) -> String?, bucket: String, record: BucketRecord) throws -> ObjectEncryption? {
+        if let requested = try ServerSideEncryption.requested(value, keys: engine.configuration.encryption) {
+            return requested
+        }
+        return try engine.defaultEncryption(of: record, bucket: bucket)
+    }
 }

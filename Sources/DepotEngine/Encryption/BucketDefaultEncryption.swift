@@ -28,7 +28,13 @@ extension Engine {
     /// bucket's default, with the configured default key when it names none. Throws when the
     /// default cannot be carried out (its key is no longer configured): never plaintext instead.
     public func defaultEncryption(ofBucket bucket: String) throws -> ObjectEncryption? {
-        guard let record = try self.bucket(bucket), let rule = BucketDefaultEncryption.rule(of: record) else { return nil }
+        guard let record = try self.bucket(bucket) else { return nil }
+        return try defaultEncryption(of: record, bucket: bucket)
+    }
+
+    /// The same, from a bucket record the caller has already read (one read per request).
+    public func defaultEncryption(of record: BucketRecord, bucket: String) throws -> ObjectEncryption? {
+        guard let rule = BucketDefaultEncryption.rule(of: record) else { return nil }
         guard let keyId = rule.keyId ?? configuration.encryption.defaultKeyId,
             configuration.encryption.key(keyId) != nil
         else {

@@ -1,6 +1,6 @@
 import DepotHashing
-import Synchronization
 import DepotStorage
+import Synchronization
 
 /// A contiguous run of one chunk's bytes to read.
 public struct ReadPiece: Sendable {
@@ -32,13 +32,16 @@ public final class ObjectReader: @unchecked Sendable {
     let readThrough: ReadThrough?
     /// Set for an encrypted object: chunks are read whole, their tag checked, then decrypted.
     let domain: EncryptionDomain?
+    /// False for a reader opened for the record only (a HEAD): it has no chunk locations.
+    let forBytes: Bool
     /// The last chunk decrypted, as pieces of one chunk are read one after another.
     private let opened = Mutex<(chunk: Int, plaintext: [UInt8])?>(nil)
 
     init(
         bucket: String, key: String, record: ObjectRecord, locations: [RecordLocation], store: DataPathStore,
-        lease: ReclaimLease, readThrough: ReadThrough?, domain: EncryptionDomain? = nil
+        lease: ReclaimLease, readThrough: ReadThrough?, domain: EncryptionDomain? = nil, forBytes: Bool = true
     ) {
+        self.forBytes = forBytes
         self.domain = domain
         self.bucket = bucket
         self.key = key
@@ -59,6 +62,7 @@ public final class ObjectReader: @unchecked Sendable {
     /// from the disk: the first piece of each chunk asks for the chunks `prefetchChunks` ahead,
     /// each once, and never for one past the range (a `bytes=0-1` probe reads ahead nothing).
     public func plan(_ range: Range<UInt64>, maxPiece: Int = 1 << 20) -> [ReadPiece] {
+        precondition(forBytes, "a reader opened with forBytes: false (HEAD) has no chunk locations")
         var pieces: [ReadPiece] = []
         var chunkStart: UInt64 = 0
         var chunks = 0..<0
@@ -123,7 +127,9 @@ public final class ObjectReader: @unchecked Sendable {
         guard piece.skip + piece.count <= plaintext.count else {
             throw EngineError.corrupt("chunk \(piece.chunk) of \(bucket)/\(key) is shorter than its manifest says")
         }
-        plaintext.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[piece.skip..<piece.skip + piece.count])) }
+        plaintext.withUnsafeBytes {
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[piece.skip..<piece.skip + piece.count]))
+        }
     }
 
     /// Reads a whole range of the local chunks into memory; for small objects and tests. An
@@ -146,7 +152,8 @@ public final class ObjectReader: @unchecked Sendable {
 extension Engine {
     /// Opens an object (or, with `version`, that version of it) for reading; nil when it does not
     /// exist. A delete marker opens with no bytes: the caller answers for it. `forBytes` false
-    /// (HEAD) opens an evicted older version too, whose bytes no tier holds. `sealed` opens an
+    /// (HEAD) opens an evicted older version too, whose bytes no tier holds, and resolves no chunk
+    /// locations: such a reader has the record only, and reading bytes from it is a programming error. `sealed` opens an
     /// encrypted object without its domain (no key needed, SSE-C too) for `sealedPayload` only,
     /// to send its ciphertext to a tier (SealedCopy.swift): never read such a reader's `bytes`.
     public func openObject(
@@ -168,8 +175,10 @@ extension Engine {
                 }
             }
             guard let record = found else { return nil }
-            // An evicted object's bytes are on a tier; readers use `readThrough`.
-            if record.localState == .evicted || record.isDeleteMarker { return (record, []) }
+            // An evicted object's bytes are on a tier; readers use `readThrough`. A HEAD reads no
+            // bytes, so it reads no chunk entries either (one index read per manifest entry; in
+            // cluster mode each was part of the GET's PostgreSQL read).
+            if record.localState == .evicted || record.isDeleteMarker || !forBytes { return (record, []) }
             var locations: [RecordLocation] = []
             locations.reserveCapacity(record.manifest.count)
             for ref in record.manifest {
@@ -182,9 +191,12 @@ extension Engine {
         }
         guard let (record, locations) = found else { return nil }
         let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
-        let domain = record.localState == .present && !sealed ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
+        let domain =
+            record.localState == .present && !sealed
+            ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
         return ObjectReader(
-            bucket: bucket, key: key, record: record, locations: locations, store: dataPathStore, lease: lease, readThrough: source,
-            domain: domain)
+            bucket: bucket, key: key, record: record, locations: locations, store: dataPathStore, lease: lease,
+            readThrough: source,
+            domain: domain, forBytes: forBytes)
     }
 }

@@ -31,18 +31,21 @@ extension Engine {
     }
 
     func versionPlan(bucket: String, key: String, current: ObjectRecord?, txn: borrowing Transaction) throws -> VersionPlan {
-        var plan = try versionPlanIgnoringLock(bucket: bucket, key: key, current: current, txn: txn)
+        // One read of the bucket's record for both its versioning state and its lock (in cluster
+        // mode each read is a PostgreSQL round trip inside the commit).
         guard let bytes = try txn.get(buckets, Array(bucket.utf8)) else { throw EngineError.noSuchBucket(bucket) }
-        plan.objectLock = try bytes.decode { try BucketRecord.decode(&$0) }.objectLock
+        let bucketRecord = try bytes.decode { try BucketRecord.decode(&$0) }
+        var plan = try versionPlanIgnoringLock(
+            state: bucketRecord.versioning, bucket: bucket, key: key, current: current, txn: txn)
+        plan.objectLock = bucketRecord.objectLock
         // A commit in a locked bucket records the time it saw (ObjectLockRules.swift).
         if plan.objectLock != nil { _ = try advanceLockClock(txn: txn) }
         return plan
     }
 
-    private func versionPlanIgnoringLock(bucket: String, key: String, current: ObjectRecord?, txn: borrowing Transaction)
-        throws -> VersionPlan
-    {
-        let state = try versioningState(bucket, txn: txn)
+    private func versionPlanIgnoringLock(
+        state: VersioningState, bucket: String, key: String, current: ObjectRecord?, txn: borrowing Transaction
+    ) throws -> VersionPlan {
         switch state {
         case .unversioned: return VersionPlan(state: state, current: current, replaced: current)
         case .enabled: return VersionPlan(state: state, current: current, replaced: nil)
