@@ -30,6 +30,10 @@ struct AccessRecord: Sendable {
     /// The client's own words (path, key, access key, user agent) are bounded and have their
     /// control characters escaped, so a key with a newline cannot forge a log line.
     static func clean(_ text: String, limit: Int = 1024) -> String {
+        // Almost every field is short and printable: kept as it is, without building a copy
+        // scalar by scalar (that copy of six fields was 1.1% of a 4 KiB GET's server CPU). A
+        // string of at most `limit` UTF-8 bytes has at most `limit` scalars.
+        if text.utf8.count <= limit, text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) { return text }
         var out = ""
         for scalar in text.unicodeScalars.prefix(limit) {
             if scalar.value < 0x20 || scalar.value == 0x7F {
