@@ -20,8 +20,8 @@ import NIOPosix
 /// connection took 0.59 s instead of 0.18 (release) and 4.9 instead of 2.7 (debug), since a
 /// task's steps are spread over the group's loops (`next()`), each hop a cross-thread wakeup; with
 /// a slow trace reader attached, 12,000 such requests took 40 s instead of 4 (test_trace's
-/// `test_a_reader_that_falls_behind...` fails with it on). Worth another look with tasks kept on
-/// their channel's loop (a task executor per connection) rather than the global executor.
+/// `test_a_reader_that_falls_behind...` fails with it on). Tasks kept on their channel's loop (a
+/// task executor per connection) keep the saving without the hops: ConnectionsOnTheirLoops, on by default.
 ///
 /// Blocking work inside tasks stops an event loop's sockets when it is on: reads of chunks not in
 /// the page cache then go to a dispatch thread (`BlockingReads`; without it, 8 cold 32 MiB GET

@@ -252,14 +252,16 @@ public final class DepotServer: Sendable {
             idleTimeout: .seconds(300),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
         )
-        var builder = HTTPServerBuilder.http1(configuration: httpConfiguration)
+        var tlsConfiguration: TLSConfiguration?
         if let tls = configuration.server.tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+            tlsConfiguration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: certificates, privateKey: .privateKey(key))
-            builder = try .tls(builder, tlsConfiguration: tlsConfiguration)
         }
+        let builder = ConnectionsOnTheirLoops.serverBuilder(
+            http: httpConfiguration, tls: tlsConfiguration,
+            onTheirLoops: ConnectionsOnTheirLoops.wanted(clusterIndex: ClusterIndexSetup.sharesIndex(configuration.cluster)))
         let server = try builder.buildServer(
             configuration: ServerConfiguration(address: .hostname(address.host, port: address.port), serverName: "Depot"),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
