@@ -176,9 +176,13 @@ extension Engine {
             }
             guard let record = found else { return nil }
             // An evicted object's bytes are on a tier; readers use `readThrough`. A HEAD reads no
-            // bytes, so it reads no chunk entries either (one index read per manifest entry; in
-            // cluster mode each was part of the GET's PostgreSQL read).
-            if record.localState == .evicted || record.isDeleteMarker || !forBytes { return (record, []) }
+            // bytes, so it reads no chunk entries either (one index read per manifest entry),
+            // except in cluster mode: there the rows a read fetched are what the node answers
+            // from while PostgreSQL is unreachable (OutageReadCache), and a client that HEADs
+            // before it GETs (rclone, s3cmd) must find the locations there too
+            // (test_cluster_outage); they come in the same PostgreSQL read as the record.
+            let wantsLocations = forBytes || indexStore.isSharedBetweenNodes
+            if record.localState == .evicted || record.isDeleteMarker || !wantsLocations { return (record, []) }
             var locations: [RecordLocation] = []
             locations.reserveCapacity(record.manifest.count)
             for ref in record.manifest {
