@@ -31,6 +31,13 @@ import Dispatch
 /// ingest waits in `finalize` for the worker's pass over its chunk when one is under way; the MD5
 /// is only needed at the end of the upload.
 ///
+/// Why the chunk addresses too: SHA-256 was a third of a 32 MiB PUT's server CPU (OpenSSL's SHA-NI
+/// on each writer's thread). Measured (release, 8 streams, interleaved, load 1-4; Benchmarks/
+/// RESULTS-NOTES.md "Chunk addresses in the multi-buffer service"), server CPU-s/GiB, medians:
+/// 32 MiB PUT 3.19 on the writer's thread, 3.02 through this service with OpenSSL per lane, 2.87
+/// with the kernels (-10%); 1 MiB PUT 3.85, 3.72, 3.65 (-5%). The price is latency: a chunk's end
+/// waited 3-4 ms on average for the worker's pass over it.
+///
 /// Measured (release, `swiftc -O` of this module with a driver in /tmp; writers feeding 64 MiB
 /// each in 64 KiB pieces, on the 2-core AVX-512 machine at load 5-9 from parallel builds, so
 /// ranges): MiB of MD5 hashed per CPU-second of the whole process, writers' copies included.
