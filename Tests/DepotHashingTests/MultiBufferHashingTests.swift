@@ -71,21 +71,10 @@ struct MultiBufferHashingTests {
             }
             let inputs = lengths.map { generator.bytes($0) }
             let streams = (0..<count).map { _ in function.stream(service) }
-            var offsets = [Int](repeating: 0, count: count)
-            var open = Set(0..<count)
-            while !open.isEmpty {
-                let index = open.randomElement(using: &generator)!
-                let piece = min(inputs[index].count - offsets[index], 1 + generator.below(100_000))
-                inputs[index].withUnsafeBytes { all in
-                    streams[index].update(UnsafeRawBufferPointer(rebasing: all[offsets[index]..<offsets[index] + piece]))
-                }
-                offsets[index] += piece
-                if offsets[index] == inputs[index].count {
-                    open.remove(index)
-                    #expect(
-                        streams[index].finalize() == function.expected(inputs[index]),
-                        "\(function) stream \(index) length \(inputs[index].count)")
-                }
+            Self.feedInTurns(function, streams, inputs, &generator) { stream, bytes, generator in
+                bytes.withUnsafeBytes { stream.update($0) }
+            } pieceSize: {
+                1 + $0.below(100_000)
             }
         }
     }
@@ -103,22 +92,11 @@ struct MultiBufferHashingTests {
             let count = 10
             let inputs = (0..<count).map { index in generator.bytes(index == 0 ? 0 : generator.below(3 << 20)) }
             var streams = (0..<count).map { _ in function.stream(service) }
-            var offsets = [Int](repeating: 0, count: count)
-            var open = Set(0..<count)
-            while !open.isEmpty {
-                let index = open.randomElement(using: &generator)!
-                // Mostly network-sized pieces (some a multiple of 64 bytes), some tiny, some large.
-                let size: Int
-                switch generator.below(4) {
-                case 0: size = 1 + generator.below(2000)
-                case 1: size = 64 * (1 + generator.below(2048))
-                default: size = 1 + generator.below(200_000)
-                }
-                let piece = min(inputs[index].count - offsets[index], size)
-                let box = OwnedPiece(Array(inputs[index][offsets[index]..<offsets[index] + piece]), counter: live)
+            Self.feedInTurns(function, streams, inputs, &generator) { stream, bytes, generator in
+                let box = OwnedPiece(Array(bytes), counter: live)
                 let withOwner = generator.below(5) != 0
                 box.bytes.withUnsafeBytes { bytes in
-                    streams[index].update(
+                    stream.update(
                         bytes,
                         owner: withOwner
                             ? {
@@ -126,12 +104,12 @@ struct MultiBufferHashingTests {
                                 return box
                             } : nil)
                 }
-                offsets[index] += piece
-                if offsets[index] == inputs[index].count {
-                    open.remove(index)
-                    #expect(
-                        streams[index].finalize() == function.expected(inputs[index]),
-                        "\(function) stream \(index) length \(inputs[index].count)")
+            } pieceSize: { generator in
+                // Mostly network-sized pieces (some a multiple of 64 bytes), some tiny, some large.
+                switch generator.below(4) {
+                case 0: return 1 + generator.below(2000)
+                case 1: return 64 * (1 + generator.below(2048))
+                default: return 1 + generator.below(200_000)
                 }
             }
             streams.removeAll()
@@ -139,6 +117,28 @@ struct MultiBufferHashingTests {
             // The worker drops the owners of the runs it finished just after its last pass.
             for _ in 0..<200 where live.count > 0 { usleep(10_000) }
             #expect(live.count == 0, "owners still held after every stream finished")
+        }
+    }
+
+    /// Feeds each stream its input in pieces, a random stream at a time, and checks each digest
+    /// against OpenSSL's as its input ends (streams end at different times).
+    static func feedInTurns(
+        _ function: Case, _ streams: [HashStream], _ inputs: [[UInt8]], _ generator: inout Generator,
+        feed: (HashStream, ArraySlice<UInt8>, inout Generator) -> Void, pieceSize: (inout Generator) -> Int
+    ) {
+        var offsets = [Int](repeating: 0, count: inputs.count)
+        var open = Set(inputs.indices)
+        while !open.isEmpty {
+            let index = open.randomElement(using: &generator)!
+            let piece = min(inputs[index].count - offsets[index], pieceSize(&generator))
+            feed(streams[index], inputs[index][offsets[index]..<offsets[index] + piece], &generator)
+            offsets[index] += piece
+            if offsets[index] == inputs[index].count {
+                open.remove(index)
+                #expect(
+                    streams[index].finalize() == function.expected(inputs[index]),
+                    "\(function) stream \(index) length \(inputs[index].count)")
+            }
         }
     }
 
