@@ -2,6 +2,7 @@
 // Written for Depot; see md5_multibuffer_x86.c for the SIMD kernels.
 #include "depot_md5.h"
 #include "md5_kernels.h"
+#include "multibuffer_common.h"
 #include "md5_schedule.h"
 #include <pthread.h>
 #include <string.h>
@@ -47,13 +48,7 @@ int depot_md5_kernel_lanes(int kernel) {
     }
 }
 
-int depot_md5_kernels_optimized(void) {
-#if defined(__OPTIMIZE__)
-    return 1;
-#else
-    return 0;
-#endif
-}
+int depot_md5_kernels_optimized(void) { return depot_built_optimized(); }
 
 void depot_md5_init_state(uint32_t state[4]) {
     state[0] = 0x67452301u;
@@ -120,12 +115,9 @@ void depot_md5_multi_blocks(int kernel, uint32_t *states, const uint8_t *const *
 
 void depot_md5_finish(const uint32_t state[4], const uint8_t *tail, size_t tail_length, uint64_t total_length,
                       uint8_t digest[16]) {
-    // The tail, a 1 bit, zeros up to 56 bytes mod 64, then the length in bits, little-endian.
+    // Padded as depot_pad_tail says, the length in bits little-endian.
     uint8_t last[128] = {0};
-    if (tail_length > 63) tail_length = 63;
-    if (tail_length > 0) memcpy(last, tail, tail_length);
-    last[tail_length] = 0x80;
-    const size_t length = tail_length < 56 ? 64 : 128;
+    const size_t length = depot_pad_tail(last, tail, tail_length);
     const uint64_t bits = total_length * 8;
     for (int i = 0; i < 8; i++) last[length - 8 + i] = (uint8_t)(bits >> (8 * i));
     uint32_t words[4] = {state[0], state[1], state[2], state[3]};

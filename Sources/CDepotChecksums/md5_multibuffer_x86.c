@@ -10,39 +10,11 @@
 
 #if defined(__x86_64__)
 #include "md5_schedule.h"
-#include <immintrin.h>
+#include "multibuffer_common.h"
 
 // ---- AVX-512F: 16 lanes ----
 
 #define AVX512_FN __attribute__((target("avx512f")))
-
-// Row i (lane i's block) becomes column i: afterwards rows[j] holds word j of all 16 lanes.
-static inline AVX512_FN void transpose_16x16(__m512i rows[16]) {
-    __m512i t[16], u[16];
-    // Pairs of lanes, inside each 128-bit quarter.
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
-    }
-    // Fours of lanes: u[4g + m], quarter k, holds word 4k + m of lanes 4g .. 4g+3.
-    for (int i = 0; i < 16; i += 4) {
-        u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    // A 4x4 transpose of 128-bit quarters gathers word 4k + m of all four groups.
-    for (int m = 0; m < 4; m++) {
-        const __m512i low01 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44);
-        const __m512i high01 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xEE);
-        const __m512i low23 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44);
-        const __m512i high23 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xEE);
-        rows[m] = _mm512_shuffle_i32x4(low01, low23, 0x88);
-        rows[4 + m] = _mm512_shuffle_i32x4(low01, low23, 0xDD);
-        rows[8 + m] = _mm512_shuffle_i32x4(high01, high23, 0x88);
-        rows[12 + m] = _mm512_shuffle_i32x4(high01, high23, 0xDD);
-    }
-}
 
 AVX512_FN void depot_md5_x16_avx512(uint32_t *states, const uint8_t *const *data, const size_t *blocks,
                                     int lanes) {
@@ -64,17 +36,8 @@ AVX512_FN void depot_md5_x16_avx512(uint32_t *states, const uint8_t *const *data
     __m512i a = _mm512_loadu_si512(sa), b = _mm512_loadu_si512(sb);
     __m512i c = _mm512_loadu_si512(sc), d = _mm512_loadu_si512(sd);
     for (size_t pass = 0; pass < most; pass++) {
-        __mmask16 active = 0;
         __m512i w[16];
-        for (int i = 0; i < 16; i++) {
-            if (left[i] > pass) {
-                active |= (__mmask16)(1u << i);
-                w[i] = _mm512_loadu_si512(next[i] + 64 * pass);
-            } else {
-                w[i] = _mm512_setzero_si512();
-            }
-        }
-        transpose_16x16(w);
+        const __mmask16 active = depot_load_pass_16(w, next, left, pass);
         const __m512i a0 = a, b0 = b, c0 = c, d0 = d;
         // F G H I as one three-input logic instruction each: the immediate is the truth table
         // indexed by (x, y, z) bits, e.g. F = x ? y : z is 0xCA.
@@ -114,25 +77,6 @@ AVX512_FN void depot_md5_x16_avx512(uint32_t *states, const uint8_t *const *data
 
 #define AVX2_FN __attribute__((target("avx2")))
 
-// Eight rows of eight words (half a block per lane) become eight columns.
-static inline AVX2_FN void transpose_8x8(__m256i rows[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(rows[i], rows[i + 1]);
-        t[i + 1] = _mm256_unpackhi_epi32(rows[i], rows[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int m = 0; m < 4; m++) {
-        rows[m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x20);
-        rows[4 + m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x31);
-    }
-}
-
 AVX2_FN void depot_md5_x8_avx2(uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
     uint32_t sa[8] = {0}, sb[8] = {0}, sc[8] = {0}, sd[8] = {0};
     const uint8_t *next[8];
@@ -161,8 +105,8 @@ AVX2_FN void depot_md5_x8_avx2(uint32_t *states, const uint8_t *const *data, con
             w[i] = _mm256_loadu_si256((const __m256i *)block);
             w[8 + i] = _mm256_loadu_si256((const __m256i *)(block + 32));
         }
-        transpose_8x8(w);
-        transpose_8x8(w + 8);
+        depot_transpose_8x8(w);
+        depot_transpose_8x8(w + 8);
         const __m256i active = _mm256_loadu_si256((const __m256i *)on);
         const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
 #define F(x, y, z) _mm256_xor_si256(z, _mm256_and_si256(x, _mm256_xor_si256(y, z)))

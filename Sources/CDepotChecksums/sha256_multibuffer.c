@@ -2,6 +2,7 @@
 // Written for Depot; see sha256_multibuffer_x86.c for the SHA-NI and AVX-512 kernels.
 #include "depot_sha256.h"
 #include "sha256_kernels.h"
+#include "multibuffer_common.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -51,13 +52,7 @@ int depot_sha256_kernel_lanes(int kernel) {
     }
 }
 
-int depot_sha256_kernels_optimized(void) {
-#if defined(__OPTIMIZE__)
-    return 1;
-#else
-    return 0;
-#endif
-}
+int depot_sha256_kernels_optimized(void) { return depot_built_optimized(); }
 
 // The measured choice (figures in depot_sha256.h): one stream SHA-NI, 2-6 streams two SHA-NI
 // chains, 7-8 the 8-lane AVX-512 kernel, 9-16 the 16-lane one. A CPU without one of them gets the
@@ -134,7 +129,8 @@ static void scalar_blocks(uint32_t state[8], const uint8_t *p, size_t count) {
     }
 }
 
-int depot_sha256_order_lanes(const size_t *blocks, int lanes, int order[DEPOT_SHA256_MAX_LANES]) {
+// Writes to `order` the lanes that have blocks, most blocks first; returns how many there are.
+static int order_lanes(const size_t *blocks, int lanes, int order[DEPOT_SHA256_MAX_LANES]) {
     int count = 0;
     for (int lane = 0; lane < lanes; lane++) {
         if (blocks[lane] == 0) continue;
@@ -145,33 +141,39 @@ int depot_sha256_order_lanes(const size_t *blocks, int lanes, int order[DEPOT_SH
     return count;
 }
 
+void depot_sha256_pack_lanes(struct depot_sha256_packed *packed, const uint32_t *states, const uint8_t *const *data,
+                             const size_t *blocks, int lanes) {
+    packed->count = order_lanes(blocks, lanes, packed->order);
+    for (int i = 0; i < packed->count; i++) {
+        memcpy(packed->states + 8 * i, states + 8 * packed->order[i], 32);
+        packed->data[i] = data[packed->order[i]];
+        packed->blocks[i] = blocks[packed->order[i]];
+    }
+}
+
+void depot_sha256_unpack_states(const struct depot_sha256_packed *packed, uint32_t *states) {
+    for (int i = 0; i < packed->count; i++) memcpy(states + 8 * packed->order[i], packed->states + 8 * i, 32);
+}
+
 #if defined(__x86_64__)
 // Runs the lanes with work through a multi-lane kernel, packed so that no slot of a pass goes to a
 // lane without blocks, and longest first, so that each pass (or SHA-NI pair) holds lanes of similar
 // length and few blocks run with idle slots beside them.
 static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
-    int order[DEPOT_SHA256_MAX_LANES];
-    const int count = depot_sha256_order_lanes(blocks, lanes, order);
-    uint32_t packed_states[8 * DEPOT_SHA256_MAX_LANES];
-    const uint8_t *packed_data[DEPOT_SHA256_MAX_LANES];
-    size_t packed_blocks[DEPOT_SHA256_MAX_LANES];
-    for (int i = 0; i < count; i++) {
-        memcpy(packed_states + 8 * i, states + 8 * order[i], 32);
-        packed_data[i] = data[order[i]];
-        packed_blocks[i] = blocks[order[i]];
-    }
-    const int width = depot_sha256_kernel_lanes(kernel);
+    struct depot_sha256_packed packed;
+    depot_sha256_pack_lanes(&packed, states, data, blocks, lanes);
+    const int count = packed.count, width = depot_sha256_kernel_lanes(kernel);
     for (int first = 0; first < count; first += width) {
         const int group = count - first < width ? count - first : width;
-        uint32_t *const group_states = packed_states + 8 * first;
+        uint32_t *const group_states = packed.states + 8 * first;
         if (kernel == DEPOT_SHA256_KERNEL_SHANI_X2)
-            depot_sha256_x2_shani(group_states, packed_data + first, packed_blocks + first, group);
+            depot_sha256_x2_shani(group_states, packed.data + first, packed.blocks + first, group);
         else if (kernel == DEPOT_SHA256_KERNEL_AVX512_8)
-            depot_sha256_x8_avx512(group_states, packed_data + first, packed_blocks + first, group);
+            depot_sha256_x8_avx512(group_states, packed.data + first, packed.blocks + first, group);
         else
-            depot_sha256_x16_avx512(group_states, packed_data + first, packed_blocks + first, group);
+            depot_sha256_x16_avx512(group_states, packed.data + first, packed.blocks + first, group);
     }
-    for (int i = 0; i < count; i++) memcpy(states + 8 * order[i], packed_states + 8 * i, 32);
+    depot_sha256_unpack_states(&packed, states);
 }
 #endif
 
@@ -196,12 +198,9 @@ void depot_sha256_multi_blocks(int kernel, uint32_t *states, const uint8_t *cons
 
 void depot_sha256_finish(const uint32_t state[8], const uint8_t *tail, size_t tail_length, uint64_t total_length,
                          uint8_t digest[32]) {
-    // The tail, a 1 bit, zeros up to 56 bytes mod 64, then the length in bits, big-endian.
+    // Padded as depot_pad_tail says, the length in bits big-endian.
     uint8_t last[128] = {0};
-    if (tail_length > 63) tail_length = 63;
-    if (tail_length > 0) memcpy(last, tail, tail_length);
-    last[tail_length] = 0x80;
-    const size_t length = tail_length < 56 ? 64 : 128;
+    const size_t length = depot_pad_tail(last, tail, tail_length);
     const uint64_t bits = total_length * 8;
     for (int i = 0; i < 8; i++) last[length - 1 - i] = (uint8_t)(bits >> (8 * i));
     uint32_t words[8];

@@ -5,7 +5,7 @@
 #include "sha256_kernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "multibuffer_common.h"
 
 // ---- SHA extensions ----
 //
@@ -190,34 +190,6 @@ static void scatter_states(uint32_t *states, uint32_t columns[8][16], int lanes)
 
 #define AVX512_FN __attribute__((target("avx512f,avx512bw")))
 
-// Row i (lane i's block) becomes column i: afterwards rows[j] holds word j of all 16 lanes.
-static inline AVX512_FN void sha256_transpose_16x16(__m512i rows[16]) {
-    __m512i t[16], u[16];
-    // Neighbouring rows' words interleaved, inside each 128-bit quarter.
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
-    }
-    // u[4r + m], quarter k: word 4k + m of rows 4r .. 4r+3.
-    for (int i = 0; i < 16; i += 4) {
-        u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    // Quarters regrouped so that word 4k + m of all four row groups shares one vector.
-    for (int m = 0; m < 4; m++) {
-        const __m512i q01 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44);
-        const __m512i q01_high = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xEE);
-        const __m512i q23 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44);
-        const __m512i q23_high = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xEE);
-        rows[m] = _mm512_shuffle_i32x4(q01, q23, 0x88);
-        rows[4 + m] = _mm512_shuffle_i32x4(q01, q23, 0xDD);
-        rows[8 + m] = _mm512_shuffle_i32x4(q01_high, q23_high, 0x88);
-        rows[12 + m] = _mm512_shuffle_i32x4(q01_high, q23_high, 0xDD);
-    }
-}
-
 AVX512_FN void depot_sha256_x16_avx512(uint32_t *states, const uint8_t *const *data, const size_t *blocks,
                                        int lanes) {
     _Alignas(64) uint32_t columns[8][16];
@@ -236,17 +208,8 @@ AVX512_FN void depot_sha256_x16_avx512(uint32_t *states, const uint8_t *const *d
     __m512i g = _mm512_load_si512(columns[6]), h = _mm512_load_si512(columns[7]);
     const __m512i order = _mm512_broadcast_i32x4(SHA_BYTE_ORDER);
     for (size_t pass = 0; pass < most; pass++) {
-        __mmask16 active = 0;
         __m512i w[16];
-        for (int i = 0; i < 16; i++) {
-            if (left[i] > pass) {
-                active |= (__mmask16)(1u << i);
-                w[i] = _mm512_loadu_si512(next[i] + 64 * pass);
-            } else {
-                w[i] = _mm512_setzero_si512();
-            }
-        }
-        sha256_transpose_16x16(w);
+        const __mmask16 active = depot_load_pass_16(w, next, left, pass);
         for (int j = 0; j < 16; j++) w[j] = _mm512_shuffle_epi8(w[j], order);
         const __m512i a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;
 #define VEC __m512i
@@ -286,25 +249,6 @@ AVX512_FN void depot_sha256_x16_avx512(uint32_t *states, const uint8_t *const *d
 
 #define AVX512VL_FN __attribute__((target("avx512f,avx512vl,avx512bw")))
 
-// Eight rows of eight words (half a block per lane) become eight columns.
-static inline AVX512VL_FN void sha256_transpose_8x8(__m256i rows[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(rows[i], rows[i + 1]);
-        t[i + 1] = _mm256_unpackhi_epi32(rows[i], rows[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int m = 0; m < 4; m++) {
-        rows[m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x20);
-        rows[4 + m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x31);
-    }
-}
-
 AVX512VL_FN void depot_sha256_x8_avx512(uint32_t *states, const uint8_t *const *data, const size_t *blocks,
                                         int lanes) {
     _Alignas(64) uint32_t columns[8][16];
@@ -334,8 +278,8 @@ AVX512VL_FN void depot_sha256_x8_avx512(uint32_t *states, const uint8_t *const *
                 w[i] = w[8 + i] = _mm256_setzero_si256();
             }
         }
-        sha256_transpose_8x8(w);
-        sha256_transpose_8x8(w + 8);
+        depot_transpose_8x8(w);
+        depot_transpose_8x8(w + 8);
         for (int j = 0; j < 16; j++) w[j] = _mm256_shuffle_epi8(w[j], order);
         const __m256i a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;
 #define VEC __m256i

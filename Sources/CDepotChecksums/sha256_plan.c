@@ -43,8 +43,9 @@ static struct plan choose(const size_t *sorted, int count) {
 
 void depot_sha256_multi_blocks_auto(uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
     if (lanes > DEPOT_SHA256_MAX_LANES) lanes = DEPOT_SHA256_MAX_LANES;
-    int order[DEPOT_SHA256_MAX_LANES];
-    const int count = depot_sha256_order_lanes(blocks, lanes, order);
+    struct depot_sha256_packed packed;
+    depot_sha256_pack_lanes(&packed, states, data, blocks, lanes);
+    const int count = packed.count;
     if (!depot_sha256_kernel_supported(DEPOT_SHA256_KERNEL_SHANI) ||
         !depot_sha256_kernel_supported(DEPOT_SHA256_KERNEL_AVX512_8)) {
         // The cost model is of this machine's kernels; elsewhere, the measured choice per lane count.
@@ -52,25 +53,17 @@ void depot_sha256_multi_blocks_auto(uint32_t *states, const uint8_t *const *data
         return;
     }
 #if defined(__x86_64__)
-    uint32_t packed_states[8 * DEPOT_SHA256_MAX_LANES];
-    const uint8_t *packed_data[DEPOT_SHA256_MAX_LANES];
-    size_t packed_blocks[DEPOT_SHA256_MAX_LANES];
-    for (int i = 0; i < count; i++) {
-        memcpy(packed_states + 8 * i, states + 8 * order[i], 32);
-        packed_data[i] = data[order[i]];
-        packed_blocks[i] = blocks[order[i]];
-    }
-    const struct plan plan = choose(packed_blocks, count);
+    const struct plan plan = choose(packed.blocks, count);
     if (plan.width > 0) {
         size_t clipped[DEPOT_SHA256_MAX_LANES];
-        for (int i = 0; i < plan.simd; i++) clipped[i] = packed_blocks[i] < plan.cut ? packed_blocks[i] : plan.cut;
+        for (int i = 0; i < plan.simd; i++) clipped[i] = packed.blocks[i] < plan.cut ? packed.blocks[i] : plan.cut;
         if (plan.width == 16 && depot_sha256_kernel_supported(DEPOT_SHA256_KERNEL_AVX512_16))
-            depot_sha256_x16_avx512(packed_states, packed_data, clipped, plan.simd);
+            depot_sha256_x16_avx512(packed.states, packed.data, clipped, plan.simd);
         else
-            depot_sha256_x8_avx512(packed_states, packed_data, clipped, plan.simd);
+            depot_sha256_x8_avx512(packed.states, packed.data, clipped, plan.simd);
         for (int i = 0; i < plan.simd; i++) {
-            packed_data[i] += 64 * clipped[i];
-            packed_blocks[i] -= clipped[i];
+            packed.data[i] += 64 * clipped[i];
+            packed.blocks[i] -= clipped[i];
         }
     }
     // What is left (the longest lanes' tails, the lanes beyond the SIMD kernel's width) runs in
@@ -80,16 +73,16 @@ void depot_sha256_multi_blocks_auto(uint32_t *states, const uint8_t *const *data
     size_t pair_blocks[DEPOT_SHA256_MAX_LANES];
     int from[DEPOT_SHA256_MAX_LANES], pending = 0;
     for (int i = 0; i < count; i++) {
-        if (packed_blocks[i] == 0) continue;
-        memcpy(pair_states + 8 * pending, packed_states + 8 * i, 32);
-        pair_data[pending] = packed_data[i];
-        pair_blocks[pending] = packed_blocks[i];
+        if (packed.blocks[i] == 0) continue;
+        memcpy(pair_states + 8 * pending, packed.states + 8 * i, 32);
+        pair_data[pending] = packed.data[i];
+        pair_blocks[pending] = packed.blocks[i];
         from[pending++] = i;
     }
     for (int first = 0; first < pending; first += 2)
         depot_sha256_x2_shani(pair_states + 8 * first, pair_data + first, pair_blocks + first,
                               pending - first < 2 ? 1 : 2);
-    for (int j = 0; j < pending; j++) memcpy(packed_states + 8 * from[j], pair_states + 8 * j, 32);
-    for (int i = 0; i < count; i++) memcpy(states + 8 * order[i], packed_states + 8 * i, 32);
+    for (int j = 0; j < pending; j++) memcpy(packed.states + 8 * from[j], pair_states + 8 * j, 32);
+    depot_sha256_unpack_states(&packed, states);
 #endif
 }

@@ -45,18 +45,39 @@ struct MultiBufferMD5Tests {
     func everyLaneCountAndEdgeLength(kernel: MD5Kernel) async {
         // Seconds of hashing in a debug build: on a thread of its own, not a cooperative one.
         await onOwnThread {
-            var generator = Generator(state: 0x9E37_79B9_7F4A_7C15)
-            for lanes in 1...16 {
-                // Each lane its own length, so lanes end at different passes of the same run.
-                let inputs = (0..<lanes).map { lane in
-                    generator.bytes(Self.edgeLengths[(lanes + lane) % Self.edgeLengths.count])
-                }
-                let digests = kernel.digests(inputs)
-                for (lane, input) in inputs.enumerated() {
-                    #expect(
-                        digests[lane] == DigestAlgorithm.md5.hash(input),
-                        "kernel \(kernel) lanes \(lanes) lane \(lane) length \(input.count)")
-                }
+            Self.checkEveryLaneCount(
+                label: "kernel \(kernel)", seed: 0x9E37_79B9_7F4A_7C15, reference: .md5, digests: kernel.digests)
+        }
+    }
+
+    /// For every lane count 1...16, one run of `digests` over lanes of edge lengths, each lane its
+    /// own length so that lanes end at different passes of the same run, against `reference`.
+    /// Shared by the MD5 and SHA-256 kernel tests.
+    static func checkEveryLaneCount(
+        label: String, seed: UInt64, reference: DigestAlgorithm, digests: ([[UInt8]]) -> [[UInt8]]
+    ) {
+        var generator = Generator(state: seed)
+        for lanes in 1...16 {
+            let inputs = (0..<lanes).map { lane in
+                generator.bytes(edgeLengths[(lanes + lane) % edgeLengths.count])
+            }
+            let results = digests(inputs)
+            for (lane, input) in inputs.enumerated() {
+                #expect(
+                    results[lane] == reference.hash(input), "\(label) lanes \(lanes) lane \(lane) length \(input.count)")
+            }
+        }
+    }
+
+    /// Sixteen lanes: one of 10 MiB, one of a few MiB, the rest short or medium, so lanes finish
+    /// far apart and the run stays fast.
+    static func spreadInputs(_ generator: inout Generator) -> [[UInt8]] {
+        (0..<16).map { lane -> [UInt8] in
+            switch lane {
+            case 0: return generator.bytes(10 << 20)
+            case 1: return generator.bytes(1 + generator.below(3 << 20))
+            case 2: return generator.bytes(64 * generator.below(4096))
+            default: return generator.bytes(generator.below(lane.isMultiple(of: 2) ? 300_000 : 2000))
             }
         }
     }
@@ -66,16 +87,7 @@ struct MultiBufferMD5Tests {
         // Seconds of hashing in a debug build: on a thread of its own, not a cooperative one.
         await onOwnThread {
             var generator = Generator(state: 0xD1B5_4A32_D192_ED03 &+ UInt64(kernel.rawValue))
-            // One lane up to 10 MiB, the rest short or medium: lanes finish far apart, the run stays fast.
-            let lanes = 16
-            let inputs = (0..<lanes).map { lane -> [UInt8] in
-                switch lane {
-                case 0: return generator.bytes(10 << 20)
-                case 1: return generator.bytes(1 + generator.below(3 << 20))
-                case 2: return generator.bytes(64 * generator.below(4096))
-                default: return generator.bytes(generator.below(lane.isMultiple(of: 2) ? 300_000 : 2000))
-                }
-            }
+            let inputs = Self.spreadInputs(&generator)
             let digests = kernel.digests(inputs)
             for (lane, input) in inputs.enumerated() {
                 #expect(digests[lane] == DigestAlgorithm.md5.hash(input), "kernel \(kernel) lane \(lane) length \(input.count)")

@@ -8,8 +8,6 @@ struct SHA256KernelTests {
     static let kernels = SHA256Kernel.allCases.filter(\.isSupported)
     typealias Generator = MultiBufferMD5Tests.Generator
 
-    static let edgeLengths = MultiBufferMD5Tests.edgeLengths
-
     @Test func knownAnswers() {
         // FIPS 180-4 examples (NIST's SHA256.pdf): "abc" and the two-block message.
         for kernel in Self.kernels {
@@ -25,19 +23,9 @@ struct SHA256KernelTests {
     @Test(arguments: kernels)
     func everyLaneCountAndEdgeLength(kernel: SHA256Kernel) async {
         await onOwnThread {
-            var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(kernel.rawValue))
-            for lanes in 1...16 {
-                // Each lane its own length, so lanes end at different passes of the same run.
-                let inputs = (0..<lanes).map { lane in
-                    generator.bytes(Self.edgeLengths[(lanes + lane) % Self.edgeLengths.count])
-                }
-                let digests = kernel.digests(inputs)
-                for (lane, input) in inputs.enumerated() {
-                    #expect(
-                        digests[lane] == DigestAlgorithm.sha256.hash(input),
-                        "kernel \(kernel) lanes \(lanes) lane \(lane) length \(input.count)")
-                }
-            }
+            MultiBufferMD5Tests.checkEveryLaneCount(
+                label: "kernel \(kernel)", seed: 0x9E37_79B9_7F4A_7C15 &+ UInt64(kernel.rawValue), reference: .sha256,
+                digests: kernel.digests)
         }
     }
 
@@ -56,14 +44,7 @@ struct SHA256KernelTests {
     /// made once and shared by every kernel's run (generating them is most of a debug build's time).
     static let largeInputs: (inputs: [[UInt8]], digests: [[UInt8]]) = {
         var generator = Generator(state: 0xD1B5_4A32_D192_ED03)
-        let inputs = (0..<16).map { lane -> [UInt8] in
-            switch lane {
-            case 0: return generator.bytes(10 << 20)
-            case 1: return generator.bytes(1 + generator.below(3 << 20))
-            case 2: return generator.bytes(64 * generator.below(4096))
-            default: return generator.bytes(generator.below(lane.isMultiple(of: 2) ? 300_000 : 2000))
-            }
-        }
+        let inputs = MultiBufferMD5Tests.spreadInputs(&generator)
         return (inputs, inputs.map { DigestAlgorithm.sha256.hash($0) })
     }()
 
