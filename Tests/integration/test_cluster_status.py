@@ -142,7 +142,9 @@ def test_a_killed_node_is_shown_down_since_its_last_heartbeat(cluster):  # noqa:
     entry = by_name(view)["node-c"]
     assert view["up"] == 2 and view["down"] == 1
     assert entry["downSince"] == entry["heartbeatAt"] and entry["heartbeatAt"] >= before["heartbeatAt"]
-    assert entry["heartbeatAgeSeconds"] > 15
+    # Down means older than aliveWithinSeconds; the route gives the age to a tenth of a second,
+    # so a node seen just after it crossed reads 15.0 (CI saw that): at least the limit, not above it.
+    assert entry["heartbeatAgeSeconds"] >= view["aliveWithinSeconds"] == 15
     status = status_json(cluster)
     assert status["node-c"]["state"] == "down" and status["node-c"]["downSince"] and not status["node-c"]["alive"]
     assert status["node-a"]["state"] == "up" and status["node-a"]["downSince"] is None
@@ -157,7 +159,7 @@ def test_a_killed_node_is_shown_down_since_its_last_heartbeat(cluster):  # noqa:
     assert metric(a.endpoint, "depot_cluster_nodes_up") == 2
     assert metric(a.endpoint, "depot_cluster_node_up", "node-c") == 0
     assert metric(a.endpoint, "depot_cluster_node_up", "node-a") == 1
-    assert metric(a.endpoint, "depot_cluster_node_heartbeat_age_seconds", "node-c") > 15
+    assert metric(a.endpoint, "depot_cluster_node_heartbeat_age_seconds", "node-c") >= 15
     # Restarted, it is up again.
     c.start()
     wait_for(lambda: by_name(cluster_view(a))["node-c"]["state"] == "up" or None, 10, "node C up again")
