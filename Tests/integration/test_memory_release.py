@@ -77,20 +77,25 @@ def test_concurrent_gets_do_not_run_ahead_of_their_sockets(depot, s3, bucket):
 def test_heap_grown_by_an_upload_burst_is_returned(depot, s3, bucket):
     """glibc keeps what a burst grew and reuses it rather than returning it; Depot's heap trimmer
     returns it within seconds, so an edge box's resident size does not stay at its worst moment."""
-    s3 = depot.client(max_pool_connections=32)
+    # 64 concurrent uploads: the ingest path holds about 1.3 MiB per upload, so 32 grew RSS by only
+    # 42-50 MiB (release, 2026-12-06), too close to what the trimmer leaves (its 16 MiB threshold
+    # plus idle connections: 13-22 MiB) to tell a returned heap from a kept one; 64 grow it by 83-92.
+    s3 = depot.client(max_pool_connections=64)
     body = os.urandom(24 * MIB)
     s3.put_object(Bucket=bucket, Key="warm-up", Body=body)
     time.sleep(2)
     baseline = depot.rss_bytes()
-    with PeakRSS(depot) as rss, ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"burst-{i}", Body=body[i:] + body[:i]), range(64)))
+    with PeakRSS(depot) as rss, ThreadPoolExecutor(max_workers=64) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"burst-{i}", Body=body[i:] + body[:i]), range(128)))
     grown = rss.peak - baseline
-    # The burst must have grown the heap, or there is nothing to return.
+    # The burst must have grown the heap well past what is left after a trim, or there is nothing to judge.
     assert grown >= 48 * MIB, f"the upload burst grew RSS by only {grown // MIB} MiB"
 
+    # At least half of what the burst grew is handed back (measured: 61-70 of 83-92 MiB).
+    allowed = baseline + grown // 2
     deadline = time.time() + 10
-    while time.time() < deadline and depot.rss_bytes() > baseline + 24 * MIB:
+    while time.time() < deadline and depot.rss_bytes() > allowed:
         time.sleep(0.25)
     after = depot.rss_bytes()
-    assert after <= baseline + 24 * MIB, (
+    assert after <= allowed, (
         f"RSS {after // MIB} MiB ten seconds after the burst (baseline {baseline // MIB} MiB, peak {rss.peak // MIB} MiB)")
