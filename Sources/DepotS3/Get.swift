@@ -16,13 +16,16 @@ extension S3Service {
         let version = try requestedVersion(c)
         let customerKey = try requestCustomerKey(r)
         // A missing or wrong key for an SSE-C object: CustomerKeyEncryption.Refusal (S3Error.from).
-        guard
-            let reader = try engine.openObject(
-                bucket: bucket, key: key, version: version, forBytes: !isHead, customerKey: customerKey?.key)
-        else {
+        // A HEAD opens the record only (no chunk locations, no bytes to read): `reader` is nil.
+        let reader =
+            isHead ? nil : try engine.openObject(bucket: bucket, key: key, version: version, customerKey: customerKey?.key)
+        let found =
+            isHead
+            ? try engine.openObjectHead(bucket: bucket, key: key, version: version, customerKey: customerKey?.key)?.record
+            : reader?.record
+        guard let record = found else {
             throw try missingObjectError(bucket: bucket, key: key, version: version, versionText: r.query["versionId"])
         }
-        let record = reader.record
         if record.isDeleteMarker { throw deleteMarkerReadError(record) }
         if customerKey != nil, !CustomerKeyEncryption.isCustomerKey(record.encryption) {
             throw S3Error.invalidRequest("The encryption parameters are not applicable to this object.")
@@ -88,7 +91,7 @@ extension S3Service {
             if !record.checksumType.isEmpty { headers[.init("x-amz-checksum-type")!] = record.checksumType }
         }
         headers[.contentLength] = String(range.count)
-        if isHead { return Response(status: status, headers: headers, body: ResponseBody()) }
+        guard let reader else { return Response(status: status, headers: headers, body: ResponseBody()) }
         // Local chunks, or read through from a tier after a transition (decided in one place).
         return Response(status: status, headers: headers, body: try objectResponseBody(reader, range: range))
     }

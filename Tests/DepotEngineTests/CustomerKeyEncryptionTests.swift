@@ -64,7 +64,7 @@ struct CustomerKeyEncryptionTests {
             _ = try engine.openObject(bucket: "ssec", key: "secret")
         }
         #expect(throws: CustomerKeyEncryption.Refusal.keyRequired) {
-            _ = try engine.openObject(bucket: "ssec", key: "secret", forBytes: false)
+            _ = try engine.openObjectHead(bucket: "ssec", key: "secret")
         }
         #expect(throws: CustomerKeyEncryption.Refusal.wrongKey) {
             _ = try engine.openObject(bucket: "ssec", key: "secret", customerKey: Self.otherCustomerKey)

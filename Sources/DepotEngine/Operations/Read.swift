@@ -32,16 +32,13 @@ public final class ObjectReader: @unchecked Sendable {
     let readThrough: ReadThrough?
     /// Set for an encrypted object: chunks are read whole, their tag checked, then decrypted.
     let domain: EncryptionDomain?
-    /// False for a reader opened for the record only (a HEAD): it has no chunk locations.
-    let forBytes: Bool
     /// The last chunk decrypted, as pieces of one chunk are read one after another.
     private let opened = Mutex<(chunk: Int, plaintext: [UInt8])?>(nil)
 
     init(
         bucket: String, key: String, record: ObjectRecord, locations: [RecordLocation], store: DataPathStore,
-        lease: ReclaimLease, readThrough: ReadThrough?, domain: EncryptionDomain? = nil, forBytes: Bool = true
+        lease: ReclaimLease, readThrough: ReadThrough?, domain: EncryptionDomain? = nil
     ) {
-        self.forBytes = forBytes
         self.domain = domain
         self.bucket = bucket
         self.key = key
@@ -62,7 +59,6 @@ public final class ObjectReader: @unchecked Sendable {
     /// from the disk: the first piece of each chunk asks for the chunks `prefetchChunks` ahead,
     /// each once, and never for one past the range (a `bytes=0-1` probe reads ahead nothing).
     public func plan(_ range: Range<UInt64>, maxPiece: Int = 1 << 20) -> [ReadPiece] {
-        precondition(forBytes, "a reader opened with forBytes: false (HEAD) has no chunk locations")
         var pieces: [ReadPiece] = []
         var chunkStart: UInt64 = 0
         var chunks = 0..<0
@@ -149,20 +145,61 @@ public final class ObjectReader: @unchecked Sendable {
     }
 }
 
+/// An object opened for its record only (a HEAD): what `Engine.openObjectHead` returns. It has no
+/// chunk locations and no way to read bytes, so a HEAD's answer can never be asked for them: a
+/// reader of bytes is an `ObjectReader`, from `Engine.openObject`.
+public struct ObjectHead: Sendable {
+    public let bucket: String
+    public let key: String
+    public let record: ObjectRecord
+
+    /// Whether the bytes are in the local segments (false once a transition evicted them).
+    public var isLocal: Bool { record.localState == .present }
+}
+
 extension Engine {
-    /// Opens an object (or, with `version`, that version of it) for reading; nil when it does not
-    /// exist. A delete marker opens with no bytes: the caller answers for it. `forBytes` false
-    /// (HEAD) opens an evicted older version too, whose bytes no tier holds, and resolves no chunk
-    /// locations: such a reader has the record only, and reading bytes from it is a programming error. `sealed` opens an
+    /// Opens an object (or, with `version`, that version of it) for reading its bytes; nil when it
+    /// does not exist. A delete marker opens with no bytes: the caller answers for it. An evicted
+    /// older version whose bytes no tier holds is refused (`invalidObjectState`). `sealed` opens an
     /// encrypted object without its domain (no key needed, SSE-C too) for `sealedPayload` only,
     /// to send its ciphertext to a tier (SealedCopy.swift): never read such a reader's `bytes`.
     public func openObject(
-        bucket: String, key: String, version: VersionSelector? = nil, forBytes: Bool = true, customerKey: [UInt8]? = nil,
-        sealed: Bool = false
+        bucket: String, key: String, version: VersionSelector? = nil, customerKey: [UInt8]? = nil, sealed: Bool = false
     ) throws -> ObjectReader? {
         let lease = self.lease()
+        guard let (record, locations) = try readRecord(bucket: bucket, key: key, version: version, forBytes: true)
+        else { return nil }
+        let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
+        let domain =
+            record.localState == .present && !sealed
+            ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
+        return ObjectReader(
+            bucket: bucket, key: key, record: record, locations: locations, store: dataPathStore, lease: lease,
+            readThrough: source, domain: domain)
+    }
+
+    /// Opens an object's (or a version's) record without its bytes, for a HEAD; nil when it does
+    /// not exist. An evicted older version opens too, whose bytes no tier holds. An SSE-C
+    /// object still needs its key (a missing or wrong one throws CustomerKeyEncryption.Refusal),
+    /// as S3's HEAD does.
+    public func openObjectHead(
+        bucket: String, key: String, version: VersionSelector? = nil, customerKey: [UInt8]? = nil
+    ) throws -> ObjectHead? {
+        guard let (record, _) = try readRecord(bucket: bucket, key: key, version: version, forBytes: false)
+        else { return nil }
+        if record.localState == .present {
+            _ = try domain(of: record, bucket: bucket, key: key, customerKey: customerKey)
+        }
+        return ObjectHead(bucket: bucket, key: key, record: record)
+    }
+
+    /// The record and, when `forBytes`, its chunk locations, in one index snapshot, so a concurrent
+    /// overwrite or delete never mixes two versions into one response.
+    private func readRecord(
+        bucket: String, key: String, version: VersionSelector?, forBytes: Bool
+    ) throws -> (ObjectRecord, [RecordLocation])? {
         let (objectTable, chunkTable, versionTable) = (objects, chunks, self.versionTable)
-        let found: (ObjectRecord, [RecordLocation])? = try indexStore.read { txn in
+        return try indexStore.read { txn in
             var found = try txn.object(objectTable, bucket: bucket, key: key)
             if let version, found.map({ version.matches($0) }) != true {
                 found = try txn.version(versionTable, bucket: bucket, key: key, version)
@@ -193,14 +230,5 @@ extension Engine {
             }
             return (record, locations)
         }
-        guard let (record, locations) = found else { return nil }
-        let source = record.localState == .evicted ? readThroughBox.source.withLock({ $0 })?.function : nil
-        let domain =
-            record.localState == .present && !sealed
-            ? try self.domain(of: record, bucket: bucket, key: key, customerKey: customerKey) : nil
-        return ObjectReader(
-            bucket: bucket, key: key, record: record, locations: locations, store: dataPathStore, lease: lease,
-            readThrough: source,
-            domain: domain, forBytes: forBytes)
     }
 }
