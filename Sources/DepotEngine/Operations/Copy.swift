@@ -51,7 +51,7 @@ extension Engine {
                 try engine.chargeUsage(added: record, removed: plan.replaced, txn: txn)
                 record.replicas = []
                 try engine.planReplication(
-                    bucket: target.bucket, key: target.key, record: &record, txn: txn)
+                    bucket: target.bucket, key: target.key, record: &record, previous: previous, txn: txn)
                 let (_, sequence) = try engine.logVersion(
                     plan, bucket: target.bucket, key: target.key, record: &record, context: context)
                 try engine.recordCreated(

@@ -218,7 +218,7 @@ extension Engine {
         try precondition?(previous)
         try chargeUsage(added: record, removed: plan.replaced, txn: txn)
         var stored = record
-        try planReplication(bucket: bucket, key: key, record: &stored, txn: txn)
+        try planReplication(bucket: bucket, key: key, record: &stored, previous: previous, txn: txn)
         let (_, sequence) = try logVersion(plan, bucket: bucket, key: key, record: &stored, context: context)
         try recordCreated(
             bucket: bucket, key: key, record: stored, origin: origin, sequence: sequence, txn: txn, context: context)

@@ -136,7 +136,7 @@ extension Engine {
                 try engine.releaseUploadedParts(uploadId: id, txn: txn)  // they become the object's
                 try engine.chargeUsage(added: record, removed: plan.replaced, txn: txn)
                 try engine.planReplication(
-                    bucket: upload.bucket, key: upload.key, record: &record, txn: txn)
+                    bucket: upload.bucket, key: upload.key, record: &record, previous: previous, txn: txn)
                 let (_, sequence) = try engine.logVersion(
                     plan, bucket: upload.bucket, key: upload.key, record: &record, context: context)
                 try engine.recordCreated(

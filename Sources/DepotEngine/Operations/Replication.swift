@@ -15,9 +15,10 @@ public enum TaskOutcome: Sendable {
 
 /// Decides, inside a delete's commit, which tiers' confirmed copies must be deleted too.
 /// `byVersion`: the DELETE named this version (S3 replication rules do not propagate those).
-public typealias DeletePlanner = @Sendable (
-    _ bucket: String, _ key: String, _ record: ObjectRecord, _ byVersion: Bool
-) -> [String]
+public typealias DeletePlanner =
+    @Sendable (
+        _ bucket: String, _ key: String, _ record: ObjectRecord, _ byVersion: Bool
+    ) -> [String]
 
 /// Where a tier keeps a version's own copy (policies with `replicate.versions: all`): under a
 /// prefix of its own, apart from the plain keys other readers of the tier list and read, and
@@ -142,9 +143,12 @@ extension Engine {
     }
 
     /// Called by every commit that creates an object version: marks the planned tiers PENDING
-    /// and writes their tasks in the same transaction, so a crash never loses one.
+    /// and writes their tasks in the same transaction, so a crash never loses one. `previous` is
+    /// the key's `objects` entry the commit read in this transaction (the version it replaces or
+    /// displaces), passed in so the commit reads it once (in cluster mode each read is a
+    /// PostgreSQL round trip inside the commit).
     func planReplication(
-        bucket: String, key: String, record: inout ObjectRecord, txn: borrowing Transaction
+        bucket: String, key: String, record: inout ObjectRecord, previous: ObjectRecord?, txn: borrowing Transaction
     ) throws {
         // A tier task names the version it copies by its creation time (`finishTask` and the
         // workers drop a task whose version is gone), so two versions of one key must never
@@ -153,9 +157,7 @@ extension Engine {
         // then marked the newer one COMPLETED, the newer one's task was skipped as already
         // done, and the tier kept the old bytes. A new version is made at least 1 ms newer
         // than the one it replaces, in the commit that replaces it.
-        if let previous = try txn.object(objects, bucket: bucket, key: key, withManifest: false) {
-            if previous.created >= record.created { record.created = previous.created + 1 }
-        }
+        if let previous, previous.created >= record.created { record.created = previous.created + 1 }
         guard let planner = plannerBox.planner.withLock({ $0 })?.function else { return }
         let tiers = planner(bucket, key, record)
         guard !tiers.isEmpty else { return }
