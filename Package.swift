@@ -229,6 +229,7 @@ let package = Package(
         .testTarget(name: "DepotVaultTests", dependencies: ["DepotVault"]),
         .testTarget(name: "DepotConsoleTests", dependencies: ["DepotConsole"]),
         .testTarget(name: "DepotS3Tests", dependencies: ["DepotS3", "DepotConfig", "S3ReferenceExamples"]),
+        .testTarget(name: "DepotServerTests", dependencies: ["DepotServer", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "DepotPackStoreTests",
             dependencies: ["DepotPackStore", "DepotStorage", "DepotEngine", .product(name: "Logging", package: "swift-log")]),

@@ -48,22 +48,15 @@ struct AccessRecord: Sendable {
     /// The fields under the names the log and the trace use; absent ones are left out.
     /// Numbers stay numbers (the JSON log writes them as such).
     var fields: [(String, Logger.Metadata.Value)] {
-        var out: [(String, Logger.Metadata.Value)] = [
-            ("request_id", .string(requestId)), ("api", .string(api)), ("operation", .string(operation)),
-            ("method", .string(method)), ("path", .string(Self.clean(path))), ("status", .stringConvertible(status)),
-            ("bytes_in", .stringConvertible(bytesIn)), ("bytes_out", .stringConvertible(bytesOut)),
-            ("duration_ms", .stringConvertible((durationMilliseconds * 1000).rounded() / 1000)),
-        ]
-        // A failure names its error code and the access key presented: a wrong secret
-        // (SignatureDoesNotMatch, WrongSecretKey), an unknown key (InvalidAccessKeyId,
-        // UnknownAccessKey) and a denied prefix (AccessDenied) read differently.
-        if let errorCode { out.append(("error_code", .string(errorCode))) }
-        if let accessKey { out.append(("access_key", .string(Self.clean(accessKey, limit: 128)))) }
-        if let account { out.append(("account", .string(Self.clean(account, limit: 128)))) }
-        if let bucket { out.append(("bucket", .string(Self.clean(bucket, limit: 128)))) }
-        if let key { out.append(("key", .string(Self.clean(key)))) }
-        if let clientAddress { out.append(("client", .string(clientAddress))) }
-        if let userAgent { out.append(("user_agent", .string(Self.clean(userAgent, limit: 256)))) }
+        var out: [(String, Logger.Metadata.Value)] = []
+        out.reserveCapacity(16)
+        forEachField { name, value in
+            switch value {
+            case .text(let text): out.append((name, .string(text)))
+            case .count(let count): out.append((name, .stringConvertible(count)))
+            case .milliseconds(let milliseconds): out.append((name, .stringConvertible(milliseconds)))
+            }
+        }
         return out
     }
 
@@ -82,17 +75,51 @@ struct AccessRecord: Sendable {
 
 /// Writes the access line of each request (`server.accessLog`: all, errors, off) and hands the
 /// record to the live trace (`depot trace`), which sees every request whatever the log keeps.
+///
+/// With the text log format the line is rendered straight from the record into the output's
+/// buffer (`AccessRecord.appendTextFields`, the fields already in key order), byte for byte the
+/// line `TextLogHandler` writes for `record.metadata`, without that dictionary, its merge and
+/// its sort per line (they, the handler and its `write` were 8% of a 4 KiB GET's server CPU; now
+/// 3.3%, 1.2 of it the `write`: 173 → 160 µs of server CPU per 4 KiB GET, release, interleaved).
+/// The JSON format, or a logger or request metadata the line would have to merge in, takes the
+/// logger's path.
 struct AccessLog: Sendable {
     let logger: Logger
     let trace: TraceHub
+    /// The logger's handler when it writes text lines and adds no field of its own.
+    private let textHandler: TextLogHandler?
+    /// The access line's `[SOURCE]`, as swift-log names the module of the call.
+    static let source = String(#fileID.prefix { $0 != "/" })
+
+    init(logger: Logger, trace: TraceHub) {
+        self.logger = logger
+        self.trace = trace
+        textHandler = (logger.handler as? TextLogHandler).flatMap { handler in
+            handler.metadata.keys.allSatisfy(AccessRecord.alwaysPresentFieldNames.contains) ? handler : nil
+        }
+    }
 
     func record(_ record: AccessRecord, mode: AccessLogMode) {
         trace.publish(record)
+        let level: Logger.Level
         switch mode {
         case .off: return
         // Successes stay visible at debug (DEPOT_LOG_LEVEL=debug) when only errors are kept.
-        case .errors: logger.log(level: record.isError ? .info : .debug, "request", metadata: record.metadata)
-        case .all: logger.info("request", metadata: record.metadata)
+        case .errors: level = record.isError ? .info : .debug
+        case .all: level = .info
         }
+        if let textHandler {
+            guard textHandler.logLevel <= level else { return }
+            // The record's own fields win over the request's (`request_id`), as in the handler's
+            // merge; a field the record lacks would have to be merged in: the handler does that.
+            let provided = textHandler.metadataProvider?.get() ?? [:]
+            if provided.keys.allSatisfy(AccessRecord.alwaysPresentFieldNames.contains) {
+                TextLine.write(level: level, label: textHandler.label, source: Self.source, message: "request") {
+                    record.appendTextFields(to: &$0)
+                }
+                return
+            }
+        }
+        logger.log(level: level, "request", metadata: record.metadata)
     }
 }
