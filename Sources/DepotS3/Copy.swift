@@ -37,7 +37,7 @@ extension S3Service {
     func openCopySource(_ c: S3Context, _ text: String, customerKey: CustomerKeyHeaders? = nil) throws -> ObjectReader {
         let source = try parseCopySource(text)
         try authorize(c, .read, bucket: source.bucket, key: source.key, policyAction: Self.copySourceAction(source.version))
-        try requireBucket(source.bucket)
+        _ = try requireBucket(c, source.bucket)
         guard
             let reader = try engine.openObject(
                 bucket: source.bucket, key: source.key, version: source.version, customerKey: customerKey?.key)
@@ -94,12 +94,13 @@ extension S3Service {
 
     /// CopyObject shares the source's chunks: no byte is rewritten.
     func copyObject(_ c: S3Context, bucket: String, key: String, source text: String) async throws -> Response {
-        try authorize(c, .write, bucket: bucket, key: key)
+        // The destination is authorized by the dispatcher (the endpoint's `.write`); the source
+        // is another resource, authorized here with the policy's read action for it.
         try engine.checkKeyLength(bucket: bucket, key: key)
         let source = try parseCopySource(text)
         try authorize(c, .read, bucket: source.bucket, key: source.key, policyAction: Self.copySourceAction(source.version))
-        try requireBucket(source.bucket)
-        try requireBucket(bucket)
+        _ = try requireBucket(c, source.bucket)
+        let bucketRecord = try requireBucket(c, bucket)
         let r = c.request
         let directive = r.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
         let taggingDirective = r.header("x-amz-tagging-directive")?.uppercased() ?? "COPY"
@@ -114,7 +115,8 @@ extension S3Service {
         let customerKey = try requestCustomerKey(r)
         let sourceCustomerKey = try requestCustomerKey(r, prefix: CustomerKeyHeaders.copySourcePrefix)
         try refuseMixedEncryption(r, customerKey)
-        let requestedEncryption = customerKey == nil ? try objectEncryption({ r.header($0) }, bucket: bucket) : nil
+        let requestedEncryption =
+            customerKey == nil ? try objectEncryption({ r.header($0) }, bucket: bucket, record: bucketRecord) : nil
         let sameObject = source.bucket == bucket && source.key == key && source.version == nil
         // Asking for encryption is a change of its own: copying an object onto itself with the
         // header is how existing objects are encrypted in place.
@@ -153,7 +155,7 @@ extension S3Service {
             }
             if taggingDirective == "REPLACE" { metadata.tags = replacement.tags }
             metadata.systemMetadata = withLockRequest(metadata.systemMetadata, from: replacement)
-            let session = try engine.startIngest(bucket: bucket, key: key)
+            let session = try engine.startIngest(bucket: bucket, key: key, record: bucketRecord)
             // A copy of an SSE-C source without a destination key is not encrypted with the
             // source's key (the server does not keep it): plaintext or the bucket's default.
             let sourceEncryption = CustomerKeyEncryption.isCustomerKey(original.encryption) ? nil : original.encryption
