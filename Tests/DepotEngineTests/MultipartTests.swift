@@ -95,4 +95,24 @@ struct MultipartTests {
         }
         #expect(try engine.fsck().isClean)
     }
+
+    /// A bucket deleted while an upload into it was in progress: Complete fails with
+    /// NoSuchBucket in its commit (the version plan's read of the bucket record) and changes nothing.
+    @Test func completingIntoADeletedBucketIsNoSuchBucket() async throws {
+        let dir = TemporaryDirectory()
+        let engine = try Engine(configuration: testConfiguration(dir.path))
+        defer { engine.shutdown() }
+        try await engine.createBucket("videos", owner: "t")
+        let id = try await engine.createUpload(
+            UploadRecord(bucket: "videos", key: "k", created: Engine.now(), metadata: ObjectMetadata(owner: "t")))
+        _ = try await part(engine, id, 1, [1, 2, 3])
+        try await engine.deleteBucket("videos")
+        await #expect(throws: EngineError.noSuchBucket("videos")) {
+            _ = try await engine.completeUpload(uploadId: id, parts: [(1, nil)], minimumPartSize: 0) { _, _ in
+                CompletedObject(etag: "abc-1")
+            }
+        }
+        #expect(try engine.upload(id) != nil)
+        #expect(try engine.headObject(bucket: "videos", key: "k") == nil)
+    }
 }

@@ -120,10 +120,9 @@ extension Engine {
                 }
                 for part in chosen.dropLast() where part.size < minimumPartSize { throw EngineError.entityTooSmall }
                 let completed = try finish(upload, chosen)
-                guard try txn.contains(engine.buckets, Array(upload.bucket.utf8)) else {
-                    throw EngineError.noSuchBucket(upload.bucket)
-                }
                 let previous = try txn.object(engine.objects, bucket: upload.bucket, key: upload.key)
+                // Throws noSuchBucket (a bucket deleted since the upload began): the one read of
+                // its record in this commit, a PostgreSQL round trip in cluster mode.
                 let plan = try engine.versionPlan(bucket: upload.bucket, key: upload.key, current: previous, txn: txn)
                 try precondition?(previous)
                 let m = upload.metadata
