@@ -13,12 +13,15 @@ public struct AmzDate: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'` (16 characters, UTC); nil for anything else or an impossible date.
     public init?(iso8601Basic text: some StringProtocol) {
-        let c = Array(text.utf8)
-        guard c.count == 16, c[8] == UInt8(ascii: "T"), c[15] == UInt8(ascii: "Z"),
-            let year = Self.digits(c, 0, 4), let month = Self.digits(c, 4, 2), let day = Self.digits(c, 6, 2),
-            let hour = Self.digits(c, 9, 2), let minute = Self.digits(c, 11, 2), let second = Self.digits(c, 13, 2)
-        else { return nil }
-        self.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        guard let fields = Self.parseDigits(text.utf8, pattern: Self.iso8601BasicPattern) else { return nil }
+        self.init(
+            year: fields.0, month: fields.1, day: fields.2, hour: fields.3, minute: fields.4, second: fields.5)
+    }
+
+    /// Whether `text` is a `yyyyMMdd` day that exists (the credential scope's first element).
+    public static func isValidDateStamp(_ utf8: some Collection<UInt8>) -> Bool {
+        guard let fields = parseDigits(utf8, pattern: dateStampPattern) else { return false }
+        return AmzDate(year: fields.0, month: fields.1, day: fields.2, hour: 0, minute: 0, second: 0) != nil
     }
 
     /// Parses the HTTP `Date` header, which SigV4 and SigV2 accept when `x-amz-date` is absent, in any of the forms
@@ -39,16 +42,61 @@ public struct AmzDate: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// `yyyyMMdd'T'HHmmss'Z'`, as in `x-amz-date` and the string to sign.
     public var iso8601Basic: String {
-        let (year, month, day) = Self.civilFromDays(days)
-        let s = secondOfDay
-        return Self.pad(year, 4) + Self.pad(month, 2) + Self.pad(day, 2) + "T" + Self.pad(s / 3_600, 2)
-            + Self.pad(s / 60 % 60, 2) + Self.pad(s % 60, 2) + "Z"
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            writeISO8601Basic(into: UnsafeMutableBufferPointer(rebasing: buffer[...]))
+            return 16
+        }
     }
 
     /// `yyyyMMdd`, the first element of the credential scope.
     public var dateStamp: String {
+        String(unsafeUninitializedCapacity: 8) { buffer in
+            writeDateStamp(into: UnsafeMutableBufferPointer(rebasing: buffer[...]))
+            return 8
+        }
+    }
+
+    /// Appends ``iso8601Basic``'s bytes, for a string to sign built as bytes.
+    func appendISO8601Basic(to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            writeISO8601Basic(into: buffer)
+            out.append(contentsOf: buffer)
+        }
+    }
+
+    /// Whether this time falls on the day `stamp` (`yyyyMMdd`) names, without formatting the day.
+    func isOnDay(_ stamp: some StringProtocol) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { buffer in
+            writeDateStamp(into: buffer)
+            return stamp.utf8.elementsEqual(buffer)
+        }
+    }
+
+    /// The one formatter of both forms: digits written in place, no intermediate strings.
+    private func writeISO8601Basic(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        writeDateStamp(into: buffer)
+        let s = secondOfDay
+        buffer[8] = UInt8(ascii: "T")
+        Self.write(s / 3_600, width: 2, into: buffer, at: 9)
+        Self.write(s / 60 % 60, width: 2, into: buffer, at: 11)
+        Self.write(s % 60, width: 2, into: buffer, at: 13)
+        buffer[15] = UInt8(ascii: "Z")
+    }
+
+    private func writeDateStamp(into buffer: UnsafeMutableBufferPointer<UInt8>) {
         let (year, month, day) = Self.civilFromDays(days)
-        return Self.pad(year, 4) + Self.pad(month, 2) + Self.pad(day, 2)
+        Self.write(year, width: 4, into: buffer, at: 0)
+        Self.write(month, width: 2, into: buffer, at: 4)
+        Self.write(day, width: 2, into: buffer, at: 6)
+    }
+
+    /// Zero-padded decimal digits; a year outside 0...9999 keeps its last four digits (SigV4 has no other form).
+    private static func write(_ value: Int, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var rest = abs(value)
+        for position in stride(from: start + width - 1, through: start, by: -1) {
+            buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
     }
 
     public var description: String { iso8601Basic }
@@ -94,17 +142,35 @@ public struct AmzDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
-    private static func digits(_ c: [UInt8], _ start: Int, _ count: Int) -> Int? {
-        var value = 0
-        for b in c[start..<start + count] {
-            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(b - UInt8(ascii: "0"))
-        }
-        return value
-    }
+    /// Where each field's digits are in `yyyyMMdd'T'HHmmss'Z'`: a field number (0...5) per position, or the
+    /// literal byte expected there (negative: `-byte`).
+    private static let iso8601BasicPattern: [Int] = [
+        0, 0, 0, 0, 1, 1, 2, 2, -Int(UInt8(ascii: "T")), 3, 3, 4, 4, 5, 5, -Int(UInt8(ascii: "Z")),
+    ]
+    private static let dateStampPattern: [Int] = [0, 0, 0, 0, 1, 1, 2, 2]
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    /// Reads the decimal fields a pattern lays out, in one pass over the bytes; nil on any other byte or length.
+    private static func parseDigits(_ bytes: some Collection<UInt8>, pattern: [Int])
+        -> (Int, Int, Int, Int, Int, Int)?
+    {
+        guard bytes.count == pattern.count else { return nil }
+        var fields = (0, 0, 0, 0, 0, 0)
+        for (b, slot) in zip(bytes, pattern) {
+            if slot < 0 {
+                guard Int(b) == -slot else { return nil }
+                continue
+            }
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            let digit = Int(b - UInt8(ascii: "0"))
+            switch slot {
+            case 0: fields.0 = fields.0 * 10 + digit
+            case 1: fields.1 = fields.1 * 10 + digit
+            case 2: fields.2 = fields.2 * 10 + digit
+            case 3: fields.3 = fields.3 * 10 + digit
+            case 4: fields.4 = fields.4 * 10 + digit
+            default: fields.5 = fields.5 * 10 + digit
+            }
+        }
+        return fields
     }
 }

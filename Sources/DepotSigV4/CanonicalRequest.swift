@@ -45,13 +45,16 @@ public struct CanonicalRequest: Sendable, Equatable {
         method: String, rawPath: String, queryItems: [QueryItem], headers: [SigV4Header],
         signedHeaders: [String], payloadHash: String, pathStyle: PathStyle, excluding: Set<String>
     ) throws(SigV4Error) {
+        // The parts come from CanonicalBytes, the verifier's one-buffer writer, so both read the same bytes.
         guard let uri = Self.canonicalURI(rawPath: rawPath, style: pathStyle) else { throw .malformedPath }
         self.method = method
         self.uri = uri
         self.query = SigV4Encoding.canonicalQuery(
             excluding.isEmpty ? queryItems : queryItems.filter { !excluding.contains($0.nameString) })
         self.headers = try Self.canonicalHeaders(headers, signedHeaders: signedHeaders)
-        self.signedHeaders = signedHeaders.joined(separator: ";")
+        var names = [UInt8]()
+        CanonicalBytes.appendSignedHeaderNames(signedHeaders, to: &names)
+        self.signedHeaders = String(decoding: names, as: UTF8.self)
         self.payloadHash = payloadHash
     }
 
@@ -67,21 +70,19 @@ public struct CanonicalRequest: Sendable, Equatable {
 
     /// `AWS4-HMAC-SHA256\n<time>\n<scope>\n<hash of the canonical request>`.
     public func stringToSign(time: AmzDate, scope: CredentialScope) -> String {
-        "\(AuthorizationHeader.algorithm)\n\(time.iso8601Basic)\n\(scope)\n\(hashHex)"
+        var out = [UInt8]()
+        CanonicalBytes.appendStringToSign(
+            time: time, scope: scope, canonicalRequestHash: DigestAlgorithm.sha256.hash(text.utf8), to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - The parts
 
     /// The canonical URI of a raw path; nil when the path holds a malformed `%` escape (S3 style only).
     public static func canonicalURI(rawPath: String, style: PathStyle) -> String? {
-        switch style {
-        case .s3:
-            guard let bytes = SigV4Encoding.decode(rawPath, plusAsSpace: false) else { return nil }
-            if bytes.isEmpty { return "/" }
-            return SigV4Encoding.encode(bytes, keepSlash: true)
-        case .doubleEncoded:
-            return SigV4Encoding.encode(normalizedPath(rawPath).utf8, keepSlash: true)
-        }
+        var out = [UInt8]()
+        guard CanonicalBytes.appendURI(rawPath: rawPath, style: style, to: &out) else { return nil }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The canonical query of a raw query string; nil when it holds a malformed `%` escape.
@@ -95,53 +96,25 @@ public struct CanonicalRequest: Sendable, Equatable {
     public static func canonicalHeaders(_ headers: [SigV4Header], signedHeaders: [String])
         throws(SigV4Error) -> String
     {
-        // Only the signed headers are trimmed and joined: a request has a handful, beside user-agent,
-        // content-length and the rest that nobody signs.
-        var out = ""
-        for name in signedHeaders {
-            let lower = lowercased(name)
-            var values: [String] = []
-            for header in headers where equalIgnoringASCIICase(header.name, lower) {
-                values.append(trimmedHeaderValue(header.value))
-            }
-            guard !values.isEmpty else { throw .missingHeader(lower) }
-            out += lower + ":" + values.joined(separator: ",") + "\n"
-        }
-        return out
+        var out = [UInt8]()
+        try CanonicalBytes.appendHeaders(headers, signedHeaders: signedHeaders, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Header names compared as HTTP does (ASCII case-insensitive), without making lower-case copies.
     static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8) { x, y in
+        // A native string knows its UTF-8 length: most names differ there.
+        guard a.utf8.count == b.utf8.count else { return false }
+        return a.utf8.elementsEqual(b.utf8) { x, y in
             x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
         }
     }
 
     /// A header value with leading and trailing blanks removed and each inner run of blanks made one space.
     public static func trimmedHeaderValue(_ value: some StringProtocol) -> String {
-        // Most values have nothing to trim: no blank at either end, no tab, no run of two blanks.
-        var previousBlank = true
-        var clean = true
-        for b in value.utf8 {
-            let blank = b == 32 || b == 9
-            if b == 9 || (blank && previousBlank) {
-                clean = false
-                break
-            }
-            previousBlank = blank
-        }
-        if clean && !previousBlank { return String(value) }
+        guard CanonicalBytes.needsTrimming(value) else { return String(value) }
         var out = [UInt8]()
-        var pendingSpace = false
-        for b in value.utf8 {
-            if b == 32 || b == 9 {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(32) }
-                pendingSpace = false
-                out.append(b)
-            }
-        }
+        CanonicalBytes.appendTrimmedValue(value, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 

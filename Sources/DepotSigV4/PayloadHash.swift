@@ -30,7 +30,7 @@ public enum PayloadHash: Sendable, Equatable {
         case Self.streamingSignedWithTrailerValue: self = .streamingSignedWithTrailer
         case Self.streamingUnsignedWithTrailerValue: self = .streamingUnsignedWithTrailer
         default:
-            guard value.utf8.count == 64, let bytes = Hex.decode(value) else { return nil }
+            guard let bytes = CanonicalBytes.decodeHex32(value) else { return nil }
             self = .sha256(bytes)
         }
     }

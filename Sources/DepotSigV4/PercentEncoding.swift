@@ -43,14 +43,16 @@ public enum SigV4Encoding {
 
     static func appendEncoded<Bytes: Sequence>(_ bytes: Bytes, keepSlash: Bool, to out: inout [UInt8])
     where Bytes.Element == UInt8 {
-        for b in bytes {
-            if isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) {
-                out.append(b)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hexDigits[Int(b >> 4)])
-                out.append(hexDigits[Int(b & 0x0f)])
-            }
+        for b in bytes { appendEncoded(byte: b, keepSlash: keepSlash, to: &out) }
+    }
+
+    static func appendEncoded(byte b: UInt8, keepSlash: Bool, to out: inout [UInt8]) {
+        if isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) {
+            out.append(b)
+        } else {
+            out.append(UInt8(ascii: "%"))
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0x0f)])
         }
     }
 
@@ -100,13 +102,9 @@ public enum SigV4Encoding {
     }
 
     static func canonicalQuery(_ items: [QueryItem]) -> String {
-        let encoded = items.map { (name: encode($0.name, keepSlash: false), value: encode($0.value, keepSlash: false)) }
-        let sorted = encoded.sorted { a, b in
-            a.name != b.name
-                ? a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
-                : a.value.utf8.lexicographicallyPrecedes(b.value.utf8)
-        }
-        return sorted.map { $0.name + "=" + $0.value }.joined(separator: "&")
+        var out = [UInt8]()
+        CanonicalBytes.appendQuery(items, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Splits a raw query string into decoded parameters, kept as bytes so that invalid UTF-8 re-encodes to exactly

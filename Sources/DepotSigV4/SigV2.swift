@@ -117,7 +117,7 @@ public struct SigV2Verifier: Sendable {
     /// Whether the request is signed with V2 at all: an `Authorization: AWS …` header, or a query with
     /// `AWSAccessKeyId` and `Signature` (and no SigV4 parameters).
     public static func isSigV2(_ request: SigV4Request) -> Bool {
-        if let authorization = request.values(of: "authorization").first {
+        if let authorization = request.firstValue(of: "authorization") {
             return authorization.hasPrefix("AWS ")
         }
         guard request.rawQuery.contains("AWSAccessKeyId"), !request.rawQuery.contains("X-Amz-Algorithm") else {

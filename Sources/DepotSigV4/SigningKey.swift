@@ -47,10 +47,20 @@ public struct SigningKey: Sendable, CustomStringConvertible {
         Hex.encode(sign(stringToSign))
     }
 
+    /// HMAC-SHA256 of a string to sign already written as bytes (``CanonicalBytes``).
+    func sign(bytes message: [UInt8]) -> [UInt8] {
+        message.withUnsafeBytes { HMAC.sha256(key: bytes, message: $0) }
+    }
+
     /// Whether `signature` (hex, either case) is this key's signature of `stringToSign`, compared in constant time.
     public func isValidSignature(_ signature: String, of stringToSign: String) -> Bool {
-        guard let provided = Hex.decode(signature), provided.count == 32 else { return false }
-        return constantTimeEquals(provided, sign(stringToSign))
+        isValidSignature(signature, ofBytes: Array(stringToSign.utf8))
+    }
+
+    /// The same check for a string to sign written as bytes: the verifier's path, with no string in between.
+    func isValidSignature(_ signature: String, ofBytes stringToSign: [UInt8]) -> Bool {
+        guard let provided = CanonicalBytes.decodeHex32(signature) else { return false }
+        return constantTimeEquals(provided, sign(bytes: stringToSign))
     }
 
     public var description: String { "SigningKey(redacted)" }

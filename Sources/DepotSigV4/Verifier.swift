@@ -1,3 +1,5 @@
+import DepotHashing
+
 /// One HTTP header field; a plain tuple so that any HTTP library's headers convert with a `map`.
 public typealias SigV4Header = (name: String, value: String)
 
@@ -25,7 +27,22 @@ public struct SigV4Request: Sendable {
 
     /// The first value of a header, trimmed.
     public func value(of name: String) -> String? {
-        values(of: name).first.map { CanonicalRequest.trimmedHeaderValue($0) }
+        firstValue(of: name).map { CanonicalRequest.trimmedHeaderValue($0) }
+    }
+
+    /// The first value of a header, as sent; no array of all of them.
+    func firstValue(of name: String) -> String? {
+        headers.first { CanonicalRequest.equalIgnoringASCIICase($0.name, name) }?.value
+    }
+
+    /// How many headers have this name (any case), counting no further than `limit`.
+    func count(of name: String, upTo limit: Int) -> Int {
+        var count = 0
+        for header in headers where CanonicalRequest.equalIgnoringASCIICase(header.name, name) {
+            count += 1
+            if count >= limit { break }
+        }
+        return count
     }
 }
 
@@ -105,16 +122,17 @@ public struct SigV4Verifier: Sendable {
     /// Requires `x-amz-content-sha256` on header-signed requests, as S3 does.
     public func claim(of request: SigV4Request) throws(SigV4Error) -> SigV4Claim? {
         guard let items = SigV4Encoding.parseQuery(request.rawQuery) else { throw .malformedQuery }
-        let authorizations = request.values(of: "authorization")
         let presigned = items.contains(where: PresignedQuery.isPresignMarker)
-        if authorizations.isEmpty {
+        guard let authorization = request.firstValue(of: "authorization") else {
             if presigned { return try presignedClaim(request, items) }
             if items.contains(where: { $0.hasName("AWSAccessKeyId") }) { throw .unsupportedAlgorithm("AWS") }
             return nil
         }
         guard !presigned else { throw .multipleAuthenticationMethods }
-        guard authorizations.count == 1 else { throw .malformedAuthorization("more than one Authorization header") }
-        let header = try AuthorizationHeader(parsing: authorizations[0])
+        guard request.count(of: "authorization", upTo: 2) == 1 else {
+            throw .malformedAuthorization("more than one Authorization header")
+        }
+        let header = try AuthorizationHeader(parsing: authorization)
         let time: AmzDate
         if let amzDate = request.value(of: "x-amz-date") {
             guard let parsed = AmzDate(iso8601Basic: amzDate) else { throw .malformedDate(amzDate) }
@@ -140,11 +158,34 @@ public struct SigV4Verifier: Sendable {
     /// Checks the time, then the signature, in constant time.
     public func verify(_ claim: SigV4Claim, secretKey: String, now: Int) throws(SigV4Error) -> SigV4Verified {
         try claim.checkTime(now: now, maxSkew: maxSkew)
-        let canonical = try canonicalRequest(of: claim)
+        let stringToSign = try stringToSignBytes(of: claim)
         let key = keyCache.key(secretKey: secretKey, scope: claim.scope)
-        guard key.isValidSignature(claim.signature, of: canonical.stringToSign(time: claim.time, scope: claim.scope))
-        else { throw .signatureMismatch }
+        guard key.isValidSignature(claim.signature, ofBytes: stringToSign) else { throw .signatureMismatch }
         return SigV4Verified(claim: claim, signingKey: key)
+    }
+
+    /// The string to sign of a claim, as bytes: the canonical request is written into one buffer and hashed, and
+    /// the string to sign is written into the same buffer.
+    func stringToSignBytes(of claim: SigV4Claim) throws(SigV4Error) -> [UInt8] {
+        var bytes = [UInt8]()
+        try appendCanonicalRequest(of: claim, to: &bytes)
+        let canonicalRequestHash = bytes.withUnsafeBytes { DigestAlgorithm.sha256.hash($0) }
+        bytes.removeAll(keepingCapacity: true)
+        CanonicalBytes.appendStringToSign(
+            time: claim.time, scope: claim.scope, canonicalRequestHash: canonicalRequestHash, to: &bytes)
+        return bytes
+    }
+
+    /// The canonical request of a claim, as bytes. ``canonicalRequest(of:)`` gives the same text as strings,
+    /// from the same writer.
+    func appendCanonicalRequest(of claim: SigV4Claim, to bytes: inout [UInt8]) throws(SigV4Error) {
+        bytes.reserveCapacity(
+            bytes.count + 512 + claim.request.rawPath.utf8.count + claim.request.rawQuery.utf8.count
+                + claim.signedHeaders.count * 64)
+        try CanonicalBytes.appendCanonicalRequest(
+            method: claim.request.method, rawPath: claim.request.rawPath, queryItems: claim.queryItems,
+            headers: claim.request.headers, signedHeaders: claim.signedHeaders, payloadHash: claim.payloadHashValue,
+            pathStyle: pathStyle, excluding: excludedQueryParameters(claim), to: &bytes)
     }
 
     /// The canonical request the client should have signed: for logs and for S3's `SignatureDoesNotMatch` details.
@@ -152,8 +193,14 @@ public struct SigV4Verifier: Sendable {
         try CanonicalRequest(
             method: claim.request.method, rawPath: claim.request.rawPath, queryItems: claim.queryItems,
             headers: claim.request.headers, signedHeaders: claim.signedHeaders, payloadHash: claim.payloadHashValue,
-            pathStyle: service == "s3" ? .s3 : .doubleEncoded,
-            excluding: claim.kind == .header ? [] : ["X-Amz-Signature"])
+            pathStyle: pathStyle, excluding: excludedQueryParameters(claim))
+    }
+
+    private var pathStyle: PathStyle { service == "s3" ? .s3 : .doubleEncoded }
+
+    /// A presigned URL's own signature is not part of what it signs.
+    private func excludedQueryParameters(_ claim: SigV4Claim) -> Set<String> {
+        claim.kind == .header ? [] : ["X-Amz-Signature"]
     }
 
     private func presignedClaim(_ request: SigV4Request, _ items: [QueryItem]) throws(SigV4Error) -> SigV4Claim {
@@ -168,12 +215,12 @@ public struct SigV4Verifier: Sendable {
     }
 
     private func check(scope: CredentialScope, time: AmzDate, signedHeaders: [String]) throws(SigV4Error) {
-        guard scope.date == time.dateStamp else {
+        guard time.isOnDay(scope.date) else {
             throw .scopeDateMismatch(scope: scope.date, request: time.dateStamp)
         }
         if let region, scope.region != region { throw .wrongRegion(expected: region, received: scope.region) }
         guard scope.service == service else { throw .wrongService(expected: service, received: scope.service) }
-        guard signedHeaders.contains(where: { CanonicalRequest.lowercased($0) == "host" }) else {
+        guard signedHeaders.contains(where: { CanonicalRequest.equalIgnoringASCIICase($0, "host") }) else {
             throw .hostNotSigned
         }
     }
