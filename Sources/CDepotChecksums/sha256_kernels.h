@@ -8,23 +8,6 @@
 /* The 64 round constants K of FIPS 180-4 4.2.2, 64-byte aligned for vector loads. */
 extern const uint32_t depot_sha256_k[64];
 
-/* The lanes that have blocks, most blocks first, copied side by side: slot i is lane order[i]. A
-   multi-lane kernel run over the first `count` slots gives no slot to a lane without work, and each
-   of its passes holds lanes of similar length. */
-struct depot_sha256_packed {
-    int order[DEPOT_SHA256_MAX_LANES];
-    int count;
-    uint32_t states[8 * DEPOT_SHA256_MAX_LANES];
-    const uint8_t *data[DEPOT_SHA256_MAX_LANES];
-    size_t blocks[DEPOT_SHA256_MAX_LANES];
-};
-
-/* Fills `packed` from the first `lanes` (at most DEPOT_SHA256_MAX_LANES) lanes. */
-void depot_sha256_pack_lanes(struct depot_sha256_packed *packed, const uint32_t *states, const uint8_t *const *data,
-                             const size_t *blocks, int lanes);
-/* Copies the packed slots' states back to their lanes in `states`. */
-void depot_sha256_unpack_states(const struct depot_sha256_packed *packed, uint32_t *states);
-
 #if defined(__x86_64__)
 /* One stream with the SHA extensions. */
 void depot_sha256_x1_shani(uint32_t state[8], const uint8_t *data, size_t blocks);

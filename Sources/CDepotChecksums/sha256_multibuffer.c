@@ -129,6 +129,7 @@ static void scalar_blocks(uint32_t state[8], const uint8_t *p, size_t count) {
     }
 }
 
+#if defined(__x86_64__)
 // Writes to `order` the lanes that have blocks, most blocks first; returns how many there are.
 static int order_lanes(const size_t *blocks, int lanes, int order[DEPOT_SHA256_MAX_LANES]) {
     int count = 0;
@@ -141,8 +142,20 @@ static int order_lanes(const size_t *blocks, int lanes, int order[DEPOT_SHA256_M
     return count;
 }
 
-void depot_sha256_pack_lanes(struct depot_sha256_packed *packed, const uint32_t *states, const uint8_t *const *data,
-                             const size_t *blocks, int lanes) {
+/* The lanes that have blocks, most blocks first, copied side by side: slot i is lane order[i]. A
+   multi-lane kernel run over the first `count` slots gives no slot to a lane without work, and each
+   of its passes holds lanes of similar length. */
+struct depot_sha256_packed {
+    int order[DEPOT_SHA256_MAX_LANES];
+    int count;
+    uint32_t states[8 * DEPOT_SHA256_MAX_LANES];
+    const uint8_t *data[DEPOT_SHA256_MAX_LANES];
+    size_t blocks[DEPOT_SHA256_MAX_LANES];
+};
+
+/* Fills `packed` from the first `lanes` (at most DEPOT_SHA256_MAX_LANES) lanes. */
+static void pack_lanes(struct depot_sha256_packed *packed, const uint32_t *states, const uint8_t *const *data,
+                       const size_t *blocks, int lanes) {
     packed->count = order_lanes(blocks, lanes, packed->order);
     for (int i = 0; i < packed->count; i++) {
         memcpy(packed->states + 8 * i, states + 8 * packed->order[i], 32);
@@ -151,17 +164,17 @@ void depot_sha256_pack_lanes(struct depot_sha256_packed *packed, const uint32_t 
     }
 }
 
-void depot_sha256_unpack_states(const struct depot_sha256_packed *packed, uint32_t *states) {
+/* Copies the packed slots' states back to their lanes in `states`. */
+static void unpack_states(const struct depot_sha256_packed *packed, uint32_t *states) {
     for (int i = 0; i < packed->count; i++) memcpy(states + 8 * packed->order[i], packed->states + 8 * i, 32);
 }
 
-#if defined(__x86_64__)
 // Runs the lanes with work through a multi-lane kernel, packed so that no slot of a pass goes to a
 // lane without blocks, and longest first, so that each pass (or SHA-NI pair) holds lanes of similar
 // length and few blocks run with idle slots beside them.
 static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
     struct depot_sha256_packed packed;
-    depot_sha256_pack_lanes(&packed, states, data, blocks, lanes);
+    pack_lanes(&packed, states, data, blocks, lanes);
     const int count = packed.count, width = depot_sha256_kernel_lanes(kernel);
     for (int first = 0; first < count; first += width) {
         const int group = count - first < width ? count - first : width;
@@ -173,7 +186,7 @@ static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data,
         else
             depot_sha256_x16_avx512(group_states, packed.data + first, packed.blocks + first, group);
     }
-    depot_sha256_unpack_states(&packed, states);
+    unpack_states(&packed, states);
 }
 #endif
 

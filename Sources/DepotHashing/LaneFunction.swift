@@ -69,6 +69,10 @@ struct LaneFunction: @unchecked Sendable {
     /// A chunk's SHA-256. Each pass runs the kernel the C side measured fastest for its number of
     /// streams (`SHA256Kernel.forLanes`), or `forced` (tests). The kernels pay from the lane count
     /// where that choice is a kernel of several streams: one SHA-NI chain is what OpenSSL runs.
+    /// (A planner choosing kernels per pass from the lanes' lengths, 31-45% faster than one
+    /// kernel on unequal lanes in a micro-benchmark, made no measurable difference to a server's
+    /// CPU per GiB with 8 or 12 streams and was removed: Benchmarks/RESULTS-NOTES.md, "Chunk ends
+    /// run the passes they wait for".)
     static func sha256(forced: SHA256Kernel? = nil, minimumKernelLanes: Int?) -> LaneFunction {
         let forced = forced.map { $0.isSupported ? $0 : .scalar }
         let paying =

@@ -45,19 +45,6 @@ public enum SHA256Kernel: Int32, Sendable, CaseIterable {
         }
     }
 
-    /// Runs whole 64-byte blocks of up to 16 streams, choosing the kernels for the lengths at hand
-    /// (depot_sha256_multi_blocks_auto): the longest lanes in AVX-512 while enough lanes are busy,
-    /// the rest in SHA-NI pairs. Measured 31-45% faster than one kernel when lanes bring unequal work.
-    public static func runChoosingKernels(
-        states: UnsafeMutablePointer<UInt32>, data: UnsafePointer<UnsafePointer<UInt8>?>,
-        blocks: UnsafePointer<Int>, lanes: Int
-    ) {
-        precondition(lanes <= Int(DEPOT_SHA256_MAX_LANES), "runChoosingKernels: at most 16 lanes")
-        blocks.withMemoryRebound(to: size_t.self, capacity: lanes) { counts in
-            depot_sha256_multi_blocks_auto(states, data, counts, Int32(lanes))
-        }
-    }
-
     /// The SHA-256 of each input (at most 16), computed together in one multi-buffer run.
     public func digests(_ inputs: [[UInt8]]) -> [[UInt8]] {
         precondition(inputs.count <= Int(DEPOT_SHA256_MAX_LANES), "digests: at most 16 inputs")

@@ -62,19 +62,6 @@ void depot_sha256_init_state(uint32_t state[8]);
 void depot_sha256_multi_blocks(int kernel, uint32_t *states, const uint8_t *const *data, const size_t *blocks,
                                int lanes);
 
-/* Runs the blocks as depot_sha256_multi_blocks does, choosing the kernels itself for the lengths
-   at hand: the longest lanes' blocks in the 8- or 16-lane AVX-512 kernel while enough lanes are busy
-   in its passes, what is left (the tails of lanes longer than the rest, lanes beyond the kernel's
-   width) in two-stream SHA-NI, by a cost model of the measured speeds (sha256_plan.c). With equal
-   lengths it matches the best single kernel, and beats it at 9-10 lanes (8 in AVX-512, the rest in
-   SHA-NI: 1,991 / 2,015 against 1,697 / 1,861 MB per CPU-s); with unequal lengths (lane i of n
-   bringing (i+1)/n of 64 KiB per call) it spends no AVX-512 passes on a few stragglers: 8 lanes
-   1,814 against 1,251 for AVX512_8 and 1,647 for SHANI_X2, 16 lanes 2,148 against 1,636 for
-   AVX512_16. On a CPU without both SHA-NI and AVX-512 it runs the kernel
-   depot_sha256_kernel_for_lanes names for the lanes with work. */
-void depot_sha256_multi_blocks_auto(uint32_t *states, const uint8_t *const *data, const size_t *blocks,
-                                    int lanes);
-
 /* Ends a stream: pads the last `tail_length` (< 64) bytes at `tail`, given the stream's whole length
    in bytes, runs the last one or two blocks and writes the 32-byte digest. */
 void depot_sha256_finish(const uint32_t state[8], const uint8_t *tail, size_t tail_length, uint64_t total_length,
