@@ -19,24 +19,28 @@ import Dispatch
 /// staging buffer that is queued once full; a stream holds at most `window` bytes queued, so
 /// memory per upload is bounded and a writer the hashing falls behind is held back. One worker
 /// thread takes the blocks waiting in up to 16 streams of each function and runs them through the
-/// kernels in one pass: the MD5 lanes first, then the SHA-256 lanes, which are mostly the same
-/// uploads' same network buffers, so the second function reads them from cache. Streams with
-/// nothing waiting simply sit out a pass, and streams that end at different times never wait for
-/// each other: `finalize` hashes its own last blocks and the padded tail on the caller's thread. A
+/// kernels in one pass: the SHA-256 lanes first (a chunk's end waits for them), then the MD5
+/// lanes, which are mostly the same uploads' same network buffers, so the second function reads
+/// them from cache. Streams with nothing waiting simply sit out a pass, and streams that end at
+/// different times never wait for each other: `finalize` hashes its own last blocks and the padded tail on the caller's thread. A
 /// function's block runs that have a pass to themselves go through OpenSSL, faster than one SIMD
 /// lane alone (`LaneFunction.minimumKernelLanes`). Small streams never wake the worker at all:
 /// below `wakeThreshold` waiting bytes, `finalize` does everything on the caller's thread.
 ///
 /// A chunk's address is needed before the chunk is written (the deduplication lookup), so the
 /// ingest waits in `finalize` for the worker's pass over its chunk when one is under way; the MD5
-/// is only needed at the end of the upload.
+/// is only needed at the end of the upload. A waiting stream is taken first by the next pass, and
+/// each pass gives its SHA-256 streams back before it runs the MD5 lanes.
 ///
 /// Why the chunk addresses too: SHA-256 was a third of a 32 MiB PUT's server CPU (OpenSSL's SHA-NI
 /// on each writer's thread). Measured (release, 8 streams, interleaved, load 1-4; Benchmarks/
 /// RESULTS-NOTES.md "Chunk addresses in the multi-buffer service"), server CPU-s/GiB, medians:
 /// 32 MiB PUT 3.19 on the writer's thread, 3.02 through this service with OpenSSL per lane, 2.87
-/// with the kernels (-10%); 1 MiB PUT 3.85, 3.72, 3.65 (-5%). The price is latency: a chunk's end
-/// waited 3-4 ms on average for the worker's pass over it.
+/// with the kernels (-10%); 1 MiB PUT 3.85, 3.72, 3.65 (-5%). The price was latency: a chunk's end
+/// waited 3-4 ms on average for the worker, behind by several passes (on a busy machine one
+/// thread gets one thread's share of the CPU). A `finalize` that would wait now runs those passes
+/// itself, the same kernel passes over the same lanes: 1.1-1.3 ms per 32 MiB PUT chunk end and
+/// 0.8 ms per 1 MiB PUT, CPU per GiB level (RESULTS-NOTES "Chunk ends run the passes they wait for").
 ///
 /// Measured (release, `swiftc -O` of this module with a driver in /tmp; writers feeding 64 MiB
 /// each in 64 KiB pieces, on the 2-core AVX-512 machine at load 5-9 from parallel builds, so
@@ -96,12 +100,15 @@ public final class MultiBufferHashing: @unchecked Sendable {
     private let monitor = Monitor()
     /// Signalled when a stream has blocks for the worker.
     private let workReady = Monitor.Condition()
-    /// Broadcast when the worker has consumed blocks or released a stream.
-    private let progress = Monitor.Condition()
+    /// Broadcast when the worker has consumed blocks or released a stream, one per function (by
+    /// `LaneFunction.Kind` raw value): a pass gives back each function's streams apart, and the
+    /// writers waiting on the other function's streams need not wake for it.
+    private let progress = LaneFunction.Kind.allCases.map { _ in Monitor.Condition() }
     // Guarded by `monitor`:
     private var streams: [LaneState] = []
     private var workerRunning = false
     private var nextStart = 0
+    private var waitReport = FinishWaitReport.fromEnvironment()
     private let workerQueue = DispatchQueue(label: "depot.hashing.multibuffer")
 
     /// `sha256Kernel` forces one SHA-256 kernel on every kernel pass (tests); by default each
@@ -197,7 +204,7 @@ public final class MultiBufferHashing: @unchecked Sendable {
         }
         while lane.pinned > 0 && lane.pinned + segment.pins > window {
             wakeWorker()
-            progress.wait(monitor, milliseconds: Self.waitSliceMilliseconds)
+            progress[lane.function.kind.rawValue].wait(monitor, milliseconds: Self.waitSliceMilliseconds)
         }
         lane.segments.append(segment)
         lane.queuedBlocks += segment.blocks
@@ -209,15 +216,33 @@ public final class MultiBufferHashing: @unchecked Sendable {
     /// Hashes what the stream still holds on the caller's thread and returns the digest.
     func finish(_ lane: LaneState) -> [UInt8] {
         monitor.lock()
-        // A big remainder is left to the worker while it runs (it hashes it in lanes, beside other
-        // streams); the last pass's worth, and everything when the worker is idle, is done here.
+        let reporting = waitReport.isOn && lane.function.kind == .sha256
+        let waitStart = reporting ? FinishWaitReport.now() : 0
+        // A big remainder is hashed in lanes, beside other streams, while the worker runs; the last
+        // pass's worth, and everything when the worker is idle, alone here. The lane passes are run
+        // by this thread rather than waited for (the worker may be several passes behind, and on a
+        // busy machine not even on a CPU): the same kernel passes over its stream, taken first as
+        // `waiting`, and the other streams of its function, so the CPU per byte stays the worker's.
+        // It waits only while the worker holds the stream.
+        var scratch: PassScratch?
+        var passesRun = 0
         while lane.claimed || (workerRunning && lane.queuedBlocks * 64 >= Self.wakeThreshold) {
+            lane.waiting = true
+            if !lane.claimed, runPassInstead(of: lane, &scratch) {
+                passesRun += 1
+                continue
+            }
             workReady.signal()
-            progress.wait(monitor, milliseconds: Self.waitSliceMilliseconds)
+            progress[lane.function.kind.rawValue].wait(monitor, milliseconds: Self.waitSliceMilliseconds)
         }
+        lane.waiting = false
         lane.claimed = true
         let segments = lane.segments
+        let line =
+            reporting
+            ? waitReport.note(waitedNanoseconds: FinishWaitReport.now() - waitStart, passesRun: passesRun) : nil
         monitor.unlock()
+        if let line { FinishWaitReport.emit(line) }
         for segment in segments {
             hashAlone(lane, from: segment.base + segment.consumed * 64, blocks: segment.blocks - segment.consumed)
         }
@@ -237,7 +262,9 @@ public final class MultiBufferHashing: @unchecked Sendable {
     /// An abandoned stream (an upload cut off before its end): waits until the worker is off it.
     func release(_ lane: LaneState) {
         monitor.lock()
-        while lane.claimed { progress.wait(monitor, milliseconds: Self.waitSliceMilliseconds) }
+        while lane.claimed {
+            progress[lane.function.kind.rawValue].wait(monitor, milliseconds: Self.waitSliceMilliseconds)
+        }
         unregister(lane)
         monitor.unlock()
     }
@@ -249,7 +276,7 @@ public final class MultiBufferHashing: @unchecked Sendable {
             streams.removeAll { $0 === lane }
         }
         lane.claimed = false
-        progress.broadcast()
+        progress[lane.function.kind.rawValue].broadcast()
     }
 
     private func hashAlone(_ lane: LaneState, from data: UnsafeRawPointer, blocks: Int) {
@@ -258,15 +285,28 @@ public final class MultiBufferHashing: @unchecked Sendable {
 
     // MARK: The worker
 
+    /// Runs a pass over `lane`'s function on the caller's thread instead of waiting for the worker
+    /// to: false when it finds no stream to claim. Called with the lock held.
+    private func runPassInstead(of lane: LaneState, _ scratch: inout PassScratch?) -> Bool {
+        let batch = claimBatch(only: lane.function.kind)
+        guard batch.contains(where: { !$0.isEmpty }) else { return false }
+        if scratch == nil { scratch = PassScratch(lanes: Self.mostLanes) }
+        runPass(batch, scratch!)
+        return true
+    }
+
     /// Called with the lock held.
     private func wakeWorker() {
         if workerRunning {
             workReady.signal()
         } else {
             workerRunning = true
-            workerQueue.async { self.runWorker() }
+            if !workerHeldForTests { workerQueue.async { self.runWorker() } }
         }
     }
+
+    /// Tests: the worker counts as running but never gets a CPU (a machine too busy to schedule it).
+    var workerHeldForTests = false
 
     private struct Claim {
         let lane: LaneState
@@ -287,19 +327,13 @@ public final class MultiBufferHashing: @unchecked Sendable {
     /// network buffer's blocks, or a staging buffer's); the single block that joins two network
     /// buffers is hashed alone just before, so it does not cost its lane a whole pass. Returns the
     /// claims of each function, by `LaneFunction.Kind` raw value. Called with the lock held.
-    private func claimBatch() -> [[Claim]] {
+    private func claimBatch(only: LaneFunction.Kind? = nil) -> [[Claim]] {
         let count = streams.count
         guard count > 0 else { return [] }
-        let most = Int(DEPOT_MD5_MAX_LANES)
-        var ready: [[LaneState]] = functions.map { _ in [] }
-        for step in 0..<count {
-            let lane = streams[(nextStart + step) % count]
-            let kind = lane.function.kind.rawValue
-            // Claimed first: a claimed stream's queue head may be moving under its claimer.
-            if !lane.claimed, lane.queuedBlocks > 0, ready[kind].count < most { ready[kind].append(lane) }
-        }
+        let ready = Self.passCandidates(streams, from: nextStart, kinds: functions.count, most: Self.mostLanes)
         nextStart = (nextStart + 1) % count
         return functions.map { function in
+            guard only == nil || only == function.kind else { return [] }
             var lanes = ready[function.kind.rawValue]
             let kernelPass = lanes.count >= function.minimumKernelLanes
             if !kernelPass { lanes.removeAll { $0.queuedBlocks * 64 < Self.wakeThreshold } }
@@ -322,16 +356,33 @@ public final class MultiBufferHashing: @unchecked Sendable {
         }
     }
 
-    private func runWorker() {
-        let lanes = Int(DEPOT_MD5_MAX_LANES)
-        let states = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * lanes)
-        let data = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: lanes)
-        let blocks = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
-        defer {
-            states.deallocate()
-            data.deallocate()
-            blocks.deallocate()
+    /// The streams the next pass may take for each function (by `LaneFunction.Kind` raw value),
+    /// at most `most` of each: streams whose `finalize` waits for the worker first, then the
+    /// others in turns from `start`. Claimed streams (their queue head may be moving under their
+    /// claimer) and streams without whole blocks sit out. Called with the lock held.
+    static func passCandidates(_ streams: [LaneState], from start: Int, kinds: Int, most: Int) -> [[LaneState]] {
+        var ready: [[LaneState]] = Array(repeating: [], count: kinds)
+        for waitingOnes in [true, false] {
+            for step in 0..<streams.count {
+                let lane = streams[(start + step) % streams.count]
+                let kind = lane.function.kind.rawValue
+                if lane.waiting == waitingOnes, !lane.claimed, lane.queuedBlocks > 0, ready[kind].count < most {
+                    ready[kind].append(lane)
+                }
+            }
         }
+        return ready
+    }
+
+    /// The order of the functions in a pass: SHA-256 first, since a chunk's end waits for its
+    /// address (the dedup lookup needs it) while the ETag's MD5 is needed only at the upload's end.
+    static let passOrder: [LaneFunction.Kind] = [.sha256, .md5]
+
+    /// Streams of one function a pass takes at most.
+    static let mostLanes = Int(min(DEPOT_MD5_MAX_LANES, DEPOT_SHA256_MAX_LANES))
+
+    private func runWorker() {
+        let scratch = PassScratch(lanes: Self.mostLanes)
         monitor.lock()
         while true {
             var batch = claimBatch()
@@ -346,39 +397,56 @@ public final class MultiBufferHashing: @unchecked Sendable {
                     return
                 }
             }
-            monitor.unlock()
-            // MD5 first, then SHA-256 over (mostly) the same network buffers, still in cache.
-            for (function, claims) in zip(functions, batch) where !claims.isEmpty {
-                for claim in claims {
-                    for (start, count) in claim.lead { hashAlone(claim.lane, from: start, blocks: count) }
-                }
-                if claims.count < function.minimumKernelLanes {
-                    for claim in claims { hashAlone(claim.lane, from: claim.data, blocks: claim.blocks) }
-                    continue
-                }
-                let words = function.stateWords
-                for (index, claim) in claims.enumerated() {
-                    (states + words * index).update(from: claim.lane.state, count: words)
-                    data[index] = claim.data.assumingMemoryBound(to: UInt8.self)
-                    blocks[index] = claim.blocks
-                }
-                function.kernel(states, data, blocks, claims.count)
-                for (index, claim) in claims.enumerated() {
-                    claim.lane.state.update(from: states + words * index, count: words)
-                }
-            }
+            runPass(batch, scratch)
+        }
+    }
+
+    /// Runs a pass over the claimed streams, SHA-256 first, then MD5 over (mostly) the same network
+    /// buffers, still in cache. Each function's streams are given back as soon as its lanes are
+    /// done, so a chunk's end waiting for its address does not wait for the MD5 lanes as well.
+    /// Called with the lock held, which it releases meanwhile.
+    private func runPass(_ batch: [[Claim]], _ scratch: PassScratch) {
+        monitor.unlock()
+        for kind in Self.passOrder where batch.indices.contains(kind.rawValue) {
+            let claims = batch[kind.rawValue]
+            guard !claims.isEmpty else { continue }
+            run(functions[kind.rawValue], claims, scratch)
             // Owners of finished runs are released after the lock (a network buffer's release
-            // may free memory): collected here, dropped at the end of the iteration.
+            // may free memory): collected here, dropped after the unlock.
             var finished: [Segment] = []
             monitor.lock()
-            for claim in batch.joined() {
+            for claim in claims {
                 claim.lane.consume(leadSegments: claim.leadSegments, blocks: claim.blocks, into: &finished)
                 claim.lane.claimed = false
             }
-            progress.broadcast()
+            progress[kind.rawValue].broadcast()
             monitor.unlock()
             finished.removeAll()
-            monitor.lock()
+        }
+        monitor.lock()
+    }
+
+    /// Runs one function's claims of a pass: their short lead runs alone, then their main runs
+    /// through the function's kernel together (or one after another through OpenSSL when too
+    /// few streams share the pass for the kernel to pay).
+    private func run(_ function: LaneFunction, _ claims: [Claim], _ scratch: PassScratch) {
+        let (states, data, blocks) = (scratch.states, scratch.data, scratch.blocks)
+        for claim in claims {
+            for (start, count) in claim.lead { hashAlone(claim.lane, from: start, blocks: count) }
+        }
+        if claims.count < function.minimumKernelLanes {
+            for claim in claims { hashAlone(claim.lane, from: claim.data, blocks: claim.blocks) }
+            return
+        }
+        let words = function.stateWords
+        for (index, claim) in claims.enumerated() {
+            (states + words * index).update(from: claim.lane.state, count: words)
+            data[index] = claim.data.assumingMemoryBound(to: UInt8.self)
+            blocks[index] = claim.blocks
+        }
+        function.kernel(states, data, blocks, claims.count)
+        for (index, claim) in claims.enumerated() {
+            claim.lane.state.update(from: states + words * index, count: words)
         }
     }
 }

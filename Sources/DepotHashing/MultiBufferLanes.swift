@@ -40,7 +40,27 @@ final class StagedBytes: @unchecked Sendable {
     }
 }
 
-/// One stream's bytes and state. `segments`, `queuedBlocks`, `pinned`, `claimed` and
+/// The arrays one pass hands a kernel (states, data pointers, block counts of up to 16 lanes),
+/// one set per thread running passes.
+final class PassScratch {
+    let states: UnsafeMutablePointer<UInt32>
+    let data: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    let blocks: UnsafeMutablePointer<Int>
+
+    init(lanes: Int) {
+        states = .allocate(capacity: 8 * lanes)
+        data = .allocate(capacity: lanes)
+        blocks = .allocate(capacity: lanes)
+    }
+
+    deinit {
+        states.deallocate()
+        data.deallocate()
+        blocks.deallocate()
+    }
+}
+
+/// One stream's bytes and state. `segments`, `queuedBlocks`, `pinned`, `claimed`, `waiting` and
 /// `registered` are guarded by the service's lock; `state` belongs to whoever claimed the stream;
 /// `staged` and `written` to the stream's writer.
 final class LaneState: @unchecked Sendable {
@@ -52,6 +72,8 @@ final class LaneState: @unchecked Sendable {
     /// Bytes written since the stream began.
     var written = 0
     var claimed = false
+    /// Set while the stream's `finalize` waits for the worker: the next pass takes it first.
+    var waiting = false
     var registered = false
     let state: UnsafeMutablePointer<UInt32>
 
@@ -89,6 +111,7 @@ final class LaneState: @unchecked Sendable {
         staged = nil
         written = 0
         claimed = false
+        waiting = false
         function.initialize(state)
     }
 }

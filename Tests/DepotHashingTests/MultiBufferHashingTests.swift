@@ -1,7 +1,8 @@
-import DepotHashing
 import Dispatch
 import Foundation
 import Testing
+
+@testable import DepotHashing
 
 /// The shared multi-buffer service against OpenSSL, for each function it runs (an upload's MD5,
 /// a chunk's SHA-256) and each kernel the CPU has: many streams fed at once in random pieces,
@@ -10,26 +11,34 @@ import Testing
 struct MultiBufferHashingTests {
     typealias Generator = MultiBufferMD5Tests.Generator
 
-    /// One function through one kernel, run on every pass (minimum lanes 1) unless `everyPass` is off.
+    /// One function through one kernel, run on every pass (minimum lanes 1) unless `everyPass` is
+    /// off; SHA-256 also with the kernel chosen per pass for its number of lanes (`kernel` nil,
+    /// the production default: `SHA256Kernel.forLanes`).
     struct Case: Sendable, CustomStringConvertible {
         let sha256: Bool
-        let kernel: Int32
+        let kernel: Int32?
 
         static let all =
             MD5Kernel.allCases.filter(\.isSupported).map { Case(sha256: false, kernel: $0.rawValue) }
             + SHA256Kernel.allCases.filter(\.isSupported).map { Case(sha256: true, kernel: $0.rawValue) }
+            + [Case(sha256: true, kernel: nil)]
 
         var description: String {
-            sha256 ? "sha256 \(SHA256Kernel(rawValue: kernel)!)" : "md5 \(MD5Kernel(rawValue: kernel)!)"
+            guard let kernel else { return "sha256 kernel for the pass's lanes" }
+            return sha256 ? "sha256 \(SHA256Kernel(rawValue: kernel)!)" : "md5 \(MD5Kernel(rawValue: kernel)!)"
         }
+
+        /// Seeds each case's inputs apart.
+        var seed: UInt64 { UInt64(kernel.map { $0 + 1 } ?? 0) }
 
         func service(window: Int, everyPass: Bool = true) -> MultiBufferHashing {
             let minimum = everyPass ? 1 : nil
             return sha256
                 ? MultiBufferHashing(
-                    sha256Kernel: SHA256Kernel(rawValue: kernel), window: window, sha256MinimumKernelLanes: minimum)
+                    sha256Kernel: kernel.flatMap(SHA256Kernel.init(rawValue:)), window: window,
+                    sha256MinimumKernelLanes: minimum)
                 : MultiBufferHashing(
-                    md5Kernel: MD5Kernel(rawValue: kernel)!, window: window, md5MinimumKernelLanes: minimum)
+                    md5Kernel: MD5Kernel(rawValue: kernel!)!, window: window, md5MinimumKernelLanes: minimum)
         }
 
         func stream(_ service: MultiBufferHashing) -> HashStream {
@@ -56,7 +65,7 @@ struct MultiBufferHashingTests {
     @Test(arguments: Case.all)
     func interleavedStreams(function: Case) async {
         await onOwnThread {
-            var generator = Generator(state: 0x2545_F491_4F6C_DD1D &+ UInt64(function.kernel))
+            var generator = Generator(state: 0x2545_F491_4F6C_DD1D &+ function.seed)
             // A small window so backpressure happens.
             let service = function.service(window: 128 << 10)
             let count = 20
@@ -86,7 +95,7 @@ struct MultiBufferHashingTests {
     @Test(arguments: Case.all)
     func ownedPiecesHashedInPlace(function: Case) async {
         await onOwnThread {
-            var generator = Generator(state: 0x94D0_49BB_1331_11EB &+ UInt64(function.kernel))
+            var generator = Generator(state: 0x94D0_49BB_1331_11EB &+ function.seed)
             let service = function.service(window: 256 << 10)
             let live = PieceCounter()
             let count = 10
@@ -221,6 +230,77 @@ struct MultiBufferHashingTests {
         }
     }
 
+    /// A pass takes the streams whose `finalize` waits for the worker before the others, even
+    /// when more streams than lanes have blocks (their turn could be passes away): 20 SHA-256
+    /// streams and 3 MD5 streams with blocks, two SHA-256 ones waiting far along the turns, one
+    /// claimed, one empty; each function's lanes apart, at most 16.
+    @Test func waitingStreamsAreTakenFirst() {
+        let sha256 = LaneFunction.sha256(minimumKernelLanes: 1)
+        let md5 = LaneFunction.md5(kernel: .best, minimumKernelLanes: 1)
+        let streams = (0..<20).map { _ in LaneState(sha256) } + (0..<3).map { _ in LaneState(md5) }
+        for lane in streams { lane.queuedBlocks = 1 }
+        streams[18].waiting = true
+        streams[15].waiting = true
+        streams[2].claimed = true
+        streams[3].queuedBlocks = 0
+        let start = 5
+        let ready = MultiBufferHashing.passCandidates(streams, from: start, kinds: 2, most: 16)
+        let index = { (lane: LaneState) in streams.firstIndex { $0 === lane }! }
+        let taken = ready[LaneFunction.Kind.sha256.rawValue].map(index)
+        #expect(taken.count == 16)
+        #expect(Array(taken.prefix(2)) == [15, 18], "waiting streams first, in turn order: \(taken)")
+        #expect(Array(taken.dropFirst(2)) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 0], "then the rest in turns")
+        #expect(ready[LaneFunction.Kind.md5.rawValue].map(index) == [20, 21, 22])
+        // Without waiting streams the turn from `start` decides alone.
+        streams[18].waiting = false
+        streams[15].waiting = false
+        let plain = MultiBufferHashing.passCandidates(streams, from: start, kinds: 2, most: 16)
+        #expect(
+            plain[LaneFunction.Kind.sha256.rawValue].map(index) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0])
+    }
+
+    /// A chunk's end does not depend on the worker getting a CPU: with the worker counted as
+    /// running but never scheduled, `finalize` runs the passes over its stream itself (beside
+    /// the other streams of its function) instead of waiting in slices for ever. Before, each
+    /// finalize here waited for a worker that never came.
+    @Test(arguments: [1, nil] as [Int?])
+    func finalizeRunsThePassesWhenTheWorkerIsBehind(minimumKernelLanes: Int?) async {
+        let service = MultiBufferHashing(
+            window: 4 << 20, md5MinimumKernelLanes: minimumKernelLanes, sha256MinimumKernelLanes: minimumKernelLanes)
+        service.workerHeldForTests = true
+        var generator = Generator(state: 0xA076_1D64_78BD_642F)
+        let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
+        let finished = DispatchSemaphore(value: 0)
+        let result = DigestsBox()
+        DispatchQueue(label: "held-worker-writer").async {
+            let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
+            let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
+            for (box, pair) in zip(boxes, streams) {
+                box.bytes.withUnsafeBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let piece = min(bytes.count - offset, 64 << 10)
+                        for stream in pair {
+                            stream.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + piece]), owner: { box })
+                        }
+                        offset += piece
+                    }
+                }
+            }
+            result.set(streams.flatMap { $0.map { $0.finalize() } })
+            finished.signal()
+        }
+        let done = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            DispatchQueue(label: "held-worker-wait").async {
+                continuation.resume(returning: finished.wait(timeout: .now() + 20) == .success)
+            }
+        }
+        #expect(done, "finalize did not return within 20 s while the worker was held")
+        if done {
+            #expect(result.value == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
+        }
+    }
+
     /// Regression: blocks queued below the wake threshold while the worker idled were claimed by
     /// its last look before stopping and then dropped, so the stream stayed claimed and its
     /// `finalize` waited for ever. Now they are hashed (or left for `finalize`).
@@ -260,4 +340,12 @@ final class ResultBox: @unchecked Sendable {
     private var stored: [UInt8] = []
     var value: [UInt8] { lock.withLock { stored } }
     func set(_ digest: [UInt8]) { lock.withLock { stored = digest } }
+}
+
+/// Digests handed from a writer thread to the test.
+final class DigestsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [[UInt8]] = []
+    var value: [[UInt8]] { lock.withLock { stored } }
+    func set(_ digests: [[UInt8]]) { lock.withLock { stored = digests } }
 }
