@@ -48,7 +48,7 @@ public enum S3Endpoint: Equatable, Sendable {
     public init(_ r: S3Request) {
         self.init(
             method: r.method, hasBucket: r.bucket != nil, hasKey: r.key != nil, query: r.query,
-            hasCopySource: r.header("x-amz-copy-source") != nil)
+            hasCopySource: r.headers[.amzCopySource] != nil)
     }
 
     public init(method: HTTPRequest.Method, hasBucket: Bool, hasKey: Bool, query: [String: String], hasCopySource: Bool) {

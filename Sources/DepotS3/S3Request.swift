@@ -36,13 +36,16 @@ public struct S3Request: Sendable {
         }
         self.query = query
         self.queryOrder = order
-        guard let path = SigV4Encoding.decodeUTF8(rawPath, plusAsSpace: false), path.hasPrefix("/") else { return nil }
+        // A path without escapes is its own decoding: no second copy of it (SigV4Encoding.decodeUTF8
+        // copies every path, and this runs once per request).
+        let escaped = rawPath.utf8.contains(UInt8(ascii: "%"))
+        guard let path = escaped ? SigV4Encoding.decodeUTF8(rawPath, plusAsSpace: false) : rawPath, path.hasPrefix("/")
+        else { return nil }
 
-        // Virtual-host style: "<bucket>.<domain>" in Host, the whole path is the key.
-        var host = self.authority
-        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
-        if !domain.isEmpty, host.count > domain.count + 1, host.lowercased().hasSuffix("." + domain.lowercased()) {
-            bucket = String(host.dropLast(domain.count + 1))
+        // Virtual-host style: "<bucket>.<domain>" in Host, the whole path is the key. Without a
+        // domain (the default) there is no host to look at.
+        if !domain.isEmpty, let bucket = Self.virtualHostBucket(authority: self.authority, domain: domain) {
+            self.bucket = bucket
             let k = String(path.dropFirst())
             key = k.isEmpty ? nil : k
             return
@@ -59,6 +62,14 @@ public struct S3Request: Sendable {
             bucket = String(trimmed)
             key = nil
         }
+    }
+
+    /// The bucket a virtual-host style Host names (`<bucket>.<domain>`, any port dropped), or nil.
+    static func virtualHostBucket(authority: String, domain: String) -> String? {
+        var host = authority
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        guard host.count > domain.count + 1, host.lowercased().hasSuffix("." + domain.lowercased()) else { return nil }
+        return String(host.dropLast(domain.count + 1))
     }
 
     public func header(_ name: String) -> String? {
@@ -80,4 +91,11 @@ extension StringProtocol {
         while let c = s.last, c == " " || c == "\t" { s.removeLast() }
         return String(s)
     }
+}
+
+extension HTTPField.Name {
+    /// Names every S3 request looks up or answers with, made once: `HTTPField.Name(_:)` checks
+    /// its text is a token on every call (0.4-0.5% of a 4 KiB request's server CPU, perf).
+    static let amzCopySource = HTTPField.Name("x-amz-copy-source")!
+    static let amzRequestId = HTTPField.Name("x-amz-request-id")!
 }

@@ -103,7 +103,7 @@ public final class S3Service: Sendable {
         var response: Response
         do {
             response = try await dispatch(endpoint, s3, body: request.body, requestId: requestId)
-            response.headers[.init("x-amz-request-id")!] = requestId
+            response.headers[.amzRequestId] = requestId
         } catch {
             let s3Error = S3Error.from(error)
             outcome?.record { fields in
@@ -318,7 +318,7 @@ public final class S3Service: Sendable {
 
     func errorResponse(_ error: S3Error, resource: String, requestId: String, method: HTTPRequest.Method) -> Response {
         var headers = HTTPFields()
-        headers[.init("x-amz-request-id")!] = requestId
+        headers[.amzRequestId] = requestId
         if error.status == .serviceUnavailable || error.code == "SlowDown" { headers[.retryAfter] = "1" }
         for (name, value) in error.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
         // HEAD errors carry no body (clients read only the status).

@@ -46,6 +46,10 @@ struct HealthEndpoints: Sendable {
 
     /// The answer to a health path (`target` with its query), or nil when `target` is none.
     func response(target: String, method: HTTPRequest.Method) -> (operation: String, response: Response)? {
+        // Nearly every request is no probe: its first bytes say so before any string is made.
+        guard target.utf8.starts(with: "/health/".utf8) || target.utf8.starts(with: "/minio/health/".utf8) else {
+            return nil
+        }
         let question = target.firstIndex(of: "?")
         let path = String(question.map { target[..<$0] } ?? target[...])
         guard let probe = Probe(rawValue: path) else { return nil }

@@ -101,7 +101,7 @@ extension S3Service {
         var metadata = try objectMetadata(from: c.request, owner: c.account.accessKey)
         metadata.systemMetadata += try requestedObjectACLPairs(
             { c.request.header($0) }, owner: c.account.accessKey, bucket: bucket,
-            operation: S3Endpoint(c.request).operationName)
+            operation: c.endpoint.operationName)
         // The class asked for (StorageClass/StorageClassRequest.swift); a copy's comes from its own request.
         metadata.systemMetadata += try storageClassPairs(c.request.header(Self.storageClassHeader))
         return metadata
