@@ -27,7 +27,7 @@ public final class TieringService: Service {
     /// Each tier's last error and failing state (TierHealth.swift).
     let health: TierHealthBook
     private let running = Mutex<[String: Int]>([:])
-    private let inFlight = Mutex<Set<[UInt8]>>([])
+    private let inFlight = Mutex(TasksInFlight())
     /// When the claims of `inFlight` were last renewed (cluster mode).
     private let claimsRenewedAt = Mutex(ContinuousClock.now)
     private let meter = ThroughputMeter()
@@ -341,7 +341,8 @@ public final class TieringService: Service {
                 defer { g.classSweepDue = false }
                 // A node that just took the pass over sweeps once, as at start.
                 let sweep =
-                    g.classSweepDue || !leading ? StorageClassSweep(engine: engine, classes: g.storageClasses, logger: logger) : nil
+                    g.classSweepDue || !leading
+                    ? StorageClassSweep(engine: engine, classes: g.storageClasses, logger: logger) : nil
                 return (g.retention, sweep)
             }
             leading = true
@@ -399,7 +400,7 @@ public final class TieringService: Service {
             }
             let admitted: Bool = running.withLock { counts in
                 guard counts[task.tier, default: 0] < client.settings.concurrency else { return false }
-                guard inFlight.withLock({ $0.insert(task.handle).inserted }) else { return false }
+                guard inFlight.withLock({ $0.start(task) }) else { return false }
                 counts[task.tier, default: 0] += 1
                 return true
             }
@@ -413,7 +414,7 @@ public final class TieringService: Service {
                     await self.execute(task, on: client)
                 }
                 running.withLock { $0[task.tier, default: 1] -= 1 }
-                inFlight.withLock { _ = $0.remove(task.handle) }
+                inFlight.withLock { $0.finish(task) }
                 wake.yield()
             }
         }
@@ -441,7 +442,7 @@ public final class TieringService: Service {
             return true
         }
         guard due else { return }
-        let handles = Array(inFlight.withLock { $0 })
+        let handles = Array(inFlight.withLock { $0.handles })
         guard !handles.isEmpty else { return }
         do {
             let held = try engine.renewTaskClaims(handles)
@@ -471,8 +472,8 @@ public final class TieringService: Service {
             health.idle(tier: tier, at: Engine.now())
             return
         }
-        guard inFlight.withLock({ $0.insert(task.handle).inserted }) else {
-            // Its oldest task is still under way from before: its outcome will tell.
+        guard inFlight.withLock({ $0.start(task) }) else {
+            // Its oldest task (or another of its key) is still under way from before: its outcome will tell.
             breakers.withLock {
                 $0[tier]?.probing = false
                 $0[tier]?.openUntil = Engine.now() + 1000
@@ -492,7 +493,7 @@ public final class TieringService: Service {
             // next dispatch probes with the next oldest task at once (its time is already due).
             breakers.withLock { $0[tier]?.probing = false }
             running.withLock { $0[tier, default: 1] -= 1 }
-            inFlight.withLock { _ = $0.remove(task.handle) }
+            inFlight.withLock { $0.finish(task) }
             wake.yield()
         }
     }
@@ -528,7 +529,8 @@ public final class TieringService: Service {
             }
             // Ciphertext copies open the object without its key (SSE-C too): sealedPayload only.
             let sealed = sendsCiphertext(
-                tier: task.tier, bucket: task.bucket, key: task.key, record: try engine.headObject(bucket: task.bucket, key: task.key))
+                tier: task.tier, bucket: task.bucket, key: task.key,
+                record: try engine.headObject(bucket: task.bucket, key: task.key))
             var source = try engine.openObject(bucket: task.bucket, key: task.key, sealed: sealed)
             let isCurrent = source?.record.created == task.objectCreated
             if !isCurrent {
@@ -643,5 +645,38 @@ public final class TieringService: Service {
     static func backoff(attempt: UInt32) -> Int64 {
         let ceiling = min(Int64(300_000), Int64(1000) << Int64(min(attempt, 20)))
         return Int64.random(in: ceiling / 2...ceiling)
+    }
+}
+
+/// The tasks this node runs now, and the keys they copy or delete on their tiers.
+///
+/// One key's tasks on one tier run one at a time, in the order they are taken (due time): a task
+/// decides at its start whether its object is current and so goes to the tier's plain key, and
+/// tasks of one key running at once let an overwritten object's slow copy land on the plain key
+/// after its replacement's, leaving the tier (and Depot's reads through it once a move evicts the
+/// local copy) with the older bytes (test_tier_key_order). A task whose key is busy stays queued
+/// and is taken again when the running one ends (each end wakes the dispatcher).
+/// In cluster mode this holds per node; tasks of one key claimed by two nodes can still overlap.
+struct TasksInFlight {
+    private struct KeyOnTier: Hashable {
+        let tier: String
+        let bucket: String
+        let key: String
+        init(_ task: TierTask) { (tier, bucket, key) = (task.tier, task.bucket, task.key) }
+    }
+    private(set) var handles = Set<[UInt8]>()
+    private var keys = Set<KeyOnTier>()
+
+    /// Marks `task` under way: false if it already is, or another task of its key and tier is.
+    mutating func start(_ task: TierTask) -> Bool {
+        guard !handles.contains(task.handle), !keys.contains(KeyOnTier(task)) else { return false }
+        handles.insert(task.handle)
+        keys.insert(KeyOnTier(task))
+        return true
+    }
+
+    mutating func finish(_ task: TierTask) {
+        handles.remove(task.handle)
+        keys.remove(KeyOnTier(task))
     }
 }
