@@ -206,14 +206,15 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "DepotHashingTests", dependencies: ["DepotHashing"]),
+        .testTarget(name: "DepotHashingTests", dependencies: ["DepotHashing", "TestRandomness"]),
         // DepotCluster: IndexStoreTests run the same checks against the PostgreSQL index too.
-        .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage", "DepotCluster", "DepotConfig"]),
+        .testTarget(name: "DepotStorageTests", dependencies: ["DepotStorage", "DepotCluster", "DepotConfig", "TestRandomness"]),
         // DepotCluster: PostgresIndexEngineTests run the engine over the PostgreSQL index.
-        .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine", "DepotCluster", "DepotConfig"]),
+        .testTarget(name: "DepotEngineTests", dependencies: ["DepotEngine", "DepotCluster", "DepotConfig", "TestRandomness"]),
         // The S3 API reference's worked examples, shared by the test targets that check against them.
         .target(name: "S3ReferenceExamples", path: "Tests/S3ReferenceExamples"),
-        .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4", "S3ReferenceExamples"]),
+        .target(name: "TestRandomness", path: "Tests/TestRandomness"),
+        .testTarget(name: "DepotSigV4Tests", dependencies: ["DepotSigV4", "S3ReferenceExamples", "TestRandomness"]),
         .testTarget(
             name: "DepotSignedHTTPTests",
             dependencies: [

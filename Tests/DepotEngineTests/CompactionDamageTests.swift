@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Compaction of a sealed segment with a damaged record in the middle (Compaction.swift): the
 /// verifying scan used to stop there and the segment was retired anyway, losing every live
@@ -18,7 +19,7 @@ struct CompactionDamageTests {
     static func sealedSegments(_ dir: TemporaryDirectory) async throws -> (Engine, [String: Stored]) {
         let engine = try Engine(configuration: testConfiguration(dir.path, segmentSize: 1 << 20))
         try await engine.createBucket("cams", owner: "tester")
-        var random = TestRandom(seed: 23)
+        var random = SplitMix64(seed: 23)
         var stored: [String: Stored] = [:]
         for i in 0..<90 {
             let bytes = random.bytes(20_000 + i * 97)

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// SSE-C in the engine: the client's key is the domain key of its objects, never stored; only a
 /// salted HMAC of it tells the right key from a wrong one.
@@ -36,7 +37,7 @@ struct CustomerKeyEncryptionTests {
         let engine = try Engine(configuration: configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("ssec", owner: "tester")
-        var random = TestRandom(seed: 31)
+        var random = SplitMix64(seed: 31)
         let bytes = random.bytes(200_000)
         let record = try await putCustomer(engine, "secret", bytes)
         #expect(CustomerKeyEncryption.isCustomerKey(record.encryption))
@@ -76,7 +77,7 @@ struct CustomerKeyEncryptionTests {
         let engine = try Engine(configuration: configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("ssec", owner: "tester")
-        var random = TestRandom(seed: 32)
+        var random = SplitMix64(seed: 32)
         let bytes = random.bytes(40_000)
         let first = try await putCustomer(engine, "one", bytes)
         let second = try await putCustomer(engine, "two", bytes)
@@ -95,7 +96,7 @@ struct CustomerKeyEncryptionTests {
 
     @Test func rebuildIndexKeepsTheObjectReadableWithItsKey() async throws {
         let dir = TemporaryDirectory()
-        var random = TestRandom(seed: 33)
+        var random = SplitMix64(seed: 33)
         let bytes = random.bytes(100_000)
         do {
             let engine = try Engine(configuration: configuration(dir.path))

@@ -1,6 +1,7 @@
 import DepotEngine
 import DepotStorage
 import Glibc
+import TestRandomness
 
 /// A fresh data directory per test, removed afterwards.
 final class TemporaryDirectory {
@@ -20,24 +21,6 @@ func testConfiguration(_ directory: String, segmentSize: Int = 1 << 20) -> Engin
         dataDirectory: directory,
         chunking: ChunkerParameters(minimum: 4 << 10, average: 16 << 10, maximum: 64 << 10),
         segmentSize: segmentSize)
-}
-
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(count + 8)
-        while out.count < count { withUnsafeBytes(of: next()) { out.append(contentsOf: $0) } }
-        return Array(out.prefix(count))
-    }
 }
 
 extension Engine {

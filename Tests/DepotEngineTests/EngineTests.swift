@@ -2,6 +2,7 @@ import DepotEngine
 import DepotHashing
 import DepotStorage
 import Testing
+import TestRandomness
 
 struct EngineTests {
     @Test func putGetRangeDelete() async throws {
@@ -9,7 +10,7 @@ struct EngineTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 1)
+        var random = SplitMix64(seed: 1)
         let data = random.bytes(1_000_003)
         let record = try await engine.put("videos", "cam/1.mp4", data)
         #expect(record.size == 1_000_003)
@@ -31,7 +32,7 @@ struct EngineTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         let record = try await engine.put("videos", "long", random.bytes(1_000_000))
         let chunks = record.manifest.count
         #expect(chunks > 10)
@@ -68,7 +69,7 @@ struct EngineTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 2)
+        var random = SplitMix64(seed: 2)
         let data = random.bytes(500_000)
         try await engine.put("videos", "a", data)
         let segmentBytesAfterFirst = try engine.dump().filter { $0.hasPrefix("chunk") }
@@ -89,7 +90,7 @@ struct EngineTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         try await engine.put("videos", "k", random.bytes(300_000))
         let second = random.bytes(200_000)
         try await engine.put("videos", "k", second)
@@ -161,14 +162,14 @@ struct EngineTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<40 {
                 group.addTask {
-                    var random = TestRandom(seed: UInt64(100 + i))
+                    var random = SplitMix64(seed: UInt64(100 + i))
                     try await engine.put("videos", "obj-\(i)", random.bytes(20_000 + i * 1000))
                 }
             }
             try await group.waitForAll()
         }
         for i in 0..<40 {
-            var random = TestRandom(seed: UInt64(100 + i))
+            var random = SplitMix64(seed: UInt64(100 + i))
             #expect(try engine.get("videos", "obj-\(i)") == random.bytes(20_000 + i * 1000))
         }
         #expect(try engine.fsck().isClean)

@@ -1,5 +1,6 @@
 import DepotEngine
 import Testing
+import TestRandomness
 
 /// `ObjectReader.bytes` is the one way to an object's bytes: after a transition it reads through
 /// from the tier, and it fails rather than deliver an evicted object empty or short.
@@ -28,7 +29,7 @@ struct EvictedReadTests {
         let dir = TemporaryDirectory()
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
-        var random = TestRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         let data = random.bytes(300_000)
         _ = try await evictedObject(engine, data)
 

@@ -2,6 +2,7 @@ import DepotStorage
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// `fsck` reports every Object Lock it cannot prove (FsckLocks.swift): a lock in the index that the
 /// version's commit record in the log does not carry, and a locked version whose chunks are gone.
@@ -10,7 +11,7 @@ struct FsckLockTests {
         let directory = TemporaryDirectory()
         let engine = try Engine(configuration: testConfiguration(directory.path))
         defer { engine.shutdown() }
-        var random = TestRandom(seed: 16)
+        var random = SplitMix64(seed: 16)
         try await engine.createBucket("evidence", owner: "o", objectLock: true)
         let plain = try await engine.put("evidence", "a", random.bytes(70_000))
         let retained = try await engine.put("evidence", "a", random.bytes(70_000))

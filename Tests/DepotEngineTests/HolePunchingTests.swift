@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Hole punching finds dead records by walking record headers only (HolePunching.swift,
 /// SegmentHeaderWalk.swift); these tests pin that down and the checks that keep an unverified
@@ -21,7 +22,7 @@ struct HolePunchingTests {
     static func sealedSegmentsWithDeadRecords(_ dir: TemporaryDirectory) async throws -> Engine {
         let engine = try Engine(configuration: testConfiguration(dir.path, segmentSize: 1 << 20))
         try await engine.createBucket("cams", owner: "tester")
-        var random = TestRandom(seed: 17)
+        var random = SplitMix64(seed: 17)
         for i in 0..<24 {
             try await engine.put("cams", "big\(i)", random.bytes(100_000))
             try await engine.put("cams", "small\(i)", random.bytes(6000))

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Stored accounts and admin-made settings (tiers, policies, jobs) are logged as `.keyedItem`
 /// records in the same commit as their index change, so `fsck --rebuild-index` restores them:
@@ -92,7 +93,7 @@ struct KeyedItemLogTests {
             try await engine.storeSetting(kind: "policy", name: "changed", document: Array("v2".utf8))
             try await engine.storeAccount(accessKey: "AK", value: Array("{}".utf8))
             // Fill the first segments with objects that are then deleted, so they compact.
-            var random = TestRandom(seed: 3)
+            var random = SplitMix64(seed: 3)
             for i in 0..<12 { try await engine.put("videos", "k\(i)", random.bytes(200_000)) }
             for i in 0..<12 { try await engine.deleteObject(bucket: "videos", key: "k\(i)") }
             let first = try #require(segmentIds(configuration.segmentDirectory).first)

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Keys up to S3's 1,024 bytes in a bucket with the longest name (ObjectKeyLayout): the index
 /// keys fit LMDB, keys that fitted before keep their old index key, point operations find long
@@ -23,7 +24,7 @@ struct LongKeyTests {
             #expect(bytes == Array(Self.bucket.utf8) + [0] + Array(key.utf8))
             #expect(!isHashed)
         }
-        var random = TestRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         var seen = Set<[UInt8]>()
         for length in (layout.room + 1)...1024 {
             let key =
@@ -90,7 +91,7 @@ struct LongKeyTests {
         defer { engine.shutdown() }
         try await engine.createBucket(Self.bucket, owner: "tester")
         let layout = ObjectKeyLayout(bucket: Self.bucket)
-        var random = TestRandom(seed: 42)
+        var random = SplitMix64(seed: 42)
         func text(_ count: Int) -> String {
             let alphabet = Array("ab/é日z0".unicodeScalars)
             var s = ""

@@ -2,6 +2,7 @@ import DepotEngine
 import DepotStorage
 import Glibc
 import Testing
+import TestRandomness
 
 struct MaintenanceTests {
     @Test func rebuildIndexGivesTheSameIndex() async throws {
@@ -14,7 +15,7 @@ struct MaintenanceTests {
             try await engine.createBucket("two", owner: "b")
             try await engine.createBucket("gone", owner: "b")
             try await engine.deleteBucket("gone")
-            var random = TestRandom(seed: 9)
+            var random = SplitMix64(seed: 9)
             let shared = random.bytes(100_000)
             for i in 0..<60 {
                 try await engine.put(i % 2 == 0 ? "one" : "two", "k\(i)", i % 5 == 0 ? shared : random.bytes(i * 3000))
@@ -41,7 +42,7 @@ struct MaintenanceTests {
         let engine = try Engine(configuration: configuration)
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         var kept: [String: [UInt8]] = [:]
         for i in 0..<30 {
             let data = random.bytes(150_000)

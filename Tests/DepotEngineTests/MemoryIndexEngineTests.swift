@@ -3,6 +3,7 @@ import DepotHashing
 import DepotStorage
 import Glibc
 import Testing
+import TestRandomness
 
 /// The engine over `MemoryIndexStore` instead of LMDB: proof that the index seam (IndexStore)
 /// carries the whole engine, so another store (cluster mode's PostgreSQL index) can take its
@@ -24,7 +25,7 @@ struct MemoryIndexEngineTests {
         #expect(try engine.listBuckets().map(\.name) == ["videos"])
 
         // Ingest and read, whole and ranged; a second copy is deduplicated.
-        var random = TestRandom(seed: 2112)
+        var random = SplitMix64(seed: 2112)
         let data = random.bytes(600_001)
         let record = try await engine.put("videos", "cam1/a.mp4", data)
         #expect(record.etag == Hex.encode(DigestAlgorithm.md5.hash(data)))

@@ -1,6 +1,7 @@
 import DepotEngine
 import DepotHashing
 import Testing
+import TestRandomness
 
 struct MultipartTests {
     func part(_ engine: Engine, _ id: String, _ number: Int, _ bytes: [UInt8]) async throws -> PartRecord {
@@ -16,7 +17,7 @@ struct MultipartTests {
         try await engine.createBucket("videos", owner: "t")
         let id = try await engine.createUpload(
             UploadRecord(bucket: "videos", key: "big", created: Engine.now(), metadata: ObjectMetadata(owner: "t")))
-        var random = TestRandom(seed: 21)
+        var random = SplitMix64(seed: 21)
         let one = random.bytes(200_000)
         let two = random.bytes(150_000)
         let unused = random.bytes(90_000)
@@ -53,7 +54,7 @@ struct MultipartTests {
         try await engine.createBucket("videos", owner: "t")
         let id = try await engine.createUpload(
             UploadRecord(bucket: "videos", key: "k", created: Engine.now() - 10_000, metadata: ObjectMetadata(owner: "t")))
-        var random = TestRandom(seed: 22)
+        var random = SplitMix64(seed: 22)
         _ = try await part(engine, id, 1, random.bytes(100_000))
         #expect(try !engine.dump().filter { $0.hasPrefix("chunk") }.isEmpty)
         #expect(try await engine.expireUploads(olderThan: 60_000) == 0)

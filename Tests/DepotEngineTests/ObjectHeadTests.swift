@@ -1,5 +1,6 @@
 import DepotEngine
 import Testing
+import TestRandomness
 
 /// A HEAD opens an `ObjectHead` (`Engine.openObjectHead`): the record only, with no chunk locations
 /// and no way to read bytes, so reading from it does not compile (it was a runtime trap when a
@@ -10,7 +11,7 @@ struct ObjectHeadTests {
         let engine = try Engine(configuration: testConfiguration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("rec", owner: "me")
-        var random = TestRandom(seed: 17)
+        var random = SplitMix64(seed: 17)
         let data = random.bytes(200_000)
         let record = try await engine.put("rec", "clip", data)
 

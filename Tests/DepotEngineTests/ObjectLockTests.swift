@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Object Lock's rules (ObjectLockRules.swift): what a retention or legal hold forbids, and the
 /// clock retentions are compared with, which never reads earlier than a time the index recorded.
@@ -97,7 +98,7 @@ struct ObjectLockTests {
     @Test func compactionAndRebuildKeepLockedVersions() async throws {
         let directory = TemporaryDirectory()
         let configuration = testConfiguration(directory.path, segmentSize: 256 << 10)
-        var random = TestRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         let future = Engine.now() + 5 * 86_400_000
         var expected: [String: [UInt8]] = [:]
         do {

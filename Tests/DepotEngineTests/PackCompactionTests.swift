@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Pack compaction (PackCompaction.swift) over an in-memory pack store and the memory index,
 /// where the interleavings can be set up exactly: an upload that deduplicated onto a chunk
@@ -30,7 +31,7 @@ struct PackCompactionTests {
         let engine = try engine(dir, store)
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 77)
+        var random = SplitMix64(seed: 77)
         // Many chunks: each but the last is looked up (deduplicated) as the upload writes it.
         let data = random.bytes(300_000)
         try await engine.put("videos", "first.mp4", data)
@@ -59,7 +60,7 @@ struct PackCompactionTests {
         let engine = try engine(dir, store)
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 78)
+        var random = SplitMix64(seed: 78)
         let data = random.bytes(300_000)
         try await engine.put("videos", "first.mp4", data)
         let session = try engine.startIngest(bucket: "videos", key: "late.mp4")
@@ -79,7 +80,7 @@ struct PackCompactionTests {
         let engine = try engine(dir, store)
         defer { engine.shutdown() }
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 79)
+        var random = SplitMix64(seed: 79)
         var bodies: [String: [UInt8]] = [:]
         for index in 0..<12 {
             bodies["clip-\(index)"] = random.bytes(30_000 + index)

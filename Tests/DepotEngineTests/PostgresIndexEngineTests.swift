@@ -6,6 +6,7 @@ import DepotStorage
 import Glibc
 import Logging
 import Testing
+import TestRandomness
 
 /// The engine over cluster mode's PostgreSQL index (migration 1's tables) instead of LMDB:
 /// ingest, ranged reads, deduplication, listing, multipart, delete and fsck, with every index
@@ -24,7 +25,7 @@ struct PostgresIndexEngineTests {
         defer { engine.shutdown() }
 
         try await engine.createBucket("videos", owner: "tester")
-        var random = TestRandom(seed: 77)
+        var random = SplitMix64(seed: 77)
         let data = random.bytes(700_001)
         let record = try await engine.put("videos", "cam1/a.mp4", data)
         #expect(record.etag == Hex.encode(DigestAlgorithm.md5.hash(data)))

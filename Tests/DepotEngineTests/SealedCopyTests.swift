@@ -2,6 +2,7 @@ import DepotHashing
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// A sealed copy (SealedCopy.swift) as a tier would hold it, put together from `sealedPayload`
 /// and the trailer, opens back to the object with the domain of its key id, chunk by chunk, and
@@ -13,7 +14,7 @@ struct SealedCopyTests {
         let engine = try Engine(configuration: sse.configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("sealed", owner: "tester")
-        var random = TestRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         let bytes = random.bytes(200_000)
         let record = try await sse.putEncrypted(engine, "sealed", "k", bytes, keyId: "k2")
         #expect(record.manifest.count > 1)

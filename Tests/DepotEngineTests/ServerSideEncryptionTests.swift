@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// SSE-S3/SSE-KMS in the engine: chunks of an encrypted object are sealed with AES-256-GCM in
 /// the domain of their master key, known by a domain address instead of their SHA-256.
@@ -40,7 +41,7 @@ struct ServerSideEncryptionTests {
         let engine = try Engine(configuration: configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("sse", owner: "tester")
-        var random = TestRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         let bytes = random.bytes(300_000)
         let record = try await putEncrypted(engine, "sse", "secret", bytes)
         #expect(record.encryption == ObjectEncryption(algorithm: "AES256", keyId: "k1"))
@@ -78,7 +79,7 @@ struct ServerSideEncryptionTests {
         let engine = try Engine(configuration: configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("sse", owner: "tester")
-        var random = TestRandom(seed: 12)
+        var random = SplitMix64(seed: 12)
         let bytes = random.bytes(40_000)
         let first = try await putEncrypted(engine, "sse", "one", bytes)
         let afterFirst = try chunkCount(engine)
@@ -102,7 +103,7 @@ struct ServerSideEncryptionTests {
         let engine = try Engine(configuration: configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("sse", owner: "tester")
-        var random = TestRandom(seed: 13)
+        var random = SplitMix64(seed: 13)
         let bytes = random.bytes(20_000)
         _ = try await putEncrypted(engine, "sse", "secret", bytes)
         #expect(try engine.get("sse", "secret") == bytes)
@@ -132,7 +133,7 @@ struct ServerSideEncryptionTests {
 
     @Test func rebuildIndexRestoresTheDataKeyAndObjectsReadBack() async throws {
         let dir = TemporaryDirectory()
-        var random = TestRandom(seed: 14)
+        var random = SplitMix64(seed: 14)
         let bytes = random.bytes(100_000)
         do {
             let engine = try Engine(configuration: configuration(dir.path))
@@ -159,7 +160,7 @@ struct ServerSideEncryptionTests {
 
     @Test func compactionKeepsTheDataKeyRecordForALaterRebuild() async throws {
         let dir = TemporaryDirectory()
-        var random = TestRandom(seed: 15)
+        var random = SplitMix64(seed: 15)
         let bytes = random.bytes(100_000)
         do {
             // Tiny segments: the domain record's segment is retired by compaction.
@@ -196,7 +197,7 @@ struct ServerSideEncryptionTests {
         let engine = try Engine(configuration: configuration(dir.path))
         defer { engine.shutdown() }
         try await engine.createBucket("sse", owner: "tester")
-        var random = TestRandom(seed: 16)
+        var random = SplitMix64(seed: 16)
         let bytes = random.bytes(50_000)
         _ = try await putEncrypted(engine, "sse", "source", bytes)
         // The maker forgets the encryption: the copy would read ciphertext as plaintext.
@@ -230,7 +231,7 @@ struct ServerSideEncryptionTests {
 
     @Test func rotationRewrapsTheDataKeyWithoutRewritingObjects() async throws {
         let dir = TemporaryDirectory()
-        var random = TestRandom(seed: 17)
+        var random = SplitMix64(seed: 17)
         let bytes = random.bytes(80_000)
         var manifest: [ChunkRef] = []
         do {

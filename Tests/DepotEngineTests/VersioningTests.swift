@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// Version ids and the versions table (VersionKey.swift, Versioning.swift): ids are opaque,
 /// URL-safe, unique and sortable; the table orders keys as S3 does and each key's versions
@@ -70,7 +71,7 @@ struct VersioningTests {
     @Test func versionsHoldTheirChunksAndTheIndexRebuildsThem() async throws {
         let directory = TemporaryDirectory()
         let configuration = testConfiguration(directory.path)
-        var random = TestRandom(seed: 16)
+        var random = SplitMix64(seed: 16)
         let first = random.bytes(300_000)
         var second = first
         var v1Id = ""
@@ -129,7 +130,7 @@ struct VersioningTests {
     @Test func compactionKeepsEveryVersionsRecordsAndTheRebuildStillMatches() async throws {
         let directory = TemporaryDirectory()
         let configuration = testConfiguration(directory.path, segmentSize: 256 << 10)
-        var random = TestRandom(seed: 99)
+        var random = SplitMix64(seed: 99)
         var expected: [String: [UInt8]] = [:]
         do {
             let engine = try Engine(configuration: configuration)
@@ -188,7 +189,7 @@ struct VersioningTests {
         let stem = "cam/" + String(repeating: "s", count: kept - 4)
         // Short, exactly kept, stored as themselves, hashed, and under a delimiter inside the block.
         var keys = ["a", "cam/a", stem, stem + "a", stem + "b/x", stem + "b/y", "z"]
-        var random = TestRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         for _ in 0..<6 {
             keys.append(stem + String(decoding: random.bytes(60).map { 0x61 + $0 % 26 }, as: UTF8.self))
         }

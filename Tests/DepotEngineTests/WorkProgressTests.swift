@@ -1,6 +1,7 @@
 import Testing
 
 @testable import DepotEngine
+import TestRandomness
 
 /// The progress fsck, an index rebuild and compaction report (WorkProgress.swift), which the
 /// `depot` command shows as count, bytes, rate and ETA: it only grows, and a scan ends at its total.
@@ -10,7 +11,7 @@ struct WorkProgressTests {
         let configuration = testConfiguration(dir.path, segmentSize: 1 << 20)
         var engine: Engine? = try Engine(configuration: configuration)
         try await engine!.createBucket("cams", owner: "tester")
-        var random = TestRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         for i in 0..<40 { _ = try await engine!.put("cams", "clip\(i)", random.bytes(60_000)) }
         for i in 0..<30 { try await engine!.deleteObject(bucket: "cams", key: "clip\(i)") }
 

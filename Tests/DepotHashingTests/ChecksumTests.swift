@@ -1,4 +1,5 @@
 import DepotHashing
+import TestRandomness
 import Testing
 
 /// The standard check value of each CRC is its checksum of the ASCII bytes "123456789".
@@ -24,7 +25,7 @@ struct ChecksumTests {
     }
 
     @Test func incrementalEqualsOneShotOnLargeUnalignedInput() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let data = (0..<300_001).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         var whole = CRC32C()
         var pieces = CRC32C()
@@ -94,24 +95,11 @@ struct EncodingTests {
     }
 }
 
-/// A tiny deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// CRC32C runs three lanes side by side on inputs of 24 KiB and more (checksums.c); pieces under
 /// that take the serial loop. Both must give the same checksum for every length and alignment.
 struct CRC32CLaneTests {
     @Test func threeLanesEqualTheSerialLoop() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         let data = (0..<400_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         data.withUnsafeBytes { buffer in
             for (start, length) in [(0, 24_576), (0, 24_575), (1, 24_577), (3, 49_152 + 5), (7, 300_001), (0, 399_000)] {
@@ -146,7 +134,7 @@ struct CRC32CFoldTests {
     }
 
     @Test func foldEqualsTheBitwiseReference() {
-        var generator = SplitMix(seed: 23)
+        var generator = SplitMix64(seed: 23)
         let data = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         data.withUnsafeBytes { buffer in
             for length in 0...1100 {

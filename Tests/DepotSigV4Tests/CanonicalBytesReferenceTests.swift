@@ -1,3 +1,4 @@
+import TestRandomness
 import Testing
 
 @testable import DepotSigV4
@@ -7,19 +8,6 @@ import Testing
 /// queries with escapes, reserved and non-ASCII bytes. Also: the Authorization header parser on mutated values
 /// never traps, and what it accepts reads back the same.
 struct CanonicalBytesReferenceTests {
-    /// SplitMix64: the same cases every run.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
 
     // MARK: - The reference, from the rules
 
@@ -88,7 +76,7 @@ struct CanonicalBytesReferenceTests {
     static let headerNames = ["X-Amz-Meta-One", "x-amz-meta-two", "Content-Type", "Range", "X-Amz-Meta-Three"]
     static let valuePieces = ["v", "a b", " ", "  ", "\t", "\"q\"", "é", ",", "x\t\ty", ""]
 
-    static func randomRequest(_ g: inout Generator) -> (SigV4Request, [String]) {
+    static func randomRequest(_ g: inout SplitMix64) -> (SigV4Request, [String]) {
         let path = "/" + (0..<g.below(6)).map { _ in g.pick(pathPieces) }.joined(separator: g.pick(["/", "", "//"]))
         let query = (0..<g.below(4)).map { _ in
             g.pick(queryPieces) + (g.below(3) == 0 ? "" : "=" + (0..<g.below(3)).map { _ in g.pick(queryPieces) }.joined())
@@ -105,7 +93,7 @@ struct CanonicalBytesReferenceTests {
     }
 
     @Test func byteWriterMatchesTheReference() throws {
-        var g = Generator(state: 0x5EED)
+        var g = SplitMix64(seed: 0x5EED)
         let verifier = Fixtures.s3Verifier
         for _ in 0..<2_000 {
             let (generated, signed) = Self.randomRequest(&g)
@@ -128,7 +116,7 @@ struct CanonicalBytesReferenceTests {
     }
 
     @Test func authorizationParserSurvivesMutations() {
-        var g = Generator(state: 0xA11CE)
+        var g = SplitMix64(seed: 0xA11CE)
         let valid = Array(
             ("AWS4-HMAC-SHA256 Credential=AK/with/slash/20130524/us-east-1/s3/aws4_request, "
                 + "SignedHeaders=host;x-amz-date, Signature=" + String(repeating: "0f", count: 32)).utf8)

@@ -1,5 +1,6 @@
 import DepotHashing
 import DepotStorage
+import TestRandomness
 import Testing
 
 /// FastCDC: agreement with a plain byte-by-byte reference, fixed cut points, determinism, size
@@ -9,21 +10,9 @@ struct ChunkerTests {
     /// A non-power-of-two average (rounded to 8 KiB for the masks) and odd sizes everywhere.
     static let odd = ChunkerParameters(minimum: 3001, average: 10_007, maximum: 50_021)
 
-    /// splitmix64: seeded, so every run and every platform sees the same bytes.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Little-endian bytes of successive splitmix64 outputs.
     static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SplitMix(state: seed)
+        var generator = SplitMix64(seed: seed)
         var out = [UInt8](repeating: 0, count: count)
         var word: UInt64 = 0
         for i in 0..<count {
@@ -141,7 +130,7 @@ struct ChunkerTests {
         for pieces in piecings {
             #expect(Self.streamedChunks(data, Self.small, pieces: pieces).map(\.count) == reference, "pieces \(pieces)")
         }
-        var generator = SplitMix(state: 99)
+        var generator = SplitMix64(seed: 99)
         let randomPieces = (0..<200).map { _ in Int(generator.next() % 150_000) }
         #expect(Self.streamedChunks(data, Self.small, pieces: randomPieces).map(\.count) == reference)
     }

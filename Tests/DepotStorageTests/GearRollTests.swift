@@ -1,4 +1,5 @@
 import DepotHashing
+import TestRandomness
 import Testing
 
 @testable import DepotStorage
@@ -25,7 +26,7 @@ struct GearRollTests {
     /// the eight-byte step, both hashes of each tested pair, and pairs passing the combined test
     /// falsely are all hit many times; the 18- and 22-bit masks are the standard parameters' own.
     @Test func rollAgreesWithTheDefinitionAtEveryPositionOfTheStep() {
-        var generator = ChunkerTests.SplitMix(state: 15)
+        var generator = SplitMix64(seed: 15)
         let bytes = ChunkerTests.randomBytes(1 << 16, seed: 151)
         let masks: [UInt64] = [
             1 << 63, 1 << 40 | 1 << 20, FastCDC.spreadMask(bits: 3), FastCDC.spreadMask(bits: 4),
@@ -62,7 +63,7 @@ struct GearRollTests {
 
     @Test(arguments: [ChunkerTests.small, ChunkerTests.odd, .standard, tiny])
     func chunkingAgreesWithTheReferenceForManyLengthsAndPiecings(parameters: ChunkerParameters) {
-        var generator = ChunkerTests.SplitMix(state: UInt64(parameters.average))
+        var generator = SplitMix64(seed: UInt64(parameters.average))
         let reference = ChunkerTests.Reference(parameters: parameters)
         let big = min(parameters.maximum * 3, 5 << 20)
         var lengths = [
