@@ -6,13 +6,14 @@ object's task that saw itself current before the overwrite went on sending, fini
 newer object's task and left the older bytes at the plain key, where readers of the tier (and
 Depot itself, once a move policy evicts the local copy) take them for the current object."""
 import os
-import threading
 import time
 
 import pytest
 
 from backends import Moto, TcpProxy
 from conftest import DepotServer
+from test_tiering import wait_for_status
+from test_tiering_completion import config_for
 
 MIB = 1024 * 1024
 
@@ -58,35 +59,9 @@ def slow_tier():
     backend.stop()
 
 
-def config(tmp_path, endpoint):
-    path = tmp_path / "depot.yaml"
-    path.write_text(f"""
-buckets: [rec]
-tiers:
-  - {{ name: cloud, type: s3, endpoint: "{endpoint}", region: us-east-1, bucket: archive,
-       accessKey: tier-key, secretKey: tier-secret, concurrency: 4 }}
-policies:
-  - name: all-to-cloud
-    match: {{ bucket: rec }}
-    replicate: {{ to: [cloud], mode: continuous }}
-""")
-    return str(path)
-
-
-def wait_completed(s3, key, timeout=60):
-    deadline = time.time() + timeout
-    status = None
-    while time.time() < deadline:
-        status = s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
-        if status == "COMPLETED":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{key}: replication status {status}")
-
-
 def test_an_overwritten_objects_slow_copy_does_not_land_after_its_replacement(tmp_path, slow_tier):
     endpoint, tier, proxy = slow_tier
-    server = DepotServer(config=config(tmp_path, endpoint)).start()
+    server = DepotServer(config=config_for(tmp_path, endpoint)).start()
     try:
         s3 = server.client()
         older = os.urandom(12 * MIB)  # about 1.5 s through the proxy
@@ -98,7 +73,7 @@ def test_an_overwritten_objects_slow_copy_does_not_land_after_its_replacement(tm
         assert proxy.forwarded >= 2 * MIB, "the older object's copy never started"
         newer = b"the replacement"
         s3.put_object(Bucket="rec", Key="cam.mp4", Body=newer)
-        wait_completed(s3, "cam.mp4")
+        wait_for_status(s3, "rec", "cam.mp4")
         proxy.wait_idle()
         assert tier.get_object(Bucket="archive", Key="cam.mp4")["Body"].read() == newer
     finally:
