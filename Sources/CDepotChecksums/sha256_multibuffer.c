@@ -17,7 +17,7 @@ _Alignas(64) const uint32_t depot_sha256_k[64] = {
     0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
 };
 
-static int shani_supported, avx512_8_supported, avx512_16_supported;
+static int shani_supported, avx512_8_supported, avx512_16_supported, amd;
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 
 static void detect(void) {
@@ -28,6 +28,7 @@ static void detect(void) {
     // Both AVX-512 kernels byte-swap the message with vpshufb on their full width (AVX512BW).
     avx512_16_supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     avx512_8_supported = avx512_16_supported && __builtin_cpu_supports("avx512vl");
+    amd = __builtin_cpu_is("amd");
 #endif
 }
 
@@ -36,7 +37,8 @@ int depot_sha256_kernel_supported(int kernel) {
     switch (kernel) {
     case DEPOT_SHA256_KERNEL_SCALAR: return 1;
     case DEPOT_SHA256_KERNEL_SHANI:
-    case DEPOT_SHA256_KERNEL_SHANI_X2: return shani_supported;
+    case DEPOT_SHA256_KERNEL_SHANI_X2:
+    case DEPOT_SHA256_KERNEL_SHANI_X3: return shani_supported;
     case DEPOT_SHA256_KERNEL_AVX512_8: return avx512_8_supported;
     case DEPOT_SHA256_KERNEL_AVX512_16: return avx512_16_supported;
     default: return 0;
@@ -46,6 +48,7 @@ int depot_sha256_kernel_supported(int kernel) {
 int depot_sha256_kernel_lanes(int kernel) {
     switch (kernel) {
     case DEPOT_SHA256_KERNEL_SHANI_X2: return 2;
+    case DEPOT_SHA256_KERNEL_SHANI_X3: return 3;
     case DEPOT_SHA256_KERNEL_AVX512_8: return 8;
     case DEPOT_SHA256_KERNEL_AVX512_16: return 16;
     default: return 1;
@@ -54,11 +57,14 @@ int depot_sha256_kernel_lanes(int kernel) {
 
 int depot_sha256_kernels_optimized(void) { return depot_built_optimized(); }
 
-// The measured choice (figures in depot_sha256.h): one stream SHA-NI, 2-6 streams two SHA-NI
-// chains, 7-8 the 8-lane AVX-512 kernel, 9-16 the 16-lane one. A CPU without one of them gets the
-// next best it has.
+// The measured choice (figures in depot_sha256.h). On the Xeon: one stream SHA-NI, 2-6 streams
+// two SHA-NI chains, 7-8 the 8-lane AVX-512 kernel, 9-16 the 16-lane one. On AMD (Zen 4 runs
+// AVX-512 as two 256-bit halves) SHA-NI chains for every count: two for 2 streams, groups of
+// three (and two) from 3 on. A CPU without one of them gets the next best it has.
 int depot_sha256_kernel_for_lanes(int lanes) {
     pthread_once(&detect_once, detect);
+    if (amd && shani_supported && lanes >= 2)
+        return lanes >= 3 ? DEPOT_SHA256_KERNEL_SHANI_X3 : DEPOT_SHA256_KERNEL_SHANI_X2;
     if (lanes >= 9 && avx512_16_supported) return DEPOT_SHA256_KERNEL_AVX512_16;
     if (lanes >= 7 && avx512_8_supported) return DEPOT_SHA256_KERNEL_AVX512_8;
     if (shani_supported) return lanes >= 2 ? DEPOT_SHA256_KERNEL_SHANI_X2 : DEPOT_SHA256_KERNEL_SHANI;
@@ -176,10 +182,14 @@ static void run_packed(int kernel, uint32_t *states, const uint8_t *const *data,
     struct depot_sha256_packed packed;
     pack_lanes(&packed, states, data, blocks, lanes);
     const int count = packed.count, width = depot_sha256_kernel_lanes(kernel);
-    for (int first = 0; first < count; first += width) {
-        const int group = count - first < width ? count - first : width;
+    for (int first = 0, group; first < count; first += group) {
+        group = count - first < width ? count - first : width;
+        // Three-chain passes leave no stream alone: the last four streams run as two pairs.
+        if (kernel == DEPOT_SHA256_KERNEL_SHANI_X3 && count - first == 4) group = 2;
         uint32_t *const group_states = packed.states + 8 * first;
-        if (kernel == DEPOT_SHA256_KERNEL_SHANI_X2)
+        if (kernel == DEPOT_SHA256_KERNEL_SHANI_X3)
+            depot_sha256_x3_shani(group_states, packed.data + first, packed.blocks + first, group);
+        else if (kernel == DEPOT_SHA256_KERNEL_SHANI_X2)
             depot_sha256_x2_shani(group_states, packed.data + first, packed.blocks + first, group);
         else if (kernel == DEPOT_SHA256_KERNEL_AVX512_8)
             depot_sha256_x8_avx512(group_states, packed.data + first, packed.blocks + first, group);

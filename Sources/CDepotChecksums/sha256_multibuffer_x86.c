@@ -140,6 +140,77 @@ SHA_FN void depot_sha256_x2_shani(uint32_t *states, const uint8_t *const *data, 
     if (blocks[1] > both) depot_sha256_x1_shani(states + 8, q, blocks[1] - both);
 }
 
+// Three streams, `count` blocks each, their rounds interleaved step by step as in the two-stream
+// kernel; written as loops over the streams, which unroll fully when optimized. On Zen 4 one chain
+// runs at half of the SHA unit's rate and two fill it; three run as fast as two (0-3% more), so
+// groups of three and two hash an odd number of streams without a chain alone (depot_sha256.h).
+// Four chains were slower (2,774-2,915 MiB per CPU-s against 3,281-3,390 for two pairs): they
+// spill, sha256rnds2 having only the 16 legacy xmm registers.
+static SHA_FN void shani_three_chains(uint32_t *states, const uint8_t *p[3], size_t count) {
+    const __m128i order = SHA_BYTE_ORDER;
+    __m128i abef[3], cdgh[3];
+    for (int s = 0; s < 3; s++) shani_load_state(states + 8 * s, &abef[s], &cdgh[s]);
+    for (; count > 0; count--) {
+        __m128i abef0[3], cdgh0[3], m[3][4];
+        for (int s = 0; s < 3; s++) {
+            abef0[s] = abef[s];
+            cdgh0[s] = cdgh[s];
+            for (int j = 0; j < 4; j++)
+                m[s][j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p[s] + 16 * j)), order);
+            p[s] += 64;
+        }
+#pragma GCC unroll 16
+        for (int g = 0; g < 16; g++) {
+            const __m128i k = _mm_load_si128((const __m128i *)(depot_sha256_k + 4 * g));
+            __m128i wk[3];
+#pragma GCC unroll 3
+            for (int s = 0; s < 3; s++) {
+                if (g >= 4) SHANI_SCHEDULE(m[s][g & 3], m[s][(g + 1) & 3], m[s][(g + 2) & 3], m[s][(g + 3) & 3]);
+                wk[s] = _mm_add_epi32(m[s][g & 3], k);
+            }
+#pragma GCC unroll 3
+            for (int s = 0; s < 3; s++) cdgh[s] = _mm_sha256rnds2_epu32(cdgh[s], abef[s], wk[s]);
+#pragma GCC unroll 3
+            for (int s = 0; s < 3; s++)
+                abef[s] = _mm_sha256rnds2_epu32(abef[s], cdgh[s], _mm_shuffle_epi32(wk[s], 0x0E));
+        }
+        for (int s = 0; s < 3; s++) {
+            abef[s] = _mm_add_epi32(abef[s], abef0[s]);
+            cdgh[s] = _mm_add_epi32(cdgh[s], cdgh0[s]);
+        }
+    }
+    for (int s = 0; s < 3; s++) shani_store_state(states + 8 * s, abef[s], cdgh[s]);
+}
+
+// Up to three streams: the blocks all three have run as three chains, the rest of the longer ones
+// as two chains or one (the two-stream kernel).
+SHA_FN void depot_sha256_x3_shani(uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes) {
+    if (lanes < 3 || blocks[0] == 0 || blocks[1] == 0 || blocks[2] == 0) {
+        // At most two lanes with blocks: side by side for the two-stream kernel.
+        uint32_t pair[16];
+        const uint8_t *pair_data[2];
+        size_t pair_blocks[2];
+        int pair_lane[2], count = 0;
+        for (int lane = 0; lane < lanes && lane < 3; lane++) {
+            if (blocks[lane] == 0) continue;
+            memcpy(pair + 8 * count, states + 8 * lane, 32);
+            pair_data[count] = data[lane];
+            pair_blocks[count] = blocks[lane];
+            pair_lane[count++] = lane;
+        }
+        depot_sha256_x2_shani(pair, pair_data, pair_blocks, count);
+        for (int i = 0; i < count; i++) memcpy(states + 8 * pair_lane[i], pair + 8 * i, 32);
+        return;
+    }
+    size_t all = blocks[0];
+    for (int lane = 1; lane < 3; lane++)
+        if (blocks[lane] < all) all = blocks[lane];
+    const uint8_t *p[3] = {data[0], data[1], data[2]};
+    shani_three_chains(states, p, all);
+    const size_t left[3] = {blocks[0] - all, blocks[1] - all, blocks[2] - all};
+    depot_sha256_x3_shani(states, p, left, 3);
+}
+
 // ---- AVX-512: one stream per 32-bit lane ----
 //
 // Each pass loads one 64-byte block per lane and transposes them so that vector j holds message

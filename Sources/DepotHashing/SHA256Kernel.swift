@@ -1,8 +1,8 @@
 import CDepotChecksums
 
 /// The multi-buffer SHA-256 kernels (Sources/CDepotChecksums/sha256_multibuffer*.c): several
-/// chunks' content addresses computed at once, two interleaved SHA-NI chains or one stream per
-/// 32-bit AVX-512 lane. `MultiBufferHashing` picks the kernel for each pass from the number of
+/// chunks' content addresses computed at once, two or three interleaved SHA-NI chains or one
+/// stream per 32-bit AVX-512 lane. `MultiBufferHashing` picks the kernel for each pass from the number of
 /// streams in it (`forLanes`); tests force each one the CPU has.
 public enum SHA256Kernel: Int32, Sendable, CaseIterable {
     case scalar = 0
@@ -14,18 +14,22 @@ public enum SHA256Kernel: Int32, Sendable, CaseIterable {
     case avx512x8 = 3
     /// AVX-512 (F, BW) on zmm registers: 16 streams.
     case avx512x16 = 4
+    /// SHA extensions, three streams' rounds interleaved; more streams run as groups of three and
+    /// two (never one alone when there are several).
+    case shaNIx3 = 5
 
     public var isSupported: Bool { depot_sha256_kernel_supported(rawValue) != 0 }
 
-    /// Streams one pass of the kernel computes side by side: 1, 2, 8 or 16.
+    /// Streams one pass of the kernel computes side by side: 1, 2, 3, 8 or 16.
     public var lanes: Int { Int(depot_sha256_kernel_lanes(rawValue)) }
 
     /// True when the C kernels were compiled with optimization (not in a debug build).
     public static var optimized: Bool { depot_sha256_kernels_optimized() != 0 }
 
     /// The kernel measured fastest (bytes per CPU-second) for a pass of `lanes` streams with work:
-    /// on this machine SHA-NI for 1, two SHA-NI chains for 2-6, AVX-512 ymm for 7-8, zmm for 9-16
-    /// (the table is in depot_sha256.h and Benchmarks/MICRO-RESULTS.md).
+    /// on AMD (Zen 4) SHA-NI for 1, two SHA-NI chains for 2, three-chain groups from 3 on; on the
+    /// Xeon it was measured on before, two chains for 2-6, AVX-512 ymm for 7-8, zmm for 9-16 (the
+    /// tables are in depot_sha256.h and Benchmarks/RESULTS-NOTES.md).
     public static func forLanes(_ lanes: Int) -> SHA256Kernel {
         SHA256Kernel(rawValue: depot_sha256_kernel_for_lanes(Int32(lanes))) ?? .scalar
     }

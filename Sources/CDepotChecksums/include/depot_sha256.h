@@ -22,11 +22,14 @@ enum {
     DEPOT_SHA256_KERNEL_AVX512_8 = 3,
     /* AVX-512 (F, BW) on zmm registers: 16 streams. */
     DEPOT_SHA256_KERNEL_AVX512_16 = 4,
+    /* SHA extensions, three streams' rounds interleaved; more streams run as groups of three, and
+       of two where a group of one would be left (4 = 2 + 2, 7 = 3 + 2 + 2). */
+    DEPOT_SHA256_KERNEL_SHANI_X3 = 5,
 };
 
 /* 1 when this CPU can run `kernel`, else 0. */
 int depot_sha256_kernel_supported(int kernel);
-/* How many lanes one pass of `kernel` computes (1, 1, 2, 8, 16). */
+/* How many lanes one pass of `kernel` computes (1, 1, 2, 8, 16, 3). */
 int depot_sha256_kernel_lanes(int kernel);
 
 /* 1 when these kernels were compiled with optimization. Unoptimized (a debug build), the SIMD
@@ -34,19 +37,38 @@ int depot_sha256_kernel_lanes(int kernel);
 int depot_sha256_kernels_optimized(void);
 
 /* The kernel that hashes the most bytes per CPU-second for a pass with `lanes` streams that have
-   work, among those the CPU supports (SCALAR when it has none of them): 1 lane SHANI, 2-6 SHANI_X2,
-   7-8 AVX512_8, 9-16 AVX512_16. Why, measured on this 2-vCPU Xeon (SHA-NI, AVX-512), cc -O2, MB
-   per CPU-second, 1 MiB streams fed 64 KiB per lane per call, same figures within 3% with both
-   cores busy (Benchmarks/MICRO-RESULTS.md, 2026-12-05, sweep of 1-16 lanes at load 8.6):
+   work, among those the CPU supports (SCALAR when it has none of them). On AMD: 1 lane SHANI, 2
+   SHANI_X2, 3-16 SHANI_X3. Elsewhere (measured on a Xeon): 1 lane SHANI, 2-6 SHANI_X2, 7-8
+   AVX512_8, 9-16 AVX512_16.
+   Why, on this 2-vCPU AMD EPYC (Zen 4: SHA-NI; AVX-512 executed as two 256-bit halves), clang -O2,
+   MiB per CPU-second of the hashing thread, 1 MiB per lane fed 64 KiB per lane per call, medians
+   of 7 interleaved runs at load 12-14 (2026-12-06; `openssl speed -evp sha256 -bytes 16384`:
+   1,649 MiB/s):
+       lanes        1      2      3      4      5      6      7      8      9     12     16
+       OpenSSL   1701   1711   1690   1652   1623   1603   1670   1704   1698   1701   1654
+       SHANI     1720   1721   1705   1638   1639   1621   1688   1711   1717   1716   1662
+       SHANI_X2  1720   3405   2512   3245   2714   3200   2928   3400   3073   3392   3305
+       SHANI_X3  1711   3423   3304   3279   3232   3181   3295   3395   3392   3376   3230
+       AVX512_8   397    792   1159   1492   1860   2218   2630   3074   1761   2332   2951
+       AVX512_16  206    406    608    780    976   1171   1373   1612   1813   2400   2942
+       old choice 1711  3398   2543   3272   2739   3230   2639   3065   1812   2386   2974
+       new choice 1710  3387   3365   3266   3251   3215   3287   3373   3389   3386   3259
+   One SHA-NI chain is latency-bound at half of what the SHA unit does: two chains reach it
+   (about 3,400), a third adds nothing measurable but leaves no stream alone (an odd count in
+   pairs runs its last stream as one chain); four spill (16 xmm registers). The AVX-512 kernels
+   need about 225 vector operations per block per lane (a quarter of them rotations) and top out
+   near 3,000 with every lane busy: below the two chains, so on Zen 4 they are never chosen.
+   On the Xeon (2-vCPU, SHA-NI and AVX-512, cc -O2, MB per CPU-second, Benchmarks/MICRO-RESULTS.md,
+   2026-12-05):
        lanes        1      2      4      6      7      8      9     10     16
        OpenSSL   1434   1427   1426   1424   1426   1425   1421   1423   1418  (one stream at a time)
        SHANI     1438   1413   1432   1428   1419   1423   1429   1422   1422
        SHANI_X2  1434   1710   1719   1719   1666   1716   1675   1700   1683
        AVX512_8   284    551   1108   1644   1867   2139   1229   1348   2087
        AVX512_16  195    386    771   1148   1333   1514   1700   1883   2933
-   One stream's rounds are one serial chain, so a lone stream gains nothing; a second SHA-NI chain
-   fills its latency (+20%), and the SIMD lanes pay once 7 (ymm) or 9 (zmm) of them have work.
-   Unoptimized builds (depot_sha256_kernels_optimized() == 0) are slower than OpenSSL throughout. */
+   there a second SHA-NI chain gains only 20% and the SIMD lanes pay once 7 (ymm) or 9 (zmm) of
+   them have work. Unoptimized builds (depot_sha256_kernels_optimized() == 0) are slower than
+   OpenSSL throughout. */
 int depot_sha256_kernel_for_lanes(int lanes);
 
 /* Sets the eight state words of a new stream (FIPS 180-4 5.3.3). */
