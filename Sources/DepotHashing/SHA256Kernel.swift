@@ -2,8 +2,8 @@ import CDepotChecksums
 
 /// The multi-buffer SHA-256 kernels (Sources/CDepotChecksums/sha256_multibuffer*.c): several
 /// chunks' content addresses computed at once, two or three interleaved SHA-NI chains or one
-/// stream per 32-bit AVX-512 lane. `MultiBufferHashing` picks the kernel for each pass from the number of
-/// streams in it (`forLanes`); tests force each one the CPU has.
+/// stream per 32-bit AVX-512 lane. `MultiBufferHashing` picks the kernel for each pass from the
+/// number of streams in it (`forLanes`); tests force each one the CPU has.
 public enum SHA256Kernel: Int32, Sendable, CaseIterable {
     case scalar = 0
     /// SHA extensions (sha256rnds2), one stream.
