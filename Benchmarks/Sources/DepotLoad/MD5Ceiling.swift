@@ -27,12 +27,12 @@ struct MD5Ceiling: Encodable {
                     _ = digest.finalize()
                 },
                 multiBufferMegabytesPerCPUSecond: best(of: 3, streams: streams, input) { input in
-                    let stream = MultiBufferMD5.shared.makeStream()
+                    let stream = MultiBufferHashing.shared.makeMD5Stream()
                     input.feed { stream.update($0) }
                     _ = stream.finalize()
                 })
         }
-        return MD5Ceiling(kernel: "\(MultiBufferMD5.shared.kernel)", rows: rows)
+        return MD5Ceiling(kernel: "\(MD5Kernel.best)", rows: rows)
     }
 
     /// The best of a few runs of `streams` threads, each hashing the whole input once, in MB per

@@ -50,9 +50,10 @@ let client = LoadClient(
     endpoint: endpoint, accessKey: option("access-key") ?? "", secretKey: option("secret-key") ?? "", concurrency: concurrency)
 let serverPID = option("server-pid").flatMap { Int32($0) }
 let cpuRoots = option("cpu-pids").map { $0.split(separator: ",").compactMap { Int32($0) } } ?? serverPID.map { [$0] } ?? []
-let runner = Runner(client: client, workload: workload, serverPID: serverPID, cpuRoots: cpuRoots)
 let result: RunResult
 do {
+    signal(SIGPIPE, SIG_IGN)  // a closed connection is an error the request reports, not the end of the process
+    let runner = try Runner(client: client, workload: workload, serverPID: serverPID, cpuRoots: cpuRoots)
     result = try await runner.run()
 } catch {
     FileHandle.standardError.write(Data("depot-load: \(error)\n".utf8))
