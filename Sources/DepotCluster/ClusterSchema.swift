@@ -72,7 +72,74 @@ public enum ClusterSchema {
                     FROM depot_meta WHERE k = '\\x73657175656e6365'::bytea AND length(v) = 8), 1)), false)
                 """,
             ]),
+        // Tier tasks of one object key on one tier are claimed one at a time, in queue order,
+        // across the nodes (PostgresIndex+Claims.swift): each row carries its key's group, a
+        // column PostgreSQL computes from the task's value whenever a row is written (every
+        // node's put, old binaries' included, fills it without knowing it), and filled for the
+        // rows queued before this migration by the same function as the column is added.
+        Migration(
+            version: 5,
+            summary: "tier tasks of one key on one tier claimed one at a time, in queue order (depot_tasks.key_group)",
+            statements: [
+                taskKeyGroupFunction,
+                """
+                ALTER TABLE \(tableName(.tasks)) ADD COLUMN \(taskKeyGroupColumn) bytea
+                    GENERATED ALWAYS AS (\(taskKeyGroupFunctionName)(v)) STORED
+                """,
+                "CREATE INDEX \(tableName(.tasks))_key_group ON \(tableName(.tasks)) (\(taskKeyGroupColumn), k)",
+            ]),
     ]
+
+    /// The column of `depot_tasks` naming a task's tier and object key (migration 5).
+    public static let taskKeyGroupColumn = "key_group"
+    static let taskKeyGroupFunctionName = "depot_task_key_group"
+
+    /// SHA-256 of a task's tier, bucket and key as `TierTask.encoded()` (version 1) writes them:
+    /// a version byte, the kind byte, then LEB128-length-prefixed strings bucket and key, the
+    /// object's creation time (a LEB128 varint) and the length-prefixed tier; the prefixed
+    /// strings are hashed as they are (tier first, then bucket and key), so no two triples meet.
+    /// NULL for a value it cannot read (another version, a truncated value): such a task waits
+    /// for nobody and nobody waits for it, as every task did before. Never raises, so a write
+    /// of any value goes through.
+    static let taskKeyGroupFunction = """
+        CREATE FUNCTION \(taskKeyGroupFunctionName)(v bytea) RETURNS bytea
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+        DECLARE
+            size int := length(v);
+            pos int := 2;
+            names_end int;
+            tier_start int;
+            len bigint;
+            shift int;
+            b int;
+        BEGIN
+            IF size < 2 OR get_byte(v, 0) <> 1 THEN RETURN NULL; END IF;
+            -- Fields 1 to 4: bucket, key, objectCreated (a varint alone), tier.
+            FOR field IN 1..4 LOOP
+                IF field = 4 THEN tier_start := pos; END IF;
+                len := 0;
+                shift := 0;
+                LOOP
+                    IF pos >= size OR shift > 63 THEN RETURN NULL; END IF;
+                    b := get_byte(v, pos);
+                    pos := pos + 1;
+                    IF field <> 3 THEN
+                        IF shift > 28 THEN RETURN NULL; END IF;
+                        len := len | ((b & 127)::bigint << shift);
+                    END IF;
+                    EXIT WHEN b < 128;
+                    shift := shift + 7;
+                END LOOP;
+                IF field <> 3 THEN
+                    IF len > size - pos THEN RETURN NULL; END IF;
+                    pos := pos + len::int;
+                    IF field = 2 THEN names_end := pos; END IF;
+                END IF;
+            END LOOP;
+            RETURN sha256(substring(v FROM tier_start + 1 FOR pos - tier_start) || substring(v FROM 3 FOR names_end - 2));
+        END
+        $body$
+        """
 
     /// The PostgreSQL sequence the commit sequence's blocks come from (migration 4).
     public static let sequenceName = "depot_sequence"

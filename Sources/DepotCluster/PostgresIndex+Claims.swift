@@ -1,3 +1,4 @@
+import DepotEngine
 import DepotStorage
 import NIOCore
 import PostgresNIO
@@ -14,12 +15,33 @@ import PostgresNIO
 ///
 /// An expired lease counts as no claim: `lease_until < now()`, by the database's clock, so the
 /// nodes' own clocks never decide who holds what.
+///
+/// Tier tasks of one object key on one tier run one at a time across the nodes, in queue order
+/// (due time, then id: the order they were written in, retries aside): a task is claimable only
+/// while no other task of its `key_group` (migration 5) is queued ahead of it, claimed or not,
+/// nor held under a live lease (a task queued behind it that a node took earlier, with another
+/// clock or a due time moved to now). A task decides when it starts whether its object is
+/// current and so goes to the tier's plain key; two of one key running at once, on two nodes,
+/// let an overwritten object's slow copy land there after its replacement's
+/// (test_cluster_tier_key_order). Within a node `TasksInFlight` (TieringService) did it already.
+/// Rows whose group is NULL (a value the column's function cannot read) wait for nobody.
 extension PostgresIndex: IndexClaims {
     /// Rows read per page while looking for entries `accept` takes.
     static let claimScanPageSize = 256
 
     /// The lease condition every claim and scan shares.
     private static let unclaimed = "(lease_until IS NULL OR lease_until < now())"
+
+    /// What a row of `table` (aliased `c`) must meet besides `unclaimed` to be claimed: for tier
+    /// tasks, no other task of its key group ahead of it or running; nothing for other tables.
+    private func turn(_ table: Table, _ sql: String) -> String {
+        guard table.name == IndexTable.tasks.rawValue else { return "" }
+        let group = ClusterSchema.taskKeyGroupColumn
+        return """
+             AND NOT EXISTS (SELECT 1 FROM \(sql) e WHERE e.\(group) = c.\(group) AND e.k <> c.k
+                AND (e.k < c.k OR e.lease_until >= now()))
+            """
+    }
 
     public func claim(
         _ table: Table, through: [UInt8]?, limit: Int, scanLimit: Int,
@@ -39,8 +61,8 @@ extension PostgresIndex: IndexClaims {
             return try claimed(
                 """
                 UPDATE \(sql) SET claimed_by = $1, lease_until = now() + make_interval(secs => $2)
-                WHERE k IN (SELECT k FROM \(sql) WHERE \(bound)\(Self.unclaimed) ORDER BY k LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED)
+                WHERE k IN (SELECT k FROM \(sql) c WHERE \(bound)\(Self.unclaimed)\(turn(table, sql))
+                    ORDER BY k LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING k, v
                 """, binds, operation: "claiming entries of \(table.name)")
         }
@@ -62,7 +84,10 @@ extension PostgresIndex: IndexClaims {
                 conditions.append("k <= $\(binds.count)")
             }
             let rows = try autocommit(
-                "SELECT k, v FROM \(sql) WHERE \(conditions.joined(separator: " AND ")) ORDER BY k LIMIT \(Self.claimScanPageSize)",
+                """
+                SELECT k, v FROM \(sql) c WHERE \(conditions.joined(separator: " AND "))\(turn(table, sql))
+                ORDER BY k LIMIT \(Self.claimScanPageSize)
+                """,
                 binds, operation: "reading claimable entries of \(table.name)")
             var count = 0
             for row in rows {
@@ -79,7 +104,8 @@ extension PostgresIndex: IndexClaims {
         return try claimed(
             """
             UPDATE \(sql) SET claimed_by = $1, lease_until = now() + make_interval(secs => $2)
-            WHERE k IN (SELECT k FROM \(sql) WHERE k = ANY($3) AND \(Self.unclaimed) FOR UPDATE SKIP LOCKED)
+            WHERE k IN (SELECT k FROM \(sql) c WHERE k = ANY($3) AND \(Self.unclaimed)\(turn(table, sql))
+                FOR UPDATE SKIP LOCKED)
             RETURNING k, v
             """,
             [PostgresData(string: claimant), PostgresData(double: leaseSeconds), Self.keyArray(chosen)],

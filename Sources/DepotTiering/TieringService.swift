@@ -656,7 +656,8 @@ public final class TieringService: Service {
 /// after its replacement's, leaving the tier (and Depot's reads through it once a move evicts the
 /// local copy) with the older bytes (test_tier_key_order). A task whose key is busy stays queued
 /// and is taken again when the running one ends (each end wakes the dispatcher).
-/// In cluster mode this holds per node; tasks of one key claimed by two nodes can still overlap.
+/// In cluster mode the claim keeps it across the nodes: a node cannot claim a task of a key while
+/// an earlier one is queued or held by another (PostgresIndex+Claims.swift, migration 5).
 struct TasksInFlight {
     private struct KeyOnTier: Hashable {
         let tier: String
