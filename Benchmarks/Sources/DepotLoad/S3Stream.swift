@@ -12,9 +12,20 @@ final class SharedBlock: @unchecked Sendable {
 
     init() {
         bytes = .allocate(byteCount: Self.size, alignment: 64)
-        var generator = SystemRandomNumberGenerator()
-        let words = bytes.bindMemory(to: UInt64.self)
-        for i in words.indices { words[i] = generator.next() }
+        // One read of /dev/urandom for the block, not a getrandom call per word (131,072 at start).
+        var filled = 0
+        let random = open("/dev/urandom", O_RDONLY)
+        while random >= 0, filled < Self.size {
+            let n = read(random, bytes.baseAddress! + filled, Self.size - filled)
+            guard n > 0 else { break }
+            filled += n
+        }
+        if random >= 0 { _ = close(random) }
+        if filled < Self.size {
+            var generator = SystemRandomNumberGenerator()
+            let words = bytes.bindMemory(to: UInt64.self)
+            for i in words.indices { words[i] = generator.next() }
+        }
     }
 
     /// `count` bytes of the block from `offset`, every 8-byte word XORed with `key` and any last
