@@ -7,6 +7,8 @@
 #if defined(__x86_64__)
 /* Up to 16 lanes in one pass of AVX-512F. */
 void depot_md5_x16_avx512(uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes);
+/* Up to 8 lanes in one pass of AVX-512VL on ymm registers. */
+void depot_md5_x8_avx512vl(uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes);
 /* Up to 8 lanes in one pass of AVX2. */
 void depot_md5_x8_avx2(uint32_t *states, const uint8_t *const *data, const size_t *blocks, int lanes);
 #endif

@@ -10,7 +10,7 @@
 const uint8_t depot_md5_idle_block[64] = {0};
 
 static int best_kernel = DEPOT_MD5_KERNEL_SCALAR;
-static int avx2_supported, avx512_supported;
+static int avx2_supported, avx512_supported, avx512vl_supported;
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 
 static void detect(void) {
@@ -19,8 +19,9 @@ static void detect(void) {
     __builtin_cpu_init();
     avx2_supported = __builtin_cpu_supports("avx2");
     avx512_supported = __builtin_cpu_supports("avx512f");
+    avx512vl_supported = avx512_supported && __builtin_cpu_supports("avx512vl");
 #endif
-    best_kernel = avx512_supported ? DEPOT_MD5_KERNEL_AVX512
+    best_kernel = avx512_supported ? DEPOT_MD5_KERNEL_AVX512_16
                   : avx2_supported ? DEPOT_MD5_KERNEL_AVX2
                                    : DEPOT_MD5_KERNEL_SCALAR;
 }
@@ -30,7 +31,8 @@ int depot_md5_kernel_supported(int kernel) {
     switch (kernel) {
     case DEPOT_MD5_KERNEL_SCALAR: return 1;
     case DEPOT_MD5_KERNEL_AVX2: return avx2_supported;
-    case DEPOT_MD5_KERNEL_AVX512: return avx512_supported;
+    case DEPOT_MD5_KERNEL_AVX512_16: return avx512_supported;
+    case DEPOT_MD5_KERNEL_AVX512_8: return avx512vl_supported;
     default: return 0;
     }
 }
@@ -42,10 +44,18 @@ int depot_md5_best_kernel(void) {
 
 int depot_md5_kernel_lanes(int kernel) {
     switch (kernel) {
-    case DEPOT_MD5_KERNEL_AVX2: return 8;
-    case DEPOT_MD5_KERNEL_AVX512: return 16;
+    case DEPOT_MD5_KERNEL_AVX2:
+    case DEPOT_MD5_KERNEL_AVX512_8: return 8;
+    case DEPOT_MD5_KERNEL_AVX512_16: return 16;
     default: return 1;
     }
+}
+
+// The measured choice (figures in depot_md5.h).
+int depot_md5_kernel_for_lanes(int lanes) {
+    pthread_once(&detect_once, detect);
+    if (lanes <= 8 && avx512vl_supported) return DEPOT_MD5_KERNEL_AVX512_8;
+    return best_kernel;
 }
 
 int depot_md5_kernels_optimized(void) { return depot_built_optimized(); }
@@ -102,8 +112,10 @@ void depot_md5_multi_blocks(int kernel, uint32_t *states, const uint8_t *const *
     if (kernel != DEPOT_MD5_KERNEL_SCALAR) {
         for (int first = 0; first < lanes; first += width) {
             const int group = lanes - first < width ? lanes - first : width;
-            if (kernel == DEPOT_MD5_KERNEL_AVX512)
+            if (kernel == DEPOT_MD5_KERNEL_AVX512_16)
                 depot_md5_x16_avx512(states + 4 * first, data + first, blocks + first, group);
+            else if (kernel == DEPOT_MD5_KERNEL_AVX512_8)
+                depot_md5_x8_avx512vl(states + 4 * first, data + first, blocks + first, group);
             else
                 depot_md5_x8_avx2(states + 4 * first, data + first, blocks + first, group);
         }

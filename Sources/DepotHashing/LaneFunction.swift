@@ -52,18 +52,21 @@ struct LaneFunction: @unchecked Sendable {
         }
     }
 
-    /// The ETag's MD5. The kernel pays from two streams on: one SIMD lane alone is slower than
-    /// OpenSSL (515 against 580 MiB/s), two are faster (`MD5Kernel`). The scalar kernel (a CPU
+    /// The ETag's MD5. Each pass runs the kernel measured fastest for its number of streams
+    /// (`MD5Kernel.forLanes`: ymm lanes up to 8, zmm from 9 on), or `kernel` when one is forced
+    /// (tests). The kernel pays from two streams on: one SIMD lane alone is slower than OpenSSL
+    /// (650 against 690 MiB/s on Zen 4), two are faster (`MD5Kernel`). The scalar kernel (a CPU
     /// without AVX2) and unoptimized kernels (a debug build: 16 AVX-512 lanes do 176 MiB/s in
     /// all) never beat OpenSSL.
-    static func md5(kernel: MD5Kernel, minimumKernelLanes: Int?) -> LaneFunction {
-        let kernel = kernel.isSupported ? kernel : .scalar
-        let pays = kernel != .scalar && depot_md5_kernels_optimized() != 0
+    static func md5(kernel forced: MD5Kernel?, minimumKernelLanes: Int?) -> LaneFunction {
+        let forced = forced.map { $0.isSupported ? $0 : .scalar }
+        let pays = (forced ?? MD5Kernel.forLanes(2)) != .scalar && depot_md5_kernels_optimized() != 0
         return LaneFunction(
             kind: .md5, algorithm: .md5, inlineWithoutKernel: false, stateWords: 4,
             minimumKernelLanes: minimumKernelLanes ?? (pays ? 2 : Int.max),
             initialize: { depot_md5_init_state($0) }, openSSL: { depot_openssl_md5_blocks($0, $1, $2) },
-            kernel: { kernel.run(states: $0, data: $1, blocks: $2, lanes: $3) }, finish: MD5Kernel.finish)
+            kernel: { (forced ?? MD5Kernel.forLanes($3)).run(states: $0, data: $1, blocks: $2, lanes: $3) },
+            finish: MD5Kernel.finish)
     }
 
     /// A chunk's SHA-256. Each pass runs the kernel the C side measured fastest for its number of

@@ -111,11 +111,11 @@ public final class MultiBufferHashing: @unchecked Sendable {
     private var waitReport = FinishWaitReport.fromEnvironment()
     private let workerQueue = DispatchQueue(label: "depot.hashing.multibuffer")
 
-    /// `sha256Kernel` forces one SHA-256 kernel on every kernel pass (tests); by default each
-    /// pass runs the one measured fastest for its number of streams. A minimum of 1 runs the
-    /// kernel on every pass (tests); nil takes the function's default.
+    /// `md5Kernel` and `sha256Kernel` force one kernel on every kernel pass of their function
+    /// (tests); by default each pass runs the one measured fastest for its number of streams. A
+    /// minimum of 1 runs the kernel on every pass (tests); nil takes the function's default.
     public init(
-        md5Kernel: MD5Kernel = .best, sha256Kernel: SHA256Kernel? = nil, window: Int = 1 << 20,
+        md5Kernel: MD5Kernel? = nil, sha256Kernel: SHA256Kernel? = nil, window: Int = 1 << 20,
         md5MinimumKernelLanes: Int? = nil, sha256MinimumKernelLanes: Int? = nil
     ) {
         functions = LaneFunction.Kind.allCases.map { kind in

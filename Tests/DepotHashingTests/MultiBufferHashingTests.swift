@@ -12,19 +12,20 @@ struct MultiBufferHashingTests {
     typealias Generator = MultiBufferMD5Tests.Generator
 
     /// One function through one kernel, run on every pass (minimum lanes 1) unless `everyPass` is
-    /// off; SHA-256 also with the kernel chosen per pass for its number of lanes (`kernel` nil,
-    /// the production default: `SHA256Kernel.forLanes`).
+    /// off; each function also with the kernel chosen per pass for its number of lanes (`kernel`
+    /// nil, the production default: `MD5Kernel.forLanes`, `SHA256Kernel.forLanes`).
     struct Case: Sendable, CustomStringConvertible {
         let sha256: Bool
         let kernel: Int32?
 
         static let all =
             MD5Kernel.allCases.filter(\.isSupported).map { Case(sha256: false, kernel: $0.rawValue) }
+            + [Case(sha256: false, kernel: nil)]
             + SHA256Kernel.allCases.filter(\.isSupported).map { Case(sha256: true, kernel: $0.rawValue) }
             + [Case(sha256: true, kernel: nil)]
 
         var description: String {
-            guard let kernel else { return "sha256 kernel for the pass's lanes" }
+            guard let kernel else { return "\(sha256 ? "sha256" : "md5") kernel for the pass's lanes" }
             return sha256 ? "sha256 \(SHA256Kernel(rawValue: kernel)!)" : "md5 \(MD5Kernel(rawValue: kernel)!)"
         }
 
@@ -38,7 +39,8 @@ struct MultiBufferHashingTests {
                     sha256Kernel: kernel.flatMap(SHA256Kernel.init(rawValue:)), window: window,
                     sha256MinimumKernelLanes: minimum)
                 : MultiBufferHashing(
-                    md5Kernel: MD5Kernel(rawValue: kernel!)!, window: window, md5MinimumKernelLanes: minimum)
+                    md5Kernel: kernel.flatMap(MD5Kernel.init(rawValue:)), window: window,
+                    md5MinimumKernelLanes: minimum)
         }
 
         func stream(_ service: MultiBufferHashing) -> HashStream {

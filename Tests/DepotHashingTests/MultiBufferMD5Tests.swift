@@ -95,6 +95,29 @@ struct MultiBufferMD5Tests {
         }
     }
 
+    /// The kernel chosen per pass (the production default) for every lane count: always one the
+    /// CPU runs, never narrower than needed, and right for lanes of edge lengths and of lengths
+    /// up to 10 MiB that end at different times.
+    @Test func kernelForEachLaneCount() async {
+        for lanes in 1...16 {
+            let kernel = MD5Kernel.forLanes(lanes)
+            #expect(kernel.isSupported, "lanes \(lanes): \(kernel)")
+            #expect(kernel == .scalar || kernel.lanes >= min(lanes, 8), "lanes \(lanes): \(kernel)")
+        }
+        await onOwnThread {
+            let perPass = { (inputs: [[UInt8]]) in MD5Kernel.forLanes(inputs.count).digests(inputs) }
+            Self.checkEveryLaneCount(
+                label: "kernel for the lanes", seed: 0x2F3A_0C41_9E1B_7D55, reference: .md5, digests: perPass)
+            var generator = Generator(state: 0x5851_F42D_4C95_7F2D)
+            for lanes in [8, 16] {
+                let inputs = Array(Self.spreadInputs(&generator).prefix(lanes))
+                for (lane, digest) in perPass(inputs).enumerated() {
+                    #expect(digest == DigestAlgorithm.md5.hash(inputs[lane]), "lanes \(lanes) lane \(lane)")
+                }
+            }
+        }
+    }
+
     @Test func knownAnswers() {
         // RFC 1321 A.5.
         let service = MultiBufferHashing(window: 64 << 10)

@@ -4,8 +4,9 @@
 #include <stdint.h>
 
 /* Multi-buffer MD5: the compression function of RFC 1321 run over several independent streams
-   ("lanes") at once, one stream per 32-bit SIMD lane (AVX2: 8 lanes, AVX-512: 16 lanes). MD5 is
-   serial inside one stream, so one stream cannot use the vector unit; many concurrent uploads can. */
+   ("lanes") at once, one stream per 32-bit SIMD lane (AVX2 and AVX-512VL: 8 lanes, AVX-512F: 16).
+   MD5 is serial inside one stream, so one stream cannot use the vector unit; many concurrent
+   uploads can. */
 
 #define DEPOT_MD5_MAX_LANES 16
 
@@ -14,7 +15,10 @@
 enum {
     DEPOT_MD5_KERNEL_SCALAR = 0,
     DEPOT_MD5_KERNEL_AVX2 = 1,
-    DEPOT_MD5_KERNEL_AVX512 = 2,
+    /* AVX-512F on zmm registers: 16 streams. */
+    DEPOT_MD5_KERNEL_AVX512_16 = 2,
+    /* AVX-512 (F, VL) on ymm registers: 8 streams. */
+    DEPOT_MD5_KERNEL_AVX512_8 = 3,
 };
 
 /* 1 when this CPU can run `kernel`, else 0. */
@@ -23,6 +27,19 @@ int depot_md5_kernel_supported(int kernel);
 int depot_md5_best_kernel(void);
 /* How many lanes one pass of `kernel` computes (1, 8 or 16). */
 int depot_md5_kernel_lanes(int kernel);
+
+/* The kernel that hashes the most bytes per CPU-second for a pass of `lanes` streams, among those
+   the CPU supports: AVX512_8 for 1-8, AVX512_16 for 9-16 (else AVX2, else SCALAR). Each stream's
+   steps are one serial chain of four 1-cycle operations per step, so a pass takes about as long
+   whatever the width until the vector unit is full; on Zen 4, where a zmm instruction takes two
+   256-bit slots, 16 lanes fill it and a half-empty zmm pass costs a full one. Measured on the
+   2-vCPU AMD EPYC (Zen 4), clang -O2, 1 MiB per lane, one core, MiB per CPU-second in all lanes,
+   medians of 5 interleaved runs at load 12 (MD5Kernel.swift has the whole table):
+       lanes        1      2      4      8     12     16
+       AVX512_8   642   1283   2591   5101   3894   5131
+       AVX512_16  541   1072   2106   4041   5871   7420
+   Unoptimized builds (depot_md5_kernels_optimized() == 0) are slower than OpenSSL throughout. */
+int depot_md5_kernel_for_lanes(int lanes);
 
 /* 1 when these kernels were compiled with optimization. Unoptimized (a debug build), the SIMD
    kernels run several times slower than OpenSSL's MD5, so callers then use them only for wide passes. */
