@@ -81,7 +81,10 @@ extension S3Service {
 
     /// The customer key of this request (`prefix` selects the copy source's headers).
     func requestCustomerKey(_ r: S3Request, prefix: String = CustomerKeyHeaders.prefix) throws -> CustomerKeyHeaders? {
-        try CustomerKeyHeaders.parse(
+        // Nearly every request has none of the three headers: one look at the names (lower case in
+        // `canonicalName`, as `prefix` is) instead of three names made, checked as tokens and looked up.
+        guard r.headers.contains(where: { $0.name.canonicalName.hasPrefix(prefix) }) else { return nil }
+        return try CustomerKeyHeaders.parse(
             { r.header($0) }, prefix: prefix, secure: settings.urlScheme == "https",
             allowOverHTTP: engine.configuration.encryption.allowCustomerKeysOverHTTP)
     }

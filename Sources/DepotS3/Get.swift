@@ -37,20 +37,23 @@ extension S3Service {
         }
 
         var headers = HTTPFields()
-        headers[.eTag] = "\"\(record.etag)\""
-        headers[.lastModified] = httpDate(seconds: lastModified)
-        headers[.acceptRanges] = "bytes"
-        headers[.contentType] = record.contentType
+        // The first fields of a new list are appended: the subscript's setter looks for earlier
+        // fields of the name to replace (`HTTPFields.setFields`, 0.8% of a 4 KiB GET's server CPU).
+        headers.reserveCapacity(12)
+        headers.append(HTTPField(name: .eTag, value: "\"\(record.etag)\""))
+        headers.append(HTTPField(name: .lastModified, value: httpDate(seconds: lastModified)))
+        headers.append(HTTPField(name: .acceptRanges, value: "bytes"))
+        headers.append(HTTPField(name: .contentType, value: record.contentType))
         for (name, value) in record.headerMetadata {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         for (name, value) in record.userMetadata {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = MetadataEncoding.headerValue(value) }
         }
-        if !record.tags.isEmpty { headers[.init("x-amz-tagging-count")!] = String(record.tags.count) }
-        if let status = record.replicationStatus { headers[.init("x-amz-replication-status")!] = status }
+        if !record.tags.isEmpty { headers[.amzTaggingCount] = String(record.tags.count) }
+        if let status = record.replicationStatus { headers[.amzReplicationStatus] = status }
         // Whether the bytes are local or, after a transition, read through from a tier.
-        headers[.init("x-depot-local-copy")!] = record.localState == .present ? "present" : "evicted"
+        headers[.depotLocalCopy] = record.localState == .present ? "present" : "evicted"
         addVersionHeaders(record, &headers)
         customerKey?.addHeaders(&headers)
         addObjectLockHeaders(record, &headers)
@@ -74,7 +77,7 @@ extension S3Service {
             }
             let start = parts.prefix(number - 1).reduce(0, +)
             range = start..<(start + parts[number - 1])
-            headers[.init("x-amz-mp-parts-count")!] = String(parts.count)
+            headers[.amzMPPartsCount] = String(parts.count)
             // An empty part (an empty object's) has no byte to name in a Content-Range: 200.
             if !range.isEmpty && (!record.partSizes.isEmpty || r.headers[.range] != nil) {
                 status = .partialContent
@@ -84,11 +87,11 @@ extension S3Service {
             range = parsed
             status = .partialContent
             headers[.contentRange] = ByteRangeRequest.contentRange(range, size: record.size)
-        } else if r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+        } else if r.headers[.amzChecksumMode]?.uppercased() == "ENABLED" {
             for (algorithm, value) in record.checksums {
                 headers[HTTPField.Name("x-amz-checksum-" + algorithm.lowercased())!] = value
             }
-            if !record.checksumType.isEmpty { headers[.init("x-amz-checksum-type")!] = record.checksumType }
+            if !record.checksumType.isEmpty { headers[.amzChecksumType] = record.checksumType }
         }
         headers[.contentLength] = String(range.count)
         guard let reader else { return Response(status: status, headers: headers, body: ResponseBody()) }
@@ -129,6 +132,8 @@ extension S3Service {
 
     /// `response-content-type` and friends on GET (signed requests only, as S3 requires).
     func applyResponseOverrides(_ r: S3Request, _ headers: inout HTTPFields) {
+        // Most GETs have no query: no table of six pairs and six lookups for them.
+        guard !r.query.isEmpty else { return }
         let overrides: [(String, HTTPField.Name)] = [
             ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
             ("response-expires", .expires), ("response-cache-control", .cacheControl),
@@ -148,4 +153,16 @@ func parseRange(_ header: String, size: UInt64) throws -> Range<UInt64>? {
     case .partial(let range): return range
     case .unsatisfiable: throw S3Error.invalidRange(size: size)
     }
+}
+
+extension HTTPField.Name {
+    /// Names every GET or HEAD answers with or looks up, made once: `HTTPField.Name(_:)` checks its
+    /// text is a token on every call (`HTTPField.tokenValidity`, 0.4% of a 4 KiB GET's server CPU
+    /// with the other per-request names, RESULTS-NOTES "Small requests outside authentication").
+    static let depotLocalCopy = HTTPField.Name("x-depot-local-copy")!
+    static let amzTaggingCount = HTTPField.Name("x-amz-tagging-count")!
+    static let amzReplicationStatus = HTTPField.Name("x-amz-replication-status")!
+    static let amzMPPartsCount = HTTPField.Name("x-amz-mp-parts-count")!
+    static let amzChecksumMode = HTTPField.Name("x-amz-checksum-mode")!
+    static let amzChecksumType = HTTPField.Name("x-amz-checksum-type")!
 }

@@ -37,7 +37,7 @@ enum CanonicalBytes {
 
     /// `AWS4-HMAC-SHA256\n<time>\n<scope>\n<hex SHA-256 of the canonical request>`.
     static func appendStringToSign(
-        time: AmzDate, scope: CredentialScope, canonicalRequestHash: [UInt8], to out: inout [UInt8]
+        time: AmzDate, scope: CredentialScope, canonicalRequestHash: some Collection<UInt8>, to out: inout [UInt8]
     ) {
         out.append(contentsOf: AuthorizationHeader.algorithm.utf8)
         out.append(newline)
@@ -59,7 +59,7 @@ enum CanonicalBytes {
         out.append(contentsOf: CredentialScope.terminator.utf8)
     }
 
-    static func appendLowerHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+    static func appendLowerHex(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
         for b in bytes {
             out.append(lowerHexDigits[Int(b >> 4)])
             out.append(lowerHexDigits[Int(b & 0x0f)])

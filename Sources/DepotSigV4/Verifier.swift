@@ -169,10 +169,13 @@ public struct SigV4Verifier: Sendable {
     func stringToSignBytes(of claim: SigV4Claim) throws(SigV4Error) -> [UInt8] {
         var bytes = [UInt8]()
         try appendCanonicalRequest(of: claim, to: &bytes)
-        let canonicalRequestHash = bytes.withUnsafeBytes { DigestAlgorithm.sha256.hash($0) }
-        bytes.removeAll(keepingCapacity: true)
-        CanonicalBytes.appendStringToSign(
-            time: claim.time, scope: claim.scope, canonicalRequestHash: canonicalRequestHash, to: &bytes)
+        // Hashed into 32 bytes on the stack (DigestAlgorithm.sha256(_:into:)): no EVP context, no arrays.
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { hash in
+            bytes.withUnsafeBytes { DigestAlgorithm.sha256($0, into: hash) }
+            bytes.removeAll(keepingCapacity: true)
+            CanonicalBytes.appendStringToSign(
+                time: claim.time, scope: claim.scope, canonicalRequestHash: UnsafeRawBufferPointer(hash), to: &bytes)
+        }
         return bytes
     }
 

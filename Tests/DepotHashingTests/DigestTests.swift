@@ -1,4 +1,5 @@
 import DepotHashing
+import TestRandomness
 import Testing
 
 /// Known-answer vectors: FIPS 180-2 (SHA-256, SHA-1), RFC 1321 (MD5), RFC 4231 (HMAC-SHA256).
@@ -13,6 +14,25 @@ struct DigestTests {
         #expect(
             Hex.encode(DigestAlgorithm.sha256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    /// The stack one-shot against OpenSSL's EVP digest, across every tail length around the padding's
+    /// one-or-two-block boundary (55/56 bytes past a block) and a few longer inputs.
+    @Test func sha256IntoBufferMatchesEVP() {
+        var generator = SplitMix64(seed: 41)
+        let source = (0..<4_200).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        for length in Array(0...200) + [255, 256, 257, 1_000, 4_096, 4_200] {
+            let message = Array(source.prefix(length))
+            let evp = StreamingDigest(.sha256)
+            evp.update(message)
+            var digest = [UInt8](repeating: 0xee, count: 33)
+            message.withUnsafeBytes { bytes in
+                digest.withUnsafeMutableBytes { DigestAlgorithm.sha256(bytes, into: $0) }
+            }
+            #expect(Array(digest.prefix(32)) == evp.finalize(), "length \(length)")
+            #expect(digest[32] == 0xee, "writes 32 bytes only")
+            #expect(DigestAlgorithm.sha256.hash(message).count == 32)
+        }
     }
 
     @Test func sha256OfOneMillionAIncremental() {
