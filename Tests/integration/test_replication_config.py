@@ -26,7 +26,7 @@ from minio.replicationconfig import DeleteMarkerReplication, Destination, Replic
 from admin_client import Admin
 from backends import Moto
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, aws_env, run_depot
-from waiting import wait_for
+from waiting import wait_for, wait_for_replication
 
 ROLE = "arn:aws:iam::123456789012:role/depot-replication"
 
@@ -82,10 +82,6 @@ def remote(tier, bucket, key):
         return None
 
 
-def wait_for_status(s3, bucket, key, want="COMPLETED"):
-    wait_for(lambda: s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus") == want, what=f"{key} {want}")
-
-
 def policies_by_name(server):
     status, body = Admin(server.endpoint).get("/admin/v1/policies")
     assert status == 200, body
@@ -120,7 +116,7 @@ def test_awscli_round_trip_and_the_rule_acts(setup):
     data = os.urandom(300_000)
     s3.put_object(Bucket=bucket, Key="cam/1.mp4", Body=data, Metadata={"camera": "front"})
     s3.put_object(Bucket=bucket, Key="other/2.mp4", Body=b"not replicated")
-    wait_for_status(s3, bucket, "cam/1.mp4")
+    wait_for_replication(s3, bucket, "cam/1.mp4")
     assert s3.get_object(Bucket=bucket, Key="cam/1.mp4")["ReplicationStatus"] == "COMPLETED"
     assert hashlib.sha256(remote(tier, "archive", f"{bucket}/cam/1.mp4")).digest() == hashlib.sha256(data).digest()
     assert tier.head_object(Bucket="archive", Key=f"{bucket}/cam/1.mp4")["Metadata"]["camera"] == "front"
@@ -203,7 +199,7 @@ def test_minio_client_round_trip_and_the_rule_as_a_policy(setup):
     # It acts: a tagged object goes to cloud2 (moto's archive2), an untagged one does not.
     s3.put_object(Bucket=bucket, Key="tagged/a.mp4", Body=b"A" * 1000, Tagging="team=a")
     s3.put_object(Bucket=bucket, Key="tagged/b.mp4", Body=b"B" * 1000)
-    wait_for_status(s3, bucket, "tagged/a.mp4")
+    wait_for_replication(s3, bucket, "tagged/a.mp4")
     assert remote(tier, "archive2", f"{bucket}/tagged/a.mp4") == b"A" * 1000
     assert "ReplicationStatus" not in s3.head_object(Bucket=bucket, Key="tagged/b.mp4")
     dry = run_depot("policy", "dry-run", "s3-replication:minio-rec:tagged", "--json", env=env)
@@ -245,7 +241,7 @@ def test_delete_markers_follow_the_rule_of_highest_priority(setup):
     for key in ("kept/x.mp4", "gone/y.mp4", "by-id/z.mp4"):
         versions[key] = s3.put_object(Bucket=bucket, Key=key, Body=key.encode() * 100)["VersionId"]
     for key in ("kept/x.mp4", "gone/y.mp4", "by-id/z.mp4"):
-        wait_for_status(s3, bucket, key)
+        wait_for_replication(s3, bucket, key)
         assert remote(tier, "archive", f"{bucket}/{key}") == key.encode() * 100
     # A DELETE naming the version is never replicated, as in S3, even under DeleteMarkerReplication.
     s3.delete_object(Bucket=bucket, Key="by-id/z.mp4", VersionId=versions["by-id/z.mp4"])

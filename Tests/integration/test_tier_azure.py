@@ -8,7 +8,6 @@ import base64
 import hashlib
 import os
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +18,7 @@ from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
 
 from backends import free_port
 from conftest import DepotServer, run_depot
+from waiting import wait_for_replication
 
 ACCOUNT = "depotacct"
 KEY = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
@@ -149,15 +149,6 @@ def status(s3, key):
     return s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
 
 
-def wait_status(s3, key, want, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if status(s3, key) == want:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{key}: {status(s3, key)}, wanted {want}")
-
-
 def test_put_blob_and_block_list_with_shared_key(tmp_path, receiver):
     server = start(tmp_path, receiver.endpoint, f"accountKey: \"{KEY}\"")
     try:
@@ -167,7 +158,7 @@ def test_put_blob_and_block_list_with_shared_key(tmp_path, receiver):
             s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4",
                           Metadata={"event-instancename": "front"})
         for key in objects:
-            wait_status(s3, key, "COMPLETED")
+            wait_for_replication(s3, "rec", key, "COMPLETED")
         assert receiver.refused == [] and receiver.requests >= 1 + 13 + 1 + 1  # Put Blob; blocks, list, properties
         for key, data in objects.items():
             stored, headers = receiver.blobs[key]
@@ -187,7 +178,7 @@ def test_a_wrong_key_is_refused_and_recorded(tmp_path):
     try:
         s3 = server.client()
         s3.put_object(Bucket="rec", Key="k.mp4", Body=b"x" * 10)
-        wait_status(s3, "k.mp4", "FAILED", timeout=90)
+        wait_for_replication(s3, "rec", "k.mp4", "FAILED", timeout=90)
         assert receiver.refused and "k.mp4" not in receiver.blobs
         check = run_depot("tier", "check", "azure", env={"DEPOT_ENDPOINT": server.endpoint})
         assert check.returncode != 0 and "AuthenticationFailed" in check.stdout + check.stderr
@@ -201,7 +192,7 @@ def test_sas_token(tmp_path, receiver):
     try:
         s3 = server.client()
         s3.put_object(Bucket="rec", Key="sas.mp4", Body=b"s" * 100)
-        wait_status(s3, "sas.mp4", "COMPLETED")
+        wait_for_replication(s3, "rec", "sas.mp4", "COMPLETED")
         assert receiver.blobs["sas.mp4"][0] == b"s" * 100
     finally:
         server.cleanup()

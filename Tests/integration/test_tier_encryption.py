@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from admin_client import Admin
 from conftest import ROOT_PASSWORD, ROOT_USER, DepotServer, run_depot
-from test_tiering import moto, wait_for_status  # noqa: F401  (moto is a fixture)
+from waiting import wait_for_replication
+from test_tiering import moto  # noqa: F401  (moto is a fixture)
 
 MAGIC = b"\x00DEPOT-SEALED\x00v1"
 CUSTOMER_KEY = os.urandom(32)
@@ -71,7 +72,7 @@ def test_plaintext_copies_use_the_tiers_own_encryption(tmp_path, moto):  # noqa:
         for key, (body, extra) in bodies.items():
             s3.put_object(Bucket="rec", Key=key, Body=body, **extra)
         for key, (body, _) in bodies.items():
-            wait_for_status(s3, "rec", key)
+            wait_for_replication(s3, "rec", key)
             on_aes = remote.head_object(Bucket="archive", Key=key)
             assert on_aes["ServerSideEncryption"] == "AES256", (key, on_aes)
             on_kms = remote.head_object(Bucket="kms-archive", Key=key)
@@ -120,8 +121,8 @@ def test_ciphertext_copies_are_sealed_and_sse_c_objects_go_too(tmp_path, moto): 
         s3.put_object(Bucket="rec", Key="s3.mp4", Body=secret, ServerSideEncryption="AES256")
         s3.put_object(Bucket="rec", Key="customer.mp4", Body=customer, **SSE_C)
         s3.put_object(Bucket="rec", Key="plain.mp4", Body=b"plain control")
-        wait_for_status(s3, "rec", "s3.mp4")
-        wait_for_status(s3, "rec", "plain.mp4")
+        wait_for_replication(s3, "rec", "s3.mp4")
+        wait_for_replication(s3, "rec", "plain.mp4")
         deadline = time.time() + 60
         while time.time() < deadline and s3.head_object(Bucket="rec", Key="customer.mp4", **SSE_C).get(
                 "ReplicationStatus") != "COMPLETED":
@@ -281,7 +282,7 @@ def test_admin_api_takes_and_shows_the_settings(tmp_path, moto):  # noqa: F811
         assert status == 201 and policy["replicate"]["encryptedObjects"] == "ciphertext", policy
         s3 = server.client()
         s3.put_object(Bucket="rec", Key="a.mp4", Body=b"api secret", ServerSideEncryption="AES256")
-        wait_for_status(s3, "rec", "a.mp4")
+        wait_for_replication(s3, "rec", "a.mp4")
         stored = remote.get_object(Bucket="archive", Key="a.mp4")
         assert stored["ServerSideEncryption"] == "aws:kms" and stored["Body"].read()[:16] == MAGIC
     finally:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from backends import free_port, wait_for_port
 from conftest import DepotServer, run_depot
+from waiting import wait_for_replication
 
 
 @pytest.fixture
@@ -39,15 +40,6 @@ def remote(emulator, name, media=True):
     if media:
         return requests.get(f"{emulator}/download/storage/v1/b/archive/o/{encoded}?alt=media", timeout=30)
     return requests.get(f"{emulator}/storage/v1/b/archive/o/{encoded}", timeout=30)
-
-
-def wait_completed(s3, key, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus") == "COMPLETED":
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{key} did not replicate")
 
 
 def test_gcs_tier_replicates_reads_through_and_checks(tmp_path, emulator):
@@ -70,7 +62,7 @@ policies:
             s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4",
                           Metadata={"event-instancename": "front door"})
         for key in objects:
-            wait_completed(s3, key)
+            wait_for_replication(s3, "rec", key)
         for key, data in objects.items():
             got = remote(emulator, "site-a/" + key)
             assert got.status_code == 200 and got.content == data, key
@@ -193,7 +185,7 @@ policies:
         for i in range(3):
             s3.put_object(Bucket="rec", Key=f"k{i}", Body=b"signed" * 100)
         for i in range(3):
-            wait_completed(s3, f"k{i}")
+            wait_for_replication(s3, "rec", f"k{i}")
         assert len(tokens.calls) == 1  # the token is reused
         assert proxy.authorizations and set(proxy.authorizations) == {"Bearer token-from-test"}
     finally:

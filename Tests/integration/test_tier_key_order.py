@@ -12,8 +12,8 @@ import pytest
 
 from backends import Moto, TcpProxy
 from conftest import DepotServer
-from test_tiering import wait_for_status
 from test_tiering_completion import config_for
+from waiting import wait_for_replication
 
 MIB = 1024 * 1024
 
@@ -73,7 +73,7 @@ def test_an_overwritten_objects_slow_copy_does_not_land_after_its_replacement(tm
         assert proxy.forwarded >= 2 * MIB, "the older object's copy never started"
         newer = b"the replacement"
         s3.put_object(Bucket="rec", Key="cam.mp4", Body=newer)
-        wait_for_status(s3, "rec", "cam.mp4")
+        wait_for_replication(s3, "rec", "cam.mp4")
         proxy.wait_idle()
         assert tier.get_object(Bucket="archive", Key="cam.mp4")["Body"].read() == newer
     finally:

@@ -26,6 +26,7 @@ import requests
 from admin_client import Admin
 from backends import free_port
 from conftest import DepotServer, run_depot
+from waiting import wait_for_replication
 
 MIB = 1 << 20
 ACCESS, SECRET = "AGENTKEY", "agent-secret-1234"
@@ -103,17 +104,6 @@ def full_log(server):
         return f.read().decode(errors="replace")
 
 
-def wait_completed(s3, key, timeout=30):
-    deadline = time.time() + timeout
-    status = None
-    while time.time() < deadline:
-        status = s3.head_object(Bucket="rec", Key=key).get("ReplicationStatus")
-        if status == "COMPLETED":
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{key}: replication status {status}")
-
-
 def metadata_without_upload_time(server, key):
     return {k: v for k, v in server.client().head_object(Bucket="rec", Key=key)["Metadata"].items() if k != "uploadtime"}
 
@@ -156,7 +146,7 @@ def test_recordings_arrive_byte_identical_with_their_metadata(sites):
             s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4",
                           Metadata={"productid": "s3-cam", "fps": "30", "capture": "IPCamera"})
     for key in recordings:
-        wait_completed(s3, key)
+        wait_for_replication(s3, "rec", key)
     for key, (data, door) in recordings.items():
         edge_metadata, remote_metadata = assert_arrived(edge, remote, key, data)
         if door != "s3":
@@ -198,7 +188,7 @@ def test_on_demand_forward_to_a_remote_provider(sites):
     r = requests.post(edge.endpoint + "/api/storage/forward/media", timeout=10,
                       headers=dict(AUTH, **{"X-Kerberos-Storage-FileName": key}))
     assert r.status_code == 200, r.text
-    wait_completed(s3, key)
+    wait_for_replication(s3, "rec", key)
     got = remote.client().get_object(Bucket="archive", Key=key)
     assert got["Body"].read() == data and got["Metadata"]["productid"] == "agent-3"
     assert got["Metadata"]["provider"] == "archive"
@@ -217,8 +207,8 @@ def test_three_chained_sites(tmp_path):
         data = os.urandom(2 * MIB + 11)
         key = "cedric/1700000000_6-967003_gate_0-0-0-0_-1_9000.mp4"
         tus_upload(edge, "cedric", key.split("/")[1], data, CAMERA)
-        wait_completed(edge.client(), key)
-        wait_completed(region.client(), key)
+        wait_for_replication(edge.client(), "rec", key)
+        wait_for_replication(region.client(), "rec", key)
         _, at_hq = assert_arrived(edge, hq, key, data)
         assert at_hq == metadata_without_upload_time(edge, key)
     finally:
@@ -233,7 +223,7 @@ def test_read_through_delete_and_check(sites):
     data = os.urandom(2 * MIB + 4321)
     key = "cam1/1700000000_6-967003_cam1_0-0-0-0_-1_5000.mp4"
     s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4")
-    wait_completed(s3, key)
+    wait_for_replication(s3, "rec", key)
     deadline = time.time() + 20
     while s3.head_object(Bucket="rec", Key=key)["ResponseMetadata"]["HTTPHeaders"].get("x-depot-local-copy") != "evicted":
         assert time.time() < deadline, "the recording was not evicted"
@@ -290,7 +280,7 @@ def test_remote_killed_mid_forward_resumes_at_its_offset(sites):
     remote.start()  # same port and data: the edge's tier still points at it
     kept = remote_upload_offset(remote)
     assert kept >= 2 * MIB
-    wait_completed(edge.client(), KEY, timeout=40)
+    wait_for_replication(edge.client(), "rec", KEY, timeout=40)
     assert_arrived(edge, remote, KEY, data)
     # The edge asked the restarted remote for the offset and sent only the rest.
     assert any(offset >= kept for offset in resumed_offsets(edge)), full_log(edge)[-3000:]
@@ -305,7 +295,7 @@ def test_edge_killed_mid_forward_resumes_after_its_restart(sites):
     wait_for_remote_offset(remote, 2 * MIB)
     edge.kill9()
     edge.start()  # the same data: the task is still queued, and the tus upload's id is in the index
-    wait_completed(edge.client(), KEY, timeout=40)
+    wait_for_replication(edge.client(), "rec", KEY, timeout=40)
     assert_arrived(edge, remote, KEY, data)
     assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), full_log(edge)[-3000:]
     assert "from the start" not in full_log(edge)
@@ -409,7 +399,7 @@ def test_a_vault_tier_made_through_the_admin_api(tmp_path):
         data = os.urandom(3 * MIB + 3)
         legacy_upload(edge, "cam", "1700000000_6-967003_cam_0-0-0-0_-1_100.mp4", data, {})
         key = "cam/1700000000_6-967003_cam_0-0-0-0_-1_100.mp4"
-        wait_completed(edge.client(), key)
+        wait_for_replication(edge.client(), "rec", key)
         assert remote.client().get_object(Bucket="rec", Key="edge-1/" + key)["Body"].read() == data
         # Wrong credentials: the check says what the remote answered.
         status, _ = admin.put("/admin/v1/tiers/hq", dict(document, secretKey="wrong"))
@@ -433,7 +423,7 @@ def test_an_upload_gone_on_the_remote_starts_over(sites):
     s3 = remote.client()
     upload = s3.list_multipart_uploads(Bucket="rec")["Uploads"][0]
     s3.abort_multipart_upload(Bucket="rec", Key=upload["Key"], UploadId=upload["UploadId"])
-    wait_completed(edge.client(), KEY, timeout=30)
+    wait_for_replication(edge.client(), "rec", KEY, timeout=30)
     assert_arrived(edge, remote, KEY, data)
     assert re.search(r"upload \S+ is gone \(HTTP 404\); uploading \S+ from the start", full_log(edge)), full_log(edge)[-3000:]
     assert s3.list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
@@ -450,7 +440,7 @@ def test_a_graceful_stop_pauses_the_forward_at_a_chunk_and_it_resumes(sites):
     assert time.time() - started < 4
     assert "for the shutdown" in full_log(edge)
     edge.start()
-    wait_completed(edge.client(), KEY, timeout=40)
+    wait_for_replication(edge.client(), "rec", KEY, timeout=40)
     assert_arrived(edge, remote, KEY, data)
     assert any(offset >= 2 * MIB for offset in resumed_offsets(edge)), full_log(edge)[-3000:]
     assert remote.client().list_multipart_uploads(Bucket="rec").get("Uploads", []) == []
@@ -463,7 +453,7 @@ def test_a_lost_answer_to_the_final_patch_is_not_sent_again(sites):
         s3 = edge.client()
         data = os.urandom(2 * MIB + 3)
         s3.put_object(Bucket="rec", Key="cam1/lost.mp4", Body=data, ContentType="video/mp4")
-        wait_completed(s3, "cam1/lost.mp4")
+        wait_for_replication(s3, "rec", "cam1/lost.mp4")
         assert proxy.answers_lost == 1
         assert_arrived(edge, remote, "cam1/lost.mp4", data)
         # The HEAD after the cut found the upload finished, and the remote's copy its MD5.
@@ -487,7 +477,7 @@ def test_a_remote_without_tus_gets_the_legacy_post(sites):
             else:
                 s3.put_object(Bucket="rec", Key=key, Body=data, ContentType="video/mp4", Metadata={"productid": "s3-cam"})
         for key, data in recordings.items():
-            wait_completed(s3, key)
+            wait_for_replication(s3, "rec", key)
             edge_metadata, remote_metadata = assert_arrived(edge, remote, key, data)
             if key.startswith("cedric/"):
                 assert remote_metadata == edge_metadata, key

@@ -7,6 +7,7 @@ import pytest
 
 from backends import Moto, free_port
 from conftest import DepotServer
+from waiting import wait_for_replication
 
 
 @pytest.fixture
@@ -34,17 +35,6 @@ policies:
     return str(config)
 
 
-def wait_for_status(s3, bucket, key, want="COMPLETED", timeout=90):
-    deadline = time.time() + timeout
-    status = None
-    while time.time() < deadline:
-        status = s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus")
-        if status == want:
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"{key}: replication status {status}, wanted {want}")
-
-
 def test_objects_replicate_to_s3_and_filesystem_tiers(tmp_path, moto):
     moto_endpoint, tier = moto
     nas = tmp_path / "nas"
@@ -65,7 +55,7 @@ def test_objects_replicate_to_s3_and_filesystem_tiers(tmp_path, moto):
             s3.put_object(Bucket="recordings", Key=name, Body=big, Metadata={"event-instancename": name[:5]})
             objects[name] = big
         for key in objects:
-            wait_for_status(s3, "recordings", key)
+            wait_for_replication(s3, "recordings", key)
         for key, data in objects.items():
             remote = tier.get_object(Bucket="archive", Key="site-a/" + key)
             assert hashlib.sha256(remote["Body"].read()).digest() == hashlib.sha256(data).digest(), key
@@ -102,7 +92,7 @@ def test_replication_survives_a_tier_outage_and_a_restart(tmp_path, moto):
             f.write(text)
         server.start()
         s3 = server.client()
-        wait_for_status(s3, "recordings", "during-outage.mp4", timeout=120)
+        wait_for_replication(s3, "recordings", "during-outage.mp4", timeout=120)
         assert tier.get_object(Bucket="archive", Key="site-a/during-outage.mp4")["Body"].read() == data
     finally:
         server.cleanup()
@@ -180,7 +170,7 @@ policies:
         result = run_depot("replicate", "recordings", "cam-b/0.mp4", "missing.mp4", "--tier", "cloud", *keys)
         assert "missing.mp4" in result.stdout
         for key in [f"cam-a/{i}.mp4" for i in range(5)] + ["cam-b/0.mp4"]:
-            wait_for_status(s3, "recordings", key)
+            wait_for_replication(s3, "recordings", key)
         assert len(tier.list_objects_v2(Bucket="archive")["Contents"]) == 6
         # Asking again does not send again: the copy is confirmed.
         again = run_depot("replicate", "recordings", "cam-b/0.mp4", "--tier", "cloud", *keys)
@@ -212,10 +202,10 @@ policies:
         keys = ["--endpoint", server.endpoint, "--access-key", ROOT_USER, "--secret-key", ROOT_PASSWORD]
         result = run_depot("replicate", "recordings", "--policy", "later", "--existing", "--tier", "cloud", *keys)
         assert result.returncode == 0 and "queued 2" in result.stdout, result.stdout + result.stderr
-        wait_for_status(s3, "recordings", "cam-1/a.mp4")
-        wait_for_status(s3, "recordings", "cam-1/b.mp4")
+        wait_for_replication(s3, "recordings", "cam-1/a.mp4")
+        wait_for_replication(s3, "recordings", "cam-1/b.mp4")
         assert sorted(o["Key"] for o in tier.list_objects_v2(Bucket="archive")["Contents"]) == ["cam-1/a.mp4", "cam-1/b.mp4"]
-        wait_for_status(s3, "recordings", "doomed/d.mp4", want="FAILED")
+        wait_for_replication(s3, "recordings", "doomed/d.mp4", want="FAILED")
         failed = json.loads(run_depot("replication", "list", "--failed", "--json", *keys, check=True).stdout)["failed"]
         assert [(f["key"], f["tier"], f["attempts"]) for f in failed] == [("doomed/d.mp4", "gone", 1)]
         assert failed[0]["lastError"]
@@ -241,7 +231,7 @@ policies:
     try:
         s3 = server.client()
         s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"x" * 1000)
-        wait_for_status(s3, "recordings", "cam/x.mp4")
+        wait_for_replication(s3, "recordings", "cam/x.mp4")
         assert (nas / "cam" / "x.mp4").exists() and (keep / "cam" / "x.mp4").exists()
         s3.delete_object(Bucket="recordings", Key="cam/x.mp4")
         deadline = time.time() + 20

@@ -8,6 +8,7 @@ import pytest
 from admin_client import Admin
 from backends import Moto
 from conftest import DepotServer
+from waiting import wait_for_replication
 
 
 @pytest.fixture
@@ -49,17 +50,6 @@ def nas_config(tmp_path, nas, replicate="to: [nas]", tier="", policy="", storage
     return str(config)
 
 
-def wait_for_status(s3, key, want="COMPLETED", timeout=30, **extra):
-    deadline = time.time() + timeout
-    status = None
-    while time.time() < deadline:
-        status = s3.head_object(Bucket="rec", Key=key, **extra).get("ReplicationStatus")
-        if status == want:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{key}: replication status {status}, wanted {want}")
-
-
 def test_replicate_versions_option_is_parsed_and_shown(tmp_path):
     nas = tmp_path / "nas"
     nas.mkdir()
@@ -94,7 +84,7 @@ def test_copy_of_a_version_carries_its_version_id(tmp_path, moto):
         s3 = server.client()
         # Unversioned first: the copy's metadata is the user's only.
         s3.put_object(Bucket="rec", Key="plain.mp4", Body=b"plain", Metadata={"camera": "front"})
-        wait_for_status(s3, "plain.mp4")
+        wait_for_replication(s3, "rec", "plain.mp4")
         assert tier.head_object(Bucket="archive", Key="plain.mp4")["Metadata"] == {"camera": "front"}
         assert os.listxattr(nas / "plain.mp4").count("user.meta.depot-version-id") == 0
 
@@ -102,7 +92,7 @@ def test_copy_of_a_version_carries_its_version_id(tmp_path, moto):
         first = os.urandom(3000)
         second = os.urandom(5000)
         v1 = s3.put_object(Bucket="rec", Key="cam.mp4", Body=first, Metadata={"camera": "front"})["VersionId"]
-        wait_for_status(s3, "cam.mp4")
+        wait_for_replication(s3, "rec", "cam.mp4")
         remote = tier.get_object(Bucket="archive", Key="cam.mp4")
         assert remote["Body"].read() == first
         assert remote["Metadata"] == {"camera": "front", "depot-version-id": v1}
@@ -111,8 +101,8 @@ def test_copy_of_a_version_carries_its_version_id(tmp_path, moto):
         v2 = s3.put_object(Bucket="rec", Key="cam.mp4", Body=second,
                            Metadata={"camera": "front", "depot-version-id": "forged"})["VersionId"]
         assert v2 != v1
-        wait_for_status(s3, "cam.mp4")
-        wait_for_status(s3, "cam.mp4", VersionId=v2)
+        wait_for_replication(s3, "rec", "cam.mp4")
+        wait_for_replication(s3, "rec", "cam.mp4", VersionId=v2)
         remote = tier.get_object(Bucket="archive", Key="cam.mp4")
         assert remote["Body"].read() == second
         assert remote["Metadata"] == {"camera": "front", "depot-version-id": v2}
@@ -169,7 +159,7 @@ def test_every_version_goes_to_the_tiers_with_its_id(tmp_path, moto):
         s3 = server.client()
         made = put_versions(s3)
         for version_id, _ in made:
-            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            wait_for_replication(s3, "rec", "cam.mp4", VersionId=version_id)
         for version_id, data in made:
             remote = tier.get_object(Bucket="archive", Key=version_copy("cam.mp4", version_id))
             assert remote["Body"].read() == data, version_id
@@ -201,8 +191,8 @@ def test_current_only_policy_sends_no_older_version(tmp_path, moto):
     try:
         s3 = server.client()
         made = put_versions(s3)
-        wait_for_status(s3, "cam.mp4")
-        wait_for_status(s3, "source.mp4")
+        wait_for_replication(s3, "rec", "cam.mp4")
+        wait_for_replication(s3, "rec", "source.mp4")
         assert tier_keys(tier) == ["cam.mp4", "source.mp4"]
         assert sorted(str(p.relative_to(nas)) for p in nas.rglob("*") if p.is_file()) == ["cam.mp4", "source.mp4"]
         assert tier.get_object(Bucket="archive", Key="cam.mp4")["Body"].read() == made[-1][1]
@@ -220,7 +210,7 @@ def test_deleting_a_version_deletes_its_copies(tmp_path, moto):
         s3 = server.client()
         made = put_versions(s3)
         for version_id, _ in made:
-            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            wait_for_replication(s3, "rec", "cam.mp4", VersionId=version_id)
         oldest = made[0][0]
         s3.delete_object(Bucket="rec", Key="cam.mp4", VersionId=oldest)
         wait_until(lambda: version_copy("cam.mp4", oldest) not in tier_keys(tier), "the S3 tier's copy is deleted")
@@ -258,7 +248,7 @@ def test_an_evicted_older_version_is_read_through_from_its_own_copy(tmp_path):
         wait_until(evicted, "the first version is evicted")
         second_bytes = os.urandom(6000)
         second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=second_bytes)["VersionId"]
-        wait_for_status(s3, "cam.mp4", VersionId=second)
+        wait_for_replication(s3, "rec", "cam.mp4", VersionId=second)
         assert evicted(VersionId=first)
         got = s3.get_object(Bucket="rec", Key="cam.mp4", VersionId=first)
         assert got["Body"].read() == first_bytes
@@ -293,7 +283,7 @@ def test_each_versions_tier_state_survives_an_index_rebuild(tmp_path):
         ids = [s3.put_object(Bucket="rec", Key="cam.mp4", Body=os.urandom(50_000 + i))["VersionId"] for i in range(4)]
         assert s3.head_object(Bucket="rec", Key="cam.mp4", VersionId=ids[0])["ReplicationStatus"] == "PENDING"
         for version_id in ids:
-            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            wait_for_replication(s3, "rec", "cam.mp4", VersionId=version_id)
             assert (nas / version_copy("cam.mp4", version_id)).exists()
         server.stop()
         before = run_depot("index", "dump", "--data", server.data_dir, check=True).stdout
@@ -320,7 +310,7 @@ def test_expiring_tier_copies_takes_the_current_versions_own_copy_too(tmp_path):
         s3.put_bucket_versioning(Bucket="rec", VersioningConfiguration={"Status": "Enabled"})
         older = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"1" * 3000)["VersionId"]
         current = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"2" * 3000)["VersionId"]
-        wait_for_status(s3, "cam.mp4", VersionId=older)
+        wait_for_replication(s3, "rec", "cam.mp4", VersionId=older)
         wait_until(lambda: not (nas / "cam.mp4").exists() and not (nas / version_copy("cam.mp4", current)).exists(),
                    "the current version's tier copies expire")
         assert (nas / version_copy("cam.mp4", older)).read_bytes() == b"1" * 3000
@@ -347,7 +337,7 @@ def test_queued_version_copies_survive_a_restart(tmp_path):
         server.start()
         s3 = server.client()
         for version_id, data in made.items():
-            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            wait_for_replication(s3, "rec", "cam.mp4", VersionId=version_id)
             assert (nas / version_copy("cam.mp4", version_id)).read_bytes() == data
     finally:
         server.cleanup()
@@ -364,13 +354,13 @@ def test_a_version_made_current_again_returns_to_the_plain_key(tmp_path):
         first = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"1" * 2000)["VersionId"]
         second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"2" * 2000)["VersionId"]
         for version_id in (first, second):
-            wait_for_status(s3, "cam.mp4", VersionId=version_id)
+            wait_for_replication(s3, "rec", "cam.mp4", VersionId=version_id)
         assert (nas / "cam.mp4").read_bytes() == b"2" * 2000
         s3.delete_object(Bucket="rec", Key="cam.mp4", VersionId=second)
         wait_until(lambda: (nas / "cam.mp4").exists() and (nas / "cam.mp4").read_bytes() == b"1" * 2000,
                    "the plain key holds the first version again")
         wait_until(lambda: not (nas / version_copy("cam.mp4", second)).exists(), "the second version's copy goes")
-        wait_for_status(s3, "cam.mp4")
+        wait_for_replication(s3, "rec", "cam.mp4")
         # A delete marker removes the plain copy; deleting the marker brings it back.
         marker = s3.delete_object(Bucket="rec", Key="cam.mp4")["VersionId"]
         wait_until(lambda: not (nas / "cam.mp4").exists(), "the delete marker removes the plain copy")
@@ -399,7 +389,7 @@ def test_on_demand_replication_keeps_the_versions_own_copy(tmp_path):
         status, body = admin.post("/admin/v1/replicate", {"bucket": "rec", "tier": "nas", "keys": ["cam.mp4"]})
         assert status == 202, body
         second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=second_bytes)["VersionId"]
-        wait_for_status(s3, "cam.mp4", VersionId=first)
+        wait_for_replication(s3, "rec", "cam.mp4", VersionId=first)
         assert (nas / version_copy("cam.mp4", first)).read_bytes() == first_bytes
         assert os.getxattr(nas / version_copy("cam.mp4", first), "user.meta.depot-version-id").decode() == first
         # The second version was never asked for.
@@ -420,7 +410,7 @@ def test_failed_copies_of_older_versions_are_listed_and_retried(tmp_path):
         first = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"1" * 1000)["VersionId"]
         second = s3.put_object(Bucket="rec", Key="cam.mp4", Body=b"2" * 1000)["VersionId"]
         for version_id in (first, second):
-            wait_for_status(s3, "cam.mp4", want="FAILED", VersionId=version_id)
+            wait_for_replication(s3, "rec", "cam.mp4", want="FAILED", VersionId=version_id)
         failed = admin.get("/admin/v1/replication/failed")[1]["failed"]
         assert sorted((f["key"], f.get("versionId", "")) for f in failed) == [("cam.mp4", ""), ("cam.mp4", first)], failed
         nas.unlink()
@@ -428,7 +418,7 @@ def test_failed_copies_of_older_versions_are_listed_and_retried(tmp_path):
         status, body = admin.post("/admin/v1/replication/retry", {"bucket": "rec"})
         assert status == 200 and body["requeued"] == 2, body
         for version_id, data in ((first, b"1" * 1000), (second, b"2" * 1000)):
-            wait_for_status(s3, "cam.mp4", VersionId=version_id, timeout=60)
+            wait_for_replication(s3, "rec", "cam.mp4", VersionId=version_id, timeout=60)
             assert (nas / version_copy("cam.mp4", version_id)).read_bytes() == data
         assert (nas / "cam.mp4").read_bytes() == b"2" * 1000
         assert admin.get("/admin/v1/replication/failed")[1]["failed"] == []
@@ -460,7 +450,7 @@ policies:
         locked = s3.put_object(Bucket="evidence", Key="clip.mp4", Body=b"e" * 2000, ObjectLockMode="GOVERNANCE",
                                ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")["VersionId"]
         plain = s3.put_object(Bucket="evidence", Key="note.txt", Body=b"n")["VersionId"]
-        wait_for_status_in = lambda key, v: wait_for_status_bucket(s3, "evidence", key, v)  # noqa: E731
+        wait_for_status_in = lambda key, v: wait_for_replication(s3, "evidence", key, VersionId=v)  # noqa: E731
         wait_for_status_in("clip.mp4", locked)
         wait_for_status_in("note.txt", plain)
         for key in ("clip.mp4", version_copy("clip.mp4", locked)):
@@ -476,14 +466,3 @@ policies:
         assert "ObjectLockMode" not in tier.head_object(Bucket="vault", Key="note.txt")
     finally:
         server.cleanup()
-
-
-def wait_for_status_bucket(s3, bucket, key, version_id, timeout=30):
-    deadline = time.time() + timeout
-    status = None
-    while time.time() < deadline:
-        status = s3.head_object(Bucket=bucket, Key=key, VersionId=version_id).get("ReplicationStatus")
-        if status == "COMPLETED":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{key}: replication status {status}")

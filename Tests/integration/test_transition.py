@@ -6,7 +6,8 @@ import os
 import time
 
 from conftest import DepotServer, run_depot
-from test_tiering import moto, wait_for_status  # noqa: F401  (moto is a fixture)
+from waiting import wait_for_replication
+from test_tiering import moto  # noqa: F401  (moto is a fixture)
 
 
 def local_state(s3, key):

@@ -187,7 +187,7 @@ def test_replication_follows_the_current_version(tmp_path):
     replicated as an object (test_tiering_versions.py covers `versions: all`)."""
     import time
 
-    from test_tiering import wait_for_status
+    from waiting import wait_for_replication
 
     nas = tmp_path / "nas"
     config = tmp_path / "depot.yaml"
@@ -203,9 +203,9 @@ policies:
         s3 = server.client()
         enable(s3, "recordings")
         first = s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"1" * 1000)["VersionId"]
-        wait_for_status(s3, "recordings", "cam/x.mp4")
+        wait_for_replication(s3, "recordings", "cam/x.mp4")
         s3.put_object(Bucket="recordings", Key="cam/x.mp4", Body=b"2" * 1000)
-        wait_for_status(s3, "recordings", "cam/x.mp4")
+        wait_for_replication(s3, "recordings", "cam/x.mp4")
         assert (nas / "cam" / "x.mp4").read_bytes() == b"2" * 1000
         s3.delete_object(Bucket="recordings", Key="cam/x.mp4")
         deadline = time.time() + 20
