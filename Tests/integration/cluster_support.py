@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 
 import pytest
 
@@ -249,3 +248,33 @@ def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None, i
         if proxy:
             proxy.stop()
         moto.stop()
+
+
+def run_swift_suites(suites, timeout, **env):
+    """Runs the Swift Testing suites matching `suites` (a --filter pattern) from the test bundle the
+    same build made beside DEPOT_BIN (`swift build --build-tests`; `make test` does), with `env` added
+    to the environment (the database a PostgreSQL suite may use); asserts that the run succeeded with
+    no failed test and returns its output for the caller's own checks."""
+    from conftest import DEPOT_BIN, REPO
+
+    bundle = os.path.join(os.path.dirname(DEPOT_BIN), "depotPackageTests.xctest")
+    assert os.path.exists(bundle), f"{bundle} not built: run swift build --build-tests"
+    result = subprocess.run(
+        [bundle, "--testing-library", "swift-testing", "--filter", suites],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, env=dict(os.environ, NO_COLOR="1", **env))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "✘" not in output, output[-6000:]
+    return output
+
+
+def roll_back_migrations(sql, first):
+    """Puts a migrated index back as a depot before migration `first` left it: undoes the schema of
+    `first` and every later migration, newest first, and forgets them (`sql` runs one statement on
+    the index's database). The one place that knows what each migration added."""
+    assert first in (4, 5), f"no roll-back written for migration {first}"
+    sql("ALTER TABLE depot_tasks DROP COLUMN key_group")  # 5
+    sql("DROP FUNCTION depot_task_key_group(bytea)")  # 5
+    if first <= 4:
+        sql("DROP SEQUENCE depot_sequence")
+    sql(f"DELETE FROM depot_schema_migrations WHERE version >= {first}")

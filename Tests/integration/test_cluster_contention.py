@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from admin_client import Admin
-from cluster_support import cluster_nodes, fresh_database, postgres  # noqa: F401 (fixtures)
+from cluster_support import cluster_nodes, fresh_database, postgres, roll_back_migrations  # noqa: F401 (fixtures)
 from conftest import run_depot
 from event_receiver import Receiver
 
@@ -180,10 +180,7 @@ def test_the_sequence_migration_starts_where_an_existing_clusters_meta_row_left_
 
     # Back to the schema before migration 4 (and the later ones), with a cluster that had handed
     # out numbers.
-    sql("ALTER TABLE depot_tasks DROP COLUMN key_group")
-    sql("DROP FUNCTION depot_task_key_group(bytea)")
-    sql("DROP SEQUENCE depot_sequence")
-    sql("DELETE FROM depot_schema_migrations WHERE version >= 4")
+    roll_back_migrations(sql, 4)
     next_free = 0x0123_4567_89AB
     sql("INSERT INTO depot_meta (k, v) VALUES ('\\x73657175656e6365'::bytea, "
         f"'\\x{next_free.to_bytes(8, 'little').hex()}'::bytea)")
