@@ -303,6 +303,74 @@ struct MultiBufferHashingTests {
         }
     }
 
+    /// A writer held back by its full window does not depend on the worker getting a CPU either:
+    /// with the worker counted as running but never scheduled and a window of two pieces, each
+    /// writer runs the passes over its stream itself. Before, the first full window waited for
+    /// the worker for ever.
+    @Test(arguments: [1, nil] as [Int?])
+    func aWriterHeldBackRunsThePassesWhenTheWorkerIsBehind(minimumKernelLanes: Int?) async {
+        let service = MultiBufferHashing(
+            window: 128 << 10, md5MinimumKernelLanes: minimumKernelLanes, sha256MinimumKernelLanes: minimumKernelLanes)
+        service.workerHeldForTests = true
+        var generator = Generator(state: 0x5851_F42D_4C95_7F2D)
+        let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
+        let finished = DispatchSemaphore(value: 0)
+        let result = DigestsBox()
+        DispatchQueue(label: "held-back-writer").async {
+            let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
+            let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
+            // The streams take turns, 64 KiB at a time, so each pass finds several of them.
+            var offset = 0
+            while offset < inputs.map(\.count).max()! {
+                for (box, pair) in zip(boxes, streams) where offset < box.bytes.count {
+                    box.bytes.withUnsafeBytes { bytes in
+                        let piece = min(bytes.count - offset, 64 << 10)
+                        for stream in pair {
+                            stream.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + piece]), owner: { box })
+                        }
+                    }
+                }
+                offset += 64 << 10
+            }
+            result.set(streams.flatMap { $0.map { $0.finalize() } })
+            finished.signal()
+        }
+        let done = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            DispatchQueue(label: "held-back-wait").async {
+                continuation.resume(returning: finished.wait(timeout: .now() + 20) == .success)
+            }
+        }
+        #expect(done, "a writer with a full window did not go on within 20 s while the worker was held")
+        if done {
+            #expect(result.value == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
+        }
+    }
+
+    /// The worker's MD5 passes wait for company: a pass costs the same with one stream as with a
+    /// lane for each, and nobody waits for an MD5 before its upload's end. It waits while fewer
+    /// streams than the service's MD5 streams (at most a pass's worth) have blocks, unless one of
+    /// them must go now (its writer or `finalize` waits, or it holds half its window).
+    @Test func md5PassesWaitForCompany() {
+        let md5 = LaneFunction.md5(kernel: .best, minimumKernelLanes: 1)
+        let lanes = (0..<20).map { _ in LaneState(md5) }
+        let never = { (_: LaneState) in false }
+        let waits = { (count: Int, streams: Int) in
+            MultiBufferHashing.waitsForCompany(Array(lanes.prefix(count)), md5Streams: streams, mustGo: never)
+        }
+        #expect(waits(3, 8), "3 of 8 streams ready: wait for the others")
+        #expect(waits(7, 8))
+        #expect(!waits(8, 8), "every stream ready: a full pass")
+        #expect(!waits(1, 1), "a stream alone has no company to wait for")
+        #expect(waits(2, 3))
+        let most = MultiBufferHashing.mostLanes
+        #expect(!waits(most, 20), "a pass's worth of \(most) streams ready out of 20: go")
+        #expect(waits(most - 1, 20))
+        #expect(!waits(0, 8), "nothing to hash: nothing to wait for")
+        let urgent = lanes[1]
+        #expect(!MultiBufferHashing.waitsForCompany(Array(lanes.prefix(3)), md5Streams: 8, mustGo: { $0 === urgent }))
+        #expect(MultiBufferHashing.waitsForCompany(Array(lanes.prefix(3)), md5Streams: 8, mustGo: { $0 === lanes[5] }))
+    }
+
     /// Regression: blocks queued below the wake threshold while the worker idled were claimed by
     /// its last look before stopping and then dropped, so the stream stayed claimed and its
     /// `finalize` waited for ever. Now they are hashed (or left for `finalize`).
