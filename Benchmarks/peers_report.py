@@ -58,11 +58,22 @@ def cell(raw, server, key, value, digits=0):
     return text + (f" ({result['errors']} errors)" if result.get("errors") else "")
 
 
+def readings(direct):
+    """The direct-read readings behind a median, as text: " of 1,235, 1,408 and 2,009 MB/s"."""
+    found = [f"{r:,.0f}" for r in direct.get("readings", [])]
+    if len(found) < 2:
+        return ""
+    return f" of {', '.join(found[:-1])} and {found[-1]} MB/s"
+
+
 def section(raw):
     servers = [s for s in ("depot",) + PEER_ORDER if s in raw["servers"]]
     started = datetime.datetime.fromisoformat(raw["started"])
     limits = raw["limits"]
     direct = limits.get("directRead", {})
+    direct_after = limits.get("directReadAfter", {})
+    after = (f"; after them {direct_after['megabytesPerSecond']:,.0f}{readings(direct_after)}"
+             if direct_after.get("megabytesPerSecond") else "")
     names = {s: HEADS[s].format(raw["servers"][s].get("version") or "?").replace(" ? ", " ") for s in servers}
     lines = [
         BEGIN, "## Depot beside Ceph RGW, OpenStack Swift and moto (same run)", "",
@@ -79,8 +90,9 @@ def section(raw):
         f"{limits['fdatasync']:,.0f} / {limits.get('fdatasyncAfter', 0):,.0f} |",
         f"| OpenSSL SHA-256, one core | {limits['sha256']:,.0f} |",
         f"| OpenSSL MD5, one core | {limits['md5']:,.0f} |",
-        f"| `dd iflag=direct` sequential read (the GET limit), of {direct.get('device', '?')} | "
-        f"{direct['megabytesPerSecond']:,.0f} |" if direct.get("megabytesPerSecond") else
+        f"| `dd iflag=direct` sequential read (the GET limit), of {direct.get('device', '?')}: median of "
+        f"the readings before the servers{readings(direct)}{after} | {direct['megabytesPerSecond']:,.0f} |"
+        if direct.get("megabytesPerSecond") else
         f"| `dd iflag=direct` read: {direct.get('error', 'not measured')} | |", "",
         f"| workload ({raw['streams']} streams) | " + " | ".join(names[s] for s in servers) +
         " | Depot / best peer | " + " | ".join(f"CPU-s/GiB {NAMES[s]}" for s in servers) +
@@ -114,10 +126,16 @@ def section(raw):
                      "GET phases read, in turn, the 16 objects depot-load wrote just before the clock started (512 MiB "
                      "at 32 MiB), which the page cache holds on every server, so a GET figure can pass the disk's limit.")
     depot_cold = figure(raw, "depot", f"get-cold {32 * MiB}")
-    if depot_cold and direct.get("megabytesPerSecond"):
+    # The limit next to the phase (readings right after it) where the bench took them: the disk's
+    # rate moves within a run.
+    beside = (depot_cold or {}).get("directRead") or {}
+    limit = beside if beside.get("megabytesPerSecond") else direct
+    if depot_cold and limit.get("megabytesPerSecond"):
         lines.append(f"32 MiB GET from disk: with the page cache dropped after the 32 MiB PUT phase, each object that phase "
                      f"wrote is read once; Depot at {depot_cold['megabytesPerSecond']:,.0f} MB/s is "
-                     f"{depot_cold['megabytesPerSecond'] / direct['megabytesPerSecond']:.2f} of the direct-read limit.")
+                     f"{depot_cold['megabytesPerSecond'] / limit['megabytesPerSecond']:.2f} of the direct-read limit"
+                     + (f" read right after the phase ({limit['megabytesPerSecond']:,.0f} MB/s, median"
+                        f"{readings(limit)})." if limit is beside else "."))
     for server in servers:
         entry = raw["servers"][server]
         if "unavailable" in entry:

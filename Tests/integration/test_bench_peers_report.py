@@ -75,3 +75,18 @@ def test_the_disk_rate_get_has_its_own_row_and_is_compared_with_the_direct_read_
     # 1,200 of the 1,600 MB/s dd iflag=direct read.
     assert "Depot at 1,200 MB/s is 0.75 of the direct-read limit" in text
     assert "moto, GET-COLD 32 MiB: dropping the page cache needs root" in text
+
+
+def test_the_disk_rate_get_is_compared_with_the_direct_reads_taken_right_after_it():
+    # One dd reading swings by half between runs here, so the limit is a median of several, and the
+    # cold GET is set against the readings taken just after it rather than those at the start.
+    raw = run()
+    raw["limits"]["directRead"] = {"device": "/dev/vda", "megabytesPerSecond": 1600, "readings": [1500, 1600, 2000]}
+    raw["limits"]["directReadAfter"] = {"device": "/dev/vda", "megabytesPerSecond": 1400, "readings": [1400, 1450]}
+    raw["servers"]["depot"]["figures"][f"get-cold {32 * MiB}"] = dict(
+        result(1200, 36, 0.6), directRead={"device": "/dev/vda", "megabytesPerSecond": 1000, "readings": [900, 1000, 1300]})
+    text = peers_report.section(raw)
+    assert "median of the readings before the servers of 1,500, 1,600 and 2,000 MB/s; after them 1,400" in text
+    assert "| 1,600 |" in text
+    assert ("Depot at 1,200 MB/s is 1.20 of the direct-read limit read right after the phase "
+            "(1,000 MB/s, median of 900, 1,000 and 1,300 MB/s)") in text
