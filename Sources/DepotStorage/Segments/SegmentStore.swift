@@ -62,14 +62,19 @@ public final class SegmentStore: Sendable {
     }
 
     private let state: Mutex<State>
+    /// The page cache that reads fill, held to a budget (ReadCacheBudget.swift), unless synced
+    /// pages are kept cached (`keepsSyncedPagesCached`): then reads keep theirs too.
+    private let readCache: Mutex<ReadCacheBudget>
 
     /// The page cache's unit, for dropping only whole synced pages (`syncDirty`).
     private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
     /// Opens the directory and starts a new active segment after the highest existing one.
     public init(
-        directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = false, reserve: SpaceReserve = .automatic
+        directory: String, segmentSize: Int, keepsSyncedPagesCached: Bool = false, reserve: SpaceReserve = .automatic,
+        readCacheBytes: Int? = nil
     ) throws {
+        readCache = Mutex(ReadCacheBudget(bytes: readCacheBytes ?? ReadCacheBudget.defaultBytes()))
         self.directory = directory
         self.reserve = reserve
         self.segmentSize = max(segmentSize, 1 << 20)
@@ -316,6 +321,26 @@ public final class SegmentStore: Sendable {
             }
             if n == 0 { throw StorageError.corrupt("segment \(location.segment) ends before \(location)") }
             done += n
+        }
+        if !keepsSyncedPagesCached, buffer.count >= ReadCacheBudget.smallestCountedRead {
+            let range = ReadCacheBudget.Range(segment: location.segment, offset: base, length: buffer.count)
+            let dropped = readCache.withLock { $0.note(range) }
+            if !dropped.isEmpty { dropFromPageCache(dropped) }
+        }
+    }
+
+    /// Drops read ranges from the page cache, except, in the active segment, the page its end is
+    /// in and anything after (the next append writes there; see `syncDirty`).
+    private func dropFromPageCache(_ ranges: [ReadCacheBudget.Range]) {
+        for range in ranges {
+            let found = state.withLock { st in
+                st.files[range.segment].map { ($0, range.segment == st.activeId ? st.activeSize : nil) }
+            }
+            guard let (fd, activeEnd) = found else { continue }
+            var end = range.offset + range.length
+            if let activeEnd { end = min(end, activeEnd / Self.pageSize * Self.pageSize) }
+            guard end > range.offset else { continue }
+            _ = posix_fadvise(fd, off_t(range.offset), off_t(end - range.offset), Int32(POSIX_FADV_DONTNEED))
         }
     }
 
