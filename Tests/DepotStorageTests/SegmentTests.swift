@@ -38,20 +38,8 @@ struct SegmentTests {
         #expect(scanned == 40)
     }
 
-    /// Pages of `path` in the page cache, by mincore(2) over a mapping of the whole file.
-    func residentPages(_ path: String) -> Int {
-        let fd = open(path, O_RDONLY)
-        defer { close(fd) }
-        var st = stat()
-        fstat(fd, &st)
-        let length = Int(st.st_size)
-        guard let map = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { return -1 }
-        defer { munmap(map, length) }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var vector = [UInt8](repeating: 0, count: (length + pageSize - 1) / pageSize)
-        guard mincore(map, length, &vector) == 0 else { return -1 }
-        return vector.reduce(0) { $0 + Int($1 & 1) }
-    }
+    /// How many pages of `path` are in the page cache.
+    func residentPageCount(_ path: String) throws -> Int { try residentPages(path).filter { $0 }.count }
 
     /// `storage.cacheWrittenData: false`: once synced, a segment's pages leave the page cache;
     /// with it on they stay. The files live under `.build/` (a disk file system: on tmpfs pages
@@ -67,7 +55,7 @@ struct SegmentTests {
             last = try payload.withUnsafeBytes { try store.append(kind: .chunk, sequence: UInt64(i), payload: $0) }
         }
         try store.syncDirty()
-        let resident = residentPages(store.path(of: store.segmentIds.last!))
+        let resident = try residentPageCount(store.path(of: store.segmentIds.last!))
         if keep {
             #expect(resident >= 1024, "8 MiB just written stays cached: \(resident) pages")
         } else {
@@ -78,7 +66,7 @@ struct SegmentTests {
             // A later sync drops only what it made durable: the pages that read brought back stay.
             _ = try payload.withUnsafeBytes { try store.append(kind: .chunk, sequence: 8, payload: $0) }
             try store.syncDirty()
-            let reread = residentPages(store.path(of: store.segmentIds.last!))
+            let reread = try residentPageCount(store.path(of: store.segmentIds.last!))
             #expect(reread >= 200, "the 1 MiB read back is still cached: \(reread) pages")
         }
     }
