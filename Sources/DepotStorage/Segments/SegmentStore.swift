@@ -252,12 +252,7 @@ public final class SegmentStore: Sendable {
             // sync's snapshot are left alone too (dropping "to the end of the file" also started
             // their writeback). A sealed segment is dropped to its end.
             for target in targets {
-                var length = 0
-                if let end = target.activeEnd {
-                    length = end / Self.pageSize * Self.pageSize - target.syncedFrom
-                    guard length > 0 else { continue }
-                }
-                _ = posix_fadvise(target.fd, off_t(target.syncedFrom), off_t(length), Int32(POSIX_FADV_DONTNEED))
+                Self.dropPages(target.fd, from: target.syncedFrom, to: nil, activeEnd: target.activeEnd)
             }
         }
         return targets.count
@@ -329,19 +324,29 @@ public final class SegmentStore: Sendable {
         }
     }
 
-    /// Drops read ranges from the page cache, except, in the active segment, the page its end is
-    /// in and anything after (the next append writes there; see `syncDirty`).
+    /// Drops read ranges from the page cache (`dropPages`).
     private func dropFromPageCache(_ ranges: [ReadCacheBudget.Range]) {
         for range in ranges {
             let found = state.withLock { st in
                 st.files[range.segment].map { ($0, range.segment == st.activeId ? st.activeSize : nil) }
             }
             guard let (fd, activeEnd) = found else { continue }
-            var end = range.offset + range.length
-            if let activeEnd { end = min(end, activeEnd / Self.pageSize * Self.pageSize) }
-            guard end > range.offset else { continue }
-            _ = posix_fadvise(fd, off_t(range.offset), off_t(end - range.offset), Int32(POSIX_FADV_DONTNEED))
+            Self.dropPages(fd, from: range.offset, to: range.offset + range.length, activeEnd: activeEnd)
         }
+    }
+
+    /// Drops a file's pages from `from` up to `to` (nil: the file's end) out of the page cache,
+    /// except, in the active segment (`activeEnd` given), the page its end is in and anything
+    /// after: the next append writes into that page, and had it been dropped, the kernel would
+    /// read it back from the disk first (see `syncDirty`).
+    private static func dropPages(_ fd: Int32, from: Int, to: Int?, activeEnd: Int?) {
+        var end = to
+        if let activeEnd {
+            let kept = activeEnd / pageSize * pageSize
+            end = min(end ?? kept, kept)
+        }
+        if let end, end <= from { return }
+        _ = posix_fadvise(fd, off_t(from), off_t(end.map { $0 - from } ?? 0), Int32(POSIX_FADV_DONTNEED))
     }
 
     public func readPayload(_ location: RecordLocation) throws -> [UInt8] {
