@@ -272,9 +272,7 @@ struct MultiBufferHashingTests {
         service.workerHeldForTests = true
         var generator = Generator(state: 0xA076_1D64_78BD_642F)
         let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
-        let finished = DispatchSemaphore(value: 0)
-        let result = DigestsBox()
-        DispatchQueue(label: "held-worker-writer").async {
+        let digests = await MultiBufferHashingTests.onAThread(within: 20) {
             let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
             let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
             for (box, pair) in zip(boxes, streams) {
@@ -289,17 +287,11 @@ struct MultiBufferHashingTests {
                     }
                 }
             }
-            result.set(streams.flatMap { $0.map { $0.finalize() } })
-            finished.signal()
+            return streams.flatMap { $0.map { $0.finalize() } }
         }
-        let done = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            DispatchQueue(label: "held-worker-wait").async {
-                continuation.resume(returning: finished.wait(timeout: .now() + 20) == .success)
-            }
-        }
-        #expect(done, "finalize did not return within 20 s while the worker was held")
-        if done {
-            #expect(result.value == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
+        #expect(digests != nil, "finalize did not return within 20 s while the worker was held")
+        if let digests {
+            #expect(digests == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
         }
     }
 
@@ -314,9 +306,7 @@ struct MultiBufferHashingTests {
         service.workerHeldForTests = true
         var generator = Generator(state: 0x5851_F42D_4C95_7F2D)
         let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
-        let finished = DispatchSemaphore(value: 0)
-        let result = DigestsBox()
-        DispatchQueue(label: "held-back-writer").async {
+        let digests = await MultiBufferHashingTests.onAThread(within: 20) {
             let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
             let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
             // The streams take turns, 64 KiB at a time, so each pass finds several of them.
@@ -332,17 +322,11 @@ struct MultiBufferHashingTests {
                 }
                 offset += 64 << 10
             }
-            result.set(streams.flatMap { $0.map { $0.finalize() } })
-            finished.signal()
+            return streams.flatMap { $0.map { $0.finalize() } }
         }
-        let done = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            DispatchQueue(label: "held-back-wait").async {
-                continuation.resume(returning: finished.wait(timeout: .now() + 20) == .success)
-            }
-        }
-        #expect(done, "a writer with a full window did not go on within 20 s while the worker was held")
-        if done {
-            #expect(result.value == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
+        #expect(digests != nil, "a writer with a full window did not go on within 20 s while the worker was held")
+        if let digests {
+            #expect(digests == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
         }
     }
 
@@ -378,9 +362,7 @@ struct MultiBufferHashingTests {
         let service = MultiBufferHashing(window: 1 << 20, md5MinimumKernelLanes: 1, sha256MinimumKernelLanes: 1)
         var generator = Generator(state: 77)
         let input = generator.bytes(160 << 10)
-        let finished = DispatchSemaphore(value: 0)
-        let result = ResultBox()
-        DispatchQueue(label: "idle-claim-writer").async {
+        let digests = await MultiBufferHashingTests.onAThread(within: 10) {
             let stream = service.makeSHA256Stream()
             let first = OwnedPiece(Array(input[0..<(120 << 10)]), counter: PieceCounter())
             // 120 KiB wakes the worker, which hashes it and then idles.
@@ -391,25 +373,28 @@ struct MultiBufferHashingTests {
             let second = OwnedPiece(Array(input[(120 << 10)...]), counter: PieceCounter())
             second.bytes.withUnsafeBytes { stream.update($0, owner: { second }) }
             usleep(400_000)
-            result.set(stream.finalize())
+            return [stream.finalize()]
+        }
+        #expect(digests != nil, "finalize did not return within 10 s")
+        if let digests { #expect(digests == [DigestAlgorithm.sha256.hash(input)]) }
+    }
+
+    /// Runs `writer` on a thread of its own (it blocks, as an ingest's writer does, outside Swift
+    /// concurrency) and returns its digests, or nil when it has not returned within `seconds`.
+    static func onAThread(within seconds: Int, _ writer: @escaping @Sendable () -> [[UInt8]]) async -> [[UInt8]]? {
+        let finished = DispatchSemaphore(value: 0)
+        let result = DigestsBox()
+        DispatchQueue(label: "multibuffer-test-writer").async {
+            result.set(writer())
             finished.signal()
         }
         let done = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            DispatchQueue(label: "idle-claim-wait").async {
-                continuation.resume(returning: finished.wait(timeout: .now() + 10) == .success)
+            DispatchQueue(label: "multibuffer-test-wait").async {
+                continuation.resume(returning: finished.wait(timeout: .now() + .seconds(seconds)) == .success)
             }
         }
-        #expect(done, "finalize did not return within 10 s")
-        if done { #expect(result.value == DigestAlgorithm.sha256.hash(input)) }
+        return done ? result.value : nil
     }
-}
-
-/// A digest handed from a writer thread to the test.
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [UInt8] = []
-    var value: [UInt8] { lock.withLock { stored } }
-    func set(_ digest: [UInt8]) { lock.withLock { stored = digest } }
 }
 
 /// Digests handed from a writer thread to the test.
