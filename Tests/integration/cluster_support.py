@@ -206,6 +206,21 @@ class StartedCluster:
         """Runs SQL on the cluster's index database; returns psql's unaligned, tuples-only output."""
         return self.postgres.psql(query, database=self.database)
 
+    def registered(self):
+        """The names of the nodes in the registry (`depot_nodes`); empty before the first node made it."""
+        try:
+            return set(self.sql("SELECT name FROM depot_nodes").split())
+        except RuntimeError:  # the first node has not migrated the schema yet
+            return set()
+
+    def wait_until_registered(self, names, timeout=30):
+        """Waits until every node of `names` is in the registry. A node answers HTTP before its first
+        heartbeat registers it (registration waits for the listener, then migrates and inserts), so a
+        test reading the registry right after the start could miss a node (CI saw that once)."""
+        from waiting import wait_for
+
+        wait_for(lambda: set(names) <= self.registered() or None, timeout, f"nodes {names} registered")
+
     def packs(self):
         """{key: size} of every pack in the store."""
         found = {}
@@ -241,7 +256,9 @@ def cluster_nodes(postgres, tmp_path_factory, names, extra="", extra_env=None, i
             configs.append(cluster_config(directory / "depot.yaml", dsn, name,
                                           chunks_section(moto, directory / "cache") + more))
             nodes.append(DepotServer(config=configs[-1], extra_env=extra_env).start())
-        yield StartedCluster(postgres, database, dsn, moto, nodes, configs, proxy)
+        started = StartedCluster(postgres, database, dsn, moto, nodes, configs, proxy)
+        started.wait_until_registered(names)
+        yield started
     finally:
         for node in nodes:
             node.cleanup()
