@@ -270,25 +270,7 @@ struct MultiBufferHashingTests {
         let service = MultiBufferHashing(
             window: 4 << 20, md5MinimumKernelLanes: minimumKernelLanes, sha256MinimumKernelLanes: minimumKernelLanes)
         service.workerHeldForTests = true
-        var generator = Generator(state: 0xA076_1D64_78BD_642F)
-        let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
-        let digests = await MultiBufferHashingTests.onAThread(within: 20) {
-            let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
-            let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
-            for (box, pair) in zip(boxes, streams) {
-                box.bytes.withUnsafeBytes { bytes in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let piece = min(bytes.count - offset, 64 << 10)
-                        for stream in pair {
-                            stream.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + piece]), owner: { box })
-                        }
-                        offset += piece
-                    }
-                }
-            }
-            return streams.flatMap { $0.map { $0.finalize() } }
-        }
+        let (inputs, digests) = await Self.hashThreeInputs(service, seed: 0xA076_1D64_78BD_642F, interleaved: false)
         #expect(digests != nil, "finalize did not return within 20 s while the worker was held")
         if let digests {
             #expect(digests == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
@@ -304,26 +286,8 @@ struct MultiBufferHashingTests {
         let service = MultiBufferHashing(
             window: 128 << 10, md5MinimumKernelLanes: minimumKernelLanes, sha256MinimumKernelLanes: minimumKernelLanes)
         service.workerHeldForTests = true
-        var generator = Generator(state: 0x5851_F42D_4C95_7F2D)
-        let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
-        let digests = await MultiBufferHashingTests.onAThread(within: 20) {
-            let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
-            let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
-            // The streams take turns, 64 KiB at a time, so each pass finds several of them.
-            var offset = 0
-            while offset < inputs.map(\.count).max()! {
-                for (box, pair) in zip(boxes, streams) where offset < box.bytes.count {
-                    box.bytes.withUnsafeBytes { bytes in
-                        let piece = min(bytes.count - offset, 64 << 10)
-                        for stream in pair {
-                            stream.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + piece]), owner: { box })
-                        }
-                    }
-                }
-                offset += 64 << 10
-            }
-            return streams.flatMap { $0.map { $0.finalize() } }
-        }
+        // The streams take turns, 64 KiB at a time, so each pass finds several of them.
+        let (inputs, digests) = await Self.hashThreeInputs(service, seed: 0x5851_F42D_4C95_7F2D, interleaved: true)
         #expect(digests != nil, "a writer with a full window did not go on within 20 s while the worker was held")
         if let digests {
             #expect(digests == inputs.flatMap { [DigestAlgorithm.sha256.hash($0), DigestAlgorithm.md5.hash($0)] })
@@ -377,6 +341,42 @@ struct MultiBufferHashingTests {
         }
         #expect(digests != nil, "finalize did not return within 10 s")
         if let digests { #expect(digests == [DigestAlgorithm.sha256.hash(input)]) }
+    }
+
+    /// Three inputs of 1-2 MiB (from `seed`), each hashed with SHA-256 and MD5 by `service` on a
+    /// thread of its own, 64 KiB per update: one input after the other, or (`interleaved`) the
+    /// inputs in turns. Returns the inputs and every stream's digest (SHA-256 then MD5 per input),
+    /// or nil digests when the writer has not finished within 20 s.
+    static func hashThreeInputs(
+        _ service: MultiBufferHashing, seed: UInt64, interleaved: Bool
+    ) async -> (inputs: [[UInt8]], digests: [[UInt8]]?) {
+        var generator = Generator(state: seed)
+        let inputs = (0..<3).map { _ in generator.bytes((1 << 20) + generator.below(1 << 20)) }
+        let digests = await onAThread(within: 20) {
+            let boxes = inputs.map { OwnedPiece($0, counter: PieceCounter()) }
+            let streams = inputs.map { _ in [service.makeSHA256Stream(), service.makeMD5Stream()] }
+            func feed(_ input: Int, at offset: Int) {
+                let box = boxes[input]
+                box.bytes.withUnsafeBytes { bytes in
+                    let piece = min(bytes.count - offset, 64 << 10)
+                    for stream in streams[input] {
+                        stream.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + piece]), owner: { box })
+                    }
+                }
+            }
+            let offsets = { (end: Int) in stride(from: 0, to: end, by: 64 << 10) }
+            if interleaved {
+                for offset in offsets(inputs.map(\.count).max()!) {
+                    for input in inputs.indices where offset < inputs[input].count { feed(input, at: offset) }
+                }
+            } else {
+                for input in inputs.indices {
+                    for offset in offsets(inputs[input].count) { feed(input, at: offset) }
+                }
+            }
+            return streams.flatMap { $0.map { $0.finalize() } }
+        }
+        return (inputs, digests)
     }
 
     /// Runs `writer` on a thread of its own (it blocks, as an ingest's writer does, outside Swift
